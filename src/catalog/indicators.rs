@@ -1,0 +1,179 @@
+//! Indicators (chỉ tiêu) from `indicators/*.toml`.
+//!
+//! Owns what an indicator is: code, name, unit of measure, value type, how it aggregates up
+//! the unit tree, and its constraints. Knows nothing about forms or files.
+
+use serde::Deserialize;
+
+/// The type of an indicator's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueType {
+    Integer,
+    Decimal,
+    Percent,
+}
+
+/// How an indicator's values combine up the unit tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Aggregation {
+    Sum,
+    Average,
+    /// Weighted by the indicator named in `weight`.
+    WeightedAverage,
+    Min,
+    Max,
+    /// The value of the most recently received submission among the children.
+    Last,
+    /// Not aggregated: a parent has a value only if it reports one itself.
+    None,
+    /// Computed after aggregation from other indicators (see `derived`).
+    Derived,
+}
+
+/// A formula for a derived indicator, computed from aggregated components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DerivedOp {
+    /// numerator / denominator × scale (tỷ lệ, cơ cấu).
+    Ratio,
+    /// (numerator / denominator − 1) × scale (tăng trưởng).
+    Growth,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derived {
+    pub op: DerivedOp,
+    pub numerator: String,
+    pub denominator: String,
+    #[serde(default = "hundred")]
+    pub scale: f64,
+}
+
+fn hundred() -> f64 {
+    100.0
+}
+
+impl Derived {
+    /// The derived value from its components, `None` when it is undefined (÷ 0, missing).
+    pub fn compute(&self, numerator: Option<f64>, denominator: Option<f64>) -> Option<f64> {
+        let (n, d) = (numerator?, denominator?);
+        if d == 0.0 {
+            return None;
+        }
+        Some(match self.op {
+            DerivedOp::Ratio => n / d * self.scale,
+            DerivedOp::Growth => (n / d - 1.0) * self.scale,
+        })
+    }
+}
+
+/// One indicator of a catalog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    pub code: String,
+    /// Vietnamese name, as printed on forms.
+    pub name: String,
+    /// Unit of measure (đơn vị tính): "tỷ đồng", "người", "%".
+    pub unit: String,
+    #[serde(rename = "type")]
+    pub value_type: ValueType,
+    pub aggregation: Aggregation,
+    /// The weight indicator of a weighted average.
+    #[serde(default)]
+    pub weight: Option<String>,
+    #[serde(default)]
+    pub derived: Option<Derived>,
+    /// Code of the unit that owns the figure (cơ quan chủ trì số liệu).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Levels whose units report this indicator; empty means every reporting level.
+    #[serde(default)]
+    pub reported_by: Vec<String>,
+    /// Only the owner reports it.
+    #[serde(default)]
+    pub owner_only: bool,
+    /// The total this indicator is a "trong đó" part of.
+    #[serde(default)]
+    pub part_of: Option<String>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Whether a reporting unit must fill it (default true).
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// Whether a rise is good news (default true); the narrative uses it for wording.
+    #[serde(default = "yes")]
+    pub higher_is_better: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Indicator {
+    /// The lowest allowed value: `min`, else 0 (figures are non-negative unless declared).
+    pub fn lower_bound(&self) -> f64 {
+        self.min.unwrap_or(0.0)
+    }
+
+    /// The highest allowed value: `max`, else 100 for percentages, else none.
+    pub fn upper_bound(&self) -> Option<f64> {
+        self.max.or(match self.value_type {
+            ValueType::Percent => Some(100.0),
+            _ => None,
+        })
+    }
+
+    pub fn is_derived(&self) -> bool {
+        self.aggregation == Aggregation::Derived
+    }
+
+    /// Decimal places for display.
+    pub fn decimals(&self) -> usize {
+        match self.value_type {
+            ValueType::Integer => 0,
+            ValueType::Decimal | ValueType::Percent => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndicatorFile {
+    #[serde(default)]
+    pub indicator: Vec<Indicator>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratio_is_numerator_over_denominator_times_scale() {
+        let d = Derived {
+            op: DerivedOp::Ratio,
+            numerator: "a".into(),
+            denominator: "b".into(),
+            scale: 100.0,
+        };
+        assert_eq!(d.compute(Some(25.0), Some(200.0)), Some(12.5));
+        assert_eq!(d.compute(Some(25.0), Some(0.0)), None);
+        assert_eq!(d.compute(None, Some(2.0)), None);
+    }
+
+    #[test]
+    fn growth_is_index_minus_one() {
+        let d = Derived {
+            op: DerivedOp::Growth,
+            numerator: "a".into(),
+            denominator: "b".into(),
+            scale: 100.0,
+        };
+        assert_eq!(d.compute(Some(113.0), Some(100.0)).map(|v| (v * 1e9).round() / 1e9), Some(13.0));
+    }
+}

@@ -1,0 +1,536 @@
+//! The config root: units, indicator catalogs, regimes, calendar and plans.
+//!
+//! Owns loading and checking. `Config::load` reads everything under a config root and returns
+//! either a checked `Config` or every problem found, each with its file and key, so that an
+//! officer fixes them all in one pass. Nothing else reads config files.
+
+mod indicators;
+mod regime;
+mod units;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
+pub use regime::{CrossRule, Form, InputColumn, LevelDeadline, Regime, Reporters, Section};
+pub use units::{Level, Unit, UnitTree};
+
+use crate::period::Period;
+use crate::schedule::{periods_of_year, CalendarFile, WorkCalendar};
+
+/// One problem in the config root.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ConfigProblem {
+    /// Path relative to the config root.
+    pub file: String,
+    /// The key or entry at fault, e.g. `unit[3] (99003).parent`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{} › {}: {}", self.file, self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found while loading a config root.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors(pub Vec<ConfigProblem>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Cấu hình có {} lỗi:", self.0.len())?;
+        for p in &self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Annual plan figures (kế hoạch năm) of one regime and year: (unit, indicator) → value.
+pub type Plan = BTreeMap<(String, String), f64>;
+
+/// A loaded, checked config root.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub units: UnitTree,
+    /// Indicators by code.
+    pub indicators: BTreeMap<String, Indicator>,
+    pub regimes: BTreeMap<String, Regime>,
+    /// Outline template text per regime id.
+    pub outlines: BTreeMap<String, String>,
+    /// Plans per (regime id, year).
+    pub plans: BTreeMap<(String, i32), Plan>,
+    pub calendar: WorkCalendar,
+}
+
+struct Loader {
+    root: PathBuf,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Loader {
+    fn problem(&mut self, file: &str, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            file: file.to_string(),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn read(&mut self, rel: &str) -> Option<String> {
+        match std::fs::read_to_string(self.root.join(rel)) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                self.problem(rel, "", format!("không đọc được tệp: {e}"));
+                None
+            }
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
+        let text = self.read(rel)?;
+        match toml::from_str(&text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let msg = e.message().to_string();
+                let key = match e.span() {
+                    Some(span) => {
+                        let line = text[..span.start].matches('\n').count() + 1;
+                        format!("dòng {line}")
+                    }
+                    None => String::new(),
+                };
+                self.problem(rel, key, format!("TOML không hợp lệ: {msg}"));
+                None
+            }
+        }
+    }
+
+    /// Sorted files with extension `ext` directly in `dir` (relative), as relative paths.
+    fn list(&self, dir: &str, ext: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(self.root.join(dir)) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.ends_with(ext) && e.path().is_file() {
+                    out.push(format!("{dir}/{name}"));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+impl Config {
+    /// Loads and checks the config root; on failure returns every problem found.
+    pub fn load(root: &Path) -> Result<Config, ConfigErrors> {
+        let mut l = Loader {
+            root: root.to_path_buf(),
+            problems: Vec::new(),
+        };
+        if !root.is_dir() {
+            l.problem(
+                &root.display().to_string(),
+                "",
+                "thư mục cấu hình không tồn tại (chỉ định bằng --root)",
+            );
+            return Err(ConfigErrors(l.problems));
+        }
+
+        // Calendar.
+        let mut calendar = WorkCalendar::builtin();
+        if root.join("calendar.toml").is_file() {
+            if let Some(file) = l.parse::<CalendarFile>("calendar.toml") {
+                for (key, msg) in calendar.extend(&file) {
+                    l.problem("calendar.toml", key, msg);
+                }
+            }
+        }
+
+        // Units.
+        let units_file: units::UnitsFile = if root.join("units.toml").is_file() {
+            l.parse("units.toml").unwrap_or_default()
+        } else {
+            l.problem("units.toml", "", "thiếu tệp danh mục đơn vị units.toml");
+            units::UnitsFile::default()
+        };
+        for (key, msg) in units::check_units(&units_file) {
+            l.problem("units.toml", key, msg);
+        }
+        let level_names: BTreeSet<String> =
+            units_file.level.iter().map(|x| x.name.clone()).collect();
+        let units = UnitTree::new(units_file.level.clone(), units_file.unit.clone());
+
+        // Indicators.
+        let mut indicators: BTreeMap<String, Indicator> = BTreeMap::new();
+        let mut defined_in: BTreeMap<String, String> = BTreeMap::new();
+        let files = l.list("indicators", ".toml");
+        if files.is_empty() {
+            l.problem("indicators", "", "không có danh mục chỉ tiêu nào (indicators/*.toml)");
+        }
+        for rel in files {
+            let Some(file) = l.parse::<indicators::IndicatorFile>(&rel) else {
+                continue;
+            };
+            for (i, ind) in file.indicator.into_iter().enumerate() {
+                let key = format!("indicator[{i}] ({})", ind.code);
+                if let Some(first) = defined_in.get(&ind.code) {
+                    let first = first.clone();
+                    l.problem(
+                        &rel,
+                        format!("{key}.code"),
+                        format!("mã chỉ tiêu \"{}\" trùng, đã khai báo trong {first}", ind.code),
+                    );
+                    continue;
+                }
+                defined_in.insert(ind.code.clone(), format!("{rel} › {key}"));
+                indicators.insert(ind.code.clone(), ind);
+            }
+        }
+        check_indicators(&mut l, &indicators, &defined_in, &units, &level_names);
+
+        // Regimes.
+        let mut regimes = BTreeMap::new();
+        let mut outlines = BTreeMap::new();
+        let mut plans = BTreeMap::new();
+        let mut dirs: Vec<String> = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
+            for e in rd.flatten() {
+                if e.path().join("regime.toml").is_file() {
+                    dirs.push(e.file_name().to_string_lossy().to_string());
+                }
+            }
+        }
+        dirs.sort();
+        for dir in dirs {
+            let rel = format!("report-templates/{dir}/regime.toml");
+            let Some(regime) = l.parse::<Regime>(&rel) else {
+                continue;
+            };
+            if regime.id != dir {
+                l.problem(
+                    &rel,
+                    "id",
+                    format!("mã chế độ \"{}\" phải trùng tên thư mục \"{dir}\"", regime.id),
+                );
+            }
+            check_regime(&mut l, &rel, &regime, &indicators, &units, &level_names, &calendar);
+            let outline_rel = format!("report-templates/{dir}/{}", regime.outline);
+            if let Some(text) = l.read(&outline_rel) {
+                let mut tera = tera::Tera::default();
+                if let Err(e) = tera.add_raw_template("outline", &text) {
+                    l.problem(&outline_rel, "", format!("mẫu đề cương không hợp lệ: {}", error_chain(&e)));
+                }
+                outlines.insert(regime.id.clone(), text);
+            }
+            for plan_rel in l.list(&format!("report-templates/{dir}"), ".csv") {
+                let fname = plan_rel.rsplit('/').next().unwrap_or_default();
+                let Some(year) = fname
+                    .strip_prefix("ke-hoach-")
+                    .and_then(|s| s.strip_suffix(".csv"))
+                    .and_then(|s| s.parse::<i32>().ok())
+                else {
+                    continue;
+                };
+                let plan = load_plan(&mut l, &plan_rel, &indicators, &units);
+                plans.insert((regime.id.clone(), year), plan);
+            }
+            regimes.insert(regime.id.clone(), regime);
+        }
+        if regimes.is_empty() {
+            l.problem(
+                "report-templates",
+                "",
+                "không có chế độ báo cáo nào (report-templates/<mã>/regime.toml)",
+            );
+        }
+
+        if l.problems.is_empty() {
+            Ok(Config {
+                root: root.to_path_buf(),
+                units,
+                indicators,
+                regimes,
+                outlines,
+                plans,
+                calendar,
+            })
+        } else {
+            Err(ConfigErrors(l.problems))
+        }
+    }
+
+    pub fn regime(&self, id: &str) -> Option<&Regime> {
+        self.regimes.get(id)
+    }
+
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators.get(code)
+    }
+
+    /// The units that report under `regime`, in config order: units below the receiver at the
+    /// regime's reporting levels (and kinds), valid on `date`.
+    pub fn reporting_units(&self, regime: &Regime, date: chrono::NaiveDate) -> Vec<&Unit> {
+        let below: BTreeSet<String> = self.units.subtree(&regime.receiver).into_iter().collect();
+        self.units
+            .iter()
+            .filter(|u| u.code != regime.receiver && below.contains(&u.code))
+            .filter(|u| regime.reporters.levels.contains(&u.level))
+            .filter(|u| regime.reporters.kinds.is_empty() || regime.reporters.kinds.contains(&u.kind))
+            .filter(|u| u.is_valid_on(date))
+            .collect()
+    }
+
+    /// The form rows a unit fills: the regime's rows, without derived indicators, restricted to
+    /// indicators reported at the unit's level (and by their owner, where `owner_only`).
+    pub fn rows_for_unit<'a>(&'a self, regime: &'a Regime, unit: &Unit) -> Vec<&'a Indicator> {
+        regime
+            .form_codes()
+            .filter_map(|c| self.indicators.get(c))
+            .filter(|i| !i.is_derived())
+            .filter(|i| i.reported_by.is_empty() || i.reported_by.contains(&unit.level))
+            .filter(|i| !i.owner_only || i.owner.as_deref() == Some(unit.code.as_str()))
+            .collect()
+    }
+
+    /// The plan of `regime` for `period`'s year, if the config root has one.
+    pub fn plan(&self, regime: &str, period: Period) -> Option<&Plan> {
+        self.plans.get(&(regime.to_string(), period.year()))
+    }
+}
+
+/// A tera error with its causes, which carry the useful part.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn check_indicators(
+    l: &mut Loader,
+    indicators: &BTreeMap<String, Indicator>,
+    defined_in: &BTreeMap<String, String>,
+    units: &UnitTree,
+    levels: &BTreeSet<String>,
+) {
+    for (code, ind) in indicators {
+        let place = defined_in[code].clone();
+        let (file, key) = place.split_once(" › ").unwrap_or((&place, ""));
+        let (file, key) = (file.to_string(), key.to_string());
+        let known = |c: &str| indicators.contains_key(c);
+        match ind.aggregation {
+            Aggregation::WeightedAverage => match &ind.weight {
+                None => l.problem(&file, format!("{key}.weight"), "aggregation = \"weighted-average\" cần khai báo weight (chỉ tiêu trọng số)"),
+                Some(w) if !known(w) => l.problem(&file, format!("{key}.weight"), format!("chỉ tiêu trọng số \"{w}\" không có trong danh mục")),
+                _ => {}
+            },
+            Aggregation::Derived => match &ind.derived {
+                None => l.problem(&file, format!("{key}.derived"), "aggregation = \"derived\" cần khai báo derived = { op, numerator, denominator }"),
+                Some(d) => {
+                    for c in [&d.numerator, &d.denominator] {
+                        if !known(c) {
+                            l.problem(&file, format!("{key}.derived"), format!("chỉ tiêu thành phần \"{c}\" không có trong danh mục"));
+                        } else if indicators[c].is_derived() {
+                            l.problem(&file, format!("{key}.derived"), format!("chỉ tiêu thành phần \"{c}\" cũng là chỉ tiêu tính toán; hãy dùng chỉ tiêu gốc"));
+                        }
+                    }
+                }
+            },
+            _ => {}
+        }
+        if ind.derived.is_some() && !ind.is_derived() {
+            l.problem(&file, format!("{key}.aggregation"), "có derived nhưng aggregation không phải \"derived\"");
+        }
+        if let Some(p) = &ind.part_of {
+            if !known(p) {
+                l.problem(&file, format!("{key}.part_of"), format!("chỉ tiêu tổng \"{p}\" không có trong danh mục"));
+            }
+        }
+        if let Some(o) = &ind.owner {
+            if units.get(o).is_none() {
+                l.problem(&file, format!("{key}.owner"), format!("cơ quan chủ trì \"{o}\" không có trong units.toml"));
+            }
+        } else if ind.owner_only {
+            l.problem(&file, format!("{key}.owner_only"), "owner_only = true cần khai báo owner");
+        }
+        for lv in &ind.reported_by {
+            if !levels.contains(lv) {
+                l.problem(&file, format!("{key}.reported_by"), format!("cấp \"{lv}\" không có trong units.toml"));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (ind.min, ind.upper_bound()) {
+            if lo > hi {
+                l.problem(&file, format!("{key}.min"), format!("min = {lo} lớn hơn max = {hi}"));
+            }
+        }
+        if ind.name.trim().is_empty() {
+            l.problem(&file, format!("{key}.name"), "tên chỉ tiêu để trống");
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_regime(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+    units: &UnitTree,
+    levels: &BTreeSet<String>,
+    cal: &WorkCalendar,
+) {
+    if units.get(&regime.receiver).is_none() {
+        l.problem(rel, "receiver", format!("cơ quan nhận \"{}\" không có trong units.toml", regime.receiver));
+    }
+    for lv in &regime.reporters.levels {
+        if !levels.contains(lv) {
+            l.problem(rel, "reporters.levels", format!("cấp \"{lv}\" không có trong units.toml"));
+        }
+    }
+    if regime.frequencies.is_empty() {
+        l.problem(rel, "frequencies", "chưa khai báo tần suất báo cáo");
+    }
+    if let Err(msg) = regime.cutoff.check() {
+        l.problem(rel, "cutoff", msg);
+    }
+    for (i, d) in regime.deadline.iter().enumerate() {
+        for lv in &d.levels {
+            if !levels.contains(lv) {
+                l.problem(rel, format!("deadline[{i}].levels"), format!("cấp \"{lv}\" không có trong units.toml"));
+            }
+        }
+        if let Err(msg) = d.rule.check() {
+            l.problem(rel, format!("deadline[{i}]"), msg);
+            continue;
+        }
+        // Decree 09 Art. 8 cl. 5: at least one working day between cutoff end and deadline.
+        let years: Vec<i32> = cal.covered_years().collect();
+        let freqs: Vec<_> = if d.frequencies.is_empty() {
+            regime.frequencies.clone()
+        } else {
+            d.frequencies.clone()
+        };
+        'outer: for y in years {
+            for p in periods_of_year(y, &freqs) {
+                let w = regime.cutoff.window(p);
+                let due = d.rule.deadline(p, w, cal);
+                if cal.working_days_between(w.to, due) < 1 {
+                    l.problem(
+                        rel,
+                        format!("deadline[{i}]"),
+                        format!(
+                            "thời hạn gửi {} của kỳ {} không cách ngày chốt số liệu {} ít nhất 1 ngày làm việc (Nghị định 09/2019/NĐ-CP, Điều 8 khoản 5)",
+                            due, p.code(), w.to
+                        ),
+                    );
+                    break 'outer;
+                }
+            }
+        }
+    }
+    for lv in &regime.reporters.levels {
+        for f in &regime.frequencies {
+            if regime.deadline_rule(lv, *f).is_none() {
+                l.problem(rel, "deadline", format!("cấp báo cáo \"{lv}\" chưa có thời hạn gửi cho tần suất {}", f.label()));
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (si, s) in regime.form.sections.iter().enumerate() {
+        for (ri, code) in s.rows.iter().enumerate() {
+            let key = format!("form.sections[{si}].rows[{ri}]");
+            if !indicators.contains_key(code) {
+                l.problem(rel, key, format!("chỉ tiêu \"{code}\" không có trong danh mục indicators/"));
+            } else if !seen.insert(code.clone()) {
+                l.problem(rel, key, format!("chỉ tiêu \"{code}\" xuất hiện hai lần trên biểu"));
+            }
+        }
+    }
+    for (code, ind) in indicators {
+        if !seen.contains(code) {
+            continue;
+        }
+        let needed: Vec<&String> = match (&ind.weight, &ind.derived) {
+            (Some(w), _) => vec![w],
+            (_, Some(d)) => vec![&d.numerator, &d.denominator],
+            _ => vec![],
+        };
+        for n in needed {
+            if indicators.contains_key(n) && !seen.contains(n) {
+                l.problem(rel, "form.sections", format!("chỉ tiêu \"{code}\" cần \"{n}\" nhưng \"{n}\" không có trên biểu"));
+            }
+        }
+    }
+    if regime.form.columns.is_empty() || !regime.form.columns.contains(&InputColumn::ThucHien) {
+        l.problem(rel, "form.columns", "biểu phải có cột thuc_hien (Thực hiện kỳ báo cáo)");
+    }
+    for (i, r) in regime.rule.iter().enumerate() {
+        let codes: Vec<&String> = match r {
+            CrossRule::PartLeTotal { part, total } => vec![part, total],
+            CrossRule::SumEqTotal { parts, total, .. } => parts.iter().chain([total]).collect(),
+        };
+        for c in codes {
+            if !seen.contains(c) {
+                l.problem(rel, format!("rule[{i}]"), format!("chỉ tiêu \"{c}\" không có trên biểu của chế độ"));
+            }
+        }
+    }
+}
+
+fn load_plan(
+    l: &mut Loader,
+    rel: &str,
+    indicators: &BTreeMap<String, Indicator>,
+    units: &UnitTree,
+) -> Plan {
+    let mut plan = Plan::new();
+    let Some(text) = l.read(rel) else {
+        return plan;
+    };
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header_ok = rdr
+        .headers()
+        .map(|h| h.iter().collect::<Vec<_>>() == ["unit_code", "indicator_code", "value"])
+        .unwrap_or(false);
+    if !header_ok {
+        l.problem(rel, "dòng 1", "tiêu đề phải là unit_code,indicator_code,value");
+        return plan;
+    }
+    for (i, rec) in rdr.records().enumerate() {
+        let line = format!("dòng {}", i + 2);
+        let Ok(rec) = rec else {
+            l.problem(rel, line, "dòng không đọc được");
+            continue;
+        };
+        let (u, ind, v) = (&rec[0], &rec[1], rec[2].trim());
+        if units.get(u).is_none() {
+            l.problem(rel, &line, format!("đơn vị \"{u}\" không có trong units.toml"));
+        }
+        if !indicators.contains_key(ind) {
+            l.problem(rel, &line, format!("chỉ tiêu \"{ind}\" không có trong danh mục"));
+        }
+        match v.parse::<f64>() {
+            Ok(x) => {
+                plan.insert((u.to_string(), ind.to_string()), x);
+            }
+            Err(_) => l.problem(rel, &line, format!("giá trị \"{v}\" không phải là số (dùng dấu chấm thập phân)")),
+        }
+    }
+    plan
+}

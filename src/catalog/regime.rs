@@ -1,0 +1,217 @@
+//! Report regimes (chế độ báo cáo) from `report-templates/<id>/regime.toml`.
+//!
+//! Owns every element Nghị định 09/2019 Art. 7 requires of a regime, plus the rules baocao
+//! needs to run it: cutoff, per-level deadlines, the form's rows and columns, cross-indicator
+//! checks and the outline template. Date arithmetic lives in `schedule`.
+
+use serde::Deserialize;
+
+use crate::period::{Frequency, Period};
+use crate::schedule::{CutoffRule, DeadlineRule, Window, WorkCalendar};
+
+/// The columns a reporting unit may fill on a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputColumn {
+    /// Kế hoạch năm
+    KeHoach,
+    /// Thực hiện kỳ báo cáo
+    ThucHien,
+    /// Lũy kế từ đầu năm
+    LuyKe,
+}
+
+impl InputColumn {
+    pub const ALL: [InputColumn; 3] = [
+        InputColumn::KeHoach,
+        InputColumn::ThucHien,
+        InputColumn::LuyKe,
+    ];
+
+    /// Key used in the exchange CSV and in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            InputColumn::KeHoach => "ke_hoach",
+            InputColumn::ThucHien => "thuc_hien",
+            InputColumn::LuyKe => "luy_ke",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<InputColumn> {
+        InputColumn::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    /// Column header on forms.
+    pub fn header(self, period: Period) -> String {
+        match self {
+            InputColumn::KeHoach => format!("Kế hoạch năm {}", period.year()),
+            InputColumn::ThucHien => format!("Thực hiện kỳ báo cáo ({})", period.short_label()),
+            InputColumn::LuyKe => "Lũy kế từ đầu năm".to_string(),
+        }
+    }
+}
+
+/// A deadline for some reporting levels, optionally only for some frequencies.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LevelDeadline {
+    pub levels: Vec<String>,
+    #[serde(default)]
+    pub frequencies: Vec<Frequency>,
+    #[serde(flatten)]
+    pub rule: DeadlineRule,
+}
+
+/// A section of the form (I. Kinh tế, II. Văn hóa – xã hội, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub title: String,
+    /// Indicator codes, in order.
+    pub rows: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Form {
+    /// Form number, e.g. "Biểu số 01/KTXH".
+    pub number: String,
+    /// Title in capitals.
+    pub title: String,
+    /// Form version, stored in every blank form.
+    #[serde(default = "one")]
+    pub version: String,
+    pub columns: Vec<InputColumn>,
+    pub sections: Vec<Section>,
+}
+
+fn one() -> String {
+    "1".to_string()
+}
+
+/// A cross-indicator check declared by the regime.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CrossRule {
+    /// A "trong đó" part must not exceed its total.
+    PartLeTotal { part: String, total: String },
+    /// The parts must add up to the total within `tolerance` (absolute).
+    SumEqTotal {
+        parts: Vec<String>,
+        total: String,
+        #[serde(default = "half")]
+        tolerance: f64,
+    },
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+/// Who reports: units at these levels (optionally only these kinds) under the receiver.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reporters {
+    pub levels: Vec<String>,
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+/// A report regime.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regime {
+    pub id: String,
+    /// 1. tên báo cáo
+    pub name: String,
+    /// Căn cứ: the legal basis it was issued under.
+    pub legal_basis: String,
+    /// 2. nội dung yêu cầu báo cáo
+    pub content: String,
+    /// 3. đối tượng thực hiện
+    pub reporters: Reporters,
+    /// 4. cơ quan nhận (unit code)
+    pub receiver: String,
+    /// 5. phương thức gửi, nhận
+    pub method: String,
+    /// 6. thời gian chốt số liệu
+    pub cutoff: CutoffRule,
+    /// 7. thời hạn gửi, per level
+    pub deadline: Vec<LevelDeadline>,
+    /// 8. tần suất
+    pub frequencies: Vec<Frequency>,
+    /// 9. mẫu đề cương: a tera template next to regime.toml
+    pub outline: String,
+    /// 10. biểu mẫu số liệu
+    pub form: Form,
+    /// 11. hướng dẫn quy trình
+    pub instructions: String,
+    /// Cross-indicator checks.
+    #[serde(default)]
+    pub rule: Vec<CrossRule>,
+    /// Whether a parent's own figures are added to its children's consolidation.
+    #[serde(default)]
+    pub include_own_figures: bool,
+    /// Report number written on the narrative ("Số: …/BC-UBND").
+    #[serde(default)]
+    pub report_symbol: Option<String>,
+}
+
+impl Regime {
+    /// Indicator codes of the form, in order.
+    pub fn form_codes(&self) -> impl Iterator<Item = &str> {
+        self.form
+            .sections
+            .iter()
+            .flat_map(|s| s.rows.iter().map(String::as_str))
+    }
+
+    /// The deadline rule for `level` and `frequency`: an entry naming the frequency wins over
+    /// one that names none.
+    pub fn deadline_rule(&self, level: &str, frequency: Frequency) -> Option<DeadlineRule> {
+        let mut general = None;
+        for d in &self.deadline {
+            if !d.levels.iter().any(|l| l == level) {
+                continue;
+            }
+            if d.frequencies.contains(&frequency) {
+                return Some(d.rule);
+            }
+            if d.frequencies.is_empty() && general.is_none() {
+                general = Some(d.rule);
+            }
+        }
+        general
+    }
+
+    /// Levels that have a deadline, in the order the regime lists them.
+    pub fn deadline_levels(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for d in &self.deadline {
+            for l in &d.levels {
+                if !out.contains(&l.as_str()) {
+                    out.push(l);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn window(&self, period: Period) -> Window {
+        self.cutoff.window(period)
+    }
+
+    /// Deadline of `period` for units at `level`, if the regime sets one.
+    pub fn deadline(
+        &self,
+        period: Period,
+        level: &str,
+        cal: &WorkCalendar,
+    ) -> Option<chrono::NaiveDate> {
+        let rule = self.deadline_rule(level, period.frequency())?;
+        Some(rule.deadline(period, self.window(period), cal))
+    }
+
+    pub fn has_frequency(&self, f: Frequency) -> bool {
+        self.frequencies.contains(&f)
+    }
+}

@@ -1,0 +1,210 @@
+//! Administrative units (đơn vị) and their hierarchy, from `units.toml`.
+//!
+//! Owns the unit tree: levels, parents, validity dates and lookups. The tree is data of any
+//! depth (tỉnh → xã today, tỉnh → huyện → xã before July 2025).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// A named level of the hierarchy (cấp), e.g. `tinh`, `xa`, `so`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub name: String,
+    pub label: String,
+}
+
+/// One reporting or receiving unit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    /// Stable code (mã đơn vị hành chính for local government, QĐ 19/2025/QĐ-TTg).
+    pub code: String,
+    /// Name as written on forms: "Xã Phước An", "Sở Tài chính".
+    pub name: String,
+    pub level: String,
+    /// Kind of unit: `tinh`, `xa`, `phuong`, `dac-khu`, `so`, ...
+    pub kind: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Name of the agency that signs the report (cơ quan báo cáo), e.g. "UBND xã Phước An".
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// Place name used in the footer's "…, ngày … tháng … năm …".
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default, deserialize_with = "crate::schedule::toml_date::optional")]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::schedule::toml_date::optional")]
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl Unit {
+    pub fn agency_name(&self) -> &str {
+        self.agency.as_deref().unwrap_or(&self.name)
+    }
+
+    pub fn is_valid_on(&self, date: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|f| f <= date) && self.valid_to.is_none_or(|t| date <= t)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnitsFile {
+    #[serde(default)]
+    pub level: Vec<Level>,
+    #[serde(default)]
+    pub unit: Vec<Unit>,
+}
+
+/// The unit tree, checked: codes are unique, parents exist, there is no cycle.
+#[derive(Debug, Clone, Default)]
+pub struct UnitTree {
+    pub levels: Vec<Level>,
+    units: Vec<Unit>,
+    index: BTreeMap<String, usize>,
+    children: BTreeMap<String, Vec<String>>,
+}
+
+impl UnitTree {
+    /// Builds the tree from units already checked for duplicates, unknown parents and cycles.
+    pub(crate) fn new(levels: Vec<Level>, units: Vec<Unit>) -> UnitTree {
+        let mut index = BTreeMap::new();
+        let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (i, u) in units.iter().enumerate() {
+            index.insert(u.code.clone(), i);
+            if let Some(p) = &u.parent {
+                children.entry(p.clone()).or_default().push(u.code.clone());
+            }
+        }
+        UnitTree {
+            levels,
+            units,
+            index,
+            children,
+        }
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Unit> {
+        self.index.get(code).map(|&i| &self.units[i])
+    }
+
+    /// Units in the order the config lists them.
+    pub fn iter(&self) -> impl Iterator<Item = &Unit> {
+        self.units.iter()
+    }
+
+    pub fn children(&self, code: &str) -> &[String] {
+        self.children.get(code).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Codes of `code` and all units below it, parents before children.
+    pub fn subtree(&self, code: &str) -> Vec<String> {
+        let mut out = vec![code.to_string()];
+        let mut i = 0;
+        while i < out.len() {
+            let kids = self.children(&out[i]).to_vec();
+            out.extend(kids);
+            i += 1;
+        }
+        out
+    }
+
+    /// Ancestors of `code`, nearest first (without `code` itself).
+    pub fn ancestors(&self, code: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = self.get(code).and_then(|u| u.parent.clone());
+        while let Some(c) = cur {
+            if out.contains(&c) {
+                break;
+            }
+            cur = self.get(&c).and_then(|u| u.parent.clone());
+            out.push(c);
+        }
+        out
+    }
+
+    pub fn level_label<'a>(&'a self, name: &'a str) -> &'a str {
+        self.levels
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.label.as_str())
+            .unwrap_or(name)
+    }
+}
+
+/// Problems of a unit list, as (key, message): duplicate codes, unknown levels or parents,
+/// cycles. Keys name the entry as `unit[i]`.
+pub(crate) fn check_units(file: &UnitsFile) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let levels: Vec<&str> = file.level.iter().map(|l| l.name.as_str()).collect();
+    for (i, u) in file.unit.iter().enumerate() {
+        let key = format!("unit[{i}] ({})", u.code);
+        if u.code.trim().is_empty() {
+            problems.push((key.clone(), "mã đơn vị để trống".to_string()));
+        }
+        if let Some(first) = seen.insert(u.code.as_str(), i) {
+            problems.push((
+                format!("{key}.code"),
+                format!("mã đơn vị \"{}\" trùng với unit[{first}]", u.code),
+            ));
+        }
+        if !levels.contains(&u.level.as_str()) {
+            problems.push((
+                format!("{key}.level"),
+                format!(
+                    "cấp \"{}\" không có trong danh sách [[level]] ({})",
+                    u.level,
+                    levels.join(", ")
+                ),
+            ));
+        }
+        if let (Some(f), Some(t)) = (u.valid_from, u.valid_to) {
+            if t < f {
+                problems.push((
+                    format!("{key}.valid_to"),
+                    format!("ngày hết hiệu lực {t} trước ngày có hiệu lực {f}"),
+                ));
+            }
+        }
+    }
+    let parent_of: BTreeMap<&str, Option<&str>> = file
+        .unit
+        .iter()
+        .map(|u| (u.code.as_str(), u.parent.as_deref()))
+        .collect();
+    for (i, u) in file.unit.iter().enumerate() {
+        let key = format!("unit[{i}] ({})", u.code);
+        if let Some(p) = &u.parent {
+            if !parent_of.contains_key(p.as_str()) {
+                problems.push((
+                    format!("{key}.parent"),
+                    format!("đơn vị cấp trên \"{p}\" không có trong danh mục"),
+                ));
+                continue;
+            }
+        }
+        // Walk up; a walk longer than the number of units is a cycle.
+        let mut cur = u.parent.as_deref();
+        let mut steps = 0;
+        while let Some(c) = cur {
+            if c == u.code || steps > file.unit.len() {
+                problems.push((
+                    format!("{key}.parent"),
+                    format!(
+                        "vòng lặp trong cây đơn vị: đi theo \"parent\" từ \"{}\" không về tới gốc",
+                        u.code
+                    ),
+                ));
+                break;
+            }
+            cur = parent_of.get(c).copied().flatten();
+            steps += 1;
+        }
+    }
+    problems
+}

@@ -1,0 +1,194 @@
+//! `baocao due [--today D] [--regime ID] [--inbox DIR] [--format table|csv|json]`
+//!
+//! Periods whose cutoff has ended and whose deadline is today, comes within 7 days, or has
+//! passed (within the look-back window). With `--inbox`, each row also lists the units of its
+//! level that have not submitted (the reminder list for đôn đốc).
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use super::{parse_date, pick_regime, today, CliResult, Format, EXIT_OK};
+use crate::catalog::{Config, Regime};
+use crate::output;
+use crate::period::Period;
+use crate::schedule::{periods_of_year, vn_date};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Ngày xét (mặc định: hôm nay), dạng 2026-10-16.
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+    #[arg(long)]
+    pub regime: Option<String>,
+    /// Thư mục nhận báo cáo (inbox/<kỳ>/...): liệt kê đơn vị chưa gửi.
+    #[arg(long)]
+    pub inbox: Option<std::path::PathBuf>,
+    /// Số ngày nhìn lại cho các kỳ đã quá hạn.
+    #[arg(long, default_value_t = 31)]
+    pub lookback: u32,
+    /// Số ngày tới được coi là sắp đến hạn.
+    #[arg(long, default_value_t = 7)]
+    pub within: u32,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// Where a period stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueStatus {
+    DueToday,
+    Upcoming,
+    Overdue,
+}
+
+impl DueStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            DueStatus::DueToday => "đến hạn hôm nay",
+            DueStatus::Upcoming => "sắp đến hạn",
+            DueStatus::Overdue => "quá hạn",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DueRow {
+    pub regime: String,
+    pub period: String,
+    pub label: String,
+    pub level: String,
+    pub cutoff_to: NaiveDate,
+    pub deadline: NaiveDate,
+    pub status: DueStatus,
+    /// Units of the level without a submission in the inbox; absent without `--inbox`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<String>>,
+}
+
+/// The due rows of `regime` on `today`.
+pub fn due_rows(
+    config: &Config,
+    regime: &Regime,
+    today: NaiveDate,
+    within: u32,
+    lookback: u32,
+) -> Vec<(Period, DueRow)> {
+    let horizon = today + Days::new(u64::from(within));
+    let earliest = today - Days::new(u64::from(lookback));
+    let mut out = Vec::new();
+    for year in [today.year_ce().1 as i32 - 1, today.year_ce().1 as i32] {
+        for p in periods_of_year(year, &regime.frequencies) {
+            let w = regime.window(p);
+            if w.to >= today {
+                continue;
+            }
+            for level in regime.deadline_levels() {
+                let Some(deadline) = regime.deadline(p, level, &config.calendar) else {
+                    continue;
+                };
+                let status = if deadline == today {
+                    DueStatus::DueToday
+                } else if deadline > today && deadline <= horizon {
+                    DueStatus::Upcoming
+                } else if deadline < today && deadline >= earliest {
+                    DueStatus::Overdue
+                } else {
+                    continue;
+                };
+                out.push((
+                    p,
+                    DueRow {
+                        regime: regime.id.clone(),
+                        period: p.code(),
+                        label: p.label(),
+                        level: level.to_string(),
+                        cutoff_to: w.to,
+                        deadline,
+                        status,
+                        missing: None,
+                    },
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.deadline.cmp(&b.1.deadline).then(a.0.cmp(&b.0)));
+    out
+}
+
+use chrono::Datelike;
+
+pub fn run(config: &Config, args: Args) -> CliResult {
+    let regime = pick_regime(config, args.regime.as_deref())?;
+    let today = args.today.unwrap_or_else(today);
+    let mut rows = due_rows(config, regime, today, args.within, args.lookback);
+    if let Some(inbox) = &args.inbox {
+        for (period, row) in rows.iter_mut() {
+            row.missing = Some(super::missing_units(config, regime, *period, &row.level, inbox, today));
+        }
+    }
+    let rows: Vec<DueRow> = rows.into_iter().map(|(_, r)| r).collect();
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("serializable")),
+        Format::Csv => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.regime.clone(),
+                        r.period.clone(),
+                        r.level.clone(),
+                        r.cutoff_to.to_string(),
+                        r.deadline.to_string(),
+                        serde_json::to_value(r.status).expect("enum").as_str().unwrap_or("").to_string(),
+                        r.missing.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                output::csv_text(
+                    &["regime", "period", "level", "cutoff_to", "deadline", "status", "missing"],
+                    &cells
+                )
+            );
+        }
+        Format::Table => {
+            println!("Tình hình đến hạn ngày {} — {}", vn_date(today), regime.name);
+            if rows.is_empty() {
+                println!("Không có kỳ nào đến hạn, sắp đến hạn hoặc mới quá hạn.");
+                return Ok(EXIT_OK);
+            }
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.period.clone(),
+                        config.units.level_label(&r.level).to_string(),
+                        vn_date(r.deadline),
+                        r.status.label().to_string(),
+                        match &r.missing {
+                            None => String::new(),
+                            Some(m) if m.is_empty() => "đã đủ".to_string(),
+                            Some(m) => format!("{} đơn vị chưa gửi", m.len()),
+                        },
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                output::table(&["Kỳ", "Cấp báo cáo", "Hạn gửi", "Tình trạng", "Đơn vị chưa gửi"], &cells)
+            );
+            for r in &rows {
+                if let Some(m) = r.missing.as_ref().filter(|m| !m.is_empty()) {
+                    println!("\nKỳ {} — {} chưa gửi:", r.period, config.units.level_label(&r.level));
+                    for code in m {
+                        let name = config.units.get(code).map(|u| u.name.as_str()).unwrap_or("");
+                        println!("  {code}  {name}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

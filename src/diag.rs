@@ -1,0 +1,264 @@
+//! Diagnostics: what is wrong with an input, where, and what the officer should do.
+//!
+//! Owns the stable codes, their severities and the `Diagnostic` value that every stage
+//! produces. Every code is documented in `docs/diagnostics.md`; a test keeps the two in step.
+//! Messages are Vietnamese and end with what to fix.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The file (or the unit's report) cannot be accepted as it is.
+    Blocking,
+    /// Accepted, but the officer should look.
+    Warning,
+}
+
+impl Severity {
+    /// Vietnamese word used in tables and workbooks.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Blocking => "chặn",
+            Severity::Warning => "cảnh báo",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $title:literal; )*) => {
+        /// Stable diagnostic codes. Never renumber one: scripts and officers rely on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+
+            /// A short Vietnamese title, as in `docs/diagnostics.md`.
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$variant => $title, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    FileUnreadable = "BC0101", Blocking, "Không mở được tệp";
+    FileEmpty = "BC0102", Blocking, "Tệp rỗng";
+    NoTable = "BC0103", Blocking, "Không tìm thấy bảng số liệu";
+    UnsupportedFile = "BC0104", Warning, "Tệp không phải Excel hoặc CSV, bỏ qua";
+    CsvHeader = "BC0105", Blocking, "Tiêu đề cột CSV không đúng";
+    CsvRow = "BC0106", Blocking, "Dòng CSV không đọc được";
+    FormulaNoValue = "BC0201", Blocking, "Công thức chưa có giá trị";
+    AmbiguousNumber = "BC0202", Warning, "Số viết có thể hiểu hai cách";
+    InvalidNumber = "BC0203", Blocking, "Không phải là số hợp lệ";
+    ErrorCell = "BC0204", Blocking, "Ô có lỗi công thức";
+    UnknownRow = "BC0205", Warning, "Dòng không khớp chỉ tiêu nào";
+    FuzzyNameMatch = "BC0206", Warning, "Khớp chỉ tiêu theo tên gần đúng";
+    DuplicateRow = "BC0207", Blocking, "Chỉ tiêu xuất hiện hai lần";
+    UnknownUnit = "BC0301", Blocking, "Đơn vị không có trong danh mục";
+    UnitNotIdentified = "BC0302", Blocking, "Không xác định được đơn vị báo cáo";
+    PeriodMismatch = "BC0303", Blocking, "Kỳ báo cáo không đúng";
+    RegimeMismatch = "BC0304", Blocking, "Không phải biểu của chế độ báo cáo này";
+    InferredIdentity = "BC0305", Warning, "Đơn vị/kỳ xác định từ tiêu đề hoặc tên tệp";
+    NotAReporter = "BC0306", Blocking, "Đơn vị không thuộc đối tượng báo cáo";
+    PeriodNotIdentified = "BC0307", Blocking, "Không xác định được kỳ báo cáo";
+    NotInteger = "BC0401", Blocking, "Chỉ tiêu phải là số nguyên";
+    BelowMinimum = "BC0402", Blocking, "Giá trị nhỏ hơn mức cho phép";
+    AboveMaximum = "BC0403", Blocking, "Giá trị lớn hơn mức cho phép";
+    RequiredMissing = "BC0404", Blocking, "Thiếu chỉ tiêu bắt buộc";
+    PartExceedsTotal = "BC0405", Blocking, "Số \"trong đó\" lớn hơn tổng";
+    PartsDoNotAddUp = "BC0406", Blocking, "Tổng các phần không bằng tổng số";
+    Late = "BC0501", Warning, "Gửi sau thời hạn";
+    ReceivedFromMtime = "BC0502", Warning, "Thời điểm nhận lấy từ ngày sửa tệp";
+    ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";
+    Missing = "BC0504", Blocking, "Đơn vị chưa gửi báo cáo đã quá hạn";
+    DuplicateSubmission = "BC0601", Warning, "Đơn vị gửi nhiều lần cùng kỳ";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Where in the inputs a diagnostic points. Empty strings where a part does not apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: String,
+    pub sheet: String,
+    pub cell: String,
+}
+
+impl Location {
+    pub fn file(file: impl Into<String>) -> Location {
+        Location {
+            file: file.into(),
+            ..Location::default()
+        }
+    }
+
+    pub fn cell(file: impl Into<String>, sheet: impl Into<String>, cell: impl Into<String>) -> Self {
+        Location {
+            file: file.into(),
+            sheet: sheet.into(),
+            cell: cell.into(),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<&str> = [&self.file, &self.sheet, &self.cell]
+            .into_iter()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect();
+        f.write_str(&parts.join(" › "))
+    }
+}
+
+/// One finding about an input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub location: Location,
+    pub code: Code,
+    pub severity: Severity,
+    /// What is wrong, then what to do, in Vietnamese.
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            location,
+            message: message.into(),
+        }
+    }
+
+    pub fn is_blocking(&self) -> bool {
+        self.severity == Severity::Blocking
+    }
+
+    /// The first line of the message, for one-line listings.
+    pub fn summary(&self) -> &str {
+        self.message.lines().next().unwrap_or("")
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}  {}\n  {}",
+            self.code,
+            self.severity.label(),
+            self.location,
+            self.message.replace('\n', "\n  ")
+        )
+    }
+}
+
+/// The JSON shape of a diagnostic: `{"code","severity","file","sheet","cell","message"}`.
+#[derive(Debug, Serialize)]
+pub struct DiagnosticJson<'a> {
+    pub code: &'a str,
+    pub severity: Severity,
+    pub file: &'a str,
+    pub sheet: &'a str,
+    pub cell: &'a str,
+    pub message: &'a str,
+}
+
+impl<'a> From<&'a Diagnostic> for DiagnosticJson<'a> {
+    fn from(d: &'a Diagnostic) -> Self {
+        DiagnosticJson {
+            code: d.code.as_str(),
+            severity: d.severity,
+            file: &d.location.file,
+            sheet: &d.location.sheet,
+            cell: &d.location.cell,
+            message: &d.message,
+        }
+    }
+}
+
+/// Excel-style cell reference from zero-based row and column: (13, 5) → "F14".
+pub fn cell_ref(row: u32, col: u32) -> String {
+    let mut name = String::new();
+    let mut c = col + 1;
+    while c > 0 {
+        let rem = (c - 1) % 26;
+        name.insert(0, (b'A' + rem as u8) as char);
+        c = (c - 1) / 26;
+    }
+    format!("{name}{}", row + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_references_are_excel_style() {
+        assert_eq!(cell_ref(0, 0), "A1");
+        assert_eq!(cell_ref(13, 5), "F14");
+        assert_eq!(cell_ref(0, 25), "Z1");
+        assert_eq!(cell_ref(0, 26), "AA1");
+        assert_eq!(cell_ref(9, 27), "AB10");
+    }
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in Code::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.len() == 6 && s.starts_with("BC"), "{s}");
+            assert!(s[2..].bytes().all(|b| b.is_ascii_digit()), "{s}");
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../docs/diagnostics.md");
+        for c in Code::ALL {
+            assert!(
+                doc.contains(&format!("## {}", c.as_str())),
+                "{} is missing from docs/diagnostics.md",
+                c.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn display_follows_the_house_style() {
+        let d = Diagnostic::new(
+            Code::InvalidNumber,
+            Location::cell("xa-phuoc-an.xlsx", "Biểu 01", "F14"),
+            "Chỉ tiêu 2.1: \"1.234.5\" không phải là số hợp lệ.\nGõ số theo dạng 1.234,5.",
+        );
+        let text = d.to_string();
+        assert!(text.starts_with("BC0203 chặn  xa-phuoc-an.xlsx › Biểu 01 › F14\n  Chỉ tiêu"));
+        assert_eq!(d.summary(), "Chỉ tiêu 2.1: \"1.234.5\" không phải là số hợp lệ.");
+    }
+}

@@ -1,0 +1,11 @@
+//! baocao: a batch engine for standardized periodic reporting (Nghị định 09/2019/NĐ-CP).
+//!
+//! Data flows one way: `catalog` (config) → `ingest` → `validate` → `consolidate` → `render`.
+//! Between stages travel plain data: `Submission`, `Diagnostic`, `Consolidated`.
+
+pub mod catalog;
+pub mod cli;
+pub mod diag;
+pub mod output;
+pub mod period;
+pub mod schedule;

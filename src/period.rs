@@ -1,0 +1,372 @@
+//! Reporting periods (kỳ báo cáo): month, quarter, half-year, nine months, year.
+//!
+//! Owns parsing of period codes (ours and the DHIS2 forms), their canonical codes and their
+//! Vietnamese labels. Knows nothing about cutoffs or deadlines: see `schedule`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The frequency (tần suất) of a report, i.e. the kind of its periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Frequency {
+    /// tháng
+    Monthly,
+    /// quý
+    Quarterly,
+    /// 6 tháng
+    HalfYearly,
+    /// 9 tháng
+    NineMonths,
+    /// năm
+    Yearly,
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 5] = [
+        Frequency::Monthly,
+        Frequency::Quarterly,
+        Frequency::HalfYearly,
+        Frequency::NineMonths,
+        Frequency::Yearly,
+    ];
+
+    /// Every period of this frequency in `year`, in order.
+    pub fn periods_of_year(self, year: i32) -> Vec<Period> {
+        match self {
+            Frequency::Monthly => (1..=12).map(|m| Period::Month { year, month: m }).collect(),
+            Frequency::Quarterly => (1..=4)
+                .map(|q| Period::Quarter { year, quarter: q })
+                .collect(),
+            Frequency::HalfYearly => (1..=2).map(|h| Period::Half { year, half: h }).collect(),
+            Frequency::NineMonths => vec![Period::NineMonths { year }],
+            Frequency::Yearly => vec![Period::Year { year }],
+        }
+    }
+
+    /// Vietnamese name, as in a regime's "tần suất".
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "hằng tháng",
+            Frequency::Quarterly => "hằng quý",
+            Frequency::HalfYearly => "6 tháng",
+            Frequency::NineMonths => "9 tháng",
+            Frequency::Yearly => "hằng năm",
+        }
+    }
+}
+
+/// One reporting period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Period {
+    Month { year: i32, month: u32 },
+    Quarter { year: i32, quarter: u32 },
+    /// `half` is 1 (6 tháng đầu năm) or 2 (6 tháng cuối năm).
+    Half { year: i32, half: u32 },
+    NineMonths { year: i32 },
+    Year { year: i32 },
+}
+
+/// Why a period code could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("kỳ báo cáo \"{text}\" không hợp lệ: {reason}. Viết theo dạng 2026-10 (tháng), 2026-Q3 (quý), 2026-H1 hoặc 2026-H2 (6 tháng), 2026-9M (9 tháng), 2026 (năm); chấp nhận cả 202610, 2026Q3, 2026S1")]
+pub struct PeriodError {
+    pub text: String,
+    pub reason: String,
+}
+
+impl Period {
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Month { year, .. }
+            | Period::Quarter { year, .. }
+            | Period::Half { year, .. }
+            | Period::NineMonths { year }
+            | Period::Year { year } => year,
+        }
+    }
+
+    pub fn frequency(self) -> Frequency {
+        match self {
+            Period::Month { .. } => Frequency::Monthly,
+            Period::Quarter { .. } => Frequency::Quarterly,
+            Period::Half { .. } => Frequency::HalfYearly,
+            Period::NineMonths { .. } => Frequency::NineMonths,
+            Period::Year { .. } => Frequency::Yearly,
+        }
+    }
+
+    /// First and last calendar month (1–12) the period covers.
+    pub fn month_span(self) -> (u32, u32) {
+        match self {
+            Period::Month { month, .. } => (month, month),
+            Period::Quarter { quarter, .. } => (quarter * 3 - 2, quarter * 3),
+            Period::Half { half, .. } => (half * 6 - 5, half * 6),
+            Period::NineMonths { .. } => (1, 9),
+            Period::Year { .. } => (1, 12),
+        }
+    }
+
+    /// Canonical code: `2026-10`, `2026-Q3`, `2026-H1`, `2026-9M`, `2026`.
+    pub fn code(self) -> String {
+        match self {
+            Period::Month { year, month } => format!("{year}-{month:02}"),
+            Period::Quarter { year, quarter } => format!("{year}-Q{quarter}"),
+            Period::Half { year, half } => format!("{year}-H{half}"),
+            Period::NineMonths { year } => format!("{year}-9M"),
+            Period::Year { year } => format!("{year}"),
+        }
+    }
+
+    /// Vietnamese label: "Tháng 10 năm 2026", "Quý III năm 2026", "6 tháng đầu năm 2026".
+    pub fn label(self) -> String {
+        match self {
+            Period::Month { year, month } => format!("Tháng {month} năm {year}"),
+            Period::Quarter { year, quarter } => {
+                format!("Quý {} năm {year}", roman(quarter))
+            }
+            Period::Half { year, half: 1 } => format!("6 tháng đầu năm {year}"),
+            Period::Half { year, .. } => format!("6 tháng cuối năm {year}"),
+            Period::NineMonths { year } => format!("9 tháng năm {year}"),
+            Period::Year { year } => format!("Năm {year}"),
+        }
+    }
+
+    /// Short label used in column headers: "tháng 10/2026", "quý III/2026", "năm 2026".
+    pub fn short_label(self) -> String {
+        match self {
+            Period::Month { year, month } => format!("tháng {month}/{year}"),
+            Period::Quarter { year, quarter } => format!("quý {}/{year}", roman(quarter)),
+            Period::Half { year, half: 1 } => format!("6 tháng đầu năm {year}"),
+            Period::Half { year, .. } => format!("6 tháng cuối năm {year}"),
+            Period::NineMonths { year } => format!("9 tháng năm {year}"),
+            Period::Year { year } => format!("năm {year}"),
+        }
+    }
+
+    /// The same period one year earlier (cùng kỳ năm trước).
+    pub fn same_period_last_year(self) -> Period {
+        match self {
+            Period::Month { year, month } => Period::Month {
+                year: year - 1,
+                month,
+            },
+            Period::Quarter { year, quarter } => Period::Quarter {
+                year: year - 1,
+                quarter,
+            },
+            Period::Half { year, half } => Period::Half {
+                year: year - 1,
+                half,
+            },
+            Period::NineMonths { year } => Period::NineMonths { year: year - 1 },
+            Period::Year { year } => Period::Year { year: year - 1 },
+        }
+    }
+}
+
+/// Roman numerals for small numbers (quarters, groups in STT columns).
+pub fn roman(n: u32) -> String {
+    const TABLE: [(u32, &str); 9] = [
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    let mut n = n;
+    let mut out = String::new();
+    for (value, digits) in TABLE {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code())
+    }
+}
+
+impl FromStr for Period {
+    type Err = PeriodError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let err = |reason: &str| PeriodError {
+            text: text.to_string(),
+            reason: reason.to_string(),
+        };
+        let t = text.trim().to_ascii_uppercase();
+        if t.len() < 4 || !t.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+            return Err(err("phải bắt đầu bằng năm 4 chữ số"));
+        }
+        let year: i32 = t[..4].parse().map_err(|_| err("năm không hợp lệ"))?;
+        if !(1900..=2999).contains(&year) {
+            return Err(err("năm phải từ 1900 đến 2999"));
+        }
+        let rest = &t[4..];
+        let rest = rest.strip_prefix('-').unwrap_or(rest);
+        let number = |s: &str, lo: u32, hi: u32, what: &str| -> Result<u32, PeriodError> {
+            let n: u32 = s
+                .parse()
+                .map_err(|_| err(&format!("{what} không phải là số")))?;
+            if (lo..=hi).contains(&n) {
+                Ok(n)
+            } else {
+                Err(err(&format!("{what} phải từ {lo} đến {hi}")))
+            }
+        };
+        if rest.is_empty() {
+            return Ok(Period::Year { year });
+        }
+        if rest == "9M" {
+            return Ok(Period::NineMonths { year });
+        }
+        if let Some(q) = rest.strip_prefix('Q') {
+            let quarter = number(q, 1, 4, "quý")?;
+            return Ok(Period::Quarter { year, quarter });
+        }
+        if let Some(h) = rest.strip_prefix('H').or_else(|| rest.strip_prefix('S')) {
+            let half = number(h, 1, 2, "nửa năm")?;
+            return Ok(Period::Half { year, half });
+        }
+        if rest.len() <= 2 && rest.bytes().all(|b| b.is_ascii_digit()) {
+            let month = number(rest, 1, 12, "tháng")?;
+            return Ok(Period::Month { year, month });
+        }
+        Err(err("không nhận ra loại kỳ"))
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Period {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_every_period_kind_in_our_codes() {
+        assert_eq!(
+            p("2026-10"),
+            Period::Month {
+                year: 2026,
+                month: 10
+            }
+        );
+        assert_eq!(
+            p("2026-Q3"),
+            Period::Quarter {
+                year: 2026,
+                quarter: 3
+            }
+        );
+        assert_eq!(p("2026-H1"), Period::Half { year: 2026, half: 1 });
+        assert_eq!(p("2026-H2"), Period::Half { year: 2026, half: 2 });
+        assert_eq!(p("2026-9M"), Period::NineMonths { year: 2026 });
+        assert_eq!(p("2026"), Period::Year { year: 2026 });
+    }
+
+    #[test]
+    fn parses_dhis2_period_forms() {
+        assert_eq!(
+            p("202610"),
+            Period::Month {
+                year: 2026,
+                month: 10
+            }
+        );
+        assert_eq!(p("202601"), p("2026-01"));
+        assert_eq!(p("2026Q3"), p("2026-Q3"));
+        assert_eq!(p("2026S1"), p("2026-H1"));
+        assert_eq!(p("2026S2"), p("2026-H2"));
+    }
+
+    #[test]
+    fn prints_canonical_codes() {
+        for code in ["2026-10", "2026-01", "2026-Q3", "2026-H1", "2026-9M", "2026"] {
+            assert_eq!(p(code).code(), code);
+        }
+    }
+
+    #[test]
+    fn prints_vietnamese_labels() {
+        assert_eq!(p("2026-10").label(), "Tháng 10 năm 2026");
+        assert_eq!(p("2026-Q3").label(), "Quý III năm 2026");
+        assert_eq!(p("2026-Q4").label(), "Quý IV năm 2026");
+        assert_eq!(p("2026-H1").label(), "6 tháng đầu năm 2026");
+        assert_eq!(p("2026-H2").label(), "6 tháng cuối năm 2026");
+        assert_eq!(p("2026-9M").label(), "9 tháng năm 2026");
+        assert_eq!(p("2026").label(), "Năm 2026");
+    }
+
+    #[test]
+    fn rejects_bad_period_text_with_a_reason() {
+        for bad in [
+            "2026-13", "2026-00", "2026-Q5", "2026-Q0", "2026-H3", "26-10", "", "2026-X",
+            "2026-1-1", "abcd",
+        ] {
+            let e = bad.parse::<Period>().unwrap_err();
+            assert_eq!(e.text, bad);
+            assert!(e.to_string().contains("không hợp lệ"), "{e}");
+        }
+        assert!("2026-13"
+            .parse::<Period>()
+            .unwrap_err()
+            .reason
+            .contains("tháng phải từ 1 đến 12"));
+        assert!("2026-Q5"
+            .parse::<Period>()
+            .unwrap_err()
+            .reason
+            .contains("quý phải từ 1 đến 4"));
+    }
+
+    #[test]
+    fn month_spans_follow_the_period_kind() {
+        assert_eq!(p("2026-Q3").month_span(), (7, 9));
+        assert_eq!(p("2026-H2").month_span(), (7, 12));
+        assert_eq!(p("2026-9M").month_span(), (1, 9));
+        assert_eq!(p("2026").month_span(), (1, 12));
+    }
+
+    #[test]
+    fn a_year_has_twelve_months_four_quarters_two_halves() {
+        assert_eq!(Frequency::Monthly.periods_of_year(2026).len(), 12);
+        assert_eq!(Frequency::Quarterly.periods_of_year(2026).len(), 4);
+        assert_eq!(Frequency::HalfYearly.periods_of_year(2026).len(), 2);
+        assert_eq!(Frequency::NineMonths.periods_of_year(2026).len(), 1);
+        assert_eq!(Frequency::Yearly.periods_of_year(2026).len(), 1);
+    }
+
+    #[test]
+    fn roman_numerals_for_groups() {
+        assert_eq!(roman(1), "I");
+        assert_eq!(roman(4), "IV");
+        assert_eq!(roman(9), "IX");
+        assert_eq!(roman(14), "XIV");
+    }
+}
