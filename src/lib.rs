@@ -8,4 +8,6 @@ pub mod cli;
 pub mod diag;
 pub mod output;
 pub mod period;
+pub mod ingest;
 pub mod schedule;
+pub mod text;

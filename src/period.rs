@@ -146,6 +146,71 @@ impl Period {
         }
     }
 
+    /// Reads a period from its Vietnamese label, anywhere in a line of text: "Tháng 10 năm
+    /// 2026", "Quý III năm 2026", "6 tháng đầu năm 2026", "9 tháng năm 2026", "Năm 2026".
+    pub fn from_label(text: &str) -> Option<Period> {
+        let f = crate::text::fold(text);
+        let words: Vec<&str> = f
+            .split(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == '.')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let year_after = |i: usize| -> Option<i32> {
+            if words.get(i)? == &"nam" {
+                let y: i32 = words.get(i + 1)?.parse().ok()?;
+                (1900..=2999).contains(&y).then_some(y)
+            } else {
+                None
+            }
+        };
+        for i in 0..words.len() {
+            match words[i] {
+                "thang" => {
+                    if let Some(m) = words.get(i + 1).and_then(|w| w.parse::<u32>().ok()) {
+                        if (1..=12).contains(&m) {
+                            if let Some(year) = year_after(i + 2) {
+                                return Some(Period::Month { year, month: m });
+                            }
+                        }
+                    }
+                }
+                "quy" => {
+                    let q = words.get(i + 1).and_then(|w| match *w {
+                        "i" | "1" => Some(1),
+                        "ii" | "2" => Some(2),
+                        "iii" | "3" => Some(3),
+                        "iv" | "4" => Some(4),
+                        _ => None,
+                    });
+                    if let (Some(quarter), Some(year)) = (q, year_after(i + 2)) {
+                        return Some(Period::Quarter { year, quarter });
+                    }
+                }
+                "6" if words.get(i + 1) == Some(&"thang") => {
+                    let half = match words.get(i + 2) {
+                        Some(&"dau") => 1,
+                        Some(&"cuoi") => 2,
+                        _ => continue,
+                    };
+                    if let Some(year) = year_after(i + 3) {
+                        return Some(Period::Half { year, half });
+                    }
+                }
+                "9" if words.get(i + 1) == Some(&"thang") => {
+                    if let Some(year) = year_after(i + 2) {
+                        return Some(Period::NineMonths { year });
+                    }
+                }
+                "nam" if i == 0 || words[i - 1] == "bao" || words[i - 1] == "cao" => {
+                    if let Some(year) = year_after(i) {
+                        return Some(Period::Year { year });
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// The same period one year earlier (cùng kỳ năm trước).
     pub fn same_period_last_year(self) -> Period {
         match self {
@@ -343,6 +408,19 @@ mod tests {
             .unwrap_err()
             .reason
             .contains("quý phải từ 1 đến 4"));
+    }
+
+    #[test]
+    fn labels_read_back_into_periods() {
+        for code in ["2026-10", "2026-Q3", "2026-H1", "2026-H2", "2026-9M", "2026"] {
+            assert_eq!(Period::from_label(&p(code).label()), Some(p(code)), "{code}");
+        }
+        assert_eq!(
+            Period::from_label("Kỳ báo cáo: THÁNG 9 NĂM 2026"),
+            Some(p("2026-09"))
+        );
+        assert_eq!(Period::from_label("Quý 3 năm 2026"), Some(p("2026-Q3")));
+        assert_eq!(Period::from_label("Đơn vị báo cáo: Xã Phước An"), None);
     }
 
     #[test]

@@ -1,0 +1,418 @@
+//! A sheet as a grid of cells, and the table inside it: found by its header labels (not by
+//! position), rows matched to indicators by code, else by name.
+//!
+//! Tolerates what officers do to forms: inserted title rows, deleted blank columns, merged
+//! two-row headers, added total rows, blank rows.
+
+use std::collections::BTreeMap;
+
+use super::number::{read_number, Reading};
+use super::Value;
+use crate::catalog::{Indicator, InputColumn};
+use crate::diag::{cell_ref, Code, Diagnostic, Location};
+use crate::text::{fold, nfc};
+
+/// One cell's content, as read (formulas by their cached value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    /// A date-formatted cell.
+    Date(f64),
+    Error(String),
+}
+
+impl Cell {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) if !s.trim().is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Text of any non-empty cell, for label matching.
+    fn as_label(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A sheet, with absolute positions (row 0 is the sheet's first row).
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    pub sheet: String,
+    pub rows: Vec<Vec<Cell>>,
+    /// Formula text by (row, col), for cells that have one.
+    pub formulas: BTreeMap<(u32, u32), String>,
+}
+
+impl Grid {
+    pub fn get(&self, r: u32, c: u32) -> &Cell {
+        self.rows
+            .get(r as usize)
+            .and_then(|row| row.get(c as usize))
+            .unwrap_or(&Cell::Empty)
+    }
+
+    pub fn height(&self) -> u32 {
+        self.rows.len() as u32
+    }
+
+    fn width(&self) -> u32 {
+        self.rows.iter().map(Vec::len).max().unwrap_or(0) as u32
+    }
+
+    /// All non-empty texts of a row range, with their positions.
+    pub fn texts(&self, from: u32, to: u32) -> impl Iterator<Item = (u32, u32, &str)> {
+        (from..to.min(self.height())).flat_map(move |r| {
+            self.rows[r as usize]
+                .iter()
+                .enumerate()
+                .filter_map(move |(c, cell)| cell.text().map(|t| (r, c as u32, t)))
+        })
+    }
+}
+
+/// Roles of table columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Layout {
+    /// Last header row; data starts after it.
+    pub header_row: u32,
+    pub first_header_row: u32,
+    pub code_col: Option<u32>,
+    pub name_col: u32,
+    pub value_cols: Vec<(InputColumn, u32)>,
+}
+
+/// Finds the table: the first row (among the first 60) that has a "Chỉ tiêu" label and, on
+/// it or the row below (a merged two-row header), a "Thực hiện" label.
+pub fn find_table(grid: &Grid) -> Option<Layout> {
+    let width = grid.width();
+    for r in 0..grid.height().min(60) {
+        let top: Vec<String> = (0..width).map(|c| fold(&grid.get(r, c).as_label())).collect();
+        let Some(name_col) = top.iter().position(|l| is_name_label(l)) else {
+            continue;
+        };
+        // A second header row: no numbers, an empty name cell, some text.
+        let next_is_header = r + 1 < grid.height()
+            && grid.get(r + 1, name_col as u32).is_empty()
+            && (0..width).any(|c| grid.get(r + 1, c).text().is_some())
+            && !(0..width).any(|c| matches!(grid.get(r + 1, c), Cell::Number(_)));
+        let labels: Vec<String> = if next_is_header {
+            let mut carried = String::new();
+            (0..width)
+                .map(|c| {
+                    let t = &top[c as usize];
+                    let below = fold(&grid.get(r + 1, c).as_label());
+                    if !t.is_empty() {
+                        carried = t.clone();
+                    } else if below.is_empty() {
+                        carried.clear();
+                    }
+                    let head = if t.is_empty() && !below.is_empty() { carried.clone() } else { t.clone() };
+                    format!("{head} {below}").trim().to_string()
+                })
+                .collect()
+        } else {
+            top.clone()
+        };
+        let mut layout = Layout {
+            header_row: if next_is_header { r + 1 } else { r },
+            first_header_row: r,
+            code_col: None,
+            name_col: name_col as u32,
+            value_cols: Vec::new(),
+        };
+        for (c, l) in labels.iter().enumerate() {
+            let c = c as u32;
+            if c == layout.name_col || l.is_empty() {
+                continue;
+            }
+            if layout.code_col.is_none() && is_code_label(l) {
+                layout.code_col = Some(c);
+                continue;
+            }
+            if let Some(col) = value_column(l) {
+                if !layout.value_cols.iter().any(|(k, _)| *k == col) {
+                    layout.value_cols.push((col, c));
+                }
+            }
+        }
+        if layout.value_cols.iter().any(|(k, _)| *k == InputColumn::ThucHien) {
+            return Some(layout);
+        }
+    }
+    None
+}
+
+fn is_name_label(l: &str) -> bool {
+    (l.starts_with("chi tieu") || l.starts_with("ten chi tieu") || l == "noi dung")
+        && !l.contains("ma ")
+}
+
+fn is_code_label(l: &str) -> bool {
+    l == "ma" || l.starts_with("ma so") || l.starts_with("ma chi tieu")
+}
+
+fn value_column(l: &str) -> Option<InputColumn> {
+    if l.contains("so voi") || l.contains('%') || l.contains("ty le") || l.contains("ghi chu") {
+        return None;
+    }
+    if l.contains("luy ke") {
+        Some(InputColumn::LuyKe)
+    } else if l.contains("ke hoach") {
+        Some(InputColumn::KeHoach)
+    } else if l.contains("thuc hien") || l.starts_with("uoc") || l.contains(" uoc") {
+        Some(InputColumn::ThucHien)
+    } else {
+        None
+    }
+}
+
+/// What reading a table's rows gave.
+#[derive(Debug, Default)]
+pub struct TableValues {
+    pub values: BTreeMap<(String, InputColumn), Value>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// First row after the table (the footer starts here).
+    pub end_row: u32,
+}
+
+/// Reads the table's rows against `indicators` (the regime's form rows).
+pub fn read_rows(grid: &Grid, layout: &Layout, indicators: &[&Indicator], file: &str) -> TableValues {
+    let mut out = TableValues {
+        end_row: grid.height(),
+        ..TableValues::default()
+    };
+    let by_code: BTreeMap<String, &Indicator> =
+        indicators.iter().map(|i| (i.code.to_uppercase(), *i)).collect();
+    let by_name: BTreeMap<String, &Indicator> = indicators.iter().map(|i| (nfc(&i.name), *i)).collect();
+    let by_fold: BTreeMap<String, &Indicator> = indicators.iter().map(|i| (fold(&i.name), *i)).collect();
+    let mut seen_rows: BTreeMap<String, u32> = BTreeMap::new();
+    let loc = |r: u32, c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
+
+    for r in layout.header_row + 1..grid.height() {
+        let row_text: Vec<String> = grid.rows[r as usize].iter().map(|c| fold(&c.as_label())).collect();
+        if row_text.iter().any(|t| t.contains("nguoi lap bieu") || t.contains("thu truong don vi")) {
+            out.end_row = r;
+            break;
+        }
+        let code = layout
+            .code_col
+            .and_then(|c| grid.get(r, c).text().map(|t| t.trim().to_uppercase()))
+            .unwrap_or_default();
+        let raw_name = grid.get(r, layout.name_col).as_label();
+        let name = strip_item_prefix(&nfc(&raw_name));
+        let has_values = layout
+            .value_cols
+            .iter()
+            .any(|(_, c)| !grid.get(r, *c).is_empty());
+        if code.is_empty() && name.is_empty() {
+            continue;
+        }
+        let mut matched = by_code.get(&code).copied();
+        if matched.is_none() && !name.is_empty() {
+            matched = by_name.get(&name).copied();
+            if matched.is_none() {
+                if let Some(ind) = by_fold.get(&fold(&name)).copied() {
+                    out.diagnostics.push(Diagnostic::new(
+                        Code::FuzzyNameMatch,
+                        loc(r, layout.name_col),
+                        format!(
+                            "Dòng \"{name}\" được hiểu là chỉ tiêu {} \"{}\" (khớp khi bỏ dấu và chữ hoa/thường).\nGiữ nguyên tên và mã chỉ tiêu của biểu mẫu.",
+                            ind.code, ind.name
+                        ),
+                    ));
+                    matched = Some(ind);
+                }
+            }
+        }
+        let Some(ind) = matched else {
+            let folded = fold(&name);
+            let is_total = folded.starts_with("tong cong") || folded == "cong" || folded.starts_with("tong so");
+            if has_values && !is_total && folded.chars().count() > 3 {
+                out.diagnostics.push(Diagnostic::new(
+                    Code::UnknownRow,
+                    loc(r, layout.name_col),
+                    format!(
+                        "Dòng \"{}\" không khớp chỉ tiêu nào của biểu; số liệu dòng này không được tổng hợp.\nGiữ nguyên mã và tên chỉ tiêu như biểu mẫu; nếu là chỉ tiêu mới, đề nghị bổ sung vào danh mục.",
+                        if name.is_empty() { code.clone() } else { name.clone() }
+                    ),
+                ));
+            }
+            continue;
+        };
+        if let Some(first) = seen_rows.get(&ind.code) {
+            out.diagnostics.push(Diagnostic::new(
+                Code::DuplicateRow,
+                loc(r, layout.name_col),
+                format!(
+                    "Chỉ tiêu {} \"{}\" xuất hiện hai lần (dòng {} và dòng {}).\nXóa dòng thừa rồi gửi lại.",
+                    ind.code, ind.name, first + 1, r + 1
+                ),
+            ));
+            continue;
+        }
+        seen_rows.insert(ind.code.clone(), r);
+        for (col, c) in &layout.value_cols {
+            if let Some(v) = read_value(grid, r, *c, ind, file, &mut out.diagnostics) {
+                out.values.insert(
+                    (ind.code.clone(), *col),
+                    Value {
+                        value: v,
+                        location: loc(r, *c),
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Drops "Trong đó:", "- ", "+ " and the like before an indicator's name.
+fn strip_item_prefix(name: &str) -> String {
+    let mut s = name.trim();
+    for p in ["Trong đó:", "trong đó:", "Trong đó", "trong đó", "-", "–", "+", "*"] {
+        if let Some(rest) = s.strip_prefix(p) {
+            s = rest.trim();
+        }
+    }
+    s.to_string()
+}
+
+/// One cell's number; `None` when empty (not reported) or unreadable (with a diagnostic).
+fn read_value(
+    grid: &Grid,
+    r: u32,
+    c: u32,
+    ind: &Indicator,
+    file: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let loc = Location::cell(file, &grid.sheet, cell_ref(r, c));
+    let what = format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
+    match grid.get(r, c) {
+        Cell::Number(v) if v.is_finite() => Some(*v),
+        Cell::Number(_) => {
+            diags.push(Diagnostic::new(Code::InvalidNumber, loc, format!("{what}: giá trị không phải là số hữu hạn.\nNhập lại số rồi gửi lại.")));
+            None
+        }
+        Cell::Empty => {
+            if let Some(f) = grid.formulas.get(&(r, c)) {
+                diags.push(Diagnostic::new(
+                    Code::FormulaNoValue,
+                    loc,
+                    format!("{what}: ô có công thức ={f} nhưng chưa có giá trị tính sẵn.\nMở tệp bằng Excel, để Excel tính lại (F9), lưu rồi gửi lại."),
+                ));
+            }
+            None
+        }
+        Cell::Text(t) => {
+            let t = t.trim();
+            if t.is_empty() || t == "-" || t == "–" {
+                return None;
+            }
+            match read_number(t) {
+                Reading::Value(v) => Some(v),
+                Reading::Ambiguous { value, other } => {
+                    diags.push(Diagnostic::new(
+                        Code::AmbiguousNumber,
+                        loc,
+                        format!(
+                            "{what}: \"{t}\" được đọc là {} theo cách viết Việt Nam (cách viết tiếng Anh sẽ là {}).\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ.",
+                            crate::text::fmt_vn(value, 3), crate::text::fmt_vn(other, 3)
+                        ),
+                    ));
+                    Some(value)
+                }
+                Reading::Invalid => {
+                    diags.push(Diagnostic::new(
+                        Code::InvalidNumber,
+                        loc,
+                        format!("{what}: \"{t}\" không phải là số hợp lệ.\nGõ số theo dạng 1.234,5 (dấu chấm ngăn nghìn, dấu phẩy thập phân) rồi gửi lại."),
+                    ));
+                    None
+                }
+            }
+        }
+        Cell::Error(e) => {
+            diags.push(Diagnostic::new(Code::ErrorCell, loc, format!("{what}: ô có lỗi {e}.\nSửa công thức hoặc nhập số trực tiếp rồi gửi lại.")));
+            None
+        }
+        Cell::Bool(b) => {
+            diags.push(Diagnostic::new(Code::InvalidNumber, loc, format!("{what}: ô chứa giá trị logic {b}, không phải số.\nNhập số rồi gửi lại.")));
+            None
+        }
+        Cell::Date(_) => {
+            diags.push(Diagnostic::new(Code::InvalidNumber, loc, format!("{what}: ô được định dạng ngày tháng, không phải số.\nĐổi định dạng ô sang Số và nhập lại.")));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+
+    fn grid(rows: Vec<Vec<Cell>>) -> Grid {
+        Grid {
+            sheet: "Biểu".into(),
+            rows,
+            formulas: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn finds_a_table_below_inserted_title_rows() {
+        let g = grid(vec![
+            vec![t("UBND TỈNH AN LẠC")],
+            vec![t("Báo cáo thêm dòng tiêu đề")],
+            vec![Cell::Empty],
+            vec![t("STT"), t("Mã số"), t("Chỉ tiêu"), t("Đơn vị tính"), t("Kế hoạch năm 2026"), t("Thực hiện kỳ báo cáo"), t("Lũy kế từ đầu năm"), t("So với kế hoạch (%)")],
+        ]);
+        let l = find_table(&g).unwrap();
+        assert_eq!(l.header_row, 3);
+        assert_eq!(l.code_col, Some(1));
+        assert_eq!(l.name_col, 2);
+        assert_eq!(
+            l.value_cols,
+            vec![(InputColumn::KeHoach, 4), (InputColumn::ThucHien, 5), (InputColumn::LuyKe, 6)]
+        );
+    }
+
+    #[test]
+    fn reads_a_merged_two_row_header() {
+        let g = grid(vec![
+            vec![t("STT"), t("Chỉ tiêu"), t("ĐVT"), t("Thực hiện"), Cell::Empty, t("Ghi chú")],
+            vec![Cell::Empty, Cell::Empty, Cell::Empty, t("Kỳ báo cáo"), t("Lũy kế"), Cell::Empty],
+            vec![t("1"), t("Tổng lượt khách du lịch"), t("lượt"), Cell::Number(5.0), Cell::Number(50.0)],
+        ]);
+        let l = find_table(&g).unwrap();
+        assert_eq!(l.header_row, 1);
+        assert_eq!(l.code_col, None);
+        assert_eq!(l.value_cols, vec![(InputColumn::ThucHien, 3), (InputColumn::LuyKe, 4)]);
+    }
+
+    #[test]
+    fn no_table_without_a_thuc_hien_column() {
+        let g = grid(vec![vec![t("Chỉ tiêu"), t("Ghi chú")]]);
+        assert_eq!(find_table(&g), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! Ingest: agency files (xlsx/xlsm/xls/ods via calamine, the long exchange CSV) → `Submission`.
+//!
+//! Owns reading files, finding the table by its header labels, matching rows to indicators,
+//! reading numbers, identifying regime/period/unit, and the receipt time. Every problem is a
+//! `Diagnostic` with file, sheet and cell; a bad file never stops the others. Judging values
+//! against rules is `validate`'s job; ingest only reports what it could not read.
+
+mod exchange;
+mod grid;
+mod number;
+mod receipt;
+mod workbook;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use rayon::prelude::*;
+
+pub use number::{read_number, Reading};
+pub use receipt::{ReceiptLog, ReceiptSource};
+
+use crate::catalog::{Config, InputColumn, Regime};
+use crate::diag::{Code, Diagnostic, Location};
+use crate::period::Period;
+
+/// The name of the hidden sheet where baocao stores a form's identity.
+pub const META_SHEET: &str = "_baocao";
+
+/// One figure read from a file, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub value: f64,
+    pub location: Location,
+}
+
+/// Where a submission came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A filled form (xlsx and the like).
+    Form,
+    /// The long exchange CSV (`du-lieu.csv` of a lower level, or another system's export).
+    Exchange,
+}
+
+/// What one file says for one unit and period.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// Path relative to the inbox (or as given), used in every diagnostic.
+    pub file: String,
+    pub path: PathBuf,
+    pub regime: String,
+    pub period: Period,
+    pub unit_code: String,
+    pub received_at: Option<NaiveDateTime>,
+    pub received_source: ReceiptSource,
+    pub origin: Origin,
+    /// Figures by (indicator code, column).
+    pub values: BTreeMap<(String, InputColumn), Value>,
+}
+
+impl Submission {
+    pub fn value(&self, indicator: &str, column: InputColumn) -> Option<f64> {
+        self.values
+            .get(&(indicator.to_string(), column))
+            .map(|v| v.value)
+    }
+}
+
+/// What reading one file gave.
+#[derive(Debug, Clone, Default)]
+pub struct FileReport {
+    pub file: String,
+    pub submissions: Vec<Submission>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    pub fn has_blocking(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_blocking)
+    }
+}
+
+/// What the caller expects to read: the regime and period of the batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    pub config: &'a Config,
+    pub regime: &'a Regime,
+    pub period: Period,
+}
+
+/// File kinds ingest reads.
+pub fn is_spreadsheet(path: &Path) -> bool {
+    matches!(extension(path).as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Lists the input files under `paths` (files or folders, recursively), sorted, skipping
+/// hidden files, Office lock files (`~$…`) and the receipt log. Paths are shown relative to
+/// the folder they were found in.
+pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+                for e in rd.flatten() {
+                    let path = e.path();
+                    let name = e.file_name().to_string_lossy().to_string();
+                    if name.starts_with('.') || name.starts_with("~$") {
+                        continue;
+                    }
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if name != receipt::RECEIPT_LOG {
+                        let shown = path
+                            .strip_prefix(p)
+                            .map(|r| r.to_string_lossy().to_string())
+                            .unwrap_or_else(|_| name.clone());
+                        out.push((path, shown));
+                    }
+                }
+            }
+        } else {
+            let shown = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| p.display().to_string());
+            out.push((p.clone(), shown));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+/// Reads every file under `paths` in parallel; the reports come back in file order.
+pub fn read_all(paths: &[PathBuf], expect: Expect<'_>) -> Vec<FileReport> {
+    let files = collect_files(paths);
+    let logs = ReceiptLog::load_for(paths);
+    let mut reports: Vec<FileReport> = files
+        .par_iter()
+        .map(|(path, shown)| {
+            let mut report = read_file(path, shown, expect);
+            let logged = logs.lookup(path);
+            for s in &mut report.submissions {
+                receipt::settle(s, logged.as_ref(), &mut report.diagnostics);
+            }
+            report
+        })
+        .collect();
+    if !logs.problems.is_empty() {
+        reports.push(FileReport {
+            file: receipt::RECEIPT_LOG.to_string(),
+            submissions: Vec::new(),
+            diagnostics: logs.problems.clone(),
+        });
+    }
+    reports
+}
+
+/// Reads one file. Never panics on its content.
+pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
+    let mut report = FileReport {
+        file: shown.to_string(),
+        ..FileReport::default()
+    };
+    let ext = extension(path);
+    let meta = std::fs::metadata(path);
+    match &meta {
+        Err(e) => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                format!("Không mở được tệp: {e}.\nKiểm tra quyền đọc tệp rồi chạy lại."),
+            ));
+            return report;
+        }
+        Ok(m) if m.len() == 0 => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::FileEmpty,
+                Location::file(shown),
+                "Tệp rỗng (0 byte).\nGửi lại tệp báo cáo đã nhập số liệu.",
+            ));
+            return report;
+        }
+        Ok(_) => {}
+    }
+    if ext == "csv" {
+        exchange::read(path, shown, expect, &mut report);
+    } else if is_spreadsheet(path) {
+        workbook::read(path, shown, expect, &mut report);
+    } else {
+        report.diagnostics.push(Diagnostic::new(
+            Code::UnsupportedFile,
+            Location::file(shown),
+            "Tệp không phải Excel (.xlsx, .xlsm, .xls, .ods) hoặc CSV nên không được đọc.\nNếu đây là báo cáo, gửi lại dạng .xlsx theo biểu mẫu.",
+        ));
+    }
+    let mtime = meta
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .map(|t| chrono::DateTime::<chrono::Local>::from(t).naive_local());
+    for s in &mut report.submissions {
+        if s.received_at.is_none() {
+            s.received_at = mtime;
+            s.received_source = ReceiptSource::FileModified;
+        }
+    }
+    report
+}

@@ -1,0 +1,386 @@
+//! Spreadsheet files (xlsx, xlsm, xls, ods) read with calamine into a `Grid`, then identified
+//! (regime, period, unit) and their table read.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Data, Reader, SheetVisible};
+
+use super::grid::{find_table, read_rows, Cell, Grid};
+use super::receipt::{footer_date, ReceiptSource};
+use super::{Expect, FileReport, Origin, Submission, META_SHEET};
+use crate::catalog::Config;
+use crate::diag::{cell_ref, Code, Diagnostic, Location};
+use crate::period::Period;
+use crate::text::{fold, nfc, slug};
+
+/// The identity a file claims, with where each part came from.
+#[derive(Debug, Default)]
+struct Identity {
+    regime: Option<(String, Location)>,
+    periods: Vec<(Period, Location, &'static str)>,
+    unit: Option<(String, &'static str, Location)>,
+}
+
+pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
+    // calamine is defensive, but a panic on a malformed file must never stop the batch.
+    let loaded = std::panic::catch_unwind(|| load_sheets(path));
+    let sheets = match loaded {
+        Ok(Ok(s)) => s,
+        Ok(Err(msg)) => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                format!("Không mở được tệp: {msg}.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại."),
+            ));
+            return;
+        }
+        Err(_) => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                "Không mở được tệp: cấu trúc tệp bị hỏng.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại.",
+            ));
+            return;
+        }
+    };
+    if sheets.iter().all(|g| g.rows.iter().all(|r| r.iter().all(|c| *c == Cell::Empty))) {
+        report.diagnostics.push(Diagnostic::new(
+            Code::FileEmpty,
+            Location::file(shown),
+            "Tệp không có trang tính nào có dữ liệu.\nGửi lại tệp báo cáo đã nhập số liệu.",
+        ));
+        return;
+    }
+    let meta: BTreeMap<String, (String, Location)> = sheets
+        .iter()
+        .find(|g| g.sheet == META_SHEET)
+        .map(|g| read_meta(g, shown))
+        .unwrap_or_default();
+    let Some((grid, layout)) = sheets
+        .iter()
+        .filter(|g| g.sheet != META_SHEET)
+        .find_map(|g| find_table(g).map(|l| (g, l)))
+    else {
+        report.diagnostics.push(Diagnostic::new(
+            Code::NoTable,
+            Location::file(shown),
+            "Không tìm thấy bảng số liệu: không trang nào có dòng tiêu đề gồm \"Chỉ tiêu\" và \"Thực hiện\".\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên dòng tiêu đề bảng.",
+        ));
+        return;
+    };
+
+    let config = expect.config;
+    let mut id = Identity::default();
+    if let Some((v, loc)) = meta.get("regime") {
+        id.regime = Some((v.clone(), loc.clone()));
+    }
+    if let Some((v, loc)) = meta.get("period") {
+        if let Ok(p) = v.parse::<Period>() {
+            id.periods.push((p, loc.clone(), "siêu dữ liệu của biểu"));
+        }
+    }
+    if let Some((v, loc)) = meta.get("unit") {
+        id.unit = Some((v.clone(), "siêu dữ liệu của biểu", loc.clone()));
+    }
+    // Header block, above the table.
+    for (r, c, text) in grid.texts(0, layout.first_header_row) {
+        let loc = Location::cell(shown, &grid.sheet, cell_ref(r, c));
+        let f = fold(text);
+        if let Some(rest) = f.strip_prefix("don vi bao cao") {
+            if id.unit.is_none() {
+                let name = text.split_once(':').map(|x| x.1).unwrap_or(rest);
+                if let Some(u) = unit_by_name(config, name) {
+                    id.unit = Some((u, "dòng \"Đơn vị báo cáo\"", loc.clone()));
+                }
+            }
+            continue;
+        }
+        if f.starts_with("don vi nhan") {
+            continue;
+        }
+        if let Some(p) = Period::from_label(text) {
+            id.periods.push((p, loc, "dòng kỳ báo cáo"));
+        }
+    }
+    // File name.
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if id.unit.is_none() {
+        if let Some(u) = unit_by_file_name(config, &stem) {
+            id.unit = Some((u, "tên tệp", Location::file(shown)));
+        }
+    }
+    if id.periods.is_empty() {
+        if let Some(p) = period_in_file_name(&stem) {
+            id.periods.push((p, Location::file(shown), "tên tệp"));
+        }
+    }
+
+    let push = |d: Diagnostic, report: &mut FileReport| report.diagnostics.push(d);
+    let regime_id = match &id.regime {
+        Some((r, loc)) if *r != expect.regime.id => {
+            push(
+                Diagnostic::new(
+                    Code::RegimeMismatch,
+                    loc.clone(),
+                    format!(
+                        "Biểu thuộc chế độ báo cáo \"{r}\" nhưng đợt này tổng hợp chế độ \"{}\" ({}).\nGửi đúng biểu mẫu của chế độ báo cáo.",
+                        expect.regime.id, expect.regime.name
+                    ),
+                ),
+                report,
+            );
+            r.clone()
+        }
+        _ => expect.regime.id.clone(),
+    };
+    let inferred: Vec<String> = [
+        id.unit
+            .as_ref()
+            .filter(|u| u.1 != "siêu dữ liệu của biểu")
+            .map(|u| format!("đơn vị {} từ {}", u.0, u.1)),
+        id.periods
+            .first()
+            .filter(|p| p.2 != "siêu dữ liệu của biểu")
+            .map(|p| format!("kỳ {} từ {}", p.0.code(), p.2)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if meta.is_empty() && !inferred.is_empty() {
+        push(
+            Diagnostic::new(
+                Code::InferredIdentity,
+                Location::file(shown),
+                format!(
+                    "Biểu không có siêu dữ liệu do baocao ghi (trang ẩn {META_SHEET}); đã xác định {}.\nNên dùng biểu mẫu do baocao tạo để việc nhận diện chắc chắn.",
+                    inferred.join("; ")
+                ),
+            ),
+            report,
+        );
+    }
+    let period = match id.periods.first() {
+        None => {
+            push(
+                Diagnostic::new(
+                    Code::PeriodNotIdentified,
+                    Location::file(shown),
+                    "Không xác định được kỳ báo cáo: biểu không ghi kỳ (ví dụ \"Tháng 10 năm 2026\") và tên tệp không có kỳ.\nDùng biểu mẫu của kỳ báo cáo do baocao tạo.",
+                ),
+                report,
+            );
+            expect.period
+        }
+        Some((p, _, _)) => *p,
+    };
+    for (p, loc, source) in &id.periods {
+        if *p != expect.period {
+            push(
+                Diagnostic::new(
+                    Code::PeriodMismatch,
+                    loc.clone(),
+                    format!(
+                        "Biểu ghi kỳ {} ({}, theo {source}) nhưng đợt tổng hợp này là {} ({}).\nSửa kỳ báo cáo trên biểu (dùng biểu mẫu của {}) rồi gửi lại.",
+                        p.code(), p.label(), expect.period.code(), expect.period.label(), expect.period.short_label()
+                    ),
+                ),
+                report,
+            );
+            break;
+        }
+    }
+    let Some((unit_code, _, unit_loc)) = id.unit.clone() else {
+        push(
+            Diagnostic::new(
+                Code::UnitNotIdentified,
+                Location::file(shown),
+                "Không xác định được đơn vị báo cáo: biểu không có mã đơn vị, dòng \"Đơn vị báo cáo:\" và tên tệp không khớp đơn vị nào.\nDùng biểu mẫu do baocao tạo cho đơn vị hoặc ghi đúng tên đơn vị ở dòng \"Đơn vị báo cáo:\".",
+            ),
+            report,
+        );
+        return;
+    };
+    let Some(unit) = config.units.get(&unit_code) else {
+        push(
+            Diagnostic::new(
+                Code::UnknownUnit,
+                unit_loc,
+                format!("Mã đơn vị \"{unit_code}\" không có trong danh mục đơn vị (units.toml).\nKiểm tra mã đơn vị trên biểu hoặc bổ sung đơn vị vào danh mục."),
+            ),
+            report,
+        );
+        return;
+    };
+
+    // The rows a unit may report; a consolidated form of a lower level carries every row.
+    let rows: Vec<&crate::catalog::Indicator> = expect
+        .regime
+        .form_codes()
+        .filter_map(|c| config.indicator(c))
+        .filter(|i| !i.is_derived())
+        .collect();
+    let table = read_rows(grid, &layout, &rows, shown);
+    report.diagnostics.extend(table.diagnostics);
+    let signed = grid
+        .texts(table.end_row.saturating_sub(3), grid.height())
+        .find_map(|(_, _, t)| footer_date(t));
+    report.submissions.push(Submission {
+        file: shown.to_string(),
+        path: path.to_path_buf(),
+        regime: regime_id,
+        period,
+        unit_code: unit.code.clone(),
+        received_at: signed.map(|d| d.and_time(chrono::NaiveTime::MIN)),
+        received_source: if signed.is_some() { ReceiptSource::Footer } else { ReceiptSource::Unknown },
+        origin: Origin::Form,
+        values: table.values,
+    });
+}
+
+fn load_sheets(path: &Path) -> Result<Vec<Grid>, String> {
+    let mut wb = open_workbook_auto(path).map_err(|e| describe(&e.to_string()))?;
+    let metas: Vec<(String, bool)> = wb
+        .sheets_metadata()
+        .iter()
+        .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
+        .collect();
+    let mut out = Vec::new();
+    for (name, visible) in metas {
+        if !visible && name != META_SHEET {
+            continue;
+        }
+        let range = wb.worksheet_range(&name).map_err(|e| describe(&e.to_string()))?;
+        let mut grid = Grid {
+            sheet: name.clone(),
+            ..Grid::default()
+        };
+        if let Some((r0, c0)) = range.start() {
+            for (ri, row) in range.rows().enumerate() {
+                let r = r0 as usize + ri;
+                if grid.rows.len() <= r {
+                    grid.rows.resize(r + 1, Vec::new());
+                }
+                let cells = &mut grid.rows[r];
+                cells.resize(c0 as usize, Cell::Empty);
+                cells.extend(row.iter().map(convert));
+            }
+        }
+        if let Ok(formulas) = wb.worksheet_formula(&name) {
+            if let Some((r0, c0)) = formulas.start() {
+                for (ri, row) in formulas.rows().enumerate() {
+                    for (ci, f) in row.iter().enumerate() {
+                        if !f.is_empty() {
+                            grid.formulas.insert((r0 + ri as u32, c0 + ci as u32), f.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out.push(grid);
+    }
+    Ok(out)
+}
+
+fn describe(e: &str) -> String {
+    let lower = e.to_lowercase();
+    if lower.contains("zip") || lower.contains("invalid") || lower.contains("cfb") {
+        format!("tệp không phải là bảng tính Excel hợp lệ ({e})")
+    } else if lower.contains("password") || lower.contains("encrypt") {
+        format!("tệp được bảo vệ bằng mật khẩu ({e})")
+    } else {
+        e.to_string()
+    }
+}
+
+fn convert(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => Cell::Date(dt.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+/// Key/value rows of the metadata sheet.
+fn read_meta(g: &Grid, shown: &str) -> BTreeMap<String, (String, Location)> {
+    let mut out = BTreeMap::new();
+    for (r, row) in g.rows.iter().enumerate() {
+        if let (Some(k), Some(v)) = (row.first().and_then(Cell::text), row.get(1).and_then(Cell::text)) {
+            out.insert(
+                k.trim().to_string(),
+                (v.trim().to_string(), Location::cell(shown, &g.sheet, cell_ref(r as u32, 1))),
+            );
+        }
+    }
+    out
+}
+
+/// A unit whose name or agency name equals `name` (NFC, then folded).
+fn unit_by_name(config: &Config, name: &str) -> Option<String> {
+    let n = nfc(name);
+    let f = fold(&n);
+    config
+        .units
+        .iter()
+        .find(|u| nfc(&u.name) == n || nfc(u.agency_name()) == n)
+        .or_else(|| config.units.iter().find(|u| fold(&u.name) == f || fold(u.agency_name()) == f))
+        .map(|u| u.code.clone())
+}
+
+/// A unit whose code is a token of the file name, or whose name's slug is in it.
+fn unit_by_file_name(config: &Config, stem: &str) -> Option<String> {
+    let s = slug(stem);
+    let tokens: Vec<&str> = stem.split(|c: char| !c.is_alphanumeric()).collect();
+    if let Some(u) = config.units.iter().find(|u| tokens.iter().any(|t| t.eq_ignore_ascii_case(&u.code))) {
+        return Some(u.code.clone());
+    }
+    // The longest matching name wins ("xa-phuoc-an" must not take "xa-phuoc-an-dong").
+    config
+        .units
+        .iter()
+        .filter(|u| {
+            let us = slug(&u.name);
+            s == us || s.starts_with(&format!("{us}-")) || s.ends_with(&format!("-{us}")) || s.contains(&format!("-{us}-"))
+        })
+        .max_by_key(|u| slug(&u.name).len())
+        .map(|u| u.code.clone())
+}
+
+/// A period code among the file name's tokens: "2026-10", "202610", "2026-Q3", "2026_q3".
+fn period_in_file_name(stem: &str) -> Option<Period> {
+    let tokens: Vec<&str> = stem.split(|c: char| c == '_' || c == ' ' || c == '.').collect();
+    for t in &tokens {
+        for part in t.split('-').collect::<Vec<_>>().windows(2) {
+            if let Ok(p) = format!("{}-{}", part[0], part[1]).parse::<Period>() {
+                return Some(p);
+            }
+        }
+        if t.len() >= 6 {
+            if let Ok(p) = t.parse::<Period>() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_in_file_names() {
+        assert_eq!(period_in_file_name("xa-phuoc-an-2026-10"), "2026-10".parse().ok());
+        assert_eq!(period_in_file_name("bao_cao_202610"), "2026-10".parse().ok());
+        assert_eq!(period_in_file_name("99011_2026-Q3"), "2026-Q3".parse().ok());
+        assert_eq!(period_in_file_name("xa-phuoc-an"), None);
+    }
+}

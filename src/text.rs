@@ -1,0 +1,109 @@
+//! Text normalization for matching: NFC first, then (only as a fallback) a folded form that
+//! ignores case and diacritics. Owns nothing else.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC-normalized, trimmed, inner whitespace collapsed to single spaces.
+pub fn nfc(s: &str) -> String {
+    let n: String = s.nfc().collect();
+    n.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Case- and diacritic-insensitive form: "Đặc khu Hòn Ngọc" → "dac khu hon ngoc".
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A file-name slug: folded, with every run of other characters turned into one '-'.
+/// "Xã Phước An" → "xa-phuoc-an".
+pub fn slug(s: &str) -> String {
+    let f = fold(s);
+    let mut out = String::new();
+    for c in f.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// A number the vi-VN way: "." between thousands, "," before decimals: 1234.5 → "1.234,5".
+/// At most `decimals` decimal places; trailing zeros are dropped.
+pub fn fmt_vn(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let frac = frac.trim_end_matches('0');
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    let neg = v < 0.0 && (grouped.chars().any(|c| c != '0' && c != '.') || !frac.is_empty());
+    let sign = if neg { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{frac}")
+    }
+}
+
+/// Like `fmt_vn` but always with exactly `decimals` places: 113.0 → "113,0".
+pub fn fmt_vn_fixed(v: f64, decimals: usize) -> String {
+    let s = fmt_vn(v, decimals);
+    if decimals == 0 {
+        return s;
+    }
+    let (int, frac) = s.split_once(',').unwrap_or((&s, ""));
+    format!("{int},{frac:0<decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfc_joins_decomposed_vietnamese() {
+        // "ế" written as e + circumflex + acute (NFD) equals the precomposed form.
+        let decomposed = "Kinh te\u{302}\u{301}";
+        assert_eq!(nfc(decomposed), "Kinh tế");
+        assert_eq!(nfc("  Thu   ngân sách "), "Thu ngân sách");
+    }
+
+    #[test]
+    fn fold_drops_case_and_diacritics() {
+        assert_eq!(fold("Đặc khu Hòn Ngọc"), "dac khu hon ngoc");
+        assert_eq!(fold("THỰC HIỆN kỳ báo cáo"), "thuc hien ky bao cao");
+    }
+
+    #[test]
+    fn vietnamese_number_formatting() {
+        assert_eq!(fmt_vn(1234.5, 2), "1.234,5");
+        assert_eq!(fmt_vn(1_234_567.0, 0), "1.234.567");
+        assert_eq!(fmt_vn(-12.345, 2), "-12,35");
+        assert_eq!(fmt_vn(0.0, 2), "0");
+        assert_eq!(fmt_vn(999.0, 1), "999");
+        assert_eq!(fmt_vn_fixed(113.0, 1), "113,0");
+        assert_eq!(fmt_vn_fixed(1523.76, 2), "1.523,76");
+    }
+
+    #[test]
+    fn slug_for_file_names() {
+        assert_eq!(slug("Xã Phước An"), "xa-phuoc-an");
+        assert_eq!(slug("Sở Văn hóa, Thể thao và Du lịch"), "so-van-hoa-the-thao-va-du-lich");
+    }
+}
