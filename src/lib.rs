@@ -8,6 +8,8 @@ pub mod cli;
 pub mod diag;
 pub mod output;
 pub mod period;
+pub mod render;
 pub mod ingest;
 pub mod schedule;
 pub mod text;
+pub mod validate;

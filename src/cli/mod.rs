@@ -5,8 +5,10 @@
 //! deadline; 2 usage or config error; 3 internal failure (e.g. an output could not be written).
 
 mod calendar;
+mod check;
 mod check_config;
 mod due;
+mod form;
 
 use std::path::PathBuf;
 
@@ -48,6 +50,10 @@ pub enum Command {
     Calendar(calendar::Args),
     /// Các kỳ đã chốt số liệu: đến hạn hôm nay, sắp đến hạn, quá hạn; đơn vị chưa gửi.
     Due(due::Args),
+    /// Tạo biểu mẫu Excel trống cho các đơn vị báo cáo.
+    Form(form::Args),
+    /// Đọc và kiểm tra các báo cáo nhận được (không ghi gì).
+    Check(check::Args),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
 }
@@ -77,6 +83,8 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Calendar(args) => calendar::run(&config, args),
         Command::Due(args) => due::run(&config, args),
+        Command::Form(args) => form::run(&config, args),
+        Command::Check(args) => check::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
     };
     match result {
@@ -136,13 +144,32 @@ pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// Units of `level` that have not submitted for `period` in `inbox/<period>/` (or whose files
+/// were all rejected): the reminder list.
 pub fn missing_units(
-    _c: &Config,
-    _r: &Regime,
-    _p: crate::period::Period,
-    _l: &str,
-    _i: &std::path::Path,
-    _t: chrono::NaiveDate,
+    config: &Config,
+    regime: &Regime,
+    period: crate::period::Period,
+    level: &str,
+    inbox: &std::path::Path,
+    as_of: chrono::NaiveDate,
 ) -> Vec<String> {
-    unimplemented!("TEMP")
+    let dir = inbox.join(period.code());
+    let batch = if dir.is_dir() {
+        check::check(config, regime, period, as_of, &[dir]).1
+    } else {
+        crate::validate::validate(config, regime, period, as_of, Vec::new())
+    };
+    batch
+        .compliance
+        .iter()
+        .filter(|c| c.level == level)
+        .filter(|c| {
+            !matches!(
+                c.status,
+                crate::validate::Timeliness::OnTime | crate::validate::Timeliness::Late
+            )
+        })
+        .map(|c| c.unit_code.clone())
+        .collect()
 }

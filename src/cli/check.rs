@@ -1,0 +1,131 @@
+//! `baocao check --regime ID --period P [--as-of D] [--format table|json] PATH...`
+//!
+//! Reads and validates submissions (files or folders); writes nothing. Exit 0 when nothing is
+//! blocking, 1 otherwise. JSON: `{"submissions":[{"file","unit_code","period","received_at",
+//! "timeliness","values":{...}}],"diagnostics":[{"code","severity","file","sheet","cell","message"}]}`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{parse_date, parse_period, pick_regime, today, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use crate::catalog::{Config, InputColumn, Regime};
+use crate::diag::DiagnosticJson;
+use crate::ingest::{read_all, Expect, Submission};
+use crate::period::Period;
+use crate::validate::{validate, Batch};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    pub regime: Option<String>,
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// Ngày xét hạn (mặc định: hôm nay): đơn vị chưa gửi sau hạn là thiếu.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Tệp hoặc thư mục báo cáo.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct SubmissionJson<'a> {
+    file: &'a str,
+    unit_code: &'a str,
+    period: String,
+    received_at: Option<String>,
+    received_from: crate::ingest::ReceiptSource,
+    timeliness: &'static str,
+    status: &'static str,
+    values: BTreeMap<&'a str, f64>,
+    ke_hoach: BTreeMap<&'a str, f64>,
+    luy_ke: BTreeMap<&'a str, f64>,
+}
+
+/// Reads and validates `paths` for one regime and period.
+pub fn check(config: &Config, regime: &Regime, period: Period, as_of: NaiveDate, paths: &[PathBuf]) -> (Vec<Submission>, Batch) {
+    let expect = Expect { config, regime, period };
+    let reports = read_all(paths, expect);
+    let all: Vec<Submission> = reports.iter().flat_map(|r| r.submissions.clone()).collect();
+    let batch = validate(config, regime, period, as_of, reports);
+    (all, batch)
+}
+
+pub fn run(config: &Config, args: Args) -> CliResult {
+    let regime = pick_regime(config, args.regime.as_deref())?;
+    for p in &args.paths {
+        if !p.exists() {
+            return Err(CliError::Usage(format!("không có tệp hoặc thư mục {}", p.display())));
+        }
+    }
+    let as_of = args.as_of.unwrap_or_else(today);
+    let (all, batch) = check(config, regime, args.period, as_of, &args.paths);
+    match args.format {
+        Format::Json => {
+            let subs: Vec<SubmissionJson> = all
+                .iter()
+                .map(|s| {
+                    let deadline = config
+                        .units
+                        .get(&s.unit_code)
+                        .and_then(|u| regime.deadline(args.period, &u.level, &config.calendar));
+                    let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
+                    let accepted = batch.accepted.iter().any(|a| a.file == s.file && a.unit_code == s.unit_code);
+                    let rejected = batch.rejected.iter().any(|r| r.file == s.file);
+                    let pick = |col: InputColumn| -> BTreeMap<&str, f64> {
+                        s.values
+                            .iter()
+                            .filter(|((_, c), _)| *c == col)
+                            .map(|((code, _), v)| (code.as_str(), v.value))
+                            .collect()
+                    };
+                    SubmissionJson {
+                        file: &s.file,
+                        unit_code: &s.unit_code,
+                        period: s.period.code(),
+                        received_at: s.received_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                        received_from: s.received_source,
+                        timeliness: if late { "late" } else { "on_time" },
+                        status: if accepted {
+                            "accepted"
+                        } else if rejected {
+                            "rejected"
+                        } else {
+                            "superseded"
+                        },
+                        values: pick(InputColumn::ThucHien),
+                        ke_hoach: pick(InputColumn::KeHoach),
+                        luy_ke: pick(InputColumn::LuyKe),
+                    }
+                })
+                .collect();
+            let diags: Vec<DiagnosticJson> = batch.diagnostics.iter().map(DiagnosticJson::from).collect();
+            let doc = serde_json::json!({ "submissions": subs, "diagnostics": diags });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serializable"));
+        }
+        Format::Table | Format::Csv => {
+            for d in &batch.diagnostics {
+                println!("{} {:<8} {}  {}", d.code, d.severity.label(), d.location, d.summary());
+            }
+            if !batch.diagnostics.is_empty() {
+                println!();
+            }
+            println!(
+                "Kỳ {} ({}): đọc {} tệp, {} báo cáo được chấp nhận, {} tệp bị từ chối; {} lỗi chặn, {} cảnh báo.",
+                args.period.code(),
+                args.period.label(),
+                batch.files_read,
+                batch.accepted.len(),
+                batch.rejected.len(),
+                batch.blocking_count(),
+                batch.diagnostics.len() - batch.blocking_count()
+            );
+        }
+    }
+    Ok(if batch.blocking_count() > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}

@@ -1,0 +1,389 @@
+//! The regime's form as an xlsx sheet: the Nghị định 30/2020 header block, title, period,
+//! reporting and receiving units, the table (STT, Mã số, Chỉ tiêu, Đơn vị tính, the regime's
+//! columns, Ghi chú) and the footer. Used blank (fillable: unlocked inputs with data
+//! validation, the rest locked) by `baocao form`, and filled by `run` for `tong-hop.xlsx`.
+
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{
+    DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign, FormatBorder,
+    FormatUnderline, Workbook, Worksheet, XlsxError,
+};
+
+use crate::catalog::{Config, Indicator, InputColumn, Regime, Unit, ValueType};
+use crate::ingest::META_SHEET;
+use crate::period::{roman, Period};
+
+pub const FONT: &str = "Times New Roman";
+pub const FORM_SHEET: &str = "Biểu số liệu";
+
+/// A column of the form's table after STT, Mã số, Chỉ tiêu and Đơn vị tính.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Input(InputColumn),
+    /// Cùng kỳ năm trước
+    SamePeriodLastYear,
+    /// So với cùng kỳ (%)
+    VsSamePeriod,
+    /// So với kế hoạch năm (%)
+    VsPlan,
+    /// Ghi chú
+    Note,
+}
+
+impl Column {
+    pub fn header(self, period: Period) -> String {
+        match self {
+            Column::Input(c) => c.header(period),
+            Column::SamePeriodLastYear => {
+                format!("Cùng kỳ năm trước ({})", period.same_period_last_year().short_label())
+            }
+            Column::VsSamePeriod => format!(
+                "{} so với cùng kỳ (%)",
+                capitalize(&period.short_label())
+            ),
+            Column::VsPlan => "Lũy kế so với kế hoạch năm (%)".to_string(),
+            Column::Note => "Ghi chú".to_string(),
+        }
+    }
+
+    fn width(self) -> f64 {
+        match self {
+            Column::Note => 14.0,
+            Column::VsSamePeriod | Column::VsPlan => 13.0,
+            _ => 15.0,
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// A value to write in a cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellValue {
+    Number(f64),
+    Text(String),
+}
+
+/// Everything needed to lay out one form.
+pub struct FormSpec<'a> {
+    pub config: &'a Config,
+    pub regime: &'a Regime,
+    pub period: Period,
+    /// The unit the form is about (reporting unit, or the receiver for a consolidated form).
+    pub unit: &'a Unit,
+    /// The unit the form is sent to.
+    pub receiver: Option<&'a Unit>,
+    pub rows: Vec<&'a Indicator>,
+    pub columns: Vec<Column>,
+    /// A blank, fillable form: inputs unlocked with data validation, the rest locked.
+    pub fillable: bool,
+    /// Empty rows inserted above the header block (what officers do; used by sample faults).
+    pub extra_top_rows: u32,
+    /// Date written in the footer's place-and-date line, if known.
+    pub signed_on: Option<NaiveDate>,
+}
+
+/// Formats shared by the form sheets.
+pub struct Styles {
+    pub plain: Format,
+    pub bold_center: Format,
+    pub bold_underline_center: Format,
+    pub title: Format,
+    pub italic_center: Format,
+    pub left: Format,
+    pub header: Format,
+    pub cell_text: Format,
+    pub cell_center: Format,
+    pub section: Format,
+    pub section_center: Format,
+    pub sub_item: Format,
+    pub integer: Format,
+    pub decimal: Format,
+    pub input_integer: Format,
+    pub input_decimal: Format,
+    pub input_text: Format,
+    pub footer_bold: Format,
+}
+
+impl Styles {
+    pub fn new() -> Styles {
+        let base = Format::new().set_font_name(FONT).set_font_size(12);
+        let cell = base.clone().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
+        Styles {
+            plain: base.clone(),
+            bold_center: base.clone().set_bold().set_align(FormatAlign::Center),
+            bold_underline_center: base
+                .clone()
+                .set_bold()
+                .set_underline(FormatUnderline::Single)
+                .set_align(FormatAlign::Center),
+            title: base.clone().set_bold().set_font_size(14).set_align(FormatAlign::Center).set_text_wrap(),
+            italic_center: base.clone().set_italic().set_align(FormatAlign::Center),
+            left: base.clone(),
+            header: cell
+                .clone()
+                .set_bold()
+                .set_align(FormatAlign::Center)
+                .set_text_wrap()
+                .set_background_color("#D9E1F2"),
+            cell_text: cell.clone().set_text_wrap(),
+            cell_center: cell.clone().set_align(FormatAlign::Center),
+            section: cell.clone().set_bold().set_text_wrap(),
+            section_center: cell.clone().set_bold().set_align(FormatAlign::Center),
+            sub_item: cell.clone().set_italic().set_text_wrap().set_indent(1),
+            integer: cell.clone().set_num_format("#,##0"),
+            decimal: cell.clone().set_num_format("#,##0.00"),
+            input_integer: cell.clone().set_num_format("#,##0").set_unlocked().set_background_color("#FFFFF0"),
+            input_decimal: cell.clone().set_num_format("#,##0.00").set_unlocked().set_background_color("#FFFFF0"),
+            input_text: cell.clone().set_unlocked().set_text_wrap().set_background_color("#FFFFF0"),
+            footer_bold: base.clone().set_bold().set_align(FormatAlign::Center),
+        }
+    }
+}
+
+impl Default for Styles {
+    fn default() -> Self {
+        Styles::new()
+    }
+}
+
+/// Where the table landed on the sheet (zero-based rows).
+#[derive(Debug, Clone, Copy)]
+pub struct TablePlace {
+    pub header_row: u32,
+    pub first_row: u32,
+    pub last_row: u32,
+}
+
+/// Writes the form on `ws`, calling `value` for each (indicator, column) cell.
+pub fn write_form(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+    value: &dyn Fn(&Indicator, Column) -> Option<CellValue>,
+) -> Result<TablePlace, XlsxError> {
+    let ncols = 4 + spec.columns.len() as u16;
+    let last = ncols - 1;
+    let split = (ncols / 2).max(3) - 1; // the left block spans columns 0..=split
+    ws.set_name(FORM_SHEET)?;
+    ws.set_column_width(0, 6)?;
+    ws.set_column_width(1, 8)?;
+    ws.set_column_width(2, 44)?;
+    ws.set_column_width(3, 11)?;
+    for (i, c) in spec.columns.iter().enumerate() {
+        ws.set_column_width(4 + i as u16, c.width())?;
+    }
+    let mut r = spec.extra_top_rows;
+    // Header block (Nghị định 30/2020): agency top-left, Quốc hiệu and Tiêu ngữ top-right.
+    let parent = spec
+        .unit
+        .parent
+        .as_deref()
+        .and_then(|p| spec.config.units.get(p))
+        .map(|p| p.agency_name().to_uppercase())
+        .unwrap_or_default();
+    ws.merge_range(r, 0, r, split, &parent, &styles.bold_center)?;
+    ws.merge_range(r, split + 1, r, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &styles.bold_center)?;
+    r += 1;
+    ws.merge_range(r, 0, r, split, &spec.unit.agency_name().to_uppercase(), &styles.bold_underline_center)?;
+    ws.merge_range(r, split + 1, r, last, "Độc lập - Tự do - Hạnh phúc", &styles.bold_underline_center)?;
+    r += 2;
+    ws.write_string_with_format(r, 0, &spec.regime.form.number, &styles.left)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &spec.regime.form.title, &styles.title)?;
+    ws.set_row_height(r, 36)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &spec.period.label(), &styles.italic_center)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &format!("Đơn vị báo cáo: {}", spec.unit.name), &styles.left)?;
+    r += 1;
+    let receiver = spec.receiver.map(|u| u.agency_name().to_string()).unwrap_or_default();
+    ws.merge_range(r, 0, r, last, &format!("Đơn vị nhận báo cáo: {receiver}"), &styles.left)?;
+    r += 2;
+
+    // Table header.
+    let header_row = r;
+    for (c, h) in ["STT", "Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
+        ws.write_string_with_format(r, c as u16, *h, &styles.header)?;
+    }
+    for (i, c) in spec.columns.iter().enumerate() {
+        ws.write_string_with_format(r, 4 + i as u16, &c.header(spec.period), &styles.header)?;
+    }
+    ws.set_row_height(r, 48)?;
+    r += 1;
+    let first_row = r;
+
+    // Rows, grouped by section.
+    let codes: Vec<&str> = spec.rows.iter().map(|i| i.code.as_str()).collect();
+    let mut section_no = 0;
+    for section in &spec.regime.form.sections {
+        let rows: Vec<&&Indicator> = section
+            .rows
+            .iter()
+            .filter_map(|c| spec.rows.iter().find(|i| i.code == *c))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        section_no += 1;
+        ws.write_string_with_format(r, 0, &roman(section_no), &styles.section_center)?;
+        ws.write_blank(r, 1, &styles.section)?;
+        ws.write_string_with_format(r, 2, &section.title, &styles.section)?;
+        for c in 3..=last {
+            ws.write_blank(r, c, &styles.section)?;
+        }
+        r += 1;
+        let mut item_no = 0;
+        for ind in rows {
+            let sub = ind.part_of.as_deref().is_some_and(|p| codes.contains(&p));
+            let stt = if sub {
+                "–".to_string()
+            } else {
+                item_no += 1;
+                item_no.to_string()
+            };
+            ws.write_string_with_format(r, 0, &stt, &styles.cell_center)?;
+            ws.write_string_with_format(r, 1, &ind.code, &styles.cell_center)?;
+            let name = if sub { format!("- {}", ind.name) } else { ind.name.clone() };
+            ws.write_string_with_format(r, 2, &name, if sub { &styles.sub_item } else { &styles.cell_text })?;
+            ws.write_string_with_format(r, 3, &ind.unit, &styles.cell_center)?;
+            for (i, col) in spec.columns.iter().enumerate() {
+                let c = 4 + i as u16;
+                let is_input = spec.fillable && matches!(col, Column::Input(_) | Column::Note);
+                let fmt = match (col, is_input, ind.value_type) {
+                    (Column::Note, true, _) => &styles.input_text,
+                    (Column::Note, false, _) => &styles.cell_text,
+                    (_, true, ValueType::Integer) => &styles.input_integer,
+                    (_, true, _) => &styles.input_decimal,
+                    (Column::VsSamePeriod | Column::VsPlan, false, _) => &styles.decimal,
+                    (_, false, ValueType::Integer) => &styles.integer,
+                    (_, false, _) => &styles.decimal,
+                };
+                match value(ind, *col) {
+                    Some(CellValue::Number(v)) => {
+                        ws.write_number_with_format(r, c, v, fmt)?;
+                    }
+                    Some(CellValue::Text(t)) => {
+                        ws.write_string_with_format(r, c, &t, fmt)?;
+                    }
+                    None => {
+                        ws.write_blank(r, c, fmt)?;
+                    }
+                }
+                if is_input && !matches!(col, Column::Note) {
+                    ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
+                }
+            }
+            r += 1;
+        }
+    }
+    let last_row = r.saturating_sub(1);
+
+    // Footer: place and date, signatures.
+    r += 1;
+    let place = spec.unit.place.clone().unwrap_or_else(|| spec.unit.name.clone());
+    let date_line = match spec.signed_on {
+        Some(d) => format!("{place}, ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
+        None => format!("{place}, ngày      tháng      năm {}", spec.period.year()),
+    };
+    let date_fmt = if spec.fillable { styles.italic_center.clone().set_unlocked() } else { styles.italic_center.clone() };
+    ws.merge_range(r, split + 1, r, last, &date_line, &date_fmt)?;
+    r += 1;
+    ws.merge_range(r, 0, r, split, "NGƯỜI LẬP BIỂU", &styles.footer_bold)?;
+    ws.merge_range(r, split + 1, r, last, "THỦ TRƯỞNG ĐƠN VỊ", &styles.footer_bold)?;
+    r += 1;
+    ws.merge_range(r, 0, r, split, "(Ký, ghi rõ họ tên)", &styles.italic_center)?;
+    ws.merge_range(r, split + 1, r, last, "(Ký, đóng dấu, ghi rõ họ tên)", &styles.italic_center)?;
+
+    // Print setup: A4 landscape, margins of Nghị định 30/2020 (left 30 mm, right 15 mm,
+    // top and bottom 20 mm), one page wide, header row repeated.
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_margins(1.18, 0.59, 0.79, 0.79, 0.3, 0.3);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header_row, header_row)?;
+    ws.set_freeze_panes(header_row + 1, 3)?;
+    ws.set_footer("&C&\"Times New Roman\"Trang &P/&N");
+    if spec.fillable {
+        ws.protect();
+    }
+    Ok(TablePlace {
+        header_row,
+        first_row,
+        last_row,
+    })
+}
+
+/// Data validation of an input cell from the indicator's type and constraints.
+fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
+    let lo = ind.lower_bound();
+    let hi = ind.upper_bound();
+    let dv = match (ind.value_type, hi) {
+        (ValueType::Integer, Some(h)) => DataValidation::new()
+            .allow_whole_number(DataValidationRule::Between(lo as i32, h as i32)),
+        (ValueType::Integer, None) => {
+            DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(lo as i32))
+        }
+        (_, Some(h)) => DataValidation::new().allow_decimal_number(DataValidationRule::Between(lo, h)),
+        (_, None) => DataValidation::new().allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(lo)),
+    };
+    let range = match hi {
+        Some(h) => format!("từ {} đến {}", crate::text::fmt_vn(lo, 2), crate::text::fmt_vn(h, 2)),
+        None => format!("lớn hơn hoặc bằng {}", crate::text::fmt_vn(lo, 2)),
+    };
+    let kind = match ind.value_type {
+        ValueType::Integer => "số nguyên",
+        ValueType::Decimal => "số",
+        ValueType::Percent => "tỷ lệ phần trăm (ghi 12,5 cho 12,5%)",
+    };
+    dv.set_error_style(DataValidationErrorStyle::Stop)
+        .set_error_title("Giá trị không hợp lệ")?
+        .set_error_message(format!("{} ({}): nhập {kind} {range}.", ind.name, ind.unit))?
+        .set_input_title(ind.code.clone())?
+        .set_input_message(format!("{kind}, {range}"))
+}
+
+/// The hidden sheet that tells ingest what a workbook is.
+pub fn write_meta(wb: &mut Workbook, regime: &Regime, period: Period, unit: &Unit) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(META_SHEET)?;
+    let rows = [
+        ("regime", regime.id.clone()),
+        ("period", period.code()),
+        ("unit", unit.code.clone()),
+        ("form_version", regime.form.version.clone()),
+        ("generator", format!("baocao {}", env!("CARGO_PKG_VERSION"))),
+    ];
+    for (i, (k, v)) in rows.iter().enumerate() {
+        ws.write_string(i as u32, 0, *k)?;
+        ws.write_string(i as u32, 1, v)?;
+    }
+    ws.protect();
+    ws.set_hidden(true);
+    Ok(())
+}
+
+/// Fixed document properties, so that the same inputs give byte-identical files.
+pub fn set_properties(wb: &mut Workbook, title: &str, period: Period) -> Result<(), XlsxError> {
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(period.year() as u16, period.month_span().1 as u8, 1)?;
+    let props = rust_xlsxwriter::DocProperties::new()
+        .set_title(title)
+        .set_author("baocao")
+        .set_company("baocao")
+        .set_creation_datetime(&created);
+    wb.set_properties(&props);
+    Ok(())
+}
+
+/// The columns of a unit's blank form: the regime's input columns and Ghi chú.
+pub fn input_columns(regime: &Regime) -> Vec<Column> {
+    let mut cols: Vec<Column> = regime.form.columns.iter().map(|c| Column::Input(*c)).collect();
+    cols.push(Column::Note);
+    cols
+}

@@ -1,0 +1,64 @@
+//! Render: everything baocao writes for people and for the next level — blank forms, the
+//! consolidated workbook, the narrative report, the exchange CSV and the manifest.
+//!
+//! Reads plain data (`Consolidated`, `Batch`, config); never reads input files.
+
+pub mod form;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
+
+use crate::catalog::{Config, InputColumn, Regime, Unit};
+use crate::period::Period;
+use form::{CellValue, Column, FormSpec, Styles};
+
+/// What to write into a unit's form (used by the sample generator and tests; a blank form
+/// has none of it).
+#[derive(Debug, Clone, Default)]
+pub struct Fill {
+    pub values: BTreeMap<(String, InputColumn), CellValue>,
+    pub extra_top_rows: u32,
+    pub signed_on: Option<NaiveDate>,
+}
+
+/// The file name of a unit's form: `99009-xa-phuoc-an-2026-10.xlsx`.
+pub fn form_file_name(unit: &Unit, period: Period) -> String {
+    format!("{}-{}-{}.xlsx", unit.code, crate::text::slug(&unit.name), period.code())
+}
+
+/// A unit's form as xlsx bytes: blank and fillable, or filled with `fill`.
+pub fn unit_form(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    unit: &Unit,
+    fill: Option<&Fill>,
+) -> Result<Vec<u8>, XlsxError> {
+    let empty = Fill::default();
+    let fill = fill.unwrap_or(&empty);
+    let mut wb = Workbook::new();
+    form::set_properties(&mut wb, &format!("{} — {}", regime.form.title, unit.name), period)?;
+    let spec = FormSpec {
+        config,
+        regime,
+        period,
+        unit,
+        receiver: config.units.get(&regime.receiver),
+        rows: config.rows_for_unit(regime, unit),
+        columns: form::input_columns(regime),
+        fillable: true,
+        extra_top_rows: fill.extra_top_rows,
+        signed_on: fill.signed_on,
+    };
+    let mut ws = Worksheet::new();
+    let styles = Styles::new();
+    form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
+        Column::Input(c) => fill.values.get(&(ind.code.clone(), c)).cloned(),
+        _ => None,
+    })?;
+    wb.push_worksheet(ws);
+    form::write_meta(&mut wb, regime, period, unit)?;
+    wb.save_to_buffer()
+}

@@ -1,0 +1,366 @@
+//! Validation: submissions against the catalog's constraints, the regime's cross-indicator
+//! rules and its calendar → accepted submissions, rejected files, compliance, diagnostics.
+//!
+//! Owns judgement, not reading: ingest has already turned files into `Submission`s. A file
+//! with a blocking diagnostic is rejected whole and listed; nothing is dropped silently.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::catalog::{Config, CrossRule, InputColumn, Regime, ValueType};
+use crate::diag::{Code, Diagnostic, Location};
+use crate::ingest::{FileReport, Submission};
+use crate::period::Period;
+use crate::schedule::vn_date;
+use crate::text::fmt_vn;
+
+/// Whether a unit's report came in on time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timeliness {
+    OnTime,
+    Late,
+    /// Sent, but every file was rejected.
+    Rejected,
+    /// Not sent and the deadline has passed.
+    Missing,
+    /// Not sent yet; the deadline has not passed.
+    NotYetDue,
+}
+
+impl Timeliness {
+    pub fn key(self) -> &'static str {
+        match self {
+            Timeliness::OnTime => "on_time",
+            Timeliness::Late => "late",
+            Timeliness::Rejected => "rejected",
+            Timeliness::Missing => "missing",
+            Timeliness::NotYetDue => "not_yet_due",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Timeliness::OnTime => "đúng hạn",
+            Timeliness::Late => "muộn",
+            Timeliness::Rejected => "bị từ chối",
+            Timeliness::Missing => "chưa gửi (quá hạn)",
+            Timeliness::NotYetDue => "chưa gửi (chưa đến hạn)",
+        }
+    }
+}
+
+/// One reporting unit's standing in the batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplianceRow {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub level: String,
+    pub file: Option<String>,
+    pub received_at: Option<chrono::NaiveDateTime>,
+    pub deadline: Option<NaiveDate>,
+    pub status: Timeliness,
+    pub diagnostics: usize,
+}
+
+/// A file that was not accepted, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub unit_code: Option<String>,
+    pub codes: Vec<String>,
+}
+
+/// The outcome of validation.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub accepted: Vec<Submission>,
+    /// Accepted submissions' timeliness, by unit code.
+    pub timeliness: BTreeMap<String, Timeliness>,
+    pub rejected: Vec<Rejected>,
+    pub compliance: Vec<ComplianceRow>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_read: usize,
+}
+
+impl Batch {
+    pub fn blocking_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_blocking()).count()
+    }
+
+    pub fn count(&self, t: Timeliness) -> usize {
+        self.compliance.iter().filter(|c| c.status == t).count()
+    }
+}
+
+/// Validates the reports of one batch.
+pub fn validate(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    as_of: NaiveDate,
+    reports: Vec<FileReport>,
+) -> Batch {
+    let mut batch = Batch {
+        files_read: reports.len(),
+        ..Batch::default()
+    };
+    let mut candidates: Vec<Submission> = Vec::new();
+    let mut rejected_units: BTreeMap<String, String> = BTreeMap::new();
+    for mut report in reports {
+        for s in &report.submissions {
+            check_submission(config, regime, s, &mut report.diagnostics);
+        }
+        if report.has_blocking() {
+            let codes: Vec<String> = {
+                let mut c: Vec<String> = report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_blocking())
+                    .map(|d| d.code.to_string())
+                    .collect();
+                c.dedup();
+                c
+            };
+            if report.submissions.is_empty() {
+                batch.rejected.push(Rejected {
+                    file: report.file.clone(),
+                    unit_code: None,
+                    codes: codes.clone(),
+                });
+            }
+            for s in &report.submissions {
+                rejected_units.insert(s.unit_code.clone(), s.file.clone());
+                batch.rejected.push(Rejected {
+                    file: s.file.clone(),
+                    unit_code: Some(s.unit_code.clone()),
+                    codes: codes.clone(),
+                });
+            }
+        } else {
+            candidates.extend(report.submissions);
+        }
+        batch.diagnostics.extend(report.diagnostics);
+    }
+
+    // Duplicates: the latest receipt wins (then the later file name).
+    candidates.sort_by(|a, b| {
+        a.unit_code
+            .cmp(&b.unit_code)
+            .then(a.received_at.cmp(&b.received_at))
+            .then(a.file.cmp(&b.file))
+    });
+    let mut by_unit: BTreeMap<String, Vec<Submission>> = BTreeMap::new();
+    for s in candidates {
+        by_unit.entry(s.unit_code.clone()).or_default().push(s);
+    }
+    for (unit, mut subs) in by_unit {
+        let winner = subs.pop().expect("non-empty group");
+        for older in subs {
+            batch.diagnostics.push(Diagnostic::new(
+                Code::DuplicateSubmission,
+                Location::file(&older.file),
+                format!(
+                    "{} đã gửi bản mới hơn ({}, nhận {}); bản này (nhận {}) không được dùng.\nNếu bản này mới đúng, ghi lại thời điểm nhận trong nhan.csv.",
+                    unit_label(config, &unit),
+                    winner.file,
+                    fmt_time(winner.received_at),
+                    fmt_time(older.received_at)
+                ),
+            ));
+        }
+        batch.accepted.push(winner);
+    }
+
+    // Timeliness and compliance, per reporting unit.
+    let reporters = config.reporting_units(regime, regime.window(period).to);
+    for u in &reporters {
+        let deadline = regime.deadline(period, &u.level, &config.calendar);
+        let sub = batch.accepted.iter().find(|s| s.unit_code == u.code);
+        let (status, file, received) = match sub {
+            Some(s) => {
+                let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
+                if late {
+                    let d = deadline.expect("late implies a deadline");
+                    let days = config.calendar.working_days_between(d, s.received_at.expect("late").date());
+                    batch.diagnostics.push(Diagnostic::new(
+                        Code::Late,
+                        Location::file(&s.file),
+                        format!(
+                            "{}: nhận ngày {} ({}), sau thời hạn {} (muộn {days} ngày làm việc).\nSố liệu vẫn được tổng hợp; đơn vị được ghi là gửi muộn.",
+                            unit_label(config, &u.code),
+                            s.received_at.map(|t| vn_date(t.date())).unwrap_or_default(),
+                            s.received_source.label(),
+                            vn_date(d)
+                        ),
+                    ));
+                }
+                let t = if late { Timeliness::Late } else { Timeliness::OnTime };
+                batch.timeliness.insert(u.code.clone(), t);
+                (t, Some(s.file.clone()), s.received_at)
+            }
+            None => {
+                let passed = deadline.is_some_and(|d| d < as_of);
+                if let Some(f) = rejected_units.get(&u.code) {
+                    (Timeliness::Rejected, Some(f.clone()), None)
+                } else if passed {
+                    batch.diagnostics.push(Diagnostic::new(
+                        Code::Missing,
+                        Location::default(),
+                        format!(
+                            "{} chưa gửi báo cáo kỳ {} ({}), thời hạn {} đã qua.\nĐôn đốc đơn vị gửi báo cáo.",
+                            unit_label(config, &u.code),
+                            period.code(),
+                            period.label(),
+                            deadline.map(vn_date).unwrap_or_default()
+                        ),
+                    ));
+                    (Timeliness::Missing, None, None)
+                } else {
+                    (Timeliness::NotYetDue, None, None)
+                }
+            }
+        };
+        let diagnostics = batch
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                file.as_deref().is_some_and(|f| d.location.file == f)
+                    || d.message.contains(&format!("({})", u.code))
+            })
+            .count();
+        batch.compliance.push(ComplianceRow {
+            unit_code: u.code.clone(),
+            unit_name: u.name.clone(),
+            level: u.level.clone(),
+            file,
+            received_at: received,
+            deadline,
+            status,
+            diagnostics,
+        });
+    }
+    batch.diagnostics.sort_by(|a, b| {
+        (a.location.file.is_empty(), &a.location.file, &a.location.sheet, cell_order(&a.location.cell), a.code)
+            .cmp(&(b.location.file.is_empty(), &b.location.file, &b.location.sheet, cell_order(&b.location.cell), b.code))
+    });
+    batch
+}
+
+/// Sorts "F14" after "F9" and "dòng 10" after "dòng 9".
+fn cell_order(cell: &str) -> (u64, String) {
+    let digits: String = cell.chars().filter(char::is_ascii_digit).collect();
+    let letters: String = cell.chars().filter(|c| !c.is_ascii_digit()).collect();
+    (digits.parse().unwrap_or(0), letters)
+}
+
+fn unit_label(config: &Config, code: &str) -> String {
+    match config.units.get(code) {
+        Some(u) => format!("{} ({})", u.name, u.code),
+        None => code.to_string(),
+    }
+}
+
+fn fmt_time(t: Option<chrono::NaiveDateTime>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "không rõ".to_string())
+}
+
+/// Type, range, required and cross-indicator checks of one submission.
+pub fn check_submission(config: &Config, regime: &Regime, s: &Submission, diags: &mut Vec<Diagnostic>) {
+    for ((code, _column), v) in &s.values {
+        let Some(ind) = config.indicator(code) else { continue };
+        let what = format!("Chỉ tiêu {} \"{}\" ({})", ind.code, ind.name, ind.unit);
+        if ind.value_type == ValueType::Integer && v.value.fract() != 0.0 {
+            diags.push(Diagnostic::new(
+                Code::NotInteger,
+                v.location.clone(),
+                format!("{what} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.", fmt_vn(v.value, 4)),
+            ));
+        }
+        if v.value < ind.lower_bound() {
+            let msg = if ind.lower_bound() == 0.0 {
+                format!("{what} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.", fmt_vn(v.value, 4))
+            } else {
+                format!("{what} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.", fmt_vn(ind.lower_bound(), 4), fmt_vn(v.value, 4))
+            };
+            diags.push(Diagnostic::new(Code::BelowMinimum, v.location.clone(), msg));
+        }
+        if let Some(hi) = ind.upper_bound() {
+            if v.value > hi {
+                diags.push(Diagnostic::new(
+                    Code::AboveMaximum,
+                    v.location.clone(),
+                    format!(
+                        "{what} phải từ {} đến {}: biểu ghi {}.\nKiểm tra lại số liệu (tỷ lệ phần trăm ghi 12,5 chứ không ghi 0,125 hay 1250) rồi gửi lại.",
+                        fmt_vn(ind.lower_bound(), 4), fmt_vn(hi, 4), fmt_vn(v.value, 4)
+                    ),
+                ));
+            }
+        }
+    }
+    if s.origin == crate::ingest::Origin::Form {
+        if let Some(unit) = config.units.get(&s.unit_code) {
+            for ind in config.rows_for_unit(regime, unit) {
+                if ind.required && s.value(&ind.code, InputColumn::ThucHien).is_none() {
+                    diags.push(Diagnostic::new(
+                        Code::RequiredMissing,
+                        Location::file(&s.file),
+                        format!(
+                            "Chỉ tiêu {} \"{}\" bắt buộc nhưng để trống ở cột Thực hiện kỳ báo cáo.\nNhập số liệu; nếu số liệu bằng 0 thì ghi 0 (để trống là chưa báo cáo).",
+                            ind.code, ind.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let name = |c: &str| config.indicator(c).map(|i| i.name.clone()).unwrap_or_default();
+    for col in [InputColumn::ThucHien, InputColumn::LuyKe] {
+        for rule in &regime.rule {
+            match rule {
+                CrossRule::PartLeTotal { part, total } => {
+                    let (Some(p), Some(t)) = (s.values.get(&(part.clone(), col)), s.values.get(&(total.clone(), col))) else {
+                        continue;
+                    };
+                    if p.value > t.value {
+                        diags.push(Diagnostic::new(
+                            Code::PartExceedsTotal,
+                            p.location.clone(),
+                            format!(
+                                "{part} \"{}\" = {} lớn hơn tổng {total} \"{}\" = {} ({}, {}).\nKiểm tra lại hai số rồi gửi lại.",
+                                name(part), fmt_vn(p.value, 2), name(total), fmt_vn(t.value, 2), col_label(col), t.location.cell
+                            ),
+                        ));
+                    }
+                }
+                CrossRule::SumEqTotal { parts, total, tolerance } => {
+                    let Some(t) = s.values.get(&(total.clone(), col)) else { continue };
+                    let vals: Option<Vec<f64>> = parts.iter().map(|p| s.value(p, col)).collect();
+                    let Some(vals) = vals else { continue };
+                    let sum: f64 = vals.iter().sum();
+                    if (sum - t.value).abs() > *tolerance {
+                        diags.push(Diagnostic::new(
+                            Code::PartsDoNotAddUp,
+                            t.location.clone(),
+                            format!(
+                                "{} = {} nhưng {total} \"{}\" = {} (lệch {}; cho phép {}) ({}).\nKiểm tra lại các số rồi gửi lại.",
+                                parts.join(" + "), fmt_vn(sum, 2), name(total), fmt_vn(t.value, 2), fmt_vn((sum - t.value).abs(), 2), fmt_vn(*tolerance, 2), col_label(col)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn col_label(c: InputColumn) -> &'static str {
+    match c {
+        InputColumn::KeHoach => "cột kế hoạch năm",
+        InputColumn::ThucHien => "cột thực hiện kỳ báo cáo",
+        InputColumn::LuyKe => "cột lũy kế",
+    }
+}
