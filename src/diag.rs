@@ -131,7 +131,11 @@ impl fmt::Display for Location {
             .map(String::as_str)
             .filter(|s| !s.is_empty())
             .collect();
-        f.write_str(&parts.join(" › "))
+        if parts.is_empty() {
+            f.write_str("(không có tệp)")
+        } else {
+            f.write_str(&parts.join(" › "))
+        }
     }
 }
 

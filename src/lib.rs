@@ -11,5 +11,6 @@ pub mod period;
 pub mod render;
 pub mod ingest;
 pub mod schedule;
+pub mod synth;
 pub mod text;
 pub mod validate;

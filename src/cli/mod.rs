@@ -9,6 +9,7 @@ mod check;
 mod check_config;
 mod due;
 mod form;
+mod synth;
 
 use std::path::PathBuf;
 
@@ -56,6 +57,9 @@ pub enum Command {
     Check(check::Args),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
+    /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
+    #[command(hide = true)]
+    Synth(synth::Args),
 }
 
 /// Parses the process arguments and runs the command; returns the exit code.
@@ -86,6 +90,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Form(args) => form::run(&config, args),
         Command::Check(args) => check::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
+        Command::Synth(args) => synth::run(&config, args),
     };
     match result {
         Ok(code) => code,

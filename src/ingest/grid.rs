@@ -333,7 +333,7 @@ fn read_value(
                         loc,
                         format!(
                             "{what}: \"{t}\" được đọc là {} theo cách viết Việt Nam (cách viết tiếng Anh sẽ là {}).\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ.",
-                            crate::text::fmt_vn(value, 3), crate::text::fmt_vn(other, 3)
+                            crate::text::fmt_vn(value, 3).replace('.', ""), crate::text::fmt_vn(other, 3).replace('.', "")
                         ),
                     ));
                     Some(value)

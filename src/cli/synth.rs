@@ -1,0 +1,64 @@
+//! `baocao synth samples|bench` (hidden): the deterministic generators kept in the repo.
+//!
+//! `synth samples --out samples/inbox` rewrites the bundled sample inboxes.
+//! `synth bench --units N --out DIR` writes a synthetic province (DIR/root) and a filled
+//! inbox (DIR/inbox/<period>) for the benchmark in `bench/run.sh`.
+
+use std::path::PathBuf;
+
+use super::{parse_period, pick_regime, CliError, CliResult, EXIT_OK};
+use crate::catalog::Config;
+use crate::period::Period;
+use crate::synth;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum What {
+    /// Hộp thư mẫu của samples/ (có lỗi cố ý).
+    Samples {
+        #[arg(long)]
+        regime: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_parser = parse_period, num_args = 1.., default_values = ["2026-08", "2026-09", "2026-10", "2026-Q3"])]
+        periods: Vec<Period>,
+    },
+    /// Tỉnh giả lập để đo hiệu năng.
+    Bench {
+        #[arg(long)]
+        regime: Option<String>,
+        #[arg(long)]
+        units: usize,
+        #[arg(long, value_parser = parse_period, default_value = "2026-10")]
+        period: Period,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(config: &Config, args: Args) -> CliResult {
+    let io = |e: std::io::Error| CliError::Internal(e.to_string());
+    match args.what {
+        What::Samples { regime, out, periods } => {
+            let regime = pick_regime(config, regime.as_deref())?;
+            let n = synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?;
+            println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
+        }
+        What::Bench { regime, units, period, out } => {
+            let regime = pick_regime(config, regime.as_deref())?;
+            let root = out.join("root");
+            synth::write_bench_root(config, &regime.id, units, &root).map_err(io)?;
+            let bench = Config::load(&root).map_err(|e| CliError::Internal(e.to_string()))?;
+            let regime = bench.regime(&regime.id).expect("copied regime");
+            let inbox = out.join("inbox").join(period.code());
+            let n = synth::write_bench_inbox(&bench, regime, period, &inbox).map_err(io)?;
+            println!("Đã ghi tỉnh giả lập {} và {n} báo cáo vào {}", root.display(), inbox.display());
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,331 @@
+//! Deterministic generators of filled submissions: the bundled samples' inboxes (with the
+//! faults officers make, on purpose) and synthetic provinces of any size for benchmarks.
+//!
+//! Everything here is seeded: the same call writes the same bytes. Values are plausible, not
+//! real: each (unit, indicator, month) draws from its own seed, so year-to-date columns add
+//! up across periods and parts never exceed their totals unless a fault says so.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::catalog::{Aggregation, Config, Indicator, InputColumn, Regime, Unit, ValueType};
+use crate::output::write_atomic;
+use crate::period::Period;
+use crate::render::form::CellValue;
+use crate::render::{form_file_name, unit_form, Fill};
+
+/// Indicators whose period value is a level (a stock), not a flow: their year-to-date is the
+/// latest value, not a sum.
+fn is_stock(ind: &Indicator) -> bool {
+    matches!(ind.aggregation, Aggregation::Last | Aggregation::Average | Aggregation::WeightedAverage | Aggregation::None)
+        || matches!(ind.code.as_str(), "GN01" | "GN02" | "YT01" | "YT02" | "NN06" | "DT01")
+        || ind.value_type == ValueType::Percent
+}
+
+fn seed_of(parts: &[&str]) -> u64 {
+    // FNV-1a: stable across platforms and releases.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+/// Typical monthly size of an indicator for one reporting unit.
+fn base(ind: &Indicator, unit: &Unit) -> f64 {
+    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &ind.code, "base"]));
+    let spread = 0.6 + rng.f64() * 0.8;
+    let b = match ind.code.as_str() {
+        "NN02" => 420.0,
+        "NN03" => 260.0,
+        "NN04" => 58.0,
+        "NN05" => 1900.0,
+        "NN06" => 5200.0,
+        "NN07" => 6.0,
+        "CN01" => 109.0,
+        "CN02" => 5200.0,
+        "CN03" => 14.0,
+        "TM01" => 6100.0,
+        "TM02" => 310.0,
+        "TM03" => 190.0,
+        "DL01" => 9500.0,
+        "DL03" => 780.0,
+        "NS01" => 1450.0,
+        "NS02" => 1210.0,
+        "NS03" => 1620.0,
+        "NS04" => 3.2,
+        "DT01" => 95.0,
+        "DT02" => 7.5,
+        "DN01" => 120.0,
+        "DN02" => 1350.0,
+        "DN03" => 45.0,
+        "DN04" => 8600.0,
+        "LD01" => 85.0,
+        "GN02" => 6200.0,
+        "YT02" => 23000.0,
+        "YT04" => 4.0,
+        "GD01" => 310.0,
+        "HC01" => 420.0,
+        "HC05" => 88.0,
+        "AN01" => 1.2,
+        "AN02" => 0.6,
+        "AN03" => 42.0,
+        "AN04" => 0.5,
+        _ => 100.0,
+    };
+    if matches!(ind.code.as_str(), "CN01" | "HC05" | "NN04") {
+        b * (0.95 + rng.f64() * 0.1)
+    } else {
+        b * spread
+    }
+}
+
+/// A unit's figure for one month (flows) or at the end of it (stocks), before rounding.
+fn month_value(ind: &Indicator, unit: &Unit, year: i32, month: u32) -> f64 {
+    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &ind.code, &year.to_string(), &month.to_string()]));
+    let noise = 0.9 + rng.f64() * 0.2;
+    let season = 1.0 + 0.05 * ((month as f64) / 12.0 * std::f64::consts::TAU).sin();
+    let growth = 1.0 + 0.08 * f64::from(year - 2025) + 0.004 * month as f64;
+    base(ind, unit) * noise * season * growth
+}
+
+fn round_for(ind: &Indicator, v: f64) -> f64 {
+    let v = match ind.upper_bound() {
+        Some(hi) => v.min(hi * 0.99),
+        None => v,
+    };
+    match ind.value_type {
+        ValueType::Integer => v.round(),
+        _ => (v * 100.0).round() / 100.0,
+    }
+}
+
+/// Filled values of one unit for one period, consistent across indicators.
+pub fn unit_values(config: &Config, regime: &Regime, unit: &Unit, period: Period) -> BTreeMap<(String, InputColumn), f64> {
+    let (first, last) = period.month_span();
+    let year = period.year();
+    let rows = config.rows_for_unit(regime, unit);
+    let mut thuc: BTreeMap<String, f64> = BTreeMap::new();
+    let mut luy: BTreeMap<String, f64> = BTreeMap::new();
+    let mut plan: BTreeMap<String, f64> = BTreeMap::new();
+    for ind in &rows {
+        let v = |m: u32| month_value(ind, unit, year, m);
+        let (t, l) = if is_stock(ind) {
+            (v(last), v(last))
+        } else {
+            ((first..=last).map(v).sum::<f64>(), (1..=last).map(v).sum::<f64>())
+        };
+        thuc.insert(ind.code.clone(), round_for(ind, t));
+        luy.insert(ind.code.clone(), round_for(ind, l));
+        let p = if is_stock(ind) { v(12) * 1.02 } else { (1..=12).map(v).sum::<f64>() * 1.05 };
+        plan.insert(ind.code.clone(), round_for(ind, p));
+    }
+    // Parts and totals agree: derive totals and "trong đó" parts from each other.
+    for map in [&mut thuc, &mut luy, &mut plan] {
+        if let (Some(a), Some(b)) = (map.get("NN02").copied(), map.get("NN03").copied()) {
+            map.insert("NN01".into(), ((a + b) * 100.0).round() / 100.0);
+        }
+        let share = |map: &mut BTreeMap<String, f64>, part: &str, total: &str, ratio: f64, int: bool| {
+            if let Some(t) = map.get(total).copied() {
+                if map.contains_key(part) {
+                    let v = t * ratio;
+                    map.insert(part.into(), if int { v.round() } else { (v * 100.0).round() / 100.0 });
+                }
+            }
+        };
+        share(map, "DL02", "DL01", 0.12, true);
+        share(map, "LD02", "LD01", 0.15, true);
+        share(map, "GN01", "GN02", 0.035, true);
+        share(map, "YT01", "YT02", 0.93, true);
+        share(map, "HC02", "HC01", 0.97, true);
+        share(map, "HC04", "HC01", 0.62, true);
+        share(map, "NS02", "NS01", 0.84, false);
+    }
+    let mut out = BTreeMap::new();
+    for (code, v) in thuc {
+        out.insert((code, InputColumn::ThucHien), v);
+    }
+    for (code, v) in luy {
+        out.insert((code, InputColumn::LuyKe), v);
+    }
+    for (code, v) in plan {
+        out.insert((code, InputColumn::KeHoach), v);
+    }
+    out.retain(|(_, c), _| regime.form.columns.contains(c));
+    out
+}
+
+/// A deliberate fault in a sample file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// Received after the deadline.
+    Late,
+    /// Not sent at all.
+    Missing,
+    /// Figures typed as text in the vi-VN form, one of them ambiguous ("2.345").
+    TextNumbers,
+    /// Two title rows inserted above the header block.
+    InsertedRows,
+    /// The previous period's form used.
+    WrongPeriod,
+    /// A "trong đó" part larger than its total.
+    PartOverTotal,
+}
+
+fn fault_for(period: Period, unit: &str) -> Fault {
+    if period.code() != "2026-10" {
+        return Fault::None;
+    }
+    match unit {
+        "99021" => Fault::Late,
+        "99024" => Fault::Missing,
+        "99012" => Fault::TextNumbers,
+        "99015" => Fault::InsertedRows,
+        "99010" => Fault::WrongPeriod,
+        "99004" => Fault::PartOverTotal,
+        _ => Fault::None,
+    }
+}
+
+/// Writes `inbox/<period>/` for each period: one filled form per reporting unit, the receipt
+/// log `nhan.csv`, and for 2026-10 the deliberate faults listed in `samples/README.md`.
+pub fn write_sample_inbox(config: &Config, regime: &Regime, periods: &[Period], inbox: &Path) -> std::io::Result<usize> {
+    let mut written = 0;
+    for &period in periods {
+        let dir = inbox.join(period.code());
+        let deadline_of = |u: &Unit| regime.deadline(period, &u.level, &config.calendar).expect("deadline");
+        let mut log = String::from("file,received_at\n");
+        for unit in config.reporting_units(regime, regime.window(period).to) {
+            let fault = fault_for(period, &unit.code);
+            if fault == Fault::Missing {
+                continue;
+            }
+            let form_period = if fault == Fault::WrongPeriod { previous_month(period) } else { period };
+            let values = unit_values(config, regime, unit, form_period);
+            let mut fill = Fill::default();
+            for ((code, col), v) in &values {
+                fill.values.insert((code.clone(), *col), CellValue::Number(*v));
+            }
+            match fault {
+                Fault::TextNumbers => {
+                    if let Some(CellValue::Number(v)) = fill.values.get(&("NS04".to_string(), InputColumn::ThucHien)).cloned() {
+                        let text = crate::text::fmt_vn_fixed(v + 1000.0, 2);
+                        fill.values.insert(("NS04".into(), InputColumn::ThucHien), CellValue::Text(text));
+                    }
+                    // An ambiguous one: "2.345" read as 2345 visitors, with a warning.
+                    fill.values.insert(("DL01".into(), InputColumn::ThucHien), CellValue::Text("2.345".into()));
+                    fill.values.insert(("DL02".into(), InputColumn::ThucHien), CellValue::Text("281".into()));
+                }
+                Fault::InsertedRows => fill.extra_top_rows = 2,
+                Fault::PartOverTotal => {
+                    if let Some(CellValue::Number(total)) = fill.values.get(&("DL01".to_string(), InputColumn::ThucHien)).cloned() {
+                        fill.values.insert(("DL02".into(), InputColumn::ThucHien), CellValue::Number((total * 1.4).round()));
+                    }
+                }
+                _ => {}
+            }
+            let deadline = deadline_of(unit);
+            let received = match fault {
+                Fault::Late => config.calendar.add_working_days(deadline, 2).and_time(hm(9, 30)),
+                _ => {
+                    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &period.code(), "received"]));
+                    let day = if rng.bool() { deadline } else { config.calendar.add_working_days(regime.window(period).to, 1) };
+                    day.and_time(hm(7 + rng.u32(0..9), rng.u32(0..60)))
+                }
+            };
+            // Departments sign the footer; communes are logged in nhan.csv.
+            let name = form_file_name(unit, period);
+            if unit.level == "so" && fault == Fault::None {
+                fill.signed_on = Some(received.date());
+            } else {
+                writeln!(log, "{name},{}", received.format("%Y-%m-%dT%H:%M")).expect("write to string");
+            }
+            let bytes = unit_form(config, regime, form_period, unit, Some(&fill)).map_err(std::io::Error::other)?;
+            write_atomic(&dir.join(&name), &bytes)?;
+            written += 1;
+        }
+        write_atomic(&dir.join("nhan.csv"), log.as_bytes())?;
+    }
+    Ok(written)
+}
+
+fn hm(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).expect("valid time")
+}
+
+fn previous_month(p: Period) -> Period {
+    match p {
+        Period::Month { year, month: 1 } => Period::Month { year: year - 1, month: 12 },
+        Period::Month { year, month } => Period::Month { year, month: month - 1 },
+        other => other,
+    }
+}
+
+/// A synthetic province for benchmarks: `units` communes under `units / 100 + 1` intermediate
+/// units, the sample regime's indicators, and one filled form (or exchange CSV) per commune.
+pub fn write_bench_root(samples: &Config, regime_id: &str, units: usize, root: &Path) -> std::io::Result<()> {
+    if samples.regime(regime_id).is_none() {
+        return Err(std::io::Error::other(format!("no regime {regime_id}")));
+    }
+    std::fs::create_dir_all(root.join("indicators"))?;
+    std::fs::create_dir_all(root.join("report-templates").join(regime_id))?;
+    for dir in ["indicators", &format!("report-templates/{regime_id}")] {
+        for e in std::fs::read_dir(samples.root.join(dir))?.flatten() {
+            if e.path().is_file() && !e.file_name().to_string_lossy().ends_with(".csv") {
+                std::fs::copy(e.path(), root.join(dir).join(e.file_name()))?;
+            }
+        }
+    }
+    let mut toml = String::from(
+        "[[level]]\nname = \"tinh\"\nlabel = \"Cấp tỉnh\"\n\n[[level]]\nname = \"xa\"\nlabel = \"Cấp xã\"\n\n[[level]]\nname = \"so\"\nlabel = \"Sở, ngành\"\n\n[[level]]\nname = \"vung\"\nlabel = \"Vùng\"\n\n",
+    );
+    toml.push_str("[[unit]]\ncode = \"99\"\nname = \"Tỉnh Thử Nghiệm\"\nlevel = \"tinh\"\nkind = \"tinh\"\n\n");
+    // Departments are needed by the owners declared in the indicators.
+    for u in samples.units.iter().filter(|u| u.level == "so") {
+        writeln!(toml, "[[unit]]\ncode = \"{}\"\nname = \"{}\"\nlevel = \"so\"\nkind = \"so\"\nparent = \"99\"\n", u.code, u.name).expect("string");
+    }
+    let groups = units / 100 + 1;
+    for g in 0..groups {
+        writeln!(toml, "[[unit]]\ncode = \"V{g:03}\"\nname = \"Vùng {g}\"\nlevel = \"vung\"\nkind = \"vung\"\nparent = \"99\"\n").expect("string");
+    }
+    for i in 0..units {
+        writeln!(
+            toml,
+            "[[unit]]\ncode = \"{:05}\"\nname = \"Xã Thử {i}\"\nlevel = \"xa\"\nkind = \"xa\"\nparent = \"V{:03}\"\n",
+            10000 + i,
+            i % groups
+        )
+        .expect("string");
+    }
+    std::fs::write(root.join("units.toml"), toml)?;
+    Ok(())
+}
+
+/// Fills `inbox` with one form per reporting unit of the bench root, received on time.
+pub fn write_bench_inbox(config: &Config, regime: &Regime, period: Period, inbox: &Path) -> std::io::Result<usize> {
+    use rayon::prelude::*;
+    let units = config.reporting_units(regime, regime.window(period).to);
+    let received: NaiveDateTime = NaiveDate::from_ymd_opt(period.year(), period.month_span().1, 15)
+        .expect("date")
+        .and_time(hm(8, 0));
+    let log: String = std::iter::once("file,received_at\n".to_string())
+        .chain(units.iter().map(|u| format!("{},{}\n", form_file_name(u, period), received.format("%Y-%m-%dT%H:%M"))))
+        .collect();
+    units.par_iter().try_for_each(|unit| -> std::io::Result<()> {
+        let mut fill = Fill::default();
+        for ((code, col), v) in unit_values(config, regime, unit, period) {
+            fill.values.insert((code, col), CellValue::Number(v));
+        }
+        let bytes = unit_form(config, regime, period, unit, Some(&fill)).map_err(std::io::Error::other)?;
+        write_atomic(&inbox.join(form_file_name(unit, period)), &bytes)
+    })?;
+    write_atomic(&inbox.join("nhan.csv"), log.as_bytes())?;
+    Ok(units.len())
+}
