@@ -4,6 +4,7 @@
 //! Between stages travel plain data: `Submission`, `Diagnostic`, `Consolidated`.
 
 pub mod catalog;
+pub mod consolidate;
 pub mod cli;
 pub mod diag;
 pub mod output;

@@ -211,6 +211,30 @@ impl Period {
         None
     }
 
+    /// The period before this one, of the same kind (tháng trước, quý trước, ...).
+    pub fn previous(self) -> Period {
+        match self {
+            Period::Month { year, month: 1 } => Period::Month { year: year - 1, month: 12 },
+            Period::Month { year, month } => Period::Month { year, month: month - 1 },
+            Period::Quarter { year, quarter: 1 } => Period::Quarter { year: year - 1, quarter: 4 },
+            Period::Quarter { year, quarter } => Period::Quarter { year, quarter: quarter - 1 },
+            Period::Half { year, half: 1 } => Period::Half { year: year - 1, half: 2 },
+            Period::Half { year, .. } => Period::Half { year, half: 1 },
+            Period::NineMonths { year } => Period::NineMonths { year: year - 1 },
+            Period::Year { year } => Period::Year { year: year - 1 },
+        }
+    }
+
+    /// How the previous period is named in a sentence: "tháng trước", "quý trước", "cùng kỳ".
+    pub fn previous_name(self) -> &'static str {
+        match self {
+            Period::Month { .. } => "tháng trước",
+            Period::Quarter { .. } => "quý trước",
+            Period::Half { .. } => "6 tháng trước",
+            Period::NineMonths { .. } | Period::Year { .. } => "năm trước",
+        }
+    }
+
     /// The same period one year earlier (cùng kỳ năm trước).
     pub fn same_period_last_year(self) -> Period {
         match self {
@@ -421,6 +445,16 @@ mod tests {
         );
         assert_eq!(Period::from_label("Quý 3 năm 2026"), Some(p("2026-Q3")));
         assert_eq!(Period::from_label("Đơn vị báo cáo: Xã Phước An"), None);
+    }
+
+    #[test]
+    fn previous_periods_cross_year_boundaries() {
+        assert_eq!(p("2026-01").previous(), p("2025-12"));
+        assert_eq!(p("2026-10").previous(), p("2026-09"));
+        assert_eq!(p("2026-Q1").previous(), p("2025-Q4"));
+        assert_eq!(p("2026-H1").previous(), p("2025-H2"));
+        assert_eq!(p("2026-H2").previous(), p("2026-H1"));
+        assert_eq!(p("2026").previous(), p("2025"));
     }
 
     #[test]

@@ -207,7 +207,7 @@ pub fn write_sample_inbox(config: &Config, regime: &Regime, periods: &[Period], 
             if fault == Fault::Missing {
                 continue;
             }
-            let form_period = if fault == Fault::WrongPeriod { previous_month(period) } else { period };
+            let form_period = if fault == Fault::WrongPeriod { period.previous() } else { period };
             let values = unit_values(config, regime, unit, form_period);
             let mut fill = Fill::default();
             for ((code, col), v) in &values {
@@ -215,9 +215,10 @@ pub fn write_sample_inbox(config: &Config, regime: &Regime, periods: &[Period], 
             }
             match fault {
                 Fault::TextNumbers => {
-                    if let Some(CellValue::Number(v)) = fill.values.get(&("NS04".to_string(), InputColumn::ThucHien)).cloned() {
-                        let text = crate::text::fmt_vn_fixed(v + 1000.0, 2);
-                        fill.values.insert(("NS04".into(), InputColumn::ThucHien), CellValue::Text(text));
+                    // "1.912,35": the vi-VN form, read without a warning.
+                    if let Some(CellValue::Number(v)) = fill.values.get(&("NN05".to_string(), InputColumn::ThucHien)).cloned() {
+                        let text = crate::text::fmt_vn_fixed(v, 2);
+                        fill.values.insert(("NN05".into(), InputColumn::ThucHien), CellValue::Text(text));
                     }
                     // An ambiguous one: "2.345" read as 2345 visitors, with a warning.
                     fill.values.insert(("DL01".into(), InputColumn::ThucHien), CellValue::Text("2.345".into()));
@@ -258,14 +259,6 @@ pub fn write_sample_inbox(config: &Config, regime: &Regime, periods: &[Period], 
 
 fn hm(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).expect("valid time")
-}
-
-fn previous_month(p: Period) -> Period {
-    match p {
-        Period::Month { year, month: 1 } => Period::Month { year: year - 1, month: 12 },
-        Period::Month { year, month } => Period::Month { year, month: month - 1 },
-        other => other,
-    }
 }
 
 /// A synthetic province for benchmarks: `units` communes under `units / 100 + 1` intermediate

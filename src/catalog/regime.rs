@@ -131,6 +131,9 @@ pub struct Regime {
     pub reporters: Reporters,
     /// 4. cơ quan nhận (unit code)
     pub receiver: String,
+    /// Where the receiver sends its consolidated report (e.g. "Văn phòng Chính phủ").
+    #[serde(default)]
+    pub upward: Option<String>,
     /// 5. phương thức gửi, nhận
     pub method: String,
     /// 6. thời gian chốt số liệu

@@ -101,14 +101,18 @@ impl UnitTree {
         self.children.get(code).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Codes of `code` and all units below it, parents before children.
+    /// Codes of `code` and all units below it, depth first, parents before children, in the
+    /// config's order.
     pub fn subtree(&self, code: &str) -> Vec<String> {
-        let mut out = vec![code.to_string()];
-        let mut i = 0;
-        while i < out.len() {
-            let kids = self.children(&out[i]).to_vec();
-            out.extend(kids);
-            i += 1;
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![code.to_string()];
+        while let Some(c) = stack.pop() {
+            if !seen.insert(c.clone()) {
+                continue; // a cycle; the loader reports it
+            }
+            stack.extend(self.children(&c).iter().rev().cloned());
+            out.push(c);
         }
         out
     }

@@ -9,6 +9,7 @@ mod check;
 mod check_config;
 mod due;
 mod form;
+mod run;
 mod synth;
 
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ pub enum Command {
     Form(form::Args),
     /// Đọc và kiểm tra các báo cáo nhận được (không ghi gì).
     Check(check::Args),
+    /// Chạy đợt tổng hợp: đọc, kiểm tra, tổng hợp, xuất biểu tổng hợp và báo cáo.
+    Run(run::Args),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Due(args) => due::run(&config, args),
         Command::Form(args) => form::run(&config, args),
         Command::Check(args) => check::run(&config, args),
+        Command::Run(args) => run::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
     };

@@ -141,7 +141,18 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
 
 /// Reads every file under `paths` in parallel; the reports come back in file order.
 pub fn read_all(paths: &[PathBuf], expect: Expect<'_>) -> Vec<FileReport> {
+    read_all_with(paths, expect, &|_| {}, &|| {})
+}
+
+/// `read_all`, telling `on_start` how many files there are and `on_file` after each one.
+pub fn read_all_with(
+    paths: &[PathBuf],
+    expect: Expect<'_>,
+    on_start: &(dyn Fn(usize) + Sync),
+    on_file: &(dyn Fn() + Sync),
+) -> Vec<FileReport> {
     let files = collect_files(paths);
+    on_start(files.len());
     let logs = ReceiptLog::load_for(paths);
     let mut reports: Vec<FileReport> = files
         .par_iter()
@@ -151,6 +162,7 @@ pub fn read_all(paths: &[PathBuf], expect: Expect<'_>) -> Vec<FileReport> {
             for s in &mut report.submissions {
                 receipt::settle(s, logged.as_ref(), &mut report.diagnostics);
             }
+            on_file();
             report
         })
         .collect();

@@ -77,8 +77,8 @@ pub struct FormSpec<'a> {
     pub period: Period,
     /// The unit the form is about (reporting unit, or the receiver for a consolidated form).
     pub unit: &'a Unit,
-    /// The unit the form is sent to.
-    pub receiver: Option<&'a Unit>,
+    /// Who the form is sent to ("Đơn vị nhận báo cáo").
+    pub receiver: String,
     pub rows: Vec<&'a Indicator>,
     pub columns: Vec<Column>,
     /// A blank, fillable form: inputs unlocked with data validation, the rest locked.
@@ -203,8 +203,7 @@ pub fn write_form(
     r += 1;
     ws.merge_range(r, 0, r, last, &format!("Đơn vị báo cáo: {}", spec.unit.name), &styles.left)?;
     r += 1;
-    let receiver = spec.receiver.map(|u| u.agency_name().to_string()).unwrap_or_default();
-    ws.merge_range(r, 0, r, last, &format!("Đơn vị nhận báo cáo: {receiver}"), &styles.left)?;
+    ws.merge_range(r, 0, r, last, &format!("Đơn vị nhận báo cáo: {}", spec.receiver), &styles.left)?;
     r += 2;
 
     // Table header.

@@ -3,7 +3,10 @@
 //!
 //! Reads plain data (`Consolidated`, `Batch`, config); never reads input files.
 
+pub mod exchange;
 pub mod form;
+pub mod narrative;
+pub mod workbook;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,18 @@ use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
 use crate::catalog::{Config, InputColumn, Regime, Unit};
 use crate::period::Period;
 use form::{CellValue, Column, FormSpec, Styles};
+
+/// Everything the outputs of one run are made from.
+pub struct Report<'a> {
+    pub config: &'a Config,
+    pub regime: &'a Regime,
+    pub period: Period,
+    pub as_of: NaiveDate,
+    pub consolidated: &'a crate::consolidate::Consolidated,
+    /// The previous period, consolidated from the inbox, for "so với tháng trước".
+    pub previous: Option<&'a crate::consolidate::Consolidated>,
+    pub batch: &'a crate::validate::Batch,
+}
 
 /// What to write into a unit's form (used by the sample generator and tests; a blank form
 /// has none of it).
@@ -45,7 +60,11 @@ pub fn unit_form(
         regime,
         period,
         unit,
-        receiver: config.units.get(&regime.receiver),
+        receiver: config
+            .units
+            .get(&regime.receiver)
+            .map(|u| u.agency_name().to_string())
+            .unwrap_or_default(),
         rows: config.rows_for_unit(regime, unit),
         columns: form::input_columns(regime),
         fillable: true,

@@ -1,0 +1,124 @@
+//! `du-lieu.csv`: consolidated values in the long exchange format, every level of the tree,
+//! and `manifest.json`: every input and output with its SHA-256 and size.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Report;
+use crate::catalog::InputColumn;
+
+pub const HEADER: [&str; 8] = [
+    "regime",
+    "period",
+    "unit_code",
+    "indicator_code",
+    "value",
+    "unit_of_measure",
+    "column",
+    "level",
+];
+
+/// The exchange CSV of a consolidated report: the root first, then the units below it.
+pub fn du_lieu(report: &Report<'_>) -> String {
+    let c = report.consolidated;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADER).expect("write to memory");
+    let codes: Vec<&str> = report.regime.form_codes().collect();
+    for unit in &c.units {
+        let level = report.config.units.get(unit).map(|u| u.level.as_str()).unwrap_or("");
+        for code in &codes {
+            let uom = report.config.indicator(code).map(|i| i.unit.as_str()).unwrap_or("");
+            for column in InputColumn::ALL {
+                if let Some(v) = c.get(unit, code, column) {
+                    w.write_record([
+                        report.regime.id.as_str(),
+                        &report.period.code(),
+                        unit,
+                        code,
+                        &v.to_string(),
+                        uom,
+                        column.key(),
+                        level,
+                    ])
+                    .expect("write to memory");
+                }
+            }
+        }
+    }
+    String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+}
+
+/// A file in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileEntry {
+    pub file: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl FileEntry {
+    pub fn of(file: impl Into<String>, bytes: &[u8]) -> FileEntry {
+        FileEntry {
+            file: file.into(),
+            sha256: sha256_hex(bytes),
+            size: bytes.len() as u64,
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    pub files_read: usize,
+    pub submissions_accepted: usize,
+    pub files_rejected: usize,
+    pub on_time: usize,
+    pub late: usize,
+    pub missing: usize,
+    pub not_yet_due: usize,
+    pub diagnostics_blocking: usize,
+    pub diagnostics_warning: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub engine: &'static str,
+    pub engine_version: &'static str,
+    pub regime: String,
+    pub period: String,
+    pub as_of: String,
+    pub receiver: String,
+    pub counts: Counts,
+    pub inputs: Vec<FileEntry>,
+    pub outputs: Vec<FileEntry>,
+}
+
+pub fn manifest(report: &Report<'_>, inputs: Vec<FileEntry>, outputs: Vec<FileEntry>) -> String {
+    use crate::validate::Timeliness::*;
+    let b = report.batch;
+    let m = Manifest {
+        engine: "baocao",
+        engine_version: env!("CARGO_PKG_VERSION"),
+        regime: report.regime.id.clone(),
+        period: report.period.code(),
+        as_of: report.as_of.to_string(),
+        receiver: report.regime.receiver.clone(),
+        counts: Counts {
+            files_read: b.files_read,
+            submissions_accepted: b.accepted.len(),
+            files_rejected: b.rejected.len(),
+            on_time: b.count(OnTime),
+            late: b.count(Late),
+            missing: b.count(Missing),
+            not_yet_due: b.count(NotYetDue),
+            diagnostics_blocking: b.blocking_count(),
+            diagnostics_warning: b.diagnostics.len() - b.blocking_count(),
+        },
+        inputs,
+        outputs,
+    };
+    serde_json::to_string_pretty(&m).expect("serializable") + "\n"
+}

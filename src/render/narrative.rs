@@ -1,0 +1,231 @@
+//! `bao-cao.md` and `bao-cao.html`: the narrative report, from the regime's outline template
+//! (tera) with the consolidated figures filled in.
+//!
+//! The template writes Markdown; HTML is made from it with every raw-HTML fragment escaped, so
+//! that no unit name or figure can inject markup.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use pulldown_cmark::{html, Event, Options, Parser};
+use serde::Serialize;
+
+use super::workbook::fmt_value;
+use super::Report;
+use crate::catalog::{error_chain, InputColumn, ValueType};
+use crate::text::{fmt_vn, fmt_vn_fixed};
+use crate::validate::Timeliness;
+
+#[derive(Debug, Serialize)]
+struct IndicatorCtx {
+    code: String,
+    name: String,
+    unit: String,
+    has_value: bool,
+    value: String,
+    ytd: String,
+    plan: String,
+    pct_plan: String,
+    prev: String,
+    change: String,
+    change_pct: Option<f64>,
+    contributors: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct SectionCtx {
+    number: String,
+    title: String,
+    rows: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ComplianceCtx {
+    total: usize,
+    on_time: usize,
+    late: usize,
+    missing: usize,
+    rejected: usize,
+    not_yet_due: usize,
+    late_units: Vec<String>,
+    missing_units: Vec<String>,
+    rejected_units: Vec<String>,
+}
+
+/// Words for a change: "tăng 3,2% so với tháng trước".
+fn change_words(pct: f64, against: &str) -> String {
+    if pct.abs() < 0.05 {
+        format!("tương đương {against}")
+    } else if pct > 0.0 {
+        format!("tăng {}% so với {against}", fmt_vn_fixed(pct, 1))
+    } else {
+        format!("giảm {}% so với {against}", fmt_vn_fixed(-pct, 1))
+    }
+}
+
+pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
+    let config = report.config;
+    let regime = report.regime;
+    let c = report.consolidated;
+    let root = config.units.get(&regime.receiver).expect("receiver checked at load");
+    let against = report.period.previous_name();
+    let mut indicators = BTreeMap::new();
+    let mut movers: Vec<(f64, String)> = Vec::new();
+    for ind in regime.form_codes().filter_map(|code| config.indicator(code)) {
+        let get = |col| c.get(&root.code, &ind.code, col);
+        let value = get(InputColumn::ThucHien);
+        let prev = report
+            .previous
+            .and_then(|p| p.get(&root.code, &ind.code, InputColumn::ThucHien));
+        let change_pct = match (value, prev) {
+            (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
+                Some((v / p - 1.0) * 100.0)
+            }
+            _ => None,
+        };
+        let change = match (value, prev, change_pct) {
+            (_, _, Some(pct)) => change_words(pct, against),
+            (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
+                let d = v - p;
+                if d.abs() < 0.005 {
+                    format!("tương đương {against}")
+                } else {
+                    format!(
+                        "{} {} điểm phần trăm so với {against}",
+                        if d > 0.0 { "tăng" } else { "giảm" },
+                        fmt_vn(d.abs(), 2)
+                    )
+                }
+            }
+            _ => String::new(),
+        };
+        let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind.value_type)).unwrap_or_default();
+        if let (Some(pct), false) = (change_pct, ind.is_derived()) {
+            movers.push((pct, ind.code.clone()));
+        }
+        indicators.insert(
+            ind.code.clone(),
+            IndicatorCtx {
+                code: ind.code.clone(),
+                name: ind.name.clone(),
+                unit: ind.unit.clone(),
+                has_value: value.is_some(),
+                value: fmt(value),
+                ytd: fmt(get(InputColumn::LuyKe)),
+                plan: fmt(get(InputColumn::KeHoach)),
+                pct_plan: c.percent_of_plan(&root.code, &ind.code).map(|v| fmt_vn_fixed(v, 1)).unwrap_or_default(),
+                prev: fmt(prev),
+                change,
+                change_pct,
+                contributors: c.contributors.get(&(root.code.clone(), ind.code.clone())).copied().unwrap_or(0),
+            },
+        );
+    }
+    movers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let rises: Vec<String> = movers.iter().filter(|m| m.0 > 0.05).take(3).map(|m| m.1.clone()).collect();
+    let falls: Vec<String> = movers.iter().rev().filter(|m| m.0 < -0.05).take(3).map(|m| m.1.clone()).collect();
+    let sections: Vec<SectionCtx> = regime
+        .form
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SectionCtx {
+            number: crate::period::roman(i as u32 + 1),
+            title: s.title.clone(),
+            rows: s.rows.clone(),
+        })
+        .collect();
+    let names = |t: Timeliness| -> Vec<String> {
+        report
+            .batch
+            .compliance
+            .iter()
+            .filter(|r| r.status == t)
+            .map(|r| r.unit_name.clone())
+            .collect()
+    };
+    let b = report.batch;
+    let compliance = ComplianceCtx {
+        total: b.compliance.len(),
+        on_time: b.count(Timeliness::OnTime),
+        late: b.count(Timeliness::Late),
+        missing: b.count(Timeliness::Missing),
+        rejected: b.count(Timeliness::Rejected),
+        not_yet_due: b.count(Timeliness::NotYetDue),
+        late_units: names(Timeliness::Late),
+        missing_units: names(Timeliness::Missing),
+        rejected_units: names(Timeliness::Rejected),
+    };
+    let d = report.as_of;
+    let mut ctx = tera::Context::new();
+    ctx.insert("regime", &serde_json::json!({
+        "id": regime.id, "name": regime.name, "form_number": regime.form.number,
+        "symbol": regime.report_symbol.clone().unwrap_or_else(|| "BC".into()),
+        "legal_basis": regime.legal_basis, "upward": regime.upward.clone().unwrap_or_default(),
+    }));
+    ctx.insert("period", &serde_json::json!({
+        "code": report.period.code(), "label": report.period.label(),
+        "short": report.period.short_label(), "previous": against, "year": report.period.year(),
+    }));
+    ctx.insert("unit", &serde_json::json!({
+        "code": root.code, "name": root.name, "agency": root.agency_name(),
+        "agency_upper": root.agency_name().to_uppercase(),
+        "place": root.place.clone().unwrap_or_else(|| root.name.clone()),
+    }));
+    ctx.insert("date", &serde_json::json!({
+        "day": d.day(), "month": d.month(), "year": d.year(),
+        "text": format!("ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
+    }));
+    ctx.insert("indicators", &indicators);
+    ctx.insert("sections", &sections);
+    ctx.insert("rises", &rises);
+    ctx.insert("falls", &falls);
+    ctx.insert("has_previous", &report.previous.is_some());
+    ctx.insert("compliance", &compliance);
+    ctx.insert("diagnostics", &serde_json::json!({
+        "blocking": b.blocking_count(), "warning": b.diagnostics.len() - b.blocking_count(),
+    }));
+    let template = config.outlines.get(&regime.id).ok_or("thiếu mẫu đề cương")?;
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_template("outline", template).map_err(|e| error_chain(&e))?;
+    let md = tera.render("outline", &ctx).map_err(|e| error_chain(&e))?;
+    let html = to_html(&md, &format!("{} {}", regime.name, report.period.label().to_lowercase()));
+    Ok((md, html))
+}
+
+/// Markdown → a standalone HTML page; raw HTML in the Markdown is shown as text.
+pub fn to_html(md: &str, title: &str) -> String {
+    let parser = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+        other => other,
+    });
+    let mut body = String::new();
+    html::push_html(&mut body, parser);
+    let title_esc = tera::escape_html(title);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title_esc}</title>\n<style>\nbody {{ font-family: \"Times New Roman\", serif; font-size: 14pt; max-width: 48em; margin: 2em auto; line-height: 1.45; }}\ntable {{ border-collapse: collapse; font-size: 12pt; }}\nth, td {{ border: 1px solid #444; padding: 2px 6px; }}\ntd {{ text-align: right; }}\ntd:first-child, td:nth-child(2) {{ text-align: left; }}\nh1, h2 {{ text-align: center; }}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_raw_markup() {
+        let html = to_html("Đơn vị <script>alert(1)</script> & **đậm**", "Báo cáo <x>");
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("<strong>đậm</strong>"));
+        assert!(html.contains("<title>Báo cáo &lt;x&gt;</title>"), "{html}");
+    }
+
+    #[test]
+    fn change_words_in_vietnamese() {
+        assert_eq!(change_words(13.0, "cùng kỳ"), "tăng 13,0% so với cùng kỳ");
+        assert_eq!(change_words(-2.345, "tháng trước"), "giảm 2,3% so với tháng trước");
+        assert_eq!(change_words(0.01, "tháng trước"), "tương đương tháng trước");
+    }
+}

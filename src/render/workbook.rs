@@ -1,0 +1,208 @@
+//! `tong-hop.xlsx`: the consolidated form in the regime's layout, every unit side by side, the
+//! compliance sheet and the diagnostics sheet. Fixed document properties, so that a rerun on
+//! the same inputs is byte-identical.
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+
+use super::form::{self, CellValue, Column, FormSpec, Styles, FONT};
+use super::Report;
+use crate::catalog::{InputColumn, ValueType};
+use crate::schedule::vn_date;
+use crate::text::fmt_vn;
+
+pub const SHEET_UNITS: &str = "Theo đơn vị";
+pub const SHEET_COMPLIANCE: &str = "Tuân thủ";
+pub const SHEET_DIAGNOSTICS: &str = "Chẩn đoán";
+
+/// The columns of the consolidated form.
+pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
+    let mut cols: Vec<Column> = report.regime.form.columns.iter().map(|c| Column::Input(*c)).collect();
+    if report.regime.form.columns.contains(&InputColumn::KeHoach) {
+        cols.push(Column::VsPlan);
+    }
+    cols.push(Column::Note);
+    cols
+}
+
+pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
+    let config = report.config;
+    let regime = report.regime;
+    let root = config.units.get(&regime.receiver).expect("receiver checked at load");
+    let mut wb = Workbook::new();
+    form::set_properties(&mut wb, &format!("{} — {}", regime.form.title, report.period.label()), report.period)?;
+    let styles = Styles::new();
+    let c = report.consolidated;
+
+    // 1. The consolidated form.
+    let rows: Vec<_> = regime.form_codes().filter_map(|code| config.indicator(code)).collect();
+    let spec = FormSpec {
+        config,
+        regime,
+        period: report.period,
+        unit: root,
+        receiver: regime.upward.clone().unwrap_or_default(),
+        rows,
+        columns: consolidated_columns(report),
+        fillable: false,
+        extra_top_rows: 0,
+        signed_on: Some(report.as_of),
+    };
+    let mut ws = Worksheet::new();
+    form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
+        Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
+        Column::VsPlan => c.percent_of_plan(&root.code, &ind.code).map(CellValue::Number),
+        Column::Note => {
+            if ind.is_derived() {
+                Some(CellValue::Text("Tính từ số tổng hợp".into()))
+            } else {
+                c.contributors
+                    .get(&(root.code.clone(), ind.code.clone()))
+                    .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
+            }
+        }
+        _ => None,
+    })?;
+    wb.push_worksheet(ws);
+
+    // 2. Every unit side by side (the period's figures).
+    let mut ws = Worksheet::new();
+    ws.set_name(SHEET_UNITS)?;
+    let head = header_format();
+    let text = cell_format();
+    let int = cell_format().set_num_format("#,##0");
+    let dec = cell_format().set_num_format("#,##0.00");
+    let title = Format::new().set_font_name(FONT).set_font_size(13).set_bold();
+    ws.write_string_with_format(0, 0, &format!("Số liệu thực hiện {} theo đơn vị", report.period.short_label()), &title)?;
+    let units: Vec<&str> = c.units.iter().map(String::as_str).collect();
+    for (i, h) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
+        ws.write_string_with_format(2, i as u16, *h, &head)?;
+    }
+    for (j, u) in units.iter().enumerate() {
+        let name = config.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.to_string());
+        ws.write_string_with_format(2, 3 + j as u16, &format!("{name} ({u})"), &head)?;
+        ws.set_column_width(3 + j as u16, 14)?;
+    }
+    ws.set_column_width(0, 8)?;
+    ws.set_column_width(1, 44)?;
+    ws.set_column_width(2, 11)?;
+    ws.set_row_height(2, 48)?;
+    let mut r = 3;
+    for ind in regime.form_codes().filter_map(|code| config.indicator(code)) {
+        ws.write_string_with_format(r, 0, &ind.code, &text)?;
+        ws.write_string_with_format(r, 1, &ind.name, &text)?;
+        ws.write_string_with_format(r, 2, &ind.unit, &text)?;
+        let fmt = if ind.value_type == ValueType::Integer { &int } else { &dec };
+        for (j, u) in units.iter().enumerate() {
+            match c.get(u, &ind.code, InputColumn::ThucHien) {
+                Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
+                None => ws.write_blank(r, 3 + j as u16, fmt)?,
+            };
+        }
+        r += 1;
+    }
+    ws.set_freeze_panes(3, 3)?;
+    print_setup(&mut ws, 2)?;
+    wb.push_worksheet(ws);
+
+    // 3. Compliance.
+    let mut ws = Worksheet::new();
+    ws.set_name(SHEET_COMPLIANCE)?;
+    ws.write_string_with_format(0, 0, &format!("Tình hình gửi báo cáo {} — {}", report.period.label(), regime.name), &title)?;
+    let headers = ["STT", "Mã đơn vị", "Đơn vị", "Cấp", "Tệp", "Thời điểm nhận", "Thời hạn", "Tình trạng", "Số chẩn đoán"];
+    let widths = [6.0, 10.0, 30.0, 18.0, 38.0, 17.0, 12.0, 22.0, 12.0];
+    for (i, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(2, i as u16, *h, &head)?;
+        ws.set_column_width(i as u16, widths[i])?;
+    }
+    let center = cell_format().set_align(FormatAlign::Center);
+    let mut r = 3;
+    for (i, row) in report.batch.compliance.iter().enumerate() {
+        ws.write_number_with_format(r, 0, (i + 1) as f64, &center)?;
+        ws.write_string_with_format(r, 1, &row.unit_code, &text)?;
+        ws.write_string_with_format(r, 2, &row.unit_name, &text)?;
+        ws.write_string_with_format(r, 3, config.units.level_label(&row.level), &text)?;
+        ws.write_string_with_format(r, 4, row.file.as_deref().unwrap_or(""), &text)?;
+        let received = row.received_at.map(|t| t.format("%d/%m/%Y %H:%M").to_string()).unwrap_or_default();
+        ws.write_string_with_format(r, 5, &received, &center)?;
+        ws.write_string_with_format(r, 6, &row.deadline.map(vn_date).unwrap_or_default(), &center)?;
+        ws.write_string_with_format(r, 7, row.status.label(), &status_format(row.status))?;
+        ws.write_number_with_format(r, 8, row.diagnostics as f64, &center)?;
+        r += 1;
+    }
+    ws.set_freeze_panes(3, 0)?;
+    ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
+    print_setup(&mut ws, 2)?;
+    wb.push_worksheet(ws);
+
+    // 4. Diagnostics.
+    let mut ws = Worksheet::new();
+    ws.set_name(SHEET_DIAGNOSTICS)?;
+    ws.write_string_with_format(0, 0, &format!("Chẩn đoán số liệu {} (xem docs/diagnostics.md)", report.period.label()), &title)?;
+    let headers = ["Mã", "Mức độ", "Tệp", "Trang", "Ô", "Nội dung"];
+    let widths = [9.0, 10.0, 38.0, 16.0, 9.0, 90.0];
+    for (i, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(2, i as u16, *h, &head)?;
+        ws.set_column_width(i as u16, widths[i])?;
+    }
+    let mut r = 3;
+    for d in &report.batch.diagnostics {
+        ws.write_string_with_format(r, 0, d.code.as_str(), &text)?;
+        ws.write_string_with_format(r, 1, d.severity.label(), &text)?;
+        ws.write_string_with_format(r, 2, &d.location.file, &text)?;
+        ws.write_string_with_format(r, 3, &d.location.sheet, &text)?;
+        ws.write_string_with_format(r, 4, &d.location.cell, &text)?;
+        ws.write_string_with_format(r, 5, &d.message, &text)?;
+        r += 1;
+    }
+    ws.set_freeze_panes(3, 0)?;
+    ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
+    print_setup(&mut ws, 2)?;
+    wb.push_worksheet(ws);
+
+    form::write_meta(&mut wb, regime, report.period, root)?;
+    wb.save_to_buffer()
+}
+
+fn header_format() -> Format {
+    cell_format()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color("#D9E1F2")
+}
+
+fn cell_format() -> Format {
+    Format::new()
+        .set_font_name(FONT)
+        .set_font_size(12)
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter)
+}
+
+fn status_format(t: crate::validate::Timeliness) -> Format {
+    use crate::validate::Timeliness::*;
+    let color = match t {
+        OnTime => "#C6EFCE",
+        Late | NotYetDue => "#FFEB9C",
+        Missing | Rejected => "#FFC7CE",
+    };
+    cell_format().set_background_color(color)
+}
+
+fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_margins(1.18, 0.59, 0.79, 0.79, 0.3, 0.3);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header_row, header_row)?;
+    Ok(())
+}
+
+/// A figure the Vietnamese way, with the indicator's decimals.
+pub fn fmt_value(v: f64, value_type: ValueType) -> String {
+    match value_type {
+        ValueType::Integer => fmt_vn(v, 0),
+        ValueType::Decimal => fmt_vn(v, 2),
+        ValueType::Percent => fmt_vn(v, 2),
+    }
+}
