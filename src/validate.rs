@@ -125,9 +125,12 @@ pub fn validate(
                 c
             };
             if report.submissions.is_empty() {
+                if let Some(u) = &report.unit_hint {
+                    rejected_units.insert(u.clone(), report.file.clone());
+                }
                 batch.rejected.push(Rejected {
                     file: report.file.clone(),
-                    unit_code: None,
+                    unit_code: report.unit_hint.clone(),
                     codes: codes.clone(),
                 });
             }

@@ -71,6 +71,9 @@ impl Submission {
 #[derive(Debug, Clone, Default)]
 pub struct FileReport {
     pub file: String,
+    /// The unit the file name points to, when the file itself could not be read: so that a
+    /// corrupt file still shows against its unit on the compliance sheet.
+    pub unit_hint: Option<String>,
     pub submissions: Vec<Submission>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -169,6 +172,7 @@ pub fn read_all_with(
     if !logs.problems.is_empty() {
         reports.push(FileReport {
             file: receipt::RECEIPT_LOG.to_string(),
+            unit_hint: None,
             submissions: Vec::new(),
             diagnostics: logs.problems.clone(),
         });
@@ -191,7 +195,6 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
                 Location::file(shown),
                 format!("Không mở được tệp: {e}.\nKiểm tra quyền đọc tệp rồi chạy lại."),
             ));
-            return report;
         }
         Ok(m) if m.len() == 0 => {
             report.diagnostics.push(Diagnostic::new(
@@ -199,11 +202,13 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
                 Location::file(shown),
                 "Tệp rỗng (0 byte).\nGửi lại tệp báo cáo đã nhập số liệu.",
             ));
-            return report;
         }
         Ok(_) => {}
     }
-    if ext == "csv" {
+    let unreadable = !report.diagnostics.is_empty();
+    if unreadable {
+        // Nothing more to read.
+    } else if ext == "csv" {
         exchange::read(path, shown, expect, &mut report);
     } else if is_spreadsheet(path) {
         workbook::read(path, shown, expect, &mut report);
@@ -213,6 +218,10 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
             Location::file(shown),
             "Tệp không phải Excel (.xlsx, .xlsm, .xls, .ods) hoặc CSV nên không được đọc.\nNếu đây là báo cáo, gửi lại dạng .xlsx theo biểu mẫu.",
         ));
+    }
+    if report.submissions.is_empty() {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        report.unit_hint = workbook::unit_by_file_name(expect.config, &stem);
     }
     let mtime = meta
         .ok()

@@ -1,0 +1,121 @@
+//! End-to-end: `calendar`, `due` and `check-config` on the samples and on a broken config.
+
+mod common;
+use common::*;
+
+#[test]
+fn sample_calendar_csv_has_every_period_and_level_correct_to_the_day() {
+    let (code, out, err) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026", "--regime", "ktxh", "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "regime,period,label,level,cutoff_from,cutoff_to,deadline");
+    // 12 months + 4 quarters + 2 halves + 9 months + the year = 20 periods, 3 levels each.
+    assert_eq!(lines.len(), 1 + 20 * 3);
+    // Hand-computed (Tết 2026: 14/02–22/02; 20/06, 20/09 and 20/12/2026 fall on weekends).
+    for row in [
+        "ktxh,2026-01,Tháng 1 năm 2026,xa,2025-12-15,2026-01-14,2026-01-16",
+        "ktxh,2026-01,Tháng 1 năm 2026,tinh,2025-12-15,2026-01-14,2026-01-20",
+        "ktxh,2026-02,Tháng 2 năm 2026,so,2026-01-15,2026-02-14,2026-02-24",
+        "ktxh,2026-02,Tháng 2 năm 2026,tinh,2026-01-15,2026-02-14,2026-02-23",
+        "ktxh,2026-05,Tháng 5 năm 2026,xa,2026-04-15,2026-05-14,2026-05-18",
+        "ktxh,2026-10,Tháng 10 năm 2026,xa,2026-09-15,2026-10-14,2026-10-16",
+        "ktxh,2026-10,Tháng 10 năm 2026,tinh,2026-09-15,2026-10-14,2026-10-20",
+        "ktxh,2026-Q3,Quý III năm 2026,xa,2026-06-15,2026-09-14,2026-09-16",
+        "ktxh,2026-Q3,Quý III năm 2026,tinh,2026-06-15,2026-09-14,2026-09-21",
+        "ktxh,2026-H1,6 tháng đầu năm 2026,xa,2025-12-15,2026-06-14,2026-06-16",
+        "ktxh,2026-H1,6 tháng đầu năm 2026,tinh,2025-12-15,2026-06-14,2026-06-22",
+        "ktxh,2026-H2,6 tháng cuối năm 2026,so,2026-06-15,2026-12-14,2026-12-16",
+        "ktxh,2026-9M,9 tháng năm 2026,xa,2025-12-15,2026-09-14,2026-09-16",
+        "ktxh,2026-9M,9 tháng năm 2026,tinh,2025-12-15,2026-09-14,2026-09-21",
+        "ktxh,2026,Năm 2026,xa,2025-12-15,2026-12-14,2026-12-16",
+        "ktxh,2026,Năm 2026,tinh,2025-12-15,2026-12-14,2026-12-21",
+    ] {
+        assert!(lines.contains(&row), "missing {row}");
+    }
+    let levels = |p: &str| lines.iter().filter(|l| l.starts_with(&format!("ktxh,{p},"))).count();
+    for p in ["2026-01", "2026-12", "2026-Q4", "2026-H2", "2026-9M", "2026"] {
+        assert_eq!(levels(p), 3, "{p}");
+    }
+}
+
+#[test]
+fn calendar_json_and_table_forms() {
+    let (code, out, _) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 60);
+    assert_eq!(v[0]["deadline"], "2026-01-16");
+    let (code, out, _) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("16/10/2026"));
+}
+
+#[test]
+fn bad_arguments_exit_with_two_and_say_why() {
+    let (code, _, err) = baocao(&["--root", s(&samples()), "form", "--period", "2026-13", "--out", "/tmp/x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("tháng phải từ 1 đến 12"), "{err}");
+    let (code, _, err) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026", "--regime", "khong-co"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("không có chế độ báo cáo \"khong-co\""), "{err}");
+}
+
+#[test]
+fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
+    let inbox = samples().join("inbox");
+    let (code, out, err) = baocao(&[
+        "--root", s(&samples()), "due", "--today", "2026-10-19", "--inbox", s(&inbox), "--format", "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v.as_array().unwrap();
+    let oct_xa = rows
+        .iter()
+        .find(|r| r["period"] == "2026-10" && r["level"] == "xa")
+        .expect("2026-10 is overdue for communes on 19/10");
+    assert_eq!(oct_xa["status"], "overdue");
+    assert_eq!(oct_xa["deadline"], "2026-10-16");
+    // Vĩnh Hưng never sent; Hòa Bình and Phước Sơn sent files that were rejected.
+    let missing: Vec<&str> = oct_xa["missing"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert_eq!(missing, vec!["99004", "99010", "99024"]);
+    let oct_tinh = rows.iter().find(|r| r["period"] == "2026-10" && r["level"] == "tinh").unwrap();
+    assert_eq!(oct_tinh["status"], "upcoming");
+}
+
+#[test]
+fn a_config_with_mistakes_lists_every_mistake_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_dir(&samples().join("indicators"), &root.join("indicators"));
+    copy_dir(&samples().join("report-templates"), &root.join("report-templates"));
+    let units = std::fs::read_to_string(samples().join("units.toml")).unwrap();
+    // A duplicate code, an unknown parent and a cycle.
+    let units = units
+        .replacen("code = \"99002\"", "code = \"99001\"", 1)
+        .replacen("parent = \"99\"\nvalid_from = 2025-07-01\n\n[[unit]]\ncode = \"99003\"", "parent = \"77\"\nvalid_from = 2025-07-01\n\n[[unit]]\ncode = \"99003\"", 1)
+        + "\n[[unit]]\ncode = \"C1\"\nname = \"Vòng 1\"\nlevel = \"xa\"\nkind = \"xa\"\nparent = \"C2\"\n\n[[unit]]\ncode = \"C2\"\nname = \"Vòng 2\"\nlevel = \"xa\"\nkind = \"xa\"\nparent = \"C1\"\n";
+    std::fs::write(root.join("units.toml"), units).unwrap();
+    let regime_path = root.join("report-templates/ktxh/regime.toml");
+    let regime = std::fs::read_to_string(&regime_path)
+        .unwrap()
+        .replace("\"AN04\"]", "\"AN04\", \"XX99\"]")
+        .replace("day = 20\n", "day = 10\n");
+    std::fs::write(&regime_path, regime).unwrap();
+    std::fs::write(root.join("calendar.toml"), "[[holiday]]\nfrom = 2026-11-24\nto = 2026-11-20\nname = \"Ngược\"\n").unwrap();
+    let (code, _, err) = baocao(&["--root", s(root), "check-config"]);
+    assert_eq!(code, 2, "{err}");
+    for needle in [
+        "units.toml › unit[2] (99001).code: mã đơn vị \"99001\" trùng",
+        "đơn vị cấp trên \"77\" không có trong danh mục",
+        "vòng lặp trong cây đơn vị",
+        "chỉ tiêu \"XX99\" không có trong danh mục",
+        "Điều 8 khoản 5",
+        "calendar.toml › holiday[0]",
+    ] {
+        assert!(err.contains(needle), "missing «{needle}» in:\n{err}");
+    }
+    // Every other command refuses to run on a broken config, with the same list.
+    let (code, _, err2) = baocao(&["--root", s(root), "calendar", "--year", "2026"]);
+    assert_eq!(code, 2);
+    assert!(err2.contains("vòng lặp"));
+}
