@@ -106,7 +106,9 @@ pub fn consolidate(
             continue;
         }
         for ((code, column), v) in &s.values {
-            let Some(i) = config.indicator(code) else { continue };
+            let Some(i) = config.indicator(code) else {
+                continue;
+            };
             if i.is_derived() {
                 continue;
             }
@@ -133,7 +135,8 @@ pub fn consolidate(
         ..Consolidated::default()
     };
     if !val.is_empty() {
-        let long = df!("unit" => u, "indicator" => ind, "column" => colk, "value" => val, "order" => ord)?;
+        let long =
+            df!("unit" => u, "indicator" => ind, "column" => colk, "value" => val, "order" => ord)?;
         let (mut codes, mut aggs, mut weights, mut owners) = (vec![], vec![], vec![], vec![]);
         for i in config.indicators.values() {
             codes.push(i.code.clone());
@@ -141,7 +144,8 @@ pub fn consolidate(
             weights.push(i.weight.clone());
             owners.push(i.owner.clone());
         }
-        let indicators = df!("indicator" => codes, "agg" => aggs, "weight" => weights, "owner" => owners)?;
+        let indicators =
+            df!("indicator" => codes, "agg" => aggs, "weight" => weights, "owner" => owners)?;
         let closure = df!("unit" => closure_unit, "ancestor" => closure_anc)?;
         let weights = long.clone().lazy().select([
             col("unit"),
@@ -153,29 +157,72 @@ pub fn consolidate(
             maintain_order: MaintainOrderJoin::Left,
             ..JoinArgs::new(how)
         };
-        let result = long
+        // One query per kind of aggregation, so that each pays only for what it needs.
+        let base = long
             .lazy()
-            .join(indicators.lazy(), [col("indicator")], [col("indicator")], left(JoinType::Inner))
-            .join(
-                weights,
-                [col("unit"), col("column"), col("weight")],
-                [col("unit"), col("column"), col("weight")],
-                left(JoinType::Left),
-            )
-            .join(closure.lazy(), [col("unit")], [col("unit")], left(JoinType::Inner))
-            .group_by_stable([col("ancestor"), col("indicator"), col("column")])
+            .join(indicators.lazy(), [col("indicator")], [col("indicator")], left(JoinType::Inner));
+        let closure = closure.lazy();
+        let by = [col("ancestor"), col("indicator"), col("column")];
+        let grouped = |lf: LazyFrame, kind: Expr| {
+            lf.filter(kind)
+                .join(closure.clone(), [col("unit")], [col("unit")], left(JoinType::Inner))
+                .group_by_stable(by.clone())
+        };
+        let is = |k: &str| col("agg").eq(lit(k));
+        let simple = grouped(base.clone(), is("sum").or(is("average")).or(is("min")).or(is("max")))
             .agg([
                 col("agg").first().alias("agg"),
                 col("value").sum().alias("sum"),
                 col("value").mean().alias("mean"),
                 col("value").min().alias("min"),
                 col("value").max().alias("max"),
-                col("value")
-                    .sort_by([col("order")], SortMultipleOptions::default())
-                    .last()
-                    .alias("last"),
+                col("value").count().alias("n"),
+            ])
+            .select([
+                col("ancestor"),
+                col("indicator"),
+                col("column"),
+                when(col("agg").eq(lit("sum")))
+                    .then(col("sum"))
+                    .when(col("agg").eq(lit("average")))
+                    .then(col("mean"))
+                    .when(col("agg").eq(lit("min")))
+                    .then(col("min"))
+                    .otherwise(col("max"))
+                    .alias("result"),
+                col("n"),
+            ]);
+        let weighted_rows = base.clone().filter(is("weighted-average")).join(
+            weights,
+            [col("unit"), col("column"), col("weight")],
+            [col("unit"), col("column"), col("weight")],
+            left(JoinType::Left),
+        );
+        let weighted = grouped(weighted_rows, lit(true))
+            .agg([
                 (col("value") * col("w")).sum().alias("wsum"),
-                col("w").filter(col("w").is_not_null()).sum().alias("wtot"),
+                col("w").sum().alias("wtot"),
+                col("value").count().alias("n"),
+            ])
+            .select([
+                col("ancestor"),
+                col("indicator"),
+                col("column"),
+                when(col("wtot").neq(lit(0.0)))
+                    .then(col("wsum") / col("wtot"))
+                    .otherwise(lit(NULL).cast(DataType::Float64))
+                    .alias("result"),
+                col("n"),
+            ]);
+        let last = grouped(base.clone(), is("last")).agg([
+            col("value")
+                .sort_by([col("order")], SortMultipleOptions::default())
+                .last()
+                .alias("result"),
+            col("value").count().alias("n"),
+        ]);
+        let none = grouped(base, is("none"))
+            .agg([
                 col("value")
                     .filter(col("unit").eq(col("ancestor")))
                     .first()
@@ -184,46 +231,53 @@ pub fn consolidate(
                     .filter(col("unit").eq(col("owner")))
                     .first()
                     .alias("owned"),
-                col("unit").n_unique().alias("n"),
+                col("value").count().alias("n"),
             ])
-            .with_column(
-                when(col("agg").eq(lit("sum")))
-                    .then(col("sum"))
-                    .when(col("agg").eq(lit("average")))
-                    .then(col("mean"))
-                    .when(col("agg").eq(lit("weighted-average")).and(col("wtot").neq(lit(0.0))))
-                    .then(col("wsum") / col("wtot"))
-                    .when(col("agg").eq(lit("min")))
-                    .then(col("min"))
-                    .when(col("agg").eq(lit("max")))
-                    .then(col("max"))
-                    .when(col("agg").eq(lit("last")))
-                    .then(col("last"))
-                    .when(col("agg").eq(lit("none")).and(col("own").is_not_null()))
+            .select([
+                col("ancestor"),
+                col("indicator"),
+                col("column"),
+                when(col("own").is_not_null())
                     .then(col("own"))
-                    .when(col("agg").eq(lit("none")))
-                    .then(col("owned"))
-                    .otherwise(lit(NULL).cast(DataType::Float64))
+                    .otherwise(col("owned"))
                     .alias("result"),
-            )
-            .select([col("ancestor"), col("indicator"), col("column"), col("result"), col("n")])
-            .collect()?;
+                col("n"),
+            ]);
+        let cast = |lf: LazyFrame| {
+            lf.select([
+                col("ancestor"),
+                col("indicator"),
+                col("column"),
+                col("result").cast(DataType::Float64),
+                col("n").cast(DataType::UInt64),
+            ])
+        };
+        let result = concat(
+            [cast(simple), cast(weighted), cast(last), cast(none)],
+            UnionArgs::default(),
+        )?
+        .collect()?;
         let anc = result.column("ancestor")?.str()?.clone();
         let inds = result.column("indicator")?.str()?.clone();
         let cols = result.column("column")?.str()?.clone();
         let vals = result.column("result")?.f64()?.clone();
-        let ns = result.column("n")?.cast(&DataType::UInt64)?;
-        let ns = ns.u64()?;
+        let ns = result.column("n")?.u64()?.clone();
         for i in 0..result.height() {
             let (Some(a), Some(code), Some(c)) = (anc.get(i), inds.get(i), cols.get(i)) else {
                 continue;
             };
-            let Some(column) = InputColumn::from_key(c) else { continue };
+            let Some(column) = InputColumn::from_key(c) else {
+                continue;
+            };
             if let Some(v) = vals.get(i) {
-                out.values.insert((a.to_string(), code.to_string(), column), round(v));
+                out.values
+                    .insert((a.to_string(), code.to_string(), column), round(v));
             }
             if column == InputColumn::ThucHien {
-                out.contributors.insert((a.to_string(), code.to_string()), ns.get(i).unwrap_or(0) as usize);
+                out.contributors.insert(
+                    (a.to_string(), code.to_string()),
+                    ns.get(i).unwrap_or(0) as usize,
+                );
             }
         }
     }
@@ -232,13 +286,15 @@ pub fn consolidate(
     if let Some(plan) = config.plan(&regime.id, period) {
         for ((unit, code), v) in plan {
             if in_tree.contains(unit) {
-                out.values.insert((unit.clone(), code.clone(), InputColumn::KeHoach), *v);
+                out.values
+                    .insert((unit.clone(), code.clone(), InputColumn::KeHoach), *v);
             }
         }
     }
 
     // Derived indicators, from consolidated components, at every unit.
-    let units_with_values: BTreeSet<String> = out.values.keys().map(|(u, _, _)| u.clone()).collect();
+    let units_with_values: BTreeSet<String> =
+        out.values.keys().map(|(u, _, _)| u.clone()).collect();
     for i in config.indicators.values().filter(|i| i.is_derived()) {
         let Some(d) = &i.derived else { continue };
         for unit in &units_with_values {
@@ -246,7 +302,8 @@ pub fn consolidate(
                 let n = out.get(unit, &d.numerator, column);
                 let den = out.get(unit, &d.denominator, column);
                 if let Some(v) = d.compute(n, den) {
-                    out.values.insert((unit.clone(), i.code.clone(), column), round(v));
+                    out.values
+                        .insert((unit.clone(), i.code.clone(), column), round(v));
                 }
             }
         }
@@ -472,9 +529,47 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
     #[test]
     fn every_aggregation_up_a_three_level_tree() {
         let c = run(&[
-            sub("A", 1, &[("S", 10.0), ("AV", 6.0), ("AREA", 100.0), ("YIELD", 50.0), ("MN", 3.0), ("MX", 3.0), ("L", 1.0), ("N", 7.0)]),
-            sub("B", 3, &[("S", 20.0), ("AV", 8.0), ("AREA", 300.0), ("YIELD", 60.0), ("MN", 5.0), ("MX", 5.0), ("L", 2.0), ("N", 9.0)]),
-            sub("C", 2, &[("S", 5.0), ("AV", 10.0), ("AREA", 100.0), ("YIELD", 40.0), ("MN", 1.0), ("MX", 9.0), ("L", 3.0)]),
+            sub(
+                "A",
+                1,
+                &[
+                    ("S", 10.0),
+                    ("AV", 6.0),
+                    ("AREA", 100.0),
+                    ("YIELD", 50.0),
+                    ("MN", 3.0),
+                    ("MX", 3.0),
+                    ("L", 1.0),
+                    ("N", 7.0),
+                ],
+            ),
+            sub(
+                "B",
+                3,
+                &[
+                    ("S", 20.0),
+                    ("AV", 8.0),
+                    ("AREA", 300.0),
+                    ("YIELD", 60.0),
+                    ("MN", 5.0),
+                    ("MX", 5.0),
+                    ("L", 2.0),
+                    ("N", 9.0),
+                ],
+            ),
+            sub(
+                "C",
+                2,
+                &[
+                    ("S", 5.0),
+                    ("AV", 10.0),
+                    ("AREA", 100.0),
+                    ("YIELD", 40.0),
+                    ("MN", 1.0),
+                    ("MX", 9.0),
+                    ("L", 3.0),
+                ],
+            ),
         ]);
         // District D = A + B.
         assert_eq!(th(&c, "D", "S"), Some(30.0));
@@ -501,7 +596,10 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
 
     #[test]
     fn an_unaggregated_figure_of_an_owner_is_its_parents_figure() {
-        let c = run(&[sub("A", 1, &[("OWN", 50.0)]), sub("C", 2, &[("OWN", 108.5)])]);
+        let c = run(&[
+            sub("A", 1, &[("OWN", 50.0)]),
+            sub("C", 2, &[("OWN", 108.5)]),
+        ]);
         assert_eq!(th(&c, "P", "OWN"), Some(108.5));
         // D is not above the owner C: it has no figure.
         assert_eq!(th(&c, "D", "OWN"), None);

@@ -115,7 +115,11 @@ impl Location {
         }
     }
 
-    pub fn cell(file: impl Into<String>, sheet: impl Into<String>, cell: impl Into<String>) -> Self {
+    pub fn cell(
+        file: impl Into<String>,
+        sheet: impl Into<String>,
+        cell: impl Into<String>,
+    ) -> Self {
         Location {
             file: file.into(),
             sheet: sheet.into(),
@@ -263,6 +267,9 @@ mod tests {
         );
         let text = d.to_string();
         assert!(text.starts_with("BC0203 chặn  xa-phuoc-an.xlsx › Biểu 01 › F14\n  Chỉ tiêu"));
-        assert_eq!(d.summary(), "Chỉ tiêu 2.1: \"1.234.5\" không phải là số hợp lệ.");
+        assert_eq!(
+            d.summary(),
+            "Chỉ tiêu 2.1: \"1.234.5\" không phải là số hợp lệ."
+        );
     }
 }

@@ -4,13 +4,13 @@
 //! Between stages travel plain data: `Submission`, `Diagnostic`, `Consolidated`.
 
 pub mod catalog;
-pub mod consolidate;
 pub mod cli;
+pub mod consolidate;
 pub mod diag;
+pub mod ingest;
 pub mod output;
 pub mod period;
 pub mod render;
-pub mod ingest;
 pub mod schedule;
 pub mod synth;
 pub mod text;

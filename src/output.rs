@@ -30,7 +30,13 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     };
     line(header.to_vec(), &mut out);
     line(
-        widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+        widths
+            .iter()
+            .map(|w| "─".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
         &mut out,
     );
     for r in rows {
@@ -52,14 +58,20 @@ pub fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, synced, then renamed.
 /// A crash leaves either the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".baocao-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".baocao-")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -72,7 +84,10 @@ mod tests {
 
     #[test]
     fn table_aligns_vietnamese_text_by_characters() {
-        let t = table(&["kỳ", "nhãn"], &[vec!["2026-10".into(), "Tháng 10 năm 2026".into()]]);
+        let t = table(
+            &["kỳ", "nhãn"],
+            &[vec!["2026-10".into(), "Tháng 10 năm 2026".into()]],
+        );
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "kỳ       nhãn");
         assert_eq!(lines[2], "2026-10  Tháng 10 năm 2026");

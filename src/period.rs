@@ -61,12 +61,25 @@ impl Frequency {
 /// One reporting period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Period {
-    Month { year: i32, month: u32 },
-    Quarter { year: i32, quarter: u32 },
+    Month {
+        year: i32,
+        month: u32,
+    },
+    Quarter {
+        year: i32,
+        quarter: u32,
+    },
     /// `half` is 1 (6 tháng đầu năm) or 2 (6 tháng cuối năm).
-    Half { year: i32, half: u32 },
-    NineMonths { year: i32 },
-    Year { year: i32 },
+    Half {
+        year: i32,
+        half: u32,
+    },
+    NineMonths {
+        year: i32,
+    },
+    Year {
+        year: i32,
+    },
 }
 
 /// Why a period code could not be read.
@@ -214,11 +227,26 @@ impl Period {
     /// The period before this one, of the same kind (tháng trước, quý trước, ...).
     pub fn previous(self) -> Period {
         match self {
-            Period::Month { year, month: 1 } => Period::Month { year: year - 1, month: 12 },
-            Period::Month { year, month } => Period::Month { year, month: month - 1 },
-            Period::Quarter { year, quarter: 1 } => Period::Quarter { year: year - 1, quarter: 4 },
-            Period::Quarter { year, quarter } => Period::Quarter { year, quarter: quarter - 1 },
-            Period::Half { year, half: 1 } => Period::Half { year: year - 1, half: 2 },
+            Period::Month { year, month: 1 } => Period::Month {
+                year: year - 1,
+                month: 12,
+            },
+            Period::Month { year, month } => Period::Month {
+                year,
+                month: month - 1,
+            },
+            Period::Quarter { year, quarter: 1 } => Period::Quarter {
+                year: year - 1,
+                quarter: 4,
+            },
+            Period::Quarter { year, quarter } => Period::Quarter {
+                year,
+                quarter: quarter - 1,
+            },
+            Period::Half { year, half: 1 } => Period::Half {
+                year: year - 1,
+                half: 2,
+            },
             Period::Half { year, .. } => Period::Half { year, half: 1 },
             Period::NineMonths { year } => Period::NineMonths { year: year - 1 },
             Period::Year { year } => Period::Year { year: year - 1 },
@@ -373,8 +401,20 @@ mod tests {
                 quarter: 3
             }
         );
-        assert_eq!(p("2026-H1"), Period::Half { year: 2026, half: 1 });
-        assert_eq!(p("2026-H2"), Period::Half { year: 2026, half: 2 });
+        assert_eq!(
+            p("2026-H1"),
+            Period::Half {
+                year: 2026,
+                half: 1
+            }
+        );
+        assert_eq!(
+            p("2026-H2"),
+            Period::Half {
+                year: 2026,
+                half: 2
+            }
+        );
         assert_eq!(p("2026-9M"), Period::NineMonths { year: 2026 });
         assert_eq!(p("2026"), Period::Year { year: 2026 });
     }
@@ -396,7 +436,9 @@ mod tests {
 
     #[test]
     fn prints_canonical_codes() {
-        for code in ["2026-10", "2026-01", "2026-Q3", "2026-H1", "2026-9M", "2026"] {
+        for code in [
+            "2026-10", "2026-01", "2026-Q3", "2026-H1", "2026-9M", "2026",
+        ] {
             assert_eq!(p(code).code(), code);
         }
     }
@@ -436,8 +478,14 @@ mod tests {
 
     #[test]
     fn labels_read_back_into_periods() {
-        for code in ["2026-10", "2026-Q3", "2026-H1", "2026-H2", "2026-9M", "2026"] {
-            assert_eq!(Period::from_label(&p(code).label()), Some(p(code)), "{code}");
+        for code in [
+            "2026-10", "2026-Q3", "2026-H1", "2026-H2", "2026-9M", "2026",
+        ] {
+            assert_eq!(
+                Period::from_label(&p(code).label()),
+                Some(p(code)),
+                "{code}"
+            );
         }
         assert_eq!(
             Period::from_label("Kỳ báo cáo: THÁNG 9 NĂM 2026"),

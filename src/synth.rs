@@ -20,9 +20,13 @@ use crate::render::{form_file_name, unit_form, Fill};
 /// Indicators whose period value is a level (a stock), not a flow: their year-to-date is the
 /// latest value, not a sum.
 fn is_stock(ind: &Indicator) -> bool {
-    matches!(ind.aggregation, Aggregation::Last | Aggregation::Average | Aggregation::WeightedAverage | Aggregation::None)
-        || matches!(ind.code.as_str(), "GN01" | "GN02" | "YT01" | "YT02" | "NN06" | "DT01")
-        || ind.value_type == ValueType::Percent
+    matches!(
+        ind.aggregation,
+        Aggregation::Last | Aggregation::Average | Aggregation::WeightedAverage | Aggregation::None
+    ) || matches!(
+        ind.code.as_str(),
+        "GN01" | "GN02" | "YT01" | "YT02" | "NN06" | "DT01"
+    ) || ind.value_type == ValueType::Percent
 }
 
 fn seed_of(parts: &[&str]) -> u64 {
@@ -88,7 +92,12 @@ fn base(ind: &Indicator, unit: &Unit) -> f64 {
 
 /// A unit's figure for one month (flows) or at the end of it (stocks), before rounding.
 fn month_value(ind: &Indicator, unit: &Unit, year: i32, month: u32) -> f64 {
-    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &ind.code, &year.to_string(), &month.to_string()]));
+    let mut rng = fastrand::Rng::with_seed(seed_of(&[
+        &unit.code,
+        &ind.code,
+        &year.to_string(),
+        &month.to_string(),
+    ]));
     let noise = 0.9 + rng.f64() * 0.2;
     let season = 1.0 + 0.05 * ((month as f64) / 12.0 * std::f64::consts::TAU).sin();
     let growth = 1.0 + 0.08 * f64::from(year - 2025) + 0.004 * month as f64;
@@ -107,7 +116,12 @@ fn round_for(ind: &Indicator, v: f64) -> f64 {
 }
 
 /// Filled values of one unit for one period, consistent across indicators.
-pub fn unit_values(config: &Config, regime: &Regime, unit: &Unit, period: Period) -> BTreeMap<(String, InputColumn), f64> {
+pub fn unit_values(
+    config: &Config,
+    regime: &Regime,
+    unit: &Unit,
+    period: Period,
+) -> BTreeMap<(String, InputColumn), f64> {
     let (first, last) = period.month_span();
     let year = period.year();
     let rows = config.rows_for_unit(regime, unit);
@@ -119,11 +133,18 @@ pub fn unit_values(config: &Config, regime: &Regime, unit: &Unit, period: Period
         let (t, l) = if is_stock(ind) {
             (v(last), v(last))
         } else {
-            ((first..=last).map(v).sum::<f64>(), (1..=last).map(v).sum::<f64>())
+            (
+                (first..=last).map(v).sum::<f64>(),
+                (1..=last).map(v).sum::<f64>(),
+            )
         };
         thuc.insert(ind.code.clone(), round_for(ind, t));
         luy.insert(ind.code.clone(), round_for(ind, l));
-        let p = if is_stock(ind) { v(12) * 1.02 } else { (1..=12).map(v).sum::<f64>() * 1.05 };
+        let p = if is_stock(ind) {
+            v(12) * 1.02
+        } else {
+            (1..=12).map(v).sum::<f64>() * 1.05
+        };
         plan.insert(ind.code.clone(), round_for(ind, p));
     }
     // Parts and totals agree: derive totals and "trong đó" parts from each other.
@@ -131,14 +152,22 @@ pub fn unit_values(config: &Config, regime: &Regime, unit: &Unit, period: Period
         if let (Some(a), Some(b)) = (map.get("NN02").copied(), map.get("NN03").copied()) {
             map.insert("NN01".into(), ((a + b) * 100.0).round() / 100.0);
         }
-        let share = |map: &mut BTreeMap<String, f64>, part: &str, total: &str, ratio: f64, int: bool| {
-            if let Some(t) = map.get(total).copied() {
-                if map.contains_key(part) {
-                    let v = t * ratio;
-                    map.insert(part.into(), if int { v.round() } else { (v * 100.0).round() / 100.0 });
+        let share =
+            |map: &mut BTreeMap<String, f64>, part: &str, total: &str, ratio: f64, int: bool| {
+                if let Some(t) = map.get(total).copied() {
+                    if map.contains_key(part) {
+                        let v = t * ratio;
+                        map.insert(
+                            part.into(),
+                            if int {
+                                v.round()
+                            } else {
+                                (v * 100.0).round() / 100.0
+                            },
+                        );
+                    }
                 }
-            }
-        };
+            };
         share(map, "DL02", "DL01", 0.12, true);
         share(map, "LD02", "LD01", 0.15, true);
         share(map, "GN01", "GN02", 0.035, true);
@@ -196,48 +225,95 @@ fn fault_for(period: Period, unit: &str) -> Fault {
 
 /// Writes `inbox/<period>/` for each period: one filled form per reporting unit, the receipt
 /// log `nhan.csv`, and for 2026-10 the deliberate faults listed in `samples/README.md`.
-pub fn write_sample_inbox(config: &Config, regime: &Regime, periods: &[Period], inbox: &Path) -> std::io::Result<usize> {
+pub fn write_sample_inbox(
+    config: &Config,
+    regime: &Regime,
+    periods: &[Period],
+    inbox: &Path,
+) -> std::io::Result<usize> {
     let mut written = 0;
     for &period in periods {
         let dir = inbox.join(period.code());
-        let deadline_of = |u: &Unit| regime.deadline(period, &u.level, &config.calendar).expect("deadline");
+        let deadline_of = |u: &Unit| {
+            regime
+                .deadline(period, &u.level, &config.calendar)
+                .expect("deadline")
+        };
         let mut log = String::from("file,received_at\n");
         for unit in config.reporting_units(regime, regime.window(period).to) {
             let fault = fault_for(period, &unit.code);
             if fault == Fault::Missing {
                 continue;
             }
-            let form_period = if fault == Fault::WrongPeriod { period.previous() } else { period };
+            let form_period = if fault == Fault::WrongPeriod {
+                period.previous()
+            } else {
+                period
+            };
             let values = unit_values(config, regime, unit, form_period);
             let mut fill = Fill::default();
             for ((code, col), v) in &values {
-                fill.values.insert((code.clone(), *col), CellValue::Number(*v));
+                fill.values
+                    .insert((code.clone(), *col), CellValue::Number(*v));
             }
             match fault {
                 Fault::TextNumbers => {
                     // "1.912,35": the vi-VN form, read without a warning.
-                    if let Some(CellValue::Number(v)) = fill.values.get(&("NN05".to_string(), InputColumn::ThucHien)).cloned() {
+                    if let Some(CellValue::Number(v)) = fill
+                        .values
+                        .get(&("NN05".to_string(), InputColumn::ThucHien))
+                        .cloned()
+                    {
                         let text = crate::text::fmt_vn_fixed(v, 2);
-                        fill.values.insert(("NN05".into(), InputColumn::ThucHien), CellValue::Text(text));
+                        fill.values.insert(
+                            ("NN05".into(), InputColumn::ThucHien),
+                            CellValue::Text(text),
+                        );
                     }
                     // An ambiguous one: "2.345" read as 2345 visitors, with a warning.
-                    fill.values.insert(("DL01".into(), InputColumn::ThucHien), CellValue::Text("2.345".into()));
-                    fill.values.insert(("DL02".into(), InputColumn::ThucHien), CellValue::Text("281".into()));
+                    fill.values.insert(
+                        ("DL01".into(), InputColumn::ThucHien),
+                        CellValue::Text("2.345".into()),
+                    );
+                    fill.values.insert(
+                        ("DL02".into(), InputColumn::ThucHien),
+                        CellValue::Text("281".into()),
+                    );
                 }
                 Fault::InsertedRows => fill.extra_top_rows = 2,
                 Fault::PartOverTotal => {
-                    if let Some(CellValue::Number(total)) = fill.values.get(&("DL01".to_string(), InputColumn::ThucHien)).cloned() {
-                        fill.values.insert(("DL02".into(), InputColumn::ThucHien), CellValue::Number((total * 1.4).round()));
+                    if let Some(CellValue::Number(total)) = fill
+                        .values
+                        .get(&("DL01".to_string(), InputColumn::ThucHien))
+                        .cloned()
+                    {
+                        fill.values.insert(
+                            ("DL02".into(), InputColumn::ThucHien),
+                            CellValue::Number((total * 1.4).round()),
+                        );
                     }
                 }
                 _ => {}
             }
             let deadline = deadline_of(unit);
             let received = match fault {
-                Fault::Late => config.calendar.add_working_days(deadline, 2).and_time(hm(9, 30)),
+                Fault::Late => config
+                    .calendar
+                    .add_working_days(deadline, 2)
+                    .and_time(hm(9, 30)),
                 _ => {
-                    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &period.code(), "received"]));
-                    let day = if rng.bool() { deadline } else { config.calendar.add_working_days(regime.window(period).to, 1) };
+                    let mut rng = fastrand::Rng::with_seed(seed_of(&[
+                        &unit.code,
+                        &period.code(),
+                        "received",
+                    ]));
+                    let day = if rng.bool() {
+                        deadline
+                    } else {
+                        config
+                            .calendar
+                            .add_working_days(regime.window(period).to, 1)
+                    };
                     day.and_time(hm(7 + rng.u32(0..9), rng.u32(0..60)))
                 }
             };
@@ -246,9 +322,11 @@ pub fn write_sample_inbox(config: &Config, regime: &Regime, periods: &[Period], 
             if unit.level == "so" && fault == Fault::None {
                 fill.signed_on = Some(received.date());
             } else {
-                writeln!(log, "{name},{}", received.format("%Y-%m-%dT%H:%M")).expect("write to string");
+                writeln!(log, "{name},{}", received.format("%Y-%m-%dT%H:%M"))
+                    .expect("write to string");
             }
-            let bytes = unit_form(config, regime, form_period, unit, Some(&fill)).map_err(std::io::Error::other)?;
+            let bytes = unit_form(config, regime, form_period, unit, Some(&fill))
+                .map_err(std::io::Error::other)?;
             write_atomic(&dir.join(&name), &bytes)?;
             written += 1;
         }
@@ -263,7 +341,12 @@ fn hm(h: u32, m: u32) -> NaiveTime {
 
 /// A synthetic province for benchmarks: `units` communes under `units / 100 + 1` intermediate
 /// units, the sample regime's indicators, and one filled form (or exchange CSV) per commune.
-pub fn write_bench_root(samples: &Config, regime_id: &str, units: usize, root: &Path) -> std::io::Result<()> {
+pub fn write_bench_root(
+    samples: &Config,
+    regime_id: &str,
+    units: usize,
+    root: &Path,
+) -> std::io::Result<()> {
     if samples.regime(regime_id).is_none() {
         return Err(std::io::Error::other(format!("no regime {regime_id}")));
     }
@@ -302,23 +385,37 @@ pub fn write_bench_root(samples: &Config, regime_id: &str, units: usize, root: &
 }
 
 /// Fills `inbox` with one form per reporting unit of the bench root, received on time.
-pub fn write_bench_inbox(config: &Config, regime: &Regime, period: Period, inbox: &Path) -> std::io::Result<usize> {
+pub fn write_bench_inbox(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    inbox: &Path,
+) -> std::io::Result<usize> {
     use rayon::prelude::*;
     let units = config.reporting_units(regime, regime.window(period).to);
     let received: NaiveDateTime = NaiveDate::from_ymd_opt(period.year(), period.month_span().1, 15)
         .expect("date")
         .and_time(hm(8, 0));
     let log: String = std::iter::once("file,received_at\n".to_string())
-        .chain(units.iter().map(|u| format!("{},{}\n", form_file_name(u, period), received.format("%Y-%m-%dT%H:%M"))))
+        .chain(units.iter().map(|u| {
+            format!(
+                "{},{}\n",
+                form_file_name(u, period),
+                received.format("%Y-%m-%dT%H:%M")
+            )
+        }))
         .collect();
-    units.par_iter().try_for_each(|unit| -> std::io::Result<()> {
-        let mut fill = Fill::default();
-        for ((code, col), v) in unit_values(config, regime, unit, period) {
-            fill.values.insert((code, col), CellValue::Number(v));
-        }
-        let bytes = unit_form(config, regime, period, unit, Some(&fill)).map_err(std::io::Error::other)?;
-        write_atomic(&inbox.join(form_file_name(unit, period)), &bytes)
-    })?;
+    units
+        .par_iter()
+        .try_for_each(|unit| -> std::io::Result<()> {
+            let mut fill = Fill::default();
+            for ((code, col), v) in unit_values(config, regime, unit, period) {
+                fill.values.insert((code, col), CellValue::Number(v));
+            }
+            let bytes = unit_form(config, regime, period, unit, Some(&fill))
+                .map_err(std::io::Error::other)?;
+            write_atomic(&inbox.join(form_file_name(unit, period)), &bytes)
+        })?;
     write_atomic(&inbox.join("nhan.csv"), log.as_bytes())?;
     Ok(units.len())
 }

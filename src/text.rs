@@ -104,6 +104,9 @@ mod tests {
     #[test]
     fn slug_for_file_names() {
         assert_eq!(slug("Xã Phước An"), "xa-phuoc-an");
-        assert_eq!(slug("Sở Văn hóa, Thể thao và Du lịch"), "so-van-hoa-the-thao-va-du-lich");
+        assert_eq!(
+            slug("Sở Văn hóa, Thể thao và Du lịch"),
+            "so-van-hoa-the-thao-va-du-lich"
+        );
     }
 }

@@ -179,15 +179,23 @@ pub fn validate(
 
     // Timeliness and compliance, per reporting unit.
     let reporters = config.reporting_units(regime, regime.window(period).to);
+    let accepted_index: BTreeMap<&str, usize> = batch
+        .accepted
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.unit_code.as_str(), i))
+        .collect();
     for u in &reporters {
         let deadline = regime.deadline(period, &u.level, &config.calendar);
-        let sub = batch.accepted.iter().find(|s| s.unit_code == u.code);
+        let sub = accepted_index.get(u.code.as_str()).map(|&i| &batch.accepted[i]);
         let (status, file, received) = match sub {
             Some(s) => {
                 let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
                 if late {
                     let d = deadline.expect("late implies a deadline");
-                    let days = config.calendar.working_days_between(d, s.received_at.expect("late").date());
+                    let days = config
+                        .calendar
+                        .working_days_between(d, s.received_at.expect("late").date());
                     batch.diagnostics.push(Diagnostic::new(
                         Code::Late,
                         Location::file(&s.file),
@@ -200,7 +208,11 @@ pub fn validate(
                         ),
                     ));
                 }
-                let t = if late { Timeliness::Late } else { Timeliness::OnTime };
+                let t = if late {
+                    Timeliness::Late
+                } else {
+                    Timeliness::OnTime
+                };
                 batch.timeliness.insert(u.code.clone(), t);
                 (t, Some(s.file.clone()), s.received_at)
             }
@@ -226,14 +238,6 @@ pub fn validate(
                 }
             }
         };
-        let diagnostics = batch
-            .diagnostics
-            .iter()
-            .filter(|d| {
-                file.as_deref().is_some_and(|f| d.location.file == f)
-                    || d.message.contains(&format!("({})", u.code))
-            })
-            .count();
         batch.compliance.push(ComplianceRow {
             unit_code: u.code.clone(),
             unit_name: u.name.clone(),
@@ -242,12 +246,33 @@ pub fn validate(
             received_at: received,
             deadline,
             status,
-            diagnostics,
+            diagnostics: usize::from(status == Timeliness::Missing),
         });
     }
+    let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in &batch.diagnostics {
+        *per_file.entry(d.location.file.as_str()).or_default() += 1;
+    }
+    for row in &mut batch.compliance {
+        if let Some(f) = &row.file {
+            row.diagnostics += per_file.get(f.as_str()).copied().unwrap_or(0);
+        }
+    }
     batch.diagnostics.sort_by(|a, b| {
-        (a.location.file.is_empty(), &a.location.file, &a.location.sheet, cell_order(&a.location.cell), a.code)
-            .cmp(&(b.location.file.is_empty(), &b.location.file, &b.location.sheet, cell_order(&b.location.cell), b.code))
+        (
+            a.location.file.is_empty(),
+            &a.location.file,
+            &a.location.sheet,
+            cell_order(&a.location.cell),
+            a.code,
+        )
+            .cmp(&(
+                b.location.file.is_empty(),
+                &b.location.file,
+                &b.location.sheet,
+                cell_order(&b.location.cell),
+                b.code,
+            ))
     });
     batch
 }
@@ -272,22 +297,39 @@ fn fmt_time(t: Option<chrono::NaiveDateTime>) -> String {
 }
 
 /// Type, range, required and cross-indicator checks of one submission.
-pub fn check_submission(config: &Config, regime: &Regime, s: &Submission, diags: &mut Vec<Diagnostic>) {
+pub fn check_submission(
+    config: &Config,
+    regime: &Regime,
+    s: &Submission,
+    diags: &mut Vec<Diagnostic>,
+) {
     for ((code, _column), v) in &s.values {
-        let Some(ind) = config.indicator(code) else { continue };
+        let Some(ind) = config.indicator(code) else {
+            continue;
+        };
         let what = format!("Chỉ tiêu {} \"{}\" ({})", ind.code, ind.name, ind.unit);
         if ind.value_type == ValueType::Integer && v.value.fract() != 0.0 {
             diags.push(Diagnostic::new(
                 Code::NotInteger,
                 v.location.clone(),
-                format!("{what} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.", fmt_vn(v.value, 4)),
+                format!(
+                    "{what} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.",
+                    fmt_vn(v.value, 4)
+                ),
             ));
         }
         if v.value < ind.lower_bound() {
             let msg = if ind.lower_bound() == 0.0 {
-                format!("{what} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.", fmt_vn(v.value, 4))
+                format!(
+                    "{what} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                    fmt_vn(v.value, 4)
+                )
             } else {
-                format!("{what} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.", fmt_vn(ind.lower_bound(), 4), fmt_vn(v.value, 4))
+                format!(
+                    "{what} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                    fmt_vn(ind.lower_bound(), 4),
+                    fmt_vn(v.value, 4)
+                )
             };
             diags.push(Diagnostic::new(Code::BelowMinimum, v.location.clone(), msg));
         }
@@ -320,12 +362,20 @@ pub fn check_submission(config: &Config, regime: &Regime, s: &Submission, diags:
             }
         }
     }
-    let name = |c: &str| config.indicator(c).map(|i| i.name.clone()).unwrap_or_default();
+    let name = |c: &str| {
+        config
+            .indicator(c)
+            .map(|i| i.name.clone())
+            .unwrap_or_default()
+    };
     for col in [InputColumn::ThucHien, InputColumn::LuyKe] {
         for rule in &regime.rule {
             match rule {
                 CrossRule::PartLeTotal { part, total } => {
-                    let (Some(p), Some(t)) = (s.values.get(&(part.clone(), col)), s.values.get(&(total.clone(), col))) else {
+                    let (Some(p), Some(t)) = (
+                        s.values.get(&(part.clone(), col)),
+                        s.values.get(&(total.clone(), col)),
+                    ) else {
                         continue;
                     };
                     if p.value > t.value {
@@ -339,8 +389,14 @@ pub fn check_submission(config: &Config, regime: &Regime, s: &Submission, diags:
                         ));
                     }
                 }
-                CrossRule::SumEqTotal { parts, total, tolerance } => {
-                    let Some(t) = s.values.get(&(total.clone(), col)) else { continue };
+                CrossRule::SumEqTotal {
+                    parts,
+                    total,
+                    tolerance,
+                } => {
+                    let Some(t) = s.values.get(&(total.clone(), col)) else {
+                        continue;
+                    };
                     let vals: Option<Vec<f64>> = parts.iter().map(|p| s.value(p, col)).collect();
                     let Some(vals) = vals else { continue };
                     let sum: f64 = vals.iter().sum();

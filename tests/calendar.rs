@@ -5,10 +5,23 @@ use common::*;
 
 #[test]
 fn sample_calendar_csv_has_every_period_and_level_correct_to_the_day() {
-    let (code, out, err) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026", "--regime", "ktxh", "--format", "csv"]);
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "calendar",
+        "--year",
+        "2026",
+        "--regime",
+        "ktxh",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "regime,period,label,level,cutoff_from,cutoff_to,deadline");
+    assert_eq!(
+        lines[0],
+        "regime,period,label,level,cutoff_from,cutoff_to,deadline"
+    );
     // 12 months + 4 quarters + 2 halves + 9 months + the year = 20 periods, 3 levels each.
     assert_eq!(lines.len(), 1 + 20 * 3);
     // Hand-computed (Tết 2026: 14/02–22/02; 20/06, 20/09 and 20/12/2026 fall on weekends).
@@ -32,15 +45,30 @@ fn sample_calendar_csv_has_every_period_and_level_correct_to_the_day() {
     ] {
         assert!(lines.contains(&row), "missing {row}");
     }
-    let levels = |p: &str| lines.iter().filter(|l| l.starts_with(&format!("ktxh,{p},"))).count();
-    for p in ["2026-01", "2026-12", "2026-Q4", "2026-H2", "2026-9M", "2026"] {
+    let levels = |p: &str| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(&format!("ktxh,{p},")))
+            .count()
+    };
+    for p in [
+        "2026-01", "2026-12", "2026-Q4", "2026-H2", "2026-9M", "2026",
+    ] {
         assert_eq!(levels(p), 3, "{p}");
     }
 }
 
 #[test]
 fn calendar_json_and_table_forms() {
-    let (code, out, _) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026", "--format", "json"]);
+    let (code, out, _) = baocao(&[
+        "--root",
+        s(&samples()),
+        "calendar",
+        "--year",
+        "2026",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 60);
@@ -52,19 +80,46 @@ fn calendar_json_and_table_forms() {
 
 #[test]
 fn bad_arguments_exit_with_two_and_say_why() {
-    let (code, _, err) = baocao(&["--root", s(&samples()), "form", "--period", "2026-13", "--out", "/tmp/x"]);
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "form",
+        "--period",
+        "2026-13",
+        "--out",
+        "/tmp/x",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("tháng phải từ 1 đến 12"), "{err}");
-    let (code, _, err) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026", "--regime", "khong-co"]);
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "calendar",
+        "--year",
+        "2026",
+        "--regime",
+        "khong-co",
+    ]);
     assert_eq!(code, 2);
-    assert!(err.contains("không có chế độ báo cáo \"khong-co\""), "{err}");
+    assert!(
+        err.contains("không có chế độ báo cáo \"khong-co\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
     let inbox = samples().join("inbox");
     let (code, out, err) = baocao(&[
-        "--root", s(&samples()), "due", "--today", "2026-10-19", "--inbox", s(&inbox), "--format", "json",
+        "--root",
+        s(&samples()),
+        "due",
+        "--today",
+        "2026-10-19",
+        "--inbox",
+        s(&inbox),
+        "--format",
+        "json",
     ]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -76,9 +131,17 @@ fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
     assert_eq!(oct_xa["status"], "overdue");
     assert_eq!(oct_xa["deadline"], "2026-10-16");
     // Vĩnh Hưng never sent; Hòa Bình and Phước Sơn sent files that were rejected.
-    let missing: Vec<&str> = oct_xa["missing"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    let missing: Vec<&str> = oct_xa["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
     assert_eq!(missing, vec!["99004", "99010", "99024"]);
-    let oct_tinh = rows.iter().find(|r| r["period"] == "2026-10" && r["level"] == "tinh").unwrap();
+    let oct_tinh = rows
+        .iter()
+        .find(|r| r["period"] == "2026-10" && r["level"] == "tinh")
+        .unwrap();
     assert_eq!(oct_tinh["status"], "upcoming");
 }
 
@@ -87,7 +150,10 @@ fn a_config_with_mistakes_lists_every_mistake_in_one_run() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     copy_dir(&samples().join("indicators"), &root.join("indicators"));
-    copy_dir(&samples().join("report-templates"), &root.join("report-templates"));
+    copy_dir(
+        &samples().join("report-templates"),
+        &root.join("report-templates"),
+    );
     let units = std::fs::read_to_string(samples().join("units.toml")).unwrap();
     // A duplicate code, an unknown parent and a cycle.
     let units = units
@@ -101,7 +167,11 @@ fn a_config_with_mistakes_lists_every_mistake_in_one_run() {
         .replace("\"AN04\"]", "\"AN04\", \"XX99\"]")
         .replace("day = 20\n", "day = 10\n");
     std::fs::write(&regime_path, regime).unwrap();
-    std::fs::write(root.join("calendar.toml"), "[[holiday]]\nfrom = 2026-11-24\nto = 2026-11-20\nname = \"Ngược\"\n").unwrap();
+    std::fs::write(
+        root.join("calendar.toml"),
+        "[[holiday]]\nfrom = 2026-11-24\nto = 2026-11-20\nname = \"Ngược\"\n",
+    )
+    .unwrap();
     let (code, _, err) = baocao(&["--root", s(root), "check-config"]);
     assert_eq!(code, 2, "{err}");
     for needle in [

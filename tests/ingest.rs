@@ -11,31 +11,79 @@ use common::*;
 
 fn check_json(dir: &Path, period: &str, as_of: &str) -> (i32, serde_json::Value) {
     let (code, out, err) = baocao(&[
-        "--root", s(&samples()), "check", "--regime", "ktxh", "--period", period, "--as-of", as_of, "--format", "json", s(dir),
+        "--root",
+        s(&samples()),
+        "check",
+        "--regime",
+        "ktxh",
+        "--period",
+        period,
+        "--as-of",
+        as_of,
+        "--format",
+        "json",
+        s(dir),
     ]);
     let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
     (code, v)
 }
 
 fn codes(v: &serde_json::Value) -> Vec<String> {
-    v["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_string()).collect()
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
 fn form_command_writes_one_protected_form_per_reporting_unit() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = baocao(&["--root", s(&samples()), "form", "--regime", "ktxh", "--period", "2026-10", "--out", s(dir.path())]);
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "form",
+        "--regime",
+        "ktxh",
+        "--period",
+        "2026-10",
+        "--out",
+        s(dir.path()),
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Đã tạo 40 biểu mẫu"), "{out}");
-    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
     assert_eq!(names.len(), 40);
     assert!(names.contains(&"99009-xa-phuoc-an-2026-10.xlsx".to_string()));
-    let rows = sheet(&dir.path().join("99009-xa-phuoc-an-2026-10.xlsx"), "Biểu số liệu");
+    let rows = sheet(
+        &dir.path().join("99009-xa-phuoc-an-2026-10.xlsx"),
+        "Biểu số liệu",
+    );
     let all: Vec<String> = rows.iter().flatten().map(text).collect();
-    for needle in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Biểu số 01/KTXH", "Tháng 10 năm 2026", "Đơn vị báo cáo: Xã Phước An", "Đơn vị nhận báo cáo: Ủy ban nhân dân tỉnh An Lạc", "STT", "Chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo (tháng 10/2026)", "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ"] {
+    for needle in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Biểu số 01/KTXH",
+        "Tháng 10 năm 2026",
+        "Đơn vị báo cáo: Xã Phước An",
+        "Đơn vị nhận báo cáo: Ủy ban nhân dân tỉnh An Lạc",
+        "STT",
+        "Chỉ tiêu",
+        "Đơn vị tính",
+        "Thực hiện kỳ báo cáo (tháng 10/2026)",
+        "NGƯỜI LẬP BIỂU",
+        "THỦ TRƯỞNG ĐƠN VỊ",
+    ] {
         assert!(all.iter().any(|t| t == needle), "missing {needle}");
     }
-    let meta = sheet(&dir.path().join("99009-xa-phuoc-an-2026-10.xlsx"), "_baocao");
+    let meta = sheet(
+        &dir.path().join("99009-xa-phuoc-an-2026-10.xlsx"),
+        "_baocao",
+    );
     assert_eq!(text(&meta[0][1]), "ktxh");
     assert_eq!(text(&meta[1][1]), "2026-10");
     assert_eq!(text(&meta[2][1]), "99009");
@@ -43,7 +91,17 @@ fn form_command_writes_one_protected_form_per_reporting_unit() {
     assert!(!all.iter().any(|t| t == "TM01"));
     // A single unit.
     let one = tempfile::tempdir().unwrap();
-    let (code, _, _) = baocao(&["--root", s(&samples()), "form", "--period", "2026-10", "--unit", "STC", "--out", s(one.path())]);
+    let (code, _, _) = baocao(&[
+        "--root",
+        s(&samples()),
+        "form",
+        "--period",
+        "2026-10",
+        "--unit",
+        "STC",
+        "--out",
+        s(one.path()),
+    ]);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read_dir(one.path()).unwrap().count(), 1);
 }
@@ -59,19 +117,32 @@ fn a_filled_form_reads_back_exactly_for_every_indicator() {
         let unit = config.units.get(code).unwrap();
         let mut fill = Fill::default();
         for (i, ind) in config.rows_for_unit(regime, unit).iter().enumerate() {
-            for (j, col) in [InputColumn::KeHoach, InputColumn::ThucHien, InputColumn::LuyKe].into_iter().enumerate() {
+            for (j, col) in [
+                InputColumn::KeHoach,
+                InputColumn::ThucHien,
+                InputColumn::LuyKe,
+            ]
+            .into_iter()
+            .enumerate()
+            {
                 // Distinct values, integers where the indicator wants them, parts below totals.
-                let mut v = 1000.0 + (i * 10 + j) as f64 + if ind.part_of.is_some() { -900.0 } else { 0.0 };
+                let mut v =
+                    1000.0 + (i * 10 + j) as f64 + if ind.part_of.is_some() { -900.0 } else { 0.0 };
                 if let Some(hi) = ind.upper_bound() {
                     v = hi / 2.0 + j as f64 + i as f64 * 0.25;
                 } else if ind.value_type == baocao::catalog::ValueType::Decimal {
                     v += 0.25;
                 }
                 if ind.code == "NN01" {
-                    v = 1000.0 + (10 + j) as f64 + 0.25 - 900.0 + 1000.0 + (20 + j) as f64 + 0.25 - 900.0;
+                    v = 1000.0 + (10 + j) as f64 + 0.25 - 900.0 + 1000.0 + (20 + j) as f64 + 0.25
+                        - 900.0;
                 }
-                fill.values.insert((ind.code.clone(), col), CellValue::Number(v));
-                expected.entry(format!("{code}/{}", col.key())).or_default().insert(ind.code.clone(), v);
+                fill.values
+                    .insert((ind.code.clone(), col), CellValue::Number(v));
+                expected
+                    .entry(format!("{code}/{}", col.key()))
+                    .or_default()
+                    .insert(ind.code.clone(), v);
             }
         }
         fill.signed_on = chrono::NaiveDate::from_ymd_opt(2026, 10, 15);
@@ -85,9 +156,16 @@ fn a_filled_form_reads_back_exactly_for_every_indicator() {
     assert_eq!(subs.len(), 3);
     for sub in subs {
         let unit = sub["unit_code"].as_str().unwrap();
-        assert_eq!(sub["received_at"], "2026-10-15T00:00:00", "the footer's signing date");
+        assert_eq!(
+            sub["received_at"], "2026-10-15T00:00:00",
+            "the footer's signing date"
+        );
         assert_eq!(sub["timeliness"], "on_time");
-        for (key, json_key) in [("thuc_hien", "values"), ("ke_hoach", "ke_hoach"), ("luy_ke", "luy_ke")] {
+        for (key, json_key) in [
+            ("thuc_hien", "values"),
+            ("ke_hoach", "ke_hoach"),
+            ("luy_ke", "luy_ke"),
+        ] {
             let got: BTreeMap<String, f64> = serde_json::from_value(sub[json_key].clone()).unwrap();
             assert_eq!(got, expected[&format!("{unit}/{key}")], "{unit} {key}");
         }
@@ -101,28 +179,46 @@ fn bad_files_get_coded_diagnostics_and_never_stop_the_others() {
     let period = "2026-10".parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("99011-xa-tan-phu-2026-10.xlsx"), b"this is not a zip file").unwrap();
+    std::fs::write(
+        d.join("99011-xa-tan-phu-2026-10.xlsx"),
+        b"this is not a zip file",
+    )
+    .unwrap();
     std::fs::write(d.join("rong.xlsx"), b"").unwrap();
     std::fs::write(d.join("sai-tieu-de.csv"), "ma,gia_tri\nNN01,5\n").unwrap();
     std::fs::write(d.join("cong-van.pdf"), b"%PDF-1.4").unwrap();
     // A workbook with no recognisable table.
     let mut wb = rust_xlsxwriter::Workbook::new();
-    wb.add_worksheet().write_string(0, 0, "Danh sách cán bộ").unwrap();
+    wb.add_worksheet()
+        .write_string(0, 0, "Danh sách cán bộ")
+        .unwrap();
     std::fs::write(d.join("khong-bang.xlsx"), wb.save_to_buffer().unwrap()).unwrap();
     // One good file among them.
     let unit = config.units.get("99009").unwrap();
     let mut fill = Fill::default();
     for ind in config.rows_for_unit(regime, unit) {
-        fill.values.insert((ind.code.clone(), InputColumn::ThucHien), CellValue::Number(if ind.part_of.is_some() { 1.0 } else { 2.0 }));
+        fill.values.insert(
+            (ind.code.clone(), InputColumn::ThucHien),
+            CellValue::Number(if ind.part_of.is_some() { 1.0 } else { 2.0 }),
+        );
     }
-    std::fs::write(d.join(form_file_name(unit, period)), unit_form(&config, regime, period, unit, Some(&fill)).unwrap()).unwrap();
+    std::fs::write(
+        d.join(form_file_name(unit, period)),
+        unit_form(&config, regime, period, unit, Some(&fill)).unwrap(),
+    )
+    .unwrap();
     let (code, v) = check_json(d, "2026-10", "2026-10-15");
     assert_eq!(code, 1);
     let by_file: BTreeMap<String, String> = v["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["file"].as_str().unwrap().to_string(), x["code"].as_str().unwrap().to_string()))
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_string(),
+                x["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(by_file["99011-xa-tan-phu-2026-10.xlsx"], "BC0101");
     assert_eq!(by_file["rong.xlsx"], "BC0102");
@@ -144,7 +240,13 @@ fn the_samples_october_inbox_shows_its_deliberate_faults_and_nothing_else() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["code"].as_str().unwrap().into(), d["severity"].as_str().unwrap().into(), d["file"].as_str().unwrap().into()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().into(),
+                d["severity"].as_str().unwrap().into(),
+                d["file"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     got.sort();
     let want: Vec<(String, String, String)> = [
@@ -164,7 +266,10 @@ fn the_samples_october_inbox_shows_its_deliberate_faults_and_nothing_else() {
     assert_eq!(tan_lap["values"]["DL01"], 2345.0);
     assert!(tan_lap["values"]["NN05"].as_f64().unwrap() > 1000.0);
     let my_loc = subs.iter().find(|s| s["unit_code"] == "99015").unwrap();
-    assert_eq!(my_loc["status"], "accepted", "inserted title rows do not matter");
+    assert_eq!(
+        my_loc["status"], "accepted",
+        "inserted title rows do not matter"
+    );
     for period in ["2026-08", "2026-09", "2026-Q3"] {
         let (code, v) = check_json(&samples().join("inbox").join(period), period, "2026-11-22");
         assert_eq!(code, 0, "{period}: {}", v["diagnostics"]);
@@ -181,28 +286,51 @@ fn text_numbers_in_a_filled_form_are_read_with_the_right_tolerance() {
     let unit = config.units.get("99009").unwrap();
     let mut fill = Fill::default();
     for ind in config.rows_for_unit(regime, unit) {
-        fill.values.insert((ind.code.clone(), InputColumn::ThucHien), CellValue::Number(1.0));
+        fill.values.insert(
+            (ind.code.clone(), InputColumn::ThucHien),
+            CellValue::Number(1.0),
+        );
     }
     let t = |s: &str| CellValue::Text(s.to_string());
-    fill.values.insert(("NN01".into(), InputColumn::ThucHien), t("2,4"));
-    fill.values.insert(("NN02".into(), InputColumn::ThucHien), t("1,2"));
-    fill.values.insert(("NN03".into(), InputColumn::ThucHien), t("1.2"));
-    fill.values.insert(("YT02".into(), InputColumn::ThucHien), t("1.234,5"));
-    fill.values.insert(("GN02".into(), InputColumn::ThucHien), t("1.234.5"));
-    fill.values.insert(("HC05".into(), InputColumn::ThucHien), t("98,5%"));
-    fill.values.insert(("AN01".into(), InputColumn::ThucHien), t("-"));
+    fill.values
+        .insert(("NN01".into(), InputColumn::ThucHien), t("2,4"));
+    fill.values
+        .insert(("NN02".into(), InputColumn::ThucHien), t("1,2"));
+    fill.values
+        .insert(("NN03".into(), InputColumn::ThucHien), t("1.2"));
+    fill.values
+        .insert(("YT02".into(), InputColumn::ThucHien), t("1.234,5"));
+    fill.values
+        .insert(("GN02".into(), InputColumn::ThucHien), t("1.234.5"));
+    fill.values
+        .insert(("HC05".into(), InputColumn::ThucHien), t("98,5%"));
+    fill.values
+        .insert(("AN01".into(), InputColumn::ThucHien), t("-"));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(form_file_name(unit, period)), unit_form(&config, regime, period, unit, Some(&fill)).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join(form_file_name(unit, period)),
+        unit_form(&config, regime, period, unit, Some(&fill)).unwrap(),
+    )
+    .unwrap();
     let (_, v) = check_json(dir.path(), "2026-10", "2026-10-15");
     let sub = &v["submissions"][0];
     assert_eq!(sub["values"]["NN01"], 2.4);
     assert_eq!(sub["values"]["NN03"], 1.2);
     assert_eq!(sub["values"]["HC05"], 98.5);
-    assert!(sub["values"].get("AN01").is_none(), "a dash is not reported, not zero");
+    assert!(
+        sub["values"].get("AN01").is_none(),
+        "a dash is not reported, not zero"
+    );
     assert!(sub["values"].get("GN02").is_none());
     let c = codes(&v);
-    assert!(c.contains(&"BC0203".to_string()), "1.234.5 is not a number: {c:?}");
-    assert!(c.contains(&"BC0401".to_string()), "1.234,5 people is not an integer: {c:?}");
+    assert!(
+        c.contains(&"BC0203".to_string()),
+        "1.234.5 is not a number: {c:?}"
+    );
+    assert!(
+        c.contains(&"BC0401".to_string()),
+        "1.234,5 people is not an integer: {c:?}"
+    );
     assert!(c.contains(&"BC0404".to_string()), "AN01 is required: {c:?}");
     assert!(!c.contains(&"BC0406".to_string()), "2,4 = 1,2 + 1.2: {c:?}");
 }

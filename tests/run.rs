@@ -11,7 +11,20 @@ use common::*;
 
 fn run(root: &Path, inbox: &Path, out: &Path, period: &str, as_of: &str) -> (i32, String) {
     let (code, stdout, err) = baocao(&[
-        "--root", s(root), "run", "--regime", "ktxh", "--period", period, "--inbox", s(inbox), "--out", s(out), "--as-of", as_of, "-q",
+        "--root",
+        s(root),
+        "run",
+        "--regime",
+        "ktxh",
+        "--period",
+        period,
+        "--inbox",
+        s(inbox),
+        "--out",
+        s(out),
+        "--as-of",
+        as_of,
+        "-q",
     ]);
     (code, format!("{stdout}\n{err}"))
 }
@@ -19,8 +32,14 @@ fn run(root: &Path, inbox: &Path, out: &Path, period: &str, as_of: &str) -> (i32
 /// (indicator code → value) of the consolidated form sheet's "Thực hiện" column.
 fn form_values(xlsx: &Path) -> BTreeMap<String, f64> {
     let rows = sheet(xlsx, "Biểu số liệu");
-    let header = rows.iter().position(|r| r.iter().any(|c| text(c) == "Mã số")).expect("header row");
-    let col = rows[header].iter().position(|c| text(c).starts_with("Thực hiện kỳ báo cáo")).expect("column");
+    let header = rows
+        .iter()
+        .position(|r| r.iter().any(|c| text(c) == "Mã số"))
+        .expect("header row");
+    let col = rows[header]
+        .iter()
+        .position(|c| text(c).starts_with("Thực hiện kỳ báo cáo"))
+        .expect("column");
     rows[header + 1..]
         .iter()
         .filter_map(|r| Some((text(r.get(1)?), num(r.get(col)?)?)))
@@ -31,15 +50,27 @@ fn form_values(xlsx: &Path) -> BTreeMap<String, f64> {
 #[test]
 fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_components() {
     let out = tempfile::tempdir().unwrap();
-    let (code, log) = run(&samples(), &samples().join("inbox"), out.path(), "2026-10", "2026-11-22");
-    assert_eq!(code, 1, "rejected and missing units make the exit code 1: {log}");
+    let (code, log) = run(
+        &samples(),
+        &samples().join("inbox"),
+        out.path(),
+        "2026-10",
+        "2026-11-22",
+    );
+    assert_eq!(
+        code, 1,
+        "rejected and missing units make the exit code 1: {log}"
+    );
     let dir = out.path().join("ktxh/2026-10");
     let form = form_values(&dir.join("tong-hop.xlsx"));
     let rows = csv_rows(&dir.join("du-lieu.csv"));
     let config = Config::load(&samples()).unwrap();
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();
     let mut leaves = std::collections::BTreeSet::new();
-    for r in rows.iter().filter(|r| r["column"] == "thuc_hien" && r["unit_code"] != "99") {
+    for r in rows
+        .iter()
+        .filter(|r| r["column"] == "thuc_hien" && r["unit_code"] != "99")
+    {
         *sums.entry(r["indicator_code"].clone()).or_default() += r["value"].parse::<f64>().unwrap();
         leaves.insert(r["unit_code"].clone());
     }
@@ -56,15 +87,32 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
     for code in &summed {
         let want = sums[*code];
         let got = form[*code];
-        assert!((got - want).abs() < 1e-6 * want.abs().max(1.0), "{code}: form {got} vs units {want}");
+        assert!(
+            (got - want).abs() < 1e-6 * want.abs().max(1.0),
+            "{code}: form {got} vs units {want}"
+        );
     }
     // A ratio is numerator / denominator of the consolidated components.
-    for (rate, num, den) in [("GN03", "GN01", "GN02"), ("YT03", "YT01", "YT02"), ("HC03", "HC02", "HC01"), ("DT03", "DT02", "DT01")] {
+    for (rate, num, den) in [
+        ("GN03", "GN01", "GN02"),
+        ("YT03", "YT01", "YT02"),
+        ("HC03", "HC02", "HC01"),
+        ("DT03", "DT02", "DT01"),
+    ] {
         let want = form[num] / form[den] * 100.0;
-        assert!((form[rate] - want).abs() < 1e-6, "{rate}: {} vs {want}", form[rate]);
+        assert!(
+            (form[rate] - want).abs() < 1e-6,
+            "{rate}: {} vs {want}",
+            form[rate]
+        );
     }
     // The IIP (not aggregated) is its owner's figure.
-    let iip = rows.iter().find(|r| r["unit_code"] == "SCT" && r["indicator_code"] == "CN01" && r["column"] == "thuc_hien").unwrap();
+    let iip = rows
+        .iter()
+        .find(|r| {
+            r["unit_code"] == "SCT" && r["indicator_code"] == "CN01" && r["column"] == "thuc_hien"
+        })
+        .unwrap();
     assert_eq!(form["CN01"], iip["value"].parse::<f64>().unwrap());
     // The other sheets are there and in Vietnamese.
     let units = sheet(&dir.join("tong-hop.xlsx"), "Theo đơn vị");
@@ -75,24 +123,54 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
     let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap();
     assert!(md.contains("Tình hình kinh tế - xã hội tháng 10 năm 2026"));
     assert!(md.contains("1 đơn vị chưa gửi báo cáo (Xã Vĩnh Hưng)"));
-    assert!(md.contains("so với tháng trước"), "the September inbox gives the comparison");
+    assert!(
+        md.contains("so với tháng trước"),
+        "the September inbox gives the comparison"
+    );
     let html = std::fs::read_to_string(dir.join("bao-cao.html")).unwrap();
     assert!(html.contains("<h1>BÁO CÁO</h1>"));
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["counts"]["submissions_accepted"], 37);
     assert_eq!(manifest["counts"]["missing"], 1);
     assert_eq!(manifest["outputs"].as_array().unwrap().len(), 4);
-    let csv_entry = manifest["outputs"].as_array().unwrap().iter().find(|o| o["file"] == "du-lieu.csv").unwrap();
-    assert_eq!(csv_entry["sha256"], baocao::render::exchange::sha256_hex(&std::fs::read(dir.join("du-lieu.csv")).unwrap()));
+    let csv_entry = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["file"] == "du-lieu.csv")
+        .unwrap();
+    assert_eq!(
+        csv_entry["sha256"],
+        baocao::render::exchange::sha256_hex(&std::fs::read(dir.join("du-lieu.csv")).unwrap())
+    );
 }
 
 #[test]
 fn two_runs_on_the_same_inputs_are_byte_identical() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    run(&samples(), &samples().join("inbox"), a.path(), "2026-10", "2026-11-22");
-    run(&samples(), &samples().join("inbox"), b.path(), "2026-10", "2026-11-22");
-    for f in ["tong-hop.xlsx", "bao-cao.md", "bao-cao.html", "du-lieu.csv", "manifest.json"] {
+    run(
+        &samples(),
+        &samples().join("inbox"),
+        a.path(),
+        "2026-10",
+        "2026-11-22",
+    );
+    run(
+        &samples(),
+        &samples().join("inbox"),
+        b.path(),
+        "2026-10",
+        "2026-11-22",
+    );
+    for f in [
+        "tong-hop.xlsx",
+        "bao-cao.md",
+        "bao-cao.html",
+        "du-lieu.csv",
+        "manifest.json",
+    ] {
         let x = std::fs::read(a.path().join("ktxh/2026-10").join(f)).unwrap();
         let y = std::fs::read(b.path().join("ktxh/2026-10").join(f)).unwrap();
         assert!(x == y, "{f} differs between runs");
@@ -104,20 +182,40 @@ fn a_corrupt_file_a_missing_unit_and_a_late_unit_all_reach_the_compliance_sheet(
     let inbox = tempfile::tempdir().unwrap();
     copy_dir(&samples().join("inbox/2026-09"), inbox.path());
     // Tân Phú's file is corrupt; Đông Sơn's is gone; Cẩm Thành's came in late.
-    std::fs::write(inbox.path().join("99011-xa-tan-phu-2026-09.xlsx"), b"PK\x03\x04 broken").unwrap();
+    std::fs::write(
+        inbox.path().join("99011-xa-tan-phu-2026-09.xlsx"),
+        b"PK\x03\x04 broken",
+    )
+    .unwrap();
     std::fs::remove_file(inbox.path().join("99018-xa-dong-son-2026-09.xlsx")).unwrap();
     let log = std::fs::read_to_string(inbox.path().join("nhan.csv")).unwrap();
     let log: String = log
         .lines()
-        .map(|l| if l.starts_with("99029-") { "99029-xa-cam-thanh-2026-09.xlsx,2026-09-25T10:00".to_string() } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with("99029-") {
+                "99029-xa-cam-thanh-2026-09.xlsx,2026-09-25T10:00".to_string()
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(inbox.path().join("nhan.csv"), log).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let (code, log) = run(&samples(), inbox.path(), out.path(), "2026-09", "2026-10-01");
+    let (code, log) = run(
+        &samples(),
+        inbox.path(),
+        out.path(),
+        "2026-09",
+        "2026-10-01",
+    );
     assert_eq!(code, 1, "{log}");
     let rows = sheet(&out.path().join("ktxh/2026-09/tong-hop.xlsx"), "Tuân thủ");
-    let status: BTreeMap<String, String> = rows.iter().skip(3).map(|r| (text(&r[1]), text(&r[7]))).collect();
+    let status: BTreeMap<String, String> = rows
+        .iter()
+        .skip(3)
+        .map(|r| (text(&r[1]), text(&r[7])))
+        .collect();
     assert_eq!(status["99011"], "bị từ chối");
     assert_eq!(status["99018"], "chưa gửi (quá hạn)");
     assert_eq!(status["99029"], "muộn");
@@ -128,7 +226,13 @@ fn a_corrupt_file_a_missing_unit_and_a_late_unit_all_reach_the_compliance_sheet(
 #[test]
 fn a_failed_run_leaves_the_previous_outputs_in_place() {
     let out = tempfile::tempdir().unwrap();
-    run(&samples(), &samples().join("inbox"), out.path(), "2026-09", "2026-11-22");
+    run(
+        &samples(),
+        &samples().join("inbox"),
+        out.path(),
+        "2026-09",
+        "2026-11-22",
+    );
     let before = std::fs::read(out.path().join("ktxh/2026-09/tong-hop.xlsx")).unwrap();
     // A broken outline template makes the next run fail before it writes anything.
     let root = tempfile::tempdir().unwrap();
@@ -136,10 +240,23 @@ fn a_failed_run_leaves_the_previous_outputs_in_place() {
         copy_dir(&samples().join(d), &root.path().join(d));
     }
     std::fs::copy(samples().join("units.toml"), root.path().join("units.toml")).unwrap();
-    std::fs::write(root.path().join("report-templates/ktxh/de-cuong.md.tera"), "{{ indicators.NN01.value | khong_co_bo_loc }}").unwrap();
-    let (code, log) = run(root.path(), &samples().join("inbox"), out.path(), "2026-09", "2026-11-22");
+    std::fs::write(
+        root.path().join("report-templates/ktxh/de-cuong.md.tera"),
+        "{{ indicators.NN01.value | khong_co_bo_loc }}",
+    )
+    .unwrap();
+    let (code, log) = run(
+        root.path(),
+        &samples().join("inbox"),
+        out.path(),
+        "2026-09",
+        "2026-11-22",
+    );
     assert_eq!(code, 2, "{log}");
-    assert_eq!(std::fs::read(out.path().join("ktxh/2026-09/tong-hop.xlsx")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(out.path().join("ktxh/2026-09/tong-hop.xlsx")).unwrap(),
+        before
+    );
 }
 
 /// Writes filled forms of `units` (codes) into `inbox`, all received on 2026-10-15.
@@ -155,7 +272,11 @@ fn fill_inbox(config: &Config, units: &[&str], inbox: &Path) {
             fill.values.insert((ind, col), CellValue::Number(v));
         }
         let name = form_file_name(unit, period);
-        std::fs::write(inbox.join(&name), unit_form(config, regime, period, unit, Some(&fill)).unwrap()).unwrap();
+        std::fs::write(
+            inbox.join(&name),
+            unit_form(config, regime, period, unit, Some(&fill)).unwrap(),
+        )
+        .unwrap();
         log.push_str(&format!("{name},2026-10-15T08:00\n"));
     }
     std::fs::write(inbox.join("nhan.csv"), log).unwrap();
@@ -170,7 +291,9 @@ fn make_root(dir: &Path, units: &str, receiver: &str, reporter_levels: &str) -> 
     let mut toml = String::from("[[level]]\nname = \"tinh\"\nlabel = \"Tỉnh\"\n[[level]]\nname = \"huyen\"\nlabel = \"Huyện\"\n[[level]]\nname = \"xa\"\nlabel = \"Xã\"\n[[level]]\nname = \"so\"\nlabel = \"Sở\"\n");
     toml.push_str(units);
     // Owners named by the catalog.
-    for code in ["STC", "SCT", "SNNMT", "SXD", "SKHCN", "SNV", "SVHTTDL", "SGDDT", "SYT", "CAT"] {
+    for code in [
+        "STC", "SCT", "SNNMT", "SXD", "SKHCN", "SNV", "SVHTTDL", "SGDDT", "SYT", "CAT",
+    ] {
         toml.push_str(&format!("[[unit]]\ncode = \"{code}\"\nname = \"Sở {code}\"\nlevel = \"so\"\nkind = \"so\"\nparent = \"{receiver}\"\n"));
     }
     std::fs::write(dir.join("units.toml"), toml).unwrap();
@@ -178,14 +301,22 @@ fn make_root(dir: &Path, units: &str, receiver: &str, reporter_levels: &str) -> 
     let regime = std::fs::read_to_string(&p)
         .unwrap()
         .replace("receiver = \"99\"", &format!("receiver = \"{receiver}\""))
-        .replace("reporters = { levels = [\"xa\", \"so\"] }", &format!("reporters = {{ levels = {reporter_levels} }}"))
-        .replace("levels = [\"xa\", \"so\"]\nrule", "levels = [\"xa\", \"so\", \"huyen\"]\nrule");
+        .replace(
+            "reporters = { levels = [\"xa\", \"so\"] }",
+            &format!("reporters = {{ levels = {reporter_levels} }}"),
+        )
+        .replace(
+            "levels = [\"xa\", \"so\"]\nrule",
+            "levels = [\"xa\", \"so\", \"huyen\"]\nrule",
+        );
     std::fs::write(&p, regime).unwrap();
     Config::load(dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn unit(code: &str, name: &str, level: &str, parent: Option<&str>) -> String {
-    let parent = parent.map(|p| format!("parent = \"{p}\"\n")).unwrap_or_default();
+    let parent = parent
+        .map(|p| format!("parent = \"{p}\"\n"))
+        .unwrap_or_default();
     format!("[[unit]]\ncode = \"{code}\"\nname = \"{name}\"\nlevel = \"{level}\"\nkind = \"{level}\"\n{parent}")
 }
 
@@ -196,7 +327,9 @@ fn consolidating_through_two_intermediate_units_gives_the_same_top_totals() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     // Direct: T → A, B → communes, communes report straight to T.
-    let mut all = unit("T", "Tỉnh T", "tinh", None) + &unit("A", "Huyện A", "huyen", Some("T")) + &unit("B", "Huyện B", "huyen", Some("T"));
+    let mut all = unit("T", "Tỉnh T", "tinh", None)
+        + &unit("A", "Huyện A", "huyen", Some("T"))
+        + &unit("B", "Huyện B", "huyen", Some("T"));
     for c in communes_a {
         all += &unit(c, &format!("Xã {c}"), "xa", Some("A"));
     }
@@ -204,9 +337,19 @@ fn consolidating_through_two_intermediate_units_gives_the_same_top_totals() {
         all += &unit(c, &format!("Xã {c}"), "xa", Some("B"));
     }
     let direct = make_root(&t.join("direct"), &all, "T", "[\"xa\"]");
-    let every: Vec<&str> = communes_a.iter().chain(communes_b.iter()).copied().collect();
+    let every: Vec<&str> = communes_a
+        .iter()
+        .chain(communes_b.iter())
+        .copied()
+        .collect();
     fill_inbox(&direct, &every, &t.join("inbox-direct"));
-    let (code, log) = run(&t.join("direct"), &t.join("inbox-direct"), &t.join("out-direct"), "2026-10", "2026-10-15");
+    let (code, log) = run(
+        &t.join("direct"),
+        &t.join("inbox-direct"),
+        &t.join("out-direct"),
+        "2026-10",
+        "2026-10-15",
+    );
     assert_eq!(code, 0, "{log}");
 
     // Two levels: A and B consolidate their communes, then T consolidates A and B.
@@ -222,24 +365,65 @@ fn consolidating_through_two_intermediate_units_gives_the_same_top_totals() {
     let cb = make_root(&t.join("b"), &ub, "B", "[\"xa\"]");
     fill_inbox(&ca, &communes_a, &t.join("inbox-a"));
     fill_inbox(&cb, &communes_b, &t.join("inbox-b"));
-    assert_eq!(run(&t.join("a"), &t.join("inbox-a"), &t.join("out-a"), "2026-10", "2026-10-15").0, 0);
-    assert_eq!(run(&t.join("b"), &t.join("inbox-b"), &t.join("out-b"), "2026-10", "2026-10-15").0, 0);
-    let top_units = unit("T", "Tỉnh T", "tinh", None) + &unit("A", "Huyện A", "huyen", Some("T")) + &unit("B", "Huyện B", "huyen", Some("T"));
+    assert_eq!(
+        run(
+            &t.join("a"),
+            &t.join("inbox-a"),
+            &t.join("out-a"),
+            "2026-10",
+            "2026-10-15"
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        run(
+            &t.join("b"),
+            &t.join("inbox-b"),
+            &t.join("out-b"),
+            "2026-10",
+            "2026-10-15"
+        )
+        .0,
+        0
+    );
+    let top_units = unit("T", "Tỉnh T", "tinh", None)
+        + &unit("A", "Huyện A", "huyen", Some("T"))
+        + &unit("B", "Huyện B", "huyen", Some("T"));
     make_root(&t.join("top"), &top_units, "T", "[\"huyen\"]");
     let inbox = t.join("inbox-top");
     std::fs::create_dir_all(&inbox).unwrap();
     // A sends its exchange CSV, B its consolidated workbook.
-    std::fs::copy(t.join("out-a/ktxh/2026-10/du-lieu.csv"), inbox.join("huyen-a-du-lieu.csv")).unwrap();
-    std::fs::copy(t.join("out-b/ktxh/2026-10/tong-hop.xlsx"), inbox.join("huyen-b-tong-hop.xlsx")).unwrap();
+    std::fs::copy(
+        t.join("out-a/ktxh/2026-10/du-lieu.csv"),
+        inbox.join("huyen-a-du-lieu.csv"),
+    )
+    .unwrap();
+    std::fs::copy(
+        t.join("out-b/ktxh/2026-10/tong-hop.xlsx"),
+        inbox.join("huyen-b-tong-hop.xlsx"),
+    )
+    .unwrap();
     std::fs::write(inbox.join("nhan.csv"), "file,received_at\nhuyen-a-du-lieu.csv,2026-10-15T09:00\nhuyen-b-tong-hop.xlsx,2026-10-15T09:00\n").unwrap();
-    let (code, log) = run(&t.join("top"), &inbox, &t.join("out-top"), "2026-10", "2026-10-15");
+    let (code, log) = run(
+        &t.join("top"),
+        &inbox,
+        &t.join("out-top"),
+        "2026-10",
+        "2026-10-15",
+    );
     assert_eq!(code, 0, "{log}");
 
     let top_of = |p: &Path| -> BTreeMap<(String, String), f64> {
         csv_rows(p)
             .into_iter()
             .filter(|r| r["unit_code"] == "T")
-            .map(|r| ((r["indicator_code"].clone(), r["column"].clone()), r["value"].parse().unwrap()))
+            .map(|r| {
+                (
+                    (r["indicator_code"].clone(), r["column"].clone()),
+                    r["value"].parse().unwrap(),
+                )
+            })
             .collect()
     };
     let d = top_of(&t.join("out-direct/ktxh/2026-10/du-lieu.csv"));
@@ -253,8 +437,13 @@ fn consolidating_through_two_intermediate_units_gives_the_same_top_totals() {
         if matches!(ind.aggregation, baocao::catalog::Aggregation::Average) {
             continue;
         }
-        let w = two.get(&(code.clone(), column.clone())).unwrap_or_else(|| panic!("{code} {column} missing at the top"));
-        assert!((v - w).abs() < 1e-6 * v.abs().max(1.0), "{code} {column}: direct {v}, two-level {w}");
+        let w = two
+            .get(&(code.clone(), column.clone()))
+            .unwrap_or_else(|| panic!("{code} {column} missing at the top"));
+        assert!(
+            (v - w).abs() < 1e-6 * v.abs().max(1.0),
+            "{code} {column}: direct {v}, two-level {w}"
+        );
         compared += 1;
     }
     assert!(compared > 60, "{compared}");

@@ -174,6 +174,10 @@ mod tests {
             denominator: "b".into(),
             scale: 100.0,
         };
-        assert_eq!(d.compute(Some(113.0), Some(100.0)).map(|v| (v * 1e9).round() / 1e9), Some(13.0));
+        assert_eq!(
+            d.compute(Some(113.0), Some(100.0))
+                .map(|v| (v * 1e9).round() / 1e9),
+            Some(13.0)
+        );
     }
 }

@@ -177,7 +177,11 @@ impl Config {
         let mut defined_in: BTreeMap<String, String> = BTreeMap::new();
         let files = l.list("indicators", ".toml");
         if files.is_empty() {
-            l.problem("indicators", "", "không có danh mục chỉ tiêu nào (indicators/*.toml)");
+            l.problem(
+                "indicators",
+                "",
+                "không có danh mục chỉ tiêu nào (indicators/*.toml)",
+            );
         }
         for rel in files {
             let Some(file) = l.parse::<indicators::IndicatorFile>(&rel) else {
@@ -190,7 +194,10 @@ impl Config {
                     l.problem(
                         &rel,
                         format!("{key}.code"),
-                        format!("mã chỉ tiêu \"{}\" trùng, đã khai báo trong {first}", ind.code),
+                        format!(
+                            "mã chỉ tiêu \"{}\" trùng, đã khai báo trong {first}",
+                            ind.code
+                        ),
                     );
                     continue;
                 }
@@ -222,15 +229,30 @@ impl Config {
                 l.problem(
                     &rel,
                     "id",
-                    format!("mã chế độ \"{}\" phải trùng tên thư mục \"{dir}\"", regime.id),
+                    format!(
+                        "mã chế độ \"{}\" phải trùng tên thư mục \"{dir}\"",
+                        regime.id
+                    ),
                 );
             }
-            check_regime(&mut l, &rel, &regime, &indicators, &units, &level_names, &calendar);
+            check_regime(
+                &mut l,
+                &rel,
+                &regime,
+                &indicators,
+                &units,
+                &level_names,
+                &calendar,
+            );
             let outline_rel = format!("report-templates/{dir}/{}", regime.outline);
             if let Some(text) = l.read(&outline_rel) {
                 let mut tera = tera::Tera::default();
                 if let Err(e) = tera.add_raw_template("outline", &text) {
-                    l.problem(&outline_rel, "", format!("mẫu đề cương không hợp lệ: {}", error_chain(&e)));
+                    l.problem(
+                        &outline_rel,
+                        "",
+                        format!("mẫu đề cương không hợp lệ: {}", error_chain(&e)),
+                    );
                 }
                 outlines.insert(regime.id.clone(), text);
             }
@@ -287,7 +309,9 @@ impl Config {
             .iter()
             .filter(|u| u.code != regime.receiver && below.contains(&u.code))
             .filter(|u| regime.reporters.levels.contains(&u.level))
-            .filter(|u| regime.reporters.kinds.is_empty() || regime.reporters.kinds.contains(&u.kind))
+            .filter(|u| {
+                regime.reporters.kinds.is_empty() || regime.reporters.kinds.contains(&u.kind)
+            })
             .filter(|u| u.is_valid_on(date))
             .collect()
     }
@@ -355,28 +379,52 @@ fn check_indicators(
             _ => {}
         }
         if ind.derived.is_some() && !ind.is_derived() {
-            l.problem(&file, format!("{key}.aggregation"), "có derived nhưng aggregation không phải \"derived\"");
+            l.problem(
+                &file,
+                format!("{key}.aggregation"),
+                "có derived nhưng aggregation không phải \"derived\"",
+            );
         }
         if let Some(p) = &ind.part_of {
             if !known(p) {
-                l.problem(&file, format!("{key}.part_of"), format!("chỉ tiêu tổng \"{p}\" không có trong danh mục"));
+                l.problem(
+                    &file,
+                    format!("{key}.part_of"),
+                    format!("chỉ tiêu tổng \"{p}\" không có trong danh mục"),
+                );
             }
         }
         if let Some(o) = &ind.owner {
             if units.get(o).is_none() {
-                l.problem(&file, format!("{key}.owner"), format!("cơ quan chủ trì \"{o}\" không có trong units.toml"));
+                l.problem(
+                    &file,
+                    format!("{key}.owner"),
+                    format!("cơ quan chủ trì \"{o}\" không có trong units.toml"),
+                );
             }
         } else if ind.owner_only {
-            l.problem(&file, format!("{key}.owner_only"), "owner_only = true cần khai báo owner");
+            l.problem(
+                &file,
+                format!("{key}.owner_only"),
+                "owner_only = true cần khai báo owner",
+            );
         }
         for lv in &ind.reported_by {
             if !levels.contains(lv) {
-                l.problem(&file, format!("{key}.reported_by"), format!("cấp \"{lv}\" không có trong units.toml"));
+                l.problem(
+                    &file,
+                    format!("{key}.reported_by"),
+                    format!("cấp \"{lv}\" không có trong units.toml"),
+                );
             }
         }
         if let (Some(lo), Some(hi)) = (ind.min, ind.upper_bound()) {
             if lo > hi {
-                l.problem(&file, format!("{key}.min"), format!("min = {lo} lớn hơn max = {hi}"));
+                l.problem(
+                    &file,
+                    format!("{key}.min"),
+                    format!("min = {lo} lớn hơn max = {hi}"),
+                );
             }
         }
         if ind.name.trim().is_empty() {
@@ -396,11 +444,22 @@ fn check_regime(
     cal: &WorkCalendar,
 ) {
     if units.get(&regime.receiver).is_none() {
-        l.problem(rel, "receiver", format!("cơ quan nhận \"{}\" không có trong units.toml", regime.receiver));
+        l.problem(
+            rel,
+            "receiver",
+            format!(
+                "cơ quan nhận \"{}\" không có trong units.toml",
+                regime.receiver
+            ),
+        );
     }
     for lv in &regime.reporters.levels {
         if !levels.contains(lv) {
-            l.problem(rel, "reporters.levels", format!("cấp \"{lv}\" không có trong units.toml"));
+            l.problem(
+                rel,
+                "reporters.levels",
+                format!("cấp \"{lv}\" không có trong units.toml"),
+            );
         }
     }
     if regime.frequencies.is_empty() {
@@ -412,7 +471,11 @@ fn check_regime(
     for (i, d) in regime.deadline.iter().enumerate() {
         for lv in &d.levels {
             if !levels.contains(lv) {
-                l.problem(rel, format!("deadline[{i}].levels"), format!("cấp \"{lv}\" không có trong units.toml"));
+                l.problem(
+                    rel,
+                    format!("deadline[{i}].levels"),
+                    format!("cấp \"{lv}\" không có trong units.toml"),
+                );
             }
         }
         if let Err(msg) = d.rule.check() {
@@ -447,7 +510,14 @@ fn check_regime(
     for lv in &regime.reporters.levels {
         for f in &regime.frequencies {
             if regime.deadline_rule(lv, *f).is_none() {
-                l.problem(rel, "deadline", format!("cấp báo cáo \"{lv}\" chưa có thời hạn gửi cho tần suất {}", f.label()));
+                l.problem(
+                    rel,
+                    "deadline",
+                    format!(
+                        "cấp báo cáo \"{lv}\" chưa có thời hạn gửi cho tần suất {}",
+                        f.label()
+                    ),
+                );
             }
         }
     }
@@ -456,9 +526,17 @@ fn check_regime(
         for (ri, code) in s.rows.iter().enumerate() {
             let key = format!("form.sections[{si}].rows[{ri}]");
             if !indicators.contains_key(code) {
-                l.problem(rel, key, format!("chỉ tiêu \"{code}\" không có trong danh mục indicators/"));
+                l.problem(
+                    rel,
+                    key,
+                    format!("chỉ tiêu \"{code}\" không có trong danh mục indicators/"),
+                );
             } else if !seen.insert(code.clone()) {
-                l.problem(rel, key, format!("chỉ tiêu \"{code}\" xuất hiện hai lần trên biểu"));
+                l.problem(
+                    rel,
+                    key,
+                    format!("chỉ tiêu \"{code}\" xuất hiện hai lần trên biểu"),
+                );
             }
         }
     }
@@ -473,12 +551,20 @@ fn check_regime(
         };
         for n in needed {
             if indicators.contains_key(n) && !seen.contains(n) {
-                l.problem(rel, "form.sections", format!("chỉ tiêu \"{code}\" cần \"{n}\" nhưng \"{n}\" không có trên biểu"));
+                l.problem(
+                    rel,
+                    "form.sections",
+                    format!("chỉ tiêu \"{code}\" cần \"{n}\" nhưng \"{n}\" không có trên biểu"),
+                );
             }
         }
     }
     if regime.form.columns.is_empty() || !regime.form.columns.contains(&InputColumn::ThucHien) {
-        l.problem(rel, "form.columns", "biểu phải có cột thuc_hien (Thực hiện kỳ báo cáo)");
+        l.problem(
+            rel,
+            "form.columns",
+            "biểu phải có cột thuc_hien (Thực hiện kỳ báo cáo)",
+        );
     }
     for (i, r) in regime.rule.iter().enumerate() {
         let codes: Vec<&String> = match r {
@@ -487,7 +573,11 @@ fn check_regime(
         };
         for c in codes {
             if !seen.contains(c) {
-                l.problem(rel, format!("rule[{i}]"), format!("chỉ tiêu \"{c}\" không có trên biểu của chế độ"));
+                l.problem(
+                    rel,
+                    format!("rule[{i}]"),
+                    format!("chỉ tiêu \"{c}\" không có trên biểu của chế độ"),
+                );
             }
         }
     }
@@ -509,7 +599,11 @@ fn load_plan(
         .map(|h| h.iter().collect::<Vec<_>>() == ["unit_code", "indicator_code", "value"])
         .unwrap_or(false);
     if !header_ok {
-        l.problem(rel, "dòng 1", "tiêu đề phải là unit_code,indicator_code,value");
+        l.problem(
+            rel,
+            "dòng 1",
+            "tiêu đề phải là unit_code,indicator_code,value",
+        );
         return plan;
     }
     for (i, rec) in rdr.records().enumerate() {
@@ -520,16 +614,28 @@ fn load_plan(
         };
         let (u, ind, v) = (&rec[0], &rec[1], rec[2].trim());
         if units.get(u).is_none() {
-            l.problem(rel, &line, format!("đơn vị \"{u}\" không có trong units.toml"));
+            l.problem(
+                rel,
+                &line,
+                format!("đơn vị \"{u}\" không có trong units.toml"),
+            );
         }
         if !indicators.contains_key(ind) {
-            l.problem(rel, &line, format!("chỉ tiêu \"{ind}\" không có trong danh mục"));
+            l.problem(
+                rel,
+                &line,
+                format!("chỉ tiêu \"{ind}\" không có trong danh mục"),
+            );
         }
         match v.parse::<f64>() {
             Ok(x) => {
                 plan.insert((u.to_string(), ind.to_string()), x);
             }
-            Err(_) => l.problem(rel, &line, format!("giá trị \"{v}\" không phải là số (dùng dấu chấm thập phân)")),
+            Err(_) => l.problem(
+                rel,
+                &line,
+                format!("giá trị \"{v}\" không phải là số (dùng dấu chấm thập phân)"),
+            ),
         }
     }
     plan

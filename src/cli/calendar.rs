@@ -60,12 +60,18 @@ pub fn rows(config: &Config, regime: &Regime, year: i32) -> Vec<CalendarRow> {
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regime = pick_regime(config, args.regime.as_deref())?;
     if !(1900..=2999).contains(&args.year) {
-        return Err(super::CliError::Usage(format!("năm {} không hợp lệ", args.year)));
+        return Err(super::CliError::Usage(format!(
+            "năm {} không hợp lệ",
+            args.year
+        )));
     }
     let rows = rows(config, regime, args.year);
     match args.format {
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(&rows).expect("serializable"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rows).expect("serializable")
+            );
         }
         Format::Csv => {
             let cells: Vec<Vec<String>> = rows
@@ -85,13 +91,24 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             print!(
                 "{}",
                 output::csv_text(
-                    &["regime", "period", "label", "level", "cutoff_from", "cutoff_to", "deadline"],
+                    &[
+                        "regime",
+                        "period",
+                        "label",
+                        "level",
+                        "cutoff_from",
+                        "cutoff_to",
+                        "deadline"
+                    ],
                     &cells
                 )
             );
         }
         Format::Table => {
-            println!("Lịch báo cáo {} — {} năm {}", regime.id, regime.name, args.year);
+            println!(
+                "Lịch báo cáo {} — {} năm {}",
+                regime.id, regime.name, args.year
+            );
             if let Some(src) = config.calendar.source_of(args.year) {
                 println!("Ngày nghỉ: {src}");
             } else {
@@ -111,7 +128,10 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 .collect();
             print!(
                 "{}",
-                output::table(&["Kỳ", "Tên kỳ", "Cấp báo cáo", "Chốt số liệu", "Hạn gửi"], &cells)
+                output::table(
+                    &["Kỳ", "Tên kỳ", "Cấp báo cáo", "Chốt số liệu", "Hạn gửi"],
+                    &cells
+                )
             );
         }
     }

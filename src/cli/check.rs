@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{parse_date, parse_period, pick_regime, today, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use super::{
+    parse_date, parse_period, pick_regime, today, CliError, CliResult, Format, EXIT_FINDINGS,
+    EXIT_OK,
+};
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::diag::DiagnosticJson;
 use crate::ingest::{read_all, Expect, Submission};
@@ -48,8 +51,18 @@ struct SubmissionJson<'a> {
 }
 
 /// Reads and validates `paths` for one regime and period.
-pub fn check(config: &Config, regime: &Regime, period: Period, as_of: NaiveDate, paths: &[PathBuf]) -> (Vec<Submission>, Batch) {
-    let expect = Expect { config, regime, period };
+pub fn check(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    as_of: NaiveDate,
+    paths: &[PathBuf],
+) -> (Vec<Submission>, Batch) {
+    let expect = Expect {
+        config,
+        regime,
+        period,
+    };
     let reports = read_all(paths, expect);
     let all: Vec<Submission> = reports.iter().flat_map(|r| r.submissions.clone()).collect();
     let batch = validate(config, regime, period, as_of, reports);
@@ -60,7 +73,10 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     let regime = pick_regime(config, args.regime.as_deref())?;
     for p in &args.paths {
         if !p.exists() {
-            return Err(CliError::Usage(format!("không có tệp hoặc thư mục {}", p.display())));
+            return Err(CliError::Usage(format!(
+                "không có tệp hoặc thư mục {}",
+                p.display()
+            )));
         }
     }
     let as_of = args.as_of.unwrap_or_else(today);
@@ -74,8 +90,12 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                         .units
                         .get(&s.unit_code)
                         .and_then(|u| regime.deadline(args.period, &u.level, &config.calendar));
-                    let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
-                    let accepted = batch.accepted.iter().any(|a| a.file == s.file && a.unit_code == s.unit_code);
+                    let late =
+                        matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
+                    let accepted = batch
+                        .accepted
+                        .iter()
+                        .any(|a| a.file == s.file && a.unit_code == s.unit_code);
                     let rejected = batch.rejected.iter().any(|r| r.file == s.file);
                     let pick = |col: InputColumn| -> BTreeMap<&str, f64> {
                         s.values
@@ -88,7 +108,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                         file: &s.file,
                         unit_code: &s.unit_code,
                         period: s.period.code(),
-                        received_at: s.received_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                        received_at: s
+                            .received_at
+                            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
                         received_from: s.received_source,
                         timeliness: if late { "late" } else { "on_time" },
                         status: if accepted {
@@ -104,13 +126,23 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                     }
                 })
                 .collect();
-            let diags: Vec<DiagnosticJson> = batch.diagnostics.iter().map(DiagnosticJson::from).collect();
+            let diags: Vec<DiagnosticJson> =
+                batch.diagnostics.iter().map(DiagnosticJson::from).collect();
             let doc = serde_json::json!({ "submissions": subs, "diagnostics": diags });
-            println!("{}", serde_json::to_string_pretty(&doc).expect("serializable"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("serializable")
+            );
         }
         Format::Table | Format::Csv => {
             for d in &batch.diagnostics {
-                println!("{} {:<8} {}  {}", d.code, d.severity.label(), d.location, d.summary());
+                println!(
+                    "{} {:<8} {}  {}",
+                    d.code,
+                    d.severity.label(),
+                    d.location,
+                    d.summary()
+                );
             }
             if !batch.diagnostics.is_empty() {
                 println!();
@@ -127,5 +159,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             );
         }
     }
-    Ok(if batch.blocking_count() > 0 { EXIT_FINDINGS } else { EXIT_OK })
+    Ok(if batch.blocking_count() > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }

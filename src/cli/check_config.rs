@@ -9,12 +9,23 @@ use crate::catalog::Config;
 pub fn run(config: &Config) -> CliResult {
     let units = config.units.iter().count();
     println!("Cấu hình hợp lệ: {}", config.root.display());
-    println!("  {units} đơn vị, {} chỉ tiêu, {} chế độ báo cáo", config.indicators.len(), config.regimes.len());
+    println!(
+        "  {units} đơn vị, {} chỉ tiêu, {} chế độ báo cáo",
+        config.indicators.len(),
+        config.regimes.len()
+    );
     for r in config.regimes.values() {
         let freqs: Vec<&str> = r.frequencies.iter().map(|f| f.label()).collect();
         println!("  - {} ({}): {}", r.id, r.name, freqs.join(", "));
     }
-    let years: Vec<String> = config.calendar.covered_years().map(|y| y.to_string()).collect();
-    println!("  Lịch ngày nghỉ chính thức có sẵn cho các năm: {}", years.join(", "));
+    let years: Vec<String> = config
+        .calendar
+        .covered_years()
+        .map(|y| y.to_string())
+        .collect();
+    println!(
+        "  Lịch ngày nghỉ chính thức có sẵn cho các năm: {}",
+        years.join(", ")
+    );
     Ok(EXIT_OK)
 }

@@ -124,12 +124,17 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     let mut rows = due_rows(config, regime, today, args.within, args.lookback);
     if let Some(inbox) = &args.inbox {
         for (period, row) in rows.iter_mut() {
-            row.missing = Some(super::missing_units(config, regime, *period, &row.level, inbox, today));
+            row.missing = Some(super::missing_units(
+                config, regime, *period, &row.level, inbox, today,
+            ));
         }
     }
     let rows: Vec<DueRow> = rows.into_iter().map(|(_, r)| r).collect();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("serializable")),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("serializable")
+        ),
         Format::Csv => {
             let cells: Vec<Vec<String>> = rows
                 .iter()
@@ -140,7 +145,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                         r.level.clone(),
                         r.cutoff_to.to_string(),
                         r.deadline.to_string(),
-                        serde_json::to_value(r.status).expect("enum").as_str().unwrap_or("").to_string(),
+                        serde_json::to_value(r.status)
+                            .expect("enum")
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
                         r.missing.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
                     ]
                 })
@@ -148,13 +157,25 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             print!(
                 "{}",
                 output::csv_text(
-                    &["regime", "period", "level", "cutoff_to", "deadline", "status", "missing"],
+                    &[
+                        "regime",
+                        "period",
+                        "level",
+                        "cutoff_to",
+                        "deadline",
+                        "status",
+                        "missing"
+                    ],
                     &cells
                 )
             );
         }
         Format::Table => {
-            println!("Tình hình đến hạn ngày {} — {}", vn_date(today), regime.name);
+            println!(
+                "Tình hình đến hạn ngày {} — {}",
+                vn_date(today),
+                regime.name
+            );
             if rows.is_empty() {
                 println!("Không có kỳ nào đến hạn, sắp đến hạn hoặc mới quá hạn.");
                 return Ok(EXIT_OK);
@@ -177,13 +198,30 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 .collect();
             print!(
                 "{}",
-                output::table(&["Kỳ", "Cấp báo cáo", "Hạn gửi", "Tình trạng", "Đơn vị chưa gửi"], &cells)
+                output::table(
+                    &[
+                        "Kỳ",
+                        "Cấp báo cáo",
+                        "Hạn gửi",
+                        "Tình trạng",
+                        "Đơn vị chưa gửi"
+                    ],
+                    &cells
+                )
             );
             for r in &rows {
                 if let Some(m) = r.missing.as_ref().filter(|m| !m.is_empty()) {
-                    println!("\nKỳ {} — {} chưa gửi:", r.period, config.units.level_label(&r.level));
+                    println!(
+                        "\nKỳ {} — {} chưa gửi:",
+                        r.period,
+                        config.units.level_label(&r.level)
+                    );
                     for code in m {
-                        let name = config.units.get(code).map(|u| u.name.as_str()).unwrap_or("");
+                        let name = config
+                            .units
+                            .get(code)
+                            .map(|u| u.name.as_str())
+                            .unwrap_or("");
                         println!("  {code}  {name}");
                     }
                 }

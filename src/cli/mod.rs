@@ -83,7 +83,10 @@ pub fn run(cli: Cli) -> i32 {
         Ok(c) => c,
         Err(errors) => {
             eprint!("{errors}");
-            eprintln!("Sửa các lỗi trên trong thư mục cấu hình {} rồi chạy lại.", cli.root.display());
+            eprintln!(
+                "Sửa các lỗi trên trong thư mục cấu hình {} rồi chạy lại.",
+                cli.root.display()
+            );
             return EXIT_USAGE;
         }
     };
@@ -126,13 +129,25 @@ pub fn pick_regime<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a Regim
         Some(id) => config.regime(id).ok_or_else(|| {
             CliError::Usage(format!(
                 "không có chế độ báo cáo \"{id}\"; các chế độ có: {}",
-                config.regimes.keys().cloned().collect::<Vec<_>>().join(", ")
+                config
+                    .regimes
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         }),
-        None if config.regimes.len() == 1 => Ok(config.regimes.values().next().expect("one regime")),
+        None if config.regimes.len() == 1 => {
+            Ok(config.regimes.values().next().expect("one regime"))
+        }
         None => Err(CliError::Usage(format!(
             "có nhiều chế độ báo cáo, hãy chọn bằng --regime ({})",
-            config.regimes.keys().cloned().collect::<Vec<_>>().join(", ")
+            config
+                .regimes
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -145,7 +160,8 @@ pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
 
 /// Parses a period argument.
 pub fn parse_period(s: &str) -> Result<crate::period::Period, String> {
-    s.parse().map_err(|e: crate::period::PeriodError| e.to_string())
+    s.parse()
+        .map_err(|e: crate::period::PeriodError| e.to_string())
 }
 
 /// Today's date, local time.

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{parse_date, parse_period, pick_regime, today, CliError, CliResult, EXIT_FINDINGS, EXIT_OK};
+use super::{
+    parse_date, parse_period, pick_regime, today, CliError, CliResult, EXIT_FINDINGS, EXIT_OK,
+};
 use crate::catalog::{Config, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::ingest::{collect_files, read_all, read_all_with, Expect};
@@ -43,7 +45,13 @@ pub struct Args {
     pub quiet: bool,
 }
 
-pub const OUTPUTS: [&str; 5] = ["tong-hop.xlsx", "bao-cao.md", "bao-cao.html", "du-lieu.csv", "manifest.json"];
+pub const OUTPUTS: [&str; 5] = [
+    "tong-hop.xlsx",
+    "bao-cao.md",
+    "bao-cao.html",
+    "du-lieu.csv",
+    "manifest.json",
+];
 
 /// The folder of `period` under an inbox root, or the inbox itself.
 fn period_dir(inbox: &Path, period: Period) -> (PathBuf, bool) {
@@ -56,13 +64,26 @@ fn period_dir(inbox: &Path, period: Period) -> (PathBuf, bool) {
 }
 
 /// The previous period consolidated from the inbox root, quietly, if it is there.
-fn previous(config: &Config, regime: &Regime, period: Period, inbox: &Path, as_of: NaiveDate) -> Option<Consolidated> {
+fn previous(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    inbox: &Path,
+    as_of: NaiveDate,
+) -> Option<Consolidated> {
     let prev = period.previous();
     let dir = inbox.join(prev.code());
     if !dir.is_dir() {
         return None;
     }
-    let reports = read_all(&[dir], Expect { config, regime, period: prev });
+    let reports = read_all(
+        &[dir],
+        Expect {
+            config,
+            regime,
+            period: prev,
+        },
+    );
     let batch = validate(config, regime, prev, as_of, reports);
     consolidate(config, regime, prev, &batch.accepted).ok()
 }
@@ -70,7 +91,10 @@ fn previous(config: &Config, regime: &Regime, period: Period, inbox: &Path, as_o
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regime = pick_regime(config, args.regime.as_deref())?;
     if !args.inbox.is_dir() {
-        return Err(CliError::Usage(format!("không có thư mục nhận báo cáo {}", args.inbox.display())));
+        return Err(CliError::Usage(format!(
+            "không có thư mục nhận báo cáo {}",
+            args.inbox.display()
+        )));
     }
     if !regime.has_frequency(args.period.frequency()) {
         return Err(CliError::Usage(format!(
@@ -82,20 +106,49 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     }
     let as_of = args.as_of.unwrap_or_else(today);
     let (dir, is_root) = period_dir(&args.inbox, args.period);
-    let expect = Expect { config, regime, period: args.period };
+    let expect = Expect {
+        config,
+        regime,
+        period: args.period,
+    };
 
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+    // BAOCAO_TIMING=1 prints the time of each stage on stderr (for the benchmark).
+    let timing = std::env::var_os("BAOCAO_TIMING").is_some();
+    let clock = std::time::Instant::now();
+    let lap = |stage: &str| {
+        if timing {
+            eprintln!("[thời gian] {stage}: {:.3} s", clock.elapsed().as_secs_f64());
+        }
+    };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} Đọc báo cáo {pos}/{len} [{bar:30}] {elapsed}")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let reports = read_all_with(&[dir.clone()], expect, &|n| bar.set_length(n as u64), &|| bar.inc(1));
+    let reports = read_all_with(
+        std::slice::from_ref(&dir),
+        expect,
+        &|n| bar.set_length(n as u64),
+        &|| bar.inc(1),
+    );
     bar.finish_and_clear();
+    lap("đọc tệp");
     let batch = validate(config, regime, args.period, as_of, reports);
+    lap("kiểm tra");
     let consolidated = consolidate(config, regime, args.period, &batch.accepted)
         .map_err(|e| CliError::Internal(e.to_string()))?;
-    let prev = if is_root { previous(config, regime, args.period, &args.inbox, as_of) } else { None };
+    lap("tổng hợp");
+    let prev = if is_root {
+        previous(config, regime, args.period, &args.inbox, as_of)
+    } else {
+        None
+    };
+    lap("kỳ trước");
     let report = Report {
         config,
         regime,
@@ -107,8 +160,15 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     };
 
     // Render everything in memory first: nothing is written unless all of it succeeded.
-    let xlsx = workbook::tong_hop(&report).map_err(|e| CliError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
-    let (md, html) = narrative::render(&report).map_err(|e| CliError::Usage(format!("mẫu đề cương của chế độ \"{}\" lỗi: {e}", regime.id)))?;
+    let xlsx = workbook::tong_hop(&report)
+        .map_err(|e| CliError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
+    let (md, html) = narrative::render(&report).map_err(|e| {
+        CliError::Usage(format!(
+            "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
+            regime.id
+        ))
+    })?;
+    lap("tong-hop.xlsx, bao-cao");
     let csv = du_lieu(&report);
     let outputs: Vec<(&str, Vec<u8>)> = vec![
         (OUTPUTS[0], xlsx),
@@ -123,24 +183,36 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     }
     let log = dir.join("nhan.csv");
     if log.is_file() {
-        inputs.push(FileEntry::of("nhan.csv", &std::fs::read(&log).unwrap_or_default()));
+        inputs.push(FileEntry::of(
+            "nhan.csv",
+            &std::fs::read(&log).unwrap_or_default(),
+        ));
     }
     let entries: Vec<FileEntry> = outputs.iter().map(|(n, b)| FileEntry::of(*n, b)).collect();
     let manifest = manifest(&report, inputs, entries);
 
     let target = args.out.join(&regime.id).join(args.period.code());
     let write = |name: &str, bytes: &[u8]| {
-        write_atomic(&target.join(name), bytes)
-            .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", target.join(name).display())))
+        write_atomic(&target.join(name), bytes).map_err(|e| {
+            CliError::Internal(format!(
+                "không ghi được {}: {e}",
+                target.join(name).display()
+            ))
+        })
     };
     for (name, bytes) in &outputs {
         write(name, bytes)?;
     }
     write(OUTPUTS[4], manifest.as_bytes())?;
+    lap("ghi kết quả");
 
     print_summary(config, regime, args.period, &batch, &target);
     let missing = batch.count(Timeliness::Missing);
-    Ok(if batch.rejected.is_empty() && missing == 0 { EXIT_OK } else { EXIT_FINDINGS })
+    Ok(if batch.rejected.is_empty() && missing == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
 }
 
 fn print_summary(config: &Config, regime: &Regime, period: Period, b: &Batch, target: &Path) {
@@ -172,7 +244,11 @@ fn print_summary(config: &Config, regime: &Regime, period: Period, b: &Batch, ta
             .unwrap_or_default();
         println!("  ✗ Từ chối {}{who}: {}", r.file, r.codes.join(", "));
     }
-    for c in b.compliance.iter().filter(|c| c.status == Timeliness::Missing) {
+    for c in b
+        .compliance
+        .iter()
+        .filter(|c| c.status == Timeliness::Missing)
+    {
         println!("  ✗ Chưa gửi: {} ({})", c.unit_name, c.unit_code);
     }
     println!("  Đã ghi vào {}:", target.display());

@@ -44,12 +44,21 @@ pub enum What {
 pub fn run(config: &Config, args: Args) -> CliResult {
     let io = |e: std::io::Error| CliError::Internal(e.to_string());
     match args.what {
-        What::Samples { regime, out, periods } => {
+        What::Samples {
+            regime,
+            out,
+            periods,
+        } => {
             let regime = pick_regime(config, regime.as_deref())?;
             let n = synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?;
             println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
         }
-        What::Bench { regime, units, period, out } => {
+        What::Bench {
+            regime,
+            units,
+            period,
+            out,
+        } => {
             let regime = pick_regime(config, regime.as_deref())?;
             let root = out.join("root");
             synth::write_bench_root(config, &regime.id, units, &root).map_err(io)?;
@@ -57,7 +66,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             let regime = bench.regime(&regime.id).expect("copied regime");
             let inbox = out.join("inbox").join(period.code());
             let n = synth::write_bench_inbox(&bench, regime, period, &inbox).map_err(io)?;
-            println!("Đã ghi tỉnh giả lập {} và {n} báo cáo vào {}", root.display(), inbox.display());
+            println!(
+                "Đã ghi tỉnh giả lập {} và {n} báo cáo vào {}",
+                root.display(),
+                inbox.display()
+            );
         }
     }
     Ok(EXIT_OK)

@@ -18,20 +18,35 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            report.diagnostics.push(Diagnostic::new(Code::FileUnreadable, Location::file(shown), format!("Không mở được tệp: {e}.")));
+            report.diagnostics.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                format!("Không mở được tệp: {e}."),
+            ));
             return;
         }
     };
-    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).to_string();
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let text =
+        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
         Err(e) => {
-            report.diagnostics.push(Diagnostic::new(Code::CsvHeader, Location::cell(shown, "", "dòng 1"), format!("Không đọc được dòng tiêu đề CSV: {e}.")));
+            report.diagnostics.push(Diagnostic::new(
+                Code::CsvHeader,
+                Location::cell(shown, "", "dòng 1"),
+                format!("Không đọc được dòng tiêu đề CSV: {e}."),
+            ));
             return;
         }
     };
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
     if !missing.is_empty() {
         report.diagnostics.push(Diagnostic::new(
             Code::CsvHeader,
@@ -113,7 +128,11 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             };
             report.diagnostics.push(d);
         } else if other_periods.is_empty() && other_regimes.is_empty() {
-            report.diagnostics.push(Diagnostic::new(Code::FileEmpty, Location::file(shown), "Tệp CSV không có dòng số liệu nào.\nGửi lại tệp có số liệu."));
+            report.diagnostics.push(Diagnostic::new(
+                Code::FileEmpty,
+                Location::file(shown),
+                "Tệp CSV không có dòng số liệu nào.\nGửi lại tệp có số liệu.",
+            ));
         }
         return;
     }
@@ -126,13 +145,24 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             let loc = Location::cell(shown, "", format!("dòng {line}"));
             let ind = rec.get(ci_ind).unwrap_or("").trim().to_string();
             if !known.contains_key(ind.as_str()) {
-                report.diagnostics.push(Diagnostic::new(Code::UnknownRow, loc, format!("Chỉ tiêu \"{ind}\" không có trên biểu của chế độ \"{}\"; dòng bị bỏ qua.", expect.regime.id)));
+                report.diagnostics.push(Diagnostic::new(
+                    Code::UnknownRow,
+                    loc,
+                    format!(
+                        "Chỉ tiêu \"{ind}\" không có trên biểu của chế độ \"{}\"; dòng bị bỏ qua.",
+                        expect.regime.id
+                    ),
+                ));
                 continue;
             }
             if config.indicator(&ind).is_some_and(|i| i.is_derived()) {
                 continue; // computed again after consolidation
             }
-            let column = match ci_column.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty()) {
+            let column = match ci_column
+                .and_then(|c| rec.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 None => InputColumn::ThucHien,
                 Some(k) => match InputColumn::from_key(k) {
                     Some(c) => c,
@@ -169,7 +199,11 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             period: expect.period,
             unit_code: unit.clone(),
             received_at: submitted,
-            received_source: if submitted.is_some() { ReceiptSource::Footer } else { ReceiptSource::Unknown },
+            received_source: if submitted.is_some() {
+                ReceiptSource::Footer
+            } else {
+                ReceiptSource::Unknown
+            },
             origin: Origin::Exchange,
             values,
         });

@@ -55,8 +55,6 @@ impl Cell {
 pub struct Grid {
     pub sheet: String,
     pub rows: Vec<Vec<Cell>>,
-    /// Formula text by (row, col), for cells that have one.
-    pub formulas: BTreeMap<(u32, u32), String>,
 }
 
 impl Grid {
@@ -102,7 +100,9 @@ pub struct Layout {
 pub fn find_table(grid: &Grid) -> Option<Layout> {
     let width = grid.width();
     for r in 0..grid.height().min(60) {
-        let top: Vec<String> = (0..width).map(|c| fold(&grid.get(r, c).as_label())).collect();
+        let top: Vec<String> = (0..width)
+            .map(|c| fold(&grid.get(r, c).as_label()))
+            .collect();
         let Some(name_col) = top.iter().position(|l| is_name_label(l)) else {
             continue;
         };
@@ -122,7 +122,11 @@ pub fn find_table(grid: &Grid) -> Option<Layout> {
                     } else if below.is_empty() {
                         carried.clear();
                     }
-                    let head = if t.is_empty() && !below.is_empty() { carried.clone() } else { t.clone() };
+                    let head = if t.is_empty() && !below.is_empty() {
+                        carried.clone()
+                    } else {
+                        t.clone()
+                    };
                     format!("{head} {below}").trim().to_string()
                 })
                 .collect()
@@ -151,7 +155,11 @@ pub fn find_table(grid: &Grid) -> Option<Layout> {
                 }
             }
         }
-        if layout.value_cols.iter().any(|(k, _)| *k == InputColumn::ThucHien) {
+        if layout
+            .value_cols
+            .iter()
+            .any(|(k, _)| *k == InputColumn::ThucHien)
+        {
             return Some(layout);
         }
     }
@@ -189,24 +197,42 @@ pub struct TableValues {
     pub diagnostics: Vec<Diagnostic>,
     /// First row after the table (the footer starts here).
     pub end_row: u32,
+    /// Empty value cells of matched rows, with the indicator's description: where a formula
+    /// without a cached value would hide.
+    pub empty_cells: Vec<(u32, u32, String)>,
 }
 
 /// Reads the table's rows against `indicators` (the regime's form rows).
-pub fn read_rows(grid: &Grid, layout: &Layout, indicators: &[&Indicator], file: &str) -> TableValues {
+pub fn read_rows(
+    grid: &Grid,
+    layout: &Layout,
+    indicators: &[&Indicator],
+    file: &str,
+) -> TableValues {
     let mut out = TableValues {
         end_row: grid.height(),
         ..TableValues::default()
     };
-    let by_code: BTreeMap<String, &Indicator> =
-        indicators.iter().map(|i| (i.code.to_uppercase(), *i)).collect();
-    let by_name: BTreeMap<String, &Indicator> = indicators.iter().map(|i| (nfc(&i.name), *i)).collect();
-    let by_fold: BTreeMap<String, &Indicator> = indicators.iter().map(|i| (fold(&i.name), *i)).collect();
+    let by_code: BTreeMap<String, &Indicator> = indicators
+        .iter()
+        .map(|i| (i.code.to_uppercase(), *i))
+        .collect();
+    let by_name: BTreeMap<String, &Indicator> =
+        indicators.iter().map(|i| (nfc(&i.name), *i)).collect();
+    let by_fold: BTreeMap<String, &Indicator> =
+        indicators.iter().map(|i| (fold(&i.name), *i)).collect();
     let mut seen_rows: BTreeMap<String, u32> = BTreeMap::new();
     let loc = |r: u32, c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
 
     for r in layout.header_row + 1..grid.height() {
-        let row_text: Vec<String> = grid.rows[r as usize].iter().map(|c| fold(&c.as_label())).collect();
-        if row_text.iter().any(|t| t.contains("nguoi lap bieu") || t.contains("thu truong don vi")) {
+        let row_text: Vec<String> = grid.rows[r as usize]
+            .iter()
+            .map(|c| fold(&c.as_label()))
+            .collect();
+        if row_text
+            .iter()
+            .any(|t| t.contains("nguoi lap bieu") || t.contains("thu truong don vi"))
+        {
             out.end_row = r;
             break;
         }
@@ -242,7 +268,9 @@ pub fn read_rows(grid: &Grid, layout: &Layout, indicators: &[&Indicator], file: 
         }
         let Some(ind) = matched else {
             let folded = fold(&name);
-            let is_total = folded.starts_with("tong cong") || folded == "cong" || folded.starts_with("tong so");
+            let is_total = folded.starts_with("tong cong")
+                || folded == "cong"
+                || folded.starts_with("tong so");
             if has_values && !is_total && folded.chars().count() > 3 {
                 out.diagnostics.push(Diagnostic::new(
                     Code::UnknownRow,
@@ -268,6 +296,10 @@ pub fn read_rows(grid: &Grid, layout: &Layout, indicators: &[&Indicator], file: 
         }
         seen_rows.insert(ind.code.clone(), r);
         for (col, c) in &layout.value_cols {
+            if *grid.get(r, *c) == Cell::Empty {
+                out.empty_cells.push((r, *c, format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name)));
+                continue;
+            }
             if let Some(v) = read_value(grid, r, *c, ind, file, &mut out.diagnostics) {
                 out.values.insert(
                     (ind.code.clone(), *col),
@@ -285,7 +317,16 @@ pub fn read_rows(grid: &Grid, layout: &Layout, indicators: &[&Indicator], file: 
 /// Drops "Trong đó:", "- ", "+ " and the like before an indicator's name.
 fn strip_item_prefix(name: &str) -> String {
     let mut s = name.trim();
-    for p in ["Trong đó:", "trong đó:", "Trong đó", "trong đó", "-", "–", "+", "*"] {
+    for p in [
+        "Trong đó:",
+        "trong đó:",
+        "Trong đó",
+        "trong đó",
+        "-",
+        "–",
+        "+",
+        "*",
+    ] {
         if let Some(rest) = s.strip_prefix(p) {
             s = rest.trim();
         }
@@ -307,19 +348,14 @@ fn read_value(
     match grid.get(r, c) {
         Cell::Number(v) if v.is_finite() => Some(*v),
         Cell::Number(_) => {
-            diags.push(Diagnostic::new(Code::InvalidNumber, loc, format!("{what}: giá trị không phải là số hữu hạn.\nNhập lại số rồi gửi lại.")));
+            diags.push(Diagnostic::new(
+                Code::InvalidNumber,
+                loc,
+                format!("{what}: giá trị không phải là số hữu hạn.\nNhập lại số rồi gửi lại."),
+            ));
             None
         }
-        Cell::Empty => {
-            if let Some(f) = grid.formulas.get(&(r, c)) {
-                diags.push(Diagnostic::new(
-                    Code::FormulaNoValue,
-                    loc,
-                    format!("{what}: ô có công thức ={f} nhưng chưa có giá trị tính sẵn.\nMở tệp bằng Excel, để Excel tính lại (F9), lưu rồi gửi lại."),
-                ));
-            }
-            None
-        }
+        Cell::Empty => None,
         Cell::Text(t) => {
             let t = t.trim();
             if t.is_empty() || t == "-" || t == "–" {
@@ -349,11 +385,19 @@ fn read_value(
             }
         }
         Cell::Error(e) => {
-            diags.push(Diagnostic::new(Code::ErrorCell, loc, format!("{what}: ô có lỗi {e}.\nSửa công thức hoặc nhập số trực tiếp rồi gửi lại.")));
+            diags.push(Diagnostic::new(
+                Code::ErrorCell,
+                loc,
+                format!("{what}: ô có lỗi {e}.\nSửa công thức hoặc nhập số trực tiếp rồi gửi lại."),
+            ));
             None
         }
         Cell::Bool(b) => {
-            diags.push(Diagnostic::new(Code::InvalidNumber, loc, format!("{what}: ô chứa giá trị logic {b}, không phải số.\nNhập số rồi gửi lại.")));
+            diags.push(Diagnostic::new(
+                Code::InvalidNumber,
+                loc,
+                format!("{what}: ô chứa giá trị logic {b}, không phải số.\nNhập số rồi gửi lại."),
+            ));
             None
         }
         Cell::Date(_) => {
@@ -375,7 +419,6 @@ mod tests {
         Grid {
             sheet: "Biểu".into(),
             rows,
-            formulas: BTreeMap::new(),
         }
     }
 
@@ -385,7 +428,16 @@ mod tests {
             vec![t("UBND TỈNH AN LẠC")],
             vec![t("Báo cáo thêm dòng tiêu đề")],
             vec![Cell::Empty],
-            vec![t("STT"), t("Mã số"), t("Chỉ tiêu"), t("Đơn vị tính"), t("Kế hoạch năm 2026"), t("Thực hiện kỳ báo cáo"), t("Lũy kế từ đầu năm"), t("So với kế hoạch (%)")],
+            vec![
+                t("STT"),
+                t("Mã số"),
+                t("Chỉ tiêu"),
+                t("Đơn vị tính"),
+                t("Kế hoạch năm 2026"),
+                t("Thực hiện kỳ báo cáo"),
+                t("Lũy kế từ đầu năm"),
+                t("So với kế hoạch (%)"),
+            ],
         ]);
         let l = find_table(&g).unwrap();
         assert_eq!(l.header_row, 3);
@@ -393,21 +445,48 @@ mod tests {
         assert_eq!(l.name_col, 2);
         assert_eq!(
             l.value_cols,
-            vec![(InputColumn::KeHoach, 4), (InputColumn::ThucHien, 5), (InputColumn::LuyKe, 6)]
+            vec![
+                (InputColumn::KeHoach, 4),
+                (InputColumn::ThucHien, 5),
+                (InputColumn::LuyKe, 6)
+            ]
         );
     }
 
     #[test]
     fn reads_a_merged_two_row_header() {
         let g = grid(vec![
-            vec![t("STT"), t("Chỉ tiêu"), t("ĐVT"), t("Thực hiện"), Cell::Empty, t("Ghi chú")],
-            vec![Cell::Empty, Cell::Empty, Cell::Empty, t("Kỳ báo cáo"), t("Lũy kế"), Cell::Empty],
-            vec![t("1"), t("Tổng lượt khách du lịch"), t("lượt"), Cell::Number(5.0), Cell::Number(50.0)],
+            vec![
+                t("STT"),
+                t("Chỉ tiêu"),
+                t("ĐVT"),
+                t("Thực hiện"),
+                Cell::Empty,
+                t("Ghi chú"),
+            ],
+            vec![
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                t("Kỳ báo cáo"),
+                t("Lũy kế"),
+                Cell::Empty,
+            ],
+            vec![
+                t("1"),
+                t("Tổng lượt khách du lịch"),
+                t("lượt"),
+                Cell::Number(5.0),
+                Cell::Number(50.0),
+            ],
         ]);
         let l = find_table(&g).unwrap();
         assert_eq!(l.header_row, 1);
         assert_eq!(l.code_col, None);
-        assert_eq!(l.value_cols, vec![(InputColumn::ThucHien, 3), (InputColumn::LuyKe, 4)]);
+        assert_eq!(
+            l.value_cols,
+            vec![(InputColumn::ThucHien, 3), (InputColumn::LuyKe, 4)]
+        );
     }
 
     #[test]

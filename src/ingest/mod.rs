@@ -94,7 +94,10 @@ pub struct Expect<'a> {
 
 /// File kinds ingest reads.
 pub fn is_spreadsheet(path: &Path) -> bool {
-    matches!(extension(path).as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
+    matches!(
+        extension(path).as_str(),
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods"
+    )
 }
 
 fn extension(path: &Path) -> String {
@@ -112,7 +115,9 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             while let Some(dir) = stack.pop() {
-                let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+                let Ok(rd) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
                 for e in rd.flatten() {
                     let path = e.path();
                     let name = e.file_name().to_string_lossy().to_string();
@@ -205,14 +210,12 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
         }
         Ok(_) => {}
     }
-    let unreadable = !report.diagnostics.is_empty();
-    if unreadable {
-        // Nothing more to read.
-    } else if ext == "csv" {
+    let readable = report.diagnostics.is_empty();
+    if readable && ext == "csv" {
         exchange::read(path, shown, expect, &mut report);
-    } else if is_spreadsheet(path) {
+    } else if readable && is_spreadsheet(path) {
         workbook::read(path, shown, expect, &mut report);
-    } else {
+    } else if readable {
         report.diagnostics.push(Diagnostic::new(
             Code::UnsupportedFile,
             Location::file(shown),
@@ -220,7 +223,10 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
         ));
     }
     if report.submissions.is_empty() {
-        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         report.unit_hint = workbook::unit_by_file_name(expect.config, &stem);
     }
     let mtime = meta

@@ -34,7 +34,11 @@ pub fn read_number(text: &str) -> Reading {
         s = s.strip_prefix('+').unwrap_or(&s).to_string();
         false
     };
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
         return Reading::Invalid;
     }
     let sign = if negative { -1.0 } else { 1.0 };
@@ -89,7 +93,11 @@ pub fn read_number(text: &str) -> Reading {
             // Both: the last one is the decimal separator, the other groups thousands.
             let last_dot = s.rfind('.').expect("dot");
             let last_comma = s.rfind(',').expect("comma");
-            let (dec, group) = if last_comma > last_dot { (',', '.') } else { ('.', ',') };
+            let (dec, group) = if last_comma > last_dot {
+                (',', '.')
+            } else {
+                ('.', ',')
+            };
             if s.matches(dec).count() != 1 {
                 None
             } else {
@@ -167,7 +175,18 @@ mod tests {
 
     #[test]
     fn malformed_text_is_invalid() {
-        for bad in ["1.234.5", "1,23,4", "abc", "12a", "1.2.3,4,5", "", "%", ",5.", "1..2", "12 ha"] {
+        for bad in [
+            "1.234.5",
+            "1,23,4",
+            "abc",
+            "12a",
+            "1.2.3,4,5",
+            "",
+            "%",
+            ",5.",
+            "1..2",
+            "12 ha",
+        ] {
             assert_eq!(read_number(bad), Reading::Invalid, "{bad:?}");
         }
     }

@@ -44,7 +44,10 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             return;
         }
     };
-    if sheets.iter().all(|g| g.rows.iter().all(|r| r.iter().all(|c| *c == Cell::Empty))) {
+    if sheets
+        .iter()
+        .all(|g| g.rows.iter().all(|r| r.iter().all(|c| *c == Cell::Empty)))
+    {
         report.diagnostics.push(Diagnostic::new(
             Code::FileEmpty,
             Location::file(shown),
@@ -225,6 +228,18 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         .collect();
     let table = read_rows(grid, &layout, &rows, shown);
     report.diagnostics.extend(table.diagnostics);
+    if !table.empty_cells.is_empty() {
+        let formulas = load_formulas(path, &grid.sheet);
+        for (r, c, what) in &table.empty_cells {
+            if let Some(f) = formulas.get(&(*r, *c)) {
+                report.diagnostics.push(Diagnostic::new(
+                    Code::FormulaNoValue,
+                    Location::cell(shown, &grid.sheet, cell_ref(*r, *c)),
+                    format!("{what}: ô có công thức ={f} nhưng chưa có giá trị tính sẵn.\nMở tệp bằng Excel, để Excel tính lại (F9), lưu rồi gửi lại."),
+                ));
+            }
+        }
+    }
     let signed = grid
         .texts(table.end_row.saturating_sub(3), grid.height())
         .find_map(|(_, _, t)| footer_date(t));
@@ -235,7 +250,11 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         period,
         unit_code: unit.code.clone(),
         received_at: signed.map(|d| d.and_time(chrono::NaiveTime::MIN)),
-        received_source: if signed.is_some() { ReceiptSource::Footer } else { ReceiptSource::Unknown },
+        received_source: if signed.is_some() {
+            ReceiptSource::Footer
+        } else {
+            ReceiptSource::Unknown
+        },
         origin: Origin::Form,
         values: table.values,
     });
@@ -253,7 +272,9 @@ fn load_sheets(path: &Path) -> Result<Vec<Grid>, String> {
         if !visible && name != META_SHEET {
             continue;
         }
-        let range = wb.worksheet_range(&name).map_err(|e| describe(&e.to_string()))?;
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| describe(&e.to_string()))?;
         let mut grid = Grid {
             sheet: name.clone(),
             ..Grid::default()
@@ -269,20 +290,29 @@ fn load_sheets(path: &Path) -> Result<Vec<Grid>, String> {
                 cells.extend(row.iter().map(convert));
             }
         }
-        if let Ok(formulas) = wb.worksheet_formula(&name) {
-            if let Some((r0, c0)) = formulas.start() {
-                for (ri, row) in formulas.rows().enumerate() {
-                    for (ci, f) in row.iter().enumerate() {
-                        if !f.is_empty() {
-                            grid.formulas.insert((r0 + ri as u32, c0 + ci as u32), f.clone());
-                        }
-                    }
-                }
-            }
-        }
         out.push(grid);
     }
     Ok(out)
+}
+
+/// Formula texts of one sheet, read only when a value cell of the table is empty (a formula
+/// without a cached value shows as empty): most files never pay for a second parse.
+fn load_formulas(path: &Path, sheet: &str) -> BTreeMap<(u32, u32), String> {
+    let read = || -> Option<BTreeMap<(u32, u32), String>> {
+        let mut wb = open_workbook_auto(path).ok()?;
+        let formulas = wb.worksheet_formula(sheet).ok()?;
+        let (r0, c0) = formulas.start()?;
+        let mut out = BTreeMap::new();
+        for (ri, row) in formulas.rows().enumerate() {
+            for (ci, f) in row.iter().enumerate() {
+                if !f.is_empty() {
+                    out.insert((r0 + ri as u32, c0 + ci as u32), f.clone());
+                }
+            }
+        }
+        Some(out)
+    };
+    std::panic::catch_unwind(read).ok().flatten().unwrap_or_default()
 }
 
 fn describe(e: &str) -> String {
@@ -313,10 +343,16 @@ fn convert(d: &Data) -> Cell {
 fn read_meta(g: &Grid, shown: &str) -> BTreeMap<String, (String, Location)> {
     let mut out = BTreeMap::new();
     for (r, row) in g.rows.iter().enumerate() {
-        if let (Some(k), Some(v)) = (row.first().and_then(Cell::text), row.get(1).and_then(Cell::text)) {
+        if let (Some(k), Some(v)) = (
+            row.first().and_then(Cell::text),
+            row.get(1).and_then(Cell::text),
+        ) {
             out.insert(
                 k.trim().to_string(),
-                (v.trim().to_string(), Location::cell(shown, &g.sheet, cell_ref(r as u32, 1))),
+                (
+                    v.trim().to_string(),
+                    Location::cell(shown, &g.sheet, cell_ref(r as u32, 1)),
+                ),
             );
         }
     }
@@ -331,7 +367,12 @@ fn unit_by_name(config: &Config, name: &str) -> Option<String> {
         .units
         .iter()
         .find(|u| nfc(&u.name) == n || nfc(u.agency_name()) == n)
-        .or_else(|| config.units.iter().find(|u| fold(&u.name) == f || fold(u.agency_name()) == f))
+        .or_else(|| {
+            config
+                .units
+                .iter()
+                .find(|u| fold(&u.name) == f || fold(u.agency_name()) == f)
+        })
         .map(|u| u.code.clone())
 }
 
@@ -339,7 +380,11 @@ fn unit_by_name(config: &Config, name: &str) -> Option<String> {
 pub(crate) fn unit_by_file_name(config: &Config, stem: &str) -> Option<String> {
     let s = slug(stem);
     let tokens: Vec<&str> = stem.split(|c: char| !c.is_alphanumeric()).collect();
-    if let Some(u) = config.units.iter().find(|u| tokens.iter().any(|t| t.eq_ignore_ascii_case(&u.code))) {
+    if let Some(u) = config
+        .units
+        .iter()
+        .find(|u| tokens.iter().any(|t| t.eq_ignore_ascii_case(&u.code)))
+    {
         return Some(u.code.clone());
     }
     // The longest matching name wins ("xa-phuoc-an" must not take "xa-phuoc-an-dong").
@@ -348,7 +393,10 @@ pub(crate) fn unit_by_file_name(config: &Config, stem: &str) -> Option<String> {
         .iter()
         .filter(|u| {
             let us = slug(&u.name);
-            s == us || s.starts_with(&format!("{us}-")) || s.ends_with(&format!("-{us}")) || s.contains(&format!("-{us}-"))
+            s == us
+                || s.starts_with(&format!("{us}-"))
+                || s.ends_with(&format!("-{us}"))
+                || s.contains(&format!("-{us}-"))
         })
         .max_by_key(|u| slug(&u.name).len())
         .map(|u| u.code.clone())
@@ -356,7 +404,7 @@ pub(crate) fn unit_by_file_name(config: &Config, stem: &str) -> Option<String> {
 
 /// A period code among the file name's tokens: "2026-10", "202610", "2026-Q3", "2026_q3".
 fn period_in_file_name(stem: &str) -> Option<Period> {
-    let tokens: Vec<&str> = stem.split(|c: char| c == '_' || c == ' ' || c == '.').collect();
+    let tokens: Vec<&str> = stem.split(['_', ' ', '.']).collect();
     for t in &tokens {
         for part in t.split('-').collect::<Vec<_>>().windows(2) {
             if let Ok(p) = format!("{}-{}", part[0], part[1]).parse::<Period>() {
@@ -378,8 +426,14 @@ mod tests {
 
     #[test]
     fn periods_in_file_names() {
-        assert_eq!(period_in_file_name("xa-phuoc-an-2026-10"), "2026-10".parse().ok());
-        assert_eq!(period_in_file_name("bao_cao_202610"), "2026-10".parse().ok());
+        assert_eq!(
+            period_in_file_name("xa-phuoc-an-2026-10"),
+            "2026-10".parse().ok()
+        );
+        assert_eq!(
+            period_in_file_name("bao_cao_202610"),
+            "2026-10".parse().ok()
+        );
         assert_eq!(period_in_file_name("99011_2026-Q3"), "2026-Q3".parse().ok());
         assert_eq!(period_in_file_name("xa-phuoc-an"), None);
     }

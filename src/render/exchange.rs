@@ -25,9 +25,18 @@ pub fn du_lieu(report: &Report<'_>) -> String {
     w.write_record(HEADER).expect("write to memory");
     let codes: Vec<&str> = report.regime.form_codes().collect();
     for unit in &c.units {
-        let level = report.config.units.get(unit).map(|u| u.level.as_str()).unwrap_or("");
+        let level = report
+            .config
+            .units
+            .get(unit)
+            .map(|u| u.level.as_str())
+            .unwrap_or("");
         for code in &codes {
-            let uom = report.config.indicator(code).map(|i| i.unit.as_str()).unwrap_or("");
+            let uom = report
+                .config
+                .indicator(code)
+                .map(|i| i.unit.as_str())
+                .unwrap_or("");
             for column in InputColumn::ALL {
                 if let Some(v) = c.get(unit, code, column) {
                     w.write_record([
@@ -67,7 +76,10 @@ impl FileEntry {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Debug, Serialize)]

@@ -5,8 +5,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
-    DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign, FormatBorder,
-    FormatUnderline, Workbook, Worksheet, XlsxError,
+    DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign,
+    FormatBorder, FormatUnderline, Workbook, Worksheet, XlsxError,
 };
 
 use crate::catalog::{Config, Indicator, InputColumn, Regime, Unit, ValueType};
@@ -35,12 +35,14 @@ impl Column {
         match self {
             Column::Input(c) => c.header(period),
             Column::SamePeriodLastYear => {
-                format!("Cùng kỳ năm trước ({})", period.same_period_last_year().short_label())
+                format!(
+                    "Cùng kỳ năm trước ({})",
+                    period.same_period_last_year().short_label()
+                )
             }
-            Column::VsSamePeriod => format!(
-                "{} so với cùng kỳ (%)",
-                capitalize(&period.short_label())
-            ),
+            Column::VsSamePeriod => {
+                format!("{} so với cùng kỳ (%)", capitalize(&period.short_label()))
+            }
             Column::VsPlan => "Lũy kế so với kế hoạch năm (%)".to_string(),
             Column::Note => "Ghi chú".to_string(),
         }
@@ -114,7 +116,10 @@ pub struct Styles {
 impl Styles {
     pub fn new() -> Styles {
         let base = Format::new().set_font_name(FONT).set_font_size(12);
-        let cell = base.clone().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
+        let cell = base
+            .clone()
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::VerticalCenter);
         Styles {
             plain: base.clone(),
             bold_center: base.clone().set_bold().set_align(FormatAlign::Center),
@@ -123,7 +128,12 @@ impl Styles {
                 .set_bold()
                 .set_underline(FormatUnderline::Single)
                 .set_align(FormatAlign::Center),
-            title: base.clone().set_bold().set_font_size(14).set_align(FormatAlign::Center).set_text_wrap(),
+            title: base
+                .clone()
+                .set_bold()
+                .set_font_size(14)
+                .set_align(FormatAlign::Center)
+                .set_text_wrap(),
             italic_center: base.clone().set_italic().set_align(FormatAlign::Center),
             left: base.clone(),
             header: cell
@@ -139,9 +149,21 @@ impl Styles {
             sub_item: cell.clone().set_italic().set_text_wrap().set_indent(1),
             integer: cell.clone().set_num_format("#,##0"),
             decimal: cell.clone().set_num_format("#,##0.00"),
-            input_integer: cell.clone().set_num_format("#,##0").set_unlocked().set_background_color("#FFFFF0"),
-            input_decimal: cell.clone().set_num_format("#,##0.00").set_unlocked().set_background_color("#FFFFF0"),
-            input_text: cell.clone().set_unlocked().set_text_wrap().set_background_color("#FFFFF0"),
+            input_integer: cell
+                .clone()
+                .set_num_format("#,##0")
+                .set_unlocked()
+                .set_background_color("#FFFFF0"),
+            input_decimal: cell
+                .clone()
+                .set_num_format("#,##0.00")
+                .set_unlocked()
+                .set_background_color("#FFFFF0"),
+            input_text: cell
+                .clone()
+                .set_unlocked()
+                .set_text_wrap()
+                .set_background_color("#FFFFF0"),
             footer_bold: base.clone().set_bold().set_align(FormatAlign::Center),
         }
     }
@@ -189,10 +211,31 @@ pub fn write_form(
         .map(|p| p.agency_name().to_uppercase())
         .unwrap_or_default();
     ws.merge_range(r, 0, r, split, &parent, &styles.bold_center)?;
-    ws.merge_range(r, split + 1, r, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &styles.bold_center)?;
+    ws.merge_range(
+        r,
+        split + 1,
+        r,
+        last,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        &styles.bold_center,
+    )?;
     r += 1;
-    ws.merge_range(r, 0, r, split, &spec.unit.agency_name().to_uppercase(), &styles.bold_underline_center)?;
-    ws.merge_range(r, split + 1, r, last, "Độc lập - Tự do - Hạnh phúc", &styles.bold_underline_center)?;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        split,
+        &spec.unit.agency_name().to_uppercase(),
+        &styles.bold_underline_center,
+    )?;
+    ws.merge_range(
+        r,
+        split + 1,
+        r,
+        last,
+        "Độc lập - Tự do - Hạnh phúc",
+        &styles.bold_underline_center,
+    )?;
     r += 2;
     ws.write_string_with_format(r, 0, &spec.regime.form.number, &styles.left)?;
     r += 1;
@@ -201,18 +244,35 @@ pub fn write_form(
     r += 1;
     ws.merge_range(r, 0, r, last, &spec.period.label(), &styles.italic_center)?;
     r += 1;
-    ws.merge_range(r, 0, r, last, &format!("Đơn vị báo cáo: {}", spec.unit.name), &styles.left)?;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        last,
+        &format!("Đơn vị báo cáo: {}", spec.unit.name),
+        &styles.left,
+    )?;
     r += 1;
-    ws.merge_range(r, 0, r, last, &format!("Đơn vị nhận báo cáo: {}", spec.receiver), &styles.left)?;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        last,
+        &format!("Đơn vị nhận báo cáo: {}", spec.receiver),
+        &styles.left,
+    )?;
     r += 2;
 
     // Table header.
     let header_row = r;
-    for (c, h) in ["STT", "Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
+    for (c, h) in ["STT", "Mã số", "Chỉ tiêu", "Đơn vị tính"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string_with_format(r, c as u16, *h, &styles.header)?;
     }
     for (i, c) in spec.columns.iter().enumerate() {
-        ws.write_string_with_format(r, 4 + i as u16, &c.header(spec.period), &styles.header)?;
+        ws.write_string_with_format(r, 4 + i as u16, c.header(spec.period), &styles.header)?;
     }
     ws.set_row_height(r, 48)?;
     r += 1;
@@ -231,7 +291,7 @@ pub fn write_form(
             continue;
         }
         section_no += 1;
-        ws.write_string_with_format(r, 0, &roman(section_no), &styles.section_center)?;
+        ws.write_string_with_format(r, 0, roman(section_no), &styles.section_center)?;
         ws.write_blank(r, 1, &styles.section)?;
         ws.write_string_with_format(r, 2, &section.title, &styles.section)?;
         for c in 3..=last {
@@ -249,8 +309,21 @@ pub fn write_form(
             };
             ws.write_string_with_format(r, 0, &stt, &styles.cell_center)?;
             ws.write_string_with_format(r, 1, &ind.code, &styles.cell_center)?;
-            let name = if sub { format!("- {}", ind.name) } else { ind.name.clone() };
-            ws.write_string_with_format(r, 2, &name, if sub { &styles.sub_item } else { &styles.cell_text })?;
+            let name = if sub {
+                format!("- {}", ind.name)
+            } else {
+                ind.name.clone()
+            };
+            ws.write_string_with_format(
+                r,
+                2,
+                &name,
+                if sub {
+                    &styles.sub_item
+                } else {
+                    &styles.cell_text
+                },
+            )?;
             ws.write_string_with_format(r, 3, &ind.unit, &styles.cell_center)?;
             for (i, col) in spec.columns.iter().enumerate() {
                 let c = 4 + i as u16;
@@ -286,19 +359,46 @@ pub fn write_form(
 
     // Footer: place and date, signatures.
     r += 1;
-    let place = spec.unit.place.clone().unwrap_or_else(|| spec.unit.name.clone());
+    let place = spec
+        .unit
+        .place
+        .clone()
+        .unwrap_or_else(|| spec.unit.name.clone());
     let date_line = match spec.signed_on {
-        Some(d) => format!("{place}, ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
+        Some(d) => format!(
+            "{place}, ngày {} tháng {} năm {}",
+            d.day(),
+            d.month(),
+            d.year()
+        ),
         None => format!("{place}, ngày      tháng      năm {}", spec.period.year()),
     };
-    let date_fmt = if spec.fillable { styles.italic_center.clone().set_unlocked() } else { styles.italic_center.clone() };
+    let date_fmt = if spec.fillable {
+        styles.italic_center.clone().set_unlocked()
+    } else {
+        styles.italic_center.clone()
+    };
     ws.merge_range(r, split + 1, r, last, &date_line, &date_fmt)?;
     r += 1;
     ws.merge_range(r, 0, r, split, "NGƯỜI LẬP BIỂU", &styles.footer_bold)?;
-    ws.merge_range(r, split + 1, r, last, "THỦ TRƯỞNG ĐƠN VỊ", &styles.footer_bold)?;
+    ws.merge_range(
+        r,
+        split + 1,
+        r,
+        last,
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        &styles.footer_bold,
+    )?;
     r += 1;
     ws.merge_range(r, 0, r, split, "(Ký, ghi rõ họ tên)", &styles.italic_center)?;
-    ws.merge_range(r, split + 1, r, last, "(Ký, đóng dấu, ghi rõ họ tên)", &styles.italic_center)?;
+    ws.merge_range(
+        r,
+        split + 1,
+        r,
+        last,
+        "(Ký, đóng dấu, ghi rõ họ tên)",
+        &styles.italic_center,
+    )?;
 
     // Print setup: A4 landscape, margins of Nghị định 30/2020 (left 30 mm, right 15 mm,
     // top and bottom 20 mm), one page wide, header row repeated.
@@ -326,14 +426,21 @@ fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
     let dv = match (ind.value_type, hi) {
         (ValueType::Integer, Some(h)) => DataValidation::new()
             .allow_whole_number(DataValidationRule::Between(lo as i32, h as i32)),
-        (ValueType::Integer, None) => {
-            DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(lo as i32))
+        (ValueType::Integer, None) => DataValidation::new()
+            .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(lo as i32)),
+        (_, Some(h)) => {
+            DataValidation::new().allow_decimal_number(DataValidationRule::Between(lo, h))
         }
-        (_, Some(h)) => DataValidation::new().allow_decimal_number(DataValidationRule::Between(lo, h)),
-        (_, None) => DataValidation::new().allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(lo)),
+        (_, None) => {
+            DataValidation::new().allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(lo))
+        }
     };
     let range = match hi {
-        Some(h) => format!("từ {} đến {}", crate::text::fmt_vn(lo, 2), crate::text::fmt_vn(h, 2)),
+        Some(h) => format!(
+            "từ {} đến {}",
+            crate::text::fmt_vn(lo, 2),
+            crate::text::fmt_vn(h, 2)
+        ),
         None => format!("lớn hơn hoặc bằng {}", crate::text::fmt_vn(lo, 2)),
     };
     let kind = match ind.value_type {
@@ -349,7 +456,12 @@ fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
 }
 
 /// The hidden sheet that tells ingest what a workbook is.
-pub fn write_meta(wb: &mut Workbook, regime: &Regime, period: Period, unit: &Unit) -> Result<(), XlsxError> {
+pub fn write_meta(
+    wb: &mut Workbook,
+    regime: &Regime,
+    period: Period,
+    unit: &Unit,
+) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(META_SHEET)?;
     let rows = [
@@ -370,7 +482,11 @@ pub fn write_meta(wb: &mut Workbook, regime: &Regime, period: Period, unit: &Uni
 
 /// Fixed document properties, so that the same inputs give byte-identical files.
 pub fn set_properties(wb: &mut Workbook, title: &str, period: Period) -> Result<(), XlsxError> {
-    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(period.year() as u16, period.month_span().1 as u8, 1)?;
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(
+        period.year() as u16,
+        period.month_span().1 as u8,
+        1,
+    )?;
     let props = rust_xlsxwriter::DocProperties::new()
         .set_title(title)
         .set_author("baocao")
@@ -382,7 +498,12 @@ pub fn set_properties(wb: &mut Workbook, title: &str, period: Period) -> Result<
 
 /// The columns of a unit's blank form: the regime's input columns and Ghi chú.
 pub fn input_columns(regime: &Regime) -> Vec<Column> {
-    let mut cols: Vec<Column> = regime.form.columns.iter().map(|c| Column::Input(*c)).collect();
+    let mut cols: Vec<Column> = regime
+        .form
+        .columns
+        .iter()
+        .map(|c| Column::Input(*c))
+        .collect();
     cols.push(Column::Note);
     cols
 }

@@ -40,7 +40,12 @@ pub struct Fill {
 
 /// The file name of a unit's form: `99009-xa-phuoc-an-2026-10.xlsx`.
 pub fn form_file_name(unit: &Unit, period: Period) -> String {
-    format!("{}-{}-{}.xlsx", unit.code, crate::text::slug(&unit.name), period.code())
+    format!(
+        "{}-{}-{}.xlsx",
+        unit.code,
+        crate::text::slug(&unit.name),
+        period.code()
+    )
 }
 
 /// A unit's form as xlsx bytes: blank and fillable, or filled with `fill`.
@@ -54,7 +59,11 @@ pub fn unit_form(
     let empty = Fill::default();
     let fill = fill.unwrap_or(&empty);
     let mut wb = Workbook::new();
-    form::set_properties(&mut wb, &format!("{} — {}", regime.form.title, unit.name), period)?;
+    form::set_properties(
+        &mut wb,
+        &format!("{} — {}", regime.form.title, unit.name),
+        period,
+    )?;
     let spec = FormSpec {
         config,
         regime,

@@ -67,11 +67,17 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
     let config = report.config;
     let regime = report.regime;
     let c = report.consolidated;
-    let root = config.units.get(&regime.receiver).expect("receiver checked at load");
+    let root = config
+        .units
+        .get(&regime.receiver)
+        .expect("receiver checked at load");
     let against = report.period.previous_name();
     let mut indicators = BTreeMap::new();
     let mut movers: Vec<(f64, String)> = Vec::new();
-    for ind in regime.form_codes().filter_map(|code| config.indicator(code)) {
+    for ind in regime
+        .form_codes()
+        .filter_map(|code| config.indicator(code))
+    {
         let get = |col| c.get(&root.code, &ind.code, col);
         let value = get(InputColumn::ThucHien);
         let prev = report
@@ -113,17 +119,35 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
                 value: fmt(value),
                 ytd: fmt(get(InputColumn::LuyKe)),
                 plan: fmt(get(InputColumn::KeHoach)),
-                pct_plan: c.percent_of_plan(&root.code, &ind.code).map(|v| fmt_vn_fixed(v, 1)).unwrap_or_default(),
+                pct_plan: c
+                    .percent_of_plan(&root.code, &ind.code)
+                    .map(|v| fmt_vn_fixed(v, 1))
+                    .unwrap_or_default(),
                 prev: fmt(prev),
                 change,
                 change_pct,
-                contributors: c.contributors.get(&(root.code.clone(), ind.code.clone())).copied().unwrap_or(0),
+                contributors: c
+                    .contributors
+                    .get(&(root.code.clone(), ind.code.clone()))
+                    .copied()
+                    .unwrap_or(0),
             },
         );
     }
     movers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let rises: Vec<String> = movers.iter().filter(|m| m.0 > 0.05).take(3).map(|m| m.1.clone()).collect();
-    let falls: Vec<String> = movers.iter().rev().filter(|m| m.0 < -0.05).take(3).map(|m| m.1.clone()).collect();
+    let rises: Vec<String> = movers
+        .iter()
+        .filter(|m| m.0 > 0.05)
+        .take(3)
+        .map(|m| m.1.clone())
+        .collect();
+    let falls: Vec<String> = movers
+        .iter()
+        .rev()
+        .filter(|m| m.0 < -0.05)
+        .take(3)
+        .map(|m| m.1.clone())
+        .collect();
     let sections: Vec<SectionCtx> = regime
         .form
         .sections
@@ -158,39 +182,61 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
     };
     let d = report.as_of;
     let mut ctx = tera::Context::new();
-    ctx.insert("regime", &serde_json::json!({
-        "id": regime.id, "name": regime.name, "form_number": regime.form.number,
-        "symbol": regime.report_symbol.clone().unwrap_or_else(|| "BC".into()),
-        "legal_basis": regime.legal_basis, "upward": regime.upward.clone().unwrap_or_default(),
-    }));
-    ctx.insert("period", &serde_json::json!({
-        "code": report.period.code(), "label": report.period.label(),
-        "short": report.period.short_label(), "previous": against, "year": report.period.year(),
-    }));
-    ctx.insert("unit", &serde_json::json!({
-        "code": root.code, "name": root.name, "agency": root.agency_name(),
-        "agency_upper": root.agency_name().to_uppercase(),
-        "place": root.place.clone().unwrap_or_else(|| root.name.clone()),
-    }));
-    ctx.insert("date", &serde_json::json!({
-        "day": d.day(), "month": d.month(), "year": d.year(),
-        "text": format!("ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
-    }));
+    ctx.insert(
+        "regime",
+        &serde_json::json!({
+            "id": regime.id, "name": regime.name, "form_number": regime.form.number,
+            "symbol": regime.report_symbol.clone().unwrap_or_else(|| "BC".into()),
+            "legal_basis": regime.legal_basis, "upward": regime.upward.clone().unwrap_or_default(),
+        }),
+    );
+    ctx.insert(
+        "period",
+        &serde_json::json!({
+            "code": report.period.code(), "label": report.period.label(),
+            "short": report.period.short_label(), "previous": against, "year": report.period.year(),
+        }),
+    );
+    ctx.insert(
+        "unit",
+        &serde_json::json!({
+            "code": root.code, "name": root.name, "agency": root.agency_name(),
+            "agency_upper": root.agency_name().to_uppercase(),
+            "place": root.place.clone().unwrap_or_else(|| root.name.clone()),
+        }),
+    );
+    ctx.insert(
+        "date",
+        &serde_json::json!({
+            "day": d.day(), "month": d.month(), "year": d.year(),
+            "text": format!("ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
+        }),
+    );
     ctx.insert("indicators", &indicators);
     ctx.insert("sections", &sections);
     ctx.insert("rises", &rises);
     ctx.insert("falls", &falls);
     ctx.insert("has_previous", &report.previous.is_some());
     ctx.insert("compliance", &compliance);
-    ctx.insert("diagnostics", &serde_json::json!({
-        "blocking": b.blocking_count(), "warning": b.diagnostics.len() - b.blocking_count(),
-    }));
-    let template = config.outlines.get(&regime.id).ok_or("thiếu mẫu đề cương")?;
+    ctx.insert(
+        "diagnostics",
+        &serde_json::json!({
+            "blocking": b.blocking_count(), "warning": b.diagnostics.len() - b.blocking_count(),
+        }),
+    );
+    let template = config
+        .outlines
+        .get(&regime.id)
+        .ok_or("thiếu mẫu đề cương")?;
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
-    tera.add_raw_template("outline", template).map_err(|e| error_chain(&e))?;
+    tera.add_raw_template("outline", template)
+        .map_err(|e| error_chain(&e))?;
     let md = tera.render("outline", &ctx).map_err(|e| error_chain(&e))?;
-    let html = to_html(&md, &format!("{} {}", regime.name, report.period.label().to_lowercase()));
+    let html = to_html(
+        &md,
+        &format!("{} {}", regime.name, report.period.label().to_lowercase()),
+    );
     Ok((md, html))
 }
 
@@ -225,7 +271,10 @@ mod tests {
     #[test]
     fn change_words_in_vietnamese() {
         assert_eq!(change_words(13.0, "cùng kỳ"), "tăng 13,0% so với cùng kỳ");
-        assert_eq!(change_words(-2.345, "tháng trước"), "giảm 2,3% so với tháng trước");
+        assert_eq!(
+            change_words(-2.345, "tháng trước"),
+            "giảm 2,3% so với tháng trước"
+        );
         assert_eq!(change_words(0.01, "tháng trước"), "tương đương tháng trước");
     }
 }

@@ -16,7 +16,13 @@ pub const SHEET_DIAGNOSTICS: &str = "Chẩn đoán";
 
 /// The columns of the consolidated form.
 pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
-    let mut cols: Vec<Column> = report.regime.form.columns.iter().map(|c| Column::Input(*c)).collect();
+    let mut cols: Vec<Column> = report
+        .regime
+        .form
+        .columns
+        .iter()
+        .map(|c| Column::Input(*c))
+        .collect();
     if report.regime.form.columns.contains(&InputColumn::KeHoach) {
         cols.push(Column::VsPlan);
     }
@@ -27,14 +33,24 @@ pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
 pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     let config = report.config;
     let regime = report.regime;
-    let root = config.units.get(&regime.receiver).expect("receiver checked at load");
+    let root = config
+        .units
+        .get(&regime.receiver)
+        .expect("receiver checked at load");
     let mut wb = Workbook::new();
-    form::set_properties(&mut wb, &format!("{} — {}", regime.form.title, report.period.label()), report.period)?;
+    form::set_properties(
+        &mut wb,
+        &format!("{} — {}", regime.form.title, report.period.label()),
+        report.period,
+    )?;
     let styles = Styles::new();
     let c = report.consolidated;
 
     // 1. The consolidated form.
-    let rows: Vec<_> = regime.form_codes().filter_map(|code| config.indicator(code)).collect();
+    let rows: Vec<_> = regime
+        .form_codes()
+        .filter_map(|code| config.indicator(code))
+        .collect();
     let spec = FormSpec {
         config,
         regime,
@@ -50,7 +66,9 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     let mut ws = Worksheet::new();
     form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
         Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
-        Column::VsPlan => c.percent_of_plan(&root.code, &ind.code).map(CellValue::Number),
+        Column::VsPlan => c
+            .percent_of_plan(&root.code, &ind.code)
+            .map(CellValue::Number),
         Column::Note => {
             if ind.is_derived() {
                 Some(CellValue::Text("Tính từ số tổng hợp".into()))
@@ -71,34 +89,54 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     let text = cell_format();
     let int = cell_format().set_num_format("#,##0");
     let dec = cell_format().set_num_format("#,##0.00");
-    let title = Format::new().set_font_name(FONT).set_font_size(13).set_bold();
-    ws.write_string_with_format(0, 0, &format!("Số liệu thực hiện {} theo đơn vị", report.period.short_label()), &title)?;
+    let title = Format::new()
+        .set_font_name(FONT)
+        .set_font_size(13)
+        .set_bold();
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "Số liệu thực hiện {} theo đơn vị",
+            report.period.short_label()
+        ),
+        &title,
+    )?;
     let units: Vec<&str> = c.units.iter().map(String::as_str).collect();
     for (i, h) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
         ws.write_string_with_format(2, i as u16, *h, &head)?;
     }
     for (j, u) in units.iter().enumerate() {
-        let name = config.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.to_string());
-        ws.write_string_with_format(2, 3 + j as u16, &format!("{name} ({u})"), &head)?;
+        let name = config
+            .units
+            .get(u)
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| u.to_string());
+        ws.write_string_with_format(2, 3 + j as u16, format!("{name} ({u})"), &head)?;
         ws.set_column_width(3 + j as u16, 14)?;
     }
     ws.set_column_width(0, 8)?;
     ws.set_column_width(1, 44)?;
     ws.set_column_width(2, 11)?;
     ws.set_row_height(2, 48)?;
-    let mut r = 3;
-    for ind in regime.form_codes().filter_map(|code| config.indicator(code)) {
+    let rows = regime
+        .form_codes()
+        .filter_map(|code| config.indicator(code));
+    for (r, ind) in (3u32..).zip(rows) {
         ws.write_string_with_format(r, 0, &ind.code, &text)?;
         ws.write_string_with_format(r, 1, &ind.name, &text)?;
         ws.write_string_with_format(r, 2, &ind.unit, &text)?;
-        let fmt = if ind.value_type == ValueType::Integer { &int } else { &dec };
+        let fmt = if ind.value_type == ValueType::Integer {
+            &int
+        } else {
+            &dec
+        };
         for (j, u) in units.iter().enumerate() {
             match c.get(u, &ind.code, InputColumn::ThucHien) {
                 Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
                 None => ws.write_blank(r, 3 + j as u16, fmt)?,
             };
         }
-        r += 1;
     }
     ws.set_freeze_panes(3, 3)?;
     print_setup(&mut ws, 2)?;
@@ -107,8 +145,27 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     // 3. Compliance.
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_COMPLIANCE)?;
-    ws.write_string_with_format(0, 0, &format!("Tình hình gửi báo cáo {} — {}", report.period.label(), regime.name), &title)?;
-    let headers = ["STT", "Mã đơn vị", "Đơn vị", "Cấp", "Tệp", "Thời điểm nhận", "Thời hạn", "Tình trạng", "Số chẩn đoán"];
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "Tình hình gửi báo cáo {} — {}",
+            report.period.label(),
+            regime.name
+        ),
+        &title,
+    )?;
+    let headers = [
+        "STT",
+        "Mã đơn vị",
+        "Đơn vị",
+        "Cấp",
+        "Tệp",
+        "Thời điểm nhận",
+        "Thời hạn",
+        "Tình trạng",
+        "Số chẩn đoán",
+    ];
     let widths = [6.0, 10.0, 30.0, 18.0, 38.0, 17.0, 12.0, 22.0, 12.0];
     for (i, h) in headers.iter().enumerate() {
         ws.write_string_with_format(2, i as u16, *h, &head)?;
@@ -122,9 +179,12 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         ws.write_string_with_format(r, 2, &row.unit_name, &text)?;
         ws.write_string_with_format(r, 3, config.units.level_label(&row.level), &text)?;
         ws.write_string_with_format(r, 4, row.file.as_deref().unwrap_or(""), &text)?;
-        let received = row.received_at.map(|t| t.format("%d/%m/%Y %H:%M").to_string()).unwrap_or_default();
+        let received = row
+            .received_at
+            .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_default();
         ws.write_string_with_format(r, 5, &received, &center)?;
-        ws.write_string_with_format(r, 6, &row.deadline.map(vn_date).unwrap_or_default(), &center)?;
+        ws.write_string_with_format(r, 6, row.deadline.map(vn_date).unwrap_or_default(), &center)?;
         ws.write_string_with_format(r, 7, row.status.label(), &status_format(row.status))?;
         ws.write_number_with_format(r, 8, row.diagnostics as f64, &center)?;
         r += 1;
@@ -137,7 +197,15 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     // 4. Diagnostics.
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_DIAGNOSTICS)?;
-    ws.write_string_with_format(0, 0, &format!("Chẩn đoán số liệu {} (xem docs/diagnostics.md)", report.period.label()), &title)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "Chẩn đoán số liệu {} (xem docs/diagnostics.md)",
+            report.period.label()
+        ),
+        &title,
+    )?;
     let headers = ["Mã", "Mức độ", "Tệp", "Trang", "Ô", "Nội dung"];
     let widths = [9.0, 10.0, 38.0, 16.0, 9.0, 90.0];
     for (i, h) in headers.iter().enumerate() {
