@@ -158,40 +158,51 @@ pub fn consolidate(
             ..JoinArgs::new(how)
         };
         // One query per kind of aggregation, so that each pays only for what it needs.
-        let base = long
-            .lazy()
-            .join(indicators.lazy(), [col("indicator")], [col("indicator")], left(JoinType::Inner));
+        let base = long.lazy().join(
+            indicators.lazy(),
+            [col("indicator")],
+            [col("indicator")],
+            left(JoinType::Inner),
+        );
         let closure = closure.lazy();
         let by = [col("ancestor"), col("indicator"), col("column")];
         let grouped = |lf: LazyFrame, kind: Expr| {
             lf.filter(kind)
-                .join(closure.clone(), [col("unit")], [col("unit")], left(JoinType::Inner))
+                .join(
+                    closure.clone(),
+                    [col("unit")],
+                    [col("unit")],
+                    left(JoinType::Inner),
+                )
                 .group_by_stable(by.clone())
         };
         let is = |k: &str| col("agg").eq(lit(k));
-        let simple = grouped(base.clone(), is("sum").or(is("average")).or(is("min")).or(is("max")))
-            .agg([
-                col("agg").first().alias("agg"),
-                col("value").sum().alias("sum"),
-                col("value").mean().alias("mean"),
-                col("value").min().alias("min"),
-                col("value").max().alias("max"),
-                col("value").count().alias("n"),
-            ])
-            .select([
-                col("ancestor"),
-                col("indicator"),
-                col("column"),
-                when(col("agg").eq(lit("sum")))
-                    .then(col("sum"))
-                    .when(col("agg").eq(lit("average")))
-                    .then(col("mean"))
-                    .when(col("agg").eq(lit("min")))
-                    .then(col("min"))
-                    .otherwise(col("max"))
-                    .alias("result"),
-                col("n"),
-            ]);
+        let simple = grouped(
+            base.clone(),
+            is("sum").or(is("average")).or(is("min")).or(is("max")),
+        )
+        .agg([
+            col("agg").first().alias("agg"),
+            col("value").sum().alias("sum"),
+            col("value").mean().alias("mean"),
+            col("value").min().alias("min"),
+            col("value").max().alias("max"),
+            col("value").count().alias("n"),
+        ])
+        .select([
+            col("ancestor"),
+            col("indicator"),
+            col("column"),
+            when(col("agg").eq(lit("sum")))
+                .then(col("sum"))
+                .when(col("agg").eq(lit("average")))
+                .then(col("mean"))
+                .when(col("agg").eq(lit("min")))
+                .then(col("min"))
+                .otherwise(col("max"))
+                .alias("result"),
+            col("n"),
+        ]);
         let weighted_rows = base.clone().filter(is("weighted-average")).join(
             weights,
             [col("unit"), col("column"), col("weight")],

@@ -187,7 +187,9 @@ pub fn validate(
         .collect();
     for u in &reporters {
         let deadline = regime.deadline(period, &u.level, &config.calendar);
-        let sub = accepted_index.get(u.code.as_str()).map(|&i| &batch.accepted[i]);
+        let sub = accepted_index
+            .get(u.code.as_str())
+            .map(|&i| &batch.accepted[i]);
         let (status, file, received) = match sub {
             Some(s) => {
                 let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);

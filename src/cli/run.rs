@@ -117,7 +117,10 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     let clock = std::time::Instant::now();
     let lap = |stage: &str| {
         if timing {
-            eprintln!("[thời gian] {stage}: {:.3} s", clock.elapsed().as_secs_f64());
+            eprintln!(
+                "[thời gian] {stage}: {:.3} s",
+                clock.elapsed().as_secs_f64()
+            );
         }
     };
     let bar = if args.quiet {

@@ -297,7 +297,8 @@ pub fn read_rows(
         seen_rows.insert(ind.code.clone(), r);
         for (col, c) in &layout.value_cols {
             if *grid.get(r, *c) == Cell::Empty {
-                out.empty_cells.push((r, *c, format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name)));
+                out.empty_cells
+                    .push((r, *c, format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name)));
                 continue;
             }
             if let Some(v) = read_value(grid, r, *c, ind, file, &mut out.diagnostics) {

@@ -312,7 +312,10 @@ fn load_formulas(path: &Path, sheet: &str) -> BTreeMap<(u32, u32), String> {
         }
         Some(out)
     };
-    std::panic::catch_unwind(read).ok().flatten().unwrap_or_default()
+    std::panic::catch_unwind(read)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 fn describe(e: &str) -> String {
