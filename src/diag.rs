@@ -85,6 +85,14 @@ codes! {
     ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";
     Missing = "BC0504", Blocking, "Đơn vị chưa gửi báo cáo đã quá hạn";
     DuplicateSubmission = "BC0601", Warning, "Đơn vị gửi nhiều lần cùng kỳ";
+    RegisterColumns = "BC0701", Blocking, "Sổ nhiệm vụ thiếu cột bắt buộc";
+    InvalidDate = "BC0702", Blocking, "Ngày không hợp lệ";
+    UnknownLeadUnit = "BC0703", Blocking, "Đơn vị chủ trì không có trong danh mục";
+    CompletedBeforeAssigned = "BC0704", Blocking, "Ngày hoàn thành trước ngày giao";
+    LateWithoutExplanation = "BC0705", Warning, "Hoàn thành quá hạn chưa có giải trình";
+    DuplicateTask = "BC0706", Blocking, "Mã nhiệm vụ trùng";
+    TaskIncomplete = "BC0707", Blocking, "Thiếu mã hoặc nội dung nhiệm vụ";
+    FuzzyUnitMatch = "BC0708", Warning, "Khớp đơn vị theo tên gần đúng";
 }
 
 impl fmt::Display for Code {

@@ -13,5 +13,6 @@ pub mod period;
 pub mod render;
 pub mod schedule;
 pub mod synth;
+pub mod tasks;
 pub mod text;
 pub mod validate;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, Regime, Unit, ValueType};
 use crate::output::write_atomic;
@@ -418,4 +418,283 @@ pub fn write_bench_inbox(
         })?;
     write_atomic(&inbox.join("nhan.csv"), log.as_bytes())?;
     Ok(units.len())
+}
+
+/// The task registers of `samples/nhiem-vu/`: `lam-dong-2020.csv`, the figures reported for
+/// Lâm Đồng in 2020 (77 tasks: 33 completed, 30 on time and 3 late, 44 in progress within
+/// their deadlines, as of 31/12/2020), with the sample province's departments as lead units;
+/// and `so-theo-doi-2026.xlsx`, a register with tasks in every status as of 20/11/2026, its
+/// dates written as Excel dates, serial numbers and dd/mm/yyyy text.
+pub fn write_task_samples(config: &Config, dir: &Path) -> std::io::Result<()> {
+    let leads: Vec<&Unit> = config.units.iter().filter(|u| u.level == "so").collect();
+    let d = |y: i32, m: u32, day: u32| NaiveDate::from_ymd_opt(y, m, day).expect("valid date");
+    let vn = |x: NaiveDate| x.format("%d/%m/%Y").to_string();
+    let topics = [
+        "Hoàn thiện hồ sơ trình phê duyệt",
+        "Tham mưu kế hoạch triển khai",
+        "Rà soát, báo cáo kết quả thực hiện",
+        "Xây dựng đề án",
+        "Kiểm tra, xử lý kiến nghị của cử tri",
+        "Tổng kết, đánh giá và đề xuất giải pháp",
+    ];
+    // Lâm Đồng 2020.
+    let mut csv = String::from("Mã nhiệm vụ,Nội dung nhiệm vụ,Văn bản giao (số/ký hiệu),Ngày giao,Cơ quan giao,Đơn vị chủ trì,Đơn vị phối hợp,Thời hạn,Thời hạn điều chỉnh (gia hạn),Ngày hoàn thành,Tiến độ / kết quả,Giải trình\n");
+    for i in 0..77u32 {
+        let lead = leads[i as usize % leads.len()];
+        let assigned = d(2020, 1 + i % 9, 1 + i % 27);
+        let (deadline, done, result, why) = if i < 30 {
+            let dl = d(2020, 10 + i % 3, 15);
+            (
+                dl,
+                Some(dl - Days::new(u64::from(i % 20))),
+                "Đã hoàn thành",
+                "",
+            )
+        } else if i < 33 {
+            let dl = d(2020, 9, 30);
+            (
+                dl,
+                Some(d(2020, 10, 10 + i - 30)),
+                "Đã hoàn thành",
+                "Chờ ý kiến thống nhất của các bộ, ngành",
+            )
+        } else {
+            (d(2021, 1 + i % 6, 28), None, "Đang triển khai", "")
+        };
+        writeln!(
+            csv,
+            "NV-2020-{:03},\"{} ({})\",{}/TB-UBND,{},UBND tỉnh,{},,{},,{},{result},{why}",
+            i + 1,
+            topics[i as usize % topics.len()],
+            lead.name,
+            100 + i,
+            vn(assigned),
+            lead.code,
+            vn(deadline),
+            done.map(vn).unwrap_or_default()
+        )
+        .expect("write to string");
+    }
+    write_atomic(&dir.join("lam-dong-2020.csv"), csv.as_bytes())?;
+
+    // An Lạc 2026, every status as of 20/11/2026.
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2026, 11, 20).map_err(std::io::Error::other)?;
+    wb.set_properties(
+        &rust_xlsxwriter::DocProperties::new()
+            .set_author("baocao")
+            .set_creation_datetime(&created),
+    );
+    let ws = wb.add_worksheet();
+    ws.set_name("Nhiệm vụ").map_err(std::io::Error::other)?;
+    let bold = Format::new().set_bold().set_font_name("Times New Roman");
+    let date_fmt = Format::new()
+        .set_num_format("dd/mm/yyyy")
+        .set_font_name("Times New Roman");
+    let e = |r: Result<&mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError>| {
+        r.map(|_| ()).map_err(std::io::Error::other)
+    };
+    e(ws.write_string_with_format(
+        0,
+        0,
+        "SỔ THEO DÕI NHIỆM VỤ UBND TỈNH AN LẠC GIAO NĂM 2026",
+        &bold,
+    ))?;
+    let header = [
+        "STT",
+        "Mã nhiệm vụ",
+        "Nội dung nhiệm vụ",
+        "Văn bản giao (số/ký hiệu)",
+        "Ngày giao",
+        "Cơ quan giao",
+        "Đơn vị chủ trì",
+        "Đơn vị phối hợp",
+        "Thời hạn",
+        "Thời hạn điều chỉnh (gia hạn)",
+        "Ngày hoàn thành",
+        "Tiến độ / kết quả",
+        "Giải trình",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        e(ws.write_string_with_format(2, c as u16, *h, &bold))?;
+    }
+    // (lead, deadline, extended, completed, result, explanation, how dates are written)
+    type Row<'a> = (
+        &'a str,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        &'a str,
+        &'a str,
+    );
+    let rows: Vec<Row> = vec![
+        (
+            "STC",
+            Some(d(2026, 6, 30)),
+            None,
+            Some(d(2026, 6, 30)),
+            "Đã trình UBND tỉnh",
+            "",
+        ),
+        (
+            "SCT",
+            Some(d(2026, 9, 15)),
+            None,
+            Some(d(2026, 9, 2)),
+            "Đã ban hành kế hoạch",
+            "",
+        ),
+        (
+            "SXD",
+            Some(d(2026, 7, 31)),
+            None,
+            Some(d(2026, 8, 12)),
+            "Đã hoàn thành",
+            "Chờ thẩm định của Bộ Xây dựng",
+        ),
+        (
+            "SNNMT",
+            Some(d(2026, 8, 31)),
+            None,
+            Some(d(2026, 9, 10)),
+            "Đã hoàn thành",
+            "",
+        ),
+        (
+            "SYT",
+            Some(d(2026, 6, 30)),
+            Some(d(2026, 10, 31)),
+            Some(d(2026, 10, 20)),
+            "Đã hoàn thành",
+            "Được gia hạn theo Văn bản 512/UBND-TH",
+        ),
+        (
+            "SGDDT",
+            Some(d(2026, 11, 25)),
+            None,
+            None,
+            "Đang lấy ý kiến các sở",
+            "",
+        ),
+        (
+            "SNV",
+            Some(d(2026, 11, 27)),
+            None,
+            None,
+            "Đang hoàn thiện dự thảo",
+            "",
+        ),
+        (
+            "STC",
+            Some(d(2026, 12, 31)),
+            None,
+            None,
+            "Đang triển khai",
+            "",
+        ),
+        (
+            "SKHCN",
+            Some(d(2026, 10, 15)),
+            None,
+            None,
+            "Chưa hoàn thành",
+            "",
+        ),
+        (
+            "SVHTTDL",
+            Some(d(2026, 9, 30)),
+            Some(d(2026, 11, 15)),
+            None,
+            "Chưa hoàn thành",
+            "",
+        ),
+        ("CAT", None, None, None, "Thực hiện thường xuyên", ""),
+        (
+            "SCT",
+            Some(d(2026, 12, 15)),
+            None,
+            Some(d(2026, 12, 1)),
+            "Dự kiến hoàn thành đầu tháng 12",
+            "",
+        ),
+        (
+            "SXD",
+            Some(d(2026, 3, 31)),
+            None,
+            Some(d(2026, 3, 20)),
+            "Đã hoàn thành",
+            "",
+        ),
+        (
+            "SYT",
+            Some(d(2026, 11, 20)),
+            None,
+            None,
+            "Đang triển khai",
+            "",
+        ),
+    ];
+    for (i, (lead, deadline, extended, done, result, why)) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        let assigned = d(2026, 1 + (i as u32 % 5), 5 + i as u32);
+        e(ws.write_number(r, 0, (i + 1) as f64))?;
+        e(ws.write_string(r, 1, format!("NV-2026-{:03}", i + 1)))?;
+        let unit = config
+            .units
+            .get(lead)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+        e(ws.write_string(
+            r,
+            2,
+            format!("{} về lĩnh vực của {}", topics[i % topics.len()], unit),
+        ))?;
+        e(ws.write_string(r, 3, format!("{}/TB-UBND", 20 + i)))?;
+        // Dates three ways: Excel dates, serial numbers and dd/mm/yyyy text.
+        let put = |ws: &mut rust_xlsxwriter::Worksheet,
+                   c: u16,
+                   x: Option<NaiveDate>|
+         -> std::io::Result<()> {
+            let Some(x) = x else { return Ok(()) };
+            match i % 3 {
+                0 => {
+                    use chrono::Datelike;
+                    let x =
+                        ExcelDateTime::from_ymd(x.year() as u16, x.month() as u8, x.day() as u8)
+                            .map_err(std::io::Error::other)?;
+                    e(ws.write_datetime_with_format(r, c, &x, &date_fmt))
+                }
+                1 => e(ws.write_number(
+                    r,
+                    c,
+                    (x - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch")).num_days() as f64,
+                )),
+                _ => e(ws.write_string(r, c, vn(x))),
+            }
+        };
+        put(ws, 4, Some(assigned))?;
+        e(ws.write_string(r, 5, "UBND tỉnh"))?;
+        // Lead units by name (as officers write them), one by code.
+        e(ws.write_string(r, 6, if i == 0 { lead.to_string() } else { unit }))?;
+        e(ws.write_string(
+            r,
+            7,
+            if i % 4 == 0 {
+                "Sở Tài chính; Sở Nội vụ"
+            } else {
+                ""
+            },
+        ))?;
+        if deadline.is_none() {
+            e(ws.write_string(r, 8, "Thường xuyên"))?;
+        }
+        put(ws, 8, *deadline)?;
+        put(ws, 9, *extended)?;
+        put(ws, 10, *done)?;
+        e(ws.write_string(r, 11, *result))?;
+        e(ws.write_string(r, 12, *why))?;
+    }
+    let bytes = wb.save_to_buffer().map_err(std::io::Error::other)?;
+    write_atomic(&dir.join("so-theo-doi-2026.xlsx"), &bytes)
 }

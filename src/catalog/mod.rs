@@ -13,7 +13,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
-pub use regime::{CrossRule, Form, InputColumn, LevelDeadline, Regime, Reporters, Section};
+pub use regime::{
+    CrossRule, Form, InputColumn, LevelDeadline, Regime, Reporters, Section, TaskSection,
+};
 pub use units::{Level, Unit, UnitTree};
 
 use crate::period::Period;

@@ -157,6 +157,24 @@ pub struct Regime {
     /// Report number written on the narrative ("Số: …/BC-UBND").
     #[serde(default)]
     pub report_symbol: Option<String>,
+    /// A section on assigned tasks (Quyết định 42/2014), filled when `run` gets `--tasks`.
+    #[serde(default)]
+    pub tasks: Option<TaskSection>,
+}
+
+/// The regime's task section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSection {
+    /// Heading in the narrative, e.g. "Kết quả thực hiện nhiệm vụ UBND tỉnh giao".
+    pub title: String,
+    /// Days ahead that count as nearly due (sắp đến hạn).
+    #[serde(default = "seven")]
+    pub within: u32,
+}
+
+fn seven() -> u32 {
+    7
 }
 
 impl Regime {

@@ -11,6 +11,7 @@ mod due;
 mod form;
 mod run;
 mod synth;
+pub(crate) mod tasks;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,8 @@ pub enum Command {
     Check(check::Args),
     /// Chạy đợt tổng hợp: đọc, kiểm tra, tổng hợp, xuất biểu tổng hợp và báo cáo.
     Run(run::Args),
+    /// Theo dõi nhiệm vụ được giao (Quyết định 42/2014): tình trạng, tổng hợp, đôn đốc.
+    Tasks(tasks::Args),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Form(args) => form::run(&config, args),
         Command::Check(args) => check::run(&config, args),
         Command::Run(args) => run::run(&config, args),
+        Command::Tasks(args) => tasks::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
     };

@@ -40,6 +40,9 @@ pub struct Args {
     /// Ngày xét hạn (mặc định: hôm nay), để chạy lại một kỳ đã qua.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv): tổng hợp vào báo cáo nếu chế độ có phần nhiệm vụ.
+    #[arg(long)]
+    pub tasks: Option<PathBuf>,
     /// Không in tiến trình.
     #[arg(long, short)]
     pub quiet: bool,
@@ -152,6 +155,26 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         None
     };
     lap("kỳ trước");
+    let mut task_diags = Vec::new();
+    let task_summary = match (&args.tasks, &regime.tasks) {
+        (Some(path), Some(section)) => {
+            if !path.is_file() {
+                return Err(CliError::Usage(format!("không có tệp sổ nhiệm vụ {}", path.display())));
+            }
+            let (_, summary, diags) = super::tasks::load(config, path, as_of, section.within);
+            task_diags = diags;
+            Some(summary)
+        }
+        (Some(_), None) => {
+            return Err(CliError::Usage(format!(
+                "chế độ \"{}\" không có phần nhiệm vụ ([tasks] trong regime.toml) nên không dùng --tasks",
+                regime.id
+            )))
+        }
+        _ => None,
+    };
+    let mut batch = batch;
+    batch.diagnostics.extend(task_diags);
     let report = Report {
         config,
         regime,
@@ -160,6 +183,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         consolidated: &consolidated,
         previous: prev.as_ref(),
         batch: &batch,
+        tasks: task_summary.as_ref(),
     };
 
     // Render everything in memory first: nothing is written unless all of it succeeded.

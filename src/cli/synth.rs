@@ -28,6 +28,11 @@ pub enum What {
         #[arg(long, value_parser = parse_period, num_args = 1.., default_values = ["2026-08", "2026-09", "2026-10", "2026-Q3"])]
         periods: Vec<Period>,
     },
+    /// Sổ theo dõi nhiệm vụ mẫu (samples/nhiem-vu).
+    Tasks {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Tỉnh giả lập để đo hiệu năng.
     Bench {
         #[arg(long)]
@@ -52,6 +57,10 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             let regime = pick_regime(config, regime.as_deref())?;
             let n = synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?;
             println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
+        }
+        What::Tasks { out } => {
+            synth::write_task_samples(config, &out).map_err(io)?;
+            println!("Đã ghi sổ nhiệm vụ mẫu vào {}", out.display());
         }
         What::Bench {
             regime,

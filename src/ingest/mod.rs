@@ -9,6 +9,7 @@ mod exchange;
 mod grid;
 mod number;
 mod receipt;
+pub mod register;
 mod workbook;
 
 use std::collections::BTreeMap;

@@ -260,7 +260,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
     });
 }
 
-fn load_sheets(path: &Path) -> Result<Vec<Grid>, String> {
+pub(crate) fn load_sheets(path: &Path) -> Result<Vec<Grid>, String> {
     let mut wb = open_workbook_auto(path).map_err(|e| describe(&e.to_string()))?;
     let metas: Vec<(String, bool)> = wb
         .sheets_metadata()
@@ -363,7 +363,7 @@ fn read_meta(g: &Grid, shown: &str) -> BTreeMap<String, (String, Location)> {
 }
 
 /// A unit whose name or agency name equals `name` (NFC, then folded).
-fn unit_by_name(config: &Config, name: &str) -> Option<String> {
+pub(crate) fn unit_by_name(config: &Config, name: &str) -> Option<String> {
     let n = nfc(name);
     let f = fold(&n);
     config

@@ -6,6 +6,7 @@
 pub mod exchange;
 pub mod form;
 pub mod narrative;
+pub mod tasks;
 pub mod workbook;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,8 @@ pub struct Report<'a> {
     /// The previous period, consolidated from the inbox, for "so với tháng trước".
     pub previous: Option<&'a crate::consolidate::Consolidated>,
     pub batch: &'a crate::validate::Batch,
+    /// The task summary, when the regime has a task section and a register was given.
+    pub tasks: Option<&'a crate::tasks::Summary>,
 }
 
 /// What to write into a unit's form (used by the sample generator and tests; a blank form

@@ -224,6 +224,34 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
             "blocking": b.blocking_count(), "warning": b.diagnostics.len() - b.blocking_count(),
         }),
     );
+    if let (Some(summary), Some(section)) = (report.tasks, &regime.tasks) {
+        let o = &summary.overall;
+        let overdue_units: Vec<String> = summary
+            .by_unit
+            .iter()
+            .filter(|(_, c)| c.get(crate::tasks::TaskStatus::Overdue) > 0)
+            .map(|(u, c)| {
+                let name = config
+                    .units
+                    .get(u)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_else(|| u.clone());
+                format!("{name} ({})", c.get(crate::tasks::TaskStatus::Overdue))
+            })
+            .collect();
+        ctx.insert("tasks", &serde_json::json!({
+            "title": section.title,
+            "sentence": crate::tasks::sentence(o),
+            "total": o.total,
+            "by_status": o.by_status,
+            "nearly_due": o.nearly_due,
+            "late_without_explanation": o.late_without_explanation,
+            "percent_on_time": o.percent_on_time.map(|p| fmt_vn_fixed(p, 1)).unwrap_or_default(),
+            "overdue_units": overdue_units,
+        }));
+    } else {
+        ctx.insert("tasks", &false);
+    }
     let template = config
         .outlines
         .get(&regime.id)

@@ -13,6 +13,7 @@ use crate::text::fmt_vn;
 pub const SHEET_UNITS: &str = "Theo đơn vị";
 pub const SHEET_COMPLIANCE: &str = "Tuân thủ";
 pub const SHEET_DIAGNOSTICS: &str = "Chẩn đoán";
+pub const SHEET_TASKS: &str = "Nhiệm vụ";
 
 /// The columns of the consolidated form.
 pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
@@ -226,6 +227,14 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
     print_setup(&mut ws, 2)?;
     wb.push_worksheet(ws);
+
+    // 5. Tasks (Quyết định 42/2014), when given.
+    if let Some(summary) = report.tasks {
+        let mut ws = Worksheet::new();
+        ws.set_name(SHEET_TASKS)?;
+        super::tasks::summary_sheet(&mut ws, config, summary)?;
+        wb.push_worksheet(ws);
+    }
 
     form::write_meta(&mut wb, regime, report.period, root)?;
     wb.save_to_buffer()

@@ -1,0 +1,201 @@
+//! `baocao tasks --register FILE --as-of D --out DIR [--within N] [--format table|json]`
+//!
+//! Task tracking (Quyết định 42/2014): statuses as of a date, a summary per lead unit and
+//! overall, the reminder list, and `DIR/nhiem-vu.xlsx`. JSON:
+//! `{"as_of","total","by_status":{<the five status names>},"by_unit":[...]}`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use crate::catalog::Config;
+use crate::diag::{Diagnostic, DiagnosticJson};
+use crate::ingest::register::{explanation_warnings, read_register};
+use crate::output::{table, write_atomic};
+use crate::render::tasks::{reminders, workbook};
+use crate::schedule::vn_date;
+use crate::tasks::{sentence, summarize, Counts, Summary, Task, TaskStatus};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
+    #[arg(long)]
+    pub register: PathBuf,
+    /// Ngày xét tình trạng, dạng 2026-10-31.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: NaiveDate,
+    /// Thư mục ghi nhiem-vu.xlsx.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Số ngày tới được coi là sắp đến hạn.
+    #[arg(long, default_value_t = 7)]
+    pub within: u32,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct UnitJson<'a> {
+    unit_code: &'a str,
+    unit_name: String,
+    #[serde(flatten)]
+    counts: &'a Counts,
+}
+
+#[derive(Serialize)]
+struct ReminderJson<'a> {
+    unit_code: &'a str,
+    code: &'a str,
+    content: &'a str,
+    due: Option<NaiveDate>,
+    status: &'static str,
+}
+
+/// Reads the register and summarizes it: (tasks, summary, diagnostics).
+pub fn load(
+    config: &Config,
+    register: &std::path::Path,
+    as_of: NaiveDate,
+    within: u32,
+) -> (Vec<Task>, Summary, Vec<Diagnostic>) {
+    let shown = register
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let reg = read_register(config, register, &shown);
+    let mut diags = reg.diagnostics.clone();
+    diags.extend(explanation_warnings(config, &reg, &shown, as_of));
+    let summary = summarize(&reg.tasks, as_of, within);
+    (reg.tasks, summary, diags)
+}
+
+pub fn run(config: &Config, args: Args) -> CliResult {
+    if !args.register.is_file() {
+        return Err(CliError::Usage(format!(
+            "không có tệp sổ nhiệm vụ {}",
+            args.register.display()
+        )));
+    }
+    let (tasks, summary, diags) = load(config, &args.register, args.as_of, args.within);
+    let bytes = workbook(config, &tasks, &summary)
+        .map_err(|e| CliError::Internal(format!("không tạo được nhiem-vu.xlsx: {e}")))?;
+    let target = args.out.join("nhiem-vu.xlsx");
+    write_atomic(&target, &bytes)
+        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", target.display())))?;
+    let name = |c: &str| {
+        config
+            .units
+            .get(c)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| c.to_string())
+    };
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "as_of": args.as_of.to_string(),
+                "total": summary.overall.total,
+                "by_status": summary.overall.by_status,
+                "nearly_due": summary.overall.nearly_due,
+                "late_without_explanation": summary.overall.late_without_explanation,
+                "percent_on_time": summary.overall.percent_on_time,
+                "by_unit": summary.by_unit.iter().map(|(u, c)| UnitJson { unit_code: u, unit_name: name(u), counts: c }).collect::<Vec<_>>(),
+                "reminders": reminders(&tasks, &summary).iter().map(|(u, t)| ReminderJson {
+                    unit_code: u, code: &t.code, content: &t.content, due: t.due(), status: t.status(args.as_of).name(),
+                }).collect::<Vec<_>>(),
+                "diagnostics": diags.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("serializable")
+            );
+        }
+        Format::Table | Format::Csv => {
+            println!(
+                "Tình hình thực hiện nhiệm vụ đến ngày {}: {}.",
+                vn_date(args.as_of),
+                sentence(&summary.overall)
+            );
+            let mut rows: Vec<Vec<String>> = summary
+                .by_unit
+                .iter()
+                .map(|(u, c)| {
+                    let mut r = vec![name(u), c.total.to_string()];
+                    r.extend(TaskStatus::ALL.iter().map(|s| c.get(*s).to_string()));
+                    r.push(c.nearly_due.to_string());
+                    r.push(
+                        c.percent_on_time
+                            .map(|p| crate::text::fmt_vn_fixed(p, 1))
+                            .unwrap_or_default(),
+                    );
+                    r
+                })
+                .collect();
+            let o = &summary.overall;
+            let mut total = vec!["Tổng cộng".to_string(), o.total.to_string()];
+            total.extend(TaskStatus::ALL.iter().map(|s| o.get(*s).to_string()));
+            total.push(o.nearly_due.to_string());
+            total.push(
+                o.percent_on_time
+                    .map(|p| crate::text::fmt_vn_fixed(p, 1))
+                    .unwrap_or_default(),
+            );
+            rows.push(total);
+            print!(
+                "{}",
+                table(
+                    &[
+                        "Đơn vị chủ trì",
+                        "Tổng",
+                        "HT đúng hạn",
+                        "HT quá hạn",
+                        "Đang TH trong hạn",
+                        "Đang TH quá hạn",
+                        "Không thời hạn",
+                        "Sắp đến hạn",
+                        "% đúng hạn"
+                    ],
+                    &rows
+                )
+            );
+            let list = reminders(&tasks, &summary);
+            if !list.is_empty() {
+                println!("\nCần đôn đốc:");
+                let mut last = "";
+                for (u, t) in list {
+                    if u != last {
+                        println!("  {}", name(u));
+                        last = u;
+                    }
+                    let due = t.due().map(vn_date).unwrap_or_default();
+                    println!(
+                        "    {} (hạn {due}, {}): {}",
+                        t.code,
+                        if t.status(args.as_of) == TaskStatus::Overdue {
+                            "quá hạn"
+                        } else {
+                            "sắp đến hạn"
+                        },
+                        t.content
+                    );
+                }
+            }
+            for d in &diags {
+                println!(
+                    "{} {:<8} {}  {}",
+                    d.code,
+                    d.severity.label(),
+                    d.location,
+                    d.summary()
+                );
+            }
+            println!("Đã ghi {}", target.display());
+        }
+    }
+    Ok(if diags.iter().any(Diagnostic::is_blocking) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}

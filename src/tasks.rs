@@ -1,0 +1,332 @@
+//! Task tracking (Quyết định 42/2014/QĐ-TTg): tasks assigned by leaders, their status as of a
+//! date, per-unit summaries and the reminder list (đôn đốc).
+//!
+//! Owns the status rules. Reading the register is `ingest::register`'s job; the workbook is
+//! `render::tasks`'s.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// One task of the register.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// Mã nhiệm vụ
+    pub code: String,
+    /// Nội dung nhiệm vụ
+    pub content: String,
+    /// Văn bản giao (số/ký hiệu)
+    pub document: String,
+    /// Ngày giao
+    pub assigned_on: Option<NaiveDate>,
+    /// Cơ quan giao
+    pub assigner: String,
+    /// Đơn vị chủ trì (unit code)
+    pub lead: String,
+    /// Đơn vị phối hợp, as written
+    pub coordinating: String,
+    /// Thời hạn
+    pub deadline: Option<NaiveDate>,
+    /// Thời hạn điều chỉnh (gia hạn): replaces the deadline where present
+    pub extended: Option<NaiveDate>,
+    /// Ngày hoàn thành
+    pub completed_on: Option<NaiveDate>,
+    /// Tiến độ / kết quả
+    pub progress: String,
+    /// Giải trình
+    pub explanation: String,
+    /// Row in the register (1-based), for diagnostics and the workbook.
+    pub row: u32,
+}
+
+/// Status of a task as of a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum TaskStatus {
+    /// Completed on or before its (possibly extended) deadline, or completed without one.
+    DoneOnTime,
+    /// Completed after its deadline.
+    DoneLate,
+    /// Not completed; deadline not passed (the deadline day itself is within).
+    InProgress,
+    /// Not completed; deadline passed.
+    Overdue,
+    /// Not completed and no deadline (thường xuyên).
+    NoDeadline,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 5] = [
+        TaskStatus::DoneOnTime,
+        TaskStatus::DoneLate,
+        TaskStatus::InProgress,
+        TaskStatus::Overdue,
+        TaskStatus::NoDeadline,
+    ];
+
+    /// The Vietnamese name, also the key in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskStatus::DoneOnTime => "hoàn thành đúng hạn",
+            TaskStatus::DoneLate => "hoàn thành quá hạn",
+            TaskStatus::InProgress => "đang thực hiện trong hạn",
+            TaskStatus::Overdue => "đang thực hiện quá hạn",
+            TaskStatus::NoDeadline => "không có thời hạn",
+        }
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(self, TaskStatus::DoneOnTime | TaskStatus::DoneLate)
+    }
+
+    pub fn is_late(self) -> bool {
+        matches!(self, TaskStatus::DoneLate | TaskStatus::Overdue)
+    }
+}
+
+impl Task {
+    /// The deadline in force: the extended one where present.
+    pub fn due(&self) -> Option<NaiveDate> {
+        self.extended.or(self.deadline)
+    }
+
+    /// Status as of `as_of`. A completion after `as_of` is not known yet on that day.
+    pub fn status(&self, as_of: NaiveDate) -> TaskStatus {
+        let done = self.completed_on.filter(|d| *d <= as_of);
+        match (done, self.due()) {
+            (Some(c), Some(d)) if c <= d => TaskStatus::DoneOnTime,
+            (Some(_), Some(_)) => TaskStatus::DoneLate,
+            (Some(_), None) => TaskStatus::DoneOnTime,
+            (None, Some(d)) if as_of <= d => TaskStatus::InProgress,
+            (None, Some(_)) => TaskStatus::Overdue,
+            (None, None) => TaskStatus::NoDeadline,
+        }
+    }
+
+    /// Sắp đến hạn: not completed and due within `days` days of `as_of` (not yet passed).
+    pub fn nearly_due(&self, as_of: NaiveDate, days: u32) -> bool {
+        self.status(as_of) == TaskStatus::InProgress
+            && self
+                .due()
+                .is_some_and(|d| (d - as_of).num_days() <= i64::from(days))
+    }
+
+    /// Completed late without an explanation (giải trình).
+    pub fn late_without_explanation(&self, as_of: NaiveDate) -> bool {
+        self.status(as_of) == TaskStatus::DoneLate && self.explanation.trim().is_empty()
+    }
+}
+
+/// Counts of one unit, or of all.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub total: usize,
+    pub by_status: BTreeMap<&'static str, usize>,
+    /// Sắp đến hạn.
+    pub nearly_due: usize,
+    pub late_without_explanation: usize,
+    /// Completed on time as % of completed tasks (none when nothing is completed).
+    pub percent_on_time: Option<f64>,
+}
+
+impl Counts {
+    fn new() -> Counts {
+        Counts {
+            by_status: TaskStatus::ALL.iter().map(|s| (s.name(), 0)).collect(),
+            ..Counts::default()
+        }
+    }
+
+    fn add(&mut self, t: &Task, as_of: NaiveDate, within: u32) {
+        self.total += 1;
+        *self.by_status.entry(t.status(as_of).name()).or_default() += 1;
+        self.nearly_due += usize::from(t.nearly_due(as_of, within));
+        self.late_without_explanation += usize::from(t.late_without_explanation(as_of));
+    }
+
+    fn finish(&mut self) {
+        let on_time = self.by_status[TaskStatus::DoneOnTime.name()];
+        let done = on_time + self.by_status[TaskStatus::DoneLate.name()];
+        self.percent_on_time =
+            (done > 0).then(|| (on_time as f64 / done as f64 * 1000.0).round() / 10.0);
+    }
+
+    pub fn get(&self, s: TaskStatus) -> usize {
+        self.by_status.get(s.name()).copied().unwrap_or(0)
+    }
+}
+
+/// The summary of a register as of a date.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub as_of: NaiveDate,
+    pub within: u32,
+    pub overall: Counts,
+    /// Per lead unit, in the order units first appear.
+    pub by_unit: Vec<(String, Counts)>,
+}
+
+pub fn summarize(tasks: &[Task], as_of: NaiveDate, within: u32) -> Summary {
+    let mut overall = Counts::new();
+    let mut by_unit: Vec<(String, Counts)> = Vec::new();
+    for t in tasks {
+        overall.add(t, as_of, within);
+        let i = match by_unit.iter().position(|(u, _)| *u == t.lead) {
+            Some(i) => i,
+            None => {
+                by_unit.push((t.lead.clone(), Counts::new()));
+                by_unit.len() - 1
+            }
+        };
+        by_unit[i].1.add(t, as_of, within);
+    }
+    overall.finish();
+    for (_, c) in &mut by_unit {
+        c.finish();
+    }
+    Summary {
+        as_of,
+        within,
+        overall,
+        by_unit,
+    }
+}
+
+/// "77 nhiệm vụ được giao: hoàn thành 33 (30 đúng hạn, 3 quá hạn), 44 đang thực hiện trong hạn".
+pub fn sentence(c: &Counts) -> String {
+    let on = c.get(TaskStatus::DoneOnTime);
+    let late = c.get(TaskStatus::DoneLate);
+    let mut parts = vec![format!(
+        "hoàn thành {} ({on} đúng hạn, {late} quá hạn)",
+        on + late
+    )];
+    let inp = c.get(TaskStatus::InProgress);
+    if inp > 0 {
+        parts.push(format!("{inp} đang thực hiện trong hạn"));
+    }
+    let over = c.get(TaskStatus::Overdue);
+    if over > 0 {
+        parts.push(format!("{over} đang thực hiện quá hạn"));
+    }
+    let none = c.get(TaskStatus::NoDeadline);
+    if none > 0 {
+        parts.push(format!("{none} không có thời hạn"));
+    }
+    format!("{} nhiệm vụ được giao: {}", c.total, parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn task(deadline: Option<&str>, extended: Option<&str>, done: Option<&str>) -> Task {
+        Task {
+            code: "NV1".into(),
+            content: "Nội dung".into(),
+            document: "Thông báo 15/TB-UBND".into(),
+            assigned_on: Some(d("2026-01-05")),
+            assigner: "UBND tỉnh".into(),
+            lead: "STC".into(),
+            coordinating: String::new(),
+            deadline: deadline.map(d),
+            extended: extended.map(d),
+            completed_on: done.map(d),
+            progress: String::new(),
+            explanation: String::new(),
+            row: 2,
+        }
+    }
+
+    #[test]
+    fn completed_on_the_deadline_day_is_on_time() {
+        let t = task(Some("2026-06-30"), None, Some("2026-06-30"));
+        assert_eq!(t.status(d("2026-07-15")), TaskStatus::DoneOnTime);
+        let t = task(Some("2026-06-30"), None, Some("2026-07-01"));
+        assert_eq!(t.status(d("2026-07-15")), TaskStatus::DoneLate);
+    }
+
+    #[test]
+    fn the_extended_deadline_replaces_the_original() {
+        let t = task(Some("2026-06-30"), Some("2026-08-31"), Some("2026-08-20"));
+        assert_eq!(t.status(d("2026-09-01")), TaskStatus::DoneOnTime);
+        let t = task(Some("2026-06-30"), Some("2026-08-31"), None);
+        assert_eq!(t.status(d("2026-07-15")), TaskStatus::InProgress);
+        assert_eq!(t.status(d("2026-09-01")), TaskStatus::Overdue);
+    }
+
+    #[test]
+    fn the_deadline_day_itself_is_still_within() {
+        let t = task(Some("2026-06-30"), None, None);
+        assert_eq!(t.status(d("2026-06-30")), TaskStatus::InProgress);
+        assert_eq!(t.status(d("2026-07-01")), TaskStatus::Overdue);
+    }
+
+    #[test]
+    fn a_task_without_a_deadline() {
+        assert_eq!(
+            task(None, None, None).status(d("2026-07-01")),
+            TaskStatus::NoDeadline
+        );
+        assert_eq!(
+            task(None, None, Some("2026-03-01")).status(d("2026-07-01")),
+            TaskStatus::DoneOnTime
+        );
+    }
+
+    #[test]
+    fn a_completion_after_the_as_of_date_is_still_in_progress_on_that_date() {
+        let t = task(Some("2026-06-30"), None, Some("2026-06-20"));
+        assert_eq!(t.status(d("2026-06-10")), TaskStatus::InProgress);
+        assert_eq!(t.status(d("2026-06-20")), TaskStatus::DoneOnTime);
+        let t = task(Some("2026-06-30"), None, Some("2026-07-20"));
+        assert_eq!(t.status(d("2026-07-10")), TaskStatus::Overdue);
+    }
+
+    #[test]
+    fn nearly_due_within_seven_days_by_default() {
+        let t = task(Some("2026-06-30"), None, None);
+        assert!(t.nearly_due(d("2026-06-23"), 7));
+        assert!(!t.nearly_due(d("2026-06-22"), 7));
+        assert!(t.nearly_due(d("2026-06-30"), 7));
+        assert!(
+            !t.nearly_due(d("2026-07-01"), 7),
+            "overdue is not nearly due"
+        );
+        assert!(!task(Some("2026-06-30"), None, Some("2026-06-25")).nearly_due(d("2026-06-26"), 7));
+    }
+
+    #[test]
+    fn late_completion_without_explanation_is_flagged() {
+        let mut t = task(Some("2026-06-30"), None, Some("2026-07-05"));
+        assert!(t.late_without_explanation(d("2026-07-10")));
+        t.explanation = "Chờ ý kiến của Bộ".into();
+        assert!(!t.late_without_explanation(d("2026-07-10")));
+    }
+
+    #[test]
+    fn summary_counts_and_sentence() {
+        let mut tasks = vec![
+            task(Some("2026-06-30"), None, Some("2026-06-01")),
+            task(Some("2026-06-30"), None, Some("2026-07-02")),
+            task(Some("2026-12-31"), None, None),
+        ];
+        tasks[2].lead = "SCT".into();
+        let s = summarize(&tasks, d("2026-07-10"), 7);
+        assert_eq!(s.overall.total, 3);
+        assert_eq!(s.overall.get(TaskStatus::DoneOnTime), 1);
+        assert_eq!(s.overall.get(TaskStatus::DoneLate), 1);
+        assert_eq!(s.overall.get(TaskStatus::InProgress), 1);
+        assert_eq!(s.overall.percent_on_time, Some(50.0));
+        assert_eq!(s.by_unit.len(), 2);
+        assert_eq!(s.by_unit[0].0, "STC");
+        assert_eq!(s.by_unit[0].1.total, 2);
+        assert_eq!(
+            sentence(&s.overall),
+            "3 nhiệm vụ được giao: hoàn thành 2 (1 đúng hạn, 1 quá hạn), 1 đang thực hiện trong hạn"
+        );
+    }
+}
