@@ -256,7 +256,6 @@ pub fn summary_sheet(
     let bold_num = num.clone().set_bold();
     let bold_text = text.clone().set_bold();
     let bold_pct = pct.clone().set_bold();
-    let mut r = 3;
     let rows: Vec<(String, String, &crate::tasks::Counts, bool)> = summary
         .by_unit
         .iter()
