@@ -268,7 +268,7 @@ pub fn summary_sheet(
             true,
         )))
         .collect();
-    for (stt, name, c, total) in rows {
+    for (r, (stt, name, c, total)) in (3u32..).zip(rows) {
         let (t, n, p) = if total {
             (&bold_text, &bold_num, &bold_pct)
         } else {
