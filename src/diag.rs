@@ -175,6 +175,17 @@ impl Diagnostic {
         self.severity == Severity::Blocking
     }
 
+    /// One line for listings: code, severity, where, the first line of the message.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {:<8} {}  {}",
+            self.code,
+            self.severity.label(),
+            self.location,
+            self.summary()
+        )
+    }
+
     /// The first line of the message, for one-line listings.
     pub fn summary(&self) -> &str {
         self.message.lines().next().unwrap_or("")

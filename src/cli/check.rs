@@ -136,13 +136,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         }
         Format::Table | Format::Csv => {
             for d in &batch.diagnostics {
-                println!(
-                    "{} {:<8} {}  {}",
-                    d.code,
-                    d.severity.label(),
-                    d.location,
-                    d.summary()
-                );
+                println!("{}", d.line());
             }
             if !batch.diagnostics.is_empty() {
                 println!();

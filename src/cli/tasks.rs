@@ -182,13 +182,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 }
             }
             for d in &diags {
-                println!(
-                    "{} {:<8} {}  {}",
-                    d.code,
-                    d.severity.label(),
-                    d.location,
-                    d.summary()
-                );
+                println!("{}", d.line());
             }
             println!("Đã ghi {}", target.display());
         }

@@ -14,6 +14,29 @@ use crate::ingest::META_SHEET;
 use crate::period::{roman, Period};
 
 pub const FONT: &str = "Times New Roman";
+
+/// Fills of status cells: done / on time, nearly due / late but accepted, overdue / missing.
+pub const GREEN: &str = "#C6EFCE";
+pub const YELLOW: &str = "#FFEB9C";
+pub const RED: &str = "#FFC7CE";
+
+/// A bordered table cell in Times New Roman 12, wrapped, centred vertically.
+pub fn table_cell() -> Format {
+    Format::new()
+        .set_font_name(FONT)
+        .set_font_size(12)
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter)
+}
+
+/// A table header cell: bold, centred, shaded.
+pub fn table_header() -> Format {
+    table_cell()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color("#D9E1F2")
+}
 pub const FORM_SHEET: &str = "Biểu số liệu";
 
 /// A column of the form's table after STT, Mã số, Chỉ tiêu and Đơn vị tính.

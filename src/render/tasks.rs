@@ -2,9 +2,9 @@
 //! late), the summary per lead unit and overall, and the reminder sheet (đôn đốc).
 
 use chrono::{Datelike, NaiveDate};
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
-use super::form::FONT;
+use super::form::{table_cell, table_header, FONT, GREEN, RED, YELLOW};
 use crate::catalog::Config;
 use crate::schedule::vn_date;
 use crate::tasks::{Summary, Task, TaskStatus};
@@ -13,24 +13,12 @@ pub const SHEET_REGISTER: &str = "Sổ nhiệm vụ";
 pub const SHEET_SUMMARY: &str = "Tổng hợp";
 pub const SHEET_REMINDERS: &str = "Đôn đốc";
 
-pub const GREEN: &str = "#C6EFCE";
-pub const YELLOW: &str = "#FFEB9C";
-pub const RED: &str = "#FFC7CE";
-
 fn cell() -> Format {
-    Format::new()
-        .set_font_name(FONT)
-        .set_font_size(12)
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap()
-        .set_align(FormatAlign::VerticalCenter)
+    table_cell()
 }
 
 fn header() -> Format {
-    cell()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_background_color("#D9E1F2")
+    table_header()
 }
 
 /// The fill of a task's row: done → green, nearly due → yellow, late → red.

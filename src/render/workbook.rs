@@ -2,7 +2,7 @@
 //! compliance sheet and the diagnostics sheet. Fixed document properties, so that a rerun on
 //! the same inputs is byte-identical.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use super::form::{self, CellValue, Column, FormSpec, Styles, FONT};
 use super::Report;
@@ -241,27 +241,19 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
 }
 
 fn header_format() -> Format {
-    cell_format()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_background_color("#D9E1F2")
+    form::table_header()
 }
 
 fn cell_format() -> Format {
-    Format::new()
-        .set_font_name(FONT)
-        .set_font_size(12)
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap()
-        .set_align(FormatAlign::VerticalCenter)
+    form::table_cell()
 }
 
 fn status_format(t: crate::validate::Timeliness) -> Format {
     use crate::validate::Timeliness::*;
     let color = match t {
-        OnTime => "#C6EFCE",
-        Late | NotYetDue => "#FFEB9C",
-        Missing | Rejected => "#FFC7CE",
+        OnTime => form::GREEN,
+        Late | NotYetDue => form::YELLOW,
+        Missing | Rejected => form::RED,
     };
     cell_format().set_background_color(color)
 }
