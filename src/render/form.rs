@@ -73,7 +73,7 @@ impl Column {
 
     fn width(self) -> f64 {
         match self {
-            Column::Note => 14.0,
+            Column::Note => 18.0,
             Column::VsSamePeriod | Column::VsPlan => 13.0,
             _ => 15.0,
         }
@@ -337,6 +337,9 @@ pub fn write_form(
             } else {
                 ind.name.clone()
             };
+            if name.chars().count() > 46 {
+                ws.set_row_height(r, 31.5)?; // two lines in the 44-wide name column
+            }
             ws.write_string_with_format(
                 r,
                 2,
