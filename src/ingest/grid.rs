@@ -296,7 +296,7 @@ pub fn read_rows(
         }
         seen_rows.insert(ind.code.clone(), r);
         for (col, c) in &layout.value_cols {
-            if *grid.get(r, *c) == Cell::Empty {
+            if grid.get(r, *c).is_empty() {
                 out.empty_cells
                     .push((r, *c, format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name)));
                 continue;
@@ -488,6 +488,87 @@ mod tests {
             l.value_cols,
             vec![(InputColumn::ThucHien, 3), (InputColumn::LuyKe, 4)]
         );
+    }
+
+    fn ind(code: &str, name: &str) -> Indicator {
+        toml::from_str(&format!(
+            "code = \"{code}\"\nname = \"{name}\"\nunit = \"người\"\ntype = \"integer\"\naggregation = \"sum\"\n"
+        ))
+        .unwrap()
+    }
+
+    fn codes_of(t: &TableValues) -> Vec<&str> {
+        t.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn rows_match_by_code_then_name_then_folded_name() {
+        let inds = [
+            ind("A1", "Số hộ nghèo"),
+            ind("A2", "Dân số trung bình"),
+            ind("A3", "Số lao động"),
+        ];
+        let refs: Vec<&Indicator> = inds.iter().collect();
+        let g = grid(vec![
+            vec![t("Mã số"), t("Chỉ tiêu"), t("Thực hiện")],
+            vec![t("A1"), t("Tên đã sửa"), Cell::Number(5.0)],
+            vec![
+                Cell::Empty,
+                t("Trong đó: Dân số trung bình"),
+                Cell::Number(7.0),
+            ],
+            vec![Cell::Empty, t("so LAO dong"), Cell::Number(9.0)],
+            vec![Cell::Empty, t("Chỉ tiêu lạ không có"), Cell::Number(1.0)],
+            vec![Cell::Empty, t("Tổng cộng"), Cell::Number(21.0)],
+            vec![Cell::Empty, t("II"), Cell::Empty],
+        ]);
+        let l = find_table(&g).unwrap();
+        let out = read_rows(&g, &l, &refs, "f.xlsx");
+        let v = |c: &str| {
+            out.values
+                .get(&(c.to_string(), InputColumn::ThucHien))
+                .map(|v| v.value)
+        };
+        assert_eq!(v("A1"), Some(5.0));
+        assert_eq!(v("A2"), Some(7.0));
+        assert_eq!(v("A3"), Some(9.0));
+        assert_eq!(codes_of(&out), vec!["BC0206", "BC0205"]);
+        assert_eq!(out.diagnostics[1].location.cell, "B5");
+    }
+
+    #[test]
+    fn duplicate_rows_error_cells_and_non_numbers_are_diagnosed() {
+        let inds = [
+            ind("A1", "Số hộ nghèo"),
+            ind("A2", "Dân số"),
+            ind("A3", "Số lao động"),
+        ];
+        let refs: Vec<&Indicator> = inds.iter().collect();
+        let g = grid(vec![
+            vec![t("Mã số"), t("Chỉ tiêu"), t("Thực hiện")],
+            vec![t("A1"), t("Số hộ nghèo"), Cell::Number(5.0)],
+            vec![t("A1"), t("Số hộ nghèo"), Cell::Number(6.0)],
+            vec![t("A2"), t("Dân số"), Cell::Error("#DIV/0!".into())],
+            vec![t("A3"), t("Số lao động"), Cell::Bool(true)],
+        ]);
+        let l = find_table(&g).unwrap();
+        let out = read_rows(&g, &l, &refs, "f.xlsx");
+        assert_eq!(codes_of(&out), vec!["BC0207", "BC0204", "BC0203"]);
+        assert_eq!(out.values.len(), 1, "only the first A1 row is read");
+    }
+
+    #[test]
+    fn empty_value_cells_are_listed_for_the_formula_check() {
+        let inds = [ind("A1", "Số hộ nghèo")];
+        let refs: Vec<&Indicator> = inds.iter().collect();
+        let g = grid(vec![
+            vec![t("Mã số"), t("Chỉ tiêu"), t("Thực hiện")],
+            vec![t("A1"), t("Số hộ nghèo"), t("")],
+        ]);
+        let out = read_rows(&g, &find_table(&g).unwrap(), &refs, "f.xlsx");
+        assert!(out.values.is_empty(), "empty is not reported, not zero");
+        assert_eq!(out.empty_cells.len(), 1);
+        assert_eq!((out.empty_cells[0].0, out.empty_cells[0].1), (1, 2));
     }
 
     #[test]
