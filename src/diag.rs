@@ -93,6 +93,8 @@ codes! {
     DuplicateTask = "BC0706", Blocking, "Mã nhiệm vụ trùng";
     TaskIncomplete = "BC0707", Blocking, "Thiếu mã hoặc nội dung nhiệm vụ";
     FuzzyUnitMatch = "BC0708", Warning, "Khớp đơn vị theo tên gần đúng";
+    YtdMismatch = "BC0801", Warning, "Lũy kế trên biểu khác lũy kế từ kho lịch sử";
+    Outlier = "BC0802", Warning, "Số liệu khác thường so với lịch sử của đơn vị";
 }
 
 impl fmt::Display for Code {

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
-use crate::catalog::{Aggregation, Config, Indicator, InputColumn, Regime, Unit, ValueType};
+use crate::catalog::{Config, Indicator, InputColumn, Regime, Unit, ValueType};
 use crate::output::write_atomic;
 use crate::period::Period;
 use crate::render::form::CellValue;
@@ -20,13 +20,7 @@ use crate::render::{form_file_name, unit_form, Fill};
 /// Indicators whose period value is a level (a stock), not a flow: their year-to-date is the
 /// latest value, not a sum.
 fn is_stock(ind: &Indicator) -> bool {
-    matches!(
-        ind.aggregation,
-        Aggregation::Last | Aggregation::Average | Aggregation::WeightedAverage | Aggregation::None
-    ) || matches!(
-        ind.code.as_str(),
-        "GN01" | "GN02" | "YT01" | "YT02" | "NN06" | "DT01"
-    ) || ind.value_type == ValueType::Percent
+    !ind.is_flow()
 }
 
 fn seed_of(parts: &[&str]) -> u64 {
@@ -115,6 +109,35 @@ fn round_for(ind: &Indicator, v: f64) -> f64 {
     }
 }
 
+/// Parts and totals agree: totals from their parts, "trong đó" parts as shares of totals.
+fn consistent(map: &mut BTreeMap<String, f64>) {
+    if let (Some(a), Some(b)) = (map.get("NN02").copied(), map.get("NN03").copied()) {
+        map.insert("NN01".into(), ((a + b) * 100.0).round() / 100.0);
+    }
+    let mut share = |part: &str, total: &str, ratio: f64, int: bool| {
+        if let Some(t) = map.get(total).copied() {
+            if map.contains_key(part) {
+                let v = t * ratio;
+                map.insert(
+                    part.into(),
+                    if int {
+                        v.round()
+                    } else {
+                        (v * 100.0).round() / 100.0
+                    },
+                );
+            }
+        }
+    };
+    share("DL02", "DL01", 0.12, true);
+    share("LD02", "LD01", 0.15, true);
+    share("GN01", "GN02", 0.035, true);
+    share("YT01", "YT02", 0.93, true);
+    share("HC02", "HC01", 0.97, true);
+    share("HC04", "HC01", 0.62, true);
+    share("NS02", "NS01", 0.84, false);
+}
+
 /// Filled values of one unit for one period, consistent across indicators.
 pub fn unit_values(
     config: &Config,
@@ -125,21 +148,39 @@ pub fn unit_values(
     let (first, last) = period.month_span();
     let year = period.year();
     let rows = config.rows_for_unit(regime, unit);
+    // Each month as the unit would report it (rounded, parts consistent with totals); a
+    // period's flows and the year-to-date then add up exactly from the monthly reports.
+    let months: Vec<BTreeMap<String, f64>> = (1..=12)
+        .map(|m| {
+            let mut map: BTreeMap<String, f64> = rows
+                .iter()
+                .map(|ind| {
+                    (
+                        ind.code.clone(),
+                        round_for(ind, month_value(ind, unit, year, m)),
+                    )
+                })
+                .collect();
+            consistent(&mut map);
+            map
+        })
+        .collect();
     let mut thuc: BTreeMap<String, f64> = BTreeMap::new();
     let mut luy: BTreeMap<String, f64> = BTreeMap::new();
     let mut plan: BTreeMap<String, f64> = BTreeMap::new();
     for ind in &rows {
-        let v = |m: u32| month_value(ind, unit, year, m);
+        let at = |m: u32| months[m as usize - 1][&ind.code];
         let (t, l) = if is_stock(ind) {
-            (v(last), v(last))
+            (at(last), at(last))
         } else {
             (
-                (first..=last).map(v).sum::<f64>(),
-                (1..=last).map(v).sum::<f64>(),
+                (first..=last).map(at).sum::<f64>(),
+                (1..=last).map(at).sum::<f64>(),
             )
         };
         thuc.insert(ind.code.clone(), round_for(ind, t));
         luy.insert(ind.code.clone(), round_for(ind, l));
+        let v = |m: u32| month_value(ind, unit, year, m);
         let p = if is_stock(ind) {
             v(12) * 1.02
         } else {
@@ -147,35 +188,7 @@ pub fn unit_values(
         };
         plan.insert(ind.code.clone(), round_for(ind, p));
     }
-    // Parts and totals agree: derive totals and "trong đó" parts from each other.
-    for map in [&mut thuc, &mut luy, &mut plan] {
-        if let (Some(a), Some(b)) = (map.get("NN02").copied(), map.get("NN03").copied()) {
-            map.insert("NN01".into(), ((a + b) * 100.0).round() / 100.0);
-        }
-        let share =
-            |map: &mut BTreeMap<String, f64>, part: &str, total: &str, ratio: f64, int: bool| {
-                if let Some(t) = map.get(total).copied() {
-                    if map.contains_key(part) {
-                        let v = t * ratio;
-                        map.insert(
-                            part.into(),
-                            if int {
-                                v.round()
-                            } else {
-                                (v * 100.0).round() / 100.0
-                            },
-                        );
-                    }
-                }
-            };
-        share(map, "DL02", "DL01", 0.12, true);
-        share(map, "LD02", "LD01", 0.15, true);
-        share(map, "GN01", "GN02", 0.035, true);
-        share(map, "YT01", "YT02", 0.93, true);
-        share(map, "HC02", "HC01", 0.97, true);
-        share(map, "HC04", "HC01", 0.62, true);
-        share(map, "NS02", "NS01", 0.84, false);
-    }
+    consistent(&mut plan);
     let mut out = BTreeMap::new();
     for (code, v) in thuc {
         out.insert((code, InputColumn::ThucHien), v);

@@ -25,6 +25,8 @@ fn run(root: &Path, inbox: &Path, out: &Path, period: &str, as_of: &str) -> (i32
         "--as-of",
         as_of,
         "-q",
+        "--history",
+        s(&out.join("history")),
     ]);
     (code, format!("{stdout}\n{err}"))
 }

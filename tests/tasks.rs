@@ -211,6 +211,7 @@ fn run_puts_the_task_summary_in_the_report_and_the_workbook() {
         "--tasks",
         s(&samples().join("nhiem-vu/so-theo-doi-2026.xlsx")),
         "-q",
+        "--no-history",
     ]);
     let dir = out.path().join("ktxh/2026-10");
     let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap_or_else(|_| panic!("{err}"));

@@ -106,6 +106,9 @@ pub struct Indicator {
     /// Whether a reporting unit must fill it (default true).
     #[serde(default = "yes")]
     pub required: bool,
+    /// A level (tồn, số hiện có), not a flow: its year-to-date is the latest value, not a sum.
+    #[serde(default)]
+    pub stock: bool,
     /// Whether a rise is good news (default true); the narrative uses it for wording.
     #[serde(default = "yes")]
     pub higher_is_better: bool,
@@ -127,6 +130,11 @@ impl Indicator {
             ValueType::Percent => Some(100.0),
             _ => None,
         })
+    }
+
+    /// A figure that adds up over time (year-to-date is a sum).
+    pub fn is_flow(&self) -> bool {
+        self.aggregation == Aggregation::Sum && self.value_type != ValueType::Percent && !self.stock
     }
 
     pub fn is_derived(&self) -> bool {

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
 pub use regime::{
-    CrossRule, Form, InputColumn, LevelDeadline, Regime, Reporters, Section, TaskSection,
+    Comparison, CrossRule, Form, InputColumn, LevelDeadline, Regime, Reporters, Section,
+    TaskSection,
 };
 pub use units::{Level, Unit, UnitTree};
 
@@ -463,6 +464,18 @@ fn check_regime(
                 format!("cấp \"{lv}\" không có trong units.toml"),
             );
         }
+    }
+    if crate::store::ValueStatus::from_key(&regime.value_status)
+        .is_none_or(|s| s == crate::store::ValueStatus::KeHoach)
+    {
+        l.problem(
+            rel,
+            "value_status",
+            format!(
+                "\"{}\" không hợp lệ: dùng \"thuc_hien\", \"uoc\" hoặc \"chinh_thuc\"",
+                regime.value_status
+            ),
+        );
     }
     if regime.frequencies.is_empty() {
         l.problem(rel, "frequencies", "chưa khai báo tần suất báo cáo");

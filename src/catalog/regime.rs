@@ -157,9 +157,44 @@ pub struct Regime {
     /// Report number written on the narrative ("Số: …/BC-UBND").
     #[serde(default)]
     pub report_symbol: Option<String>,
+    /// How comparisons are written: "growth" ("tăng 13,0%") or "index" ("bằng 113,0%").
+    #[serde(default)]
+    pub comparison: Comparison,
+    /// What the period's own figures are when stored: "thuc_hien" (default) or "uoc".
+    #[serde(default = "thuc_hien")]
+    pub value_status: String,
+    /// Threshold of the modified z-score above which a figure is an outlier.
+    #[serde(default = "three_and_a_half")]
+    pub outlier_threshold: f64,
+    /// Relative tolerance between a form's year-to-date and the one from the store.
+    #[serde(default = "half_percent")]
+    pub ytd_tolerance: f64,
     /// A section on assigned tasks (Quyết định 42/2014), filled when `run` gets `--tasks`.
     #[serde(default)]
     pub tasks: Option<TaskSection>,
+}
+
+/// How a comparison with another period is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Comparison {
+    /// "tăng 13,0% so với cùng kỳ"
+    #[default]
+    Growth,
+    /// "bằng 113,0% so với cùng kỳ"
+    Index,
+}
+
+fn thuc_hien() -> String {
+    "thuc_hien".to_string()
+}
+
+fn three_and_a_half() -> f64 {
+    3.5
+}
+
+fn half_percent() -> f64 {
+    0.005
 }
 
 /// The regime's task section.

@@ -9,6 +9,7 @@ mod check;
 mod check_config;
 mod due;
 mod form;
+mod history;
 mod run;
 mod synth;
 pub(crate) mod tasks;
@@ -61,6 +62,10 @@ pub enum Command {
     Run(run::Args),
     /// Theo dõi nhiệm vụ được giao (Quyết định 42/2014): tình trạng, tổng hợp, đôn đốc.
     Tasks(tasks::Args),
+    /// Lịch sử một số liệu trong kho và các lần điều chỉnh.
+    History(history::Args),
+    /// Nạp kết quả tổng hợp cũ (du-lieu.csv) vào kho lịch sử.
+    ImportHistory(history::ImportArgs),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
@@ -100,6 +105,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check::run(&config, args),
         Command::Run(args) => run::run(&config, args),
         Command::Tasks(args) => tasks::run(&config, args),
+        Command::History(args) => history::run(&config, args),
+        Command::ImportHistory(args) => history::import(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
     };

@@ -43,6 +43,12 @@ pub struct Args {
     /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv): tổng hợp vào báo cáo nếu chế độ có phần nhiệm vụ.
     #[arg(long)]
     pub tasks: Option<PathBuf>,
+    /// Thư mục kho lịch sử (mặc định: <root>/history).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Không đọc, không ghi kho lịch sử.
+    #[arg(long)]
+    pub no_history: bool,
     /// Không in tiến trình.
     #[arg(long, short)]
     pub quiet: bool,
@@ -175,6 +181,37 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     };
     let mut batch = batch;
     batch.diagnostics.extend(task_diags);
+    // History: the same period last year, year-to-date and outlier checks, from the store.
+    let store = (!args.no_history).then(|| super::history::store_of(config, args.history.as_ref()));
+    let last_year = store.as_ref().and_then(|s| {
+        crate::history::consolidated_from_store(
+            config,
+            regime,
+            s,
+            args.period.same_period_last_year(),
+        )
+    });
+    if let Some(s) = &store {
+        let accepted = &batch.accepted;
+        let mut found = crate::history::ytd_warnings(
+            config,
+            regime,
+            s,
+            args.period,
+            accepted,
+            regime.ytd_tolerance,
+        );
+        found.extend(crate::history::outlier_warnings(
+            config,
+            regime,
+            s,
+            args.period,
+            accepted,
+            regime.outlier_threshold,
+        ));
+        batch.diagnostics.extend(found);
+    }
+    lap("lịch sử");
     let report = Report {
         config,
         regime,
@@ -184,6 +221,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         previous: prev.as_ref(),
         batch: &batch,
         tasks: task_summary.as_ref(),
+        last_year: last_year.as_ref(),
     };
 
     // Render everything in memory first: nothing is written unless all of it succeeded.
@@ -231,6 +269,45 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         write(name, bytes)?;
     }
     write(OUTPUTS[4], manifest.as_bytes())?;
+    if let Some(s) = &store {
+        let status = crate::store::ValueStatus::from_key(&regime.value_status)
+            .unwrap_or(crate::store::ValueStatus::ThucHien);
+        let rows: Vec<crate::store::StoredValue> = batch
+            .accepted
+            .iter()
+            .flat_map(|sub| {
+                sub.values
+                    .iter()
+                    .map(move |((code, col), v)| crate::store::StoredValue {
+                        unit_code: sub.unit_code.clone(),
+                        indicator_code: code.clone(),
+                        column: *col,
+                        value: v.value,
+                        status: if *col == crate::catalog::InputColumn::KeHoach {
+                            crate::store::ValueStatus::KeHoach
+                        } else {
+                            status
+                        },
+                        source_period: String::new(),
+                        file: sub.file.clone(),
+                        received_at: sub
+                            .received_at
+                            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                            .unwrap_or_default(),
+                    })
+            })
+            .collect();
+        let revisions = s
+            .record(&regime.id, args.period, args.period, rows)
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        if !revisions.is_empty() && !args.quiet {
+            eprintln!(
+                "Kho lịch sử {}: ghi {} thay đổi (xem audit.csv).",
+                s.dir.display(),
+                revisions.len()
+            );
+        }
+    }
     lap("ghi kết quả");
 
     print_summary(config, regime, args.period, &batch, &target);

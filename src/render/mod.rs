@@ -28,6 +28,8 @@ pub struct Report<'a> {
     /// The previous period, consolidated from the inbox, for "so với tháng trước".
     pub previous: Option<&'a crate::consolidate::Consolidated>,
     pub batch: &'a crate::validate::Batch,
+    /// The same period last year, rebuilt from the history store.
+    pub last_year: Option<&'a crate::consolidate::Consolidated>,
     /// The task summary, when the regime has a task section and a register was given.
     pub tasks: Option<&'a crate::tasks::Summary>,
 }

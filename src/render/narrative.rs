@@ -30,6 +30,9 @@ struct IndicatorCtx {
     change: String,
     change_pct: Option<f64>,
     contributors: usize,
+    /// The same period last year, and the comparison with it in the regime's wording.
+    last_year: String,
+    yoy: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +53,20 @@ struct ComplianceCtx {
     late_units: Vec<String>,
     missing_units: Vec<String>,
     rejected_units: Vec<String>,
+}
+
+/// A comparison with the same period last year in the regime's wording: growth ("tăng 13,0%
+/// so với cùng kỳ") or index ("bằng 113,0% so với cùng kỳ").
+fn yoy_words(growth_pct: f64, style: crate::catalog::Comparison) -> String {
+    match style {
+        crate::catalog::Comparison::Growth => change_words(growth_pct, "cùng kỳ năm trước"),
+        crate::catalog::Comparison::Index => {
+            format!(
+                "bằng {}% so với cùng kỳ năm trước",
+                fmt_vn_fixed(100.0 + growth_pct, 1)
+            )
+        }
+    }
 }
 
 /// Words for a change: "tăng 3,2% so với tháng trước".
@@ -105,6 +122,9 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
             }
             _ => String::new(),
         };
+        let last_year = report
+            .last_year
+            .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien));
         let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind.value_type)).unwrap_or_default();
         if let (Some(pct), false) = (change_pct, ind.is_derived()) {
             movers.push((pct, ind.code.clone()));
@@ -126,6 +146,13 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
                 prev: fmt(prev),
                 change,
                 change_pct,
+                last_year: fmt(last_year),
+                yoy: match (value, last_year) {
+                    (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
+                        yoy_words((v / l - 1.0) * 100.0, regime.comparison)
+                    }
+                    _ => String::new(),
+                },
                 contributors: c
                     .contributors
                     .get(&(root.code.clone(), ind.code.clone()))
@@ -217,6 +244,7 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
     ctx.insert("rises", &rises);
     ctx.insert("falls", &falls);
     ctx.insert("has_previous", &report.previous.is_some());
+    ctx.insert("has_last_year", &report.last_year.is_some());
     ctx.insert("compliance", &compliance);
     ctx.insert(
         "diagnostics",
@@ -294,6 +322,23 @@ mod tests {
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("<strong>đậm</strong>"));
         assert!(html.contains("<title>Báo cáo &lt;x&gt;</title>"), "{html}");
+    }
+
+    #[test]
+    fn same_period_comparisons_as_growth_or_index() {
+        use crate::catalog::Comparison;
+        assert_eq!(
+            yoy_words(13.0, Comparison::Growth),
+            "tăng 13,0% so với cùng kỳ năm trước"
+        );
+        assert_eq!(
+            yoy_words(13.0, Comparison::Index),
+            "bằng 113,0% so với cùng kỳ năm trước"
+        );
+        assert_eq!(
+            yoy_words(-4.0, Comparison::Index),
+            "bằng 96,0% so với cùng kỳ năm trước"
+        );
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
         .iter()
         .map(|c| Column::Input(*c))
         .collect();
+    if report.last_year.is_some() {
+        cols.push(Column::SamePeriodLastYear);
+        cols.push(Column::VsSamePeriod);
+    }
     if report.regime.form.columns.contains(&InputColumn::KeHoach) {
         cols.push(Column::VsPlan);
     }
@@ -79,7 +83,19 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                     .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
             }
         }
-        _ => None,
+        Column::SamePeriodLastYear => report
+            .last_year
+            .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien))
+            .map(CellValue::Number),
+        Column::VsSamePeriod => {
+            let now = c.get(&root.code, &ind.code, InputColumn::ThucHien)?;
+            let before = report
+                .last_year?
+                .get(&root.code, &ind.code, InputColumn::ThucHien)?;
+            (before != 0.0 && ind.value_type != ValueType::Percent)
+                .then(|| (now / before * 1000.0).round() / 10.0)
+                .map(CellValue::Number)
+        }
     })?;
     wb.push_worksheet(ws);
 

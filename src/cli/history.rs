@@ -1,0 +1,233 @@
+//! `baocao history --unit U --indicator I [--regime ID] [--history DIR] [--format table|json]`
+//! and `baocao import-history [--history DIR] PATH...`.
+//!
+//! `history` prints a value's stored figures, period by period (every vintage), and the
+//! revisions of the audit log. `import-history` loads earlier consolidated outputs
+//! (`du-lieu.csv`, the exchange format) into the store, so that a province can start with
+//! last year's figures.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{pick_regime, CliError, CliResult, Format, EXIT_OK};
+use crate::catalog::{Config, InputColumn};
+use crate::ingest::collect_files;
+use crate::output::table;
+use crate::period::Period;
+use crate::store::{default_dir, Store, StoredValue, ValueStatus};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    pub unit: String,
+    #[arg(long)]
+    pub indicator: String,
+    #[arg(long)]
+    pub regime: Option<String>,
+    /// Thư mục kho lịch sử (mặc định: <root>/history).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Tệp du-lieu.csv hoặc thư mục chứa chúng.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    period: String,
+    column: &'static str,
+    status: &'static str,
+    value: f64,
+    file: String,
+    received_at: String,
+    source_period: String,
+}
+
+pub fn store_of(config: &Config, dir: Option<&PathBuf>) -> Store {
+    Store::new(dir.cloned().unwrap_or_else(|| default_dir(&config.root)))
+}
+
+pub fn run(config: &Config, args: Args) -> CliResult {
+    let regime = pick_regime(config, args.regime.as_deref())?;
+    if config.units.get(&args.unit).is_none() {
+        return Err(CliError::Usage(format!(
+            "không có đơn vị \"{}\" trong units.toml",
+            args.unit
+        )));
+    }
+    if config.indicator(&args.indicator).is_none() {
+        return Err(CliError::Usage(format!(
+            "không có chỉ tiêu \"{}\" trong danh mục",
+            args.indicator
+        )));
+    }
+    let store = store_of(config, args.history.as_ref());
+    let err = |e: crate::store::StoreError| CliError::Internal(e.to_string());
+    let mut rows = Vec::new();
+    for p in store.periods(&regime.id) {
+        for v in store.read(&regime.id, p).map_err(err)? {
+            if v.unit_code == args.unit && v.indicator_code == args.indicator {
+                rows.push(Row {
+                    period: p.code(),
+                    column: v.column.key(),
+                    status: v.status.key(),
+                    value: v.value,
+                    file: v.file,
+                    received_at: v.received_at,
+                    source_period: v.source_period,
+                });
+            }
+        }
+    }
+    let revisions = store
+        .audit(Some(&args.unit), Some(&args.indicator))
+        .map_err(err)?;
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({ "unit": args.unit, "indicator": args.indicator, "values": rows, "revisions": revisions });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("serializable")
+            );
+        }
+        Format::Table | Format::Csv => {
+            let ind = config.indicator(&args.indicator).expect("checked");
+            let unit = config.units.get(&args.unit).expect("checked");
+            println!(
+                "{} ({}) — {} {} ({})",
+                unit.name, unit.code, ind.code, ind.name, ind.unit
+            );
+            if rows.is_empty() {
+                println!("Kho lịch sử {} chưa có số liệu này.", store.dir.display());
+            } else {
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.period.clone(),
+                            r.column.to_string(),
+                            r.status.to_string(),
+                            crate::text::fmt_vn(r.value, 4),
+                            r.received_at.clone(),
+                            r.file.clone(),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table(
+                        &["Kỳ", "Cột", "Loại số", "Giá trị", "Nhận lúc", "Tệp"],
+                        &cells
+                    )
+                );
+            }
+            if !revisions.is_empty() {
+                println!("\nĐiều chỉnh:");
+                for r in &revisions {
+                    let f = |v: Option<f64>| {
+                        v.map(|x| crate::text::fmt_vn(x, 4))
+                            .unwrap_or_else(|| "—".to_string())
+                    };
+                    println!(
+                        "  {} {} {}: {} → {} ({}, nhận {})",
+                        r.period,
+                        r.column,
+                        r.status,
+                        f(r.old_value),
+                        f(r.new_value),
+                        r.file,
+                        r.received_at
+                    );
+                }
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn import(config: &Config, args: ImportArgs) -> CliResult {
+    let store = store_of(config, args.history.as_ref());
+    let mut groups: BTreeMap<(String, Period), Vec<StoredValue>> = BTreeMap::new();
+    let mut skipped = 0usize;
+    for (path, shown) in collect_files(&args.paths) {
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let mut rdr = csv::Reader::from_path(&path)
+            .map_err(|e| CliError::Usage(format!("không đọc được {shown}: {e}")))?;
+        let headers = rdr
+            .headers()
+            .map_err(|e| CliError::Usage(format!("{shown}: {e}")))?
+            .clone();
+        let col = |n: &str| headers.iter().position(|h| h == n);
+        let (Some(ri), Some(pi), Some(ui), Some(ii), Some(vi)) = (
+            col("regime"),
+            col("period"),
+            col("unit_code"),
+            col("indicator_code"),
+            col("value"),
+        ) else {
+            return Err(CliError::Usage(format!(
+                "{shown}: tiêu đề phải có regime,period,unit_code,indicator_code,value"
+            )));
+        };
+        let ci = col("column");
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
+            let get = |i: usize| rec.get(i).unwrap_or("").trim();
+            let (Ok(period), Ok(value)) = (get(pi).parse::<Period>(), get(vi).parse::<f64>())
+            else {
+                skipped += 1;
+                continue;
+            };
+            let column = ci
+                .and_then(|c| InputColumn::from_key(get(c)))
+                .unwrap_or(InputColumn::ThucHien);
+            let regime = get(ri).to_string();
+            let known = config.regime(&regime).is_some()
+                && config.units.get(get(ui)).is_some()
+                && config.indicator(get(ii)).is_some_and(|i| !i.is_derived());
+            if !known {
+                skipped += 1;
+                continue;
+            }
+            groups
+                .entry((regime, period))
+                .or_default()
+                .push(StoredValue {
+                    unit_code: get(ui).to_string(),
+                    indicator_code: get(ii).to_string(),
+                    column,
+                    value,
+                    status: if column == InputColumn::KeHoach {
+                        ValueStatus::KeHoach
+                    } else {
+                        ValueStatus::ThucHien
+                    },
+                    source_period: String::new(),
+                    file: shown.clone(),
+                    received_at: String::new(),
+                });
+        }
+    }
+    let mut n = 0;
+    for ((regime, period), rows) in groups {
+        n += rows.len();
+        store
+            .record(&regime, period, period, rows)
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        println!("  {regime} {}: đã nạp", period.code());
+    }
+    println!("Đã nạp {n} số liệu vào {} ({skipped} dòng bỏ qua: đơn vị, chỉ tiêu hoặc chế độ không có trong cấu hình, hoặc chỉ tiêu tính toán).", store.dir.display());
+    Ok(EXIT_OK)
+}

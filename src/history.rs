@@ -1,0 +1,280 @@
+//! Judging a period against its past: figures of earlier periods rebuilt from the history
+//! store (same period last year, year-to-date), the year-to-date cross-check of the forms'
+//! cumulative column, and outliers against a unit's own history.
+//!
+//! Reads the store, calls `consolidate` for the rebuilt periods; writes nothing.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{Config, InputColumn, Regime};
+use crate::consolidate::{consolidate, Consolidated};
+use crate::diag::{Code, Diagnostic, Location};
+use crate::ingest::{Origin, ReceiptSource, Submission, Value};
+use crate::period::{Frequency, Period};
+use crate::store::{Store, StoredValue};
+use crate::text::fmt_vn;
+
+/// Submissions rebuilt from the latest stored figures of `period` (one per unit).
+pub fn stored_submissions(store: &Store, regime: &Regime, period: Period) -> Vec<Submission> {
+    let Ok(latest) = store.latest(&regime.id, period, None) else {
+        return Vec::new();
+    };
+    let mut by_unit: BTreeMap<String, Submission> = BTreeMap::new();
+    for ((unit, ind, col), v) in latest {
+        let s = by_unit.entry(unit.clone()).or_insert_with(|| Submission {
+            file: v.file.clone(),
+            path: v.file.clone().into(),
+            regime: regime.id.clone(),
+            period,
+            unit_code: unit.clone(),
+            received_at: chrono::NaiveDateTime::parse_from_str(&v.received_at, "%Y-%m-%dT%H:%M:%S")
+                .ok(),
+            received_source: ReceiptSource::Log,
+            origin: Origin::Exchange,
+            values: BTreeMap::new(),
+        });
+        s.values.insert(
+            (ind, col),
+            Value {
+                value: v.value,
+                location: Location::file(&v.file),
+            },
+        );
+    }
+    by_unit.into_values().collect()
+}
+
+/// `period` consolidated from the store, if the store has it.
+pub fn consolidated_from_store(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+) -> Option<Consolidated> {
+    let subs = stored_submissions(store, regime, period);
+    if subs.is_empty() {
+        return None;
+    }
+    consolidate(config, regime, period, &subs).ok()
+}
+
+/// Figures that add up over time (flows); levels (stocks, rates, averages) do not.
+pub fn is_flow(config: &Config, code: &str) -> bool {
+    config.indicator(code).is_some_and(|i| i.is_flow())
+}
+
+/// The months of `period`'s year before it, for a monthly period.
+fn earlier_months(period: Period) -> Vec<Period> {
+    match period {
+        Period::Month { year, month } => (1..month)
+            .map(|m| Period::Month { year, month: m })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Year-to-date from the store (the latest figures of the earlier months) plus this period's,
+/// checked against each form's cumulative column: a warning where both exist and differ by
+/// more than `tolerance` (relative, at least 0.5 in absolute value).
+pub fn ytd_warnings(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+    accepted: &[Submission],
+    tolerance: f64,
+) -> Vec<Diagnostic> {
+    let months = earlier_months(period);
+    if months.is_empty() {
+        return Vec::new();
+    }
+    let mut earlier: Vec<BTreeMap<(String, String, InputColumn), StoredValue>> = Vec::new();
+    for m in &months {
+        match store.latest(&regime.id, *m, None) {
+            Ok(l) if !l.is_empty() => earlier.push(l),
+            _ => return Vec::new(), // a month is missing: no year-to-date to compare with
+        }
+    }
+    let mut out = Vec::new();
+    for s in accepted {
+        for ((code, col), v) in &s.values {
+            if *col != InputColumn::LuyKe || !is_flow(config, code) {
+                continue;
+            }
+            let Some(this) = s.value(code, InputColumn::ThucHien) else {
+                continue;
+            };
+            let key = (s.unit_code.clone(), code.clone(), InputColumn::ThucHien);
+            let parts: Option<Vec<f64>> = earlier
+                .iter()
+                .map(|m| m.get(&key).map(|x| x.value))
+                .collect();
+            let Some(parts) = parts else { continue };
+            let ytd = parts.iter().sum::<f64>() + this;
+            if (ytd - v.value).abs() > (tolerance * ytd.abs()).max(0.5) {
+                let name = config
+                    .indicator(code)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_default();
+                let unit = config
+                    .units
+                    .get(&s.unit_code)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default();
+                out.push(Diagnostic::new(
+                    Code::YtdMismatch,
+                    v.location.clone(),
+                    format!(
+                        "{unit} ({}), chỉ tiêu {code} \"{name}\": lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các tháng trước cộng tháng này).\nKiểm tra lại cột lũy kế hoặc số liệu các tháng trước (baocao history --unit {} --indicator {code}).",
+                        s.unit_code, fmt_vn(v.value, 2), fmt_vn(ytd, 2), s.unit_code
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The modified z-score of `x` against `history` (Iglewicz–Hoaglin: 0.6745 (x − median) / MAD),
+/// with the range of values whose score stays within `threshold`. The MAD is floored at 5% of
+/// the median, so that a figure that barely moves (or sits at a cap, like a rate near 100%)
+/// does not turn ordinary noise into outliers, and at `min_mad` (1 for counts: a count of
+/// accidents moving from 2 to 1 is not news). `None` when the history is shorter than
+/// `min_len` or has no spread at all.
+pub fn modified_z(
+    x: f64,
+    history: &[f64],
+    threshold: f64,
+    min_len: usize,
+    min_mad: f64,
+) -> Option<(f64, f64, f64)> {
+    if history.len() < min_len {
+        return None;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let med = median(&mut history.to_vec());
+    let mad = median(&mut history.iter().map(|h| (h - med).abs()).collect())
+        .max(0.05 * med.abs())
+        .max(min_mad);
+    if mad == 0.0 {
+        return None;
+    }
+    let z = 0.6745 * (x - med) / mad;
+    let half = threshold * mad / 0.6745;
+    Some((z, med - half, med + half))
+}
+
+/// Outliers: each accepted figure against the unit's own stored history of the same kind of
+/// period, as warnings with the expected range.
+pub fn outlier_warnings(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+    accepted: &[Submission],
+    threshold: f64,
+) -> Vec<Diagnostic> {
+    let past: Vec<Period> = store
+        .periods(&regime.id)
+        .into_iter()
+        .filter(|p| p.frequency() == period.frequency() && *p < period)
+        .collect();
+    if past.len() < 6 || period.frequency() != Frequency::Monthly && past.len() < 4 {
+        return Vec::new();
+    }
+    let history: Vec<_> = past
+        .iter()
+        .filter_map(|p| store.latest(&regime.id, *p, None).ok())
+        .collect();
+    let mut out = Vec::new();
+    for s in accepted {
+        for ((code, col), v) in &s.values {
+            if *col != InputColumn::ThucHien
+                || config.indicator(code).is_none_or(|i| i.is_derived())
+            {
+                continue;
+            }
+            let key = (s.unit_code.clone(), code.clone(), InputColumn::ThucHien);
+            let h: Vec<f64> = history
+                .iter()
+                .filter_map(|m| m.get(&key).map(|x| x.value))
+                .collect();
+            let min_mad = match config.indicator(code).map(|i| i.value_type) {
+                Some(crate::catalog::ValueType::Integer) => 1.0,
+                _ => 0.0,
+            };
+            if let Some((z, lo, hi)) = modified_z(v.value, &h, threshold, 6, min_mad) {
+                if z.abs() > threshold {
+                    let name = config
+                        .indicator(code)
+                        .map(|i| i.name.clone())
+                        .unwrap_or_default();
+                    let unit = config
+                        .units
+                        .get(&s.unit_code)
+                        .map(|u| u.name.clone())
+                        .unwrap_or_default();
+                    out.push(Diagnostic::new(
+                        Code::Outlier,
+                        v.location.clone(),
+                        format!(
+                            "{unit} ({}), chỉ tiêu {code} \"{name}\" = {} khác thường so với {} kỳ trước của đơn vị (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
+                            s.unit_code, fmt_vn(v.value, 2), h.len(), fmt_vn(lo, 2), fmt_vn(hi, 2)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modified_z_score_on_the_median_absolute_deviation() {
+        // history 10, 11, 12, 13, 14, 15: median 12.5, MAD 1.5.
+        let h = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0];
+        let (z, lo, hi) = modified_z(30.0, &h, 3.5, 6, 0.0).unwrap();
+        assert!((z - 0.6745 * 17.5 / 1.5).abs() < 1e-9);
+        assert!(z > 3.5, "an injected outlier is flagged");
+        assert!((lo - (12.5 - 3.5 * 1.5 / 0.6745)).abs() < 1e-9);
+        assert!((hi - (12.5 + 3.5 * 1.5 / 0.6745)).abs() < 1e-9);
+        let (z, _, _) = modified_z(13.2, &h, 3.5, 6, 0.0).unwrap();
+        assert!(z.abs() < 3.5, "a normal value is not");
+        assert!(
+            modified_z(30.0, &h[..5], 3.5, 6, 0.0).is_none(),
+            "history too short"
+        );
+        assert!(
+            modified_z(30.0, &[0.0; 6], 3.5, 6, 0.0).is_none(),
+            "no spread at all"
+        );
+        // A flat history: the MAD floor (5% of 5 = 0.25) keeps 5.1 ordinary.
+        let (z, _, _) = modified_z(5.1, &[5.0; 6], 3.5, 6, 0.0).unwrap();
+        assert!(z.abs() < 3.5);
+        // Counts of 2 a month: one of them is not an outlier.
+        let (z, _, _) = modified_z(1.0, &[2.0; 8], 3.5, 6, 1.0).unwrap();
+        assert!(z.abs() < 3.5);
+    }
+
+    #[test]
+    fn earlier_months_stay_in_the_year() {
+        assert!(
+            earlier_months("2026-01".parse().unwrap()).is_empty(),
+            "January's year-to-date is January"
+        );
+        assert_eq!(earlier_months("2026-03".parse().unwrap()).len(), 2);
+        assert!(earlier_months("2026-Q3".parse().unwrap()).is_empty());
+    }
+}

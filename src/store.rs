@@ -1,0 +1,500 @@
+//! History store (kho lịch sử): accepted values per regime, period, unit and indicator, as
+//! Parquet files partitioned Hive-style (`regime=…/period=…/data.parquet`), plus the audit
+//! log of revisions (`audit.csv`). No server: DuckDB, Spark or Trino read the folder as it is.
+//!
+//! Owns the files under the history folder and nothing else. Writes are atomic (temp file,
+//! then rename). A rerun of a period replaces the values that period's runs put there; a rerun
+//! on the same inputs leaves every file as it was. Only this module and `consolidate` touch
+//! polars.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::catalog::InputColumn;
+use crate::output::write_atomic;
+use crate::period::Period;
+
+pub const AUDIT: &str = "audit.csv";
+const AUDIT_HEADER: &str =
+    "regime,period,unit_code,indicator_code,column,status,old_value,new_value,file,received_at\n";
+
+/// What a stored figure is (domain.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueStatus {
+    /// kế hoạch
+    KeHoach,
+    /// ước tính
+    Uoc,
+    /// thực hiện
+    ThucHien,
+    /// chính thức
+    ChinhThuc,
+}
+
+impl ValueStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            ValueStatus::KeHoach => "ke_hoach",
+            ValueStatus::Uoc => "uoc",
+            ValueStatus::ThucHien => "thuc_hien",
+            ValueStatus::ChinhThuc => "chinh_thuc",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<ValueStatus> {
+        [
+            ValueStatus::KeHoach,
+            ValueStatus::Uoc,
+            ValueStatus::ThucHien,
+            ValueStatus::ChinhThuc,
+        ]
+        .into_iter()
+        .find(|s| s.key() == k)
+    }
+}
+
+/// One stored figure and its vintage (the run and submission it came from).
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+pub struct StoredValue {
+    pub unit_code: String,
+    pub indicator_code: String,
+    pub column: InputColumn,
+    pub value: f64,
+    pub status: ValueStatus,
+    /// The period whose run wrote it (a later period's form may revise this one).
+    pub source_period: String,
+    pub file: String,
+    /// ISO time the submission was received; vintages are ordered by it.
+    pub received_at: String,
+}
+
+/// One change recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub regime: String,
+    pub period: String,
+    pub unit_code: String,
+    pub indicator_code: String,
+    pub column: String,
+    pub status: String,
+    pub old_value: Option<f64>,
+    pub new_value: Option<f64>,
+    pub file: String,
+    pub received_at: String,
+}
+
+/// Why the store could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("kho lịch sử: {0}")]
+    Polars(#[from] PolarsError),
+    #[error("kho lịch sử: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("kho lịch sử: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// The history folder.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub dir: PathBuf,
+}
+
+type Key = (String, String, InputColumn, ValueStatus);
+
+impl Store {
+    pub fn new(dir: impl Into<PathBuf>) -> Store {
+        Store { dir: dir.into() }
+    }
+
+    fn partition(&self, regime: &str, period: &str) -> PathBuf {
+        self.dir
+            .join(format!("regime={regime}"))
+            .join(format!("period={period}"))
+            .join("data.parquet")
+    }
+
+    /// Periods stored for `regime`, sorted.
+    pub fn periods(&self, regime: &str) -> Vec<Period> {
+        let mut out: Vec<Period> = std::fs::read_dir(self.dir.join(format!("regime={regime}")))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_prefix("period=")
+                    .and_then(|p| p.parse().ok())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every stored vintage of one period.
+    pub fn read(&self, regime: &str, period: Period) -> Result<Vec<StoredValue>, StoreError> {
+        let path = self.partition(regime, &period.code());
+        if !path.is_file() {
+            return Ok(Vec::new());
+        }
+        let df = ParquetReader::new(File::open(&path)?).finish()?;
+        let s = |name: &str| -> Result<StringChunked, StoreError> {
+            Ok(df.column(name)?.str()?.clone())
+        };
+        let (unit, ind, col, status, src, file, recv) = (
+            s("unit_code")?,
+            s("indicator_code")?,
+            s("column")?,
+            s("status")?,
+            s("source_period")?,
+            s("file")?,
+            s("received_at")?,
+        );
+        let value = df.column("value")?.f64()?.clone();
+        let mut out = Vec::with_capacity(df.height());
+        for i in 0..df.height() {
+            let (Some(c), Some(st), Some(v)) = (
+                col.get(i).and_then(InputColumn::from_key),
+                status.get(i).and_then(ValueStatus::from_key),
+                value.get(i),
+            ) else {
+                continue;
+            };
+            out.push(StoredValue {
+                unit_code: unit.get(i).unwrap_or("").to_string(),
+                indicator_code: ind.get(i).unwrap_or("").to_string(),
+                column: c,
+                value: v,
+                status: st,
+                source_period: src.get(i).unwrap_or("").to_string(),
+                file: file.get(i).unwrap_or("").to_string(),
+                received_at: recv.get(i).unwrap_or("").to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn write(
+        &self,
+        regime: &str,
+        period: &str,
+        mut rows: Vec<StoredValue>,
+    ) -> Result<(), StoreError> {
+        rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let mut df = df!(
+            "unit_code" => rows.iter().map(|r| r.unit_code.as_str()).collect::<Vec<_>>(),
+            "indicator_code" => rows.iter().map(|r| r.indicator_code.as_str()).collect::<Vec<_>>(),
+            "column" => rows.iter().map(|r| r.column.key()).collect::<Vec<_>>(),
+            "value" => rows.iter().map(|r| r.value).collect::<Vec<_>>(),
+            "status" => rows.iter().map(|r| r.status.key()).collect::<Vec<_>>(),
+            "source_period" => rows.iter().map(|r| r.source_period.as_str()).collect::<Vec<_>>(),
+            "file" => rows.iter().map(|r| r.file.as_str()).collect::<Vec<_>>(),
+            "received_at" => rows.iter().map(|r| r.received_at.as_str()).collect::<Vec<_>>(),
+        )?;
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .with_compression(ParquetCompression::Uncompressed)
+            .finish(&mut df)?;
+        write_atomic(&self.partition(regime, period), &bytes)?;
+        Ok(())
+    }
+
+    /// Records what the run of `source` says about `period` (its own period, or an earlier one
+    /// it revises): the rows that runs of `source` wrote before are replaced by `rows`; every
+    /// change is appended to the audit log. Returns the changes (none on a rerun with the same
+    /// inputs, which leaves every file untouched).
+    pub fn record(
+        &self,
+        regime: &str,
+        period: Period,
+        source: Period,
+        rows: Vec<StoredValue>,
+    ) -> Result<Vec<Revision>, StoreError> {
+        let existing = self.read(regime, period)?;
+        let src = source.code();
+        let (mut old, keep): (Vec<StoredValue>, Vec<StoredValue>) =
+            existing.into_iter().partition(|r| r.source_period == src);
+        let mut new = rows;
+        for r in &mut new {
+            r.source_period = src.clone();
+        }
+        let sort = |v: &mut Vec<StoredValue>| {
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal))
+        };
+        sort(&mut old);
+        sort(&mut new);
+        if old == new {
+            return Ok(Vec::new());
+        }
+        let index = |v: &[StoredValue]| -> BTreeMap<Key, StoredValue> {
+            v.iter()
+                .map(|r| {
+                    (
+                        (
+                            r.unit_code.clone(),
+                            r.indicator_code.clone(),
+                            r.column,
+                            r.status,
+                        ),
+                        r.clone(),
+                    )
+                })
+                .collect()
+        };
+        let (before, after) = (index(&old), index(&new));
+        let mut revisions = Vec::new();
+        let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
+        for k in keys {
+            let (b, a) = (before.get(k), after.get(k));
+            if b.map(|x| x.value) == a.map(|x| x.value) {
+                continue;
+            }
+            let latest = a.or(b).expect("in one of them");
+            revisions.push(Revision {
+                regime: regime.to_string(),
+                period: period.code(),
+                unit_code: k.0.clone(),
+                indicator_code: k.1.clone(),
+                column: k.2.key().to_string(),
+                status: k.3.key().to_string(),
+                old_value: b.map(|x| x.value),
+                new_value: a.map(|x| x.value),
+                file: latest.file.clone(),
+                received_at: latest.received_at.clone(),
+            });
+        }
+        let mut all = keep;
+        all.extend(new);
+        self.write(regime, &period.code(), all)?;
+        self.append_audit(&revisions)?;
+        Ok(revisions)
+    }
+
+    fn append_audit(&self, revisions: &[Revision]) -> Result<(), StoreError> {
+        if revisions.is_empty() {
+            return Ok(());
+        }
+        let path = self.dir.join(AUDIT);
+        let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| AUDIT_HEADER.to_string());
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        for r in revisions {
+            w.write_record([
+                r.regime.as_str(),
+                &r.period,
+                &r.unit_code,
+                &r.indicator_code,
+                &r.column,
+                &r.status,
+                &num(r.old_value),
+                &num(r.new_value),
+                &r.file,
+                &r.received_at,
+            ])?;
+        }
+        text.push_str(&String::from_utf8_lossy(
+            &w.into_inner()
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
+        ));
+        write_atomic(&path, text.as_bytes())?;
+        Ok(())
+    }
+
+    /// The audit log, optionally for one unit and indicator.
+    pub fn audit(
+        &self,
+        unit: Option<&str>,
+        indicator: Option<&str>,
+    ) -> Result<Vec<Revision>, StoreError> {
+        let path = self.dir.join(AUDIT);
+        if !path.is_file() {
+            return Ok(Vec::new());
+        }
+        let mut rdr = csv::Reader::from_path(path)?;
+        let mut out = Vec::new();
+        for rec in rdr.records() {
+            let r = rec?;
+            let f = |i: usize| r.get(i).unwrap_or("").to_string();
+            let n = |i: usize| r.get(i).and_then(|s| s.parse::<f64>().ok());
+            let rev = Revision {
+                regime: f(0),
+                period: f(1),
+                unit_code: f(2),
+                indicator_code: f(3),
+                column: f(4),
+                status: f(5),
+                old_value: n(6),
+                new_value: n(7),
+                file: f(8),
+                received_at: f(9),
+            };
+            if unit.is_none_or(|u| u == rev.unit_code)
+                && indicator.is_none_or(|i| i == rev.indicator_code)
+            {
+                out.push(rev);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest vintage of each (unit, indicator, column) of a period; `status` picks one
+    /// kind of figure (e.g. only actuals), otherwise any.
+    pub fn latest(
+        &self,
+        regime: &str,
+        period: Period,
+        status: Option<ValueStatus>,
+    ) -> Result<BTreeMap<(String, String, InputColumn), StoredValue>, StoreError> {
+        let mut out: BTreeMap<(String, String, InputColumn), StoredValue> = BTreeMap::new();
+        for r in self.read(regime, period)? {
+            if status.is_some_and(|s| s != r.status) {
+                continue;
+            }
+            let key = (r.unit_code.clone(), r.indicator_code.clone(), r.column);
+            let newer = out.get(&key).is_none_or(|o| {
+                (r.received_at.as_str(), r.status) >= (o.received_at.as_str(), o.status)
+            });
+            if newer {
+                out.insert(key, r);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The default history folder of a config root.
+pub fn default_dir(root: &Path) -> PathBuf {
+    root.join("history")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(unit: &str, value: f64, received: &str) -> StoredValue {
+        StoredValue {
+            unit_code: unit.into(),
+            indicator_code: "NN05".into(),
+            column: InputColumn::ThucHien,
+            value,
+            status: ValueStatus::ThucHien,
+            source_period: String::new(),
+            file: format!("{unit}.xlsx"),
+            received_at: received.into(),
+        }
+    }
+
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.push((
+                        e.path().display().to_string(),
+                        std::fs::read(e.path()).unwrap(),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_rerun_on_the_same_inputs_leaves_the_store_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        let rows = vec![
+            v("A", 10.0, "2026-10-15T08:00"),
+            v("B", 20.0, "2026-10-15T09:00"),
+        ];
+        assert_eq!(store.record("ktxh", p, p, rows.clone()).unwrap().len(), 2);
+        let before = files(dir.path());
+        assert!(store.record("ktxh", p, p, rows.clone()).unwrap().is_empty());
+        assert_eq!(files(dir.path()), before);
+        assert_eq!(
+            store.read("ktxh", p).unwrap().len(),
+            2,
+            "replaced, not duplicated"
+        );
+        assert!(dir
+            .path()
+            .join("regime=ktxh/period=2026-10/data.parquet")
+            .is_file());
+    }
+
+    #[test]
+    fn a_later_submission_replaces_the_earlier_and_the_change_is_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        store
+            .record("ktxh", p, p, vec![v("A", 10.0, "2026-10-15T08:00")])
+            .unwrap();
+        let revs = store
+            .record("ktxh", p, p, vec![v("A", 12.5, "2026-10-16T08:00")])
+            .unwrap();
+        assert_eq!(revs.len(), 1);
+        assert_eq!(
+            (revs[0].old_value, revs[0].new_value),
+            (Some(10.0), Some(12.5))
+        );
+        let latest = store.latest("ktxh", p, None).unwrap();
+        assert_eq!(
+            latest[&("A".into(), "NN05".into(), InputColumn::ThucHien)].value,
+            12.5
+        );
+        let audit = store.audit(Some("A"), Some("NN05")).unwrap();
+        assert_eq!(audit.len(), 2, "the first recording and the revision");
+        assert_eq!(audit[1].old_value, Some(10.0));
+        assert_eq!(audit[1].file, "A.xlsx");
+        assert!(store.audit(Some("B"), None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_estimate_revised_by_next_months_actual_keeps_both_vintages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let oct: Period = "2026-10".parse().unwrap();
+        let nov: Period = "2026-11".parse().unwrap();
+        let mut estimate = v("A", 1523.76, "2026-10-15T08:00");
+        estimate.status = ValueStatus::Uoc;
+        store.record("ktxh", oct, oct, vec![estimate]).unwrap();
+        // November's form carries October's actual.
+        store
+            .record("ktxh", oct, nov, vec![v("A", 1527.30, "2026-11-16T08:00")])
+            .unwrap();
+        let all = store.read("ktxh", oct).unwrap();
+        assert_eq!(all.len(), 2, "both vintages kept");
+        let latest = store.latest("ktxh", oct, None).unwrap();
+        assert_eq!(
+            latest[&("A".into(), "NN05".into(), InputColumn::ThucHien)].value,
+            1527.30
+        );
+        let est = store.latest("ktxh", oct, Some(ValueStatus::Uoc)).unwrap();
+        assert_eq!(
+            est[&("A".into(), "NN05".into(), InputColumn::ThucHien)].value,
+            1523.76
+        );
+        // Rerunning October does not remove November's revision.
+        let mut estimate = v("A", 1523.76, "2026-10-15T08:00");
+        estimate.status = ValueStatus::Uoc;
+        assert!(store
+            .record("ktxh", oct, oct, vec![estimate])
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.read("ktxh", oct).unwrap().len(), 2);
+        assert_eq!(store.periods("ktxh"), vec![oct]);
+    }
+}

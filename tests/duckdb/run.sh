@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# CI check: run the samples' October into a fresh history store, then read the store with
+# DuckDB (tests/duckdb/check.py) and compare its totals with du-lieu.csv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin="${CARGO_TARGET_DIR:-target}/release/baocao"
+work=$(mktemp -d)
+"$bin" --root samples run --regime ktxh --period 2026-10 --inbox samples/inbox --out "$work/out" \
+  --history "$work/history" --as-of 2026-11-22 -q >/dev/null || true
+python3 tests/duckdb/check.py "$work/history" "$work/out/ktxh/2026-10/du-lieu.csv" samples ktxh 2026-10
+rm -rf "$work"

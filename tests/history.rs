@@ -1,0 +1,314 @@
+//! End-to-end: the history store across runs — same period last year (imported from an
+//! earlier `du-lieu.csv`), year-to-date cross-check, outliers, reruns and revisions.
+
+mod common;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use baocao::catalog::{Config, InputColumn};
+use baocao::render::form::CellValue;
+use baocao::render::{form_file_name, unit_form, Fill};
+use common::*;
+
+fn run(inbox: &Path, out: &Path, history: &Path, period: &str, as_of: &str) -> i32 {
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "run",
+        "--regime",
+        "ktxh",
+        "--period",
+        period,
+        "--inbox",
+        s(inbox),
+        "--out",
+        s(out),
+        "--history",
+        s(history),
+        "--as-of",
+        as_of,
+        "-q",
+    ]);
+    assert!(code == 0 || code == 1, "{period}: {err}");
+    code
+}
+
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.insert(e.path(), std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Rewrites a unit's form in `dir` with some figures changed, received at `received`.
+fn rewrite(
+    config: &Config,
+    dir: &Path,
+    unit: &str,
+    period: &str,
+    changes: &[(&str, InputColumn, f64)],
+    received: &str,
+) {
+    let regime = config.regime("ktxh").unwrap();
+    let period = period.parse().unwrap();
+    let u = config.units.get(unit).unwrap();
+    let mut fill = Fill::default();
+    for ((code, col), v) in baocao::synth::unit_values(config, regime, u, period) {
+        fill.values.insert((code, col), CellValue::Number(v));
+    }
+    for (code, col, v) in changes {
+        fill.values
+            .insert((code.to_string(), *col), CellValue::Number(*v));
+    }
+    let name = form_file_name(u, period);
+    std::fs::write(
+        dir.join(&name),
+        unit_form(config, regime, period, u, Some(&fill)).unwrap(),
+    )
+    .unwrap();
+    let log = dir.join("nhan.csv");
+    let text: String = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with(&name) {
+                format!("{name},{received}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(log, text).unwrap();
+}
+
+fn diagnostics(xlsx: &Path) -> Vec<(String, String, String)> {
+    sheet(xlsx, "Chẩn đoán")
+        .iter()
+        .skip(3)
+        .map(|r| (text(&r[0]), text(&r[2]), text(&r[5])))
+        .collect()
+}
+
+#[test]
+fn the_store_gives_last_year_year_to_date_outliers_and_an_audited_revision() {
+    let config = Config::load(&samples()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let inbox = t.join("inbox");
+    let mut periods: Vec<String> = vec!["2025-10".into()];
+    periods.extend((1..=10).map(|m| format!("2026-{m:02}")));
+    let root = samples();
+    let mut args = vec![
+        "--root",
+        s(&root),
+        "synth",
+        "samples",
+        "--out",
+        s(&inbox),
+        "--periods",
+    ];
+    args.extend(periods.iter().map(String::as_str));
+    assert_eq!(baocao(&args).0, 0);
+
+    // Last year comes from an earlier output, imported.
+    run(
+        &inbox,
+        &t.join("o-2025"),
+        &t.join("h-2025"),
+        "2025-10",
+        "2025-11-30",
+    );
+    let history = t.join("history");
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "import-history",
+        "--history",
+        s(&history),
+        s(&t.join("o-2025/ktxh/2025-10/du-lieu.csv")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2025-10"), "{out}");
+
+    for m in 1..=9 {
+        run(
+            &inbox,
+            &t.join("o"),
+            &history,
+            &format!("2026-{m:02}"),
+            "2026-11-22",
+        );
+    }
+    assert!(history
+        .join("regime=ktxh/period=2026-09/data.parquet")
+        .is_file());
+
+    // A rerun on the same inputs leaves the store as it was.
+    let before = tree(&history);
+    run(&inbox, &t.join("o"), &history, "2026-09", "2026-11-22");
+    assert!(tree(&history) == before, "rerun changed the store");
+
+    // October, with an outlier (Tân Phú's commune budget ×20) and a wrong year-to-date
+    // (Phước An's grain output).
+    let oct = inbox.join("2026-10");
+    let regime = config.regime("ktxh").unwrap();
+    let ns04 = baocao::synth::unit_values(
+        &config,
+        regime,
+        config.units.get("99011").unwrap(),
+        "2026-10".parse().unwrap(),
+    )[&("NS04".to_string(), InputColumn::ThucHien)];
+    rewrite(
+        &config,
+        &oct,
+        "99011",
+        "2026-10",
+        &[("NS04", InputColumn::ThucHien, ns04 * 20.0)],
+        "2026-10-15T08:00",
+    );
+    rewrite(
+        &config,
+        &oct,
+        "99009",
+        "2026-10",
+        &[("NN05", InputColumn::LuyKe, 1.0)],
+        "2026-10-15T08:00",
+    );
+    run(&inbox, &t.join("o"), &history, "2026-10", "2026-11-22");
+    let xlsx = t.join("o/ktxh/2026-10/tong-hop.xlsx");
+    let diags = diagnostics(&xlsx);
+    let outliers: Vec<&(String, String, String)> =
+        diags.iter().filter(|d| d.0 == "BC0802").collect();
+    assert!(
+        outliers
+            .iter()
+            .any(|d| d.1.starts_with("99011-") && d.2.contains("NS04")),
+        "{outliers:?}"
+    );
+    // The only others: Tân Lập's visitors, the ambiguous "2.345" of the samples' faults.
+    for d in &outliers {
+        let expected = (d.1.starts_with("99011-") && d.2.contains("NS04"))
+            || (d.1.starts_with("99012-") && (d.2.contains("DL01") || d.2.contains("DL02")));
+        assert!(expected, "unexpected outlier: {d:?}");
+    }
+    let ytd: Vec<&(String, String, String)> = diags.iter().filter(|d| d.0 == "BC0801").collect();
+    assert!(
+        ytd.iter()
+            .any(|d| d.1.starts_with("99009-") && d.2.contains("NN05")),
+        "{ytd:?}"
+    );
+    // Besides the two tampered units, only Tân Lập, whose "2.345" (a deliberate fault of the
+    // samples) does not add up with its year-to-date.
+    assert!(
+        ytd.iter()
+            .all(|d| (d.1.starts_with("99009-") && d.2.contains("NN05"))
+                || (d.1.starts_with("99011-") && d.2.contains("NS04"))
+                || d.1.starts_with("99012-")),
+        "{ytd:?}"
+    );
+
+    // The same period last year, in the form and the narrative.
+    let last_year: BTreeMap<String, f64> = csv_rows(&t.join("o-2025/ktxh/2025-10/du-lieu.csv"))
+        .into_iter()
+        .filter(|r| r["unit_code"] == "99" && r["column"] == "thuc_hien")
+        .map(|r| (r["indicator_code"].clone(), r["value"].parse().unwrap()))
+        .collect();
+    let rows = sheet(&xlsx, "Biểu số liệu");
+    let header = rows
+        .iter()
+        .position(|r| r.iter().any(|c| text(c) == "Mã số"))
+        .unwrap();
+    let col = rows[header]
+        .iter()
+        .position(|c| text(c).starts_with("Cùng kỳ năm trước (tháng 10/2025)"))
+        .expect("column");
+    let vs = rows[header]
+        .iter()
+        .position(|c| text(c).contains("so với cùng kỳ (%)"))
+        .expect("column");
+    let now = rows[header]
+        .iter()
+        .position(|c| text(c).starts_with("Thực hiện kỳ báo cáo"))
+        .unwrap();
+    let mut checked = 0;
+    for r in &rows[header + 1..] {
+        let code = text(&r[1]);
+        if let (Some(want), Some(got)) = (last_year.get(&code), r.get(col).and_then(num)) {
+            if config
+                .indicator(&code)
+                .is_some_and(|i| i.aggregation == baocao::catalog::Aggregation::Sum)
+            {
+                assert!((want - got).abs() < 1e-6, "{code}: {got} vs {want}");
+                let index = num(&r[now]).unwrap() / want * 100.0;
+                assert!(
+                    (num(&r[vs]).unwrap() - (index * 10.0).round() / 10.0).abs() < 1e-9,
+                    "{code}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 25, "{checked}");
+    let md = std::fs::read_to_string(t.join("o/ktxh/2026-10/bao-cao.md")).unwrap();
+    assert!(md.contains("so với cùng kỳ năm trước"), "{md}");
+
+    // With a month missing from the store, no year-to-date check is made.
+    std::fs::remove_dir_all(history.join("regime=ktxh/period=2026-05")).unwrap();
+    run(&inbox, &t.join("o2"), &history, "2026-10", "2026-11-22");
+    assert!(!diagnostics(&t.join("o2/ktxh/2026-10/tong-hop.xlsx"))
+        .iter()
+        .any(|d| d.0 == "BC0801"));
+
+    // A corrected September report replaces the earlier one; the change is audited.
+    let sep = inbox.join("2026-09");
+    rewrite(
+        &config,
+        &sep,
+        "99009",
+        "2026-09",
+        &[("NN05", InputColumn::ThucHien, 4321.5)],
+        "2026-09-20T10:00",
+    );
+    run(&inbox, &t.join("o"), &history, "2026-09", "2026-11-22");
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "history",
+        "--unit",
+        "99009",
+        "--indicator",
+        "NN05",
+        "--history",
+        s(&history),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let revision = v["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["period"] == "2026-09" && r["column"] == "thuc_hien" && r["old_value"].is_number()
+        })
+        .expect("the September revision");
+    assert_eq!(revision["new_value"], 4321.5);
+    assert_eq!(revision["received_at"], "2026-09-20T10:00:00");
+    let sept: Vec<&serde_json::Value> = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["period"] == "2026-09" && x["column"] == "thuc_hien")
+        .collect();
+    assert_eq!(sept.len(), 1, "replaced, not duplicated");
+    assert_eq!(sept[0]["value"], 4321.5);
+}
