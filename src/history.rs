@@ -73,7 +73,8 @@ fn earlier_months(period: Period) -> Vec<Period> {
     }
 }
 
-/// Year-to-date from the store (the latest figures of the earlier months) plus this period's,
+/// Year-to-date from the store (the latest figures of the earlier months, the previous month's
+/// actual from the form itself where it carries one) plus this period's,
 /// checked against each form's cumulative column: a warning where both exist and differ by
 /// more than `tolerance` (relative, at least 0.5 in absolute value).
 pub fn ytd_warnings(
@@ -105,9 +106,20 @@ pub fn ytd_warnings(
                 continue;
             };
             let key = (s.unit_code.clone(), code.clone(), InputColumn::ThucHien);
+            // The previous month's actual carried by this form revises its stored estimate.
+            let revised = s.value(code, InputColumn::KyTruoc);
+            let last = earlier.len() - 1;
             let parts: Option<Vec<f64>> = earlier
                 .iter()
-                .map(|m| m.get(&key).map(|x| x.value))
+                .enumerate()
+                .map(|(i, m)| {
+                    let stored = m.get(&key).map(|x| x.value);
+                    if i == last {
+                        revised.or(stored)
+                    } else {
+                        stored
+                    }
+                })
                 .collect();
             let Some(parts) = parts else { continue };
             let ytd = parts.iter().sum::<f64>() + this;

@@ -423,5 +423,6 @@ fn col_label(c: InputColumn) -> &'static str {
         InputColumn::KeHoach => "cột kế hoạch năm",
         InputColumn::ThucHien => "cột thực hiện kỳ báo cáo",
         InputColumn::LuyKe => "cột lũy kế",
+        InputColumn::KyTruoc => "cột thực hiện kỳ trước",
     }
 }

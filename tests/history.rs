@@ -312,3 +312,142 @@ fn the_store_gives_last_year_year_to_date_outliers_and_an_audited_revision() {
     assert_eq!(sept.len(), 1, "replaced, not duplicated");
     assert_eq!(sept[0]["value"], 4321.5);
 }
+
+#[test]
+fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_the_actual() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    for d in ["indicators", "report-templates"] {
+        copy_dir(&samples().join(d), &root.join(d));
+    }
+    std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
+    let p = root.join("report-templates/ktxh/regime.toml");
+    let regime = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace(
+            "columns = [\"ke_hoach\", \"thuc_hien\", \"luy_ke\"]",
+            "columns = [\"ke_hoach\", \"ky_truoc\", \"thuc_hien\", \"luy_ke\"]",
+        )
+        .replace(
+            "include_own_figures = false",
+            "include_own_figures = false\nvalue_status = \"uoc\"",
+        );
+    std::fs::write(&p, regime).unwrap();
+    let config = Config::load(&root).unwrap_or_else(|e| panic!("{e}"));
+    let reg = config.regime("ktxh").unwrap();
+    let unit = config.units.get("99009").unwrap();
+    let write = |period: &str, values: &[(InputColumn, f64)]| {
+        let per: baocao::period::Period = period.parse().unwrap();
+        let dir = tmp.path().join("inbox").join(period);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut fill = Fill::default();
+        for ((code, col), v) in baocao::synth::unit_values(&config, reg, unit, per) {
+            fill.values.insert((code, col), CellValue::Number(v));
+        }
+        for (col, v) in values {
+            fill.values
+                .insert(("NN05".into(), *col), CellValue::Number(*v));
+        }
+        let name = form_file_name(unit, per);
+        std::fs::write(
+            dir.join(&name),
+            unit_form(&config, reg, per, unit, Some(&fill)).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("nhan.csv"),
+            format!("file,received_at\n{name},{period}-16T08:00\n"),
+        )
+        .unwrap();
+    };
+    write(
+        "2026-01",
+        &[
+            (InputColumn::ThucHien, 1523.76),
+            (InputColumn::LuyKe, 1523.76),
+        ],
+    );
+    let history = tmp.path().join("history");
+    let run = |period: &str, out: &str| {
+        let (code, _, err) = baocao(&[
+            "--root",
+            s(&root),
+            "run",
+            "--period",
+            period,
+            "--inbox",
+            s(&tmp.path().join("inbox")),
+            "--out",
+            s(&tmp.path().join(out)),
+            "--history",
+            s(&history),
+            "--as-of",
+            "2026-03-01",
+            "-q",
+        ]);
+        assert!(code <= 1, "{err}");
+    };
+    run("2026-01", "o1");
+    // February's form: January's actual beside February's estimate; the year-to-date is
+    // built on the actual (1527,30 + 500).
+    write(
+        "2026-02",
+        &[
+            (InputColumn::KyTruoc, 1527.30),
+            (InputColumn::ThucHien, 500.0),
+            (InputColumn::LuyKe, 2027.30),
+        ],
+    );
+    run("2026-02", "o2");
+    let diags = diagnostics(&tmp.path().join("o2/ktxh/2026-02/tong-hop.xlsx"));
+    assert!(
+        !diags
+            .iter()
+            .any(|d| d.0 == "BC0801" && d.2.contains("NN05")),
+        "{diags:?}"
+    );
+
+    let store = baocao::store::Store::new(&history);
+    let jan: baocao::period::Period = "2026-01".parse().unwrap();
+    let key = (
+        "99009".to_string(),
+        "NN05".to_string(),
+        InputColumn::ThucHien,
+    );
+    let rows: Vec<_> = store
+        .read("ktxh", jan)
+        .unwrap()
+        .into_iter()
+        .filter(|r| (r.unit_code.clone(), r.indicator_code.clone(), r.column) == key)
+        .collect();
+    assert_eq!(rows.len(), 2, "the estimate and the actual are both kept");
+    assert_eq!(
+        store.latest("ktxh", jan, None).unwrap()[&key].value,
+        1527.30
+    );
+    assert_eq!(
+        store
+            .latest("ktxh", jan, Some(baocao::store::ValueStatus::Uoc))
+            .unwrap()[&key]
+            .value,
+        1523.76
+    );
+
+    // A February form whose year-to-date does not add up is flagged.
+    write(
+        "2026-02",
+        &[
+            (InputColumn::KyTruoc, 1527.30),
+            (InputColumn::ThucHien, 500.0),
+            (InputColumn::LuyKe, 1900.0),
+        ],
+    );
+    run("2026-02", "o3");
+    let diags = diagnostics(&tmp.path().join("o3/ktxh/2026-02/tong-hop.xlsx"));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.0 == "BC0801" && d.2.contains("NN05")),
+        "{diags:?}"
+    );
+}

@@ -19,13 +19,16 @@ pub enum InputColumn {
     ThucHien,
     /// Lũy kế từ đầu năm
     LuyKe,
+    /// Thực hiện kỳ trước: the previous period's actual, revising its estimate
+    KyTruoc,
 }
 
 impl InputColumn {
-    pub const ALL: [InputColumn; 3] = [
+    pub const ALL: [InputColumn; 4] = [
         InputColumn::KeHoach,
         InputColumn::ThucHien,
         InputColumn::LuyKe,
+        InputColumn::KyTruoc,
     ];
 
     /// Key used in the exchange CSV and in JSON.
@@ -34,6 +37,7 @@ impl InputColumn {
             InputColumn::KeHoach => "ke_hoach",
             InputColumn::ThucHien => "thuc_hien",
             InputColumn::LuyKe => "luy_ke",
+            InputColumn::KyTruoc => "ky_truoc",
         }
     }
 
@@ -47,6 +51,9 @@ impl InputColumn {
             InputColumn::KeHoach => format!("Kế hoạch năm {}", period.year()),
             InputColumn::ThucHien => format!("Thực hiện kỳ báo cáo ({})", period.short_label()),
             InputColumn::LuyKe => "Lũy kế từ đầu năm".to_string(),
+            InputColumn::KyTruoc => {
+                format!("Thực hiện kỳ trước ({})", period.previous().short_label())
+            }
         }
     }
 }

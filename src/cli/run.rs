@@ -297,9 +297,33 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                     })
             })
             .collect();
-        let revisions = s
-            .record(&regime.id, args.period, args.period, rows)
+        // The previous period's actuals a form carries revise that period: a new vintage
+        // beside its estimate, recorded as written by this period's run.
+        let (revising, own): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|r| r.column == crate::catalog::InputColumn::KyTruoc);
+        let revising: Vec<crate::store::StoredValue> = revising
+            .into_iter()
+            .map(|mut r| {
+                r.column = crate::catalog::InputColumn::ThucHien;
+                r.status = crate::store::ValueStatus::ThucHien;
+                r
+            })
+            .collect();
+        let mut revisions = s
+            .record(&regime.id, args.period, args.period, own)
             .map_err(|e| CliError::Internal(e.to_string()))?;
+        if !revising.is_empty()
+            || !s
+                .read(&regime.id, args.period.previous())
+                .map(|v| v.is_empty())
+                .unwrap_or(true)
+        {
+            revisions.extend(
+                s.record(&regime.id, args.period.previous(), args.period, revising)
+                    .map_err(|e| CliError::Internal(e.to_string()))?,
+            );
+        }
         if !revisions.is_empty() && !args.quiet {
             eprintln!(
                 "Kho lịch sử {}: ghi {} thay đổi (xem audit.csv).",

@@ -155,6 +155,22 @@ pub fn find_table(grid: &Grid) -> Option<Layout> {
                 }
             }
         }
+        if let Some(e) = labels.iter().position(|l| l.starts_with("uoc")) {
+            // "Thực hiện tháng 9 | Ước tính tháng 10": the estimate is this period's figure,
+            // the actual beside it the previous period's.
+            let actual = labels.iter().enumerate().position(|(i, l)| {
+                i != e
+                    && l.starts_with("thuc hien")
+                    && value_column(l) == Some(InputColumn::ThucHien)
+            });
+            if let Some(a) = actual {
+                layout
+                    .value_cols
+                    .retain(|(k, _)| *k != InputColumn::ThucHien && *k != InputColumn::KyTruoc);
+                layout.value_cols.push((InputColumn::ThucHien, e as u32));
+                layout.value_cols.push((InputColumn::KyTruoc, a as u32));
+            }
+        }
         if layout
             .value_cols
             .iter()
@@ -181,6 +197,8 @@ fn value_column(l: &str) -> Option<InputColumn> {
     }
     if l.contains("luy ke") {
         Some(InputColumn::LuyKe)
+    } else if l.contains("ky truoc") || l.contains("thang truoc") || l.contains("quy truoc") {
+        Some(InputColumn::KyTruoc)
     } else if l.contains("ke hoach") {
         Some(InputColumn::KeHoach)
     } else if l.contains("thuc hien") || l.starts_with("uoc") || l.contains(" uoc") {
@@ -569,6 +587,40 @@ mod tests {
         assert!(out.values.is_empty(), "empty is not reported, not zero");
         assert_eq!(out.empty_cells.len(), 1);
         assert_eq!((out.empty_cells[0].0, out.empty_cells[0].1), (1, 2));
+    }
+
+    #[test]
+    fn an_estimate_beside_the_previous_months_actual() {
+        let g = grid(vec![vec![
+            t("Chỉ tiêu"),
+            t("Thực hiện tháng 9"),
+            t("Ước tính tháng 10"),
+            t("Lũy kế 10 tháng"),
+            t("Tháng 10 so với cùng kỳ (%)"),
+        ]]);
+        let l = find_table(&g).unwrap();
+        let mut cols = l.value_cols.clone();
+        cols.sort();
+        assert_eq!(
+            cols,
+            vec![
+                (InputColumn::ThucHien, 2),
+                (InputColumn::LuyKe, 3),
+                (InputColumn::KyTruoc, 1)
+            ]
+        );
+        // baocao's own header for it.
+        let g = grid(vec![vec![
+            t("Chỉ tiêu"),
+            t("Thực hiện kỳ trước (tháng 9/2026)"),
+            t("Thực hiện kỳ báo cáo (tháng 10/2026)"),
+        ]]);
+        let mut cols = find_table(&g).unwrap().value_cols;
+        cols.sort();
+        assert_eq!(
+            cols,
+            vec![(InputColumn::ThucHien, 2), (InputColumn::KyTruoc, 1)]
+        );
     }
 
     #[test]
