@@ -44,14 +44,59 @@ pub fn stored_submissions(store: &Store, regime: &Regime, period: Period) -> Vec
     by_unit.into_values().collect()
 }
 
-/// `period` consolidated from the store, if the store has it.
+/// Figures of units that were merged are carried over to their successor: summed
+/// indicators add up, the others cannot be combined and are left out. Returns the
+/// successors that received figures.
+pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submission>, Vec<String>) {
+    let mut merged: BTreeMap<String, Submission> = BTreeMap::new();
+    let mut out = Vec::new();
+    let mut successors = Vec::new();
+    for s in subs {
+        let Some(succ) = config.successor(&s.unit_code) else {
+            out.push(s);
+            continue;
+        };
+        if !successors.contains(&succ.new) {
+            successors.push(succ.new.clone());
+        }
+        let target = merged
+            .entry(succ.new.clone())
+            .or_insert_with(|| Submission {
+                unit_code: succ.new.clone(),
+                values: BTreeMap::new(),
+                ..s.clone()
+            });
+        for ((code, col), v) in s.values {
+            if config
+                .indicator(&code)
+                .is_some_and(|i| i.aggregation == crate::catalog::Aggregation::Sum)
+            {
+                target
+                    .values
+                    .entry((code, col))
+                    .and_modify(|x| x.value += v.value)
+                    .or_insert(v);
+            }
+        }
+    }
+    // A successor that reported itself keeps its own figures.
+    for (code, m) in merged {
+        if !out.iter().any(|s| s.unit_code == code) {
+            out.push(m);
+        }
+    }
+    (out, successors)
+}
+
+/// `period` consolidated from the store, if the store has it, with merged units' figures
+/// carried over to their successors.
 pub fn consolidated_from_store(
     config: &Config,
     regime: &Regime,
     store: &Store,
     period: Period,
 ) -> Option<Consolidated> {
-    let subs = stored_submissions(store, regime, period);
+    let (subs, _) = apply_successions(config, stored_submissions(store, regime, period));
     if subs.is_empty() {
         return None;
     }

@@ -451,3 +451,94 @@ fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_th
         "{diags:?}"
     );
 }
+
+#[test]
+fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    for d in ["indicators", "report-templates"] {
+        copy_dir(&samples().join(d), &root.join(d));
+    }
+    std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
+    std::fs::write(
+        root.join("succession.toml"),
+        "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"98002\"]\ndate = 2025-07-01\nnote = \"Nghị quyết sắp xếp đơn vị hành chính cấp xã\"\n",
+    )
+    .unwrap();
+    let old = tmp.path().join("du-lieu-2025-10.csv");
+    std::fs::write(
+        &old,
+        "regime,period,unit_code,indicator_code,value,unit_of_measure,column\n\
+         ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
+         ktxh,2025-10,98002,NN05,50.5,tấn,thuc_hien\n\
+         ktxh,2025-10,98001,HC05,90,%,thuc_hien\n",
+    )
+    .unwrap();
+    let history = tmp.path().join("history");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&root),
+        "import-history",
+        "--history",
+        s(&history),
+        s(&old),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let out = tmp.path().join("out");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&root),
+        "run",
+        "--period",
+        "2026-10",
+        "--inbox",
+        s(&samples().join("inbox")),
+        "--out",
+        s(&out),
+        "--history",
+        s(&history),
+        "--as-of",
+        "2026-11-22",
+        "-q",
+    ]);
+    assert!(code <= 1, "{err}");
+    let rows = sheet(&out.join("ktxh/2026-10/tong-hop.xlsx"), "Biểu số liệu");
+    let header = rows
+        .iter()
+        .position(|r| r.iter().any(|c| text(c) == "Mã số"))
+        .unwrap();
+    let col = rows[header]
+        .iter()
+        .position(|c| text(c).starts_with("Cùng kỳ năm trước"))
+        .expect("column");
+    let value = |code: &str| {
+        rows[header + 1..]
+            .iter()
+            .find(|r| text(&r[1]) == code)
+            .and_then(|r| r.get(col).and_then(num))
+    };
+    assert_eq!(
+        value("NN05"),
+        Some(150.5),
+        "100 + 50,5 from the two predecessors"
+    );
+    assert_eq!(
+        value("HC05"),
+        None,
+        "an average cannot be carried over by adding"
+    );
+    let md = std::fs::read_to_string(out.join("ktxh/2026-10/bao-cao.md")).unwrap();
+    assert!(
+        md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) là tổng số liệu của các đơn vị trước sắp xếp: 98001, 98002 (hợp nhất từ 01/07/2025"),
+        "{md}"
+    );
+    // A succession naming a unit that does not exist is a config error.
+    std::fs::write(
+        root.join("succession.toml"),
+        "[[succession]]\nnew = \"77777\"\nold = [\"98001\"]\ndate = 2025-07-01\n",
+    )
+    .unwrap();
+    let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("succession.toml › succession[0].new"), "{err}");
+}

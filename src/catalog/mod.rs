@@ -74,6 +74,28 @@ pub struct Config {
     /// Plans per (regime id, year).
     pub plans: BTreeMap<(String, i32), Plan>,
     pub calendar: WorkCalendar,
+    /// Unit reorganizations: old units → the unit that succeeded them (`succession.toml`).
+    pub successions: Vec<Succession>,
+}
+
+/// Units merged into one (the 2025 mergers): the new unit's figures for periods before the
+/// merger are the sum of its predecessors' (for summed indicators).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Succession {
+    pub new: String,
+    pub old: Vec<String>,
+    #[serde(deserialize_with = "crate::schedule::toml_date::required")]
+    pub date: chrono::NaiveDate,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuccessionFile {
+    #[serde(default)]
+    succession: Vec<Succession>,
 }
 
 struct Loader {
@@ -281,6 +303,40 @@ impl Config {
             );
         }
 
+        // Successions.
+        let mut successions = Vec::new();
+        if root.join("succession.toml").is_file() {
+            if let Some(file) = l.parse::<SuccessionFile>("succession.toml") {
+                let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+                for (i, s) in file.succession.iter().enumerate() {
+                    if units.get(&s.new).is_none() {
+                        l.problem(
+                            "succession.toml",
+                            format!("succession[{i}].new"),
+                            format!("đơn vị \"{}\" không có trong units.toml", s.new),
+                        );
+                    }
+                    if s.old.is_empty() {
+                        l.problem(
+                            "succession.toml",
+                            format!("succession[{i}].old"),
+                            "cần ít nhất một đơn vị cũ",
+                        );
+                    }
+                    for o in &s.old {
+                        if let Some(first) = seen.insert(o.clone(), i) {
+                            l.problem(
+                                "succession.toml",
+                                format!("succession[{i}].old"),
+                                format!("đơn vị cũ \"{o}\" đã có ở succession[{first}]"),
+                            );
+                        }
+                    }
+                }
+                successions = file.succession;
+            }
+        }
+
         if l.problems.is_empty() {
             Ok(Config {
                 root: root.to_path_buf(),
@@ -290,10 +346,18 @@ impl Config {
                 outlines,
                 plans,
                 calendar,
+                successions,
             })
         } else {
             Err(ConfigErrors(l.problems))
         }
+    }
+
+    /// The unit that succeeded `old`, if a succession names it.
+    pub fn successor(&self, old: &str) -> Option<&Succession> {
+        self.successions
+            .iter()
+            .find(|s| s.old.iter().any(|o| o == old))
     }
 
     pub fn regime(&self, id: &str) -> Option<&Regime> {

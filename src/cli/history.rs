@@ -195,7 +195,7 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
                 .unwrap_or(InputColumn::ThucHien);
             let regime = get(ri).to_string();
             let known = config.regime(&regime).is_some()
-                && config.units.get(get(ui)).is_some()
+                && (config.units.get(get(ui)).is_some() || config.successor(get(ui)).is_some())
                 && config.indicator(get(ii)).is_some_and(|i| !i.is_derived());
             if !known {
                 skipped += 1;

@@ -222,6 +222,18 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         batch: &batch,
         tasks: task_summary.as_ref(),
         last_year: last_year.as_ref(),
+        successors: store
+            .as_ref()
+            .filter(|_| last_year.is_some())
+            .map(|s| {
+                let ly = args.period.same_period_last_year();
+                crate::history::apply_successions(
+                    config,
+                    crate::history::stored_submissions(s, regime, ly),
+                )
+                .1
+            })
+            .unwrap_or_default(),
     };
 
     // Render everything in memory first: nothing is written unless all of it succeeded.

@@ -245,6 +245,22 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
     ctx.insert("falls", &falls);
     ctx.insert("has_previous", &report.previous.is_some());
     ctx.insert("has_last_year", &report.last_year.is_some());
+    let successions: Vec<String> = report
+        .successors
+        .iter()
+        .filter_map(|code| config.successions.iter().find(|s| s.new == *code))
+        .map(|s| {
+            let name = |c: &str| config.units.get(c).map(|u| format!("{} ({c})", u.name)).unwrap_or_else(|| c.to_string());
+            format!(
+                "Số liệu cùng kỳ năm trước của {} là tổng số liệu của các đơn vị trước sắp xếp: {} (hợp nhất từ {}{}).",
+                name(&s.new),
+                s.old.iter().map(|o| name(o)).collect::<Vec<_>>().join(", "),
+                crate::schedule::vn_date(s.date),
+                s.note.as_deref().map(|n| format!("; {n}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    ctx.insert("successions", &successions);
     ctx.insert("compliance", &compliance);
     ctx.insert(
         "diagnostics",
