@@ -108,6 +108,53 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
             form[rate]
         );
     }
+    // The plan file of the config root gives the province's annual plan; % of plan and the
+    // two budget baselines are year-to-date / plan.
+    let plan_col = {
+        let rows = sheet(&dir.join("tong-hop.xlsx"), "Biểu số liệu");
+        let header = rows
+            .iter()
+            .position(|r| r.iter().any(|c| text(c) == "Mã số"))
+            .unwrap();
+        let find = |prefix: &str| {
+            rows[header]
+                .iter()
+                .position(|c| text(c).starts_with(prefix))
+                .unwrap()
+        };
+        let (kh, vs, tw) = (
+            find("Kế hoạch năm 2026"),
+            find("Lũy kế so với kế hoạch năm"),
+            find("Lũy kế so với dự toán Trung ương giao"),
+        );
+        let row = rows[header + 1..]
+            .iter()
+            .find(|r| text(&r[1]) == "NS01")
+            .unwrap()
+            .clone();
+        (num(&row[kh]), num(&row[vs]), num(&row[tw]))
+    };
+    let ytd: f64 = rows
+        .iter()
+        .find(|r| {
+            r["unit_code"] == "99" && r["indicator_code"] == "NS01" && r["column"] == "luy_ke"
+        })
+        .unwrap()["value"]
+        .parse()
+        .unwrap();
+    assert_eq!(plan_col.0, Some(17200.0), "from ke-hoach-2026.csv");
+    assert!((plan_col.1.unwrap() - ytd / 17200.0 * 100.0).abs() < 1e-6);
+    assert_eq!(plan_col.2, Some((ytd / 16000.0 * 1000.0).round() / 10.0));
+    let words = format!(
+        "bằng {}% dự toán Trung ương giao",
+        format!("{:.1}", ytd / 16000.0 * 100.0).replace('.', ",")
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("bao-cao.md"))
+            .unwrap()
+            .contains(&words),
+        "{words}"
+    );
     // The IIP (not aggregated) is its owner's figure.
     let iip = rows
         .iter()
@@ -289,7 +336,14 @@ fn make_root(dir: &Path, units: &str, receiver: &str, reporter_levels: &str) -> 
     for d in ["indicators", "report-templates"] {
         copy_dir(&samples().join(d), &dir.join(d));
     }
-    let _ = std::fs::remove_file(dir.join("report-templates/ktxh/ke-hoach-2026.csv"));
+    // The samples' plan files name the samples' province.
+    for plan in [
+        "ke-hoach-2026.csv",
+        "ke-hoach-tw-2026.csv",
+        "ke-hoach-tinh-2026.csv",
+    ] {
+        let _ = std::fs::remove_file(dir.join("report-templates/ktxh").join(plan));
+    }
     let mut toml = String::from("[[level]]\nname = \"tinh\"\nlabel = \"Tỉnh\"\n[[level]]\nname = \"huyen\"\nlabel = \"Huyện\"\n[[level]]\nname = \"xa\"\nlabel = \"Xã\"\n[[level]]\nname = \"so\"\nlabel = \"Sở\"\n");
     toml.push_str(units);
     // Owners named by the catalog.

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
 pub use regime::{
-    Comparison, CrossRule, Form, InputColumn, LevelDeadline, Regime, Reporters, Section,
-    TaskSection,
+    Comparison, CrossRule, Form, InputColumn, LevelDeadline, PlanBaseline, Regime, Reporters,
+    Section, TaskSection,
 };
 pub use units::{Level, Unit, UnitTree};
 
@@ -73,6 +73,8 @@ pub struct Config {
     pub outlines: BTreeMap<String, String>,
     /// Plans per (regime id, year).
     pub plans: BTreeMap<(String, i32), Plan>,
+    /// Further plan baselines per (regime id, baseline key, year) (`ke-hoach-<key>-<year>.csv`).
+    pub baselines: BTreeMap<(String, String, i32), Plan>,
     pub calendar: WorkCalendar,
     /// Unit reorganizations: old units → the unit that succeeded them (`succession.toml`).
     pub successions: Vec<Succession>,
@@ -236,6 +238,7 @@ impl Config {
         let mut regimes = BTreeMap::new();
         let mut outlines = BTreeMap::new();
         let mut plans = BTreeMap::new();
+        let mut baselines = BTreeMap::new();
         let mut dirs: Vec<String> = Vec::new();
         if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
             for e in rd.flatten() {
@@ -283,15 +286,36 @@ impl Config {
             }
             for plan_rel in l.list(&format!("report-templates/{dir}"), ".csv") {
                 let fname = plan_rel.rsplit('/').next().unwrap_or_default();
-                let Some(year) = fname
+                let Some(stem) = fname
                     .strip_prefix("ke-hoach-")
                     .and_then(|s| s.strip_suffix(".csv"))
-                    .and_then(|s| s.parse::<i32>().ok())
                 else {
                     continue;
                 };
-                let plan = load_plan(&mut l, &plan_rel, &indicators, &units);
-                plans.insert((regime.id.clone(), year), plan);
+                let (key, year) = match stem.rsplit_once('-') {
+                    Some((k, y)) => (Some(k), y),
+                    None => (None, stem),
+                };
+                let Ok(year) = year.parse::<i32>() else {
+                    continue;
+                };
+                match key {
+                    None => {
+                        let plan = load_plan(&mut l, &plan_rel, &indicators, &units);
+                        plans.insert((regime.id.clone(), year), plan);
+                    }
+                    Some(k) if regime.plan.iter().any(|b| b.key == k) => {
+                        let plan = load_plan(&mut l, &plan_rel, &indicators, &units);
+                        baselines.insert((regime.id.clone(), k.to_string(), year), plan);
+                    }
+                    Some(k) => l.problem(
+                        &plan_rel,
+                        "",
+                        format!(
+                            "kế hoạch \"{k}\" không được khai báo trong [[plan]] của regime.toml"
+                        ),
+                    ),
+                }
             }
             regimes.insert(regime.id.clone(), regime);
         }
@@ -345,6 +369,7 @@ impl Config {
                 regimes,
                 outlines,
                 plans,
+                baselines,
                 calendar,
                 successions,
             })
@@ -396,6 +421,12 @@ impl Config {
     }
 
     /// The plan of `regime` for `period`'s year, if the config root has one.
+    /// A further plan baseline of `regime` for `period`'s year.
+    pub fn baseline(&self, regime: &str, key: &str, period: Period) -> Option<&Plan> {
+        self.baselines
+            .get(&(regime.to_string(), key.to_string(), period.year()))
+    }
+
     pub fn plan(&self, regime: &str, period: Period) -> Option<&Plan> {
         self.plans.get(&(regime.to_string(), period.year()))
     }

@@ -176,9 +176,22 @@ pub struct Regime {
     /// Relative tolerance between a form's year-to-date and the one from the store.
     #[serde(default = "half_percent")]
     pub ytd_tolerance: f64,
+    /// Further plan baselines (dự toán Trung ương giao, dự toán tỉnh giao): each compared with
+    /// in the form and the narrative, from `ke-hoach-<key>-<year>.csv`.
+    #[serde(default)]
+    pub plan: Vec<PlanBaseline>,
     /// A section on assigned tasks (Quyết định 42/2014), filled when `run` gets `--tasks`.
     #[serde(default)]
     pub tasks: Option<TaskSection>,
+}
+
+/// A plan baseline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanBaseline {
+    pub key: String,
+    /// As written in sentences: "dự toán Trung ương giao".
+    pub label: String,
 }
 
 /// How a comparison with another period is written.

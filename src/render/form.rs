@@ -49,13 +49,23 @@ pub enum Column {
     VsSamePeriod,
     /// So với kế hoạch năm (%)
     VsPlan,
+    /// So với a further plan baseline (%), by its index in the regime's `[[plan]]`
+    VsBaseline(usize),
     /// Ghi chú
     Note,
 }
 
 impl Column {
-    pub fn header(self, period: Period) -> String {
+    pub fn header(self, period: Period, regime: &Regime) -> String {
         match self {
+            Column::VsBaseline(i) => format!(
+                "Lũy kế so với {} (%)",
+                regime
+                    .plan
+                    .get(i)
+                    .map(|b| b.label.as_str())
+                    .unwrap_or("kế hoạch")
+            ),
             Column::Input(c) => c.header(period),
             Column::SamePeriodLastYear => {
                 format!(
@@ -295,7 +305,12 @@ pub fn write_form(
         ws.write_string_with_format(r, c as u16, *h, &styles.header)?;
     }
     for (i, c) in spec.columns.iter().enumerate() {
-        ws.write_string_with_format(r, 4 + i as u16, c.header(spec.period), &styles.header)?;
+        ws.write_string_with_format(
+            r,
+            4 + i as u16,
+            c.header(spec.period, spec.regime),
+            &styles.header,
+        )?;
     }
     ws.set_row_height(r, 48)?;
     r += 1;

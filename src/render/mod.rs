@@ -36,6 +36,21 @@ pub struct Report<'a> {
     pub tasks: Option<&'a crate::tasks::Summary>,
 }
 
+impl Report<'_> {
+    /// Year-to-date (or the period's figure) of `unit` as % of a further plan baseline.
+    pub fn percent_of_baseline(&self, unit: &str, indicator: &str, key: &str) -> Option<f64> {
+        let base = *self
+            .config
+            .baseline(&self.regime.id, key, self.period)?
+            .get(&(unit.to_string(), indicator.to_string()))?;
+        let c = self.consolidated;
+        let done = c
+            .get(unit, indicator, InputColumn::LuyKe)
+            .or_else(|| c.get(unit, indicator, InputColumn::ThucHien))?;
+        (base != 0.0).then(|| (done / base * 1000.0).round() / 10.0)
+    }
+}
+
 /// What to write into a unit's form (used by the sample generator and tests; a blank form
 /// has none of it).
 #[derive(Debug, Clone, Default)]

@@ -33,6 +33,8 @@ struct IndicatorCtx {
     /// The same period last year, and the comparison with it in the regime's wording.
     last_year: String,
     yoy: String,
+    /// "bằng 28,4% dự toán Trung ương giao, bằng 19,2% dự toán tỉnh giao"
+    baselines: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -147,6 +149,16 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
                 change,
                 change_pct,
                 last_year: fmt(last_year),
+                baselines: regime
+                    .plan
+                    .iter()
+                    .filter_map(|b| {
+                        report
+                            .percent_of_baseline(&root.code, &ind.code, &b.key)
+                            .map(|p| format!("bằng {}% {}", fmt_vn_fixed(p, 1), b.label))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 yoy: match (value, last_year) {
                     (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
                         yoy_words((v / l - 1.0) * 100.0, regime.comparison)

@@ -31,6 +31,7 @@ pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
     if report.regime.form.columns.contains(&InputColumn::KeHoach) {
         cols.push(Column::VsPlan);
     }
+    cols.extend((0..report.regime.plan.len()).map(Column::VsBaseline));
     cols.push(Column::Note);
     cols
 }
@@ -83,6 +84,12 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                     .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
             }
         }
+        Column::VsBaseline(i) => report
+            .regime
+            .plan
+            .get(i)
+            .and_then(|b| report.percent_of_baseline(&root.code, &ind.code, &b.key))
+            .map(CellValue::Number),
         Column::SamePeriodLastYear => report
             .last_year
             .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien))
