@@ -198,7 +198,7 @@ impl Store {
         )?;
         let mut bytes = Vec::new();
         ParquetWriter::new(&mut bytes)
-            .with_compression(ParquetCompression::Uncompressed)
+            .with_compression(ParquetCompression::Zstd(None))
             .finish(&mut df)?;
         write_atomic(&self.partition(regime, period), &bytes)?;
         Ok(())
@@ -251,7 +251,8 @@ impl Store {
         let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
         for k in keys {
             let (b, a) = (before.get(k), after.get(k));
-            if b.map(|x| x.value) == a.map(|x| x.value) {
+            // A first recording is not a revision; a changed or withdrawn figure is.
+            if b.is_none() || b.map(|x| x.value) == a.map(|x| x.value) {
                 continue;
             }
             let latest = a.or(b).expect("in one of them");
@@ -419,7 +420,10 @@ mod tests {
             v("A", 10.0, "2026-10-15T08:00"),
             v("B", 20.0, "2026-10-15T09:00"),
         ];
-        assert_eq!(store.record("ktxh", p, p, rows.clone()).unwrap().len(), 2);
+        assert!(
+            store.record("ktxh", p, p, rows.clone()).unwrap().is_empty(),
+            "first recordings are not revisions"
+        );
         let before = files(dir.path());
         assert!(store.record("ktxh", p, p, rows.clone()).unwrap().is_empty());
         assert_eq!(files(dir.path()), before);
@@ -456,9 +460,10 @@ mod tests {
             12.5
         );
         let audit = store.audit(Some("A"), Some("NN05")).unwrap();
-        assert_eq!(audit.len(), 2, "the first recording and the revision");
-        assert_eq!(audit[1].old_value, Some(10.0));
-        assert_eq!(audit[1].file, "A.xlsx");
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].old_value, Some(10.0));
+        assert_eq!(audit[0].new_value, Some(12.5));
+        assert_eq!(audit[0].file, "A.xlsx");
         assert!(store.audit(Some("B"), None).unwrap().is_empty());
     }
 

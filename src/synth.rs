@@ -433,6 +433,49 @@ pub fn write_bench_inbox(
     Ok(units.len())
 }
 
+/// A history store as the engine would have it after running `periods` on complete inboxes:
+/// every reporting unit's figures, received on its deadline.
+pub fn write_history(
+    config: &Config,
+    regime: &Regime,
+    periods: &[Period],
+    store: &crate::store::Store,
+) -> Result<usize, crate::store::StoreError> {
+    let mut n = 0;
+    for &period in periods {
+        let mut rows = Vec::new();
+        for unit in config.reporting_units(regime, regime.window(period).to) {
+            let due = regime
+                .deadline(period, &unit.level, &config.calendar)
+                .expect("deadline");
+            let received = due
+                .and_time(hm(8, 0))
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string();
+            let file = form_file_name(unit, period);
+            for ((code, column), value) in unit_values(config, regime, unit, period) {
+                rows.push(crate::store::StoredValue {
+                    unit_code: unit.code.clone(),
+                    indicator_code: code,
+                    column,
+                    value,
+                    status: if column == InputColumn::KeHoach {
+                        crate::store::ValueStatus::KeHoach
+                    } else {
+                        crate::store::ValueStatus::ThucHien
+                    },
+                    source_period: String::new(),
+                    file: file.clone(),
+                    received_at: received.clone(),
+                });
+            }
+        }
+        n += rows.len();
+        store.record(&regime.id, period, period, rows)?;
+    }
+    Ok(n)
+}
+
 /// The task registers of `samples/nhiem-vu/`: `lam-dong-2020.csv`, the figures reported for
 /// Lâm Đồng in 2020 (77 tasks: 33 completed, 30 on time and 3 late, 44 in progress within
 /// their deadlines, as of 31/12/2020), with the sample province's departments as lead units;

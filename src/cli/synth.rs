@@ -28,6 +28,15 @@ pub enum What {
         #[arg(long, value_parser = parse_period, num_args = 1.., default_values = ["2026-08", "2026-09", "2026-10", "2026-Q3"])]
         periods: Vec<Period>,
     },
+    /// Kho lịch sử mẫu (samples/history): các tháng trước kỳ mẫu.
+    History {
+        #[arg(long)]
+        regime: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_parser = parse_period, num_args = 1..)]
+        periods: Vec<Period>,
+    },
     /// Sổ theo dõi nhiệm vụ mẫu (samples/nhiem-vu).
     Tasks {
         #[arg(long)]
@@ -57,6 +66,20 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             let regime = pick_regime(config, regime.as_deref())?;
             let n = synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?;
             println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
+        }
+        What::History {
+            regime,
+            out,
+            periods,
+        } => {
+            let regime = pick_regime(config, regime.as_deref())?;
+            let n = synth::write_history(config, regime, &periods, &crate::store::Store::new(&out))
+                .map_err(|e| CliError::Internal(e.to_string()))?;
+            println!(
+                "Đã ghi {n} số liệu của {} kỳ vào {}",
+                periods.len(),
+                out.display()
+            );
         }
         What::Tasks { out } => {
             synth::write_task_samples(config, &out).map_err(io)?;
