@@ -169,27 +169,32 @@ pub fn ytd_warnings(
             let Some(parts) = parts else { continue };
             let ytd = parts.iter().sum::<f64>() + this;
             if (ytd - v.value).abs() > (tolerance * ytd.abs()).max(0.5) {
-                let name = config
-                    .indicator(code)
-                    .map(|i| i.name.clone())
-                    .unwrap_or_default();
-                let unit = config
-                    .units
-                    .get(&s.unit_code)
-                    .map(|u| u.name.clone())
-                    .unwrap_or_default();
                 out.push(Diagnostic::new(
                     Code::YtdMismatch,
                     v.location.clone(),
                     format!(
-                        "{unit} ({}), chỉ tiêu {code} \"{name}\": lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các tháng trước cộng tháng này).\nKiểm tra lại cột lũy kế hoặc số liệu các tháng trước (baocao history --unit {} --indicator {code}).",
-                        s.unit_code, fmt_vn(v.value, 2), fmt_vn(ytd, 2), s.unit_code
+                        "{}: lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các tháng trước cộng tháng này).\nKiểm tra lại cột lũy kế hoặc số liệu các tháng trước (baocao history --unit {} --indicator {code}).",
+                        subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(ytd, 2), s.unit_code
                     ),
                 ));
             }
         }
     }
     out
+}
+
+/// "Xã Tân Phú (99011), chỉ tiêu NS04 \"Thu ngân sách cấp xã\"", for messages.
+fn subject(config: &Config, unit: &str, code: &str) -> String {
+    let name = config
+        .indicator(code)
+        .map(|i| i.name.as_str())
+        .unwrap_or("");
+    let unit_name = config
+        .units
+        .get(unit)
+        .map(|u| u.name.as_str())
+        .unwrap_or("");
+    format!("{unit_name} ({unit}), chỉ tiêu {code} \"{name}\"")
 }
 
 /// The modified z-score of `x` against `history` (Iglewicz–Hoaglin: 0.6745 (x − median) / MAD),
@@ -270,21 +275,12 @@ pub fn outlier_warnings(
             };
             if let Some((z, lo, hi)) = modified_z(v.value, &h, threshold, 6, min_mad) {
                 if z.abs() > threshold {
-                    let name = config
-                        .indicator(code)
-                        .map(|i| i.name.clone())
-                        .unwrap_or_default();
-                    let unit = config
-                        .units
-                        .get(&s.unit_code)
-                        .map(|u| u.name.clone())
-                        .unwrap_or_default();
                     out.push(Diagnostic::new(
                         Code::Outlier,
                         v.location.clone(),
                         format!(
-                            "{unit} ({}), chỉ tiêu {code} \"{name}\" = {} khác thường so với {} kỳ trước của đơn vị (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
-                            s.unit_code, fmt_vn(v.value, 2), h.len(), fmt_vn(lo, 2), fmt_vn(hi, 2)
+                            "{} = {} khác thường so với {} kỳ trước của đơn vị (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
+                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), h.len(), fmt_vn(lo, 2), fmt_vn(hi, 2)
                         ),
                     ));
                 }
