@@ -14,6 +14,8 @@ pub const SHEET_UNITS: &str = "Theo đơn vị";
 pub const SHEET_COMPLIANCE: &str = "Tuân thủ";
 pub const SHEET_DIAGNOSTICS: &str = "Chẩn đoán";
 pub const SHEET_TASKS: &str = "Nhiệm vụ";
+/// Units per "Theo đơn vị" sheet (Excel has 16,384 columns; three are labels).
+pub const UNITS_PER_SHEET: usize = 16_000;
 
 /// The columns of the consolidated form.
 pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
@@ -106,9 +108,8 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     })?;
     wb.push_worksheet(ws);
 
-    // 2. Every unit side by side (the period's figures).
-    let mut ws = Worksheet::new();
-    ws.set_name(SHEET_UNITS)?;
+    // 2. Every unit side by side (the period's figures); a sheet holds at most
+    // UNITS_PER_SHEET units, within Excel's 16,384 columns.
     let head = header_format();
     let text = cell_format();
     let int = cell_format().set_num_format("#,##0");
@@ -117,54 +118,67 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         .set_font_name(FONT)
         .set_font_size(13)
         .set_bold();
-    ws.write_string_with_format(
-        0,
-        0,
-        format!(
-            "Số liệu thực hiện {} theo đơn vị",
-            report.period.short_label()
-        ),
-        &title,
-    )?;
-    let units: Vec<&str> = c.units.iter().map(String::as_str).collect();
-    for (i, h) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
-        ws.write_string_with_format(2, i as u16, *h, &head)?;
-    }
-    for (j, u) in units.iter().enumerate() {
-        let name = config
-            .units
-            .get(u)
-            .map(|x| x.name.clone())
-            .unwrap_or_else(|| u.to_string());
-        ws.write_string_with_format(2, 3 + j as u16, format!("{name} ({u})"), &head)?;
-        ws.set_column_width(3 + j as u16, 14)?;
-    }
-    ws.set_column_width(0, 8)?;
-    ws.set_column_width(1, 44)?;
-    ws.set_column_width(2, 11)?;
-    ws.set_row_height(2, 48)?;
-    let rows = regime
-        .form_codes()
-        .filter_map(|code| config.indicator(code));
-    for (r, ind) in (3u32..).zip(rows) {
-        ws.write_string_with_format(r, 0, &ind.code, &text)?;
-        ws.write_string_with_format(r, 1, &ind.name, &text)?;
-        ws.write_string_with_format(r, 2, &ind.unit, &text)?;
-        let fmt = if ind.value_type == ValueType::Integer {
-            &int
+    let all_units: Vec<&str> = c.units.iter().map(String::as_str).collect();
+    let chunks: Vec<&[&str]> = if all_units.is_empty() {
+        vec![&[]]
+    } else {
+        all_units.chunks(UNITS_PER_SHEET).collect()
+    };
+    for (k, units) in chunks.iter().enumerate() {
+        let mut ws = Worksheet::new();
+        if k == 0 {
+            ws.set_name(SHEET_UNITS)?;
         } else {
-            &dec
-        };
-        for (j, u) in units.iter().enumerate() {
-            match c.get(u, &ind.code, InputColumn::ThucHien) {
-                Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
-                None => ws.write_blank(r, 3 + j as u16, fmt)?,
-            };
+            ws.set_name(format!("{SHEET_UNITS} ({})", k + 1))?;
         }
+        ws.write_string_with_format(
+            0,
+            0,
+            format!(
+                "Số liệu thực hiện {} theo đơn vị",
+                report.period.short_label()
+            ),
+            &title,
+        )?;
+        for (i, h) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
+            ws.write_string_with_format(2, i as u16, *h, &head)?;
+        }
+        for (j, u) in units.iter().enumerate() {
+            let name = config
+                .units
+                .get(u)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| u.to_string());
+            ws.write_string_with_format(2, 3 + j as u16, format!("{name} ({u})"), &head)?;
+            ws.set_column_width(3 + j as u16, 14)?;
+        }
+        ws.set_column_width(0, 8)?;
+        ws.set_column_width(1, 44)?;
+        ws.set_column_width(2, 11)?;
+        ws.set_row_height(2, 48)?;
+        let rows = regime
+            .form_codes()
+            .filter_map(|code| config.indicator(code));
+        for (r, ind) in (3u32..).zip(rows) {
+            ws.write_string_with_format(r, 0, &ind.code, &text)?;
+            ws.write_string_with_format(r, 1, &ind.name, &text)?;
+            ws.write_string_with_format(r, 2, &ind.unit, &text)?;
+            let fmt = if ind.value_type == ValueType::Integer {
+                &int
+            } else {
+                &dec
+            };
+            for (j, u) in units.iter().enumerate() {
+                match c.get(u, &ind.code, InputColumn::ThucHien) {
+                    Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
+                    None => ws.write_blank(r, 3 + j as u16, fmt)?,
+                };
+            }
+        }
+        ws.set_freeze_panes(3, 3)?;
+        print_setup(&mut ws, 2)?;
+        wb.push_worksheet(ws);
     }
-    ws.set_freeze_panes(3, 3)?;
-    print_setup(&mut ws, 2)?;
-    wb.push_worksheet(ws);
 
     // 3. Compliance.
     let mut ws = Worksheet::new();
