@@ -28,14 +28,7 @@ pub struct Args {
 
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regime = pick_regime(config, args.regime.as_deref())?;
-    if !regime.has_frequency(args.period.frequency()) {
-        return Err(CliError::Usage(format!(
-            "chế độ \"{}\" không có kỳ {} (tần suất {})",
-            regime.id,
-            args.period.code(),
-            args.period.frequency().label()
-        )));
-    }
+    super::ensure_frequency(regime, args.period)?;
     let reporters = config.reporting_units(regime, regime.window(args.period).to);
     let units: Vec<_> = match &args.unit {
         Some(code) => {

@@ -163,6 +163,20 @@ pub fn pick_regime<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a Regim
     }
 }
 
+/// A usage error unless `regime` has periods of `period`'s kind.
+pub fn ensure_frequency(regime: &Regime, period: crate::period::Period) -> Result<(), CliError> {
+    if regime.has_frequency(period.frequency()) {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "chế độ \"{}\" không có kỳ {} (tần suất {})",
+            regime.id,
+            period.code(),
+            period.frequency().label()
+        )))
+    }
+}
+
 /// Parses a `YYYY-MM-DD` date argument.
 pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")

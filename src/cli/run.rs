@@ -105,14 +105,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             args.inbox.display()
         )));
     }
-    if !regime.has_frequency(args.period.frequency()) {
-        return Err(CliError::Usage(format!(
-            "chế độ \"{}\" không có kỳ {} (tần suất {})",
-            regime.id,
-            args.period.code(),
-            args.period.frequency().label()
-        )));
-    }
+    super::ensure_frequency(regime, args.period)?;
     let as_of = args.as_of.unwrap_or_else(today);
     let (dir, is_root) = period_dir(&args.inbox, args.period);
     let expect = Expect {
