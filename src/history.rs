@@ -89,18 +89,20 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
 }
 
 /// `period` consolidated from the store, if the store has it, with merged units' figures
-/// carried over to their successors.
+/// carried over to their successors (returned too, so that the report can say so).
 pub fn consolidated_from_store(
     config: &Config,
     regime: &Regime,
     store: &Store,
     period: Period,
-) -> Option<Consolidated> {
-    let (subs, _) = apply_successions(config, stored_submissions(store, regime, period));
+) -> Option<(Consolidated, Vec<String>)> {
+    let (subs, successors) = apply_successions(config, stored_submissions(store, regime, period));
     if subs.is_empty() {
         return None;
     }
-    consolidate(config, regime, period, &subs).ok()
+    consolidate(config, regime, period, &subs)
+        .ok()
+        .map(|c| (c, successors))
 }
 
 /// Figures that add up over time (flows); levels (stocks, rates, averages) do not.

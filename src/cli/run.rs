@@ -176,14 +176,17 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     batch.diagnostics.extend(task_diags);
     // History: the same period last year, year-to-date and outlier checks, from the store.
     let store = (!args.no_history).then(|| super::history::store_of(config, args.history.as_ref()));
-    let last_year = store.as_ref().and_then(|s| {
-        crate::history::consolidated_from_store(
-            config,
-            regime,
-            s,
-            args.period.same_period_last_year(),
-        )
-    });
+    let (last_year, successors) = store
+        .as_ref()
+        .and_then(|s| {
+            crate::history::consolidated_from_store(
+                config,
+                regime,
+                s,
+                args.period.same_period_last_year(),
+            )
+        })
+        .map_or((None, Vec::new()), |(c, succ)| (Some(c), succ));
     if let Some(s) = &store {
         let accepted = &batch.accepted;
         let mut found = crate::history::ytd_warnings(
@@ -215,18 +218,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         batch: &batch,
         tasks: task_summary.as_ref(),
         last_year: last_year.as_ref(),
-        successors: store
-            .as_ref()
-            .filter(|_| last_year.is_some())
-            .map(|s| {
-                let ly = args.period.same_period_last_year();
-                crate::history::apply_successions(
-                    config,
-                    crate::history::stored_submissions(s, regime, ly),
-                )
-                .1
-            })
-            .unwrap_or_default(),
+        successors,
     };
 
     // Render everything in memory first: nothing is written unless all of it succeeded.
