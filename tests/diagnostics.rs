@@ -108,18 +108,7 @@ fn check(dir: &Path) -> (Vec<(String, String)>, serde_json::Value) {
     ]);
     let v: serde_json::Value =
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
-    let codes = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["file"].as_str().unwrap().to_string(),
-                d["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    (codes, v)
+    (file_codes(&v), v)
 }
 
 fn has(codes: &[(String, String)], file: &str, code: &str) -> bool {
@@ -246,10 +235,7 @@ fn constraint_receipt_and_duplicate_problems() {
     let d = dir.path();
     let filled = |code: &str, tweak: &dyn Fn(&mut Fill)| {
         let unit = config.units.get(code).unwrap();
-        let mut fill = Fill::default();
-        for ((ind, col), v) in baocao::synth::unit_values(&config, regime, unit, period) {
-            fill.values.insert((ind, col), CellValue::Number(v));
-        }
+        let mut fill = generated_fill(&config, regime, unit, period);
         tweak(&mut fill);
         unit_form(&config, regime, period, unit, Some(&fill)).unwrap()
     };

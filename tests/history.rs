@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use baocao::catalog::{Config, InputColumn};
 use baocao::render::form::CellValue;
-use baocao::render::{form_file_name, unit_form, Fill};
+use baocao::render::{form_file_name, unit_form};
 use common::*;
 
 fn run(inbox: &Path, out: &Path, history: &Path, period: &str, as_of: &str) -> i32 {
@@ -60,10 +60,7 @@ fn rewrite(
     let regime = config.regime("ktxh").unwrap();
     let period = period.parse().unwrap();
     let u = config.units.get(unit).unwrap();
-    let mut fill = Fill::default();
-    for ((code, col), v) in baocao::synth::unit_values(config, regime, u, period) {
-        fill.values.insert((code, col), CellValue::Number(v));
-    }
+    let mut fill = generated_fill(config, regime, u, period);
     for (code, col, v) in changes {
         fill.values
             .insert((code.to_string(), *col), CellValue::Number(*v));
@@ -317,10 +314,7 @@ fn the_store_gives_last_year_year_to_date_outliers_and_an_audited_revision() {
 fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_the_actual() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
-    for d in ["indicators", "report-templates"] {
-        copy_dir(&samples().join(d), &root.join(d));
-    }
-    std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
+    copy_samples_root(&root);
     let p = root.join("report-templates/ktxh/regime.toml");
     let regime = std::fs::read_to_string(&p)
         .unwrap()
@@ -340,10 +334,7 @@ fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_th
         let per: baocao::period::Period = period.parse().unwrap();
         let dir = tmp.path().join("inbox").join(period);
         std::fs::create_dir_all(&dir).unwrap();
-        let mut fill = Fill::default();
-        for ((code, col), v) in baocao::synth::unit_values(&config, reg, unit, per) {
-            fill.values.insert((code, col), CellValue::Number(v));
-        }
+        let mut fill = generated_fill(&config, reg, unit, per);
         for (col, v) in values {
             fill.values
                 .insert(("NN05".into(), *col), CellValue::Number(*v));
@@ -456,10 +447,7 @@ fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_th
 fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
-    for d in ["indicators", "report-templates"] {
-        copy_dir(&samples().join(d), &root.join(d));
-    }
-    std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
+    copy_samples_root(&root);
     std::fs::write(
         root.join("succession.toml"),
         "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"98002\"]\ndate = 2025-07-01\nnote = \"Nghị quyết sắp xếp đơn vị hành chính cấp xã\"\n",

@@ -209,17 +209,7 @@ fn bad_files_get_coded_diagnostics_and_never_stop_the_others() {
     .unwrap();
     let (code, v) = check_json(d, "2026-10", "2026-10-15");
     assert_eq!(code, 1);
-    let by_file: BTreeMap<String, String> = v["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["file"].as_str().unwrap().to_string(),
-                x["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let by_file: BTreeMap<String, String> = file_codes(&v).into_iter().collect();
     assert_eq!(by_file["99011-xa-tan-phu-2026-10.xlsx"], "BC0101");
     assert_eq!(by_file["rong.xlsx"], "BC0102");
     assert_eq!(by_file["khong-bang.xlsx"], "BC0103");

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use baocao::catalog::{Config, InputColumn};
-use baocao::render::form::CellValue;
-use baocao::render::{form_file_name, unit_form, Fill};
+use baocao::render::{form_file_name, unit_form};
 use common::*;
 
 fn run(root: &Path, inbox: &Path, out: &Path, period: &str, as_of: &str) -> (i32, String) {
@@ -285,10 +284,7 @@ fn a_failed_run_leaves_the_previous_outputs_in_place() {
     let before = std::fs::read(out.path().join("ktxh/2026-09/tong-hop.xlsx")).unwrap();
     // A broken outline template makes the next run fail before it writes anything.
     let root = tempfile::tempdir().unwrap();
-    for d in ["indicators", "report-templates"] {
-        copy_dir(&samples().join(d), &root.path().join(d));
-    }
-    std::fs::copy(samples().join("units.toml"), root.path().join("units.toml")).unwrap();
+    copy_samples_root(root.path());
     std::fs::write(
         root.path().join("report-templates/ktxh/de-cuong.md.tera"),
         "{{ indicators.NN01.value | khong_co_bo_loc }}",
@@ -316,10 +312,7 @@ fn fill_inbox(config: &Config, units: &[&str], inbox: &Path) {
     let mut log = String::from("file,received_at\n");
     for code in units {
         let unit = config.units.get(code).unwrap();
-        let mut fill = Fill::default();
-        for ((ind, col), v) in baocao::synth::unit_values(config, regime, unit, period) {
-            fill.values.insert((ind, col), CellValue::Number(v));
-        }
+        let fill = generated_fill(config, regime, unit, period);
         let name = form_file_name(unit, period);
         std::fs::write(
             inbox.join(&name),

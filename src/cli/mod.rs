@@ -136,16 +136,19 @@ pub type CliResult = Result<i32, CliError>;
 
 /// The regime named by `--regime`, or the only one in the config root.
 pub fn pick_regime<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a Regime, CliError> {
+    let known = || {
+        config
+            .regimes
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match id {
         Some(id) => config.regime(id).ok_or_else(|| {
             CliError::Usage(format!(
                 "không có chế độ báo cáo \"{id}\"; các chế độ có: {}",
-                config
-                    .regimes
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                known()
             ))
         }),
         None if config.regimes.len() == 1 => {
@@ -153,12 +156,7 @@ pub fn pick_regime<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a Regim
         }
         None => Err(CliError::Usage(format!(
             "có nhiều chế độ báo cáo, hãy chọn bằng --regime ({})",
-            config
-                .regimes
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            known()
         ))),
     }
 }

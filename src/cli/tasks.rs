@@ -117,31 +117,23 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 vn_date(args.as_of),
                 sentence(&summary.overall)
             );
+            let row = |label: String, c: &Counts| {
+                let mut r = vec![label, c.total.to_string()];
+                r.extend(TaskStatus::ALL.iter().map(|s| c.get(*s).to_string()));
+                r.push(c.nearly_due.to_string());
+                r.push(
+                    c.percent_on_time
+                        .map(|p| crate::text::fmt_vn_fixed(p, 1))
+                        .unwrap_or_default(),
+                );
+                r
+            };
             let mut rows: Vec<Vec<String>> = summary
                 .by_unit
                 .iter()
-                .map(|(u, c)| {
-                    let mut r = vec![name(u), c.total.to_string()];
-                    r.extend(TaskStatus::ALL.iter().map(|s| c.get(*s).to_string()));
-                    r.push(c.nearly_due.to_string());
-                    r.push(
-                        c.percent_on_time
-                            .map(|p| crate::text::fmt_vn_fixed(p, 1))
-                            .unwrap_or_default(),
-                    );
-                    r
-                })
+                .map(|(u, c)| row(name(u), c))
                 .collect();
-            let o = &summary.overall;
-            let mut total = vec!["Tổng cộng".to_string(), o.total.to_string()];
-            total.extend(TaskStatus::ALL.iter().map(|s| o.get(*s).to_string()));
-            total.push(o.nearly_due.to_string());
-            total.push(
-                o.percent_on_time
-                    .map(|p| crate::text::fmt_vn_fixed(p, 1))
-                    .unwrap_or_default(),
-            );
-            rows.push(total);
+            rows.push(row("Tổng cộng".to_string(), &summary.overall));
             print!(
                 "{}",
                 table(

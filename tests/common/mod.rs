@@ -86,3 +86,41 @@ pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
         })
         .collect()
 }
+
+/// A copy of the samples' config root (catalog, regimes, units) in `dir`, to be modified.
+pub fn copy_samples_root(dir: &Path) {
+    for d in ["indicators", "report-templates"] {
+        copy_dir(&samples().join(d), &dir.join(d));
+    }
+    std::fs::copy(samples().join("units.toml"), dir.join("units.toml")).unwrap();
+}
+
+/// The generator's plausible figures of `unit` for `period`, as cells of a form.
+pub fn generated_fill(
+    config: &baocao::catalog::Config,
+    regime: &baocao::catalog::Regime,
+    unit: &baocao::catalog::Unit,
+    period: baocao::period::Period,
+) -> baocao::render::Fill {
+    let mut fill = baocao::render::Fill::default();
+    for ((code, col), v) in baocao::synth::unit_values(config, regime, unit, period) {
+        fill.values
+            .insert((code, col), baocao::render::form::CellValue::Number(v));
+    }
+    fill
+}
+
+/// (file, code) of each diagnostic of a `check --format json` document.
+pub fn file_codes(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
