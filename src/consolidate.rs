@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use crate::catalog::{Aggregation, Config, InputColumn, Regime};
+use crate::catalog::{Aggregation, Config, Indicator, InputColumn, NoValue, Regime};
 use crate::ingest::Submission;
+use crate::model::{cell_key, split_key, Disagg};
 use crate::period::Period;
 
 /// Consolidated figures of one regime and period, for the receiver and every unit below it
@@ -25,10 +26,14 @@ pub struct Consolidated {
     pub root: String,
     /// Units with figures, parents before children, in the config's order.
     pub units: Vec<String>,
-    /// (unit, indicator, column) → value.
+    /// (unit, cell key, column) → value. The cell key is the indicator code for a total and
+    /// `CODE[dim=opt;…]` for a disaggregated cell (`crate::model`).
     pub values: BTreeMap<(String, String, InputColumn), f64>,
-    /// (unit, indicator) → number of reporting units whose figures went into it.
+    /// (unit, cell key) → number of reporting units whose figures went into it.
     pub contributors: BTreeMap<(String, String), usize>,
+    /// (unit, cell key, column) → why a derived cell has no value although its operands have
+    /// (division by zero, overflow): shown as a note beside the empty cell.
+    pub notes: BTreeMap<(String, String, InputColumn), String>,
 }
 
 impl Consolidated {
@@ -71,6 +76,30 @@ fn round(v: f64) -> f64 {
     (v * 1e9).round() / 1e9
 }
 
+/// A derived cell from consolidated cells: by its formula, or as a ratio or growth of two
+/// indicators' same cells. `None` when the indicator has neither.
+fn derive(
+    out: &Consolidated,
+    i: &Indicator,
+    unit: &str,
+    d: &Disagg,
+    column: InputColumn,
+) -> Option<Result<f64, NoValue>> {
+    let get = |code: &str, d: &Disagg| out.get(unit, &cell_key(code, d), column);
+    if let Some(f) = &i.parsed_formula {
+        return Some(f.eval(d, &get));
+    }
+    let r = i.derived.as_ref()?;
+    let (n, den) = (get(&r.numerator, d), get(&r.denominator, d));
+    match (n, den) {
+        (Some(_), Some(x)) if x == 0.0 => Some(Err(NoValue::DivisionByZero)),
+        _ => Some(
+            r.compute(n, den)
+                .ok_or_else(|| NoValue::Missing(r.numerator.clone(), d.clone())),
+        ),
+    }
+}
+
 /// Consolidates accepted submissions up to the regime's receiver.
 pub fn consolidate(
     config: &Config,
@@ -97,6 +126,7 @@ pub fn consolidate(
         .collect();
 
     let (mut u, mut ind, mut colk, mut val, mut ord) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut base_code, mut wkey) = (vec![], vec![]);
     let mut closure_unit = vec![];
     let mut closure_anc = vec![];
     for s in accepted {
@@ -106,7 +136,7 @@ pub fn consolidate(
             continue;
         }
         for ((code, column), v) in &s.values {
-            let Some(i) = config.indicator(code) else {
+            let Some(i) = config.indicator_of_key(code) else {
                 continue;
             };
             if i.is_derived() {
@@ -114,6 +144,16 @@ pub fn consolidate(
             }
             u.push(s.unit_code.clone());
             ind.push(code.clone());
+            base_code.push(i.code.clone());
+            // A disaggregated cell is weighted by the weight indicator's same cell.
+            wkey.push(i.weight.as_ref().map(|w| {
+                let (_, d) = split_key(code);
+                if d.is_empty() {
+                    w.clone()
+                } else {
+                    format!("{w}[{d}]")
+                }
+            }));
             colk.push(column.key());
             val.push(v.value);
             ord.push(rank[s.unit_code.as_str()]);
@@ -135,8 +175,15 @@ pub fn consolidate(
         ..Consolidated::default()
     };
     if !val.is_empty() {
-        let long =
-            df!("unit" => u, "indicator" => ind, "column" => colk, "value" => val, "order" => ord)?;
+        let long = df!(
+            "unit" => u,
+            "indicator" => ind,
+            "code" => base_code,
+            "wkey" => wkey,
+            "column" => colk,
+            "value" => val,
+            "order" => ord
+        )?;
         let (mut codes, mut aggs, mut weights, mut owners) = (vec![], vec![], vec![], vec![]);
         for i in config.indicators.values() {
             codes.push(i.code.clone());
@@ -145,12 +192,12 @@ pub fn consolidate(
             owners.push(i.owner.clone());
         }
         let indicators =
-            df!("indicator" => codes, "agg" => aggs, "weight" => weights, "owner" => owners)?;
+            df!("code" => codes, "agg" => aggs, "weight" => weights, "owner" => owners)?;
         let closure = df!("unit" => closure_unit, "ancestor" => closure_anc)?;
         let weights = long.clone().lazy().select([
             col("unit"),
             col("column"),
-            col("indicator").alias("weight"),
+            col("indicator").alias("wkey"),
             col("value").alias("w"),
         ]);
         let left = |how: JoinType| JoinArgs {
@@ -160,8 +207,8 @@ pub fn consolidate(
         // One query per kind of aggregation, so that each pays only for what it needs.
         let base = long.lazy().join(
             indicators.lazy(),
-            [col("indicator")],
-            [col("indicator")],
+            [col("code")],
+            [col("code")],
             left(JoinType::Inner),
         );
         let closure = closure.lazy();
@@ -205,8 +252,8 @@ pub fn consolidate(
         ]);
         let weighted_rows = base.clone().filter(is("weighted-average")).join(
             weights,
-            [col("unit"), col("column"), col("weight")],
-            [col("unit"), col("column"), col("weight")],
+            [col("unit"), col("column"), col("wkey")],
+            [col("unit"), col("column"), col("wkey")],
             left(JoinType::Left),
         );
         let weighted = grouped(weighted_rows, lit(true))
@@ -303,18 +350,26 @@ pub fn consolidate(
         }
     }
 
-    // Derived indicators, from consolidated components, at every unit.
+    // Derived indicators, from consolidated components, at every unit and in every cell.
     let units_with_values: BTreeSet<String> =
         out.values.keys().map(|(u, _, _)| u.clone()).collect();
     for i in config.indicators.values().filter(|i| i.is_derived()) {
-        let Some(d) = &i.derived else { continue };
+        let cells = config.cells_of(i);
         for unit in &units_with_values {
-            for column in InputColumn::ALL {
-                let n = out.get(unit, &d.numerator, column);
-                let den = out.get(unit, &d.denominator, column);
-                if let Some(v) = d.compute(n, den) {
-                    out.values
-                        .insert((unit.clone(), i.code.clone(), column), round(v));
+            for d in &cells {
+                let key = cell_key(&i.code, d);
+                for column in InputColumn::ALL {
+                    match derive(&out, i, unit, d, column) {
+                        Some(Ok(v)) => {
+                            out.values
+                                .insert((unit.clone(), key.clone(), column), round(v));
+                        }
+                        Some(Err(NoValue::Missing(..))) | None => {}
+                        Some(Err(why)) => {
+                            out.notes
+                                .insert((unit.clone(), key.clone(), column), why.note());
+                        }
+                    }
                 }
             }
         }
@@ -464,6 +519,28 @@ unit = "%"
 type = "percent"
 aggregation = "derived"
 derived = { op = "ratio", numerator = "POOR", denominator = "HH" }
+[[dimension]]
+code = "tien_do"
+name = "Tiến độ giải quyết"
+options = [
+  { code = "truoc_han", name = "Trước hạn" },
+  { code = "dung_han", name = "Đúng hạn" },
+  { code = "qua_han", name = "Quá hạn" },
+]
+[[indicator]]
+code = "SETTLED"
+name = "Số hồ sơ đã giải quyết"
+unit = "hồ sơ"
+type = "integer"
+aggregation = "sum"
+disaggregations = [["tien_do"]]
+[[indicator]]
+code = "ONTIME"
+name = "Tỷ lệ giải quyết đúng hạn"
+unit = "%"
+type = "percent"
+aggregation = "derived"
+formula = "(SETTLED[tien_do=truoc_han] + SETTLED[tien_do=dung_han]) / SETTLED * 100"
 "#,
         )
         .unwrap();
@@ -491,7 +568,7 @@ title = "T"
 columns = ["thuc_hien"]
 [[form.sections]]
 title = "A"
-rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "RATE"]
+rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "RATE", "SETTLED", "ONTIME"]
 "#,
         )
         .unwrap();
@@ -645,5 +722,59 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
     fn an_intermediate_units_figures_count_when_nothing_below_it_reported() {
         let c = run(&[sub("D", 1, &[("S", 30.0)]), sub("C", 2, &[("S", 5.0)])]);
         assert_eq!(th(&c, "P", "S"), Some(35.0));
+    }
+
+    fn settled(unit: &str, minute: u32, total: f64, early: f64, on: f64, late: f64) -> Submission {
+        sub(
+            unit,
+            minute,
+            &[
+                ("SETTLED", total),
+                ("SETTLED[tien_do=truoc_han]", early),
+                ("SETTLED[tien_do=dung_han]", on),
+                ("SETTLED[tien_do=qua_han]", late),
+            ],
+        )
+    }
+
+    #[test]
+    fn every_cell_of_a_breakdown_is_summed_up_the_tree() {
+        let c = run(&[
+            settled("A", 1, 100.0, 50.0, 40.0, 10.0),
+            settled("B", 2, 300.0, 100.0, 110.0, 90.0),
+            settled("C", 3, 7.0, 1.0, 2.0, 4.0),
+        ]);
+        assert_eq!(th(&c, "D", "SETTLED"), Some(400.0));
+        assert_eq!(th(&c, "D", "SETTLED[tien_do=truoc_han]"), Some(150.0));
+        assert_eq!(th(&c, "D", "SETTLED[tien_do=qua_han]"), Some(100.0));
+        assert_eq!(th(&c, "P", "SETTLED"), Some(407.0));
+        assert_eq!(th(&c, "P", "SETTLED[tien_do=dung_han]"), Some(152.0));
+        assert_eq!(
+            c.contributors[&("P".to_string(), "SETTLED[tien_do=dung_han]".to_string())],
+            3
+        );
+    }
+
+    #[test]
+    fn a_formula_is_recomputed_from_consolidated_cells_at_every_level() {
+        let c = run(&[
+            settled("A", 1, 100.0, 50.0, 40.0, 10.0),
+            settled("B", 2, 300.0, 100.0, 110.0, 90.0),
+            settled("C", 3, 0.0, 0.0, 0.0, 0.0),
+        ]);
+        // A: (50 + 40) / 100 × 100 = 90; B: (100 + 110) / 300 × 100 = 70.
+        assert_eq!(th(&c, "A", "ONTIME"), Some(90.0));
+        assert_eq!(th(&c, "B", "ONTIME"), Some(70.0));
+        // D and P: (150 + 150) / 400 × 100 = 75, not the mean of 90 and 70.
+        assert_eq!(th(&c, "D", "ONTIME"), Some(75.0));
+        assert_eq!(th(&c, "P", "ONTIME"), Some(75.0));
+        // C settled nothing: no rate, and a note saying why.
+        assert_eq!(th(&c, "C", "ONTIME"), None);
+        assert_eq!(
+            c.notes
+                .get(&("C".to_string(), "ONTIME".to_string(), InputColumn::ThucHien))
+                .map(String::as_str),
+            Some("mẫu số bằng 0, không tính được")
+        );
     }
 }

@@ -80,6 +80,9 @@ codes! {
     RequiredMissing = "BC0404", Blocking, "Thiếu chỉ tiêu bắt buộc";
     PartExceedsTotal = "BC0405", Blocking, "Số \"trong đó\" lớn hơn tổng";
     PartsDoNotAddUp = "BC0406", Blocking, "Tổng các phần không bằng tổng số";
+    BreakdownMismatch = "BC0407", Warning, "Tổng số không bằng tổng các phân tổ";
+    BreakdownExceedsTotal = "BC0408", Warning, "Các phân tổ cộng lại lớn hơn tổng số";
+    TotalComputed = "BC0409", Warning, "Tổng số để trống, đã tính từ các phân tổ";
     Late = "BC0501", Warning, "Gửi sau thời hạn";
     ReceivedFromMtime = "BC0502", Warning, "Thời điểm nhận lấy từ ngày sửa tệp";
     ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";
@@ -95,6 +98,7 @@ codes! {
     FuzzyUnitMatch = "BC0708", Warning, "Khớp đơn vị theo tên gần đúng";
     YtdMismatch = "BC0801", Warning, "Lũy kế trên biểu khác lũy kế từ kho lịch sử";
     Outlier = "BC0802", Warning, "Số liệu khác thường so với lịch sử của đơn vị";
+    CarryOverMismatch = "BC0803", Warning, "Số chuyển từ kỳ trước khác số tồn cuối kỳ trước";
 }
 
 impl fmt::Display for Code {

@@ -68,7 +68,7 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
             });
         for ((code, col), v) in s.values {
             if config
-                .indicator(&code)
+                .indicator_of_key(&code)
                 .is_some_and(|i| i.aggregation == crate::catalog::Aggregation::Sum)
             {
                 target
@@ -107,7 +107,7 @@ pub fn consolidated_from_store(
 
 /// Figures that add up over time (flows); levels (stocks, rates, averages) do not.
 pub fn is_flow(config: &Config, code: &str) -> bool {
-    config.indicator(code).is_some_and(|i| i.is_flow())
+    config.indicator_of_key(code).is_some_and(|i| i.is_flow())
 }
 
 /// The months of `period`'s year before it, for a monthly period.
@@ -188,7 +188,7 @@ pub fn ytd_warnings(
 /// "Xã Tân Phú (99011), chỉ tiêu NS04 \"Thu ngân sách cấp xã\"", for messages.
 fn subject(config: &Config, unit: &str, code: &str) -> String {
     let name = config
-        .indicator(code)
+        .indicator_of_key(code)
         .map(|i| i.name.as_str())
         .unwrap_or("");
     let unit_name = config
@@ -262,7 +262,7 @@ pub fn outlier_warnings(
     for s in accepted {
         for ((code, col), v) in &s.values {
             if *col != InputColumn::ThucHien
-                || config.indicator(code).is_none_or(|i| i.is_derived())
+                || config.indicator_of_key(code).is_none_or(|i| i.is_derived())
             {
                 continue;
             }
@@ -271,7 +271,7 @@ pub fn outlier_warnings(
                 .iter()
                 .filter_map(|m| m.get(&key).map(|x| x.value))
                 .collect();
-            let min_mad = match config.indicator(code).map(|i| i.value_type) {
+            let min_mad = match config.indicator_of_key(code).map(|i| i.value_type) {
                 Some(crate::catalog::ValueType::Integer) => 1.0,
                 _ => 0.0,
             };
@@ -332,4 +332,80 @@ mod tests {
         assert_eq!(earlier_months("2026-03".parse().unwrap()).len(), 2);
         assert!(earlier_months("2026-Q3".parse().unwrap()).is_empty());
     }
+}
+
+/// Carry-over checks (`[[rule]] kind = "carry-over"`): a form's "từ kỳ trước chuyển qua" cell
+/// against the same unit's closing stock of the previous period in the store, in every row of
+/// the form (the total and each option the unit reported), as warnings. Nothing is checked
+/// where the store has no previous period.
+pub fn carry_over_warnings(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+    accepted: &[Submission],
+) -> Vec<Diagnostic> {
+    let rules: Vec<(&str, &str, f64)> = regime
+        .rule
+        .iter()
+        .filter_map(|r| match r {
+            crate::catalog::CrossRule::CarryOver {
+                cell,
+                previous,
+                tolerance,
+            } => Some((cell.as_str(), previous.as_str(), *tolerance)),
+            _ => None,
+        })
+        .collect();
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let Ok(before) = store.latest(&regime.id, period.previous(), None) else {
+        return Vec::new();
+    };
+    if before.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in accepted {
+        for (cell, previous, tolerance) in &rules {
+            let Ok((code, fixed)) = crate::model::parse_key(cell) else {
+                continue;
+            };
+            for ((key, col), v) in &s.values {
+                if *col != InputColumn::ThucHien {
+                    continue;
+                }
+                let (k_code, k_d) = crate::model::split_key(key);
+                let Ok(d) = crate::model::Disagg::parse(k_d) else {
+                    continue;
+                };
+                // This row's carry-over cell: the rule's options plus the row's other ones.
+                if k_code != code || fixed.0.iter().any(|(dim, o)| d.get(dim) != Some(o)) {
+                    continue;
+                }
+                let row = fixed.dims().fold(d.clone(), |acc, dim| acc.without(dim));
+                let stock_key = crate::model::cell_key(previous, &row);
+                let Some(stock) = before.get(&(
+                    s.unit_code.clone(),
+                    stock_key.clone(),
+                    InputColumn::ThucHien,
+                )) else {
+                    continue;
+                };
+                if (stock.value - v.value).abs() > *tolerance {
+                    out.push(Diagnostic::new(
+                        Code::CarryOverMismatch,
+                        v.location.clone(),
+                        format!(
+                            "{} = {} nhưng kỳ trước ({}) đơn vị báo {} = {}.\nSố chuyển từ kỳ trước phải bằng số còn tồn cuối kỳ trước; kiểm tra lại (baocao history --unit {} --indicator \"{stock_key}\").",
+                            subject(config, &s.unit_code, key), fmt_vn(v.value, 2), period.previous().label(),
+                            config.describe_cell(previous, &row), fmt_vn(stock.value, 2), s.unit_code
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
 }

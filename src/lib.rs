@@ -9,6 +9,7 @@ pub mod consolidate;
 pub mod diag;
 pub mod history;
 pub mod ingest;
+pub mod model;
 pub mod output;
 pub mod period;
 pub mod render;

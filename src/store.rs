@@ -15,6 +15,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::InputColumn;
+use crate::model::split_key;
 use crate::output::write_atomic;
 use crate::period::Period;
 
@@ -62,6 +63,8 @@ impl ValueStatus {
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 pub struct StoredValue {
     pub unit_code: String,
+    /// The cell key (`TT01` or `TT01[nguon=truc_tuyen]`); stored as `indicator_code` and
+    /// `disagg` columns.
     pub indicator_code: String,
     pub column: InputColumn,
     pub value: f64,
@@ -156,6 +159,11 @@ impl Store {
             s("received_at")?,
         );
         let value = df.column("value")?.f64()?.clone();
+        // Partitions written before disaggregations have no `disagg` column: all totals.
+        let disagg = match df.column("disagg") {
+            Ok(c) => Some(c.str()?.clone()),
+            Err(_) => None,
+        };
         let mut out = Vec::with_capacity(df.height());
         for i in 0..df.height() {
             let (Some(c), Some(st), Some(v)) = (
@@ -167,7 +175,10 @@ impl Store {
             };
             out.push(StoredValue {
                 unit_code: unit.get(i).unwrap_or("").to_string(),
-                indicator_code: ind.get(i).unwrap_or("").to_string(),
+                indicator_code: match disagg.as_ref().and_then(|d| d.get(i)) {
+                    Some(d) if !d.is_empty() => format!("{}[{d}]", ind.get(i).unwrap_or("")),
+                    _ => ind.get(i).unwrap_or("").to_string(),
+                },
                 column: c,
                 value: v,
                 status: st,
@@ -188,13 +199,14 @@ impl Store {
         rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         let mut df = df!(
             "unit_code" => rows.iter().map(|r| r.unit_code.as_str()).collect::<Vec<_>>(),
-            "indicator_code" => rows.iter().map(|r| r.indicator_code.as_str()).collect::<Vec<_>>(),
+            "indicator_code" => rows.iter().map(|r| split_key(&r.indicator_code).0).collect::<Vec<_>>(),
             "column" => rows.iter().map(|r| r.column.key()).collect::<Vec<_>>(),
             "value" => rows.iter().map(|r| r.value).collect::<Vec<_>>(),
             "status" => rows.iter().map(|r| r.status.key()).collect::<Vec<_>>(),
             "source_period" => rows.iter().map(|r| r.source_period.as_str()).collect::<Vec<_>>(),
             "file" => rows.iter().map(|r| r.file.as_str()).collect::<Vec<_>>(),
             "received_at" => rows.iter().map(|r| r.received_at.as_str()).collect::<Vec<_>>(),
+            "disagg" => rows.iter().map(|r| split_key(&r.indicator_code).1).collect::<Vec<_>>(),
         )?;
         let mut bytes = Vec::new();
         ParquetWriter::new(&mut bytes)

@@ -754,3 +754,186 @@ pub fn write_task_samples(config: &Config, dir: &Path) -> std::io::Result<()> {
     let bytes = wb.save_to_buffer().map_err(std::io::Error::other)?;
     write_atomic(&dir.join("so-theo-doi-2026.xlsx"), &bytes)
 }
+
+/// One unit's figures for a matrix form of the 06a kind (TT01 received by source, TT02
+/// settled by timeliness, TT03 pending by deadline, each per lĩnh vực), consistent: every
+/// total is the sum of its parts, settled ≤ received, pending = received − settled.
+pub fn matrix_values(
+    config: &Config,
+    unit: &Unit,
+    period: Period,
+) -> BTreeMap<(String, InputColumn), f64> {
+    let mut out: BTreeMap<(String, InputColumn), f64> = BTreeMap::new();
+    let Some(fields) = config.dimension("linh_vuc") else {
+        return out;
+    };
+    let mut add = |code: &str, d: &crate::model::Disagg, v: f64| {
+        let key = crate::model::cell_key(code, d);
+        *out.entry((key, InputColumn::ThucHien)).or_insert(0.0) += v;
+    };
+    let none = crate::model::Disagg::default();
+    for o in &fields.options {
+        let mut rng =
+            fastrand::Rng::with_seed(seed_of(&[&unit.code, &o.code, &period.code(), "tthc"]));
+        let l = none.with("linh_vuc", &o.code);
+        // Not every unit handles every field; those it does not are typed as 0.
+        let scale = if rng.u32(0..10) < 7 {
+            rng.u32(5..120) as f64
+        } else {
+            0.0
+        };
+        let online = (scale * (0.3 + rng.f64() * 0.5)).round();
+        let direct = (scale * (0.2 + rng.f64() * 0.4)).round();
+        let carried = (scale * rng.f64() * 0.2).round();
+        let received = online + direct + carried;
+        let settled = (received * (0.75 + rng.f64() * 0.2)).round();
+        let late = (settled * rng.f64() * 0.04).round();
+        let early = (settled * (0.3 + rng.f64() * 0.3)).round();
+        let on_time = settled - early - late;
+        let pending = received - settled;
+        let pending_late = (pending * rng.f64() * 0.1).round();
+        for (code, dim, parts) in [
+            (
+                "TT01",
+                "nguon",
+                [
+                    ("truc_tuyen", online),
+                    ("truc_tiep", direct),
+                    ("ky_truoc", carried),
+                ]
+                .to_vec(),
+            ),
+            (
+                "TT02",
+                "tien_do",
+                [
+                    ("truoc_han", early),
+                    ("dung_han", on_time),
+                    ("qua_han", late),
+                ]
+                .to_vec(),
+            ),
+            (
+                "TT03",
+                "han",
+                [
+                    ("trong_han", pending - pending_late),
+                    ("qua_han", pending_late),
+                ]
+                .to_vec(),
+            ),
+        ] {
+            let total: f64 = parts.iter().map(|p| p.1).sum();
+            add(code, &l, total);
+            add(code, &none, total);
+            for (opt, v) in parts {
+                add(code, &l.with(dim, opt), v);
+                add(code, &none.with(dim, opt), v);
+            }
+        }
+    }
+    out
+}
+
+/// The deliberate faults of the `tthc` sample inbox (2026-Q3), listed in `samples/README.md`.
+fn matrix_fault(unit: &str) -> Option<&'static str> {
+    match unit {
+        "99003" => Some("total"),
+        "99017" => Some("unknown-row"),
+        "SXD" => Some("text-number"),
+        _ => None,
+    }
+}
+
+/// Writes `dir` (the inbox of one period) for a matrix regime: one filled form per reporting
+/// unit and `nhan.csv`, with the faults of `matrix_fault` when `faults` is set.
+pub fn write_matrix_inbox(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    dir: &Path,
+    faults: bool,
+) -> std::io::Result<usize> {
+    let mut log = String::from("file,received_at\n");
+    let mut written = 0;
+    for unit in config.reporting_units(regime, regime.window(period).to) {
+        let mut fill = Fill::default();
+        for (k, v) in matrix_values(config, unit, period) {
+            fill.values.insert(k, CellValue::Number(v));
+        }
+        let th = |k: &str| (k.to_string(), InputColumn::ThucHien);
+        match matrix_fault(&unit.code).filter(|_| faults) {
+            Some("total") => {
+                // Column 3 of the total row typed 10 more than 4 + 5 + 6.
+                if let Some(CellValue::Number(v)) = fill.values.get(&th("TT01")).cloned() {
+                    fill.values.insert(th("TT01"), CellValue::Number(v + 10.0));
+                }
+            }
+            Some("unknown-row") => {
+                // A lĩnh vực the regime does not list, added by the unit.
+                let cells = config
+                    .layout(&regime.id)
+                    .and_then(|l| l.rows.first())
+                    .map(|r| r.cells.clone())
+                    .unwrap_or_default();
+                let cells: Vec<Option<crate::catalog::BodyCell>> = cells
+                    .into_iter()
+                    .map(|c| {
+                        c.map(|mut b| {
+                            b.key = b.key.replace("ho_tich", "lam_nghiep");
+                            fill.values
+                                .insert((b.key.clone(), b.column), CellValue::Number(4.0));
+                            b
+                        })
+                    })
+                    .collect();
+                fill.extra_rows.push(crate::catalog::LayoutRow {
+                    stt: String::new(),
+                    label: "Lâm nghiệp".to_string(),
+                    heading: false,
+                    sub: false,
+                    option: None,
+                    cells,
+                });
+            }
+            Some(_) => {
+                // Online applications for hộ tịch typed as text, "1.234": read as 1234 with a
+                // warning; the totals include it.
+                let key = "TT01[linh_vuc=ho_tich;nguon=truc_tuyen]";
+                let old = match fill.values.get(&th(key)) {
+                    Some(CellValue::Number(v)) => *v,
+                    _ => 0.0,
+                };
+                for k in [
+                    "TT01",
+                    "TT01[linh_vuc=ho_tich]",
+                    "TT01[nguon=truc_tuyen]",
+                    "TT03",
+                    "TT03[linh_vuc=ho_tich]",
+                    "TT03[han=trong_han]",
+                    "TT03[han=trong_han;linh_vuc=ho_tich]",
+                ] {
+                    if let Some(CellValue::Number(v)) = fill.values.get(&th(k)).cloned() {
+                        fill.values
+                            .insert(th(k), CellValue::Number(v + 1234.0 - old));
+                    }
+                }
+                fill.values.insert(th(key), CellValue::Text("1.234".into()));
+            }
+            None => {}
+        }
+        let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &period.code(), "tthc-in"]));
+        let day = config
+            .calendar
+            .add_working_days(regime.window(period).to, 1);
+        let received = day.and_time(hm(7 + rng.u32(0..9), rng.u32(0..60)));
+        let name = form_file_name(unit, period);
+        writeln!(log, "{name},{}", received.format("%Y-%m-%dT%H:%M")).expect("write to string");
+        let bytes =
+            unit_form(config, regime, period, unit, Some(&fill)).map_err(std::io::Error::other)?;
+        write_atomic(&dir.join(&name), &bytes)?;
+        written += 1;
+    }
+    write_atomic(&dir.join("nhan.csv"), log.as_bytes())?;
+    Ok(written)
+}

@@ -64,6 +64,8 @@ fn calendar_json_and_table_forms() {
         "--root",
         s(&samples()),
         "calendar",
+        "--regime",
+        "ktxh",
         "--year",
         "2026",
         "--format",
@@ -73,7 +75,15 @@ fn calendar_json_and_table_forms() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 60);
     assert_eq!(v[0]["deadline"], "2026-01-16");
-    let (code, out, _) = baocao(&["--root", s(&samples()), "calendar", "--year", "2026"]);
+    let (code, out, _) = baocao(&[
+        "--root",
+        s(&samples()),
+        "calendar",
+        "--regime",
+        "ktxh",
+        "--year",
+        "2026",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("16/10/2026"));
 }
@@ -109,11 +119,13 @@ fn bad_arguments_exit_with_two_and_say_why() {
 
 #[test]
 fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
-    let inbox = samples().join("inbox");
+    let inbox = samples().join("inbox/ktxh");
     let (code, out, err) = baocao(&[
         "--root",
         s(&samples()),
         "due",
+        "--regime",
+        "ktxh",
         "--today",
         "2026-10-19",
         "--inbox",

@@ -302,8 +302,21 @@ fn the_committed_samples_are_what_the_generator_writes() {
         s(&samples()),
         "synth",
         "samples",
+        "--regime",
+        "ktxh",
         "--out",
-        s(&dir.path().join("inbox")),
+        s(&dir.path().join("inbox/ktxh")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "synth",
+        "samples",
+        "--regime",
+        "tthc",
+        "--out",
+        s(&dir.path().join("inbox/tthc")),
     ]);
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = baocao(&[
@@ -316,10 +329,11 @@ fn the_committed_samples_are_what_the_generator_writes() {
     ]);
     assert_eq!(code, 0, "{err}");
     for sub in [
-        "inbox/2026-08",
-        "inbox/2026-09",
-        "inbox/2026-10",
-        "inbox/2026-Q3",
+        "inbox/ktxh/2026-08",
+        "inbox/ktxh/2026-09",
+        "inbox/ktxh/2026-10",
+        "inbox/ktxh/2026-Q3",
+        "inbox/tthc/2026-Q3",
         "nhiem-vu",
     ] {
         let mine = dir.path().join(sub);
@@ -352,6 +366,8 @@ fn the_committed_history_store_is_what_its_commands_write() {
         s(&root),
         "synth",
         "history",
+        "--regime",
+        "ktxh",
         "--out",
         s(&history),
         "--periods",
@@ -368,10 +384,12 @@ fn the_committed_history_store_is_what_its_commands_write() {
             "--root",
             s(&root),
             "run",
+            "--regime",
+            "ktxh",
             "--period",
             p,
             "--inbox",
-            s(&root.join("inbox")),
+            s(&root.join("inbox/ktxh")),
             "--out",
             s(&dir.path().join("out")),
             "--history",

@@ -95,6 +95,8 @@ fn form_command_writes_one_protected_form_per_reporting_unit() {
         "--root",
         s(&samples()),
         "form",
+        "--regime",
+        "ktxh",
         "--period",
         "2026-10",
         "--unit",
@@ -224,7 +226,11 @@ fn bad_files_get_coded_diagnostics_and_never_stop_the_others() {
 
 #[test]
 fn the_samples_october_inbox_shows_its_deliberate_faults_and_nothing_else() {
-    let (code, v) = check_json(&samples().join("inbox/2026-10"), "2026-10", "2026-11-22");
+    let (code, v) = check_json(
+        &samples().join("inbox/ktxh/2026-10"),
+        "2026-10",
+        "2026-11-22",
+    );
     assert_eq!(code, 1);
     let mut got: Vec<(String, String, String)> = v["diagnostics"]
         .as_array()
@@ -261,7 +267,11 @@ fn the_samples_october_inbox_shows_its_deliberate_faults_and_nothing_else() {
         "inserted title rows do not matter"
     );
     for period in ["2026-08", "2026-09", "2026-Q3"] {
-        let (code, v) = check_json(&samples().join("inbox").join(period), period, "2026-11-22");
+        let (code, v) = check_json(
+            &samples().join("inbox/ktxh").join(period),
+            period,
+            "2026-11-22",
+        );
         assert_eq!(code, 0, "{period}: {}", v["diagnostics"]);
         assert!(codes(&v).is_empty());
         assert_eq!(v["submissions"].as_array().unwrap().len(), 40);

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use baocao::catalog::{Config, InputColumn};
-use baocao::render::{form_file_name, unit_form};
 use common::*;
 
 fn run(root: &Path, inbox: &Path, out: &Path, period: &str, as_of: &str) -> (i32, String) {
@@ -53,7 +52,7 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
     let out = tempfile::tempdir().unwrap();
     let (code, log) = run(
         &samples(),
-        &samples().join("inbox"),
+        &samples().join("inbox/ktxh"),
         out.path(),
         "2026-10",
         "2026-11-22",
@@ -78,10 +77,12 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
     // 37 accepted of 40: Hòa Bình and Phước Sơn rejected, Vĩnh Hưng missing.
     assert_eq!(leaves.len(), 37);
     assert!(!leaves.contains("99004") && !leaves.contains("99010") && !leaves.contains("99024"));
+    let ktxh: Vec<&str> = config.regime("ktxh").unwrap().form_codes().collect();
     let summed: Vec<&str> = config
         .indicators
         .values()
         .filter(|i| i.aggregation == baocao::catalog::Aggregation::Sum)
+        .filter(|i| ktxh.contains(&i.code.as_str()))
         .map(|i| i.code.as_str())
         .collect();
     assert!(summed.len() > 30);
@@ -200,14 +201,14 @@ fn two_runs_on_the_same_inputs_are_byte_identical() {
     let b = tempfile::tempdir().unwrap();
     run(
         &samples(),
-        &samples().join("inbox"),
+        &samples().join("inbox/ktxh"),
         a.path(),
         "2026-10",
         "2026-11-22",
     );
     run(
         &samples(),
-        &samples().join("inbox"),
+        &samples().join("inbox/ktxh"),
         b.path(),
         "2026-10",
         "2026-11-22",
@@ -228,7 +229,7 @@ fn two_runs_on_the_same_inputs_are_byte_identical() {
 #[test]
 fn a_corrupt_file_a_missing_unit_and_a_late_unit_all_reach_the_compliance_sheet() {
     let inbox = tempfile::tempdir().unwrap();
-    copy_dir(&samples().join("inbox/2026-09"), inbox.path());
+    copy_dir(&samples().join("inbox/ktxh/2026-09"), inbox.path());
     // Tân Phú's file is corrupt; Đông Sơn's is gone; Cẩm Thành's came in late.
     std::fs::write(
         inbox.path().join("99011-xa-tan-phu-2026-09.xlsx"),
@@ -276,7 +277,7 @@ fn a_failed_run_leaves_the_previous_outputs_in_place() {
     let out = tempfile::tempdir().unwrap();
     run(
         &samples(),
-        &samples().join("inbox"),
+        &samples().join("inbox/ktxh"),
         out.path(),
         "2026-09",
         "2026-11-22",
@@ -292,7 +293,7 @@ fn a_failed_run_leaves_the_previous_outputs_in_place() {
     .unwrap();
     let (code, log) = run(
         root.path(),
-        &samples().join("inbox"),
+        &samples().join("inbox/ktxh"),
         out.path(),
         "2026-09",
         "2026-11-22",
@@ -304,69 +305,8 @@ fn a_failed_run_leaves_the_previous_outputs_in_place() {
     );
 }
 
-/// Writes filled forms of `units` (codes) into `inbox`, all received on 2026-10-15.
 fn fill_inbox(config: &Config, units: &[&str], inbox: &Path) {
-    let regime = config.regime("ktxh").unwrap();
-    let period = "2026-10".parse().unwrap();
-    std::fs::create_dir_all(inbox).unwrap();
-    let mut log = String::from("file,received_at\n");
-    for code in units {
-        let unit = config.units.get(code).unwrap();
-        let fill = generated_fill(config, regime, unit, period);
-        let name = form_file_name(unit, period);
-        std::fs::write(
-            inbox.join(&name),
-            unit_form(config, regime, period, unit, Some(&fill)).unwrap(),
-        )
-        .unwrap();
-        log.push_str(&format!("{name},2026-10-15T08:00\n"));
-    }
-    std::fs::write(inbox.join("nhan.csv"), log).unwrap();
-}
-
-/// A config root from the samples' catalog with its own unit tree and reporters.
-fn make_root(dir: &Path, units: &str, receiver: &str, reporter_levels: &str) -> Config {
-    for d in ["indicators", "report-templates"] {
-        copy_dir(&samples().join(d), &dir.join(d));
-    }
-    // The samples' plan files name the samples' province.
-    for plan in [
-        "ke-hoach-2026.csv",
-        "ke-hoach-tw-2026.csv",
-        "ke-hoach-tinh-2026.csv",
-    ] {
-        let _ = std::fs::remove_file(dir.join("report-templates/ktxh").join(plan));
-    }
-    let mut toml = String::from("[[level]]\nname = \"tinh\"\nlabel = \"Tỉnh\"\n[[level]]\nname = \"huyen\"\nlabel = \"Huyện\"\n[[level]]\nname = \"xa\"\nlabel = \"Xã\"\n[[level]]\nname = \"so\"\nlabel = \"Sở\"\n");
-    toml.push_str(units);
-    // Owners named by the catalog.
-    for code in [
-        "STC", "SCT", "SNNMT", "SXD", "SKHCN", "SNV", "SVHTTDL", "SGDDT", "SYT", "CAT",
-    ] {
-        toml.push_str(&format!("[[unit]]\ncode = \"{code}\"\nname = \"Sở {code}\"\nlevel = \"so\"\nkind = \"so\"\nparent = \"{receiver}\"\n"));
-    }
-    std::fs::write(dir.join("units.toml"), toml).unwrap();
-    let p = dir.join("report-templates/ktxh/regime.toml");
-    let regime = std::fs::read_to_string(&p)
-        .unwrap()
-        .replace("receiver = \"99\"", &format!("receiver = \"{receiver}\""))
-        .replace(
-            "reporters = { levels = [\"xa\", \"so\"] }",
-            &format!("reporters = {{ levels = {reporter_levels} }}"),
-        )
-        .replace(
-            "levels = [\"xa\", \"so\"]\nrule",
-            "levels = [\"xa\", \"so\", \"huyen\"]\nrule",
-        );
-    std::fs::write(&p, regime).unwrap();
-    Config::load(dir).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn unit(code: &str, name: &str, level: &str, parent: Option<&str>) -> String {
-    let parent = parent
-        .map(|p| format!("parent = \"{p}\"\n"))
-        .unwrap_or_default();
-    format!("[[unit]]\ncode = \"{code}\"\nname = \"{name}\"\nlevel = \"{level}\"\nkind = \"{level}\"\n{parent}")
+    fill_inbox_of(config, "ktxh", "2026-10", units, inbox);
 }
 
 #[test]

@@ -203,7 +203,7 @@ fn run_puts_the_task_summary_in_the_report_and_the_workbook() {
         "--period",
         "2026-10",
         "--inbox",
-        s(&samples().join("inbox")),
+        s(&samples().join("inbox/ktxh")),
         "--out",
         s(out.path()),
         "--as-of",

@@ -112,6 +112,18 @@ pub struct Indicator {
     /// Whether a rise is good news (default true); the narrative uses it for wording.
     #[serde(default = "yes")]
     pub higher_is_better: bool,
+    /// The breakdowns it is collected by, each a set of dimension codes: `[["nguon"],
+    /// ["linh_vuc", "nguon"]]` (one-way by source, and lĩnh vực × source). Its total is
+    /// always collected too.
+    #[serde(default)]
+    pub disaggregations: Vec<Vec<String>>,
+    /// A derived indicator's formula over cells (instead of `derived`), e.g.
+    /// `(TT02[tien_do=truoc_han] + TT02[tien_do=dung_han]) / TT02 * 100`.
+    #[serde(default)]
+    pub formula: Option<String>,
+    /// `formula`, parsed when the catalog is loaded.
+    #[serde(skip)]
+    pub parsed_formula: Option<super::formula::Formula>,
 }
 
 fn yes() -> bool {
@@ -153,6 +165,8 @@ impl Indicator {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IndicatorFile {
+    #[serde(default)]
+    pub dimension: Vec<super::dimensions::Dimension>,
     #[serde(default)]
     pub indicator: Vec<Indicator>,
 }

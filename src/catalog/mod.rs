@@ -4,7 +4,10 @@
 //! either a checked `Config` or every problem found, each with its file and key, so that an
 //! officer fixes them all in one pass. Nothing else reads config files.
 
+mod dimensions;
+pub mod formula;
 mod indicators;
+pub mod layout;
 mod regime;
 mod units;
 
@@ -12,13 +15,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use dimensions::{combinations, DimOption, Dimension};
+pub use formula::{Formula, NoValue};
 pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
+pub use layout::{BodyCell, LayoutColumn, LayoutRow, MatrixLayout};
 pub use regime::{
-    Comparison, CrossRule, Form, InputColumn, LevelDeadline, PlanBaseline, Regime, Reporters,
-    Section, TaskSection,
+    Comparison, CrossRule, Form, InputColumn, LevelDeadline, Matrix, MatrixColumn, MatrixRow,
+    Numbering, PlanBaseline, Regime, Reporters, Section, TaskSection,
 };
 pub use units::{Level, Unit, UnitTree};
 
+use crate::model::Disagg;
 use crate::period::Period;
 use crate::schedule::{periods_of_year, CalendarFile, WorkCalendar};
 
@@ -68,6 +75,10 @@ pub struct Config {
     pub units: UnitTree,
     /// Indicators by code.
     pub indicators: BTreeMap<String, Indicator>,
+    /// Dimensions (phân tổ) by code.
+    pub dimensions: BTreeMap<String, Dimension>,
+    /// Resolved matrix layouts, by regime id (regimes with a `[form.matrix]`).
+    pub layouts: BTreeMap<String, MatrixLayout>,
     pub regimes: BTreeMap<String, Regime>,
     /// Outline template text per regime id.
     pub outlines: BTreeMap<String, String>,
@@ -202,6 +213,7 @@ impl Config {
         // Indicators.
         let mut indicators: BTreeMap<String, Indicator> = BTreeMap::new();
         let mut defined_in: BTreeMap<String, String> = BTreeMap::new();
+        let mut dimensions: BTreeMap<String, Dimension> = BTreeMap::new();
         let files = l.list("indicators", ".toml");
         if files.is_empty() {
             l.problem(
@@ -214,6 +226,9 @@ impl Config {
             let Some(file) = l.parse::<indicators::IndicatorFile>(&rel) else {
                 continue;
             };
+            for (i, dim) in file.dimension.into_iter().enumerate() {
+                load_dimension(&mut l, &rel, i, dim, &mut dimensions);
+            }
             for (i, ind) in file.indicator.into_iter().enumerate() {
                 let key = format!("indicator[{i}] ({})", ind.code);
                 if let Some(first) = defined_in.get(&ind.code) {
@@ -233,12 +248,14 @@ impl Config {
             }
         }
         check_indicators(&mut l, &indicators, &defined_in, &units, &level_names);
+        check_disaggregations(&mut l, &mut indicators, &defined_in, &dimensions);
 
         // Regimes.
         let mut regimes = BTreeMap::new();
         let mut outlines = BTreeMap::new();
         let mut plans = BTreeMap::new();
         let mut baselines = BTreeMap::new();
+        let mut layouts = BTreeMap::new();
         let mut dirs: Vec<String> = Vec::new();
         if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
             for e in rd.flatten() {
@@ -272,6 +289,19 @@ impl Config {
                 &level_names,
                 &calendar,
             );
+            if let Some(m) = &regime.form.matrix {
+                let cells = |c: &str, d: &Disagg| check_cell_in(&indicators, &dimensions, c, d);
+                match layout::resolve(m, &indicators, &dimensions, &cells) {
+                    Ok(lay) => {
+                        layouts.insert(regime.id.clone(), lay);
+                    }
+                    Err(problems) => {
+                        for (key, msg) in problems {
+                            l.problem(&rel, key, msg);
+                        }
+                    }
+                }
+            }
             let outline_rel = format!("report-templates/{dir}/{}", regime.outline);
             if let Some(text) = l.read(&outline_rel) {
                 let mut tera = tera::Tera::default();
@@ -366,6 +396,8 @@ impl Config {
                 root: root.to_path_buf(),
                 units,
                 indicators,
+                dimensions,
+                layouts,
                 regimes,
                 outlines,
                 plans,
@@ -391,6 +423,76 @@ impl Config {
 
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {
         self.indicators.get(code)
+    }
+
+    /// The indicator of a cell key (`TT01` or `TT01[nguon=truc_tuyen]`).
+    pub fn indicator_of_key(&self, key: &str) -> Option<&Indicator> {
+        self.indicators.get(crate::model::indicator_of(key))
+    }
+
+    pub fn dimension(&self, code: &str) -> Option<&Dimension> {
+        self.dimensions.get(code)
+    }
+
+    /// The cells of an indicator: its total, then every option combination of each declared
+    /// breakdown, in the order declared (no cell twice).
+    pub fn cells_of(&self, ind: &Indicator) -> Vec<Disagg> {
+        let mut out = vec![Disagg::default()];
+        for set in &ind.disaggregations {
+            let dims: Vec<&Dimension> = set.iter().filter_map(|d| self.dimension(d)).collect();
+            for d in combinations(&dims) {
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// A cell's name for tables: "Số hồ sơ nhận giải quyết — Hộ tịch, Trực tuyến".
+    pub fn cell_name(&self, ind: &Indicator, disagg: &Disagg) -> String {
+        if disagg.is_total() {
+            return ind.name.clone();
+        }
+        let opts: Vec<&str> = disagg
+            .0
+            .iter()
+            .map(|(d, o)| {
+                self.dimension(d)
+                    .and_then(|x| x.option(o))
+                    .map(|x| x.name.as_str())
+                    .unwrap_or(o)
+            })
+            .collect();
+        format!("{} — {}", ind.name, opts.join(", "))
+    }
+
+    /// A cell for messages: `TT01 "Số hồ sơ nhận" (Lĩnh vực: Hộ tịch; Nguồn: Trực tuyến)`.
+    pub fn describe_cell(&self, code: &str, disagg: &Disagg) -> String {
+        let name = self.indicator(code).map(|i| i.name.as_str()).unwrap_or("");
+        let mut out = format!("{code} \"{name}\"");
+        if !disagg.is_total() {
+            let parts: Vec<String> = disagg
+                .0
+                .iter()
+                .map(|(d, o)| match self.dimension(d) {
+                    Some(dim) => format!(
+                        "{}: {}",
+                        dim.name,
+                        dim.option(o).map(|x| x.name.as_str()).unwrap_or(o)
+                    ),
+                    None => format!("{d}: {o}"),
+                })
+                .collect();
+            out.push_str(&format!(" ({})", parts.join("; ")));
+        }
+        out
+    }
+
+    /// Whether `disagg` is a cell of indicator `code`: its dimensions are exactly one of the
+    /// indicator's breakdowns and every option exists. The error is a Vietnamese sentence.
+    pub fn check_cell(&self, code: &str, disagg: &Disagg) -> Result<(), String> {
+        check_cell_in(&self.indicators, &self.dimensions, code, disagg)
     }
 
     /// The units that report under `regime`, in config order: units below the receiver at the
@@ -444,6 +546,209 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// `Config::check_cell` before the config is built.
+fn check_cell_in(
+    indicators: &BTreeMap<String, Indicator>,
+    dimensions: &BTreeMap<String, Dimension>,
+    code: &str,
+    disagg: &Disagg,
+) -> Result<(), String> {
+    let Some(ind) = indicators.get(code) else {
+        return Err(format!("chỉ tiêu \"{code}\" không có trong danh mục"));
+    };
+    if disagg.is_total() {
+        return Ok(());
+    }
+    for (d, o) in &disagg.0 {
+        let Some(dim) = dimensions.get(d) else {
+            return Err(format!("phân tổ \"{d}\" không có trong danh mục"));
+        };
+        if dim.option(o).is_none() {
+            return Err(format!(
+                "phân tổ \"{}\" ({}) không có phương án \"{o}\"",
+                dim.code, dim.name
+            ));
+        }
+    }
+    let dims: BTreeSet<&str> = disagg.dims().collect();
+    if ind
+        .disaggregations
+        .iter()
+        .any(|set| set.iter().map(String::as_str).collect::<BTreeSet<_>>() == dims)
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "chỉ tiêu {code} không được phân tổ theo {}",
+            dims.into_iter().collect::<Vec<_>>().join(" × ")
+        ))
+    }
+}
+
+/// Checks one `[[dimension]]` entry, reads its option file, and keeps it.
+fn load_dimension(
+    l: &mut Loader,
+    rel: &str,
+    i: usize,
+    mut dim: Dimension,
+    dimensions: &mut BTreeMap<String, Dimension>,
+) {
+    let key = format!("dimension[{i}] ({})", dim.code);
+    if dim.code.trim().is_empty() || dim.code.contains(['=', ';', '[', ']', '.']) {
+        l.problem(
+            rel,
+            format!("{key}.code"),
+            "mã phân tổ để trống hoặc có ký tự = ; [ ] .",
+        );
+        return;
+    }
+    if let Some(file) = dim.options_file.clone() {
+        if !dim.options.is_empty() {
+            l.problem(
+                rel,
+                format!("{key}.options_file"),
+                "khai báo options hoặc options_file, không cả hai",
+            );
+        }
+        let opt_rel = format!("indicators/{file}");
+        if let Some(text) = l.read(&opt_rel) {
+            let (opts, problems) = dimensions::read_options(&text);
+            for (line, msg) in problems {
+                l.problem(&opt_rel, line, msg);
+            }
+            dim.options = opts;
+        }
+    }
+    if dim.options.is_empty() {
+        l.problem(
+            rel,
+            format!("{key}.options"),
+            "phân tổ chưa có phương án nào",
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (j, o) in dim.options.iter().enumerate() {
+        if o.code.contains(['=', ';', '[', ']', '.']) || o.code.trim().is_empty() {
+            l.problem(
+                rel,
+                format!("{key}.options[{j}]"),
+                format!(
+                    "mã phương án \"{}\" để trống hoặc có ký tự = ; [ ] .",
+                    o.code
+                ),
+            );
+        }
+        if !seen.insert(o.code.clone()) {
+            l.problem(
+                rel,
+                format!("{key}.options[{j}]"),
+                format!("mã phương án \"{}\" trùng", o.code),
+            );
+        }
+    }
+    if dimensions.contains_key(&dim.code) {
+        l.problem(
+            rel,
+            format!("{key}.code"),
+            format!("mã phân tổ \"{}\" trùng", dim.code),
+        );
+        return;
+    }
+    dimensions.insert(dim.code.clone(), dim);
+}
+
+/// Checks every indicator's breakdowns and parses its formula.
+fn check_disaggregations(
+    l: &mut Loader,
+    indicators: &mut BTreeMap<String, Indicator>,
+    defined_in: &BTreeMap<String, String>,
+    dimensions: &BTreeMap<String, Dimension>,
+) {
+    let known: BTreeMap<String, Vec<Vec<String>>> = indicators
+        .iter()
+        .map(|(c, i)| (c.clone(), i.disaggregations.clone()))
+        .collect();
+    for (code, ind) in indicators.iter_mut() {
+        let place = defined_in[code].clone();
+        let (file, key) = place.split_once(" › ").unwrap_or((&place, ""));
+        let (file, key) = (file.to_string(), key.to_string());
+        for (si, set) in ind.disaggregations.iter().enumerate() {
+            let mut seen = BTreeSet::new();
+            if set.is_empty() {
+                l.problem(
+                    &file,
+                    format!("{key}.disaggregations[{si}]"),
+                    "bộ phân tổ rỗng",
+                );
+            }
+            for d in set {
+                if !dimensions.contains_key(d) {
+                    l.problem(
+                        &file,
+                        format!("{key}.disaggregations[{si}]"),
+                        format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"),
+                    );
+                }
+                if !seen.insert(d) {
+                    l.problem(
+                        &file,
+                        format!("{key}.disaggregations[{si}]"),
+                        format!("phân tổ \"{d}\" ghi hai lần trong một bộ"),
+                    );
+                }
+            }
+        }
+        let Some(text) = ind.formula.clone() else {
+            continue;
+        };
+        if ind.aggregation != Aggregation::Derived || ind.derived.is_some() {
+            l.problem(
+                &file,
+                format!("{key}.formula"),
+                "formula chỉ dùng với aggregation = \"derived\" và không kèm derived",
+            );
+        }
+        match Formula::parse(&text) {
+            Err(msg) => l.problem(
+                &file,
+                format!("{key}.formula"),
+                format!("công thức không hợp lệ: {msg}"),
+            ),
+            Ok(f) => {
+                for (c, d) in f.refs() {
+                    let Some(sets) = known.get(c) else {
+                        l.problem(
+                            &file,
+                            format!("{key}.formula"),
+                            format!("chỉ tiêu \"{c}\" không có trong danh mục"),
+                        );
+                        continue;
+                    };
+                    if c == code {
+                        l.problem(
+                            &file,
+                            format!("{key}.formula"),
+                            "công thức tham chiếu chính chỉ tiêu này",
+                        );
+                    }
+                    for (dim, opt) in &d.0 {
+                        let ok_dim = sets.iter().any(|s| s.contains(dim));
+                        let ok_opt = dimensions.get(dim).is_some_and(|x| x.option(opt).is_some());
+                        if !ok_dim || !ok_opt {
+                            l.problem(
+                                &file,
+                                format!("{key}.formula"),
+                                format!("ô {} không có: chỉ tiêu {c} không được phân tổ theo {dim}={opt}", crate::model::cell_key(c, d)),
+                            );
+                        }
+                    }
+                }
+                ind.parsed_formula = Some(f);
+            }
+        }
+    }
+}
+
 fn check_indicators(
     l: &mut Loader,
     indicators: &BTreeMap<String, Indicator>,
@@ -463,7 +768,8 @@ fn check_indicators(
                 _ => {}
             },
             Aggregation::Derived => match &ind.derived {
-                None => l.problem(&file, format!("{key}.derived"), "aggregation = \"derived\" cần khai báo derived = { op, numerator, denominator }"),
+                None if ind.formula.is_some() => {}
+                None => l.problem(&file, format!("{key}.derived"), "aggregation = \"derived\" cần khai báo derived = { op, numerator, denominator } hoặc formula"),
                 Some(d) => {
                     for c in [&d.numerator, &d.denominator] {
                         if !known(c) {
@@ -650,15 +956,22 @@ fn check_regime(
             }
         }
     }
+    if regime.is_matrix() {
+        seen.extend(regime.form_codes().map(str::to_string));
+    }
     for (code, ind) in indicators {
         if !seen.contains(code) {
             continue;
         }
-        let needed: Vec<&String> = match (&ind.weight, &ind.derived) {
+        let mut needed: Vec<&str> = match (&ind.weight, &ind.derived) {
             (Some(w), _) => vec![w],
             (_, Some(d)) => vec![&d.numerator, &d.denominator],
             _ => vec![],
         };
+        if let Some(f) = &ind.parsed_formula {
+            needed.extend(f.refs().into_iter().map(|(c, _)| c));
+            needed.dedup();
+        }
         for n in needed {
             if indicators.contains_key(n) && !seen.contains(n) {
                 l.problem(
@@ -669,7 +982,26 @@ fn check_regime(
             }
         }
     }
-    if regime.form.columns.is_empty() || !regime.form.columns.contains(&InputColumn::ThucHien) {
+    if regime.is_matrix() {
+        if !regime.form.sections.is_empty() {
+            l.problem(
+                rel,
+                "form.sections",
+                "biểu dạng ma trận ([form.matrix]) không dùng form.sections",
+            );
+        }
+        for code in regime.form_codes() {
+            if !indicators.contains_key(code) {
+                l.problem(
+                    rel,
+                    "form.matrix",
+                    format!("chỉ tiêu \"{code}\" không có trong danh mục indicators/"),
+                );
+            }
+        }
+    } else if regime.form.columns.is_empty()
+        || !regime.form.columns.contains(&InputColumn::ThucHien)
+    {
         l.problem(
             rel,
             "form.columns",
@@ -680,6 +1012,34 @@ fn check_regime(
         let codes: Vec<&String> = match r {
             CrossRule::PartLeTotal { part, total } => vec![part, total],
             CrossRule::SumEqTotal { parts, total, .. } => parts.iter().chain([total]).collect(),
+            CrossRule::Breakdown {
+                indicator,
+                dimension,
+                ..
+            } => {
+                if let (Some(d), Some(ind)) = (dimension, indicators.get(indicator)) {
+                    if !ind.disaggregations.iter().any(|s| s.contains(d)) {
+                        l.problem(
+                            rel,
+                            format!("rule[{i}].dimension"),
+                            format!("chỉ tiêu \"{indicator}\" không được phân tổ theo \"{d}\""),
+                        );
+                    }
+                }
+                vec![indicator]
+            }
+            CrossRule::CarryOver { cell, previous, .. } => {
+                for (k, key) in [("cell", cell), ("previous", previous)] {
+                    let ok = crate::model::parse_key(key).and_then(|(c, d)| {
+                        check_cell_in(indicators, &BTreeMap::new(), &c, &Disagg::default())?;
+                        Ok((c, d))
+                    });
+                    if let Err(e) = ok {
+                        l.problem(rel, format!("rule[{i}].{k}"), e);
+                    }
+                }
+                vec![]
+            }
         };
         for c in codes {
             if !seen.contains(c) {

@@ -87,8 +87,99 @@ pub struct Form {
     /// Form version, stored in every blank form.
     #[serde(default = "one")]
     pub version: String,
+    /// Value columns of the list layout (a matrix form sets them per column).
+    #[serde(default)]
     pub columns: Vec<InputColumn>,
+    /// Indicator rows by section (the list layout); empty for a matrix form.
+    #[serde(default)]
     pub sections: Vec<Section>,
+    /// A matrix layout: rows and columns of selectors, each body cell the key they select
+    /// together (`[form.matrix]`).
+    #[serde(default)]
+    pub matrix: Option<Matrix>,
+}
+
+/// A matrix form: every body cell is the key its row and its column select together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    /// Header of the row-label column ("Lĩnh vực", "Chỉ tiêu").
+    #[serde(default = "chi_tieu")]
+    pub stub: String,
+    /// Header of the numbering column.
+    #[serde(default = "stt")]
+    pub stt: String,
+    /// Width of the row-label column (default 30).
+    #[serde(default)]
+    pub stub_width: Option<f64>,
+    /// How the numbering row under the headers reads: `numbers` (1 for STT, 2 for the
+    /// row labels, 3, 4, … for the figures, as Biểu II.06a) or `letters` (A, B, then 1, 2, …,
+    /// as statistics forms).
+    #[serde(default)]
+    pub numbering: Numbering,
+    #[serde(rename = "row")]
+    pub rows: Vec<MatrixRow>,
+    #[serde(rename = "column")]
+    pub columns: Vec<MatrixColumn>,
+}
+
+/// A row of a matrix form, or a block of rows generated from a dimension's options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixRow {
+    /// The row's label (for a generated block: a heading row above it, optional).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Selector: `TT01`, `TT01[nguon=truc_tuyen]`, `[linh_vuc=ho_tich]`, or empty (the total).
+    #[serde(default)]
+    pub cell: Option<String>,
+    /// One row per option of this dimension, merged over `cell`.
+    #[serde(default)]
+    pub dimension: Option<String>,
+    /// A heading row without cells ("Chia theo dân tộc").
+    #[serde(default)]
+    pub heading: bool,
+    /// Printed in the numbering column ("I", "1", "–"); generated rows are numbered 1, 2, …
+    #[serde(default)]
+    pub stt: Option<String>,
+    /// A row printed as a sub-item (italic, indented): "Trong đó".
+    #[serde(default)]
+    pub sub: bool,
+}
+
+/// A column of a matrix form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixColumn {
+    /// Header groups above the label, outermost first; equal neighbours are merged.
+    #[serde(default)]
+    pub group: Vec<String>,
+    pub label: String,
+    /// Selector, as for rows.
+    #[serde(default)]
+    pub cell: Option<String>,
+    /// Value kind of the column's cells (default `thuc_hien`).
+    #[serde(default)]
+    pub value: Option<InputColumn>,
+    #[serde(default)]
+    pub width: Option<f64>,
+}
+
+/// The numbering row of a matrix form.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Numbering {
+    #[default]
+    Numbers,
+    Letters,
+}
+
+fn chi_tieu() -> String {
+    "Chỉ tiêu".to_string()
+}
+
+fn stt() -> String {
+    "STT".to_string()
 }
 
 fn one() -> String {
@@ -105,6 +196,29 @@ pub enum CrossRule {
     SumEqTotal {
         parts: Vec<String>,
         total: String,
+        #[serde(default = "half")]
+        tolerance: f64,
+    },
+    /// A carry-over cell (từ kỳ trước chuyển qua) equals the previous period's closing stock
+    /// (đang giải quyết) of the same unit, in every row of the form: `cell =
+    /// "TT01[nguon=ky_truoc]"`, `previous = "TT03"`. Checked from the history store, as a
+    /// warning, with `tolerance` (absolute).
+    CarryOver {
+        cell: String,
+        previous: String,
+        #[serde(default = "half")]
+        tolerance: f64,
+    },
+    /// How the identities of an indicator's breakdowns are checked (total = sum of an
+    /// exhaustive breakdown's options; a partial list ≤ its total). Every breakdown is checked
+    /// as a warning without a rule; a rule names the indicator (and optionally one dimension)
+    /// and makes it blocking, or changes the tolerance.
+    Breakdown {
+        indicator: String,
+        #[serde(default)]
+        dimension: Option<String>,
+        #[serde(default)]
+        blocking: bool,
         #[serde(default = "half")]
         tolerance: f64,
     },
@@ -235,10 +349,21 @@ fn seven() -> u32 {
 impl Regime {
     /// Indicator codes of the form, in order.
     pub fn form_codes(&self) -> impl Iterator<Item = &str> {
+        let matrix = self
+            .form
+            .matrix
+            .as_ref()
+            .map(super::layout::codes)
+            .unwrap_or_default();
         self.form
             .sections
             .iter()
             .flat_map(|s| s.rows.iter().map(String::as_str))
+            .chain(matrix)
+    }
+
+    pub fn is_matrix(&self) -> bool {
+        self.form.matrix.is_some()
     }
 
     /// The deadline rule for `level` and `frequency`: an entry naming the frequency wins over

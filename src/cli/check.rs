@@ -98,8 +98,16 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                         .iter()
                         .any(|a| a.file == s.file && a.unit_code == s.unit_code);
                     let rejected = batch.rejected.iter().any(|r| r.file == s.file);
+                    // An accepted submission shows its values after validation (totals
+                    // computed from complete breakdowns included).
+                    let validated = batch
+                        .accepted
+                        .iter()
+                        .find(|a| a.file == s.file && a.unit_code == s.unit_code)
+                        .unwrap_or(s);
                     let pick = |col: InputColumn| -> BTreeMap<&str, f64> {
-                        s.values
+                        validated
+                            .values
                             .iter()
                             .filter(|((_, c), _)| *c == col)
                             .map(|((code, _), v)| (code.as_str(), v.value))

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{pick_regime, CliError, CliResult, Format, EXIT_OK};
 use crate::catalog::{Config, InputColumn};
 use crate::ingest::collect_files;
+use crate::model::{cell_key, parse_key, Disagg};
 use crate::output::table;
 use crate::period::Period;
 use crate::store::{default_dir, Store, StoredValue, ValueStatus};
@@ -65,18 +66,21 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             args.unit
         )));
     }
-    if config.indicator(&args.indicator).is_none() {
-        return Err(CliError::Usage(format!(
-            "không có chỉ tiêu \"{}\" trong danh mục",
-            args.indicator
-        )));
-    }
+    // `--indicator` is a cell key: `TT01`, or `TT01[nguon=truc_tuyen]` for one cell.
+    let key = parse_key(&args.indicator)
+        .and_then(|(code, d)| config.check_cell(&code, &d).map(|()| cell_key(&code, &d)))
+        .map_err(|why| {
+            CliError::Usage(format!(
+                "chỉ tiêu \"{}\" không hợp lệ: {why}",
+                args.indicator
+            ))
+        })?;
     let store = store_of(config, args.history.as_ref());
     let err = |e: crate::store::StoreError| CliError::Internal(e.to_string());
     let mut rows = Vec::new();
     for p in store.periods(&regime.id) {
         for v in store.read(&regime.id, p).map_err(err)? {
-            if v.unit_code == args.unit && v.indicator_code == args.indicator {
+            if v.unit_code == args.unit && v.indicator_code == key {
                 rows.push(Row {
                     period: p.code(),
                     column: v.column.key(),
@@ -89,9 +93,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             }
         }
     }
-    let revisions = store
-        .audit(Some(&args.unit), Some(&args.indicator))
-        .map_err(err)?;
+    let revisions = store.audit(Some(&args.unit), Some(&key)).map_err(err)?;
     match args.format {
         Format::Json => {
             let doc = serde_json::json!({ "unit": args.unit, "indicator": args.indicator, "values": rows, "revisions": revisions });
@@ -101,11 +103,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             );
         }
         Format::Table | Format::Csv => {
-            let ind = config.indicator(&args.indicator).expect("checked");
+            let ind = config.indicator_of_key(&key).expect("checked");
             let unit = config.units.get(&args.unit).expect("checked");
             println!(
                 "{} ({}) — {} {} ({})",
-                unit.name, unit.code, ind.code, ind.name, ind.unit
+                unit.name, unit.code, key, ind.name, ind.unit
             );
             if rows.is_empty() {
                 println!("Kho lịch sử {} chưa có số liệu này.", store.dir.display());
@@ -182,6 +184,7 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
             )));
         };
         let ci = col("column");
+        let di = col("disagg");
         for rec in rdr.records() {
             let rec = rec.map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
             let get = |i: usize| rec.get(i).unwrap_or("").trim();
@@ -194,19 +197,22 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
                 .and_then(|c| InputColumn::from_key(get(c)))
                 .unwrap_or(InputColumn::ThucHien);
             let regime = get(ri).to_string();
+            let cell = Disagg::parse(di.map(get).unwrap_or(""))
+                .ok()
+                .filter(|d| config.check_cell(get(ii), d).is_ok());
             let known = config.regime(&regime).is_some()
                 && (config.units.get(get(ui)).is_some() || config.successor(get(ui)).is_some())
                 && config.indicator(get(ii)).is_some_and(|i| !i.is_derived());
-            if !known {
+            let Some(cell) = cell.filter(|_| known) else {
                 skipped += 1;
                 continue;
-            }
+            };
             groups
                 .entry((regime, period))
                 .or_default()
                 .push(StoredValue {
                     unit_code: get(ui).to_string(),
-                    indicator_code: get(ii).to_string(),
+                    indicator_code: cell_key(get(ii), &cell),
                     column,
                     value,
                     status: if column == InputColumn::KeHoach {

@@ -205,6 +205,13 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             accepted,
             regime.outlier_threshold,
         ));
+        found.extend(crate::history::carry_over_warnings(
+            config,
+            regime,
+            s,
+            args.period,
+            accepted,
+        ));
         batch.diagnostics.extend(found);
     }
     lap("lịch sử");

@@ -25,7 +25,8 @@ pub enum What {
         regime: Option<String>,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, value_parser = parse_period, num_args = 1.., default_values = ["2026-08", "2026-09", "2026-10", "2026-Q3"])]
+        /// Mặc định: 2026-08, 2026-09, 2026-10, 2026-Q3 (ktxh); 2026-Q3 (biểu ma trận).
+        #[arg(long, value_parser = parse_period, num_args = 1..)]
         periods: Vec<Period>,
     },
     /// Kho lịch sử mẫu (samples/history): các tháng trước kỳ mẫu.
@@ -64,7 +65,33 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             periods,
         } => {
             let regime = pick_regime(config, regime.as_deref())?;
-            let n = synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?;
+            let n = if regime.is_matrix() {
+                let periods = if periods.is_empty() {
+                    vec![Period::Quarter {
+                        year: 2026,
+                        quarter: 3,
+                    }]
+                } else {
+                    periods
+                };
+                let mut n = 0;
+                for p in periods {
+                    let faults = p.code() == "2026-Q3";
+                    n += synth::write_matrix_inbox(config, regime, p, &out.join(p.code()), faults)
+                        .map_err(io)?;
+                }
+                n
+            } else {
+                let periods = if periods.is_empty() {
+                    ["2026-08", "2026-09", "2026-10", "2026-Q3"]
+                        .iter()
+                        .map(|p| p.parse().expect("valid period"))
+                        .collect()
+                } else {
+                    periods
+                };
+                synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?
+            };
             println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
         }
         What::History {

@@ -1,6 +1,6 @@
 //! The long exchange CSV (design.md "Exchange format"): one value per row,
 //! `regime,period,unit_code,indicator_code,value,unit_of_measure` plus optional columns
-//! (`column`, `source`, `submitted_at`, ...). A lower level's `du-lieu.csv` carries every
+//! (`column`, `disagg`, `source`, `submitted_at`, ...); without `disagg` every row is a total. A lower level's `du-lieu.csv` carries every
 //! level of its tree: the rows of units that report to this regime are its submissions, the
 //! rows of their sub-units are left aside.
 
@@ -10,6 +10,7 @@ use std::path::Path;
 use super::{Expect, FileReport, Origin, ReceiptSource, Submission, Value};
 use crate::catalog::InputColumn;
 use crate::diag::{Code, Diagnostic, Location};
+use crate::model::{cell_key, Disagg};
 use crate::period::Period;
 
 pub const REQUIRED: [&str; 5] = ["regime", "period", "unit_code", "indicator_code", "value"];
@@ -67,6 +68,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         col("value").expect("checked"),
     );
     let ci_column = col("column");
+    let ci_disagg = col("disagg");
     let ci_submitted = col("submitted_at");
 
     let config = expect.config;
@@ -158,6 +160,22 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             if config.indicator(&ind).is_some_and(|i| i.is_derived()) {
                 continue; // computed again after consolidation
             }
+            let disagg_text = ci_disagg.and_then(|c| rec.get(c)).unwrap_or("").trim();
+            let checked =
+                Disagg::parse(disagg_text).and_then(|d| config.check_cell(&ind, &d).map(|()| d));
+            let key = match checked {
+                Ok(d) => cell_key(&ind, &d),
+                Err(why) => {
+                    report.diagnostics.push(Diagnostic::new(
+                        Code::UnknownRow,
+                        loc,
+                        format!(
+                            "Phân tổ \"{disagg_text}\" của chỉ tiêu {ind} không hợp lệ: {why}; dòng bị bỏ qua.\nGhi cột disagg dạng phân_tổ=phương_án;… theo danh mục phân tổ."
+                        ),
+                    ));
+                    continue;
+                }
+            };
             let column = match ci_column
                 .and_then(|c| rec.get(c))
                 .map(str::trim)
@@ -178,7 +196,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             }
             match raw.parse::<f64>() {
                 Ok(v) if v.is_finite() => {
-                    values.insert((ind, column), Value { value: v, location: loc });
+                    values.insert((key, column), Value { value: v, location: loc });
                 }
                 _ => report.diagnostics.push(Diagnostic::new(
                     Code::InvalidNumber,

@@ -32,7 +32,7 @@ impl Cell {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
             Cell::Text(s) => s.trim().is_empty(),
@@ -41,7 +41,7 @@ impl Cell {
     }
 
     /// Text of any non-empty cell, for label matching.
-    fn as_label(&self) -> String {
+    pub(super) fn as_label(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Number(n) => n.to_string(),
@@ -69,7 +69,7 @@ impl Grid {
         self.rows.len() as u32
     }
 
-    fn width(&self) -> u32 {
+    pub(super) fn width(&self) -> u32 {
         self.rows.iter().map(Vec::len).max().unwrap_or(0) as u32
     }
 
@@ -313,13 +313,14 @@ pub fn read_rows(
             continue;
         }
         seen_rows.insert(ind.code.clone(), r);
+        let what = format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
         for (col, c) in &layout.value_cols {
             if grid.get(r, *c).is_empty() {
                 out.empty_cells
                     .push((r, *c, format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name)));
                 continue;
             }
-            if let Some(v) = read_value(grid, r, *c, ind, file, &mut out.diagnostics) {
+            if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
                 out.values.insert(
                     (ind.code.clone(), *col),
                     Value {
@@ -334,7 +335,7 @@ pub fn read_rows(
 }
 
 /// Drops "Trong đó:", "- ", "+ " and the like before an indicator's name.
-fn strip_item_prefix(name: &str) -> String {
+pub(super) fn strip_item_prefix(name: &str) -> String {
     let mut s = name.trim();
     for p in [
         "Trong đó:",
@@ -354,16 +355,15 @@ fn strip_item_prefix(name: &str) -> String {
 }
 
 /// One cell's number; `None` when empty (not reported) or unreadable (with a diagnostic).
-fn read_value(
+pub(super) fn read_value(
     grid: &Grid,
     r: u32,
     c: u32,
-    ind: &Indicator,
+    what: &str,
     file: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
     let loc = Location::cell(file, &grid.sheet, cell_ref(r, c));
-    let what = format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
     match grid.get(r, c) {
         Cell::Number(v) if v.is_finite() => Some(*v),
         Cell::Number(_) => {

@@ -7,6 +7,7 @@
 
 mod exchange;
 mod grid;
+mod matrix;
 mod number;
 mod receipt;
 pub mod register;
@@ -56,7 +57,8 @@ pub struct Submission {
     pub received_at: Option<NaiveDateTime>,
     pub received_source: ReceiptSource,
     pub origin: Origin,
-    /// Figures by (indicator code, column).
+    /// Figures by (cell key, column): `TT01` for a total, `TT01[nguon=truc_tuyen]` for a cell
+    /// of a breakdown (`crate::model`).
     pub values: BTreeMap<(String, InputColumn), Value>,
 }
 

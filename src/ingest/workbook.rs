@@ -14,6 +14,12 @@ use crate::diag::{cell_ref, Code, Diagnostic, Location};
 use crate::period::Period;
 use crate::text::{fold, nfc, slug};
 
+/// The table found on a sheet: a list form's header roles, or a matrix form's place.
+enum Table<'a> {
+    List(super::grid::Layout),
+    Matrix(super::matrix::MatrixPlace, &'a crate::catalog::MatrixLayout),
+}
+
 /// The identity a file claims, with where each part came from.
 #[derive(Debug, Default)]
 struct Identity {
@@ -60,20 +66,31 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         .find(|g| g.sheet == META_SHEET)
         .map(|g| read_meta(g, shown))
         .unwrap_or_default();
-    let Some((grid, layout)) = sheets
+    let config = expect.config;
+    let matrix = config.layout(&expect.regime.id);
+    let found = sheets
         .iter()
         .filter(|g| g.sheet != META_SHEET)
-        .find_map(|g| find_table(g).map(|l| (g, l)))
-    else {
-        report.diagnostics.push(Diagnostic::new(
-            Code::NoTable,
-            Location::file(shown),
-            "Không tìm thấy bảng số liệu: không trang nào có dòng tiêu đề gồm \"Chỉ tiêu\" và \"Thực hiện\".\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên dòng tiêu đề bảng.",
-        ));
+        .find_map(|g| match matrix {
+            Some(m) => super::matrix::find(g, m).map(|p| (g, Table::Matrix(p, m))),
+            None => find_table(g).map(|l| (g, Table::List(l))),
+        });
+    let Some((grid, table)) = found else {
+        let msg = if matrix.is_some() {
+            "Không tìm thấy bảng số liệu: không trang nào có dòng đánh số cột 1, 2, 3, … dưới dòng tiêu đề như biểu mẫu.\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên các dòng tiêu đề và dòng đánh số cột."
+        } else {
+            "Không tìm thấy bảng số liệu: không trang nào có dòng tiêu đề gồm \"Chỉ tiêu\" và \"Thực hiện\".\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên dòng tiêu đề bảng."
+        };
+        report
+            .diagnostics
+            .push(Diagnostic::new(Code::NoTable, Location::file(shown), msg));
         return;
     };
+    let first_header_row = match &table {
+        Table::List(l) => l.first_header_row,
+        Table::Matrix(p, _) => p.first_header_row,
+    };
 
-    let config = expect.config;
     let mut id = Identity::default();
     if let Some((v, loc)) = meta.get("regime") {
         id.regime = Some((v.clone(), loc.clone()));
@@ -87,7 +104,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         id.unit = Some((v.clone(), "siêu dữ liệu của biểu", loc.clone()));
     }
     // Header block, above the table.
-    for (r, c, text) in grid.texts(0, layout.first_header_row) {
+    for (r, c, text) in grid.texts(0, first_header_row) {
         let loc = Location::cell(shown, &grid.sheet, cell_ref(r, c));
         let f = fold(text);
         if let Some(rest) = f.strip_prefix("don vi bao cao") {
@@ -226,7 +243,10 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         .filter_map(|c| config.indicator(c))
         .filter(|i| !i.is_derived())
         .collect();
-    let table = read_rows(grid, &layout, &rows, shown);
+    let table = match &table {
+        Table::Matrix(p, m) => super::matrix::read(grid, p, m, config, shown),
+        Table::List(l) => read_rows(grid, l, &rows, shown),
+    };
     report.diagnostics.extend(table.diagnostics);
     if !table.empty_cells.is_empty() {
         let formulas = load_formulas(path, &grid.sheet);

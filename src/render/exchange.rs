@@ -6,8 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::Report;
 use crate::catalog::InputColumn;
+use crate::model::cell_key;
 
-pub const HEADER: [&str; 8] = [
+pub const HEADER: [&str; 9] = [
     "regime",
     "period",
     "unit_code",
@@ -16,6 +17,7 @@ pub const HEADER: [&str; 8] = [
     "unit_of_measure",
     "column",
     "level",
+    "disagg",
 ];
 
 /// The exchange CSV of a consolidated report: the root first, then the units below it.
@@ -32,24 +34,27 @@ pub fn du_lieu(report: &Report<'_>) -> String {
             .map(|u| u.level.as_str())
             .unwrap_or("");
         for code in &codes {
-            let uom = report
-                .config
-                .indicator(code)
-                .map(|i| i.unit.as_str())
-                .unwrap_or("");
-            for column in InputColumn::ALL {
-                if let Some(v) = c.get(unit, code, column) {
-                    w.write_record([
-                        report.regime.id.as_str(),
-                        &report.period.code(),
-                        unit,
-                        code,
-                        &v.to_string(),
-                        uom,
-                        column.key(),
-                        level,
-                    ])
-                    .expect("write to memory");
+            let Some(ind) = report.config.indicator(code) else {
+                continue;
+            };
+            for d in report.config.cells_of(ind) {
+                let key = cell_key(code, &d);
+                let disagg = d.to_string();
+                for column in InputColumn::ALL {
+                    if let Some(v) = c.get(unit, &key, column) {
+                        w.write_record([
+                            report.regime.id.as_str(),
+                            &report.period.code(),
+                            unit,
+                            code,
+                            &v.to_string(),
+                            &ind.unit,
+                            column.key(),
+                            level,
+                            &disagg,
+                        ])
+                        .expect("write to memory");
+                    }
                 }
             }
         }

@@ -234,67 +234,7 @@ pub fn write_form(
     for (i, c) in spec.columns.iter().enumerate() {
         ws.set_column_width(4 + i as u16, c.width())?;
     }
-    let mut r = spec.extra_top_rows;
-    // Header block (Nghị định 30/2020): agency top-left, Quốc hiệu and Tiêu ngữ top-right.
-    let parent = spec
-        .unit
-        .parent
-        .as_deref()
-        .and_then(|p| spec.config.units.get(p))
-        .map(|p| p.agency_name().to_uppercase())
-        .unwrap_or_default();
-    ws.merge_range(r, 0, r, split, &parent, &styles.bold_center)?;
-    ws.merge_range(
-        r,
-        split + 1,
-        r,
-        last,
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        &styles.bold_center,
-    )?;
-    r += 1;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        split,
-        &spec.unit.agency_name().to_uppercase(),
-        &styles.bold_underline_center,
-    )?;
-    ws.merge_range(
-        r,
-        split + 1,
-        r,
-        last,
-        "Độc lập - Tự do - Hạnh phúc",
-        &styles.bold_underline_center,
-    )?;
-    r += 2;
-    ws.write_string_with_format(r, 0, &spec.regime.form.number, &styles.left)?;
-    r += 1;
-    ws.merge_range(r, 0, r, last, &spec.regime.form.title, &styles.title)?;
-    ws.set_row_height(r, 36)?;
-    r += 1;
-    ws.merge_range(r, 0, r, last, &spec.period.label(), &styles.italic_center)?;
-    r += 1;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        last,
-        &format!("Đơn vị báo cáo: {}", spec.unit.name),
-        &styles.left,
-    )?;
-    r += 1;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        last,
-        &format!("Đơn vị nhận báo cáo: {}", spec.receiver),
-        &styles.left,
-    )?;
-    r += 2;
+    let mut r = header_block(ws, spec, styles, split, last)?;
 
     // Table header.
     let header_row = r;
@@ -398,8 +338,98 @@ pub fn write_form(
     }
     let last_row = r.saturating_sub(1);
 
-    // Footer: place and date, signatures.
+    footer(ws, spec, styles, r + 1, split, last)?;
+    print_setup(ws, spec, header_row, header_row, 3)?;
+    Ok(TablePlace {
+        header_row,
+        first_row,
+        last_row,
+    })
+}
+
+/// The Nghị định 30/2020 header block above the table (agency, Quốc hiệu and Tiêu ngữ, form
+/// number, title, period, reporting and receiving units) on columns `0..=last`, the left block
+/// ending at `split`. Returns the first free row.
+pub fn header_block(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+    split: u16,
+    last: u16,
+) -> Result<u32, XlsxError> {
+    let mut r = spec.extra_top_rows;
+    // Header block (Nghị định 30/2020): agency top-left, Quốc hiệu and Tiêu ngữ top-right.
+    let parent = spec
+        .unit
+        .parent
+        .as_deref()
+        .and_then(|p| spec.config.units.get(p))
+        .map(|p| p.agency_name().to_uppercase())
+        .unwrap_or_default();
+    ws.merge_range(r, 0, r, split, &parent, &styles.bold_center)?;
+    ws.merge_range(
+        r,
+        split + 1,
+        r,
+        last,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        &styles.bold_center,
+    )?;
     r += 1;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        split,
+        &spec.unit.agency_name().to_uppercase(),
+        &styles.bold_underline_center,
+    )?;
+    ws.merge_range(
+        r,
+        split + 1,
+        r,
+        last,
+        "Độc lập - Tự do - Hạnh phúc",
+        &styles.bold_underline_center,
+    )?;
+    r += 2;
+    ws.write_string_with_format(r, 0, &spec.regime.form.number, &styles.left)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &spec.regime.form.title, &styles.title)?;
+    ws.set_row_height(r, 36)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &spec.period.label(), &styles.italic_center)?;
+    r += 1;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        last,
+        &format!("Đơn vị báo cáo: {}", spec.unit.name),
+        &styles.left,
+    )?;
+    r += 1;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        last,
+        &format!("Đơn vị nhận báo cáo: {}", spec.receiver),
+        &styles.left,
+    )?;
+    r += 2;
+    Ok(r)
+}
+
+/// The footer below the table at row `r`: place and date, signatures.
+pub fn footer(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+    mut r: u32,
+    split: u16,
+    last: u16,
+) -> Result<(), XlsxError> {
     let place = spec
         .unit
         .place
@@ -440,28 +470,35 @@ pub fn write_form(
         "(Ký, đóng dấu, ghi rõ họ tên)",
         &styles.italic_center,
     )?;
+    Ok(())
+}
 
+/// A4 landscape with the margins of Nghị định 30/2020, header rows repeated on every page,
+/// panes frozen below the header; a blank form is protected.
+pub fn print_setup(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    first_header: u32,
+    header_row: u32,
+    freeze_cols: u16,
+) -> Result<(), XlsxError> {
     // Print setup: A4 landscape, margins of Nghị định 30/2020 (left 30 mm, right 15 mm,
     // top and bottom 20 mm), one page wide, header row repeated.
     ws.set_paper_size(9);
     ws.set_landscape();
     ws.set_margins(1.18, 0.59, 0.79, 0.79, 0.3, 0.3);
     ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(header_row, header_row)?;
-    ws.set_freeze_panes(header_row + 1, 3)?;
+    ws.set_repeat_rows(first_header, header_row)?;
+    ws.set_freeze_panes(header_row + 1, freeze_cols)?;
     ws.set_footer("&C&\"Times New Roman\"Trang &P/&N");
     if spec.fillable {
         ws.protect();
     }
-    Ok(TablePlace {
-        header_row,
-        first_row,
-        last_row,
-    })
+    Ok(())
 }
 
 /// Data validation of an input cell from the indicator's type and constraints.
-fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
+pub fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
     let lo = ind.lower_bound();
     let hi = ind.upper_bound();
     let dv = match (ind.value_type, hi) {

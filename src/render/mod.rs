@@ -5,6 +5,7 @@
 
 pub mod exchange;
 pub mod form;
+pub mod matrix;
 pub mod narrative;
 pub mod tasks;
 pub mod workbook;
@@ -55,9 +56,12 @@ impl Report<'_> {
 /// has none of it).
 #[derive(Debug, Clone, Default)]
 pub struct Fill {
+    /// By (cell key, column).
     pub values: BTreeMap<(String, InputColumn), CellValue>,
     pub extra_top_rows: u32,
     pub signed_on: Option<NaiveDate>,
+    /// Rows a unit added to a matrix form, before its last row (used by sample faults).
+    pub extra_rows: Vec<crate::catalog::LayoutRow>,
 }
 
 /// The file name of a unit's form: `99009-xa-phuoc-an-2026-10.xlsx`.
@@ -104,10 +108,22 @@ pub fn unit_form(
     };
     let mut ws = Worksheet::new();
     let styles = Styles::new();
-    form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
-        Column::Input(c) => fill.values.get(&(ind.code.clone(), c)).cloned(),
-        _ => None,
-    })?;
+    match config.layout(&regime.id) {
+        Some(layout) => {
+            let mut layout = layout.clone();
+            let at = layout.rows.len().saturating_sub(1);
+            layout.rows.splice(at..at, fill.extra_rows.iter().cloned());
+            matrix::write_matrix(&mut ws, &spec, &layout, false, &styles, &|cell| {
+                fill.values.get(&(cell.key.clone(), cell.column)).cloned()
+            })?;
+        }
+        None => {
+            form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
+                Column::Input(c) => fill.values.get(&(ind.code.clone(), c)).cloned(),
+                _ => None,
+            })?;
+        }
+    }
     wb.push_worksheet(ws);
     form::write_meta(&mut wb, regime, period, unit)?;
     wb.save_to_buffer()

@@ -13,10 +13,11 @@ use serde::Serialize;
 use super::workbook::fmt_value;
 use super::Report;
 use crate::catalog::{error_chain, InputColumn, ValueType};
+use crate::model::cell_key;
 use crate::text::{fmt_vn, fmt_vn_fixed};
 use crate::validate::Timeliness;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct IndicatorCtx {
     code: String,
     name: String,
@@ -93,56 +94,59 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
     let against = report.period.previous_name();
     let mut indicators = BTreeMap::new();
     let mut movers: Vec<(f64, String)> = Vec::new();
+    // Every cell by indicator and disaggregation (`cells.TT02["tien_do=dung_han"]`, the total
+    // under `""`); totals also as `indicators.TT02`.
+    let mut cells: BTreeMap<String, BTreeMap<String, IndicatorCtx>> = BTreeMap::new();
     for ind in regime
         .form_codes()
         .filter_map(|code| config.indicator(code))
     {
-        let get = |col| c.get(&root.code, &ind.code, col);
-        let value = get(InputColumn::ThucHien);
-        let prev = report
-            .previous
-            .and_then(|p| p.get(&root.code, &ind.code, InputColumn::ThucHien));
-        let change_pct = match (value, prev) {
-            (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
-                Some((v / p - 1.0) * 100.0)
-            }
-            _ => None,
-        };
-        let change = match (value, prev, change_pct) {
-            (_, _, Some(pct)) => change_words(pct, against),
-            (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
-                let d = v - p;
-                if d.abs() < 0.005 {
-                    format!("tương đương {against}")
-                } else {
-                    format!(
-                        "{} {} điểm phần trăm so với {against}",
-                        if d > 0.0 { "tăng" } else { "giảm" },
-                        fmt_vn(d.abs(), 2)
-                    )
+        for d in config.cells_of(ind) {
+            let key = cell_key(&ind.code, &d);
+            let get = |col| c.get(&root.code, &key, col);
+            let value = get(InputColumn::ThucHien);
+            let prev = report
+                .previous
+                .and_then(|p| p.get(&root.code, &key, InputColumn::ThucHien));
+            let change_pct = match (value, prev) {
+                (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
+                    Some((v / p - 1.0) * 100.0)
                 }
+                _ => None,
+            };
+            let change = match (value, prev, change_pct) {
+                (_, _, Some(pct)) => change_words(pct, against),
+                (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
+                    let d = v - p;
+                    if d.abs() < 0.005 {
+                        format!("tương đương {against}")
+                    } else {
+                        format!(
+                            "{} {} điểm phần trăm so với {against}",
+                            if d > 0.0 { "tăng" } else { "giảm" },
+                            fmt_vn(d.abs(), 2)
+                        )
+                    }
+                }
+                _ => String::new(),
+            };
+            let last_year = report
+                .last_year
+                .and_then(|l| l.get(&root.code, &key, InputColumn::ThucHien));
+            let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind.value_type)).unwrap_or_default();
+            if let (Some(pct), false, true) = (change_pct, ind.is_derived(), d.is_total()) {
+                movers.push((pct, ind.code.clone()));
             }
-            _ => String::new(),
-        };
-        let last_year = report
-            .last_year
-            .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien));
-        let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind.value_type)).unwrap_or_default();
-        if let (Some(pct), false) = (change_pct, ind.is_derived()) {
-            movers.push((pct, ind.code.clone()));
-        }
-        indicators.insert(
-            ind.code.clone(),
-            IndicatorCtx {
-                code: ind.code.clone(),
-                name: ind.name.clone(),
+            let cell = IndicatorCtx {
+                code: key.clone(),
+                name: config.cell_name(ind, &d),
                 unit: ind.unit.clone(),
                 has_value: value.is_some(),
                 value: fmt(value),
                 ytd: fmt(get(InputColumn::LuyKe)),
                 plan: fmt(get(InputColumn::KeHoach)),
                 pct_plan: c
-                    .percent_of_plan(&root.code, &ind.code)
+                    .percent_of_plan(&root.code, &key)
                     .map(|v| fmt_vn_fixed(v, 1))
                     .unwrap_or_default(),
                 prev: fmt(prev),
@@ -154,7 +158,7 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
                     .iter()
                     .filter_map(|b| {
                         report
-                            .percent_of_baseline(&root.code, &ind.code, &b.key)
+                            .percent_of_baseline(&root.code, &key, &b.key)
                             .map(|p| format!("bằng {}% {}", fmt_vn_fixed(p, 1), b.label))
                     })
                     .collect::<Vec<_>>()
@@ -167,11 +171,18 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
                 },
                 contributors: c
                     .contributors
-                    .get(&(root.code.clone(), ind.code.clone()))
+                    .get(&(root.code.clone(), key.clone()))
                     .copied()
                     .unwrap_or(0),
-            },
-        );
+            };
+            if d.is_total() {
+                indicators.insert(ind.code.clone(), cell.clone());
+            }
+            cells
+                .entry(ind.code.clone())
+                .or_default()
+                .insert(d.to_string(), cell);
+        }
     }
     movers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let rises: Vec<String> = movers
@@ -252,6 +263,23 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
         }),
     );
     ctx.insert("indicators", &indicators);
+    ctx.insert("cells", &cells);
+    let dimensions: BTreeMap<&str, serde_json::Value> = config
+        .dimensions
+        .values()
+        .map(|d| {
+            let options: Vec<serde_json::Value> = d
+                .options
+                .iter()
+                .map(|o| serde_json::json!({ "code": o.code, "name": o.name }))
+                .collect();
+            (
+                d.code.as_str(),
+                serde_json::json!({ "code": d.code, "name": d.name, "options": options }),
+            )
+        })
+        .collect();
+    ctx.insert("dimensions", &dimensions);
     ctx.insert("sections", &sections);
     ctx.insert("rises", &rises);
     ctx.insert("falls", &falls);

@@ -7,6 +7,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use super::form::{self, CellValue, Column, FormSpec, Styles, FONT};
 use super::Report;
 use crate::catalog::{InputColumn, ValueType};
+use crate::model::cell_key;
 use crate::schedule::vn_date;
 use crate::text::fmt_vn;
 
@@ -36,6 +37,52 @@ pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
     cols.extend((0..report.regime.plan.len()).map(Column::VsBaseline));
     cols.push(Column::Note);
     cols
+}
+
+/// The consolidated list form: input columns, same period last year, % of plan and notes.
+fn list_form(
+    report: &Report<'_>,
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    let c = report.consolidated;
+    let root = spec.unit;
+    form::write_form(ws, spec, styles, &|ind, col| match col {
+        Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
+        Column::VsPlan => c
+            .percent_of_plan(&root.code, &ind.code)
+            .map(CellValue::Number),
+        Column::Note => {
+            if ind.is_derived() {
+                Some(CellValue::Text("Tính từ số tổng hợp".into()))
+            } else {
+                c.contributors
+                    .get(&(root.code.clone(), ind.code.clone()))
+                    .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
+            }
+        }
+        Column::VsBaseline(i) => report
+            .regime
+            .plan
+            .get(i)
+            .and_then(|b| report.percent_of_baseline(&root.code, &ind.code, &b.key))
+            .map(CellValue::Number),
+        Column::SamePeriodLastYear => report
+            .last_year
+            .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien))
+            .map(CellValue::Number),
+        Column::VsSamePeriod => {
+            let now = c.get(&root.code, &ind.code, InputColumn::ThucHien)?;
+            let before = report
+                .last_year?
+                .get(&root.code, &ind.code, InputColumn::ThucHien)?;
+            (before != 0.0 && ind.value_type != ValueType::Percent)
+                .then(|| (now / before * 1000.0).round() / 10.0)
+                .map(CellValue::Number)
+        }
+    })?;
+    Ok(())
 }
 
 pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
@@ -72,40 +119,14 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         signed_on: Some(report.as_of),
     };
     let mut ws = Worksheet::new();
-    form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
-        Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
-        Column::VsPlan => c
-            .percent_of_plan(&root.code, &ind.code)
-            .map(CellValue::Number),
-        Column::Note => {
-            if ind.is_derived() {
-                Some(CellValue::Text("Tính từ số tổng hợp".into()))
-            } else {
-                c.contributors
-                    .get(&(root.code.clone(), ind.code.clone()))
-                    .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
-            }
-        }
-        Column::VsBaseline(i) => report
-            .regime
-            .plan
-            .get(i)
-            .and_then(|b| report.percent_of_baseline(&root.code, &ind.code, &b.key))
-            .map(CellValue::Number),
-        Column::SamePeriodLastYear => report
-            .last_year
-            .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien))
-            .map(CellValue::Number),
-        Column::VsSamePeriod => {
-            let now = c.get(&root.code, &ind.code, InputColumn::ThucHien)?;
-            let before = report
-                .last_year?
-                .get(&root.code, &ind.code, InputColumn::ThucHien)?;
-            (before != 0.0 && ind.value_type != ValueType::Percent)
-                .then(|| (now / before * 1000.0).round() / 10.0)
+    if let Some(layout) = config.layout(&regime.id) {
+        super::matrix::write_matrix(&mut ws, &spec, layout, true, &styles, &|cell| {
+            c.get(&root.code, &cell.key, cell.column)
                 .map(CellValue::Number)
-        }
-    })?;
+        })?;
+    } else {
+        list_form(report, &mut ws, &spec, &styles)?;
+    }
     wb.push_worksheet(ws);
 
     // 2. Every unit side by side (the period's figures); a sheet holds at most
@@ -158,10 +179,12 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         ws.set_row_height(2, 48)?;
         let rows = regime
             .form_codes()
-            .filter_map(|code| config.indicator(code));
-        for (r, ind) in (3u32..).zip(rows) {
-            ws.write_string_with_format(r, 0, &ind.code, &text)?;
-            ws.write_string_with_format(r, 1, &ind.name, &text)?;
+            .filter_map(|code| config.indicator(code))
+            .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)));
+        for (r, (ind, d)) in (3u32..).zip(rows) {
+            let key = cell_key(&ind.code, &d);
+            ws.write_string_with_format(r, 0, &key, &text)?;
+            ws.write_string_with_format(r, 1, config.cell_name(ind, &d), &text)?;
             ws.write_string_with_format(r, 2, &ind.unit, &text)?;
             let fmt = if ind.value_type == ValueType::Integer {
                 &int
@@ -169,7 +192,7 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                 &dec
             };
             for (j, u) in units.iter().enumerate() {
-                match c.get(u, &ind.code, InputColumn::ThucHien) {
+                match c.get(u, &key, InputColumn::ThucHien) {
                     Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
                     None => ws.write_blank(r, 3 + j as u16, fmt)?,
                 };

@@ -124,3 +124,92 @@ pub fn file_codes(v: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Writes filled forms of `units` (codes) for `regime` and `period` into `inbox`, all
+/// received on 2026-10-15.
+pub fn fill_inbox_of(
+    config: &baocao::catalog::Config,
+    regime: &str,
+    period: &str,
+    units: &[&str],
+    inbox: &Path,
+) {
+    let regime = config.regime(regime).unwrap();
+    let period: baocao::period::Period = period.parse().unwrap();
+    std::fs::create_dir_all(inbox).unwrap();
+    let mut log = String::from("file,received_at\n");
+    for code in units {
+        let unit = config.units.get(code).unwrap();
+        let fill = if regime.is_matrix() {
+            let mut fill = baocao::render::Fill::default();
+            for (k, v) in baocao::synth::matrix_values(config, unit, period) {
+                fill.values
+                    .insert(k, baocao::render::form::CellValue::Number(v));
+            }
+            fill
+        } else {
+            generated_fill(config, regime, unit, period)
+        };
+        let name = baocao::render::form_file_name(unit, period);
+        std::fs::write(
+            inbox.join(&name),
+            baocao::render::unit_form(config, regime, period, unit, Some(&fill)).unwrap(),
+        )
+        .unwrap();
+        log.push_str(&format!("{name},2026-10-15T08:00\n"));
+    }
+    std::fs::write(inbox.join("nhan.csv"), log).unwrap();
+}
+
+/// A config root from the samples' catalog with its own unit tree and reporters (for every
+/// regime).
+pub fn make_root(
+    dir: &Path,
+    units: &str,
+    receiver: &str,
+    reporter_levels: &str,
+) -> baocao::catalog::Config {
+    for d in ["indicators", "report-templates"] {
+        copy_dir(&samples().join(d), &dir.join(d));
+    }
+    // The samples' plan files name the samples' province.
+    for plan in [
+        "ke-hoach-2026.csv",
+        "ke-hoach-tw-2026.csv",
+        "ke-hoach-tinh-2026.csv",
+    ] {
+        let _ = std::fs::remove_file(dir.join("report-templates/ktxh").join(plan));
+    }
+    let mut toml = String::from("[[level]]\nname = \"tinh\"\nlabel = \"Tỉnh\"\n[[level]]\nname = \"huyen\"\nlabel = \"Huyện\"\n[[level]]\nname = \"xa\"\nlabel = \"Xã\"\n[[level]]\nname = \"so\"\nlabel = \"Sở\"\n");
+    toml.push_str(units);
+    // Owners named by the catalog.
+    for code in [
+        "STC", "SCT", "SNNMT", "SXD", "SKHCN", "SNV", "SVHTTDL", "SGDDT", "SYT", "CAT",
+    ] {
+        toml.push_str(&format!("[[unit]]\ncode = \"{code}\"\nname = \"Sở {code}\"\nlevel = \"so\"\nkind = \"so\"\nparent = \"{receiver}\"\n"));
+    }
+    std::fs::write(dir.join("units.toml"), toml).unwrap();
+    for id in ["ktxh", "tthc", "cbcc"] {
+        let p = dir.join("report-templates").join(id).join("regime.toml");
+        let regime = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("receiver = \"99\"", &format!("receiver = \"{receiver}\""))
+            .replace(
+                "reporters = { levels = [\"xa\", \"so\"] }",
+                &format!("reporters = {{ levels = {reporter_levels} }}"),
+            )
+            .replace(
+                "levels = [\"xa\", \"so\"]\nrule",
+                "levels = [\"xa\", \"so\", \"huyen\"]\nrule",
+            );
+        std::fs::write(&p, regime).unwrap();
+    }
+    baocao::catalog::Config::load(dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn unit(code: &str, name: &str, level: &str, parent: Option<&str>) -> String {
+    let parent = parent
+        .map(|p| format!("parent = \"{p}\"\n"))
+        .unwrap_or_default();
+    format!("[[unit]]\ncode = \"{code}\"\nname = \"{name}\"\nlevel = \"{level}\"\nkind = \"{level}\"\n{parent}")
+}

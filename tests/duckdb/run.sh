@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin="${CARGO_TARGET_DIR:-target}/release/baocao"
 work=$(mktemp -d)
-"$bin" --root samples run --regime ktxh --period 2026-10 --inbox samples/inbox --out "$work/out" \
+"$bin" --root samples run --regime ktxh --period 2026-10 --inbox samples/inbox/ktxh --out "$work/out" \
   --history "$work/history" --as-of 2026-11-22 -q >/dev/null || true
 python3 tests/duckdb/check.py "$work/history" "$work/out/ktxh/2026-10/du-lieu.csv" samples ktxh 2026-10
 rm -rf "$work"

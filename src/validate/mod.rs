@@ -4,6 +4,8 @@
 //! Owns judgement, not reading: ingest has already turned files into `Submission`s. A file
 //! with a blocking diagnostic is rejected whole and listed; nothing is dropped silently.
 
+mod breakdown;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -12,6 +14,7 @@ use serde::Serialize;
 use crate::catalog::{Config, CrossRule, InputColumn, Regime, ValueType};
 use crate::diag::{Code, Diagnostic, Location};
 use crate::ingest::{FileReport, Submission};
+use crate::model::{split_key, Disagg};
 use crate::period::Period;
 use crate::schedule::vn_date;
 use crate::text::fmt_vn;
@@ -110,7 +113,8 @@ pub fn validate(
     let mut candidates: Vec<Submission> = Vec::new();
     let mut rejected_units: BTreeMap<String, String> = BTreeMap::new();
     for mut report in reports {
-        for s in &report.submissions {
+        for s in &mut report.submissions {
+            breakdown::check(config, regime, s, &mut report.diagnostics);
             check_submission(config, regime, s, &mut report.diagnostics);
         }
         if report.has_blocking() {
@@ -306,10 +310,18 @@ pub fn check_submission(
     diags: &mut Vec<Diagnostic>,
 ) {
     for ((code, _column), v) in &s.values {
-        let Some(ind) = config.indicator(code) else {
+        let Some(ind) = config.indicator_of_key(code) else {
             continue;
         };
-        let what = format!("Chỉ tiêu {} \"{}\" ({})", ind.code, ind.name, ind.unit);
+        let (_, d) = split_key(code);
+        let what = match Disagg::parse(d) {
+            Ok(d) if !d.is_total() => format!(
+                "Chỉ tiêu {} ({})",
+                config.describe_cell(&ind.code, &d),
+                ind.unit
+            ),
+            _ => format!("Chỉ tiêu {} \"{}\" ({})", ind.code, ind.name, ind.unit),
+        };
         if ind.value_type == ValueType::Integer && v.value.fract() != 0.0 {
             diags.push(Diagnostic::new(
                 Code::NotInteger,
@@ -413,6 +425,8 @@ pub fn check_submission(
                         ));
                     }
                 }
+                CrossRule::Breakdown { .. } => {} // breakdown::check
+                CrossRule::CarryOver { .. } => {} // history::carry_over_warnings
             }
         }
     }

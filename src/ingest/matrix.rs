@@ -1,0 +1,259 @@
+//! Reading a matrix form: the table is found by the form's own column numbering row (1, 2, 3,
+//! … under the headers), not by fixed positions; rows are matched to the layout's rows by
+//! their label (NFC, then ignoring case and diacritics with a warning) or by an option code.
+//!
+//! Tolerates what officers do to forms: inserted rows above or inside the table, blank rows,
+//! merged headers, numbers typed as text. A row the layout does not have (an unknown lĩnh
+//! vực) is reported and left out; the rest of the file is read.
+
+use std::collections::BTreeMap;
+
+use super::grid::{read_value, strip_item_prefix, Cell, Grid, TableValues};
+use super::Value;
+use crate::catalog::{Config, MatrixLayout, Numbering};
+use crate::diag::{cell_ref, Code, Diagnostic, Location};
+use crate::text::{fold, nfc};
+
+/// Where a matrix table sits on a sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixPlace {
+    pub first_header_row: u32,
+    pub numbering_row: u32,
+    pub stt_col: u32,
+    pub stub_col: u32,
+    /// Layout column index → sheet column.
+    pub columns: Vec<(usize, u32)>,
+}
+
+/// The number a numbering cell shows: `3`, `"3"`, `"(3)"`.
+fn number_label(c: &Cell) -> Option<u32> {
+    match c {
+        Cell::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= 1000.0 => Some(*n as u32),
+        Cell::Text(t) => t
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n)),
+        _ => None,
+    }
+}
+
+/// Finds the numbering row (among the first 80): the row whose cells read 1, 2, 3, … left to
+/// right with one number per printed column of the unit form or of the consolidated form.
+pub fn find(grid: &Grid, layout: &MatrixLayout) -> Option<MatrixPlace> {
+    let unit_cols = layout.printed(false);
+    let all_cols = layout.printed(true);
+    for r in 0..grid.height().min(80) {
+        let Some(row) = grid.rows.get(r as usize) else {
+            continue;
+        };
+        let numbers: Vec<(u32, u32)> = row
+            .iter()
+            .enumerate()
+            .filter_map(|(c, cell)| number_label(cell).map(|n| (n, c as u32)))
+            .collect();
+        let consecutive = numbers
+            .iter()
+            .enumerate()
+            .all(|(i, (n, _))| *n == i as u32 + 1);
+        if !consecutive || numbers.len() < 3 {
+            continue;
+        }
+        // Numbers: 1 and 2 are STT and the row labels. Letters: A and B stand before 1.
+        let skip = match layout.numbering {
+            Numbering::Numbers => 2,
+            Numbering::Letters => 0,
+        };
+        let printed = if numbers.len() == skip + all_cols.len() {
+            &all_cols
+        } else if numbers.len() == skip + unit_cols.len() {
+            &unit_cols
+        } else {
+            continue;
+        };
+        let (stt_col, stub_col) = if skip == 2 {
+            (numbers[0].1, numbers[1].1)
+        } else {
+            let letter = |l: &str| {
+                row.iter()
+                    .position(|c| c.text().is_some_and(|t| t.trim().eq_ignore_ascii_case(l)))
+                    .map(|c| c as u32)
+            };
+            let first = numbers[0].1;
+            (
+                letter("A").unwrap_or(first.saturating_sub(2)),
+                letter("B").unwrap_or(first.saturating_sub(1)),
+            )
+        };
+        let depth = layout.header_depth() as u32;
+        return Some(MatrixPlace {
+            first_header_row: r.saturating_sub(depth),
+            numbering_row: r,
+            stt_col,
+            stub_col,
+            columns: printed
+                .iter()
+                .zip(&numbers[skip..])
+                .map(|(ci, (_, c))| (*ci, *c))
+                .collect(),
+        });
+    }
+    None
+}
+
+/// Reads the body rows of a matrix table.
+pub fn read(
+    grid: &Grid,
+    place: &MatrixPlace,
+    layout: &MatrixLayout,
+    config: &Config,
+    file: &str,
+) -> TableValues {
+    let mut out = TableValues {
+        end_row: grid.height(),
+        ..TableValues::default()
+    };
+    let loc = |r: u32, c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
+    // Candidate layout rows by label, NFC and folded, and by option code.
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_fold: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, row) in layout.rows.iter().enumerate().filter(|(_, r)| !r.heading) {
+        by_name.entry(nfc(&row.label)).or_default().push(i);
+        by_fold.entry(fold(&row.label)).or_default().push(i);
+        if let Some(o) = &row.option {
+            by_name.entry(o.clone()).or_default().push(i);
+        }
+    }
+    let mut used: BTreeMap<usize, u32> = BTreeMap::new();
+    for r in place.numbering_row + 1..grid.height() {
+        let row_text: Vec<String> = grid.rows[r as usize]
+            .iter()
+            .map(|c| fold(&c.as_label()))
+            .collect();
+        // The footer: the place-and-date line or the signatures.
+        let footer = |t: &String| {
+            t.contains("nguoi lap bieu")
+                || t.contains("thu truong don vi")
+                || (t.contains("ngay") && t.contains("thang") && t.contains("nam"))
+        };
+        if row_text.iter().any(footer) {
+            out.end_row = r;
+            break;
+        }
+        let raw = grid.get(r, place.stub_col).as_label();
+        let label = strip_item_prefix(&nfc(&raw));
+        let has_values = place
+            .columns
+            .iter()
+            .any(|(_, c)| !grid.get(r, *c).is_empty());
+        if label.is_empty() {
+            if has_values {
+                out.diagnostics.push(Diagnostic::new(
+                    Code::UnknownRow,
+                    loc(r, place.stub_col),
+                    "Dòng có số liệu nhưng không ghi tên ở cột tên dòng; số liệu dòng này không được tổng hợp.\nGhi lại tên dòng như biểu mẫu rồi gửi lại.",
+                ));
+            }
+            continue;
+        }
+        let free = |cands: Option<&Vec<usize>>| {
+            cands.and_then(|c| c.iter().copied().find(|i| !used.contains_key(i)))
+        };
+        let exact = by_name
+            .get(&nfc(raw.trim()))
+            .or_else(|| by_name.get(&label));
+        let mut matched = free(exact);
+        if matched.is_none() {
+            if let Some(i) = free(by_fold.get(&fold(&label))) {
+                out.diagnostics.push(Diagnostic::new(
+                    Code::FuzzyNameMatch,
+                    loc(r, place.stub_col),
+                    format!(
+                        "Dòng \"{label}\" được hiểu là dòng \"{}\" của biểu (khớp khi bỏ dấu và chữ hoa/thường).\nGiữ nguyên tên dòng như biểu mẫu.",
+                        layout.rows[i].label
+                    ),
+                ));
+                matched = Some(i);
+            }
+        }
+        let Some(i) = matched else {
+            let is_label_of_used = exact.is_some() || by_fold.contains_key(&fold(&label));
+            if is_label_of_used {
+                let first = exact
+                    .or_else(|| by_fold.get(&fold(&label)))
+                    .and_then(|c| c.first())
+                    .and_then(|i| used.get(i))
+                    .copied()
+                    .unwrap_or(r);
+                out.diagnostics.push(Diagnostic::new(
+                    Code::DuplicateRow,
+                    loc(r, place.stub_col),
+                    format!(
+                        "Dòng \"{label}\" xuất hiện hai lần (dòng {} và dòng {}).\nXóa dòng thừa rồi gửi lại.",
+                        first + 1,
+                        r + 1
+                    ),
+                ));
+            } else if has_values
+                && !layout
+                    .rows
+                    .iter()
+                    .any(|x| x.heading && fold(&x.label) == fold(&label))
+            {
+                out.diagnostics.push(Diagnostic::new(
+                    Code::UnknownRow,
+                    loc(r, place.stub_col),
+                    format!(
+                        "Dòng \"{label}\" không khớp dòng nào của biểu ({}); số liệu dòng này không được tổng hợp.\nDùng đúng tên dòng như biểu mẫu; nếu là {} mới, đề nghị bổ sung vào danh mục.",
+                        layout.stub, fold_first(&layout.stub)
+                    ),
+                ));
+            }
+            continue;
+        };
+        used.insert(i, r);
+        let row = &layout.rows[i];
+        for (ci, c) in &place.columns {
+            let Some(cell) = &row.cells[*ci] else {
+                continue;
+            };
+            if config
+                .indicator(&cell.indicator)
+                .is_none_or(|x| x.is_derived())
+            {
+                continue; // computed again after consolidation
+            }
+            let what = format!(
+                "Ô {} ({})",
+                config.describe_cell(&cell.indicator, &cell.disagg),
+                layout.columns[*ci].label
+            );
+            if grid.get(r, *c).is_empty() {
+                out.empty_cells.push((r, *c, what));
+                continue;
+            }
+            if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
+                out.values.insert(
+                    (cell.key.clone(), cell.column),
+                    Value {
+                        value: v,
+                        location: loc(r, *c),
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// "lĩnh vực" from "Lĩnh vực": the stub's name inside a sentence.
+fn fold_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

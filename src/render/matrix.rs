@@ -1,0 +1,187 @@
+//! A matrix form as an xlsx sheet: the same header block, footer and print setup as the list
+//! form, and a table whose rows and columns come from the resolved `MatrixLayout` — nested,
+//! merged header rows, the form's column numbering row (1, 2, 3, …) under them, one body cell
+//! per key. Blank and fillable for `baocao form` (input cells unlocked with data validation,
+//! everything else locked), filled for `tong-hop.xlsx`.
+
+use rust_xlsxwriter::{Format, Worksheet, XlsxError};
+
+use super::form::{
+    footer, header_block, print_setup, validation, CellValue, FormSpec, Styles, TablePlace,
+    FORM_SHEET,
+};
+use crate::catalog::{BodyCell, MatrixLayout, Numbering, ValueType};
+
+/// Writes the matrix form on `ws`, calling `value` for each body cell. `consolidated` prints
+/// the columns of derived indicators too.
+pub fn write_matrix(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    layout: &MatrixLayout,
+    consolidated: bool,
+    styles: &Styles,
+    value: &dyn Fn(&BodyCell) -> Option<CellValue>,
+) -> Result<TablePlace, XlsxError> {
+    let printed = layout.printed(consolidated);
+    let ncols = 2 + printed.len() as u16;
+    let last = ncols.max(4) - 1;
+    let split = (ncols / 3).max(1);
+    ws.set_name(FORM_SHEET)?;
+    ws.set_column_width(0, 6)?;
+    ws.set_column_width(1, layout.stub_width)?;
+    for (i, ci) in printed.iter().enumerate() {
+        ws.set_column_width(2 + i as u16, layout.columns[*ci].width)?;
+    }
+    let first_header = header_block(ws, spec, styles, split, last)?;
+    let depth = layout.header_depth() as u32;
+    let label_row = first_header + depth - 1;
+
+    // Header rows: STT and the stub span every header row; groups merge across neighbours
+    // that share them; a label spans down to the last header row.
+    merge_or_write(
+        ws,
+        first_header,
+        0,
+        label_row,
+        0,
+        &layout.stt,
+        &styles.header,
+    )?;
+    merge_or_write(
+        ws,
+        first_header,
+        1,
+        label_row,
+        1,
+        &layout.stub,
+        &styles.header,
+    )?;
+    for level in 0..depth as usize - 1 {
+        let mut i = 0;
+        while i < printed.len() {
+            let col = &layout.columns[printed[i]];
+            let Some(text) = col.group.get(level) else {
+                i += 1;
+                continue;
+            };
+            let prefix = &col.group[..=level];
+            let mut j = i;
+            while j + 1 < printed.len()
+                && layout.columns[printed[j + 1]]
+                    .group
+                    .get(..=level)
+                    .is_some_and(|p| p == prefix)
+            {
+                j += 1;
+            }
+            let r = first_header + level as u32;
+            merge_or_write(ws, r, 2 + i as u16, r, 2 + j as u16, text, &styles.header)?;
+            i = j + 1;
+        }
+    }
+    for (i, ci) in printed.iter().enumerate() {
+        let col = &layout.columns[*ci];
+        let top = first_header + col.group.len() as u32;
+        let c = 2 + i as u16;
+        merge_or_write(ws, top, c, label_row, c, &col.label, &styles.header)?;
+    }
+    for r in first_header..=label_row {
+        ws.set_row_height(r, if r == label_row { 48.0 } else { 31.5 })?;
+    }
+    // The numbering row: 1 for STT, 2 for the stub, then the value columns; or A, B, 1, 2, ….
+    let numbering = label_row + 1;
+    for c in 0..ncols {
+        match layout.numbering {
+            Numbering::Numbers => ws.write_number_with_format(
+                numbering,
+                c,
+                f64::from(c) + 1.0,
+                &styles.section_center,
+            )?,
+            Numbering::Letters if c < 2 => ws.write_string_with_format(
+                numbering,
+                c,
+                if c == 0 { "A" } else { "B" },
+                &styles.section_center,
+            )?,
+            Numbering::Letters => ws.write_number_with_format(
+                numbering,
+                c,
+                f64::from(c) - 1.0,
+                &styles.section_center,
+            )?,
+        };
+    }
+
+    // Body.
+    let mut r = numbering + 1;
+    let first_row = r;
+    for row in &layout.rows {
+        let (label_fmt, stt_fmt) = if row.heading {
+            (&styles.section, &styles.section_center)
+        } else if row.sub {
+            (&styles.sub_item, &styles.cell_center)
+        } else {
+            (&styles.cell_text, &styles.cell_center)
+        };
+        ws.write_string_with_format(r, 0, &row.stt, stt_fmt)?;
+        ws.write_string_with_format(r, 1, &row.label, label_fmt)?;
+        for (i, ci) in printed.iter().enumerate() {
+            let c = 2 + i as u16;
+            let Some(cell) = &row.cells[*ci] else {
+                ws.write_blank(r, c, label_fmt)?;
+                continue;
+            };
+            let ind = spec.config.indicator(&cell.indicator);
+            let derived = ind.is_none_or(|i| i.is_derived());
+            let integer = ind.is_some_and(|i| i.value_type == ValueType::Integer);
+            let is_input = spec.fillable && !derived;
+            let fmt = match (is_input, integer) {
+                (true, true) => &styles.input_integer,
+                (true, false) => &styles.input_decimal,
+                (false, true) => &styles.integer,
+                (false, false) => &styles.decimal,
+            };
+            match value(cell) {
+                Some(CellValue::Number(v)) => ws.write_number_with_format(r, c, v, fmt)?,
+                Some(CellValue::Text(t)) => ws.write_string_with_format(r, c, &t, fmt)?,
+                None => ws.write_blank(r, c, fmt)?,
+            };
+            if is_input {
+                if let Some(ind) = ind {
+                    ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
+                }
+            }
+        }
+        if row.label.chars().count() as f64 > layout.stub_width * 1.05 {
+            ws.set_row_height(r, 31.5)?;
+        }
+        r += 1;
+    }
+    let last_row = r.saturating_sub(1);
+    footer(ws, spec, styles, r + 1, split, last)?;
+    print_setup(ws, spec, first_header, numbering, 2)?;
+    Ok(TablePlace {
+        header_row: numbering,
+        first_row,
+        last_row,
+    })
+}
+
+/// Writes `text` over a range, merged when it spans more than one cell.
+fn merge_or_write(
+    ws: &mut Worksheet,
+    r0: u32,
+    c0: u16,
+    r1: u32,
+    c1: u16,
+    text: &str,
+    fmt: &Format,
+) -> Result<(), XlsxError> {
+    if r0 == r1 && c0 == c1 {
+        ws.write_string_with_format(r0, c0, text, fmt)?;
+    } else {
+        ws.merge_range(r0, c0, r1, c1, text, fmt)?;
+    }
+    Ok(())
+}

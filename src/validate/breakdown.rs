@@ -1,0 +1,205 @@
+//! Breakdown identities of one submission (phân tổ): the total of an exhaustive breakdown
+//! equals the sum of its options; a partial list ("trong đó", "chủ yếu") adds up to no more
+//! than its total; a total left empty is computed from its complete parts.
+//!
+//! Works per indicator, per column and per breakdown: for a cross `linh_vuc × nguon`, each
+//! lĩnh vực's row adds up over the sources to that lĩnh vực's total (where the indicator is
+//! also collected by lĩnh vực alone). Severity is a warning unless a `[[rule]] kind =
+//! "breakdown"` of the regime makes it blocking (real data break stated identities).
+
+use std::collections::BTreeSet;
+
+use crate::catalog::{combinations, Config, CrossRule, Dimension, InputColumn, Regime};
+use crate::diag::{Code, Diagnostic, Location, Severity};
+use crate::ingest::{Submission, Value};
+use crate::model::{cell_key, indicator_of, Disagg};
+use crate::text::fmt_vn;
+
+/// One identity: a total cell and the cells of one dimension's options beside it.
+struct Identity<'a> {
+    code: &'a str,
+    dim: &'a Dimension,
+    rest: Disagg,
+}
+
+/// The identities of indicator `code`: for each breakdown and each dimension in it, the
+/// total over the others (only where that total is itself a cell of the indicator).
+fn identities<'a>(config: &'a Config, code: &'a str) -> Vec<Identity<'a>> {
+    let Some(ind) = config.indicator(code) else {
+        return Vec::new();
+    };
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for set in &ind.disaggregations {
+        for x in set {
+            let Some(dim) = config.dimension(x) else {
+                continue;
+            };
+            let rest: BTreeSet<&String> = set.iter().filter(|d| *d != x).collect();
+            let declared = rest.is_empty()
+                || ind
+                    .disaggregations
+                    .iter()
+                    .any(|s| s.iter().collect::<BTreeSet<_>>() == rest);
+            if !declared {
+                continue;
+            }
+            let rest_dims: Vec<&Dimension> =
+                rest.iter().filter_map(|d| config.dimension(d)).collect();
+            for r in combinations(&rest_dims) {
+                if seen.insert((x.clone(), r.clone())) {
+                    out.push(Identity { code, dim, rest: r });
+                }
+            }
+        }
+    }
+    // Smaller totals first, so that a total computed from its parts can feed a larger one.
+    out.sort_by_key(|i| std::cmp::Reverse(i.rest.0.len()));
+    out
+}
+
+/// The severity and tolerance the regime sets for an identity.
+fn rule_for(regime: &Regime, code: &str, dim: &str) -> (Severity, f64) {
+    for r in &regime.rule {
+        if let CrossRule::Breakdown {
+            indicator,
+            dimension,
+            blocking,
+            tolerance,
+        } = r
+        {
+            if indicator == code && dimension.as_deref().is_none_or(|d| d == dim) {
+                let sev = if *blocking {
+                    Severity::Blocking
+                } else {
+                    Severity::Warning
+                };
+                return (sev, *tolerance);
+            }
+        }
+    }
+    (Severity::Warning, 0.5)
+}
+
+/// Checks every breakdown identity of `s`, completing totals left empty.
+pub fn check(config: &Config, regime: &Regime, s: &mut Submission, diags: &mut Vec<Diagnostic>) {
+    let codes: BTreeSet<String> = s
+        .values
+        .keys()
+        .filter(|(k, _)| k.contains('['))
+        .map(|(k, _)| indicator_of(k).to_string())
+        .collect();
+    for code in &codes {
+        for id in identities(config, code) {
+            for column in InputColumn::ALL {
+                check_one(config, regime, s, &id, column, diags);
+            }
+        }
+    }
+}
+
+fn check_one(
+    config: &Config,
+    regime: &Regime,
+    s: &mut Submission,
+    id: &Identity<'_>,
+    column: InputColumn,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let total_key = cell_key(id.code, &id.rest);
+    let parts: Vec<(&str, Option<&Value>)> = id
+        .dim
+        .options
+        .iter()
+        .map(|o| {
+            let k = cell_key(id.code, &id.rest.with(&id.dim.code, &o.code));
+            (o.name.as_str(), s.values.get(&(k, column)))
+        })
+        .collect();
+    let present: Vec<(&str, &Value)> = parts
+        .iter()
+        .filter_map(|(n, v)| v.map(|v| (*n, v)))
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    let sum: f64 = present.iter().map(|(_, v)| v.value).sum();
+    let complete = present.len() == parts.len();
+    let listed = present
+        .iter()
+        .map(|(n, v)| format!("{n} {} = {}", cell_of(&v.location), fmt_vn(v.value, 2)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
+    let what = config.describe_cell(id.code, &id.rest);
+    let Some(total) = s.values.get(&(total_key.clone(), column)).cloned() else {
+        if id.dim.exhaustive && complete {
+            let first = present[0].1.location.clone();
+            let mut d = Diagnostic::new(
+                Code::TotalComputed,
+                first.clone(),
+                format!(
+                    "Tổng số {what} ({}) để trống; đã lấy tổng theo {} ({listed}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
+                    col_name(column), id.dim.name, fmt_vn(sum, 2)
+                ),
+            );
+            d.severity = Severity::Warning;
+            diags.push(d);
+            s.values.insert(
+                (total_key, column),
+                Value {
+                    value: round(sum),
+                    location: first,
+                },
+            );
+        }
+        return;
+    };
+    let gap = sum - total.value;
+    let diag = if id.dim.exhaustive && complete && gap.abs() > tolerance {
+        Some(Diagnostic::new(
+            Code::BreakdownMismatch,
+            total.location.clone(),
+            format!(
+                "Tổng số {what} ({}, ô {}) = {} nhưng cộng theo {} ({listed}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
+                col_name(column), cell_of(&total.location), fmt_vn(total.value, 2), id.dim.name, fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
+            ),
+        ))
+    } else if gap > tolerance {
+        Some(Diagnostic::new(
+            Code::BreakdownExceedsTotal,
+            total.location.clone(),
+            format!(
+                "Các số theo {} của {what} ({}: {listed}) cộng lại = {}, lớn hơn tổng số {} (ô {}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
+                id.dim.name, col_name(column), fmt_vn(sum, 2), fmt_vn(total.value, 2), cell_of(&total.location)
+            ),
+        ))
+    } else {
+        None
+    };
+    if let Some(mut d) = diag {
+        d.severity = severity;
+        diags.push(d);
+    }
+}
+
+fn cell_of(l: &Location) -> &str {
+    if l.cell.is_empty() {
+        "?"
+    } else {
+        &l.cell
+    }
+}
+
+fn col_name(c: InputColumn) -> &'static str {
+    match c {
+        InputColumn::KeHoach => "kế hoạch năm",
+        InputColumn::ThucHien => "thực hiện kỳ báo cáo",
+        InputColumn::LuyKe => "lũy kế",
+        InputColumn::KyTruoc => "thực hiện kỳ trước",
+    }
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1e9).round() / 1e9
+}
