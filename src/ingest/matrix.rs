@@ -208,7 +208,7 @@ pub fn read(
                     loc(r, place.stub_col),
                     format!(
                         "Dòng \"{label}\" không khớp dòng nào của biểu ({}); số liệu dòng này không được tổng hợp.\nDùng đúng tên dòng như biểu mẫu; nếu là {} mới, đề nghị bổ sung vào danh mục.",
-                        layout.stub, fold_first(&layout.stub)
+                        layout.stub, crate::text::lower_first(&layout.stub)
                     ),
                 ));
             }
@@ -247,13 +247,4 @@ pub fn read(
         }
     }
     out
-}
-
-/// "lĩnh vực" from "Lĩnh vực": the stub's name inside a sentence.
-fn fold_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }

@@ -244,6 +244,7 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
         "period",
         &serde_json::json!({
             "code": report.period.code(), "label": report.period.label(),
+            "in_sentence": crate::text::lower_first(&report.period.label()),
             "short": report.period.short_label(), "previous": against, "year": report.period.year(),
         }),
     );
