@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, NoValue, Regime};
-use crate::ingest::Submission;
+use crate::model::Submission;
 use crate::model::{cell_key, split_key, Disagg};
 use crate::period::Period;
 
@@ -92,7 +92,7 @@ fn derive(
     let r = i.derived.as_ref()?;
     let (n, den) = (get(&r.numerator, d), get(&r.denominator, d));
     match (n, den) {
-        (Some(_), Some(x)) if x == 0.0 => Some(Err(NoValue::DivisionByZero)),
+        (Some(_), Some(0.0)) => Some(Err(NoValue::DivisionByZero)),
         _ => Some(
             r.compute(n, den)
                 .ok_or_else(|| NoValue::Missing(r.numerator.clone(), d.clone())),
@@ -388,7 +388,7 @@ mod tests {
     use super::*;
     use crate::catalog::Config;
     use crate::diag::Location;
-    use crate::ingest::{Origin, ReceiptSource, Value};
+    use crate::model::{Origin, ReceiptSource, Value};
     use std::path::Path;
 
     /// A small config: province P with district D (communes A, B) and commune C directly.

@@ -74,6 +74,7 @@ codes! {
     InferredIdentity = "BC0305", Warning, "Đơn vị/kỳ xác định từ tiêu đề hoặc tên tệp";
     NotAReporter = "BC0306", Blocking, "Đơn vị không thuộc đối tượng báo cáo";
     PeriodNotIdentified = "BC0307", Blocking, "Không xác định được kỳ báo cáo";
+    ReplacedPeriod = "BC0308", Warning, "Báo cáo của kỳ đã được thay, nhận là báo cáo thay";
     NotInteger = "BC0401", Blocking, "Chỉ tiêu phải là số nguyên";
     BelowMinimum = "BC0402", Blocking, "Giá trị nhỏ hơn mức cho phép";
     AboveMaximum = "BC0403", Blocking, "Giá trị lớn hơn mức cho phép";

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::{Code, Diagnostic, Location};
-use crate::ingest::{Origin, ReceiptSource, Submission, Value};
+use crate::model::{Origin, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
 use crate::store::{Store, StoredValue};
 use crate::text::fmt_vn;
@@ -292,48 +292,6 @@ pub fn outlier_warnings(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modified_z_score_on_the_median_absolute_deviation() {
-        // history 10, 11, 12, 13, 14, 15: median 12.5, MAD 1.5.
-        let h = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0];
-        let (z, lo, hi) = modified_z(30.0, &h, 3.5, 6, 0.0).unwrap();
-        assert!((z - 0.6745 * 17.5 / 1.5).abs() < 1e-9);
-        assert!(z > 3.5, "an injected outlier is flagged");
-        assert!((lo - (12.5 - 3.5 * 1.5 / 0.6745)).abs() < 1e-9);
-        assert!((hi - (12.5 + 3.5 * 1.5 / 0.6745)).abs() < 1e-9);
-        let (z, _, _) = modified_z(13.2, &h, 3.5, 6, 0.0).unwrap();
-        assert!(z.abs() < 3.5, "a normal value is not");
-        assert!(
-            modified_z(30.0, &h[..5], 3.5, 6, 0.0).is_none(),
-            "history too short"
-        );
-        assert!(
-            modified_z(30.0, &[0.0; 6], 3.5, 6, 0.0).is_none(),
-            "no spread at all"
-        );
-        // A flat history: the MAD floor (5% of 5 = 0.25) keeps 5.1 ordinary.
-        let (z, _, _) = modified_z(5.1, &[5.0; 6], 3.5, 6, 0.0).unwrap();
-        assert!(z.abs() < 3.5);
-        // Counts of 2 a month: one of them is not an outlier.
-        let (z, _, _) = modified_z(1.0, &[2.0; 8], 3.5, 6, 1.0).unwrap();
-        assert!(z.abs() < 3.5);
-    }
-
-    #[test]
-    fn earlier_months_stay_in_the_year() {
-        assert!(
-            earlier_months("2026-01".parse().unwrap()).is_empty(),
-            "January's year-to-date is January"
-        );
-        assert_eq!(earlier_months("2026-03".parse().unwrap()).len(), 2);
-        assert!(earlier_months("2026-Q3".parse().unwrap()).is_empty());
-    }
-}
-
 /// Carry-over checks (`[[rule]] kind = "carry-over"`): a form's "từ kỳ trước chuyển qua" cell
 /// against the same unit's closing stock of the previous period in the store, in every row of
 /// the form (the total and each option the unit reported), as warnings. Nothing is checked
@@ -408,4 +366,46 @@ pub fn carry_over_warnings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modified_z_score_on_the_median_absolute_deviation() {
+        // history 10, 11, 12, 13, 14, 15: median 12.5, MAD 1.5.
+        let h = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0];
+        let (z, lo, hi) = modified_z(30.0, &h, 3.5, 6, 0.0).unwrap();
+        assert!((z - 0.6745 * 17.5 / 1.5).abs() < 1e-9);
+        assert!(z > 3.5, "an injected outlier is flagged");
+        assert!((lo - (12.5 - 3.5 * 1.5 / 0.6745)).abs() < 1e-9);
+        assert!((hi - (12.5 + 3.5 * 1.5 / 0.6745)).abs() < 1e-9);
+        let (z, _, _) = modified_z(13.2, &h, 3.5, 6, 0.0).unwrap();
+        assert!(z.abs() < 3.5, "a normal value is not");
+        assert!(
+            modified_z(30.0, &h[..5], 3.5, 6, 0.0).is_none(),
+            "history too short"
+        );
+        assert!(
+            modified_z(30.0, &[0.0; 6], 3.5, 6, 0.0).is_none(),
+            "no spread at all"
+        );
+        // A flat history: the MAD floor (5% of 5 = 0.25) keeps 5.1 ordinary.
+        let (z, _, _) = modified_z(5.1, &[5.0; 6], 3.5, 6, 0.0).unwrap();
+        assert!(z.abs() < 3.5);
+        // Counts of 2 a month: one of them is not an outlier.
+        let (z, _, _) = modified_z(1.0, &[2.0; 8], 3.5, 6, 1.0).unwrap();
+        assert!(z.abs() < 3.5);
+    }
+
+    #[test]
+    fn earlier_months_stay_in_the_year() {
+        assert!(
+            earlier_months("2026-01".parse().unwrap()).is_empty(),
+            "January's year-to-date is January"
+        );
+        assert_eq!(earlier_months("2026-03".parse().unwrap()).len(), 2);
+        assert!(earlier_months("2026-Q3".parse().unwrap()).is_empty());
+    }
 }

@@ -3,15 +3,18 @@
 //! Data flows one way: `catalog` (config) → `ingest` → `validate` → `consolidate` → `render`.
 //! Between stages travel plain data: `Submission`, `Diagnostic`, `Consolidated`.
 
+pub mod batch;
 pub mod catalog;
 pub mod cli;
 pub mod consolidate;
 pub mod diag;
+pub mod hash;
 pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod period;
+pub mod pipeline;
 pub mod render;
 pub mod schedule;
 pub mod store;

@@ -122,6 +122,16 @@ impl Period {
         }
     }
 
+    /// The period of frequency `f` that covers this one and ends in the same month (Q1 for
+    /// March, the year for December), if there is one.
+    pub fn coinciding(self, f: Frequency) -> Option<Period> {
+        let (first, last) = self.month_span();
+        f.periods_of_year(self.year()).into_iter().find(|q| {
+            let (qf, ql) = q.month_span();
+            ql == last && qf <= first && *q != self
+        })
+    }
+
     /// Canonical code: `2026-10`, `2026-Q3`, `2026-H1`, `2026-9M`, `2026`.
     pub fn code(self) -> String {
         match self {
@@ -528,5 +538,27 @@ mod tests {
         assert_eq!(roman(4), "IV");
         assert_eq!(roman(9), "IX");
         assert_eq!(roman(14), "XIV");
+    }
+    #[test]
+    fn a_month_coincides_with_the_quarter_half_and_year_it_ends() {
+        assert_eq!(
+            p("2026-03").coinciding(Frequency::Quarterly),
+            Some(p("2026-Q1"))
+        );
+        assert_eq!(
+            p("2026-06").coinciding(Frequency::HalfYearly),
+            Some(p("2026-H1"))
+        );
+        assert_eq!(p("2026-12").coinciding(Frequency::Yearly), Some(p("2026")));
+        assert_eq!(
+            p("2026-09").coinciding(Frequency::NineMonths),
+            Some(p("2026-9M"))
+        );
+        assert_eq!(p("2026-Q4").coinciding(Frequency::Yearly), Some(p("2026")));
+        assert_eq!(p("2026-11").coinciding(Frequency::Yearly), None);
+        assert_eq!(p("2026-05").coinciding(Frequency::Quarterly), None);
+        // Q3 ends in September, but the first half does not cover it.
+        assert_eq!(p("2026-Q3").coinciding(Frequency::HalfYearly), None);
+        assert_eq!(p("2026").coinciding(Frequency::Yearly), None);
     }
 }

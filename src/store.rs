@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::InputColumn;
 use crate::model::split_key;
+use crate::model::InputColumn;
 use crate::output::write_atomic;
 use crate::period::Period;
 
@@ -23,41 +23,7 @@ pub const AUDIT: &str = "audit.csv";
 const AUDIT_HEADER: &str =
     "regime,period,unit_code,indicator_code,column,status,old_value,new_value,file,received_at\n";
 
-/// What a stored figure is (domain.md §10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ValueStatus {
-    /// kế hoạch
-    KeHoach,
-    /// ước tính
-    Uoc,
-    /// thực hiện
-    ThucHien,
-    /// chính thức
-    ChinhThuc,
-}
-
-impl ValueStatus {
-    pub fn key(self) -> &'static str {
-        match self {
-            ValueStatus::KeHoach => "ke_hoach",
-            ValueStatus::Uoc => "uoc",
-            ValueStatus::ThucHien => "thuc_hien",
-            ValueStatus::ChinhThuc => "chinh_thuc",
-        }
-    }
-
-    pub fn from_key(k: &str) -> Option<ValueStatus> {
-        [
-            ValueStatus::KeHoach,
-            ValueStatus::Uoc,
-            ValueStatus::ThucHien,
-            ValueStatus::ChinhThuc,
-        ]
-        .into_iter()
-        .find(|s| s.key() == k)
-    }
-}
+pub use crate::model::ValueStatus;
 
 /// One stored figure and its vintage (the run and submission it came from).
 #[derive(Debug, Clone, PartialEq, PartialOrd)]

@@ -22,8 +22,9 @@ fn sample_calendar_csv_has_every_period_and_level_correct_to_the_day() {
         lines[0],
         "regime,period,label,level,cutoff_from,cutoff_to,deadline"
     );
-    // 12 months + 4 quarters + 2 halves + 9 months + the year = 20 periods, 3 levels each.
-    assert_eq!(lines.len(), 1 + 20 * 3);
+    // 11 months (the yearly report replaces December's) + 4 quarters + 2 halves + 9 months +
+    // the year = 19 periods, 3 levels each.
+    assert_eq!(lines.len(), 1 + 19 * 3);
     // Hand-computed (Tết 2026: 14/02–22/02; 20/06, 20/09 and 20/12/2026 fall on weekends).
     for row in [
         "ktxh,2026-01,Tháng 1 năm 2026,xa,2025-12-15,2026-01-14,2026-01-16",
@@ -52,10 +53,11 @@ fn sample_calendar_csv_has_every_period_and_level_correct_to_the_day() {
             .count()
     };
     for p in [
-        "2026-01", "2026-12", "2026-Q4", "2026-H2", "2026-9M", "2026",
+        "2026-01", "2026-11", "2026-Q4", "2026-H2", "2026-9M", "2026",
     ] {
         assert_eq!(levels(p), 3, "{p}");
     }
+    assert_eq!(levels("2026-12"), 0, "replaced by the yearly report");
 }
 
 #[test]
@@ -73,7 +75,7 @@ fn calendar_json_and_table_forms() {
     ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 60);
+    assert_eq!(v.as_array().unwrap().len(), 57);
     assert_eq!(v[0]["deadline"], "2026-01-16");
     let (code, out, _) = baocao(&[
         "--root",

@@ -410,6 +410,37 @@ impl Config {
         }
     }
 
+    /// SHA-256 over every config file a run of `regime` reads: `units.toml`, `calendar.toml`,
+    /// `succession.toml`, everything under `indicators/` and under `report-templates/<regime>/`
+    /// (relative path, size and bytes of each, in path order). Two runs with the same
+    /// fingerprint and the same inputs give the same outputs.
+    pub fn fingerprint(&self, regime: &str) -> String {
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for name in ["units.toml", "calendar.toml", "succession.toml"] {
+            let p = self.root.join(name);
+            if p.is_file() {
+                files.push((name.to_string(), p));
+            }
+        }
+        for dir in [
+            "indicators".to_string(),
+            format!("report-templates/{regime}"),
+        ] {
+            files_under(&self.root, &dir, &mut files);
+        }
+        files.sort();
+        let mut all = Vec::new();
+        for (rel, path) in files {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            all.extend_from_slice(rel.as_bytes());
+            all.push(0);
+            all.extend_from_slice(bytes.len().to_string().as_bytes());
+            all.push(0);
+            all.extend_from_slice(&bytes);
+        }
+        crate::hash::sha256_hex(&all)
+    }
+
     /// The unit that succeeded `old`, if a succession names it.
     pub fn successor(&self, old: &str) -> Option<&Succession> {
         self.successions
@@ -866,8 +897,8 @@ fn check_regime(
             );
         }
     }
-    if crate::store::ValueStatus::from_key(&regime.value_status)
-        .is_none_or(|s| s == crate::store::ValueStatus::KeHoach)
+    if crate::model::ValueStatus::from_key(&regime.value_status)
+        .is_none_or(|s| s == crate::model::ValueStatus::KeHoach)
     {
         l.problem(
             rel,
@@ -883,6 +914,38 @@ fn check_regime(
     }
     if let Err(msg) = regime.cutoff.check() {
         l.problem(rel, "cutoff", msg);
+    }
+    for (i, r) in regime.replace.iter().enumerate() {
+        let key = format!("replace[{i}]");
+        for f in [r.by, r.replaces] {
+            if !regime.has_frequency(f) {
+                l.problem(
+                    rel,
+                    &key,
+                    format!("chế độ không có tần suất {} (frequencies)", f.label()),
+                );
+            }
+        }
+        if r.by <= r.replaces {
+            l.problem(
+                rel,
+                &key,
+                format!(
+                    "báo cáo {} không thể thay báo cáo {}: báo cáo thay phải có kỳ dài hơn",
+                    r.by.label(),
+                    r.replaces.label()
+                ),
+            );
+        }
+        for lv in &r.levels {
+            if !levels.contains(lv) {
+                l.problem(
+                    rel,
+                    format!("{key}.levels"),
+                    format!("cấp \"{lv}\" không có trong units.toml"),
+                );
+            }
+        }
     }
     for (i, d) in regime.deadline.iter().enumerate() {
         for lv in &d.levels {
@@ -1109,4 +1172,20 @@ fn load_plan(
         }
     }
     plan
+}
+
+/// Regular files under `root/dir`, recursively (no symlinked folders), as (relative path, path).
+fn files_under(root: &Path, dir: &str, out: &mut Vec<(String, PathBuf)>) {
+    let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let rel = format!("{dir}/{name}");
+        match e.file_type() {
+            Ok(t) if t.is_dir() => files_under(root, &rel, out),
+            Ok(t) if t.is_file() => out.push((rel, e.path())),
+            _ => {}
+        }
+    }
 }

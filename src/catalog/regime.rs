@@ -9,54 +9,7 @@ use serde::Deserialize;
 use crate::period::{Frequency, Period};
 use crate::schedule::{CutoffRule, DeadlineRule, Window, WorkCalendar};
 
-/// The columns a reporting unit may fill on a form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InputColumn {
-    /// Kế hoạch năm
-    KeHoach,
-    /// Thực hiện kỳ báo cáo
-    ThucHien,
-    /// Lũy kế từ đầu năm
-    LuyKe,
-    /// Thực hiện kỳ trước: the previous period's actual, revising its estimate
-    KyTruoc,
-}
-
-impl InputColumn {
-    pub const ALL: [InputColumn; 4] = [
-        InputColumn::KeHoach,
-        InputColumn::ThucHien,
-        InputColumn::LuyKe,
-        InputColumn::KyTruoc,
-    ];
-
-    /// Key used in the exchange CSV and in JSON.
-    pub fn key(self) -> &'static str {
-        match self {
-            InputColumn::KeHoach => "ke_hoach",
-            InputColumn::ThucHien => "thuc_hien",
-            InputColumn::LuyKe => "luy_ke",
-            InputColumn::KyTruoc => "ky_truoc",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<InputColumn> {
-        InputColumn::ALL.into_iter().find(|c| c.key() == key)
-    }
-
-    /// Column header on forms.
-    pub fn header(self, period: Period) -> String {
-        match self {
-            InputColumn::KeHoach => format!("Kế hoạch năm {}", period.year()),
-            InputColumn::ThucHien => format!("Thực hiện kỳ báo cáo ({})", period.short_label()),
-            InputColumn::LuyKe => "Lũy kế từ đầu năm".to_string(),
-            InputColumn::KyTruoc => {
-                format!("Thực hiện kỳ trước ({})", period.previous().short_label())
-            }
-        }
-    }
-}
+pub use crate::model::InputColumn;
 
 /// A deadline for some reporting levels, optionally only for some frequencies.
 #[derive(Debug, Clone, Deserialize)]
@@ -297,6 +250,32 @@ pub struct Regime {
     /// A section on assigned tasks (Quyết định 42/2014), filled when `run` gets `--tasks`.
     #[serde(default)]
     pub tasks: Option<TaskSection>,
+    /// Coinciding periods (kỳ trùng): which report replaces which (domain.md §12).
+    #[serde(default)]
+    pub replace: Vec<Replacement>,
+}
+
+/// A report that replaces another frequency's report of the period it ends with: the
+/// quarterly report replaces March's monthly one, the yearly report December's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replacement {
+    /// The replacing report's frequency ("yearly").
+    pub by: Frequency,
+    /// The frequency whose period ending in the same month is replaced ("monthly").
+    pub replaces: Frequency,
+    /// Reporting levels it holds for; empty: every level.
+    #[serde(default)]
+    pub levels: Vec<String>,
+    /// A submission for the replaced period is accepted as the replacing report (a warning).
+    #[serde(default)]
+    pub accept: bool,
+}
+
+impl Replacement {
+    fn holds_for(&self, level: &str) -> bool {
+        self.levels.is_empty() || self.levels.iter().any(|l| l == level)
+    }
 }
 
 /// A plan baseline.
@@ -410,6 +389,48 @@ impl Regime {
     ) -> Option<chrono::NaiveDate> {
         let rule = self.deadline_rule(level, period.frequency())?;
         Some(rule.deadline(period, self.window(period), cal))
+    }
+
+    /// The report that replaces `period` for units at `level`, following replacements of
+    /// replacements (December → the year), or `None` when `period` is reported itself.
+    pub fn replaced_by(&self, period: Period, level: &str) -> Option<Period> {
+        let mut current = period;
+        let mut replaced = None;
+        // Each step moves to a longer period, so at most four steps.
+        for _ in 0..Frequency::ALL.len() {
+            let Some(next) = self
+                .replace
+                .iter()
+                .filter(|r| r.replaces == current.frequency() && r.holds_for(level))
+                .filter(|r| self.has_frequency(r.by))
+                .find_map(|r| current.coinciding(r.by))
+            else {
+                break;
+            };
+            replaced = Some(next);
+            current = next;
+        }
+        replaced
+    }
+
+    /// Whether a submission for `submitted` is taken as the report of `expected` (its
+    /// replacing report, for a regime rule with `accept = true`), for units at `level`.
+    pub fn accepts_as(&self, submitted: Period, expected: Period, level: &str) -> bool {
+        self.replaced_by(submitted, level) == Some(expected)
+            && self
+                .replace
+                .iter()
+                .any(|r| r.accept && r.replaces == submitted.frequency() && r.holds_for(level))
+    }
+
+    /// Whether `period` is replaced for every level that reports in it.
+    pub fn replaced_everywhere(&self, period: Period) -> Option<Period> {
+        let levels = self.deadline_levels();
+        let first = self.replaced_by(period, levels.first()?)?;
+        levels
+            .iter()
+            .all(|l| self.replaced_by(period, l).is_some())
+            .then_some(first)
     }
 
     pub fn has_frequency(&self, f: Frequency) -> bool {

@@ -1,12 +1,13 @@
 //! `baocao calendar --year Y [--regime ID] [--format table|csv|json]`
 //!
-//! Every period of the year for the regime's frequencies, one row per period and reporting
-//! level: cutoff window and deadline. CSV header:
+//! Every period of the year for the regime's frequencies (every regime's without `--regime`),
+//! one row per regime, period and reporting level: cutoff window and deadline. A period whose
+//! report another replaces (`[[replace]]`) has no row for the levels it is replaced for. CSV header:
 //! `regime,period,label,level,cutoff_from,cutoff_to,deadline` (ISO dates).
 
 use serde::Serialize;
 
-use super::{pick_regime, CliResult, Format, EXIT_OK};
+use super::{pick_regimes, CliResult, Format, EXIT_OK};
 use crate::catalog::{Config, Regime};
 use crate::output;
 use crate::schedule::{periods_of_year, vn_date};
@@ -41,6 +42,9 @@ pub fn rows(config: &Config, regime: &Regime, year: i32) -> Vec<CalendarRow> {
     for p in periods_of_year(year, &regime.frequencies) {
         let w = regime.window(p);
         for level in regime.deadline_levels() {
+            if regime.replaced_by(p, level).is_some() {
+                continue;
+            }
             if let Some(deadline) = regime.deadline(p, level, &config.calendar) {
                 out.push(CalendarRow {
                     regime: regime.id.clone(),
@@ -58,14 +62,17 @@ pub fn rows(config: &Config, regime: &Regime, year: i32) -> Vec<CalendarRow> {
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
-    let regime = pick_regime(config, args.regime.as_deref())?;
+    let regimes = pick_regimes(config, args.regime.as_deref())?;
     if !(1900..=2999).contains(&args.year) {
         return Err(super::CliError::Usage(format!(
             "năm {} không hợp lệ",
             args.year
         )));
     }
-    let rows = rows(config, regime, args.year);
+    let rows: Vec<CalendarRow> = regimes
+        .iter()
+        .flat_map(|r| rows(config, r, args.year))
+        .collect();
     match args.format {
         Format::Json => {
             println!(
@@ -105,10 +112,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             );
         }
         Format::Table => {
-            println!(
-                "Lịch báo cáo {} — {} năm {}",
-                regime.id, regime.name, args.year
-            );
+            let names: Vec<String> = regimes
+                .iter()
+                .map(|r| format!("{} — {}", r.id, r.name))
+                .collect();
+            println!("Lịch báo cáo năm {}: {}", args.year, names.join("; "));
             if let Some(src) = config.calendar.source_of(args.year) {
                 println!("Ngày nghỉ: {src}");
             } else {
@@ -118,6 +126,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 .iter()
                 .map(|r| {
                     vec![
+                        r.regime.clone(),
                         r.period.clone(),
                         r.label.clone(),
                         config.units.level_label(&r.level).to_string(),
@@ -129,7 +138,14 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             print!(
                 "{}",
                 output::table(
-                    &["Kỳ", "Tên kỳ", "Cấp báo cáo", "Chốt số liệu", "Hạn gửi"],
+                    &[
+                        "Chế độ",
+                        "Kỳ",
+                        "Tên kỳ",
+                        "Cấp báo cáo",
+                        "Chốt số liệu",
+                        "Hạn gửi"
+                    ],
                     &cells
                 )
             );

@@ -80,6 +80,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         }
     }
     super::ensure_frequency(regime, args.period)?;
+    super::ensure_not_replaced(regime, args.period)?;
     let as_of = args.as_of.unwrap_or_else(today);
     let (all, batch) = check(config, regime, args.period, as_of, &args.paths);
     match args.format {

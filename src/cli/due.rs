@@ -7,7 +7,7 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{parse_date, pick_regime, today, CliResult, Format, EXIT_OK};
+use super::{parse_date, pick_regimes, today, CliResult, Format, EXIT_OK};
 use crate::catalog::{Config, Regime};
 use crate::output;
 use crate::period::Period;
@@ -84,6 +84,9 @@ pub fn due_rows(
                 continue;
             }
             for level in regime.deadline_levels() {
+                if regime.replaced_by(p, level).is_some() {
+                    continue;
+                }
                 let Some(deadline) = regime.deadline(p, level, &config.calendar) else {
                     continue;
                 };
@@ -119,13 +122,19 @@ pub fn due_rows(
 use chrono::Datelike;
 
 pub fn run(config: &Config, args: Args) -> CliResult {
-    let regime = pick_regime(config, args.regime.as_deref())?;
+    let regimes = pick_regimes(config, args.regime.as_deref())?;
     let today = args.today.unwrap_or_else(today);
-    let mut rows = due_rows(config, regime, today, args.within, args.lookback);
+    let mut rows: Vec<(Period, DueRow)> = regimes
+        .iter()
+        .flat_map(|r| due_rows(config, r, today, args.within, args.lookback))
+        .collect();
+    rows.sort_by(|a, b| a.1.deadline.cmp(&b.1.deadline).then(a.0.cmp(&b.0)));
     if let Some(inbox) = &args.inbox {
         for (period, row) in rows.iter_mut() {
+            let regime = config.regime(&row.regime).expect("a regime of the config");
+            let inbox = crate::batch::regime_inbox(inbox, &regime.id);
             row.missing = Some(super::missing_units(
-                config, regime, *period, &row.level, inbox, today,
+                config, regime, *period, &row.level, &inbox, today,
             ));
         }
     }
@@ -171,10 +180,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             );
         }
         Format::Table => {
+            let names: Vec<&str> = regimes.iter().map(|r| r.name.as_str()).collect();
             println!(
                 "Tình hình đến hạn ngày {} — {}",
                 vn_date(today),
-                regime.name
+                names.join("; ")
             );
             if rows.is_empty() {
                 println!("Không có kỳ nào đến hạn, sắp đến hạn hoặc mới quá hạn.");
@@ -184,6 +194,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 .iter()
                 .map(|r| {
                     vec![
+                        r.regime.clone(),
                         r.period.clone(),
                         config.units.level_label(&r.level).to_string(),
                         vn_date(r.deadline),
@@ -200,6 +211,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 "{}",
                 output::table(
                     &[
+                        "Chế độ",
                         "Kỳ",
                         "Cấp báo cáo",
                         "Hạn gửi",
@@ -212,7 +224,8 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             for r in &rows {
                 if let Some(m) = r.missing.as_ref().filter(|m| !m.is_empty()) {
                     println!(
-                        "\nKỳ {} — {} chưa gửi:",
+                        "\n{} kỳ {} — {} chưa gửi:",
+                        r.regime,
                         r.period,
                         config.units.level_label(&r.level)
                     );

@@ -42,6 +42,17 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         }
         None => reporters,
     };
+    // Coinciding periods: no form for a level whose report of this period is replaced.
+    let (units, replaced): (Vec<_>, Vec<_>) = units
+        .into_iter()
+        .partition(|u| regime.replaced_by(args.period, &u.level).is_none());
+    if let Some(by) = replaced
+        .first()
+        .filter(|_| units.is_empty())
+        .and_then(|u| regime.replaced_by(args.period, &u.level))
+    {
+        return Err(super::replaced_error(regime, args.period, by));
+    }
     for u in &units {
         let bytes = unit_form(config, regime, args.period, u, None)
             .map_err(|e| CliError::Internal(format!("không tạo được biểu của {}: {e}", u.code)))?;

@@ -2,7 +2,8 @@
 //!
 //! Every command loads and checks the config root first; config problems exit with 2.
 //! Exit codes: 0 success; 1 finished, but submissions were rejected or are missing past their
-//! deadline; 2 usage or config error; 3 internal failure (e.g. an output could not be written).
+//! deadline; 2 usage or config error; 3 internal failure (e.g. an output could not be written);
+//! 4 another run held the output folder and did not release it in time.
 
 mod calendar;
 mod check;
@@ -24,13 +25,15 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INTERNAL: i32 = 3;
+/// Another run holds the output folder's lock and did not release it in time.
+pub const EXIT_BUSY: i32 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "baocao",
     version,
     about = "Tổng hợp báo cáo định kỳ theo Nghị định 09/2019/NĐ-CP: lịch báo cáo, biểu mẫu, kiểm tra, tổng hợp.",
-    after_help = "Mã thoát: 0 thành công; 1 có báo cáo bị từ chối hoặc quá hạn chưa gửi; 2 lỗi cú pháp lệnh hoặc cấu hình; 3 lỗi nội bộ."
+    after_help = "Mã thoát: 0 thành công; 1 có báo cáo bị từ chối hoặc quá hạn chưa gửi; 2 lỗi cú pháp lệnh hoặc cấu hình; 3 lỗi nội bộ; 4 một lần chạy khác đang ghi vào thư mục kết quả."
 )]
 pub struct Cli {
     /// Thư mục cấu hình (đơn vị, chỉ tiêu, chế độ báo cáo, lịch).
@@ -120,6 +123,10 @@ pub fn run(cli: Cli) -> i32 {
             eprintln!("Lỗi nội bộ: {msg}");
             EXIT_INTERNAL
         }
+        Err(CliError::Busy(msg)) => {
+            eprintln!("Lỗi: {msg}");
+            EXIT_BUSY
+        }
     }
 }
 
@@ -130,6 +137,19 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     Internal(String),
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl From<crate::pipeline::RunError> for CliError {
+    fn from(e: crate::pipeline::RunError) -> CliError {
+        use crate::pipeline::RunError;
+        match e {
+            RunError::Job(m) => CliError::Usage(m),
+            RunError::Internal(m) => CliError::Internal(m),
+            RunError::Busy(m) => CliError::Busy(m),
+        }
+    }
 }
 
 pub type CliResult = Result<i32, CliError>;
@@ -161,6 +181,14 @@ pub fn pick_regime<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a Regim
     }
 }
 
+/// The regime named by `--regime`, or every regime of the config root.
+pub fn pick_regimes<'a>(config: &'a Config, id: Option<&str>) -> Result<Vec<&'a Regime>, CliError> {
+    match id {
+        Some(_) => Ok(vec![pick_regime(config, id)?]),
+        None => Ok(config.regimes.values().collect()),
+    }
+}
+
 /// A usage error unless `regime` has periods of `period`'s kind.
 pub fn ensure_frequency(regime: &Regime, period: crate::period::Period) -> Result<(), CliError> {
     if regime.has_frequency(period.frequency()) {
@@ -172,6 +200,32 @@ pub fn ensure_frequency(regime: &Regime, period: crate::period::Period) -> Resul
             period.code(),
             period.frequency().label()
         )))
+    }
+}
+
+/// The refusal of a period whose report `by` replaces (coinciding periods, `[[replace]]`).
+pub fn replaced_error(
+    regime: &Regime,
+    period: crate::period::Period,
+    by: crate::period::Period,
+) -> CliError {
+    CliError::Usage(format!(
+        "kỳ {} ({}) không có báo cáo riêng: theo chế độ \"{}\", báo cáo {} ({}) thay báo cáo này (mục [[replace]] trong regime.toml). Dùng kỳ đó: --regime {} --period {}",
+        period.code(),
+        period.label(),
+        regime.id,
+        crate::text::lower_first(&by.label()),
+        by.code(),
+        regime.id,
+        by.code()
+    ))
+}
+
+/// A usage error when every level's report of `period` is replaced by another report.
+pub fn ensure_not_replaced(regime: &Regime, period: crate::period::Period) -> Result<(), CliError> {
+    match regime.replaced_everywhere(period) {
+        Some(by) => Err(replaced_error(regime, period, by)),
+        None => Ok(()),
     }
 }
 

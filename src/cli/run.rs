@@ -1,47 +1,59 @@
 //! `baocao run --regime ID --period P --inbox DIR --out DIR [--as-of D]`
+//! `baocao run --due [--today D] --inbox ROOT --out DIR [--lookback N]`
 //!
-//! The month's batch: ingest → validate → consolidate → render, into
-//! `OUT/<regime>/<period>/`: `tong-hop.xlsx`, `bao-cao.md`, `bao-cao.html`, `du-lieu.csv`,
-//! `manifest.json`. Accepted figures go on; rejected files are listed, never dropped silently.
-//! Every output is rendered in memory first and then written atomically (temp file, rename),
-//! the manifest last: a failed run leaves the previous outputs in place.
-//! `--inbox` is either the period's folder or an inbox root holding `<period>/` folders; with
-//! a root, the previous period's folder (if any) gives the "so với tháng trước" comparisons.
+//! The batch, into `OUT/<regime>/<period>/`: `tong-hop.xlsx`, `bao-cao.md`, `bao-cao.html`,
+//! `du-lieu.csv`, `manifest.json` (`pipeline`). With `--due`, every regime and period that is
+//! due today, skipping those whose outputs already match their inputs (`batch`), and one
+//! summary table. `--inbox` is the period's folder or an inbox root holding `<period>/`
+//! folders (with `--due`: `<regime>/<period>/`, or `<period>/` for a single regime).
+//! Each period processed appends a line to the run log (`--log`, default
+//! `OUT/nhat-ky-chay.log`). A lock in `OUT` keeps two runs from writing it at once.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{
-    parse_date, parse_period, pick_regime, today, CliError, CliResult, EXIT_FINDINGS, EXIT_OK,
+    ensure_frequency, ensure_not_replaced, parse_date, parse_period, pick_regime, today, CliError,
+    CliResult, Format, EXIT_OK,
 };
-use crate::catalog::{Config, Regime};
-use crate::consolidate::{consolidate, Consolidated};
-use crate::ingest::{collect_files, read_all, read_all_with, Expect};
-use crate::output::write_atomic;
+use crate::batch::{append_log, run_due, DueBatch, OutLock, PeriodResult, Status, DEFAULT_LOG};
+use crate::catalog::Config;
+use crate::output;
 use crate::period::Period;
-use crate::render::exchange::{du_lieu, manifest, FileEntry};
-use crate::render::{narrative, workbook, Report};
-use crate::validate::{validate, Batch, Timeliness};
+use crate::pipeline::{run_period, Job, Outcome, Progress, OUTPUTS};
+use crate::validate::Timeliness;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(long)]
+    #[arg(long, conflicts_with = "due")]
     pub regime: Option<String>,
-    #[arg(long, value_parser = parse_period)]
-    pub period: Period,
-    /// Thư mục nhận báo cáo: thư mục của kỳ, hoặc thư mục gốc chứa các thư mục <kỳ>/.
+    /// Kỳ báo cáo: 2026-10, 2026-Q3, 2026-H1, 2026-9M, 2026.
+    #[arg(long, value_parser = parse_period, required_unless_present = "due", conflicts_with = "due")]
+    pub period: Option<Period>,
+    /// Chạy mọi chế độ và kỳ đến hạn hôm nay (dùng cho cron), bỏ qua kỳ không có gì thay đổi.
+    #[arg(long)]
+    pub due: bool,
+    /// Với --due: ngày xét (mặc định hôm nay).
+    #[arg(long, value_parser = parse_date, requires = "due")]
+    pub today: Option<NaiveDate>,
+    /// Với --due: số ngày sau thời hạn gửi của cấp mình mà kỳ vẫn được chạy lại khi có tệp mới.
+    #[arg(long, default_value_t = 31)]
+    pub lookback: u32,
+    /// Thư mục nhận báo cáo: thư mục của kỳ, hoặc thư mục gốc chứa các thư mục <kỳ>/
+    /// (với --due: <chế độ>/<kỳ>/).
     #[arg(long)]
     pub inbox: PathBuf,
     /// Thư mục ghi kết quả; kết quả nằm trong <out>/<chế độ>/<kỳ>/.
     #[arg(long)]
     pub out: PathBuf,
     /// Ngày xét hạn (mặc định: hôm nay), để chạy lại một kỳ đã qua.
-    #[arg(long, value_parser = parse_date)]
+    #[arg(long, value_parser = parse_date, conflicts_with = "due")]
     pub as_of: Option<NaiveDate>,
     /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv): tổng hợp vào báo cáo nếu chế độ có phần nhiệm vụ.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "due")]
     pub tasks: Option<PathBuf>,
     /// Thư mục kho lịch sử (mặc định: <root>/history).
     #[arg(long)]
@@ -49,305 +61,245 @@ pub struct Args {
     /// Không đọc, không ghi kho lịch sử.
     #[arg(long)]
     pub no_history: bool,
+    /// Nhật ký chạy: mỗi kỳ đã xử lý thêm một dòng (mặc định: <out>/nhat-ky-chay.log).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Số giây chờ khi một lần chạy khác đang ghi vào thư mục kết quả.
+    #[arg(long, default_value_t = 600)]
+    pub wait: u64,
+    /// Dạng bảng tóm tắt: table hoặc json.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
     /// Không in tiến trình.
     #[arg(long, short)]
     pub quiet: bool,
 }
 
-pub const OUTPUTS: [&str; 5] = [
-    "tong-hop.xlsx",
-    "bao-cao.md",
-    "bao-cao.html",
-    "du-lieu.csv",
-    "manifest.json",
-];
+/// Progress on the terminal: a bar while a period's files are read (hidden when not on a
+/// terminal or with `-q`), stage times on stderr with `BAOCAO_TIMING=1` (for the benchmark).
+struct Bar {
+    quiet: bool,
+    bar: std::sync::Mutex<ProgressBar>,
+    timing: bool,
+    clock: Instant,
+}
 
-/// The folder of `period` under an inbox root, or the inbox itself.
-fn period_dir(inbox: &Path, period: Period) -> (PathBuf, bool) {
-    let sub = inbox.join(period.code());
-    if sub.is_dir() {
-        (sub, true)
-    } else {
-        (inbox.to_path_buf(), false)
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        Bar {
+            quiet,
+            bar: std::sync::Mutex::new(ProgressBar::hidden()),
+            timing: std::env::var_os("BAOCAO_TIMING").is_some(),
+            clock: Instant::now(),
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut ProgressBar)) {
+        if let Ok(mut bar) = self.bar.lock() {
+            f(&mut bar);
+        }
     }
 }
 
-/// The previous period consolidated from the inbox root, quietly, if it is there.
-fn previous(
-    config: &Config,
-    regime: &Regime,
-    period: Period,
-    inbox: &Path,
-    as_of: NaiveDate,
-) -> Option<Consolidated> {
-    let prev = period.previous();
-    let dir = inbox.join(prev.code());
-    if !dir.is_dir() {
-        return None;
+impl Progress for Bar {
+    fn files(&self, n: usize) {
+        if self.quiet {
+            return;
+        }
+        let bar = ProgressBar::new(n as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} Đọc báo cáo {pos}/{len} [{bar:30}] {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        self.with(|b| *b = bar);
     }
-    let reports = read_all(
-        &[dir],
-        Expect {
-            config,
-            regime,
-            period: prev,
-        },
-    );
-    let batch = validate(config, regime, prev, as_of, reports);
-    consolidate(config, regime, prev, &batch.accepted).ok()
+
+    fn file_read(&self) {
+        self.with(|b| b.inc(1));
+    }
+
+    fn stage(&self, name: &str) {
+        if name == "đọc tệp" {
+            self.with(|b| b.finish_and_clear());
+        }
+        if self.timing {
+            eprintln!(
+                "[thời gian] {name}: {:.3} s",
+                self.clock.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
-    let regime = pick_regime(config, args.regime.as_deref())?;
     if !args.inbox.is_dir() {
         return Err(CliError::Usage(format!(
             "không có thư mục nhận báo cáo {}",
             args.inbox.display()
         )));
     }
-    super::ensure_frequency(regime, args.period)?;
-    let as_of = args.as_of.unwrap_or_else(today);
-    let (dir, is_root) = period_dir(&args.inbox, args.period);
-    let expect = Expect {
-        config,
-        regime,
-        period: args.period,
+    let history =
+        (!args.no_history).then(|| super::history::store_of(config, args.history.as_ref()).dir);
+    let log = args
+        .log
+        .clone()
+        .unwrap_or_else(|| args.out.join(DEFAULT_LOG));
+    let wait = Duration::from_secs(args.wait);
+    let out = args.out.clone();
+    let on_wait = || {
+        eprintln!(
+            "Một lần chạy khác đang ghi vào {}; chờ tối đa {} giây…",
+            out.display(),
+            wait.as_secs()
+        )
     };
-
-    // BAOCAO_TIMING=1 prints the time of each stage on stderr (for the benchmark).
-    let timing = std::env::var_os("BAOCAO_TIMING").is_some();
-    let clock = std::time::Instant::now();
-    let lap = |stage: &str| {
-        if timing {
-            eprintln!(
-                "[thời gian] {stage}: {:.3} s",
-                clock.elapsed().as_secs_f64()
-            );
-        }
-    };
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} Đọc báo cáo {pos}/{len} [{bar:30}] {elapsed}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let reports = read_all_with(
-        std::slice::from_ref(&dir),
-        expect,
-        &|n| bar.set_length(n as u64),
-        &|| bar.inc(1),
-    );
-    bar.finish_and_clear();
-    lap("đọc tệp");
-    let batch = validate(config, regime, args.period, as_of, reports);
-    lap("kiểm tra");
-    let consolidated = consolidate(config, regime, args.period, &batch.accepted)
-        .map_err(|e| CliError::Internal(e.to_string()))?;
-    lap("tổng hợp");
-    let prev = if is_root {
-        previous(config, regime, args.period, &args.inbox, as_of)
-    } else {
-        None
-    };
-    lap("kỳ trước");
-    let mut task_diags = Vec::new();
-    let task_summary = match (&args.tasks, &regime.tasks) {
-        (Some(path), Some(section)) => {
-            if !path.is_file() {
-                return Err(CliError::Usage(format!("không có tệp sổ nhiệm vụ {}", path.display())));
-            }
-            let (_, summary, diags) = super::tasks::load(config, path, as_of, section.within);
-            task_diags = diags;
-            Some(summary)
-        }
-        (Some(_), None) => {
-            return Err(CliError::Usage(format!(
-                "chế độ \"{}\" không có phần nhiệm vụ ([tasks] trong regime.toml) nên không dùng --tasks",
-                regime.id
-            )))
-        }
-        _ => None,
-    };
-    let mut batch = batch;
-    batch.diagnostics.extend(task_diags);
-    // History: the same period last year, year-to-date and outlier checks, from the store.
-    let store = (!args.no_history).then(|| super::history::store_of(config, args.history.as_ref()));
-    let (last_year, successors) = store
-        .as_ref()
-        .and_then(|s| {
-            crate::history::consolidated_from_store(
-                config,
-                regime,
-                s,
-                args.period.same_period_last_year(),
-            )
-        })
-        .map_or((None, Vec::new()), |(c, succ)| (Some(c), succ));
-    if let Some(s) = &store {
-        let accepted = &batch.accepted;
-        let mut found = crate::history::ytd_warnings(
-            config,
-            regime,
-            s,
-            args.period,
-            accepted,
-            regime.ytd_tolerance,
-        );
-        found.extend(crate::history::outlier_warnings(
-            config,
-            regime,
-            s,
-            args.period,
-            accepted,
-            regime.outlier_threshold,
-        ));
-        found.extend(crate::history::carry_over_warnings(
-            config,
-            regime,
-            s,
-            args.period,
-            accepted,
-        ));
-        batch.diagnostics.extend(found);
+    if args.due {
+        let batch = DueBatch {
+            today: args.today.unwrap_or_else(today),
+            inbox: args.inbox.clone(),
+            out: args.out.clone(),
+            history,
+            lookback: args.lookback,
+        };
+        let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
+        return run_due_periods(config, &batch, &args, &log);
     }
-    lap("lịch sử");
-    let report = Report {
-        config,
-        regime,
-        period: args.period,
-        as_of,
-        consolidated: &consolidated,
-        previous: prev.as_ref(),
-        batch: &batch,
-        tasks: task_summary.as_ref(),
-        last_year: last_year.as_ref(),
-        successors,
+    let regime = pick_regime(config, args.regime.as_deref())?;
+    let period = args.period.expect("clap requires --period without --due");
+    ensure_frequency(regime, period)?;
+    ensure_not_replaced(regime, period)?;
+    let job = Job {
+        regime: regime.id.clone(),
+        period,
+        inbox: args.inbox.clone(),
+        out: args.out.clone(),
+        as_of: args.as_of.unwrap_or_else(today),
+        tasks: args.tasks.clone(),
+        history,
     };
-
-    // Render everything in memory first: nothing is written unless all of it succeeded.
-    let xlsx = workbook::tong_hop(&report)
-        .map_err(|e| CliError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
-    let (md, html) = narrative::render(&report).map_err(|e| {
-        CliError::Usage(format!(
-            "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
-            regime.id
-        ))
-    })?;
-    lap("tong-hop.xlsx, bao-cao");
-    let csv = du_lieu(&report);
-    let outputs: Vec<(&str, Vec<u8>)> = vec![
-        (OUTPUTS[0], xlsx),
-        (OUTPUTS[1], md.into_bytes()),
-        (OUTPUTS[2], html.into_bytes()),
-        (OUTPUTS[3], csv.into_bytes()),
-    ];
-    let mut inputs = Vec::new();
-    for (path, shown) in collect_files(std::slice::from_ref(&dir)) {
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        inputs.push(FileEntry::of(shown, &bytes));
-    }
-    let log = dir.join("nhan.csv");
-    if log.is_file() {
-        inputs.push(FileEntry::of(
-            "nhan.csv",
-            &std::fs::read(&log).unwrap_or_default(),
-        ));
-    }
-    let entries: Vec<FileEntry> = outputs.iter().map(|(n, b)| FileEntry::of(*n, b)).collect();
-    let manifest = manifest(&report, inputs, entries);
-
-    let target = args.out.join(&regime.id).join(args.period.code());
-    let write = |name: &str, bytes: &[u8]| {
-        write_atomic(&target.join(name), bytes).map_err(|e| {
-            CliError::Internal(format!(
-                "không ghi được {}: {e}",
-                target.join(name).display()
-            ))
-        })
+    let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
+    let outcome = run_period(config, &job, &Bar::new(args.quiet));
+    let result = match &outcome {
+        Ok(o) => PeriodResult::of(&job, o),
+        Err(e) => PeriodResult::failed(&job, e),
     };
-    for (name, bytes) in &outputs {
-        write(name, bytes)?;
-    }
-    write(OUTPUTS[4], manifest.as_bytes())?;
-    if let Some(s) = &store {
-        let status = crate::store::ValueStatus::from_key(&regime.value_status)
-            .unwrap_or(crate::store::ValueStatus::ThucHien);
-        let rows: Vec<crate::store::StoredValue> = batch
-            .accepted
-            .iter()
-            .flat_map(|sub| {
-                sub.values
-                    .iter()
-                    .map(move |((code, col), v)| crate::store::StoredValue {
-                        unit_code: sub.unit_code.clone(),
-                        indicator_code: code.clone(),
-                        column: *col,
-                        value: v.value,
-                        status: if *col == crate::catalog::InputColumn::KeHoach {
-                            crate::store::ValueStatus::KeHoach
-                        } else {
-                            status
-                        },
-                        source_period: String::new(),
-                        file: sub.file.clone(),
-                        received_at: sub
-                            .received_at
-                            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-                            .unwrap_or_default(),
-                    })
-            })
-            .collect();
-        // The previous period's actuals a form carries revise that period: a new vintage
-        // beside its estimate, recorded as written by this period's run.
-        let (revising, own): (Vec<_>, Vec<_>) = rows
-            .into_iter()
-            .partition(|r| r.column == crate::catalog::InputColumn::KyTruoc);
-        let revising: Vec<crate::store::StoredValue> = revising
-            .into_iter()
-            .map(|mut r| {
-                r.column = crate::catalog::InputColumn::ThucHien;
-                r.status = crate::store::ValueStatus::ThucHien;
-                r
-            })
-            .collect();
-        let mut revisions = s
-            .record(&regime.id, args.period, args.period, own)
-            .map_err(|e| CliError::Internal(e.to_string()))?;
-        if !revising.is_empty()
-            || !s
-                .read(&regime.id, args.period.previous())
-                .map(|v| v.is_empty())
-                .unwrap_or(true)
-        {
-            revisions.extend(
-                s.record(&regime.id, args.period.previous(), args.period, revising)
-                    .map_err(|e| CliError::Internal(e.to_string()))?,
-            );
-        }
-        if !revisions.is_empty() && !args.quiet {
+    write_log(&log, std::slice::from_ref(&result));
+    let outcome = outcome?;
+    if outcome.revisions > 0 && !args.quiet {
+        if let Some(dir) = &job.history {
             eprintln!(
                 "Kho lịch sử {}: ghi {} thay đổi (xem audit.csv).",
-                s.dir.display(),
-                revisions.len()
+                dir.display(),
+                outcome.revisions
             );
         }
     }
-    lap("ghi kết quả");
-
-    print_summary(config, regime, args.period, &batch, &target);
-    let missing = batch.count(Timeliness::Missing);
-    Ok(if batch.rejected.is_empty() && missing == 0 {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    })
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&result).expect("serializable")
+        ),
+        _ => print_summary(config, &outcome),
+    }
+    Ok(result.exit_code)
 }
 
-fn print_summary(config: &Config, regime: &Regime, period: Period, b: &Batch, target: &Path) {
+fn run_due_periods(
+    config: &Config,
+    batch: &DueBatch,
+    args: &Args,
+    log: &std::path::Path,
+) -> CliResult {
+    let bar = Bar::new(args.quiet);
+    let results = run_due(config, batch, &bar, &|due| {
+        if !args.quiet && args.format != Format::Json {
+            eprintln!("Tổng hợp {} kỳ {}…", due.regime, due.period.code());
+        }
+    });
+    write_log(log, &results);
+    let worst = results.iter().map(|r| r.exit_code).max().unwrap_or(EXIT_OK);
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "today": batch.today.to_string(),
+                "periods": results,
+                "exit_code": worst,
+            }))
+            .expect("serializable")
+        ),
+        _ => print_due_summary(batch, &results),
+    }
+    Ok(worst)
+}
+
+/// Appends the results to the run log; a log that cannot be written is said, not fatal.
+fn write_log(log: &std::path::Path, results: &[PeriodResult]) {
+    let now = chrono::Local::now().naive_local();
+    let lines: Vec<String> = results.iter().map(|r| r.log_line(now)).collect();
+    if let Err(e) = append_log(log, &lines) {
+        eprintln!("Không ghi được nhật ký chạy {}: {e}", log.display());
+    }
+}
+
+fn print_due_summary(batch: &DueBatch, results: &[PeriodResult]) {
+    println!(
+        "Các kỳ đến hạn tổng hợp ngày {}",
+        crate::schedule::vn_date(batch.today)
+    );
+    if results.is_empty() {
+        println!("Không có kỳ nào đến hạn tổng hợp.");
+        return;
+    }
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            let counted = r.status != Status::NoFiles && r.status != Status::Failed;
+            let n = |v: usize| {
+                if counted {
+                    v.to_string()
+                } else {
+                    String::new()
+                }
+            };
+            vec![
+                r.regime.clone(),
+                r.period.clone(),
+                r.status.label().to_string(),
+                n(r.accepted),
+                n(r.late),
+                n(r.missing),
+                n(r.rejected),
+                r.outputs.clone(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        output::table(
+            &[
+                "Chế độ",
+                "Kỳ",
+                "Tình trạng",
+                "Chấp nhận",
+                "Muộn",
+                "Chưa gửi",
+                "Từ chối",
+                "Kết quả"
+            ],
+            &rows
+        )
+    );
+    for r in results.iter().filter(|r| r.status == Status::Failed) {
+        println!("  ✗ {} {}: {}", r.regime, r.period, r.message);
+    }
+}
+
+fn print_summary(config: &Config, outcome: &Outcome) {
+    let b = &outcome.batch;
+    let regime = config.regime(&outcome.regime).expect("the job's regime");
+    let period = outcome.period;
     println!("{} — {} ({})", regime.name, period.label(), period.code());
     println!("  Tệp đã đọc:            {}", b.files_read);
     println!(
@@ -383,7 +335,7 @@ fn print_summary(config: &Config, regime: &Regime, period: Period, b: &Batch, ta
     {
         println!("  ✗ Chưa gửi: {} ({})", c.unit_name, c.unit_code);
     }
-    println!("  Đã ghi vào {}:", target.display());
+    println!("  Đã ghi vào {}:", outcome.target.display());
     for o in OUTPUTS {
         println!("    {o}");
     }

@@ -12,11 +12,11 @@ use serde::Serialize;
 use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::Config;
 use crate::diag::{Diagnostic, DiagnosticJson};
-use crate::ingest::register::{explanation_warnings, read_register};
+use crate::ingest::register::load;
 use crate::output::{table, write_atomic};
 use crate::render::tasks::{reminders, workbook};
 use crate::schedule::vn_date;
-use crate::tasks::{sentence, summarize, Counts, Summary, Task, TaskStatus};
+use crate::tasks::{sentence, Counts, TaskStatus};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,24 +51,6 @@ struct ReminderJson<'a> {
     content: &'a str,
     due: Option<NaiveDate>,
     status: &'static str,
-}
-
-/// Reads the register and summarizes it: (tasks, summary, diagnostics).
-pub fn load(
-    config: &Config,
-    register: &std::path::Path,
-    as_of: NaiveDate,
-    within: u32,
-) -> (Vec<Task>, Summary, Vec<Diagnostic>) {
-    let shown = register
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let reg = read_register(config, register, &shown);
-    let mut diags = reg.diagnostics.clone();
-    diags.extend(explanation_warnings(config, &reg, &shown, as_of));
-    let summary = summarize(&reg.tasks, as_of, within);
-    (reg.tasks, summary, diags)
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {

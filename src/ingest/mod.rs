@@ -16,7 +16,6 @@ mod workbook;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
 pub use number::{read_number, Reading};
@@ -26,66 +25,7 @@ use crate::catalog::{Config, InputColumn, Regime};
 use crate::diag::{Code, Diagnostic, Location};
 use crate::period::Period;
 
-/// The name of the hidden sheet where baocao stores a form's identity.
-pub const META_SHEET: &str = "_baocao";
-
-/// One figure read from a file, with where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Value {
-    pub value: f64,
-    pub location: Location,
-}
-
-/// Where a submission came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// A filled form (xlsx and the like).
-    Form,
-    /// The long exchange CSV (`du-lieu.csv` of a lower level, or another system's export).
-    Exchange,
-}
-
-/// What one file says for one unit and period.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    /// Path relative to the inbox (or as given), used in every diagnostic.
-    pub file: String,
-    pub path: PathBuf,
-    pub regime: String,
-    pub period: Period,
-    pub unit_code: String,
-    pub received_at: Option<NaiveDateTime>,
-    pub received_source: ReceiptSource,
-    pub origin: Origin,
-    /// Figures by (cell key, column): `TT01` for a total, `TT01[nguon=truc_tuyen]` for a cell
-    /// of a breakdown (`crate::model`).
-    pub values: BTreeMap<(String, InputColumn), Value>,
-}
-
-impl Submission {
-    pub fn value(&self, indicator: &str, column: InputColumn) -> Option<f64> {
-        self.values
-            .get(&(indicator.to_string(), column))
-            .map(|v| v.value)
-    }
-}
-
-/// What reading one file gave.
-#[derive(Debug, Clone, Default)]
-pub struct FileReport {
-    pub file: String,
-    /// The unit the file name points to, when the file itself could not be read: so that a
-    /// corrupt file still shows against its unit on the compliance sheet.
-    pub unit_hint: Option<String>,
-    pub submissions: Vec<Submission>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl FileReport {
-    pub fn has_blocking(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_blocking)
-    }
-}
+pub use crate::model::{FileReport, Origin, Submission, Value, META_SHEET};
 
 /// What the caller expects to read: the regime and period of the batch.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +33,77 @@ pub struct Expect<'a> {
     pub config: &'a Config,
     pub regime: &'a Regime,
     pub period: Period,
+}
+
+/// The diagnostic for a report of `submitted`, a period the regime replaces by the batch's
+/// period: a warning that it is taken as the replacing report (`BC0308`), or, where the rule
+/// does not hold for the unit's level, the period mismatch (`BC0303`).
+pub(crate) fn replacing_diagnostic(
+    expect: Expect<'_>,
+    submitted: Period,
+    level: &str,
+    loc: Location,
+    source: &str,
+) -> Diagnostic {
+    let (regime, expected) = (expect.regime, expect.period);
+    if regime.accepts_as(submitted, expected, level) {
+        Diagnostic::new(
+            Code::ReplacedPeriod,
+            loc,
+            format!(
+                "Biểu ghi kỳ {} ({}, theo {source}); theo chế độ \"{}\", báo cáo {} thay báo cáo này, nên biểu được nhận là báo cáo {} ({}). Số \"Thực hiện\" của kỳ {} lấy từ cột \"Lũy kế từ đầu năm\" của biểu (chỉ tiêu thời điểm: cột \"Thực hiện\").\nĐối chiếu số liệu với đơn vị; kỳ sau dùng biểu mẫu của {}.",
+                submitted.code(),
+                submitted.label(),
+                regime.id,
+                crate::text::lower_first(&expected.label()),
+                crate::text::lower_first(&expected.label()),
+                expected.code(),
+                expected.code(),
+                crate::text::lower_first(&expected.label()),
+            ),
+        )
+    } else {
+        Diagnostic::new(
+            Code::PeriodMismatch,
+            loc,
+            format!(
+                "Biểu ghi kỳ {} ({}, theo {source}) nhưng đợt tổng hợp này là {} ({}).\nSửa kỳ báo cáo trên biểu (dùng biểu mẫu của {}) rồi gửi lại.",
+                submitted.code(), submitted.label(), expected.code(), expected.label(), expected.short_label()
+            ),
+        )
+    }
+}
+
+/// The figures of a report of `submitted` (December) taken as the report of `replacing` (the
+/// year) that replaces it, both ending the same month: the plan and year-to-date columns are
+/// the same figures; the replacing period's own figure is the year-to-date where the replacing
+/// period starts the year (a stock's is its end-of-period figure); a figure that cannot be
+/// derived (a quarter's flow from a month's form) and the previous period's column are left out.
+pub(crate) fn as_replacing(
+    config: &Config,
+    values: BTreeMap<(String, InputColumn), Value>,
+    submitted: Period,
+    replacing: Period,
+) -> BTreeMap<(String, InputColumn), Value> {
+    debug_assert_eq!(submitted.month_span().1, replacing.month_span().1);
+    let starts_year = replacing.month_span().0 == 1;
+    let mut out = BTreeMap::new();
+    for ((key, col), v) in &values {
+        let stock = config.indicator_of_key(key).is_some_and(|i| i.stock);
+        match col {
+            InputColumn::KeHoach | InputColumn::LuyKe => {
+                out.insert((key.clone(), *col), v.clone());
+            }
+            InputColumn::ThucHien if stock => {
+                out.insert((key.clone(), *col), v.clone());
+            }
+            InputColumn::ThucHien | InputColumn::KyTruoc => {}
+        }
+        if *col == InputColumn::LuyKe && starts_year && !stock {
+            out.insert((key.clone(), InputColumn::ThucHien), v.clone());
+        }
+    }
+    out
 }
 
 /// File kinds ingest reads.

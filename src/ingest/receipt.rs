@@ -6,37 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use serde::Serialize;
 
-use super::Submission;
 use crate::diag::{Code, Diagnostic, Location};
+use crate::model::Submission;
 
 pub const RECEIPT_LOG: &str = "nhan.csv";
 
-/// Where a receipt time came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReceiptSource {
-    /// The inbox's receipt log.
-    Log,
-    /// The date written in the form's footer ("…, ngày 15 tháng 10 năm 2026").
-    Footer,
-    /// The file's modification time.
-    FileModified,
-    /// Not known.
-    Unknown,
-}
-
-impl ReceiptSource {
-    pub fn label(self) -> &'static str {
-        match self {
-            ReceiptSource::Log => "sổ nhận",
-            ReceiptSource::Footer => "ngày ký trên biểu",
-            ReceiptSource::FileModified => "ngày sửa tệp",
-            ReceiptSource::Unknown => "không rõ",
-        }
-    }
-}
+pub use crate::model::ReceiptSource;
 
 /// The receipt logs found under the inbox paths, by file path.
 #[derive(Debug, Default)]

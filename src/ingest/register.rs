@@ -13,7 +13,7 @@ use super::workbook::{load_sheets, unit_by_name};
 use crate::catalog::Config;
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
 use crate::schedule::vn_date;
-use crate::tasks::Task;
+use crate::tasks::{summarize, Summary, Task};
 use crate::text::{fold, nfc};
 
 /// What reading a register gave.
@@ -385,6 +385,24 @@ fn csv_grid(path: &Path) -> Result<Grid, String> {
         sheet: String::new(),
         rows,
     })
+}
+
+/// Reads the register and summarizes it: (tasks, summary, diagnostics).
+pub fn load(
+    config: &Config,
+    register: &std::path::Path,
+    as_of: NaiveDate,
+    within: u32,
+) -> (Vec<Task>, Summary, Vec<Diagnostic>) {
+    let shown = register
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let reg = read_register(config, register, &shown);
+    let mut diags = reg.diagnostics.clone();
+    diags.extend(explanation_warnings(config, &reg, &shown, as_of));
+    let summary = summarize(&reg.tasks, as_of, within);
+    (reg.tasks, summary, diags)
 }
 
 #[cfg(test)]

@@ -197,7 +197,21 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         }
         Some((p, _, _)) => *p,
     };
+    // A report of a replaced period (December, when the yearly report replaces it) may be
+    // taken as the replacing report; which one depends on the unit's level, known below.
+    let mut replaced: Option<(Period, Location, &str)> = None;
     for (p, loc, source) in &id.periods {
+        let acceptable = expect
+            .regime
+            .deadline_levels()
+            .iter()
+            .any(|l| expect.regime.accepts_as(*p, expect.period, l));
+        if *p != expect.period && acceptable {
+            if replaced.is_none() {
+                replaced = Some((*p, loc.clone(), source));
+            }
+            continue;
+        }
         if *p != expect.period {
             push(
                 Diagnostic::new(
@@ -235,6 +249,16 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         );
         return;
     };
+
+    let mut period = period;
+    if let Some((p, loc, source)) = replaced.clone() {
+        let d = super::replacing_diagnostic(expect, p, &unit.level, loc, source);
+        let accepted = d.code == Code::ReplacedPeriod;
+        push(d, report);
+        if accepted {
+            period = expect.period;
+        }
+    }
 
     // The rows a unit may report; a consolidated form of a lower level carries every row.
     let rows: Vec<&crate::catalog::Indicator> = expect
@@ -276,7 +300,12 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             ReceiptSource::Unknown
         },
         origin: Origin::Form,
-        values: table.values,
+        values: match replaced {
+            Some((p, ..)) if period == expect.period => {
+                super::as_replacing(config, table.values, p, expect.period)
+            }
+            _ => table.values,
+        },
     });
 }
 

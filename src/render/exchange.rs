@@ -2,7 +2,6 @@
 //! and `manifest.json`: every input and output with its SHA-256 and size.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::Report;
 use crate::catalog::InputColumn;
@@ -63,11 +62,15 @@ pub fn du_lieu(report: &Report<'_>) -> String {
 }
 
 /// A file in the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FileEntry {
     pub file: String,
     pub sha256: String,
     pub size: u64,
+    /// An input's modification time (local, to the second): a receipt time can come from
+    /// it, so `run --due` reruns a period when it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
 }
 
 impl FileEntry {
@@ -76,16 +79,12 @@ impl FileEntry {
             file: file.into(),
             sha256: sha256_hex(bytes),
             size: bytes.len() as u64,
+            modified: None,
         }
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::hash::sha256_hex;
 
 #[derive(Debug, Serialize)]
 pub struct Counts {
@@ -108,12 +107,19 @@ pub struct Manifest {
     pub period: String,
     pub as_of: String,
     pub receiver: String,
+    /// SHA-256 over the config files this regime's run read (`Config::fingerprint`).
+    pub config_sha256: String,
     pub counts: Counts,
     pub inputs: Vec<FileEntry>,
     pub outputs: Vec<FileEntry>,
 }
 
-pub fn manifest(report: &Report<'_>, inputs: Vec<FileEntry>, outputs: Vec<FileEntry>) -> String {
+pub fn manifest(
+    report: &Report<'_>,
+    config_sha256: &str,
+    inputs: Vec<FileEntry>,
+    outputs: Vec<FileEntry>,
+) -> String {
     use crate::validate::Timeliness::*;
     let b = report.batch;
     let m = Manifest {
@@ -123,6 +129,7 @@ pub fn manifest(report: &Report<'_>, inputs: Vec<FileEntry>, outputs: Vec<FileEn
         period: report.period.code(),
         as_of: report.as_of.to_string(),
         receiver: report.regime.receiver.clone(),
+        config_sha256: config_sha256.to_string(),
         counts: Counts {
             files_read: b.files_read,
             submissions_accepted: b.accepted.len(),

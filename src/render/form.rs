@@ -10,7 +10,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::catalog::{Config, Indicator, InputColumn, Regime, Unit, ValueType};
-use crate::ingest::META_SHEET;
+use crate::model::META_SHEET;
 use crate::period::{roman, Period};
 
 pub const FONT: &str = "Times New Roman";

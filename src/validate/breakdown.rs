@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use crate::catalog::{combinations, Config, CrossRule, Dimension, InputColumn, Regime};
 use crate::diag::{Code, Diagnostic, Location, Severity};
-use crate::ingest::{Submission, Value};
 use crate::model::{cell_key, indicator_of, Disagg};
+use crate::model::{Submission, Value};
 use crate::text::fmt_vn;
 
 /// One identity: a total cell and the cells of one dimension's options beside it.

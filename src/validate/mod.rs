@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::catalog::{Config, CrossRule, InputColumn, Regime, ValueType};
 use crate::diag::{Code, Diagnostic, Location};
-use crate::ingest::{FileReport, Submission};
 use crate::model::{split_key, Disagg};
+use crate::model::{FileReport, Submission};
 use crate::period::Period;
 use crate::schedule::vn_date;
 use crate::text::fmt_vn;
@@ -360,7 +360,7 @@ pub fn check_submission(
             }
         }
     }
-    if s.origin == crate::ingest::Origin::Form {
+    if s.origin == crate::model::Origin::Form {
         if let Some(unit) = config.units.get(&s.unit_code) {
             for ind in config.rows_for_unit(regime, unit) {
                 if ind.required && s.value(&ind.code, InputColumn::ThucHien).is_none() {

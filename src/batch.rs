@@ -1,0 +1,413 @@
+//! The office's daily batch (`run --due`): every regime and period that is due on a day, each
+//! run through `pipeline::run_period` unless its outputs already match its inputs.
+//!
+//! Owns which periods are due, the up-to-date test against the previous manifest, the lock
+//! that keeps two runs from writing one output folder at once, and the run log a cron job
+//! appends to. The stages themselves are the pipeline's.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::Serialize;
+
+use crate::catalog::{Config, Regime};
+use crate::ingest::collect_files;
+use crate::period::Period;
+use crate::pipeline::{input_entries, run_period, Inbox, Job, Outcome, Progress, RunError};
+use crate::render::exchange::{sha256_hex, FileEntry};
+use crate::schedule::periods_of_year;
+use crate::validate::Timeliness;
+
+/// The lock file in an output root.
+pub const LOCK_FILE: &str = ".baocao.lock";
+/// The run log's default name in an output root.
+pub const DEFAULT_LOG: &str = "nhat-ky-chay.log";
+
+/// A period of a regime that is due on a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePeriod {
+    pub regime: String,
+    pub period: Period,
+    /// The reporting units' deadline (the latest of their levels').
+    pub units_deadline: NaiveDate,
+    /// The office's own deadline upward (its level's), if the regime sets one.
+    pub own_deadline: Option<NaiveDate>,
+}
+
+/// The periods the office consolidates on `today`: the cutoff has ended, the reporting units'
+/// deadline has come or passed, and the office's own deadline (or, without one, the units')
+/// is not more than `lookback` days past. Replaced periods are not due. In regime, then
+/// period order.
+pub fn due_periods(config: &Config, today: NaiveDate, lookback: u32) -> Vec<DuePeriod> {
+    let mut out = Vec::new();
+    for regime in config.regimes.values() {
+        let own_level = config
+            .units
+            .get(&regime.receiver)
+            .map(|u| u.level.clone())
+            .unwrap_or_default();
+        let mut periods: Vec<Period> = [today.year() - 1, today.year()]
+            .into_iter()
+            .flat_map(|y| periods_of_year(y, &regime.frequencies))
+            .collect();
+        periods.sort();
+        for p in periods {
+            if regime.window(p).to >= today {
+                continue;
+            }
+            let Some(units_deadline) = units_deadline(config, regime, p) else {
+                continue;
+            };
+            let own_deadline = regime.deadline(p, &own_level, &config.calendar);
+            let last_day = own_deadline.unwrap_or(units_deadline).max(units_deadline)
+                + Days::new(u64::from(lookback));
+            if units_deadline <= today && today <= last_day {
+                out.push(DuePeriod {
+                    regime: regime.id.clone(),
+                    period: p,
+                    units_deadline,
+                    own_deadline,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The latest deadline of the levels that report `period` (those whose report of it is not
+/// replaced), or `None` when no level reports it.
+fn units_deadline(config: &Config, regime: &Regime, period: Period) -> Option<NaiveDate> {
+    regime
+        .reporters
+        .levels
+        .iter()
+        .filter(|l| regime.replaced_by(period, l).is_none())
+        .filter_map(|l| regime.deadline(period, l, &config.calendar))
+        .max()
+}
+
+/// A regime's inbox under an inbox root: `ROOT/<regime>/` when that folder exists, else the
+/// root itself (a root that holds one regime's `<period>/` folders).
+pub fn regime_inbox(root: &Path, regime: &str) -> PathBuf {
+    let sub = root.join(regime);
+    if sub.is_dir() {
+        sub
+    } else {
+        root.to_path_buf()
+    }
+}
+
+/// What became of one due period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Run through the pipeline; outputs written.
+    Ran,
+    /// Its outputs already matched its inputs and the config: nothing written.
+    UpToDate,
+    /// Due, but its inbox folder holds no file.
+    NoFiles,
+    /// The run failed; the previous outputs are as they were.
+    Failed,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ran => "đã tổng hợp",
+            Status::UpToDate => "không đổi, bỏ qua",
+            Status::NoFiles => "chưa có tệp",
+            Status::Failed => "lỗi",
+        }
+    }
+}
+
+/// One row of the batch's summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodResult {
+    pub regime: String,
+    pub period: String,
+    pub status: Status,
+    pub accepted: usize,
+    pub late: usize,
+    pub missing: usize,
+    pub rejected: usize,
+    /// The period's output folder.
+    pub outputs: String,
+    pub exit_code: i32,
+    /// Why it failed, or why it was skipped.
+    pub message: String,
+}
+
+impl PeriodResult {
+    fn new(job: &Job, status: Status) -> PeriodResult {
+        PeriodResult {
+            regime: job.regime.clone(),
+            period: job.period.code(),
+            status,
+            accepted: 0,
+            late: 0,
+            missing: 0,
+            rejected: 0,
+            outputs: job.target().display().to_string(),
+            exit_code: 0,
+            message: String::new(),
+        }
+    }
+
+    /// The result of a run that went through.
+    pub fn of(job: &Job, outcome: &Outcome) -> PeriodResult {
+        let b = &outcome.batch;
+        PeriodResult {
+            accepted: b.accepted.len(),
+            late: b.count(Timeliness::Late),
+            missing: b.count(Timeliness::Missing),
+            rejected: b.rejected.len(),
+            exit_code: i32::from(outcome.has_findings()),
+            ..PeriodResult::new(job, Status::Ran)
+        }
+    }
+
+    /// The result of a run that failed.
+    pub fn failed(job: &Job, e: &RunError) -> PeriodResult {
+        PeriodResult {
+            exit_code: e.exit_code(),
+            message: e.to_string(),
+            ..PeriodResult::new(job, Status::Failed)
+        }
+    }
+
+    /// The line this result adds to the run log.
+    pub fn log_line(&self, at: chrono::NaiveDateTime) -> String {
+        let mut line = format!(
+            "{}\t{}\t{}\t{}\tchấp nhận {}, muộn {}, chưa gửi {}, từ chối {}\tmã thoát {}",
+            at.format("%Y-%m-%d %H:%M:%S"),
+            self.regime,
+            self.period,
+            self.status.label(),
+            self.accepted,
+            self.late,
+            self.missing,
+            self.rejected,
+            self.exit_code
+        );
+        if !self.message.is_empty() {
+            line.push('\t');
+            line.push_str(&self.message.replace(['\n', '\t'], " "));
+        }
+        line
+    }
+}
+
+/// What the previous run of a period recorded in its manifest.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct PreviousRun {
+    engine_version: String,
+    #[serde(default)]
+    config_sha256: String,
+    as_of: String,
+    counts: PreviousCounts,
+    inputs: Vec<FileEntry>,
+    outputs: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct PreviousCounts {
+    submissions_accepted: usize,
+    files_rejected: usize,
+    late: usize,
+    missing: usize,
+}
+
+/// The previous run's record when its outputs still match this job's inputs: the same
+/// engine version, config fingerprint and input files (names, sizes, SHA-256), every output
+/// as the manifest lists it, and a deadline judged on or after the units' deadline (so no
+/// unit's status can have changed since).
+fn up_to_date(
+    config: &Config,
+    job: &Job,
+    inputs: &[FileEntry],
+    units_deadline: NaiveDate,
+) -> Option<PreviousRun> {
+    let target = job.target();
+    let text = std::fs::read_to_string(target.join(crate::pipeline::MANIFEST)).ok()?;
+    let prev: PreviousRun = serde_json::from_str(&text).ok()?;
+    let as_of = NaiveDate::parse_from_str(&prev.as_of, "%Y-%m-%d").ok()?;
+    let same = prev.engine_version == env!("CARGO_PKG_VERSION")
+        && prev.config_sha256 == config.fingerprint(&job.regime)
+        && same_files(&prev.inputs, inputs)
+        && (as_of == job.as_of || as_of >= units_deadline)
+        && prev.outputs.iter().all(|o| {
+            std::fs::read(target.join(&o.file))
+                .is_ok_and(|b| b.len() as u64 == o.size && sha256_hex(&b) == o.sha256)
+        });
+    same.then_some(prev)
+}
+
+fn same_files(a: &[FileEntry], b: &[FileEntry]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The options of a batch.
+#[derive(Debug, Clone)]
+pub struct DueBatch {
+    pub today: NaiveDate,
+    /// The inbox root: `<regime>/<period>/` folders, or `<period>/` for a single regime.
+    pub inbox: PathBuf,
+    pub out: PathBuf,
+    /// The history store's folder; `None` runs without history.
+    pub history: Option<PathBuf>,
+    pub lookback: u32,
+}
+
+/// Runs every due period (see `due_periods`) whose inbox folder holds files and whose outputs
+/// do not already match its inputs. `on_period` is called before each run.
+pub fn run_due(
+    config: &Config,
+    batch: &DueBatch,
+    progress: &dyn Progress,
+    on_period: &dyn Fn(&DuePeriod),
+) -> Vec<PeriodResult> {
+    let mut results = Vec::new();
+    for due in due_periods(config, batch.today, batch.lookback) {
+        let job = Job {
+            regime: due.regime.clone(),
+            period: due.period,
+            inbox: regime_inbox(&batch.inbox, &due.regime),
+            out: batch.out.clone(),
+            as_of: batch.today,
+            tasks: None,
+            history: batch.history.clone(),
+        };
+        let dir = job.inbox.join(due.period.code());
+        if !dir.is_dir() || collect_files(std::slice::from_ref(&dir)).is_empty() {
+            results.push(PeriodResult {
+                message: format!("không có tệp trong {}", dir.display()),
+                ..PeriodResult::new(&job, Status::NoFiles)
+            });
+            continue;
+        }
+        let inputs = match Inbox::locate(&job.inbox, job.period) {
+            Ok(inbox) => input_entries(&inbox.dir),
+            Err(e) => {
+                results.push(PeriodResult::failed(&job, &e));
+                continue;
+            }
+        };
+        if let Some(prev) = up_to_date(config, &job, &inputs, due.units_deadline) {
+            let c = &prev.counts;
+            results.push(PeriodResult {
+                accepted: c.submissions_accepted,
+                late: c.late,
+                missing: c.missing,
+                rejected: c.files_rejected,
+                exit_code: i32::from(c.files_rejected > 0 || c.missing > 0),
+                message: format!(
+                    "đầu vào và cấu hình không đổi từ lần chạy ngày {}",
+                    prev.as_of
+                ),
+                ..PeriodResult::new(&job, Status::UpToDate)
+            });
+            continue;
+        }
+        on_period(&due);
+        results.push(match run_period(config, &job, progress) {
+            Ok(outcome) => PeriodResult::of(&job, &outcome),
+            Err(e) => PeriodResult::failed(&job, &e),
+        });
+    }
+    results
+}
+
+/// Appends `lines` to the run log at `path` (created with its folder if need be), each line
+/// whole in one write.
+pub fn append_log(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    for line in lines {
+        f.write_all(format!("{line}\n").as_bytes())?;
+    }
+    f.sync_data()
+}
+
+/// An exclusive lock on an output root, held until dropped: a second run that wants the
+/// same root waits for it. The lock is the operating system's (released when the process
+/// ends, however it ends), on the file `.baocao.lock` in the root.
+#[derive(Debug)]
+pub struct OutLock {
+    _file: File,
+}
+
+impl OutLock {
+    /// Takes the lock on `out`, waiting up to `wait` for another run to release it;
+    /// `on_wait` is called once if it has to wait.
+    pub fn acquire(out: &Path, wait: Duration, on_wait: &dyn Fn()) -> Result<OutLock, RunError> {
+        let path = out.join(LOCK_FILE);
+        let cannot = |e: std::io::Error| {
+            RunError::Internal(format!("không tạo được tệp khóa {}: {e}", path.display()))
+        };
+        std::fs::create_dir_all(out).map_err(cannot)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(cannot)?;
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(OutLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(cannot(e)),
+            }
+            if start.elapsed() >= wait {
+                return Err(RunError::Busy(format!(
+                    "một lần chạy khác đang ghi vào {} (khóa {}) đã quá {} giây; lần này dừng, không ghi gì. Chạy lại sau khi lần kia xong",
+                    out.display(),
+                    path.display(),
+                    wait.as_secs()
+                )));
+            }
+            if !told {
+                on_wait();
+                told = true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_same_folder_waits_then_gives_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = OutLock::acquire(dir.path(), Duration::ZERO, &|| {}).unwrap();
+        let waited = std::cell::Cell::new(false);
+        let second = OutLock::acquire(dir.path(), Duration::from_millis(300), &|| waited.set(true));
+        assert!(matches!(second, Err(RunError::Busy(_))));
+        assert!(waited.get());
+        drop(first);
+        assert!(OutLock::acquire(dir.path(), Duration::ZERO, &|| {}).is_ok());
+    }
+
+    #[test]
+    fn log_lines_are_appended_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("a/nhat-ky-chay.log");
+        append_log(&log, &["một".to_string()]).unwrap();
+        append_log(&log, &["hai".to_string(), "ba".to_string()]).unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "một\nhai\nba\n");
+    }
+}

@@ -1,0 +1,184 @@
+//! Submissions and values: what a reporting unit sent, as every stage after ingest sees it.
+//!
+//! Plain data only: ingest fills it, validate judges it, consolidate sums it, the store keeps
+//! it. Knows nothing about files or config.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{Diagnostic, Location};
+use crate::period::Period;
+
+/// The columns a reporting unit may fill on a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputColumn {
+    /// Kế hoạch năm
+    KeHoach,
+    /// Thực hiện kỳ báo cáo
+    ThucHien,
+    /// Lũy kế từ đầu năm
+    LuyKe,
+    /// Thực hiện kỳ trước: the previous period's actual, revising its estimate
+    KyTruoc,
+}
+
+impl InputColumn {
+    pub const ALL: [InputColumn; 4] = [
+        InputColumn::KeHoach,
+        InputColumn::ThucHien,
+        InputColumn::LuyKe,
+        InputColumn::KyTruoc,
+    ];
+
+    /// Key used in the exchange CSV and in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            InputColumn::KeHoach => "ke_hoach",
+            InputColumn::ThucHien => "thuc_hien",
+            InputColumn::LuyKe => "luy_ke",
+            InputColumn::KyTruoc => "ky_truoc",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<InputColumn> {
+        InputColumn::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    /// Column header on forms.
+    pub fn header(self, period: Period) -> String {
+        match self {
+            InputColumn::KeHoach => format!("Kế hoạch năm {}", period.year()),
+            InputColumn::ThucHien => format!("Thực hiện kỳ báo cáo ({})", period.short_label()),
+            InputColumn::LuyKe => "Lũy kế từ đầu năm".to_string(),
+            InputColumn::KyTruoc => {
+                format!("Thực hiện kỳ trước ({})", period.previous().short_label())
+            }
+        }
+    }
+}
+
+/// What a stored figure is (domain.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueStatus {
+    /// kế hoạch
+    KeHoach,
+    /// ước tính
+    Uoc,
+    /// thực hiện
+    ThucHien,
+    /// chính thức
+    ChinhThuc,
+}
+
+impl ValueStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            ValueStatus::KeHoach => "ke_hoach",
+            ValueStatus::Uoc => "uoc",
+            ValueStatus::ThucHien => "thuc_hien",
+            ValueStatus::ChinhThuc => "chinh_thuc",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<ValueStatus> {
+        [
+            ValueStatus::KeHoach,
+            ValueStatus::Uoc,
+            ValueStatus::ThucHien,
+            ValueStatus::ChinhThuc,
+        ]
+        .into_iter()
+        .find(|s| s.key() == k)
+    }
+}
+
+/// Where a receipt time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptSource {
+    /// The inbox's receipt log.
+    Log,
+    /// The date written in the form's footer ("…, ngày 15 tháng 10 năm 2026").
+    Footer,
+    /// The file's modification time.
+    FileModified,
+    /// Not known.
+    Unknown,
+}
+
+impl ReceiptSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReceiptSource::Log => "sổ nhận",
+            ReceiptSource::Footer => "ngày ký trên biểu",
+            ReceiptSource::FileModified => "ngày sửa tệp",
+            ReceiptSource::Unknown => "không rõ",
+        }
+    }
+}
+
+/// The name of the hidden sheet where baocao stores a form's identity.
+pub const META_SHEET: &str = "_baocao";
+
+/// One figure read from a file, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub value: f64,
+    pub location: Location,
+}
+
+/// Where a submission came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A filled form (xlsx and the like).
+    Form,
+    /// The long exchange CSV (`du-lieu.csv` of a lower level, or another system's export).
+    Exchange,
+}
+
+/// What one file says for one unit and period.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// Path relative to the inbox (or as given), used in every diagnostic.
+    pub file: String,
+    pub path: PathBuf,
+    pub regime: String,
+    pub period: Period,
+    pub unit_code: String,
+    pub received_at: Option<NaiveDateTime>,
+    pub received_source: ReceiptSource,
+    pub origin: Origin,
+    /// Figures by (cell key, column): `TT01` for a total, `TT01[nguon=truc_tuyen]` for a cell
+    /// of a breakdown (`crate::model`).
+    pub values: BTreeMap<(String, InputColumn), Value>,
+}
+
+impl Submission {
+    pub fn value(&self, indicator: &str, column: InputColumn) -> Option<f64> {
+        self.values
+            .get(&(indicator.to_string(), column))
+            .map(|v| v.value)
+    }
+}
+
+/// What reading one file gave.
+#[derive(Debug, Clone, Default)]
+pub struct FileReport {
+    pub file: String,
+    /// The unit the file name points to, when the file itself could not be read: so that a
+    /// corrupt file still shows against its unit on the compliance sheet.
+    pub unit_hint: Option<String>,
+    pub submissions: Vec<Submission>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    pub fn has_blocking(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_blocking)
+    }
+}

@@ -1,0 +1,474 @@
+//! The run of one regime and period, stage after stage: ingest → validate → consolidate →
+//! compare with history → render → write.
+//!
+//! Called by `run`, by `run --due` (see `batch`) and by tests. Knows nothing of the terminal:
+//! progress goes to a `Progress` the caller passes, and the result is an `Outcome` the caller
+//! prints. Every output is rendered in memory first and then written atomically (temp file,
+//! rename), the manifest last: a failed run leaves the previous outputs in place.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::catalog::{Config, Regime};
+use crate::consolidate::{consolidate, Consolidated};
+use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
+use crate::model::{InputColumn, ValueStatus};
+use crate::output::write_atomic;
+use crate::period::Period;
+use crate::render::exchange::{du_lieu, manifest, FileEntry};
+use crate::render::{narrative, workbook, Report};
+use crate::store::{Store, StoredValue};
+use crate::tasks::Summary;
+use crate::validate::{validate, Batch, Timeliness};
+
+/// The files `run` writes into `OUT/<regime>/<period>/`, the manifest last.
+pub const OUTPUTS: [&str; 5] = [
+    "tong-hop.xlsx",
+    "bao-cao.md",
+    "bao-cao.html",
+    "du-lieu.csv",
+    "manifest.json",
+];
+
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+
+/// One regime and period to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub regime: String,
+    pub period: Period,
+    /// The period's folder, or an inbox root holding `<period>/` folders.
+    pub inbox: PathBuf,
+    /// The output root; the outputs go to `out/<regime>/<period>/`.
+    pub out: PathBuf,
+    /// The day deadlines are judged on.
+    pub as_of: NaiveDate,
+    /// A task register to summarize in the regime's task section.
+    pub tasks: Option<PathBuf>,
+    /// The history store's folder; `None` runs without history.
+    pub history: Option<PathBuf>,
+}
+
+impl Job {
+    /// Where this job's outputs go.
+    pub fn target(&self) -> PathBuf {
+        self.out.join(&self.regime).join(self.period.code())
+    }
+}
+
+/// What the caller is told while a run goes on. Every method does nothing by default.
+pub trait Progress: Sync {
+    /// Reading starts: `n` files.
+    fn files(&self, _n: usize) {}
+    /// One more file read.
+    fn file_read(&self) {}
+    /// A stage has ended (for `BAOCAO_TIMING`).
+    fn stage(&self, _name: &str) {}
+}
+
+/// No progress shown.
+pub struct Quiet;
+
+impl Progress for Quiet {}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub regime: String,
+    pub period: Period,
+    /// The folder the outputs were written to.
+    pub target: PathBuf,
+    pub batch: Batch,
+    pub inputs: Vec<FileEntry>,
+    /// The outputs written, the manifest last.
+    pub outputs: Vec<FileEntry>,
+    /// Changes recorded in the history store's audit log.
+    pub revisions: usize,
+}
+
+impl Outcome {
+    /// Submissions were rejected, or units are missing past their deadline.
+    pub fn has_findings(&self) -> bool {
+        !self.batch.rejected.is_empty() || self.batch.count(Timeliness::Missing) > 0
+    }
+}
+
+/// Why a run could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The job or the config cannot be run as asked (a usage or config problem).
+    #[error("{0}")]
+    Job(String),
+    /// Something failed that is not the caller's doing (an output could not be written).
+    #[error("{0}")]
+    Internal(String),
+    /// Another run holds the output folder's lock.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl RunError {
+    /// The process exit code for this error (see `cli`): 2 usage or config, 3 internal,
+    /// 4 another run holds the output folder.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Job(_) => 2,
+            RunError::Internal(_) => 3,
+            RunError::Busy(_) => 4,
+        }
+    }
+}
+
+/// Runs one regime and period: reads, checks, consolidates, compares, renders and writes.
+pub fn run_period(
+    config: &Config,
+    job: &Job,
+    progress: &dyn Progress,
+) -> Result<Outcome, RunError> {
+    let regime = regime_of(config, job)?;
+    let inbox = Inbox::locate(&job.inbox, job.period)?;
+    let reports = read_inbox(config, regime, job.period, &inbox, progress);
+    progress.stage("đọc tệp");
+    let mut batch = validate(config, regime, job.period, job.as_of, reports);
+    progress.stage("kiểm tra");
+    let consolidated = consolidate(config, regime, job.period, &batch.accepted)
+        .map_err(|e| RunError::Internal(e.to_string()))?;
+    progress.stage("tổng hợp");
+    let previous = inbox
+        .root
+        .as_deref()
+        .and_then(|root| previous_period(config, regime, job.period, root, job.as_of));
+    progress.stage("kỳ trước");
+    let tasks = task_summary(config, regime, job, &mut batch)?;
+    let store = job.history.clone().map(Store::new);
+    let past = compare(config, regime, job.period, store.as_ref(), &mut batch);
+    progress.stage("lịch sử");
+    let report = Report {
+        config,
+        regime,
+        period: job.period,
+        as_of: job.as_of,
+        consolidated: &consolidated,
+        previous: previous.as_ref(),
+        batch: &batch,
+        tasks: tasks.as_ref(),
+        last_year: past.last_year.as_ref(),
+        successors: past.successors,
+    };
+    let inputs = input_entries(&inbox.dir);
+    let rendered = render_all(&report, inputs.clone())?;
+    progress.stage("tong-hop.xlsx, bao-cao");
+    let target = job.target();
+    write_outputs(&target, &rendered)?;
+    let revisions = match &store {
+        Some(s) => record_history(s, regime, job.period, &batch)?,
+        None => 0,
+    };
+    progress.stage("ghi kết quả");
+    Ok(Outcome {
+        regime: regime.id.clone(),
+        period: job.period,
+        target,
+        batch,
+        inputs,
+        outputs: rendered
+            .iter()
+            .map(|(n, b)| FileEntry::of(n.clone(), b))
+            .collect(),
+        revisions,
+    })
+}
+
+fn regime_of<'a>(config: &'a Config, job: &Job) -> Result<&'a Regime, RunError> {
+    let regime = config
+        .regime(&job.regime)
+        .ok_or_else(|| RunError::Job(format!("không có chế độ báo cáo \"{}\"", job.regime)))?;
+    if !regime.has_frequency(job.period.frequency()) {
+        return Err(RunError::Job(format!(
+            "chế độ \"{}\" không có kỳ {} (tần suất {})",
+            regime.id,
+            job.period.code(),
+            job.period.frequency().label()
+        )));
+    }
+    Ok(regime)
+}
+
+/// The inbox of one period: its folder, and the root it sits in when there is one.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub dir: PathBuf,
+    pub root: Option<PathBuf>,
+}
+
+impl Inbox {
+    /// `inbox/<period>/` when it exists (then `inbox` is a root), else `inbox` itself.
+    pub fn locate(inbox: &Path, period: Period) -> Result<Inbox, RunError> {
+        if !inbox.is_dir() {
+            return Err(RunError::Job(format!(
+                "không có thư mục nhận báo cáo {}",
+                inbox.display()
+            )));
+        }
+        let sub = inbox.join(period.code());
+        Ok(if sub.is_dir() {
+            Inbox {
+                dir: sub,
+                root: Some(inbox.to_path_buf()),
+            }
+        } else {
+            Inbox {
+                dir: inbox.to_path_buf(),
+                root: None,
+            }
+        })
+    }
+}
+
+fn read_inbox(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    inbox: &Inbox,
+    progress: &dyn Progress,
+) -> Vec<FileReport> {
+    let expect = Expect {
+        config,
+        regime,
+        period,
+    };
+    read_all_with(
+        std::slice::from_ref(&inbox.dir),
+        expect,
+        &|n| progress.files(n),
+        &|| progress.file_read(),
+    )
+}
+
+/// The previous period consolidated from the inbox root, quietly, if it is there.
+fn previous_period(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    root: &Path,
+    as_of: NaiveDate,
+) -> Option<Consolidated> {
+    let prev = period.previous();
+    let dir = root.join(prev.code());
+    if !dir.is_dir() {
+        return None;
+    }
+    let expect = Expect {
+        config,
+        regime,
+        period: prev,
+    };
+    let reports = read_all(&[dir], expect);
+    let batch = validate(config, regime, prev, as_of, reports);
+    consolidate(config, regime, prev, &batch.accepted).ok()
+}
+
+/// The task register's summary, when the job names one; its diagnostics join the batch's.
+fn task_summary(
+    config: &Config,
+    regime: &Regime,
+    job: &Job,
+    batch: &mut Batch,
+) -> Result<Option<Summary>, RunError> {
+    let Some(path) = &job.tasks else {
+        return Ok(None);
+    };
+    let Some(section) = &regime.tasks else {
+        return Err(RunError::Job(format!(
+            "chế độ \"{}\" không có phần nhiệm vụ ([tasks] trong regime.toml) nên không dùng --tasks",
+            regime.id
+        )));
+    };
+    if !path.is_file() {
+        return Err(RunError::Job(format!(
+            "không có tệp sổ nhiệm vụ {}",
+            path.display()
+        )));
+    }
+    let (_, summary, diags) =
+        crate::ingest::register::load(config, path, job.as_of, section.within);
+    batch.diagnostics.extend(diags);
+    Ok(Some(summary))
+}
+
+/// What the history store adds: the same period last year and the checks against the past.
+struct Past {
+    last_year: Option<Consolidated>,
+    successors: Vec<String>,
+}
+
+/// The same period last year, and the year-to-date, outlier and carry-over checks (their
+/// warnings join the batch's diagnostics).
+fn compare(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    store: Option<&Store>,
+    batch: &mut Batch,
+) -> Past {
+    let Some(s) = store else {
+        return Past {
+            last_year: None,
+            successors: Vec::new(),
+        };
+    };
+    let (last_year, successors) =
+        crate::history::consolidated_from_store(config, regime, s, period.same_period_last_year())
+            .map_or((None, Vec::new()), |(c, succ)| (Some(c), succ));
+    let accepted = &batch.accepted;
+    let mut found =
+        crate::history::ytd_warnings(config, regime, s, period, accepted, regime.ytd_tolerance);
+    found.extend(crate::history::outlier_warnings(
+        config,
+        regime,
+        s,
+        period,
+        accepted,
+        regime.outlier_threshold,
+    ));
+    found.extend(crate::history::carry_over_warnings(
+        config, regime, s, period, accepted,
+    ));
+    batch.diagnostics.extend(found);
+    Past {
+        last_year,
+        successors,
+    }
+}
+
+/// The files of the period's inbox folder with their SHA-256 and modification time, the
+/// receipt log included.
+pub fn input_entries(dir: &Path) -> Vec<FileEntry> {
+    let mut files = collect_files(&[dir.to_path_buf()]);
+    let log = dir.join("nhan.csv");
+    if log.is_file() {
+        files.push((log, "nhan.csv".to_string()));
+    }
+    files
+        .into_iter()
+        .map(|(path, shown)| {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let modified = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| {
+                    chrono::DateTime::<chrono::Local>::from(t)
+                        .format("%Y-%m-%dT%H:%M:%S")
+                        .to_string()
+                });
+            FileEntry {
+                modified,
+                ..FileEntry::of(shown, &bytes)
+            }
+        })
+        .collect()
+}
+
+/// Every output in memory, in `OUTPUTS` order, the manifest (over the others) last.
+fn render_all(
+    report: &Report<'_>,
+    inputs: Vec<FileEntry>,
+) -> Result<Vec<(String, Vec<u8>)>, RunError> {
+    let xlsx = workbook::tong_hop(report)
+        .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
+    let (md, html) = narrative::render(report).map_err(|e| {
+        RunError::Job(format!(
+            "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
+            report.regime.id
+        ))
+    })?;
+    let csv = du_lieu(report);
+    let mut outputs: Vec<(String, Vec<u8>)> = vec![
+        (OUTPUTS[0].to_string(), xlsx),
+        (OUTPUTS[1].to_string(), md.into_bytes()),
+        (OUTPUTS[2].to_string(), html.into_bytes()),
+        (OUTPUTS[3].to_string(), csv.into_bytes()),
+    ];
+    let entries: Vec<FileEntry> = outputs
+        .iter()
+        .map(|(n, b)| FileEntry::of(n.clone(), b))
+        .collect();
+    let config_sha256 = report.config.fingerprint(&report.regime.id);
+    let manifest = manifest(report, &config_sha256, inputs, entries);
+    outputs.push((MANIFEST.to_string(), manifest.into_bytes()));
+    Ok(outputs)
+}
+
+/// Writes the rendered outputs into `target`, each atomically, in order (the manifest last).
+fn write_outputs(target: &Path, outputs: &[(String, Vec<u8>)]) -> Result<(), RunError> {
+    for (name, bytes) in outputs {
+        let path = target.join(name);
+        write_atomic(&path, bytes)
+            .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Records the accepted figures in the store; returns the number of revisions audited.
+fn record_history(
+    store: &Store,
+    regime: &Regime,
+    period: Period,
+    batch: &Batch,
+) -> Result<usize, RunError> {
+    let internal = |e: crate::store::StoreError| RunError::Internal(e.to_string());
+    let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
+    let rows: Vec<StoredValue> = batch
+        .accepted
+        .iter()
+        .flat_map(|sub| {
+            sub.values.iter().map(move |((code, col), v)| StoredValue {
+                unit_code: sub.unit_code.clone(),
+                indicator_code: code.clone(),
+                column: *col,
+                value: v.value,
+                status: if *col == InputColumn::KeHoach {
+                    ValueStatus::KeHoach
+                } else {
+                    status
+                },
+                source_period: String::new(),
+                file: sub.file.clone(),
+                received_at: sub
+                    .received_at
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    // The previous period's actuals a form carries revise that period: a new vintage beside
+    // its estimate, recorded as written by this period's run.
+    let (revising, own): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| r.column == InputColumn::KyTruoc);
+    let revising: Vec<StoredValue> = revising
+        .into_iter()
+        .map(|mut r| {
+            r.column = InputColumn::ThucHien;
+            r.status = ValueStatus::ThucHien;
+            r
+        })
+        .collect();
+    let mut revisions = store
+        .record(&regime.id, period, period, own)
+        .map_err(internal)?;
+    let previous_stored = !store
+        .read(&regime.id, period.previous())
+        .map(|v| v.is_empty())
+        .unwrap_or(true);
+    if !revising.is_empty() || previous_stored {
+        revisions.extend(
+            store
+                .record(&regime.id, period.previous(), period, revising)
+                .map_err(internal)?,
+        );
+    }
+    Ok(revisions.len())
+}
