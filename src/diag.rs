@@ -97,6 +97,10 @@ codes! {
     DuplicateTask = "BC0706", Blocking, "Mã nhiệm vụ trùng";
     TaskIncomplete = "BC0707", Blocking, "Thiếu mã hoặc nội dung nhiệm vụ";
     FuzzyUnitMatch = "BC0708", Warning, "Khớp đơn vị theo tên gần đúng";
+    UnknownTask = "BC0709", Blocking, "Nhiệm vụ không có trong sổ theo dõi";
+    NotOwnTask = "BC0710", Blocking, "Đơn vị cập nhật nhiệm vụ không do mình chủ trì";
+    CompletedInFuture = "BC0711", Blocking, "Ngày hoàn thành sau ngày xét";
+    ImportConflict = "BC0712", Warning, "Sổ và tệp nhập ghi khác nhau";
     YtdMismatch = "BC0801", Warning, "Lũy kế trên biểu khác lũy kế từ kho lịch sử";
     Outlier = "BC0802", Warning, "Số liệu khác thường so với lịch sử của đơn vị";
     CarryOverMismatch = "BC0803", Warning, "Số chuyển từ kỳ trước khác số tồn cuối kỳ trước";

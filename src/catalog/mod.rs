@@ -89,6 +89,16 @@ pub struct Config {
     pub calendar: WorkCalendar,
     /// Unit reorganizations: old units → the unit that succeeded them (`succession.toml`).
     pub successions: Vec<Succession>,
+    /// The denominator of the tasks' on-time rate (`tasks.toml`: `on_time_rate`).
+    pub task_rate: crate::tasks::OnTimeRate,
+}
+
+/// `tasks.toml`: settings of task tracking.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskSettingsFile {
+    #[serde(default)]
+    on_time_rate: crate::tasks::OnTimeRate,
 }
 
 /// Units merged into one (the 2025 mergers): the new unit's figures for periods before the
@@ -391,8 +401,17 @@ impl Config {
             }
         }
 
+        // Task tracking settings.
+        let mut task_rate = crate::tasks::OnTimeRate::default();
+        if root.join("tasks.toml").is_file() {
+            if let Some(file) = l.parse::<TaskSettingsFile>("tasks.toml") {
+                task_rate = file.on_time_rate;
+            }
+        }
+
         if l.problems.is_empty() {
             Ok(Config {
+                task_rate,
                 root: root.to_path_buf(),
                 units,
                 indicators,
@@ -411,12 +430,17 @@ impl Config {
     }
 
     /// SHA-256 over every config file a run of `regime` reads: `units.toml`, `calendar.toml`,
-    /// `succession.toml`, everything under `indicators/` and under `report-templates/<regime>/`
+    /// `succession.toml`, `tasks.toml`, everything under `indicators/` and under `report-templates/<regime>/`
     /// (relative path, size and bytes of each, in path order). Two runs with the same
     /// fingerprint and the same inputs give the same outputs.
     pub fn fingerprint(&self, regime: &str) -> String {
         let mut files: Vec<(String, PathBuf)> = Vec::new();
-        for name in ["units.toml", "calendar.toml", "succession.toml"] {
+        for name in [
+            "units.toml",
+            "calendar.toml",
+            "succession.toml",
+            "tasks.toml",
+        ] {
             let p = self.root.join(name);
             if p.is_file() {
                 files.push((name.to_string(), p));

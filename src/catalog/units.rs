@@ -92,6 +92,13 @@ impl UnitTree {
         self.index.get(code).map(|&i| &self.units[i])
     }
 
+    /// The unit's name, or the code itself for a code the tree does not know.
+    pub fn name_of(&self, code: &str) -> String {
+        self.get(code)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
+
     /// Units in the order the config lists them.
     pub fn iter(&self) -> impl Iterator<Item = &Unit> {
         self.units.iter()

@@ -13,6 +13,7 @@ mod form;
 mod history;
 mod run;
 mod synth;
+mod task_cycle;
 pub(crate) mod tasks;
 
 use std::path::PathBuf;

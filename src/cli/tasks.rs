@@ -19,16 +19,19 @@ use crate::schedule::vn_date;
 use crate::tasks::{sentence, Counts, TaskStatus};
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub cycle: Option<super::task_cycle::Cycle>,
     /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
-    #[arg(long)]
-    pub register: PathBuf,
+    #[arg(long, required = true)]
+    pub register: Option<PathBuf>,
     /// Ngày xét tình trạng, dạng 2026-10-31.
-    #[arg(long, value_parser = parse_date)]
-    pub as_of: NaiveDate,
+    #[arg(long, value_parser = parse_date, required = true)]
+    pub as_of: Option<NaiveDate>,
     /// Thư mục ghi nhiem-vu.xlsx.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
     /// Số ngày tới được coi là sắp đến hạn.
     #[arg(long, default_value_t = 7)]
     pub within: u32,
@@ -54,37 +57,36 @@ struct ReminderJson<'a> {
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
-    if !args.register.is_file() {
-        return Err(CliError::Usage(format!(
-            "không có tệp sổ nhiệm vụ {}",
-            args.register.display()
-        )));
+    if let Some(cycle) = args.cycle {
+        return super::task_cycle::run(config, cycle);
     }
-    let (tasks, summary, diags) = load(config, &args.register, args.as_of, args.within);
+    let (Some(register), Some(as_of), Some(out)) = (args.register, args.as_of, args.out) else {
+        return Err(CliError::Usage(
+            "cần --register, --as-of và --out (hoặc một lệnh con: forms, update, review, export, import)".into(),
+        ));
+    };
+    super::task_cycle::ensure_file(&register)?;
+    let (tasks, summary, diags) = load(config, &register, as_of, args.within);
     let bytes = workbook(config, &tasks, &summary)
         .map_err(|e| CliError::Internal(format!("không tạo được nhiem-vu.xlsx: {e}")))?;
-    let target = args.out.join("nhiem-vu.xlsx");
+    let target = out.join("nhiem-vu.xlsx");
     write_atomic(&target, &bytes)
         .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", target.display())))?;
-    let name = |c: &str| {
-        config
-            .units
-            .get(c)
-            .map(|u| u.name.clone())
-            .unwrap_or_else(|| c.to_string())
-    };
+    let name = |c: &str| config.units.name_of(c);
     match args.format {
         Format::Json => {
             let doc = serde_json::json!({
-                "as_of": args.as_of.to_string(),
+                "as_of": as_of.to_string(),
                 "total": summary.overall.total,
                 "by_status": summary.overall.by_status,
                 "nearly_due": summary.overall.nearly_due,
                 "late_without_explanation": summary.overall.late_without_explanation,
                 "percent_on_time": summary.overall.percent_on_time,
+                "on_time_rate": summary.rate,
+                "on_time_rate_definition": summary.rate.describe(),
                 "by_unit": summary.by_unit.iter().map(|(u, c)| UnitJson { unit_code: u, unit_name: name(u), counts: c }).collect::<Vec<_>>(),
                 "reminders": reminders(&tasks, &summary).iter().map(|(u, t)| ReminderJson {
-                    unit_code: u, code: &t.code, content: &t.content, due: t.due(), status: t.status(args.as_of).name(),
+                    unit_code: u, code: &t.code, content: &t.content, due: t.due(), status: t.status(as_of).name(),
                 }).collect::<Vec<_>>(),
                 "diagnostics": diags.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
             });
@@ -96,7 +98,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         Format::Table | Format::Csv => {
             println!(
                 "Tình hình thực hiện nhiệm vụ đến ngày {}: {}.",
-                vn_date(args.as_of),
+                vn_date(as_of),
                 sentence(&summary.overall)
             );
             let row = |label: String, c: &Counts| {
@@ -133,6 +135,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                     &rows
                 )
             );
+            println!("% đúng hạn = {}.", summary.rate.describe());
             let list = reminders(&tasks, &summary);
             if !list.is_empty() {
                 println!("\nCần đôn đốc:");
@@ -146,7 +149,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                     println!(
                         "    {} (hạn {due}, {}): {}",
                         t.code,
-                        if t.status(args.as_of) == TaskStatus::Overdue {
+                        if t.status(as_of) == TaskStatus::Overdue {
                             "quá hạn"
                         } else {
                             "sắp đến hạn"

@@ -11,7 +11,7 @@ mod matrix;
 mod number;
 mod receipt;
 pub mod register;
-mod workbook;
+pub mod workbook;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -23,6 +23,9 @@ pub struct Register {
     pub diagnostics: Vec<Diagnostic>,
     /// Sheet the register was found on.
     pub sheet: String,
+    /// The hidden metadata sheet's keys and values (an update form says which register, unit
+    /// and as-of date it was made for).
+    pub meta: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,6 +42,9 @@ enum Field {
     Completed,
     Progress,
     Explanation,
+    ExtensionRequest,
+    Attachments,
+    Updated,
 }
 
 impl Field {
@@ -56,6 +62,9 @@ impl Field {
             Field::Completed => "Ngày hoàn thành",
             Field::Progress => "Tiến độ / kết quả",
             Field::Explanation => "Giải trình",
+            Field::ExtensionRequest => "Đề xuất gia hạn",
+            Field::Attachments => "Văn bản, tệp kèm theo",
+            Field::Updated => "Ngày cập nhật",
         }
     }
 
@@ -63,6 +72,12 @@ impl Field {
     fn of(l: &str) -> Option<Field> {
         Some(if l.contains("ma nhiem vu") || l == "ma" {
             Field::Code
+        } else if l.contains("de xuat") {
+            Field::ExtensionRequest
+        } else if l.contains("tep kem") {
+            Field::Attachments
+        } else if l.contains("ngay cap nhat") {
+            Field::Updated
         } else if l.contains("noi dung") {
             Field::Content
         } else if l.contains("van ban") {
@@ -148,6 +163,13 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
             }
         }
     };
+    if let Some(g) = grids.iter().find(|g| g.sheet == crate::model::META_SHEET) {
+        for r in 0..g.height().min(50) {
+            if let (Cell::Text(k), Cell::Text(v)) = (g.get(r, 0), g.get(r, 1)) {
+                reg.meta.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        }
+    }
     // The header row: the first row (of any sheet) naming a task's content and its lead unit.
     let mut found = None;
     'search: for g in &grids {
@@ -272,6 +294,8 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
         let deadline = date(Field::Deadline, &mut blocked);
         let extended = date(Field::Extended, &mut blocked);
         let completed_on = date(Field::Completed, &mut blocked);
+        let extension_request = date(Field::ExtensionRequest, &mut blocked);
+        let updated_on = date(Field::Updated, &mut blocked);
         if let (Some(a), Some(c)) = (assigned_on, completed_on) {
             if c < a {
                 diag(Diagnostic::new(Code::CompletedBeforeAssigned, loc(Field::Completed), format!("{who}: ngày hoàn thành {} trước ngày giao {}.\nKiểm tra lại hai ngày; nhiệm vụ này chưa được tính.", vn_date(c), vn_date(a))), &mut blocked);
@@ -326,6 +350,9 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
             completed_on,
             progress: text(Field::Progress),
             explanation: text(Field::Explanation),
+            extension_request,
+            attachments: text(Field::Attachments),
+            updated_on,
             row: r + 1,
         });
     }
@@ -401,7 +428,7 @@ pub fn load(
     let reg = read_register(config, register, &shown);
     let mut diags = reg.diagnostics.clone();
     diags.extend(explanation_warnings(config, &reg, &shown, as_of));
-    let summary = summarize(&reg.tasks, as_of, within);
+    let summary = summarize(&reg.tasks, as_of, within, config.task_rate);
     (reg.tasks, summary, diags)
 }
 

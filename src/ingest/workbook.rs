@@ -429,7 +429,7 @@ pub(crate) fn unit_by_name(config: &Config, name: &str) -> Option<String> {
 }
 
 /// A unit whose code is a token of the file name, or whose name's slug is in it.
-pub(crate) fn unit_by_file_name(config: &Config, stem: &str) -> Option<String> {
+pub fn unit_by_file_name(config: &Config, stem: &str) -> Option<String> {
     let s = slug(stem);
     let tokens: Vec<&str> = stem.split(|c: char| !c.is_alphanumeric()).collect();
     if let Some(u) = config

@@ -7,6 +7,7 @@ pub mod exchange;
 pub mod form;
 pub mod matrix;
 pub mod narrative;
+pub mod task_cycle;
 pub mod tasks;
 pub mod workbook;
 

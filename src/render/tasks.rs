@@ -36,11 +36,7 @@ pub fn fill_of(t: &Task, as_of: NaiveDate, within: u32) -> Option<&'static str> 
 }
 
 fn unit_name(config: &Config, code: &str) -> String {
-    config
-        .units
-        .get(code)
-        .map(|u| u.name.clone())
-        .unwrap_or_else(|| code.to_string())
+    config.units.name_of(code)
 }
 
 fn title(ws: &mut Worksheet, text: &str) -> Result<(), XlsxError> {
@@ -274,6 +270,13 @@ pub fn summary_sheet(
             None => ws.write_blank(r, 9, p)?,
         };
     }
+    let note = Format::new().set_font_name(FONT).set_italic();
+    ws.write_string_with_format(
+        4 + summary.by_unit.len() as u32,
+        1,
+        format!("Tỷ lệ hoàn thành đúng hạn = {}.", summary.rate.describe()),
+        &note,
+    )?;
     setup(
         ws,
         &[6.0, 32.0, 9.0, 14.0, 14.0, 14.0, 14.0, 14.0, 11.0, 14.0],

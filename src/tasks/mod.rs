@@ -1,13 +1,46 @@
 //! Task tracking (Quyết định 42/2014/QĐ-TTg): tasks assigned by leaders, their status as of a
 //! date, per-unit summaries and the reminder list (đôn đốc).
 //!
-//! Owns the status rules. Reading the register is `ingest::register`'s job; the workbook is
+//! Owns the status rules, the on-time rate, merging units' progress updates (`update`), the
+//! review between two dates (`review`) and the exchange with other task systems (`exchange`).
+//! Reading registers and update forms is `ingest::register`'s job; the workbooks are
 //! `render::tasks`'s.
+
+pub mod exchange;
+pub mod review;
+pub mod update;
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Over which tasks the on-time rate (tỷ lệ hoàn thành đúng hạn) is computed: official reports
+/// use different denominators (domain.md §13). Set in the config root's `tasks.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnTimeRate {
+    /// Completed on time / completed.
+    #[default]
+    Completed,
+    /// Completed on time / tasks fallen due (completed, or past their deadline).
+    FallenDue,
+    /// Completed on time / all tasks.
+    All,
+}
+
+impl OnTimeRate {
+    /// How the rate is computed, as printed beside it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OnTimeRate::Completed => "số hoàn thành đúng hạn / số đã hoàn thành",
+            OnTimeRate::FallenDue => {
+                "số hoàn thành đúng hạn / số đã đến hạn (đã hoàn thành hoặc đã quá hạn)"
+            }
+            OnTimeRate::All => "số hoàn thành đúng hạn / tổng số nhiệm vụ",
+        }
+    }
+}
 
 /// One task of the register.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +69,13 @@ pub struct Task {
     pub progress: String,
     /// Giải trình
     pub explanation: String,
+    /// Đề xuất gia hạn: a new deadline the unit asks for; the office decides (only an
+    /// extension recorded in `extended` changes the deadline).
+    pub extension_request: Option<NaiveDate>,
+    /// Văn bản, tệp kèm theo: documents sent as proof of completion.
+    pub attachments: String,
+    /// Ngày cập nhật: when the lead unit last sent progress for it.
+    pub updated_on: Option<NaiveDate>,
     /// Row in the register (1-based), for diagnostics and the workbook.
     pub row: u32,
 }
@@ -125,7 +165,7 @@ pub struct Counts {
     /// Sắp đến hạn.
     pub nearly_due: usize,
     pub late_without_explanation: usize,
-    /// Completed on time as % of completed tasks (none when nothing is completed).
+    /// Completed on time as % of the rate's denominator (none when it is zero).
     pub percent_on_time: Option<f64>,
 }
 
@@ -144,11 +184,16 @@ impl Counts {
         self.late_without_explanation += usize::from(t.late_without_explanation(as_of));
     }
 
-    fn finish(&mut self) {
-        let on_time = self.by_status[TaskStatus::DoneOnTime.name()];
-        let done = on_time + self.by_status[TaskStatus::DoneLate.name()];
+    fn finish(&mut self, rate: OnTimeRate) {
+        let on_time = self.get(TaskStatus::DoneOnTime);
+        let done = on_time + self.get(TaskStatus::DoneLate);
+        let base = match rate {
+            OnTimeRate::Completed => done,
+            OnTimeRate::FallenDue => done + self.get(TaskStatus::Overdue),
+            OnTimeRate::All => self.total,
+        };
         self.percent_on_time =
-            (done > 0).then(|| (on_time as f64 / done as f64 * 1000.0).round() / 10.0);
+            (base > 0).then(|| (on_time as f64 / base as f64 * 1000.0).round() / 10.0);
     }
 
     pub fn get(&self, s: TaskStatus) -> usize {
@@ -161,12 +206,13 @@ impl Counts {
 pub struct Summary {
     pub as_of: NaiveDate,
     pub within: u32,
+    pub rate: OnTimeRate,
     pub overall: Counts,
     /// Per lead unit, in the order units first appear.
     pub by_unit: Vec<(String, Counts)>,
 }
 
-pub fn summarize(tasks: &[Task], as_of: NaiveDate, within: u32) -> Summary {
+pub fn summarize(tasks: &[Task], as_of: NaiveDate, within: u32, rate: OnTimeRate) -> Summary {
     let mut overall = Counts::new();
     let mut by_unit: Vec<(String, Counts)> = Vec::new();
     for t in tasks {
@@ -180,13 +226,14 @@ pub fn summarize(tasks: &[Task], as_of: NaiveDate, within: u32) -> Summary {
         };
         by_unit[i].1.add(t, as_of, within);
     }
-    overall.finish();
+    overall.finish(rate);
     for (_, c) in &mut by_unit {
-        c.finish();
+        c.finish(rate);
     }
     Summary {
         as_of,
         within,
+        rate,
         overall,
         by_unit,
     }
@@ -237,6 +284,9 @@ mod tests {
             completed_on: done.map(d),
             progress: String::new(),
             explanation: String::new(),
+            extension_request: None,
+            attachments: String::new(),
+            updated_on: None,
             row: 2,
         }
     }
@@ -315,7 +365,7 @@ mod tests {
             task(Some("2026-12-31"), None, None),
         ];
         tasks[2].lead = "SCT".into();
-        let s = summarize(&tasks, d("2026-07-10"), 7);
+        let s = summarize(&tasks, d("2026-07-10"), 7, OnTimeRate::Completed);
         assert_eq!(s.overall.total, 3);
         assert_eq!(s.overall.get(TaskStatus::DoneOnTime), 1);
         assert_eq!(s.overall.get(TaskStatus::DoneLate), 1);
@@ -328,5 +378,38 @@ mod tests {
             sentence(&s.overall),
             "3 nhiệm vụ được giao: hoàn thành 2 (1 đúng hạn, 1 quá hạn), 1 đang thực hiện trong hạn"
         );
+    }
+
+    #[test]
+    fn the_on_time_rate_over_each_denominator() {
+        // As of 10/07/2026: one on time, one late, one overdue, one in progress.
+        let tasks = vec![
+            task(Some("2026-06-30"), None, Some("2026-06-01")),
+            task(Some("2026-06-30"), None, Some("2026-07-02")),
+            task(Some("2026-07-01"), None, None),
+            task(Some("2026-12-31"), None, None),
+        ];
+        let rate = |r| {
+            summarize(&tasks, d("2026-07-10"), 7, r)
+                .overall
+                .percent_on_time
+        };
+        assert_eq!(rate(OnTimeRate::Completed), Some(50.0)); // 1 / 2
+        assert_eq!(rate(OnTimeRate::FallenDue), Some(33.3)); // 1 / 3
+        assert_eq!(rate(OnTimeRate::All), Some(25.0)); // 1 / 4
+    }
+
+    /// Báo cáo 1270/BC-TCTTTg (2017): 16.051 on time of 16.051 + 223 fallen due = 98,6%.
+    #[test]
+    fn the_published_fallen_due_rate_is_reproduced() {
+        let mut tasks = Vec::new();
+        for _ in 0..16_051 {
+            tasks.push(task(Some("2017-06-30"), None, Some("2017-06-01")));
+        }
+        for _ in 0..223 {
+            tasks.push(task(Some("2017-06-30"), None, None));
+        }
+        let s = summarize(&tasks, d("2017-12-31"), 7, OnTimeRate::FallenDue);
+        assert_eq!(s.overall.percent_on_time, Some(98.6));
     }
 }

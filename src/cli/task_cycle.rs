@@ -1,0 +1,572 @@
+//! The task-update cycle with the units and other task systems:
+//!
+//! ```text
+//! baocao tasks forms  --register R --as-of D [--since D0] --out DIR
+//! baocao tasks update --register R --inbox DIR --as-of D --out DIR [--format table|json]
+//! baocao tasks review --register R --since D1 --as-of D2 --out DIR [--format table|json]
+//! baocao tasks export --register R --as-of D --format csv|json --out FILE
+//! baocao tasks import --register R --out DIR [--as-of D] FILE
+//! ```
+//!
+//! `update` and `import` write a new register `DIR/so-theo-doi.xlsx` (never the old one) and
+//! append their changes to `DIR/nhat-ky.csv`; `review` writes `ra-soat.xlsx` and `ra-soat.md`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Days, NaiveDate};
+
+use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use crate::catalog::Config;
+use crate::diag::{Diagnostic, DiagnosticJson};
+use crate::ingest::register::{read_register, Register};
+use crate::ingest::ReceiptLog;
+use crate::output::{table, write_atomic};
+use crate::render::task_cycle;
+use crate::schedule::vn_date;
+use crate::tasks::exchange::{import, Record, HEADER};
+use crate::tasks::review::review;
+use crate::tasks::update::{merge, LogEntry, Update, LOG_HEADER};
+use crate::tasks::Task;
+
+/// The new register's and the update log's names in the output folder.
+pub const REGISTER: &str = "so-theo-doi.xlsx";
+pub const LOG: &str = "nhat-ky.csv";
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Cycle {
+    /// Biểu cập nhật tiến độ cho từng đơn vị chủ trì.
+    Forms(FormsArgs),
+    /// Gộp các biểu cập nhật đơn vị gửi về vào sổ mới so-theo-doi.xlsx.
+    Update(UpdateArgs),
+    /// Rà soát những gì thay đổi giữa hai ngày (hai tuần một lần).
+    Review(ReviewArgs),
+    /// Xuất sổ theo định dạng trao đổi (CSV hoặc JSON).
+    Export(ExportArgs),
+    /// Nhập tệp trao đổi của hệ thống khác vào sổ mới so-theo-doi.xlsx.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FormsArgs {
+    #[arg(long)]
+    pub register: PathBuf,
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: NaiveDate,
+    /// Từ ngày (lần rà soát trước): nhiệm vụ hoàn thành sau ngày này cũng có trên biểu
+    /// (mặc định: 14 ngày trước ngày xét).
+    #[arg(long, value_parser = parse_date)]
+    pub since: Option<NaiveDate>,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    #[arg(long)]
+    pub register: PathBuf,
+    /// Thư mục các biểu cập nhật (và sổ nhận nhan.csv) đơn vị gửi về.
+    #[arg(long)]
+    pub inbox: PathBuf,
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: NaiveDate,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    #[arg(long)]
+    pub register: PathBuf,
+    #[arg(long, value_parser = parse_date)]
+    pub since: NaiveDate,
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: NaiveDate,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub register: PathBuf,
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: NaiveDate,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Tệp ghi ra.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[arg(long)]
+    pub register: PathBuf,
+    /// Thư mục ghi sổ mới so-theo-doi.xlsx và nhật ký nhat-ky.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Ngày ghi trên sổ mới (mặc định: hôm nay).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Tệp trao đổi (.csv hoặc .json) của hệ thống khác.
+    pub file: PathBuf,
+}
+
+pub fn run(config: &Config, cycle: Cycle) -> CliResult {
+    match cycle {
+        Cycle::Forms(a) => forms(config, a),
+        Cycle::Update(a) => update(config, a),
+        Cycle::Review(a) => review_cmd(config, a),
+        Cycle::Export(a) => export(config, a),
+        Cycle::Import(a) => import_cmd(config, a),
+    }
+}
+
+/// A usage error unless `path` is a file.
+pub fn ensure_file(path: &Path) -> Result<(), CliError> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "không có tệp sổ nhiệm vụ {}",
+            path.display()
+        )))
+    }
+}
+
+fn shown(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Reads the register; blocking problems in it stop the command (the office fixes its own
+/// register first), warnings are printed.
+fn load_register(config: &Config, path: &Path) -> Result<Register, CliError> {
+    ensure_file(path)?;
+    let reg = read_register(config, path, &shown(path));
+    let blocking: Vec<String> = reg
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_blocking())
+        .map(Diagnostic::line)
+        .collect();
+    if !blocking.is_empty() {
+        return Err(CliError::Usage(format!(
+            "sổ nhiệm vụ {} có lỗi, sửa trước rồi chạy lại:\n{}",
+            path.display(),
+            blocking.join("\n")
+        )));
+    }
+    for d in &reg.diagnostics {
+        eprintln!("{}", d.line());
+    }
+    Ok(reg)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    write_atomic(path, bytes)
+        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", path.display())))
+}
+
+/// The new register's path in `out`, refused if it is the register being read.
+fn new_register(out: &Path, old: &Path) -> Result<PathBuf, CliError> {
+    let target = out.join(REGISTER);
+    let same = match (std::fs::canonicalize(&target), std::fs::canonicalize(old)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(CliError::Usage(format!(
+            "--out {} sẽ ghi đè lên chính sổ đang đọc {}; sổ cũ không bao giờ bị sửa: chọn thư mục khác (ví dụ theo ngày)",
+            out.display(),
+            old.display()
+        )));
+    }
+    Ok(target)
+}
+
+/// Appends `entries` to the update log in `out` (with its header when new).
+fn append_log(out: &Path, entries: &[LogEntry]) -> Result<(), CliError> {
+    let path = out.join(LOG);
+    let new = !path.is_file();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if new {
+        w.write_record(LOG_HEADER).expect("write to memory");
+    }
+    for e in entries {
+        w.write_record(e.record()).expect("write to memory");
+    }
+    let bytes = w.into_inner().expect("flush to memory");
+    let lines: Vec<String> = String::from_utf8(bytes)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    crate::batch::append_log(&path, &lines)
+        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", path.display())))
+}
+
+/// Reads the update log beside a register, if there is one.
+fn read_log(register: &Path) -> Vec<LogEntry> {
+    let path = register.with_file_name(LOG);
+    let Ok(mut rdr) = csv::Reader::from_path(&path) else {
+        return Vec::new();
+    };
+    rdr.records()
+        .flatten()
+        .filter(|r| r.len() == LOG_HEADER.len())
+        .map(|r| LogEntry {
+            task: r[0].to_string(),
+            field: r[1].to_string(),
+            old_value: r[2].to_string(),
+            new_value: r[3].to_string(),
+            unit: r[4].to_string(),
+            file: r[5].to_string(),
+            received_at: r[6].to_string(),
+        })
+        .collect()
+}
+
+fn forms(config: &Config, a: FormsArgs) -> CliResult {
+    let reg = load_register(config, &a.register)?;
+    let since = a.since.unwrap_or(a.as_of - Days::new(14));
+    let mut units: Vec<&str> = Vec::new();
+    for t in &reg.tasks {
+        if !units.contains(&t.lead.as_str()) {
+            units.push(&t.lead);
+        }
+    }
+    let mut written = 0;
+    for unit in units {
+        let mine: Vec<&Task> = reg
+            .tasks
+            .iter()
+            .filter(|t| t.lead == unit)
+            .filter(|t| match t.completed_on.filter(|c| *c <= a.as_of) {
+                None => true,
+                Some(c) => c > since,
+            })
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        // A completion after the as-of date is not known on that day: not prefilled.
+        let mine: Vec<Task> = mine
+            .into_iter()
+            .map(|t| Task {
+                completed_on: t.completed_on.filter(|c| *c <= a.as_of),
+                ..t.clone()
+            })
+            .collect();
+        let mine: Vec<&Task> = mine.iter().collect();
+        let bytes = task_cycle::update_form(config, unit, &mine, &shown(&a.register), a.as_of)
+            .map_err(|e| CliError::Internal(format!("không tạo được biểu của {unit}: {e}")))?;
+        write(&a.out.join(form_name(config, unit, a.as_of)), &bytes)?;
+        written += 1;
+    }
+    println!(
+        "Đã tạo {written} biểu cập nhật tiến độ nhiệm vụ đến ngày {} trong {}",
+        vn_date(a.as_of),
+        a.out.display()
+    );
+    Ok(EXIT_OK)
+}
+
+/// `<code>-<unit name>-cap-nhat-nhiem-vu-<as-of>.xlsx`.
+pub fn form_name(config: &Config, unit: &str, as_of: NaiveDate) -> String {
+    let slug = config
+        .units
+        .get(unit)
+        .map(|u| crate::text::slug(&u.name))
+        .unwrap_or_default();
+    format!("{unit}-{slug}-cap-nhat-nhiem-vu-{as_of}.xlsx")
+}
+
+fn update(config: &Config, a: UpdateArgs) -> CliResult {
+    let reg = load_register(config, &a.register)?;
+    let target = new_register(&a.out, &a.register)?;
+    if !a.inbox.is_dir() {
+        return Err(CliError::Usage(format!(
+            "không có thư mục nhận {}",
+            a.inbox.display()
+        )));
+    }
+    let receipts = ReceiptLog::load_for(std::slice::from_ref(&a.inbox));
+    let mut diagnostics = receipts.problems.clone();
+    let mut updates = Vec::new();
+    for (path, name) in crate::ingest::collect_files(std::slice::from_ref(&a.inbox)) {
+        let file = read_register(config, &path, &name);
+        diagnostics.extend(file.diagnostics.iter().cloned());
+        let unit = file.meta.get("unit").cloned().or_else(|| {
+            let stem = path.file_stem()?.to_string_lossy().to_string();
+            crate::ingest::workbook::unit_by_file_name(config, &stem)
+        });
+        let received_at = receipts
+            .lookup(&path)
+            .or_else(|| {
+                let t = std::fs::metadata(&path).ok()?.modified().ok()?;
+                Some(chrono::DateTime::<chrono::Local>::from(t).naive_local())
+            })
+            .unwrap_or_else(|| a.as_of.and_time(chrono::NaiveTime::MIN));
+        updates.push(Update {
+            file: name,
+            sheet: file.sheet.clone(),
+            unit,
+            received_at,
+            rows: file.tasks,
+        });
+    }
+    let merged = merge(&reg.tasks, &updates, a.as_of);
+    diagnostics.extend(merged.diagnostics.iter().cloned());
+    let bytes = task_cycle::register(config, &merged.tasks, Some(&merged), a.as_of)
+        .map_err(|e| CliError::Internal(format!("không tạo được {REGISTER}: {e}")))?;
+    write(&target, &bytes)?;
+    append_log(&a.out, &merged.log)?;
+    let name = |c: &str| config.units.name_of(c);
+    match a.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "as_of": a.as_of.to_string(),
+                "register": target.display().to_string(),
+                "files": updates.len(),
+                "updated_units": merged.updated_units,
+                "not_updated": merged.not_updated,
+                "extension_requests": merged.extension_requests.iter().map(|(c, d)| serde_json::json!({"task": c, "requested": d.to_string()})).collect::<Vec<_>>(),
+                "changes": merged.log,
+                "diagnostics": diagnostics.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("serializable")
+            );
+        }
+        _ => {
+            println!(
+                "Cập nhật tiến độ nhiệm vụ đến ngày {}: {} tệp, {} thay đổi.",
+                vn_date(a.as_of),
+                updates.len(),
+                merged.log.len()
+            );
+            let mut units: Vec<&str> = Vec::new();
+            for t in &merged.tasks {
+                if !units.contains(&t.lead.as_str()) {
+                    units.push(&t.lead);
+                }
+            }
+            let rows: Vec<Vec<String>> = units
+                .iter()
+                .map(|u| {
+                    let open = merged
+                        .not_updated
+                        .iter()
+                        .filter(|c| merged.tasks.iter().any(|t| t.code == **c && t.lead == *u));
+                    let open = open.count();
+                    vec![
+                        name(u),
+                        if merged.updated_units.contains(*u) {
+                            "đã cập nhật".to_string()
+                        } else if open == 0 {
+                            "không có nhiệm vụ đang mở".to_string()
+                        } else {
+                            format!("chưa cập nhật ({open} nhiệm vụ đang mở)")
+                        },
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(&["Đơn vị chủ trì", "Tình trạng cập nhật"], &rows)
+            );
+            if !merged.extension_requests.is_empty() {
+                println!("\nĐề xuất gia hạn (văn phòng xem xét, ghi vào cột Thời hạn điều chỉnh nếu đồng ý):");
+                for (c, d) in &merged.extension_requests {
+                    println!("  {c}: đề nghị đến {}", vn_date(*d));
+                }
+            }
+            for d in &diagnostics {
+                println!("{}", d.line());
+            }
+            println!(
+                "Đã ghi {} và {}",
+                target.display(),
+                a.out.join(LOG).display()
+            );
+        }
+    }
+    Ok(if diagnostics.iter().any(Diagnostic::is_blocking) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn review_cmd(config: &Config, a: ReviewArgs) -> CliResult {
+    if a.since >= a.as_of {
+        return Err(CliError::Usage(format!(
+            "--since {} phải trước --as-of {}",
+            a.since, a.as_of
+        )));
+    }
+    let reg = load_register(config, &a.register)?;
+    let log = read_log(&a.register);
+    let r = review(&reg.tasks, &log, a.since, a.as_of);
+    let xlsx = task_cycle::review_workbook(config, &r, &reg.tasks)
+        .map_err(|e| CliError::Internal(format!("không tạo được ra-soat.xlsx: {e}")))?;
+    let md = task_cycle::review_markdown(config, &r, &reg.tasks);
+    write(&a.out.join("ra-soat.xlsx"), &xlsx)?;
+    write(&a.out.join("ra-soat.md"), md.as_bytes())?;
+    match a.format {
+        Format::Json => {
+            let units: Vec<serde_json::Value> = r
+                .units
+                .iter()
+                .map(|(u, x)| {
+                    serde_json::json!({
+                        "unit_code": u,
+                        "completed_on_time": x.completed_on_time,
+                        "completed_late": x.completed_late,
+                        "newly_overdue": x.newly_overdue,
+                        "still_overdue": x.still_overdue.iter().map(|(c, d)| serde_json::json!({"task": c, "days_overdue": d})).collect::<Vec<_>>(),
+                        "extensions": x.extensions.iter().map(|(c, o, n)| serde_json::json!({"task": c, "old": o, "new": n})).collect::<Vec<_>>(),
+                        "not_updated": x.not_updated,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "since": a.since.to_string(),
+                    "as_of": a.as_of.to_string(),
+                    "units": units,
+                }))
+                .expect("serializable")
+            );
+        }
+        _ => print!("{md}"),
+    }
+    Ok(EXIT_OK)
+}
+
+fn export(config: &Config, a: ExportArgs) -> CliResult {
+    let reg = load_register(config, &a.register)?;
+    let records: Vec<Record> = reg.tasks.iter().map(|t| Record::of(t, a.as_of)).collect();
+    let bytes = match a.format {
+        ExportFormat::Json => serde_json::to_string_pretty(&records)
+            .expect("serializable")
+            .into_bytes(),
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(HEADER).expect("write to memory");
+            for r in &records {
+                w.write_record(r.fields()).expect("write to memory");
+            }
+            w.into_inner().expect("flush to memory")
+        }
+    };
+    write(&a.out, &bytes)?;
+    println!("Đã xuất {} nhiệm vụ vào {}", records.len(), a.out.display());
+    Ok(EXIT_OK)
+}
+
+/// The records of an exchange file (CSV with the documented header, or JSON), as tasks;
+/// unreadable records and unknown lead units are diagnostics.
+fn read_exchange(config: &Config, path: &Path) -> Result<(Vec<Task>, Vec<Diagnostic>), CliError> {
+    use crate::diag::{Code, Location};
+    let name = shown(path);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("không đọc được {}: {e}", path.display())))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let records: Vec<(u32, Result<Record, String>)> = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let v: Vec<Record> = serde_json::from_str(text).map_err(|e| {
+            CliError::Usage(format!("{name} không phải tệp trao đổi JSON hợp lệ: {e}"))
+        })?;
+        v.into_iter().zip(1u32..).map(|(r, i)| (i, Ok(r))).collect()
+    } else {
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        rdr.deserialize::<Record>()
+            .zip(2u32..)
+            .map(|(r, line)| (line, r.map_err(|e| e.to_string())))
+            .collect()
+    };
+    let mut tasks = Vec::new();
+    let mut diags = Vec::new();
+    for (line, rec) in records {
+        let loc = Location::cell(&name, "", format!("dòng {line}"));
+        let task = rec.and_then(|r| r.to_task(line));
+        match task {
+            Err(e) => diags.push(Diagnostic::new(
+                Code::CsvRow,
+                loc,
+                format!("Bản ghi không đọc được: {e}.\nSửa bản ghi theo định dạng trao đổi rồi nhập lại."),
+            )),
+            Ok(t) if config.units.get(&t.lead).is_none() => diags.push(Diagnostic::new(
+                Code::UnknownLeadUnit,
+                loc,
+                format!("Nhiệm vụ {}: đơn vị chủ trì \"{}\" không có trong danh mục đơn vị; không nhập.\nGhi mã đơn vị như trong units.toml.", t.code, t.lead),
+            )),
+            Ok(t) if t.code.is_empty() || t.content.trim().is_empty() => diags.push(Diagnostic::new(
+                Code::TaskIncomplete,
+                loc,
+                "Bản ghi thiếu mã hoặc nội dung nhiệm vụ; không nhập.",
+            )),
+            Ok(t) => tasks.push(t),
+        }
+    }
+    Ok((tasks, diags))
+}
+
+fn import_cmd(config: &Config, a: ImportArgs) -> CliResult {
+    let reg = load_register(config, &a.register)?;
+    let target = new_register(&a.out, &a.register)?;
+    let (incoming, mut diags) = read_exchange(config, &a.file)?;
+    let now = chrono::Local::now()
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let out = import(&reg.tasks, &incoming, &shown(&a.file), &now);
+    for c in &out.conflicts {
+        diags.push(Diagnostic::new(
+            crate::diag::Code::ImportConflict,
+            crate::diag::Location::cell(shown(&a.file), "", format!("nhiệm vụ {}", c.task)),
+            format!(
+                "Nhiệm vụ {}, {}: sổ ghi \"{}\", tệp nhập ghi \"{}\"; giữ số liệu của sổ.\nĐối chiếu với hệ thống kia; sửa sổ nếu tệp nhập đúng.",
+                c.task, c.field, c.register, c.incoming
+            ),
+        ));
+    }
+    let as_of = a.as_of.unwrap_or_else(super::today);
+    let bytes = task_cycle::register(config, &out.tasks, None, as_of)
+        .map_err(|e| CliError::Internal(format!("không tạo được {REGISTER}: {e}")))?;
+    write(&target, &bytes)?;
+    append_log(&a.out, &out.log)?;
+    println!(
+        "Nhập {}: {} nhiệm vụ mới, {} trường bổ sung, {} trường khác nhau (giữ số liệu của sổ).",
+        shown(&a.file),
+        out.added.len(),
+        out.log.len(),
+        out.conflicts.len()
+    );
+    for d in &diags {
+        println!("{}", d.line());
+    }
+    println!("Đã ghi {}", target.display());
+    Ok(if diags.iter().any(Diagnostic::is_blocking) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
