@@ -250,6 +250,22 @@ fn two_units_forms_are_merged_into_a_new_register_with_a_log() {
     assert_eq!(by["hoàn thành quá hạn"], 1);
     assert_eq!(by["đang thực hiện trong hạn"], 2);
     assert_eq!(by["đang thực hiện quá hạn"], 2);
+    // The reminder list marks SYT's overdue task: SYT sent no update (no = not done).
+    let flagged: Vec<(String, bool)> = t["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap().to_string(),
+                r["not_updated"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flagged,
+        [("NV6".to_string(), false), ("NV5".to_string(), true)]
+    );
     // The requested extension did not move NV2's deadline; the sheet of units that did not
     // update lists SYT's two tasks.
     let config = Config::load(&samples()).unwrap();

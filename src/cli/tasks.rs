@@ -16,7 +16,7 @@ use crate::ingest::register::load;
 use crate::output::{table, write_atomic};
 use crate::render::tasks::{reminders, workbook};
 use crate::schedule::vn_date;
-use crate::tasks::{sentence, Counts, TaskStatus};
+use crate::tasks::{sentence, tracks_updates, Counts, TaskStatus, UPDATE_CYCLE_DAYS};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -54,6 +54,8 @@ struct ReminderJson<'a> {
     content: &'a str,
     due: Option<NaiveDate>,
     status: &'static str,
+    /// Chưa cập nhật: its lead unit sent no update in the last fortnight.
+    not_updated: bool,
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
@@ -67,6 +69,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     };
     super::task_cycle::ensure_file(&register)?;
     let (tasks, summary, diags) = load(config, &register, as_of, args.within);
+    let tracked = tracks_updates(&tasks);
     let bytes = workbook(config, &tasks, &summary)
         .map_err(|e| CliError::Internal(format!("không tạo được nhiem-vu.xlsx: {e}")))?;
     let target = out.join("nhiem-vu.xlsx");
@@ -87,6 +90,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 "by_unit": summary.by_unit.iter().map(|(u, c)| UnitJson { unit_code: u, unit_name: name(u), counts: c }).collect::<Vec<_>>(),
                 "reminders": reminders(&tasks, &summary).iter().map(|(u, t)| ReminderJson {
                     unit_code: u, code: &t.code, content: &t.content, due: t.due(), status: t.status(as_of).name(),
+                    not_updated: t.not_updated(as_of, UPDATE_CYCLE_DAYS, tracked),
                 }).collect::<Vec<_>>(),
                 "diagnostics": diags.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
             });
@@ -147,12 +151,17 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                     }
                     let due = t.due().map(vn_date).unwrap_or_default();
                     println!(
-                        "    {} (hạn {due}, {}): {}",
+                        "    {} (hạn {due}, {}{}): {}",
                         t.code,
                         if t.status(as_of) == TaskStatus::Overdue {
                             "quá hạn"
                         } else {
                             "sắp đến hạn"
+                        },
+                        if t.not_updated(as_of, UPDATE_CYCLE_DAYS, tracked) {
+                            ", chưa cập nhật"
+                        } else {
+                            ""
                         },
                         t.content
                     );

@@ -172,7 +172,9 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
         "Thời hạn",
         "Tình trạng",
         "Quá hạn / còn (ngày)",
+        "Cập nhật",
     ];
+    let tracked = crate::tasks::tracks_updates(tasks);
     for (i, h) in cols.iter().enumerate() {
         ws.write_string_with_format(2, i as u16, *h, &head)?;
     }
@@ -205,8 +207,14 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
             },
             &f,
         )?;
+        let updated = if t.not_updated(as_of, crate::tasks::UPDATE_CYCLE_DAYS, tracked) {
+            "chưa cập nhật"
+        } else {
+            ""
+        };
+        ws.write_string_with_format(r, 6, updated, &f)?;
     }
-    setup(&mut ws, &[26.0, 13.0, 50.0, 11.0, 14.0, 18.0])?;
+    setup(&mut ws, &[26.0, 13.0, 50.0, 11.0, 14.0, 18.0, 16.0])?;
     wb.push_worksheet(ws);
     wb.save_to_buffer()
 }

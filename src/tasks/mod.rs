@@ -151,6 +151,17 @@ impl Task {
                 .is_some_and(|d| (d - as_of).num_days() <= i64::from(days))
     }
 
+    /// Chưa cập nhật: open, in a register whose units send updates (`tasks update` keeps the
+    /// update date), and its lead unit sent none in the `days` days before `as_of`: treated
+    /// as not done.
+    pub fn not_updated(&self, as_of: NaiveDate, days: u32, register_tracks_updates: bool) -> bool {
+        register_tracks_updates
+            && !self.status(as_of).is_done()
+            && self
+                .updated_on
+                .is_none_or(|u| (as_of - u).num_days() > i64::from(days))
+    }
+
     /// Completed late without an explanation (giải trình).
     pub fn late_without_explanation(&self, as_of: NaiveDate) -> bool {
         self.status(as_of) == TaskStatus::DoneLate && self.explanation.trim().is_empty()
@@ -237,6 +248,15 @@ pub fn summarize(tasks: &[Task], as_of: NaiveDate, within: u32, rate: OnTimeRate
         overall,
         by_unit,
     }
+}
+
+/// Days without an update after which an open task counts as not updated: a fortnight, the
+/// offices' review cycle.
+pub const UPDATE_CYCLE_DAYS: u32 = 14;
+
+/// Whether the register keeps update dates (it was written by `tasks update`).
+pub fn tracks_updates(tasks: &[Task]) -> bool {
+    tasks.iter().any(|t| t.updated_on.is_some())
 }
 
 /// "77 nhiệm vụ được giao: hoàn thành 33 (30 đúng hạn, 3 quá hạn), 44 đang thực hiện trong hạn".
@@ -411,5 +431,24 @@ mod tests {
         }
         let s = summarize(&tasks, d("2017-12-31"), 7, OnTimeRate::FallenDue);
         assert_eq!(s.overall.percent_on_time, Some(98.6));
+    }
+
+    #[test]
+    fn an_open_task_without_an_update_for_more_than_a_fortnight_is_not_updated() {
+        let mut t = task(Some("2026-12-31"), None, None);
+        assert!(
+            !t.not_updated(d("2026-11-20"), 14, false),
+            "register without update dates"
+        );
+        assert!(t.not_updated(d("2026-11-20"), 14, true), "never updated");
+        t.updated_on = Some(d("2026-11-06"));
+        assert!(
+            !t.not_updated(d("2026-11-20"), 14, true),
+            "14 days: within the cycle"
+        );
+        t.updated_on = Some(d("2026-11-05"));
+        assert!(t.not_updated(d("2026-11-20"), 14, true), "15 days");
+        t.completed_on = Some(d("2026-11-01"));
+        assert!(!t.not_updated(d("2026-11-20"), 14, true), "done");
     }
 }
