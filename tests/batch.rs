@@ -233,8 +233,9 @@ fn a_december_form_is_taken_as_the_yearly_report_with_its_year_to_date() {
     assert!(file_codes(&v).contains(&("99009-xa-phuoc-an-2026-11.xlsx".into(), "BC0303".into())));
 }
 
-fn run_due(root: &Path, inbox: &Path, out: &Path) -> (i32, serde_json::Value, String) {
-    let (code, stdout, err) = baocao(&[
+/// `run --due` on 19/10/2026 without history, JSON summary, quiet.
+fn due_args(root: &Path, inbox: &Path, out: &Path) -> Vec<String> {
+    [
         "--root",
         s(root),
         "run",
@@ -249,7 +250,15 @@ fn run_due(root: &Path, inbox: &Path, out: &Path) -> (i32, serde_json::Value, St
         "--format",
         "json",
         "-q",
-    ]);
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn run_due(root: &Path, inbox: &Path, out: &Path) -> (i32, serde_json::Value, String) {
+    let args = due_args(root, inbox, out);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, err) = baocao(&args);
     let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{err}"));
     (code, v, err)
 }
@@ -391,22 +400,7 @@ fn two_concurrent_due_runs_never_mix_their_outputs() {
     let out = dir.path().join("out");
     let args = |_: ()| {
         std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
-            .args([
-                "--root",
-                s(&root),
-                "run",
-                "--due",
-                "--today",
-                "2026-10-19",
-                "--inbox",
-                s(&inbox),
-                "--out",
-                s(&out),
-                "--no-history",
-                "--format",
-                "json",
-                "-q",
-            ])
+            .args(due_args(&root, &inbox, &out))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
