@@ -167,6 +167,12 @@ impl PeriodResult {
             missing: b.count(Timeliness::Missing),
             rejected: b.rejected.len(),
             exit_code: i32::from(outcome.has_findings()),
+            message: outcome
+                .pdf_diagnostics
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message.replace('\n', " ")))
+                .collect::<Vec<_>>()
+                .join("; "),
             ..PeriodResult::new(job, Status::Ran)
         }
     }
@@ -261,6 +267,8 @@ pub struct DueBatch {
     /// The history store's folder; `None` runs without history.
     pub history: Option<PathBuf>,
     pub lookback: u32,
+    /// Make PDF copies of the periods run.
+    pub pdf: bool,
 }
 
 /// Runs every due period (see `due_periods`) whose inbox folder holds files and whose outputs
@@ -281,6 +289,7 @@ pub fn run_due(
             as_of: batch.today,
             tasks: None,
             history: batch.history.clone(),
+            pdf: batch.pdf,
         };
         let dir = job.inbox.join(due.period.code());
         if !dir.is_dir() || collect_files(std::slice::from_ref(&dir)).is_empty() {

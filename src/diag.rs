@@ -104,6 +104,8 @@ codes! {
     YtdMismatch = "BC0801", Warning, "Lũy kế trên biểu khác lũy kế từ kho lịch sử";
     Outlier = "BC0802", Warning, "Số liệu khác thường so với lịch sử của đơn vị";
     CarryOverMismatch = "BC0803", Warning, "Số chuyển từ kỳ trước khác số tồn cuối kỳ trước";
+    PdfFailed = "BC0901", Warning, "Không chuyển được sang PDF";
+    PdfUnavailable = "BC0902", Warning, "Không có LibreOffice để tạo PDF";
 }
 
 impl fmt::Display for Code {

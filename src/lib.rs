@@ -13,6 +13,7 @@ pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod pdf;
 pub mod period;
 pub mod pipeline;
 pub mod render;

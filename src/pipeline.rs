@@ -23,10 +23,11 @@ use crate::tasks::Summary;
 use crate::validate::{validate, Batch, Timeliness};
 
 /// The files `run` writes into `OUT/<regime>/<period>/`, the manifest last.
-pub const OUTPUTS: [&str; 5] = [
+pub const OUTPUTS: [&str; 6] = [
     "tong-hop.xlsx",
     "bao-cao.md",
     "bao-cao.html",
+    "bao-cao.docx",
     "du-lieu.csv",
     "manifest.json",
 ];
@@ -49,6 +50,8 @@ pub struct Job {
     pub tasks: Option<PathBuf>,
     /// The history store's folder; `None` runs without history.
     pub history: Option<PathBuf>,
+    /// Also make PDF copies for signing (LibreOffice), after the outputs are written.
+    pub pdf: bool,
 }
 
 impl Job {
@@ -86,6 +89,9 @@ pub struct Outcome {
     pub outputs: Vec<FileEntry>,
     /// Changes recorded in the history store's audit log.
     pub revisions: usize,
+    /// PDF copies written (`Job::pdf`), and why some could not be.
+    pub pdfs: Vec<String>,
+    pub pdf_diagnostics: Vec<crate::diag::Diagnostic>,
 }
 
 impl Outcome {
@@ -167,6 +173,11 @@ pub fn run_period(
         None => 0,
     };
     progress.stage("ghi kết quả");
+    let (pdfs, pdf_diagnostics) = if job.pdf {
+        pdf_copies(&target)
+    } else {
+        Default::default()
+    };
     Ok(Outcome {
         regime: regime.id.clone(),
         period: job.period,
@@ -178,7 +189,28 @@ pub fn run_period(
             .map(|(n, b)| FileEntry::of(n.clone(), b))
             .collect(),
         revisions,
+        pdfs,
+        pdf_diagnostics,
     })
+}
+
+/// PDF copies of the narrative and the workbook for signing, or why not.
+fn pdf_copies(target: &Path) -> (Vec<String>, Vec<crate::diag::Diagnostic>) {
+    use crate::diag::{Code, Diagnostic, Location};
+    match crate::pdf::soffice() {
+        Some(soffice) => crate::pdf::convert(&soffice, target, std::time::Duration::from_secs(120)),
+        None => (
+            Vec::new(),
+            vec![Diagnostic::new(
+                Code::PdfUnavailable,
+                Location::file(crate::pdf::SOURCES[0]),
+                format!(
+                    "Không tạo được bản PDF để ký: máy này không có soffice. {}.",
+                    crate::text::upper_first(crate::pdf::INSTALL_HINT)
+                ),
+            )],
+        ),
+    }
 }
 
 fn regime_of<'a>(config: &'a Config, job: &Job) -> Result<&'a Regime, RunError> {
@@ -378,18 +410,21 @@ fn render_all(
 ) -> Result<Vec<(String, Vec<u8>)>, RunError> {
     let xlsx = workbook::tong_hop(report)
         .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
-    let (md, html) = narrative::render(report).map_err(|e| {
+    let narrative = narrative::render(report).map_err(|e| {
         RunError::Job(format!(
             "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
             report.regime.id
         ))
     })?;
+    let docx =
+        crate::render::docx::bao_cao(&narrative, report.as_of).map_err(RunError::Internal)?;
     let csv = du_lieu(report);
     let mut outputs: Vec<(String, Vec<u8>)> = vec![
         (OUTPUTS[0].to_string(), xlsx),
-        (OUTPUTS[1].to_string(), md.into_bytes()),
-        (OUTPUTS[2].to_string(), html.into_bytes()),
-        (OUTPUTS[3].to_string(), csv.into_bytes()),
+        (OUTPUTS[1].to_string(), narrative.md.into_bytes()),
+        (OUTPUTS[2].to_string(), narrative.html.into_bytes()),
+        (OUTPUTS[3].to_string(), docx),
+        (OUTPUTS[4].to_string(), csv.into_bytes()),
     ];
     let entries: Vec<FileEntry> = outputs
         .iter()

@@ -72,6 +72,15 @@ pub fn fmt_vn_fixed(v: f64, decimals: usize) -> String {
     format!("{int},{frac:0<decimals$}")
 }
 
+/// The first letter raised, the rest kept.
+pub fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
 /// The first letter lowered, the rest kept: "quý III năm 2026" from "Quý III năm 2026" (a
 /// whole-text lowercase would also lower a Roman numeral).
 pub fn lower_first(s: &str) -> String {

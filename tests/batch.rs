@@ -32,6 +32,7 @@ fn the_pipeline_runs_a_period_without_the_command_line() {
         as_of: "2026-10-19".parse().unwrap(),
         tasks: None,
         history: None,
+        pdf: false,
     };
     let outcome = run_period(&config, &job, &Quiet).unwrap();
     // The sample month: 37 accepted of 40; Hòa Bình and Phước Sơn rejected, Vĩnh Hưng missing.
@@ -46,6 +47,7 @@ fn the_pipeline_runs_a_period_without_the_command_line() {
             "tong-hop.xlsx",
             "bao-cao.md",
             "bao-cao.html",
+            "bao-cao.docx",
             "du-lieu.csv",
             "manifest.json"
         ]

@@ -939,6 +939,15 @@ fn check_regime(
     if let Err(msg) = regime.cutoff.check() {
         l.problem(rel, "cutoff", msg);
     }
+    for (i, key) in regime.board.indicators.iter().enumerate() {
+        if !indicators.contains_key(crate::model::indicator_of(key)) {
+            l.problem(
+                rel,
+                format!("board.indicators[{i}]"),
+                format!("chỉ tiêu \"{key}\" không có trong danh mục indicators/"),
+            );
+        }
+    }
     for (i, r) in regime.replace.iter().enumerate() {
         let key = format!("replace[{i}]");
         for f in [r.by, r.replaces] {

@@ -253,6 +253,31 @@ pub struct Regime {
     /// Coinciding periods (kỳ trùng): which report replaces which (domain.md §12).
     #[serde(default)]
     pub replace: Vec<Replacement>,
+    /// The signing block of the narrative (thẩm quyền ký).
+    #[serde(default)]
+    pub signing: Signing,
+    /// The public display board's part of this regime.
+    #[serde(default)]
+    pub board: BoardSettings,
+}
+
+/// Who signs the narrative: the lines of the signing title ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ
+/// TỊCH", "PHÓ CHỦ TỊCH") and the signer's name. Default: "TM. <agency>", "CHỦ TỊCH".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    #[serde(default)]
+    pub title: Vec<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The display board: key indicators shown with their trend (cell keys).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardSettings {
+    #[serde(default)]
+    pub indicators: Vec<String>,
 }
 
 /// A report that replaces another frequency's report of the period it ends with: the

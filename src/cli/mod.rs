@@ -11,6 +11,7 @@ mod check_config;
 mod due;
 mod form;
 mod history;
+mod pdf;
 mod run;
 mod synth;
 mod task_cycle;
@@ -70,6 +71,8 @@ pub enum Command {
     History(history::Args),
     /// Nạp kết quả tổng hợp cũ (du-lieu.csv) vào kho lịch sử.
     ImportHistory(history::ImportArgs),
+    /// Tạo bản PDF để ký (bao-cao.pdf, tong-hop.pdf) cho thư mục kết quả của một kỳ.
+    Pdf(pdf::Args),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
@@ -111,6 +114,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Tasks(args) => tasks::run(&config, args),
         Command::History(args) => history::run(&config, args),
         Command::ImportHistory(args) => history::import(&config, args),
+        Command::Pdf(args) => pdf::run(args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
     };

@@ -61,6 +61,9 @@ pub struct Args {
     /// Không đọc, không ghi kho lịch sử.
     #[arg(long)]
     pub no_history: bool,
+    /// Tạo thêm bao-cao.pdf và tong-hop.pdf để ký số (cần LibreOffice).
+    #[arg(long)]
+    pub pdf: bool,
     /// Nhật ký chạy: mỗi kỳ đã xử lý thêm một dòng (mặc định: <out>/nhat-ky-chay.log).
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -161,6 +164,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             out: args.out.clone(),
             history,
             lookback: args.lookback,
+            pdf: args.pdf,
         };
         let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
         return run_due_periods(config, &batch, &args, &log);
@@ -177,6 +181,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         as_of: args.as_of.unwrap_or_else(today),
         tasks: args.tasks.clone(),
         history,
+        pdf: args.pdf,
     };
     let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
     let outcome = run_period(config, &job, &Bar::new(args.quiet));
@@ -336,7 +341,14 @@ fn print_summary(config: &Config, outcome: &Outcome) {
         println!("  ✗ Chưa gửi: {} ({})", c.unit_name, c.unit_code);
     }
     println!("  Đã ghi vào {}:", outcome.target.display());
-    for o in OUTPUTS {
+    for o in OUTPUTS
+        .iter()
+        .copied()
+        .chain(outcome.pdfs.iter().map(String::as_str))
+    {
         println!("    {o}");
+    }
+    for d in &outcome.pdf_diagnostics {
+        println!("  {}", d.line());
     }
 }

@@ -2,7 +2,11 @@
 //! (tera) with the consolidated figures filled in.
 //!
 //! The template writes Markdown; HTML is made from it with every raw-HTML fragment escaped, so
-//! that no unit name or figure can inject markup.
+//! that no unit name or figure can inject markup. The HTML and the docx (`render::docx`) lay
+//! out the parts of an administrative document (Nghị định 30/2020) themselves: the letterhead
+//! (agency and number left, Quốc hiệu and Tiêu ngữ right, place and date), the body — the
+//! outline from its first level-1 heading ("# BÁO CÁO") to its "Nơi nhận:" paragraph — and the
+//! closing (recipients left, the signing block right, from the regime's `signing`).
 
 use std::collections::BTreeMap;
 
@@ -83,7 +87,84 @@ fn change_words(pct: f64, against: &str) -> String {
     }
 }
 
-pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
+/// The letterhead of the report (thể thức: tên cơ quan, số, ký hiệu, Quốc hiệu, Tiêu ngữ,
+/// địa danh và ngày tháng).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letterhead {
+    /// The issuing agency, in capitals ("ỦY BAN NHÂN DÂN TỈNH AN LẠC").
+    pub agency: String,
+    /// "Số:      /BC-UBND".
+    pub number: String,
+    /// "An Lạc, ngày 22 tháng 11 năm 2026".
+    pub place_date: String,
+}
+
+/// The closing: recipients (nơi nhận) and the signing block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closing {
+    pub recipients: Vec<String>,
+    /// "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH".
+    pub signing: Vec<String>,
+    pub signer: Option<String>,
+}
+
+/// The narrative in its parts.
+#[derive(Debug, Clone)]
+pub struct Narrative {
+    /// The whole outline as rendered (`bao-cao.md`).
+    pub md: String,
+    pub html: String,
+    pub letterhead: Letterhead,
+    /// The body: from the first level-1 heading to the "Nơi nhận:" paragraph.
+    pub body: String,
+    pub closing: Closing,
+    /// The document's title (for the HTML title and the docx properties).
+    pub title: String,
+}
+
+/// The body and the recipients of an outline: the body runs from its first line starting
+/// `# ` (all of it when there is none) to the line naming "Nơi nhận:", whose items (split on
+/// `;`) are the recipients.
+pub fn split_outline(md: &str) -> (String, Vec<String>) {
+    let lines: Vec<&str> = md.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("# ")).unwrap_or(0);
+    let is_recipients = |l: &&str| {
+        let plain: String = l.chars().filter(|c| !matches!(c, '*' | '_')).collect();
+        plain.trim_start().starts_with("Nơi nhận:")
+    };
+    let end = lines[start..]
+        .iter()
+        .position(is_recipients)
+        .map_or(lines.len(), |i| start + i);
+    let recipients = lines
+        .get(end)
+        .map(|l| {
+            let plain: String = l.chars().filter(|c| !matches!(c, '*' | '_')).collect();
+            plain
+                .split_once("Nơi nhận:")
+                .map(|x| x.1)
+                .unwrap_or("")
+                .split(';')
+                .map(|r| r.trim().trim_end_matches('.').trim().to_string())
+                .filter(|r| !r.is_empty() && !crate::text::fold(r).starts_with("luu"))
+                .collect()
+        })
+        .unwrap_or_default();
+    (lines[start..end].join("\n") + "\n", recipients)
+}
+
+/// The recipients' lines as an administrative document ends them: "- X;" each, then
+/// "- Lưu: VT.".
+pub fn recipient_lines(closing: &Closing) -> Vec<String> {
+    closing
+        .recipients
+        .iter()
+        .map(|r| format!("- {r};"))
+        .chain(std::iter::once("- Lưu: VT.".to_string()))
+        .collect()
+}
+
+pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     let config = report.config;
     let regime = report.regime;
     let c = report.consolidated;
@@ -346,24 +427,79 @@ pub fn render(report: &Report<'_>) -> Result<(String, String), String> {
     tera.add_raw_template("outline", template)
         .map_err(|e| error_chain(&e))?;
     let md = tera.render("outline", &ctx).map_err(|e| error_chain(&e))?;
-    let html = to_html(
-        &md,
-        &format!("{} {}", regime.name, report.period.label().to_lowercase()),
+    let title = format!(
+        "{} {}",
+        regime.name,
+        crate::text::lower_first(&report.period.label())
     );
-    Ok((md, html))
+    let letterhead = Letterhead {
+        agency: root.agency_name().to_uppercase(),
+        number: format!(
+            "Số:       /{}",
+            regime.report_symbol.clone().unwrap_or_else(|| "BC".into())
+        ),
+        place_date: format!(
+            "{}, ngày {} tháng {} năm {}",
+            root.place.clone().unwrap_or_else(|| root.name.clone()),
+            d.day(),
+            d.month(),
+            d.year()
+        ),
+    };
+    let (body, recipients) = split_outline(&md);
+    let closing = Closing {
+        recipients,
+        signing: if regime.signing.title.is_empty() {
+            vec![
+                format!("TM. {}", root.agency_name().to_uppercase()),
+                "CHỦ TỊCH".to_string(),
+            ]
+        } else {
+            regime.signing.title.clone()
+        },
+        signer: regime.signing.name.clone(),
+    };
+    let html = to_html(&body, &title, &letterhead, &closing);
+    Ok(Narrative {
+        md,
+        html,
+        letterhead,
+        body,
+        closing,
+        title,
+    })
 }
 
-/// Markdown → a standalone HTML page; raw HTML in the Markdown is shown as text.
-pub fn to_html(md: &str, title: &str) -> String {
+/// The body (Markdown) → a standalone HTML page with the letterhead and the closing, printed
+/// on A4 with the Nghị định 30 margins; raw HTML in the Markdown is shown as text.
+pub fn to_html(md: &str, title: &str, head: &Letterhead, closing: &Closing) -> String {
     let parser = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
         Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
         other => other,
     });
     let mut body = String::new();
     html::push_html(&mut body, parser);
-    let title_esc = tera::escape_html(title);
+    let e = |s: &str| tera::escape_html(s);
+    let title_esc = e(title);
+    let recipients: String = recipient_lines(closing)
+        .iter()
+        .map(|r| format!("{}<br>", e(r)))
+        .collect();
+    let signing: String = closing
+        .signing
+        .iter()
+        .map(|l| format!("<b>{}</b><br>", e(l)))
+        .collect();
+    let signer = closing
+        .signer
+        .as_deref()
+        .map(|n| format!("<br><br><br><b>{}</b>", e(n)))
+        .unwrap_or_default();
     format!(
-        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title_esc}</title>\n<style>\nbody {{ font-family: \"Times New Roman\", serif; font-size: 14pt; max-width: 48em; margin: 2em auto; line-height: 1.45; }}\ntable {{ border-collapse: collapse; font-size: 12pt; }}\nth, td {{ border: 1px solid #444; padding: 2px 6px; }}\ntd {{ text-align: right; }}\ntd:first-child, td:nth-child(2) {{ text-align: left; }}\nh1, h2 {{ text-align: center; }}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
+        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title_esc}</title>\n<style>\n@page {{ size: A4 portrait; margin: 20mm 15mm 20mm 30mm; }}\nbody {{ font-family: \"Times New Roman\", serif; font-size: 14pt; max-width: 165mm; margin: 2em auto; line-height: 1.45; }}\n@media print {{ body {{ max-width: none; margin: 0; }} }}\np {{ text-align: justify; text-indent: 1cm; margin: 0 0 6pt; }}\ntable.thethuc {{ width: 100%; border: none; font-size: 13pt; margin-bottom: 12pt; }}\ntable.thethuc td {{ border: none; text-align: center; vertical-align: top; padding: 0; }}\n.quoc-hieu {{ font-weight: bold; }}\n.tieu-ngu {{ font-weight: bold; text-decoration: underline; font-size: 14pt; }}\n.dia-danh {{ font-style: italic; font-size: 14pt; }}\ntable.ky td:first-child {{ text-align: left; font-size: 12pt; }}\ntable {{ border-collapse: collapse; font-size: 12pt; }}\nth, td {{ border: 1px solid #444; padding: 2px 6px; }}\ntd {{ text-align: right; }}\ntd:first-child, td:nth-child(2) {{ text-align: left; }}\nh1, h2 {{ text-align: center; font-size: 14pt; margin: 6pt 0; }}\n</style>\n</head>\n<body>\n<table class=\"thethuc\"><tr><td style=\"width:40%\"><b>{agency}</b><br>{number}</td><td><span class=\"quoc-hieu\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</span><br><span class=\"tieu-ngu\">Độc lập - Tự do - Hạnh phúc</span><br><br><span class=\"dia-danh\">{place_date}</span></td></tr></table>\n{body}<table class=\"thethuc ky\"><tr><td style=\"width:50%\"><b><i>Nơi nhận:</i></b><br>{recipients}</td><td>{signing}{signer}</td></tr></table>\n</body>\n</html>\n",
+        agency = e(&head.agency),
+        number = e(&head.number),
+        place_date = e(&head.place_date),
     )
 }
 
@@ -373,12 +509,44 @@ mod tests {
 
     #[test]
     fn html_escapes_raw_markup() {
-        let html = to_html("Đơn vị <script>alert(1)</script> & **đậm**", "Báo cáo <x>");
+        let head = Letterhead {
+            agency: "ỦY BAN NHÂN DÂN TỈNH <AN LẠC>".into(),
+            number: "Số:       /BC-UBND".into(),
+            place_date: "An Lạc, ngày 22 tháng 11 năm 2026".into(),
+        };
+        let closing = Closing {
+            recipients: vec!["Văn phòng Chính phủ".into()],
+            signing: vec!["TM. ỦY BAN NHÂN DÂN".into(), "CHỦ TỊCH".into()],
+            signer: None,
+        };
+        let html = to_html(
+            "Đơn vị <script>alert(1)</script> & **đậm**",
+            "Báo cáo <x>",
+            &head,
+            &closing,
+        );
+        assert!(html.contains("TỈNH &lt;AN LẠC&gt;"), "{html}");
+        assert!(
+            html.contains("- Văn phòng Chính phủ;<br>- Lưu: VT.<br>"),
+            "{html}"
+        );
+        assert!(html.contains("@page { size: A4 portrait; margin: 20mm 15mm 20mm 30mm; }"));
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("<strong>đậm</strong>"));
         assert!(html.contains("<title>Báo cáo &lt;x&gt;</title>"), "{html}");
+    }
+
+    #[test]
+    fn the_body_runs_from_the_first_heading_to_the_recipients() {
+        let md = "**ỦY BAN NHÂN DÂN**  \nSố: /BC\n\n# BÁO CÁO\n\n## Tình hình\n\nNội dung.\n\n*Nơi nhận:* Văn phòng Chính phủ; Bộ Tài chính; lưu VT.\n\n**TM. ỦY BAN NHÂN DÂN**\n";
+        let (body, recipients) = split_outline(md);
+        assert_eq!(body, "# BÁO CÁO\n\n## Tình hình\n\nNội dung.\n\n");
+        assert_eq!(recipients, ["Văn phòng Chính phủ", "Bộ Tài chính"]);
+        let (all, none) = split_outline("Chỉ có nội dung.\n");
+        assert_eq!(all, "Chỉ có nội dung.\n");
+        assert!(none.is_empty());
     }
 
     #[test]

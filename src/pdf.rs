@@ -1,0 +1,162 @@
+//! PDF copies for signing (`run --pdf`, `baocao pdf DIR`): `bao-cao.docx` and `tong-hop.xlsx`
+//! converted by LibreOffice in headless mode, when `soffice` is on the PATH.
+//!
+//! Each conversion runs with a throwaway LibreOffice profile in a temporary folder inside the
+//! output folder and a time limit; a PDF is moved into place only when it is whole (it starts
+//! with `%PDF` and ends with `%%EOF`), so a failed or hung conversion leaves no half-written
+//! file, only a diagnostic. The PDFs are renderings of listed outputs and are not themselves
+//! listed in the manifest.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::diag::{Code, Diagnostic, Location};
+
+/// The files converted, in order.
+pub const SOURCES: [&str; 2] = ["bao-cao.docx", "tong-hop.xlsx"];
+
+/// What to install when LibreOffice is missing.
+pub const INSTALL_HINT: &str =
+    "cài LibreOffice: apt-get install libreoffice-writer-nogui libreoffice-calc-nogui";
+
+/// `soffice` (or `libreoffice`) on the PATH.
+pub fn soffice() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|d| [d.join("soffice"), d.join("libreoffice")])
+        .find(|p| p.is_file())
+}
+
+fn is_whole_pdf(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    bytes.starts_with(b"%PDF") && tail.windows(5).any(|w| w == b"%%EOF")
+}
+
+/// Converts `SOURCES` in `dir` to PDFs beside them; returns the PDFs written and a diagnostic
+/// for each file that could not be converted within `limit`.
+pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec<Diagnostic>) {
+    let mut written = Vec::new();
+    let mut diags = Vec::new();
+    for name in SOURCES {
+        let source = dir.join(name);
+        let pdf = Path::new(name).with_extension("pdf");
+        let pdf = pdf.to_string_lossy().to_string();
+        let fail = |why: String| {
+            Diagnostic::new(
+                Code::PdfFailed,
+                Location::file(name),
+                format!("Không chuyển được {name} sang {pdf}: {why}.\nMở tệp bằng LibreOffice hoặc Word để kiểm tra rồi chạy lại `baocao pdf`."),
+            )
+        };
+        if !source.is_file() {
+            diags.push(fail("không có tệp".into()));
+            continue;
+        }
+        match convert_one(soffice, dir, &source, limit) {
+            Ok(bytes) => match crate::output::write_atomic(&dir.join(&pdf), &bytes) {
+                Ok(()) => written.push(pdf),
+                Err(e) => diags.push(fail(format!("không ghi được: {e}"))),
+            },
+            Err(why) => diags.push(fail(why)),
+        }
+    }
+    (written, diags)
+}
+
+fn convert_one(
+    soffice: &Path,
+    dir: &Path,
+    source: &Path,
+    limit: Duration,
+) -> Result<Vec<u8>, String> {
+    let work = tempfile::Builder::new()
+        .prefix(".baocao-pdf-")
+        .tempdir_in(dir)
+        .map_err(|e| format!("không tạo được thư mục tạm: {e}"))?;
+    let profile = work.path().join("profile");
+    let out = work.path().join("out");
+    let mut child = Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(&out)
+        .arg(source)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("không chạy được {}: {e}", soffice.display()))?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() >= limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "LibreOffice không xong sau {} giây",
+                    limit.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let stem = source.file_stem().unwrap_or_default();
+    let made = out.join(Path::new(stem).with_extension("pdf"));
+    let bytes = std::fs::read(&made).map_err(|_| "LibreOffice không tạo ra tệp PDF".to_string())?;
+    if is_whole_pdf(&bytes) {
+        Ok(bytes)
+    } else {
+        Err("tệp PDF không trọn vẹn".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_whole_pdf_is_taken() {
+        assert!(is_whole_pdf(b"%PDF-1.7\n...\n%%EOF\n"));
+        assert!(!is_whole_pdf(b"%PDF-1.7\n... cut"));
+        assert!(!is_whole_pdf(b"<html>%%EOF"));
+        assert!(!is_whole_pdf(b""));
+    }
+
+    #[test]
+    fn a_converter_that_hangs_is_stopped_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bao-cao.docx"), b"x").unwrap();
+        std::fs::write(dir.path().join("tong-hop.xlsx"), b"x").unwrap();
+        // A stand-in for soffice that never finishes.
+        let fake = dir.path().join("soffice");
+        std::fs::write(&fake, "#!/bin/sh\nsleep 30\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (written, diags) = convert(&fake, dir.path(), Duration::from_millis(300));
+        assert!(written.is_empty());
+        assert_eq!(diags.len(), 2);
+        assert!(
+            diags[0].message.contains("không xong sau"),
+            "{}",
+            diags[0].message
+        );
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".pdf") || n.starts_with(".baocao-pdf-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
