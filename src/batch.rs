@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
 
-use crate::catalog::{Config, Regime};
+use crate::catalog::Config;
+pub use crate::due::{regime_inbox, units_deadline};
 use crate::ingest::collect_files;
 use crate::period::Period;
 use crate::pipeline::{input_entries, run_period, Inbox, Job, Outcome, Progress, RunError};
@@ -75,29 +76,6 @@ pub fn due_periods(config: &Config, today: NaiveDate, lookback: u32) -> Vec<DueP
         }
     }
     out
-}
-
-/// The latest deadline of the levels that report `period` (those whose report of it is not
-/// replaced), or `None` when no level reports it.
-fn units_deadline(config: &Config, regime: &Regime, period: Period) -> Option<NaiveDate> {
-    regime
-        .reporters
-        .levels
-        .iter()
-        .filter(|l| regime.replaced_by(period, l).is_none())
-        .filter_map(|l| regime.deadline(period, l, &config.calendar))
-        .max()
-}
-
-/// A regime's inbox under an inbox root: `ROOT/<regime>/` when that folder exists, else the
-/// root itself (a root that holds one regime's `<period>/` folders).
-pub fn regime_inbox(root: &Path, regime: &str) -> PathBuf {
-    let sub = root.join(regime);
-    if sub.is_dir() {
-        sub
-    } else {
-        root.to_path_buf()
-    }
 }
 
 /// What became of one due period.

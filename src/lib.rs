@@ -4,10 +4,12 @@
 //! Between stages travel plain data: `Submission`, `Diagnostic`, `Consolidated`.
 
 pub mod batch;
+pub mod board;
 pub mod catalog;
 pub mod cli;
 pub mod consolidate;
 pub mod diag;
+pub mod due;
 pub mod hash;
 pub mod history;
 pub mod ingest;

@@ -23,12 +23,13 @@ use crate::tasks::Summary;
 use crate::validate::{validate, Batch, Timeliness};
 
 /// The files `run` writes into `OUT/<regime>/<period>/`, the manifest last.
-pub const OUTPUTS: [&str; 6] = [
+pub const OUTPUTS: [&str; 7] = [
     "tong-hop.xlsx",
     "bao-cao.md",
     "bao-cao.html",
     "bao-cao.docx",
     "du-lieu.csv",
+    "bang-tin.html",
     "manifest.json",
 ];
 
@@ -147,7 +148,7 @@ pub fn run_period(
         .as_deref()
         .and_then(|root| previous_period(config, regime, job.period, root, job.as_of));
     progress.stage("kỳ trước");
-    let tasks = task_summary(config, regime, job, &mut batch)?;
+    let (task_list, tasks) = task_summary(config, regime, job, &mut batch)?.unzip();
     let store = job.history.clone().map(Store::new);
     let past = compare(config, regime, job.period, store.as_ref(), &mut batch);
     progress.stage("lịch sử");
@@ -163,8 +164,28 @@ pub fn run_period(
         last_year: past.last_year.as_ref(),
         successors: past.successors,
     };
+    let board = crate::board::Board {
+        office: config.units.name_of(&regime.receiver),
+        today: job.as_of,
+        periods: vec![crate::board::period_panel(
+            regime,
+            job.period,
+            crate::due::units_deadline(config, regime, job.period),
+            &batch,
+        )],
+        indicators: crate::board::indicator_panels(
+            config,
+            regime,
+            store.as_ref(),
+            job.period,
+            Some(&consolidated),
+        ),
+        tasks: task_list
+            .as_deref()
+            .map(|t| crate::board::task_panel(config, t, job.as_of, 7)),
+    };
     let inputs = input_entries(&inbox.dir);
-    let rendered = render_all(&report, inputs.clone())?;
+    let rendered = render_all(&report, &board, inputs.clone())?;
     progress.stage("tong-hop.xlsx, bao-cao");
     let target = job.target();
     write_outputs(&target, &rendered)?;
@@ -302,13 +323,14 @@ fn previous_period(
     consolidate(config, regime, prev, &batch.accepted).ok()
 }
 
-/// The task register's summary, when the job names one; its diagnostics join the batch's.
+/// The task register and its summary, when the job names one; its diagnostics join the
+/// batch's.
 fn task_summary(
     config: &Config,
     regime: &Regime,
     job: &Job,
     batch: &mut Batch,
-) -> Result<Option<Summary>, RunError> {
+) -> Result<Option<(Vec<crate::tasks::Task>, Summary)>, RunError> {
     let Some(path) = &job.tasks else {
         return Ok(None);
     };
@@ -324,10 +346,10 @@ fn task_summary(
             path.display()
         )));
     }
-    let (_, summary, diags) =
+    let (tasks, summary, diags) =
         crate::ingest::register::load(config, path, job.as_of, section.within);
     batch.diagnostics.extend(diags);
-    Ok(Some(summary))
+    Ok(Some((tasks, summary)))
 }
 
 /// What the history store adds: the same period last year and the checks against the past.
@@ -406,6 +428,7 @@ pub fn input_entries(dir: &Path) -> Vec<FileEntry> {
 /// Every output in memory, in `OUTPUTS` order, the manifest (over the others) last.
 fn render_all(
     report: &Report<'_>,
+    board: &crate::board::Board,
     inputs: Vec<FileEntry>,
 ) -> Result<Vec<(String, Vec<u8>)>, RunError> {
     let xlsx = workbook::tong_hop(report)
@@ -425,6 +448,10 @@ fn render_all(
         (OUTPUTS[2].to_string(), narrative.html.into_bytes()),
         (OUTPUTS[3].to_string(), docx),
         (OUTPUTS[4].to_string(), csv.into_bytes()),
+        (
+            OUTPUTS[5].to_string(),
+            crate::render::board::html(board, None).into_bytes(),
+        ),
     ];
     let entries: Vec<FileEntry> = outputs
         .iter()

@@ -7,11 +7,13 @@ use std::path::Path;
 const FLOW: &[&str] = &[
     "model",
     "catalog",
+    "due",
     "ingest",
     "validate",
     "consolidate",
     "store",
     "history",
+    "board",
     "render",
     "pipeline",
     "batch",

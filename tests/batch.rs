@@ -49,6 +49,7 @@ fn the_pipeline_runs_a_period_without_the_command_line() {
             "bao-cao.html",
             "bao-cao.docx",
             "du-lieu.csv",
+            "bang-tin.html",
             "manifest.json"
         ]
     );

@@ -4,14 +4,13 @@
 //! passed (within the look-back window). With `--inbox`, each row also lists the units of its
 //! level that have not submitted (the reminder list for đôn đốc).
 
-use chrono::{Days, NaiveDate};
-use serde::Serialize;
+use chrono::NaiveDate;
 
 use super::{parse_date, pick_regimes, today, CliResult, Format, EXIT_OK};
-use crate::catalog::{Config, Regime};
+use crate::catalog::Config;
 use crate::output;
 use crate::period::Period;
-use crate::schedule::{periods_of_year, vn_date};
+use crate::schedule::vn_date;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,93 +32,7 @@ pub struct Args {
     pub format: Format,
 }
 
-/// Where a period stands on a given day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DueStatus {
-    DueToday,
-    Upcoming,
-    Overdue,
-}
-
-impl DueStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            DueStatus::DueToday => "đến hạn hôm nay",
-            DueStatus::Upcoming => "sắp đến hạn",
-            DueStatus::Overdue => "quá hạn",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DueRow {
-    pub regime: String,
-    pub period: String,
-    pub label: String,
-    pub level: String,
-    pub cutoff_to: NaiveDate,
-    pub deadline: NaiveDate,
-    pub status: DueStatus,
-    /// Units of the level without a submission in the inbox; absent without `--inbox`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub missing: Option<Vec<String>>,
-}
-
-/// The due rows of `regime` on `today`.
-pub fn due_rows(
-    config: &Config,
-    regime: &Regime,
-    today: NaiveDate,
-    within: u32,
-    lookback: u32,
-) -> Vec<(Period, DueRow)> {
-    let horizon = today + Days::new(u64::from(within));
-    let earliest = today - Days::new(u64::from(lookback));
-    let mut out = Vec::new();
-    for year in [today.year_ce().1 as i32 - 1, today.year_ce().1 as i32] {
-        for p in periods_of_year(year, &regime.frequencies) {
-            let w = regime.window(p);
-            if w.to >= today {
-                continue;
-            }
-            for level in regime.deadline_levels() {
-                if regime.replaced_by(p, level).is_some() {
-                    continue;
-                }
-                let Some(deadline) = regime.deadline(p, level, &config.calendar) else {
-                    continue;
-                };
-                let status = if deadline == today {
-                    DueStatus::DueToday
-                } else if deadline > today && deadline <= horizon {
-                    DueStatus::Upcoming
-                } else if deadline < today && deadline >= earliest {
-                    DueStatus::Overdue
-                } else {
-                    continue;
-                };
-                out.push((
-                    p,
-                    DueRow {
-                        regime: regime.id.clone(),
-                        period: p.code(),
-                        label: p.label(),
-                        level: level.to_string(),
-                        cutoff_to: w.to,
-                        deadline,
-                        status,
-                        missing: None,
-                    },
-                ));
-            }
-        }
-    }
-    out.sort_by(|a, b| a.1.deadline.cmp(&b.1.deadline).then(a.0.cmp(&b.0)));
-    out
-}
-
-use chrono::Datelike;
+pub use crate::due::{due_rows, DueRow};
 
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regimes = pick_regimes(config, args.regime.as_deref())?;
@@ -132,7 +45,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     if let Some(inbox) = &args.inbox {
         for (period, row) in rows.iter_mut() {
             let regime = config.regime(&row.regime).expect("a regime of the config");
-            let inbox = crate::batch::regime_inbox(inbox, &regime.id);
+            let inbox = crate::due::regime_inbox(inbox, &regime.id);
             row.missing = Some(super::missing_units(
                 config, regime, *period, &row.level, &inbox, today,
             ));

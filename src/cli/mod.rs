@@ -5,6 +5,7 @@
 //! deadline; 2 usage or config error; 3 internal failure (e.g. an output could not be written);
 //! 4 another run held the output folder and did not release it in time.
 
+mod board;
 mod calendar;
 mod check;
 mod check_config;
@@ -71,6 +72,8 @@ pub enum Command {
     History(history::Args),
     /// Nạp kết quả tổng hợp cũ (du-lieu.csv) vào kho lịch sử.
     ImportHistory(history::ImportArgs),
+    /// Bảng thông tin công khai bang-tin.html: tình hình gửi báo cáo, chỉ tiêu, nhiệm vụ.
+    Board(board::Args),
     /// Tạo bản PDF để ký (bao-cao.pdf, tong-hop.pdf) cho thư mục kết quả của một kỳ.
     Pdf(pdf::Args),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::History(args) => history::run(&config, args),
         Command::ImportHistory(args) => history::import(&config, args),
         Command::Pdf(args) => pdf::run(args),
+        Command::Board(args) => board::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
     };

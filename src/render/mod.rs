@@ -3,6 +3,7 @@
 //!
 //! Reads plain data (`Consolidated`, `Batch`, config); never reads input files.
 
+pub mod board;
 pub mod docx;
 pub mod exchange;
 pub mod form;
