@@ -180,9 +180,60 @@ fn every_xlsx_and_docx_output_converts_to_pdf_and_run_pdf_writes_the_copies() {
         s(&tasks),
     ]);
     assert_eq!(code, 0, "{err}");
+    // The task cycle's workbooks: update forms, the merged register, the review.
+    let cycle = dir.path().join("cycle");
+    let register = samples().join("nhiem-vu/so-theo-doi-2026.xlsx");
+    let government = samples().join("trao-doi/nhiem-vu-chinh-phu.csv");
+    let root = samples();
+    for args in [
+        vec![
+            "tasks",
+            "forms",
+            "--register",
+            s(&register),
+            "--as-of",
+            "2026-11-20",
+            "--out",
+            s(&cycle),
+        ],
+        vec![
+            "tasks",
+            "import",
+            "--register",
+            s(&register),
+            "--out",
+            s(&cycle),
+            "--as-of",
+            "2026-11-20",
+            s(&government),
+        ],
+        vec![
+            "tasks",
+            "review",
+            "--register",
+            s(&register),
+            "--since",
+            "2026-11-06",
+            "--as-of",
+            "2026-11-20",
+            "--out",
+            s(&cycle),
+        ],
+    ] {
+        let mut all = vec!["--root", s(&root)];
+        all.extend(args);
+        let (code, _, err) = baocao(&all);
+        assert!(code == 0 || code == 1, "{err}");
+    }
     let mut files: Vec<PathBuf> = vec![target.join("tong-hop.xlsx"), target.join("bao-cao.docx")];
-    for d in [&forms, &tasks] {
-        files.extend(std::fs::read_dir(d).unwrap().flatten().map(|e| e.path()));
+    for d in [&forms, &tasks, &cycle] {
+        files.extend(
+            std::fs::read_dir(d)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "xlsx" || x == "docx")),
+        );
     }
     let out = dir.path().join("pdf");
     for f in files {
