@@ -60,6 +60,7 @@ codes! {
     UnsupportedFile = "BC0104", Warning, "Tệp không phải Excel hoặc CSV, bỏ qua";
     CsvHeader = "BC0105", Blocking, "Tiêu đề cột CSV không đúng";
     CsvRow = "BC0106", Blocking, "Dòng CSV không đọc được";
+    NotARegularFile = "BC0107", Blocking, "Không phải tệp thông thường";
     FormulaNoValue = "BC0201", Blocking, "Công thức chưa có giá trị";
     AmbiguousNumber = "BC0202", Warning, "Số viết có thể hiểu hai cách";
     InvalidNumber = "BC0203", Blocking, "Không phải là số hợp lệ";
@@ -174,13 +175,31 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// The longest message or location part a diagnostic keeps, in characters: messages quote
+/// input text, and no input may make an output refuse it (a spreadsheet cell holds at most
+/// 32,767 characters).
+pub const MAX_TEXT: usize = 2_000;
+
+/// `s` cut to `max` characters, with an ellipsis where it was cut.
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 impl Diagnostic {
     pub fn new(code: Code, location: Location, message: impl Into<String>) -> Diagnostic {
+        let location = Location {
+            file: clip(&location.file, MAX_TEXT),
+            sheet: clip(&location.sheet, MAX_TEXT),
+            cell: clip(&location.cell, MAX_TEXT),
+        };
         Diagnostic {
             code,
             severity: code.severity(),
             location,
-            message: message.into(),
+            message: clip(&message.into(), MAX_TEXT),
         }
     }
 
@@ -303,5 +322,19 @@ mod tests {
             d.summary(),
             "Chỉ tiêu 2.1: \"1.234.5\" không phải là số hợp lệ."
         );
+    }
+
+    #[test]
+    fn a_quoted_text_of_any_length_is_cut_with_an_ellipsis() {
+        let long = "ậ".repeat(40_000);
+        let d = Diagnostic::new(
+            Code::UnknownRow,
+            Location::file("a.xlsx"),
+            format!("Dòng \"{long}\""),
+        );
+        assert_eq!(d.message.chars().count(), MAX_TEXT + 1);
+        assert!(d.message.ends_with('…'));
+        assert_eq!(clip("ngắn", 10), "ngắn");
+        assert_eq!(clip("abcdef", 3), "abc…");
     }
 }

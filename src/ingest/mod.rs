@@ -122,13 +122,30 @@ fn extension(path: &Path) -> String {
 
 /// Lists the input files under `paths` (files or folders, recursively), sorted, skipping
 /// hidden files, Office lock files (`~$…`) and the receipt log. Paths are shown relative to
-/// the folder they were found in.
+/// the folder they were found in. Only regular files are listed (see `walk`).
 pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    walk(paths).0
+}
+
+/// An inbox entry that is not read: (shown path, what it is).
+pub type Skipped = (String, &'static str);
+
+/// `collect_files`, and the entries that are not regular files (named pipes, devices,
+/// sockets, links to them, or to nothing): (shown path, what it is). A symbolic link is
+/// followed, but each real folder is walked once, so links to a parent folder cannot make the
+/// walk loop or grow.
+pub fn walk(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Skipped>) {
     let mut out = Vec::new();
+    let mut odd = Vec::new();
+    let mut seen: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     for p in paths {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             while let Some(dir) = stack.pop() {
+                let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+                if !seen.insert(real) {
+                    continue;
+                }
                 let Ok(rd) = std::fs::read_dir(&dir) else {
                     continue;
                 };
@@ -138,14 +155,25 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
                     if name.starts_with('.') || name.starts_with("~$") {
                         continue;
                     }
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if name != receipt::RECEIPT_LOG {
-                        let shown = path
-                            .strip_prefix(p)
-                            .map(|r| r.to_string_lossy().to_string())
-                            .unwrap_or_else(|_| name.clone());
-                        out.push((path, shown));
+                    let shown = path
+                        .strip_prefix(p)
+                        .map(|r| r.to_string_lossy().to_string())
+                        .unwrap_or_else(|_| name.clone());
+                    // `metadata` follows links: what the entry really is.
+                    match std::fs::metadata(&path) {
+                        Ok(m) if m.is_dir() => stack.push(path),
+                        Ok(m) if m.is_file() => {
+                            if name != receipt::RECEIPT_LOG {
+                                out.push((path, shown));
+                            }
+                        }
+                        Ok(_) => odd.push((
+                            shown,
+                            "không phải tệp thông thường (ống dẫn, thiết bị hoặc socket)",
+                        )),
+                        Err(_) => {
+                            odd.push((shown, "liên kết tới tệp không tồn tại hoặc không đọc được"))
+                        }
                     }
                 }
             }
@@ -154,11 +182,18 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_else(|| p.display().to_string());
-            out.push((p.clone(), shown));
+            match std::fs::metadata(p) {
+                Ok(m) if !m.is_file() => odd.push((
+                    shown,
+                    "không phải tệp thông thường (ống dẫn, thiết bị hoặc socket)",
+                )),
+                _ => out.push((p.clone(), shown)),
+            }
         }
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
-    out
+    odd.sort();
+    (out, odd)
 }
 
 /// Reads every file under `paths` in parallel; the reports come back in file order.
@@ -173,7 +208,7 @@ pub fn read_all_with(
     on_start: &(dyn Fn(usize) + Sync),
     on_file: &(dyn Fn() + Sync),
 ) -> Vec<FileReport> {
-    let files = collect_files(paths);
+    let (files, odd) = walk(paths);
     on_start(files.len());
     let logs = ReceiptLog::load_for(paths);
     let mut reports: Vec<FileReport> = files
@@ -188,6 +223,22 @@ pub fn read_all_with(
             report
         })
         .collect();
+    for (shown, what) in odd {
+        let stem = Path::new(&shown)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        reports.push(FileReport {
+            file: shown.clone(),
+            unit_hint: workbook::unit_by_file_name(expect.config, &stem),
+            submissions: Vec::new(),
+            diagnostics: vec![Diagnostic::new(
+                Code::NotARegularFile,
+                Location::file(&shown),
+                format!("Mục \"{shown}\" trong thư mục nhận {what}, nên không được đọc.\nChỉ để tệp báo cáo (.xlsx, .csv) trong thư mục nhận."),
+            )],
+        });
+    }
     if !logs.problems.is_empty() {
         reports.push(FileReport {
             file: receipt::RECEIPT_LOG.to_string(),

@@ -26,7 +26,12 @@ impl ReceiptLog {
     pub fn load_for(paths: &[PathBuf]) -> ReceiptLog {
         let mut log = ReceiptLog::default();
         let mut stack: Vec<PathBuf> = paths.iter().filter(|p| p.is_dir()).cloned().collect();
+        // Each real folder once: links to a parent folder cannot make the walk loop.
+        let mut seen = std::collections::BTreeSet::new();
         while let Some(dir) = stack.pop() {
+            if !seen.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+                continue;
+            }
             let Ok(rd) = std::fs::read_dir(&dir) else {
                 continue;
             };

@@ -1,0 +1,144 @@
+//! End-to-end: hostile entries in an inbox never stop the batch — named pipes, links to
+//! devices or to nothing, links that loop, and text longer than a spreadsheet cell.
+
+mod common;
+use common::*;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Runs `baocao` and kills it after `limit`; returns (exit code, stdout, stderr).
+fn bounded(args: &[&str], limit: Duration) -> (i32, String, String) {
+    // Output goes to files: a pipe nobody reads would block a talkative child.
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(args)
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("baocao {args:?} hung for more than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status.code().unwrap_or(-1),
+        std::fs::read_to_string(out).unwrap(),
+        std::fs::read_to_string(err).unwrap(),
+    )
+}
+
+fn hostile_inbox(dir: &Path) -> std::path::PathBuf {
+    let inbox = dir.join("nhan/2026-10");
+    copy_dir(&samples().join("inbox/ktxh/2026-10"), &inbox);
+    // Vĩnh Hưng (which never sent) has a named pipe with its form's name.
+    let fifo = inbox.join("99024-xa-vinh-hung-2026-10.xlsx");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    symlink("/dev/zero", inbox.join("zero.xlsx")).unwrap();
+    symlink("/khong/co/tep-nay", inbox.join("mat.xlsx")).unwrap();
+    // Two links to the folder itself: a walk that follows them naively grows exponentially.
+    symlink(".", inbox.join("vong-1")).unwrap();
+    symlink(".", inbox.join("vong-2")).unwrap();
+    // An exchange file whose indicator code is longer than a spreadsheet cell.
+    let long = "X".repeat(40_000);
+    std::fs::write(
+        inbox.join("dai.csv"),
+        format!("regime,period,unit_code,indicator_code,value,unit_of_measure,column,level,disagg\nktxh,2026-10,99024,{long},1,ha,thuc_hien,xa,\n"),
+    )
+    .unwrap();
+    inbox
+}
+
+#[test]
+fn pipes_device_links_loops_and_long_text_are_diagnosed_and_the_good_files_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = hostile_inbox(dir.path());
+    let (_, out, err) = bounded(
+        &[
+            "--root",
+            s(&samples()),
+            "check",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+            s(&inbox),
+        ],
+        Duration::from_secs(60),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let mut odd: Vec<String> = file_codes(&v)
+        .into_iter()
+        .filter(|(_, c)| c == "BC0107")
+        .map(|(f, _)| f)
+        .collect();
+    odd.sort();
+    assert_eq!(
+        odd,
+        ["99024-xa-vinh-hung-2026-10.xlsx", "mat.xlsx", "zero.xlsx"]
+    );
+    // The loops were walked once: each form is read once.
+    let files: Vec<&str> = v["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["file"].as_str().unwrap())
+        .collect();
+    assert!(files.iter().all(|f| !f.starts_with("vong-")), "{files:?}");
+    // Every message quoting the long code is cut, with an ellipsis.
+    for d in v["diagnostics"].as_array().unwrap() {
+        assert!(d["message"].as_str().unwrap().chars().count() <= 2001);
+    }
+
+    let root = dir.path().join("root");
+    copy_samples_root(&root);
+    std::fs::copy(samples().join("calendar.toml"), root.join("calendar.toml")).unwrap();
+    let target = dir.path().join("out");
+    let (code, out, err) = bounded(
+        &[
+            "--root",
+            s(&root),
+            "run",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--inbox",
+            s(&inbox),
+            "--out",
+            s(&target),
+            "--as-of",
+            "2026-11-22",
+            "--no-history",
+            "--format",
+            "json",
+            "-q",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 1, "finished, with findings: {out}{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The sample month's 37 good forms are all consolidated (the long exchange file, whose only
+    // row names no indicator, may be counted too).
+    assert!(r["accepted"].as_u64().unwrap() >= 37, "{r}");
+    let xlsx = target.join("ktxh/2026-10/tong-hop.xlsx");
+    let rows = sheet(&xlsx, "Chẩn đoán");
+    assert!(rows.len() > 3);
+}
