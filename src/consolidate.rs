@@ -34,6 +34,8 @@ pub struct Consolidated {
     /// (unit, cell key, column) → why a derived cell has no value although its operands have
     /// (division by zero, overflow): shown as a note beside the empty cell.
     pub notes: BTreeMap<(String, String, InputColumn), String>,
+    /// Cells whose aggregate overflowed (left empty, with a note).
+    pub overflowed: Vec<(String, String, InputColumn)>,
 }
 
 impl Consolidated {
@@ -350,6 +352,20 @@ pub fn consolidate(
         }
     }
 
+    // A sum past the largest number (two figures near 1.7e308) is no figure: an empty cell
+    // with a note, never infinity in an output.
+    let overflowed: Vec<(String, String, InputColumn)> = out
+        .values
+        .iter()
+        .filter(|(_, v)| !v.is_finite())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in &overflowed {
+        out.values.remove(k);
+        out.notes.insert(k.clone(), NoValue::NotFinite.note());
+    }
+    out.overflowed = overflowed;
+
     // Derived indicators, from consolidated components, at every unit and in every cell.
     let units_with_values: BTreeSet<String> =
         out.values.keys().map(|(u, _, _)| u.clone()).collect();
@@ -612,6 +628,24 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
 
     fn th(c: &Consolidated, unit: &str, ind: &str) -> Option<f64> {
         c.get(unit, ind, InputColumn::ThucHien)
+    }
+
+    #[test]
+    fn a_sum_past_the_largest_number_is_an_empty_cell_with_a_note() {
+        // 1.7e308 + 1.7e308 overflows a double (max ≈ 1.797e308).
+        let c = run(&[
+            sub("A", 1, &[("S", 1.7e308)]),
+            sub("B", 2, &[("S", 1.7e308)]),
+        ]);
+        let top = c.root.clone();
+        assert_eq!(th(&c, &top, "S"), None);
+        assert!(c
+            .overflowed
+            .contains(&(top.clone(), "S".to_string(), InputColumn::ThucHien)));
+        assert!(c
+            .notes
+            .contains_key(&(top, "S".to_string(), InputColumn::ThucHien)));
+        assert!(c.values.values().all(|v| v.is_finite()));
     }
 
     #[test]

@@ -85,6 +85,7 @@ codes! {
     BreakdownMismatch = "BC0407", Warning, "Tổng số không bằng tổng các phân tổ";
     BreakdownExceedsTotal = "BC0408", Warning, "Các phân tổ cộng lại lớn hơn tổng số";
     TotalComputed = "BC0409", Warning, "Tổng số để trống, đã tính từ các phân tổ";
+    Overflow = "BC0410", Warning, "Số tổng hợp vượt giới hạn, để trống";
     Late = "BC0501", Warning, "Gửi sau thời hạn";
     ReceivedFromMtime = "BC0502", Warning, "Thời điểm nhận lấy từ ngày sửa tệp";
     ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";

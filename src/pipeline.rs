@@ -142,6 +142,9 @@ pub fn run_period(
     progress.stage("kiểm tra");
     let consolidated = consolidate(config, regime, job.period, &batch.accepted)
         .map_err(|e| RunError::Internal(e.to_string()))?;
+    batch
+        .diagnostics
+        .extend(overflow_diagnostics(&consolidated));
     progress.stage("tổng hợp");
     let previous = inbox
         .root
@@ -232,6 +235,21 @@ fn pdf_copies(target: &Path) -> (Vec<String>, Vec<crate::diag::Diagnostic>) {
             )],
         ),
     }
+}
+
+/// A warning for each consolidated cell left empty because its aggregate overflowed.
+fn overflow_diagnostics(c: &Consolidated) -> Vec<crate::diag::Diagnostic> {
+    use crate::diag::{Code, Diagnostic, Location};
+    c.overflowed
+        .iter()
+        .map(|(unit, key, column)| {
+            Diagnostic::new(
+                Code::Overflow,
+                Location::cell(OUTPUTS[0], "", format!("{unit} · {key} · {}", column.key())),
+                format!("Tổng của {key} ({}) ở đơn vị {unit} vượt quá số lớn nhất máy tính biểu diễn được; ô để trống.\nKiểm tra các báo cáo có số quá lớn (gõ thừa chữ số) rồi chạy lại.", column.key()),
+            )
+        })
+        .collect()
 }
 
 fn regime_of<'a>(config: &'a Config, job: &Job) -> Result<&'a Regime, RunError> {

@@ -142,3 +142,49 @@ fn pipes_device_links_loops_and_long_text_are_diagnosed_and_the_good_files_go_on
     let rows = sheet(&xlsx, "Chẩn đoán");
     assert!(rows.len() > 3);
 }
+
+#[test]
+fn a_cell_given_twice_in_an_exchange_file_and_a_form_naming_the_province_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let twice = dir.path().join("huyen-du-lieu.csv");
+    std::fs::write(
+        &twice,
+        "regime,period,unit_code,indicator_code,value,unit_of_measure,column,level,disagg\n\
+         ktxh,2026-10,99009,NN05,120,tấn,thuc_hien,xa,\n\
+         ktxh,2026-10,99009,NN05,125,tấn,thuc_hien,xa,\n",
+    )
+    .unwrap();
+    let config = baocao::catalog::Config::load(&samples()).unwrap();
+    let regime = config.regime("ktxh").unwrap();
+    let province = config.units.get("99").unwrap();
+    let form = dir.path().join("99-tinh-an-lac-2026-10.xlsx");
+    std::fs::write(
+        &form,
+        baocao::render::unit_form(&config, regime, "2026-10".parse().unwrap(), province, None)
+            .unwrap(),
+    )
+    .unwrap();
+    let (_, out, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "check",
+        "--regime",
+        "ktxh",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+        s(&twice),
+        s(&form),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let codes = file_codes(&v);
+    assert!(
+        codes.contains(&("huyen-du-lieu.csv".into(), "BC0207".into())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("99-tinh-an-lac-2026-10.xlsx".into(), "BC0306".into())),
+        "{codes:?}"
+    );
+}

@@ -141,7 +141,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
     let known: BTreeMap<&str, ()> = expect.regime.form_codes().map(|c| (c, ())).collect();
     for unit in reporting {
         let rows = &groups[unit];
-        let mut values = BTreeMap::new();
+        let mut values: BTreeMap<(String, InputColumn), Value> = BTreeMap::new();
         let mut submitted = None;
         for (line, rec) in rows {
             let loc = Location::cell(shown, "", format!("dòng {line}"));
@@ -196,7 +196,20 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             }
             match raw.parse::<f64>() {
                 Ok(v) if v.is_finite() => {
-                    values.insert((key, column), Value { value: v, location: loc });
+                    match values.get(&(key.clone(), column)) {
+                        // The same cell twice with different figures: which one is meant?
+                        Some(first) if first.value != v => {
+                            report.diagnostics.push(Diagnostic::new(
+                                Code::DuplicateRow,
+                                loc,
+                                format!("Ô {key} ({}) của đơn vị {unit} có hai số khác nhau: {} ({}) và {v}.\nGiữ một dòng cho mỗi ô rồi gửi lại.", column.key(), first.value, first.location.cell),
+                            ));
+                        }
+                        Some(_) => {}
+                        None => {
+                            values.insert((key, column), Value { value: v, location: loc });
+                        }
+                    }
                 }
                 _ => report.diagnostics.push(Diagnostic::new(
                     Code::InvalidNumber,

@@ -61,7 +61,11 @@ pub fn read_number(text: &str) -> Reading {
             Some(_) => return None,
             None => digits,
         };
-        text.parse::<f64>().ok().map(|v| v * sign)
+        // A digit string too long for a number is not one (it would read as infinity).
+        text.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(|v| v * sign)
     };
     let result = match (dots, commas) {
         (0, 0) => value(&s, None, None).map(Reading::Value),
@@ -189,5 +193,12 @@ mod tests {
         ] {
             assert_eq!(read_number(bad), Reading::Invalid, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_number_too_large_for_a_double_is_not_a_number() {
+        let huge = format!("1{}", "0".repeat(400));
+        assert_eq!(read_number(&huge), Reading::Invalid);
+        assert_eq!(read_number("1e309"), Reading::Invalid);
     }
 }

@@ -250,6 +250,19 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
         return;
     };
 
+    // The receiving unit does not report to itself (a form naming the province).
+    if unit.code == expect.regime.receiver {
+        push(
+            Diagnostic::new(
+                Code::NotAReporter,
+                unit_loc,
+                format!("Biểu ghi đơn vị báo cáo là {} ({}), cơ quan nhận báo cáo của chế độ \"{}\", không phải đơn vị báo cáo.\nKiểm tra mã đơn vị trên biểu (dùng biểu mẫu do baocao tạo cho đơn vị).", unit.name, unit.code, expect.regime.id),
+            ),
+            report,
+        );
+        return;
+    }
+
     let mut period = period;
     if let Some((p, loc, source)) = replaced.clone() {
         let d = super::replacing_diagnostic(expect, p, &unit.level, loc, source);
