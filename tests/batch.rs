@@ -11,9 +11,7 @@ use baocao::pipeline::{run_period, Job, Quiet};
 
 /// A copy of the samples' config root and inboxes (no history store) in `dir`.
 fn sample_copy(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let root = dir.join("root");
-    copy_samples_root(&root);
-    std::fs::copy(samples().join("calendar.toml"), root.join("calendar.toml")).unwrap();
+    let root = sample_root(dir);
     let inbox = dir.join("inbox");
     copy_dir(&samples().join("inbox"), &inbox);
     (root, inbox)

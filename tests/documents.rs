@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The sample October run (no history) into `dir`; returns its output folder.
 fn october(dir: &Path, extra: &[&str]) -> PathBuf {
-    let root = dir.join("root");
-    copy_samples_root(&root);
-    std::fs::copy(samples().join("calendar.toml"), root.join("calendar.toml")).unwrap();
+    let root = sample_root(dir);
     let out = dir.join("out");
     let inbox = samples().join("inbox/ktxh");
     let mut args = vec![

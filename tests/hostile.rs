@@ -107,9 +107,7 @@ fn pipes_device_links_loops_and_long_text_are_diagnosed_and_the_good_files_go_on
         assert!(d["message"].as_str().unwrap().chars().count() <= 2001);
     }
 
-    let root = dir.path().join("root");
-    copy_samples_root(&root);
-    std::fs::copy(samples().join("calendar.toml"), root.join("calendar.toml")).unwrap();
+    let root = sample_root(dir.path());
     let target = dir.path().join("out");
     let (code, out, err) = bounded(
         &[

@@ -95,6 +95,15 @@ pub fn copy_samples_root(dir: &Path) {
     std::fs::copy(samples().join("units.toml"), dir.join("units.toml")).unwrap();
 }
 
+/// A copy of the samples' config root with its calendar (the province's own day off) in
+/// `dir/root`, without the history store; returns the root.
+pub fn sample_root(dir: &Path) -> PathBuf {
+    let root = dir.join("root");
+    copy_samples_root(&root);
+    std::fs::copy(samples().join("calendar.toml"), root.join("calendar.toml")).unwrap();
+    root
+}
+
 /// The generator's plausible figures of `unit` for `period`, as cells of a form.
 pub fn generated_fill(
     config: &baocao::catalog::Config,
