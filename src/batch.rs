@@ -224,6 +224,11 @@ fn up_to_date(
         && prev.config_sha256 == config.fingerprint(&job.regime)
         && same_files(&prev.inputs, inputs)
         && (as_of == job.as_of || as_of >= units_deadline)
+        // An engine that writes other files (a new exchange format) runs the period again.
+        && prev.outputs.iter().map(|o| o.file.as_str()).eq(crate::pipeline::OUTPUTS
+            .iter()
+            .copied()
+            .filter(|n| *n != crate::pipeline::MANIFEST))
         && prev.outputs.iter().all(|o| {
             std::fs::read(target.join(&o.file))
                 .is_ok_and(|b| b.len() as u64 == o.size && sha256_hex(&b) == o.sha256)

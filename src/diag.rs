@@ -108,6 +108,15 @@ codes! {
     CarryOverMismatch = "BC0803", Warning, "Số chuyển từ kỳ trước khác số tồn cuối kỳ trước";
     PdfFailed = "BC0901", Warning, "Không chuyển được sang PDF";
     PdfUnavailable = "BC0902", Warning, "Không có LibreOffice để tạo PDF";
+    FileTampered = "BC1001", Blocking, "Tệp kết quả đã bị thay đổi";
+    FileMissing = "BC1002", Blocking, "Thiếu tệp kết quả có trong bảng kê";
+    UnexpectedFile = "BC1003", Blocking, "Tệp lạ không có trong bảng kê";
+    BadSignature = "BC1004", Blocking, "Chữ ký không hợp lệ";
+    UntrustedSigner = "BC1005", Blocking, "Người ký không được tin";
+    Unsigned = "BC1006", Warning, "Bộ kết quả chưa được ký";
+    ManifestUnreadable = "BC1007", Blocking, "Không đọc được bảng kê manifest.json";
+    ChainNotChecked = "BC1008", Warning, "Chưa kiểm chuỗi chứng thư số";
+    PdfNotListed = "BC1009", Warning, "Bản PDF không có trong bảng kê";
 }
 
 impl fmt::Display for Code {

@@ -20,6 +20,7 @@ pub mod period;
 pub mod pipeline;
 pub mod render;
 pub mod schedule;
+pub mod sign;
 pub mod store;
 pub mod synth;
 pub mod tasks;

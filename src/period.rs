@@ -143,6 +143,42 @@ impl Period {
         }
     }
 
+    /// SDMX `TIME_PERIOD`: the SDMX reporting periods `2026-M10`, `2026-Q3`, `2026-S1` and
+    /// the Gregorian year `2026`. SDMX has no 9-month reporting period: the 9 months are the
+    /// time range from 1 January, `2026-01-01/P9M`.
+    pub fn sdmx(self) -> String {
+        match self {
+            Period::Month { year, month } => format!("{year}-M{month:02}"),
+            Period::Quarter { year, quarter } => format!("{year}-Q{quarter}"),
+            Period::Half { year, half } => format!("{year}-S{half}"),
+            Period::NineMonths { .. } => self.time_range(),
+            Period::Year { year } => format!("{year}"),
+        }
+    }
+
+    /// DHIS2 period identifier: `202610`, `2026Q3`, `2026S1`, `2026`. DHIS2 has no period type
+    /// for 9 months: `None`.
+    pub fn dhis2(self) -> Option<String> {
+        match self {
+            Period::Month { year, month } => Some(format!("{year}{month:02}")),
+            Period::Quarter { year, quarter } => Some(format!("{year}Q{quarter}")),
+            Period::Half { year, half } => Some(format!("{year}S{half}")),
+            Period::NineMonths { .. } => None,
+            Period::Year { year } => Some(format!("{year}")),
+        }
+    }
+
+    /// The period as an SDMX time range (first day and length), the form ADX uses:
+    /// `2026-10-01/P1M`, `2026-07-01/P3M`, `2026-01-01/P6M`, `2026-01-01/P9M`, `2026-01-01/P1Y`.
+    pub fn time_range(self) -> String {
+        let (first, last) = self.month_span();
+        let length = match self {
+            Period::Year { .. } => "P1Y".to_string(),
+            _ => format!("P{}M", last - first + 1),
+        };
+        format!("{}-{first:02}-01/{length}", self.year())
+    }
+
     /// Vietnamese label: "Tháng 10 năm 2026", "Quý III năm 2026", "6 tháng đầu năm 2026".
     pub fn label(self) -> String {
         match self {
@@ -484,6 +520,26 @@ mod tests {
             .unwrap_err()
             .reason
             .contains("quý phải từ 1 đến 4"));
+    }
+
+    #[test]
+    fn exchange_period_forms() {
+        // (code, SDMX TIME_PERIOD, DHIS2 period, ADX time range), written out by hand.
+        let cases = [
+            ("2026-10", "2026-M10", Some("202610"), "2026-10-01/P1M"),
+            ("2026-02", "2026-M02", Some("202602"), "2026-02-01/P1M"),
+            ("2026-Q3", "2026-Q3", Some("2026Q3"), "2026-07-01/P3M"),
+            ("2026-Q1", "2026-Q1", Some("2026Q1"), "2026-01-01/P3M"),
+            ("2026-H1", "2026-S1", Some("2026S1"), "2026-01-01/P6M"),
+            ("2026-H2", "2026-S2", Some("2026S2"), "2026-07-01/P6M"),
+            ("2026-9M", "2026-01-01/P9M", None, "2026-01-01/P9M"),
+            ("2026", "2026", Some("2026"), "2026-01-01/P1Y"),
+        ];
+        for (code, sdmx, dhis2, range) in cases {
+            assert_eq!(p(code).sdmx(), sdmx, "{code}");
+            assert_eq!(p(code).dhis2().as_deref(), dhis2, "{code}");
+            assert_eq!(p(code).time_range(), range, "{code}");
+        }
     }
 
     #[test]

@@ -17,24 +17,32 @@ use crate::model::{InputColumn, ValueStatus};
 use crate::output::write_atomic;
 use crate::period::Period;
 use crate::render::exchange::{du_lieu, manifest, FileEntry};
-use crate::render::{narrative, workbook, Report};
+use crate::render::{narrative, standards, workbook, Report};
 use crate::store::{Store, StoredValue};
 use crate::tasks::Summary;
 use crate::validate::{validate, Batch, Timeliness};
 
 /// The files `run` writes into `OUT/<regime>/<period>/`, the manifest last.
-pub const OUTPUTS: [&str; 7] = [
+pub const OUTPUTS: [&str; 11] = [
     "tong-hop.xlsx",
     "bao-cao.md",
     "bao-cao.html",
     "bao-cao.docx",
     "du-lieu.csv",
+    "du-lieu.sdmx.csv",
+    "du-lieu.dhis2.json",
+    "du-lieu.adx.xml",
+    "datapackage.json",
     "bang-tin.html",
     "manifest.json",
 ];
 
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
+
+/// The detached signature over the manifest (`baocao sign`). A run that writes a different
+/// manifest removes it: it no longer signs what is in the folder.
+pub const SIGNATURE: &str = "manifest.json.p7s";
 
 /// One regime and period to run.
 #[derive(Debug, Clone)]
@@ -459,18 +467,25 @@ fn render_all(
     })?;
     let docx =
         crate::render::docx::bao_cao(&narrative, report.as_of).map_err(RunError::Internal)?;
-    let csv = du_lieu(report);
-    let mut outputs: Vec<(String, Vec<u8>)> = vec![
-        (OUTPUTS[0].to_string(), xlsx),
-        (OUTPUTS[1].to_string(), narrative.md.into_bytes()),
-        (OUTPUTS[2].to_string(), narrative.html.into_bytes()),
-        (OUTPUTS[3].to_string(), docx),
-        (OUTPUTS[4].to_string(), csv.into_bytes()),
-        (
-            OUTPUTS[5].to_string(),
-            crate::render::board::html(board, None).into_bytes(),
-        ),
+    let csv = du_lieu(report).into_bytes();
+    let datapackage = standards::datapackage(report, &csv);
+    let rendered: [Vec<u8>; 10] = [
+        xlsx,
+        narrative.md.into_bytes(),
+        narrative.html.into_bytes(),
+        docx,
+        csv,
+        standards::sdmx_csv(report).into_bytes(),
+        standards::dhis2_json(report).into_bytes(),
+        standards::adx_xml(report).into_bytes(),
+        datapackage.into_bytes(),
+        crate::render::board::html(board, None).into_bytes(),
     ];
+    let mut outputs: Vec<(String, Vec<u8>)> = OUTPUTS
+        .iter()
+        .map(|n| n.to_string())
+        .zip(rendered)
+        .collect();
     let entries: Vec<FileEntry> = outputs
         .iter()
         .map(|(n, b)| FileEntry::of(n.clone(), b))
@@ -483,7 +498,21 @@ fn render_all(
 
 /// Writes the rendered outputs into `target`, each atomically, in order (the manifest last).
 fn write_outputs(target: &Path, outputs: &[(String, Vec<u8>)]) -> Result<(), RunError> {
+    let signed = std::fs::read(target.join(MANIFEST)).ok();
     for (name, bytes) in outputs {
+        if name == MANIFEST && signed.as_deref() != Some(bytes.as_slice()) {
+            let stale = target.join(SIGNATURE);
+            match std::fs::remove_file(&stale) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(RunError::Internal(format!(
+                        "không xóa được chữ ký cũ {} (không còn đúng với kết quả mới): {e}",
+                        stale.display()
+                    )))
+                }
+            }
+        }
         let path = target.join(name);
         write_atomic(&path, bytes)
             .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", path.display())))?;

@@ -16,6 +16,7 @@ const FLOW: &[&str] = &[
     "board",
     "render",
     "pipeline",
+    "sign",
     "batch",
     "cli",
 ];

@@ -47,6 +47,10 @@ fn the_pipeline_runs_a_period_without_the_command_line() {
             "bao-cao.html",
             "bao-cao.docx",
             "du-lieu.csv",
+            "du-lieu.sdmx.csv",
+            "du-lieu.dhis2.json",
+            "du-lieu.adx.xml",
+            "datapackage.json",
             "bang-tin.html",
             "manifest.json"
         ]
@@ -383,10 +387,28 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
     let ran: Vec<_> = statuses(&v).into_iter().filter(|s| s.2 == "ran").collect();
     assert_eq!(ran, owned(&[("tthc", "2026-Q3", "ran")]));
 
+    // A folder an earlier engine wrote, without today's exchange files (its manifest lists
+    // fewer outputs), is run again so that it gets them.
+    let sept = out.join("ktxh/2026-09");
+    let manifest = sept.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["outputs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["file"] != "du-lieu.sdmx.csv");
+    std::fs::write(&manifest, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    std::fs::remove_file(sept.join("du-lieu.sdmx.csv")).unwrap();
+    let (_, v, _) = run_due(&root, &inbox, &out);
+    let ran: Vec<_> = statuses(&v).into_iter().filter(|s| s.2 == "ran").collect();
+    assert_eq!(ran, owned(&[("ktxh", "2026-09", "ran")]));
+    assert!(sept.join("du-lieu.sdmx.csv").exists());
+    assert!(manifest_matches(&sept));
+
     // The run log: one line per period and run, tab-separated.
     let log = std::fs::read_to_string(out.join("nhat-ky-chay.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 4 * 5);
+    assert_eq!(lines.len(), 5 * 5);
     let first: Vec<&str> = lines[1].split('\t').collect();
     assert_eq!(&first[1..4], ["ktxh", "2026-10", "đã tổng hợp"]);
     assert_eq!(first[4], "chấp nhận 37, muộn 1, chưa gửi 1, từ chối 2");

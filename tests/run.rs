@@ -182,8 +182,9 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["counts"]["submissions_accepted"], 37);
     assert_eq!(manifest["counts"]["missing"], 1);
-    // tong-hop.xlsx, bao-cao.md, bao-cao.html, bao-cao.docx, du-lieu.csv, bang-tin.html.
-    assert_eq!(manifest["outputs"].as_array().unwrap().len(), 6);
+    // tong-hop.xlsx, bao-cao.md, bao-cao.html, bao-cao.docx, du-lieu.csv, du-lieu.sdmx.csv,
+    // du-lieu.dhis2.json, du-lieu.adx.xml, datapackage.json, bang-tin.html.
+    assert_eq!(manifest["outputs"].as_array().unwrap().len(), 10);
     let csv_entry = manifest["outputs"]
         .as_array()
         .unwrap()

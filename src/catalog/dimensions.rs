@@ -63,6 +63,42 @@ pub fn combinations(dims: &[&Dimension]) -> Vec<Disagg> {
     out
 }
 
+/// Names the exchange files use beside the dimensions (ADX attributes, SDMX-CSV columns).
+const RESERVED: [&str; 12] = [
+    "value",
+    "structure",
+    "structure_id",
+    "action",
+    "reporting_unit",
+    "indicator",
+    "value_kind",
+    "time_period",
+    "obs_value",
+    "unit_measure",
+    "obs_status",
+    "derived",
+];
+
+/// A dimension code becomes a column of `du-lieu.sdmx.csv` and an attribute of
+/// `du-lieu.adx.xml`: lower-case ASCII letters, digits and `_`, starting with a letter, and
+/// none of the names those files use themselves.
+pub fn check_code(code: &str) -> Result<(), String> {
+    let mut chars = code.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        return Err(format!(
+            "mã phân tổ \"{code}\" phải gồm chữ thường không dấu, chữ số và dấu _, bắt đầu bằng chữ (ví dụ linh_vuc): mã này là tên cột trong tệp trao đổi"
+        ));
+    }
+    if RESERVED.contains(&code) {
+        return Err(format!(
+            "mã phân tổ \"{code}\" trùng tên cột của tệp trao đổi; hãy đặt tên khác"
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a `code,name` option list; problems as (line, message).
 pub fn read_options(text: &str) -> (Vec<DimOption>, Vec<(String, String)>) {
     let mut out = Vec::new();
@@ -152,5 +188,26 @@ mod tests {
         );
         let (_, bad) = read_options("ma,ten\n");
         assert_eq!(bad.len(), 1);
+    }
+
+    #[test]
+    fn dimension_codes_are_exchange_names() {
+        for ok in ["linh_vuc", "nguon", "nhom_tuoi2", "a"] {
+            assert_eq!(check_code(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "Linh_vuc",
+            "linh vực",
+            "_lv",
+            "2lv",
+            "lv=1",
+            "lv;x",
+            "lv.x",
+            "value",
+            "action",
+        ] {
+            assert!(check_code(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -649,12 +649,8 @@ fn load_dimension(
     dimensions: &mut BTreeMap<String, Dimension>,
 ) {
     let key = format!("dimension[{i}] ({})", dim.code);
-    if dim.code.trim().is_empty() || dim.code.contains(['=', ';', '[', ']', '.']) {
-        l.problem(
-            rel,
-            format!("{key}.code"),
-            "mã phân tổ để trống hoặc có ký tự = ; [ ] .",
-        );
+    if let Err(why) = dimensions::check_code(&dim.code) {
+        l.problem(rel, format!("{key}.code"), why);
         return;
     }
     if let Some(file) = dim.options_file.clone() {

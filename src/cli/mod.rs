@@ -14,6 +14,7 @@ mod form;
 mod history;
 mod pdf;
 mod run;
+pub(crate) mod sign;
 mod synth;
 mod task_cycle;
 pub(crate) mod tasks;
@@ -76,6 +77,10 @@ pub enum Command {
     Board(board::Args),
     /// Tạo bản PDF để ký (bao-cao.pdf, tong-hop.pdf) cho thư mục kết quả của một kỳ.
     Pdf(pdf::Args),
+    /// Ký bộ kết quả của một kỳ: chữ ký CMS manifest.json.p7s trên bảng kê manifest.json.
+    Sign(sign::SignArgs),
+    /// Kiểm tra bộ kết quả của một kỳ: chữ ký, chuỗi chứng thư, mã băm từng tệp.
+    Verify(sign::VerifyArgs),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
     CheckConfig,
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
@@ -97,6 +102,12 @@ pub fn main() -> i32 {
 }
 
 pub fn run(cli: Cli) -> i32 {
+    // Signing and checking an output folder need no config: the receiver may have none.
+    let command = match cli.command {
+        Command::Sign(args) => return exit_code(sign::sign(args)),
+        Command::Verify(args) => return exit_code(sign::verify(args)),
+        other => other,
+    };
     let config = match Config::load(&cli.root) {
         Ok(c) => c,
         Err(errors) => {
@@ -108,7 +119,7 @@ pub fn run(cli: Cli) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let result = match cli.command {
+    let result = match command {
         Command::Calendar(args) => calendar::run(&config, args),
         Command::Due(args) => due::run(&config, args),
         Command::Form(args) => form::run(&config, args),
@@ -121,7 +132,13 @@ pub fn run(cli: Cli) -> i32 {
         Command::Board(args) => board::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
+        Command::Sign(_) | Command::Verify(_) => unreachable!("handled before the config"),
     };
+    exit_code(result)
+}
+
+/// The exit code of a command's result, its error said on stderr.
+fn exit_code(result: CliResult) -> i32 {
     match result {
         Ok(code) => code,
         Err(CliError::Usage(msg)) => {

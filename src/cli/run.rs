@@ -1,8 +1,8 @@
 //! `baocao run --regime ID --period P --inbox DIR --out DIR [--as-of D]`
 //! `baocao run --due [--today D] --inbox ROOT --out DIR [--lookback N]`
 //!
-//! The batch, into `OUT/<regime>/<period>/`: `tong-hop.xlsx`, `bao-cao.md`, `bao-cao.html`,
-//! `du-lieu.csv`, `manifest.json` (`pipeline`). With `--due`, every regime and period that is
+//! The batch, into `OUT/<regime>/<period>/`: the files of `pipeline::OUTPUTS`, the manifest
+//! last; with `--sign`, then `manifest.json.p7s` (`sign`). With `--due`, every regime and period that is
 //! due today, skipping those whose outputs already match their inputs (`batch`), and one
 //! summary table. `--inbox` is the period's folder or an inbox root holding `<period>/`
 //! folders (with `--due`: `<regime>/<period>/`, or `<period>/` for a single regime).
@@ -64,6 +64,12 @@ pub struct Args {
     /// Tạo thêm bao-cao.pdf và tong-hop.pdf để ký số (cần LibreOffice).
     #[arg(long)]
     pub pdf: bool,
+    /// Ký bộ kết quả của mỗi kỳ sau khi ghi xong (manifest.json.p7s), bằng --key và --cert
+    /// hoặc bằng token (--pkcs11-module, --token, --key-label).
+    #[arg(long)]
+    pub sign: bool,
+    #[command(flatten)]
+    pub signing: super::sign::KeyArgs,
     /// Nhật ký chạy: mỗi kỳ đã xử lý thêm một dòng (mặc định: <out>/nhat-ky-chay.log).
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -142,6 +148,20 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             args.inbox.display()
         )));
     }
+    let signing = &args.signing;
+    let key_given =
+        signing.key.is_some() || signing.pkcs11_module.is_some() || signing.cert.is_some();
+    if key_given && !args.sign {
+        return Err(CliError::Usage(
+            "--key/--cert/--pkcs11-module chỉ dùng cùng --sign".to_string(),
+        ));
+    }
+    // The key is opened (and its passphrase or PIN asked) before the run, not after it.
+    let signer = if args.sign {
+        Some(signing.signer()?)
+    } else {
+        None
+    };
     let history =
         (!args.no_history).then(|| super::history::store_of(config, args.history.as_ref()).dir);
     let log = args
@@ -167,7 +187,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             pdf: args.pdf,
         };
         let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
-        return run_due_periods(config, &batch, &args, &log);
+        return run_due_periods(config, &batch, &args, &log, signer.as_ref());
     }
     let regime = pick_regime(config, args.regime.as_deref())?;
     let period = args.period.expect("clap requires --period without --due");
@@ -191,6 +211,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     };
     write_log(&log, std::slice::from_ref(&result));
     let outcome = outcome?;
+    if let Some(signer) = &signer {
+        super::sign::sign_and_say(signer, &outcome.target, args.format == Format::Json)?;
+    }
     if outcome.revisions > 0 && !args.quiet {
         if let Some(dir) = &job.history {
             eprintln!(
@@ -215,6 +238,7 @@ fn run_due_periods(
     batch: &DueBatch,
     args: &Args,
     log: &std::path::Path,
+    signer: Option<&crate::sign::Signer>,
 ) -> CliResult {
     let bar = Bar::new(args.quiet);
     let results = run_due(config, batch, &bar, &|due| {
@@ -223,6 +247,16 @@ fn run_due_periods(
         }
     });
     write_log(log, &results);
+    if let Some(signer) = signer {
+        // Periods just written, and those left as they were but not yet signed.
+        for r in &results {
+            let dir = std::path::Path::new(&r.outputs);
+            let unsigned = !dir.join(crate::sign::SIGNATURE).exists();
+            if r.status == Status::Ran || (r.status == Status::UpToDate && unsigned) {
+                super::sign::sign_and_say(signer, dir, args.format == Format::Json)?;
+            }
+        }
+    }
     let worst = results.iter().map(|r| r.exit_code).max().unwrap_or(EXIT_OK);
     match args.format {
         Format::Json => println!(

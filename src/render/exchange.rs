@@ -19,44 +19,81 @@ pub const HEADER: [&str; 9] = [
     "disagg",
 ];
 
-/// The exchange CSV of a consolidated report: the root first, then the units below it.
-pub fn du_lieu(report: &Report<'_>) -> String {
+/// One consolidated figure as the exchange files carry it.
+#[derive(Debug, Clone)]
+pub struct ExchangeRow<'a> {
+    pub unit: &'a str,
+    /// The unit's level (`tinh`, `xa`, …); empty for a unit not in `units.toml`.
+    pub level: &'a str,
+    pub indicator: &'a crate::catalog::Indicator,
+    pub disagg: crate::model::Disagg,
+    pub column: InputColumn,
+    pub value: f64,
+}
+
+impl ExchangeRow<'_> {
+    /// A ratio or growth rate recomputed from its components: a receiver that sums figures
+    /// must recompute it rather than add it up.
+    pub fn derived(&self) -> bool {
+        self.indicator.aggregation == crate::catalog::Aggregation::Derived
+    }
+}
+
+/// Every consolidated figure of a report: the root first, then the units below it; within a
+/// unit the form's order, the total before its disaggregations, then the columns in order.
+pub fn exchange_rows<'a>(report: &Report<'a>) -> Vec<ExchangeRow<'a>> {
     let c = report.consolidated;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER).expect("write to memory");
-    let codes: Vec<&str> = report.regime.form_codes().collect();
+    let config = report.config;
+    let mut rows = Vec::new();
     for unit in &c.units {
-        let level = report
-            .config
+        let level = config
             .units
             .get(unit)
             .map(|u| u.level.as_str())
             .unwrap_or("");
-        for code in &codes {
-            let Some(ind) = report.config.indicator(code) else {
+        for code in report.regime.form_codes() {
+            let Some(ind) = config.indicator(code) else {
                 continue;
             };
-            for d in report.config.cells_of(ind) {
+            for d in config.cells_of(ind) {
                 let key = cell_key(code, &d);
-                let disagg = d.to_string();
                 for column in InputColumn::ALL {
-                    if let Some(v) = c.get(unit, &key, column) {
-                        w.write_record([
-                            report.regime.id.as_str(),
-                            &report.period.code(),
-                            unit,
-                            code,
-                            &v.to_string(),
-                            &ind.unit,
-                            column.key(),
+                    if let Some(value) = c.get(unit, &key, column) {
+                        rows.push(ExchangeRow {
+                            unit: unit.as_str(),
                             level,
-                            &disagg,
-                        ])
-                        .expect("write to memory");
+                            indicator: ind,
+                            disagg: d.clone(),
+                            column,
+                            value,
+                        });
                     }
                 }
             }
         }
+    }
+    rows
+}
+
+/// The exchange CSV of a consolidated report (`exchange_rows`, derived cells included: the
+/// round trip reads them back as the unit's figures).
+pub fn du_lieu(report: &Report<'_>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADER).expect("write to memory");
+    let period = report.period.code();
+    for r in exchange_rows(report) {
+        w.write_record([
+            report.regime.id.as_str(),
+            &period,
+            r.unit,
+            &r.indicator.code,
+            &r.value.to_string(),
+            &r.indicator.unit,
+            r.column.key(),
+            r.level,
+            &r.disagg.to_string(),
+        ])
+        .expect("write to memory");
     }
     String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
 }

@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod form;
 pub mod matrix;
 pub mod narrative;
+pub mod standards;
 pub mod task_cycle;
 pub mod tasks;
 pub mod workbook;

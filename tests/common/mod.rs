@@ -222,3 +222,39 @@ pub fn unit(code: &str, name: &str, level: &str, parent: Option<&str>) -> String
         .unwrap_or_default();
     format!("[[unit]]\ncode = \"{code}\"\nname = \"{name}\"\nlevel = \"{level}\"\nkind = \"{level}\"\n{parent}")
 }
+
+/// Whether the command `probe` runs and succeeds (a tool a test needs is installed). Under CI
+/// (`CI` set, where `.ci/run` installs it) a missing tool fails the test; elsewhere the test
+/// says so and is skipped.
+pub fn tool_or_skip(probe: &[&str], what: &str) -> bool {
+    let ok = Command::new(probe[0])
+        .args(&probe[1..])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must install {what} (.ci/run)");
+        }
+        eprintln!("{what} không có trên máy này: bỏ qua phần kiểm tra cần nó");
+    }
+    ok
+}
+
+/// Runs a command; returns (success, stdout and stderr together).
+pub fn command(program: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}

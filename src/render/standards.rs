@@ -1,0 +1,267 @@
+//! The consolidated figures in the formats statistics systems read, beside `du-lieu.csv`
+//! (which stays the base and the round-trip format):
+//!
+//! - `du-lieu.sdmx.csv`: SDMX-CSV 2.0, one observation per row of `du-lieu.csv`; ratios and
+//!   growth rates (derived cells) are flagged `DERIVED=1`, so a receiver that adds figures up
+//!   recomputes them instead.
+//! - `du-lieu.dhis2.json`: a DHIS2 dataValueSet with codes as identifiers (`idScheme=code`);
+//!   derived cells are left out (DHIS2 computes its indicators itself).
+//! - `du-lieu.adx.xml`: ADX (IHE QRPH 2015); derived cells left out, as in DHIS2.
+//! - `datapackage.json`: a Frictionless data package describing `du-lieu.csv`, with its
+//!   SHA-256.
+//!
+//! Every file is built from `exchange::exchange_rows`, so they carry the same figures in the
+//! same order, and is deterministic (the export time is the as-of date).
+
+use std::collections::BTreeSet;
+
+use quick_xml::escape::escape;
+use serde_json::json;
+
+use super::exchange::{exchange_rows, ExchangeRow, HEADER};
+use super::Report;
+use crate::model::InputColumn;
+
+/// The value kinds (columns of the form) as SDMX/ADX/DHIS2 codes: `thuc_hien`, `ke_hoach`, …
+fn kind(column: InputColumn) -> &'static str {
+    column.key()
+}
+
+/// The dimensions any of the regime's cells is broken down by, sorted by code.
+fn regime_dimensions(report: &Report<'_>) -> Vec<String> {
+    let mut dims = BTreeSet::new();
+    for code in report.regime.form_codes() {
+        if let Some(ind) = report.config.indicator(code) {
+            for set in &ind.disaggregations {
+                dims.extend(set.iter().cloned());
+            }
+        }
+    }
+    dims.into_iter().collect()
+}
+
+/// The SDMX dataflow the file claims: `VN_BAOCAO:<REGIME>(1.0)`.
+fn dataflow(report: &Report<'_>) -> String {
+    format!("VN_BAOCAO:{}(1.0)", report.regime.id.to_ascii_uppercase())
+}
+
+/// The code SDMX uses for "all options of this dimension" (the total).
+pub const SDMX_TOTAL: &str = "_T";
+
+/// `du-lieu.sdmx.csv`: SDMX-CSV 2.0 with `STRUCTURE,STRUCTURE_ID,ACTION`, the dimensions
+/// (`REPORTING_UNIT`, `INDICATOR`, each disaggregation dimension in upper case with `_T` for
+/// the total, `VALUE_KIND`, `TIME_PERIOD`), `OBS_VALUE`, then the attributes `UNIT_MEASURE`,
+/// `OBS_STATUS` (`A`, normal) and `DERIVED` (`1` for a ratio or growth rate).
+pub fn sdmx_csv(report: &Report<'_>) -> String {
+    let dims = regime_dimensions(report);
+    let mut header: Vec<String> = ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
+        .iter()
+        .chain(&["REPORTING_UNIT", "INDICATOR"])
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(dims.iter().map(|d| d.to_ascii_uppercase()));
+    header.extend(
+        [
+            "VALUE_KIND",
+            "TIME_PERIOD",
+            "OBS_VALUE",
+            "UNIT_MEASURE",
+            "OBS_STATUS",
+            "DERIVED",
+        ]
+        .map(String::from),
+    );
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).expect("write to memory");
+    let structure_id = dataflow(report);
+    let period = report.period.sdmx();
+    for r in exchange_rows(report) {
+        let mut rec: Vec<String> = vec![
+            "dataflow".into(),
+            structure_id.clone(),
+            "I".into(),
+            r.unit.into(),
+            r.indicator.code.clone(),
+        ];
+        rec.extend(
+            dims.iter()
+                .map(|d| r.disagg.get(d).unwrap_or(SDMX_TOTAL).to_string()),
+        );
+        rec.extend([
+            kind(r.column).to_string(),
+            period.clone(),
+            r.value.to_string(),
+            r.indicator.unit.clone(),
+            "A".into(),
+            if r.derived() { "1" } else { "0" }.into(),
+        ]);
+        w.write_record(&rec).expect("write to memory");
+    }
+    String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+}
+
+/// The rows the DHIS2 and ADX files carry: every figure but the derived ones.
+fn sent_rows<'a>(report: &Report<'a>) -> Vec<ExchangeRow<'a>> {
+    exchange_rows(report)
+        .into_iter()
+        .filter(|r| !r.derived())
+        .collect()
+}
+
+/// `du-lieu.dhis2.json`: a DHIS2 dataValueSet (`dataSet` = regime, `orgUnit` = unit code,
+/// `dataElement` = indicator code, `categoryOptionCombo` = the disaggregation key, left out
+/// for the total so DHIS2 takes its default, `attributeOptionCombo` = the value kind).
+/// DHIS2 has no 9-month period: that report's file has no data values and says why.
+pub fn dhis2_json(report: &Report<'_>) -> String {
+    let period = report.period.dhis2();
+    let values: Vec<serde_json::Value> = match &period {
+        None => Vec::new(),
+        Some(p) => sent_rows(report)
+            .iter()
+            .map(|r| {
+                let mut v = json!({
+                    "dataElement": r.indicator.code,
+                    "period": p,
+                    "orgUnit": r.unit,
+                    "attributeOptionCombo": kind(r.column),
+                    "value": r.value.to_string(),
+                });
+                if !r.disagg.is_total() {
+                    v["categoryOptionCombo"] = json!(r.disagg.to_string());
+                }
+                v
+            })
+            .collect(),
+    };
+    let mut set = json!({
+        "dataSet": report.regime.id,
+        "completeDate": report.as_of.to_string(),
+        "orgUnit": report.consolidated.root,
+        "dataValues": values,
+    });
+    match period {
+        Some(p) => set["period"] = json!(p),
+        None => {
+            set["comment"] = json!(format!(
+                "DHIS2 không có loại kỳ 9 tháng: số liệu {} có trong du-lieu.csv, du-lieu.sdmx.csv và du-lieu.adx.xml",
+                report.period.label().to_lowercase()
+            ))
+        }
+    }
+    serde_json::to_string_pretty(&set).expect("serializable") + "\n"
+}
+
+/// `du-lieu.adx.xml`: one `group` per unit (`orgUnit`, `period` as a time range, `dataSet`),
+/// one `dataValue` per figure with `dataElement`, `value`, `VALUE_KIND` and one attribute per
+/// disaggregation dimension of the cell. `exported` is the as-of date at midnight.
+pub fn adx_xml(report: &Report<'_>) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"{}T00:00:00\">\n",
+        report.as_of
+    ));
+    let period = report.period.time_range();
+    let rows = sent_rows(report);
+    let mut i = 0;
+    while i < rows.len() {
+        let unit = rows[i].unit;
+        out.push_str(&format!(
+            "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{}\">\n",
+            escape(unit),
+            escape(&report.regime.id)
+        ));
+        while i < rows.len() && rows[i].unit == unit {
+            let r = &rows[i];
+            out.push_str(&format!(
+                "    <dataValue dataElement=\"{}\" VALUE_KIND=\"{}\"",
+                escape(&r.indicator.code),
+                kind(r.column)
+            ));
+            for (d, o) in &r.disagg.0 {
+                // Dimension codes are checked to be XML names (`catalog::dimensions::check_code`).
+                out.push_str(&format!(" {d}=\"{}\"", escape(o)));
+            }
+            out.push_str(&format!(" value=\"{}\"/>\n", r.value));
+            i += 1;
+        }
+        out.push_str("  </group>\n");
+    }
+    out.push_str("</adx>\n");
+    out
+}
+
+/// `datapackage.json`: a Frictionless tabular data package with one resource, `du-lieu.csv`
+/// (`csv` is its bytes, for the hash and size), its fields, constraints and primary key.
+pub fn datapackage(report: &Report<'_>, csv: &[u8]) -> String {
+    let columns: Vec<&str> = InputColumn::ALL.iter().map(|c| c.key()).collect();
+    let field = |name: &str, ty: &str, title: &str, constraints: serde_json::Value| {
+        let mut f = json!({"name": name, "type": ty, "title": title});
+        if !constraints.is_null() {
+            f["constraints"] = constraints;
+        }
+        f
+    };
+    let fields = vec![
+        field(
+            HEADER[0],
+            "string",
+            "Chế độ báo cáo",
+            json!({"required": true, "enum": [report.regime.id]}),
+        ),
+        field(
+            HEADER[1],
+            "string",
+            "Kỳ báo cáo",
+            json!({"required": true, "enum": [report.period.code()]}),
+        ),
+        field(HEADER[2], "string", "Mã đơn vị", json!({"required": true})),
+        field(
+            HEADER[3],
+            "string",
+            "Mã chỉ tiêu",
+            json!({"required": true}),
+        ),
+        field(HEADER[4], "number", "Giá trị", json!({"required": true})),
+        field(HEADER[5], "string", "Đơn vị tính", serde_json::Value::Null),
+        field(
+            HEADER[6],
+            "string",
+            "Loại số liệu",
+            json!({"required": true, "enum": columns}),
+        ),
+        field(HEADER[7], "string", "Cấp đơn vị", serde_json::Value::Null),
+        field(
+            HEADER[8],
+            "string",
+            "Phân tổ (phân_tổ=phương_án nối bằng ;, trống với số tổng)",
+            json!({"pattern": "([a-z][a-z0-9_]*=[^;=]+(;[a-z][a-z0-9_]*=[^;=]+)*)?"}),
+        ),
+    ];
+    let name = format!(
+        "baocao-{}-{}",
+        report.regime.id.to_ascii_lowercase(),
+        report.period.code().to_ascii_lowercase()
+    );
+    let package = json!({
+        "profile": "tabular-data-package",
+        "name": name,
+        "title": format!("{} — {}", report.regime.name, report.period.label()),
+        "created": format!("{}T00:00:00Z", report.as_of),
+        "resources": [{
+            "name": "du-lieu",
+            "path": "du-lieu.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "bytes": csv.len(),
+            "hash": format!("sha256:{}", crate::hash::sha256_hex(csv)),
+            "schema": {
+                "fields": fields,
+                "missingValues": [],
+                "primaryKey": ["unit_code", "indicator_code", "disagg", "column"],
+            },
+        }],
+    });
+    serde_json::to_string_pretty(&package).expect("serializable") + "\n"
+}
