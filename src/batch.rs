@@ -283,7 +283,7 @@ pub fn run_due(
             continue;
         }
         let inputs = match Inbox::locate(&job.inbox, job.period) {
-            Ok(inbox) => input_entries(&inbox.dir),
+            Ok(inbox) => input_entries(&inbox.dir, &config.limits),
             Err(e) => {
                 results.push(PeriodResult::failed(&job, &e));
                 continue;

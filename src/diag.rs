@@ -61,6 +61,9 @@ codes! {
     CsvHeader = "BC0105", Blocking, "Tiêu đề cột CSV không đúng";
     CsvRow = "BC0106", Blocking, "Dòng CSV không đọc được";
     NotARegularFile = "BC0107", Blocking, "Không phải tệp thông thường";
+    OverLimit = "BC0108", Blocking, "Tệp vượt giới hạn đọc";
+    XmlEntity = "BC0109", Blocking, "Tệp có khai báo hoặc tham chiếu thực thể XML";
+    OutsideReadArea = "BC0110", Warning, "Ô ngoài vùng đọc bị bỏ qua";
     FormulaNoValue = "BC0201", Blocking, "Công thức chưa có giá trị";
     AmbiguousNumber = "BC0202", Warning, "Số viết có thể hiểu hai cách";
     InvalidNumber = "BC0203", Blocking, "Không phải là số hợp lệ";

@@ -145,6 +145,7 @@ pub fn run_period(
     let regime = regime_of(config, job)?;
     let inbox = Inbox::locate(&job.inbox, job.period)?;
     let reports = read_inbox(config, regime, job.period, &inbox, progress);
+    let inputs = entries_of(&reports, &inbox.dir, &config.limits);
     progress.stage("đọc tệp");
     let mut batch = validate(config, regime, job.period, job.as_of, reports);
     progress.stage("kiểm tra");
@@ -195,7 +196,6 @@ pub fn run_period(
             .as_deref()
             .map(|t| crate::board::task_panel(config, t, job.as_of, 7)),
     };
-    let inputs = input_entries(&inbox.dir);
     let rendered = render_all(&report, &board, inputs.clone())?;
     progress.stage("tong-hop.xlsx, bao-cao");
     let target = job.target();
@@ -424,31 +424,57 @@ fn compare(
 }
 
 /// The files of the period's inbox folder with their SHA-256 and modification time, the
-/// receipt log included.
-pub fn input_entries(dir: &Path) -> Vec<FileEntry> {
-    let mut files = collect_files(&[dir.to_path_buf()]);
-    let log = dir.join("nhan.csv");
-    if log.is_file() {
-        files.push((log, "nhan.csv".to_string()));
-    }
-    files
+/// receipt log included (for `run --due`'s up-to-date test, before anything is run). A file
+/// that cannot be read, or is over the size limit, is not listed, as in `entries_of`.
+pub fn input_entries(dir: &Path, limits: &crate::model::Limits) -> Vec<FileEntry> {
+    let mut entries: Vec<FileEntry> = collect_files(&[dir.to_path_buf()])
         .into_iter()
-        .map(|(path, shown)| {
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            let modified = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .ok()
-                .map(|t| {
-                    chrono::DateTime::<chrono::Local>::from(t)
-                        .format("%Y-%m-%dT%H:%M:%S")
-                        .to_string()
-                });
-            FileEntry {
-                modified,
-                ..FileEntry::of(shown, &bytes)
-            }
+        .filter_map(|(path, shown)| file_entry(&path, shown, limits))
+        .collect();
+    entries.extend(receipt_log_entry(dir, limits));
+    entries
+}
+
+/// The inputs as the run read them: each file hashed from the bytes it was parsed from, in the
+/// order read, then the receipt log.
+fn entries_of(reports: &[FileReport], dir: &Path, limits: &crate::model::Limits) -> Vec<FileEntry> {
+    let mut entries: Vec<FileEntry> = reports
+        .iter()
+        .filter(|r| !r.sha256.is_empty())
+        .map(|r| FileEntry {
+            file: r.file.clone(),
+            sha256: r.sha256.clone(),
+            size: r.size,
+            modified: r.modified.clone(),
         })
-        .collect()
+        .collect();
+    entries.extend(receipt_log_entry(dir, limits));
+    entries
+}
+
+fn receipt_log_entry(dir: &Path, limits: &crate::model::Limits) -> Option<FileEntry> {
+    let log = dir.join("nhan.csv");
+    log.is_file()
+        .then(|| file_entry(&log, "nhan.csv".to_string(), limits))
+        .flatten()
+}
+
+fn file_entry(path: &Path, shown: String, limits: &crate::model::Limits) -> Option<FileEntry> {
+    let bytes = crate::ingest::read_bounded(path, limits.file_bytes)
+        .ok()?
+        .ok()?;
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(|t| {
+            chrono::DateTime::<chrono::Local>::from(t)
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string()
+        });
+    Some(FileEntry {
+        modified,
+        ..FileEntry::of(shown, &bytes)
+    })
 }
 
 /// Every output in memory, in `OUTPUTS` order, the manifest (over the others) last.

@@ -91,6 +91,8 @@ pub struct Config {
     pub successions: Vec<Succession>,
     /// The denominator of the tasks' on-time rate (`tasks.toml`: `on_time_rate`).
     pub task_rate: crate::tasks::OnTimeRate,
+    /// How large an input may be (`limits.toml`; defaults otherwise).
+    pub limits: crate::model::Limits,
 }
 
 /// `tasks.toml`: settings of task tracking.
@@ -409,9 +411,18 @@ impl Config {
             }
         }
 
+        // Reading limits.
+        let mut limits = crate::model::Limits::default();
+        if root.join("limits.toml").is_file() {
+            if let Some(file) = l.parse::<crate::model::Limits>("limits.toml") {
+                limits = file;
+            }
+        }
+
         if l.problems.is_empty() {
             Ok(Config {
                 task_rate,
+                limits,
                 root: root.to_path_buf(),
                 units,
                 indicators,
@@ -440,6 +451,7 @@ impl Config {
             "calendar.toml",
             "succession.toml",
             "tasks.toml",
+            "limits.toml",
         ] {
             let p = self.root.join(name);
             if p.is_file() {

@@ -15,20 +15,9 @@ use crate::period::Period;
 
 pub const REQUIRED: [&str; 5] = ["regime", "period", "unit_code", "indicator_code", "value"];
 
-pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            report.diagnostics.push(Diagnostic::new(
-                Code::FileUnreadable,
-                Location::file(shown),
-                format!("Không mở được tệp: {e}."),
-            ));
-            return;
-        }
-    };
+pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
     let text =
-        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).to_string();
+        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -80,6 +69,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
     let mut groups: BTreeMap<String, Vec<(usize, csv::StringRecord)>> = BTreeMap::new();
     let mut other_periods = BTreeMap::new();
     let mut other_regimes = BTreeMap::new();
+    let limits = &expect.config.limits;
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let rec = match rec {
@@ -93,6 +83,26 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
                 continue;
             }
         };
+        let too_many = i as u64 >= limits.csv_rows;
+        let long = rec
+            .iter()
+            .position(|f| f.len() as u64 > limits.csv_field_bytes);
+        if too_many || long.is_some() {
+            let what = match long {
+                Some(c) if !too_many => format!(
+                    "ô thứ {} của dòng {line} dài hơn {} KB",
+                    c + 1,
+                    limits.csv_field_bytes >> 10
+                ),
+                _ => format!("tệp có hơn {} dòng số liệu", limits.csv_rows),
+            };
+            report.diagnostics.push(Diagnostic::new(
+                Code::OverLimit,
+                Location::cell(shown, "", format!("dòng {line}")),
+                format!("Tệp không được đọc: {what}.\nTệp trao đổi thật nhỏ hơn nhiều: kiểm tra lại tệp (giới hạn đặt trong limits.toml)."),
+            ));
+            return;
+        }
         let regime = rec.get(ci_regime).unwrap_or("").trim().to_string();
         if regime != expect.regime.id {
             other_regimes.entry(regime).or_insert(line);

@@ -7,6 +7,7 @@
 
 mod exchange;
 mod grid;
+pub mod limits;
 mod matrix;
 mod number;
 mod receipt;
@@ -237,6 +238,7 @@ pub fn read_all_with(
                 Location::file(&shown),
                 format!("Mục \"{shown}\" trong thư mục nhận {what}, nên không được đọc.\nChỉ để tệp báo cáo (.xlsx, .csv) trong thư mục nhận."),
             )],
+            ..FileReport::default()
         });
     }
     if !logs.problems.is_empty() {
@@ -245,47 +247,86 @@ pub fn read_all_with(
             unit_hint: None,
             submissions: Vec::new(),
             diagnostics: logs.problems.clone(),
+            ..FileReport::default()
         });
     }
     reports
 }
 
-/// Reads one file. Never panics on its content.
+/// The bytes of a regular file, at most `limit` of them: a longer file is refused before it is
+/// read into memory (its size from the open file, checked again while reading, in case it grows).
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > limit {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
+}
+
+/// Reads one file: its bytes once (parsed and hashed from the same read). Never panics on its
+/// content.
 pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
     let mut report = FileReport {
         file: shown.to_string(),
         ..FileReport::default()
     };
     let ext = extension(path);
+    let limit = expect.config.limits.file_bytes;
     let meta = std::fs::metadata(path);
-    match &meta {
+    let bytes = match read_bounded(path, limit) {
         Err(e) => {
             report.diagnostics.push(Diagnostic::new(
                 Code::FileUnreadable,
                 Location::file(shown),
                 format!("Không mở được tệp: {e}.\nKiểm tra quyền đọc tệp rồi chạy lại."),
             ));
+            None
         }
-        Ok(m) if m.len() == 0 => {
+        Ok(Err(len)) => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::OverLimit,
+                Location::file(shown),
+                format!(
+                    "Tệp không được đọc: tệp lớn {} MB, quá giới hạn {} MB.\nBiểu báo cáo thật nhỏ hơn nhiều: kiểm tra lại tệp (giới hạn đặt trong limits.toml).",
+                    len >> 20,
+                    limit >> 20
+                ),
+            ));
+            None
+        }
+        Ok(Ok(b)) if b.is_empty() => {
             report.diagnostics.push(Diagnostic::new(
                 Code::FileEmpty,
                 Location::file(shown),
                 "Tệp rỗng (0 byte).\nGửi lại tệp báo cáo đã nhập số liệu.",
             ));
+            Some(b)
         }
-        Ok(_) => {}
+        Ok(Ok(b)) => Some(b),
+    };
+    if let Some(b) = &bytes {
+        report.sha256 = crate::hash::sha256_hex(b);
+        report.size = b.len() as u64;
     }
-    let readable = report.diagnostics.is_empty();
-    if readable && ext == "csv" {
-        exchange::read(path, shown, expect, &mut report);
-    } else if readable && is_spreadsheet(path) {
-        workbook::read(path, shown, expect, &mut report);
-    } else if readable {
-        report.diagnostics.push(Diagnostic::new(
-            Code::UnsupportedFile,
-            Location::file(shown),
-            "Tệp không phải Excel (.xlsx, .xlsm, .xls, .ods) hoặc CSV nên không được đọc.\nNếu đây là báo cáo, gửi lại dạng .xlsx theo biểu mẫu.",
-        ));
+    match bytes {
+        Some(b) if !report.diagnostics.is_empty() => drop(b),
+        Some(b) if ext == "csv" => exchange::read(&b, path, shown, expect, &mut report),
+        Some(b) if is_spreadsheet(path) => workbook::read(&b, path, shown, expect, &mut report),
+        Some(_) => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::UnsupportedFile,
+                Location::file(shown),
+                "Tệp không phải Excel (.xlsx, .xlsm, .xls, .ods) hoặc CSV nên không được đọc.\nNếu đây là báo cáo, gửi lại dạng .xlsx theo biểu mẫu.",
+            ));
+        }
+        None => {}
     }
     if report.submissions.is_empty() {
         let stem = path
@@ -294,10 +335,13 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
             .unwrap_or_default();
         report.unit_hint = workbook::unit_by_file_name(expect.config, &stem);
     }
-    let mtime = meta
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .map(|t| chrono::DateTime::<chrono::Local>::from(t).naive_local());
+    let modified = meta.ok().and_then(|m| m.modified().ok());
+    report.modified = modified.map(|t| {
+        chrono::DateTime::<chrono::Local>::from(t)
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    });
+    let mtime = modified.map(|t| chrono::DateTime::<chrono::Local>::from(t).naive_local());
     for s in &mut report.submissions {
         if s.received_at.is_none() {
             s.received_at = mtime;

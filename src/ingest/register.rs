@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{Days, NaiveDate};
 
 use super::grid::{Cell, Grid};
-use super::workbook::{load_sheets, unit_by_name};
+use super::workbook::{load_error, load_sheets, unit_by_name};
 use crate::catalog::Config;
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
 use crate::schedule::vn_date;
@@ -147,10 +147,33 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
             }
         }
     } else {
-        match std::panic::catch_unwind(|| load_sheets(path)) {
-            Ok(Ok(g)) => g,
+        let bytes = match super::read_bounded(path, config.limits.file_bytes) {
+            Ok(Ok(b)) => b,
+            Ok(Err(len)) => {
+                reg.diagnostics.push(Diagnostic::new(
+                    Code::OverLimit,
+                    Location::file(shown),
+                    format!(
+                        "Sổ nhiệm vụ không được đọc: tệp lớn {} MB, quá giới hạn {} MB (limits.toml).",
+                        len >> 20,
+                        config.limits.file_bytes >> 20
+                    ),
+                ));
+                return reg;
+            }
+            Err(e) => {
+                reg.diagnostics.push(Diagnostic::new(
+                    Code::FileUnreadable,
+                    Location::file(shown),
+                    format!("Không mở được sổ nhiệm vụ: {e}."),
+                ));
+                return reg;
+            }
+        };
+        match std::panic::catch_unwind(|| load_sheets(&bytes, &config.limits)) {
+            Ok(Ok(loaded)) => loaded.sheets,
             Ok(Err(e)) => {
-                reg.diagnostics.push(Diagnostic::new(Code::FileUnreadable, Location::file(shown), format!("Không mở được sổ nhiệm vụ: {e}.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi chạy lại.")));
+                reg.diagnostics.push(load_error(&e, shown));
                 return reg;
             }
             Err(_) => {

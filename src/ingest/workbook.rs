@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader, SheetVisible};
+use std::io::Cursor;
+
+use calamine::{open_workbook_auto_from_rs, Data, DataRef, Reader, SheetVisible, Sheets};
 
 use super::grid::{find_table, read_rows, Cell, Grid};
 use super::receipt::{footer_date, ReceiptSource};
 use super::{Expect, FileReport, Origin, Submission, META_SHEET};
 use crate::catalog::Config;
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
+use crate::model::{Limits, EXCEL_COLUMNS, EXCEL_ROWS};
 use crate::period::Period;
 use crate::text::{fold, nfc, slug};
 
@@ -28,17 +31,14 @@ struct Identity {
     unit: Option<(String, &'static str, Location)>,
 }
 
-pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
+pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
+    let limits = &expect.config.limits;
     // calamine is defensive, but a panic on a malformed file must never stop the batch.
-    let loaded = std::panic::catch_unwind(|| load_sheets(path));
-    let sheets = match loaded {
-        Ok(Ok(s)) => s,
-        Ok(Err(msg)) => {
-            report.diagnostics.push(Diagnostic::new(
-                Code::FileUnreadable,
-                Location::file(shown),
-                format!("Không mở được tệp: {msg}.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại."),
-            ));
+    let loaded = std::panic::catch_unwind(|| load_sheets(bytes, limits));
+    let loaded = match loaded {
+        Ok(Ok(l)) => l,
+        Ok(Err(e)) => {
+            report.diagnostics.push(load_error(&e, shown));
             return;
         }
         Err(_) => {
@@ -50,6 +50,19 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
             return;
         }
     };
+    for (sheet, r, c) in &loaded.outside {
+        report.diagnostics.push(Diagnostic::new(
+            Code::OutsideReadArea,
+            Location::cell(shown, sheet, cell_ref(*r, *c)),
+            format!(
+                "Trang \"{sheet}\" có số liệu ở ô {} (và có thể ở ô khác) ngoài vùng được đọc ({} dòng × {} cột đầu tiên): phần đó bị bỏ qua.\nXóa các ô thừa ở xa bảng, hoặc nếu biểu thật sự lớn hơn thì tăng rows/columns trong limits.toml.",
+                cell_ref(*r, *c),
+                limits.rows,
+                limits.columns
+            ),
+        ));
+    }
+    let sheets = loaded.sheets;
     if sheets
         .iter()
         .all(|g| g.rows.iter().all(|r| r.iter().all(|c| *c == Cell::Empty)))
@@ -286,7 +299,7 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
     };
     report.diagnostics.extend(table.diagnostics);
     if !table.empty_cells.is_empty() {
-        let formulas = load_formulas(path, &grid.sheet);
+        let formulas = load_formulas(bytes, &grid.sheet, limits);
         for (r, c, what) in &table.empty_cells {
             if let Some(f) = formulas.get(&(*r, *c)) {
                 report.diagnostics.push(Diagnostic::new(
@@ -322,53 +335,169 @@ pub fn read(path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileRepor
     });
 }
 
-pub(crate) fn load_sheets(path: &Path) -> Result<Vec<Grid>, String> {
-    let mut wb = open_workbook_auto(path).map_err(|e| describe(&e.to_string()))?;
+/// Why a workbook's sheets could not be loaded.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    /// Not a workbook calamine can open, or damaged: what it said, in Vietnamese.
+    Unreadable(String),
+    /// Over a reading limit, or XML entities (`limits`).
+    Refused(super::limits::Refusal),
+}
+
+/// The sheets of a workbook, and for each sheet whose cells reach beyond the rows and
+/// columns read (`Limits::rows`, `Limits::columns`) the first such cell.
+#[derive(Debug, Default)]
+pub(crate) struct Loaded {
+    pub sheets: Vec<Grid>,
+    pub outside: Vec<(String, u32, u32)>,
+}
+
+/// Places cells into a sheet's grid within the limits: a reference beyond Excel's last row or
+/// column, or beyond the rows and columns read, is left out (and the first one noted); more
+/// value cells than `Limits::cells` refuse the file.
+struct Placer<'l> {
+    grid: Grid,
+    limits: &'l Limits,
+    cells: u64,
+    outside: Option<(u32, u32)>,
+}
+
+impl Placer<'_> {
+    fn place(&mut self, r: u32, c: u32, cell: Cell) -> Result<(), LoadError> {
+        if cell == Cell::Empty {
+            return Ok(());
+        }
+        self.cells += 1;
+        if self.cells > self.limits.cells {
+            return Err(LoadError::Refused(super::limits::Refusal::TooLarge(
+                format!(
+                    "trang \"{}\" có hơn {} ô có giá trị, quá giới hạn",
+                    self.grid.sheet, self.limits.cells
+                ),
+            )));
+        }
+        if r >= self.limits.rows.min(EXCEL_ROWS) || c >= self.limits.columns.min(EXCEL_COLUMNS) {
+            if self.outside.is_none_or(|o| (r, c) < o) {
+                self.outside = Some((r, c));
+            }
+            return Ok(());
+        }
+        let rows = &mut self.grid.rows;
+        if rows.len() <= r as usize {
+            rows.resize(r as usize + 1, Vec::new());
+        }
+        let row = &mut rows[r as usize];
+        if row.len() <= c as usize {
+            row.resize(c as usize + 1, Cell::Empty);
+        }
+        row[c as usize] = cell;
+        Ok(())
+    }
+}
+
+/// Loads the visible sheets (and the metadata sheet) of a workbook held in memory. The bytes
+/// are checked against the limits before calamine opens them, and xlsx sheets are read cell by
+/// cell (never as a dense range of the sheet's whole extent).
+pub(crate) fn load_sheets(bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadError> {
+    if bytes.starts_with(b"PK") {
+        super::limits::check_zip(bytes, limits).map_err(LoadError::Refused)?;
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        super::limits::check_xls(bytes, limits).map_err(LoadError::Refused)?;
+    }
+    let unreadable = |e: &dyn std::fmt::Display| LoadError::Unreadable(describe(&e.to_string()));
+    let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let metas: Vec<(String, bool)> = wb
         .sheets_metadata()
         .iter()
         .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
         .collect();
-    let mut out = Vec::new();
+    let mut out = Loaded::default();
     for (name, visible) in metas {
         if !visible && name != META_SHEET {
             continue;
         }
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| describe(&e.to_string()))?;
-        let mut grid = Grid {
-            sheet: name.clone(),
-            ..Grid::default()
+        let mut placer = Placer {
+            grid: Grid {
+                sheet: name.clone(),
+                ..Grid::default()
+            },
+            limits,
+            cells: 0,
+            outside: None,
         };
-        if let Some((r0, c0)) = range.start() {
-            for (ri, row) in range.rows().enumerate() {
-                let r = r0 as usize + ri;
-                if grid.rows.len() <= r {
-                    grid.rows.resize(r + 1, Vec::new());
+        match &mut wb {
+            Sheets::Xlsx(x) => {
+                let mut reader = x
+                    .worksheet_cells_reader(&name)
+                    .map_err(|e| unreadable(&e))?;
+                while let Some(cell) = reader.next_cell().map_err(|e| unreadable(&e))? {
+                    let (r, c) = cell.get_position();
+                    placer.place(r, c, convert_ref(cell.get_value()))?;
                 }
-                let cells = &mut grid.rows[r];
-                cells.resize(c0 as usize, Cell::Empty);
-                cells.extend(row.iter().map(convert));
+            }
+            other => {
+                let range = other.worksheet_range(&name).map_err(|e| unreadable(&e))?;
+                if let Some((r0, c0)) = range.start() {
+                    for (r, c, d) in range.used_cells() {
+                        placer.place(r0 + r as u32, c0 + c as u32, convert(d))?;
+                    }
+                }
             }
         }
-        out.push(grid);
+        if let Some((r, c)) = placer.outside {
+            out.outside.push((name.clone(), r, c));
+        }
+        out.sheets.push(placer.grid);
     }
     Ok(out)
 }
 
+/// The diagnostic of a workbook that could not be loaded.
+pub(crate) fn load_error(e: &LoadError, shown: &str) -> Diagnostic {
+    use super::limits::Refusal;
+    match e {
+        LoadError::Unreadable(msg) => Diagnostic::new(
+            Code::FileUnreadable,
+            Location::file(shown),
+            format!("Không mở được tệp: {msg}.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại."),
+        ),
+        LoadError::Refused(Refusal::TooLarge(what)) => Diagnostic::new(
+            Code::OverLimit,
+            Location::file(shown),
+            format!("Tệp không được đọc: {what}.\nBiểu báo cáo thật nhỏ hơn nhiều: mở tệp bằng Excel, xóa các trang và ô thừa, lưu lại rồi gửi lại (giới hạn đặt trong limits.toml)."),
+        ),
+        LoadError::Refused(Refusal::Entity(what)) => Diagnostic::new(
+            Code::XmlEntity,
+            Location::file(shown),
+            format!("Tệp không được đọc: {what}.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại."),
+        ),
+    }
+}
+
 /// Formula texts of one sheet, read only when a value cell of the table is empty (a formula
-/// without a cached value shows as empty): most files never pay for a second parse.
-fn load_formulas(path: &Path, sheet: &str) -> BTreeMap<(u32, u32), String> {
+/// without a cached value shows as empty): most files never pay for a second parse. Only the
+/// rows and columns read are kept.
+fn load_formulas(bytes: &[u8], sheet: &str, limits: &Limits) -> BTreeMap<(u32, u32), String> {
     let read = || -> Option<BTreeMap<(u32, u32), String>> {
-        let mut wb = open_workbook_auto(path).ok()?;
-        let formulas = wb.worksheet_formula(sheet).ok()?;
-        let (r0, c0) = formulas.start()?;
         let mut out = BTreeMap::new();
-        for (ri, row) in formulas.rows().enumerate() {
-            for (ci, f) in row.iter().enumerate() {
-                if !f.is_empty() {
-                    out.insert((r0 + ri as u32, c0 + ci as u32), f.clone());
+        let mut keep = |r: u32, c: u32, f: &str| {
+            if !f.is_empty() && r < limits.rows && c < limits.columns && out.len() < 100_000 {
+                out.insert((r, c), f.to_string());
+            }
+        };
+        match open_workbook_auto_from_rs(Cursor::new(bytes)).ok()? {
+            Sheets::Xlsx(mut x) => {
+                let mut reader = x.worksheet_cells_reader(sheet).ok()?;
+                while let Ok(Some(cell)) = reader.next_formula() {
+                    let (r, c) = cell.get_position();
+                    keep(r, c, cell.get_value());
+                }
+            }
+            mut other => {
+                let formulas = other.worksheet_formula(sheet).ok()?;
+                let (r0, c0) = formulas.start()?;
+                for (r, c, f) in formulas.used_cells() {
+                    keep(r0 + r as u32, c0 + c as u32, f);
                 }
             }
         }
@@ -401,6 +530,20 @@ fn convert(d: &Data) -> Cell {
         Data::DateTime(dt) => Cell::Date(dt.as_f64()),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
         Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+fn convert_ref(d: &DataRef<'_>) -> Cell {
+    match d {
+        DataRef::Empty => Cell::Empty,
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text(s.to_string()),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(dt) => Cell::Date(dt.as_f64()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::Error(e) => Cell::Error(format!("{e}")),
     }
 }
 

@@ -4,7 +4,9 @@
 //! No stage's logic lives here, and this module imports no stage: every stage imports it.
 
 mod key;
+mod limits;
 mod submission;
 
 pub use key::*;
+pub use limits::*;
 pub use submission::*;

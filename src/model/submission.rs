@@ -175,6 +175,12 @@ pub struct FileReport {
     pub unit_hint: Option<String>,
     pub submissions: Vec<Submission>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The SHA-256 (lowercase hex) and size of the bytes read, hashed from the same read that
+    /// parsed them; empty when the file could not be read.
+    pub sha256: String,
+    pub size: u64,
+    /// The file's modification time (local, to the second).
+    pub modified: Option<String>,
 }
 
 impl FileReport {

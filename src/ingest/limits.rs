@@ -1,0 +1,326 @@
+//! Limits checked before anything is allocated for a file, so that no input can exhaust memory
+//! or abort the batch: the file's size; for zip-based workbooks (xlsx, xlsm, ods) each part's
+//! inflated size, XML entity declarations and references, the shared-string count a header
+//! declares; for ods the extent of the cells that hold values; for xls the DIMENSIONS each
+//! sheet declares. A file over a limit gets a blocking diagnostic and the batch goes on.
+//!
+//! The defaults are generous for real forms; `limits.toml` in the config root overrides them.
+
+use std::io::{Cursor, Read};
+
+pub use crate::model::{Limits, EXCEL_COLUMNS, EXCEL_ROWS};
+
+/// Why a file is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Over a size or count limit: what, in Vietnamese.
+    TooLarge(String),
+    /// An XML entity declaration or a reference to an undeclared entity.
+    Entity(String),
+}
+
+/// The zip entries of a workbook that matter, for messages: `xl/worksheets/sheet1.xml` is
+/// shown as is, which names the sheet's part.
+fn part_label(name: &str) -> String {
+    format!("phần \"{name}\" của tệp")
+}
+
+/// Checks a zip-based workbook (xlsx, xlsm, ods) before it is opened: each XML part is
+/// inflated through a counter (never more than `part_bytes`), scanned for entity declarations
+/// (`<!DOCTYPE`, `<!ENTITY`) and references to entities XML does not define, the shared
+/// strings' declared `uniqueCount`, and for ods the extent of the value cells.
+pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a zip: the reader says what it is.
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let Ok(mut part) = zip.by_index(i) else {
+            continue;
+        };
+        let name = part.name().map(|n| n.to_string()).unwrap_or_default();
+        if !(name.ends_with(".xml") || name.ends_with(".rels")) {
+            continue;
+        }
+        if part.size() > limits.part_bytes {
+            return Err(Refusal::TooLarge(format!(
+                "{} khi giải nén lớn {} MB, quá giới hạn {} MB",
+                part_label(&name),
+                part.size() >> 20,
+                limits.part_bytes >> 20
+            )));
+        }
+        let mut scan = Scan::new(&name);
+        let mut buf = vec![0u8; 64 << 10];
+        let mut read: u64 = 0;
+        loop {
+            let n = match part.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                // A broken stream: the reader reports the file as damaged.
+                Err(_) => break,
+            };
+            read += n as u64;
+            total += n as u64;
+            if read > limits.part_bytes {
+                return Err(Refusal::TooLarge(format!(
+                    "{} khi giải nén vượt {} MB (tệp nén bất thường)",
+                    part_label(&name),
+                    limits.part_bytes >> 20
+                )));
+            }
+            if total > limits.workbook_bytes {
+                return Err(Refusal::TooLarge(format!(
+                    "tệp khi giải nén vượt {} MB (tệp nén bất thường)",
+                    limits.workbook_bytes >> 20
+                )));
+            }
+            scan.feed(&buf[..n], limits)?;
+        }
+    }
+    Ok(())
+}
+
+/// A streaming scan of one XML part.
+struct Scan {
+    name: String,
+    /// The last bytes of the previous chunk, so a token across two chunks is still seen.
+    tail: Vec<u8>,
+    shared: bool,
+    ods: bool,
+    /// The start of the part, until the shared strings' count is read.
+    head: Vec<u8>,
+    ods_cells: OdsExtent,
+}
+
+const TAIL: usize = 64;
+
+impl Scan {
+    fn new(name: &str) -> Scan {
+        Scan {
+            name: name.to_string(),
+            tail: Vec::new(),
+            shared: name.ends_with("sharedStrings.xml"),
+            ods: name == "content.xml",
+            head: Vec::new(),
+            ods_cells: OdsExtent::default(),
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8], limits: &Limits) -> Result<(), Refusal> {
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(chunk);
+        if contains(&window, b"<!DOCTYPE") || contains(&window, b"<!ENTITY") {
+            return Err(Refusal::Entity(format!(
+                "{} có khai báo DOCTYPE/ENTITY (tệp Excel thật không có; có thể là \"bom thực thể\")",
+                part_label(&self.name)
+            )));
+        }
+        if let Some(entity) = unknown_entity(&window) {
+            return Err(Refusal::Entity(format!(
+                "{} có tham chiếu thực thể \"&{entity};\" mà XML không định nghĩa, nên ô đó không đọc được",
+                part_label(&self.name)
+            )));
+        }
+        if self.shared && self.head.len() < 4096 {
+            self.head.extend_from_slice(&chunk[..chunk.len().min(4096)]);
+            if let Some(n) = attribute_number(&self.head, b"uniqueCount=\"") {
+                if n > limits.shared_strings {
+                    return Err(Refusal::TooLarge(format!(
+                        "tệp khai báo {n} chuỗi dùng chung (sharedStrings), quá giới hạn {}",
+                        limits.shared_strings
+                    )));
+                }
+                self.shared = false;
+            }
+        }
+        if self.ods {
+            self.ods_cells.feed(chunk, limits)?;
+        }
+        let keep = window.len().min(TAIL);
+        self.tail = window[window.len() - keep..].to_vec();
+        Ok(())
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The first `&name;` whose name is not one of XML's five entities nor a character reference.
+fn unknown_entity(window: &[u8]) -> Option<String> {
+    let mut i = 0;
+    while let Some(at) = window[i..].iter().position(|&b| b == b'&') {
+        let start = i + at + 1;
+        let rest = &window[start..];
+        let end = rest
+            .iter()
+            .take(40)
+            .position(|&b| b == b';' || b.is_ascii_whitespace() || b == b'<' || b == b'&');
+        if let Some(e) = end {
+            let name = &rest[..e];
+            let known = matches!(name, b"amp" | b"lt" | b"gt" | b"quot" | b"apos")
+                || name.first() == Some(&b'#');
+            if rest.get(e) == Some(&b';') && !known && !name.is_empty() {
+                return Some(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+        i = start;
+    }
+    None
+}
+
+/// The number after `key` (`uniqueCount="`), if the closing quote is there.
+fn attribute_number(head: &[u8], key: &[u8]) -> Option<u64> {
+    let at = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = &head[at..];
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let digits = std::str::from_utf8(&rest[..end]).ok()?;
+    // A number too long for u64 is over any limit.
+    Some(digits.trim().parse::<u64>().unwrap_or(u64::MAX))
+}
+
+/// The extent of an ods sheet's value cells, counting repeated rows and columns as a reader
+/// expands them: empty repeated cells (LibreOffice writes a million of them) cost nothing.
+#[derive(Debug)]
+struct OdsExtent {
+    value_cells: u64,
+    /// The enclosing row's `table:number-rows-repeated`.
+    row_repeat: u64,
+    /// An unfinished tag at the end of the last chunk.
+    pending: Vec<u8>,
+}
+
+impl Default for OdsExtent {
+    fn default() -> OdsExtent {
+        OdsExtent {
+            value_cells: 0,
+            row_repeat: 1,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl OdsExtent {
+    /// Counts `office:value-type` cells with their `table:number-columns-repeated` times the
+    /// enclosing row's `table:number-rows-repeated`, as a reader expanding repeats would.
+    fn feed(&mut self, chunk: &[u8], limits: &Limits) -> Result<(), Refusal> {
+        let mut data = std::mem::take(&mut self.pending);
+        data.extend_from_slice(chunk);
+        let mut i = 0;
+        while let Some(at) = data[i..].iter().position(|&b| b == b'<') {
+            let start = i + at;
+            let Some(len) = data[start..].iter().position(|&b| b == b'>') else {
+                // A tag longer than any real one is not kept whole.
+                if data.len() - start < 64 << 10 {
+                    self.pending = data[start..].to_vec();
+                }
+                return Ok(());
+            };
+            let tag = &data[start..start + len];
+            if tag.starts_with(b"<table:table-row") {
+                self.row_repeat =
+                    attribute_number(tag, b"table:number-rows-repeated=\"").unwrap_or(1);
+            } else if tag.starts_with(b"<table:table-cell") && contains(tag, b"office:value-type") {
+                let cols = attribute_number(tag, b"table:number-columns-repeated=\"").unwrap_or(1);
+                self.value_cells = self
+                    .value_cells
+                    .saturating_add(cols.saturating_mul(self.row_repeat));
+                if self.value_cells > limits.cells {
+                    return Err(Refusal::TooLarge(format!(
+                        "trang tính có hơn {} ô có giá trị (kể cả ô lặp lại), quá giới hạn",
+                        limits.cells
+                    )));
+                }
+            }
+            i = start + len;
+        }
+        Ok(())
+    }
+}
+
+/// Checks an xls (BIFF8 in an OLE2 compound file) before it is opened: each sheet's
+/// DIMENSIONS record, which readers use to reserve the sheet's cells.
+pub fn check_xls(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
+    let Ok(mut cfb) = cfb::CompoundFile::open(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let stream = ["/Workbook", "/Book"]
+        .iter()
+        .find(|p| cfb.is_stream(p))
+        .map(|p| p.to_string());
+    let Some(stream) = stream else {
+        return Ok(());
+    };
+    let mut data = Vec::new();
+    let Ok(s) = cfb.open_stream(&stream) else {
+        return Ok(());
+    };
+    if s.take(limits.file_bytes.saturating_mul(2))
+        .read_to_end(&mut data)
+        .is_err()
+    {
+        return Ok(());
+    }
+    let mut at = 0usize;
+    while at + 4 <= data.len() {
+        let kind = u16::from_le_bytes([data[at], data[at + 1]]);
+        let len = u16::from_le_bytes([data[at + 2], data[at + 3]]) as usize;
+        let body = &data[at + 4..(at + 4 + len).min(data.len())];
+        // DIMENSIONS (BIFF8): first row, last row + 1 (u32), first column, last column + 1 (u16).
+        if kind == 0x0200 && body.len() >= 12 {
+            let first_row = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as u64;
+            let last_row = u32::from_le_bytes([body[4], body[5], body[6], body[7]]) as u64;
+            let first_col = u16::from_le_bytes([body[8], body[9]]) as u64;
+            let last_col = u16::from_le_bytes([body[10], body[11]]) as u64;
+            let rows = last_row.saturating_sub(first_row);
+            let cols = last_col.saturating_sub(first_col);
+            if last_row > 65_536 || last_col > 256 || rows.saturating_mul(cols) > limits.cells {
+                return Err(Refusal::TooLarge(format!(
+                    "trang tính khai báo vùng {rows} dòng × {cols} cột (bản ghi DIMENSIONS), vượt giới hạn của tệp .xls hoặc của baocao ({} ô)",
+                    limits.cells
+                )));
+            }
+        }
+        at += 4 + len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_entities_are_found_and_xml_s_own_are_not() {
+        assert_eq!(unknown_entity(b"<v>&lol9;</v>"), Some("lol9".to_string()));
+        assert_eq!(unknown_entity(b"<t>A &amp; B &lt;3 &#x41; &#65;</t>"), None);
+        assert_eq!(unknown_entity(b"<t>R&D</t>"), None);
+        assert_eq!(unknown_entity(b"<t>a & b</t>"), None);
+    }
+
+    #[test]
+    fn a_declared_count_is_read_from_the_header() {
+        let head = br#"<sst xmlns="x" count="12" uniqueCount="9">"#;
+        assert_eq!(attribute_number(head, b"uniqueCount=\""), Some(9));
+        let huge = br#"<sst uniqueCount="99999999999999999999999">"#;
+        assert_eq!(attribute_number(huge, b"uniqueCount=\""), Some(u64::MAX));
+    }
+
+    #[test]
+    fn ods_repeats_count_only_cells_with_values() {
+        let limits = Limits {
+            cells: 1_000,
+            ..Limits::default()
+        };
+        let mut e = OdsExtent::default();
+        // LibreOffice's trailing empty rows: a million rows of 1,024 empty cells cost nothing.
+        let empty = br#"<table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#;
+        assert!(e.feed(empty, &limits).is_ok());
+        assert_eq!(e.value_cells, 0);
+        // 2 rows × 600 repeated value cells = 1,200 > 1,000.
+        let full = br#"<table:table-row table:number-rows-repeated="2"><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="600"/></table:table-row>"#;
+        assert!(matches!(e.feed(full, &limits), Err(Refusal::TooLarge(_))));
+    }
+}
