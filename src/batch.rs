@@ -323,7 +323,20 @@ pub fn append_log(path: &Path, lines: &[String]) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .read(true)
         .open(path)?;
+    // A run killed while writing its line left it without an end: end it, so the next line
+    // starts on its own.
+    let len = f.metadata()?.len();
+    if len > 0 {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1))?;
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            f.write_all(b"\n")?;
+        }
+    }
     for line in lines {
         f.write_all(format!("{line}\n").as_bytes())?;
     }

@@ -1,5 +1,6 @@
-//! Terminal and file output shared by every command: aligned tables, CSV, JSON, and atomic
-//! file writes (temp file in the same folder, then rename).
+//! Terminal and file output shared by every command: aligned tables, CSV, JSON, atomic file
+//! writes (temp file in the same folder, then rename) and atomic folder replacement (a whole
+//! folder written beside the old one, then swapped in).
 
 use std::io::Write;
 use std::path::Path;
@@ -78,9 +79,128 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The prefixes of the siblings `replace_folder` works with: the new folder while it is
+/// written, and the old one after the swap, until it is removed.
+const STAGING: &str = "moi";
+const RETIRED: &str = "cu";
+
+fn sibling(target: &Path, kind: &str) -> Option<(std::path::PathBuf, String)> {
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty())?;
+    let name = target.file_name()?.to_string_lossy().into_owned();
+    Some((parent.to_path_buf(), format!(".{name}.{kind}-")))
+}
+
+/// Removes what a killed `replace_folder` of `target` left beside it: a half-written new
+/// folder, or an old one swapped out but not yet removed. Only the caller of `replace_folder`
+/// for `target` may call this (it holds the output folder's lock).
+pub fn remove_stale(target: &Path) -> std::io::Result<()> {
+    for kind in [STAGING, RETIRED] {
+        let Some((parent, prefix)) = sibling(target, kind) else {
+            continue;
+        };
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                std::fs::remove_dir_all(e.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the folder `target` with the files `write` puts into a new folder: the new folder
+/// is written beside it (each file synced), then swapped in with one rename (on Linux an
+/// atomic exchange), and the old folder removed. A reader sees the whole old set or the whole
+/// new one; a failure while writing leaves the old folder as it was; a kill leaves at most a
+/// stale sibling, which `remove_stale` removes at the next run.
+pub fn replace_folder(
+    target: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let (parent, prefix) = sibling(target, STAGING)
+        .ok_or_else(|| std::io::Error::other("thư mục kết quả không có thư mục cha"))?;
+    std::fs::create_dir_all(&parent)?;
+    remove_stale(target)?;
+    let staging = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(&parent)?;
+    write(staging.path())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))?;
+    }
+    std::fs::File::open(staging.path())?.sync_all()?;
+    let staged = staging.keep();
+    if !target.exists() {
+        std::fs::rename(&staged, target)?;
+    } else if exchange(&staged, target).is_ok() {
+        // `staged` now holds the old folder.
+        std::fs::remove_dir_all(&staged)?;
+    } else {
+        let (_, old_prefix) = sibling(target, RETIRED).expect("same parent");
+        let retired = parent.join(format!("{old_prefix}{}", fastrand::u64(..)));
+        std::fs::rename(target, &retired)?;
+        std::fs::rename(&staged, target)?;
+        std::fs::remove_dir_all(&retired)?;
+    }
+    std::fs::File::open(&parent)?.sync_all()?;
+    Ok(())
+}
+
+/// Swaps two paths in one step (Linux `renameat2(RENAME_EXCHANGE)`); an error where the
+/// system or file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("no atomic exchange here"))
+}
+
+/// Writes `bytes` to `dir/name` and syncs it (inside a folder `replace_folder` swaps in).
+pub fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::File::create(dir.join(name))?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_is_replaced_whole_and_a_failed_write_leaves_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("ktxh").join("2026-10");
+        replace_folder(&target, |d| write_synced(d, "a.txt", b"old")).unwrap();
+        // A stale sibling from a killed run is removed by the next one.
+        std::fs::create_dir_all(dir.path().join("ktxh/.2026-10.moi-x")).unwrap();
+        std::fs::write(dir.path().join("ktxh/.2026-10.moi-x/a.txt"), "half").unwrap();
+        replace_folder(&target, |d| {
+            write_synced(d, "a.txt", b"new")?;
+            write_synced(d, "b.txt", b"new")
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"new");
+        assert_eq!(std::fs::read(target.join("b.txt")).unwrap(), b"new");
+        let failed = replace_folder(&target, |d| {
+            write_synced(d, "a.txt", b"newer")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"new");
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("ktxh"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["2026-10"]);
+    }
 
     #[test]
     fn table_aligns_vietnamese_text_by_characters() {

@@ -3,8 +3,9 @@
 //!
 //! Called by `run`, by `run --due` (see `batch`) and by tests. Knows nothing of the terminal:
 //! progress goes to a `Progress` the caller passes, and the result is an `Outcome` the caller
-//! prints. Every output is rendered in memory first and then written atomically (temp file,
-//! rename), the manifest last: a failed run leaves the previous outputs in place.
+//! prints. Every output is rendered in memory first, then the whole period folder is written
+//! beside the old one and swapped in (`output::replace_folder`): a failed or killed run leaves
+//! the previous outputs in place, and a reader never sees a mix of old and new.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,6 @@ use crate::catalog::{Config, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
 use crate::model::{InputColumn, ValueStatus};
-use crate::output::write_atomic;
 use crate::period::Period;
 use crate::render::exchange::{du_lieu, manifest, FileEntry};
 use crate::render::{narrative, standards, workbook, Report};
@@ -522,28 +522,35 @@ fn render_all(
     Ok(outputs)
 }
 
-/// Writes the rendered outputs into `target`, each atomically, in order (the manifest last).
+/// Files a run does not render but keeps when its manifest is the same as before: the
+/// signature over that manifest, and the PDF copies of the same documents.
+const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, "bao-cao.pdf", "tong-hop.pdf"];
+
+/// Writes the rendered outputs as the new `target` folder, swapped in whole
+/// (`output::replace_folder`): a reader sees the complete old set or the complete new one.
+/// When the manifest is unchanged, the signature and PDF copies beside it are carried over.
 fn write_outputs(target: &Path, outputs: &[(String, Vec<u8>)]) -> Result<(), RunError> {
-    let signed = std::fs::read(target.join(MANIFEST)).ok();
-    for (name, bytes) in outputs {
-        if name == MANIFEST && signed.as_deref() != Some(bytes.as_slice()) {
-            let stale = target.join(SIGNATURE);
-            match std::fs::remove_file(&stale) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(RunError::Internal(format!(
-                        "không xóa được chữ ký cũ {} (không còn đúng với kết quả mới): {e}",
-                        stale.display()
-                    )))
+    let old_manifest = std::fs::read(target.join(MANIFEST)).ok();
+    let new_manifest = outputs
+        .iter()
+        .find(|(n, _)| n == MANIFEST)
+        .map(|(_, b)| b.as_slice());
+    let unchanged = old_manifest.is_some() && old_manifest.as_deref() == new_manifest;
+    crate::output::replace_folder(target, |dir| {
+        for (name, bytes) in outputs {
+            crate::output::write_synced(dir, name, bytes)?;
+        }
+        if unchanged {
+            for name in KEPT_IF_UNCHANGED {
+                let old = target.join(name);
+                if old.is_file() {
+                    std::fs::copy(&old, dir.join(name))?;
                 }
             }
         }
-        let path = target.join(name);
-        write_atomic(&path, bytes)
-            .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", path.display())))?;
-    }
-    Ok(())
+        Ok(())
+    })
+    .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", target.display())))
 }
 
 /// Records the accepted figures in the store; returns the number of revisions audited.

@@ -20,6 +20,23 @@ use crate::output::write_atomic;
 use crate::period::Period;
 
 pub const AUDIT: &str = "audit.csv";
+
+/// The store's lock file (see `Store::record`).
+const LOCK: &str = ".baocao.lock";
+
+/// Removes the temporary files (`.baocao-*`, from `write_atomic`) a killed writer left in
+/// `dir`. Called only under the store's lock.
+fn remove_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with(".baocao-") && e.path().is_file() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
 const AUDIT_HEADER: &str =
     "regime,period,unit_code,indicator_code,column,status,old_value,new_value,file,received_at\n";
 
@@ -156,6 +173,19 @@ impl Store {
         Ok(out)
     }
 
+    /// An exclusive OS lock on the store, held until the file is dropped (released however
+    /// the process ends).
+    fn lock(&self) -> Result<File, StoreError> {
+        std::fs::create_dir_all(&self.dir)?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(LOCK))?;
+        f.lock()?;
+        Ok(f)
+    }
+
     fn write(
         &self,
         regime: &str,
@@ -193,6 +223,13 @@ impl Store {
         source: Period,
         rows: Vec<StoredValue>,
     ) -> Result<Vec<Revision>, StoreError> {
+        // One writer at a time (runs with different output folders may share a store), and
+        // what a killed writer left is removed under the lock.
+        let _lock = self.lock()?;
+        remove_temporaries(&self.dir);
+        if let Some(dir) = self.partition(regime, &period.code()).parent() {
+            remove_temporaries(dir);
+        }
         let existing = self.read(regime, period)?;
         let src = source.code();
         let (mut old, keep): (Vec<StoredValue>, Vec<StoredValue>) =

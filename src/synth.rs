@@ -367,7 +367,10 @@ pub fn write_bench_root(
     std::fs::create_dir_all(root.join("report-templates").join(regime_id))?;
     for dir in ["indicators", &format!("report-templates/{regime_id}")] {
         for e in std::fs::read_dir(samples.root.join(dir))?.flatten() {
-            if e.path().is_file() && !e.file_name().to_string_lossy().ends_with(".csv") {
+            // The catalog's option lists are needed; the regime's plan files name the
+            // sample's own units, not the synthetic ones.
+            let plan = dir != "indicators" && e.file_name().to_string_lossy().ends_with(".csv");
+            if e.path().is_file() && !plan {
                 std::fs::copy(e.path(), root.join(dir).join(e.file_name()))?;
             }
         }
