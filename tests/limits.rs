@@ -6,45 +6,8 @@
 mod common;
 use common::*;
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 use std::path::Path;
-
-/// The xlsx `bytes` with each part passed through `edit(name, part)`.
-fn rezip(bytes: &[u8], edit: &dyn Fn(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..zip.len() {
-        let mut part = zip.by_index(i).unwrap();
-        let name = part.name().unwrap().to_string();
-        let mut data = Vec::new();
-        part.read_to_end(&mut data).unwrap();
-        out.start_file(&name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(&edit(&name, data)).unwrap();
-    }
-    out.finish().unwrap().into_inner()
-}
-
-fn sheet_edit(f: impl Fn(String) -> String) -> impl Fn(&str, Vec<u8>) -> Vec<u8> {
-    move |name, data| {
-        if name == "xl/worksheets/sheet1.xml" {
-            f(String::from_utf8(data).unwrap()).into_bytes()
-        } else {
-            data
-        }
-    }
-}
-
-/// A zip of the given (name, text) parts.
-fn zip_of(parts: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, text) in parts {
-        out.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(text.as_bytes()).unwrap();
-    }
-    out.finish().unwrap().into_inner()
-}
 
 /// An OLE2 compound file whose Workbook stream is a BIFF8 BOF then a DIMENSIONS record
 /// claiming 4,000,000,000 rows × 200 columns.

@@ -253,6 +253,41 @@ pub fn read_all_with(
     reports
 }
 
+/// Parses a file's bytes by its extension (`path` names it; nothing is read from disk): the
+/// entry point the fuzz tests feed.
+pub fn read_bytes(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
+    let mut report = FileReport {
+        file: shown.to_string(),
+        ..FileReport::default()
+    };
+    parse(bytes, path, shown, expect, &mut report);
+    report
+}
+
+fn parse(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
+    if bytes.len() as u64 > expect.config.limits.file_bytes {
+        report.diagnostics.push(Diagnostic::new(
+            Code::OverLimit,
+            Location::file(shown),
+            format!(
+                "Tệp không được đọc: tệp lớn {} MB, quá giới hạn {} MB.",
+                bytes.len() >> 20,
+                expect.config.limits.file_bytes >> 20
+            ),
+        ));
+    } else if extension(path) == "csv" {
+        exchange::read(bytes, path, shown, expect, report);
+    } else if is_spreadsheet(path) {
+        workbook::read(bytes, path, shown, expect, report);
+    } else {
+        report.diagnostics.push(Diagnostic::new(
+            Code::UnsupportedFile,
+            Location::file(shown),
+            "Tệp không phải Excel (.xlsx, .xlsm, .xls, .ods) hoặc CSV nên không được đọc.\nNếu đây là báo cáo, gửi lại dạng .xlsx theo biểu mẫu.",
+        ));
+    }
+}
+
 /// The bytes of a regular file, at most `limit` of them: a longer file is refused before it is
 /// read into memory (its size from the open file, checked again while reading, in case it grows).
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
@@ -277,7 +312,6 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
         file: shown.to_string(),
         ..FileReport::default()
     };
-    let ext = extension(path);
     let limit = expect.config.limits.file_bytes;
     let meta = std::fs::metadata(path);
     let bytes = match read_bounded(path, limit) {
@@ -314,19 +348,9 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
     if let Some(b) = &bytes {
         report.sha256 = crate::hash::sha256_hex(b);
         report.size = b.len() as u64;
-    }
-    match bytes {
-        Some(b) if !report.diagnostics.is_empty() => drop(b),
-        Some(b) if ext == "csv" => exchange::read(&b, path, shown, expect, &mut report),
-        Some(b) if is_spreadsheet(path) => workbook::read(&b, path, shown, expect, &mut report),
-        Some(_) => {
-            report.diagnostics.push(Diagnostic::new(
-                Code::UnsupportedFile,
-                Location::file(shown),
-                "Tệp không phải Excel (.xlsx, .xlsm, .xls, .ods) hoặc CSV nên không được đọc.\nNếu đây là báo cáo, gửi lại dạng .xlsx theo biểu mẫu.",
-            ));
+        if report.diagnostics.is_empty() {
+            parse(b, path, shown, expect, &mut report);
         }
-        None => {}
     }
     if report.submissions.is_empty() {
         let stem = path

@@ -89,6 +89,18 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             None => find_table(g).map(|l| (g, Table::List(l))),
         });
     let Some((grid, table)) = found else {
+        // Another regime's form has another table: say that, not that there is no table.
+        if let Some((r, loc)) = meta.get("regime").filter(|(r, _)| *r != expect.regime.id) {
+            report.diagnostics.push(Diagnostic::new(
+                Code::RegimeMismatch,
+                loc.clone(),
+                format!(
+                    "Biểu thuộc chế độ báo cáo \"{r}\" nhưng đợt này tổng hợp chế độ \"{}\" ({}).\nGửi đúng biểu mẫu của chế độ báo cáo.",
+                    expect.regime.id, expect.regime.name
+                ),
+            ));
+            return;
+        }
         let msg = if matrix.is_some() {
             "Không tìm thấy bảng số liệu: không trang nào có dòng đánh số cột 1, 2, 3, … dưới dòng tiêu đề như biểu mẫu.\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên các dòng tiêu đề và dòng đánh số cột."
         } else {

@@ -258,3 +258,40 @@ pub fn command(program: &str, args: &[&str]) -> (bool, String) {
         ),
     )
 }
+
+/// The xlsx `bytes` with each part passed through `edit(name, part)`.
+pub fn rezip(bytes: &[u8], edit: &dyn Fn(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).unwrap();
+        let name = part.name().unwrap().to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut part, &mut data).unwrap();
+        out.start_file(&name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut out, &edit(&name, data)).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+pub fn sheet_edit(f: impl Fn(String) -> String) -> impl Fn(&str, Vec<u8>) -> Vec<u8> {
+    move |name, data| {
+        if name == "xl/worksheets/sheet1.xml" {
+            f(String::from_utf8(data).unwrap()).into_bytes()
+        } else {
+            data
+        }
+    }
+}
+
+/// A zip of the given (name, text) parts.
+pub fn zip_of(parts: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        out.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut out, text.as_bytes()).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
