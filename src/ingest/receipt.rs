@@ -50,6 +50,18 @@ impl ReceiptLog {
 
     fn load(&mut self, dir: &Path, file: &Path) {
         let shown = file.display().to_string();
+        let limit = crate::model::Limits::default().file_bytes;
+        if std::fs::metadata(file).is_ok_and(|m| m.len() > limit) {
+            self.problems.push(Diagnostic::new(
+                Code::ReceiptLogRow,
+                Location::file(&shown),
+                format!(
+                    "Sổ nhận lớn hơn {} MB nên không được đọc; thời điểm nhận lấy từ tệp.",
+                    limit >> 20
+                ),
+            ));
+            return;
+        }
         let mut rdr = match csv::ReaderBuilder::new().flexible(true).from_path(file) {
             Ok(r) => r,
             Err(e) => {

@@ -135,7 +135,7 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let grids = if ext == "csv" {
-        match csv_grid(path) {
+        match csv_grid(path, &config.limits) {
             Ok(g) => vec![g],
             Err(e) => {
                 reg.diagnostics.push(Diagnostic::new(
@@ -408,8 +408,17 @@ pub fn explanation_warnings(
         .collect()
 }
 
-fn csv_grid(path: &Path) -> Result<Grid, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+fn csv_grid(path: &Path, limits: &crate::model::Limits) -> Result<Grid, String> {
+    let bytes = match super::read_bounded(path, limits.file_bytes).map_err(|e| e.to_string())? {
+        Ok(b) => b,
+        Err(len) => {
+            return Err(format!(
+                "tệp lớn {} MB, quá giới hạn {} MB (limits.toml)",
+                len >> 20,
+                limits.file_bytes >> 20
+            ))
+        }
+    };
     let text =
         String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).to_string();
     let mut rdr = csv::ReaderBuilder::new()
@@ -419,6 +428,9 @@ fn csv_grid(path: &Path) -> Result<Grid, String> {
     let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| e.to_string())?;
+        if rows.len() as u64 >= limits.csv_rows {
+            return Err(format!("tệp có hơn {} dòng (limits.toml)", limits.csv_rows));
+        }
         rows.push(
             rec.iter()
                 .map(|s| {
