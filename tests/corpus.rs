@@ -375,8 +375,19 @@ fn the_corpus_beside_good_forms_is_diagnosed_file_by_file_and_the_good_figures_a
     copy_dir(&clean, &inbox);
     let cases = corpus(&inbox, &clean_out.join("du-lieu.csv"));
     std::fs::remove_file(inbox.join("99006-phuong-quang-trung-2026-10.xlsx")).unwrap();
+    // The bad files were received before the good forms: a variant that is read after all
+    // (a legitimate reading, a resend) is an older duplicate, so the good form is the one used
+    // whatever the file system's clock resolution.
+    let earlier = std::time::SystemTime::now() - Duration::from_secs(30 * 24 * 3600);
     for c in &cases {
-        std::fs::write(inbox.join(&c.name), &c.bytes).unwrap();
+        let path = inbox.join(&c.name);
+        std::fs::write(&path, &c.bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(earlier)
+            .unwrap();
     }
     // Entries that are not files: a pipe, a device, a link to nothing, two links to the
     // folder itself (a naive walk grows exponentially), a link loop between two folders.
