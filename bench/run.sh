@@ -1,31 +1,64 @@
 #!/usr/bin/env bash
 # Benchmark of `baocao run` on a synthetic province (not a test: run it by hand).
 #
-#   bench/run.sh 200 10000        # sizes in communes (each sends one filled xlsx form)
+#   bench/run.sh 200 10000                  # sizes in communes (each sends one filled xlsx form)
+#   BENCH_RUNS=5 bench/run.sh 2500 5000 10000 20000
+#   BENCH_REGIME=tthc bench/run.sh 200 10000  # a matrix-form regime
+#   BAOCAO_BIN=/path/to/old/baocao BENCH_DIR=/tmp/bench bench/run.sh 10000  # another build, same data
 #
-# For each size: generates a seeded synthetic config root and inbox with
-# `baocao synth bench`, then times `baocao run` on it (wall time and peak memory from
-# /usr/bin/time when available). Generation is not timed.
+# For each size: generates a seeded synthetic config root and inbox with `baocao synth bench`
+# (not timed), warms the page cache, then runs `baocao run` (history store on) and the floor
+# (`examples/floor.rs`: inflate every sheet and scan its XML on all cores) BENCH_RUNS times
+# each, and prints one table: median wall time, peak memory and CPU of baocao, the floor's
+# median wall time, the ratio, and the history store's size; then the stage times of
+# baocao's median run (BAOCAO_TIMING=1, cumulative seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-200 10000}")
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/baocao"
+runs="${BENCH_RUNS:-3}"
+regime="${BENCH_REGIME:-ktxh}"
+period=2026-10
+as_of=2026-10-15
+if [ "$regime" = tthc ]; then period=2026-Q3; as_of=2026-10-10; fi
+cargo build --release --quiet --bin baocao --example floor
+target="${CARGO_TARGET_DIR:-target}/release"
+bin="${BAOCAO_BIN:-$target/baocao}"
+floor="$target/examples/floor"
 work="${BENCH_DIR:-$(mktemp -d)}"
-echo "Thư mục đo: $work"
+echo "Thư mục đo: $work (chế độ $regime, kỳ $period, $runs lần mỗi cỡ, $(nproc) nhân)"
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rows=()
+stages=()
 for n in ${sizes[@]}; do
-  dir="$work/$n"
+  dir="$work/$regime-$n"
   if [ ! -d "$dir/inbox" ]; then
-    "$bin" --root samples synth bench --regime ktxh --units "$n" --period 2026-10 --out "$dir" >/dev/null
+    "$bin" --root samples synth bench --regime "$regime" --units "$n" --period "$period" --out "$dir" >/dev/null
   fi
-  files=$(find "$dir/inbox/2026-10" -name '*.xlsx' | wc -l)
-  echo "== $n xã ($files tệp xlsx)"
-  args=(--root "$dir/root" run --regime ktxh --period 2026-10 --inbox "$dir/inbox" --out "$dir/out" --as-of 2026-10-15 -q)
-  "$bin" "${args[@]}" >/dev/null || true   # warm the page cache
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f "   thời gian %e s, bộ nhớ đỉnh %M KiB, CPU %P" "$bin" "${args[@]}" >/dev/null || true
-  else
-    start=$(date +%s.%N); "$bin" "${args[@]}" >/dev/null || true; end=$(date +%s.%N)
-    echo "   thời gian $(echo "$end - $start" | bc) s"
-  fi
+  inbox="$dir/inbox/$period"
+  files=$(find "$inbox" -name '*.xlsx' | wc -l)
+  args=(--root "$dir/root" run --regime "$regime" --period "$period" --inbox "$dir/inbox"
+        --out "$dir/out" --as-of "$as_of" -q)
+  "$bin" "${args[@]}" >/dev/null 2>&1 || true   # warms the page cache, fills the store
+  : > "$dir/times"
+  for i in $(seq "$runs"); do
+    BAOCAO_TIMING=1 /usr/bin/time -f "%e %M %P" -o "$dir/time.$i" "$bin" "${args[@]}" \
+      >/dev/null 2>"$dir/stages.$i" || true
+    echo "$(cat "$dir/time.$i") $i" >> "$dir/times"
+  done
+  med=$(awk '{print $1}' "$dir/times" | median)
+  line=$(awk -v m="$med" '$1 == m {print; exit}' "$dir/times")
+  read -r wall kib cpu which <<< "$line"
+  : > "$dir/floor"
+  for i in $(seq "$runs"); do
+    "$floor" "$inbox" | sed 's/.*"seconds": \([0-9.]*\).*/\1/' >> "$dir/floor"
+  done
+  fl=$(median < "$dir/floor")
+  ratio=$(awk -v a="$wall" -v b="$fl" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
+  store=$(du -sm "$dir/root/history" 2>/dev/null | awk '{print $1}')
+  rows+=("$(printf '%7s %7s %9s %9s %6s %9s %6s× %9s' "$n" "$files" "$wall" "$((kib / 1024))" "$cpu" "$fl" "$ratio" "${store:-0}")")
+  stages+=("== $n: $(grep -o '[^]]*: [0-9.]* s' "$dir/stages.$which" | sed 's/^ //' | paste -sd ';' | sed 's/;/; /g')")
 done
+printf '%7s %7s %9s %9s %6s %9s %7s %9s\n' "xã" "tệp" "baocao s" "đỉnh MiB" "CPU" "sàn s" "tỷ lệ" "kho MiB"
+for r in "${rows[@]}"; do echo "$r"; done
+echo "Thời gian từng công đoạn (giây, cộng dồn) của lần chạy trung vị:"
+for s in "${stages[@]}"; do echo "$s"; done

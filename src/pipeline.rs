@@ -493,7 +493,9 @@ fn render_all(
     })?;
     let docx =
         crate::render::docx::bao_cao(&narrative, report.as_of).map_err(RunError::Internal)?;
-    let csv = du_lieu(report).into_bytes();
+    let cells = crate::render::exchange::FormCells::of(report);
+    let rows = crate::render::exchange::exchange_rows(report, &cells);
+    let csv = du_lieu(report, &rows).into_bytes();
     let datapackage = standards::datapackage(report, &csv);
     let rendered: [Vec<u8>; 10] = [
         xlsx,
@@ -501,9 +503,9 @@ fn render_all(
         narrative.html.into_bytes(),
         docx,
         csv,
-        standards::sdmx_csv(report).into_bytes(),
-        standards::dhis2_json(report).into_bytes(),
-        standards::adx_xml(report).into_bytes(),
+        standards::sdmx_csv(report, &rows).into_bytes(),
+        standards::dhis2_json(report, &rows).into_bytes(),
+        standards::adx_xml(report, &rows).into_bytes(),
         datapackage.into_bytes(),
         crate::render::board::html(board, None).into_bytes(),
     ];

@@ -40,7 +40,14 @@ pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
             continue;
         };
         let name = part.name().map(|n| n.to_string()).unwrap_or_default();
-        if !(name.ends_with(".xml") || name.ends_with(".rels")) {
+        // The parts a reader opens: the workbook, its relations, styles, shared strings and
+        // sheets (xlsx), the content (ods). Themes and document properties are never read.
+        let read = name.ends_with(".rels")
+            || name == "content.xml"
+            || (name.starts_with("xl/")
+                && name.ends_with(".xml")
+                && !name.starts_with("xl/theme/"));
+        if !read {
             continue;
         }
         if part.size() > limits.part_bytes {
@@ -145,13 +152,13 @@ impl Scan {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// The first `&name;` whose name is not one of XML's five entities nor a character reference.
 fn unknown_entity(window: &[u8]) -> Option<String> {
     let mut i = 0;
-    while let Some(at) = window[i..].iter().position(|&b| b == b'&') {
+    while let Some(at) = memchr::memchr(b'&', &window[i..]) {
         let start = i + at + 1;
         let rest = &window[start..];
         let end = rest

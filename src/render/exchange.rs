@@ -26,7 +26,7 @@ pub struct ExchangeRow<'a> {
     /// The unit's level (`tinh`, `xa`, …); empty for a unit not in `units.toml`.
     pub level: &'a str,
     pub indicator: &'a crate::catalog::Indicator,
-    pub disagg: crate::model::Disagg,
+    pub disagg: &'a crate::model::Disagg,
     pub column: InputColumn,
     pub value: f64,
 }
@@ -39,31 +39,74 @@ impl ExchangeRow<'_> {
     }
 }
 
+/// The cells of a regime's form, in the form's order: each indicator with its total and
+/// disaggregations (and their cell keys). Computed once for all the exchange files.
+pub struct FormCells<'a> {
+    cells: Vec<(
+        &'a crate::catalog::Indicator,
+        Vec<(crate::model::Disagg, String)>,
+    )>,
+}
+
+impl<'a> FormCells<'a> {
+    pub fn of(report: &Report<'a>) -> FormCells<'a> {
+        let config = report.config;
+        FormCells {
+            cells: report
+                .regime
+                .form_codes()
+                .filter_map(|code| config.indicator(code))
+                .map(|ind| {
+                    let cells = config
+                        .cells_of(ind)
+                        .into_iter()
+                        .map(|d| {
+                            let key = cell_key(&ind.code, &d);
+                            (d, key)
+                        })
+                        .collect();
+                    (ind, cells)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Every consolidated figure of a report: the root first, then the units below it; within a
 /// unit the form's order, the total before its disaggregations, then the columns in order.
-pub fn exchange_rows<'a>(report: &Report<'a>) -> Vec<ExchangeRow<'a>> {
-    let c = report.consolidated;
+pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<ExchangeRow<'a>> {
+    let c: &'a crate::consolidate::Consolidated = report.consolidated;
     let config = report.config;
     let mut rows = Vec::new();
+    // One unit's figures by (cell key, column), read off the ordered map in one range.
+    let mut figures: std::collections::HashMap<(&'a str, InputColumn), f64> =
+        std::collections::HashMap::new();
     for unit in &c.units {
         let level = config
             .units
             .get(unit)
             .map(|u| u.level.as_str())
             .unwrap_or("");
-        for code in report.regime.form_codes() {
-            let Some(ind) = config.indicator(code) else {
-                continue;
-            };
-            for d in config.cells_of(ind) {
-                let key = cell_key(code, &d);
+        figures.clear();
+        let from = (unit.clone(), String::new(), InputColumn::ALL[0]);
+        for ((u, key, column), v) in c.values.range(from..) {
+            if u != unit {
+                break;
+            }
+            figures.insert((key.as_str(), *column), *v);
+        }
+        if figures.is_empty() {
+            continue;
+        }
+        for (ind, list) in &cells.cells {
+            for (d, key) in list {
                 for column in InputColumn::ALL {
-                    if let Some(value) = c.get(unit, &key, column) {
+                    if let Some(&value) = figures.get(&(key.as_str(), column)) {
                         rows.push(ExchangeRow {
                             unit: unit.as_str(),
                             level,
                             indicator: ind,
-                            disagg: d.clone(),
+                            disagg: d,
                             column,
                             value,
                         });
@@ -75,13 +118,13 @@ pub fn exchange_rows<'a>(report: &Report<'a>) -> Vec<ExchangeRow<'a>> {
     rows
 }
 
-/// The exchange CSV of a consolidated report (`exchange_rows`, derived cells included: the
-/// round trip reads them back as the unit's figures).
-pub fn du_lieu(report: &Report<'_>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The exchange CSV of the rows (`exchange_rows`, derived cells included: the round trip reads
+/// them back as the unit's figures).
+pub fn du_lieu(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48));
     w.write_record(HEADER).expect("write to memory");
     let period = report.period.code();
-    for r in exchange_rows(report) {
+    for r in rows {
         w.write_record([
             report.regime.id.as_str(),
             &period,

@@ -16,9 +16,10 @@
 use std::collections::BTreeSet;
 
 use quick_xml::escape::escape;
+use serde::Serialize;
 use serde_json::json;
 
-use super::exchange::{exchange_rows, ExchangeRow, HEADER};
+use super::exchange::{ExchangeRow, HEADER};
 use super::Report;
 use crate::model::InputColumn;
 
@@ -52,7 +53,7 @@ pub const SDMX_TOTAL: &str = "_T";
 /// (`REPORTING_UNIT`, `INDICATOR`, each disaggregation dimension in upper case with `_T` for
 /// the total, `VALUE_KIND`, `TIME_PERIOD`), `OBS_VALUE`, then the attributes `UNIT_MEASURE`,
 /// `OBS_STATUS` (`A`, normal) and `DERIVED` (`1` for a ratio or growth rate).
-pub fn sdmx_csv(report: &Report<'_>) -> String {
+pub fn sdmx_csv(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
     let dims = regime_dimensions(report);
     let mut header: Vec<String> = ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
         .iter()
@@ -71,11 +72,11 @@ pub fn sdmx_csv(report: &Report<'_>) -> String {
         ]
         .map(String::from),
     );
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
     w.write_record(&header).expect("write to memory");
     let structure_id = dataflow(report);
     let period = report.period.sdmx();
-    for r in exchange_rows(report) {
+    for r in rows {
         let mut rec: Vec<String> = vec![
             "dataflow".into(),
             structure_id.clone(),
@@ -101,67 +102,83 @@ pub fn sdmx_csv(report: &Report<'_>) -> String {
 }
 
 /// The rows the DHIS2 and ADX files carry: every figure but the derived ones.
-fn sent_rows<'a>(report: &Report<'a>) -> Vec<ExchangeRow<'a>> {
-    exchange_rows(report)
-        .into_iter()
-        .filter(|r| !r.derived())
-        .collect()
+fn sent<'r, 'a>(rows: &'r [ExchangeRow<'a>]) -> impl Iterator<Item = &'r ExchangeRow<'a>> {
+    rows.iter().filter(|r| !r.derived())
+}
+
+/// One DHIS2 data value (fields in alphabetical order, as DHIS2 writes them).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DataValue<'a> {
+    attribute_option_combo: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category_option_combo: Option<String>,
+    data_element: &'a str,
+    org_unit: &'a str,
+    period: &'a str,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DataValueSet<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    complete_date: String,
+    data_set: &'a str,
+    data_values: Vec<DataValue<'a>>,
+    org_unit: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<&'a str>,
 }
 
 /// `du-lieu.dhis2.json`: a DHIS2 dataValueSet (`dataSet` = regime, `orgUnit` = unit code,
 /// `dataElement` = indicator code, `categoryOptionCombo` = the disaggregation key, left out
-/// for the total so DHIS2 takes its default, `attributeOptionCombo` = the value kind).
-/// DHIS2 has no 9-month period: that report's file has no data values and says why.
-pub fn dhis2_json(report: &Report<'_>) -> String {
+/// for the total so DHIS2 takes its default, `attributeOptionCombo` = the value kind), one
+/// line (a nation's month is millions of values). DHIS2 has no 9-month period: that report's
+/// file has no data values and says why.
+pub fn dhis2_json(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
     let period = report.period.dhis2();
-    let values: Vec<serde_json::Value> = match &period {
+    let values: Vec<DataValue<'_>> = match &period {
         None => Vec::new(),
-        Some(p) => sent_rows(report)
-            .iter()
-            .map(|r| {
-                let mut v = json!({
-                    "dataElement": r.indicator.code,
-                    "period": p,
-                    "orgUnit": r.unit,
-                    "attributeOptionCombo": kind(r.column),
-                    "value": r.value.to_string(),
-                });
-                if !r.disagg.is_total() {
-                    v["categoryOptionCombo"] = json!(r.disagg.to_string());
-                }
-                v
+        Some(p) => sent(rows)
+            .map(|r| DataValue {
+                attribute_option_combo: kind(r.column),
+                category_option_combo: (!r.disagg.is_total()).then(|| r.disagg.to_string()),
+                data_element: &r.indicator.code,
+                org_unit: r.unit,
+                period: p,
+                value: r.value.to_string(),
             })
             .collect(),
     };
-    let mut set = json!({
-        "dataSet": report.regime.id,
-        "completeDate": report.as_of.to_string(),
-        "orgUnit": report.consolidated.root,
-        "dataValues": values,
-    });
-    match period {
-        Some(p) => set["period"] = json!(p),
-        None => {
-            set["comment"] = json!(format!(
+    let set = DataValueSet {
+        comment: period.is_none().then(|| {
+            format!(
                 "DHIS2 không có loại kỳ 9 tháng: số liệu {} có trong du-lieu.csv, du-lieu.sdmx.csv và du-lieu.adx.xml",
                 report.period.label().to_lowercase()
-            ))
-        }
-    }
-    serde_json::to_string_pretty(&set).expect("serializable") + "\n"
+            )
+        }),
+        complete_date: report.as_of.to_string(),
+        data_set: &report.regime.id,
+        data_values: values,
+        org_unit: &report.consolidated.root,
+        period: period.as_deref(),
+    };
+    serde_json::to_string(&set).expect("serializable") + "\n"
 }
 
 /// `du-lieu.adx.xml`: one `group` per unit (`orgUnit`, `period` as a time range, `dataSet`),
 /// one `dataValue` per figure with `dataElement`, `value`, `VALUE_KIND` and one attribute per
 /// disaggregation dimension of the cell. `exported` is the as-of date at midnight.
-pub fn adx_xml(report: &Report<'_>) -> String {
+pub fn adx_xml(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"{}T00:00:00\">\n",
         report.as_of
     ));
     let period = report.period.time_range();
-    let rows = sent_rows(report);
+    let rows: Vec<&ExchangeRow<'_>> = sent(rows).collect();
     let mut i = 0;
     while i < rows.len() {
         let unit = rows[i].unit;
