@@ -483,19 +483,45 @@ fn render_all(
     board: &crate::board::Board,
     inputs: Vec<FileEntry>,
 ) -> Result<Vec<(String, Vec<u8>)>, RunError> {
-    let xlsx = workbook::tong_hop(report)
-        .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
-    let narrative = narrative::render(report).map_err(|e| {
-        RunError::Job(format!(
-            "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
-            report.regime.id
-        ))
-    })?;
-    let docx =
-        crate::render::docx::bao_cao(&narrative, report.as_of).map_err(RunError::Internal)?;
-    let cells = crate::render::exchange::FormCells::of(report);
-    let rows = crate::render::exchange::exchange_rows(report, &cells);
-    let csv = du_lieu(report, &rows).into_bytes();
+    // The workbook on one core, the documents and the exchange files on the other.
+    let (xlsx, rest) = rayon::join(
+        || {
+            workbook::tong_hop(report)
+                .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))
+        },
+        || {
+            let documents = || {
+                let narrative = narrative::render(report).map_err(|e| {
+                    RunError::Job(format!(
+                        "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
+                        report.regime.id
+                    ))
+                })?;
+                let docx = crate::render::docx::bao_cao(&narrative, report.as_of)
+                    .map_err(RunError::Internal)?;
+                Ok::<_, RunError>((narrative, docx))
+            };
+            let exchange = || {
+                let cells = crate::render::exchange::FormCells::of(report);
+                let rows = crate::render::exchange::exchange_rows(report, &cells);
+                let csv = du_lieu(report, &rows).into_bytes();
+                let (sdmx, (dhis2, adx)) = rayon::join(
+                    || standards::sdmx_csv(report, &rows),
+                    || {
+                        rayon::join(
+                            || standards::dhis2_json(report, &rows),
+                            || standards::adx_xml(report, &rows),
+                        )
+                    },
+                );
+                (csv, sdmx, dhis2, adx)
+            };
+            let (documents, exchange) = rayon::join(documents, exchange);
+            documents.map(|d| (d, exchange))
+        },
+    );
+    let xlsx = xlsx?;
+    let ((narrative, docx), (csv, sdmx, dhis2, adx)) = rest?;
     let datapackage = standards::datapackage(report, &csv);
     let rendered: [Vec<u8>; 10] = [
         xlsx,
@@ -503,9 +529,9 @@ fn render_all(
         narrative.html.into_bytes(),
         docx,
         csv,
-        standards::sdmx_csv(report, &rows).into_bytes(),
-        standards::dhis2_json(report, &rows).into_bytes(),
-        standards::adx_xml(report, &rows).into_bytes(),
+        sdmx.into_bytes(),
+        dhis2.into_bytes(),
+        adx.into_bytes(),
         datapackage.into_bytes(),
         crate::render::board::html(board, None).into_bytes(),
     ];

@@ -455,10 +455,18 @@ fn a_key_held_in_softhsm_signs_through_pkcs11() {
     ) {
         return;
     }
+    // An RSA key (the token signs with CKM_SHA256_RSA_PKCS) and a P-256 key (CKM_ECDSA over
+    // the digest, r ‖ s turned into DER).
+    for kind in ["rsa:2048", "ec"] {
+        token_signs(kind);
+    }
+}
+
+fn token_signs(kind: &str) {
     let module = softhsm_module().expect("libsofthsm2.so beside softhsm2-util");
     let t = tempfile::tempdir().unwrap();
     let pkis = t.path().join("pki");
-    pki(&pkis, "rsa:2048");
+    pki(&pkis, kind);
     let tokens = t.path().join("tokens");
     std::fs::create_dir_all(&tokens).unwrap();
     let conf = t.path().join("softhsm2.conf");
