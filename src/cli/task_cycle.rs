@@ -484,8 +484,24 @@ fn export(config: &Config, a: ExportArgs) -> CliResult {
 fn read_exchange(config: &Config, path: &Path) -> Result<(Vec<Task>, Vec<Diagnostic>), CliError> {
     use crate::diag::{Code, Location};
     let name = shown(path);
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("không đọc được {}: {e}", path.display())))?;
+    let bytes = match crate::ingest::read_bounded(path, config.limits.file_bytes) {
+        Ok(Ok(b)) => b,
+        Ok(Err(len)) => {
+            return Err(CliError::Usage(format!(
+                "{name} lớn {} MB, quá giới hạn {} MB (limits.toml)",
+                len >> 20,
+                config.limits.file_bytes >> 20
+            )))
+        }
+        Err(e) => {
+            return Err(CliError::Usage(format!(
+                "không đọc được {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::Usage(format!("{name} không phải văn bản UTF-8")))?;
     let text = text.trim_start_matches('\u{feff}');
     let records: Vec<(u32, Result<Record, String>)> = if path
         .extension()
