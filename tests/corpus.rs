@@ -11,9 +11,8 @@ mod common;
 use common::*;
 
 use std::os::unix::fs::symlink;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const HEADER: &str =
     "regime,period,unit_code,indicator_code,value,unit_of_measure,column,level,disagg";
@@ -289,51 +288,8 @@ fn unicode_nfd(c: char) -> Vec<char> {
     c.to_string().nfd().collect()
 }
 
-/// Runs `baocao` under a 4 GiB address-space cap, killed after `limit`.
-fn capped(args: &[&str], limit: Duration) -> (i32, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"));
-    cmd.args(args)
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap());
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            let cap = rustix::process::Rlimit {
-                current: Some(4 << 30),
-                maximum: Some(4 << 30),
-            };
-            rustix::process::setrlimit(rustix::process::Resource::As, cap)
-                .map_err(std::io::Error::from)
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("baocao {args:?} hung for more than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (out, err) = (
-        std::fs::read_to_string(out).unwrap(),
-        std::fs::read_to_string(err).unwrap(),
-    );
-    assert!(!err.contains("panicked"), "a panic: {err}");
-    assert!(
-        status.code().is_some(),
-        "killed by a signal (abort?): {status:?} {err}"
-    );
-    (status.code().unwrap(), out, err)
-}
-
 fn run(root: &Path, inbox: &Path, out: &Path) -> PathBuf {
-    let (code, said, err) = capped(
+    let (code, said, err) = bounded(
         &[
             "--root",
             s(root),
@@ -407,7 +363,7 @@ fn the_corpus_beside_good_forms_is_diagnosed_file_by_file_and_the_good_figures_a
     let odd = ["ong-dan.xlsx", "thiet-bi.xlsx", "lien-ket-hong.xlsx"];
     assert!(cases.len() + odd.len() + 3 >= 60, "{} cases", cases.len());
 
-    let (_, out, err) = capped(
+    let (_, out, err) = bounded(
         &[
             "--root",
             s(&root),

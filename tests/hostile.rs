@@ -6,36 +6,7 @@ use common::*;
 
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-/// Runs `baocao` and kills it after `limit`; returns (exit code, stdout, stderr).
-fn bounded(args: &[&str], limit: Duration) -> (i32, String, String) {
-    // Output goes to files: a pipe nobody reads would block a talkative child.
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
-        .args(args)
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("baocao {args:?} hung for more than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (
-        status.code().unwrap_or(-1),
-        std::fs::read_to_string(out).unwrap(),
-        std::fs::read_to_string(err).unwrap(),
-    )
-}
+use std::time::Duration;
 
 fn hostile_inbox(dir: &Path) -> std::path::PathBuf {
     let inbox = dir.join("nhan/2026-10");

@@ -295,3 +295,49 @@ pub fn zip_of(parts: &[(&str, &str)]) -> Vec<u8> {
     }
     out.finish().unwrap().into_inner()
 }
+
+/// Runs `baocao` under a 4 GiB address-space cap (an input that made it allocate more would
+/// abort it, which this reports), killed after `limit` (a hang fails the test); output goes
+/// to files, as a pipe nobody reads would block a talkative child. Returns (exit code,
+/// stdout, stderr); a panic or a death by signal fails the test.
+pub fn bounded(args: &[&str], limit: std::time::Duration) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baocao"));
+    cmd.args(args)
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            let cap = rustix::process::Rlimit {
+                current: Some(4 << 30),
+                maximum: Some(4 << 30),
+            };
+            rustix::process::setrlimit(rustix::process::Resource::As, cap)
+                .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("baocao {args:?} hung for more than {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (out, err) = (
+        std::fs::read_to_string(out).unwrap(),
+        std::fs::read_to_string(err).unwrap(),
+    );
+    assert!(!err.contains("panicked"), "a panic: {err}");
+    assert!(
+        status.code().is_some(),
+        "killed by a signal (abort?): {status:?} {err}"
+    );
+    (status.code().unwrap(), out, err)
+}
