@@ -115,17 +115,24 @@ pub fn remove_stale(target: &Path) -> std::io::Result<()> {
 /// atomic exchange), and the old folder removed. A reader sees the whole old set or the whole
 /// new one; a failure while writing leaves the old folder as it was; a kill leaves at most a
 /// stale sibling, which `remove_stale` removes at the next run.
-pub fn replace_folder(
+pub fn replace_folder<E: From<std::io::Error>>(
     target: &Path,
-    write: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     let (parent, prefix) = sibling(target, STAGING)
         .ok_or_else(|| std::io::Error::other("thư mục kết quả không có thư mục cha"))?;
-    std::fs::create_dir_all(&parent)?;
+    swap_in(target, &parent, &prefix, write)
+}
+
+fn swap_in<E: From<std::io::Error>>(
+    target: &Path,
+    parent: &Path,
+    prefix: &str,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
+    std::fs::create_dir_all(parent)?;
     remove_stale(target)?;
-    let staging = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(&parent)?;
+    let staging = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
     write(staging.path())?;
     #[cfg(unix)]
     {
@@ -146,7 +153,7 @@ pub fn replace_folder(
         std::fs::rename(&staged, target)?;
         std::fs::remove_dir_all(&retired)?;
     }
-    std::fs::File::open(&parent)?.sync_all()?;
+    std::fs::File::open(parent)?.sync_all()?;
     Ok(())
 }
 

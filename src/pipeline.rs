@@ -196,10 +196,9 @@ pub fn run_period(
             .as_deref()
             .map(|t| crate::board::task_panel(config, t, job.as_of, 7)),
     };
-    let rendered = render_all(&report, &board, inputs.clone())?;
-    progress.stage("tong-hop.xlsx, bao-cao");
     let target = job.target();
-    write_outputs(&target, &rendered)?;
+    let outputs = write_outputs(&target, &report, &board, inputs.clone())?;
+    progress.stage("tong-hop.xlsx, bao-cao");
     let revisions = match &store {
         Some(s) => record_history(s, regime, job.period, &batch)?,
         None => 0,
@@ -216,10 +215,7 @@ pub fn run_period(
         target,
         batch,
         inputs,
-        outputs: rendered
-            .iter()
-            .map(|(n, b)| FileEntry::of(n.clone(), b))
-            .collect(),
+        outputs,
         revisions,
         pdfs,
         pdf_diagnostics,
@@ -477,20 +473,76 @@ fn file_entry(path: &Path, shown: String, limits: &crate::model::Limits) -> Opti
     })
 }
 
-/// Every output in memory, in `OUTPUTS` order, the manifest (over the others) last.
-fn render_all(
+/// Files a run does not render but keeps when its manifest is the same as before: the
+/// signature over that manifest, and the PDF copies of the same documents.
+const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, "bao-cao.pdf", "tong-hop.pdf"];
+
+/// Renders every output straight into the new period folder, each file written and synced as
+/// soon as it is made (so a large output is never held beside the others), the manifest over
+/// them last; the folder is then swapped in whole (`output::replace_folder`), so a reader sees
+/// the complete old set or the complete new one, and a failed render leaves the old one. When
+/// the manifest is unchanged, the signature and PDF copies beside it are carried over.
+/// Returns the outputs in `OUTPUTS` order, the manifest last.
+fn write_outputs(
+    target: &Path,
     report: &Report<'_>,
     board: &crate::board::Board,
     inputs: Vec<FileEntry>,
-) -> Result<Vec<(String, Vec<u8>)>, RunError> {
-    // The workbook on one core, the documents and the exchange files on the other.
+) -> Result<Vec<FileEntry>, RunError> {
+    let old_manifest = std::fs::read(target.join(MANIFEST)).ok();
+    let mut written = Vec::new();
+    crate::output::replace_folder(target, |dir| {
+        let entries = render_into(dir, report, board)?;
+        let config_sha256 = report.config.fingerprint(&report.regime.id);
+        let manifest = manifest(report, &config_sha256, inputs, entries.clone()).into_bytes();
+        put(dir, MANIFEST, &manifest)?;
+        if old_manifest.as_deref() == Some(manifest.as_slice()) {
+            for name in KEPT_IF_UNCHANGED {
+                let old = target.join(name);
+                if old.is_file() {
+                    std::fs::copy(&old, dir.join(name)).map_err(|e| write_error(dir, e))?;
+                }
+            }
+        }
+        written = entries;
+        written.push(FileEntry::of(MANIFEST, &manifest));
+        Ok::<(), RunError>(())
+    })?;
+    Ok(written)
+}
+
+fn write_error(dir: &Path, e: std::io::Error) -> RunError {
+    RunError::Internal(format!("không ghi được {}: {e}", dir.display()))
+}
+
+impl From<std::io::Error> for RunError {
+    fn from(e: std::io::Error) -> RunError {
+        RunError::Internal(format!("không ghi được thư mục kết quả: {e}"))
+    }
+}
+
+/// Writes one output into the folder being made; its manifest entry.
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<FileEntry, RunError> {
+    crate::output::write_synced(dir, name, bytes)
+        .map_err(|e| RunError::Internal(format!("không ghi được {name}: {e}")))?;
+    Ok(FileEntry::of(name, bytes))
+}
+
+/// Every output but the manifest, rendered and written into `dir`: the workbook on one core,
+/// the documents and the exchange files on the other. Entries in `OUTPUTS` order.
+fn render_into(
+    dir: &Path,
+    report: &Report<'_>,
+    board: &crate::board::Board,
+) -> Result<Vec<FileEntry>, RunError> {
     let (xlsx, rest) = rayon::join(
-        || {
-            workbook::tong_hop(report)
-                .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))
+        || -> Result<Vec<FileEntry>, RunError> {
+            let xlsx = workbook::tong_hop(report)
+                .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
+            Ok(vec![put(dir, OUTPUTS[0], &xlsx)?])
         },
-        || {
-            let documents = || {
+        || -> Result<Vec<FileEntry>, RunError> {
+            let documents = || -> Result<Vec<FileEntry>, RunError> {
                 let narrative = narrative::render(report).map_err(|e| {
                     RunError::Job(format!(
                         "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
@@ -499,86 +551,50 @@ fn render_all(
                 })?;
                 let docx = crate::render::docx::bao_cao(&narrative, report.as_of)
                     .map_err(RunError::Internal)?;
-                Ok::<_, RunError>((narrative, docx))
+                Ok(vec![
+                    put(dir, OUTPUTS[1], narrative.md.as_bytes())?,
+                    put(dir, OUTPUTS[2], narrative.html.as_bytes())?,
+                    put(dir, OUTPUTS[3], &docx)?,
+                ])
             };
-            let exchange = || {
+            let exchange = || -> Result<Vec<FileEntry>, RunError> {
                 let cells = crate::render::exchange::FormCells::of(report);
                 let rows = crate::render::exchange::exchange_rows(report, &cells);
-                let csv = du_lieu(report, &rows).into_bytes();
-                let (sdmx, (dhis2, adx)) = rayon::join(
-                    || standards::sdmx_csv(report, &rows),
-                    || {
-                        rayon::join(
-                            || standards::dhis2_json(report, &rows),
-                            || standards::adx_xml(report, &rows),
-                        )
-                    },
-                );
-                (csv, sdmx, dhis2, adx)
+                let csv = du_lieu(report, &rows);
+                let datapackage = standards::datapackage(report, csv.as_bytes());
+                let csv = put(dir, OUTPUTS[4], csv.as_bytes())?;
+                let sdmx = put(
+                    dir,
+                    OUTPUTS[5],
+                    standards::sdmx_csv(report, &rows).as_bytes(),
+                )?;
+                let dhis2 = put(
+                    dir,
+                    OUTPUTS[6],
+                    standards::dhis2_json(report, &rows).as_bytes(),
+                )?;
+                let adx = put(
+                    dir,
+                    OUTPUTS[7],
+                    standards::adx_xml(report, &rows).as_bytes(),
+                )?;
+                let package = put(dir, OUTPUTS[8], datapackage.as_bytes())?;
+                let board = put(
+                    dir,
+                    OUTPUTS[9],
+                    crate::render::board::html(board, None).as_bytes(),
+                )?;
+                Ok(vec![csv, sdmx, dhis2, adx, package, board])
             };
             let (documents, exchange) = rayon::join(documents, exchange);
-            documents.map(|d| (d, exchange))
+            let mut all = documents?;
+            all.extend(exchange?);
+            Ok(all)
         },
     );
-    let xlsx = xlsx?;
-    let ((narrative, docx), (csv, sdmx, dhis2, adx)) = rest?;
-    let datapackage = standards::datapackage(report, &csv);
-    let rendered: [Vec<u8>; 10] = [
-        xlsx,
-        narrative.md.into_bytes(),
-        narrative.html.into_bytes(),
-        docx,
-        csv,
-        sdmx.into_bytes(),
-        dhis2.into_bytes(),
-        adx.into_bytes(),
-        datapackage.into_bytes(),
-        crate::render::board::html(board, None).into_bytes(),
-    ];
-    let mut outputs: Vec<(String, Vec<u8>)> = OUTPUTS
-        .iter()
-        .map(|n| n.to_string())
-        .zip(rendered)
-        .collect();
-    let entries: Vec<FileEntry> = outputs
-        .iter()
-        .map(|(n, b)| FileEntry::of(n.clone(), b))
-        .collect();
-    let config_sha256 = report.config.fingerprint(&report.regime.id);
-    let manifest = manifest(report, &config_sha256, inputs, entries);
-    outputs.push((MANIFEST.to_string(), manifest.into_bytes()));
-    Ok(outputs)
-}
-
-/// Files a run does not render but keeps when its manifest is the same as before: the
-/// signature over that manifest, and the PDF copies of the same documents.
-const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, "bao-cao.pdf", "tong-hop.pdf"];
-
-/// Writes the rendered outputs as the new `target` folder, swapped in whole
-/// (`output::replace_folder`): a reader sees the complete old set or the complete new one.
-/// When the manifest is unchanged, the signature and PDF copies beside it are carried over.
-fn write_outputs(target: &Path, outputs: &[(String, Vec<u8>)]) -> Result<(), RunError> {
-    let old_manifest = std::fs::read(target.join(MANIFEST)).ok();
-    let new_manifest = outputs
-        .iter()
-        .find(|(n, _)| n == MANIFEST)
-        .map(|(_, b)| b.as_slice());
-    let unchanged = old_manifest.is_some() && old_manifest.as_deref() == new_manifest;
-    crate::output::replace_folder(target, |dir| {
-        for (name, bytes) in outputs {
-            crate::output::write_synced(dir, name, bytes)?;
-        }
-        if unchanged {
-            for name in KEPT_IF_UNCHANGED {
-                let old = target.join(name);
-                if old.is_file() {
-                    std::fs::copy(&old, dir.join(name))?;
-                }
-            }
-        }
-        Ok(())
-    })
-    .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", target.display())))
+    let mut entries = xlsx?;
+    entries.extend(rest?);
+    Ok(entries)
 }
 
 /// Records the accepted figures in the store; returns the number of revisions audited.
