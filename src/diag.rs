@@ -134,16 +134,82 @@ impl Serialize for Code {
     }
 }
 
+/// Text shared by many locations (a file's name, a sheet's name): every figure read from a
+/// form points at its file and sheet, so they are one allocation per file, not per figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared(std::sync::Arc<str>);
+
+impl Shared {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(s: &str) -> Shared {
+        Shared(s.into())
+    }
+}
+
+impl From<String> for Shared {
+    fn from(s: String) -> Shared {
+        Shared(s.into())
+    }
+}
+
+impl From<&String> for Shared {
+    fn from(s: &String) -> Shared {
+        Shared(s.as_str().into())
+    }
+}
+
+impl From<&Shared> for Shared {
+    fn from(s: &Shared) -> Shared {
+        s.clone()
+    }
+}
+
 /// Where in the inputs a diagnostic points. Empty strings where a part does not apply.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
-    pub file: String,
-    pub sheet: String,
+    pub file: Shared,
+    pub sheet: Shared,
     pub cell: String,
 }
 
 impl Location {
-    pub fn file(file: impl Into<String>) -> Location {
+    pub fn file(file: impl Into<Shared>) -> Location {
         Location {
             file: file.into(),
             ..Location::default()
@@ -151,8 +217,8 @@ impl Location {
     }
 
     pub fn cell(
-        file: impl Into<String>,
-        sheet: impl Into<String>,
+        file: impl Into<Shared>,
+        sheet: impl Into<Shared>,
         cell: impl Into<String>,
     ) -> Self {
         Location {
@@ -165,9 +231,8 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<&str> = [&self.file, &self.sheet, &self.cell]
+        let parts: Vec<&str> = [self.file.as_str(), self.sheet.as_str(), self.cell.as_str()]
             .into_iter()
-            .map(String::as_str)
             .filter(|s| !s.is_empty())
             .collect();
         if parts.is_empty() {
@@ -203,9 +268,16 @@ pub fn clip(s: &str, max: usize) -> String {
 
 impl Diagnostic {
     pub fn new(code: Code, location: Location, message: impl Into<String>) -> Diagnostic {
+        let shared = |t: Shared| {
+            if t.chars().nth(MAX_TEXT).is_some() {
+                Shared::from(clip(&t, MAX_TEXT))
+            } else {
+                t
+            }
+        };
         let location = Location {
-            file: clip(&location.file, MAX_TEXT),
-            sheet: clip(&location.sheet, MAX_TEXT),
+            file: shared(location.file),
+            sheet: shared(location.sheet),
             cell: clip(&location.cell, MAX_TEXT),
         };
         Diagnostic {

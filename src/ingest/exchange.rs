@@ -149,12 +149,14 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         return;
     }
     let known: BTreeMap<&str, ()> = expect.regime.form_codes().map(|c| (c, ())).collect();
+    let file_name = crate::diag::Shared::from(shown);
+    let no_sheet = crate::diag::Shared::default();
     for unit in reporting {
         let rows = &groups[unit];
         let mut values: BTreeMap<(String, InputColumn), Value> = BTreeMap::new();
         let mut submitted = None;
         for (line, rec) in rows {
-            let loc = Location::cell(shown, "", format!("dòng {line}"));
+            let loc = Location::cell(&file_name, &no_sheet, format!("dòng {line}"));
             let ind = rec.get(ci_ind).unwrap_or("").trim().to_string();
             if !known.contains_key(ind.as_str()) {
                 report.diagnostics.push(Diagnostic::new(

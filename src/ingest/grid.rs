@@ -240,7 +240,12 @@ pub fn read_rows(
     let by_fold: BTreeMap<String, &Indicator> =
         indicators.iter().map(|i| (fold(&i.name), *i)).collect();
     let mut seen_rows: BTreeMap<String, u32> = BTreeMap::new();
-    let loc = |r: u32, c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
+    // One allocation of the file's and the sheet's names for all the figures read.
+    let (file_name, sheet_name) = (
+        crate::diag::Shared::from(file),
+        crate::diag::Shared::from(&grid.sheet),
+    );
+    let loc = |r: u32, c: u32| Location::cell(&file_name, &sheet_name, cell_ref(r, c));
 
     for r in layout.header_row + 1..grid.height() {
         let row_text: Vec<String> = grid.rows[r as usize]

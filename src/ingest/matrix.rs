@@ -116,7 +116,12 @@ pub fn read(
         end_row: grid.height(),
         ..TableValues::default()
     };
-    let loc = |r: u32, c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
+    // One allocation of the file's and the sheet's names for all the figures read.
+    let (file_name, sheet_name) = (
+        crate::diag::Shared::from(file),
+        crate::diag::Shared::from(&grid.sheet),
+    );
+    let loc = |r: u32, c: u32| Location::cell(&file_name, &sheet_name, cell_ref(r, c));
     // Candidate layout rows by label, NFC and folded, and by option code.
     let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut by_fold: BTreeMap<String, Vec<usize>> = BTreeMap::new();

@@ -277,8 +277,8 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     for d in &report.batch.diagnostics {
         ws.write_string_with_format(r, 0, d.code.as_str(), &text)?;
         ws.write_string_with_format(r, 1, d.severity.label(), &text)?;
-        ws.write_string_with_format(r, 2, &d.location.file, &text)?;
-        ws.write_string_with_format(r, 3, &d.location.sheet, &text)?;
+        ws.write_string_with_format(r, 2, d.location.file.as_str(), &text)?;
+        ws.write_string_with_format(r, 3, d.location.sheet.as_str(), &text)?;
         ws.write_string_with_format(r, 4, &d.location.cell, &text)?;
         ws.write_string_with_format(r, 5, &d.message, &text)?;
         r += 1;
