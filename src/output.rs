@@ -121,18 +121,11 @@ pub fn replace_folder<E: From<std::io::Error>>(
 ) -> Result<(), E> {
     let (parent, prefix) = sibling(target, STAGING)
         .ok_or_else(|| std::io::Error::other("thư mục kết quả không có thư mục cha"))?;
-    swap_in(target, &parent, &prefix, write)
-}
-
-fn swap_in<E: From<std::io::Error>>(
-    target: &Path,
-    parent: &Path,
-    prefix: &str,
-    write: impl FnOnce(&Path) -> Result<(), E>,
-) -> Result<(), E> {
-    std::fs::create_dir_all(parent)?;
+    std::fs::create_dir_all(&parent)?;
     remove_stale(target)?;
-    let staging = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(&parent)?;
     write(staging.path())?;
     #[cfg(unix)]
     {
@@ -153,7 +146,7 @@ fn swap_in<E: From<std::io::Error>>(
         std::fs::rename(&staged, target)?;
         std::fs::remove_dir_all(&retired)?;
     }
-    std::fs::File::open(parent)?.sync_all()?;
+    std::fs::File::open(&parent)?.sync_all()?;
     Ok(())
 }
 
