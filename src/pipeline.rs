@@ -462,11 +462,7 @@ fn file_entry(path: &Path, shown: String, limits: &crate::model::Limits) -> Opti
     let modified = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
-        .map(|t| {
-            chrono::DateTime::<chrono::Local>::from(t)
-                .format("%Y-%m-%dT%H:%M:%S")
-                .to_string()
-        });
+        .map(crate::ingest::modified_stamp);
     Some(FileEntry {
         modified,
         ..FileEntry::of(shown, &bytes)

@@ -11,7 +11,7 @@ mod common;
 use common::*;
 
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const HEADER: &str =
@@ -288,31 +288,6 @@ fn unicode_nfd(c: char) -> Vec<char> {
     c.to_string().nfd().collect()
 }
 
-fn run(root: &Path, inbox: &Path, out: &Path) -> PathBuf {
-    let (code, said, err) = bounded(
-        &[
-            "--root",
-            s(root),
-            "run",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--inbox",
-            s(inbox),
-            "--out",
-            s(out),
-            "--as-of",
-            "2026-11-22",
-            "--no-history",
-            "-q",
-        ],
-        Duration::from_secs(120),
-    );
-    assert_eq!(code, 1, "finished with findings: {said}{err}");
-    out.join("ktxh/2026-10")
-}
-
 #[test]
 fn the_corpus_beside_good_forms_is_diagnosed_file_by_file_and_the_good_figures_are_exact() {
     let t = tempfile::tempdir().unwrap();
@@ -325,7 +300,7 @@ fn the_corpus_beside_good_forms_is_diagnosed_file_by_file_and_the_good_figures_a
     .unwrap();
     let clean = t.path().join("sach/2026-10");
     copy_dir(&samples().join("inbox/ktxh/2026-10"), &clean);
-    let clean_out = run(&root, &clean, &t.path().join("ra-sach"));
+    let clean_out = run_october(&root, &clean, &t.path().join("ra-sach"));
 
     let inbox = t.path().join("nhan/2026-10");
     copy_dir(&clean, &inbox);
@@ -363,24 +338,7 @@ fn the_corpus_beside_good_forms_is_diagnosed_file_by_file_and_the_good_figures_a
     let odd = ["ong-dan.xlsx", "thiet-bi.xlsx", "lien-ket-hong.xlsx"];
     assert!(cases.len() + odd.len() + 3 >= 60, "{} cases", cases.len());
 
-    let (_, out, err) = bounded(
-        &[
-            "--root",
-            s(&root),
-            "check",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--as-of",
-            "2026-11-22",
-            "--format",
-            "json",
-            s(&inbox),
-        ],
-        Duration::from_secs(120),
-    );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v = check_october(&root, &inbox);
     let codes = file_codes(&v);
     let mut wrong = Vec::new();
     for c in cases.iter().filter(|c| !c.codes.is_empty()) {
@@ -404,7 +362,7 @@ fn the_corpus_beside_good_forms_is_diagnosed_file_by_file_and_the_good_figures_a
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 
     // The run: exactly the clean inbox's figures, and a whole output set.
-    let hostile_out = run(&root, &inbox, &t.path().join("ra"));
+    let hostile_out = run_october(&root, &inbox, &t.path().join("ra"));
     assert_eq!(
         std::fs::read(hostile_out.join("du-lieu.csv")).unwrap(),
         std::fs::read(clean_out.join("du-lieu.csv")).unwrap()

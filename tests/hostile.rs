@@ -37,24 +37,7 @@ fn hostile_inbox(dir: &Path) -> std::path::PathBuf {
 fn pipes_device_links_loops_and_long_text_are_diagnosed_and_the_good_files_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let inbox = hostile_inbox(dir.path());
-    let (_, out, err) = bounded(
-        &[
-            "--root",
-            s(&samples()),
-            "check",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--as-of",
-            "2026-11-22",
-            "--format",
-            "json",
-            s(&inbox),
-        ],
-        Duration::from_secs(60),
-    );
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v = check_october(&samples(), &inbox);
     let mut odd: Vec<String> = file_codes(&v)
         .into_iter()
         .filter(|(_, c)| c == "BC0107")

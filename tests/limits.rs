@@ -151,21 +151,7 @@ fn files_built_to_exhaust_memory_are_refused_by_name_and_the_good_files_are_cons
     )
     .unwrap();
 
-    let (_, out, err) = baocao(&[
-        "--root",
-        s(&root),
-        "check",
-        "--regime",
-        "ktxh",
-        "--period",
-        "2026-10",
-        "--as-of",
-        "2026-11-22",
-        "--format",
-        "json",
-        s(&inbox),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v = check_october(&root, &inbox);
     let codes = file_codes(&v);
     let has = |file: &str, code: &str| codes.contains(&(file.to_string(), code.to_string()));
     for (file, code) in [
@@ -196,25 +182,7 @@ fn files_built_to_exhaust_memory_are_refused_by_name_and_the_good_files_are_cons
 
     // The run: the same consolidated figures as from the clean inbox.
     let run = |inbox: &Path, out: &Path| {
-        let (code, said, err) = baocao(&[
-            "--root",
-            s(&root),
-            "run",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--inbox",
-            s(inbox),
-            "--out",
-            s(out),
-            "--as-of",
-            "2026-11-22",
-            "--no-history",
-            "-q",
-        ]);
-        assert_eq!(code, 1, "finished with findings: {said}{err}");
-        std::fs::read(out.join("ktxh/2026-10/du-lieu.csv")).unwrap()
+        std::fs::read(run_october(&root, inbox, out).join("du-lieu.csv")).unwrap()
     };
     let from_clean = run(&clean, &t.path().join("ra-sach"));
     let from_hostile = run(&inbox, &t.path().join("ra"));

@@ -96,8 +96,18 @@ fn pki(dir: &Path, key: &str) {
     issue("signer", "inter", "3", "leaf.cnf");
 }
 
-/// The samples' ktxh October run into `out`; returns its folder.
+/// The samples' ktxh October run into `out` as of 22/11/2026; returns its folder.
 fn october(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> (PathBuf, i32, String) {
+    october_as_of(out, "2026-11-22", extra, env)
+}
+
+/// The samples' ktxh October run into `out` as of `as_of`; returns its folder.
+fn october_as_of(
+    out: &Path,
+    as_of: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (PathBuf, i32, String) {
     let samples = samples();
     let inbox = samples.join("inbox/ktxh");
     let mut args = vec![
@@ -113,7 +123,7 @@ fn october(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> (PathBuf, i32, S
         "--out",
         s(out),
         "--as-of",
-        "2026-11-22",
+        as_of,
         "--no-history",
         "-q",
     ];
@@ -354,28 +364,7 @@ fn run_sign_with_an_encrypted_ec_key_signs_and_a_rerun_with_new_outputs_drops_th
     assert_eq!(verify(&dir, Some(&pkis.join("ca.pem"))).0, 0);
     // Another as-of date makes another manifest: the old signature is removed, not left to
     // fail, and the folder is said to be unsigned.
-    let samples = samples();
-    let inbox = samples.join("inbox/ktxh");
-    let (code, said) = baocao_env(
-        &[
-            "--root",
-            s(&samples),
-            "run",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--inbox",
-            s(&inbox),
-            "--out",
-            s(&out),
-            "--as-of",
-            "2026-11-25",
-            "--no-history",
-            "-q",
-        ],
-        &[],
-    );
+    let (_, code, said) = october_as_of(&out, "2026-11-25", &[], &[]);
     assert_eq!(code, 1, "{said}");
     assert!(!dir.join("manifest.json.p7s").exists());
     let (code, report) = verify(&dir, None);

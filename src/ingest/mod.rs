@@ -253,6 +253,13 @@ pub fn read_all_with(
     reports
 }
 
+/// A file's modification time as the manifest records it: local time, to the second.
+pub fn modified_stamp(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(t)
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
 /// Parses a file's bytes by its extension (`path` names it; nothing is read from disk): the
 /// entry point the fuzz tests feed.
 pub fn read_bytes(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
@@ -360,11 +367,7 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
         report.unit_hint = workbook::unit_by_file_name(expect.config, &stem);
     }
     let modified = meta.ok().and_then(|m| m.modified().ok());
-    report.modified = modified.map(|t| {
-        chrono::DateTime::<chrono::Local>::from(t)
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string()
-    });
+    report.modified = modified.map(modified_stamp);
     let mtime = modified.map(|t| chrono::DateTime::<chrono::Local>::from(t).naive_local());
     for s in &mut report.submissions {
         if s.received_at.is_none() {

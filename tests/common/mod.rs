@@ -341,3 +341,53 @@ pub fn bounded(args: &[&str], limit: std::time::Duration) -> (i32, String, Strin
     );
     (status.code().unwrap(), out, err)
 }
+
+/// `check --format json` of the sample regime's October (as of 22/11/2026) on `path`, under
+/// `bounded`; the parsed report.
+pub fn check_october(root: &Path, path: &Path) -> serde_json::Value {
+    let (_, out, err) = bounded(
+        &[
+            "--root",
+            s(root),
+            "check",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+            s(path),
+        ],
+        std::time::Duration::from_secs(120),
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"))
+}
+
+/// `run` of the sample regime's October (as of 22/11/2026, no history) from `inbox` into
+/// `out`, under `bounded`; it finishes with findings (exit 1). Returns the period's folder.
+pub fn run_october(root: &Path, inbox: &Path, out: &Path) -> PathBuf {
+    let (code, said, err) = bounded(
+        &[
+            "--root",
+            s(root),
+            "run",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--inbox",
+            s(inbox),
+            "--out",
+            s(out),
+            "--as-of",
+            "2026-11-22",
+            "--no-history",
+            "-q",
+        ],
+        std::time::Duration::from_secs(120),
+    );
+    assert_eq!(code, 1, "finished with findings: {said}{err}");
+    out.join("ktxh/2026-10")
+}
