@@ -1,15 +1,13 @@
 //! Consolidation (tổng hợp): accepted figures up the unit tree, derived indicators after
 //! aggregation, the annual plan and % of plan.
 //!
-//! The only module that touches polars: the rest of the code sees `Consolidated`, a plain map.
-//! Each indicator aggregates by its declared rule (sum, average, weighted average by a named
+//! The rest of the code sees `Consolidated`, plain cells per unit. Each figure is added once to
+//! every unit above it (a single pass, O(figures × depth)); each indicator aggregates by its declared rule (sum, average, weighted average by a named
 //! weight indicator, min, max, last, none — a figure that is not aggregated: a unit's own, or
 //! its owner's where the owner is below it). Ratios and growth rates (`derived`) are computed
 //! from the consolidated components at every level, never averaged.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, NoValue, Regime};
 use crate::model::Submission;
@@ -18,6 +16,9 @@ use crate::period::Period;
 
 /// Consolidated figures of one regime and period, for the receiver and every unit below it
 /// that has figures.
+///
+/// Cells are kept per unit with their cell keys interned (one string per key for the whole
+/// result, not one per figure): at 10,000 communes that is about 1.4 million figures.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Consolidated {
     pub regime: String,
@@ -26,11 +27,12 @@ pub struct Consolidated {
     pub root: String,
     /// Units with figures, parents before children, in the config's order.
     pub units: Vec<String>,
-    /// (unit, cell key, column) → value. The cell key is the indicator code for a total and
-    /// `CODE[dim=opt;…]` for a disaggregated cell (`crate::model`).
-    pub values: BTreeMap<(String, String, InputColumn), f64>,
-    /// (unit, cell key) → number of reporting units whose figures went into it.
-    pub contributors: BTreeMap<(String, String), usize>,
+    /// Cell keys by their index: the indicator code for a total, `CODE[dim=opt;…]` for a
+    /// disaggregated cell (`crate::model`).
+    keys: Vec<String>,
+    key_index: HashMap<String, u32>,
+    /// Each unit's figures and contributor counts.
+    cells: HashMap<String, UnitCells>,
     /// (unit, cell key, column) → why a derived cell has no value although its operands have
     /// (division by zero, overflow): shown as a note beside the empty cell.
     pub notes: BTreeMap<(String, String, InputColumn), String>,
@@ -38,11 +40,83 @@ pub struct Consolidated {
     pub overflowed: Vec<(String, String, InputColumn)>,
 }
 
+/// One unit's consolidated cells, by (cell key index, column).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct UnitCells {
+    values: BTreeMap<(u32, InputColumn), f64>,
+    /// Cell key index → number of reporting units whose figures went into it.
+    contributors: BTreeMap<u32, usize>,
+}
+
 impl Consolidated {
-    pub fn get(&self, unit: &str, indicator: &str, column: InputColumn) -> Option<f64> {
-        self.values
-            .get(&(unit.to_string(), indicator.to_string(), column))
-            .copied()
+    fn key_id(&self, key: &str) -> Option<u32> {
+        self.key_index.get(key).copied()
+    }
+
+    fn intern(&mut self, key: &str) -> u32 {
+        if let Some(&i) = self.key_index.get(key) {
+            return i;
+        }
+        let i = self.keys.len() as u32;
+        self.keys.push(key.to_string());
+        self.key_index.insert(key.to_string(), i);
+        i
+    }
+
+    fn unit_mut(&mut self, unit: &str) -> &mut UnitCells {
+        if !self.cells.contains_key(unit) {
+            self.cells.insert(unit.to_string(), UnitCells::default());
+        }
+        self.cells.get_mut(unit).expect("just inserted")
+    }
+
+    pub fn get(&self, unit: &str, key: &str, column: InputColumn) -> Option<f64> {
+        let k = self.key_id(key)?;
+        self.cells.get(unit)?.values.get(&(k, column)).copied()
+    }
+
+    /// Sets one cell's figure.
+    pub fn set(&mut self, unit: &str, key: &str, column: InputColumn, value: f64) {
+        let k = self.intern(key);
+        self.unit_mut(unit).values.insert((k, column), value);
+    }
+
+    fn remove(&mut self, unit: &str, key: &str, column: InputColumn) {
+        if let (Some(k), Some(cells)) = (self.key_id(key), self.cells.get_mut(unit)) {
+            cells.values.remove(&(k, column));
+        }
+    }
+
+    /// The number of reporting units whose figures went into a unit's cell.
+    pub fn contributors(&self, unit: &str, key: &str) -> Option<usize> {
+        let k = self.key_id(key)?;
+        self.cells.get(unit)?.contributors.get(&k).copied()
+    }
+
+    /// Whether a unit has any figure.
+    pub fn has_figures(&self, unit: &str) -> bool {
+        self.cells.get(unit).is_some_and(|c| !c.values.is_empty())
+    }
+
+    /// A unit's figures: (cell key, column, value), in no particular key order.
+    pub fn unit_values<'a>(
+        &'a self,
+        unit: &str,
+    ) -> impl Iterator<Item = (&'a str, InputColumn, f64)> + 'a {
+        self.cells.get(unit).into_iter().flat_map(move |c| {
+            c.values
+                .iter()
+                .map(move |((k, col), v)| (self.keys[*k as usize].as_str(), *col, *v))
+        })
+    }
+
+    /// Every figure: (unit, cell key, column, value), in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str, InputColumn, f64)> + '_ {
+        self.cells.iter().flat_map(move |(u, c)| {
+            c.values
+                .iter()
+                .map(move |((k, col), v)| (u.as_str(), self.keys[*k as usize].as_str(), *col, *v))
+        })
     }
 
     /// Year-to-date (or, without it, the period's figure) as % of the annual plan.
@@ -55,27 +129,15 @@ impl Consolidated {
     }
 }
 
-/// Why consolidation failed (an engine fault, not an input problem).
-#[derive(Debug, thiserror::Error)]
-#[error("lỗi khi tổng hợp số liệu: {0}")]
-pub struct ConsolidateError(#[from] PolarsError);
-
-fn agg_key(a: Aggregation) -> &'static str {
-    match a {
-        Aggregation::Sum => "sum",
-        Aggregation::Average => "average",
-        Aggregation::WeightedAverage => "weighted-average",
-        Aggregation::Min => "min",
-        Aggregation::Max => "max",
-        Aggregation::Last => "last",
-        Aggregation::None => "none",
-        Aggregation::Derived => "derived",
-    }
-}
-
 /// Rounds away floating-point noise (sums are exact to far more than 9 decimals here).
+/// A figure too large to scale (past about 1,8e299) has no noise to remove and is kept as it is.
 fn round(v: f64) -> f64 {
-    (v * 1e9).round() / 1e9
+    let scaled = v * 1e9;
+    if scaled.is_finite() {
+        scaled.round() / 1e9
+    } else {
+        v
+    }
 }
 
 /// A derived cell from consolidated cells: by its formula, or as a ratio or growth of two
@@ -102,18 +164,137 @@ fn derive(
     }
 }
 
+/// What one unit's cell gathers from the figures below it (and its own, where they count), for
+/// every kind of aggregation at once: each kind reads the part it needs.
+#[derive(Debug, Clone, Copy)]
+struct Acc {
+    sum: Sum,
+    n: usize,
+    min: f64,
+    max: f64,
+    /// Weighted average: Σ value × weight and Σ weight over figures that have a weight.
+    wsum: Sum,
+    wtot: Sum,
+    /// `last`: the figure of the latest receipt (rank, value).
+    last: Option<(u32, f64)>,
+    /// `none`: the unit's own figure, and the owner's.
+    own: Option<f64>,
+    owned: Option<f64>,
+}
+
+impl Default for Acc {
+    fn default() -> Acc {
+        Acc {
+            sum: Sum::default(),
+            n: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            wsum: Sum::default(),
+            wtot: Sum::default(),
+            last: None,
+            own: None,
+            owned: None,
+        }
+    }
+}
+
+/// A compensated sum (Neumaier): the rounding error of each addition is carried, so the total
+/// of ten thousand figures with decimals is the exact total to well within the 9 decimals kept
+/// (a plain running sum drifts: 1.499.263,54 came out as 1.499.263,539999999), whatever the
+/// order the figures arrive in.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn total(&self) -> f64 {
+        let t = self.sum + self.compensation;
+        // An overflowing sum stays infinite (the caller leaves the cell empty).
+        if t.is_finite() {
+            t
+        } else {
+            self.sum
+        }
+    }
+}
+
+/// One accepted figure on its way up the tree.
+struct Figure<'a> {
+    unit: &'a str,
+    indicator: &'a Indicator,
+    value: f64,
+    /// The same unit's figure of the weight indicator's same cell (weighted averages).
+    weight: Option<f64>,
+    rank: u32,
+}
+
+impl Acc {
+    fn add(&mut self, f: &Figure<'_>, ancestor: &str) {
+        self.sum.add(f.value);
+        self.n += 1;
+        self.min = self.min.min(f.value);
+        self.max = self.max.max(f.value);
+        if let Some(w) = f.weight {
+            self.wsum.add(f.value * w);
+            self.wtot.add(w);
+        }
+        if self.last.is_none_or(|(r, _)| f.rank >= r) {
+            self.last = Some((f.rank, f.value));
+        }
+        if self.own.is_none() && f.unit == ancestor {
+            self.own = Some(f.value);
+        }
+        if self.owned.is_none() && f.indicator.owner.as_deref() == Some(f.unit) {
+            self.owned = Some(f.value);
+        }
+    }
+
+    /// The cell's figure by the indicator's aggregation; `None` when it has none (a weighted
+    /// average without weights, a `none` figure nobody owns here).
+    fn result(&self, aggregation: Aggregation) -> Option<f64> {
+        match aggregation {
+            Aggregation::Sum => Some(self.sum.total()),
+            Aggregation::Average => Some(self.sum.total() / self.n as f64),
+            Aggregation::Min => Some(self.min),
+            Aggregation::Max => Some(self.max),
+            Aggregation::WeightedAverage => {
+                let w = self.wtot.total();
+                (w != 0.0).then(|| self.wsum.total() / w)
+            }
+            Aggregation::Last => self.last.map(|(_, v)| v),
+            Aggregation::None => self.own.or(self.owned),
+            Aggregation::Derived => None,
+        }
+    }
+}
+
 /// Consolidates accepted submissions up to the regime's receiver.
+///
+/// Each accepted figure is added to its unit's cell and to the same cell of every unit above
+/// it up to the receiver (`Acc`); a unit's own figures count only where the regime says so, or
+/// where nothing below it reported (otherwise they would be counted twice). Derived cells are
+/// then computed from the consolidated cells at every unit.
 pub fn consolidate(
     config: &Config,
     regime: &Regime,
     period: Period,
     accepted: &[Submission],
-) -> Result<Consolidated, ConsolidateError> {
+) -> Consolidated {
     let root = regime.receiver.clone();
-    let in_tree: BTreeSet<String> = config.units.subtree(&root).into_iter().collect();
-    // A unit's own figures count only where the regime says so, or where nothing below it
-    // reported (otherwise they would be counted twice).
-    let with_reporting_descendant: BTreeSet<String> = accepted
+    let in_tree: HashSet<String> = config.units.subtree(&root).into_iter().collect();
+    let with_reporting_descendant: HashSet<String> = accepted
         .iter()
         .flat_map(|s| config.units.ancestors(&s.unit_code))
         .collect();
@@ -121,21 +302,37 @@ pub fn consolidate(
     // Receipt order, for `last`.
     let mut order: Vec<&Submission> = accepted.iter().collect();
     order.sort_by(|a, b| a.received_at.cmp(&b.received_at).then(a.file.cmp(&b.file)));
-    let rank: BTreeMap<&str, u32> = order
+    let rank: HashMap<&str, u32> = order
         .iter()
         .enumerate()
         .map(|(i, s)| (s.unit_code.as_str(), i as u32))
         .collect();
 
-    let (mut u, mut ind, mut colk, mut val, mut ord) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut base_code, mut wkey) = (vec![], vec![]);
-    let mut closure_unit = vec![];
-    let mut closure_anc = vec![];
+    let mut out = Consolidated {
+        regime: regime.id.clone(),
+        period: Some(period),
+        root: root.clone(),
+        ..Consolidated::default()
+    };
+    // Cells of units above a reporting unit gather figures; a unit nothing reports below
+    // takes its own figures as they are.
+    let mut above: HashMap<(String, u32, InputColumn), Acc> = HashMap::new();
     for s in accepted {
         if !in_tree.contains(&s.unit_code)
             || (!regime.include_own_figures && with_reporting_descendant.contains(&s.unit_code))
         {
             continue;
+        }
+        let mut chain: Vec<String> = Vec::new();
+        if with_reporting_descendant.contains(&s.unit_code) {
+            chain.push(s.unit_code.clone());
+        }
+        for a in config.units.ancestors(&s.unit_code) {
+            let top = a == root;
+            chain.push(a);
+            if top {
+                break;
+            }
         }
         for ((code, column), v) in &s.values {
             let Some(i) = config.indicator_of_key(code) else {
@@ -144,242 +341,80 @@ pub fn consolidate(
             if i.is_derived() {
                 continue;
             }
-            u.push(s.unit_code.clone());
-            ind.push(code.clone());
-            base_code.push(i.code.clone());
-            // A disaggregated cell is weighted by the weight indicator's same cell.
-            wkey.push(i.weight.as_ref().map(|w| {
-                let (_, d) = split_key(code);
-                if d.is_empty() {
-                    w.clone()
-                } else {
-                    format!("{w}[{d}]")
-                }
-            }));
-            colk.push(column.key());
-            val.push(v.value);
-            ord.push(rank[s.unit_code.as_str()]);
-        }
-        closure_unit.push(s.unit_code.clone());
-        closure_anc.push(s.unit_code.clone());
-        for a in config.units.ancestors(&s.unit_code) {
-            closure_unit.push(s.unit_code.clone());
-            closure_anc.push(a.clone());
-            if a == root {
-                break;
+            let figure = Figure {
+                unit: &s.unit_code,
+                indicator: i,
+                value: v.value,
+                weight: weight_of(config, i, s, code, *column),
+                rank: rank[s.unit_code.as_str()],
+            };
+            let k = out.intern(code);
+            if !with_reporting_descendant.contains(&s.unit_code) {
+                let mut own = Acc::default();
+                own.add(&figure, &s.unit_code);
+                put(&mut out, &s.unit_code, k, *column, i.aggregation, &own);
+            }
+            for a in &chain {
+                above
+                    .entry((a.clone(), k, *column))
+                    .or_default()
+                    .add(&figure, a);
             }
         }
     }
-    let mut out = Consolidated {
-        regime: regime.id.clone(),
-        period: Some(period),
-        root: root.clone(),
-        ..Consolidated::default()
-    };
-    if !val.is_empty() {
-        let long = df!(
-            "unit" => u,
-            "indicator" => ind,
-            "code" => base_code,
-            "wkey" => wkey,
-            "column" => colk,
-            "value" => val,
-            "order" => ord
-        )?;
-        let (mut codes, mut aggs, mut weights, mut owners) = (vec![], vec![], vec![], vec![]);
-        for i in config.indicators.values() {
-            codes.push(i.code.clone());
-            aggs.push(agg_key(i.aggregation));
-            weights.push(i.weight.clone());
-            owners.push(i.owner.clone());
-        }
-        let indicators =
-            df!("code" => codes, "agg" => aggs, "weight" => weights, "owner" => owners)?;
-        let closure = df!("unit" => closure_unit, "ancestor" => closure_anc)?;
-        let weights = long.clone().lazy().select([
-            col("unit"),
-            col("column"),
-            col("indicator").alias("wkey"),
-            col("value").alias("w"),
-        ]);
-        let left = |how: JoinType| JoinArgs {
-            maintain_order: MaintainOrderJoin::Left,
-            ..JoinArgs::new(how)
+    for ((unit, k, column), acc) in &above {
+        let key = out.keys[*k as usize].clone();
+        let Some(i) = config.indicator_of_key(&key) else {
+            continue;
         };
-        // One query per kind of aggregation, so that each pays only for what it needs.
-        let base = long.lazy().join(
-            indicators.lazy(),
-            [col("code")],
-            [col("code")],
-            left(JoinType::Inner),
-        );
-        let closure = closure.lazy();
-        let by = [col("ancestor"), col("indicator"), col("column")];
-        let grouped = |lf: LazyFrame, kind: Expr| {
-            lf.filter(kind)
-                .join(
-                    closure.clone(),
-                    [col("unit")],
-                    [col("unit")],
-                    left(JoinType::Inner),
-                )
-                .group_by_stable(by.clone())
-        };
-        let is = |k: &str| col("agg").eq(lit(k));
-        let simple = grouped(
-            base.clone(),
-            is("sum").or(is("average")).or(is("min")).or(is("max")),
-        )
-        .agg([
-            col("agg").first().alias("agg"),
-            col("value").sum().alias("sum"),
-            col("value").mean().alias("mean"),
-            col("value").min().alias("min"),
-            col("value").max().alias("max"),
-            col("value").count().alias("n"),
-        ])
-        .select([
-            col("ancestor"),
-            col("indicator"),
-            col("column"),
-            when(col("agg").eq(lit("sum")))
-                .then(col("sum"))
-                .when(col("agg").eq(lit("average")))
-                .then(col("mean"))
-                .when(col("agg").eq(lit("min")))
-                .then(col("min"))
-                .otherwise(col("max"))
-                .alias("result"),
-            col("n"),
-        ]);
-        let weighted_rows = base.clone().filter(is("weighted-average")).join(
-            weights,
-            [col("unit"), col("column"), col("wkey")],
-            [col("unit"), col("column"), col("wkey")],
-            left(JoinType::Left),
-        );
-        let weighted = grouped(weighted_rows, lit(true))
-            .agg([
-                (col("value") * col("w")).sum().alias("wsum"),
-                col("w").sum().alias("wtot"),
-                col("value").count().alias("n"),
-            ])
-            .select([
-                col("ancestor"),
-                col("indicator"),
-                col("column"),
-                when(col("wtot").neq(lit(0.0)))
-                    .then(col("wsum") / col("wtot"))
-                    .otherwise(lit(NULL).cast(DataType::Float64))
-                    .alias("result"),
-                col("n"),
-            ]);
-        let last = grouped(base.clone(), is("last")).agg([
-            col("value")
-                .sort_by([col("order")], SortMultipleOptions::default())
-                .last()
-                .alias("result"),
-            col("value").count().alias("n"),
-        ]);
-        let none = grouped(base, is("none"))
-            .agg([
-                col("value")
-                    .filter(col("unit").eq(col("ancestor")))
-                    .first()
-                    .alias("own"),
-                col("value")
-                    .filter(col("unit").eq(col("owner")))
-                    .first()
-                    .alias("owned"),
-                col("value").count().alias("n"),
-            ])
-            .select([
-                col("ancestor"),
-                col("indicator"),
-                col("column"),
-                when(col("own").is_not_null())
-                    .then(col("own"))
-                    .otherwise(col("owned"))
-                    .alias("result"),
-                col("n"),
-            ]);
-        let cast = |lf: LazyFrame| {
-            lf.select([
-                col("ancestor"),
-                col("indicator"),
-                col("column"),
-                col("result").cast(DataType::Float64),
-                col("n").cast(DataType::UInt64),
-            ])
-        };
-        let result = concat(
-            [cast(simple), cast(weighted), cast(last), cast(none)],
-            UnionArgs::default(),
-        )?
-        .collect()?;
-        let anc = result.column("ancestor")?.str()?.clone();
-        let inds = result.column("indicator")?.str()?.clone();
-        let cols = result.column("column")?.str()?.clone();
-        let vals = result.column("result")?.f64()?.clone();
-        let ns = result.column("n")?.u64()?.clone();
-        for i in 0..result.height() {
-            let (Some(a), Some(code), Some(c)) = (anc.get(i), inds.get(i), cols.get(i)) else {
-                continue;
-            };
-            let Some(column) = InputColumn::from_key(c) else {
-                continue;
-            };
-            if let Some(v) = vals.get(i) {
-                out.values
-                    .insert((a.to_string(), code.to_string(), column), round(v));
-            }
-            if column == InputColumn::ThucHien {
-                out.contributors.insert(
-                    (a.to_string(), code.to_string()),
-                    ns.get(i).unwrap_or(0) as usize,
-                );
-            }
-        }
+        put(&mut out, unit, *k, *column, i.aggregation, acc);
     }
 
     // The plan file, where the config root has one, overrides the form's plan column.
     if let Some(plan) = config.plan(&regime.id, period) {
         for ((unit, code), v) in plan {
             if in_tree.contains(unit) {
-                out.values
-                    .insert((unit.clone(), code.clone(), InputColumn::KeHoach), *v);
+                out.set(unit, code, InputColumn::KeHoach, *v);
             }
         }
     }
 
     // A sum past the largest number (two figures near 1.7e308) is no figure: an empty cell
     // with a note, never infinity in an output.
-    let overflowed: Vec<(String, String, InputColumn)> = out
-        .values
-        .iter()
-        .filter(|(_, v)| !v.is_finite())
-        .map(|(k, _)| k.clone())
+    let mut overflowed: Vec<(String, String, InputColumn)> = out
+        .values()
+        .filter(|(.., v)| !v.is_finite())
+        .map(|(u, k, c, _)| (u.to_string(), k.to_string(), c))
         .collect();
-    for k in &overflowed {
-        out.values.remove(k);
-        out.notes.insert(k.clone(), NoValue::NotFinite.note());
+    overflowed.sort();
+    for (u, k, c) in &overflowed {
+        out.remove(u, k, *c);
+        out.notes
+            .insert((u.clone(), k.clone(), *c), NoValue::NotFinite.note());
     }
     out.overflowed = overflowed;
 
     // Derived indicators, from consolidated components, at every unit and in every cell.
-    let units_with_values: BTreeSet<String> =
-        out.values.keys().map(|(u, _, _)| u.clone()).collect();
+    let units_with_values: BTreeSet<String> = out
+        .cells
+        .iter()
+        .filter(|(_, c)| !c.values.is_empty())
+        .map(|(u, _)| u.clone())
+        .collect();
     for i in config.indicators.values().filter(|i| i.is_derived()) {
-        let cells = config.cells_of(i);
+        let cells: Vec<(Disagg, String)> = config
+            .cells_of(i)
+            .into_iter()
+            .map(|d| {
+                let key = cell_key(&i.code, &d);
+                (d, key)
+            })
+            .collect();
         for unit in &units_with_values {
-            for d in &cells {
-                let key = cell_key(&i.code, d);
+            for (d, key) in &cells {
                 for column in InputColumn::ALL {
                     match derive(&out, i, unit, d, column) {
-                        Some(Ok(v)) => {
-                            out.values
-                                .insert((unit.clone(), key.clone(), column), round(v));
-                        }
+                        Some(Ok(v)) => out.set(unit, key, column, round(v)),
                         Some(Err(NoValue::Missing(..))) | None => {}
                         Some(Err(why)) => {
                             out.notes
@@ -396,7 +431,52 @@ pub fn consolidate(
         .into_iter()
         .filter(|u| units_with_values.contains(u))
         .collect();
-    Ok(out)
+    out
+}
+
+/// The weight of a weighted-average figure: the same unit's figure of the weight indicator's
+/// same cell and column (a disaggregated cell is weighted by the weight's same cell).
+fn weight_of(
+    config: &Config,
+    i: &Indicator,
+    s: &Submission,
+    code: &str,
+    column: InputColumn,
+) -> Option<f64> {
+    if i.aggregation != Aggregation::WeightedAverage {
+        return None;
+    }
+    let w = i.weight.as_ref()?;
+    let (_, d) = split_key(code);
+    let wkey = if d.is_empty() {
+        w.clone()
+    } else {
+        format!("{w}[{d}]")
+    };
+    // Only figures that are consolidated themselves weigh.
+    config
+        .indicator_of_key(&wkey)
+        .filter(|wi| !wi.is_derived())?;
+    s.values.get(&(wkey, column)).map(|v| v.value)
+}
+
+/// Stores an accumulated cell's figure (rounded) and, for the period's own column, how many
+/// reporting units went into it.
+fn put(
+    out: &mut Consolidated,
+    unit: &str,
+    k: u32,
+    column: InputColumn,
+    aggregation: Aggregation,
+    acc: &Acc,
+) {
+    let cells = out.unit_mut(unit);
+    if let Some(v) = acc.result(aggregation) {
+        cells.values.insert((k, column), round(v));
+    }
+    if column == InputColumn::ThucHien {
+        cells.contributors.insert(k, acc.n);
+    }
 }
 
 #[cfg(test)]
@@ -623,11 +703,27 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
     fn run(subs: &[Submission]) -> Consolidated {
         let (_d, c) = config();
         let r = c.regime("t").unwrap().clone();
-        consolidate(&c, &r, "2026-10".parse().unwrap(), subs).unwrap()
+        consolidate(&c, &r, "2026-10".parse().unwrap(), subs)
     }
 
     fn th(c: &Consolidated, unit: &str, ind: &str) -> Option<f64> {
         c.get(unit, ind, InputColumn::ThucHien)
+    }
+
+    #[test]
+    fn sums_of_decimals_do_not_drift_with_the_number_of_figures() {
+        // Ten figures of 0,1 make 1; a plain running sum gives 0,9999999999999999.
+        let mut s = Sum::default();
+        for _ in 0..10 {
+            s.add(0.1);
+        }
+        assert_eq!(s.total(), 1.0);
+        // 1e16 + 1 + (-1e16) is 1: the 1 lost in the first addition is carried.
+        let mut s = Sum::default();
+        for x in [1e16, 1.0, -1e16] {
+            s.add(x);
+        }
+        assert_eq!(s.total(), 1.0);
     }
 
     #[test]
@@ -642,10 +738,12 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
         assert!(c
             .overflowed
             .contains(&(top.clone(), "S".to_string(), InputColumn::ThucHien)));
+        // Below the top, each commune keeps its own figure.
+        assert_eq!(th(&c, "A", "S"), Some(1.7e308));
         assert!(c
             .notes
             .contains_key(&(top, "S".to_string(), InputColumn::ThucHien)));
-        assert!(c.values.values().all(|v| v.is_finite()));
+        assert!(c.values().all(|(.., v)| v.is_finite()));
     }
 
     #[test]
@@ -712,7 +810,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
         // `none` does not climb the tree.
         assert_eq!(th(&c, "P", "N"), None);
         assert_eq!(th(&c, "A", "N"), Some(7.0));
-        assert_eq!(c.contributors[&("P".to_string(), "S".to_string())], 3);
+        assert_eq!(c.contributors("P", "S"), Some(3));
         assert_eq!(c.units, vec!["P", "D", "A", "B", "C"]);
     }
 
@@ -783,10 +881,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
         assert_eq!(th(&c, "D", "SETTLED[tien_do=qua_han]"), Some(100.0));
         assert_eq!(th(&c, "P", "SETTLED"), Some(407.0));
         assert_eq!(th(&c, "P", "SETTLED[tien_do=dung_han]"), Some(152.0));
-        assert_eq!(
-            c.contributors[&("P".to_string(), "SETTLED[tien_do=dung_han]".to_string())],
-            3
-        );
+        assert_eq!(c.contributors("P", "SETTLED[tien_do=dung_han]"), Some(3));
     }
 
     #[test]

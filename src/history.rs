@@ -100,9 +100,7 @@ pub fn consolidated_from_store(
     if subs.is_empty() {
         return None;
     }
-    consolidate(config, regime, period, &subs)
-        .ok()
-        .map(|c| (c, successors))
+    Some((consolidate(config, regime, period, &subs), successors))
 }
 
 /// Figures that add up over time (flows); levels (stocks, rates, averages) do not.

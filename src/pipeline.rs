@@ -149,8 +149,7 @@ pub fn run_period(
     progress.stage("đọc tệp");
     let mut batch = validate(config, regime, job.period, job.as_of, reports);
     progress.stage("kiểm tra");
-    let consolidated = consolidate(config, regime, job.period, &batch.accepted)
-        .map_err(|e| RunError::Internal(e.to_string()))?;
+    let consolidated = consolidate(config, regime, job.period, &batch.accepted);
     batch
         .diagnostics
         .extend(overflow_diagnostics(&consolidated));
@@ -342,7 +341,7 @@ fn previous_period(
     };
     let reports = read_all(&[dir], expect);
     let batch = validate(config, regime, prev, as_of, reports);
-    consolidate(config, regime, prev, &batch.accepted).ok()
+    Some(consolidate(config, regime, prev, &batch.accepted))
 }
 
 /// The task register and its summary, when the job names one; its diagnostics join the

@@ -78,30 +78,19 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<E
     let c: &'a crate::consolidate::Consolidated = report.consolidated;
     let config = report.config;
     let mut rows = Vec::new();
-    // One unit's figures by (cell key, column), read off the ordered map in one range.
-    let mut figures: std::collections::HashMap<(&'a str, InputColumn), f64> =
-        std::collections::HashMap::new();
     for unit in &c.units {
         let level = config
             .units
             .get(unit)
             .map(|u| u.level.as_str())
             .unwrap_or("");
-        figures.clear();
-        let from = (unit.clone(), String::new(), InputColumn::ALL[0]);
-        for ((u, key, column), v) in c.values.range(from..) {
-            if u != unit {
-                break;
-            }
-            figures.insert((key.as_str(), *column), *v);
-        }
-        if figures.is_empty() {
+        if !c.has_figures(unit) {
             continue;
         }
         for (ind, list) in &cells.cells {
             for (d, key) in list {
                 for column in InputColumn::ALL {
-                    if let Some(&value) = figures.get(&(key.as_str(), column)) {
+                    if let Some(value) = c.get(unit, key, column) {
                         rows.push(ExchangeRow {
                             unit: unit.as_str(),
                             level,

@@ -250,11 +250,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                     }
                     _ => String::new(),
                 },
-                contributors: c
-                    .contributors
-                    .get(&(root.code.clone(), key.clone()))
-                    .copied()
-                    .unwrap_or(0),
+                contributors: c.contributors(&root.code, &key).unwrap_or(0),
             };
             if d.is_total() {
                 indicators.insert(ind.code.clone(), cell.clone());

@@ -57,8 +57,7 @@ fn list_form(
             if ind.is_derived() {
                 Some(CellValue::Text("Tính từ số tổng hợp".into()))
             } else {
-                c.contributors
-                    .get(&(root.code.clone(), ind.code.clone()))
+                c.contributors(&root.code, &ind.code)
                     .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
             }
         }
