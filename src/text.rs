@@ -1,28 +1,59 @@
 //! Text normalization for matching: NFC first, then (only as a fallback) a folded form that
 //! ignores case and diacritics. Owns nothing else.
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// NFC-normalized, trimmed, inner whitespace collapsed to single spaces.
 pub fn nfc(s: &str) -> String {
+    // Most text is already NFC (what Excel writes): then only the spaces change.
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        return collapse_whitespace(s.chars(), s.len());
+    }
     let n: String = s.nfc().collect();
-    n.split_whitespace().collect::<Vec<_>>().join(" ")
+    collapse_whitespace(n.chars(), n.len())
+}
+
+/// `chars` trimmed, each run of whitespace inside made one space.
+fn collapse_whitespace(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut space = false;
+    for c in chars {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Case- and diacritic-insensitive form: "Đặc khu Hòn Ngọc" → "dac khu hon ngoc".
+///
+/// Each character is decomposed on its own (NFD without the reordering of marks, which are
+/// all dropped anyway), so nothing is buffered.
 pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.nfd() {
-        if is_combining_mark(c) {
+    let mut letters = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            letters.push(c.to_ascii_lowercase());
             continue;
         }
-        match c {
-            'đ' | 'Đ' => out.push('d'),
-            c => out.extend(c.to_lowercase()),
-        }
+        decompose_canonical(c, |d| {
+            if is_combining_mark(d) {
+                return;
+            }
+            match d {
+                'đ' | 'Đ' => letters.push('d'),
+                d => letters.extend(d.to_lowercase()),
+            }
+        });
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    collapse_whitespace(letters.chars(), letters.len())
 }
 
 /// A file-name slug: folded, with every run of other characters turned into one '-'.
@@ -107,6 +138,16 @@ mod tests {
     fn fold_drops_case_and_diacritics() {
         assert_eq!(fold("Đặc khu Hòn Ngọc"), "dac khu hon ngoc");
         assert_eq!(fold("THỰC HIỆN kỳ báo cáo"), "thuc hien ky bao cao");
+        // Decomposed input (marks in any order), other whitespace, and the spaces around.
+        assert_eq!(fold(" Ke\u{302}\u{301}\tHOA\u{323}\u{300}CH  "), "ke hoach");
+        assert_eq!(fold("ĐƯỜNG Ở ĐÂU"), "duong o dau");
+        assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn nfc_of_text_already_composed_only_collapses_spaces() {
+        assert_eq!(nfc("\tĐơn vị\u{a0} báo cáo:\n"), "Đơn vị báo cáo:");
+        assert_eq!(nfc("   "), "");
     }
 
     #[test]

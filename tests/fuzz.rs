@@ -43,6 +43,7 @@ fn check(bytes: &[u8], name: &str) -> Result<(), TestCaseError> {
         regime: config.regime("ktxh").unwrap(),
         period: "2026-10".parse().unwrap(),
     };
+    same_sheets_as_calamine(bytes, name)?;
     let report = read_bytes(bytes, Path::new(name), name, expect);
     for d in &report.diagnostics {
         prop_assert_eq!(&d.location.file, name);
@@ -54,6 +55,49 @@ fn check(bytes: &[u8], name: &str) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// The sheets the fast xlsx reader gives are calamine's, or the same refusal: the reader steps
+/// aside to calamine for anything it does not know, never reads a figure differently. The one
+/// difference allowed: calamine refuses a workbook for damage in a part that holds no figure
+/// (`[Content_Types].xml`, the theme, the document properties) that the fast reader never
+/// opens; there the fast reader reads the sheets.
+fn same_sheets_as_calamine(bytes: &[u8], name: &str) -> Result<(), TestCaseError> {
+    use baocao::ingest::workbook::{load_sheets, load_sheets_with_calamine, LoadError};
+    if !name.ends_with(".xlsx") {
+        return Ok(());
+    }
+    let limits = &config().limits;
+    let fast = std::panic::catch_unwind(|| load_sheets(bytes, limits));
+    let slow = std::panic::catch_unwind(|| load_sheets_with_calamine(bytes, limits));
+    if let (Ok(fast), Ok(slow)) = (fast, slow) {
+        let lenient = matches!(slow, Err(LoadError::Unreadable(_))) && fast.is_ok();
+        if !lenient {
+            prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{}", name);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_sample_form_reads_the_same_with_the_fast_reader_and_with_calamine() {
+    let mut forms = Vec::new();
+    let mut stack = vec![samples().join("inbox")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "xlsx") {
+                forms.push(p);
+            }
+        }
+    }
+    assert!(forms.len() > 100, "{} forms", forms.len());
+    for p in forms {
+        let bytes = std::fs::read(&p).unwrap();
+        same_sheets_as_calamine(&bytes, &p.display().to_string()).unwrap();
+    }
 }
 
 /// Byte edits: (position as a fraction of the length, new byte).

@@ -124,6 +124,12 @@ pub struct Indicator {
     /// `formula`, parsed when the catalog is loaded.
     #[serde(skip)]
     pub parsed_formula: Option<super::formula::Formula>,
+    /// The name normalized for matching a form's rows (`text::nfc`, `text::fold`), computed
+    /// when the catalog is loaded rather than for every file.
+    #[serde(skip)]
+    pub name_nfc: String,
+    #[serde(skip)]
+    pub name_fold: String,
 }
 
 fn yes() -> bool {
@@ -131,6 +137,13 @@ fn yes() -> bool {
 }
 
 impl Indicator {
+    /// Fills `name_nfc` and `name_fold` from the name (the catalog does it when it loads).
+    pub fn with_normalized_names(mut self) -> Indicator {
+        self.name_nfc = crate::text::nfc(&self.name);
+        self.name_fold = crate::text::fold(&self.name);
+        self
+    }
+
     /// The lowest allowed value: `min`, else 0 (figures are non-negative unless declared).
     pub fn lower_bound(&self) -> f64 {
         self.min.unwrap_or(0.0)

@@ -256,7 +256,7 @@ impl Config {
                     continue;
                 }
                 defined_in.insert(ind.code.clone(), format!("{rel} › {key}"));
-                indicators.insert(ind.code.clone(), ind);
+                indicators.insert(ind.code.clone(), ind.with_normalized_names());
             }
         }
         check_indicators(&mut l, &indicators, &defined_in, &units, &level_names);

@@ -235,10 +235,22 @@ pub fn read_rows(
         .iter()
         .map(|i| (i.code.to_uppercase(), *i))
         .collect();
-    let by_name: BTreeMap<String, &Indicator> =
-        indicators.iter().map(|i| (nfc(&i.name), *i)).collect();
-    let by_fold: BTreeMap<String, &Indicator> =
-        indicators.iter().map(|i| (fold(&i.name), *i)).collect();
+    // Rows are matched by name only where the code does not match (section rows, forms
+    // without a code column), against the names normalized when the catalog was loaded.
+    let by_name = |name: &str| {
+        indicators
+            .iter()
+            .rev()
+            .find(|i| i.name_nfc == name)
+            .copied()
+    };
+    let by_fold = |folded: &str| {
+        indicators
+            .iter()
+            .rev()
+            .find(|i| i.name_fold == folded)
+            .copied()
+    };
     let mut seen_rows: BTreeMap<String, u32> = BTreeMap::new();
     // One allocation of the file's and the sheet's names for all the figures read.
     let (file_name, sheet_name) = (
@@ -248,14 +260,7 @@ pub fn read_rows(
     let loc = |r: u32, c: u32| Location::cell(&file_name, &sheet_name, cell_ref(r, c));
 
     for r in layout.header_row + 1..grid.height() {
-        let row_text: Vec<String> = grid.rows[r as usize]
-            .iter()
-            .map(|c| fold(&c.as_label()))
-            .collect();
-        if row_text
-            .iter()
-            .any(|t| t.contains("nguoi lap bieu") || t.contains("thu truong don vi"))
-        {
+        if grid.rows[r as usize].iter().any(is_signature_label) {
             out.end_row = r;
             break;
         }
@@ -263,20 +268,24 @@ pub fn read_rows(
             .code_col
             .and_then(|c| grid.get(r, c).text().map(|t| t.trim().to_uppercase()))
             .unwrap_or_default();
-        let raw_name = grid.get(r, layout.name_col).as_label();
-        let name = strip_item_prefix(&nfc(&raw_name));
+        let mut matched = by_code.get(&code).copied();
+        // The name is read only where the code does not say which row this is.
+        let name = if matched.is_some() {
+            String::new()
+        } else {
+            strip_item_prefix(&nfc(&grid.get(r, layout.name_col).as_label()))
+        };
         let has_values = layout
             .value_cols
             .iter()
             .any(|(_, c)| !grid.get(r, *c).is_empty());
-        if code.is_empty() && name.is_empty() {
+        if matched.is_none() && code.is_empty() && name.is_empty() {
             continue;
         }
-        let mut matched = by_code.get(&code).copied();
         if matched.is_none() && !name.is_empty() {
-            matched = by_name.get(&name).copied();
+            matched = by_name(&name);
             if matched.is_none() {
-                if let Some(ind) = by_fold.get(&fold(&name)).copied() {
+                if let Some(ind) = by_fold(&fold(&name)) {
                     out.diagnostics.push(Diagnostic::new(
                         Code::FuzzyNameMatch,
                         loc(r, layout.name_col),
@@ -318,11 +327,10 @@ pub fn read_rows(
             continue;
         }
         seen_rows.insert(ind.code.clone(), r);
-        let what = format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
+        let what = || format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
         for (col, c) in &layout.value_cols {
             if grid.get(r, *c).is_empty() {
-                out.empty_cells
-                    .push((r, *c, format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name)));
+                out.empty_cells.push((r, *c, what()));
                 continue;
             }
             if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
@@ -337,6 +345,24 @@ pub fn read_rows(
         }
     }
     out
+}
+
+/// A cell of the signature block under the table ("Người lập biểu", "Thủ trưởng đơn vị"): the
+/// table ends above it. Only text cells can say so, and only those with an "ng" or a "th" in
+/// them are folded to be sure (most cells of a table have neither).
+fn is_signature_label(cell: &Cell) -> bool {
+    let Cell::Text(t) = cell else {
+        return false;
+    };
+    let candidate = t.as_bytes().windows(2).any(|w| {
+        let pair = [w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase()];
+        &pair == b"ng" || &pair == b"th"
+    });
+    if !candidate {
+        return false;
+    }
+    let f = fold(t);
+    f.contains("nguoi lap bieu") || f.contains("thu truong don vi")
 }
 
 /// Drops "Trong đó:", "- ", "+ " and the like before an indicator's name.
@@ -364,18 +390,22 @@ pub(super) fn read_value(
     grid: &Grid,
     r: u32,
     c: u32,
-    what: &str,
+    what: &dyn Fn() -> String,
     file: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
-    let loc = Location::cell(file, &grid.sheet, cell_ref(r, c));
+    // Nothing is allocated for a figure that reads cleanly.
+    let loc = || Location::cell(file, &grid.sheet, cell_ref(r, c));
     match grid.get(r, c) {
         Cell::Number(v) if v.is_finite() => Some(*v),
         Cell::Number(_) => {
             diags.push(Diagnostic::new(
                 Code::InvalidNumber,
-                loc,
-                format!("{what}: giá trị không phải là số hữu hạn.\nNhập lại số rồi gửi lại."),
+                loc(),
+                format!(
+                    "{}: giá trị không phải là số hữu hạn.\nNhập lại số rồi gửi lại.",
+                    what()
+                ),
             ));
             None
         }
@@ -390,9 +420,9 @@ pub(super) fn read_value(
                 Reading::Ambiguous { value, other } => {
                     diags.push(Diagnostic::new(
                         Code::AmbiguousNumber,
-                        loc,
+                        loc(),
                         format!(
-                            "{what}: \"{t}\" được đọc là {} theo cách viết Việt Nam (cách viết tiếng Anh sẽ là {}).\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ.",
+                            "{}: \"{t}\" được đọc là {} theo cách viết Việt Nam (cách viết tiếng Anh sẽ là {}).\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ.", what(),
                             crate::text::fmt_vn(value, 3).replace('.', ""), crate::text::fmt_vn(other, 3).replace('.', "")
                         ),
                     ));
@@ -401,8 +431,8 @@ pub(super) fn read_value(
                 Reading::Invalid => {
                     diags.push(Diagnostic::new(
                         Code::InvalidNumber,
-                        loc,
-                        format!("{what}: \"{t}\" không phải là số hợp lệ.\nGõ số theo dạng 1.234,5 (dấu chấm ngăn nghìn, dấu phẩy thập phân) rồi gửi lại."),
+                        loc(),
+                        format!("{}: \"{t}\" không phải là số hợp lệ.\nGõ số theo dạng 1.234,5 (dấu chấm ngăn nghìn, dấu phẩy thập phân) rồi gửi lại.", what()),
                     ));
                     None
                 }
@@ -411,21 +441,27 @@ pub(super) fn read_value(
         Cell::Error(e) => {
             diags.push(Diagnostic::new(
                 Code::ErrorCell,
-                loc,
-                format!("{what}: ô có lỗi {e}.\nSửa công thức hoặc nhập số trực tiếp rồi gửi lại."),
+                loc(),
+                format!(
+                    "{}: ô có lỗi {e}.\nSửa công thức hoặc nhập số trực tiếp rồi gửi lại.",
+                    what()
+                ),
             ));
             None
         }
         Cell::Bool(b) => {
             diags.push(Diagnostic::new(
                 Code::InvalidNumber,
-                loc,
-                format!("{what}: ô chứa giá trị logic {b}, không phải số.\nNhập số rồi gửi lại."),
+                loc(),
+                format!(
+                    "{}: ô chứa giá trị logic {b}, không phải số.\nNhập số rồi gửi lại.",
+                    what()
+                ),
             ));
             None
         }
         Cell::Date(_) => {
-            diags.push(Diagnostic::new(Code::InvalidNumber, loc, format!("{what}: ô được định dạng ngày tháng, không phải số.\nĐổi định dạng ô sang Số và nhập lại.")));
+            diags.push(Diagnostic::new(Code::InvalidNumber, loc(), format!("{}: ô được định dạng ngày tháng, không phải số.\nĐổi định dạng ô sang Số và nhập lại.", what())));
             None
         }
     }
@@ -517,6 +553,7 @@ mod tests {
         toml::from_str(&format!(
             "code = \"{code}\"\nname = \"{name}\"\nunit = \"người\"\ntype = \"integer\"\naggregation = \"sum\"\n"
         ))
+        .map(Indicator::with_normalized_names)
         .unwrap()
     }
 

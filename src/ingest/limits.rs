@@ -30,10 +30,26 @@ fn part_label(name: &str) -> String {
 /// (`<!DOCTYPE`, `<!ENTITY`) and references to entities XML does not define, the shared
 /// strings' declared `uniqueCount`, and for ods the extent of the value cells.
 pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
+    inflate_checked(bytes, limits, &|_| false).map(|_| ())
+}
+
+/// Parts of a zip-based workbook inflated by `inflate_checked`: name → bytes.
+pub type Parts = std::collections::HashMap<String, Vec<u8>>;
+
+/// `check_zip`, keeping the inflated bytes of the parts `keep` names, so that a reader parses
+/// them without inflating them again. `None` when the file is not a zip, or one of the kept
+/// parts could not be inflated whole (a broken stream: the reader that opens it says so).
+pub fn inflate_checked(
+    bytes: &[u8],
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Option<Parts>, Refusal> {
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         // Not a zip: the reader says what it is.
-        return Ok(());
+        return Ok(None);
     };
+    let mut parts = Parts::new();
+    let mut whole = true;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         let Ok(mut part) = zip.by_index(i) else {
@@ -59,6 +75,8 @@ pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
             )));
         }
         let mut scan = Scan::new(&name);
+        let kept = keep(&name);
+        let mut data = Vec::new();
         let mut buf = vec![0u8; 64 << 10];
         let mut read: u64 = 0;
         loop {
@@ -66,7 +84,10 @@ pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
                 Ok(0) => break,
                 Ok(n) => n,
                 // A broken stream: the reader reports the file as damaged.
-                Err(_) => break,
+                Err(_) => {
+                    whole &= !kept;
+                    break;
+                }
             };
             read += n as u64;
             total += n as u64;
@@ -84,9 +105,15 @@ pub fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
                 )));
             }
             scan.feed(&buf[..n], limits)?;
+            if kept {
+                data.extend_from_slice(&buf[..n]);
+            }
+        }
+        if kept {
+            parts.insert(name, data);
         }
     }
-    Ok(())
+    Ok(whole.then_some(parts))
 }
 
 /// A streaming scan of one XML part.

@@ -134,9 +134,10 @@ pub fn read(
     }
     let mut used: BTreeMap<usize, u32> = BTreeMap::new();
     for r in place.numbering_row + 1..grid.height() {
+        // Only text cells can hold the footer's words: numbers are not folded.
         let row_text: Vec<String> = grid.rows[r as usize]
             .iter()
-            .map(|c| fold(&c.as_label()))
+            .filter_map(|c| c.text().map(fold))
             .collect();
         // The footer: the place-and-date line or the signatures.
         let footer = |t: &String| {
@@ -231,13 +232,15 @@ pub fn read(
             {
                 continue; // computed again after consolidation
             }
-            let what = format!(
-                "Ô {} ({})",
-                config.describe_cell(&cell.indicator, &cell.disagg),
-                layout.columns[*ci].label
-            );
+            let what = || {
+                format!(
+                    "Ô {} ({})",
+                    config.describe_cell(&cell.indicator, &cell.disagg),
+                    layout.columns[*ci].label
+                )
+            };
             if grid.get(r, *c).is_empty() {
-                out.empty_cells.push((r, *c, what));
+                out.empty_cells.push((r, *c, what()));
                 continue;
             }
             if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {

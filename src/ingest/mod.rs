@@ -13,6 +13,7 @@ mod number;
 mod receipt;
 pub mod register;
 pub mod workbook;
+mod xlsx;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -348,8 +348,8 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
 }
 
 /// Why a workbook's sheets could not be loaded.
-#[derive(Debug)]
-pub(crate) enum LoadError {
+#[derive(Debug, PartialEq)]
+pub enum LoadError {
     /// Not a workbook calamine can open, or damaged: what it said, in Vietnamese.
     Unreadable(String),
     /// Over a reading limit, or XML entities (`limits`).
@@ -359,7 +359,7 @@ pub(crate) enum LoadError {
 /// The sheets of a workbook, and for each sheet whose cells reach beyond the rows and
 /// columns read (`Limits::rows`, `Limits::columns`) the first such cell.
 #[derive(Debug, Default)]
-pub(crate) struct Loaded {
+pub struct Loaded {
     pub sheets: Vec<Grid>,
     pub outside: Vec<(String, u32, u32)>,
 }
@@ -367,15 +367,32 @@ pub(crate) struct Loaded {
 /// Places cells into a sheet's grid within the limits: a reference beyond Excel's last row or
 /// column, or beyond the rows and columns read, is left out (and the first one noted); more
 /// value cells than `Limits::cells` refuse the file.
-struct Placer<'l> {
+pub(crate) struct Placer<'l> {
     grid: Grid,
     limits: &'l Limits,
     cells: u64,
     outside: Option<(u32, u32)>,
 }
 
-impl Placer<'_> {
-    fn place(&mut self, r: u32, c: u32, cell: Cell) -> Result<(), LoadError> {
+impl<'l> Placer<'l> {
+    pub(crate) fn new(sheet: &str, limits: &'l Limits) -> Placer<'l> {
+        Placer {
+            grid: Grid {
+                sheet: sheet.to_string(),
+                ..Grid::default()
+            },
+            limits,
+            cells: 0,
+            outside: None,
+        }
+    }
+
+    /// The grid, and the first cell left out beyond the rows and columns read.
+    pub(crate) fn finish(self) -> (Grid, Option<(u32, u32)>) {
+        (self.grid, self.outside)
+    }
+
+    pub(crate) fn place(&mut self, r: u32, c: u32, cell: Cell) -> Result<(), LoadError> {
         if cell == Cell::Empty {
             return Ok(());
         }
@@ -410,12 +427,38 @@ impl Placer<'_> {
 /// Loads the visible sheets (and the metadata sheet) of a workbook held in memory. The bytes
 /// are checked against the limits before calamine opens them, and xlsx sheets are read cell by
 /// cell (never as a dense range of the sheet's whole extent).
-pub(crate) fn load_sheets(bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadError> {
+pub fn load_sheets(bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadError> {
+    if bytes.starts_with(b"PK") {
+        // Each part inflated once, checked and kept; a plain xlsx is parsed from that.
+        let parts = super::limits::inflate_checked(bytes, limits, &super::xlsx::wanted)
+            .map_err(LoadError::Refused)?;
+        if let Some(loaded) = parts
+            .as_ref()
+            .map(|p| super::xlsx::read(p, limits))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(loaded);
+        }
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        super::limits::check_xls(bytes, limits).map_err(LoadError::Refused)?;
+    }
+    load_with_calamine(bytes, limits)
+}
+
+/// `load_sheets` with calamine alone, after the same limits (the reference the fast xlsx
+/// reader is tested against).
+pub fn load_sheets_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadError> {
     if bytes.starts_with(b"PK") {
         super::limits::check_zip(bytes, limits).map_err(LoadError::Refused)?;
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         super::limits::check_xls(bytes, limits).map_err(LoadError::Refused)?;
     }
+    load_with_calamine(bytes, limits)
+}
+
+/// The sheets as calamine reads them (the limits checked before).
+fn load_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadError> {
     let unreadable = |e: &dyn std::fmt::Display| LoadError::Unreadable(describe(&e.to_string()));
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let metas: Vec<(String, bool)> = wb
@@ -428,15 +471,7 @@ pub(crate) fn load_sheets(bytes: &[u8], limits: &Limits) -> Result<Loaded, LoadE
         if !visible && name != META_SHEET {
             continue;
         }
-        let mut placer = Placer {
-            grid: Grid {
-                sheet: name.clone(),
-                ..Grid::default()
-            },
-            limits,
-            cells: 0,
-            outside: None,
-        };
+        let mut placer = Placer::new(&name, limits);
         match &mut wb {
             Sheets::Xlsx(x) => {
                 let mut reader = x
