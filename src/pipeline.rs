@@ -605,6 +605,11 @@ fn record_history(
         .accepted
         .iter()
         .flat_map(|sub| {
+            // One receipt time text per submission, not per figure.
+            let received_at = sub
+                .received_at
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                .unwrap_or_default();
             sub.values.iter().map(move |((code, col), v)| StoredValue {
                 unit_code: sub.unit_code.clone(),
                 indicator_code: code.clone(),
@@ -617,10 +622,7 @@ fn record_history(
                 },
                 source_period: String::new(),
                 file: sub.file.clone(),
-                received_at: sub
-                    .received_at
-                    .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-                    .unwrap_or_default(),
+                received_at: received_at.clone(),
             })
         })
         .collect();

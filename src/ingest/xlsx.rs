@@ -411,16 +411,31 @@ fn sheet_cells(
                 col = 0;
             }
             Event::Start(e) if in_data && e.local_name().as_ref() == "c" => {
-                let (r_attr, s_attr, t_attr) = (attr(&e, "r")?, attr(&e, "s")?, attr(&e, "t")?);
-                let pos = match r_attr {
+                let (mut r_attr, mut s_attr, mut t_attr) = (None, None, None);
+                for a in e.attributes().with_checks(false) {
+                    let a = a?;
+                    let slot = match a.key.as_ref() {
+                        "r" => &mut r_attr,
+                        "s" => &mut s_attr,
+                        "t" => &mut t_attr,
+                        _ => continue,
+                    };
+                    // References, style indexes and types are plain ASCII: an entity in one
+                    // is left to calamine.
+                    if a.value.contains('&') {
+                        return Err(StepAside);
+                    }
+                    *slot = Some(a.value);
+                }
+                let pos = match r_attr.as_deref() {
                     Some(reference) => {
-                        let p = position(&reference)?;
+                        let p = position(reference)?;
                         col = p.1;
                         p
                     }
                     None => (row, col),
                 };
-                let date = match s_attr {
+                let date = match s_attr.as_deref() {
                     Some(s) => {
                         let id: usize = s.parse().map_err(|_| StepAside)?;
                         dates.get(id).copied().unwrap_or(false)

@@ -113,17 +113,23 @@ pub fn du_lieu(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48));
     w.write_record(HEADER).expect("write to memory");
     let period = report.period.code();
+    let (mut value, mut disagg) = (String::new(), String::new());
     for r in rows {
+        use std::fmt::Write as _;
+        value.clear();
+        write!(value, "{}", r.value).expect("write to memory");
+        disagg.clear();
+        write!(disagg, "{}", r.disagg).expect("write to memory");
         w.write_record([
             report.regime.id.as_str(),
             &period,
             r.unit,
             &r.indicator.code,
-            &r.value.to_string(),
+            &value,
             &r.indicator.unit,
             r.column.key(),
             r.level,
-            &r.disagg.to_string(),
+            &disagg,
         ])
         .expect("write to memory");
     }

@@ -14,6 +14,7 @@
 //! same order, and is deterministic (the export time is the as-of date).
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use quick_xml::escape::escape;
 use serde::Serialize;
@@ -76,27 +77,29 @@ pub fn sdmx_csv(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
     w.write_record(&header).expect("write to memory");
     let structure_id = dataflow(report);
     let period = report.period.sdmx();
+    let mut value = String::new();
     for r in rows {
-        let mut rec: Vec<String> = vec![
-            "dataflow".into(),
-            structure_id.clone(),
-            "I".into(),
-            r.unit.into(),
-            r.indicator.code.clone(),
-        ];
-        rec.extend(
-            dims.iter()
-                .map(|d| r.disagg.get(d).unwrap_or(SDMX_TOTAL).to_string()),
-        );
-        rec.extend([
-            kind(r.column).to_string(),
-            period.clone(),
-            r.value.to_string(),
-            r.indicator.unit.clone(),
-            "A".into(),
-            if r.derived() { "1" } else { "0" }.into(),
-        ]);
-        w.write_record(&rec).expect("write to memory");
+        // Field by field: nothing allocated per row but the figure's text.
+        for field in ["dataflow", &structure_id, "I", r.unit, &r.indicator.code] {
+            w.write_field(field).expect("write to memory");
+        }
+        for d in &dims {
+            w.write_field(r.disagg.get(d).unwrap_or(SDMX_TOTAL))
+                .expect("write to memory");
+        }
+        value.clear();
+        write!(value, "{}", r.value).expect("write to memory");
+        for field in [
+            kind(r.column),
+            &period,
+            &value,
+            &r.indicator.unit,
+            "A",
+            if r.derived() { "1" } else { "0" },
+        ] {
+            w.write_field(field).expect("write to memory");
+        }
+        w.write_record(None::<&[u8]>).expect("write to memory");
     }
     String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
 }
@@ -182,23 +185,28 @@ pub fn adx_xml(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
     let mut i = 0;
     while i < rows.len() {
         let unit = rows[i].unit;
-        out.push_str(&format!(
+        let w = "write to memory";
+        write!(
+            out,
             "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{}\">\n",
             escape(unit),
             escape(&report.regime.id)
-        ));
+        )
+        .expect(w);
         while i < rows.len() && rows[i].unit == unit {
             let r = &rows[i];
-            out.push_str(&format!(
+            write!(
+                out,
                 "    <dataValue dataElement=\"{}\" VALUE_KIND=\"{}\"",
                 escape(&r.indicator.code),
                 kind(r.column)
-            ));
+            )
+            .expect(w);
             for (d, o) in &r.disagg.0 {
                 // Dimension codes are checked to be XML names (`catalog::dimensions::check_code`).
-                out.push_str(&format!(" {d}=\"{}\"", escape(o)));
+                write!(out, " {d}=\"{}\"", escape(o)).expect(w);
             }
-            out.push_str(&format!(" value=\"{}\"/>\n", r.value));
+            writeln!(out, " value=\"{}\"/>", r.value).expect(w);
             i += 1;
         }
         out.push_str("  </group>\n");
