@@ -170,6 +170,12 @@ impl PartialEq<str> for Shared {
     }
 }
 
+impl PartialEq<String> for Shared {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
 impl PartialEq<&str> for Shared {
     fn eq(&self, other: &&str) -> bool {
         &*self.0 == *other

@@ -22,8 +22,8 @@ pub fn stored_submissions(store: &Store, regime: &Regime, period: Period) -> Vec
     let mut by_unit: BTreeMap<String, Submission> = BTreeMap::new();
     for ((unit, ind, col), v) in latest {
         let s = by_unit.entry(unit.clone()).or_insert_with(|| Submission {
-            file: v.file.clone(),
-            path: v.file.clone().into(),
+            file: v.file.to_string(),
+            path: v.file.to_string().into(),
             regime: regime.id.clone(),
             period,
             unit_code: unit.clone(),

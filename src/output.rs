@@ -170,6 +170,22 @@ pub fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     f.sync_all()
 }
 
+/// `write_synced` for a file rendered as it is written: `render` writes into a buffered
+/// writer that hashes the bytes on their way to the file, so no copy of a large output is held
+/// in memory. Returns the file's SHA-256 (lowercase hex) and size.
+pub fn write_streamed(
+    dir: &Path,
+    name: &str,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<(String, u64)> {
+    let file = std::fs::File::create(dir.join(name))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, crate::hash::HashingWriter::new(file));
+    render(&mut w)?;
+    let (file, sha256, size) = w.into_inner().map_err(|e| e.into_error())?.finish();
+    file.sync_all()?;
+    Ok((sha256, size))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

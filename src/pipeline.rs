@@ -16,7 +16,7 @@ use crate::consolidate::{consolidate, Consolidated};
 use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
 use crate::model::{InputColumn, ValueStatus};
 use crate::period::Period;
-use crate::render::exchange::{du_lieu, manifest, FileEntry};
+use crate::render::exchange::{manifest, write_du_lieu, FileEntry};
 use crate::render::{narrative, standards, workbook, Report};
 use crate::store::{Store, StoredValue};
 use crate::tasks::Summary;
@@ -516,6 +516,22 @@ impl From<std::io::Error> for RunError {
     }
 }
 
+/// Writes one output into the folder being made as `render` produces it; its manifest entry.
+fn stream(
+    dir: &Path,
+    name: &str,
+    render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<FileEntry, RunError> {
+    let (sha256, size) = crate::output::write_streamed(dir, name, render)
+        .map_err(|e| RunError::Internal(format!("không ghi được {name}: {e}")))?;
+    Ok(FileEntry {
+        file: name.to_string(),
+        sha256,
+        size,
+        modified: None,
+    })
+}
+
 /// Writes one output into the folder being made; its manifest entry.
 fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<FileEntry, RunError> {
     crate::output::write_synced(dir, name, bytes)
@@ -552,34 +568,50 @@ fn render_into(
                     put(dir, OUTPUTS[3], &docx)?,
                 ])
             };
+            // The exchange files are written as they are rendered (a nation's month is
+            // hundreds of megabytes), two at a time.
             let exchange = || -> Result<Vec<FileEntry>, RunError> {
                 let cells = crate::render::exchange::FormCells::of(report);
                 let rows = crate::render::exchange::exchange_rows(report, &cells);
-                let csv = du_lieu(report, &rows);
-                let datapackage = standards::datapackage(report, csv.as_bytes());
-                let csv = put(dir, OUTPUTS[4], csv.as_bytes())?;
-                let sdmx = put(
+                let rows = rows.as_slice();
+                let ((csv, sdmx), (dhis2, adx)) = rayon::join(
+                    || {
+                        rayon::join(
+                            || stream(dir, OUTPUTS[4], |w| write_du_lieu(report, rows, w)),
+                            || {
+                                stream(dir, OUTPUTS[5], |w| {
+                                    standards::write_sdmx_csv(report, rows, w)
+                                })
+                            },
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || {
+                                stream(dir, OUTPUTS[6], |w| {
+                                    standards::write_dhis2_json(report, rows, w)
+                                })
+                            },
+                            || {
+                                stream(dir, OUTPUTS[7], |w| {
+                                    standards::write_adx_xml(report, rows, w)
+                                })
+                            },
+                        )
+                    },
+                );
+                let csv = csv?;
+                let package = put(
                     dir,
-                    OUTPUTS[5],
-                    standards::sdmx_csv(report, &rows).as_bytes(),
+                    OUTPUTS[8],
+                    standards::datapackage(report, &csv).as_bytes(),
                 )?;
-                let dhis2 = put(
-                    dir,
-                    OUTPUTS[6],
-                    standards::dhis2_json(report, &rows).as_bytes(),
-                )?;
-                let adx = put(
-                    dir,
-                    OUTPUTS[7],
-                    standards::adx_xml(report, &rows).as_bytes(),
-                )?;
-                let package = put(dir, OUTPUTS[8], datapackage.as_bytes())?;
                 let board = put(
                     dir,
                     OUTPUTS[9],
                     crate::render::board::html(board, None).as_bytes(),
                 )?;
-                Ok(vec![csv, sdmx, dhis2, adx, package, board])
+                Ok(vec![csv, sdmx?, dhis2?, adx?, package, board])
             };
             let (documents, exchange) = rayon::join(documents, exchange);
             let mut all = documents?;
@@ -600,19 +632,34 @@ fn record_history(
     batch: &Batch,
 ) -> Result<usize, RunError> {
     let internal = |e: crate::store::StoreError| RunError::Internal(e.to_string());
+    use crate::diag::Shared;
     let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
+    let mut keys: std::collections::HashMap<&str, Shared> = std::collections::HashMap::new();
+    for sub in &batch.accepted {
+        for (code, _) in sub.values.keys() {
+            if !keys.contains_key(code.as_str()) {
+                keys.insert(code, Shared::from(code));
+            }
+        }
+    }
+    let none = Shared::from("");
     let rows: Vec<StoredValue> = batch
         .accepted
         .iter()
         .flat_map(|sub| {
-            // One receipt time text per submission, not per figure.
-            let received_at = sub
+            // One text per submission (unit, file, receipt time) and per cell key, shared by
+            // its figures.
+            let received_at: Shared = sub
                 .received_at
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into();
+            let (unit, file) = (Shared::from(&sub.unit_code), Shared::from(&sub.file));
+            let keys = &keys;
+            let none = &none;
             sub.values.iter().map(move |((code, col), v)| StoredValue {
-                unit_code: sub.unit_code.clone(),
-                indicator_code: code.clone(),
+                unit_code: unit.clone(),
+                indicator_code: keys[code.as_str()].clone(),
                 column: *col,
                 value: v.value,
                 status: if *col == InputColumn::KeHoach {
@@ -620,8 +667,8 @@ fn record_history(
                 } else {
                     status
                 },
-                source_period: String::new(),
-                file: sub.file.clone(),
+                source_period: none.clone(),
+                file: file.clone(),
                 received_at: received_at.clone(),
             })
         })

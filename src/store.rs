@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::diag::Shared;
 use crate::model::split_key;
 use crate::model::InputColumn;
 use crate::output::write_atomic;
@@ -43,20 +44,23 @@ const AUDIT_HEADER: &str =
 pub use crate::model::ValueStatus;
 
 /// One stored figure and its vintage (the run and submission it came from).
+///
+/// Its texts are shared (`Shared`): a run records a million figures from ten thousand files,
+/// and the unit, file, receipt time and cell key of each are one allocation per file or key.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 pub struct StoredValue {
-    pub unit_code: String,
+    pub unit_code: Shared,
     /// The cell key (`TT01` or `TT01[nguon=truc_tuyen]`); stored as `indicator_code` and
     /// `disagg` columns.
-    pub indicator_code: String,
+    pub indicator_code: Shared,
     pub column: InputColumn,
     pub value: f64,
     pub status: ValueStatus,
     /// The period whose run wrote it (a later period's form may revise this one).
-    pub source_period: String,
-    pub file: String,
+    pub source_period: Shared,
+    pub file: Shared,
     /// ISO time the submission was received; vintages are ordered by it.
-    pub received_at: String,
+    pub received_at: Shared,
 }
 
 /// One change recorded in the audit log.
@@ -91,7 +95,7 @@ pub struct Store {
     pub dir: PathBuf,
 }
 
-type Key = (String, String, InputColumn, ValueStatus);
+type Key = (Shared, Shared, InputColumn, ValueStatus);
 
 impl Store {
     pub fn new(dir: impl Into<PathBuf>) -> Store {
@@ -148,6 +152,16 @@ impl Store {
             Err(_) => None,
         };
         let mut out = Vec::with_capacity(df.height());
+        // One allocation per distinct text (unit, file, receipt time, key), not per figure.
+        let mut pool: std::collections::HashMap<String, Shared> = std::collections::HashMap::new();
+        let mut share = |s: &str| -> Shared {
+            if let Some(x) = pool.get(s) {
+                return x.clone();
+            }
+            let x = Shared::from(s);
+            pool.insert(s.to_string(), x.clone());
+            x
+        };
         for i in 0..df.height() {
             let (Some(c), Some(st), Some(v)) = (
                 col.get(i).and_then(InputColumn::from_key),
@@ -157,17 +171,19 @@ impl Store {
                 continue;
             };
             out.push(StoredValue {
-                unit_code: unit.get(i).unwrap_or("").to_string(),
+                unit_code: share(unit.get(i).unwrap_or("")),
                 indicator_code: match disagg.as_ref().and_then(|d| d.get(i)) {
-                    Some(d) if !d.is_empty() => format!("{}[{d}]", ind.get(i).unwrap_or("")),
-                    _ => ind.get(i).unwrap_or("").to_string(),
+                    Some(d) if !d.is_empty() => {
+                        share(&format!("{}[{d}]", ind.get(i).unwrap_or("")))
+                    }
+                    _ => share(ind.get(i).unwrap_or("")),
                 },
                 column: c,
                 value: v,
                 status: st,
-                source_period: src.get(i).unwrap_or("").to_string(),
-                file: file.get(i).unwrap_or("").to_string(),
-                received_at: recv.get(i).unwrap_or("").to_string(),
+                source_period: share(src.get(i).unwrap_or("")),
+                file: share(file.get(i).unwrap_or("")),
+                received_at: share(recv.get(i).unwrap_or("")),
             });
         }
         Ok(out)
@@ -256,9 +272,10 @@ impl Store {
             remove_temporaries(dir);
         }
         let src = source.code();
+        let src_shared = Shared::from(src.as_str());
         let mut new = rows;
         for r in &mut new {
-            r.source_period = src.clone();
+            r.source_period = src_shared.clone();
         }
         sort(&mut new);
         // The common rerun: the partition is this run's own figures, unchanged.
@@ -300,14 +317,14 @@ impl Store {
             revisions.push(Revision {
                 regime: regime.to_string(),
                 period: period.code(),
-                unit_code: k.0.clone(),
-                indicator_code: k.1.clone(),
+                unit_code: k.0.to_string(),
+                indicator_code: k.1.to_string(),
                 column: k.2.key().to_string(),
                 status: k.3.key().to_string(),
                 old_value: b.map(|x| x.value),
                 new_value: a.map(|x| x.value),
-                file: latest.file.clone(),
-                received_at: latest.received_at.clone(),
+                file: latest.file.to_string(),
+                received_at: latest.received_at.to_string(),
             });
         }
         let mut all = keep;
@@ -399,7 +416,11 @@ impl Store {
             if status.is_some_and(|s| s != r.status) {
                 continue;
             }
-            let key = (r.unit_code.clone(), r.indicator_code.clone(), r.column);
+            let key = (
+                r.unit_code.to_string(),
+                r.indicator_code.to_string(),
+                r.column,
+            );
             let newer = out.get(&key).is_none_or(|o| {
                 (r.received_at.as_str(), r.status) >= (o.received_at.as_str(), o.status)
             });

@@ -458,8 +458,8 @@ pub fn write_history(
             let file = form_file_name(unit, period);
             for ((code, column), value) in unit_values(config, regime, unit, period) {
                 rows.push(crate::store::StoredValue {
-                    unit_code: unit.code.clone(),
-                    indicator_code: code,
+                    unit_code: unit.code.as_str().into(),
+                    indicator_code: code.into(),
                     column,
                     value,
                     status: if column == InputColumn::KeHoach {
@@ -467,9 +467,9 @@ pub fn write_history(
                     } else {
                         crate::store::ValueStatus::ThucHien
                     },
-                    source_period: String::new(),
-                    file: file.clone(),
-                    received_at: received.clone(),
+                    source_period: "".into(),
+                    file: file.as_str().into(),
+                    received_at: received.as_str().into(),
                 });
             }
         }

@@ -86,9 +86,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                     column: v.column.key(),
                     status: v.status.key(),
                     value: v.value,
-                    file: v.file,
-                    received_at: v.received_at,
-                    source_period: v.source_period,
+                    file: v.file.to_string(),
+                    received_at: v.received_at.to_string(),
+                    source_period: v.source_period.to_string(),
                 });
             }
         }
@@ -211,8 +211,8 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
                 .entry((regime, period))
                 .or_default()
                 .push(StoredValue {
-                    unit_code: get(ui).to_string(),
-                    indicator_code: cell_key(get(ii), &cell),
+                    unit_code: get(ui).into(),
+                    indicator_code: cell_key(get(ii), &cell).into(),
                     column,
                     value,
                     status: if column == InputColumn::KeHoach {
@@ -220,9 +220,9 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
                     } else {
                         ValueStatus::ThucHien
                     },
-                    source_period: String::new(),
-                    file: shown.clone(),
-                    received_at: String::new(),
+                    source_period: "".into(),
+                    file: shown.as_str().into(),
+                    received_at: "".into(),
                 });
         }
     }

@@ -110,8 +110,19 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<E
 /// The exchange CSV of the rows (`exchange_rows`, derived cells included: the round trip reads
 /// them back as the unit's figures).
 pub fn du_lieu(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48));
-    w.write_record(HEADER).expect("write to memory");
+    let mut out = Vec::with_capacity(rows.len() * 48);
+    write_du_lieu(report, rows, &mut out).expect("write to memory");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// `du_lieu`, written into `out` as it is made.
+pub fn write_du_lieu(
+    report: &Report<'_>,
+    rows: &[ExchangeRow<'_>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADER)?;
     let period = report.period.code();
     let (mut value, mut disagg) = (String::new(), String::new());
     for r in rows {
@@ -130,10 +141,9 @@ pub fn du_lieu(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
             r.column.key(),
             r.level,
             &disagg,
-        ])
-        .expect("write to memory");
+        ])?;
     }
-    String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+    w.flush()
 }
 
 /// A file in the manifest.

@@ -55,6 +55,17 @@ pub const SDMX_TOTAL: &str = "_T";
 /// the total, `VALUE_KIND`, `TIME_PERIOD`), `OBS_VALUE`, then the attributes `UNIT_MEASURE`,
 /// `OBS_STATUS` (`A`, normal) and `DERIVED` (`1` for a ratio or growth rate).
 pub fn sdmx_csv(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
+    let mut out = Vec::with_capacity(rows.len() * 80);
+    write_sdmx_csv(report, rows, &mut out).expect("write to memory");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// `sdmx_csv`, written into `out` as it is made.
+pub fn write_sdmx_csv(
+    report: &Report<'_>,
+    rows: &[ExchangeRow<'_>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let dims = regime_dimensions(report);
     let mut header: Vec<String> = ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
         .iter()
@@ -73,22 +84,21 @@ pub fn sdmx_csv(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
         ]
         .map(String::from),
     );
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
-    w.write_record(&header).expect("write to memory");
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&header)?;
     let structure_id = dataflow(report);
     let period = report.period.sdmx();
     let mut value = String::new();
     for r in rows {
         // Field by field: nothing allocated per row but the figure's text.
         for field in ["dataflow", &structure_id, "I", r.unit, &r.indicator.code] {
-            w.write_field(field).expect("write to memory");
+            w.write_field(field)?;
         }
         for d in &dims {
-            w.write_field(r.disagg.get(d).unwrap_or(SDMX_TOTAL))
-                .expect("write to memory");
+            w.write_field(r.disagg.get(d).unwrap_or(SDMX_TOTAL))?;
         }
         value.clear();
-        write!(value, "{}", r.value).expect("write to memory");
+        write!(value, "{}", r.value).expect("a String takes any text");
         for field in [
             kind(r.column),
             &period,
@@ -97,11 +107,11 @@ pub fn sdmx_csv(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
             "A",
             if r.derived() { "1" } else { "0" },
         ] {
-            w.write_field(field).expect("write to memory");
+            w.write_field(field)?;
         }
-        w.write_record(None::<&[u8]>).expect("write to memory");
+        w.write_record(None::<&[u8]>)?;
     }
-    String::from_utf8(w.into_inner().expect("flush")).expect("utf-8")
+    w.flush()
 }
 
 /// The rows the DHIS2 and ADX files carry: every figure but the derived ones.
@@ -122,17 +132,39 @@ struct DataValue<'a> {
     value: String,
 }
 
+/// The data values, serialized one by one from the rows (never all held at once).
+struct DataValues<'r, 'a> {
+    rows: &'r [ExchangeRow<'a>],
+    period: Option<&'r str>,
+}
+
+impl Serialize for DataValues<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(p) = self.period else {
+            return s.collect_seq(std::iter::empty::<DataValue<'_>>());
+        };
+        s.collect_seq(sent(self.rows).map(|r| DataValue {
+            attribute_option_combo: kind(r.column),
+            category_option_combo: (!r.disagg.is_total()).then(|| r.disagg.to_string()),
+            data_element: &r.indicator.code,
+            org_unit: r.unit,
+            period: p,
+            value: r.value.to_string(),
+        }))
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct DataValueSet<'a> {
+struct DataValueSet<'r, 'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
     complete_date: String,
-    data_set: &'a str,
-    data_values: Vec<DataValue<'a>>,
-    org_unit: &'a str,
+    data_set: &'r str,
+    data_values: DataValues<'r, 'a>,
+    org_unit: &'r str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    period: Option<&'a str>,
+    period: Option<&'r str>,
 }
 
 /// `du-lieu.dhis2.json`: a DHIS2 dataValueSet (`dataSet` = regime, `orgUnit` = unit code,
@@ -141,20 +173,18 @@ struct DataValueSet<'a> {
 /// line (a nation's month is millions of values). DHIS2 has no 9-month period: that report's
 /// file has no data values and says why.
 pub fn dhis2_json(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
+    let mut out = Vec::new();
+    write_dhis2_json(report, rows, &mut out).expect("write to memory");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// `dhis2_json`, written into `out` as it is made.
+pub fn write_dhis2_json(
+    report: &Report<'_>,
+    rows: &[ExchangeRow<'_>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let period = report.period.dhis2();
-    let values: Vec<DataValue<'_>> = match &period {
-        None => Vec::new(),
-        Some(p) => sent(rows)
-            .map(|r| DataValue {
-                attribute_option_combo: kind(r.column),
-                category_option_combo: (!r.disagg.is_total()).then(|| r.disagg.to_string()),
-                data_element: &r.indicator.code,
-                org_unit: r.unit,
-                period: p,
-                value: r.value.to_string(),
-            })
-            .collect(),
-    };
     let set = DataValueSet {
         comment: period.is_none().then(|| {
             format!(
@@ -164,35 +194,49 @@ pub fn dhis2_json(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
         }),
         complete_date: report.as_of.to_string(),
         data_set: &report.regime.id,
-        data_values: values,
+        data_values: DataValues {
+            rows,
+            period: period.as_deref(),
+        },
         org_unit: &report.consolidated.root,
         period: period.as_deref(),
     };
-    serde_json::to_string(&set).expect("serializable") + "\n"
+    serde_json::to_writer(&mut *out, &set).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// `du-lieu.adx.xml`: one `group` per unit (`orgUnit`, `period` as a time range, `dataSet`),
 /// one `dataValue` per figure with `dataElement`, `value`, `VALUE_KIND` and one attribute per
 /// disaggregation dimension of the cell. `exported` is the as-of date at midnight.
 pub fn adx_xml(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"{}T00:00:00\">\n",
+    let mut out = Vec::new();
+    write_adx_xml(report, rows, &mut out).expect("write to memory");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// `adx_xml`, written into `out` as it is made.
+pub fn write_adx_xml(
+    report: &Report<'_>,
+    rows: &[ExchangeRow<'_>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
+        out,
+        "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"{}T00:00:00\">",
         report.as_of
-    ));
+    )?;
     let period = report.period.time_range();
     let rows: Vec<&ExchangeRow<'_>> = sent(rows).collect();
     let mut i = 0;
     while i < rows.len() {
         let unit = rows[i].unit;
-        let w = "write to memory";
-        write!(
+        writeln!(
             out,
-            "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{}\">\n",
+            "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{}\">",
             escape(unit),
             escape(&report.regime.id)
-        )
-        .expect(w);
+        )?;
         while i < rows.len() && rows[i].unit == unit {
             let r = &rows[i];
             write!(
@@ -200,24 +244,23 @@ pub fn adx_xml(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
                 "    <dataValue dataElement=\"{}\" VALUE_KIND=\"{}\"",
                 escape(&r.indicator.code),
                 kind(r.column)
-            )
-            .expect(w);
+            )?;
             for (d, o) in &r.disagg.0 {
                 // Dimension codes are checked to be XML names (`catalog::dimensions::check_code`).
-                write!(out, " {d}=\"{}\"", escape(o)).expect(w);
+                write!(out, " {d}=\"{}\"", escape(o))?;
             }
-            writeln!(out, " value=\"{}\"/>", r.value).expect(w);
+            writeln!(out, " value=\"{}\"/>", r.value)?;
             i += 1;
         }
-        out.push_str("  </group>\n");
+        out.write_all(b"  </group>\n")?;
     }
-    out.push_str("</adx>\n");
-    out
+    out.write_all(b"</adx>\n")
 }
 
 /// `datapackage.json`: a Frictionless tabular data package with one resource, `du-lieu.csv`
-/// (`csv` is its bytes, for the hash and size), its fields, constraints and primary key.
-pub fn datapackage(report: &Report<'_>, csv: &[u8]) -> String {
+/// (`csv` is its manifest entry, for the hash and size), its fields, constraints and primary
+/// key.
+pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> String {
     let columns: Vec<&str> = InputColumn::ALL.iter().map(|c| c.key()).collect();
     let field = |name: &str, ty: &str, title: &str, constraints: serde_json::Value| {
         let mut f = json!({"name": name, "type": ty, "title": title});
@@ -279,8 +322,8 @@ pub fn datapackage(report: &Report<'_>, csv: &[u8]) -> String {
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "bytes": csv.len(),
-            "hash": format!("sha256:{}", crate::hash::sha256_hex(csv)),
+            "bytes": csv.size,
+            "hash": format!("sha256:{}", csv.sha256),
             "schema": {
                 "fields": fields,
                 "missingValues": [],
