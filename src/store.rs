@@ -448,8 +448,8 @@ mod tests {
             column: InputColumn::ThucHien,
             value,
             status: ValueStatus::ThucHien,
-            source_period: String::new(),
-            file: format!("{unit}.xlsx"),
+            source_period: "".into(),
+            file: format!("{unit}.xlsx").into(),
             received_at: received.into(),
         }
     }

@@ -415,7 +415,7 @@ fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_th
         .read("ktxh", jan)
         .unwrap()
         .into_iter()
-        .filter(|r| (r.unit_code.clone(), r.indicator_code.clone(), r.column) == key)
+        .filter(|r| r.unit_code == key.0 && r.indicator_code == key.1 && r.column == key.2)
         .collect();
     assert_eq!(rows.len(), 2, "the estimate and the actual are both kept");
     assert_eq!(
