@@ -219,16 +219,24 @@ impl Store {
     }
 
     /// Whether a period's partition holds exactly `rows` (sorted) and nothing else: a rerun
-    /// on the same inputs, told by comparing columns, without a value per stored figure.
+    /// on the same inputs, told by comparing one column at a time (Parquet reads a column
+    /// alone), without a value per stored figure.
     fn holds_exactly(&self, regime: &str, period: Period, rows: &[StoredValue]) -> bool {
         let path = self.partition(regime, &period.code());
-        let Ok(file) = File::open(&path) else {
-            return false;
-        };
-        let Ok(stored) = ParquetReader::new(file).finish() else {
-            return false;
-        };
-        stored.height() == rows.len() && frame(rows).is_ok_and(|f| f.equals_missing(&stored))
+        COLUMNS.iter().all(|name| {
+            let stored = File::open(&path).ok().and_then(|f| {
+                ParquetReader::new(f)
+                    .with_columns(Some(vec![name.to_string()]))
+                    .finish()
+                    .ok()
+            });
+            stored.is_some_and(|s| {
+                s.width() == 1
+                    && s.height() == rows.len()
+                    && s.column(name)
+                        .is_ok_and(|c| c.equals_missing(&column(rows, name)))
+            })
+        })
     }
 }
 
@@ -237,18 +245,45 @@ fn sort(rows: &mut [StoredValue]) {
     rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
 }
 
+/// The partition's columns, in order.
+const COLUMNS: [&str; 9] = [
+    "unit_code",
+    "indicator_code",
+    "column",
+    "value",
+    "status",
+    "source_period",
+    "file",
+    "received_at",
+    "disagg",
+];
+
+/// One column of the partition, from rows in the store's order.
+fn column(rows: &[StoredValue], name: &str) -> Column {
+    let text = |f: &dyn Fn(&StoredValue) -> &str| -> Column {
+        Series::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>()).into()
+    };
+    match name {
+        "unit_code" => text(&|r| &r.unit_code),
+        "indicator_code" => text(&|r| split_key(&r.indicator_code).0),
+        "column" => text(&|r| r.column.key()),
+        "value" => Series::new(
+            name.into(),
+            rows.iter().map(|r| r.value).collect::<Vec<f64>>(),
+        )
+        .into(),
+        "status" => text(&|r| r.status.key()),
+        "source_period" => text(&|r| &r.source_period),
+        "file" => text(&|r| &r.file),
+        "received_at" => text(&|r| &r.received_at),
+        _ => text(&|r| split_key(&r.indicator_code).1),
+    }
+}
+
 /// The partition's columns, from rows in the store's order.
 fn frame(rows: &[StoredValue]) -> Result<DataFrame, StoreError> {
-    Ok(df!(
-            "unit_code" => rows.iter().map(|r| r.unit_code.as_str()).collect::<Vec<_>>(),
-            "indicator_code" => rows.iter().map(|r| split_key(&r.indicator_code).0).collect::<Vec<_>>(),
-            "column" => rows.iter().map(|r| r.column.key()).collect::<Vec<_>>(),
-            "value" => rows.iter().map(|r| r.value).collect::<Vec<_>>(),
-            "status" => rows.iter().map(|r| r.status.key()).collect::<Vec<_>>(),
-            "source_period" => rows.iter().map(|r| r.source_period.as_str()).collect::<Vec<_>>(),
-            "file" => rows.iter().map(|r| r.file.as_str()).collect::<Vec<_>>(),
-            "received_at" => rows.iter().map(|r| r.received_at.as_str()).collect::<Vec<_>>(),
-            "disagg" => rows.iter().map(|r| split_key(&r.indicator_code).1).collect::<Vec<_>>(),
+    Ok(DataFrame::new_infer_height(
+        COLUMNS.iter().map(|name| column(rows, name)).collect(),
     )?)
 }
 
