@@ -150,31 +150,41 @@ pub fn indicator_panels(
         return Vec::new();
     }
     let root = &regime.receiver;
-    let from_store = |p: Period| -> Option<Consolidated> {
-        crate::history::consolidated_from_store(config, regime, store?, p).map(|(c, _)| c)
+    let keys = &regime.board.indicators;
+    // The receiver's figures of the board's cells in one period: from this run's consolidation,
+    // or consolidated from the store with only the indicators those cells need (one period at a
+    // time, so neither time nor memory grows with the size of each period).
+    let needed = board_indicators(config, keys);
+    let figures = |p: Period| -> Vec<Option<f64>> {
+        let from_store;
+        let c = match current.filter(|_| p == period) {
+            Some(c) => Some(c),
+            None => {
+                from_store = store.and_then(|s| {
+                    crate::history::consolidated_from_store_where(config, regime, s, p, &|code| {
+                        needed.contains(code)
+                    })
+                    .map(|(c, _)| c)
+                });
+                from_store.as_ref()
+            }
+        };
+        keys.iter()
+            .map(|key| {
+                c.and_then(|c| c.get(root, key, InputColumn::ThucHien))
+                    .filter(|v| v.is_finite())
+            })
+            .collect()
     };
     let periods = last_periods(period, 12);
-    let consolidated: Vec<Option<Consolidated>> = periods
-        .iter()
-        .map(|p| match (*p == period, current) {
-            (true, Some(c)) => Some(c.clone()),
-            _ => from_store(*p),
-        })
-        .collect();
-    let last_year = from_store(period.same_period_last_year());
-    regime
-        .board
-        .indicators
-        .iter()
-        .filter_map(|key| {
+    let trend: Vec<Vec<Option<f64>>> = periods.iter().map(|p| figures(*p)).collect();
+    let last_year = figures(period.same_period_last_year());
+    keys.iter()
+        .enumerate()
+        .filter_map(|(k, key)| {
             let ind = config.indicator_of_key(key)?;
-            let get = |c: &Option<Consolidated>| {
-                c.as_ref()
-                    .and_then(|c| c.get(root, key, InputColumn::ThucHien))
-                    .filter(|v| v.is_finite())
-            };
-            let value = get(consolidated.last()?);
-            let before = get(&last_year);
+            let value = trend.last()?[k];
+            let before = last_year[k];
             let yoy = match (value, before) {
                 (Some(v), Some(b)) if b != 0.0 => Some((v / b - 1.0) * 100.0),
                 _ => None,
@@ -187,12 +197,39 @@ pub fn indicator_panels(
                 yoy,
                 trend: periods
                     .iter()
-                    .zip(&consolidated)
-                    .map(|(p, c)| (p.short_label(), get(c)))
+                    .zip(&trend)
+                    .map(|(p, t)| (p.short_label(), t[k]))
                     .collect(),
             })
         })
         .collect()
+}
+
+/// The indicators the board's cells are computed from: their own, and for a derived one its
+/// operands, for a weighted average its weight (transitively).
+fn board_indicators(config: &Config, keys: &[String]) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    let mut stack: Vec<String> = keys
+        .iter()
+        .map(|k| crate::model::indicator_of(k).to_string())
+        .collect();
+    while let Some(code) = stack.pop() {
+        if !out.insert(code.clone()) {
+            continue;
+        }
+        let Some(ind) = config.indicator(&code) else {
+            continue;
+        };
+        stack.extend(ind.weight.iter().cloned());
+        if let Some(d) = &ind.derived {
+            stack.push(d.numerator.clone());
+            stack.push(d.denominator.clone());
+        }
+        if let Some(f) = &ind.parsed_formula {
+            stack.extend(f.refs().into_iter().map(|(c, _)| c.to_string()));
+        }
+    }
+    out
 }
 
 /// The task panel of a register as of `today`.

@@ -4,19 +4,30 @@
 //!
 //! Reads the store, calls `consolidate` for the rebuilt periods; writes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::{Code, Diagnostic, Location};
 use crate::model::{Origin, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
-use crate::store::{Store, StoredValue};
+use crate::store::Store;
 use crate::text::fmt_vn;
 
 /// Submissions rebuilt from the latest stored figures of `period` (one per unit).
 pub fn stored_submissions(store: &Store, regime: &Regime, period: Period) -> Vec<Submission> {
-    let Ok(latest) = store.latest(&regime.id, period, None) else {
+    stored_submissions_where(store, regime, period, &|_| true)
+}
+
+/// `stored_submissions` with only the figures of the indicators `keep` accepts.
+fn stored_submissions_where(
+    store: &Store,
+    regime: &Regime,
+    period: Period,
+    keep: &dyn Fn(&str) -> bool,
+) -> Vec<Submission> {
+    let keep = |_: &str, key: &str, _: InputColumn| keep(crate::model::indicator_of(key));
+    let Ok(latest) = store.latest_where(&regime.id, period, None, &keep) else {
         return Vec::new();
     };
     let mut by_unit: BTreeMap<String, Submission> = BTreeMap::new();
@@ -96,7 +107,22 @@ pub fn consolidated_from_store(
     store: &Store,
     period: Period,
 ) -> Option<(Consolidated, Vec<String>)> {
-    let (subs, successors) = apply_successions(config, stored_submissions(store, regime, period));
+    consolidated_from_store_where(config, regime, store, period, &|_| true)
+}
+
+/// `consolidated_from_store` with only the indicators `keep` accepts (the board's few cells
+/// need a fraction of a period's figures).
+pub fn consolidated_from_store_where(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+    keep: &dyn Fn(&str) -> bool,
+) -> Option<(Consolidated, Vec<String>)> {
+    let (subs, successors) = apply_successions(
+        config,
+        stored_submissions_where(store, regime, period, keep),
+    );
     if subs.is_empty() {
         return None;
     }
@@ -131,14 +157,53 @@ pub fn ytd_warnings(
     tolerance: f64,
 ) -> Vec<Diagnostic> {
     let months = earlier_months(period);
-    if months.is_empty() {
+    // A month missing from the store: no year-to-date to compare with.
+    if months.is_empty() || !months.iter().all(|m| store.has_figures(&regime.id, *m)) {
         return Vec::new();
     }
-    let mut earlier: Vec<BTreeMap<(String, String, InputColumn), StoredValue>> = Vec::new();
-    for m in &months {
-        match store.latest(&regime.id, *m, None) {
-            Ok(l) if !l.is_empty() => earlier.push(l),
-            _ => return Vec::new(), // a month is missing: no year-to-date to compare with
+    // The cells checked: a flow's cumulative column beside its period figure, with the
+    // previous month's actual the form carries (it revises that month's stored estimate).
+    let mut cells: Vec<(&str, &str, Option<f64>)> = Vec::new();
+    for s in accepted {
+        for (code, col) in s.values.keys() {
+            if *col == InputColumn::LuyKe
+                && is_flow(config, code)
+                && s.value(code, InputColumn::ThucHien).is_some()
+            {
+                let revised = s.value(code, InputColumn::KyTruoc);
+                cells.push((s.unit_code.as_str(), code.as_str(), revised));
+            }
+        }
+    }
+    let index: HashMap<(&str, &str), usize> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, (u, k, _))| ((*u, *k), i))
+        .collect();
+    // The earlier months one at a time (never the year's figures all at once), each cell's
+    // figures added in month order.
+    let mut sums: Vec<Option<f64>> = vec![Some(0.0); cells.len()];
+    let last = months.len() - 1;
+    for (m_i, m) in months.iter().enumerate() {
+        let keep = |u: &str, k: &str, c: InputColumn| {
+            c == InputColumn::ThucHien && index.contains_key(&(u, k))
+        };
+        let Ok(stored) = store.latest_where(&regime.id, *m, None, &keep) else {
+            return Vec::new();
+        };
+        let mut found: Vec<Option<f64>> = vec![None; cells.len()];
+        for ((u, k, _), x) in &stored {
+            if let Some(&i) = index.get(&(u.as_str(), k.as_str())) {
+                found[i] = Some(x.value);
+            }
+        }
+        for (i, sum) in sums.iter_mut().enumerate() {
+            let part = if m_i == last {
+                cells[i].2.or(found[i])
+            } else {
+                found[i]
+            };
+            *sum = sum.zip(part).map(|(a, b)| a + b);
         }
     }
     let mut out = Vec::new();
@@ -150,24 +215,13 @@ pub fn ytd_warnings(
             let Some(this) = s.value(code, InputColumn::ThucHien) else {
                 continue;
             };
-            let key = (s.unit_code.clone(), code.clone(), InputColumn::ThucHien);
-            // The previous month's actual carried by this form revises its stored estimate.
-            let revised = s.value(code, InputColumn::KyTruoc);
-            let last = earlier.len() - 1;
-            let parts: Option<Vec<f64>> = earlier
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let stored = m.get(&key).map(|x| x.value);
-                    if i == last {
-                        revised.or(stored)
-                    } else {
-                        stored
-                    }
-                })
-                .collect();
-            let Some(parts) = parts else { continue };
-            let ytd = parts.iter().sum::<f64>() + this;
+            let Some(Some(before)) = index
+                .get(&(s.unit_code.as_str(), code.as_str()))
+                .map(|&i| sums[i])
+            else {
+                continue;
+            };
+            let ytd = before + this;
             if (ytd - v.value).abs() > (tolerance * ytd.abs()).max(0.5) {
                 out.push(Diagnostic::new(
                     Code::YtdMismatch,
@@ -234,8 +288,12 @@ pub fn modified_z(
     Some((z, med - half, med + half))
 }
 
+/// How many earlier periods of the same kind an outlier is judged against (the latest ones):
+/// two years of months, six of quarters.
+pub const OUTLIER_HISTORY: usize = 24;
+
 /// Outliers: each accepted figure against the unit's own stored history of the same kind of
-/// period, as warnings with the expected range.
+/// period (the latest `OUTLIER_HISTORY` periods), as warnings with the expected range.
 pub fn outlier_warnings(
     config: &Config,
     regime: &Regime,
@@ -244,7 +302,7 @@ pub fn outlier_warnings(
     accepted: &[Submission],
     threshold: f64,
 ) -> Vec<Diagnostic> {
-    let past: Vec<Period> = store
+    let mut past: Vec<Period> = store
         .periods(&regime.id)
         .into_iter()
         .filter(|p| p.frequency() == period.frequency() && *p < period)
@@ -252,10 +310,38 @@ pub fn outlier_warnings(
     if past.len() < 6 || period.frequency() != Frequency::Monthly && past.len() < 4 {
         return Vec::new();
     }
-    let history: Vec<_> = past
-        .iter()
-        .filter_map(|p| store.latest(&regime.id, *p, None).ok())
-        .collect();
+    // The latest periods only: memory and time do not grow with the years kept in the store.
+    past.drain(..past.len().saturating_sub(OUTLIER_HISTORY));
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    for s in accepted {
+        for (code, col) in s.values.keys() {
+            if *col == InputColumn::ThucHien
+                && config
+                    .indicator_of_key(code)
+                    .is_some_and(|i| !i.is_derived())
+            {
+                let next = index.len();
+                index
+                    .entry((s.unit_code.as_str(), code.as_str()))
+                    .or_insert(next);
+            }
+        }
+    }
+    let mut history: Vec<Vec<f64>> = vec![Vec::new(); index.len()];
+    // One period at a time, only the cells checked, in period order.
+    for p in &past {
+        let keep = |u: &str, k: &str, c: InputColumn| {
+            c == InputColumn::ThucHien && index.contains_key(&(u, k))
+        };
+        let Ok(stored) = store.latest_where(&regime.id, *p, None, &keep) else {
+            continue;
+        };
+        for ((u, k, _), x) in &stored {
+            if let Some(&i) = index.get(&(u.as_str(), k.as_str())) {
+                history[i].push(x.value);
+            }
+        }
+    }
     let mut out = Vec::new();
     for s in accepted {
         for ((code, col), v) in &s.values {
@@ -264,11 +350,12 @@ pub fn outlier_warnings(
             {
                 continue;
             }
-            let key = (s.unit_code.clone(), code.clone(), InputColumn::ThucHien);
-            let h: Vec<f64> = history
-                .iter()
-                .filter_map(|m| m.get(&key).map(|x| x.value))
-                .collect();
+            let Some(h) = index
+                .get(&(s.unit_code.as_str(), code.as_str()))
+                .map(|&i| &history[i])
+            else {
+                continue;
+            };
             let min_mad = match config.indicator_of_key(code).map(|i| i.value_type) {
                 Some(crate::catalog::ValueType::Integer) => 1.0,
                 _ => 0.0,

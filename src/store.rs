@@ -128,6 +128,27 @@ impl Store {
 
     /// Every stored vintage of one period.
     pub fn read(&self, regime: &str, period: Period) -> Result<Vec<StoredValue>, StoreError> {
+        self.read_where(regime, period, &|_, _, _| true)
+    }
+
+    /// Whether a period has any stored figure (from the Parquet metadata alone).
+    pub fn has_figures(&self, regime: &str, period: Period) -> bool {
+        let path = self.partition(regime, &period.code());
+        File::open(path)
+            .ok()
+            .and_then(|f| ParquetReader::new(f).num_rows().ok())
+            .is_some_and(|n| n > 0)
+    }
+
+    /// The stored vintages of one period that `keep` accepts, by (unit, cell key, column):
+    /// nothing is allocated for a figure left out, so a check that needs a few cells of a
+    /// large period costs little memory.
+    pub fn read_where(
+        &self,
+        regime: &str,
+        period: Period,
+        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+    ) -> Result<Vec<StoredValue>, StoreError> {
         let path = self.partition(regime, &period.code());
         if !path.is_file() {
             return Ok(Vec::new());
@@ -162,6 +183,7 @@ impl Store {
             pool.insert(s.to_string(), x.clone());
             x
         };
+        let mut key = String::new();
         for i in 0..df.height() {
             let (Some(c), Some(st), Some(v)) = (
                 col.get(i).and_then(InputColumn::from_key),
@@ -170,14 +192,24 @@ impl Store {
             ) else {
                 continue;
             };
+            key.clear();
+            key.push_str(ind.get(i).unwrap_or(""));
+            if let Some(d) = disagg
+                .as_ref()
+                .and_then(|d| d.get(i))
+                .filter(|d| !d.is_empty())
+            {
+                key.push('[');
+                key.push_str(d);
+                key.push(']');
+            }
+            let u = unit.get(i).unwrap_or("");
+            if !keep(u, &key, c) {
+                continue;
+            }
             out.push(StoredValue {
-                unit_code: share(unit.get(i).unwrap_or("")),
-                indicator_code: match disagg.as_ref().and_then(|d| d.get(i)) {
-                    Some(d) if !d.is_empty() => {
-                        share(&format!("{}[{d}]", ind.get(i).unwrap_or("")))
-                    }
-                    _ => share(ind.get(i).unwrap_or("")),
-                },
+                unit_code: share(u),
+                indicator_code: share(&key),
                 column: c,
                 value: v,
                 status: st,
@@ -446,8 +478,19 @@ impl Store {
         period: Period,
         status: Option<ValueStatus>,
     ) -> Result<BTreeMap<(String, String, InputColumn), StoredValue>, StoreError> {
+        self.latest_where(regime, period, status, &|_, _, _| true)
+    }
+
+    /// `latest` over the figures `keep` accepts (see `read_where`).
+    pub fn latest_where(
+        &self,
+        regime: &str,
+        period: Period,
+        status: Option<ValueStatus>,
+        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+    ) -> Result<BTreeMap<(String, String, InputColumn), StoredValue>, StoreError> {
         let mut out: BTreeMap<(String, String, InputColumn), StoredValue> = BTreeMap::new();
-        for r in self.read(regime, period)? {
+        for r in self.read_where(regime, period, keep)? {
             if status.is_some_and(|s| s != r.status) {
                 continue;
             }
