@@ -292,6 +292,13 @@ pub fn modified_z(
 /// two years of months, six of quarters.
 pub const OUTLIER_HISTORY: usize = 24;
 
+/// The latest `OUTLIER_HISTORY` of the (sorted) earlier periods: memory and time do not grow
+/// with the years kept in the store.
+fn latest_periods(mut past: Vec<Period>) -> Vec<Period> {
+    past.drain(..past.len().saturating_sub(OUTLIER_HISTORY));
+    past
+}
+
 /// Outliers: each accepted figure against the unit's own stored history of the same kind of
 /// period (the latest `OUTLIER_HISTORY` periods), as warnings with the expected range.
 pub fn outlier_warnings(
@@ -302,7 +309,7 @@ pub fn outlier_warnings(
     accepted: &[Submission],
     threshold: f64,
 ) -> Vec<Diagnostic> {
-    let mut past: Vec<Period> = store
+    let past: Vec<Period> = store
         .periods(&regime.id)
         .into_iter()
         .filter(|p| p.frequency() == period.frequency() && *p < period)
@@ -310,8 +317,7 @@ pub fn outlier_warnings(
     if past.len() < 6 || period.frequency() != Frequency::Monthly && past.len() < 4 {
         return Vec::new();
     }
-    // The latest periods only: memory and time do not grow with the years kept in the store.
-    past.drain(..past.len().saturating_sub(OUTLIER_HISTORY));
+    let past = latest_periods(past);
     let mut index: HashMap<(&str, &str), usize> = HashMap::new();
     for s in accepted {
         for (code, col) in s.values.keys() {
@@ -456,6 +462,24 @@ pub fn carry_over_warnings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outliers_are_judged_against_the_latest_24_periods() {
+        // 30 months stored, 1/2024 – 6/2026: the latest 24 are 7/2024 – 6/2026.
+        let months: Vec<Period> = (0..30)
+            .map(|i| Period::Month {
+                year: 2024 + i / 12,
+                month: (i % 12 + 1) as u32,
+            })
+            .collect();
+        let kept = latest_periods(months);
+        assert_eq!(kept.len(), 24);
+        assert_eq!(kept[0].code(), "2024-07");
+        assert_eq!(kept[23].code(), "2026-06");
+        // Fewer than 24 are all kept.
+        let few = latest_periods(kept[..5].to_vec());
+        assert_eq!(few.len(), 5);
+    }
 
     #[test]
     fn modified_z_score_on_the_median_absolute_deviation() {
