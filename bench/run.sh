@@ -43,7 +43,9 @@ for n in ${sizes[@]}; do
   for i in $(seq "$runs"); do
     BAOCAO_TIMING=1 /usr/bin/time -f "%e %M %P" -o "$dir/time.$i" "$bin" "${args[@]}" \
       >/dev/null 2>"$dir/stages.$i" || true
-    echo "$(cat "$dir/time.$i") $i" >> "$dir/times"
+    # /usr/bin/time says so on a line of its own when the run exits 1 (findings): the figures
+    # are on the last line.
+    echo "$(tail -n 1 "$dir/time.$i") $i" >> "$dir/times"
   done
   med=$(awk '{print $1}' "$dir/times" | median)
   line=$(awk -v m="$med" '$1 == m {print; exit}' "$dir/times")

@@ -425,7 +425,13 @@ pub fn write_bench_inbox(
         .par_iter()
         .try_for_each(|unit| -> std::io::Result<()> {
             let mut fill = Fill::default();
-            for ((code, col), v) in unit_values(config, regime, unit, period) {
+            // A matrix form's cells are keyed by lĩnh vực (and the other breakdowns).
+            let values = if config.layout(&regime.id).is_some() {
+                matrix_values(config, unit, period)
+            } else {
+                unit_values(config, regime, unit, period)
+            };
+            for ((code, col), v) in values {
                 fill.values.insert((code, col), CellValue::Number(v));
             }
             let bytes = unit_form(config, regime, period, unit, Some(&fill))

@@ -81,18 +81,35 @@ fn rule_for(regime: &Regime, code: &str, dim: &str) -> (Severity, f64) {
     (Severity::Warning, 0.5)
 }
 
+/// The identities of each indicator, worked out once for a whole batch (they depend on the
+/// catalog alone).
+#[derive(Default)]
+pub struct Identities<'a> {
+    by_code: std::collections::HashMap<String, Vec<Identity<'a>>>,
+}
+
 /// Checks every breakdown identity of `s`, completing totals left empty.
-pub fn check(config: &Config, regime: &Regime, s: &mut Submission, diags: &mut Vec<Diagnostic>) {
+pub fn check<'a>(
+    config: &'a Config,
+    regime: &Regime,
+    s: &mut Submission,
+    known: &mut Identities<'a>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let codes: BTreeSet<String> = s
         .values
         .keys()
         .filter(|(k, _)| k.contains('['))
         .map(|(k, _)| indicator_of(k).to_string())
         .collect();
-    for code in &codes {
-        for id in identities(config, code) {
+    for code in codes {
+        let ids = known.by_code.entry(code).or_insert_with_key(|code| {
+            let code: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());
+            identities(config, code)
+        });
+        for id in ids.iter() {
             for column in InputColumn::ALL {
-                check_one(config, regime, s, &id, column, diags);
+                check_one(config, regime, s, id, column, diags);
             }
         }
     }
@@ -125,13 +142,16 @@ fn check_one(
     }
     let sum: f64 = present.iter().map(|(_, v)| v.value).sum();
     let complete = present.len() == parts.len();
-    let listed = present
-        .iter()
-        .map(|(n, v)| format!("{n} {} = {}", cell_of(&v.location), fmt_vn(v.value, 2)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // The texts of a diagnostic are made only when there is one.
+    let listed = || {
+        present
+            .iter()
+            .map(|(n, v)| format!("{n} {} = {}", cell_of(&v.location), fmt_vn(v.value, 2)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
-    let what = config.describe_cell(id.code, &id.rest);
+    let what = || config.describe_cell(id.code, &id.rest);
     let Some(total) = s.values.get(&(total_key.clone(), column)).cloned() else {
         if id.dim.exhaustive && complete {
             let first = present[0].1.location.clone();
@@ -139,8 +159,8 @@ fn check_one(
                 Code::TotalComputed,
                 first.clone(),
                 format!(
-                    "Tổng số {what} ({}) để trống; đã lấy tổng theo {} ({listed}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
-                    col_name(column), id.dim.name, fmt_vn(sum, 2)
+                    "Tổng số {} ({}) để trống; đã lấy tổng theo {} ({}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
+                    what(), col_name(column), id.dim.name, listed(), fmt_vn(sum, 2)
                 ),
             );
             d.severity = Severity::Warning;
@@ -161,8 +181,8 @@ fn check_one(
             Code::BreakdownMismatch,
             total.location.clone(),
             format!(
-                "Tổng số {what} ({}, ô {}) = {} nhưng cộng theo {} ({listed}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
-                col_name(column), cell_of(&total.location), fmt_vn(total.value, 2), id.dim.name, fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
+                "Tổng số {} ({}, ô {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
+                what(), col_name(column), cell_of(&total.location), fmt_vn(total.value, 2), id.dim.name, listed(), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
             ),
         ))
     } else if gap > tolerance {
@@ -170,8 +190,8 @@ fn check_one(
             Code::BreakdownExceedsTotal,
             total.location.clone(),
             format!(
-                "Các số theo {} của {what} ({}: {listed}) cộng lại = {}, lớn hơn tổng số {} (ô {}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
-                id.dim.name, col_name(column), fmt_vn(sum, 2), fmt_vn(total.value, 2), cell_of(&total.location)
+                "Các số theo {} của {} ({}: {}) cộng lại = {}, lớn hơn tổng số {} (ô {}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
+                id.dim.name, what(), col_name(column), listed(), fmt_vn(sum, 2), fmt_vn(total.value, 2), cell_of(&total.location)
             ),
         ))
     } else {

@@ -112,9 +112,10 @@ pub fn validate(
     };
     let mut candidates: Vec<Submission> = Vec::new();
     let mut rejected_units: BTreeMap<String, String> = BTreeMap::new();
+    let mut identities = breakdown::Identities::default();
     for mut report in reports {
         for s in &mut report.submissions {
-            breakdown::check(config, regime, s, &mut report.diagnostics);
+            breakdown::check(config, regime, s, &mut identities, &mut report.diagnostics);
             check_submission(config, regime, s, &mut report.diagnostics);
         }
         if report.has_blocking() {
