@@ -366,7 +366,7 @@ pub fn outlier_warnings(
                 Some(crate::catalog::ValueType::Integer) => 1.0,
                 _ => 0.0,
             };
-            if let Some((z, lo, hi)) = modified_z(v.value, &h, threshold, 6, min_mad) {
+            if let Some((z, lo, hi)) = modified_z(v.value, h, threshold, 6, min_mad) {
                 if z.abs() > threshold {
                     out.push(Diagnostic::new(
                         Code::Outlier,

@@ -109,13 +109,6 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<E
 
 /// The exchange CSV of the rows (`exchange_rows`, derived cells included: the round trip reads
 /// them back as the unit's figures).
-pub fn du_lieu(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
-    let mut out = Vec::with_capacity(rows.len() * 48);
-    write_du_lieu(report, rows, &mut out).expect("write to memory");
-    String::from_utf8(out).expect("utf-8")
-}
-
-/// `du_lieu`, written into `out` as it is made.
 pub fn write_du_lieu(
     report: &Report<'_>,
     rows: &[ExchangeRow<'_>],

@@ -54,13 +54,6 @@ pub const SDMX_TOTAL: &str = "_T";
 /// (`REPORTING_UNIT`, `INDICATOR`, each disaggregation dimension in upper case with `_T` for
 /// the total, `VALUE_KIND`, `TIME_PERIOD`), `OBS_VALUE`, then the attributes `UNIT_MEASURE`,
 /// `OBS_STATUS` (`A`, normal) and `DERIVED` (`1` for a ratio or growth rate).
-pub fn sdmx_csv(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
-    let mut out = Vec::with_capacity(rows.len() * 80);
-    write_sdmx_csv(report, rows, &mut out).expect("write to memory");
-    String::from_utf8(out).expect("utf-8")
-}
-
-/// `sdmx_csv`, written into `out` as it is made.
 pub fn write_sdmx_csv(
     report: &Report<'_>,
     rows: &[ExchangeRow<'_>],
@@ -172,13 +165,6 @@ struct DataValueSet<'r, 'a> {
 /// for the total so DHIS2 takes its default, `attributeOptionCombo` = the value kind), one
 /// line (a nation's month is millions of values). DHIS2 has no 9-month period: that report's
 /// file has no data values and says why.
-pub fn dhis2_json(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
-    let mut out = Vec::new();
-    write_dhis2_json(report, rows, &mut out).expect("write to memory");
-    String::from_utf8(out).expect("utf-8")
-}
-
-/// `dhis2_json`, written into `out` as it is made.
 pub fn write_dhis2_json(
     report: &Report<'_>,
     rows: &[ExchangeRow<'_>],
@@ -208,13 +194,6 @@ pub fn write_dhis2_json(
 /// `du-lieu.adx.xml`: one `group` per unit (`orgUnit`, `period` as a time range, `dataSet`),
 /// one `dataValue` per figure with `dataElement`, `value`, `VALUE_KIND` and one attribute per
 /// disaggregation dimension of the cell. `exported` is the as-of date at midnight.
-pub fn adx_xml(report: &Report<'_>, rows: &[ExchangeRow<'_>]) -> String {
-    let mut out = Vec::new();
-    write_adx_xml(report, rows, &mut out).expect("write to memory");
-    String::from_utf8(out).expect("utf-8")
-}
-
-/// `adx_xml`, written into `out` as it is made.
 pub fn write_adx_xml(
     report: &Report<'_>,
     rows: &[ExchangeRow<'_>],
