@@ -217,16 +217,8 @@ fn board_indicators(config: &Config, keys: &[String]) -> std::collections::HashS
         if !out.insert(code.clone()) {
             continue;
         }
-        let Some(ind) = config.indicator(&code) else {
-            continue;
-        };
-        stack.extend(ind.weight.iter().cloned());
-        if let Some(d) = &ind.derived {
-            stack.push(d.numerator.clone());
-            stack.push(d.denominator.clone());
-        }
-        if let Some(f) = &ind.parsed_formula {
-            stack.extend(f.refs().into_iter().map(|(c, _)| c.to_string()));
+        if let Some(ind) = config.indicator(&code) {
+            stack.extend(ind.operands().into_iter().map(str::to_string));
         }
     }
     out

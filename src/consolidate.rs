@@ -316,15 +316,17 @@ pub fn consolidate(
     };
     // Cells of units above a reporting unit gather figures; a unit nothing reports below
     // takes its own figures as they are.
-    let mut above: HashMap<(String, u32, InputColumn), Acc> = HashMap::new();
+    // Units that gather, by index (the key of a gathering cell is (unit index, key, column)).
+    let mut uppers: Vec<String> = Vec::new();
+    let mut upper_index: HashMap<String, u32> = HashMap::new();
+    let mut above: HashMap<(u32, u32, InputColumn), Acc> = HashMap::new();
     for s in accepted {
-        if !in_tree.contains(&s.unit_code)
-            || (!regime.include_own_figures && with_reporting_descendant.contains(&s.unit_code))
-        {
+        let leaf = !with_reporting_descendant.contains(&s.unit_code);
+        if !in_tree.contains(&s.unit_code) || (!regime.include_own_figures && !leaf) {
             continue;
         }
         let mut chain: Vec<String> = Vec::new();
-        if with_reporting_descendant.contains(&s.unit_code) {
+        if !leaf {
             chain.push(s.unit_code.clone());
         }
         for a in config.units.ancestors(&s.unit_code) {
@@ -334,6 +336,16 @@ pub fn consolidate(
                 break;
             }
         }
+        let chain: Vec<u32> = chain
+            .into_iter()
+            .map(|a| {
+                *upper_index.entry(a).or_insert_with_key(|a| {
+                    uppers.push(a.clone());
+                    uppers.len() as u32 - 1
+                })
+            })
+            .collect();
+        let rank = rank[s.unit_code.as_str()];
         for ((code, column), v) in &s.values {
             let Some(i) = config.indicator_of_key(code) else {
                 continue;
@@ -346,19 +358,19 @@ pub fn consolidate(
                 indicator: i,
                 value: v.value,
                 weight: weight_of(config, i, s, code, *column),
-                rank: rank[s.unit_code.as_str()],
+                rank,
             };
             let k = out.intern(code);
-            if !with_reporting_descendant.contains(&s.unit_code) {
+            if leaf {
                 let mut own = Acc::default();
                 own.add(&figure, &s.unit_code);
                 put(&mut out, &s.unit_code, k, *column, i.aggregation, &own);
             }
-            for a in &chain {
+            for &a in &chain {
                 above
-                    .entry((a.clone(), k, *column))
+                    .entry((a, k, *column))
                     .or_default()
-                    .add(&figure, a);
+                    .add(&figure, &uppers[a as usize]);
             }
         }
     }
@@ -367,7 +379,14 @@ pub fn consolidate(
         let Some(i) = config.indicator_of_key(&key) else {
             continue;
         };
-        put(&mut out, unit, *k, *column, i.aggregation, acc);
+        put(
+            &mut out,
+            &uppers[*unit as usize],
+            *k,
+            *column,
+            i.aggregation,
+            acc,
+        );
     }
 
     // The plan file, where the config root has one, overrides the form's plan column.

@@ -137,6 +137,21 @@ fn yes() -> bool {
 }
 
 impl Indicator {
+    /// The indicators this one is computed from: a weighted average's weight, a ratio's or
+    /// growth's numerator and denominator, a formula's operands (each once, in that order).
+    pub fn operands(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = match (&self.weight, &self.derived) {
+            (Some(w), _) => vec![w],
+            (_, Some(d)) => vec![&d.numerator, &d.denominator],
+            _ => vec![],
+        };
+        if let Some(f) = &self.parsed_formula {
+            out.extend(f.refs().into_iter().map(|(c, _)| c));
+            out.dedup();
+        }
+        out
+    }
+
     /// Fills `name_nfc` and `name_fold` from the name (the catalog does it when it loads).
     pub fn with_normalized_names(mut self) -> Indicator {
         self.name_nfc = crate::text::nfc(&self.name);

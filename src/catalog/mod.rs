@@ -1067,16 +1067,7 @@ fn check_regime(
         if !seen.contains(code) {
             continue;
         }
-        let mut needed: Vec<&str> = match (&ind.weight, &ind.derived) {
-            (Some(w), _) => vec![w],
-            (_, Some(d)) => vec![&d.numerator, &d.denominator],
-            _ => vec![],
-        };
-        if let Some(f) = &ind.parsed_formula {
-            needed.extend(f.refs().into_iter().map(|(c, _)| c));
-            needed.dedup();
-        }
-        for n in needed {
+        for n in ind.operands() {
             if indicators.contains_key(n) && !seen.contains(n) {
                 l.problem(
                     rel,
