@@ -476,7 +476,7 @@ fn weight_of(
     config
         .indicator_of_key(&wkey)
         .filter(|wi| !wi.is_derived())?;
-    s.values.get(&(wkey, column)).map(|v| v.value)
+    s.values.get(&(wkey.into(), column)).map(|v| v.value)
 }
 
 /// Stores an accumulated cell's figure (rounded) and, for the period's own column, how many
@@ -708,7 +708,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
                 .iter()
                 .map(|(c, v)| {
                     (
-                        (c.to_string(), InputColumn::ThucHien),
+                        ((*c).into(), InputColumn::ThucHien),
                         Value {
                             value: *v,
                             location: Location::default(),

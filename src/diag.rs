@@ -206,12 +206,16 @@ impl From<&Shared> for Shared {
     }
 }
 
+/// A cell reference (`D12`) or another short location text, kept inline up to 24 bytes: a
+/// batch holds one per figure read, a million in a nation's month.
+pub type CellText = compact_str::CompactString;
+
 /// Where in the inputs a diagnostic points. Empty strings where a part does not apply.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     pub file: Shared,
     pub sheet: Shared,
-    pub cell: String,
+    pub cell: CellText,
 }
 
 impl Location {
@@ -225,7 +229,7 @@ impl Location {
     pub fn cell(
         file: impl Into<Shared>,
         sheet: impl Into<Shared>,
-        cell: impl Into<String>,
+        cell: impl Into<CellText>,
     ) -> Self {
         Location {
             file: file.into(),
@@ -284,7 +288,11 @@ impl Diagnostic {
         let location = Location {
             file: shared(location.file),
             sheet: shared(location.sheet),
-            cell: clip(&location.cell, MAX_TEXT),
+            cell: if location.cell.chars().nth(MAX_TEXT).is_some() {
+                clip(&location.cell, MAX_TEXT).into()
+            } else {
+                location.cell
+            },
         };
         Diagnostic {
             code,
@@ -353,15 +361,22 @@ impl<'a> From<&'a Diagnostic> for DiagnosticJson<'a> {
 }
 
 /// Excel-style cell reference from zero-based row and column: (13, 5) → "F14".
-pub fn cell_ref(row: u32, col: u32) -> String {
-    let mut name = String::new();
-    let mut c = col + 1;
+pub fn cell_ref(row: u32, col: u32) -> CellText {
+    // Letters backwards from the last, then the row number: at most 7 + 10 bytes, inline.
+    let mut letters = [0u8; 8];
+    let mut n = 0;
+    let mut c = u64::from(col) + 1;
     while c > 0 {
-        let rem = (c - 1) % 26;
-        name.insert(0, (b'A' + rem as u8) as char);
+        letters[n] = b'A' + ((c - 1) % 26) as u8;
+        n += 1;
         c = (c - 1) / 26;
     }
-    format!("{name}{}", row + 1)
+    let mut out = CellText::default();
+    for &b in letters[..n].iter().rev() {
+        out.push(char::from(b));
+    }
+    out.push_str(itoa::Buffer::new().format(u64::from(row) + 1));
+    out
 }
 
 #[cfg(test)]
@@ -375,6 +390,9 @@ mod tests {
         assert_eq!(cell_ref(0, 25), "Z1");
         assert_eq!(cell_ref(0, 26), "AA1");
         assert_eq!(cell_ref(9, 27), "AB10");
+        // Excel's last cell, and the largest any u32 pair can name.
+        assert_eq!(cell_ref(1_048_575, 16_383), "XFD1048576");
+        assert_eq!(cell_ref(u32::MAX, u32::MAX), "MWLQKWV4294967296");
     }
 
     #[test]

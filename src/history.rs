@@ -45,7 +45,7 @@ fn stored_submissions_where(
             values: BTreeMap::new(),
         });
         s.values.insert(
-            (ind, col),
+            (ind.into(), col),
             Value {
                 value: v.value,
                 location: Location::file(&v.file),

@@ -198,6 +198,11 @@ pub fn run_period(
     let target = job.target();
     let outputs = write_outputs(&target, &report, &board, inputs.clone())?;
     progress.stage("tong-hop.xlsx, bao-cao");
+    // What only the outputs needed goes before the store step, which builds its own rows.
+    drop(board);
+    drop(consolidated);
+    drop(previous);
+    drop(past.last_year);
     let revisions = match &store {
         Some(s) => record_history(s, regime, job.period, &batch)?,
         None => 0,
@@ -638,61 +643,48 @@ fn record_history(
     for sub in &batch.accepted {
         for (code, _) in sub.values.keys() {
             if !keys.contains_key(code.as_str()) {
-                keys.insert(code, Shared::from(code));
+                keys.insert(code, Shared::from(code.as_str()));
             }
         }
     }
     let none = Shared::from("");
-    let rows: Vec<StoredValue> = batch
-        .accepted
-        .iter()
-        .flat_map(|sub| {
-            // One text per submission (unit, file, receipt time) and per cell key, shared by
-            // its figures.
-            let received_at: Shared = sub
-                .received_at
-                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-                .unwrap_or_default()
-                .into();
-            let (unit, file) = (Shared::from(&sub.unit_code), Shared::from(&sub.file));
-            let keys = &keys;
-            let none = &none;
-            sub.values.iter().map(move |((code, col), v)| StoredValue {
+    // The previous period's actuals a form carries revise that period: a new vintage beside
+    // its estimate, recorded as written by this period's run. Both lists are filled in one
+    // pass (a nation's month is a million figures).
+    let (mut own, mut revising) = (Vec::new(), Vec::new());
+    for sub in &batch.accepted {
+        // One text per submission (unit, file, receipt time) and per cell key, shared by its
+        // figures.
+        let received_at: Shared = sub
+            .received_at
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .unwrap_or_default()
+            .into();
+        let (unit, file) = (Shared::from(&sub.unit_code), Shared::from(&sub.file));
+        for ((code, col), v) in &sub.values {
+            let (list, column, status) = match col {
+                InputColumn::KyTruoc => {
+                    (&mut revising, InputColumn::ThucHien, ValueStatus::ThucHien)
+                }
+                InputColumn::KeHoach => (&mut own, *col, ValueStatus::KeHoach),
+                _ => (&mut own, *col, status),
+            };
+            list.push(StoredValue {
                 unit_code: unit.clone(),
                 indicator_code: keys[code.as_str()].clone(),
-                column: *col,
+                column,
                 value: v.value,
-                status: if *col == InputColumn::KeHoach {
-                    ValueStatus::KeHoach
-                } else {
-                    status
-                },
+                status,
                 source_period: none.clone(),
                 file: file.clone(),
                 received_at: received_at.clone(),
-            })
-        })
-        .collect();
-    // The previous period's actuals a form carries revise that period: a new vintage beside
-    // its estimate, recorded as written by this period's run.
-    let (revising, own): (Vec<_>, Vec<_>) = rows
-        .into_iter()
-        .partition(|r| r.column == InputColumn::KyTruoc);
-    let revising: Vec<StoredValue> = revising
-        .into_iter()
-        .map(|mut r| {
-            r.column = InputColumn::ThucHien;
-            r.status = ValueStatus::ThucHien;
-            r
-        })
-        .collect();
+            });
+        }
+    }
     let mut revisions = store
         .record(&regime.id, period, period, own)
         .map_err(internal)?;
-    let previous_stored = !store
-        .read(&regime.id, period.previous())
-        .map(|v| v.is_empty())
-        .unwrap_or(true);
+    let previous_stored = store.has_figures(&regime.id, period.previous());
     if !revising.is_empty() || previous_stored {
         revisions.extend(
             store

@@ -265,8 +265,7 @@ impl Store {
             stored.is_some_and(|s| {
                 s.width() == 1
                     && s.height() == rows.len()
-                    && s.column(name)
-                        .is_ok_and(|c| c.equals_missing(&column(rows, name)))
+                    && s.column(name).is_ok_and(|c| holds_column(c, rows, name))
             })
         })
     }
@@ -290,26 +289,51 @@ const COLUMNS: [&str; 9] = [
     "disagg",
 ];
 
+/// A text column's field of a stored row (`value` is the one number column).
+fn text_field(name: &str) -> fn(&StoredValue) -> &str {
+    match name {
+        "unit_code" => |r| &r.unit_code,
+        "indicator_code" => |r| split_key(&r.indicator_code).0,
+        "column" => |r| r.column.key(),
+        "status" => |r| r.status.key(),
+        "source_period" => |r| &r.source_period,
+        "file" => |r| &r.file,
+        "received_at" => |r| &r.received_at,
+        _ => |r| split_key(&r.indicator_code).1,
+    }
+}
+
 /// One column of the partition, from rows in the store's order.
 fn column(rows: &[StoredValue], name: &str) -> Column {
-    let text = |f: &dyn Fn(&StoredValue) -> &str| -> Column {
-        Series::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>()).into()
-    };
-    match name {
-        "unit_code" => text(&|r| &r.unit_code),
-        "indicator_code" => text(&|r| split_key(&r.indicator_code).0),
-        "column" => text(&|r| r.column.key()),
-        "value" => Series::new(
+    if name == "value" {
+        return Series::new(
             name.into(),
             rows.iter().map(|r| r.value).collect::<Vec<f64>>(),
         )
-        .into(),
-        "status" => text(&|r| r.status.key()),
-        "source_period" => text(&|r| &r.source_period),
-        "file" => text(&|r| &r.file),
-        "received_at" => text(&|r| &r.received_at),
-        _ => text(&|r| split_key(&r.indicator_code).1),
+        .into();
     }
+    let field = text_field(name);
+    Series::new(name.into(), rows.iter().map(field).collect::<Vec<&str>>()).into()
+}
+
+/// Whether a stored column is exactly `column(rows, name)` (same length, no missing value),
+/// compared in place: a rerun's check builds no second copy of a million figures.
+fn holds_column(stored: &Column, rows: &[StoredValue], name: &str) -> bool {
+    if stored.len() != rows.len() {
+        return false;
+    }
+    if name == "value" {
+        let same = |v: Option<f64>, r: &StoredValue| {
+            v.is_some_and(|v| v == r.value || (v.is_nan() && r.value.is_nan()))
+        };
+        return stored
+            .f64()
+            .is_ok_and(|c| c.iter().zip(rows).all(|(v, r)| same(v, r)));
+    }
+    let field = text_field(name);
+    stored
+        .str()
+        .is_ok_and(|c| c.iter().zip(rows).all(|(v, r)| v == Some(field(r))))
 }
 
 /// The partition's columns, from rows in the store's order.
@@ -530,6 +554,28 @@ mod tests {
             file: format!("{unit}.xlsx").into(),
             received_at: received.into(),
         }
+    }
+
+    #[test]
+    fn a_stored_column_is_compared_in_place_value_by_value() {
+        let rows = vec![v("01", 12.5, "2026-11-02T08:00:00"), v("02", 7.0, "")];
+        let frame = frame(&rows).unwrap();
+        let col = |name: &str| frame.column(name).unwrap().clone();
+        for name in COLUMNS {
+            assert!(holds_column(&col(name), &rows, name), "{name}");
+        }
+        // One figure changed, one text changed, one row fewer: not the same partition.
+        let mut changed = rows.clone();
+        changed[1].value = 7.000001;
+        assert!(!holds_column(&col("value"), &changed, "value"));
+        assert!(holds_column(&col("file"), &changed, "file"));
+        changed[0].file = "01-sua.xlsx".into();
+        assert!(!holds_column(&col("file"), &changed, "file"));
+        assert!(!holds_column(&col("unit_code"), &rows[..1], "unit_code"));
+        // A missing value is never a figure, and a text column is not a number column.
+        let nulls = Column::new("value".into(), [None::<f64>, Some(7.0)]);
+        assert!(!holds_column(&nulls, &rows, "value"));
+        assert!(!holds_column(&col("unit_code"), &rows, "value"));
     }
 
     fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::{Expect, FileReport, Origin, ReceiptSource, Submission, Value};
 use crate::catalog::InputColumn;
 use crate::diag::{Code, Diagnostic, Location};
-use crate::model::{cell_key, Disagg};
+use crate::model::{cell_key, CellKey, Disagg};
 use crate::period::Period;
 
 pub const REQUIRED: [&str; 5] = ["regime", "period", "unit_code", "indicator_code", "value"];
@@ -153,7 +153,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
     let no_sheet = crate::diag::Shared::default();
     for unit in reporting {
         let rows = &groups[unit];
-        let mut values: BTreeMap<(String, InputColumn), Value> = BTreeMap::new();
+        let mut values: BTreeMap<(CellKey, InputColumn), Value> = BTreeMap::new();
         let mut submitted = None;
         for (line, rec) in rows {
             let loc = Location::cell(&file_name, &no_sheet, format!("dòng {line}"));
@@ -208,6 +208,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             }
             match raw.parse::<f64>() {
                 Ok(v) if v.is_finite() => {
+                    let key = CellKey::from(key);
                     match values.get(&(key.clone(), column)) {
                         // The same cell twice with different figures: which one is meant?
                         Some(first) if first.value != v => {

@@ -10,6 +10,7 @@ use super::number::{read_number, Reading};
 use super::Value;
 use crate::catalog::{Indicator, InputColumn};
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
+use crate::model::CellKey;
 use crate::text::{fold, nfc};
 
 /// One cell's content, as read (formulas by their cached value).
@@ -211,7 +212,7 @@ fn value_column(l: &str) -> Option<InputColumn> {
 /// What reading a table's rows gave.
 #[derive(Debug, Default)]
 pub struct TableValues {
-    pub values: BTreeMap<(String, InputColumn), Value>,
+    pub values: BTreeMap<(CellKey, InputColumn), Value>,
     pub diagnostics: Vec<Diagnostic>,
     /// First row after the table (the footer starts here).
     pub end_row: u32,
@@ -335,7 +336,7 @@ pub fn read_rows(
             }
             if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
                 out.values.insert(
-                    (ind.code.clone(), *col),
+                    (CellKey::from(ind.code.as_str()), *col),
                     Value {
                         value: v,
                         location: loc(r, *c),
@@ -586,7 +587,7 @@ mod tests {
         let out = read_rows(&g, &l, &refs, "f.xlsx");
         let v = |c: &str| {
             out.values
-                .get(&(c.to_string(), InputColumn::ThucHien))
+                .get(&(c.into(), InputColumn::ThucHien))
                 .map(|v| v.value)
         };
         assert_eq!(v("A1"), Some(5.0));

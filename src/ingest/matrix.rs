@@ -245,7 +245,7 @@ pub fn read(
             }
             if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
                 out.values.insert(
-                    (cell.key.clone(), cell.column),
+                    (crate::model::CellKey::from(cell.key.as_str()), cell.column),
                     Value {
                         value: v,
                         location: loc(r, *c),

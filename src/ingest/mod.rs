@@ -25,6 +25,7 @@ pub use receipt::{ReceiptLog, ReceiptSource};
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::diag::{Code, Diagnostic, Location};
+use crate::model::CellKey;
 use crate::period::Period;
 
 pub use crate::model::{FileReport, Origin, Submission, Value, META_SHEET};
@@ -83,10 +84,10 @@ pub(crate) fn replacing_diagnostic(
 /// derived (a quarter's flow from a month's form) and the previous period's column are left out.
 pub(crate) fn as_replacing(
     config: &Config,
-    values: BTreeMap<(String, InputColumn), Value>,
+    values: BTreeMap<(CellKey, InputColumn), Value>,
     submitted: Period,
     replacing: Period,
-) -> BTreeMap<(String, InputColumn), Value> {
+) -> BTreeMap<(CellKey, InputColumn), Value> {
     debug_assert_eq!(submitted.month_span().1, replacing.month_span().1);
     let starts_year = replacing.month_span().0 == 1;
     let mut out = BTreeMap::new();

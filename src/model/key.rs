@@ -82,6 +82,10 @@ impl fmt::Display for Disagg {
     }
 }
 
+/// A cell key as a submission holds it: inline up to 24 bytes (`TT01`, `TT01[nguon=buu_chinh]`),
+/// since a batch holds one per figure read.
+pub type CellKey = compact_str::CompactString;
+
 /// The cell key of an indicator and a disaggregation: `CODE` or `CODE[dim=opt;...]`.
 pub fn cell_key(indicator: &str, disagg: &Disagg) -> String {
     if disagg.is_total() {

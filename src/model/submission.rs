@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, Location};
+use crate::model::CellKey;
 use crate::period::Period;
 
 /// The columns a reporting unit may fill on a form.
@@ -155,13 +156,13 @@ pub struct Submission {
     pub origin: Origin,
     /// Figures by (cell key, column): `TT01` for a total, `TT01[nguon=truc_tuyen]` for a cell
     /// of a breakdown (`crate::model`).
-    pub values: BTreeMap<(String, InputColumn), Value>,
+    pub values: BTreeMap<(CellKey, InputColumn), Value>,
 }
 
 impl Submission {
     pub fn value(&self, indicator: &str, column: InputColumn) -> Option<f64> {
         self.values
-            .get(&(indicator.to_string(), column))
+            .get(&(CellKey::from(indicator), column))
             .map(|v| v.value)
     }
 }

@@ -278,7 +278,7 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         ws.write_string_with_format(r, 1, d.severity.label(), &text)?;
         ws.write_string_with_format(r, 2, d.location.file.as_str(), &text)?;
         ws.write_string_with_format(r, 3, d.location.sheet.as_str(), &text)?;
-        ws.write_string_with_format(r, 4, &d.location.cell, &text)?;
+        ws.write_string_with_format(r, 4, d.location.cell.as_str(), &text)?;
         ws.write_string_with_format(r, 5, &d.message, &text)?;
         r += 1;
     }

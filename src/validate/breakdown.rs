@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use crate::catalog::{combinations, Config, CrossRule, Dimension, InputColumn, Regime};
 use crate::diag::{Code, Diagnostic, Location, Severity};
 use crate::model::{cell_key, indicator_of, Disagg};
-use crate::model::{Submission, Value};
+use crate::model::{CellKey, Submission, Value};
 use crate::text::fmt_vn;
 
 /// One identity: a total cell and the cells of one dimension's options beside it.
@@ -130,7 +130,7 @@ fn check_one(
         .iter()
         .map(|o| {
             let k = cell_key(id.code, &id.rest.with(&id.dim.code, &o.code));
-            (o.name.as_str(), s.values.get(&(k, column)))
+            (o.name.as_str(), s.values.get(&(k.into(), column)))
         })
         .collect();
     let present: Vec<(&str, &Value)> = parts
@@ -152,7 +152,11 @@ fn check_one(
     };
     let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
     let what = || config.describe_cell(id.code, &id.rest);
-    let Some(total) = s.values.get(&(total_key.clone(), column)).cloned() else {
+    let Some(total) = s
+        .values
+        .get(&(CellKey::from(total_key.as_str()), column))
+        .cloned()
+    else {
         if id.dim.exhaustive && complete {
             let first = present[0].1.location.clone();
             let mut d = Diagnostic::new(
@@ -166,7 +170,7 @@ fn check_one(
             d.severity = Severity::Warning;
             diags.push(d);
             s.values.insert(
-                (total_key, column),
+                (total_key.into(), column),
                 Value {
                     value: round(sum),
                     location: first,
