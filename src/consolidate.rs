@@ -30,14 +30,42 @@ pub struct Consolidated {
     /// Cell keys by their index: the indicator code for a total, `CODE[dim=opt;…]` for a
     /// disaggregated cell (`crate::model`).
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
+    key_index: FastMap<String, u32>,
     /// Each unit's figures and contributor counts.
-    cells: HashMap<String, UnitCells>,
+    cells: FastMap<String, UnitCells>,
     /// (unit, cell key, column) → why a derived cell has no value although its operands have
     /// (division by zero, overflow): shown as a note beside the empty cell.
     pub notes: BTreeMap<(String, String, InputColumn), String>,
     /// Cells whose aggregate overflowed (left empty, with a note).
     pub overflowed: Vec<(String, String, InputColumn)>,
+}
+
+/// A hash map with a fast, fixed hasher: lookups by unit code and cell key run millions of
+/// times a batch, and nothing iterates these maps where order shows.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+type FastSet<K> = HashSet<K, foldhash::fast::FixedState>;
+
+/// An interned cell key of one `Consolidated`, for lookups repeated over many units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyId(u32);
+
+/// One unit's consolidated figures, for lookups repeated over many cells.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitFigures<'a>(&'a UnitCells);
+
+impl UnitFigures<'_> {
+    pub fn get(&self, key: KeyId, column: InputColumn) -> Option<f64> {
+        self.0.values.get(&(key.0, column)).copied()
+    }
+
+    /// The number of figures the unit has.
+    pub fn len(&self) -> usize {
+        self.0.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.values.is_empty()
+    }
 }
 
 /// One unit's consolidated cells, by (cell key index, column).
@@ -51,6 +79,16 @@ struct UnitCells {
 impl Consolidated {
     fn key_id(&self, key: &str) -> Option<u32> {
         self.key_index.get(key).copied()
+    }
+
+    /// A cell key's id, when any unit has a figure for it.
+    pub fn key(&self, key: &str) -> Option<KeyId> {
+        self.key_id(key).map(KeyId)
+    }
+
+    /// A unit's figures, when it has any cell.
+    pub fn unit(&self, unit: &str) -> Option<UnitFigures<'_>> {
+        self.cells.get(unit).map(UnitFigures)
     }
 
     fn intern(&mut self, key: &str) -> u32 {
@@ -149,7 +187,13 @@ fn derive(
     d: &Disagg,
     column: InputColumn,
 ) -> Option<Result<f64, NoValue>> {
-    let get = |code: &str, d: &Disagg| out.get(unit, &cell_key(code, d), column);
+    let get = |code: &str, d: &Disagg| {
+        if d.is_total() {
+            out.get(unit, code, column)
+        } else {
+            out.get(unit, &cell_key(code, d), column)
+        }
+    };
     if let Some(f) = &i.parsed_formula {
         return Some(f.eval(d, &get));
     }
@@ -293,8 +337,8 @@ pub fn consolidate(
     accepted: &[Submission],
 ) -> Consolidated {
     let root = regime.receiver.clone();
-    let in_tree: HashSet<String> = config.units.subtree(&root).into_iter().collect();
-    let with_reporting_descendant: HashSet<String> = accepted
+    let in_tree: FastSet<String> = config.units.subtree(&root).into_iter().collect();
+    let with_reporting_descendant: FastSet<String> = accepted
         .iter()
         .flat_map(|s| config.units.ancestors(&s.unit_code))
         .collect();
@@ -302,7 +346,7 @@ pub fn consolidate(
     // Receipt order, for `last`.
     let mut order: Vec<&Submission> = accepted.iter().collect();
     order.sort_by(|a, b| a.received_at.cmp(&b.received_at).then(a.file.cmp(&b.file)));
-    let rank: HashMap<&str, u32> = order
+    let rank: FastMap<&str, u32> = order
         .iter()
         .enumerate()
         .map(|(i, s)| (s.unit_code.as_str(), i as u32))
@@ -318,8 +362,8 @@ pub fn consolidate(
     // takes its own figures as they are.
     // Units that gather, by index (the key of a gathering cell is (unit index, key, column)).
     let mut uppers: Vec<String> = Vec::new();
-    let mut upper_index: HashMap<String, u32> = HashMap::new();
-    let mut above: HashMap<(u32, u32, InputColumn), Acc> = HashMap::new();
+    let mut upper_index: FastMap<String, u32> = FastMap::default();
+    let mut above: FastMap<(u32, u32, InputColumn), Acc> = FastMap::default();
     for s in accepted {
         let leaf = !with_reporting_descendant.contains(&s.unit_code);
         if !in_tree.contains(&s.unit_code) || (!regime.include_own_figures && !leaf) {

@@ -136,8 +136,11 @@ impl Serialize for Code {
 
 /// Text shared by many locations (a file's name, a sheet's name): every figure read from a
 /// form points at its file and sheet, so they are one allocation per file, not per figure.
+/// A thin pointer (8 bytes, the text behind one more indirection): a batch holds two per
+/// figure read and five per figure stored, a million of each in a nation's month.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(std::sync::Arc<str>);
+#[allow(clippy::redundant_allocation)]
+pub struct Shared(std::sync::Arc<Box<str>>);
 
 impl Shared {
     pub fn as_str(&self) -> &str {
@@ -154,49 +157,49 @@ impl std::ops::Deref for Shared {
 
 impl fmt::Display for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl Serialize for Shared {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
 impl PartialEq<str> for Shared {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<String> for Shared {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<&str> for Shared {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl From<&str> for Shared {
     fn from(s: &str) -> Shared {
-        Shared(s.into())
+        Shared(std::sync::Arc::new(s.into()))
     }
 }
 
 impl From<String> for Shared {
     fn from(s: String) -> Shared {
-        Shared(s.into())
+        Shared(std::sync::Arc::new(s.into_boxed_str()))
     }
 }
 
 impl From<&String> for Shared {
     fn from(s: &String) -> Shared {
-        Shared(s.as_str().into())
+        Shared::from(s.as_str())
     }
 }
 

@@ -1,8 +1,9 @@
-//! A kill test: `run` on a generated province of 1,000 communes (about a second and a half),
-//! killed with SIGKILL at random moments, with its inputs changed between runs. After every
-//! kill the period's output folder is the whole old set or the whole new one (every file the
-//! manifest lists matches it, nothing else is there), the history store reads back, and the
-//! run log has no broken line; after the next complete run no temporary file is left.
+//! A kill test: `run` on a generated province of 1,000 communes (under a second), killed with
+//! SIGKILL at random moments within the length of a complete run, with its inputs changed
+//! between runs. After every kill the period's output folder is the whole old set or the whole
+//! new one (every file the manifest lists matches it, nothing else is there), the history store
+//! reads back, and the run log has no broken line; after the next complete run no temporary
+//! file is left.
 
 mod common;
 use common::*;
@@ -90,9 +91,12 @@ fn a_run_killed_at_any_moment_leaves_the_old_or_the_new_output_set_and_a_readabl
     let target = out.join("ktxh/2026-10");
     let history = root.join("history");
     let period: Period = "2026-10".parse().unwrap();
-    // A complete first run: there is an old set to keep.
+    // A complete first run: there is an old set to keep. Its length sets when the kills
+    // fall (anywhere in a run, however fast the build and the machine).
+    let started = std::time::Instant::now();
     let (code, _, err) = baocao(&run_args(&root, &inbox, &out, "2026-10-15"));
     assert_eq!(code, 0, "{err}");
+    let run_ms = (started.elapsed().as_millis() as u64).max(50);
     let forms: Vec<PathBuf> = {
         let mut f: Vec<PathBuf> = std::fs::read_dir(inbox.join("2026-10"))
             .unwrap()
@@ -126,7 +130,7 @@ fn a_run_killed_at_any_moment_leaves_the_old_or_the_new_output_set_and_a_readabl
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let delay = Duration::from_millis(fastrand::u64(20..1_800));
+        let delay = Duration::from_millis(fastrand::u64(10..run_ms * 9 / 10));
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_none() {
             killed += 1;

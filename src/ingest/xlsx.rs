@@ -74,7 +74,7 @@ fn read_parts(
         None => Vec::new(),
     };
     let dates = match parts.get("xl/styles.xml") {
-        Some(x) => date_styles(x)?,
+        Some(x) => date_styles_memo(x)?,
         None => Vec::new(),
     };
     let mut out = Loaded::default();
@@ -255,6 +255,29 @@ fn element_text(r: &mut Reader<&[u8]>, local: &str) -> Step<String> {
             _ => {}
         }
     }
+}
+
+/// `date_styles`, remembered for the last style sheet this thread read: a batch's forms come
+/// from one template, so their style sheets are mostly the same bytes (compared whole).
+fn date_styles_memo(xml: &[u8]) -> Step<Vec<bool>> {
+    /// A larger style sheet is parsed each time rather than kept.
+    const KEEP: usize = 1 << 20;
+    thread_local! {
+        static LAST: std::cell::RefCell<(Vec<u8>, Vec<bool>)> =
+            const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    }
+    LAST.with_borrow_mut(|(bytes, styles)| {
+        if !bytes.is_empty() && bytes.as_slice() == xml {
+            return Ok(styles.clone());
+        }
+        let parsed = date_styles(xml)?;
+        if xml.len() <= KEEP {
+            bytes.clear();
+            bytes.extend_from_slice(xml);
+            styles.clone_from(&parsed);
+        }
+        Ok(parsed)
+    })
 }
 
 /// Which cell styles (`s`, an index into `cellXfs`) format a number as a date or time.
@@ -582,5 +605,23 @@ mod tests {
         assert!(!is_date_format("0%;[Red]-0%"));
         assert!(is_builtin_date("14"));
         assert!(!is_builtin_date("3"));
+    }
+
+    #[test]
+    fn a_remembered_style_sheet_is_the_same_bytes_or_parsed_again() {
+        let sheet = |fmt: &str| {
+            format!(
+                r#"<styleSheet><numFmts><numFmt numFmtId="164" formatCode="{fmt}"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="14"/></cellXfs></styleSheet>"#
+            )
+        };
+        let (dates, numbers) = (sheet("dd/mm/yyyy"), sheet("#,##0"));
+        let read = |x: &String| date_styles_memo(x.as_bytes()).ok();
+        for _ in 0..2 {
+            assert_eq!(read(&dates), Some(vec![false, true, true]));
+            assert_eq!(read(&dates), Some(vec![false, true, true]));
+            assert_eq!(read(&numbers), Some(vec![false, false, true]));
+        }
+        assert_eq!(date_styles_memo(b"<styleSheet><cellXfs><xf").ok(), None);
+        assert_eq!(read(&numbers), Some(vec![false, false, true]));
     }
 }

@@ -29,6 +29,8 @@ pub struct ExchangeRow<'a> {
     pub disagg: &'a crate::model::Disagg,
     pub column: InputColumn,
     pub value: f64,
+    /// The figure as every exchange file writes it (`figure_text`), made once for all four.
+    pub text: crate::diag::CellText,
 }
 
 impl ExchangeRow<'_> {
@@ -77,20 +79,35 @@ impl<'a> FormCells<'a> {
 pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<ExchangeRow<'a>> {
     let c: &'a crate::consolidate::Consolidated = report.consolidated;
     let config = report.config;
-    let mut rows = Vec::new();
+    // As many rows as figures (a cell outside the form is left out): a nation's month is
+    // three quarters of a million rows, and a growing vector would hold up to twice that.
+    let mut rows = Vec::with_capacity(
+        c.units
+            .iter()
+            .filter_map(|u| c.unit(u))
+            .map(|f| f.len())
+            .sum(),
+    );
+    // Each cell key's id once, not once per unit.
+    let ids: Vec<Vec<Option<crate::consolidate::KeyId>>> = cells
+        .cells
+        .iter()
+        .map(|(_, list)| list.iter().map(|(_, key)| c.key(key)).collect())
+        .collect();
     for unit in &c.units {
         let level = config
             .units
             .get(unit)
             .map(|u| u.level.as_str())
             .unwrap_or("");
-        if !c.has_figures(unit) {
+        let Some(figures) = c.unit(unit).filter(|f| !f.is_empty()) else {
             continue;
-        }
-        for (ind, list) in &cells.cells {
-            for (d, key) in list {
+        };
+        for ((ind, list), ids) in cells.cells.iter().zip(&ids) {
+            for ((d, _), id) in list.iter().zip(ids) {
+                let Some(id) = *id else { continue };
                 for column in InputColumn::ALL {
-                    if let Some(value) = c.get(unit, key, column) {
+                    if let Some(value) = figures.get(id, column) {
                         rows.push(ExchangeRow {
                             unit: unit.as_str(),
                             level,
@@ -98,6 +115,7 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<E
                             disagg: d,
                             column,
                             value,
+                            text: figure_text(value),
                         });
                     }
                 }
@@ -105,6 +123,19 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<E
         }
     }
     rows
+}
+
+/// A figure as the exchange files write it: Rust's shortest round-trip decimal (`{}`, never
+/// an exponent). A whole number (most figures) is written by itoa, which gives the same text
+/// faster; the text stays inline (no heap) up to 24 bytes.
+pub fn figure_text(v: f64) -> crate::diag::CellText {
+    // Below 2^53 every whole f64 is an exact i64; -0 keeps its sign through `{}`.
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 && !(v == 0.0 && v.is_sign_negative())
+    {
+        crate::diag::CellText::from(itoa::Buffer::new().format(v as i64))
+    } else {
+        compact_str::format_compact!("{v}")
+    }
 }
 
 /// The exchange CSV of the rows (`exchange_rows`, derived cells included: the round trip reads
@@ -117,11 +148,9 @@ pub fn write_du_lieu(
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     let period = report.period.code();
-    let (mut value, mut disagg) = (String::new(), String::new());
+    let mut disagg = String::new();
     for r in rows {
         use std::fmt::Write as _;
-        value.clear();
-        write!(value, "{}", r.value).expect("write to memory");
         disagg.clear();
         write!(disagg, "{}", r.disagg).expect("write to memory");
         w.write_record([
@@ -129,7 +158,7 @@ pub fn write_du_lieu(
             &period,
             r.unit,
             &r.indicator.code,
-            &value,
+            &r.text,
             &r.indicator.unit,
             r.column.key(),
             r.level,
@@ -223,4 +252,43 @@ pub fn manifest(
         outputs,
     };
     serde_json::to_string_pretty(&m).expect("serializable") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::figure_text;
+    use proptest::prelude::*;
+
+    #[test]
+    fn figures_are_written_as_rust_writes_them() {
+        for (v, text) in [
+            (7_284_472.0, "7284472"),
+            (94_770_620.75, "94770620.75"),
+            (-5.0, "-5"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (9_007_199_254_740_991.0, "9007199254740991"),
+            (9_007_199_254_740_992.0, "9007199254740992"),
+            (1e21, "1000000000000000000000"),
+            (1.5e-7, "0.00000015"),
+        ] {
+            assert_eq!(figure_text(v), text, "{v:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_figure_is_written_as_display_writes_it(
+            bits in any::<u64>(),
+            whole in -1e16f64..1e16,
+        ) {
+            let v = f64::from_bits(bits);
+            if v.is_finite() {
+                prop_assert_eq!(figure_text(v).to_string(), v.to_string());
+            }
+            let w = whole.trunc();
+            prop_assert_eq!(figure_text(w).to_string(), w.to_string());
+        }
+    }
 }

@@ -14,7 +14,6 @@
 //! same order, and is deterministic (the export time is the as-of date).
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use quick_xml::escape::escape;
 use serde::Serialize;
@@ -81,7 +80,6 @@ pub fn write_sdmx_csv(
     w.write_record(&header)?;
     let structure_id = dataflow(report);
     let period = report.period.sdmx();
-    let mut value = String::new();
     for r in rows {
         // Field by field: nothing allocated per row but the figure's text.
         for field in ["dataflow", &structure_id, "I", r.unit, &r.indicator.code] {
@@ -90,12 +88,10 @@ pub fn write_sdmx_csv(
         for d in &dims {
             w.write_field(r.disagg.get(d).unwrap_or(SDMX_TOTAL))?;
         }
-        value.clear();
-        write!(value, "{}", r.value).expect("a String takes any text");
         for field in [
             kind(r.column),
             &period,
-            &value,
+            &r.text,
             &r.indicator.unit,
             "A",
             if r.derived() { "1" } else { "0" },
@@ -122,7 +118,7 @@ struct DataValue<'a> {
     data_element: &'a str,
     org_unit: &'a str,
     period: &'a str,
-    value: String,
+    value: &'a str,
 }
 
 /// The data values, serialized one by one from the rows (never all held at once).
@@ -142,7 +138,7 @@ impl Serialize for DataValues<'_, '_> {
             data_element: &r.indicator.code,
             org_unit: r.unit,
             period: p,
-            value: r.value.to_string(),
+            value: &r.text,
         }))
     }
 }
@@ -228,7 +224,7 @@ pub fn write_adx_xml(
                 // Dimension codes are checked to be XML names (`catalog::dimensions::check_code`).
                 write!(out, " {d}=\"{}\"", escape(o))?;
             }
-            writeln!(out, " value=\"{}\"/>", r.value)?;
+            writeln!(out, " value=\"{}\"/>", r.text)?;
             i += 1;
         }
         out.write_all(b"  </group>\n")?;

@@ -176,6 +176,7 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         ws.set_column_width(1, 44)?;
         ws.set_column_width(2, 11)?;
         ws.set_row_height(2, 48)?;
+        let figures: Vec<_> = units.iter().map(|u| c.unit(u)).collect();
         let rows = regime
             .form_codes()
             .filter_map(|code| config.indicator(code))
@@ -190,8 +191,12 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
             } else {
                 &dec
             };
-            for (j, u) in units.iter().enumerate() {
-                match c.get(u, &key, InputColumn::ThucHien) {
+            let id = c.key(&key);
+            for (j, f) in figures.iter().enumerate() {
+                match f
+                    .zip(id)
+                    .and_then(|(f, id)| f.get(id, InputColumn::ThucHien))
+                {
                     Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
                     None => ws.write_blank(r, 3 + j as u16, fmt)?,
                 };
