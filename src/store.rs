@@ -241,11 +241,20 @@ impl Store {
         mut rows: Vec<StoredValue>,
     ) -> Result<(), StoreError> {
         sort(&mut rows);
-        let mut df = frame(&rows)?;
+        // A row group at a time: the frame of a nation's month (a million figures, eight text
+        // columns) is never built whole. A partition within one group is written as before.
+        let mut groups = rows.chunks(ROW_GROUP);
+        let first = frame(groups.next().unwrap_or(&[]))?;
         let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes)
+        let mut writer = ParquetWriter::new(&mut bytes)
             .with_compression(ParquetCompression::Zstd(None))
-            .finish(&mut df)?;
+            .batched(first.schema())?;
+        writer.write_batch(&first)?;
+        drop(first);
+        for group in groups {
+            writer.write_batch(&frame(group)?)?;
+        }
+        writer.finish()?;
         write_atomic(&self.partition(regime, period), &bytes)?;
         Ok(())
     }
@@ -275,6 +284,9 @@ impl Store {
 fn sort(rows: &mut [StoredValue]) {
     rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
 }
+
+/// Rows in one row group of a partition (polars' default).
+const ROW_GROUP: usize = 512 * 512;
 
 /// The partition's columns, in order.
 const COLUMNS: [&str; 9] = [

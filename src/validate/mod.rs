@@ -104,20 +104,26 @@ pub fn validate(
     regime: &Regime,
     period: Period,
     as_of: NaiveDate,
-    reports: Vec<FileReport>,
+    mut reports: Vec<FileReport>,
 ) -> Batch {
+    use rayon::prelude::*;
     let mut batch = Batch {
         files_read: reports.len(),
         ..Batch::default()
     };
+    // Each submission's own checks, on every core (each file's diagnostics stay its own, in
+    // the same order).
+    reports
+        .par_iter_mut()
+        .for_each_init(breakdown::Identities::default, |identities, report| {
+            for s in &mut report.submissions {
+                breakdown::check(config, regime, s, identities, &mut report.diagnostics);
+                check_submission(config, regime, s, &mut report.diagnostics);
+            }
+        });
     let mut candidates: Vec<Submission> = Vec::new();
     let mut rejected_units: BTreeMap<String, String> = BTreeMap::new();
-    let mut identities = breakdown::Identities::default();
-    for mut report in reports {
-        for s in &mut report.submissions {
-            breakdown::check(config, regime, s, &mut identities, &mut report.diagnostics);
-            check_submission(config, regime, s, &mut report.diagnostics);
-        }
+    for report in reports {
         if report.has_blocking() {
             let codes: Vec<String> = {
                 let mut c: Vec<String> = report
