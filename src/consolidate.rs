@@ -464,7 +464,18 @@ pub fn consolidate(
         .filter(|(_, c)| !c.values.is_empty())
         .map(|(u, _)| u.clone())
         .collect();
+    // An indicator none of whose operands has a figure here (another regime's) has no cell to
+    // compute: it is skipped, not tried at every unit and cell.
+    let has_figures_of = |out: &Consolidated, code: &str| {
+        out.keys
+            .iter()
+            .any(|k| crate::model::indicator_of(k) == code)
+    };
     for i in config.indicators.values().filter(|i| i.is_derived()) {
+        let operands = i.operands();
+        if !operands.is_empty() && !operands.iter().any(|c| has_figures_of(&out, c)) {
+            continue;
+        }
         let cells: Vec<(Disagg, String)> = config
             .cells_of(i)
             .into_iter()

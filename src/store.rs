@@ -174,15 +174,7 @@ impl Store {
         };
         let mut out = Vec::with_capacity(df.height());
         // One allocation per distinct text (unit, file, receipt time, key), not per figure.
-        let mut pool: std::collections::HashMap<String, Shared> = std::collections::HashMap::new();
-        let mut share = |s: &str| -> Shared {
-            if let Some(x) = pool.get(s) {
-                return x.clone();
-            }
-            let x = Shared::from(s);
-            pool.insert(s.to_string(), x.clone());
-            x
-        };
+        let (mut units, mut keys, mut sources, mut files, mut times) = Default::default();
         let mut key = String::new();
         for i in 0..df.height() {
             let (Some(c), Some(st), Some(v)) = (
@@ -208,14 +200,14 @@ impl Store {
                 continue;
             }
             out.push(StoredValue {
-                unit_code: share(u),
-                indicator_code: share(&key),
+                unit_code: share(&mut units, u),
+                indicator_code: share(&mut keys, &key),
                 column: c,
                 value: v,
                 status: st,
-                source_period: share(src.get(i).unwrap_or("")),
-                file: share(file.get(i).unwrap_or("")),
-                received_at: share(recv.get(i).unwrap_or("")),
+                source_period: share(&mut sources, src.get(i).unwrap_or("")),
+                file: share(&mut files, file.get(i).unwrap_or("")),
+                received_at: share(&mut times, recv.get(i).unwrap_or("")),
             });
         }
         Ok(out)
@@ -278,6 +270,31 @@ impl Store {
             })
         })
     }
+}
+
+/// The texts of one column already shared, and the last one: rows are sorted by unit, so a
+/// unit's file and receipt time repeat row after row and are found without hashing.
+type Pool = (
+    std::collections::HashMap<String, Shared, foldhash::fast::FixedState>,
+    Option<Shared>,
+);
+
+/// `text` as a `Shared` of its column's pool (one allocation per distinct text).
+fn share(pool: &mut Pool, text: &str) -> Shared {
+    let (map, last) = pool;
+    if let Some(l) = last.as_ref().filter(|l| l.as_str() == text) {
+        return l.clone();
+    }
+    let x = match map.get(text) {
+        Some(x) => x.clone(),
+        None => {
+            let x = Shared::from(text);
+            map.insert(text.to_string(), x.clone());
+            x
+        }
+    };
+    *last = Some(x.clone());
+    x
 }
 
 /// Rows in the order the store keeps them.

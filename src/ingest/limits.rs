@@ -51,6 +51,7 @@ pub fn inflate_checked(
     let mut parts = Parts::new();
     let mut whole = true;
     let mut total: u64 = 0;
+    let mut buf = vec![0u8; 64 << 10];
     for i in 0..zip.len() {
         let Ok(mut part) = zip.by_index(i) else {
             continue;
@@ -77,7 +78,6 @@ pub fn inflate_checked(
         let mut scan = Scan::new(&name);
         let kept = keep(&name);
         let mut data = Vec::new();
-        let mut buf = vec![0u8; 64 << 10];
         let mut read: u64 = 0;
         loop {
             let n = match part.read(&mut buf) {
@@ -143,8 +143,15 @@ impl Scan {
     }
 
     fn feed(&mut self, chunk: &[u8], limits: &Limits) -> Result<(), Refusal> {
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(chunk);
+        // The chunk itself where nothing is carried over (a part's first chunk: most parts
+        // are one), else the carried bytes and the chunk.
+        let window: std::borrow::Cow<'_, [u8]> = if self.tail.is_empty() {
+            std::borrow::Cow::Borrowed(chunk)
+        } else {
+            let mut w = std::mem::take(&mut self.tail);
+            w.extend_from_slice(chunk);
+            std::borrow::Cow::Owned(w)
+        };
         if contains(&window, b"<!DOCTYPE") || contains(&window, b"<!ENTITY") {
             return Err(Refusal::Entity(format!(
                 "{} có khai báo DOCTYPE/ENTITY (tệp Excel thật không có; có thể là \"bom thực thể\")",

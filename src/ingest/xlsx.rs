@@ -425,8 +425,12 @@ fn sheet_cells(
             Event::Start(e) if e.local_name().as_ref() == "sheetData" => in_data = true,
             Event::End(e) if e.local_name().as_ref() == "sheetData" => return Ok(Ok(())),
             Event::Start(e) if in_data && e.local_name().as_ref() == "row" => {
-                if let Some(n) = attr(&e, "r")? {
-                    row = row_number(n.as_bytes())?;
+                // Read in place (digits only: anything else, an entity too, steps aside).
+                for a in e.attributes() {
+                    let a = a?;
+                    if a.key.local_name().as_ref() == "r" {
+                        row = row_number(a.value.as_bytes())?;
+                    }
                 }
             }
             Event::End(e) if in_data && e.local_name().as_ref() == "row" => {
@@ -519,9 +523,10 @@ fn cell_value(
     }
 }
 
-/// The raw text of a `<v>` that holds a number, an index or a boolean.
-fn raw_text(r: &mut Reader<&[u8]>) -> Step<String> {
-    let mut out = String::new();
+/// The raw text of a `<v>` that holds a number, an index or a boolean (inline up to 24
+/// bytes: no heap for a figure).
+fn raw_text(r: &mut Reader<&[u8]>) -> Step<crate::diag::CellText> {
+    let mut out = crate::diag::CellText::default();
     loop {
         match r.read_event()? {
             Event::Text(t) => out.push_str(&t),

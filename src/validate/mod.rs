@@ -320,8 +320,8 @@ pub fn check_submission(
         let Some(ind) = config.indicator_of_key(code) else {
             continue;
         };
-        let (_, d) = split_key(code);
-        let what = match Disagg::parse(d) {
+        // The cell's description is made only for a diagnostic.
+        let what = || match Disagg::parse(split_key(code).1) {
             Ok(d) if !d.is_total() => format!(
                 "Chỉ tiêu {} ({})",
                 config.describe_cell(&ind.code, &d),
@@ -334,7 +334,8 @@ pub fn check_submission(
                 Code::NotInteger,
                 v.location.clone(),
                 format!(
-                    "{what} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.",
+                    "{} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.",
+                    what(),
                     fmt_vn(v.value, 4)
                 ),
             ));
@@ -342,12 +343,14 @@ pub fn check_submission(
         if v.value < ind.lower_bound() {
             let msg = if ind.lower_bound() == 0.0 {
                 format!(
-                    "{what} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                    "{} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                    what(),
                     fmt_vn(v.value, 4)
                 )
             } else {
                 format!(
-                    "{what} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                    "{} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                    what(),
                     fmt_vn(ind.lower_bound(), 4),
                     fmt_vn(v.value, 4)
                 )
@@ -360,8 +363,8 @@ pub fn check_submission(
                     Code::AboveMaximum,
                     v.location.clone(),
                     format!(
-                        "{what} phải từ {} đến {}: biểu ghi {}.\nKiểm tra lại số liệu (tỷ lệ phần trăm ghi 12,5 chứ không ghi 0,125 hay 1250) rồi gửi lại.",
-                        fmt_vn(ind.lower_bound(), 4), fmt_vn(hi, 4), fmt_vn(v.value, 4)
+                        "{} phải từ {} đến {}: biểu ghi {}.\nKiểm tra lại số liệu (tỷ lệ phần trăm ghi 12,5 chứ không ghi 0,125 hay 1250) rồi gửi lại.",
+                        what(), fmt_vn(ind.lower_bound(), 4), fmt_vn(hi, 4), fmt_vn(v.value, 4)
                     ),
                 ));
             }
