@@ -6,6 +6,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+/// The cells a history check looks up once per stored figure of every past period read: a
+/// fast, fixed hasher (nothing iterates these maps).
+type CellIndex<'a> = HashMap<(&'a str, &'a str), usize, foldhash::fast::FixedState>;
+
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::{Code, Diagnostic, Location};
@@ -32,20 +36,25 @@ fn stored_submissions_where(
     };
     let mut by_unit: BTreeMap<String, Submission> = BTreeMap::new();
     for ((unit, ind, col), v) in latest {
-        let s = by_unit.entry(unit.clone()).or_insert_with(|| Submission {
-            file: v.file.to_string(),
-            path: v.file.to_string().into(),
-            regime: regime.id.clone(),
-            period,
-            unit_code: unit.clone(),
-            received_at: chrono::NaiveDateTime::parse_from_str(&v.received_at, "%Y-%m-%dT%H:%M:%S")
+        let s = by_unit
+            .entry(unit.to_string())
+            .or_insert_with(|| Submission {
+                file: v.file.to_string(),
+                path: v.file.to_string().into(),
+                regime: regime.id.clone(),
+                period,
+                unit_code: unit.to_string(),
+                received_at: chrono::NaiveDateTime::parse_from_str(
+                    &v.received_at,
+                    "%Y-%m-%dT%H:%M:%S",
+                )
                 .ok(),
-            received_source: ReceiptSource::Log,
-            origin: Origin::Exchange,
-            values: BTreeMap::new(),
-        });
+                received_source: ReceiptSource::Log,
+                origin: Origin::Exchange,
+                values: BTreeMap::new(),
+            });
         s.values.insert(
-            (ind.into(), col),
+            (ind.as_str().into(), col),
             Value {
                 value: v.value,
                 location: Location::file(&v.file),
@@ -175,7 +184,7 @@ pub fn ytd_warnings(
             }
         }
     }
-    let index: HashMap<(&str, &str), usize> = cells
+    let index: CellIndex<'_> = cells
         .iter()
         .enumerate()
         .map(|(i, (u, k, _))| ((*u, *k), i))
@@ -318,7 +327,7 @@ pub fn outlier_warnings(
         return Vec::new();
     }
     let past = latest_periods(past);
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut index = CellIndex::default();
     for s in accepted {
         for (code, col) in s.values.keys() {
             if *col == InputColumn::ThucHien
@@ -436,8 +445,8 @@ pub fn carry_over_warnings(
                 let row = fixed.dims().fold(d.clone(), |acc, dim| acc.without(dim));
                 let stock_key = crate::model::cell_key(previous, &row);
                 let Some(stock) = before.get(&(
-                    s.unit_code.clone(),
-                    stock_key.clone(),
+                    s.unit_code.as_str().into(),
+                    stock_key.as_str().into(),
                     InputColumn::ThucHien,
                 )) else {
                     continue;

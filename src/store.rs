@@ -176,26 +176,35 @@ impl Store {
         // One allocation per distinct text (unit, file, receipt time, key), not per figure.
         let (mut units, mut keys, mut sources, mut files, mut times) = Default::default();
         let mut key = String::new();
-        for i in 0..df.height() {
-            let (Some(c), Some(st), Some(v)) = (
-                col.get(i).and_then(InputColumn::from_key),
-                status.get(i).and_then(ValueStatus::from_key),
-                value.get(i),
-            ) else {
+        // Every column walked in step (a row looked up by index costs a search of its chunks).
+        let (mut unit, mut ind, mut col, mut status) =
+            (unit.iter(), ind.iter(), col.iter(), status.iter());
+        let (mut src, mut file, mut recv, mut value) =
+            (src.iter(), file.iter(), recv.iter(), value.iter());
+        let mut disagg = disagg.as_ref().map(|d| d.iter());
+
+        for _ in 0..df.height() {
+            let (u, i, c, st, sp, f, r, v) = (
+                text(unit.next()),
+                text(ind.next()),
+                col.next().flatten().and_then(InputColumn::from_key),
+                status.next().flatten().and_then(ValueStatus::from_key),
+                text(src.next()),
+                text(file.next()),
+                text(recv.next()),
+                value.next().flatten(),
+            );
+            let d = disagg.as_mut().map_or("", |d| text(d.next()));
+            let (Some(c), Some(st), Some(v)) = (c, st, v) else {
                 continue;
             };
             key.clear();
-            key.push_str(ind.get(i).unwrap_or(""));
-            if let Some(d) = disagg
-                .as_ref()
-                .and_then(|d| d.get(i))
-                .filter(|d| !d.is_empty())
-            {
+            key.push_str(i);
+            if !d.is_empty() {
                 key.push('[');
                 key.push_str(d);
                 key.push(']');
             }
-            let u = unit.get(i).unwrap_or("");
             if !keep(u, &key, c) {
                 continue;
             }
@@ -205,9 +214,9 @@ impl Store {
                 column: c,
                 value: v,
                 status: st,
-                source_period: share(&mut sources, src.get(i).unwrap_or("")),
-                file: share(&mut files, file.get(i).unwrap_or("")),
-                received_at: share(&mut times, recv.get(i).unwrap_or("")),
+                source_period: share(&mut sources, sp),
+                file: share(&mut files, f),
+                received_at: share(&mut times, r),
             });
         }
         Ok(out)
@@ -270,6 +279,11 @@ impl Store {
             })
         })
     }
+}
+
+/// A text of a stored row, empty where missing.
+fn text(t: Option<Option<&str>>) -> &str {
+    t.flatten().unwrap_or("")
 }
 
 /// The texts of one column already shared, and the last one: rows are sorted by unit, so a
@@ -530,7 +544,7 @@ impl Store {
         regime: &str,
         period: Period,
         status: Option<ValueStatus>,
-    ) -> Result<BTreeMap<(String, String, InputColumn), StoredValue>, StoreError> {
+    ) -> Result<BTreeMap<(Shared, Shared, InputColumn), StoredValue>, StoreError> {
         self.latest_where(regime, period, status, &|_, _, _| true)
     }
 
@@ -541,17 +555,14 @@ impl Store {
         period: Period,
         status: Option<ValueStatus>,
         keep: &dyn Fn(&str, &str, InputColumn) -> bool,
-    ) -> Result<BTreeMap<(String, String, InputColumn), StoredValue>, StoreError> {
-        let mut out: BTreeMap<(String, String, InputColumn), StoredValue> = BTreeMap::new();
+    ) -> Result<BTreeMap<(Shared, Shared, InputColumn), StoredValue>, StoreError> {
+        // Keyed by the row's own shared texts: nothing allocated per figure.
+        let mut out: BTreeMap<(Shared, Shared, InputColumn), StoredValue> = BTreeMap::new();
         for r in self.read_where(regime, period, keep)? {
             if status.is_some_and(|s| s != r.status) {
                 continue;
             }
-            let key = (
-                r.unit_code.to_string(),
-                r.indicator_code.to_string(),
-                r.column,
-            );
+            let key = (r.unit_code.clone(), r.indicator_code.clone(), r.column);
             let newer = out.get(&key).is_none_or(|o| {
                 (r.received_at.as_str(), r.status) >= (o.received_at.as_str(), o.status)
             });

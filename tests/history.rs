@@ -407,8 +407,8 @@ fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_th
     let store = baocao::store::Store::new(&history);
     let jan: baocao::period::Period = "2026-01".parse().unwrap();
     let key = (
-        "99009".to_string(),
-        "NN05".to_string(),
+        baocao::diag::Shared::from("99009"),
+        baocao::diag::Shared::from("NN05"),
         InputColumn::ThucHien,
     );
     let rows: Vec<_> = store
