@@ -20,6 +20,17 @@ struct Identity<'a> {
     code: &'a str,
     dim: &'a Dimension,
     rest: Disagg,
+    /// The total's lookup key in each column (`InputColumn::ALL` order), and each option's
+    /// name and keys: made once per batch, so a check allocates nothing to look a cell up.
+    total: Keys,
+    parts: Vec<(&'a str, Keys)>,
+}
+
+/// A cell's key in each of the four columns.
+type Keys = [(CellKey, InputColumn); 4];
+
+fn keys(key: &str) -> Keys {
+    InputColumn::ALL.map(|c| (CellKey::from(key), c))
 }
 
 /// The identities of indicator `code`: for each breakdown and each dimension in it, the
@@ -48,7 +59,21 @@ fn identities<'a>(config: &'a Config, code: &'a str) -> Vec<Identity<'a>> {
                 rest.iter().filter_map(|d| config.dimension(d)).collect();
             for r in combinations(&rest_dims) {
                 if seen.insert((x.clone(), r.clone())) {
-                    out.push(Identity { code, dim, rest: r });
+                    let parts = dim
+                        .options
+                        .iter()
+                        .map(|o| {
+                            let key = cell_key(code, &r.with(&dim.code, &o.code));
+                            (o.name.as_str(), keys(&key))
+                        })
+                        .collect();
+                    out.push(Identity {
+                        code,
+                        dim,
+                        total: keys(&cell_key(code, &r)),
+                        rest: r,
+                        parts,
+                    });
                 }
             }
         }
@@ -96,20 +121,25 @@ pub fn check<'a>(
     known: &mut Identities<'a>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let codes: BTreeSet<String> = s
-        .values
-        .keys()
-        .filter(|(k, _)| k.contains('['))
-        .map(|(k, _)| indicator_of(k).to_string())
-        .collect();
+    // The indicators with a disaggregated figure (an indicator's keys are together).
+    let mut codes: Vec<String> = Vec::new();
+    for (k, _) in s.values.keys().filter(|(k, _)| k.contains('[')) {
+        let code = indicator_of(k);
+        if codes.last().is_none_or(|c| c != code) {
+            codes.push(code.to_string());
+        }
+    }
+    // In code order, as ever ("TT010[…]" sorts before "TT01[…]" as a key).
+    codes.sort();
+    codes.dedup();
     for code in codes {
         let ids = known.by_code.entry(code).or_insert_with_key(|code| {
             let code: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());
             identities(config, code)
         });
         for id in ids.iter() {
-            for column in InputColumn::ALL {
-                check_one(config, regime, s, id, column, diags);
+            for i in 0..InputColumn::ALL.len() {
+                check_one(config, regime, s, id, i, diags);
             }
         }
     }
@@ -120,18 +150,15 @@ fn check_one(
     regime: &Regime,
     s: &mut Submission,
     id: &Identity<'_>,
-    column: InputColumn,
+    column_index: usize,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let total_key = cell_key(id.code, &id.rest);
+    let total_key = &id.total[column_index];
+    let column = total_key.1;
     let parts: Vec<(&str, Option<&Value>)> = id
-        .dim
-        .options
+        .parts
         .iter()
-        .map(|o| {
-            let k = cell_key(id.code, &id.rest.with(&id.dim.code, &o.code));
-            (o.name.as_str(), s.values.get(&(k.into(), column)))
-        })
+        .map(|(name, keys)| (*name, s.values.get(&keys[column_index])))
         .collect();
     let present: Vec<(&str, &Value)> = parts
         .iter()
@@ -152,11 +179,7 @@ fn check_one(
     };
     let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
     let what = || config.describe_cell(id.code, &id.rest);
-    let Some(total) = s
-        .values
-        .get(&(CellKey::from(total_key.as_str()), column))
-        .cloned()
-    else {
+    let Some(total) = s.values.get(total_key).cloned() else {
         if id.dim.exhaustive && complete {
             let first = present[0].1.location.clone();
             let mut d = Diagnostic::new(
@@ -170,7 +193,7 @@ fn check_one(
             d.severity = Severity::Warning;
             diags.push(d);
             s.values.insert(
-                (total_key.into(), column),
+                total_key.clone(),
                 Value {
                     value: round(sum),
                     location: first,
