@@ -423,6 +423,14 @@ impl Store {
         if old == new {
             return Ok(Vec::new());
         }
+        // A first recording has no revision: nothing to index (a nation's month is a million
+        // rows, cloned twice into the indexes below).
+        if old.is_empty() {
+            let mut all = keep;
+            all.extend(new);
+            self.write(regime, &period.code(), all)?;
+            return Ok(Vec::new());
+        }
         let index = |v: &[StoredValue]| -> BTreeMap<Key, StoredValue> {
             v.iter()
                 .map(|r| {
