@@ -7,7 +7,7 @@
 //! its owner's where the owner is below it). Ratios and growth rates (`derived`) are computed
 //! from the consolidated components at every level, never averaged.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, NoValue, Regime};
 use crate::model::Submission;
@@ -30,20 +30,17 @@ pub struct Consolidated {
     /// Cell keys by their index: the indicator code for a total, `CODE[dim=opt;…]` for a
     /// disaggregated cell (`crate::model`).
     keys: Vec<String>,
-    key_index: FastMap<String, u32>,
+    /// (Lookups by unit code and cell key run millions of times a batch: foldhash maps;
+    /// nothing iterates them where order shows.)
+    key_index: foldhash::HashMap<String, u32>,
     /// Each unit's figures and contributor counts.
-    cells: FastMap<String, UnitCells>,
+    cells: foldhash::HashMap<String, UnitCells>,
     /// (unit, cell key, column) → why a derived cell has no value although its operands have
     /// (division by zero, overflow): shown as a note beside the empty cell.
     pub notes: BTreeMap<(String, String, InputColumn), String>,
     /// Cells whose aggregate overflowed (left empty, with a note).
     pub overflowed: Vec<(String, String, InputColumn)>,
 }
-
-/// A hash map with a fast, fixed hasher: lookups by unit code and cell key run millions of
-/// times a batch, and nothing iterates these maps where order shows.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
-type FastSet<K> = HashSet<K, foldhash::fast::FixedState>;
 
 /// An interned cell key of one `Consolidated`, for lookups repeated over many units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,8 +334,8 @@ pub fn consolidate(
     accepted: &[Submission],
 ) -> Consolidated {
     let root = regime.receiver.clone();
-    let in_tree: FastSet<String> = config.units.subtree(&root).into_iter().collect();
-    let with_reporting_descendant: FastSet<String> = accepted
+    let in_tree: foldhash::HashSet<String> = config.units.subtree(&root).into_iter().collect();
+    let with_reporting_descendant: foldhash::HashSet<String> = accepted
         .iter()
         .flat_map(|s| config.units.ancestors(&s.unit_code))
         .collect();
@@ -346,7 +343,7 @@ pub fn consolidate(
     // Receipt order, for `last`.
     let mut order: Vec<&Submission> = accepted.iter().collect();
     order.sort_by(|a, b| a.received_at.cmp(&b.received_at).then(a.file.cmp(&b.file)));
-    let rank: FastMap<&str, u32> = order
+    let rank: foldhash::HashMap<&str, u32> = order
         .iter()
         .enumerate()
         .map(|(i, s)| (s.unit_code.as_str(), i as u32))
@@ -362,8 +359,8 @@ pub fn consolidate(
     // takes its own figures as they are.
     // Units that gather, by index (the key of a gathering cell is (unit index, key, column)).
     let mut uppers: Vec<String> = Vec::new();
-    let mut upper_index: FastMap<String, u32> = FastMap::default();
-    let mut above: FastMap<(u32, u32, InputColumn), Acc> = FastMap::default();
+    let mut upper_index: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
+    let mut above: foldhash::HashMap<(u32, u32, InputColumn), Acc> = foldhash::HashMap::default();
     for s in accepted {
         let leaf = !with_reporting_descendant.contains(&s.unit_code);
         if !in_tree.contains(&s.unit_code) || (!regime.include_own_figures && !leaf) {
@@ -531,7 +528,7 @@ fn weight_of(
     config
         .indicator_of_key(&wkey)
         .filter(|wi| !wi.is_derived())?;
-    s.values.get(&(wkey.into(), column)).map(|v| v.value)
+    s.value(&wkey, column)
 }
 
 /// Stores an accumulated cell's figure (rounded) and, for the period's own column, how many

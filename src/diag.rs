@@ -209,6 +209,33 @@ impl From<&Shared> for Shared {
     }
 }
 
+/// Texts made `Shared` once each: one allocation per distinct text, however often it repeats.
+/// The last text is kept aside, so a text repeated row after row (a unit's file in the store's
+/// sorted rows) is found without hashing.
+#[derive(Debug, Default)]
+pub struct SharedPool {
+    known: foldhash::HashMap<String, Shared>,
+    last: Option<Shared>,
+}
+
+impl SharedPool {
+    pub fn share(&mut self, text: &str) -> Shared {
+        if let Some(l) = self.last.as_ref().filter(|l| l.as_str() == text) {
+            return l.clone();
+        }
+        let x = match self.known.get(text) {
+            Some(x) => x.clone(),
+            None => {
+                let x = Shared::from(text);
+                self.known.insert(text.to_string(), x.clone());
+                x
+            }
+        };
+        self.last = Some(x.clone());
+        x
+    }
+}
+
 /// A cell reference (`D12`) or another short location text, kept inline up to 24 bytes: a
 /// batch holds one per figure read, a million in a nation's month.
 pub type CellText = compact_str::CompactString;

@@ -4,11 +4,11 @@
 //!
 //! Reads the store, calls `consolidate` for the rebuilt periods; writes nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-/// The cells a history check looks up once per stored figure of every past period read: a
-/// fast, fixed hasher (nothing iterates these maps).
-type CellIndex<'a> = HashMap<(&'a str, &'a str), usize, foldhash::fast::FixedState>;
+/// The cells a history check looks up, by (unit, cell key), once per stored figure of every
+/// past period read (a fast hasher: nothing iterates these maps).
+type CellIndex<'a> = foldhash::HashMap<(&'a str, &'a str), usize>;
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
@@ -194,17 +194,12 @@ pub fn ytd_warnings(
     let mut sums: Vec<Option<f64>> = vec![Some(0.0); cells.len()];
     let last = months.len() - 1;
     for (m_i, m) in months.iter().enumerate() {
-        let keep = |u: &str, k: &str, c: InputColumn| {
-            c == InputColumn::ThucHien && index.contains_key(&(u, k))
-        };
-        let Ok(stored) = store.latest_where(&regime.id, *m, None, &keep) else {
+        let Some(stored) = stored_cells(store, regime, *m, &index) else {
             return Vec::new();
         };
         let mut found: Vec<Option<f64>> = vec![None; cells.len()];
-        for ((u, k, _), x) in &stored {
-            if let Some(&i) = index.get(&(u.as_str(), k.as_str())) {
-                found[i] = Some(x.value);
-            }
+        for (i, value) in stored {
+            found[i] = Some(value);
         }
         for (i, sum) in sums.iter_mut().enumerate() {
             let part = if m_i == last {
@@ -297,6 +292,26 @@ pub fn modified_z(
     Some((z, med - half, med + half))
 }
 
+/// The latest stored period figure (`ThucHien`) of each indexed cell in one period, as (the
+/// cell's index, its value); `None` when the period cannot be read.
+fn stored_cells(
+    store: &Store,
+    regime: &Regime,
+    period: Period,
+    index: &CellIndex<'_>,
+) -> Option<Vec<(usize, f64)>> {
+    let keep = |u: &str, k: &str, c: InputColumn| {
+        c == InputColumn::ThucHien && index.contains_key(&(u, k))
+    };
+    let stored = store.latest_where(&regime.id, period, None, &keep).ok()?;
+    Some(
+        stored
+            .iter()
+            .filter_map(|((u, k, _), x)| Some((*index.get(&(u.as_str(), k.as_str()))?, x.value)))
+            .collect(),
+    )
+}
+
 /// How many earlier periods of the same kind an outlier is judged against (the latest ones):
 /// two years of months, six of quarters.
 pub const OUTLIER_HISTORY: usize = 24;
@@ -345,16 +360,8 @@ pub fn outlier_warnings(
     let mut history: Vec<Vec<f64>> = vec![Vec::new(); index.len()];
     // One period at a time, only the cells checked, in period order.
     for p in &past {
-        let keep = |u: &str, k: &str, c: InputColumn| {
-            c == InputColumn::ThucHien && index.contains_key(&(u, k))
-        };
-        let Ok(stored) = store.latest_where(&regime.id, *p, None, &keep) else {
-            continue;
-        };
-        for ((u, k, _), x) in &stored {
-            if let Some(&i) = index.get(&(u.as_str(), k.as_str())) {
-                history[i].push(x.value);
-            }
+        for (i, value) in stored_cells(store, regime, *p, &index).unwrap_or_default() {
+            history[i].push(value);
         }
     }
     let mut out = Vec::new();

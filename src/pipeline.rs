@@ -639,14 +639,7 @@ fn record_history(
     let internal = |e: crate::store::StoreError| RunError::Internal(e.to_string());
     use crate::diag::Shared;
     let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
-    let mut keys: std::collections::HashMap<&str, Shared> = std::collections::HashMap::new();
-    for sub in &batch.accepted {
-        for (code, _) in sub.values.keys() {
-            if !keys.contains_key(code.as_str()) {
-                keys.insert(code, Shared::from(code.as_str()));
-            }
-        }
-    }
+    let mut keys = crate::diag::SharedPool::default();
     let none = Shared::from("");
     // The previous period's actuals a form carries revise that period: a new vintage beside
     // its estimate, recorded as written by this period's run. Both lists are filled in one
@@ -671,7 +664,7 @@ fn record_history(
             };
             list.push(StoredValue {
                 unit_code: unit.clone(),
-                indicator_code: keys[code.as_str()].clone(),
+                indicator_code: keys.share(code),
                 column,
                 value: v.value,
                 status,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::diag::Shared;
+use crate::diag::{Shared, SharedPool};
 use crate::model::split_key;
 use crate::model::InputColumn;
 use crate::output::write_atomic;
@@ -174,7 +174,13 @@ impl Store {
         };
         let mut out = Vec::with_capacity(df.height());
         // One allocation per distinct text (unit, file, receipt time, key), not per figure.
-        let (mut units, mut keys, mut sources, mut files, mut times) = Default::default();
+        let (mut units, mut keys, mut sources, mut files, mut times) = (
+            SharedPool::default(),
+            SharedPool::default(),
+            SharedPool::default(),
+            SharedPool::default(),
+            SharedPool::default(),
+        );
         let mut key = String::new();
         // Every column walked in step (a row looked up by index costs a search of its chunks).
         let (mut unit, mut ind, mut col, mut status) =
@@ -209,14 +215,14 @@ impl Store {
                 continue;
             }
             out.push(StoredValue {
-                unit_code: share(&mut units, u),
-                indicator_code: share(&mut keys, &key),
+                unit_code: units.share(u),
+                indicator_code: keys.share(&key),
                 column: c,
                 value: v,
                 status: st,
-                source_period: share(&mut sources, sp),
-                file: share(&mut files, f),
-                received_at: share(&mut times, r),
+                source_period: sources.share(sp),
+                file: files.share(f),
+                received_at: times.share(r),
             });
         }
         Ok(out)
@@ -286,29 +292,52 @@ fn text(t: Option<Option<&str>>) -> &str {
     t.flatten().unwrap_or("")
 }
 
-/// The texts of one column already shared, and the last one: rows are sorted by unit, so a
-/// unit's file and receipt time repeat row after row and are found without hashing.
-type Pool = (
-    std::collections::HashMap<String, Shared, foldhash::fast::FixedState>,
-    Option<Shared>,
-);
-
-/// `text` as a `Shared` of its column's pool (one allocation per distinct text).
-fn share(pool: &mut Pool, text: &str) -> Shared {
-    let (map, last) = pool;
-    if let Some(l) = last.as_ref().filter(|l| l.as_str() == text) {
-        return l.clone();
-    }
-    let x = match map.get(text) {
-        Some(x) => x.clone(),
-        None => {
-            let x = Shared::from(text);
-            map.insert(text.to_string(), x.clone());
-            x
-        }
+/// The changes from a source's earlier rows of a period to its new ones: a changed or
+/// withdrawn figure (a first recording is not a revision).
+fn revisions(
+    regime: &str,
+    period: Period,
+    old: &[StoredValue],
+    new: &[StoredValue],
+) -> Vec<Revision> {
+    let index = |v: &[StoredValue]| -> BTreeMap<Key, StoredValue> {
+        v.iter()
+            .map(|r| {
+                (
+                    (
+                        r.unit_code.clone(),
+                        r.indicator_code.clone(),
+                        r.column,
+                        r.status,
+                    ),
+                    r.clone(),
+                )
+            })
+            .collect()
     };
-    *last = Some(x.clone());
-    x
+    let (before, after) = (index(old), index(new));
+    let mut revisions = Vec::new();
+    let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
+    for k in keys {
+        let (b, a) = (before.get(k), after.get(k));
+        if b.is_none() || b.map(|x| x.value) == a.map(|x| x.value) {
+            continue;
+        }
+        let latest = a.or(b).expect("in one of them");
+        revisions.push(Revision {
+            regime: regime.to_string(),
+            period: period.code(),
+            unit_code: k.0.to_string(),
+            indicator_code: k.1.to_string(),
+            column: k.2.key().to_string(),
+            status: k.3.key().to_string(),
+            old_value: b.map(|x| x.value),
+            new_value: a.map(|x| x.value),
+            file: latest.file.to_string(),
+            received_at: latest.received_at.to_string(),
+        });
+    }
+    revisions
 }
 
 /// Rows in the order the store keeps them.
@@ -423,52 +452,13 @@ impl Store {
         if old == new {
             return Ok(Vec::new());
         }
-        // A first recording has no revision: nothing to index (a nation's month is a million
-        // rows, cloned twice into the indexes below).
-        if old.is_empty() {
-            let mut all = keep;
-            all.extend(new);
-            self.write(regime, &period.code(), all)?;
-            return Ok(Vec::new());
-        }
-        let index = |v: &[StoredValue]| -> BTreeMap<Key, StoredValue> {
-            v.iter()
-                .map(|r| {
-                    (
-                        (
-                            r.unit_code.clone(),
-                            r.indicator_code.clone(),
-                            r.column,
-                            r.status,
-                        ),
-                        r.clone(),
-                    )
-                })
-                .collect()
+        // A first recording has no revision: nothing to compare (a nation's month is a
+        // million rows, cloned twice into the indexes).
+        let revisions = if old.is_empty() {
+            Vec::new()
+        } else {
+            revisions(regime, period, &old, &new)
         };
-        let (before, after) = (index(&old), index(&new));
-        let mut revisions = Vec::new();
-        let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
-        for k in keys {
-            let (b, a) = (before.get(k), after.get(k));
-            // A first recording is not a revision; a changed or withdrawn figure is.
-            if b.is_none() || b.map(|x| x.value) == a.map(|x| x.value) {
-                continue;
-            }
-            let latest = a.or(b).expect("in one of them");
-            revisions.push(Revision {
-                regime: regime.to_string(),
-                period: period.code(),
-                unit_code: k.0.to_string(),
-                indicator_code: k.1.to_string(),
-                column: k.2.key().to_string(),
-                status: k.3.key().to_string(),
-                old_value: b.map(|x| x.value),
-                new_value: a.map(|x| x.value),
-                file: latest.file.to_string(),
-                received_at: latest.received_at.to_string(),
-            });
-        }
         let mut all = keep;
         all.extend(new);
         self.write(regime, &period.code(), all)?;

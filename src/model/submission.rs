@@ -160,10 +160,14 @@ pub struct Submission {
 }
 
 impl Submission {
-    pub fn value(&self, indicator: &str, column: InputColumn) -> Option<f64> {
-        self.values
-            .get(&(CellKey::from(indicator), column))
-            .map(|v| v.value)
+    /// The figure of a cell key (`TT01`, `TT01[nguon=truc_tuyen]`) in a column, with where it
+    /// was read.
+    pub fn figure(&self, key: &str, column: InputColumn) -> Option<&Value> {
+        self.values.get(&(CellKey::from(key), column))
+    }
+
+    pub fn value(&self, key: &str, column: InputColumn) -> Option<f64> {
+        self.figure(key, column).map(|v| v.value)
     }
 }
 

@@ -121,17 +121,14 @@ pub fn check<'a>(
     known: &mut Identities<'a>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    // The indicators with a disaggregated figure (an indicator's keys are together).
-    let mut codes: Vec<String> = Vec::new();
+    // The indicators with a disaggregated figure, in code order (one text per indicator).
+    let mut codes: BTreeSet<String> = BTreeSet::new();
     for (k, _) in s.values.keys().filter(|(k, _)| k.contains('[')) {
         let code = indicator_of(k);
-        if codes.last().is_none_or(|c| c != code) {
-            codes.push(code.to_string());
+        if !codes.contains(code) {
+            codes.insert(code.to_string());
         }
     }
-    // In code order, as ever ("TT010[…]" sorts before "TT01[…]" as a key).
-    codes.sort();
-    codes.dedup();
     for code in codes {
         let ids = known.by_code.entry(code).or_insert_with_key(|code| {
             let code: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());

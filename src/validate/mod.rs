@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::catalog::{Config, CrossRule, InputColumn, Regime, ValueType};
 use crate::diag::{Code, Diagnostic, Location};
 use crate::model::{split_key, Disagg};
-use crate::model::{CellKey, FileReport, Submission};
+use crate::model::{FileReport, Submission};
 use crate::period::Period;
 use crate::schedule::vn_date;
 use crate::text::fmt_vn;
@@ -396,10 +396,7 @@ pub fn check_submission(
         for rule in &regime.rule {
             match rule {
                 CrossRule::PartLeTotal { part, total } => {
-                    let (Some(p), Some(t)) = (
-                        s.values.get(&(CellKey::from(part.as_str()), col)),
-                        s.values.get(&(CellKey::from(total.as_str()), col)),
-                    ) else {
+                    let (Some(p), Some(t)) = (s.figure(part, col), s.figure(total, col)) else {
                         continue;
                     };
                     if p.value > t.value {
@@ -418,7 +415,7 @@ pub fn check_submission(
                     total,
                     tolerance,
                 } => {
-                    let Some(t) = s.values.get(&(CellKey::from(total.as_str()), col)) else {
+                    let Some(t) = s.figure(total, col) else {
                         continue;
                     };
                     let vals: Option<Vec<f64>> = parts.iter().map(|p| s.value(p, col)).collect();
