@@ -74,6 +74,17 @@ struct UnitCells {
 }
 
 impl Consolidated {
+    /// Only the receiving unit's figures kept (a comparison period shown for the receiver
+    /// alone: the other units' figures, most of the memory, are let go).
+    pub fn keep_root_only(&mut self) {
+        let root = self.root.clone();
+        self.units.retain(|u| *u == root);
+        self.cells.retain(|u, _| *u == root);
+        self.cells.shrink_to_fit();
+        self.notes.retain(|(u, _, _), _| *u == root);
+        self.overflowed.retain(|(u, _, _)| *u == root);
+    }
+
     fn key_id(&self, key: &str) -> Option<u32> {
         self.key_index.get(key).copied()
     }
@@ -795,6 +806,29 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
             s.add(x);
         }
         assert_eq!(s.total(), 1.0);
+    }
+
+    #[test]
+    fn keeping_the_root_only_keeps_its_figures_and_notes_and_nothing_else() {
+        let mut c = run(&[
+            sub("A", 1, &[("S", 1.7e308)]),
+            sub("B", 2, &[("S", 1.7e308)]),
+        ]);
+        let top = c.root.clone();
+        c.keep_root_only();
+        assert!(c.units.is_empty(), "the root's only figure overflowed");
+        assert_eq!(th(&c, "A", "S"), None, "a commune's figure is let go");
+        assert!(c.unit("A").is_none());
+        assert_eq!(c.overflowed.len(), 1);
+        assert!(c
+            .notes
+            .contains_key(&(top, "S".to_string(), InputColumn::ThucHien)));
+        // A root with figures keeps them whole.
+        let mut c = run(&[sub("A", 1, &[("S", 2.5)]), sub("B", 2, &[("S", 4.0)])]);
+        let top = c.root.clone();
+        c.keep_root_only();
+        assert_eq!(c.units, vec![top.clone()]);
+        assert_eq!(th(&c, &top, "S"), Some(6.5));
     }
 
     #[test]

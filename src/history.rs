@@ -153,92 +153,173 @@ fn earlier_months(period: Period) -> Vec<Period> {
     }
 }
 
-/// Year-to-date from the store (the latest figures of the earlier months, the previous month's
-/// actual from the form itself where it carries one) plus this period's,
-/// checked against each form's cumulative column: a warning where both exist and differ by
-/// more than `tolerance` (relative, at least 0.5 in absolute value).
-pub fn ytd_warnings(
+/// The checks against past periods (year-to-date, outliers), each past period read once
+/// for both (see `Store::latest_values`), one period at a time: neither time nor memory grows
+/// with the periods kept in the store beyond the latest `OUTLIER_HISTORY`.
+pub fn past_warnings(
     config: &Config,
     regime: &Regime,
     store: &Store,
     period: Period,
     accepted: &[Submission],
-    tolerance: f64,
 ) -> Vec<Diagnostic> {
-    let months = earlier_months(period);
-    // A month missing from the store: no year-to-date to compare with.
-    if months.is_empty() || !months.iter().all(|m| store.has_figures(&regime.id, *m)) {
-        return Vec::new();
+    let mut ytd = Ytd::new(config, regime, store, period, accepted);
+    let mut outliers = Outliers::new(config, regime, store, period, accepted);
+    // Every cell either check reads, in the store's order; each check's cells by position.
+    let mut cells: Vec<(&str, &str)> = ytd.cells.iter().map(|(u, k, _)| (*u, *k)).collect();
+    cells.extend(outliers.cells.iter().copied());
+    cells.sort_unstable();
+    cells.dedup();
+    let ytd_of = positions(&cells, ytd.cells.iter().map(|(u, k, _)| (*u, *k)));
+    let outlier_of = positions(&cells, outliers.cells.iter().copied());
+    let mut periods: Vec<Period> = ytd.months.clone();
+    periods.extend(outliers.periods.iter().copied());
+    periods.sort();
+    periods.dedup();
+    for p in periods {
+        let stored = store
+            .latest_values(&regime.id, p, InputColumn::ThucHien, &cells)
+            .ok();
+        ytd.add(p, stored.as_deref(), &ytd_of);
+        outliers.add(p, stored.as_deref().unwrap_or_default(), &outlier_of);
     }
-    // The cells checked: a flow's cumulative column beside its period figure, with the
-    // previous month's actual the form carries (it revises that month's stored estimate).
-    let mut cells: Vec<(&str, &str, Option<f64>)> = Vec::new();
-    for s in accepted {
-        for (code, col) in s.values.keys() {
-            if *col == InputColumn::LuyKe
-                && is_flow(config, code)
-                && s.value(code, InputColumn::ThucHien).is_some()
-            {
-                let revised = s.value(code, InputColumn::KyTruoc);
-                cells.push((s.unit_code.as_str(), code.as_str(), revised));
+    let mut out = ytd.finish(config, accepted, regime.ytd_tolerance);
+    out.extend(outliers.finish(config, accepted, regime.outlier_threshold));
+    out
+}
+
+/// For each of `all`'s cells (sorted), its index among `mine`, `u32::MAX` where it is not one.
+fn positions<'a>(all: &[(&str, &str)], mine: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<u32> {
+    let mut of = vec![u32::MAX; all.len()];
+    for (i, cell) in mine.enumerate() {
+        if let Ok(p) = all.binary_search(&cell) {
+            of[p] = i as u32;
+        }
+    }
+    of
+}
+
+/// Year-to-date from the store (the latest figures of the earlier months, the previous month's
+/// actual from the form itself where it carries one) plus this period's,
+/// checked against each form's cumulative column: a warning where both exist and differ by
+/// more than the regime's tolerance (relative, at least 0.5 in absolute value).
+struct Ytd<'a> {
+    /// The earlier months of the year (none where one of them is missing from the store: no
+    /// year-to-date to compare with).
+    months: Vec<Period>,
+    /// The cells checked: a flow's cumulative column beside its period figure, with the
+    /// previous month's actual the form carries (it revises that month's stored estimate).
+    cells: Vec<(&'a str, &'a str, Option<f64>)>,
+    index: CellIndex<'a>,
+    /// Each cell's figures of the months read so far, added in month order.
+    sums: Vec<Option<f64>>,
+    /// A month could not be read: no warning at all.
+    failed: bool,
+}
+
+impl<'a> Ytd<'a> {
+    fn new(
+        config: &Config,
+        regime: &Regime,
+        store: &Store,
+        period: Period,
+        accepted: &'a [Submission],
+    ) -> Ytd<'a> {
+        let mut months = earlier_months(period);
+        if !months.iter().all(|m| store.has_figures(&regime.id, *m)) {
+            months.clear();
+        }
+        let mut cells: Vec<(&str, &str, Option<f64>)> = Vec::new();
+        if !months.is_empty() {
+            for s in accepted {
+                for (code, col) in s.values.keys() {
+                    if *col == InputColumn::LuyKe
+                        && is_flow(config, code)
+                        && s.value(code, InputColumn::ThucHien).is_some()
+                    {
+                        let revised = s.value(code, InputColumn::KyTruoc);
+                        cells.push((s.unit_code.as_str(), code.as_str(), revised));
+                    }
+                }
             }
         }
-    }
-    let index: CellIndex<'_> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, (u, k, _))| ((*u, *k), i))
-        .collect();
-    // The earlier months one at a time (never the year's figures all at once), each cell's
-    // figures added in month order.
-    let mut sums: Vec<Option<f64>> = vec![Some(0.0); cells.len()];
-    let last = months.len() - 1;
-    for (m_i, m) in months.iter().enumerate() {
-        let Some(stored) = stored_cells(store, regime, *m, &index) else {
-            return Vec::new();
-        };
-        let mut found: Vec<Option<f64>> = vec![None; cells.len()];
-        for (i, value) in stored {
-            found[i] = Some(value);
+        let index: CellIndex<'_> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, (u, k, _))| ((*u, *k), i))
+            .collect();
+        let sums = vec![Some(0.0); cells.len()];
+        Ytd {
+            months,
+            cells,
+            index,
+            sums,
+            failed: false,
         }
-        for (i, sum) in sums.iter_mut().enumerate() {
-            let part = if m_i == last {
-                cells[i].2.or(found[i])
+    }
+
+    /// One past period's stored figures (`None`: it could not be read), by position among
+    /// all cells read (`of`: those positions to this check's cells).
+    fn add(&mut self, p: Period, stored: Option<&[(usize, f64)]>, of: &[u32]) {
+        let Some(m_i) = self.months.iter().position(|m| *m == p) else {
+            return;
+        };
+        let Some(stored) = stored else {
+            self.failed = true;
+            return;
+        };
+        let mut found: Vec<Option<f64>> = vec![None; self.cells.len()];
+        for &(at, value) in stored {
+            if let Some(&i) = of.get(at).filter(|i| **i != u32::MAX) {
+                found[i as usize] = Some(value);
+            }
+        }
+        let last = m_i == self.months.len() - 1;
+        for (i, sum) in self.sums.iter_mut().enumerate() {
+            let part = if last {
+                self.cells[i].2.or(found[i])
             } else {
                 found[i]
             };
             *sum = sum.zip(part).map(|(a, b)| a + b);
         }
     }
-    let mut out = Vec::new();
-    for s in accepted {
-        for ((code, col), v) in &s.values {
-            if *col != InputColumn::LuyKe || !is_flow(config, code) {
-                continue;
-            }
-            let Some(this) = s.value(code, InputColumn::ThucHien) else {
-                continue;
-            };
-            let Some(Some(before)) = index
-                .get(&(s.unit_code.as_str(), code.as_str()))
-                .map(|&i| sums[i])
-            else {
-                continue;
-            };
-            let ytd = before + this;
-            if (ytd - v.value).abs() > (tolerance * ytd.abs()).max(0.5) {
-                out.push(Diagnostic::new(
-                    Code::YtdMismatch,
-                    v.location.clone(),
-                    format!(
-                        "{}: lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các tháng trước cộng tháng này).\nKiểm tra lại cột lũy kế hoặc số liệu các tháng trước (baocao history --unit {} --indicator {code}).",
-                        subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(ytd, 2), s.unit_code
-                    ),
-                ));
+
+    fn finish(self, config: &Config, accepted: &[Submission], tolerance: f64) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if self.months.is_empty() || self.failed {
+            return out;
+        }
+        for s in accepted {
+            for ((code, col), v) in &s.values {
+                if *col != InputColumn::LuyKe || !is_flow(config, code) {
+                    continue;
+                }
+                let Some(this) = s.value(code, InputColumn::ThucHien) else {
+                    continue;
+                };
+                let Some(Some(before)) = self
+                    .index
+                    .get(&(s.unit_code.as_str(), code.as_str()))
+                    .map(|&i| self.sums[i])
+                else {
+                    continue;
+                };
+                let ytd = before + this;
+                if (ytd - v.value).abs() > (tolerance * ytd.abs()).max(0.5) {
+                    out.push(Diagnostic::new(
+                        Code::YtdMismatch,
+                        v.location.clone(),
+                        format!(
+                            "{}: lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các tháng trước cộng tháng này).\nKiểm tra lại cột lũy kế hoặc số liệu các tháng trước (baocao history --unit {} --indicator {code}).",
+                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(ytd, 2), s.unit_code
+                        ),
+                    ));
+                }
             }
         }
+        out
     }
-    out
 }
 
 /// "Xã Tân Phú (99011), chỉ tiêu NS04 \"Thu ngân sách cấp xã\"", for messages.
@@ -292,26 +373,6 @@ pub fn modified_z(
     Some((z, med - half, med + half))
 }
 
-/// The latest stored period figure (`ThucHien`) of each indexed cell in one period, as (the
-/// cell's index, its value); `None` when the period cannot be read.
-fn stored_cells(
-    store: &Store,
-    regime: &Regime,
-    period: Period,
-    index: &CellIndex<'_>,
-) -> Option<Vec<(usize, f64)>> {
-    let keep = |u: &str, k: &str, c: InputColumn| {
-        c == InputColumn::ThucHien && index.contains_key(&(u, k))
-    };
-    let stored = store.latest_where(&regime.id, period, None, &keep).ok()?;
-    Some(
-        stored
-            .iter()
-            .filter_map(|((u, k, _), x)| Some((*index.get(&(u.as_str(), k.as_str()))?, x.value)))
-            .collect(),
-    )
-}
-
 /// How many earlier periods of the same kind an outlier is judged against (the latest ones):
 /// two years of months, six of quarters.
 pub const OUTLIER_HISTORY: usize = 24;
@@ -325,78 +386,123 @@ fn latest_periods(mut past: Vec<Period>) -> Vec<Period> {
 
 /// Outliers: each accepted figure against the unit's own stored history of the same kind of
 /// period (the latest `OUTLIER_HISTORY` periods), as warnings with the expected range.
-pub fn outlier_warnings(
-    config: &Config,
-    regime: &Regime,
-    store: &Store,
-    period: Period,
-    accepted: &[Submission],
-    threshold: f64,
-) -> Vec<Diagnostic> {
-    let past: Vec<Period> = store
-        .periods(&regime.id)
-        .into_iter()
-        .filter(|p| p.frequency() == period.frequency() && *p < period)
-        .collect();
-    if past.len() < 6 || period.frequency() != Frequency::Monthly && past.len() < 4 {
-        return Vec::new();
-    }
-    let past = latest_periods(past);
-    let mut index = CellIndex::default();
-    for s in accepted {
-        for (code, col) in s.values.keys() {
-            if *col == InputColumn::ThucHien
-                && config
-                    .indicator_of_key(code)
-                    .is_some_and(|i| !i.is_derived())
-            {
-                let next = index.len();
-                index
-                    .entry((s.unit_code.as_str(), code.as_str()))
-                    .or_insert(next);
+struct Outliers<'a> {
+    /// The periods judged against (none where the history is too short).
+    periods: Vec<Period>,
+    /// The cells checked: each unit's period figures of the indicators it reports.
+    cells: Vec<(&'a str, &'a str)>,
+    index: CellIndex<'a>,
+    /// Each cell's stored figures in period order: `periods.len()` slots per cell, the first
+    /// `counts[cell]` of them filled (one block: no vector per cell).
+    history: Vec<f64>,
+    counts: Vec<u8>,
+}
+
+impl<'a> Outliers<'a> {
+    fn new(
+        config: &Config,
+        regime: &Regime,
+        store: &Store,
+        period: Period,
+        accepted: &'a [Submission],
+    ) -> Outliers<'a> {
+        let past: Vec<Period> = store
+            .periods(&regime.id)
+            .into_iter()
+            .filter(|p| p.frequency() == period.frequency() && *p < period)
+            .collect();
+        let too_short =
+            past.len() < 6 || period.frequency() != Frequency::Monthly && past.len() < 4;
+        let periods = if too_short {
+            Vec::new()
+        } else {
+            latest_periods(past)
+        };
+        let mut cells = Vec::new();
+        let mut index = CellIndex::default();
+        if !periods.is_empty() {
+            for s in accepted {
+                for (code, col) in s.values.keys() {
+                    if *col == InputColumn::ThucHien
+                        && config
+                            .indicator_of_key(code)
+                            .is_some_and(|i| !i.is_derived())
+                    {
+                        let cell = (s.unit_code.as_str(), code.as_str());
+                        index.entry(cell).or_insert_with(|| {
+                            cells.push(cell);
+                            cells.len() - 1
+                        });
+                    }
+                }
             }
         }
-    }
-    let mut history: Vec<Vec<f64>> = vec![Vec::new(); index.len()];
-    // One period at a time, only the cells checked, in period order.
-    for p in &past {
-        for (i, value) in stored_cells(store, regime, *p, &index).unwrap_or_default() {
-            history[i].push(value);
+        let history = vec![0.0; cells.len() * periods.len()];
+        let counts = vec![0; cells.len()];
+        Outliers {
+            periods,
+            cells,
+            index,
+            history,
+            counts,
         }
     }
-    let mut out = Vec::new();
-    for s in accepted {
-        for ((code, col), v) in &s.values {
-            if *col != InputColumn::ThucHien
-                || config.indicator_of_key(code).is_none_or(|i| i.is_derived())
-            {
-                continue;
-            }
-            let Some(h) = index
-                .get(&(s.unit_code.as_str(), code.as_str()))
-                .map(|&i| &history[i])
-            else {
-                continue;
-            };
-            let min_mad = match config.indicator_of_key(code).map(|i| i.value_type) {
-                Some(crate::catalog::ValueType::Integer) => 1.0,
-                _ => 0.0,
-            };
-            if let Some((z, lo, hi)) = modified_z(v.value, h, threshold, 6, min_mad) {
-                if z.abs() > threshold {
-                    out.push(Diagnostic::new(
-                        Code::Outlier,
-                        v.location.clone(),
-                        format!(
-                            "{} = {} khác thường so với {} kỳ trước của đơn vị (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
-                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), h.len(), fmt_vn(lo, 2), fmt_vn(hi, 2)
-                        ),
-                    ));
+
+    /// One past period's stored figures, as in `Ytd::add` (in period order).
+    fn add(&mut self, p: Period, stored: &[(usize, f64)], of: &[u32]) {
+        if !self.periods.contains(&p) {
+            return;
+        }
+        let stride = self.periods.len();
+        for &(at, value) in stored {
+            if let Some(&i) = of.get(at).filter(|i| **i != u32::MAX) {
+                let i = i as usize;
+                let n = usize::from(self.counts[i]);
+                if n < stride {
+                    self.history[i * stride + n] = value;
+                    self.counts[i] += 1;
                 }
             }
         }
     }
-    out
+
+    fn finish(self, config: &Config, accepted: &[Submission], threshold: f64) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if self.periods.is_empty() {
+            return out;
+        }
+        let stride = self.periods.len();
+        for s in accepted {
+            for ((code, col), v) in &s.values {
+                if *col != InputColumn::ThucHien
+                    || config.indicator_of_key(code).is_none_or(|i| i.is_derived())
+                {
+                    continue;
+                }
+                let Some(&i) = self.index.get(&(s.unit_code.as_str(), code.as_str())) else {
+                    continue;
+                };
+                let h = &self.history[i * stride..i * stride + usize::from(self.counts[i])];
+                let min_mad = match config.indicator_of_key(code).map(|i| i.value_type) {
+                    Some(crate::catalog::ValueType::Integer) => 1.0,
+                    _ => 0.0,
+                };
+                if let Some((z, lo, hi)) = modified_z(v.value, h, threshold, 6, min_mad) {
+                    if z.abs() > threshold {
+                        out.push(Diagnostic::new(
+                            Code::Outlier,
+                            v.location.clone(),
+                            format!(
+                                "{} = {} khác thường so với {} kỳ trước của đơn vị (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
+                                subject(config, &s.unit_code, code), fmt_vn(v.value, 2), h.len(), fmt_vn(lo, 2), fmt_vn(hi, 2)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Carry-over checks (`[[rule]] kind = "carry-over"`): a form's "từ kỳ trước chuyển qua" cell

@@ -13,6 +13,7 @@ pub mod due;
 pub mod hash;
 pub mod history;
 pub mod ingest;
+pub mod memory;
 pub mod model;
 pub mod output;
 pub mod pdf;

@@ -146,6 +146,8 @@ pub fn run_period(
     let inbox = Inbox::locate(&job.inbox, job.period)?;
     let reports = read_inbox(config, regime, job.period, &inbox, progress);
     let inputs = entries_of(&reports, &inbox.dir, &config.limits);
+    // The files' grids, freed by the reading threads (see `memory`).
+    crate::memory::release_freed();
     progress.stage("đọc tệp");
     let mut batch = validate(config, regime, job.period, job.as_of, reports);
     progress.stage("kiểm tra");
@@ -162,6 +164,8 @@ pub fn run_period(
     let (task_list, tasks) = task_summary(config, regime, job, &mut batch)?.unzip();
     let store = job.history.clone().map(Store::new);
     let past = compare(config, regime, job.period, store.as_ref(), &mut batch);
+    // The past periods' decoded row groups.
+    crate::memory::release_freed();
     progress.stage("lịch sử");
     let report = Report {
         config,
@@ -203,6 +207,7 @@ pub fn run_period(
     drop(consolidated);
     drop(previous);
     drop(past.last_year);
+    crate::memory::release_freed();
     let revisions = match &store {
         Some(s) => record_history(s, regime, job.period, &batch)?,
         None => 0,
@@ -401,18 +406,15 @@ fn compare(
     };
     let (last_year, successors) =
         crate::history::consolidated_from_store(config, regime, s, period.same_period_last_year())
-            .map_or((None, Vec::new()), |(c, succ)| (Some(c), succ));
+            .map_or((None, Vec::new()), |(mut c, succ)| {
+                // Shown for the receiver alone (the list form's and the report's column).
+                c.keep_root_only();
+                (Some(c), succ)
+            });
+    // The rest of last year's figures, and the store rows they were consolidated from.
+    crate::memory::release_freed();
     let accepted = &batch.accepted;
-    let mut found =
-        crate::history::ytd_warnings(config, regime, s, period, accepted, regime.ytd_tolerance);
-    found.extend(crate::history::outlier_warnings(
-        config,
-        regime,
-        s,
-        period,
-        accepted,
-        regime.outlier_threshold,
-    ));
+    let mut found = crate::history::past_warnings(config, regime, s, period, accepted);
     found.extend(crate::history::carry_over_warnings(
         config, regime, s, period, accepted,
     ));

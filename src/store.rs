@@ -149,30 +149,7 @@ impl Store {
         period: Period,
         keep: &dyn Fn(&str, &str, InputColumn) -> bool,
     ) -> Result<Vec<StoredValue>, StoreError> {
-        let path = self.partition(regime, &period.code());
-        if !path.is_file() {
-            return Ok(Vec::new());
-        }
-        let df = ParquetReader::new(File::open(&path)?).finish()?;
-        let s = |name: &str| -> Result<StringChunked, StoreError> {
-            Ok(df.column(name)?.str()?.clone())
-        };
-        let (unit, ind, col, status, src, file, recv) = (
-            s("unit_code")?,
-            s("indicator_code")?,
-            s("column")?,
-            s("status")?,
-            s("source_period")?,
-            s("file")?,
-            s("received_at")?,
-        );
-        let value = df.column("value")?.f64()?.clone();
-        // Partitions written before disaggregations have no `disagg` column: all totals.
-        let disagg = match df.column("disagg") {
-            Ok(c) => Some(c.str()?.clone()),
-            Err(_) => None,
-        };
-        let mut out = Vec::with_capacity(df.height());
+        let mut out = Vec::new();
         // One allocation per distinct text (unit, file, receipt time, key), not per figure.
         let (mut units, mut keys, mut sources, mut files, mut times) = (
             SharedPool::default(),
@@ -182,50 +159,211 @@ impl Store {
             SharedPool::default(),
         );
         let mut key = String::new();
-        // Every column walked in step (a row looked up by index costs a search of its chunks).
-        let (mut unit, mut ind, mut col, mut status) =
-            (unit.iter(), ind.iter(), col.iter(), status.iter());
-        let (mut src, mut file, mut recv, mut value) =
-            (src.iter(), file.iter(), recv.iter(), value.iter());
-        let mut disagg = disagg.as_ref().map(|d| d.iter());
-
-        for _ in 0..df.height() {
-            let (u, i, c, st, sp, f, r, v) = (
-                text(unit.next()),
-                text(ind.next()),
-                col.next().flatten().and_then(InputColumn::from_key),
-                status.next().flatten().and_then(ValueStatus::from_key),
-                text(src.next()),
-                text(file.next()),
-                text(recv.next()),
-                value.next().flatten(),
-            );
-            let d = disagg.as_mut().map_or("", |d| text(d.next()));
-            let (Some(c), Some(st), Some(v)) = (c, st, v) else {
-                continue;
+        self.scan(regime, period, &COLUMNS, &mut |row| {
+            let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
+                return;
             };
-            key.clear();
-            key.push_str(i);
-            if !d.is_empty() {
-                key.push('[');
-                key.push_str(d);
-                key.push(']');
-            }
-            if !keep(u, &key, c) {
-                continue;
+            row.key(&mut key);
+            if !keep(row.unit, &key, c) {
+                return;
             }
             out.push(StoredValue {
-                unit_code: units.share(u),
+                unit_code: units.share(row.unit),
                 indicator_code: keys.share(&key),
                 column: c,
                 value: v,
                 status: st,
-                source_period: sources.share(sp),
-                file: files.share(f),
-                received_at: times.share(r),
+                source_period: sources.share(row.source_period),
+                file: files.share(row.file),
+                received_at: times.share(row.received_at),
             });
-        }
+        })?;
+        out.shrink_to_fit();
         Ok(out)
+    }
+
+    /// The value of the latest vintage (as `latest` picks it: the latest receipt, then the
+    /// later status) of `column` in each of `cells` (unit, cell key; sorted, unique), as
+    /// (the cell's position in `cells`, value) in that order. The history checks' read of a
+    /// past period: only the columns it needs are decoded, nothing is kept per stored row,
+    /// and the cells are matched to the store's sorted rows in one merge pass (a partition
+    /// found out of order is matched by lookup from there on).
+    pub fn latest_values(
+        &self,
+        regime: &str,
+        period: Period,
+        column: InputColumn,
+        cells: &[(&str, &str)],
+    ) -> Result<Vec<(usize, f64)>, StoreError> {
+        const NEEDED: [&str; 7] = [
+            "unit_code",
+            "indicator_code",
+            "disagg",
+            "column",
+            "value",
+            "status",
+            "received_at",
+        ];
+        debug_assert!(cells.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+        // (position, its latest vintage so far: receipt, status, value), in position order
+        // while the rows are in order.
+        let mut best: Vec<(usize, compact_str::CompactString, ValueStatus, f64)> = Vec::new();
+        // Out of order: cells found by lookup, and their slots in `best` too.
+        type Lookup<'c> = (
+            foldhash::HashMap<(&'c str, &'c str), usize>,
+            foldhash::HashMap<usize, usize>,
+        );
+        let mut lookup: Option<Lookup<'_>> = None;
+        let (mut key, mut prev_unit, mut prev_key) = (String::new(), String::new(), String::new());
+        let mut next = 0;
+        self.scan(regime, period, &NEEDED, &mut |row| {
+            let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
+                return;
+            };
+            if c != column {
+                return;
+            }
+            row.key(&mut key);
+            let here = (row.unit, key.as_str());
+            if lookup.is_none() && here < (prev_unit.as_str(), prev_key.as_str()) {
+                lookup = Some((
+                    cells.iter().enumerate().map(|(i, c)| (*c, i)).collect(),
+                    best.iter()
+                        .enumerate()
+                        .map(|(slot, b)| (b.0, slot))
+                        .collect(),
+                ));
+            }
+            prev_unit.clear();
+            prev_unit.push_str(row.unit);
+            prev_key.clone_from(&key);
+            // The cell's position, and its slot in `best` if it has one.
+            let (i, slot) = match &lookup {
+                Some((positions, slots)) => {
+                    let Some(&i) = positions.get(&(row.unit, key.as_str())) else {
+                        return;
+                    };
+                    (i, slots.get(&i).copied())
+                }
+                None => {
+                    while next < cells.len() && cells[next] < (row.unit, key.as_str()) {
+                        next += 1;
+                    }
+                    if next == cells.len() || cells[next] != (row.unit, key.as_str()) {
+                        return;
+                    }
+                    // In order, a cell's rows are adjacent: its slot is the last one.
+                    (
+                        next,
+                        best.last().filter(|b| b.0 == next).map(|_| best.len() - 1),
+                    )
+                }
+            };
+            match slot {
+                Some(slot) => {
+                    let b = &mut best[slot];
+                    if (row.received_at, st) >= (b.1.as_str(), b.2) {
+                        *b = (i, row.received_at.into(), st, v);
+                    }
+                }
+                None => {
+                    if let Some((_, slots)) = &mut lookup {
+                        slots.insert(i, best.len());
+                    }
+                    best.push((i, row.received_at.into(), st, v));
+                }
+            }
+        })?;
+        best.sort_by_key(|b| b.0);
+        Ok(best.into_iter().map(|(i, _, _, v)| (i, v)).collect())
+    }
+
+    /// Calls `f` with every row of a period's partition (none where it has no partition), a
+    /// row group at a time: a nation's month (a million figures) is never decoded whole. Only
+    /// `columns` are decoded; another column, or one an older partition lacks (`disagg`),
+    /// reads as empty.
+    fn scan(
+        &self,
+        regime: &str,
+        period: Period,
+        columns: &[&str],
+        f: &mut dyn FnMut(&Row<'_>),
+    ) -> Result<(), StoreError> {
+        let path = self.partition(regime, &period.code());
+        if !path.is_file() {
+            return Ok(());
+        }
+        let mut reader = ParquetReader::new(File::open(&path)?);
+        let schema = reader.schema()?;
+        let metadata = reader.get_metadata()?.clone();
+        let present: Vec<String> = columns
+            .iter()
+            .filter(|c| schema.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        let mut offset = 0;
+        while offset < metadata.num_rows {
+            let mut reader = ParquetReader::new(File::open(&path)?);
+            reader.set_metadata(metadata.clone());
+            let df = reader
+                .with_columns(Some(present.clone()))
+                .with_slice(Some((offset, ROW_GROUP)))
+                .finish()?;
+            if df.height() == 0 {
+                break;
+            }
+            offset += df.height();
+            let texts = |name: &str| -> Result<Option<StringChunked>, StoreError> {
+                match df.column(name) {
+                    Ok(c) => Ok(Some(c.str()?.rechunk().into_owned())),
+                    Err(_) => Ok(None),
+                }
+            };
+            let (unit, ind, disagg, col, status) = (
+                texts("unit_code")?,
+                texts("indicator_code")?,
+                texts("disagg")?,
+                texts("column")?,
+                texts("status")?,
+            );
+            let (src, file, recv) = (
+                texts("source_period")?,
+                texts("file")?,
+                texts("received_at")?,
+            );
+            let value = match df.column("value") {
+                Ok(c) => Some(c.f64()?.rechunk().into_owned()),
+                Err(_) => None,
+            };
+            let (unit, ind, disagg, col, status, src, file, recv) = (
+                arr(&unit),
+                arr(&ind),
+                arr(&disagg),
+                arr(&col),
+                arr(&status),
+                arr(&src),
+                arr(&file),
+                arr(&recv),
+            );
+            let value = value.as_ref().map(|v| v.downcast_as_array());
+            for i in 0..df.height() {
+                let t = |a| text_at(a, i);
+                f(&Row {
+                    unit: t(unit),
+                    indicator: t(ind),
+                    disagg: t(disagg),
+                    column: col.and_then(|a| a.get(i)).and_then(InputColumn::from_key),
+                    value: value.and_then(|a| a.get(i)),
+                    status: status
+                        .and_then(|a| a.get(i))
+                        .and_then(ValueStatus::from_key),
+                    source_period: t(src),
+                    file: t(file),
+                    received_at: t(recv),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// An exclusive OS lock on the store, held until the file is dropped (released however
@@ -287,9 +425,40 @@ impl Store {
     }
 }
 
+/// The text column's array of a decoded row group (one chunk after `rechunk`).
+fn arr(c: &Option<StringChunked>) -> Option<&<StringType as PolarsDataType>::Array> {
+    c.as_ref().map(|c| c.downcast_as_array())
+}
+
 /// A text of a stored row, empty where missing.
-fn text(t: Option<Option<&str>>) -> &str {
-    t.flatten().unwrap_or("")
+fn text_at(a: Option<&<StringType as PolarsDataType>::Array>, i: usize) -> &str {
+    a.and_then(|a| a.get(i)).unwrap_or("")
+}
+
+/// One stored row as decoded, borrowed from its row group.
+struct Row<'a> {
+    unit: &'a str,
+    indicator: &'a str,
+    disagg: &'a str,
+    column: Option<InputColumn>,
+    value: Option<f64>,
+    status: Option<ValueStatus>,
+    source_period: &'a str,
+    file: &'a str,
+    received_at: &'a str,
+}
+
+impl Row<'_> {
+    /// The row's cell key (`TT01`, `TT01[nguon=truc_tuyen]`), into `key`.
+    fn key(&self, key: &mut String) {
+        key.clear();
+        key.push_str(self.indicator);
+        if !self.disagg.is_empty() {
+            key.push('[');
+            key.push_str(self.disagg);
+            key.push(']');
+        }
+    }
 }
 
 /// The changes from a source's earlier rows of a period to its new ones: a changed or
@@ -725,5 +894,87 @@ mod tests {
             .is_empty());
         assert_eq!(store.read("ktxh", oct).unwrap().len(), 2);
         assert_eq!(store.periods("ktxh"), vec![oct]);
+    }
+
+    #[test]
+    fn a_partition_of_several_row_groups_is_read_back_whole_a_group_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        // 262,144 + 10 figures: two row groups, the second of 10 rows.
+        let n = ROW_GROUP + 10;
+        let rows: Vec<StoredValue> = (0..n)
+            .map(|i| v(&format!("{i:07}"), i as f64, "2026-10-15T08:00"))
+            .collect();
+        store.record("ktxh", p, p, rows.clone()).unwrap();
+        let back = store.read("ktxh", p).unwrap();
+        assert_eq!(back.len(), n);
+        assert_eq!(back, {
+            let mut r = rows;
+            for x in &mut r {
+                x.source_period = "2026-10".into();
+            }
+            r
+        });
+        // A filter across the boundary: the last row of the first group, the first and last
+        // rows of the second.
+        let keep =
+            |u: &str, _: &str, _: InputColumn| ["0262143", "0262144", "0262153"].contains(&u);
+        let some = store.read_where("ktxh", p, &keep).unwrap();
+        let values: Vec<f64> = some.iter().map(|r| r.value).collect();
+        assert_eq!(values, vec![262_143.0, 262_144.0, 262_153.0]);
+    }
+
+    #[test]
+    fn latest_values_match_the_cells_in_one_pass_and_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        let mut rows = vec![
+            v("A", 10.0, "2026-10-15T08:00"),
+            v("A", 12.0, "2026-10-16T08:00"), // A's later vintage
+            v("A", 11.0, "2026-10-14T08:00"),
+            v("B", 7.0, "2026-10-15T08:00"),
+            v("C", 3.0, "2026-10-15T08:00"),
+        ];
+        rows[3].indicator_code = "NN05[gioi_tinh=nu]".into();
+        let mut plan = v("B", 99.0, "2026-10-15T08:00");
+        plan.column = InputColumn::KeHoach;
+        rows.push(plan);
+        // Sorted and unique, as the history checks ask; Z has no figure.
+        let cells = [("A", "NN05"), ("B", "NN05[gioi_tinh=nu]"), ("Z", "NN05")];
+        let expected = vec![(0, 12.0), (1, 7.0)];
+        store.record("ktxh", p, p, rows.clone()).unwrap();
+        let got = store
+            .latest_values("ktxh", p, InputColumn::ThucHien, &cells)
+            .unwrap();
+        assert_eq!(got, expected);
+        // A partition another tool wrote out of order: the same answer.
+        rows.reverse();
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .finish(&mut frame(&rows).unwrap())
+            .unwrap();
+        std::fs::write(store.partition("ktxh", "2026-10"), bytes).unwrap();
+        let got = store
+            .latest_values("ktxh", p, InputColumn::ThucHien, &cells)
+            .unwrap();
+        assert_eq!(got, expected);
+        // The same as `latest` picks.
+        let latest = store.latest("ktxh", p, None).unwrap();
+        assert_eq!(
+            latest[&("A".into(), "NN05".into(), InputColumn::ThucHien)].value,
+            12.0
+        );
+        // No partition: nothing.
+        let none = store
+            .latest_values(
+                "ktxh",
+                "2026-09".parse().unwrap(),
+                InputColumn::ThucHien,
+                &cells,
+            )
+            .unwrap();
+        assert!(none.is_empty());
     }
 }
