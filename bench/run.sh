@@ -5,6 +5,7 @@
 #   BENCH_RUNS=5 bench/run.sh 2500 5000 10000 20000
 #   BENCH_REGIME=tthc bench/run.sh 200 10000  # a matrix-form regime
 #   BAOCAO_BIN=/path/to/old/baocao BENCH_DIR=/tmp/bench bench/run.sh 10000  # another build, same data
+#   BENCH_HISTORY=22 bench/run.sh 10000      # a history store of 22 earlier periods first
 #
 # For each size: generates a seeded synthetic config root and inbox with `baocao synth bench`
 # (not timed), warms the page cache, then runs `baocao run` (history store on) and the floor
@@ -12,10 +13,14 @@
 # each, and prints one table: median wall time, peak memory and CPU of baocao, the floor's
 # median wall time, the ratio, and the history store's size; then the stage times of
 # baocao's median run (BAOCAO_TIMING=1, cumulative seconds).
+# With BENCH_HISTORY=N, each size's store first receives the N earlier periods (months, or
+# quarters for tthc), each generated with its own data and recorded by a `run` (not timed), in
+# a folder of its own (`<regime>-<size>-h<N>`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-200 10000}")
 runs="${BENCH_RUNS:-3}"
+history="${BENCH_HISTORY:-0}"
 regime="${BENCH_REGIME:-ktxh}"
 period=2026-10
 as_of=2026-10-15
@@ -29,10 +34,38 @@ echo "Thư mục đo: $work (chế độ $regime, kỳ $period, $runs lần mỗ
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rows=()
 stages=()
+# The period `back` periods before $period, and the day its run is dated.
+earlier() {
+  local back=$1
+  if [ "$regime" = tthc ]; then
+    local i=$(( 2026 * 4 + 2 - back ))
+    local y=$(( i / 4 )) q=$(( i % 4 + 1 ))
+    local after=$(( q * 3 + 1 )) ay=$y
+    if [ "$after" -gt 12 ]; then after=1; ay=$(( y + 1 )); fi
+    printf '%d-Q%d %d-%02d-10\n' "$y" "$q" "$ay" "$after"
+  else
+    local p
+    p=$(date -d "$period-01 -$back month" +%Y-%m)
+    echo "$p $p-15"
+  fi
+}
 for n in ${sizes[@]}; do
   dir="$work/$regime-$n"
+  if [ "$history" -gt 0 ]; then dir="$dir-h$history"; fi
   if [ ! -d "$dir/inbox" ]; then
     "$bin" --root samples synth bench --regime "$regime" --units "$n" --period "$period" --out "$dir" >/dev/null
+  fi
+  if [ "$history" -gt 0 ] && [ ! -f "$dir/history.done" ]; then
+    for back in $(seq "$history" -1 1); do
+      read -r p day <<< "$(earlier "$back")"
+      tmp="$dir/earlier"
+      rm -rf "$tmp"
+      "$bin" --root samples synth bench --regime "$regime" --units "$n" --period "$p" --out "$tmp" >/dev/null
+      "$bin" --root "$dir/root" run --regime "$regime" --period "$p" --inbox "$tmp/inbox" \
+        --out "$tmp/out" --as-of "$day" -q >/dev/null 2>&1 || true
+      rm -rf "$tmp"
+    done
+    touch "$dir/history.done"
   fi
   inbox="$dir/inbox/$period"
   files=$(find "$inbox" -name '*.xlsx' | wc -l)
