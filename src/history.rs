@@ -176,6 +176,10 @@ pub fn past_warnings(
     periods.extend(outliers.periods.iter().copied());
     periods.sort();
     periods.dedup();
+    // No cell to look up: no past period is read.
+    if cells.is_empty() {
+        periods.clear();
+    }
     for p in periods {
         let stored = store
             .latest_values(&regime.id, p, InputColumn::ThucHien, &cells)
@@ -186,6 +190,16 @@ pub fn past_warnings(
     let mut out = ytd.finish(config, accepted, regime.ytd_tolerance);
     out.extend(outliers.finish(config, accepted, regime.outlier_threshold));
     out
+}
+
+/// A check's own figures among a period's stored ones (by position among all cells read), as
+/// (the check's cell index, value); `of` as `positions` made it.
+fn own<'s>(stored: &'s [(usize, f64)], of: &'s [u32]) -> impl Iterator<Item = (usize, f64)> + 's {
+    stored.iter().filter_map(|&(at, value)| {
+        of.get(at)
+            .filter(|i| **i != u32::MAX)
+            .map(|&i| (i as usize, value))
+    })
 }
 
 /// For each of `all`'s cells (sorted), its index among `mine`, `u32::MAX` where it is not one.
@@ -269,10 +283,8 @@ impl<'a> Ytd<'a> {
             return;
         };
         let mut found: Vec<Option<f64>> = vec![None; self.cells.len()];
-        for &(at, value) in stored {
-            if let Some(&i) = of.get(at).filter(|i| **i != u32::MAX) {
-                found[i as usize] = Some(value);
-            }
+        for (i, value) in own(stored, of) {
+            found[i] = Some(value);
         }
         let last = m_i == self.months.len() - 1;
         for (i, sum) in self.sums.iter_mut().enumerate() {
@@ -454,14 +466,11 @@ impl<'a> Outliers<'a> {
             return;
         }
         let stride = self.periods.len();
-        for &(at, value) in stored {
-            if let Some(&i) = of.get(at).filter(|i| **i != u32::MAX) {
-                let i = i as usize;
-                let n = usize::from(self.counts[i]);
-                if n < stride {
-                    self.history[i * stride + n] = value;
-                    self.counts[i] += 1;
-                }
+        for (i, value) in own(stored, of) {
+            let n = usize::from(self.counts[i]);
+            if n < stride {
+                self.history[i * stride + n] = value;
+                self.counts[i] += 1;
             }
         }
     }
