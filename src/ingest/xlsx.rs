@@ -20,6 +20,8 @@ use super::workbook::{LoadError, Loaded, Placer};
 use super::META_SHEET;
 use crate::model::Limits;
 
+mod scan;
+
 /// The parts this reader parses (all of them are among those the limits scan inflates).
 pub(crate) fn wanted(name: &str) -> bool {
     name == "_rels/.rels"
@@ -70,7 +72,7 @@ fn read_parts(
     let targets = relationships(part("xl/_rels/workbook.xml.rels")?)?;
     let sheets = workbook_sheets(part("xl/workbook.xml")?)?;
     let strings = match parts.get("xl/sharedStrings.xml") {
-        Some(x) => shared_strings(x)?,
+        Some(x) => scan::shared_strings(x).or_else(|StepAside| shared_strings(x))?,
         None => Vec::new(),
     };
     let dates = match parts.get("xl/styles.xml") {
@@ -87,8 +89,16 @@ fn read_parts(
             Some(absolute) => absolute.to_string(),
             None => format!("xl/{target}"),
         };
+        let xml = part(&path)?;
         let mut placer = Placer::new(&name, limits);
-        if let Err(refused) = sheet_cells(part(&path)?, &strings, &dates, &mut placer)? {
+        let placed = match scan::sheet_cells(xml, &strings, &dates, &mut placer) {
+            Ok(placed) => placed,
+            Err(StepAside) => {
+                placer = Placer::new(&name, limits);
+                sheet_cells(xml, &strings, &dates, &mut placer)?
+            }
+        };
+        if let Err(refused) = placed {
             return Ok(Err(refused));
         }
         let (grid, outside): (Grid, _) = placer.finish();
