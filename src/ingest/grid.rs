@@ -232,9 +232,17 @@ pub fn read_rows(
         end_row: grid.height(),
         ..TableValues::default()
     };
-    let by_code: BTreeMap<String, &Indicator> = indicators
+    // Codes are upper case in the catalogs: copied only where one is not.
+    let by_code: BTreeMap<std::borrow::Cow<'_, str>, &Indicator> = indicators
         .iter()
-        .map(|i| (i.code.to_uppercase(), *i))
+        .map(|i| {
+            let code = if i.code.is_ascii() && !i.code.bytes().any(|b| b.is_ascii_lowercase()) {
+                std::borrow::Cow::Borrowed(i.code.as_str())
+            } else {
+                std::borrow::Cow::Owned(i.code.to_uppercase())
+            };
+            (code, *i)
+        })
         .collect();
     // Rows are matched by name only where the code does not match (section rows, forms
     // without a code column), against the names normalized when the catalog was loaded.
@@ -252,7 +260,7 @@ pub fn read_rows(
             .find(|i| i.name_fold == folded)
             .copied()
     };
-    let mut seen_rows: BTreeMap<String, u32> = BTreeMap::new();
+    let mut seen_rows: BTreeMap<&str, u32> = BTreeMap::new();
     // One allocation of the file's and the sheet's names for all the figures read.
     let (file_name, sheet_name) = (
         crate::diag::Shared::from(file),
@@ -269,7 +277,7 @@ pub fn read_rows(
             .code_col
             .and_then(|c| grid.get(r, c).text().map(|t| t.trim().to_uppercase()))
             .unwrap_or_default();
-        let mut matched = by_code.get(&code).copied();
+        let mut matched = by_code.get(code.as_str()).copied();
         // The name is read only where the code does not say which row this is.
         let name = if matched.is_some() {
             String::new()
@@ -283,10 +291,12 @@ pub fn read_rows(
         if matched.is_none() && code.is_empty() && name.is_empty() {
             continue;
         }
+        // The name without accents and case, folded once.
+        let mut folded = None;
         if matched.is_none() && !name.is_empty() {
             matched = by_name(&name);
             if matched.is_none() {
-                if let Some(ind) = by_fold(&fold(&name)) {
+                if let Some(ind) = by_fold(folded.insert(fold(&name))) {
                     out.diagnostics.push(Diagnostic::new(
                         Code::FuzzyNameMatch,
                         loc(r, layout.name_col),
@@ -300,7 +310,7 @@ pub fn read_rows(
             }
         }
         let Some(ind) = matched else {
-            let folded = fold(&name);
+            let folded = folded.unwrap_or_else(|| fold(&name));
             let is_total = folded.starts_with("tong cong")
                 || folded == "cong"
                 || folded.starts_with("tong so");
@@ -316,7 +326,7 @@ pub fn read_rows(
             }
             continue;
         };
-        if let Some(first) = seen_rows.get(&ind.code) {
+        if let Some(first) = seen_rows.get(ind.code.as_str()) {
             out.diagnostics.push(Diagnostic::new(
                 Code::DuplicateRow,
                 loc(r, layout.name_col),
@@ -327,7 +337,7 @@ pub fn read_rows(
             ));
             continue;
         }
-        seen_rows.insert(ind.code.clone(), r);
+        seen_rows.insert(&ind.code, r);
         let what = || format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
         for (col, c) in &layout.value_cols {
             if grid.get(r, *c).is_empty() {

@@ -51,7 +51,8 @@ pub fn inflate_checked(
     let mut parts = Parts::new();
     let mut whole = true;
     let mut total: u64 = 0;
-    let mut buf = vec![0u8; 64 << 10];
+    // For the parts scanned but not kept (made on the first).
+    let mut buf = Vec::new();
     for i in 0..zip.len() {
         let Ok(mut part) = zip.by_index(i) else {
             continue;
@@ -76,44 +77,53 @@ pub fn inflate_checked(
             )));
         }
         let mut scan = Scan::new(&name);
-        let kept = keep(&name);
-        let mut data = Vec::new();
+        if keep(&name) {
+            // A kept part is read whole into its own buffer (its declared size reserved, within
+            // the limit), at most one byte past what the limits allow, then scanned.
+            let room = limits
+                .part_bytes
+                .min(limits.workbook_bytes.saturating_sub(total));
+            let mut data = Vec::with_capacity(part.size().min(room) as usize);
+            // A broken stream: the reader reports the file as damaged.
+            whole &= (&mut part).take(room + 1).read_to_end(&mut data).is_ok();
+            total += data.len() as u64;
+            over_limits(&name, data.len() as u64, total, limits)?;
+            scan.feed(&data, limits)?;
+            parts.insert(name, data);
+            continue;
+        }
         let mut read: u64 = 0;
+        buf.resize(64 << 10, 0);
         loop {
             let n = match part.read(&mut buf) {
-                Ok(0) => break,
+                Ok(0) | Err(_) => break,
                 Ok(n) => n,
-                // A broken stream: the reader reports the file as damaged.
-                Err(_) => {
-                    whole &= !kept;
-                    break;
-                }
             };
             read += n as u64;
             total += n as u64;
-            if read > limits.part_bytes {
-                return Err(Refusal::TooLarge(format!(
-                    "{} khi giải nén vượt {} MB (tệp nén bất thường)",
-                    part_label(&name),
-                    limits.part_bytes >> 20
-                )));
-            }
-            if total > limits.workbook_bytes {
-                return Err(Refusal::TooLarge(format!(
-                    "tệp khi giải nén vượt {} MB (tệp nén bất thường)",
-                    limits.workbook_bytes >> 20
-                )));
-            }
+            over_limits(&name, read, total, limits)?;
             scan.feed(&buf[..n], limits)?;
-            if kept {
-                data.extend_from_slice(&buf[..n]);
-            }
-        }
-        if kept {
-            parts.insert(name, data);
         }
     }
     Ok(whole.then_some(parts))
+}
+
+/// Refuses a part inflated past the part limit, or a workbook past the workbook limit.
+fn over_limits(name: &str, read: u64, total: u64, limits: &Limits) -> Result<(), Refusal> {
+    if read > limits.part_bytes {
+        return Err(Refusal::TooLarge(format!(
+            "{} khi giải nén vượt {} MB (tệp nén bất thường)",
+            part_label(name),
+            limits.part_bytes >> 20
+        )));
+    }
+    if total > limits.workbook_bytes {
+        return Err(Refusal::TooLarge(format!(
+            "tệp khi giải nén vượt {} MB (tệp nén bất thường)",
+            limits.workbook_bytes >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// A streaming scan of one XML part.
@@ -152,7 +162,12 @@ impl Scan {
             w.extend_from_slice(chunk);
             std::borrow::Cow::Owned(w)
         };
-        if contains(&window, b"<!DOCTYPE") || contains(&window, b"<!ENTITY") {
+        // One pass for both declarations.
+        let declares = memchr::memmem::find_iter(&window, b"<!").any(|at| {
+            let rest = &window[at..];
+            rest.starts_with(b"<!DOCTYPE") || rest.starts_with(b"<!ENTITY")
+        });
+        if declares {
             return Err(Refusal::Entity(format!(
                 "{} có khai báo DOCTYPE/ENTITY (tệp Excel thật không có; có thể là \"bom thực thể\")",
                 part_label(&self.name)

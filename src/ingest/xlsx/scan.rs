@@ -15,8 +15,10 @@ use quick_xml::events::Event;
 
 use super::{position, reader, row_number, typed, Cell, LoadError, Placer, Step, StepAside};
 
-/// A position in the markup being scanned (`b` ends with the closing tag looked for).
+/// A position in the markup being scanned (`s` ends with the closing tag looked for; `b` is
+/// its bytes). Text is cut from `s` next to ASCII bytes only, so it needs no check again.
 struct Cursor<'a> {
+    s: &'a str,
     b: &'a [u8],
     p: usize,
 }
@@ -30,6 +32,14 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Cursor<'a> {
+        Cursor {
+            s,
+            b: s.as_bytes(),
+            p: 0,
+        }
+    }
+
     fn spaces(&mut self) {
         while self.p < self.b.len() && is_space(self.b[self.p]) {
             self.p += 1;
@@ -64,7 +74,7 @@ impl<'a> Cursor<'a> {
 
     /// The attributes of the tag being read, each given to `each` (key, value), up to its end;
     /// whether the tag closes itself (`/>`).
-    fn attributes(&mut self, mut each: impl FnMut(&'a [u8], &'a [u8]) -> Step<()>) -> Step<bool> {
+    fn attributes(&mut self, mut each: impl FnMut(&'a [u8], &'a str) -> Step<()>) -> Step<bool> {
         loop {
             let before = self.p;
             self.spaces();
@@ -95,8 +105,8 @@ impl<'a> Cursor<'a> {
             }
             self.p += 1;
             let len = memchr::memchr(quote, &self.b[self.p..]).ok_or(StepAside)?;
-            let value = &self.b[self.p..self.p + len];
-            if memchr::memchr2(b'<', b'&', value).is_some() {
+            let value = self.s.get(self.p..self.p + len).ok_or(StepAside)?;
+            if memchr::memchr2(b'<', b'&', value.as_bytes()).is_some() {
                 return Err(StepAside);
             }
             self.p += len + 1;
@@ -105,9 +115,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// The text up to the next tag, which must be `close`.
-    fn text_until(&mut self, close: &[u8]) -> Step<&'a [u8]> {
+    fn text_until(&mut self, close: &[u8]) -> Step<&'a str> {
         let len = memchr::memchr(b'<', &self.b[self.p..]).ok_or(StepAside)?;
-        let text = &self.b[self.p..self.p + len];
+        let text = self.s.get(self.p..self.p + len).ok_or(StepAside)?;
         self.p += len;
         if !self.eat(close) {
             return Err(StepAside);
@@ -116,15 +126,11 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn text(bytes: &[u8]) -> Step<&str> {
-    std::str::from_utf8(bytes).map_err(|_| StepAside)
-}
-
 /// The markup after the start tag of the element `name` (exactly that name, with content) up to
 /// its closing tag included, when quick-xml reads the part up to there and that stretch is
 /// UTF-8; else the part is left to the quick-xml reader. So is a part where an element the slow
 /// path would read (`watched`, by local name) comes before.
-fn content<'a>(xml: &'a [u8], name: &str, watched: &[&str]) -> Step<&'a [u8]> {
+fn content<'a>(xml: &'a [u8], name: &str, watched: &[&str]) -> Step<Cursor<'a>> {
     let mut r = reader(xml);
     r.config_mut().expand_empty_elements = false;
     let start = loop {
@@ -144,8 +150,8 @@ fn content<'a>(xml: &'a [u8], name: &str, watched: &[&str]) -> Step<&'a [u8]> {
     let rest = xml.get(start..).ok_or(StepAside)?;
     let close = format!("</{name}>");
     let end = memmem::find(rest, close.as_bytes()).ok_or(StepAside)? + close.len();
-    text(&rest[..end])?;
-    Ok(&rest[..end])
+    let s = std::str::from_utf8(&rest[..end]).map_err(|_| StepAside)?;
+    Ok(Cursor::new(s))
 }
 
 /// `sheet_cells`, scanned: `Err(StepAside)` where the quick-xml reader must read the sheet
@@ -158,10 +164,7 @@ pub(super) fn sheet_cells(
 ) -> Step<Result<(), LoadError>> {
     // The slow path looks for the first `<row>` and `<c>` inside any `sheetData`; a prefixed
     // one is left to it.
-    let mut c = Cursor {
-        b: content(xml, "sheetData", &[])?,
-        p: 0,
-    };
+    let mut c = content(xml, "sheetData", &[])?;
     let (mut row, mut col) = (0u32, 0u32);
     // Rows are closed in order (quick-xml refuses an end tag nothing opened).
     let mut in_row = false;
@@ -192,7 +195,7 @@ pub(super) fn sheet_cells(
                 Ok(())
             })?;
             if let Some(digits) = number {
-                row = row_number(digits)?;
+                row = row_number(digits.as_bytes())?;
             }
             if closed {
                 row += 1;
@@ -213,7 +216,7 @@ pub(super) fn sheet_cells(
             })?;
             let pos = match r_attr {
                 Some(reference) => {
-                    let p = position(text(reference)?)?;
+                    let p = position(reference)?;
                     col = p.1;
                     p
                 }
@@ -221,12 +224,12 @@ pub(super) fn sheet_cells(
             };
             let date = match s_attr {
                 Some(s) => {
-                    let id: usize = text(s)?.parse().map_err(|_| StepAside)?;
+                    let id: usize = s.parse().map_err(|_| StepAside)?;
                     dates.get(id).copied().unwrap_or(false)
                 }
                 None => false,
             };
-            let kind = t_attr.map(text).transpose()?;
+            let kind = t_attr;
             let cell = if closed {
                 Cell::Empty
             } else {
@@ -258,7 +261,7 @@ fn cell_value(
             let raw = c.text_until(b"</v>")?;
             value = v_value(raw, kind, strings, date)?;
         } else if c.eat(b"<v/>") {
-            value = v_value(b"", kind, strings, date)?;
+            value = v_value("", kind, strings, date)?;
         } else if c.open(b"f") {
             if !c.attributes(|_, _| Ok(()))? {
                 formula(c.text_until(b"</f>")?)?;
@@ -271,8 +274,8 @@ fn cell_value(
 }
 
 /// A formula is skipped; an entity in it other than the five predefined ones steps aside.
-fn formula(raw: &[u8]) -> Step<()> {
-    let mut rest = raw;
+fn formula(raw: &str) -> Step<()> {
+    let mut rest = raw.as_bytes();
     while let Some(i) = memchr::memchr(b'&', rest) {
         rest = &rest[i..];
         let known = [&b"&amp;"[..], b"&lt;", b"&gt;", b"&quot;", b"&apos;"]
@@ -285,25 +288,24 @@ fn formula(raw: &[u8]) -> Step<()> {
 }
 
 /// What a `<v>` holding `raw` makes of a cell of type `kind`, as in `super::cell_value`.
-fn v_value(raw: &[u8], kind: Option<&str>, strings: &[String], date: bool) -> Step<Cell> {
+fn v_value(raw: &str, kind: Option<&str>, strings: &[String], date: bool) -> Step<Cell> {
     match kind {
         Some("inlineStr") => Ok(Cell::Empty),
         // A formula's text: line ends and entities are the slow path's to decode.
         Some("str") => {
-            if memchr::memchr2(b'&', b'\r', raw).is_some() {
+            if memchr::memchr2(b'&', b'\r', raw.as_bytes()).is_some()
+                || raw.contains("_x")
+                || raw.contains("_X")
+            {
                 return Err(StepAside);
             }
-            let t = text(raw)?;
-            if t.contains("_x") || t.contains("_X") {
-                return Err(StepAside);
-            }
-            Ok(Cell::Text(t.to_string()))
+            Ok(Cell::Text(raw.to_string()))
         }
         None | Some("n") | Some("s") | Some("b") => {
-            if memchr::memchr(b'&', raw).is_some() {
+            if raw.contains('&') {
                 return Err(StepAside);
             }
-            typed(text(raw)?, kind, strings, date)
+            typed(raw, kind, strings, date)
         }
         _ => Err(StepAside),
     }
@@ -311,10 +313,7 @@ fn v_value(raw: &[u8], kind: Option<&str>, strings: &[String], date: bool) -> St
 
 /// `shared_strings`, scanned: items of plain `<t>` runs (rich text and phonetic runs step aside).
 pub(super) fn shared_strings(xml: &[u8]) -> Step<Vec<String>> {
-    let mut c = Cursor {
-        b: content(xml, "sst", &["si"])?,
-        p: 0,
-    };
+    let mut c = content(xml, "sst", &["si"])?;
     let mut out = Vec::new();
     loop {
         c.spaces();
@@ -343,19 +342,23 @@ pub(super) fn shared_strings(xml: &[u8]) -> Step<Vec<String>> {
             };
             let raw = c.text_until(b"</t>")?;
             // Entities and line ends are decoded by the slow path.
-            if memchr::memchr2(b'&', b'\r', raw).is_some() {
+            if memchr::memchr2(b'&', b'\r', raw.as_bytes()).is_some() {
                 return Err(StepAside);
             }
-            let t = text(raw)?;
             let t = if preserve {
-                t
+                raw
             } else {
-                t.trim_matches([' ', '\t', '\r', '\n'])
+                raw.trim_matches([' ', '\t', '\r', '\n'])
             };
             if t.contains("_x") || t.contains("_X") {
                 return Err(StepAside);
             }
-            item.push_str(t);
+            if item.is_empty() {
+                // One run (the usual item): its text, allocated once.
+                item = t.to_string();
+            } else {
+                item.push_str(t);
+            }
         }
         out.push(item);
     }
