@@ -50,9 +50,22 @@ pub struct KeyId(u32);
 #[derive(Debug, Clone, Copy)]
 pub struct UnitFigures<'a>(&'a UnitCells);
 
-impl UnitFigures<'_> {
+impl KeyId {
+    /// A dense index (below the number of keys of its `Consolidated`), for tables by key.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl<'a> UnitFigures<'a> {
     pub fn get(&self, key: KeyId, column: InputColumn) -> Option<f64> {
         self.0.values.get(&(key.0, column)).copied()
+    }
+
+    /// Every figure of the unit, in key order: one sequential walk where a table of many units
+    /// is filled (a lookup per cell would visit every unit's tree for each row).
+    pub fn iter(&self) -> impl Iterator<Item = (KeyId, InputColumn, f64)> + 'a {
+        self.0.values.iter().map(|(&(k, c), &v)| (KeyId(k), c, v))
     }
 
     /// The number of figures the unit has.

@@ -18,6 +18,9 @@ pub const SHEET_TASKS: &str = "Nhiệm vụ";
 /// Units per "Theo đơn vị" sheet (Excel has 16,384 columns; three are labels).
 pub const UNITS_PER_SHEET: usize = 16_000;
 
+/// Units whose figures are gathered at a time for the by-unit sheet (a table of rows × units).
+const UNIT_BLOCK: usize = 256;
+
 /// The columns of the consolidated form.
 pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
     let mut cols: Vec<Column> = report
@@ -176,30 +179,70 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         ws.set_column_width(1, 44)?;
         ws.set_column_width(2, 11)?;
         ws.set_row_height(2, 48)?;
-        let figures: Vec<_> = units.iter().map(|u| c.unit(u)).collect();
-        let rows = regime
+        let rows: Vec<_> = regime
             .form_codes()
             .filter_map(|code| config.indicator(code))
-            .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)));
-        for (r, (ind, d)) in (3u32..).zip(rows) {
-            let key = cell_key(&ind.code, &d);
-            ws.write_string_with_format(r, 0, &key, &text)?;
-            ws.write_string_with_format(r, 1, config.cell_name(ind, &d), &text)?;
-            ws.write_string_with_format(r, 2, &ind.unit, &text)?;
-            let fmt = if ind.value_type == ValueType::Integer {
-                &int
-            } else {
-                &dec
-            };
-            let id = c.key(&key);
-            for (j, f) in figures.iter().enumerate() {
-                match f
-                    .zip(id)
-                    .and_then(|(f, id)| f.get(id, InputColumn::ThucHien))
-                {
-                    Some(v) => ws.write_number_with_format(r, 3 + j as u16, v, fmt)?,
-                    None => ws.write_blank(r, 3 + j as u16, fmt)?,
+            .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)))
+            .map(|(ind, d)| {
+                let key = cell_key(&ind.code, &d);
+                let fmt = if ind.value_type == ValueType::Integer {
+                    &int
+                } else {
+                    &dec
                 };
+                (ind, d, c.key(&key), key, fmt)
+            })
+            .collect();
+        // The rows of each key id (one, unless the form lists a cell twice).
+        let mut rows_of: Vec<Vec<usize>> = Vec::new();
+        for (i, (.., id, _, _)) in rows.iter().enumerate() {
+            if let Some(id) = id {
+                if rows_of.len() <= id.index() {
+                    rows_of.resize(id.index() + 1, Vec::new());
+                }
+                rows_of[id.index()].push(i);
+            }
+        }
+        // A block of units at a time: each unit's figures are walked once, in order, into a
+        // table of rows × block (missing figures are `None`), written row by row as before.
+        for (b, block) in units.chunks(UNIT_BLOCK).enumerate() {
+            let mut table = vec![None; rows.len() * block.len()];
+            for (j, u) in block.iter().enumerate() {
+                let Some(f) = c.unit(u) else { continue };
+                for (id, column, v) in f.iter() {
+                    if column != InputColumn::ThucHien {
+                        continue;
+                    }
+                    for r in rows_of.get(id.index()).into_iter().flatten() {
+                        table[r * block.len() + j] = Some(v);
+                    }
+                }
+            }
+            for (i, (ind, d, _, key, fmt)) in rows.iter().enumerate() {
+                let r = 3 + i as u32;
+                if b == 0 {
+                    ws.write_string_with_format(r, 0, key, &text)?;
+                    ws.write_string_with_format(r, 1, config.cell_name(ind, d), &text)?;
+                    ws.write_string_with_format(r, 2, &ind.unit, &text)?;
+                }
+                let first = 3 + (b * UNIT_BLOCK) as u16;
+                for (j, v) in table[i * block.len()..(i + 1) * block.len()]
+                    .iter()
+                    .enumerate()
+                {
+                    match v {
+                        Some(v) => ws.write_number_with_format(r, first + j as u16, *v, *fmt)?,
+                        None => ws.write_blank(r, first + j as u16, *fmt)?,
+                    };
+                }
+            }
+        }
+        if units.is_empty() {
+            for (i, (ind, d, _, key, _)) in rows.iter().enumerate() {
+                let r = 3 + i as u32;
+                ws.write_string_with_format(r, 0, key, &text)?;
+                ws.write_string_with_format(r, 1, config.cell_name(ind, d), &text)?;
+                ws.write_string_with_format(r, 2, &ind.unit, &text)?;
             }
         }
         ws.set_freeze_panes(3, 3)?;

@@ -129,13 +129,21 @@ pub fn check<'a>(
             codes.insert(code.to_string());
         }
     }
+    // A column the form has no figure in has no identity to check (a matrix form fills one or
+    // two of them): its parts are not looked up.
+    let mut filled = [false; InputColumn::ALL.len()];
+    for (_, column) in s.values.keys() {
+        if let Some(i) = InputColumn::ALL.iter().position(|c| c == column) {
+            filled[i] = true;
+        }
+    }
     for code in codes {
         let ids = known.by_code.entry(code).or_insert_with_key(|code| {
             let code: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());
             identities(config, code)
         });
         for id in ids.iter() {
-            for i in 0..InputColumn::ALL.len() {
+            for i in (0..InputColumn::ALL.len()).filter(|&i| filled[i]) {
                 check_one(config, regime, s, id, i, diags);
             }
         }
