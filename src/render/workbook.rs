@@ -231,8 +231,8 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                     .enumerate()
                 {
                     match v {
-                        Some(v) => ws.write_number_with_format(r, first + j as u16, *v, *fmt)?,
-                        None => ws.write_blank(r, first + j as u16, *fmt)?,
+                        Some(v) => ws.write_number_with_format(r, first + j as u16, *v, fmt)?,
+                        None => ws.write_blank(r, first + j as u16, fmt)?,
                     };
                 }
             }
