@@ -203,8 +203,16 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                 rows_of[id.index()].push(i);
             }
         }
+        // The labels first: rust_xlsxwriter numbers strings and formats in the order of first
+        // use, and the figures' cells use neither strings nor the labels' format.
+        for (i, (ind, d, _, key, _)) in rows.iter().enumerate() {
+            let r = 3 + i as u32;
+            ws.write_string_with_format(r, 0, key, &text)?;
+            ws.write_string_with_format(r, 1, config.cell_name(ind, d), &text)?;
+            ws.write_string_with_format(r, 2, &ind.unit, &text)?;
+        }
         // A block of units at a time: each unit's figures are walked once, in order, into a
-        // table of rows × block (missing figures are `None`), written row by row as before.
+        // table of rows × block (missing figures are `None`), written row by row.
         for (b, block) in units.chunks(UNIT_BLOCK).enumerate() {
             let mut table = vec![None; rows.len() * block.len()];
             for (j, u) in block.iter().enumerate() {
@@ -218,13 +226,8 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                     }
                 }
             }
-            for (i, (ind, d, _, key, fmt)) in rows.iter().enumerate() {
+            for (i, (.., fmt)) in rows.iter().enumerate() {
                 let r = 3 + i as u32;
-                if b == 0 {
-                    ws.write_string_with_format(r, 0, key, &text)?;
-                    ws.write_string_with_format(r, 1, config.cell_name(ind, d), &text)?;
-                    ws.write_string_with_format(r, 2, &ind.unit, &text)?;
-                }
                 let first = 3 + (b * UNIT_BLOCK) as u16;
                 for (j, v) in table[i * block.len()..(i + 1) * block.len()]
                     .iter()
@@ -235,14 +238,6 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                         None => ws.write_blank(r, first + j as u16, fmt)?,
                     };
                 }
-            }
-        }
-        if units.is_empty() {
-            for (i, (ind, d, _, key, _)) in rows.iter().enumerate() {
-                let r = 3 + i as u32;
-                ws.write_string_with_format(r, 0, key, &text)?;
-                ws.write_string_with_format(r, 1, config.cell_name(ind, d), &text)?;
-                ws.write_string_with_format(r, 2, &ind.unit, &text)?;
             }
         }
         ws.set_freeze_panes(3, 3)?;

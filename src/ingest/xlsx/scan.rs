@@ -15,11 +15,10 @@ use quick_xml::events::Event;
 
 use super::{position, reader, row_number, typed, Cell, LoadError, Placer, Step, StepAside};
 
-/// A position in the markup being scanned (`s` ends with the closing tag looked for; `b` is
-/// its bytes). Text is cut from `s` next to ASCII bytes only, so it needs no check again.
+/// A position in the markup being scanned (`s` ends with the closing tag looked for). Text is
+/// cut from `s` next to ASCII bytes only, so it needs no check again.
 struct Cursor<'a> {
     s: &'a str,
-    b: &'a [u8],
     p: usize,
 }
 
@@ -33,22 +32,22 @@ fn is_name_byte(b: u8) -> bool {
 
 impl<'a> Cursor<'a> {
     fn new(s: &'a str) -> Cursor<'a> {
-        Cursor {
-            s,
-            b: s.as_bytes(),
-            p: 0,
-        }
+        Cursor { s, p: 0 }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.s.as_bytes()
     }
 
     fn spaces(&mut self) {
-        while self.p < self.b.len() && is_space(self.b[self.p]) {
+        while self.p < self.bytes().len() && is_space(self.bytes()[self.p]) {
             self.p += 1;
         }
     }
 
     /// Eats `s` if the markup goes on with it.
     fn eat(&mut self, s: &[u8]) -> bool {
-        if self.b[self.p..].starts_with(s) {
+        if self.bytes()[self.p..].starts_with(s) {
             self.p += s.len();
             true
         } else {
@@ -58,7 +57,7 @@ impl<'a> Cursor<'a> {
 
     /// Eats `<name` if a tag of that name (not a longer one) opens here.
     fn open(&mut self, name: &[u8]) -> bool {
-        let rest = &self.b[self.p..];
+        let rest = &self.bytes()[self.p..];
         let n = name.len();
         if rest.len() > n + 1
             && rest[0] == b'<'
@@ -78,12 +77,12 @@ impl<'a> Cursor<'a> {
         loop {
             let before = self.p;
             self.spaces();
-            match self.b.get(self.p) {
+            match self.bytes().get(self.p) {
                 Some(b'>') => {
                     self.p += 1;
                     return Ok(false);
                 }
-                Some(b'/') if self.b.get(self.p + 1) == Some(&b'>') => {
+                Some(b'/') if self.bytes().get(self.p + 1) == Some(&b'>') => {
                     self.p += 2;
                     return Ok(true);
                 }
@@ -92,19 +91,19 @@ impl<'a> Cursor<'a> {
                 _ => return Err(StepAside),
             }
             let start = self.p;
-            while self.p < self.b.len() && is_name_byte(self.b[self.p]) {
+            while self.p < self.bytes().len() && is_name_byte(self.bytes()[self.p]) {
                 self.p += 1;
             }
-            let key = &self.b[start..self.p];
+            let key = &self.bytes()[start..self.p];
             if key.is_empty() || !self.eat(b"=") {
                 return Err(StepAside);
             }
-            let quote = *self.b.get(self.p).ok_or(StepAside)?;
+            let quote = *self.bytes().get(self.p).ok_or(StepAside)?;
             if quote != b'"' && quote != b'\'' {
                 return Err(StepAside);
             }
             self.p += 1;
-            let len = memchr::memchr(quote, &self.b[self.p..]).ok_or(StepAside)?;
+            let len = memchr::memchr(quote, &self.bytes()[self.p..]).ok_or(StepAside)?;
             let value = self.s.get(self.p..self.p + len).ok_or(StepAside)?;
             if memchr::memchr2(b'<', b'&', value.as_bytes()).is_some() {
                 return Err(StepAside);
@@ -116,7 +115,7 @@ impl<'a> Cursor<'a> {
 
     /// The text up to the next tag, which must be `close`.
     fn text_until(&mut self, close: &[u8]) -> Step<&'a str> {
-        let len = memchr::memchr(b'<', &self.b[self.p..]).ok_or(StepAside)?;
+        let len = memchr::memchr(b'<', &self.bytes()[self.p..]).ok_or(StepAside)?;
         let text = self.s.get(self.p..self.p + len).ok_or(StepAside)?;
         self.p += len;
         if !self.eat(close) {
