@@ -385,39 +385,59 @@ pub fn consolidate(
     let mut uppers: Vec<String> = Vec::new();
     let mut upper_index: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
     let mut above: foldhash::HashMap<(u32, u32, InputColumn), Acc> = foldhash::HashMap::default();
+    // Each cell key's interned id and indicator (`None`: not consolidated), and each parent's
+    // chain of gathering units up to the root, found once rather than once per figure or
+    // submission (a nation's month is half a million figures from ten thousand communes).
+    let mut resolved: foldhash::HashMap<&str, Option<(u32, &Indicator)>> =
+        foldhash::HashMap::default();
+    let mut chains: foldhash::HashMap<Option<&str>, Vec<u32>> = foldhash::HashMap::default();
+    let mut intern_upper = |a: &str, uppers: &mut Vec<String>| -> u32 {
+        if let Some(&i) = upper_index.get(a) {
+            return i;
+        }
+        uppers.push(a.to_string());
+        let i = uppers.len() as u32 - 1;
+        upper_index.insert(a.to_string(), i);
+        i
+    };
+    let mut own: Vec<(u32, InputColumn, Aggregation, Acc)> = Vec::new();
     for s in accepted {
         let leaf = !with_reporting_descendant.contains(&s.unit_code);
         if !in_tree.contains(&s.unit_code) || (!regime.include_own_figures && !leaf) {
             continue;
         }
-        let mut chain: Vec<String> = Vec::new();
+        let mut chain: Vec<u32> = Vec::new();
         if !leaf {
-            chain.push(s.unit_code.clone());
+            chain.push(intern_upper(&s.unit_code, &mut uppers));
         }
-        for a in config.units.ancestors(&s.unit_code) {
-            let top = a == root;
-            chain.push(a);
-            if top {
-                break;
+        let parent = config
+            .units
+            .get(&s.unit_code)
+            .and_then(|u| u.parent.as_deref());
+        if !chains.contains_key(&parent) {
+            let mut list = Vec::new();
+            for a in config.units.ancestors(&s.unit_code) {
+                let top = a == root;
+                list.push(intern_upper(&a, &mut uppers));
+                if top {
+                    break;
+                }
             }
+            chains.insert(parent, list);
         }
-        let chain: Vec<u32> = chain
-            .into_iter()
-            .map(|a| {
-                *upper_index.entry(a).or_insert_with_key(|a| {
-                    uppers.push(a.clone());
-                    uppers.len() as u32 - 1
-                })
-            })
-            .collect();
+        chain.extend_from_slice(&chains[&parent]);
         let rank = rank[s.unit_code.as_str()];
+        own.clear();
         for ((code, column), v) in &s.values {
-            let Some(i) = config.indicator_of_key(code) else {
+            let found = *resolved.entry(code.as_str()).or_insert_with(|| {
+                config
+                    .indicator_of_key(code)
+                    .filter(|i| !i.is_derived())
+                    .map(|i| (out.intern(code), i))
+            });
+            let Some((k, i)) = found else {
                 continue;
             };
-            if i.is_derived() {
-                continue;
-            }
             let figure = Figure {
                 unit: &s.unit_code,
                 indicator: i,
@@ -425,17 +445,22 @@ pub fn consolidate(
                 weight: weight_of(config, i, s, code, *column),
                 rank,
             };
-            let k = out.intern(code);
             if leaf {
-                let mut own = Acc::default();
-                own.add(&figure, &s.unit_code);
-                put(&mut out, &s.unit_code, k, *column, i.aggregation, &own);
+                let mut acc = Acc::default();
+                acc.add(&figure, &s.unit_code);
+                own.push((k, *column, i.aggregation, acc));
             }
             for &a in &chain {
                 above
                     .entry((a, k, *column))
                     .or_default()
                     .add(&figure, &uppers[a as usize]);
+            }
+        }
+        if !own.is_empty() {
+            let cells = out.unit_mut(&s.unit_code);
+            for (k, column, aggregation, acc) in &own {
+                put_cell(cells, *k, *column, *aggregation, acc);
             }
         }
     }
@@ -565,7 +590,17 @@ fn put(
     aggregation: Aggregation,
     acc: &Acc,
 ) {
-    let cells = out.unit_mut(unit);
+    put_cell(out.unit_mut(unit), k, column, aggregation, acc);
+}
+
+/// `put` into a unit's cells already found.
+fn put_cell(
+    cells: &mut UnitCells,
+    k: u32,
+    column: InputColumn,
+    aggregation: Aggregation,
+    acc: &Acc,
+) {
     if let Some(v) = acc.result(aggregation) {
         cells.values.insert((k, column), round(v));
     }
