@@ -359,17 +359,24 @@ pub fn read_rows(
 }
 
 /// A cell of the signature block under the table ("Người lập biểu", "Thủ trưởng đơn vị"): the
-/// table ends above it. Only text cells can say so, and only those with an "ng" or a "th" in
-/// them are folded to be sure (most cells of a table have neither).
+/// table ends above it. Only text cells can say so, and only those with both letter pairs of
+/// one of the labels ("ng" and "bi", or "th" and "tr", in any case) are folded to be sure:
+/// most cells of a table, indicator names among them, have neither both.
 fn is_signature_label(cell: &Cell) -> bool {
     let Cell::Text(t) = cell else {
         return false;
     };
-    let candidate = t.as_bytes().windows(2).any(|w| {
-        let pair = [w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase()];
-        &pair == b"ng" || &pair == b"th"
-    });
-    if !candidate {
+    let (mut ng, mut bi, mut th, mut tr) = (false, false, false, false);
+    for w in t.as_bytes().windows(2) {
+        match [w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase()] {
+            [b'n', b'g'] => ng = true,
+            [b'b', b'i'] => bi = true,
+            [b't', b'h'] => th = true,
+            [b't', b'r'] => tr = true,
+            _ => {}
+        }
+    }
+    if !(ng && bi || th && tr) {
         return false;
     }
     let f = fold(t);
@@ -484,6 +491,34 @@ mod tests {
 
     fn t(s: &str) -> Cell {
         Cell::Text(s.to_string())
+    }
+
+    #[test]
+    fn signature_labels_end_the_table_whatever_their_case_accents_or_composition() {
+        for label in [
+            "Người lập biểu",
+            "NGƯỜI LẬP BIỂU",
+            "Nguoi lap bieu",
+            "  Người   lập biểu (Ký, ghi rõ họ tên)",
+            "Thủ trưởng đơn vị",
+            "THỦ TRƯỞNG ĐƠN VỊ",
+            "Thu truong don vi",
+            // Decomposed (NFD), as some editors save it.
+            "Ngu\u{31b}\u{300}o\u{31b}i la\u{323}\u{302}p bie\u{302}\u{309}u",
+            "Thu\u{309} tru\u{31b}o\u{31b}\u{309}ng \u{111}o\u{31b}n vi\u{323}",
+        ] {
+            assert!(is_signature_label(&t(label)), "{label}");
+        }
+        for other in [
+            "Tổng thu ngân sách nhà nước trên địa bàn",
+            "Số người được tiếp nhận",
+            "Người lập",
+            "Thủ trưởng",
+            "Ghi chú",
+        ] {
+            assert!(!is_signature_label(&t(other)), "{other}");
+        }
+        assert!(!is_signature_label(&Cell::Number(1.0)));
     }
 
     fn grid(rows: Vec<Vec<Cell>>) -> Grid {
