@@ -580,7 +580,7 @@ fn render_into(
             let exchange = || -> Result<Vec<FileEntry>, RunError> {
                 let cells = crate::render::exchange::FormCells::of(report);
                 let rows = crate::render::exchange::exchange_rows(report, &cells);
-                let rows = rows.as_slice();
+                let rows = &rows;
                 let ((csv, sdmx), (dhis2, adx)) = rayon::join(
                     || {
                         rayon::join(

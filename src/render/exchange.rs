@@ -29,7 +29,7 @@ pub struct ExchangeRow<'a> {
     pub disagg: &'a crate::model::Disagg,
     pub column: InputColumn,
     pub value: f64,
-    /// The figure as every exchange file writes it (`figure_text`), made once for all four.
+    /// The figure as every exchange file writes it (`figure_text`).
     pub text: crate::diag::CellText,
 }
 
@@ -74,55 +74,109 @@ impl<'a> FormCells<'a> {
     }
 }
 
-/// Every consolidated figure of a report: the root first, then the units below it; within a
-/// unit the form's order, the total before its disaggregations, then the columns in order.
-pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Vec<ExchangeRow<'a>> {
+/// Every consolidated figure of a report, as the exchange files carry them: the root first,
+/// then the units below it; within a unit the form's order, the total before its
+/// disaggregations, then the columns in order.
+///
+/// Held compactly (a unit, a cell of the form, a column and the value: 24 bytes a figure, a
+/// nation's month is a million of them) and read as `ExchangeRow`s, each made as it is
+/// written.
+pub struct ExchangeRows<'a> {
+    /// (unit, level) by index.
+    units: Vec<(&'a str, &'a str)>,
+    /// The form's cells by index.
+    cells: Vec<(&'a crate::catalog::Indicator, &'a crate::model::Disagg)>,
+    figures: Vec<Figure>,
+}
+
+/// One figure of `ExchangeRows`.
+#[derive(Debug, Clone, Copy)]
+struct Figure {
+    unit: u32,
+    cell: u32,
+    column: InputColumn,
+    value: f64,
+}
+
+impl<'a> ExchangeRows<'a> {
+    /// The rows in order, each with its figure's text.
+    pub fn iter(&self) -> impl Iterator<Item = ExchangeRow<'a>> + '_ {
+        self.figures.iter().map(|f| {
+            let (unit, level) = self.units[f.unit as usize];
+            let (indicator, disagg) = self.cells[f.cell as usize];
+            ExchangeRow {
+                unit,
+                level,
+                indicator,
+                disagg,
+                column: f.column,
+                value: f.value,
+                text: figure_text(f.value),
+            }
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.figures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.figures.is_empty()
+    }
+}
+
+/// Every consolidated figure of a report (`ExchangeRows`; a cell outside the form is left out).
+pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> ExchangeRows<'a> {
     let c: &'a crate::consolidate::Consolidated = report.consolidated;
     let config = report.config;
-    // As many rows as figures (a cell outside the form is left out): a nation's month is
-    // three quarters of a million rows, and a growing vector would hold up to twice that.
-    let mut rows = Vec::with_capacity(
+    // As many rows as figures: a growing vector would hold up to twice that.
+    let mut figures = Vec::with_capacity(
         c.units
             .iter()
             .filter_map(|u| c.unit(u))
             .map(|f| f.len())
             .sum(),
     );
-    // Each cell key's id once, not once per unit.
-    let ids: Vec<Vec<Option<crate::consolidate::KeyId>>> = cells
-        .cells
-        .iter()
-        .map(|(_, list)| list.iter().map(|(_, key)| c.key(key)).collect())
-        .collect();
+    // The form's cells in order, each with its key's id (once, not once per unit).
+    let mut form = Vec::new();
+    let mut ids = Vec::new();
+    for (ind, list) in &cells.cells {
+        for (d, key) in list {
+            form.push((*ind, d));
+            ids.push(c.key(key));
+        }
+    }
+    let mut units = Vec::new();
     for unit in &c.units {
+        let Some(unit_figures) = c.unit(unit).filter(|f| !f.is_empty()) else {
+            continue;
+        };
         let level = config
             .units
             .get(unit)
             .map(|u| u.level.as_str())
             .unwrap_or("");
-        let Some(figures) = c.unit(unit).filter(|f| !f.is_empty()) else {
-            continue;
-        };
-        for ((ind, list), ids) in cells.cells.iter().zip(&ids) {
-            for ((d, _), id) in list.iter().zip(ids) {
-                let Some(id) = *id else { continue };
-                for column in InputColumn::ALL {
-                    if let Some(value) = figures.get(id, column) {
-                        rows.push(ExchangeRow {
-                            unit: unit.as_str(),
-                            level,
-                            indicator: ind,
-                            disagg: d,
-                            column,
-                            value,
-                            text: figure_text(value),
-                        });
-                    }
+        let u = units.len() as u32;
+        units.push((unit.as_str(), level));
+        for (cell, id) in ids.iter().enumerate() {
+            let Some(id) = *id else { continue };
+            for column in InputColumn::ALL {
+                if let Some(value) = unit_figures.get(id, column) {
+                    figures.push(Figure {
+                        unit: u,
+                        cell: cell as u32,
+                        column,
+                        value,
+                    });
                 }
             }
         }
     }
-    rows
+    ExchangeRows {
+        units,
+        cells: form,
+        figures,
+    }
 }
 
 /// A figure as the exchange files write it: Rust's shortest round-trip decimal (`{}`, never
@@ -142,14 +196,14 @@ pub fn figure_text(v: f64) -> crate::diag::CellText {
 /// them back as the unit's figures).
 pub fn write_du_lieu(
     report: &Report<'_>,
-    rows: &[ExchangeRow<'_>],
+    rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     let period = report.period.code();
     let mut disagg = String::new();
-    for r in rows {
+    for r in rows.iter() {
         use std::fmt::Write as _;
         disagg.clear();
         write!(disagg, "{}", r.disagg).expect("write to memory");

@@ -20,7 +20,7 @@ use quick_xml::escape::escape;
 use serde::Serialize;
 use serde_json::json;
 
-use super::exchange::{ExchangeRow, HEADER};
+use super::exchange::{ExchangeRow, ExchangeRows, HEADER};
 use super::Report;
 use crate::model::InputColumn;
 
@@ -56,7 +56,7 @@ pub const SDMX_TOTAL: &str = "_T";
 /// `OBS_STATUS` (`A`, normal) and `DERIVED` (`1` for a ratio or growth rate).
 pub fn write_sdmx_csv(
     report: &Report<'_>,
-    rows: &[ExchangeRow<'_>],
+    rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let dims = regime_dimensions(report);
@@ -81,7 +81,7 @@ pub fn write_sdmx_csv(
     w.write_record(&header)?;
     let structure_id = dataflow(report);
     let period = report.period.sdmx();
-    for r in rows {
+    for r in rows.iter() {
         // Field by field: nothing allocated per row but the figure's text.
         for field in ["dataflow", &structure_id, "I", r.unit, &r.indicator.code] {
             w.write_field(field)?;
@@ -105,7 +105,7 @@ pub fn write_sdmx_csv(
 }
 
 /// The rows the DHIS2 and ADX files carry: every figure but the derived ones.
-fn sent<'r, 'a>(rows: &'r [ExchangeRow<'a>]) -> impl Iterator<Item = &'r ExchangeRow<'a>> {
+fn sent<'r, 'a>(rows: &'r ExchangeRows<'a>) -> impl Iterator<Item = ExchangeRow<'a>> + 'r {
     rows.iter().filter(|r| !r.derived())
 }
 
@@ -119,12 +119,17 @@ struct DataValue<'a> {
     data_element: &'a str,
     org_unit: &'a str,
     period: &'a str,
-    value: &'a str,
+    #[serde(serialize_with = "text")]
+    value: crate::diag::CellText,
+}
+
+fn text<S: serde::Serializer>(t: &crate::diag::CellText, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t)
 }
 
 /// The data values, serialized one by one from the rows (never all held at once).
 struct DataValues<'r, 'a> {
-    rows: &'r [ExchangeRow<'a>],
+    rows: &'r ExchangeRows<'a>,
     period: Option<&'r str>,
 }
 
@@ -139,7 +144,7 @@ impl Serialize for DataValues<'_, '_> {
             data_element: &r.indicator.code,
             org_unit: r.unit,
             period: p,
-            value: &r.text,
+            value: r.text,
         }))
     }
 }
@@ -164,7 +169,7 @@ struct DataValueSet<'r, 'a> {
 /// file has no data values and says why.
 pub fn write_dhis2_json(
     report: &Report<'_>,
-    rows: &[ExchangeRow<'_>],
+    rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let period = report.period.dhis2();
@@ -197,7 +202,7 @@ pub fn write_dhis2_json(
 /// disaggregation dimension of the cell. `exported` is the as-of date at midnight.
 pub fn write_adx_xml(
     report: &Report<'_>,
-    rows: &[ExchangeRow<'_>],
+    rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     // Through a local buffer: three quarters of a million lines are written piece by piece,
@@ -210,18 +215,16 @@ pub fn write_adx_xml(
         report.as_of
     )?;
     let period = report.period.time_range();
-    let rows: Vec<&ExchangeRow<'_>> = sent(rows).collect();
-    let mut i = 0;
-    while i < rows.len() {
-        let unit = rows[i].unit;
+    let mut rows = sent(rows).peekable();
+    while let Some(first) = rows.peek() {
+        let unit = first.unit;
         writeln!(
             out,
             "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{}\">",
             escape(unit),
             escape(&report.regime.id)
         )?;
-        while i < rows.len() && rows[i].unit == unit {
-            let r = &rows[i];
+        while let Some(r) = rows.next_if(|r| r.unit == unit) {
             for piece in [
                 "    <dataValue dataElement=\"",
                 &escape(&r.indicator.code),
@@ -240,7 +243,6 @@ pub fn write_adx_xml(
             for piece in [" value=\"", r.text.as_str(), "\"/>\n"] {
                 out.write_all(piece.as_bytes())?;
             }
-            i += 1;
         }
         out.write_all(b"  </group>\n")?;
     }
