@@ -199,33 +199,36 @@ fn round(v: f64) -> f64 {
     }
 }
 
-/// A derived cell from consolidated cells: by its formula, or as a ratio or growth of two
-/// indicators' same cells. `None` when the indicator has neither.
-fn derive(
-    out: &Consolidated,
-    i: &Indicator,
-    unit: &str,
-    d: &Disagg,
-    column: InputColumn,
-) -> Option<Result<f64, NoValue>> {
-    let get = |code: &str, d: &Disagg| {
-        if d.is_total() {
-            out.get(unit, code, column)
-        } else {
-            out.get(unit, &cell_key(code, d), column)
-        }
-    };
+/// A cell of a derived indicator and what its value is computed from.
+struct DerivedCell {
+    key: String,
+    disagg: Disagg,
+    /// The figures read, as (indicator, cell), in the order the formula reads them; a ratio's
+    /// numerator then denominator.
+    refs: Vec<(String, Disagg)>,
+    /// Their cell keys, and the keys' ids where a unit had a figure when the cell was prepared.
+    keys: Vec<String>,
+    ids: Vec<Option<u32>>,
+}
+
+/// A derived cell's value at one unit and column, from the figures of its `refs` there: by
+/// its formula, or as a ratio or growth of two indicators' same cells.
+fn derive(i: &Indicator, cell: &DerivedCell, figures: &[Option<f64>]) -> Result<f64, NoValue> {
     if let Some(f) = &i.parsed_formula {
-        return Some(f.eval(d, &get));
+        return f.eval_given(&cell.refs, figures);
     }
-    let r = i.derived.as_ref()?;
-    let (n, den) = (get(&r.numerator, d), get(&r.denominator, d));
+    let Some(r) = i.derived.as_ref() else {
+        return Err(NoValue::Missing(i.code.clone(), cell.disagg.clone()));
+    };
+    let (n, den) = (
+        figures.first().copied().flatten(),
+        figures.get(1).copied().flatten(),
+    );
     match (n, den) {
-        (Some(_), Some(0.0)) => Some(Err(NoValue::DivisionByZero)),
-        _ => Some(
-            r.compute(n, den)
-                .ok_or_else(|| NoValue::Missing(r.numerator.clone(), d.clone())),
-        ),
+        (Some(_), Some(0.0)) => Err(NoValue::DivisionByZero),
+        _ => r
+            .compute(n, den)
+            .ok_or_else(|| NoValue::Missing(r.numerator.clone(), cell.disagg.clone())),
     }
 }
 
@@ -522,23 +525,63 @@ pub fn consolidate(
         if !operands.is_empty() && !operands.iter().any(|c| has_figures_of(&out, c)) {
             continue;
         }
-        let cells: Vec<(Disagg, String)> = config
+        if i.parsed_formula.is_none() && i.derived.is_none() {
+            continue;
+        }
+        // Each cell with the figures it is computed from (the formula's references, or the
+        // ratio's numerator and denominator) and their keys, found once for all units.
+        let cells: Vec<DerivedCell> = config
             .cells_of(i)
             .into_iter()
             .map(|d| {
-                let key = cell_key(&i.code, &d);
-                (d, key)
+                let refs = match (&i.parsed_formula, &i.derived) {
+                    (Some(f), _) => f.refs_at(&d),
+                    (None, Some(r)) => vec![
+                        (r.numerator.clone(), d.clone()),
+                        (r.denominator.clone(), d.clone()),
+                    ],
+                    (None, None) => Vec::new(),
+                };
+                let keys: Vec<String> = refs
+                    .iter()
+                    .map(|(code, rd)| {
+                        if rd.is_total() {
+                            code.clone()
+                        } else {
+                            cell_key(code, rd)
+                        }
+                    })
+                    .collect();
+                let ids = keys.iter().map(|k| out.key_id(k)).collect();
+                DerivedCell {
+                    key: cell_key(&i.code, &d),
+                    disagg: d,
+                    refs,
+                    keys,
+                    ids,
+                }
             })
             .collect();
+        let mut figures = Vec::new();
         for unit in &units_with_values {
-            for (d, key) in &cells {
+            for cell in &cells {
                 for column in InputColumn::ALL {
-                    match derive(&out, i, unit, d, column) {
-                        Some(Ok(v)) => out.set(unit, key, column, round(v)),
-                        Some(Err(NoValue::Missing(..))) | None => {}
-                        Some(Err(why)) => {
+                    figures.clear();
+                    let unit_cells = out.cells.get(unit);
+                    for (id, key) in cell.ids.iter().zip(&cell.keys) {
+                        // A key no unit had when the cell was prepared may have one now.
+                        let id = id.or_else(|| out.key_id(key));
+                        figures.push(
+                            id.zip(unit_cells)
+                                .and_then(|(id, c)| c.values.get(&(id, column)).copied()),
+                        );
+                    }
+                    match derive(i, cell, &figures) {
+                        Ok(v) => out.set(unit, &cell.key, column, round(v)),
+                        Err(NoValue::Missing(..)) => {}
+                        Err(why) => {
                             out.notes
-                                .insert((unit.clone(), key.clone(), column), why.note());
+                                .insert((unit.clone(), cell.key.clone(), column), why.note());
                         }
                     }
                 }

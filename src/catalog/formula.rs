@@ -93,6 +93,67 @@ impl Formula {
     }
 
     /// The value for the cell with disaggregation `target`, reading operands with `get`.
+    /// The figures `eval` reads for `target`, in the order it reads them: (indicator, cell).
+    /// Found once for a cell, then `eval_given` at every unit.
+    pub fn refs_at(&self, target: &Disagg) -> Vec<(String, Disagg)> {
+        self.refs()
+            .into_iter()
+            .map(|(code, d)| (code.to_string(), target.merged(d)))
+            .collect()
+    }
+
+    /// `eval` with the figures already found: `figures[i]` is the figure of `refs[i]`
+    /// (`refs` as `Formula::refs_at` gives them for the target). The same result as `eval`.
+    pub fn eval_given(
+        &self,
+        refs: &[(String, Disagg)],
+        figures: &[Option<f64>],
+    ) -> Result<f64, NoValue> {
+        self.eval_at(refs, figures, &mut 0)
+    }
+
+    fn eval_at(
+        &self,
+        refs: &[(String, Disagg)],
+        figures: &[Option<f64>],
+        next: &mut usize,
+    ) -> Result<f64, NoValue> {
+        let v = match self {
+            Formula::Number(n) => *n,
+            Formula::Ref { .. } => {
+                let i = *next;
+                *next += 1;
+                figures
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| match refs.get(i) {
+                        Some((code, d)) => NoValue::Missing(code.clone(), d.clone()),
+                        None => NoValue::Missing(String::new(), Disagg::default()),
+                    })?
+            }
+            Formula::Neg(f) => -f.eval_at(refs, figures, next)?,
+            Formula::Bin(a, op, b) => {
+                let (x, y) = (
+                    a.eval_at(refs, figures, next)?,
+                    b.eval_at(refs, figures, next)?,
+                );
+                match op {
+                    Op::Add => x + y,
+                    Op::Sub => x - y,
+                    Op::Mul => x * y,
+                    Op::Div if y == 0.0 => return Err(NoValue::DivisionByZero),
+                    Op::Div => x / y,
+                }
+            }
+        };
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(NoValue::NotFinite)
+        }
+    }
+
     pub fn eval(
         &self,
         target: &Disagg,
@@ -254,6 +315,54 @@ mod tests {
     }
 
     const RATE: &str = "(TT02[tien_do=truoc_han] + TT02[tien_do=dung_han]) / TT02 * 100";
+
+    #[test]
+    fn eval_given_the_figures_found_once_is_eval() {
+        // Every formula, at a total and a broken-down target, over data where each figure is
+        // present, missing or zero: the same value or the same reason as `eval`.
+        let formulas = [
+            RATE,
+            "A - B * 2",
+            "-(A / B) + 1",
+            "A / (B - B)",
+            "1 / 0 + A",
+            "A[gioi_tinh=nu] / A",
+            "3",
+        ];
+        let keys = [
+            "A",
+            "B",
+            "A[gioi_tinh=nu]",
+            "TT02",
+            "TT02[tien_do=truoc_han]",
+        ];
+        let choices = [None, Some(0.0), Some(7.5)];
+        for f in formulas {
+            let formula = Formula::parse(f).unwrap();
+            for target in ["", "gioi_tinh=nu", "tien_do=dung_han"] {
+                let t = Disagg::parse(target).unwrap();
+                let refs = formula.refs_at(&t);
+                for pick in 0..choices.len().pow(keys.len() as u32) {
+                    let mut data = BTreeMap::new();
+                    let mut p = pick;
+                    for k in keys {
+                        if let Some(v) = choices[p % choices.len()] {
+                            data.insert(k.to_string(), v);
+                        }
+                        p /= choices.len();
+                    }
+                    let get =
+                        |i: &str, d: &Disagg| data.get(&crate::model::cell_key(i, d)).copied();
+                    let figures: Vec<Option<f64>> = refs.iter().map(|(i, d)| get(i, d)).collect();
+                    assert_eq!(
+                        formula.eval_given(&refs, &figures),
+                        formula.eval(&t, &get),
+                        "{f} at [{target}] over {data:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_on_time_rate_of_form_06a() {
