@@ -417,7 +417,7 @@ pub fn consolidate(
             .units
             .get(&s.unit_code)
             .and_then(|u| u.parent.as_deref());
-        if !chains.contains_key(&parent) {
+        let above_parent = chains.entry(parent).or_insert_with(|| {
             let mut list = Vec::new();
             for a in config.units.ancestors(&s.unit_code) {
                 let top = a == root;
@@ -426,9 +426,9 @@ pub fn consolidate(
                     break;
                 }
             }
-            chains.insert(parent, list);
-        }
-        chain.extend_from_slice(&chains[&parent]);
+            list
+        });
+        chain.extend_from_slice(above_parent);
         let rank = rank[s.unit_code.as_str()];
         own.clear();
         for ((code, column), v) in &s.values {
