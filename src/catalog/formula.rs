@@ -92,7 +92,6 @@ impl Formula {
         }
     }
 
-    /// The value for the cell with disaggregation `target`, reading operands with `get`.
     /// The figures `eval` reads for `target`, in the order it reads them: (indicator, cell).
     /// Found once for a cell, then `eval_given` at every unit.
     pub fn refs_at(&self, target: &Disagg) -> Vec<(String, Disagg)> {
@@ -109,65 +108,45 @@ impl Formula {
         refs: &[(String, Disagg)],
         figures: &[Option<f64>],
     ) -> Result<f64, NoValue> {
-        self.eval_at(refs, figures, &mut 0)
+        let mut next = 0;
+        self.walk(&mut |_, _| {
+            let i = next;
+            next += 1;
+            figures
+                .get(i)
+                .copied()
+                .flatten()
+                .ok_or_else(|| match refs.get(i) {
+                    Some((code, d)) => NoValue::Missing(code.clone(), d.clone()),
+                    None => NoValue::Missing(String::new(), Disagg::default()),
+                })
+        })
     }
 
-    fn eval_at(
-        &self,
-        refs: &[(String, Disagg)],
-        figures: &[Option<f64>],
-        next: &mut usize,
-    ) -> Result<f64, NoValue> {
-        let v = match self {
-            Formula::Number(n) => *n,
-            Formula::Ref { .. } => {
-                let i = *next;
-                *next += 1;
-                figures
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .ok_or_else(|| match refs.get(i) {
-                        Some((code, d)) => NoValue::Missing(code.clone(), d.clone()),
-                        None => NoValue::Missing(String::new(), Disagg::default()),
-                    })?
-            }
-            Formula::Neg(f) => -f.eval_at(refs, figures, next)?,
-            Formula::Bin(a, op, b) => {
-                let (x, y) = (
-                    a.eval_at(refs, figures, next)?,
-                    b.eval_at(refs, figures, next)?,
-                );
-                match op {
-                    Op::Add => x + y,
-                    Op::Sub => x - y,
-                    Op::Mul => x * y,
-                    Op::Div if y == 0.0 => return Err(NoValue::DivisionByZero),
-                    Op::Div => x / y,
-                }
-            }
-        };
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(NoValue::NotFinite)
-        }
-    }
-
+    /// The value for the cell with disaggregation `target`, reading operands with `get`.
     pub fn eval(
         &self,
         target: &Disagg,
         get: &dyn Fn(&str, &Disagg) -> Option<f64>,
     ) -> Result<f64, NoValue> {
+        self.walk(&mut |indicator, disagg| {
+            let d = target.merged(disagg);
+            get(indicator, &d).ok_or_else(|| NoValue::Missing(indicator.to_string(), d))
+        })
+    }
+
+    /// The formula's value with each reference's figure from `figure` (indicator, cell as
+    /// written), references visited in the order `refs` lists them; the first failure stops.
+    fn walk(
+        &self,
+        figure: &mut dyn FnMut(&str, &Disagg) -> Result<f64, NoValue>,
+    ) -> Result<f64, NoValue> {
         let v = match self {
             Formula::Number(n) => *n,
-            Formula::Ref { indicator, disagg } => {
-                let d = target.merged(disagg);
-                get(indicator, &d).ok_or_else(|| NoValue::Missing(indicator.clone(), d))?
-            }
-            Formula::Neg(f) => -f.eval(target, get)?,
+            Formula::Ref { indicator, disagg } => figure(indicator, disagg)?,
+            Formula::Neg(f) => -f.walk(figure)?,
             Formula::Bin(a, op, b) => {
-                let (x, y) = (a.eval(target, get)?, b.eval(target, get)?);
+                let (x, y) = (a.walk(figure)?, b.walk(figure)?);
                 match op {
                     Op::Add => x + y,
                     Op::Sub => x - y,

@@ -115,14 +115,6 @@ impl<'a> ExchangeRows<'a> {
             }
         })
     }
-
-    pub fn len(&self) -> usize {
-        self.figures.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.figures.is_empty()
-    }
 }
 
 /// Every consolidated figure of a report (`ExchangeRows`; a cell outside the form is left out).
