@@ -172,16 +172,45 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
 }
 
 /// A figure as the exchange files write it: Rust's shortest round-trip decimal (`{}`, never
-/// an exponent). A whole number (most figures) is written by itoa, which gives the same text
-/// faster; the text stays inline (no heap) up to 24 bytes.
+/// an exponent). Faster paths give the same text: a whole number (most figures) by itoa; a
+/// fraction by zmij, whose digits are Display's (the shortest that read back as the figure,
+/// the closest of them) and whose notation is Display's between 1e-5 and 1e16. `{}` writes
+/// the rest: figures outside that range (zmij writes an exponent) and the rare figure exactly
+/// halfway between its two closest shortest texts (zmij takes the even one, `{}` the larger,
+/// e.g. 1566672580322686.25 is `…686.3`). The text stays inline (no heap) up to 24 bytes.
 pub fn figure_text(v: f64) -> crate::diag::CellText {
+    let fract = v.fract();
     // Below 2^53 every whole f64 is an exact i64; -0 keeps its sign through `{}`.
-    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 && !(v == 0.0 && v.is_sign_negative())
-    {
-        crate::diag::CellText::from(itoa::Buffer::new().format(v as i64))
-    } else {
-        compact_str::format_compact!("{v}")
+    if fract == 0.0 && v.abs() < 9_007_199_254_740_992.0 && !(v == 0.0 && v.is_sign_negative()) {
+        return crate::diag::CellText::from(itoa::Buffer::new().format(v as i64));
     }
+    // A fraction (not NaN: its fract is NaN) is never written as a whole number, so zmij's
+    // `.0` for whole numbers cannot occur here.
+    if fract != 0.0 && v.is_finite() {
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(v);
+        if let Some(dot) = text.find('.').filter(|_| !text.contains('e')) {
+            let decimals = (text.len() - dot - 1) as i32;
+            if !halfway(v, decimals) {
+                return crate::diag::CellText::from(text);
+            }
+        }
+    }
+    compact_str::format_compact!("{v}")
+}
+
+/// Whether |v| lies exactly halfway between two neighbouring decimals of `decimals` digits
+/// after the point. |v| = m·2^e with m odd, so 2·10^d·|v| = m·5^d·2^(e+1+d): an odd whole
+/// number (the mark of a midpoint) exactly when e + 1 + d = 0.
+fn halfway(v: f64, decimals: i32) -> bool {
+    let bits = v.to_bits();
+    let (exponent, fraction) = ((bits >> 52) & 0x7ff, bits & ((1 << 52) - 1));
+    let (m, e) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, exponent as i32 - 1075)
+    };
+    m != 0 && e + m.trailing_zeros() as i32 + 1 + decimals == 0
 }
 
 /// The exchange CSV of the rows (`exchange_rows`, derived cells included: the round trip reads
@@ -321,6 +350,55 @@ mod tests {
         ] {
             assert_eq!(figure_text(v), text, "{v:?}");
         }
+    }
+
+    #[test]
+    fn fractions_are_written_as_display_writes_them() {
+        // Millions of figures as forms hold them (cents, tenths, percentages) and as sums and
+        // ratios make them, and random bit patterns: zmij's text must be Display's.
+        let mut rng = fastrand::Rng::with_seed(13);
+        for _ in 0..500_000 {
+            let cents = rng.i64(-10_000_000_000_000..10_000_000_000_000) as f64 / 100.0;
+            let ratio = rng.f64() * 10f64.powi(rng.i32(-8..18));
+            let sum = cents + ratio;
+            let bits = f64::from_bits(rng.u64(..));
+            for v in [cents, ratio, sum, -ratio, bits, cents / 3.0] {
+                if v.is_finite() {
+                    assert_eq!(figure_text(v).as_str(), v.to_string(), "{v:e}");
+                }
+            }
+        }
+        for (v, text) in [
+            (0.1, "0.1"),
+            (1e-5, "0.00001"),
+            (1.5e-5, "0.000015"),
+            (1.5e-6, "0.0000015"),
+            (4_503_599_627_370_495.5, "4503599627370495.5"),
+            (123_456_789_012_345.67, "123456789012345.67"),
+            (f64::MIN_POSITIVE, &f64::MIN_POSITIVE.to_string()),
+            (5e-324, &5e-324f64.to_string()),
+            // Halfway between two shortest texts: Display takes the larger.
+            (1_566_672_580_322_686.25, "1566672580322686.3"),
+            (0.125, "0.125"),
+            (2.5, "2.5"),
+        ] {
+            assert_eq!(figure_text(v), text, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn a_figure_is_halfway_only_on_the_midpoint_of_its_decimals() {
+        // 0.125 = (12 + 0.5) / 100 and 686.25 = (6862 + 0.5) / 10: midpoints at 2 and 1 decimals.
+        assert!(super::halfway(0.125, 2));
+        assert!(super::halfway(1_566_672_580_322_686.25, 1));
+        assert!(super::halfway(-0.125, 2));
+        // Not at other numbers of decimals, nor for figures with no exact short midpoint.
+        assert!(!super::halfway(0.125, 3));
+        assert!(!super::halfway(0.125, 1));
+        assert!(!super::halfway(0.1, 1));
+        assert!(!super::halfway(94_770_620.75, 2));
+        // 94770620.75 is halfway between 94770620.7 and .8 (but is written with 2 decimals).
+        assert!(super::halfway(94_770_620.75, 1));
     }
 
     proptest! {
