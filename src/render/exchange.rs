@@ -99,6 +99,24 @@ struct Figure {
 }
 
 impl<'a> ExchangeRows<'a> {
+    /// The units, (code, level), by the index `figures` gives.
+    pub fn units(&self) -> &[(&'a str, &'a str)] {
+        &self.units
+    }
+
+    /// The form's cells, (indicator, disaggregation), by the index `figures` gives.
+    pub fn cells(&self) -> &[(&'a crate::catalog::Indicator, &'a crate::model::Disagg)] {
+        &self.cells
+    }
+
+    /// The rows in order as (unit index, cell index, column, value): for writers that prepare
+    /// what a unit's or a cell's rows share once.
+    pub fn figures(&self) -> impl Iterator<Item = (usize, usize, InputColumn, f64)> + '_ {
+        self.figures
+            .iter()
+            .map(|f| (f.unit as usize, f.cell as usize, f.column, f.value))
+    }
+
     /// The rows in order, each with its figure's text.
     pub fn iter(&self) -> impl Iterator<Item = ExchangeRow<'a>> + '_ {
         self.figures.iter().map(|f| {
@@ -213,34 +231,85 @@ fn halfway(v: f64, decimals: i32) -> bool {
     m != 0 && e + m.trailing_zeros() as i32 + 1 + decimals == 0
 }
 
+/// CSV fields escaped as the csv crate escapes them in a record and joined by commas, with no
+/// line end: a piece many rows share (a unit's, a cell's), escaped once. Pieces and figure
+/// texts (which never need quotes) joined by commas make the row the csv crate would write.
+pub fn csv_fields(fields: &[&str]) -> Vec<u8> {
+    // Written as a record with one more field, which is then cut off with its comma and the
+    // line end: the csv crate closes a quoted field only when the next one or the line end
+    // comes, and quotes an empty field when it is a record's only one.
+    const END: &[u8] = b",x\n";
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    w.write_record(fields.iter().copied().chain(["x"]))
+        .expect("write to memory");
+    let mut bytes = w.into_inner().expect("write to memory");
+    debug_assert!(bytes.ends_with(END));
+    bytes.truncate(bytes.len() - END.len());
+    bytes
+}
+
+/// A CSV piece: `lead`, the fields (`csv_fields`), then `trail` (commas or the line end).
+pub fn piece(lead: &str, fields: &[&str], trail: &str) -> Vec<u8> {
+    let mut p = lead.as_bytes().to_vec();
+    p.extend(csv_fields(fields));
+    p.extend(trail.as_bytes());
+    p
+}
+
 /// The exchange CSV of the rows (`exchange_rows`, derived cells included: the round trip reads
-/// them back as the unit's figures).
+/// them back as the unit's figures). Each row is put together from pieces escaped once per
+/// unit, cell and column (`csv_fields`) and the figure's text: a nation's month is a million
+/// rows of nine fields.
 pub fn write_du_lieu(
     report: &Report<'_>,
     rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
-    let period = report.period.code();
-    let mut disagg = String::new();
-    for r in rows.iter() {
-        use std::fmt::Write as _;
-        disagg.clear();
-        write!(disagg, "{}", r.disagg).expect("write to memory");
-        w.write_record([
-            report.regime.id.as_str(),
-            &period,
-            r.unit,
-            &r.indicator.code,
-            &r.text,
-            &r.indicator.unit,
-            r.column.key(),
-            r.level,
-            &disagg,
-        ])?;
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    out.write_all(&piece("", &HEADER, "\n"))?;
+    let head = piece("", &[&report.regime.id, &report.period.code()], ",");
+    // unit code and the comma after it; the level between its commas.
+    let units: Vec<(Vec<u8>, Vec<u8>)> = rows
+        .units()
+        .iter()
+        .map(|(unit, level)| (piece("", &[unit], ","), piece(",", &[level], ",")))
+        .collect();
+    // indicator code and its comma; unit of measure between commas; disaggregation and line end.
+    let cells: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = rows
+        .cells()
+        .iter()
+        .map(|(indicator, disagg)| {
+            (
+                piece("", &[&indicator.code], ","),
+                piece(",", &[&indicator.unit], ","),
+                piece("", &[&disagg.to_string()], "\n"),
+            )
+        })
+        .collect();
+    // By the column's own number (`column as usize`).
+    let mut columns: [Vec<u8>; 4] = Default::default();
+    for c in InputColumn::ALL {
+        columns[c as usize] = csv_fields(&[c.key()]);
     }
-    w.flush()
+    for (unit, cell, column, value) in rows.figures() {
+        let ((code, level), (indicator, measure, disagg)) = (&units[unit], &cells[cell]);
+        for part in [
+            head.as_slice(),
+            code,
+            indicator,
+            figure_text(value).as_bytes(),
+            measure,
+            &columns[column as usize],
+            level,
+            disagg,
+        ] {
+            out.write_all(part)?;
+        }
+    }
+    out.flush()
 }
 
 /// A file in the manifest.
@@ -350,6 +419,44 @@ mod tests {
         ] {
             assert_eq!(figure_text(v), text, "{v:?}");
         }
+    }
+
+    #[test]
+    fn csv_pieces_joined_by_commas_are_the_record_the_csv_crate_writes() {
+        let texts = [
+            "",
+            "TT01",
+            "a,b",
+            "say \"hi\"",
+            "line\nbreak",
+            "cr\r",
+            " lead",
+            "Hà Nội",
+            "#",
+            "\"",
+            "x;y=z",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..2000 {
+            let n = rng.usize(2..7);
+            let fields: Vec<&str> = (0..n).map(|_| texts[rng.usize(..texts.len())]).collect();
+            let split = rng.usize(1..n);
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(&fields).unwrap();
+            let expected = w.into_inner().unwrap();
+            let mut joined = super::csv_fields(&fields[..split]);
+            joined.push(b',');
+            joined.extend(super::csv_fields(&fields[split..]));
+            joined.push(b'\n');
+            assert_eq!(
+                String::from_utf8(joined).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{fields:?}"
+            );
+        }
+        // An empty field inside a record is written empty, not quoted.
+        assert_eq!(super::csv_fields(&[""]), b"");
+        assert_eq!(super::csv_fields(&["a,b", ""]), b"\"a,b\",");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use quick_xml::escape::escape;
 use serde::Serialize;
 use serde_json::json;
 
-use super::exchange::{ExchangeRow, ExchangeRows, HEADER};
+use super::exchange::{piece, ExchangeRow, ExchangeRows, HEADER};
 use super::Report;
 use crate::model::InputColumn;
 
@@ -77,31 +77,56 @@ pub fn write_sdmx_csv(
         ]
         .map(String::from),
     );
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(&header)?;
-    let structure_id = dataflow(report);
+    // Each row put together from pieces escaped once (`exchange::csv_fields`), as in
+    // `du-lieu.csv`.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    out.write_all(&piece("", &header, "\n"))?;
+    let head = piece("", &["dataflow", &dataflow(report), "I"], ",");
+    let units: Vec<Vec<u8>> = rows
+        .units()
+        .iter()
+        .map(|(unit, _)| piece("", &[unit], ","))
+        .collect();
+    // The indicator and its dimensions' options (`_T` for the total) with the comma after
+    // them; the unit of measure, status and derived flag after the figure, with the line end.
+    let cells: Vec<(Vec<u8>, Vec<u8>)> = rows
+        .cells()
+        .iter()
+        .map(|(indicator, disagg)| {
+            let mut fields = vec![indicator.code.as_str()];
+            fields.extend(dims.iter().map(|d| disagg.get(d).unwrap_or(SDMX_TOTAL)));
+            let derived = indicator.aggregation == crate::catalog::Aggregation::Derived;
+            (
+                piece("", &fields, ","),
+                piece(
+                    ",",
+                    &[&indicator.unit, "A", if derived { "1" } else { "0" }],
+                    "\n",
+                ),
+            )
+        })
+        .collect();
+    // The value kind and the period, with the comma after them, by the column's own number.
     let period = report.period.sdmx();
-    for r in rows.iter() {
-        // Field by field: nothing allocated per row but the figure's text.
-        for field in ["dataflow", &structure_id, "I", r.unit, &r.indicator.code] {
-            w.write_field(field)?;
-        }
-        for d in &dims {
-            w.write_field(r.disagg.get(d).unwrap_or(SDMX_TOTAL))?;
-        }
-        for field in [
-            kind(r.column),
-            &period,
-            &r.text,
-            &r.indicator.unit,
-            "A",
-            if r.derived() { "1" } else { "0" },
-        ] {
-            w.write_field(field)?;
-        }
-        w.write_record(None::<&[u8]>)?;
+    let mut columns: [Vec<u8>; 4] = Default::default();
+    for c in InputColumn::ALL {
+        columns[c as usize] = piece("", &[kind(c), &period], ",");
     }
-    w.flush()
+    for (unit, cell, column, value) in rows.figures() {
+        let (indicator, tail) = &cells[cell];
+        for part in [
+            head.as_slice(),
+            &units[unit],
+            indicator,
+            &columns[column as usize],
+            super::exchange::figure_text(value).as_bytes(),
+            tail,
+        ] {
+            out.write_all(part)?;
+        }
+    }
+    out.flush()
 }
 
 /// The rows the DHIS2 and ADX files carry: every figure but the derived ones.
