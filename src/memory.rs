@@ -18,4 +18,14 @@ pub fn release_freed() {
             malloc_trim(0);
         }
     }
+    // mimalloc (the binary's allocator): a thread's heap keeps the pages it freed until that
+    // thread allocates again; the pool's threads are idle between stages, so each collects its
+    // own here.
+    rayon::broadcast(|_| {
+        // SAFETY: mi_collect takes no pointer; it frees only what the calling thread's heap
+        // holds unused.
+        unsafe { libmimalloc_sys::mi_collect(true) }
+    });
+    // SAFETY: as above, for this thread.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }

@@ -485,7 +485,7 @@ mod tests {
             (f64::MIN_POSITIVE, &f64::MIN_POSITIVE.to_string()),
             (5e-324, &5e-324f64.to_string()),
             // Halfway between two shortest texts: Display takes the larger.
-            (1_566_672_580_322_686.25, "1566672580322686.3"),
+            (1_566_672_580_322_686.0 + 0.25, "1566672580322686.3"),
             (0.125, "0.125"),
             (2.5, "2.5"),
         ] {
@@ -497,7 +497,7 @@ mod tests {
     fn a_figure_is_halfway_only_on_the_midpoint_of_its_decimals() {
         // 0.125 = (12 + 0.5) / 100 and 686.25 = (6862 + 0.5) / 10: midpoints at 2 and 1 decimals.
         assert!(super::halfway(0.125, 2));
-        assert!(super::halfway(1_566_672_580_322_686.25, 1));
+        assert!(super::halfway(1_566_672_580_322_686.0 + 0.25, 1));
         assert!(super::halfway(-0.125, 2));
         // Not at other numbers of decimals, nor for figures with no exact short midpoint.
         assert!(!super::halfway(0.125, 3));
