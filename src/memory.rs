@@ -4,9 +4,12 @@
 //! reading threads' grids and the store decoder's row groups stay in the process's resident
 //! memory after they are freed, and the next stage, on other threads, allocates beside them
 //! (a nation's month with two years of history peaked at 650 MiB for it, not 480).
-//! `malloc_trim` returns the free pages of every arena. Elsewhere it is not needed.
+//! `malloc_trim` returns the free pages of every arena. The `baocao` binary allocates with
+//! mimalloc, whose per-thread heaps do the same until their thread allocates again: each
+//! thread of the pool collects its own (`mi_collect`).
 
-/// Returns the heap's free pages to the operating system (glibc; nothing elsewhere).
+/// Returns the heap's free pages to the operating system: glibc's arenas (where glibc is the
+/// allocator) and the mimalloc heaps of this thread and of every thread of the pool.
 pub fn release_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
