@@ -172,18 +172,36 @@ pub fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
 
 /// `write_synced` for a file rendered as it is written: `render` writes into a buffered
 /// writer that hashes the bytes on their way to the file, so no copy of a large output is held
-/// in memory. Returns the file's SHA-256 (lowercase hex) and size.
+/// in memory. Returns the file's SHA-256 (lowercase hex) and size, and its sync, under way on
+/// a thread of its own (the disk writes a large file while the next one is rendered): the
+/// caller waits for it (`Syncing::wait`) before the folder is swapped in.
 pub fn write_streamed(
     dir: &Path,
     name: &str,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<(String, u64)> {
+) -> std::io::Result<(String, u64, Syncing)> {
     let file = std::fs::File::create(dir.join(name))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, crate::hash::HashingWriter::new(file));
     render(&mut w)?;
     let (file, sha256, size) = w.into_inner().map_err(|e| e.into_error())?.finish();
-    file.sync_all()?;
-    Ok((sha256, size))
+    Ok((
+        sha256,
+        size,
+        Syncing(std::thread::spawn(move || file.sync_all())),
+    ))
+}
+
+/// A file's sync under way (`write_streamed`).
+#[must_use = "the file is durable only once its sync has been waited for"]
+pub struct Syncing(std::thread::JoinHandle<std::io::Result<()>>);
+
+impl Syncing {
+    /// Waits for the sync; its error, if any.
+    pub fn wait(self) -> std::io::Result<()> {
+        self.0
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("đồng bộ tệp bị dừng giữa chừng")))
+    }
 }
 
 #[cfg(test)]

@@ -523,20 +523,33 @@ impl From<std::io::Error> for RunError {
     }
 }
 
-/// Writes one output into the folder being made as `render` produces it; its manifest entry.
+/// Writes one output into the folder being made as `render` produces it; its manifest entry
+/// and its sync under way (`synced` waits for it).
 fn stream(
     dir: &Path,
     name: &str,
     render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> Result<FileEntry, RunError> {
-    let (sha256, size) = crate::output::write_streamed(dir, name, render)
+) -> Result<(FileEntry, crate::output::Syncing), RunError> {
+    let (sha256, size, syncing) = crate::output::write_streamed(dir, name, render)
         .map_err(|e| RunError::Internal(format!("không ghi được {name}: {e}")))?;
-    Ok(FileEntry {
+    let entry = FileEntry {
         file: name.to_string(),
         sha256,
         size,
         modified: None,
-    })
+    };
+    Ok((entry, syncing))
+}
+
+/// A streamed output's entry once its sync has ended.
+fn synced(
+    streamed: Result<(FileEntry, crate::output::Syncing), RunError>,
+) -> Result<FileEntry, RunError> {
+    let (entry, syncing) = streamed?;
+    syncing
+        .wait()
+        .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", entry.file)))?;
+    Ok(entry)
 }
 
 /// Writes one output into the folder being made; its manifest entry.
@@ -607,6 +620,9 @@ fn render_into(
                         )
                     },
                 );
+                // Each file was synced on a thread of its own while the next was rendered;
+                // every sync is waited for, whichever failed.
+                let [csv, sdmx, dhis2, adx] = [csv, sdmx, dhis2, adx].map(synced);
                 let csv = csv?;
                 let package = put(
                     dir,
