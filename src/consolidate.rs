@@ -542,16 +542,7 @@ pub fn consolidate(
                     ],
                     (None, None) => Vec::new(),
                 };
-                let keys: Vec<String> = refs
-                    .iter()
-                    .map(|(code, rd)| {
-                        if rd.is_total() {
-                            code.clone()
-                        } else {
-                            cell_key(code, rd)
-                        }
-                    })
-                    .collect();
+                let keys: Vec<String> = refs.iter().map(|(code, rd)| cell_key(code, rd)).collect();
                 let ids = keys.iter().map(|k| out.key_id(k)).collect();
                 DerivedCell {
                     key: cell_key(&i.code, &d),

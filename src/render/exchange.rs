@@ -19,16 +19,14 @@ pub const HEADER: [&str; 9] = [
     "disagg",
 ];
 
-/// One consolidated figure as the exchange files carry it.
+/// One consolidated figure as the DHIS2 and ADX files carry it (the CSV files write from
+/// `ExchangeRows::figures`).
 #[derive(Debug, Clone)]
 pub struct ExchangeRow<'a> {
     pub unit: &'a str,
-    /// The unit's level (`tinh`, `xa`, …); empty for a unit not in `units.toml`.
-    pub level: &'a str,
     pub indicator: &'a crate::catalog::Indicator,
     pub disagg: &'a crate::model::Disagg,
     pub column: InputColumn,
-    pub value: f64,
     /// The figure as every exchange file writes it (`figure_text`).
     pub text: crate::diag::CellText,
 }
@@ -37,7 +35,7 @@ impl ExchangeRow<'_> {
     /// A ratio or growth rate recomputed from its components: a receiver that sums figures
     /// must recompute it rather than add it up.
     pub fn derived(&self) -> bool {
-        self.indicator.aggregation == crate::catalog::Aggregation::Derived
+        self.indicator.is_derived()
     }
 }
 
@@ -82,7 +80,8 @@ impl<'a> FormCells<'a> {
 /// nation's month is a million of them) and read as `ExchangeRow`s, each made as it is
 /// written.
 pub struct ExchangeRows<'a> {
-    /// (unit, level) by index.
+    /// (unit, level) by index; the level (`tinh`, `xa`, …) is empty for a unit not in
+    /// `units.toml`.
     units: Vec<(&'a str, &'a str)>,
     /// The form's cells by index.
     cells: Vec<(&'a crate::catalog::Indicator, &'a crate::model::Disagg)>,
@@ -120,15 +119,13 @@ impl<'a> ExchangeRows<'a> {
     /// The rows in order, each with its figure's text.
     pub fn iter(&self) -> impl Iterator<Item = ExchangeRow<'a>> + '_ {
         self.figures.iter().map(|f| {
-            let (unit, level) = self.units[f.unit as usize];
+            let (unit, _) = self.units[f.unit as usize];
             let (indicator, disagg) = self.cells[f.cell as usize];
             ExchangeRow {
                 unit,
-                level,
                 indicator,
                 disagg,
                 column: f.column,
-                value: f.value,
                 text: figure_text(f.value),
             }
         })

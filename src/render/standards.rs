@@ -96,14 +96,10 @@ pub fn write_sdmx_csv(
         .map(|(indicator, disagg)| {
             let mut fields = vec![indicator.code.as_str()];
             fields.extend(dims.iter().map(|d| disagg.get(d).unwrap_or(SDMX_TOTAL)));
-            let derived = indicator.aggregation == crate::catalog::Aggregation::Derived;
+            let derived = if indicator.is_derived() { "1" } else { "0" };
             (
                 piece("", &fields, ","),
-                piece(
-                    ",",
-                    &[&indicator.unit, "A", if derived { "1" } else { "0" }],
-                    "\n",
-                ),
+                piece(",", &[&indicator.unit, "A", derived], "\n"),
             )
         })
         .collect();
