@@ -162,8 +162,13 @@ pub fn walk(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Skipped>) {
                         .strip_prefix(p)
                         .map(|r| r.to_string_lossy().to_string())
                         .unwrap_or_else(|_| name.clone());
-                    // `metadata` follows links: what the entry really is.
-                    match std::fs::metadata(&path) {
+                    // What the entry really is: the folder listing says so without a `stat`
+                    // of its own, except for a link, which `metadata` follows.
+                    let kind = match e.file_type() {
+                        Ok(t) if !t.is_symlink() => Ok(t),
+                        _ => std::fs::metadata(&path).map(|m| m.file_type()),
+                    };
+                    match kind {
                         Ok(m) if m.is_dir() => stack.push(path),
                         Ok(m) if m.is_file() => {
                             if name != receipt::RECEIPT_LOG {
