@@ -118,7 +118,7 @@ pub fn remove_stale(target: &Path) -> std::io::Result<()> {
 pub fn replace_folder<E: From<std::io::Error>>(
     target: &Path,
     write: impl FnOnce(&Path) -> Result<(), E>,
-) -> Result<(), E> {
+) -> Result<Retiring, E> {
     let (parent, prefix) = sibling(target, STAGING)
         .ok_or_else(|| std::io::Error::other("thư mục kết quả không có thư mục cha"))?;
     std::fs::create_dir_all(&parent)?;
@@ -134,20 +134,52 @@ pub fn replace_folder<E: From<std::io::Error>>(
     }
     std::fs::File::open(staging.path())?.sync_all()?;
     let staged = staging.keep();
-    if !target.exists() {
+    let old = if !target.exists() {
         std::fs::rename(&staged, target)?;
+        None
     } else if exchange(&staged, target).is_ok() {
         // `staged` now holds the old folder.
-        std::fs::remove_dir_all(&staged)?;
+        Some(staged)
     } else {
         let (_, old_prefix) = sibling(target, RETIRED).expect("same parent");
         let retired = parent.join(format!("{old_prefix}{}", fastrand::u64(..)));
         std::fs::rename(target, &retired)?;
         std::fs::rename(&staged, target)?;
-        std::fs::remove_dir_all(&retired)?;
-    }
+        Some(retired)
+    };
     std::fs::File::open(&parent)?.sync_all()?;
-    Ok(())
+    Ok(Retiring(old.map(|old| {
+        std::thread::spawn(move || std::fs::remove_dir_all(old))
+    })))
+}
+
+/// The old folder `replace_folder` swapped out, removed on a thread of its own while the run
+/// goes on (a nation's month is hundreds of megabytes: ~0.1 s of the disk's time). Dropping it
+/// waits too; a removal cut short leaves a stale sibling that `remove_stale` removes at the
+/// next run.
+#[must_use = "the old folder's removal is waited for with `wait`"]
+pub struct Retiring(Option<std::thread::JoinHandle<std::io::Result<()>>>);
+
+impl Retiring {
+    /// Waits for the removal; its error, if any.
+    pub fn wait(mut self) -> std::io::Result<()> {
+        self.join()
+    }
+
+    fn join(&mut self) -> std::io::Result<()> {
+        match self.0.take() {
+            Some(removal) => removal.join().unwrap_or_else(|_| {
+                Err(std::io::Error::other("luồng xoá thư mục cũ dừng đột ngột"))
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Retiring {
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
 }
 
 /// Swaps two paths in one step (Linux `renameat2(RENAME_EXCHANGE)`); an error where the
@@ -212,7 +244,10 @@ mod tests {
     fn a_folder_is_replaced_whole_and_a_failed_write_leaves_the_old_one() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("ktxh").join("2026-10");
-        replace_folder(&target, |d| write_synced(d, "a.txt", b"old")).unwrap();
+        replace_folder(&target, |d| write_synced(d, "a.txt", b"old"))
+            .unwrap()
+            .wait()
+            .unwrap();
         // A stale sibling from a killed run is removed by the next one.
         std::fs::create_dir_all(dir.path().join("ktxh/.2026-10.moi-x")).unwrap();
         std::fs::write(dir.path().join("ktxh/.2026-10.moi-x/a.txt"), "half").unwrap();
@@ -220,6 +255,8 @@ mod tests {
             write_synced(d, "a.txt", b"new")?;
             write_synced(d, "b.txt", b"new")
         })
+        .unwrap()
+        .wait()
         .unwrap();
         assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"new");
         assert_eq!(std::fs::read(target.join("b.txt")).unwrap(), b"new");

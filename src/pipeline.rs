@@ -200,7 +200,7 @@ pub fn run_period(
             .map(|t| crate::board::task_panel(config, t, job.as_of, 7)),
     };
     let target = job.target();
-    let outputs = write_outputs(&target, &report, &board, inputs.clone())?;
+    let (outputs, retiring) = write_outputs(&target, &report, &board, inputs.clone())?;
     progress.stage("tong-hop.xlsx, bao-cao");
     // What only the outputs needed goes before the store step, which builds its own rows.
     drop(board);
@@ -212,6 +212,13 @@ pub fn run_period(
         Some(s) => record_history(s, regime, job.period, &batch)?,
         None => 0,
     };
+    // The old outputs were removed while the store step ran.
+    retiring.wait().map_err(|e| {
+        RunError::Internal(format!(
+            "không xoá được bản kết quả cũ bên cạnh {}: {e}",
+            target.display()
+        ))
+    })?;
     progress.stage("ghi kết quả");
     let (pdfs, pdf_diagnostics) = if job.pdf {
         pdf_copies(&target)
@@ -484,16 +491,17 @@ const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, "bao-cao.pdf", "tong-hop.pdf"];
 /// them last; the folder is then swapped in whole (`output::replace_folder`), so a reader sees
 /// the complete old set or the complete new one, and a failed render leaves the old one. When
 /// the manifest is unchanged, the signature and PDF copies beside it are carried over.
-/// Returns the outputs in `OUTPUTS` order, the manifest last.
+/// Returns the outputs in `OUTPUTS` order, the manifest last, and the old folder's removal,
+/// under way.
 fn write_outputs(
     target: &Path,
     report: &Report<'_>,
     board: &crate::board::Board,
     inputs: Vec<FileEntry>,
-) -> Result<Vec<FileEntry>, RunError> {
+) -> Result<(Vec<FileEntry>, crate::output::Retiring), RunError> {
     let old_manifest = std::fs::read(target.join(MANIFEST)).ok();
     let mut written = Vec::new();
-    crate::output::replace_folder(target, |dir| {
+    let retiring = crate::output::replace_folder(target, |dir| {
         let entries = render_into(dir, report, board)?;
         let config_sha256 = report.config.fingerprint(&report.regime.id);
         let manifest = manifest(report, &config_sha256, inputs, entries.clone()).into_bytes();
@@ -510,7 +518,7 @@ fn write_outputs(
         written.push(FileEntry::of(MANIFEST, &manifest));
         Ok::<(), RunError>(())
     })?;
-    Ok(written)
+    Ok((written, retiring))
 }
 
 fn write_error(dir: &Path, e: std::io::Error) -> RunError {
