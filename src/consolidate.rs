@@ -2,12 +2,15 @@
 //! aggregation, the annual plan and % of plan.
 //!
 //! The rest of the code sees `Consolidated`, plain cells per unit. Each figure is added once to
-//! every unit above it (a single pass, O(figures × depth)); each indicator aggregates by its declared rule (sum, average, weighted average by a named
+//! every unit above it (O(figures × depth), on every core: each cell is gathered by one core, in
+//! the submissions' order); each indicator aggregates by its declared rule (sum, average, weighted average by a named
 //! weight indicator, min, max, last, none — a figure that is not aggregated: a unit's own, or
 //! its owner's where the owner is below it). Ratios and growth rates (`derived`) are computed
 //! from the consolidated components at every level, never averaged.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, NoValue, Regime};
 use crate::model::Submission;
@@ -308,6 +311,72 @@ struct Figure<'a> {
     rank: u32,
 }
 
+/// A submission that consolidates: whether it is a leaf (its unit's figures are its own
+/// cells), the gathering units its figures go to, and its receipt rank (for `last`).
+struct Plan<'a> {
+    sub: &'a Submission,
+    leaf: bool,
+    chain: Vec<u32>,
+    rank: u32,
+}
+
+/// A figure resolved: (key index, column, value, weight).
+type Resolved = (u32, InputColumn, f64, Option<f64>);
+
+/// Submissions resolved together (`RUN` of them).
+struct ResolvedRun<'a> {
+    plans: &'a [Plan<'a>],
+    /// The run's cell keys that consolidate, in order of first use, with their indicators.
+    keys: Vec<(&'a str, &'a Indicator)>,
+    /// Each submission's figures: (run's key index, column, value, weight).
+    figures: Vec<Vec<Resolved>>,
+}
+
+/// A run's figures with the result's key ids (`ids`: the run's key index → id).
+fn in_result<'a>(ids: &'a [u32], figures: &'a [Resolved]) -> impl Iterator<Item = Resolved> + 'a {
+    figures
+        .iter()
+        .map(move |&(local, column, value, weight)| (ids[local as usize], column, value, weight))
+}
+
+/// Submissions per `ResolvedRun`.
+const RUN: usize = 256;
+
+/// The figures of a run of submissions that consolidate (a derived indicator's are computed,
+/// not added), with their weights.
+fn resolve_run<'a>(config: &'a Config, plans: &'a [Plan<'a>]) -> ResolvedRun<'a> {
+    let mut index: foldhash::HashMap<&'a str, Option<u32>> = foldhash::HashMap::default();
+    let mut keys: Vec<(&'a str, &'a Indicator)> = Vec::new();
+    let figures = plans
+        .iter()
+        .map(|plan| {
+            let s = plan.sub;
+            let mut list = Vec::with_capacity(s.values.len());
+            for ((code, column), v) in &s.values {
+                let found = *index.entry(code.as_str()).or_insert_with(|| {
+                    let i = config.indicator_of_key(code).filter(|i| !i.is_derived())?;
+                    keys.push((code.as_str(), i));
+                    Some(keys.len() as u32 - 1)
+                });
+                let Some(local) = found else { continue };
+                let i = keys[local as usize].1;
+                list.push((
+                    local,
+                    *column,
+                    v.value,
+                    weight_of(config, i, s, code, *column),
+                ));
+            }
+            list
+        })
+        .collect();
+    ResolvedRun {
+        plans,
+        keys,
+        figures,
+    }
+}
+
 impl Acc {
     fn add(&mut self, f: &Figure<'_>, ancestor: &str) {
         self.sum.add(f.value);
@@ -384,15 +453,11 @@ pub fn consolidate(
     };
     // Cells of units above a reporting unit gather figures; a unit nothing reports below
     // takes its own figures as they are.
-    // Units that gather, by index (the key of a gathering cell is (unit index, key, column)).
+    // Units that gather, by index (the key of a gathering cell is (unit index, key, column)),
+    // and each parent's chain of gathering units up to the root, found once rather than once
+    // per submission.
     let mut uppers: Vec<String> = Vec::new();
     let mut upper_index: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
-    let mut above: foldhash::HashMap<(u32, u32, InputColumn), Acc> = foldhash::HashMap::default();
-    // Each cell key's interned id and indicator (`None`: not consolidated), and each parent's
-    // chain of gathering units up to the root, found once rather than once per figure or
-    // submission (a nation's month is half a million figures from ten thousand communes).
-    let mut resolved: foldhash::HashMap<&str, Option<(u32, &Indicator)>> =
-        foldhash::HashMap::default();
     let mut chains: foldhash::HashMap<Option<&str>, Vec<u32>> = foldhash::HashMap::default();
     let mut intern_upper = |a: &str, uppers: &mut Vec<String>| -> u32 {
         if let Some(&i) = upper_index.get(a) {
@@ -403,7 +468,7 @@ pub fn consolidate(
         upper_index.insert(a.to_string(), i);
         i
     };
-    let mut own: Vec<(u32, InputColumn, Aggregation, Acc)> = Vec::new();
+    let mut plans: Vec<Plan<'_>> = Vec::new();
     for s in accepted {
         let leaf = !with_reporting_descendant.contains(&s.unit_code);
         if !in_tree.contains(&s.unit_code) || (!regime.include_own_figures && !leaf) {
@@ -429,58 +494,133 @@ pub fn consolidate(
             list
         });
         chain.extend_from_slice(above_parent);
-        let rank = rank[s.unit_code.as_str()];
-        own.clear();
-        for ((code, column), v) in &s.values {
-            let found = *resolved.entry(code.as_str()).or_insert_with(|| {
-                config
-                    .indicator_of_key(code)
-                    .filter(|i| !i.is_derived())
-                    .map(|i| (out.intern(code), i))
-            });
-            let Some((k, i)) = found else {
-                continue;
-            };
-            let figure = Figure {
-                unit: &s.unit_code,
-                indicator: i,
-                value: v.value,
-                weight: weight_of(config, i, s, code, *column),
-                rank,
-            };
-            if leaf {
-                let mut acc = Acc::default();
-                acc.add(&figure, &s.unit_code);
-                own.push((k, *column, i.aggregation, acc));
-            }
-            for &a in &chain {
-                above
-                    .entry((a, k, *column))
-                    .or_default()
-                    .add(&figure, &uppers[a as usize]);
-            }
-        }
-        if !own.is_empty() {
-            let cells = out.unit_mut(&s.unit_code);
-            for (k, column, aggregation, acc) in &own {
-                put_cell(cells, *k, *column, *aggregation, acc);
-            }
-        }
+        plans.push(Plan {
+            sub: s,
+            leaf,
+            chain,
+            rank: rank[s.unit_code.as_str()],
+        });
     }
-    for ((unit, k, column), acc) in &above {
-        let key = out.keys[*k as usize].clone();
-        let Some(i) = config.indicator_of_key(&key) else {
-            continue;
-        };
-        put(
-            &mut out,
-            &uppers[*unit as usize],
-            *k,
-            *column,
-            i.aggregation,
-            acc,
+    // A nation's month is a million figures from ten thousand communes: they are resolved,
+    // and gathered, on every core. Each run of submissions resolves its figures' cell keys
+    // to ids of its own (in order of first use), which then become the result's ids run
+    // after run: the same ids, in the same order, as one pass over the submissions.
+    let runs: Vec<ResolvedRun<'_>> = plans
+        .par_chunks(RUN)
+        .map(|run| resolve_run(config, run))
+        .collect();
+    let mut indicator_of: Vec<&Indicator> = Vec::new();
+    let mut global: Vec<Vec<u32>> = Vec::with_capacity(runs.len());
+    for run in &runs {
+        global.push(
+            run.keys
+                .iter()
+                .map(|&(code, i)| {
+                    let k = out.intern(code);
+                    if indicator_of.len() <= k as usize {
+                        indicator_of.resize(k as usize + 1, i);
+                    }
+                    k
+                })
+                .collect(),
         );
     }
+    let figures_of = |r: usize, fig| in_result(&global[r], fig);
+    // Each gathering cell is only ever added to by one core, in the submissions' order (its
+    // compensated sums are the same to the last bit as in one pass): the cells are split by
+    // key id. Meanwhile the communes' own cells are made on the other cores.
+    let parts = rayon::current_num_threads().max(1) as u32;
+    let (gathered, leaves) = rayon::join(
+        || {
+            (0..parts)
+                .into_par_iter()
+                .map(|part| {
+                    let mut above: foldhash::HashMap<(u32, u32, InputColumn), Acc> =
+                        foldhash::HashMap::default();
+                    for (r, run) in runs.iter().enumerate() {
+                        for (plan, fig) in run.plans.iter().zip(&run.figures) {
+                            for (k, column, value, weight) in figures_of(r, fig) {
+                                if k % parts != part {
+                                    continue;
+                                }
+                                let figure = Figure {
+                                    unit: &plan.sub.unit_code,
+                                    indicator: indicator_of[k as usize],
+                                    value,
+                                    weight,
+                                    rank: plan.rank,
+                                };
+                                for &a in &plan.chain {
+                                    above
+                                        .entry((a, k, column))
+                                        .or_default()
+                                        .add(&figure, &uppers[a as usize]);
+                                }
+                            }
+                        }
+                    }
+                    above
+                })
+                .collect::<Vec<_>>()
+        },
+        || {
+            runs.par_iter()
+                .enumerate()
+                .flat_map_iter(|(r, run)| {
+                    let global = &global;
+                    let (indicator_of, ids) = (&indicator_of, &global[r]);
+                    run.plans
+                        .iter()
+                        .zip(&run.figures)
+                        .filter(|(plan, fig)| plan.leaf && !fig.is_empty())
+                        .map(move |(plan, fig)| {
+                            let mut cells = UnitCells::default();
+                            for (k, column, value, weight) in in_result(ids, fig) {
+                                let i = indicator_of[k as usize];
+                                let mut acc = Acc::default();
+                                let figure = Figure {
+                                    unit: &plan.sub.unit_code,
+                                    indicator: i,
+                                    value,
+                                    weight,
+                                    rank: plan.rank,
+                                };
+                                acc.add(&figure, &plan.sub.unit_code);
+                                put_cell(&mut cells, k, column, i.aggregation, &acc);
+                            }
+                            (plan.sub.unit_code.as_str(), cells)
+                        })
+                })
+                .collect::<Vec<_>>()
+        },
+    );
+    // A unit's own cells in the submissions' order (a unit sent twice: the later figure).
+    for (unit, cells) in leaves {
+        match out.cells.entry(unit.to_string()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(cells);
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let to = e.get_mut();
+                to.values.extend(cells.values);
+                to.contributors.extend(cells.contributors);
+            }
+        }
+    }
+    for above in &gathered {
+        for (&(unit, k, column), acc) in above {
+            let aggregation = indicator_of[k as usize].aggregation;
+            put(
+                &mut out,
+                &uppers[unit as usize],
+                k,
+                column,
+                aggregation,
+                acc,
+            );
+        }
+    }
+    drop(runs);
 
     // The plan file, where the config root has one, overrides the form's plan column.
     if let Some(plan) = config.plan(&regime.id, period) {
@@ -888,6 +1028,41 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
             s.add(x);
         }
         assert_eq!(s.total(), 1.0);
+    }
+
+    #[test]
+    fn figures_resolved_in_separate_runs_go_to_the_same_cells() {
+        // 900 submissions: more than three runs of `RUN`. AREA first appears at the 601st
+        // (run 2, where it is the run's first key and S its second, while S is the first key
+        // of runs 0 and 1): a run's keys mapped wrongly would add AREA into S.
+        const { assert!(900 > 3 * RUN) };
+        let units = ["A", "B", "C"];
+        let subs: Vec<Submission> = (0..900u32)
+            .map(|n| {
+                let mut vals = vec![("S", n as f64)];
+                if n >= 600 {
+                    vals.push(("AREA", 1.0));
+                }
+                sub(units[n as usize % 3], n % 60, &vals)
+            })
+            .collect();
+        let c = run(&subs);
+        let top = c.root.clone();
+        // S: 0 + 1 + … + 899 = 899 × 900 / 2 = 404 550 at the province; the district D
+        // (A and B) leaves out C's n ≡ 2 (mod 3): 2 + 5 + … + 899 = 300 × 901 / 2 = 135 150.
+        assert_eq!(th(&c, &top, "S"), Some(404_550.0));
+        assert_eq!(th(&c, "D", "S"), Some(404_550.0 - 135_150.0));
+        // AREA: 300 figures of 1 at the province, the 200 of A and B at D.
+        assert_eq!(th(&c, &top, "AREA"), Some(300.0));
+        assert_eq!(th(&c, "D", "AREA"), Some(200.0));
+        assert_eq!(c.contributors(&top, "S"), Some(900));
+        assert_eq!(c.contributors(&top, "AREA"), Some(300));
+        // A commune sent many times keeps its last figures: A's last is n = 897, C's 899.
+        assert_eq!(th(&c, "A", "S"), Some(897.0));
+        assert_eq!(th(&c, "C", "S"), Some(899.0));
+        assert_eq!(th(&c, "C", "AREA"), Some(1.0));
+        // The same figures give the same result, key ids included.
+        assert_eq!(run(&subs), c);
     }
 
     #[test]
