@@ -219,8 +219,11 @@ pub fn read_all_with(
     let (files, odd) = walk(paths);
     on_start(files.len());
     let logs = ReceiptLog::load_for(paths);
+    // A few files per task: rayon would otherwise leave runs of hundreds of files whole, and
+    // the last of them read on one core while the others wait (~0.2 s of 10,000 files).
     let mut reports: Vec<FileReport> = files
         .par_iter()
+        .with_max_len(4)
         .map(|(path, shown)| {
             let mut report = read_file(path, shown, expect);
             let logged = logs.lookup(path);

@@ -112,15 +112,16 @@ pub fn validate(
         ..Batch::default()
     };
     // Each submission's own checks, on every core (each file's diagnostics stay its own, in
-    // the same order).
-    reports
-        .par_iter_mut()
-        .for_each_init(breakdown::Identities::default, |identities, report| {
+    // the same order), a few dozen files per task so that no core is left idle at the end.
+    reports.par_iter_mut().with_max_len(32).for_each_init(
+        breakdown::Identities::default,
+        |identities, report| {
             for s in &mut report.submissions {
                 breakdown::check(config, regime, s, identities, &mut report.diagnostics);
                 check_submission(config, regime, s, &mut report.diagnostics);
             }
-        });
+        },
+    );
     let mut candidates: Vec<Submission> = Vec::new();
     let mut rejected_units: BTreeMap<String, String> = BTreeMap::new();
     for report in reports {
