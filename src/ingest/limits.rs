@@ -77,6 +77,17 @@ pub fn inflate_checked(
             )));
         }
         let mut scan = Scan::new(&name);
+        // The raw bytes of a template part, to tell whether this thread inflated and scanned
+        // the same part (same name, compressed bytes, method, CRC, size, limits) before.
+        let template = (keep(&name) && TemplatePart::is_one(&name))
+            .then(|| TemplatePart::key(bytes, &name, &part))
+            .flatten();
+        if let Some(data) = template.as_ref().and_then(|t| t.remembered(limits)) {
+            total += data.len() as u64;
+            over_limits(&name, data.len() as u64, total, limits)?;
+            parts.insert(name, data);
+            continue;
+        }
         if keep(&name) {
             // A kept part is read whole into its own buffer (its declared size reserved, within
             // the limit), at most one byte past what the limits allow, then scanned.
@@ -85,10 +96,14 @@ pub fn inflate_checked(
                 .min(limits.workbook_bytes.saturating_sub(total));
             let mut data = Vec::with_capacity(part.size().min(room) as usize);
             // A broken stream: the reader reports the file as damaged.
-            whole &= (&mut part).take(room + 1).read_to_end(&mut data).is_ok();
+            let read = (&mut part).take(room + 1).read_to_end(&mut data).is_ok();
+            whole &= read;
             total += data.len() as u64;
             over_limits(&name, data.len() as u64, total, limits)?;
             scan.feed(&data, limits)?;
+            if let Some(t) = template.filter(|_| read) {
+                t.remember(limits, &data);
+            }
             parts.insert(name, data);
             continue;
         }
@@ -106,6 +121,102 @@ pub fn inflate_checked(
         }
     }
     Ok(whole.then_some(parts))
+}
+
+/// A part every form made from one template carries alike (the package's and the workbook's
+/// relations, the workbook, the style sheet), by what identifies its content: its compressed
+/// bytes as stored, their method, and the size and CRC the archive declares (a CRC that does
+/// not match fails when inflated, so it is part of the key). Each thread remembers the last
+/// part of each name it inflated whole and scanned without finding anything, under the
+/// limits it was scanned with, so that the same part of the next file is neither inflated nor
+/// scanned again (a batch is ten thousand forms of one template: four of the seven parts read
+/// from each).
+struct TemplatePart<'a> {
+    name: &'a str,
+    method: zip::CompressionMethod,
+    crc32: u32,
+    size: u64,
+    compressed: &'a [u8],
+}
+
+/// A remembered template part: its key's owned fields, the limits, and the inflated bytes.
+struct Remembered {
+    name: String,
+    method: zip::CompressionMethod,
+    crc32: u32,
+    size: u64,
+    compressed: Vec<u8>,
+    limits: Limits,
+    data: Vec<u8>,
+}
+
+thread_local! {
+    static TEMPLATE_PARTS: std::cell::RefCell<Vec<Remembered>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<'a> TemplatePart<'a> {
+    /// Template parts are small: a larger part is inflated every time.
+    const MAX_COMPRESSED: u64 = 64 << 10;
+    const MAX_SIZE: u64 = 256 << 10;
+
+    fn is_one(name: &str) -> bool {
+        name.ends_with(".rels") || name == "xl/workbook.xml" || name == "xl/styles.xml"
+    }
+
+    /// The key of a part of the archive `bytes`; `None` for a large part or one whose bytes
+    /// are not where the archive says.
+    fn key<R: Read + std::io::Seek>(
+        bytes: &'a [u8],
+        name: &'a str,
+        part: &zip::read::ZipFile<'_, R>,
+    ) -> Option<TemplatePart<'a>> {
+        if part.compressed_size() > Self::MAX_COMPRESSED || part.size() > Self::MAX_SIZE {
+            return None;
+        }
+        let start = usize::try_from(part.data_start()?).ok()?;
+        let end = start.checked_add(usize::try_from(part.compressed_size()).ok()?)?;
+        Some(TemplatePart {
+            name,
+            method: part.compression(),
+            crc32: part.crc32(),
+            size: part.size(),
+            compressed: bytes.get(start..end)?,
+        })
+    }
+
+    /// The inflated bytes of the same part, when this thread remembers it under these limits.
+    fn remembered(&self, limits: &Limits) -> Option<Vec<u8>> {
+        TEMPLATE_PARTS.with_borrow(|known| {
+            known
+                .iter()
+                .find(|r| {
+                    r.name == self.name
+                        && r.method == self.method
+                        && r.crc32 == self.crc32
+                        && r.size == self.size
+                        && r.limits == *limits
+                        && r.compressed == self.compressed
+                })
+                .map(|r| r.data.clone())
+        })
+    }
+
+    /// Remembers the part, inflated whole and scanned clean, in place of the last of its name.
+    fn remember(&self, limits: &Limits, data: &[u8]) {
+        TEMPLATE_PARTS.with_borrow_mut(|known| {
+            known.retain(|r| r.name != self.name);
+            known.push(Remembered {
+                name: self.name.to_string(),
+                method: self.method,
+                crc32: self.crc32,
+                size: self.size,
+                compressed: self.compressed.to_vec(),
+                limits: limits.clone(),
+                data: data.to_vec(),
+            });
+        });
+    }
 }
 
 /// Refuses a part inflated past the part limit, or a workbook past the workbook limit.
@@ -347,6 +458,81 @@ pub fn check_xls(bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in parts {
+            out.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut out, data).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_template_part_is_taken_from_memory_only_when_its_stored_bytes_are_the_same() {
+        // On a thread of its own: the memory is the thread's.
+        std::thread::spawn(|| {
+            let keep = |name: &str| name == "xl/styles.xml" || name.starts_with("xl/worksheets/");
+            let limits = Limits::default();
+            let styles_a: &[u8] = b"<styleSheet><numFmts count=\"0\"/></styleSheet>";
+            let styles_b: &[u8] = b"<styleSheet><numFmts count=\"1\"/></styleSheet>";
+            let sheet: &[u8] = b"<worksheet><sheetData/></worksheet>";
+            let a = zip_of(&[
+                ("xl/styles.xml", styles_a),
+                ("xl/worksheets/sheet1.xml", sheet),
+            ]);
+            let b = zip_of(&[
+                ("xl/styles.xml", styles_b),
+                ("xl/worksheets/sheet1.xml", sheet),
+            ]);
+            let parts = inflate_checked(&a, &limits, &keep).unwrap().unwrap();
+            assert_eq!(parts["xl/styles.xml"], styles_a);
+            // The style sheet is remembered (a sheet never is); the next file with the same
+            // stored bytes gets what is remembered (marked here to tell it from inflating).
+            TEMPLATE_PARTS.with_borrow_mut(|known| {
+                assert_eq!(known.len(), 1);
+                assert_eq!(known[0].name, "xl/styles.xml");
+                known[0].data = b"remembered".to_vec();
+            });
+            let parts = inflate_checked(&a, &limits, &keep).unwrap().unwrap();
+            assert_eq!(parts["xl/styles.xml"], b"remembered");
+            assert_eq!(parts["xl/worksheets/sheet1.xml"], sheet);
+            // Other bytes under the same name are inflated, and remembered instead.
+            let parts = inflate_checked(&b, &limits, &keep).unwrap().unwrap();
+            assert_eq!(parts["xl/styles.xml"], styles_b);
+            TEMPLATE_PARTS.with_borrow(|known| {
+                assert_eq!(known.len(), 1);
+                assert_eq!(known[0].data, styles_b);
+            });
+            // The same stored bytes under a CRC they do not match: inflated, and found broken.
+            let crc = zip::ZipArchive::new(Cursor::new(&b))
+                .unwrap()
+                .by_name("xl/styles.xml")
+                .unwrap()
+                .crc32()
+                .to_le_bytes();
+            let mut broken = b.clone();
+            let mut at = 0;
+            while let Some(i) = broken[at..].windows(4).position(|w| w == crc) {
+                broken[at + i] ^= 0xFF;
+                at += i + 4;
+            }
+            assert!(at > 0, "the CRC is in the archive");
+            assert_eq!(inflate_checked(&broken, &limits, &keep).unwrap(), None);
+            // Tighter limits still refuse what is remembered.
+            let tight = Limits {
+                part_bytes: 10,
+                ..Limits::default()
+            };
+            assert!(matches!(
+                inflate_checked(&b, &tight, &keep),
+                Err(Refusal::TooLarge(_))
+            ));
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn unknown_entities_are_found_and_xml_s_own_are_not() {
