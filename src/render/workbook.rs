@@ -226,6 +226,10 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                     }
                 }
             }
+            // A row's figures, then its format over the row's cells of the block at once (an
+            // empty cell gets it as a blank cell): the same cells as writing each with its
+            // format, without finding the format in rust_xlsxwriter's table (a hash of the
+            // whole format) for each of a nation's million cells.
             for (i, (.., fmt)) in rows.iter().enumerate() {
                 let r = 3 + i as u32;
                 let first = 3 + (b * UNIT_BLOCK) as u16;
@@ -233,11 +237,11 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
                     .iter()
                     .enumerate()
                 {
-                    match v {
-                        Some(v) => ws.write_number_with_format(r, first + j as u16, *v, fmt)?,
-                        None => ws.write_blank(r, first + j as u16, fmt)?,
-                    };
+                    if let Some(v) = v {
+                        ws.write_number(r, first + j as u16, *v)?;
+                    }
                 }
+                ws.set_range_format(r, first, r, first + block.len() as u16 - 1, fmt)?;
             }
         }
         ws.set_freeze_panes(3, 3)?;
