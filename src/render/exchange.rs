@@ -19,26 +19,6 @@ pub const HEADER: [&str; 9] = [
     "disagg",
 ];
 
-/// One consolidated figure as the DHIS2 and ADX files carry it (the CSV files write from
-/// `ExchangeRows::figures`).
-#[derive(Debug, Clone)]
-pub struct ExchangeRow<'a> {
-    pub unit: &'a str,
-    pub indicator: &'a crate::catalog::Indicator,
-    pub disagg: &'a crate::model::Disagg,
-    pub column: InputColumn,
-    /// The figure as every exchange file writes it (`figure_text`).
-    pub text: crate::diag::CellText,
-}
-
-impl ExchangeRow<'_> {
-    /// A ratio or growth rate recomputed from its components: a receiver that sums figures
-    /// must recompute it rather than add it up.
-    pub fn derived(&self) -> bool {
-        self.indicator.is_derived()
-    }
-}
-
 /// The cells of a regime's form, in the form's order: each indicator with its total and
 /// disaggregations (and their cell keys). Computed once for all the exchange files.
 pub struct FormCells<'a> {
@@ -77,8 +57,8 @@ impl<'a> FormCells<'a> {
 /// disaggregations, then the columns in order.
 ///
 /// Held compactly (a unit, a cell of the form, a column and the value: 24 bytes a figure, a
-/// nation's month is a million of them) and read as `ExchangeRow`s, each made as it is
-/// written.
+/// nation's month is a million of them); each writer puts its rows together from pieces it
+/// prepares once per unit, cell and column (`figures`).
 pub struct ExchangeRows<'a> {
     /// (unit, level) by index; the level (`tinh`, `xa`, …) is empty for a unit not in
     /// `units.toml`.
@@ -114,21 +94,6 @@ impl<'a> ExchangeRows<'a> {
         self.figures
             .iter()
             .map(|f| (f.unit as usize, f.cell as usize, f.column, f.value))
-    }
-
-    /// The rows in order, each with its figure's text.
-    pub fn iter(&self) -> impl Iterator<Item = ExchangeRow<'a>> + '_ {
-        self.figures.iter().map(|f| {
-            let (unit, _) = self.units[f.unit as usize];
-            let (indicator, disagg) = self.cells[f.cell as usize];
-            ExchangeRow {
-                unit,
-                indicator,
-                disagg,
-                column: f.column,
-                text: figure_text(f.value),
-            }
-        })
     }
 }
 

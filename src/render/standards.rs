@@ -17,10 +17,9 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use quick_xml::escape::escape;
-use serde::Serialize;
 use serde_json::json;
 
-use super::exchange::{piece, ExchangeRow, ExchangeRows, HEADER};
+use super::exchange::{piece, ExchangeRows, HEADER};
 use super::Report;
 use crate::model::InputColumn;
 
@@ -125,109 +124,161 @@ pub fn write_sdmx_csv(
     out.flush()
 }
 
-/// The rows the DHIS2 and ADX files carry: every figure but the derived ones.
-fn sent<'r, 'a>(rows: &'r ExchangeRows<'a>) -> impl Iterator<Item = ExchangeRow<'a>> + 'r {
-    rows.iter().filter(|r| !r.derived())
+/// A text as JSON writes it: quoted, and escaped as serde_json escapes it.
+fn json_text(text: &str) -> Vec<u8> {
+    serde_json::to_vec(text).expect("a text is JSON")
 }
 
-/// One DHIS2 data value (fields in alphabetical order, as DHIS2 writes them).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DataValue<'a> {
-    attribute_option_combo: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    category_option_combo: Option<String>,
-    data_element: &'a str,
-    org_unit: &'a str,
-    period: &'a str,
-    #[serde(serialize_with = "text")]
-    value: crate::diag::CellText,
-}
+/// The pieces a DHIS2 data value is put together from, escaped once per column, cell and
+/// unit; its fields in alphabetical order, as DHIS2 writes them:
+/// `{"attributeOptionCombo":KIND,` + `"categoryOptionCombo":KEY,` (left out for a total, so
+/// DHIS2 takes its default) `"dataElement":CODE,"orgUnit":` + `UNIT,"period":P,"value":"` +
+/// the figure's text (digits, point and sign: nothing to escape) + `"}`.
+mod dhis2 {
+    use super::json_text;
 
-fn text<S: serde::Serializer>(t: &crate::diag::CellText, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(t)
-}
-
-/// The data values, serialized one by one from the rows (never all held at once).
-struct DataValues<'r, 'a> {
-    rows: &'r ExchangeRows<'a>,
-    period: Option<&'r str>,
-}
-
-impl Serialize for DataValues<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Some(p) = self.period else {
-            return s.collect_seq(std::iter::empty::<DataValue<'_>>());
-        };
-        s.collect_seq(sent(self.rows).map(|r| DataValue {
-            attribute_option_combo: kind(r.column),
-            category_option_combo: (!r.disagg.is_total()).then(|| r.disagg.to_string()),
-            data_element: &r.indicator.code,
-            org_unit: r.unit,
-            period: p,
-            value: r.text,
-        }))
+    pub fn column(kind: &str) -> Vec<u8> {
+        [
+            br#"{"attributeOptionCombo":"#.as_slice(),
+            &json_text(kind),
+            b",",
+        ]
+        .concat()
     }
-}
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DataValueSet<'r, 'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comment: Option<String>,
-    complete_date: String,
-    data_set: &'r str,
-    data_values: DataValues<'r, 'a>,
-    org_unit: &'r str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    period: Option<&'r str>,
+    pub fn cell(code: &str, combo: Option<&str>) -> Vec<u8> {
+        let mut p = Vec::new();
+        if let Some(combo) = combo {
+            p.extend(br#""categoryOptionCombo":"#);
+            p.extend(json_text(combo));
+            p.push(b',');
+        }
+        p.extend(br#""dataElement":"#);
+        p.extend(json_text(code));
+        p.extend(br#","orgUnit":"#);
+        p
+    }
+
+    pub fn unit(unit: &str, period: &str) -> Vec<u8> {
+        [
+            json_text(unit).as_slice(),
+            br#","period":"#,
+            &json_text(period),
+            br#","value":""#,
+        ]
+        .concat()
+    }
+
+    pub const END: &[u8] = br#""}"#;
+
+    /// The data value set up to its first value: `comment` (left out when there is none),
+    /// `completeDate`, `dataSet`, then the opening of `dataValues`.
+    pub fn head(comment: Option<&str>, complete_date: &str, data_set: &str) -> Vec<u8> {
+        let mut p = b"{".to_vec();
+        if let Some(comment) = comment {
+            p.extend(br#""comment":"#);
+            p.extend(json_text(comment));
+            p.push(b',');
+        }
+        p.extend(br#""completeDate":"#);
+        p.extend(json_text(complete_date));
+        p.extend(br#","dataSet":"#);
+        p.extend(json_text(data_set));
+        p.extend(br#","dataValues":["#);
+        p
+    }
+
+    /// After the last value: `orgUnit` and `period` (left out when DHIS2 has no such period).
+    pub fn tail(org_unit: &str, period: Option<&str>) -> Vec<u8> {
+        let mut p = br#"],"orgUnit":"#.to_vec();
+        p.extend(json_text(org_unit));
+        if let Some(period) = period {
+            p.extend(br#","period":"#);
+            p.extend(json_text(period));
+        }
+        p.push(b'}');
+        p
+    }
 }
 
 /// `du-lieu.dhis2.json`: a DHIS2 dataValueSet (`dataSet` = regime, `orgUnit` = unit code,
 /// `dataElement` = indicator code, `categoryOptionCombo` = the disaggregation key, left out
 /// for the total so DHIS2 takes its default, `attributeOptionCombo` = the value kind), one
-/// line (a nation's month is millions of values). DHIS2 has no 9-month period: that report's
-/// file has no data values and says why.
+/// line (a nation's month is millions of values), as serde_json writes it; derived cells are
+/// left out. DHIS2 has no 9-month period: that report's file has no data values and says why.
 pub fn write_dhis2_json(
     report: &Report<'_>,
     rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let period = report.period.dhis2();
-    let set = DataValueSet {
-        comment: period.is_none().then(|| {
-            format!(
-                "DHIS2 không có loại kỳ 9 tháng: số liệu {} có trong du-lieu.csv, du-lieu.sdmx.csv và du-lieu.adx.xml",
-                report.period.label().to_lowercase()
-            )
-        }),
-        complete_date: report.as_of.to_string(),
-        data_set: &report.regime.id,
-        data_values: DataValues {
-            rows,
-            period: period.as_deref(),
-        },
-        org_unit: &report.consolidated.root,
-        period: period.as_deref(),
-    };
-    // serde_json writes many small pieces: a local buffer takes them without a call through
-    // `dyn Write` each.
+    let comment = period.is_none().then(|| {
+        format!(
+            "DHIS2 không có loại kỳ 9 tháng: số liệu {} có trong du-lieu.csv, du-lieu.sdmx.csv và du-lieu.adx.xml",
+            report.period.label().to_lowercase()
+        )
+    });
     let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-    serde_json::to_writer(&mut w, &set).map_err(std::io::Error::other)?;
+    w.write_all(&dhis2::head(
+        comment.as_deref(),
+        &report.as_of.to_string(),
+        &report.regime.id,
+    ))?;
+    if let Some(p) = period.as_deref() {
+        let mut columns: [Vec<u8>; 4] = Default::default();
+        for c in InputColumn::ALL {
+            columns[c as usize] = dhis2::column(kind(c));
+        }
+        // A derived cell has no piece: it is not sent.
+        let cells: Vec<Option<Vec<u8>>> = rows
+            .cells()
+            .iter()
+            .map(|(indicator, disagg)| {
+                let combo = (!disagg.is_total()).then(|| disagg.to_string());
+                (!indicator.is_derived()).then(|| dhis2::cell(&indicator.code, combo.as_deref()))
+            })
+            .collect();
+        let units: Vec<Vec<u8>> = rows
+            .units()
+            .iter()
+            .map(|(unit, _)| dhis2::unit(unit, p))
+            .collect();
+        let mut first = true;
+        for (unit, cell, column, value) in rows.figures() {
+            let Some(cell) = &cells[cell] else { continue };
+            if !first {
+                w.write_all(b",")?;
+            }
+            first = false;
+            let text = super::exchange::figure_text(value);
+            debug_assert!(!text.contains(['"', '\\']));
+            for part in [
+                columns[column as usize].as_slice(),
+                cell,
+                &units[unit],
+                text.as_bytes(),
+                dhis2::END,
+            ] {
+                w.write_all(part)?;
+            }
+        }
+    }
+    w.write_all(&dhis2::tail(&report.consolidated.root, period.as_deref()))?;
     w.write_all(b"\n")?;
     w.flush()
 }
 
 /// `du-lieu.adx.xml`: one `group` per unit (`orgUnit`, `period` as a time range, `dataSet`),
 /// one `dataValue` per figure with `dataElement`, `value`, `VALUE_KIND` and one attribute per
-/// disaggregation dimension of the cell. `exported` is the as-of date at midnight.
+/// disaggregation dimension of the cell; derived cells are left out, as in DHIS2. `exported`
+/// is the as-of date at midnight. Each line is put together from pieces escaped once per unit
+/// and cell: `    <dataValue dataElement="CODE" VALUE_KIND="` + the kind + `" DIM="OPTION"…
+/// value="` + the figure's text + `"/>`.
 pub fn write_adx_xml(
     report: &Report<'_>,
     rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    // Through a local buffer: three quarters of a million lines are written piece by piece,
-    // without a call through `dyn Write` or the formatting machinery for each piece.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
     writeln!(
@@ -236,39 +287,63 @@ pub fn write_adx_xml(
         report.as_of
     )?;
     let period = report.period.time_range();
-    let mut rows = sent(rows).peekable();
-    while let Some(first) = rows.peek() {
-        let unit = first.unit;
-        writeln!(
-            out,
-            "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{}\">",
-            escape(unit),
-            escape(&report.regime.id)
-        )?;
-        while let Some(r) = rows.next_if(|r| r.unit == unit) {
-            for piece in [
-                "    <dataValue dataElement=\"",
-                &escape(&r.indicator.code),
-                "\" VALUE_KIND=\"",
-                kind(r.column),
-                "\"",
-            ] {
-                out.write_all(piece.as_bytes())?;
+    let data_set = escape(&report.regime.id);
+    // A derived cell has no pieces: it is not sent.
+    let cells: Vec<Option<(Vec<u8>, Vec<u8>)>> = rows
+        .cells()
+        .iter()
+        .map(|(indicator, disagg)| {
+            (!indicator.is_derived()).then(|| adx_cell(&indicator.code, disagg))
+        })
+        .collect();
+    let units = rows.units();
+    let mut open: Option<&str> = None;
+    for (unit, cell, column, value) in rows.figures() {
+        let Some((head, attributes)) = &cells[cell] else {
+            continue;
+        };
+        let unit = units[unit].0;
+        if open != Some(unit) {
+            if open.is_some() {
+                out.write_all(b"  </group>\n")?;
             }
-            for (d, o) in &r.disagg.0 {
-                // Dimension codes are checked to be XML names (`catalog::dimensions::check_code`).
-                for piece in [" ", d.as_str(), "=\"", &escape(o), "\""] {
-                    out.write_all(piece.as_bytes())?;
-                }
-            }
-            for piece in [" value=\"", r.text.as_str(), "\"/>\n"] {
-                out.write_all(piece.as_bytes())?;
-            }
+            writeln!(
+                out,
+                "  <group orgUnit=\"{}\" period=\"{period}\" dataSet=\"{data_set}\">",
+                escape(unit),
+            )?;
+            open = Some(unit);
         }
+        for part in [
+            head.as_slice(),
+            kind(column).as_bytes(),
+            attributes,
+            super::exchange::figure_text(value).as_bytes(),
+            b"\"/>\n",
+        ] {
+            out.write_all(part)?;
+        }
+    }
+    if open.is_some() {
         out.write_all(b"  </group>\n")?;
     }
     out.write_all(b"</adx>\n")?;
     out.flush()
+}
+
+/// An ADX data value's pieces for a cell: up to its value kind, and from after it to its
+/// value. Dimension codes are checked to be XML names (`catalog::dimensions::check_code`).
+fn adx_cell(code: &str, disagg: &crate::model::Disagg) -> (Vec<u8>, Vec<u8>) {
+    let head = format!(
+        "    <dataValue dataElement=\"{}\" VALUE_KIND=\"",
+        escape(code)
+    );
+    let mut attributes = String::from("\"");
+    for (d, o) in &disagg.0 {
+        attributes.push_str(&format!(" {d}=\"{}\"", escape(o)));
+    }
+    attributes.push_str(" value=\"");
+    (head.into_bytes(), attributes.into_bytes())
 }
 
 /// `datapackage.json`: a Frictionless tabular data package with one resource, `du-lieu.csv`
@@ -346,4 +421,112 @@ pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> Str
         }],
     });
     serde_json::to_string_pretty(&package).expect("serializable") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+
+    /// A DHIS2 data value as serde writes it: the reference the pieces are checked against.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct DataValue<'a> {
+        attribute_option_combo: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        category_option_combo: Option<&'a str>,
+        data_element: &'a str,
+        org_unit: &'a str,
+        period: &'a str,
+        value: &'a str,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct DataValueSet<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<&'a str>,
+        complete_date: &'a str,
+        data_set: &'a str,
+        data_values: Vec<DataValue<'a>>,
+        org_unit: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        period: Option<&'a str>,
+    }
+
+    const TEXTS: [&str; 9] = [
+        "",
+        "TT01",
+        "say \"hi\"",
+        "back\\slash",
+        "line\nbreak\ttab",
+        "\u{1}ctl",
+        "Hà Nội – 9 tháng",
+        "</x>&amp;",
+        "dim=a;dim2=b",
+    ];
+
+    #[test]
+    fn dhis2_pieces_put_together_are_what_serde_json_writes() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let pick = |rng: &mut fastrand::Rng| TEXTS[rng.usize(..TEXTS.len())];
+        for _ in 0..2000 {
+            let values: Vec<DataValue<'_>> = (0..rng.usize(0..4))
+                .map(|_| DataValue {
+                    attribute_option_combo: pick(&mut rng),
+                    category_option_combo: rng.bool().then(|| pick(&mut rng)),
+                    data_element: pick(&mut rng),
+                    org_unit: pick(&mut rng),
+                    period: pick(&mut rng),
+                    // A figure's text: digits, point and sign.
+                    value: ["0", "-12.5", "7284472"][rng.usize(..3)],
+                })
+                .collect();
+            let set = DataValueSet {
+                comment: rng.bool().then(|| pick(&mut rng)),
+                complete_date: pick(&mut rng),
+                data_set: pick(&mut rng),
+                org_unit: pick(&mut rng),
+                period: rng.bool().then(|| pick(&mut rng)),
+                data_values: values,
+            };
+            let mut joined = dhis2::head(set.comment, set.complete_date, set.data_set);
+            for (i, v) in set.data_values.iter().enumerate() {
+                if i > 0 {
+                    joined.push(b',');
+                }
+                joined.extend(dhis2::column(v.attribute_option_combo));
+                joined.extend(dhis2::cell(v.data_element, v.category_option_combo));
+                joined.extend(dhis2::unit(v.org_unit, v.period));
+                joined.extend(v.value.as_bytes());
+                joined.extend(dhis2::END);
+            }
+            joined.extend(dhis2::tail(set.org_unit, set.period));
+            assert_eq!(
+                String::from_utf8(joined).unwrap(),
+                serde_json::to_string(&set).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn an_adx_cell_s_pieces_hold_its_escaped_code_and_options() {
+        let disagg = crate::model::Disagg::parse("gioi_tinh=nu;nhom=a&b\"c").unwrap();
+        let (head, attributes) = adx_cell("X<1>", &disagg);
+        let line = [
+            head.as_slice(),
+            b"thuc_hien",
+            &attributes,
+            b"12.5",
+            b"\"/>\n",
+        ]
+        .concat();
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "    <dataValue dataElement=\"X&lt;1&gt;\" VALUE_KIND=\"thuc_hien\" gioi_tinh=\"nu\" nhom=\"a&amp;b&quot;c\" value=\"12.5\"/>\n"
+        );
+        let (head, attributes) = adx_cell("TT01", &crate::model::Disagg::default());
+        assert_eq!(head, b"    <dataValue dataElement=\"TT01\" VALUE_KIND=\"");
+        assert_eq!(attributes, b"\" value=\"");
+    }
 }
