@@ -517,8 +517,9 @@ pub fn consolidate(
                 .iter()
                 .map(|&(code, i)| {
                     let k = out.intern(code);
-                    if indicator_of.len() <= k as usize {
-                        indicator_of.resize(k as usize + 1, i);
+                    // A key new to the result takes the next id.
+                    if k as usize == indicator_of.len() {
+                        indicator_of.push(i);
                     }
                     k
                 })

@@ -133,18 +133,22 @@ pub fn inflate_checked(
 /// from each).
 struct TemplatePart<'a> {
     name: &'a str,
-    method: zip::CompressionMethod,
-    crc32: u32,
-    size: u64,
+    declared: Declared,
     compressed: &'a [u8],
 }
 
-/// A remembered template part: its key's owned fields, the limits, and the inflated bytes.
-struct Remembered {
-    name: String,
+/// What the archive declares of a part's stored bytes.
+#[derive(Clone, Copy, PartialEq)]
+struct Declared {
     method: zip::CompressionMethod,
     crc32: u32,
     size: u64,
+}
+
+/// A remembered template part: its key, owned, the limits, and the inflated bytes.
+struct Remembered {
+    name: String,
+    declared: Declared,
     compressed: Vec<u8>,
     limits: Limits,
     data: Vec<u8>,
@@ -178,9 +182,11 @@ impl<'a> TemplatePart<'a> {
         let end = start.checked_add(usize::try_from(part.compressed_size()).ok()?)?;
         Some(TemplatePart {
             name,
-            method: part.compression(),
-            crc32: part.crc32(),
-            size: part.size(),
+            declared: Declared {
+                method: part.compression(),
+                crc32: part.crc32(),
+                size: part.size(),
+            },
             compressed: bytes.get(start..end)?,
         })
     }
@@ -192,9 +198,7 @@ impl<'a> TemplatePart<'a> {
                 .iter()
                 .find(|r| {
                     r.name == self.name
-                        && r.method == self.method
-                        && r.crc32 == self.crc32
-                        && r.size == self.size
+                        && r.declared == self.declared
                         && r.limits == *limits
                         && r.compressed == self.compressed
                 })
@@ -208,9 +212,7 @@ impl<'a> TemplatePart<'a> {
             known.retain(|r| r.name != self.name);
             known.push(Remembered {
                 name: self.name.to_string(),
-                method: self.method,
-                crc32: self.crc32,
-                size: self.size,
+                declared: self.declared,
                 compressed: self.compressed.to_vec(),
                 limits: limits.clone(),
                 data: data.to_vec(),

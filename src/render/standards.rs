@@ -137,36 +137,46 @@ fn json_text(text: &str) -> Vec<u8> {
 mod dhis2 {
     use super::json_text;
 
+    /// `p` with `"key":` and the text as JSON after it.
+    fn field(mut p: Vec<u8>, key: &str, text: &str) -> Vec<u8> {
+        p.push(b'"');
+        p.extend(key.as_bytes());
+        p.extend(b"\":");
+        p.extend(json_text(text));
+        p
+    }
+
+    /// `field`, then a comma, when there is a text.
+    fn optional(p: Vec<u8>, key: &str, text: Option<&str>) -> Vec<u8> {
+        match text {
+            Some(text) => {
+                let mut p = field(p, key, text);
+                p.push(b',');
+                p
+            }
+            None => p,
+        }
+    }
+
     pub fn column(kind: &str) -> Vec<u8> {
-        [
-            br#"{"attributeOptionCombo":"#.as_slice(),
-            &json_text(kind),
-            b",",
-        ]
-        .concat()
+        let mut p = field(b"{".to_vec(), "attributeOptionCombo", kind);
+        p.push(b',');
+        p
     }
 
     pub fn cell(code: &str, combo: Option<&str>) -> Vec<u8> {
-        let mut p = Vec::new();
-        if let Some(combo) = combo {
-            p.extend(br#""categoryOptionCombo":"#);
-            p.extend(json_text(combo));
-            p.push(b',');
-        }
-        p.extend(br#""dataElement":"#);
-        p.extend(json_text(code));
+        let p = optional(Vec::new(), "categoryOptionCombo", combo);
+        let mut p = field(p, "dataElement", code);
         p.extend(br#","orgUnit":"#);
         p
     }
 
     pub fn unit(unit: &str, period: &str) -> Vec<u8> {
-        [
-            json_text(unit).as_slice(),
-            br#","period":"#,
-            &json_text(period),
-            br#","value":""#,
-        ]
-        .concat()
+        let mut p = json_text(unit);
+        p.push(b',');
+        let mut p = field(p, "period", period);
+        p.extend(br#","value":""#);
+        p
     }
 
     pub const END: &[u8] = br#""}"#;
@@ -174,27 +184,20 @@ mod dhis2 {
     /// The data value set up to its first value: `comment` (left out when there is none),
     /// `completeDate`, `dataSet`, then the opening of `dataValues`.
     pub fn head(comment: Option<&str>, complete_date: &str, data_set: &str) -> Vec<u8> {
-        let mut p = b"{".to_vec();
-        if let Some(comment) = comment {
-            p.extend(br#""comment":"#);
-            p.extend(json_text(comment));
-            p.push(b',');
-        }
-        p.extend(br#""completeDate":"#);
-        p.extend(json_text(complete_date));
-        p.extend(br#","dataSet":"#);
-        p.extend(json_text(data_set));
+        let p = optional(b"{".to_vec(), "comment", comment);
+        let mut p = field(p, "completeDate", complete_date);
+        p.push(b',');
+        let mut p = field(p, "dataSet", data_set);
         p.extend(br#","dataValues":["#);
         p
     }
 
     /// After the last value: `orgUnit` and `period` (left out when DHIS2 has no such period).
     pub fn tail(org_unit: &str, period: Option<&str>) -> Vec<u8> {
-        let mut p = br#"],"orgUnit":"#.to_vec();
-        p.extend(json_text(org_unit));
+        let mut p = field(b"],".to_vec(), "orgUnit", org_unit);
         if let Some(period) = period {
-            p.extend(br#","period":"#);
-            p.extend(json_text(period));
+            p.push(b',');
+            p = field(p, "period", period);
         }
         p.push(b'}');
         p
