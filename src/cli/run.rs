@@ -134,11 +134,20 @@ impl Progress for Bar {
         }
         if self.timing {
             eprintln!(
-                "[thời gian] {name}: {:.3} s",
-                self.clock.elapsed().as_secs_f64()
+                "[thời gian] {name}: {:.3} s{}",
+                self.clock.elapsed().as_secs_f64(),
+                peak_so_far().map_or(String::new(), |m| format!(", đỉnh {m} MiB"))
             );
         }
     }
+}
+
+/// The process's peak resident memory so far in MiB (Linux's `VmHWM`), for the stage times.
+fn peak_so_far() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
