@@ -249,7 +249,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
                 ReceiptSource::Unknown
             },
             origin: Origin::Exchange,
-            values,
+            values: crate::model::packed(values),
         });
     }
 }

@@ -338,12 +338,12 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             ReceiptSource::Unknown
         },
         origin: Origin::Form,
-        values: match replaced {
+        values: crate::model::packed(match replaced {
             Some((p, ..)) if period == expect.period => {
                 super::as_replacing(config, table.values, p, expect.period)
             }
             _ => table.values,
-        },
+        }),
     });
 }
 

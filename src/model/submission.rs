@@ -142,6 +142,13 @@ pub enum Origin {
     Exchange,
 }
 
+/// A map rebuilt from its own entries, in order. A `BTreeMap` whose entries were inserted in
+/// order keeps the nodes it split about half full; one collected from sorted entries has
+/// them full: a submission's figures (a million in a nation's month) in ~40% less memory.
+pub fn packed<K: Ord, V>(map: BTreeMap<K, V>) -> BTreeMap<K, V> {
+    map.into_iter().collect()
+}
+
 /// What one file says for one unit and period.
 #[derive(Debug, Clone)]
 pub struct Submission {
