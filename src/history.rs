@@ -6,10 +6,6 @@
 
 use std::collections::BTreeMap;
 
-/// The cells a history check looks up, by (unit, cell key), once per stored figure of every
-/// past period read (a fast hasher: nothing iterates these maps).
-type CellIndex<'a> = foldhash::HashMap<(&'a str, &'a str), usize>;
-
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::{Code, Diagnostic, Location};
@@ -18,50 +14,55 @@ use crate::period::{Frequency, Period};
 use crate::store::Store;
 use crate::text::fmt_vn;
 
-/// Submissions rebuilt from the latest stored figures of `period` (one per unit).
-pub fn stored_submissions(store: &Store, regime: &Regime, period: Period) -> Vec<Submission> {
-    stored_submissions_where(store, regime, period, &|_| true)
-}
-
-/// `stored_submissions` with only the figures of the indicators `keep` accepts.
-fn stored_submissions_where(
+/// Submissions rebuilt from the latest stored figures of `period` (one per unit that has a
+/// figure of an indicator `keep` accepts), with their actual figures (thực hiện) alone: the
+/// only column a past period is shown by (the same period last year, the board's trend).
+/// Each unit's file and receipt are its first figure's, in (cell key, column) order.
+fn stored_actuals(
     store: &Store,
     regime: &Regime,
     period: Period,
     keep: &dyn Fn(&str) -> bool,
 ) -> Vec<Submission> {
     let keep = |_: &str, key: &str, _: InputColumn| keep(crate::model::indicator_of(key));
-    let Ok(latest) = store.latest_where(&regime.id, period, None, &keep) else {
+    let Ok(latest) = store.latest_rows(&regime.id, period, None, &keep) else {
         return Vec::new();
     };
-    let mut by_unit: BTreeMap<String, Submission> = BTreeMap::new();
-    for ((unit, ind, col), v) in latest {
-        let s = by_unit
-            .entry(unit.to_string())
-            .or_insert_with(|| Submission {
-                file: v.file.to_string(),
-                path: v.file.to_string().into(),
+    latest
+        .by_unit()
+        .map(|rows| {
+            let mut rows = rows.peekable();
+            // The unit's file and receipt: its first figure's.
+            let first = rows.peek().expect("a unit has a figure").clone();
+            Submission {
+                file: first.file.to_string(),
+                path: first.file.to_string().into(),
                 regime: regime.id.clone(),
                 period,
-                unit_code: unit.to_string(),
+                unit_code: first.unit_code.to_string(),
                 received_at: chrono::NaiveDateTime::parse_from_str(
-                    &v.received_at,
+                    &first.received_at,
                     "%Y-%m-%dT%H:%M:%S",
                 )
                 .ok(),
                 received_source: ReceiptSource::Log,
                 origin: Origin::Exchange,
-                values: BTreeMap::new(),
-            });
-        s.values.insert(
-            (ind.as_str().into(), col),
-            Value {
-                value: v.value,
-                location: Location::file(&v.file),
-            },
-        );
-    }
-    by_unit.into_values().collect()
+                // Collected in key order: the map is built with full nodes.
+                values: rows
+                    .filter(|v| v.column == InputColumn::ThucHien)
+                    .map(|v| {
+                        (
+                            (v.indicator_code.as_str().into(), v.column),
+                            Value {
+                                value: v.value,
+                                location: Location::file(&v.file),
+                            },
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// Figures of units that were merged are carried over to their successor: summed
@@ -108,8 +109,9 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
     (out, successors)
 }
 
-/// `period` consolidated from the store, if the store has it, with merged units' figures
-/// carried over to their successors (returned too, so that the report can say so).
+/// `period`'s actual figures consolidated from the store (see `stored_actuals`), if the store
+/// has the period, with merged units' figures carried over to their successors (returned too,
+/// so that the report can say so).
 pub fn consolidated_from_store(
     config: &Config,
     regime: &Regime,
@@ -128,10 +130,7 @@ pub fn consolidated_from_store_where(
     period: Period,
     keep: &dyn Fn(&str) -> bool,
 ) -> Option<(Consolidated, Vec<String>)> {
-    let (subs, successors) = apply_successions(
-        config,
-        stored_submissions_where(store, regime, period, keep),
-    );
+    let (subs, successors) = apply_successions(config, stored_actuals(store, regime, period, keep));
     if subs.is_empty() {
         return None;
     }
@@ -170,6 +169,7 @@ pub fn past_warnings(
     cells.extend(outliers.cells.iter().copied());
     cells.sort_unstable();
     cells.dedup();
+    cells.shrink_to_fit();
     let ytd_of = positions(&cells, ytd.cells.iter().map(|(u, k, _)| (*u, *k)));
     let outlier_of = positions(&cells, outliers.cells.iter().copied());
     let mut periods: Vec<Period> = ytd.months.clone();
@@ -187,8 +187,20 @@ pub fn past_warnings(
         ytd.add(p, stored.as_deref(), &ytd_of);
         outliers.add(p, stored.as_deref().unwrap_or_default(), &outlier_of);
     }
-    let mut out = ytd.finish(config, accepted, regime.ytd_tolerance);
-    out.extend(outliers.finish(config, accepted, regime.outlier_threshold));
+    // A check's cell of a (unit, cell key), found among all cells read (no map of a nation's
+    // ~500,000 cells).
+    let find = |of: &[u32], unit: &str, key: &str| {
+        let at = cells.binary_search(&(unit, key)).ok()?;
+        of.get(at).filter(|i| **i != u32::MAX).map(|i| *i as usize)
+    };
+    let mut out = ytd.finish(config, accepted, regime.ytd_tolerance, &|u, k| {
+        find(&ytd_of, u, k)
+    });
+    out.extend(
+        outliers.finish(config, accepted, regime.outlier_threshold, &|u, k| {
+            find(&outlier_of, u, k)
+        }),
+    );
     out
 }
 
@@ -202,7 +214,8 @@ fn own<'s>(stored: &'s [(usize, f64)], of: &'s [u32]) -> impl Iterator<Item = (u
     })
 }
 
-/// For each of `all`'s cells (sorted), its index among `mine`, `u32::MAX` where it is not one.
+/// For each of `all`'s cells (sorted), its index among `mine` (the last, where `mine` has it
+/// twice), `u32::MAX` where it is not one.
 fn positions<'a>(all: &[(&str, &str)], mine: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<u32> {
     let mut of = vec![u32::MAX; all.len()];
     for (i, cell) in mine.enumerate() {
@@ -224,7 +237,6 @@ struct Ytd<'a> {
     /// The cells checked: a flow's cumulative column beside its period figure, with the
     /// previous month's actual the form carries (it revises that month's stored estimate).
     cells: Vec<(&'a str, &'a str, Option<f64>)>,
-    index: CellIndex<'a>,
     /// Each cell's figures of the months read so far, added in month order.
     sums: Vec<Option<f64>>,
     /// A month could not be read: no warning at all.
@@ -257,16 +269,10 @@ impl<'a> Ytd<'a> {
                 }
             }
         }
-        let index: CellIndex<'_> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, (u, k, _))| ((*u, *k), i))
-            .collect();
         let sums = vec![Some(0.0); cells.len()];
         Ytd {
             months,
             cells,
-            index,
             sums,
             failed: false,
         }
@@ -297,7 +303,14 @@ impl<'a> Ytd<'a> {
         }
     }
 
-    fn finish(self, config: &Config, accepted: &[Submission], tolerance: f64) -> Vec<Diagnostic> {
+    /// The warnings, with `cell` finding a (unit, cell key)'s index among `cells`.
+    fn finish(
+        self,
+        config: &Config,
+        accepted: &[Submission],
+        tolerance: f64,
+        cell: &dyn Fn(&str, &str) -> Option<usize>,
+    ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if self.months.is_empty() || self.failed {
             return out;
@@ -310,11 +323,7 @@ impl<'a> Ytd<'a> {
                 let Some(this) = s.value(code, InputColumn::ThucHien) else {
                     continue;
                 };
-                let Some(Some(before)) = self
-                    .index
-                    .get(&(s.unit_code.as_str(), code.as_str()))
-                    .map(|&i| self.sums[i])
-                else {
+                let Some(Some(before)) = cell(&s.unit_code, code).map(|i| self.sums[i]) else {
                     continue;
                 };
                 let ytd = before + this;
@@ -401,9 +410,9 @@ fn latest_periods(mut past: Vec<Period>) -> Vec<Period> {
 struct Outliers<'a> {
     /// The periods judged against (none where the history is too short).
     periods: Vec<Period>,
-    /// The cells checked: each unit's period figures of the indicators it reports.
+    /// The cells checked: each unit's period figures of the indicators it reports (sorted,
+    /// unique).
     cells: Vec<(&'a str, &'a str)>,
-    index: CellIndex<'a>,
     /// Each cell's stored figures in period order: `periods.len()` slots per cell, the first
     /// `counts[cell]` of them filled (one block: no vector per cell).
     history: Vec<f64>,
@@ -431,7 +440,6 @@ impl<'a> Outliers<'a> {
             latest_periods(past)
         };
         let mut cells = Vec::new();
-        let mut index = CellIndex::default();
         if !periods.is_empty() {
             for s in accepted {
                 for (code, col) in s.values.keys() {
@@ -440,21 +448,19 @@ impl<'a> Outliers<'a> {
                             .indicator_of_key(code)
                             .is_some_and(|i| !i.is_derived())
                     {
-                        let cell = (s.unit_code.as_str(), code.as_str());
-                        index.entry(cell).or_insert_with(|| {
-                            cells.push(cell);
-                            cells.len() - 1
-                        });
+                        cells.push((s.unit_code.as_str(), code.as_str()));
                     }
                 }
             }
         }
+        // A unit sent twice is one unit's history.
+        cells.sort_unstable();
+        cells.dedup();
         let history = vec![0.0; cells.len() * periods.len()];
         let counts = vec![0; cells.len()];
         Outliers {
             periods,
             cells,
-            index,
             history,
             counts,
         }
@@ -475,7 +481,14 @@ impl<'a> Outliers<'a> {
         }
     }
 
-    fn finish(self, config: &Config, accepted: &[Submission], threshold: f64) -> Vec<Diagnostic> {
+    /// The warnings, with `cell` finding a (unit, cell key)'s index among `cells`.
+    fn finish(
+        self,
+        config: &Config,
+        accepted: &[Submission],
+        threshold: f64,
+        cell: &dyn Fn(&str, &str) -> Option<usize>,
+    ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if self.periods.is_empty() {
             return out;
@@ -488,7 +501,7 @@ impl<'a> Outliers<'a> {
                 {
                     continue;
                 }
-                let Some(&i) = self.index.get(&(s.unit_code.as_str(), code.as_str())) else {
+                let Some(i) = cell(&s.unit_code, code) else {
                     continue;
                 };
                 let h = &self.history[i * stride..i * stride + usize::from(self.counts[i])];

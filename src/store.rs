@@ -63,6 +63,96 @@ pub struct StoredValue {
     pub received_at: Shared,
 }
 
+/// The latest vintage of each stored figure of a period (`Store::latest_rows`), 32 bytes a
+/// figure: its texts are indexes into one list of the period's distinct texts, ranked in text
+/// order, so that the rows sort, group and compare as the texts would, without a string.
+#[derive(Debug, Default)]
+pub struct LatestRows {
+    /// The distinct texts, in text order (an index is a rank).
+    texts: Vec<Shared>,
+    /// In (unit, cell key, column) order, one per cell.
+    rows: Vec<Compact>,
+}
+
+/// A stored row with its texts as ranks in `LatestRows::texts`.
+#[derive(Debug, Clone, Copy)]
+struct Compact {
+    value: f64,
+    unit: u32,
+    key: u32,
+    source_period: u32,
+    file: u32,
+    received_at: u32,
+    column: InputColumn,
+    status: ValueStatus,
+}
+
+impl Compact {
+    /// The figure's cell: rows of one cell are one figure's vintages.
+    fn cell(&self) -> (u32, u32, InputColumn) {
+        (self.unit, self.key, self.column)
+    }
+}
+
+impl LatestRows {
+    fn value(&self, r: &Compact) -> StoredValue {
+        let text = |i: u32| self.texts[i as usize].clone();
+        StoredValue {
+            unit_code: text(r.unit),
+            indicator_code: text(r.key),
+            column: r.column,
+            value: r.value,
+            status: r.status,
+            source_period: text(r.source_period),
+            file: text(r.file),
+            received_at: text(r.received_at),
+        }
+    }
+
+    /// Every figure, in (unit, cell key, column) order.
+    pub fn iter(&self) -> impl Iterator<Item = StoredValue> + '_ {
+        self.rows.iter().map(|r| self.value(r))
+    }
+
+    /// The figures of each unit together, units in code order, each unit's in (cell key,
+    /// column) order.
+    pub fn by_unit(&self) -> impl Iterator<Item = impl Iterator<Item = StoredValue> + '_> + '_ {
+        self.rows
+            .chunk_by(|a, b| a.unit == b.unit)
+            .map(|unit| unit.iter().map(|r| self.value(r)))
+    }
+}
+
+/// Texts numbered in first-seen order, one allocation each.
+#[derive(Default)]
+struct Numbering {
+    ids: foldhash::HashMap<Box<str>, u32>,
+    texts: Vec<Shared>,
+}
+
+impl Numbering {
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&i) = self.ids.get(text) {
+            return i;
+        }
+        let i = self.texts.len() as u32;
+        self.texts.push(Shared::from(text));
+        self.ids.insert(text.into(), i);
+        i
+    }
+
+    /// `id`, with the field's last text kept aside: a unit's code, file and receipt time
+    /// repeat row after row in the store's order, found without hashing.
+    fn id_after(&mut self, last: &mut Option<u32>, text: &str) -> u32 {
+        if let Some(l) = last.filter(|l| self.texts[*l as usize].as_str() == text) {
+            return l;
+        }
+        let i = self.id(text);
+        *last = Some(i);
+        i
+    }
+}
+
 /// One change recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Revision {
@@ -182,6 +272,87 @@ impl Store {
         Ok(out)
     }
 
+    /// The latest vintage of each (unit, cell key, column) that `keep` accepts (of kind
+    /// `status` if given), as `latest` picks it: the latest receipt, then the later status,
+    /// then the later row. Nothing is allocated per figure but its 32-byte row (a nation's
+    /// month is ~800,000 figures).
+    pub fn latest_rows(
+        &self,
+        regime: &str,
+        period: Period,
+        status: Option<ValueStatus>,
+        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+    ) -> Result<LatestRows, StoreError> {
+        let mut numbering = Numbering::default();
+        let mut rows: Vec<Compact> = Vec::new();
+        let (mut key, mut last) = (String::new(), [None; 4]);
+        self.scan(regime, period, &COLUMNS, &mut |row| {
+            let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
+                return;
+            };
+            if status.is_some_and(|s| s != st) {
+                return;
+            }
+            row.key(&mut key);
+            if !keep(row.unit, &key, c) {
+                return;
+            }
+            let [unit, source, file, received] = &mut last;
+            rows.push(Compact {
+                value: v,
+                unit: numbering.id_after(unit, row.unit),
+                key: numbering.id(&key),
+                source_period: numbering.id_after(source, row.source_period),
+                file: numbering.id_after(file, row.file),
+                received_at: numbering.id_after(received, row.received_at),
+                column: c,
+                status: st,
+            });
+        })?;
+        drop(numbering.ids);
+        // Ids renumbered as ranks in text order: rows then sort as their texts would.
+        let mut order: Vec<u32> = (0..numbering.texts.len() as u32).collect();
+        order.sort_unstable_by(|a, b| {
+            numbering.texts[*a as usize].cmp(&numbering.texts[*b as usize])
+        });
+        let mut rank = vec![0u32; order.len()];
+        for (r, id) in order.iter().enumerate() {
+            rank[*id as usize] = r as u32;
+        }
+        let texts: Vec<Shared> = order
+            .iter()
+            .map(|id| numbering.texts[*id as usize].clone())
+            .collect();
+        for r in &mut rows {
+            for id in [
+                &mut r.unit,
+                &mut r.key,
+                &mut r.source_period,
+                &mut r.file,
+                &mut r.received_at,
+            ] {
+                *id = rank[*id as usize];
+            }
+        }
+        // A cell's vintages together, the latest last (a stable sort: of equal receipt and
+        // status, the later row); the store's own order is nearly this one already.
+        rows.sort_by_key(|r| (r.cell(), r.received_at, r.status));
+        let mut kept = 0;
+        for i in 0..rows.len() {
+            if rows
+                .get(i + 1)
+                .is_some_and(|next| next.cell() == rows[i].cell())
+            {
+                continue;
+            }
+            rows[kept] = rows[i];
+            kept += 1;
+        }
+        rows.truncate(kept);
+        rows.shrink_to_fit();
+        Ok(LatestRows { texts, rows })
+    }
+
     /// The value of the latest vintage (as `latest` picks it: the latest receipt, then the
     /// later status) of `column` in each of `cells` (unit, cell key; sorted, unique), as
     /// (the cell's position in `cells`, value) in that order. The history checks' read of a
@@ -279,7 +450,7 @@ impl Store {
     }
 
     /// Calls `f` with every row of a period's partition (none where it has no partition), a
-    /// row group at a time: a nation's month (a million figures) is never decoded whole. Only
+    /// `SCAN_ROWS` rows at a time: a nation's month (a million figures) is never decoded whole. Only
     /// `columns` are decoded; another column, or one an older partition lacks (`disagg`),
     /// reads as empty.
     fn scan(
@@ -307,7 +478,7 @@ impl Store {
             reader.set_metadata(metadata.clone());
             let df = reader
                 .with_columns(Some(present.clone()))
-                .with_slice(Some((offset, ROW_GROUP)))
+                .with_slice(Some((offset, SCAN_ROWS)))
                 .finish()?;
             if df.height() == 0 {
                 break;
@@ -533,6 +704,11 @@ fn sort(rows: &mut [StoredValue]) {
 
 /// Rows in one row group of a partition (polars' default).
 const ROW_GROUP: usize = 512 * 512;
+
+/// Rows decoded at once when a partition is read: polars holds ~380 bytes a row while it
+/// decodes (a whole row group of a nation's month, ~100 MiB at a time; a quarter of one,
+/// ~45 MiB, in about the same time).
+const SCAN_ROWS: usize = ROW_GROUP / 4;
 
 /// The partition's columns, in order.
 const COLUMNS: [&str; 9] = [
@@ -798,21 +974,12 @@ impl Store {
         status: Option<ValueStatus>,
         keep: &dyn Fn(&str, &str, InputColumn) -> bool,
     ) -> Result<BTreeMap<(Shared, Shared, InputColumn), StoredValue>, StoreError> {
-        // Keyed by the row's own shared texts: nothing allocated per figure.
-        let mut out: BTreeMap<(Shared, Shared, InputColumn), StoredValue> = BTreeMap::new();
-        for r in self.read_where(regime, period, keep)? {
-            if status.is_some_and(|s| s != r.status) {
-                continue;
-            }
-            let key = (r.unit_code.clone(), r.indicator_code.clone(), r.column);
-            let newer = out.get(&key).is_none_or(|o| {
-                (r.received_at.as_str(), r.status) >= (o.received_at.as_str(), o.status)
-            });
-            if newer {
-                out.insert(key, r);
-            }
-        }
-        Ok(out)
+        // Built from rows in key order: full nodes, texts shared with the rows.
+        Ok(self
+            .latest_rows(regime, period, status, keep)?
+            .iter()
+            .map(|r| ((r.unit_code.clone(), r.indicator_code.clone(), r.column), r))
+            .collect())
     }
 }
 
@@ -1073,13 +1240,101 @@ mod tests {
             }
             r
         });
-        // A filter across the boundary: the last row of the first group, the first and last
-        // rows of the second.
-        let keep =
-            |u: &str, _: &str, _: InputColumn| ["0262143", "0262144", "0262153"].contains(&u);
+        // A filter across the boundaries: of the first group's decoded parts (`SCAN_ROWS`,
+        // 65,536 rows each), the last row of the first part and the first of the second; the
+        // last row of the first group, the first and last rows of the second.
+        let kept = ["0065535", "0065536", "0262143", "0262144", "0262153"];
+        let keep = |u: &str, _: &str, _: InputColumn| kept.contains(&u);
         let some = store.read_where("ktxh", p, &keep).unwrap();
         let values: Vec<f64> = some.iter().map(|r| r.value).collect();
-        assert_eq!(values, vec![262_143.0, 262_144.0, 262_153.0]);
+        assert_eq!(
+            values,
+            vec![65_535.0, 65_536.0, 262_143.0, 262_144.0, 262_153.0]
+        );
+    }
+
+    #[test]
+    fn latest_rows_keep_each_cells_latest_vintage_by_unit_in_any_stored_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        let with = |unit: &str, value: f64, received: &str, status: ValueStatus| {
+            let mut r = v(unit, value, received);
+            r.status = status;
+            r
+        };
+        let mut plan = v("B", 99.0, "2026-10-01T08:00");
+        plan.column = InputColumn::KeHoach;
+        let rows = vec![
+            // C: two rows of one receipt and status: the later row.
+            v("C", 1.0, "2026-10-15T08:00"),
+            v("C", 2.0, "2026-10-15T08:00"),
+            // A: the latest receipt, whatever its value or place.
+            v("A", 10.0, "2026-10-15T08:00"),
+            v("A", 12.0, "2026-10-16T08:00"),
+            v("A", 11.0, "2026-10-14T08:00"),
+            // B: one receipt, the later status (an actual after an estimate); its plan is a
+            // cell of its own.
+            with("B", 6.0, "2026-10-15T08:00", ValueStatus::ThucHien),
+            with("B", 5.0, "2026-10-15T08:00", ValueStatus::Uoc),
+            plan,
+        ];
+        let figures = |store: &Store, status, keep: &dyn Fn(&str, &str, InputColumn) -> bool| {
+            let latest = store.latest_rows("ktxh", p, status, keep).unwrap();
+            latest
+                .by_unit()
+                .map(|unit| {
+                    unit.map(|r| (r.unit_code.to_string(), r.column, r.value))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        let all = |_: &str, _: &str, _: InputColumn| true;
+        let (th, kh) = (InputColumn::ThucHien, InputColumn::KeHoach);
+        let a = ("A".to_string(), th, 12.0);
+        let b = [("B".to_string(), th, 6.0), ("B".to_string(), kh, 99.0)];
+        let mut b_in_key_order = b.to_vec();
+        b_in_key_order.sort_by_key(|f| f.1);
+        // Recorded (the store sorts the rows: C's 2.0 is its later row).
+        store.record("ktxh", p, p, rows.clone()).unwrap();
+        let c = |value| vec![("C".to_string(), th, value)];
+        assert_eq!(
+            figures(&store, None, &all),
+            vec![vec![a.clone()], b_in_key_order.clone(), c(2.0)]
+        );
+        // Written unsorted by another tool, C's 2.0 before its 1.0: the row written later wins.
+        let mut bytes = Vec::new();
+        let mut written = rows.clone();
+        written.swap(0, 1);
+        ParquetWriter::new(&mut bytes)
+            .finish(&mut frame(&written).unwrap())
+            .unwrap();
+        std::fs::write(store.partition("ktxh", "2026-10"), bytes).unwrap();
+        assert_eq!(
+            figures(&store, None, &all),
+            vec![vec![a.clone()], b_in_key_order, c(1.0)]
+        );
+        // One kind of figure, and only the figures `keep` accepts.
+        assert_eq!(
+            figures(&store, Some(ValueStatus::Uoc), &all),
+            vec![vec![("B".to_string(), th, 5.0)]]
+        );
+        let not_c = |u: &str, _: &str, _: InputColumn| u != "C";
+        assert_eq!(figures(&store, None, &not_c).len(), 2);
+        // `latest` is the same rows.
+        let latest: Vec<f64> = store
+            .latest("ktxh", p, None)
+            .unwrap()
+            .values()
+            .map(|r| r.value)
+            .collect();
+        let rows: Vec<f64> = store
+            .latest_rows("ktxh", p, None, &all)
+            .unwrap()
+            .iter()
+            .map(|r| r.value)
+            .collect();
+        assert_eq!(latest, rows);
     }
 
     #[test]
