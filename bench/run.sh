@@ -12,7 +12,7 @@
 # (`examples/floor.rs`: inflate every sheet and scan its XML on all cores) BENCH_RUNS times
 # each, and prints one table: median wall time, peak memory and CPU of baocao, the floor's
 # median wall time, the ratio, and the history store's size; then the stage times of
-# baocao's median run (BAOCAO_TIMING=1, cumulative seconds).
+# baocao's median run (BAOCAO_TIMING=1, cumulative seconds, and the peak memory so far).
 # With BENCH_HISTORY=N, each size's store first receives the N earlier periods (months, or
 # quarters for tthc), each generated with its own data and recorded by a `run` (not timed), in
 # a folder of its own (`<regime>-<size>-h<N>`).
@@ -91,7 +91,7 @@ for n in ${sizes[@]}; do
   ratio=$(awk -v a="$wall" -v b="$fl" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
   store=$(du -sm "$dir/root/history" 2>/dev/null | awk '{print $1}')
   rows+=("$(printf '%7s %7s %9s %9s %6s %9s %6s× %9s' "$n" "$files" "$wall" "$((kib / 1024))" "$cpu" "$fl" "$ratio" "${store:-0}")")
-  stages+=("== $n: $(grep -o '[^]]*: [0-9.]* s' "$dir/stages.$which" | sed 's/^ //' | paste -sd ';' | sed 's/;/; /g')")
+  stages+=("== $n: $(grep -o '[^]]*: [0-9.]* s\(, đỉnh [0-9]* MiB\)\?' "$dir/stages.$which" | sed 's/^ //' | paste -sd ';' | sed 's/;/; /g')")
 done
 printf '%7s %7s %9s %9s %6s %9s %7s %9s\n' "xã" "tệp" "baocao s" "đỉnh MiB" "CPU" "sàn s" "tỷ lệ" "kho MiB"
 for r in "${rows[@]}"; do echo "$r"; done
