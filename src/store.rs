@@ -449,9 +449,9 @@ impl Store {
         Ok(best.into_iter().map(|(i, _, _, v)| (i, v)).collect())
     }
 
-    /// Calls `f` with every row of a period's partition (none where it has no partition), a
-    /// `SCAN_ROWS` rows at a time: a nation's month (a million figures) is never decoded whole. Only
-    /// `columns` are decoded; another column, or one an older partition lacks (`disagg`),
+    /// Calls `f` with every row of a period's partition (none where it has no partition),
+    /// `SCAN_ROWS` rows at a time: a nation's month (a million figures) is never decoded whole.
+    /// Only `columns` are decoded; another column, or one an older partition lacks (`disagg`),
     /// reads as empty.
     fn scan(
         &self,
