@@ -33,7 +33,7 @@ fn stored_actuals(
         .map(|rows| {
             let mut rows = rows.peekable();
             // The unit's file and receipt: its first figure's.
-            let first = rows.peek().expect("a unit has a figure").clone();
+            let first = *rows.peek().expect("a unit has a figure");
             Submission {
                 file: first.file.to_string(),
                 path: first.file.to_string().into(),
@@ -41,7 +41,7 @@ fn stored_actuals(
                 period,
                 unit_code: first.unit_code.to_string(),
                 received_at: chrono::NaiveDateTime::parse_from_str(
-                    &first.received_at,
+                    first.received_at,
                     "%Y-%m-%dT%H:%M:%S",
                 )
                 .ok(),
@@ -55,7 +55,7 @@ fn stored_actuals(
                             (v.indicator_code.as_str().into(), v.column),
                             Value {
                                 value: v.value,
-                                location: Location::file(&v.file),
+                                location: Location::file(v.file),
                             },
                         )
                     })

@@ -66,7 +66,7 @@ pub struct StoredValue {
 /// The latest vintage of each stored figure of a period (`Store::latest_rows`), 32 bytes a
 /// figure: its texts are indexes into one list of the period's distinct texts, ranked in text
 /// order, so that the rows sort, group and compare as the texts would, without a string.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LatestRows {
     /// The distinct texts, in text order (an index is a rank).
     texts: Vec<Shared>,
@@ -94,10 +94,38 @@ impl Compact {
     }
 }
 
-impl LatestRows {
-    fn value(&self, r: &Compact) -> StoredValue {
-        let text = |i: u32| self.texts[i as usize].clone();
+/// One figure of `LatestRows`, its texts borrowed (nothing counted or copied per figure).
+#[derive(Debug, Clone, Copy)]
+pub struct LatestRow<'a> {
+    pub unit_code: &'a Shared,
+    pub indicator_code: &'a Shared,
+    pub column: InputColumn,
+    pub value: f64,
+    pub status: ValueStatus,
+    pub source_period: &'a Shared,
+    pub file: &'a Shared,
+    pub received_at: &'a Shared,
+}
+
+impl LatestRow<'_> {
+    pub fn to_stored(&self) -> StoredValue {
         StoredValue {
+            unit_code: self.unit_code.clone(),
+            indicator_code: self.indicator_code.clone(),
+            column: self.column,
+            value: self.value,
+            status: self.status,
+            source_period: self.source_period.clone(),
+            file: self.file.clone(),
+            received_at: self.received_at.clone(),
+        }
+    }
+}
+
+impl LatestRows {
+    fn row(&self, r: &Compact) -> LatestRow<'_> {
+        let text = |i: u32| &self.texts[i as usize];
+        LatestRow {
             unit_code: text(r.unit),
             indicator_code: text(r.key),
             column: r.column,
@@ -110,16 +138,16 @@ impl LatestRows {
     }
 
     /// Every figure, in (unit, cell key, column) order.
-    pub fn iter(&self) -> impl Iterator<Item = StoredValue> + '_ {
-        self.rows.iter().map(|r| self.value(r))
+    pub fn iter(&self) -> impl Iterator<Item = LatestRow<'_>> + '_ {
+        self.rows.iter().map(|r| self.row(r))
     }
 
     /// The figures of each unit together, units in code order, each unit's in (cell key,
     /// column) order.
-    pub fn by_unit(&self) -> impl Iterator<Item = impl Iterator<Item = StoredValue> + '_> + '_ {
+    pub fn by_unit(&self) -> impl Iterator<Item = impl Iterator<Item = LatestRow<'_>> + '_> + '_ {
         self.rows
             .chunk_by(|a, b| a.unit == b.unit)
-            .map(|unit| unit.iter().map(|r| self.value(r)))
+            .map(|unit| unit.iter().map(|r| self.row(r)))
     }
 }
 
@@ -978,7 +1006,10 @@ impl Store {
         Ok(self
             .latest_rows(regime, period, status, keep)?
             .iter()
-            .map(|r| ((r.unit_code.clone(), r.indicator_code.clone(), r.column), r))
+            .map(|r| {
+                let key = (r.unit_code.clone(), r.indicator_code.clone(), r.column);
+                (key, r.to_stored())
+            })
             .collect())
     }
 }
