@@ -6,13 +6,14 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc 2's `mi_option_t` (mimalloc.h; its default is 10 ms).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+use baocao::memory::MI_OPTION_PURGE_DELAY;
 
 fn main() {
     // Pages a thread frees go back to the system at once, not after a delay that only that
     // thread's next allocation would end: the reading threads free a nation's grids and then
-    // sit idle while the later stages allocate (without this the peak grows by ~60 MiB).
+    // sit idle while the later stages allocate (without this the peak grows by ~60 MiB; with
+    // a store of two years' periods, ~100 MiB). Reading itself frees after a pause
+    // (`memory::PurgeAfterPause`).
     // SAFETY: sets an integer option before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     std::process::exit(baocao::cli::main());
@@ -27,5 +28,20 @@ mod tests {
         // SAFETY: reads an integer option.
         let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
         assert_eq!(delay, 10);
+        // Reading frees after that pause, then the delay before it is back (in this test, not
+        // one of its own: tests run in parallel and this is the one that reads the option).
+        // SAFETY (here and below): reads or sets an integer option.
+        let get = || unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        let set = |v| unsafe { libmimalloc_sys::mi_option_set(super::MI_OPTION_PURGE_DELAY, v) };
+        set(0);
+        {
+            let _pause = baocao::memory::PurgeAfterPause::start();
+            assert_eq!(get(), 10);
+        }
+        assert_eq!(get(), 0);
+        set(3);
+        drop(baocao::memory::PurgeAfterPause::start());
+        assert_eq!(get(), 3);
+        set(10);
     }
 }

@@ -144,7 +144,10 @@ pub fn run_period(
 ) -> Result<Outcome, RunError> {
     let regime = regime_of(config, job)?;
     let inbox = Inbox::locate(&job.inbox, job.period)?;
-    let reports = read_inbox(config, regime, job.period, &inbox, progress);
+    let reports = {
+        let _pause = crate::memory::PurgeAfterPause::start();
+        read_inbox(config, regime, job.period, &inbox, progress)
+    };
     let inputs = entries_of(&reports, &inbox.dir, &config.limits);
     // The files' grids, freed by the reading threads (see `memory`).
     crate::memory::release_freed();
