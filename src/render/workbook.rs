@@ -281,20 +281,47 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     let center = cell_format().set_align(FormatAlign::Center);
     let mut r = 3;
     for (i, row) in report.batch.compliance.iter().enumerate() {
-        ws.write_number_with_format(r, 0, (i + 1) as f64, &center)?;
-        ws.write_string_with_format(r, 1, &row.unit_code, &text)?;
-        ws.write_string_with_format(r, 2, &row.unit_name, &text)?;
-        ws.write_string_with_format(r, 3, config.units.level_label(&row.level), &text)?;
-        ws.write_string_with_format(r, 4, row.file.as_deref().unwrap_or(""), &text)?;
+        ws.write_number(r, 0, (i + 1) as f64)?;
+        ws.write_string(r, 1, &row.unit_code)?;
+        ws.write_string(r, 2, &row.unit_name)?;
+        ws.write_string(r, 3, config.units.level_label(&row.level))?;
+        ws.write_string(r, 4, row.file.as_deref().unwrap_or(""))?;
         let received = row
             .received_at
             .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
             .unwrap_or_default();
-        ws.write_string_with_format(r, 5, &received, &center)?;
-        ws.write_string_with_format(r, 6, row.deadline.map(vn_date).unwrap_or_default(), &center)?;
-        ws.write_string_with_format(r, 7, row.status.label(), &status_format(row.status))?;
-        ws.write_number_with_format(r, 8, row.diagnostics as f64, &center)?;
+        ws.write_string(r, 5, &received)?;
+        ws.write_string(r, 6, row.deadline.map(vn_date).unwrap_or_default())?;
+        ws.write_string(r, 7, row.status.label())?;
+        ws.write_number(r, 8, row.diagnostics as f64)?;
         r += 1;
+    }
+    // The formats over the columns' ranges, in the order of their first use row by row (centre,
+    // text, then each status colour from the first row that has it): the same cells as writing
+    // each with its format, without finding the format in rust_xlsxwriter's table (a hash of
+    // the whole format) for each of a nation's 90,000 cells.
+    if r > 3 {
+        for (first, last, fmt) in [
+            (0, 0, &center),
+            (1, 4, &text),
+            (5, 6, &center),
+            (8, 8, &center),
+        ] {
+            ws.set_range_format(3, first, r - 1, last, fmt)?;
+        }
+        let statuses: Vec<_> = report.batch.compliance.iter().map(|c| c.status).collect();
+        let mut start = 0;
+        for run in statuses.chunk_by(|a, b| a == b) {
+            let from = 3 + start as u32;
+            ws.set_range_format(
+                from,
+                7,
+                from + run.len() as u32 - 1,
+                7,
+                &status_format(run[0]),
+            )?;
+            start += run.len();
+        }
     }
     ws.set_freeze_panes(3, 0)?;
     ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
@@ -321,13 +348,16 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     }
     let mut r = 3;
     for d in &report.batch.diagnostics {
-        ws.write_string_with_format(r, 0, d.code.as_str(), &text)?;
-        ws.write_string_with_format(r, 1, d.severity.label(), &text)?;
-        ws.write_string_with_format(r, 2, d.location.file.as_str(), &text)?;
-        ws.write_string_with_format(r, 3, d.location.sheet.as_str(), &text)?;
-        ws.write_string_with_format(r, 4, d.location.cell.as_str(), &text)?;
-        ws.write_string_with_format(r, 5, &d.message, &text)?;
+        ws.write_string(r, 0, d.code.as_str())?;
+        ws.write_string(r, 1, d.severity.label())?;
+        ws.write_string(r, 2, d.location.file.as_str())?;
+        ws.write_string(r, 3, d.location.sheet.as_str())?;
+        ws.write_string(r, 4, d.location.cell.as_str())?;
+        ws.write_string(r, 5, &d.message)?;
         r += 1;
+    }
+    if r > 3 {
+        ws.set_range_format(3, 0, r - 1, 5, &text)?;
     }
     ws.set_freeze_panes(3, 0)?;
     ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
