@@ -10,8 +10,9 @@
 # For each size: generates a seeded synthetic config root and inbox with `baocao synth bench`
 # (not timed), warms the page cache, then runs `baocao run` (history store on) and the floor
 # (`examples/floor.rs`: inflate every sheet and scan its XML on all cores) BENCH_RUNS times
-# each, and prints one table: median wall time, peak memory and CPU of baocao, the floor's
-# median wall time, the ratio, and the history store's size; then the stage times of
+# each, one after the other, and prints one table: median wall time, peak memory and CPU of
+# baocao, the floor's median wall time, the ratio, the history store's size, and the share of
+# the machine's CPU time a hypervisor took away meanwhile (steal); then the stage times of
 # baocao's median run (BAOCAO_TIMING=1, cumulative seconds, and the peak memory so far).
 # With BENCH_HISTORY=N, each size's store first receives the N earlier periods (months, or
 # quarters for tthc), each generated with its own data and recorded by a `run` (not timed), in
@@ -32,6 +33,12 @@ floor="$target/examples/floor"
 work="${BENCH_DIR:-$(mktemp -d)}"
 echo "Thư mục đo: $work (chế độ $regime, kỳ $period, $runs lần mỗi cỡ, $(nproc) nhân)"
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# The machine's CPU time so far (all states) and the part of it a hypervisor gave to other
+# guests ("steal", /proc/stat), in clock ticks: "steal total".
+cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
+# The percentage of CPU time stolen between two `cpu_ticks`.
+stolen() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " ");
+  d = y[2] - x[2]; printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0)}'; }
 rows=()
 stages=()
 # The period `back` periods before $period, and the day its run is dated.
@@ -73,27 +80,36 @@ for n in ${sizes[@]}; do
         --out "$dir/out" --as-of "$as_of" -q)
   "$bin" "${args[@]}" >/dev/null 2>&1 || true   # warms the page cache, fills the store
   : > "$dir/times"
+  : > "$dir/floor"
+  # Each run of baocao is followed by one of the floor, so that both meet the same phases of
+  # a shared machine (a VM's speed drifts by 30-40% over minutes).
+  steal_b=0
+  steal_f=0
   for i in $(seq "$runs"); do
+    t0=$(cpu_ticks)
     BAOCAO_TIMING=1 /usr/bin/time -f "%e %M %P" -o "$dir/time.$i" "$bin" "${args[@]}" \
       >/dev/null 2>"$dir/stages.$i" || true
     # /usr/bin/time says so on a line of its own when the run exits 1 (findings): the figures
     # are on the last line.
     echo "$(tail -n 1 "$dir/time.$i") $i" >> "$dir/times"
+    t1=$(cpu_ticks)
+    "$floor" "$inbox" | sed 's/.*"seconds": \([0-9.]*\).*/\1/' >> "$dir/floor"
+    t2=$(cpu_ticks)
+    steal_b=$(( steal_b + $(stolen "$t0" "$t1") ))
+    steal_f=$(( steal_f + $(stolen "$t1" "$t2") ))
   done
   med=$(awk '{print $1}' "$dir/times" | median)
   line=$(awk -v m="$med" '$1 == m {print; exit}' "$dir/times")
   read -r wall kib cpu which <<< "$line"
-  : > "$dir/floor"
-  for i in $(seq "$runs"); do
-    "$floor" "$inbox" | sed 's/.*"seconds": \([0-9.]*\).*/\1/' >> "$dir/floor"
-  done
   fl=$(median < "$dir/floor")
   ratio=$(awk -v a="$wall" -v b="$fl" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
   store=$(du -sm "$dir/root/history" 2>/dev/null | awk '{print $1}')
-  rows+=("$(printf '%7s %7s %9s %9s %6s %9s %6s× %9s' "$n" "$files" "$wall" "$((kib / 1024))" "$cpu" "$fl" "$ratio" "${store:-0}")")
+  rows+=("$(printf '%7s %7s %9s %9s %6s %9s %6s× %9s %9s' "$n" "$files" "$wall" "$((kib / 1024))" "$cpu" "$fl" "$ratio" "${store:-0}" "$((steal_b / runs))/$((steal_f / runs))")")
   stages+=("== $n: $(grep -o '[^]]*: [0-9.]* s\(, đỉnh [0-9]* MiB\)\?' "$dir/stages.$which" | sed 's/^ //' | paste -sd ';' | sed 's/;/; /g')")
 done
-printf '%7s %7s %9s %9s %6s %9s %7s %9s\n' "xã" "tệp" "baocao s" "đỉnh MiB" "CPU" "sàn s" "tỷ lệ" "kho MiB"
+printf '%7s %7s %9s %9s %6s %9s %7s %9s %9s\n' "xã" "tệp" "baocao s" "đỉnh MiB" "CPU" "sàn s" "tỷ lệ" "kho MiB" "bị lấy %"
 for r in "${rows[@]}"; do echo "$r"; done
+echo "(bị lấy %: phần thời gian CPU của máy mà máy ảo nhường cho khách khác — steal — trung bình"
+echo " trong các lần chạy baocao / các lần chạy sàn; số lớn thì lần đo ấy không đáng tin)"
 echo "Thời gian từng công đoạn (giây, cộng dồn) của lần chạy trung vị:"
 for s in "${stages[@]}"; do echo "$s"; done
