@@ -18,7 +18,7 @@ use crate::model::{InputColumn, ValueStatus};
 use crate::period::Period;
 use crate::render::exchange::{manifest, write_du_lieu, FileEntry};
 use crate::render::{narrative, standards, workbook, Report};
-use crate::store::{Store, StoredValue};
+use crate::store::Store;
 use crate::tasks::Summary;
 use crate::validate::{validate, Batch, Timeliness};
 
@@ -665,67 +665,77 @@ fn record_history(
     period: Period,
     batch: &Batch,
 ) -> Result<usize, RunError> {
-    use crate::diag::Shared;
+    use crate::store::{NewFigure, NewFigures, Sender};
     use rayon::iter::Either;
     use rayon::prelude::*;
     let internal = |e: crate::store::StoreError| RunError::Internal(e.to_string());
     let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
+    // Each submission is a sender: its unit, file and receipt time.
+    let receipts: Vec<String> = batch
+        .accepted
+        .iter()
+        .map(|sub| {
+            sub.received_at
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let senders: Vec<Sender<'_>> = batch
+        .accepted
+        .iter()
+        .zip(&receipts)
+        .map(|(sub, received_at)| Sender {
+            unit_code: &sub.unit_code,
+            file: &sub.file,
+            received_at,
+        })
+        .collect();
     // The previous period's actuals a form carries revise that period: a new vintage beside
     // its estimate, recorded as written by this period's run. Both lists are filled in one
-    // pass on every core (a nation's month is a million figures); each core shares one text
-    // per cell key among its figures.
-    let (own, revising): (Vec<StoredValue>, Vec<StoredValue>) = batch
+    // pass on every core (a nation's month is a million figures), borrowed from the
+    // submissions.
+    let (own, revising): (Vec<NewFigure<'_>>, Vec<NewFigure<'_>>) = batch
         .accepted
         .par_iter()
-        .map_init(
-            || (crate::diag::SharedPool::default(), Shared::from("")),
-            |(keys, none), sub| {
-                // One text per submission (unit, file, receipt time), shared by its figures.
-                let received_at: Shared = sub
-                    .received_at
-                    .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-                    .unwrap_or_default()
-                    .into();
-                let (unit, file) = (Shared::from(&sub.unit_code), Shared::from(&sub.file));
-                sub.values
-                    .iter()
-                    .map(|((code, col), v)| {
-                        let (revises, column, status) = match col {
-                            InputColumn::KyTruoc => {
-                                (true, InputColumn::ThucHien, ValueStatus::ThucHien)
-                            }
-                            InputColumn::KeHoach => (false, *col, ValueStatus::KeHoach),
-                            _ => (false, *col, status),
-                        };
-                        let row = StoredValue {
-                            unit_code: unit.clone(),
-                            indicator_code: keys.share(code),
-                            column,
-                            value: v.value,
-                            status,
-                            source_period: none.clone(),
-                            file: file.clone(),
-                            received_at: received_at.clone(),
-                        };
-                        if revises {
-                            Either::Right(row)
-                        } else {
-                            Either::Left(row)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            },
-        )
-        .flat_map_iter(|rows| rows)
-        .partition_map(|row| row);
+        .enumerate()
+        .flat_map_iter(|(i, sub)| {
+            sub.values.iter().map(move |((key, col), v)| {
+                let (revises, column, status) = match col {
+                    InputColumn::KyTruoc => (true, InputColumn::ThucHien, ValueStatus::ThucHien),
+                    InputColumn::KeHoach => (false, *col, ValueStatus::KeHoach),
+                    _ => (false, *col, status),
+                };
+                let figure = NewFigure {
+                    key,
+                    value: v.value,
+                    sender: i as u32,
+                    column,
+                    status,
+                };
+                if revises {
+                    Either::Right(figure)
+                } else {
+                    Either::Left(figure)
+                }
+            })
+        })
+        .partition_map(|figure| figure);
+    let revising = NewFigures {
+        senders: senders.clone(),
+        figures: revising,
+    };
+    let own = NewFigures {
+        senders,
+        figures: own,
+    };
     let mut revisions = store
-        .record(&regime.id, period, period, own)
+        .record_figures(&regime.id, period, period, own)
         .map_err(internal)?;
     let previous_stored = store.has_figures(&regime.id, period.previous());
-    if !revising.is_empty() || previous_stored {
+    if !revising.figures.is_empty() || previous_stored {
         revisions.extend(
             store
-                .record(&regime.id, period.previous(), period, revising)
+                .record_figures(&regime.id, period.previous(), period, revising)
                 .map_err(internal)?,
         );
     }

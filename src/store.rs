@@ -181,6 +181,130 @@ impl Numbering {
     }
 }
 
+/// Who sent figures to record (`NewFigures`): the unit, its file and the receipt time (ISO,
+/// empty when unknown).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sender<'a> {
+    pub unit_code: &'a str,
+    pub file: &'a str,
+    pub received_at: &'a str,
+}
+
+/// One figure to record, borrowed from the run's submissions (32 bytes, where a
+/// `StoredValue` holds five shared texts).
+#[derive(Debug, Clone, Copy)]
+pub struct NewFigure<'a> {
+    /// The cell key, as `StoredValue::indicator_code`.
+    pub key: &'a str,
+    pub value: f64,
+    /// Its sender's index in `NewFigures::senders`.
+    pub sender: u32,
+    pub column: InputColumn,
+    pub status: ValueStatus,
+}
+
+/// A run's figures to record (`Store::record_figures`): sorted and hashed as they are, so that
+/// a rerun whose figures are those stored (the common case, a nation's month of them) is told
+/// without a `StoredValue` per figure.
+#[derive(Debug, Default)]
+pub struct NewFigures<'a> {
+    pub senders: Vec<Sender<'a>>,
+    pub figures: Vec<NewFigure<'a>>,
+}
+
+impl<'a> NewFigures<'a> {
+    /// The figures of stored rows (their `source_period` aside), a sender for each run of rows
+    /// with the same unit, file and receipt time.
+    pub fn of(rows: &'a [StoredValue]) -> NewFigures<'a> {
+        let mut new = NewFigures::default();
+        for r in rows {
+            let sender = Sender {
+                unit_code: &r.unit_code,
+                file: &r.file,
+                received_at: &r.received_at,
+            };
+            if new.senders.last() != Some(&sender) {
+                new.senders.push(sender);
+            }
+            new.figures.push(NewFigure {
+                key: &r.indicator_code,
+                value: r.value,
+                sender: new.senders.len() as u32 - 1,
+                column: r.column,
+                status: r.status,
+            });
+        }
+        new
+    }
+
+    /// Sorted as `sort` sorts the `StoredValue`s they become (every figure has the same
+    /// source): by unit, key, column, value, status, file and receipt time; a pair with a NaN
+    /// value is a tie, as `StoredValue`'s `partial_cmp` is `None` for it.
+    fn sort(&mut self) {
+        use std::cmp::Ordering::Equal;
+        let senders = &self.senders;
+        self.figures.sort_by(|a, b| {
+            let (x, y) = (&senders[a.sender as usize], &senders[b.sender as usize]);
+            x.unit_code
+                .cmp(y.unit_code)
+                .then_with(|| a.key.cmp(b.key))
+                .then_with(|| a.column.cmp(&b.column))
+                .then_with(|| match a.value.partial_cmp(&b.value) {
+                    Some(o) => o
+                        .then_with(|| a.status.cmp(&b.status))
+                        .then_with(|| x.file.cmp(y.file))
+                        .then_with(|| x.received_at.cmp(y.received_at)),
+                    None => Equal,
+                })
+        });
+    }
+
+    /// `rows_digest` of the `StoredValue`s they become with `source` as their source period.
+    fn digest(&self, source: &str) -> String {
+        digest_of(&self.figures, |f, block| {
+            let s = &self.senders[f.sender as usize];
+            let texts = row_texts(
+                s.unit_code,
+                f.key,
+                f.column,
+                f.status,
+                source,
+                s.file,
+                s.received_at,
+            );
+            push_row(block, texts.into_iter(), f.value)
+        })
+    }
+
+    /// The `StoredValue`s they become with `source` as their source period, in their order;
+    /// each text one allocation.
+    fn stored(&self, source: &str) -> Vec<StoredValue> {
+        let source = Shared::from(source);
+        let senders: Vec<[Shared; 3]> = self
+            .senders
+            .iter()
+            .map(|s| [s.unit_code, s.file, s.received_at].map(Shared::from))
+            .collect();
+        let mut keys = SharedPool::default();
+        self.figures
+            .iter()
+            .map(|f| {
+                let [unit, file, received_at] = &senders[f.sender as usize];
+                StoredValue {
+                    unit_code: unit.clone(),
+                    indicator_code: keys.share(f.key),
+                    column: f.column,
+                    value: f.value,
+                    status: f.status,
+                    source_period: source.clone(),
+                    file: file.clone(),
+                    received_at: received_at.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
 /// One change recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Revision {
@@ -751,6 +875,29 @@ const COLUMNS: [&str; 9] = [
     "disagg",
 ];
 
+/// A row's text fields in `COLUMNS` order (`value` aside), as `rows_digest` hashes them.
+fn row_texts<'t>(
+    unit: &'t str,
+    key: &'t str,
+    column: InputColumn,
+    status: ValueStatus,
+    source: &'t str,
+    file: &'t str,
+    received_at: &'t str,
+) -> [&'t str; 8] {
+    let (indicator, disagg) = split_key(key);
+    [
+        unit,
+        indicator,
+        column.key(),
+        status.key(),
+        source,
+        file,
+        received_at,
+        disagg,
+    ]
+}
+
 /// A text column's field of a stored row (`value` is the one number column).
 fn text_field(name: &str) -> fn(&StoredValue) -> &str {
     match name {
@@ -808,29 +955,29 @@ const DIGEST_KEY: &str = "baocao_rows_blake3";
 /// SHA-256's time.) Rows are hashed in fixed runs of `DIGEST_RUN` on every core, and the digest
 /// is that of the row count and the runs' digests: the same on any number of cores.
 fn rows_digest(rows: &[StoredValue]) -> String {
+    digest_of(rows, |r, block| {
+        let texts = row_texts(
+            &r.unit_code,
+            &r.indicator_code,
+            r.column,
+            r.status,
+            &r.source_period,
+            &r.file,
+            &r.received_at,
+        );
+        push_row(block, texts.into_iter(), r.value)
+    })
+}
+
+/// `rows_digest` of the rows `row` appends to a block, each as `push_row` does.
+fn digest_of<R: Sync>(rows: &[R], row: impl Fn(&R, &mut Vec<u8>) + Sync) -> String {
     use rayon::prelude::*;
-    let texts: Vec<fn(&StoredValue) -> &str> = COLUMNS
-        .iter()
-        .filter(|name| **name != "value")
-        .map(|name| text_field(name))
-        .collect();
-    let run_digest = |run: &[StoredValue]| {
+    let run_digest = |run: &[R]| {
         let mut hasher = blake3::Hasher::new();
         // Hashed a block at a time, not a field at a time.
         let mut block = Vec::with_capacity(1 << 16);
         for r in run {
-            for field in &texts {
-                let text = field(r);
-                block.extend((text.len() as u32).to_le_bytes());
-                block.extend(text.as_bytes());
-            }
-            // As `holds_column` compares them: any NaN is NaN, and -0 is 0.
-            let value = match r.value {
-                v if v.is_nan() => f64::NAN,
-                0.0 => 0.0,
-                v => v,
-            };
-            block.extend(value.to_bits().to_le_bytes());
+            row(r, &mut block);
             if block.len() >= 1 << 16 {
                 hasher.update(&block);
                 block.clear();
@@ -846,6 +993,22 @@ fn rows_digest(rows: &[StoredValue]) -> String {
         hasher.update(run);
     }
     hasher.finalize().to_hex().to_string()
+}
+
+/// A row as `rows_digest` hashes it: its text fields (`COLUMNS` but `value`, in order) as
+/// length and bytes, then the value's bits.
+fn push_row<'t>(block: &mut Vec<u8>, texts: impl Iterator<Item = &'t str>, value: f64) {
+    for text in texts {
+        block.extend((text.len() as u32).to_le_bytes());
+        block.extend(text.as_bytes());
+    }
+    // As `holds_column` compares them: any NaN is NaN, and -0 is 0.
+    let value = match value {
+        v if v.is_nan() => f64::NAN,
+        0.0 => 0.0,
+        v => v,
+    };
+    block.extend(value.to_bits().to_le_bytes());
 }
 
 /// Rows hashed together in `rows_digest`.
@@ -870,6 +1033,18 @@ impl Store {
         source: Period,
         rows: Vec<StoredValue>,
     ) -> Result<Vec<Revision>, StoreError> {
+        self.record_figures(regime, period, source, NewFigures::of(&rows))
+    }
+
+    /// `record`, of figures borrowed from the run (a nation's month is a million): a rerun
+    /// whose figures are those stored makes no `StoredValue`.
+    pub fn record_figures(
+        &self,
+        regime: &str,
+        period: Period,
+        source: Period,
+        mut figures: NewFigures<'_>,
+    ) -> Result<Vec<Revision>, StoreError> {
         // One writer at a time (runs with different output folders may share a store), and
         // what a killed writer left is removed under the lock.
         let _lock = self.lock()?;
@@ -878,19 +1053,16 @@ impl Store {
             remove_temporaries(dir);
         }
         let src = source.code();
-        let src_shared = Shared::from(src.as_str());
-        let mut new = rows;
-        for r in &mut new {
-            r.source_period = src_shared.clone();
-        }
-        sort(&mut new);
+        figures.sort();
         // The common rerun: the partition is this run's own figures, unchanged. Told by the
         // digest the partition carries, or, in a partition written without one, by its columns.
-        let unchanged = match self.stored_digest(regime, period) {
-            Some(stored) => stored == rows_digest(&new),
-            None => self.holds_exactly(regime, period, &new),
-        };
-        if unchanged {
+        let stored = self.stored_digest(regime, period);
+        if stored.as_ref().is_some_and(|d| *d == figures.digest(&src)) {
+            return Ok(Vec::new());
+        }
+        let new = figures.stored(&src);
+        drop(figures);
+        if stored.is_none() && self.holds_exactly(regime, period, &new) {
             return Ok(Vec::new());
         }
         let existing = self.read(regime, period)?;
@@ -1034,6 +1206,75 @@ mod tests {
             file: format!("{unit}.xlsx").into(),
             received_at: received.into(),
         }
+    }
+
+    #[test]
+    fn borrowed_figures_sort_and_hash_as_the_stored_values_they_become() {
+        // Rows that tie on every field but one, in every field, in a shuffled order; equal
+        // values of either sign keep their order (a stable sort's tie).
+        let mut rng = fastrand::Rng::with_seed(13);
+        let pick = |rng: &mut fastrand::Rng, xs: &[&'static str]| xs[rng.usize(..xs.len())];
+        let columns = [
+            InputColumn::ThucHien,
+            InputColumn::KeHoach,
+            InputColumn::LuyKe,
+        ];
+        let statuses = [
+            ValueStatus::ThucHien,
+            ValueStatus::Uoc,
+            ValueStatus::ChinhThuc,
+        ];
+        let rows: Vec<StoredValue> = (0..600)
+            .map(|_| StoredValue {
+                unit_code: pick(&mut rng, &["02", "01", "10"]).into(),
+                indicator_code: pick(&mut rng, &["NN05", "NN05[gioi=nam]", "NN01"]).into(),
+                column: columns[rng.usize(..3)],
+                value: [1.0, 2.0, -0.0, 0.0, 1e300][rng.usize(..5)],
+                status: statuses[rng.usize(..3)],
+                source_period: "2026-09".into(),
+                file: pick(&mut rng, &["b.xlsx", "a.xlsx"]).into(),
+                received_at: pick(
+                    &mut rng,
+                    &["", "2026-10-15T08:00:00", "2026-10-14T08:00:00"],
+                )
+                .into(),
+            })
+            .collect();
+        let mut want = rows.clone();
+        for r in &mut want {
+            r.source_period = "2026-10".into();
+        }
+        sort(&mut want);
+        let mut figures = NewFigures::of(&rows);
+        figures.sort();
+        let fields = |rows: &[StoredValue]| -> Vec<(
+            String,
+            String,
+            InputColumn,
+            u64,
+            ValueStatus,
+            String,
+            String,
+            String,
+        )> {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.unit_code.to_string(),
+                        r.indicator_code.to_string(),
+                        r.column,
+                        r.value.to_bits(),
+                        r.status,
+                        r.source_period.to_string(),
+                        r.file.to_string(),
+                        r.received_at.to_string(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(fields(&figures.stored("2026-10")), fields(&want));
+        assert_eq!(figures.digest("2026-10"), rows_digest(&want));
+        assert_ne!(figures.digest("2026-09"), rows_digest(&want));
     }
 
     #[test]
