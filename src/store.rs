@@ -1247,27 +1247,20 @@ mod tests {
         sort(&mut want);
         let mut figures = NewFigures::of(&rows);
         figures.sort();
-        let fields = |rows: &[StoredValue]| -> Vec<(
-            String,
-            String,
-            InputColumn,
-            u64,
-            ValueStatus,
-            String,
-            String,
-            String,
-        )> {
+        // Every field, the value to its bits.
+        let fields = |rows: &[StoredValue]| -> Vec<String> {
             rows.iter()
                 .map(|r| {
-                    (
-                        r.unit_code.to_string(),
-                        r.indicator_code.to_string(),
+                    format!(
+                        "{} {} {:?} {:x} {:?} {} {} {}",
+                        r.unit_code,
+                        r.indicator_code,
                         r.column,
                         r.value.to_bits(),
                         r.status,
-                        r.source_period.to_string(),
-                        r.file.to_string(),
-                        r.received_at.to_string(),
+                        r.source_period,
+                        r.file,
+                        r.received_at
                     )
                 })
                 .collect()
