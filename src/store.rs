@@ -655,11 +655,7 @@ impl Store {
                 }
             });
             for part in received {
-                let part = part?;
-                if part.height == 0 {
-                    break;
-                }
-                part.walk(f);
+                part?.walk(f);
             }
             Ok(())
         })

@@ -309,18 +309,15 @@ pub fn tong_hop(report: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
         ] {
             ws.set_range_format(3, first, r - 1, last, fmt)?;
         }
-        let statuses: Vec<_> = report.batch.compliance.iter().map(|c| c.status).collect();
-        let mut start = 0;
-        for run in statuses.chunk_by(|a, b| a == b) {
-            let from = 3 + start as u32;
-            ws.set_range_format(
-                from,
-                7,
-                from + run.len() as u32 - 1,
-                7,
-                &status_format(run[0]),
-            )?;
-            start += run.len();
+        let mut from = 3;
+        for run in report
+            .batch
+            .compliance
+            .chunk_by(|a, b| a.status == b.status)
+        {
+            let to = from + run.len() as u32 - 1;
+            ws.set_range_format(from, 7, to, 7, &status_format(run[0].status))?;
+            from = to + 1;
         }
     }
     ws.set_freeze_panes(3, 0)?;
