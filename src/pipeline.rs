@@ -579,7 +579,7 @@ fn render_into(
 ) -> Result<Vec<FileEntry>, RunError> {
     let (xlsx, rest) = rayon::join(
         || -> Result<Vec<FileEntry>, RunError> {
-            let xlsx = workbook::tong_hop(report)
+            let xlsx = workbook::tong_hop(report, dir)
                 .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
             Ok(vec![put(dir, OUTPUTS[0], &xlsx)?])
         },

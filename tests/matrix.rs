@@ -588,3 +588,94 @@ fn check_config_names_cells_that_select_no_key_or_two() {
     );
     assert!(all.contains("ô không ứng với chỉ tiêu nào"), "{all}");
 }
+
+#[test]
+fn a_by_unit_sheet_too_large_to_hold_is_streamed_with_every_figure_and_its_format() {
+    // 1,000 communes of the synthetic province, 132 cells of the form each: past the size
+    // from which "Theo đơn vị" is written row by row to a temporary file.
+    let t = tempfile::tempdir().unwrap();
+    let gen = t.path().join("tinh");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "synth",
+        "bench",
+        "--regime",
+        "tthc",
+        "--units",
+        "1000",
+        "--period",
+        "2026-Q3",
+        "--out",
+        s(&gen),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let out = t.path().join("out");
+    let (code, log) = run_tthc(&gen.join("root"), &gen.join("inbox"), &out);
+    assert_eq!(code, 0, "{log}");
+    let dir = out.join("tthc/2026-Q3");
+    let book = dir.join("tong-hop.xlsx");
+    // Streamed: its rows carry no `spans` hint, which a sheet held whole writes on each row
+    // (the consolidated form's sheet, held, has them).
+    let xml = |n: usize| {
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&book).unwrap()).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(
+            &mut z.by_name(&format!("xl/worksheets/sheet{n}.xml")).unwrap(),
+            &mut s,
+        )
+        .unwrap();
+        s
+    };
+    assert!(xml(1).contains(" spans=\""));
+    assert!(!xml(2).contains(" spans=\""));
+    // Every figure of the exchange file, and no other, is in its unit's column and its
+    // cell's row, with the number format of its indicator's type.
+    let config = Config::load(&gen.join("root")).unwrap();
+    let expected = cells_of(&dir.join("du-lieu.csv"));
+    let rows = sheet(&book, "Theo đơn vị");
+    let styles = cell_styles(&book, 2);
+    let units: Vec<String> = rows[2][3..]
+        .iter()
+        .map(|c| {
+            let t = text(c);
+            t[t.rfind('(').unwrap() + 1..t.len() - 1].to_string()
+        })
+        .collect();
+    // The province, its 11 areas, its 10 departments and the 1,000 communes.
+    assert_eq!(units.len(), 1 + 11 + 10 + 1000);
+    let mut found = 0;
+    for (i, row) in rows.iter().enumerate().skip(3) {
+        let key = text(&row[0]);
+        let (indicator, disagg) = match key.split_once('[') {
+            Some((i, d)) => (i.to_string(), d.trim_end_matches(']').to_string()),
+            None => (key.clone(), String::new()),
+        };
+        let format = match config.indicator(&indicator).unwrap().value_type {
+            baocao::catalog::ValueType::Integer => "#,##0",
+            _ => "#,##0.00",
+        };
+        for (j, unit) in units.iter().enumerate() {
+            let want = expected.get(&(unit.clone(), indicator.clone(), disagg.clone()));
+            assert_eq!(num(&row[3 + j]), want.copied(), "{unit} {key}");
+            found += usize::from(want.is_some());
+            let at = format!("{}{}", column_name(3 + j), i + 1);
+            assert_eq!(styles[&at].number_format, format, "{at} {unit} {key}");
+        }
+    }
+    assert_eq!(found, expected.len());
+}
+
+/// A column's letters (0 is A).
+fn column_name(mut c: usize) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap()
+}

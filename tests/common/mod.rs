@@ -391,3 +391,71 @@ pub fn run_october(root: &Path, inbox: &Path, out: &Path) -> PathBuf {
     assert_eq!(code, 1, "finished with findings: {said}{err}");
     out.join("ktxh/2026-10")
 }
+
+/// A cell's style as a reader sees it: its fill colour (ARGB, empty when none) and its number
+/// format's code (empty for the general format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellStyle {
+    pub fill: String,
+    pub number_format: String,
+}
+
+/// The style of each cell of a workbook's sheet (1-based, in workbook order), by its
+/// reference, from the sheet's XML and the workbook's cell formats.
+pub fn cell_styles(path: &Path, sheet: usize) -> std::collections::BTreeMap<String, CellStyle> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut part = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let styles = part("xl/styles.xml");
+    let xml = part(&format!("xl/worksheets/sheet{sheet}.xml"));
+    // An attribute of the tag whose text after its name is given.
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let tag = format!(" {tag}");
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let section = |name: &str| {
+        let Some(from) = styles.find(&format!("<{name} ")) else {
+            return String::new();
+        };
+        let to = styles[from..].find(&format!("</{name}>")).unwrap();
+        styles[from..from + to].to_string()
+    };
+    let fills: Vec<String> = section("fills")
+        .split("<fill>")
+        .skip(1)
+        .map(|f| {
+            f.split("<fgColor ")
+                .nth(1)
+                .and_then(|c| attr(c, "rgb"))
+                .unwrap_or_default()
+        })
+        .collect();
+    // The workbook's own number formats by id (the built-in ones used here: 0, general).
+    let codes: std::collections::BTreeMap<String, String> = section("numFmts")
+        .split("<numFmt ")
+        .skip(1)
+        .map(|n| (attr(n, "numFmtId").unwrap(), attr(n, "formatCode").unwrap()))
+        .collect();
+    let xfs: Vec<CellStyle> = section("cellXfs")
+        .split("<xf ")
+        .skip(1)
+        .map(|x| CellStyle {
+            fill: fills[attr(x, "fillId").map_or(0, |f| f.parse().unwrap())].clone(),
+            number_format: attr(x, "numFmtId")
+                .and_then(|id| codes.get(&id).cloned())
+                .unwrap_or_default(),
+        })
+        .collect();
+    xml.split("<c ")
+        .skip(1)
+        .map(|c| {
+            let tag = &c[..c.find('>').unwrap()];
+            let xf = attr(tag, "s").map_or(0, |s| s.parse::<usize>().unwrap());
+            (attr(tag, "r").unwrap(), xfs[xf].clone())
+        })
+        .collect()
+}
