@@ -20,22 +20,33 @@ struct Identity<'a> {
     code: &'a str,
     dim: &'a Dimension,
     rest: Disagg,
-    /// The total's lookup key in each column (`InputColumn::ALL` order), and each option's
-    /// name and keys: made once per batch, so a check allocates nothing to look a cell up.
-    total: Keys,
-    parts: Vec<(&'a str, Keys)>,
+    /// The total's cell and each option's name and cell, by their numbers in `Cells`.
+    total: u32,
+    parts: Vec<(&'a str, u32)>,
 }
 
-/// A cell's key in each of the four columns.
-type Keys = [(CellKey, InputColumn); 4];
+/// The cells the identities of a batch name, numbered in the order they are first named.
+#[derive(Default)]
+struct Cells {
+    keys: Vec<CellKey>,
+    numbers: std::collections::HashMap<CellKey, u32, foldhash::fast::RandomState>,
+}
 
-fn keys(key: &str) -> Keys {
-    InputColumn::ALL.map(|c| (CellKey::from(key), c))
+impl Cells {
+    fn number(&mut self, key: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(key) {
+            return n;
+        }
+        let n = self.keys.len() as u32;
+        self.keys.push(CellKey::from(key));
+        self.numbers.insert(CellKey::from(key), n);
+        n
+    }
 }
 
 /// The identities of indicator `code`: for each breakdown and each dimension in it, the
 /// total over the others (only where that total is itself a cell of the indicator).
-fn identities<'a>(config: &'a Config, code: &'a str) -> Vec<Identity<'a>> {
+fn identities<'a>(config: &'a Config, code: &'a str, cells: &mut Cells) -> Vec<Identity<'a>> {
     let Some(ind) = config.indicator(code) else {
         return Vec::new();
     };
@@ -64,13 +75,13 @@ fn identities<'a>(config: &'a Config, code: &'a str) -> Vec<Identity<'a>> {
                         .iter()
                         .map(|o| {
                             let key = cell_key(code, &r.with(&dim.code, &o.code));
-                            (o.name.as_str(), keys(&key))
+                            (o.name.as_str(), cells.number(&key))
                         })
                         .collect();
                     out.push(Identity {
                         code,
                         dim,
-                        total: keys(&cell_key(code, &r)),
+                        total: cells.number(&cell_key(code, &r)),
                         rest: r,
                         parts,
                     });
@@ -107,10 +118,11 @@ fn rule_for(regime: &Regime, code: &str, dim: &str) -> (Severity, f64) {
 }
 
 /// The identities of each indicator, worked out once for a whole batch (they depend on the
-/// catalog alone).
+/// catalog alone), and the cells they name.
 #[derive(Default)]
 pub struct Identities<'a> {
     by_code: std::collections::HashMap<String, Vec<Identity<'a>>>,
+    cells: Cells,
 }
 
 /// Checks every breakdown identity of `s`, completing totals left empty.
@@ -129,24 +141,61 @@ pub fn check<'a>(
             codes.insert(code.to_string());
         }
     }
-    // A column the form has no figure in has no identity to check (a matrix form fills one or
-    // two of them): its parts are not looked up.
-    let mut filled = [false; InputColumn::ALL.len()];
-    for (_, column) in s.values.keys() {
-        if let Some(i) = InputColumn::ALL.iter().position(|c| c == column) {
-            filled[i] = true;
+    if codes.is_empty() {
+        return;
+    }
+    let Identities { by_code, cells } = known;
+    for code in &codes {
+        if !by_code.contains_key(code) {
+            let known: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());
+            by_code.insert(code.clone(), identities(config, known, cells));
         }
     }
-    for code in codes {
-        let ids = known.by_code.entry(code).or_insert_with_key(|code| {
-            let code: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());
-            identities(config, code)
-        });
-        for id in ids.iter() {
-            for i in (0..InputColumn::ALL.len()).filter(|&i| filled[i]) {
-                check_one(config, regime, s, id, i, diags);
+    // The submission's figures of the cells the identities name, by (cell number, column):
+    // one hash of each figure's key, not a search of the map for each part of each identity
+    // (a nation's quarter on a matrix form is millions of them). A column the form has no
+    // figure in has no identity to check (a matrix form fills one or two of them).
+    let mut figures = vec![None; cells.keys.len() * COLUMNS];
+    let mut filled = [false; COLUMNS];
+    for ((key, column), v) in &s.values {
+        filled[*column as usize] = true;
+        if let Some(&n) = cells.numbers.get(key) {
+            figures[n as usize * COLUMNS + *column as usize] = Some(v.value);
+        }
+    }
+    let mut sheet = Figures {
+        keys: &cells.keys,
+        figures,
+    };
+    for code in &codes {
+        for id in &by_code[code] {
+            for column in InputColumn::ALL.into_iter().filter(|c| filled[*c as usize]) {
+                check_one(config, regime, s, &mut sheet, id, column, diags);
             }
         }
+    }
+}
+
+/// The four columns, numbered as `InputColumn as usize`.
+const COLUMNS: usize = InputColumn::ALL.len();
+
+/// One submission's figures of the identities' cells (`check`).
+struct Figures<'k> {
+    keys: &'k [CellKey],
+    figures: Vec<Option<f64>>,
+}
+
+impl Figures<'_> {
+    fn get(&self, cell: u32, column: InputColumn) -> Option<f64> {
+        self.figures[cell as usize * COLUMNS + column as usize]
+    }
+
+    /// Where a figure was read (for a diagnostic).
+    fn location(&self, s: &Submission, cell: u32, column: InputColumn) -> Location {
+        s.values
+            .get(&(self.keys[cell as usize].clone(), column))
+            .map(|v| v.location.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -154,85 +203,82 @@ fn check_one(
     config: &Config,
     regime: &Regime,
     s: &mut Submission,
+    sheet: &mut Figures<'_>,
     id: &Identity<'_>,
-    column_index: usize,
+    column: InputColumn,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let total_key = &id.total[column_index];
-    let column = total_key.1;
-    let parts: Vec<(&str, Option<&Value>)> = id
+    let present: Vec<(&str, u32, f64)> = id
         .parts
         .iter()
-        .map(|(name, keys)| (*name, s.values.get(&keys[column_index])))
-        .collect();
-    let present: Vec<(&str, &Value)> = parts
-        .iter()
-        .filter_map(|(n, v)| v.map(|v| (*n, v)))
+        .filter_map(|&(name, cell)| sheet.get(cell, column).map(|v| (name, cell, v)))
         .collect();
     if present.is_empty() {
         return;
     }
-    let sum: f64 = present.iter().map(|(_, v)| v.value).sum();
-    let complete = present.len() == parts.len();
+    let sum: f64 = present.iter().map(|(.., v)| v).sum();
+    let complete = present.len() == id.parts.len();
     // The texts of a diagnostic are made only when there is one.
-    let listed = || {
+    let listed = |s: &Submission| {
         present
             .iter()
-            .map(|(n, v)| format!("{n} {} = {}", cell_of(&v.location), fmt_vn(v.value, 2)))
+            .map(|&(n, cell, v)| {
+                let at = sheet.location(s, cell, column);
+                format!("{n} {} = {}", cell_of(&at), fmt_vn(v, 2))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
     let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
     let what = || config.describe_cell(id.code, &id.rest);
-    let Some(total) = s.values.get(total_key).cloned() else {
+    let Some(total) = sheet.get(id.total, column) else {
         if id.dim.exhaustive && complete {
-            let first = present[0].1.location.clone();
+            let first = sheet.location(s, present[0].1, column);
             let mut d = Diagnostic::new(
                 Code::TotalComputed,
                 first.clone(),
                 format!(
                     "Tổng số {} ({}) để trống; đã lấy tổng theo {} ({}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
-                    what(), col_name(column), id.dim.name, listed(), fmt_vn(sum, 2)
+                    what(), col_name(column), id.dim.name, listed(s), fmt_vn(sum, 2)
                 ),
             );
             d.severity = Severity::Warning;
             diags.push(d);
+            let value = round(sum);
             s.values.insert(
-                total_key.clone(),
+                (sheet.keys[id.total as usize].clone(), column),
                 Value {
-                    value: round(sum),
+                    value,
                     location: first,
                 },
             );
+            sheet.figures[id.total as usize * COLUMNS + column as usize] = Some(value);
         }
         return;
     };
-    let gap = sum - total.value;
-    let diag = if id.dim.exhaustive && complete && gap.abs() > tolerance {
-        Some(Diagnostic::new(
-            Code::BreakdownMismatch,
-            total.location.clone(),
-            format!(
-                "Tổng số {} ({}, ô {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
-                what(), col_name(column), cell_of(&total.location), fmt_vn(total.value, 2), id.dim.name, listed(), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
-            ),
-        ))
+    let gap = sum - total;
+    let code = if id.dim.exhaustive && complete && gap.abs() > tolerance {
+        Code::BreakdownMismatch
     } else if gap > tolerance {
-        Some(Diagnostic::new(
-            Code::BreakdownExceedsTotal,
-            total.location.clone(),
-            format!(
-                "Các số theo {} của {} ({}: {}) cộng lại = {}, lớn hơn tổng số {} (ô {}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
-                id.dim.name, what(), col_name(column), listed(), fmt_vn(sum, 2), fmt_vn(total.value, 2), cell_of(&total.location)
-            ),
-        ))
+        Code::BreakdownExceedsTotal
     } else {
-        None
+        return;
     };
-    if let Some(mut d) = diag {
-        d.severity = severity;
-        diags.push(d);
-    }
+    let at = sheet.location(s, id.total, column);
+    let message = if code == Code::BreakdownMismatch {
+        format!(
+            "Tổng số {} ({}, ô {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
+            what(), col_name(column), cell_of(&at), fmt_vn(total, 2), id.dim.name, listed(s), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
+        )
+    } else {
+        format!(
+            "Các số theo {} của {} ({}: {}) cộng lại = {}, lớn hơn tổng số {} (ô {}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
+            id.dim.name, what(), col_name(column), listed(s), fmt_vn(sum, 2), fmt_vn(total, 2), cell_of(&at)
+        )
+    };
+    let mut d = Diagnostic::new(code, at, message);
+    d.severity = severity;
+    diags.push(d);
 }
 
 fn cell_of(l: &Location) -> &str {
@@ -254,4 +300,145 @@ fn col_name(c: InputColumn) -> &'static str {
 
 fn round(v: f64) -> f64 {
     (v * 1e9).round() / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Location;
+    use crate::model::{Origin, ReceiptSource};
+
+    fn config() -> Config {
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")).unwrap()
+    }
+
+    fn submission(figures: &[(String, f64)]) -> Submission {
+        Submission {
+            file: "f.xlsx".into(),
+            path: "f.xlsx".into(),
+            regime: "tthc".into(),
+            period: "2026-Q3".parse().unwrap(),
+            unit_code: "99011".into(),
+            received_at: None,
+            received_source: ReceiptSource::Unknown,
+            origin: Origin::Form,
+            values: figures
+                .iter()
+                .enumerate()
+                .map(|(i, (key, v))| {
+                    let value = Value {
+                        value: *v,
+                        location: Location::cell("f.xlsx", "Biểu", format!("C{}", i + 1)),
+                    };
+                    ((CellKey::from(key.as_str()), InputColumn::ThucHien), value)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_total_computed_from_its_parts_is_checked_against_the_larger_total() {
+        let config = config();
+        let regime = config.regime("tthc").unwrap();
+        let fields: Vec<String> = config
+            .dimension("linh_vuc")
+            .unwrap()
+            .options
+            .iter()
+            .map(|o| o.code.clone())
+            .collect();
+        // Every lĩnh vực's total is 10 but đất đai's, left empty: its three sources (4 + 5 +
+        // 6) give it 15. The grand total says 100, but the lĩnh vực add up to 10 × 9 + 15.
+        let mut figures = vec![("TT01".to_string(), 100.0)];
+        for f in &fields {
+            if f == "dat_dai" {
+                for (source, v) in [("truc_tuyen", 4.0), ("truc_tiep", 5.0), ("ky_truoc", 6.0)] {
+                    figures.push((format!("TT01[linh_vuc=dat_dai;nguon={source}]"), v));
+                }
+            } else {
+                figures.push((format!("TT01[linh_vuc={f}]"), 10.0));
+            }
+        }
+        let mut s = submission(&figures);
+        let mut diags = Vec::new();
+        check(
+            &config,
+            regime,
+            &mut s,
+            &mut Identities::default(),
+            &mut diags,
+        );
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["BC0409", "BC0407"], "{diags:#?}");
+        assert_eq!(
+            s.value("TT01[linh_vuc=dat_dai]", InputColumn::ThucHien),
+            Some(15.0)
+        );
+        // The computed total points at its first part; the mismatch at the grand total.
+        assert_eq!(diags[0].location.cell, "C4");
+        assert_eq!(diags[1].location.cell, "C1");
+        let expected = 10.0 * (fields.len() - 1) as f64 + 15.0;
+        assert!(
+            diags[1].message.contains(&format!(
+                "= {} (lệch {})",
+                fmt_vn(expected, 2),
+                fmt_vn(expected - 100.0, 2)
+            )),
+            "{}",
+            diags[1].message
+        );
+        // Once the total agrees, nothing is said but the computed total.
+        let mut figures = figures;
+        figures[0].1 = expected;
+        let mut s = submission(&figures);
+        let mut diags = Vec::new();
+        check(
+            &config,
+            regime,
+            &mut s,
+            &mut Identities::default(),
+            &mut diags,
+        );
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["BC0409"], "{diags:#?}");
+    }
+
+    #[test]
+    fn parts_above_a_partial_total_and_a_total_off_by_more_than_the_tolerance_are_told() {
+        let config = config();
+        let regime = config.regime("tthc").unwrap();
+        // The three sources of TT01 (exhaustive): 4 + 5 + 6 = 15 against a total of 15.4
+        // (within the tolerance of 0.5), then 16 (off by 1).
+        let sources = |total: f64| {
+            submission(&[
+                ("TT01".into(), total),
+                ("TT01[nguon=ky_truoc]".into(), 6.0),
+                ("TT01[nguon=truc_tiep]".into(), 5.0),
+                ("TT01[nguon=truc_tuyen]".into(), 4.0),
+            ])
+        };
+        let mut known = Identities::default();
+        let mut diags = Vec::new();
+        check(&config, regime, &mut sources(15.4), &mut known, &mut diags);
+        assert!(diags.is_empty(), "{diags:#?}");
+        check(&config, regime, &mut sources(16.0), &mut known, &mut diags);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code.as_str(), "BC0407");
+        assert_eq!(diags[0].location.cell, "C1");
+        // Two of three sources, adding up to more than the total: exceeds, not mismatch.
+        let mut s = submission(&[
+            ("TT01".into(), 8.0),
+            ("TT01[nguon=truc_tiep]".into(), 5.0),
+            ("TT01[nguon=truc_tuyen]".into(), 4.0),
+        ]);
+        let mut diags = Vec::new();
+        check(&config, regime, &mut s, &mut known, &mut diags);
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["BC0408"], "{diags:#?}");
+        assert!(
+            diags[0].message.contains("Trực tuyến C3 = 4"),
+            "{}",
+            diags[0].message
+        );
+    }
 }
