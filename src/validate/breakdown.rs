@@ -388,7 +388,6 @@ mod tests {
             diags[1].message
         );
         // Once the total agrees, nothing is said but the computed total.
-        let mut figures = figures;
         figures[0].1 = expected;
         let mut s = submission(&figures);
         let mut diags = Vec::new();
