@@ -694,27 +694,62 @@ pub fn consolidate(
                 }
             })
             .collect();
-        let mut figures = Vec::new();
-        for unit in &units_with_values {
-            for cell in &cells {
-                for column in InputColumn::ALL {
-                    figures.clear();
-                    let unit_cells = out.cells.get(unit);
-                    for (id, key) in cell.ids.iter().zip(&cell.keys) {
-                        // A key no unit had when the cell was prepared may have one now.
-                        let id = id.or_else(|| out.key_id(key));
-                        figures.push(
-                            id.zip(unit_cells)
-                                .and_then(|(id, c)| c.values.get(&(id, column)).copied()),
-                        );
-                    }
-                    match derive(i, cell, &figures) {
-                        Ok(v) => out.set(unit, &cell.key, column, round(v)),
-                        Err(NoValue::Missing(..)) => {}
-                        Err(why) => {
-                            out.notes
-                                .insert((unit.clone(), cell.key.clone(), column), why.note());
+        // Which figures of each cell are cells of this same indicator (a formula may read
+        // another of its own cells), by their index in `cells`.
+        let own: Vec<Vec<Option<usize>>> = cells
+            .iter()
+            .map(|cell| {
+                let at = |k: &String| cells.iter().position(|c| c.key == *k);
+                cell.keys.iter().map(at).collect()
+            })
+            .collect();
+        // Each unit's cells are computed on every core (a cell reads its own unit's figures
+        // only, and the cells of its indicator computed before it there), then stored unit by
+        // unit in the same order as one pass (a nation's quarter on a matrix form is ten
+        // thousand units × eleven cells of a rate × four columns).
+        let computed: Vec<Vec<(usize, InputColumn, Result<f64, NoValue>)>> = units_with_values
+            .par_iter()
+            .map(|unit| {
+                let unit_cells = out.cells.get(unit);
+                let mut done: Vec<Option<f64>> = vec![None; cells.len() * InputColumn::ALL.len()];
+                let mut results = Vec::new();
+                let mut figures = Vec::new();
+                for (c, cell) in cells.iter().enumerate() {
+                    for column in InputColumn::ALL {
+                        figures.clear();
+                        for ((id, key), own) in cell.ids.iter().zip(&cell.keys).zip(&own[c]) {
+                            let here = own
+                                .and_then(|d| done[d * InputColumn::ALL.len() + column as usize]);
+                            // A key no unit had when the cell was prepared may have one now.
+                            let id = id.or_else(|| out.key_id(key));
+                            figures.push(here.or_else(|| {
+                                id.zip(unit_cells)
+                                    .and_then(|(id, c)| c.values.get(&(id, column)).copied())
+                            }));
                         }
+                        match derive(i, cell, &figures) {
+                            Err(NoValue::Missing(..)) => {}
+                            result => {
+                                if let Ok(v) = result {
+                                    done[c * InputColumn::ALL.len() + column as usize] =
+                                        Some(round(v));
+                                }
+                                results.push((c, column, result));
+                            }
+                        }
+                    }
+                }
+                results
+            })
+            .collect();
+        for (unit, results) in units_with_values.iter().zip(computed) {
+            for (c, column, result) in results {
+                let cell = &cells[c];
+                match result {
+                    Ok(v) => out.set(unit, &cell.key, column, round(v)),
+                    Err(why) => {
+                        out.notes
+                            .insert((unit.clone(), cell.key.clone(), column), why.note());
                     }
                 }
             }
