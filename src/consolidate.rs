@@ -214,6 +214,9 @@ struct DerivedCell {
     ids: Vec<Option<u32>>,
 }
 
+/// A derived cell's value, or why it has none, at one unit: (cell index, column, result).
+type Computed = (usize, InputColumn, Result<f64, NoValue>);
+
 /// A derived cell's value at one unit and column, from the figures of its `refs` there: by
 /// its formula, or as a ratio or growth of two indicators' same cells.
 fn derive(i: &Indicator, cell: &DerivedCell, figures: &[Option<f64>]) -> Result<f64, NoValue> {
@@ -707,7 +710,7 @@ pub fn consolidate(
         // only, and the cells of its indicator computed before it there), then stored unit by
         // unit in the same order as one pass (a nation's quarter on a matrix form is ten
         // thousand units × eleven cells of a rate × four columns).
-        let computed: Vec<Vec<(usize, InputColumn, Result<f64, NoValue>)>> = units_with_values
+        let computed: Vec<Vec<Computed>> = units_with_values
             .par_iter()
             .map(|unit| {
                 let unit_cells = out.cells.get(unit);
