@@ -118,6 +118,20 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
             ids.push(c.key(key));
         }
     }
+    // The form's cells of each key id (one, unless the form lists a cell twice).
+    let mut cells_of: Vec<Vec<u32>> = Vec::new();
+    for (cell, id) in ids.iter().enumerate() {
+        if let Some(id) = id {
+            if cells_of.len() <= id.index() {
+                cells_of.resize(id.index() + 1, Vec::new());
+            }
+            cells_of[id.index()].push(cell as u32);
+        }
+    }
+    // A unit's figures by (form cell, column), filled by one walk of its figures in key order
+    // (a lookup for each cell and column would search its tree four times per cell).
+    const COLUMNS: usize = InputColumn::ALL.len();
+    let mut table: Vec<Option<f64>> = vec![None; form.len() * COLUMNS];
     let mut units = Vec::new();
     for unit in &c.units {
         let Some(unit_figures) = c.unit(unit).filter(|f| !f.is_empty()) else {
@@ -130,10 +144,15 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
             .unwrap_or("");
         let u = units.len() as u32;
         units.push((unit.as_str(), level));
-        for (cell, id) in ids.iter().enumerate() {
-            let Some(id) = *id else { continue };
+        table.fill(None);
+        for (id, column, value) in unit_figures.iter() {
+            for &cell in cells_of.get(id.index()).into_iter().flatten() {
+                table[cell as usize * COLUMNS + column as usize] = Some(value);
+            }
+        }
+        for (cell, row) in table.chunks(COLUMNS).enumerate() {
             for column in InputColumn::ALL {
-                if let Some(value) = unit_figures.get(id, column) {
+                if let Some(value) = row[column as usize] {
                     figures.push(Figure {
                         unit: u,
                         cell: cell as u32,
