@@ -666,8 +666,6 @@ fn record_history(
     batch: &Batch,
 ) -> Result<usize, RunError> {
     use crate::store::{NewFigure, NewFigures, Sender};
-    use rayon::iter::Either;
-    use rayon::prelude::*;
     let internal = |e: crate::store::StoreError| RunError::Internal(e.to_string());
     let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
     // Each submission is a sender: its unit, file and receipt time.
@@ -691,35 +689,37 @@ fn record_history(
         })
         .collect();
     // The previous period's actuals a form carries revise that period: a new vintage beside
-    // its estimate, recorded as written by this period's run. Both lists are filled in one
-    // pass on every core (a nation's month is a million figures), borrowed from the
-    // submissions.
-    let (own, revising): (Vec<NewFigure<'_>>, Vec<NewFigure<'_>>) = batch
+    // its estimate, recorded as written by this period's run. Both lists are borrowed from the
+    // submissions, filled in one pass into lists of their final size (a nation's quarter on a
+    // matrix form is 1.2 million figures, 38 MB: lists grown as they fill, or gathered per
+    // core and joined, would hold up to twice that at the run's peak).
+    let total: usize = batch.accepted.iter().map(|sub| sub.values.len()).sum();
+    let carried = batch
         .accepted
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, sub)| {
-            sub.values.iter().map(move |((key, col), v)| {
-                let (revises, column, status) = match col {
-                    InputColumn::KyTruoc => (true, InputColumn::ThucHien, ValueStatus::ThucHien),
-                    InputColumn::KeHoach => (false, *col, ValueStatus::KeHoach),
-                    _ => (false, *col, status),
-                };
-                let figure = NewFigure {
-                    key,
-                    value: v.value,
-                    sender: i as u32,
-                    column,
-                    status,
-                };
-                if revises {
-                    Either::Right(figure)
-                } else {
-                    Either::Left(figure)
+        .iter()
+        .flat_map(|sub| sub.values.keys())
+        .filter(|(_, col)| *col == InputColumn::KyTruoc)
+        .count();
+    let mut own: Vec<NewFigure<'_>> = Vec::with_capacity(total - carried);
+    let mut revising: Vec<NewFigure<'_>> = Vec::with_capacity(carried);
+    for (i, sub) in batch.accepted.iter().enumerate() {
+        for ((key, col), v) in &sub.values {
+            let (list, column, status) = match col {
+                InputColumn::KyTruoc => {
+                    (&mut revising, InputColumn::ThucHien, ValueStatus::ThucHien)
                 }
-            })
-        })
-        .partition_map(|figure| figure);
+                InputColumn::KeHoach => (&mut own, *col, ValueStatus::KeHoach),
+                _ => (&mut own, *col, status),
+            };
+            list.push(NewFigure {
+                key,
+                value: v.value,
+                sender: i as u32,
+                column,
+                status,
+            });
+        }
+    }
     let revising = NewFigures {
         senders: senders.clone(),
         figures: revising,
