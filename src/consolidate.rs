@@ -58,6 +58,22 @@ impl KeyId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// Where each key id stands in a list of ids (`None` for a key no unit has): by the id's
+    /// index, its positions (one, unless the list names a key twice). For a walk of a unit's
+    /// figures in key order that fills a table in the list's order.
+    pub fn positions(ids: impl IntoIterator<Item = Option<KeyId>>) -> Vec<Vec<usize>> {
+        let mut at: Vec<Vec<usize>> = Vec::new();
+        for (i, id) in ids.into_iter().enumerate() {
+            if let Some(id) = id {
+                if at.len() <= id.index() {
+                    at.resize(id.index() + 1, Vec::new());
+                }
+                at[id.index()].push(i);
+            }
+        }
+        at
+    }
 }
 
 impl<'a> UnitFigures<'a> {
@@ -1283,6 +1299,14 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
         assert_eq!(th(&c, "P", "SETTLED"), Some(407.0));
         assert_eq!(th(&c, "P", "SETTLED[tien_do=dung_han]"), Some(152.0));
         assert_eq!(c.contributors("P", "SETTLED[tien_do=dung_han]"), Some(3));
+    }
+
+    #[test]
+    fn key_positions_list_every_place_a_key_stands() {
+        // A form naming key 2 twice and a cell no unit has (None).
+        let at = KeyId::positions([Some(KeyId(2)), None, Some(KeyId(0)), Some(KeyId(2))]);
+        assert_eq!(at, vec![vec![2], vec![], vec![0, 3]]);
+        assert!(KeyId::positions([None, None]).is_empty());
     }
 
     #[test]

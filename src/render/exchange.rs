@@ -118,16 +118,7 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
             ids.push(c.key(key));
         }
     }
-    // The form's cells of each key id (one, unless the form lists a cell twice).
-    let mut cells_of: Vec<Vec<u32>> = Vec::new();
-    for (cell, id) in ids.iter().enumerate() {
-        if let Some(id) = id {
-            if cells_of.len() <= id.index() {
-                cells_of.resize(id.index() + 1, Vec::new());
-            }
-            cells_of[id.index()].push(cell as u32);
-        }
-    }
+    let cells_of = crate::consolidate::KeyId::positions(ids.iter().copied());
     // A unit's figures by (form cell, column), filled by one walk of its figures in key order
     // (a lookup for each cell and column would search its tree four times per cell).
     const COLUMNS: usize = InputColumn::ALL.len();
@@ -147,7 +138,7 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
         table.fill(None);
         for (id, column, value) in unit_figures.iter() {
             for &cell in cells_of.get(id.index()).into_iter().flatten() {
-                table[cell as usize * COLUMNS + column as usize] = Some(value);
+                table[cell * COLUMNS + column as usize] = Some(value);
             }
         }
         for (cell, row) in table.chunks(COLUMNS).enumerate() {

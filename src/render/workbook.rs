@@ -178,16 +178,7 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
             (ind, d, c.key(&key), key, fmt)
         })
         .collect();
-    // The rows of each key id (one, unless the form lists a cell twice).
-    let mut rows_of: Vec<Vec<usize>> = Vec::new();
-    for (i, (.., id, _, _)) in rows.iter().enumerate() {
-        if let Some(id) = id {
-            if rows_of.len() <= id.index() {
-                rows_of.resize(id.index() + 1, Vec::new());
-            }
-            rows_of[id.index()].push(i);
-        }
-    }
+    let rows_of = crate::consolidate::KeyId::positions(rows.iter().map(|(.., id, _, _)| *id));
     // The figures of a block of units by row: each unit's figures are walked once, in order,
     // into a table of rows × units (`None` where a unit has none).
     let table_of = |block: &[&str]| {
