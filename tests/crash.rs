@@ -70,21 +70,7 @@ fn assert_whole(target: &Path, at: &str) {
 fn a_run_killed_at_any_moment_leaves_the_old_or_the_new_output_set_and_a_readable_store() {
     let t = tempfile::tempdir().unwrap();
     let gen = t.path().join("tinh");
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&samples()),
-        "synth",
-        "bench",
-        "--regime",
-        "ktxh",
-        "--units",
-        "1000",
-        "--period",
-        "2026-10",
-        "--out",
-        s(&gen),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    synth_bench("ktxh", 1000, "2026-10", &gen);
     let root = gen.join("root");
     let inbox = gen.join("inbox");
     let out = t.path().join("out");

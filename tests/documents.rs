@@ -40,13 +40,6 @@ fn october(dir: &Path, extra: &[&str]) -> PathBuf {
     out.join("ktxh/2026-10")
 }
 
-fn part(path: &Path, name: &str) -> String {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
-    s
-}
-
 /// A figure the Vietnamese way, two decimals: 20391.85 → "20.391,85".
 fn vn2(v: f64) -> String {
     let s = format!("{v:.2}");
@@ -67,7 +60,7 @@ fn the_docx_has_the_letterhead_the_period_and_the_figures_and_a_rerun_the_same_b
     let dir = tempfile::tempdir().unwrap();
     let target = october(dir.path(), &[]);
     let docx = target.join("bao-cao.docx");
-    let xml = part(&docx, "word/document.xml");
+    let xml = zip_part(&docx, "word/document.xml");
     // The letterhead is the first table: agency and number left, Quốc hiệu and Tiêu ngữ right.
     let first_table = &xml[xml.find("<w:tbl>").expect("a table")..xml.find("</w:tbl>").unwrap()];
     for text in [

@@ -595,21 +595,7 @@ fn a_by_unit_sheet_too_large_to_hold_is_streamed_with_every_figure_and_its_forma
     // from which "Theo đơn vị" is written row by row to a temporary file.
     let t = tempfile::tempdir().unwrap();
     let gen = t.path().join("tinh");
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&samples()),
-        "synth",
-        "bench",
-        "--regime",
-        "tthc",
-        "--units",
-        "1000",
-        "--period",
-        "2026-Q3",
-        "--out",
-        s(&gen),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    synth_bench("tthc", 1000, "2026-Q3", &gen);
     let out = t.path().join("out");
     let (code, log) = run_tthc(&gen.join("root"), &gen.join("inbox"), &out);
     assert_eq!(code, 0, "{log}");
@@ -617,16 +603,7 @@ fn a_by_unit_sheet_too_large_to_hold_is_streamed_with_every_figure_and_its_forma
     let book = dir.join("tong-hop.xlsx");
     // Streamed: its rows carry no `spans` hint, which a sheet held whole writes on each row
     // (the consolidated form's sheet, held, has them).
-    let xml = |n: usize| {
-        let mut z = zip::ZipArchive::new(std::fs::File::open(&book).unwrap()).unwrap();
-        let mut s = String::new();
-        std::io::Read::read_to_string(
-            &mut z.by_name(&format!("xl/worksheets/sheet{n}.xml")).unwrap(),
-            &mut s,
-        )
-        .unwrap();
-        s
-    };
+    let xml = |n: usize| zip_part(&book, &format!("xl/worksheets/sheet{n}.xml"));
     assert!(xml(1).contains(" spans=\""));
     assert!(!xml(2).contains(" spans=\""));
     // Every figure of the exchange file, and no other, is in its unit's column and its

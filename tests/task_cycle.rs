@@ -147,17 +147,10 @@ fn forms_are_written_per_lead_unit_with_their_open_tasks() {
     assert_eq!(reg.meta["unit"], "SCT");
     assert_eq!(reg.meta["as_of"], "2026-11-16");
     // The task columns are locked, the unit's open; the sheet is protected.
-    let xml = unzip(&form, "xl/worksheets/sheet1.xml");
+    let xml = zip_part(&form, "xl/worksheets/sheet1.xml");
     assert!(xml.contains("<sheetProtection"), "protected");
-    let styles = unzip(&form, "xl/styles.xml");
+    let styles = zip_part(&form, "xl/styles.xml");
     assert!(styles.contains("locked=\"0\""), "some cells unlocked");
-}
-
-fn unzip(path: &Path, part: &str) -> String {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut z.by_name(part).unwrap(), &mut s).unwrap();
-    s
 }
 
 #[test]

@@ -312,6 +312,10 @@ mod tests {
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")).unwrap()
     }
 
+    fn codes(diags: &[Diagnostic]) -> Vec<&str> {
+        diags.iter().map(|d| d.code.as_str()).collect()
+    }
+
     fn submission(figures: &[(String, f64)]) -> Submission {
         Submission {
             file: "f.xlsx".into(),
@@ -368,8 +372,7 @@ mod tests {
             &mut Identities::default(),
             &mut diags,
         );
-        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["BC0409", "BC0407"], "{diags:#?}");
+        assert_eq!(codes(&diags), ["BC0409", "BC0407"], "{diags:#?}");
         assert_eq!(
             s.value("TT01[linh_vuc=dat_dai]", InputColumn::ThucHien),
             Some(15.0)
@@ -398,8 +401,7 @@ mod tests {
             &mut Identities::default(),
             &mut diags,
         );
-        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["BC0409"], "{diags:#?}");
+        assert_eq!(codes(&diags), ["BC0409"], "{diags:#?}");
     }
 
     #[test]
@@ -432,8 +434,7 @@ mod tests {
         ]);
         let mut diags = Vec::new();
         check(&config, regime, &mut s, &mut known, &mut diags);
-        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["BC0408"], "{diags:#?}");
+        assert_eq!(codes(&diags), ["BC0408"], "{diags:#?}");
         assert!(
             diags[0].message.contains("Trực tuyến C3 = 4"),
             "{}",

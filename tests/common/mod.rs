@@ -403,14 +403,8 @@ pub struct CellStyle {
 /// The style of each cell of a workbook's sheet (1-based, in workbook order), by its
 /// reference, from the sheet's XML and the workbook's cell formats.
 pub fn cell_styles(path: &Path, sheet: usize) -> std::collections::BTreeMap<String, CellStyle> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut part = |name: &str| {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
-        s
-    };
-    let styles = part("xl/styles.xml");
-    let xml = part(&format!("xl/worksheets/sheet{sheet}.xml"));
+    let styles = zip_part(path, "xl/styles.xml");
+    let xml = zip_part(path, &format!("xl/worksheets/sheet{sheet}.xml"));
     // An attribute of the tag whose text after its name is given.
     let attr = |tag: &str, name: &str| -> Option<String> {
         let tag = format!(" {tag}");
@@ -458,4 +452,32 @@ pub fn cell_styles(path: &Path, sheet: usize) -> std::collections::BTreeMap<Stri
             (attr(tag, "r").unwrap(), xfs[xf].clone())
         })
         .collect()
+}
+
+/// One part of a zip package (xlsx, docx), as text.
+pub fn zip_part(path: &Path, name: &str) -> String {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
+    s
+}
+
+/// A synthetic province of `units` communes with one filled form each for `period`
+/// (`baocao synth bench`): `out/root` and `out/inbox`.
+pub fn synth_bench(regime: &str, units: usize, period: &str, out: &Path) {
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "synth",
+        "bench",
+        "--regime",
+        regime,
+        "--units",
+        &units.to_string(),
+        "--period",
+        period,
+        "--out",
+        s(out),
+    ]);
+    assert_eq!(code, 0, "{err}");
 }
