@@ -275,15 +275,40 @@ pub fn run_due(
             pdf: batch.pdf,
         };
         let dir = job.inbox.join(due.period.code());
-        if !dir.is_dir() || collect_files(std::slice::from_ref(&dir)).is_empty() {
+        let Some(regime) = config.regime(&due.regime) else {
+            continue;
+        };
+        // The period's folder, and those of the periods its report takes in (December's).
+        let folders: Vec<PathBuf> = std::iter::once(dir.clone())
+            .chain(
+                regime
+                    .taken_in(due.period)
+                    .iter()
+                    .map(|p| job.inbox.join(p.code())),
+            )
+            .filter(|d| d.is_dir())
+            .collect();
+        if collect_files(&folders).is_empty() {
+            // Where the officer should put them: `ROOT/<regime>/<period>/` (a root that
+            // holds one regime's periods directly is read too).
+            let expected = batch.inbox.join(&due.regime).join(due.period.code());
+            let message = if expected == dir {
+                format!("không có tệp trong {}", dir.display())
+            } else {
+                format!(
+                    "không có tệp trong {} (hoặc {})",
+                    expected.display(),
+                    dir.display()
+                )
+            };
             results.push(PeriodResult {
-                message: format!("không có tệp trong {}", dir.display()),
+                message,
                 ..PeriodResult::new(&job, Status::NoFiles)
             });
             continue;
         }
-        let inputs = match Inbox::locate(&job.inbox, job.period) {
-            Ok(inbox) => input_entries(&inbox.dir, &config.limits),
+        let inputs = match Inbox::of(&job.inbox, regime, job.period) {
+            Ok(inbox) => input_entries(&inbox, &config.limits),
             Err(e) => {
                 results.push(PeriodResult::failed(&job, &e));
                 continue;

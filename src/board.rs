@@ -53,6 +53,8 @@ pub struct IndicatorPanel {
     pub yoy: Option<f64>,
     /// The last periods (oldest first), with the figure where there is one.
     pub trend: Vec<(String, Option<f64>)>,
+    /// `higher_is_better` of the indicator: a fall is shown as good news where it is false.
+    pub higher_is_better: bool,
 }
 
 /// Tasks per lead unit.
@@ -195,6 +197,7 @@ pub fn indicator_panels(
                 period: period.short_label(),
                 value,
                 yoy,
+                higher_is_better: ind.higher_is_better,
                 trend: periods
                     .iter()
                     .zip(&trend)

@@ -165,6 +165,49 @@ impl Consolidated {
         }
     }
 
+    /// Every figure and note of `column` replaced by `from`'s (the year-to-date computed from
+    /// the store replaces the one the units typed). A unit with figures in `from` alone (a
+    /// unit rejected this period, counted with its earlier periods) joins `units`, in the
+    /// tree's order.
+    pub fn replace_column(&mut self, config: &Config, column: InputColumn, from: &Consolidated) {
+        for cells in self.cells.values_mut() {
+            cells.values.retain(|(_, c), _| *c != column);
+        }
+        self.notes.retain(|(_, _, c), _| *c != column);
+        self.overflowed.retain(|(_, _, c)| *c != column);
+        for unit in &from.units {
+            // Keys interned in key order: the same ids run after run.
+            let mut figures: Vec<(&str, f64)> = from
+                .unit_values(unit)
+                .filter(|(_, c, _)| *c == column)
+                .map(|(k, _, v)| (k, v))
+                .collect();
+            figures.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, value) in figures {
+                self.set(unit, key, column, value);
+            }
+        }
+        for (at, note) in &from.notes {
+            if at.2 == column {
+                self.notes.insert(at.clone(), note.clone());
+            }
+        }
+        self.overflowed
+            .extend(from.overflowed.iter().filter(|o| o.2 == column).cloned());
+        let with: BTreeSet<&str> = self
+            .units
+            .iter()
+            .chain(&from.units)
+            .map(String::as_str)
+            .collect();
+        self.units = config
+            .units
+            .subtree(&self.root)
+            .into_iter()
+            .filter(|u| with.contains(u.as_str()))
+            .collect();
+    }
+
     /// The number of reporting units whose figures went into a unit's cell.
     pub fn contributors(&self, unit: &str, key: &str) -> Option<usize> {
         let k = self.key_id(key)?;

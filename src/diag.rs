@@ -79,6 +79,7 @@ codes! {
     NotAReporter = "BC0306", Blocking, "Đơn vị không thuộc đối tượng báo cáo";
     PeriodNotIdentified = "BC0307", Blocking, "Không xác định được kỳ báo cáo";
     ReplacedPeriod = "BC0308", Warning, "Báo cáo của kỳ đã được thay, nhận là báo cáo thay";
+    FolderNotRead = "BC0309", Warning, "Thư mục nhận có tệp nhưng không lần chạy nào đọc";
     NotInteger = "BC0401", Blocking, "Chỉ tiêu phải là số nguyên";
     BelowMinimum = "BC0402", Blocking, "Giá trị nhỏ hơn mức cho phép";
     AboveMaximum = "BC0403", Blocking, "Giá trị lớn hơn mức cho phép";
@@ -109,6 +110,9 @@ codes! {
     YtdMismatch = "BC0801", Warning, "Lũy kế trên biểu khác lũy kế từ kho lịch sử";
     Outlier = "BC0802", Warning, "Số liệu khác thường so với lịch sử của đơn vị";
     CarryOverMismatch = "BC0803", Warning, "Số chuyển từ kỳ trước khác số tồn cuối kỳ trước";
+    YtdIncomplete = "BC0804", Warning, "Lũy kế thiếu số của kỳ trước trong kho lịch sử";
+    StockYtdMismatch = "BC0805", Warning, "Lũy kế của chỉ tiêu thời điểm khác số kỳ báo cáo";
+    OutlierSkipped = "BC0806", Warning, "Chưa kiểm tra số liệu khác thường theo mùa vụ";
     PdfFailed = "BC0901", Warning, "Không chuyển được sang PDF";
     PdfUnavailable = "BC0902", Warning, "Không có LibreOffice để tạo PDF";
     FileTampered = "BC1001", Blocking, "Tệp kết quả đã bị thay đổi";

@@ -43,6 +43,9 @@ pub struct DueRow {
     /// Units of the level without a submission in the inbox; absent without `--inbox`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<Vec<String>>,
+    /// Units of the level whose files were all rejected; absent without `--inbox`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Vec<String>>,
 }
 
 /// The due rows of `regime` on `today`.
@@ -89,6 +92,7 @@ pub fn due_rows(
                         deadline,
                         status,
                         missing: None,
+                        rejected: None,
                     },
                 ));
             }

@@ -143,29 +143,39 @@ pub fn run_period(
     progress: &dyn Progress,
 ) -> Result<Outcome, RunError> {
     let regime = regime_of(config, job)?;
-    let inbox = Inbox::locate(&job.inbox, job.period)?;
+    let inbox = Inbox::of(&job.inbox, regime, job.period)?;
     let reports = {
         let _pause = crate::memory::PurgeAfterPause::start();
         read_inbox(config, regime, job.period, &inbox, progress)
     };
-    let inputs = entries_of(&reports, &inbox.dir, &config.limits);
+    let inputs = entries_of(&reports, &inbox, &config.limits);
     // The files' grids, freed by the reading threads (see `memory`).
     crate::memory::release_freed();
     progress.stage("đọc tệp");
     let mut batch = validate(config, regime, job.period, job.as_of, reports);
+    batch.diagnostics.extend(unread_folders(regime, &inbox));
     progress.stage("kiểm tra");
-    let consolidated = consolidate(config, regime, job.period, &batch.accepted);
+    let mut consolidated = consolidate(config, regime, job.period, &batch.accepted);
+    progress.stage("tổng hợp");
+    let store = job.history.clone().map(Store::new);
+    let ytd_note = year_to_date(
+        config,
+        regime,
+        job.period,
+        store.as_ref(),
+        &mut batch,
+        &mut consolidated,
+    );
     batch
         .diagnostics
         .extend(overflow_diagnostics(&consolidated));
-    progress.stage("tổng hợp");
+    progress.stage("lũy kế");
     let previous = inbox
         .root
         .as_deref()
         .and_then(|root| previous_period(config, regime, job.period, root, job.as_of));
     progress.stage("kỳ trước");
     let (task_list, tasks) = task_summary(config, regime, job, &mut batch)?.unzip();
-    let store = job.history.clone().map(Store::new);
     let past = compare(config, regime, job.period, store.as_ref(), &mut batch);
     // The past periods' decoded row groups.
     crate::memory::release_freed();
@@ -181,6 +191,7 @@ pub fn run_period(
         tasks: tasks.as_ref(),
         last_year: past.last_year.as_ref(),
         successors: past.successors,
+        ytd_note,
     };
     let board = crate::board::Board {
         office: config.units.name_of(&regime.receiver),
@@ -275,6 +286,25 @@ fn overflow_diagnostics(c: &Consolidated) -> Vec<crate::diag::Diagnostic> {
         .collect()
 }
 
+/// The year-to-date computed from the store replaces the one the units typed (their typed
+/// figures are checked against it); its diagnostics join the batch's. Returns the note saying
+/// which periods it lacks, if any.
+fn year_to_date(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    store: Option<&Store>,
+    batch: &mut Batch,
+    consolidated: &mut Consolidated,
+) -> Option<String> {
+    use crate::history::ytd;
+    let y = ytd::year_to_date(config, regime, period, store, &batch.accepted, true);
+    consolidated.replace_column(config, InputColumn::LuyKe, &y.consolidated);
+    let note = ytd::note(&y);
+    batch.diagnostics.extend(y.diagnostics);
+    note
+}
+
 fn regime_of<'a>(config: &'a Config, job: &Job) -> Result<&'a Regime, RunError> {
     let regime = config
         .regime(&job.regime)
@@ -290,15 +320,19 @@ fn regime_of<'a>(config: &'a Config, job: &Job) -> Result<&'a Regime, RunError> 
     Ok(regime)
 }
 
-/// The inbox of one period: its folder, and the root it sits in when there is one.
+/// The inbox of one period: its folder, the root it sits in when there is one, and the
+/// folders of the periods its report takes in (December's for the year: `Regime::taken_in`).
 #[derive(Debug, Clone)]
 pub struct Inbox {
     pub dir: PathBuf,
     pub root: Option<PathBuf>,
+    /// (period code, folder) of each period taken in whose folder exists under the root.
+    pub taken_in: Vec<(String, PathBuf)>,
 }
 
 impl Inbox {
-    /// `inbox/<period>/` when it exists (then `inbox` is a root), else `inbox` itself.
+    /// `inbox/<period>/` when it exists, or when `inbox` holds other periods' folders (then
+    /// `inbox` is a root), else `inbox` itself.
     pub fn locate(inbox: &Path, period: Period) -> Result<Inbox, RunError> {
         if !inbox.is_dir() {
             return Err(RunError::Job(format!(
@@ -307,20 +341,103 @@ impl Inbox {
             )));
         }
         let sub = inbox.join(period.code());
-        Ok(if sub.is_dir() {
+        Ok(if sub.is_dir() || !period_folders(inbox).is_empty() {
             Inbox {
                 dir: sub,
                 root: Some(inbox.to_path_buf()),
+                taken_in: Vec::new(),
             }
         } else {
             Inbox {
                 dir: inbox.to_path_buf(),
                 root: None,
+                taken_in: Vec::new(),
             }
         })
     }
+
+    /// `locate`, with the folders of the periods `regime`'s report of `period` takes in.
+    pub fn of(inbox: &Path, regime: &Regime, period: Period) -> Result<Inbox, RunError> {
+        let mut found = Inbox::locate(inbox, period)?;
+        if let Some(root) = &found.root {
+            found.taken_in = regime
+                .taken_in(period)
+                .into_iter()
+                .map(|p| (p.code(), root.join(p.code())))
+                .filter(|(_, d)| d.is_dir())
+                .collect();
+        }
+        Ok(found)
+    }
+
+    /// The folders read: the period's own (when it exists) and those of the periods taken in.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        self.dir
+            .is_dir()
+            .then(|| self.dir.clone())
+            .into_iter()
+            .chain(self.taken_in.iter().map(|(_, d)| d.clone()))
+            .collect()
+    }
 }
 
+/// The subfolders of `dir` named as periods (`2026-10`, `2026-Q3`, …), sorted by name.
+pub fn period_folders(dir: &Path) -> Vec<(Period, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(Period, PathBuf)> = rd
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            Some((name.parse().ok()?, e.path()))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+/// A warning for each period folder of the inbox root that holds files no run of `regime`
+/// reads (a replaced period whose report is not taken in, a frequency the regime does not
+/// have).
+fn unread_folders(regime: &Regime, inbox: &Inbox) -> Vec<crate::diag::Diagnostic> {
+    use crate::diag::{Code, Diagnostic, Location};
+    let Some(root) = &inbox.root else {
+        return Vec::new();
+    };
+    period_folders(root)
+        .into_iter()
+        .filter(|(p, _)| !regime.reads_folder_of(*p))
+        .filter(|(_, d)| !collect_files(std::slice::from_ref(d)).is_empty())
+        .map(|(p, d)| {
+            let why = match regime.replaced_everywhere(p) {
+                Some(by) if regime.has_frequency(p.frequency()) => format!(
+                    "báo cáo {} được thay bằng báo cáo {} (mục [[replace]] của chế độ, không có accept = true)",
+                    p.short_label(),
+                    by.short_label()
+                ),
+                _ => format!(
+                    "chế độ {} không có kỳ {} (tần suất {})",
+                    regime.id,
+                    p.short_label(),
+                    p.frequency().label()
+                ),
+            };
+            Diagnostic::new(
+                Code::FolderNotRead,
+                Location::file(d.display().to_string()),
+                format!(
+                    "Thư mục {} có tệp nhưng không lần chạy nào đọc: {why}.\nChuyển các tệp sang thư mục của kỳ đúng (hoặc đặt accept = true trong [[replace]] để báo cáo thay nhận chúng).",
+                    d.display()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Reads the period's folders; a file of a period taken in is shown under its folder
+/// (`2026-12/99009-xa-phuoc-an-2026-12.xlsx`).
 fn read_inbox(
     config: &Config,
     regime: &Regime,
@@ -333,12 +450,22 @@ fn read_inbox(
         regime,
         period,
     };
-    read_all_with(
-        std::slice::from_ref(&inbox.dir),
-        expect,
-        &|n| progress.files(n),
-        &|| progress.file_read(),
-    )
+    let own: Vec<PathBuf> = inbox
+        .dir
+        .is_dir()
+        .then(|| inbox.dir.clone())
+        .into_iter()
+        .collect();
+    let mut reports = read_all_with(&own, expect, &|n| progress.files(n), &|| {
+        progress.file_read()
+    });
+    for (code, dir) in &inbox.taken_in {
+        for mut r in read_all(std::slice::from_ref(dir), expect) {
+            crate::ingest::shown_under(&mut r, code);
+            reports.push(r);
+        }
+    }
+    reports
 }
 
 /// The previous period consolidated from the inbox root, quietly, if it is there.
@@ -414,13 +541,17 @@ fn compare(
             successors: Vec::new(),
         };
     };
-    let (last_year, successors) =
-        crate::history::consolidated_from_store(config, regime, s, period.same_period_last_year())
-            .map_or((None, Vec::new()), |(mut c, succ)| {
-                // Shown for the receiver alone (the list form's and the report's column).
-                c.keep_root_only();
-                (Some(c), succ)
-            });
+    let (last_year, successors) = crate::history::consolidated_from_store_with_ytd(
+        config,
+        regime,
+        s,
+        period.same_period_last_year(),
+    )
+    .map_or((None, Vec::new()), |(mut c, succ)| {
+        // Shown for the receiver alone (the list form's and the report's column).
+        c.keep_root_only();
+        (Some(c), succ)
+    });
     // The rest of last year's figures, and the store rows they were consolidated from.
     crate::memory::release_freed();
     let accepted = &batch.accepted;
@@ -435,21 +566,36 @@ fn compare(
     }
 }
 
-/// The files of the period's inbox folder with their SHA-256 and modification time, the
-/// receipt log included (for `run --due`'s up-to-date test, before anything is run). A file
+/// The files of the period's inbox folders with their SHA-256 and modification time, the
+/// receipt logs included (for `run --due`'s up-to-date test, before anything is run). A file
 /// that cannot be read, or is over the size limit, is not listed, as in `entries_of`.
-pub fn input_entries(dir: &Path, limits: &crate::model::Limits) -> Vec<FileEntry> {
-    let mut entries: Vec<FileEntry> = collect_files(&[dir.to_path_buf()])
-        .into_iter()
-        .filter_map(|(path, shown)| file_entry(&path, shown, limits))
-        .collect();
-    entries.extend(receipt_log_entry(dir, limits));
+pub fn input_entries(inbox: &Inbox, limits: &crate::model::Limits) -> Vec<FileEntry> {
+    let mut entries: Vec<FileEntry> = Vec::new();
+    if inbox.dir.is_dir() {
+        entries.extend(
+            collect_files(std::slice::from_ref(&inbox.dir))
+                .into_iter()
+                .filter_map(|(path, shown)| file_entry(&path, shown, limits)),
+        );
+    }
+    for (code, dir) in &inbox.taken_in {
+        entries.extend(
+            collect_files(std::slice::from_ref(dir))
+                .into_iter()
+                .filter_map(|(path, shown)| file_entry(&path, format!("{code}/{shown}"), limits)),
+        );
+    }
+    entries.extend(receipt_log_entries(inbox, limits));
     entries
 }
 
 /// The inputs as the run read them: each file hashed from the bytes it was parsed from, in the
-/// order read, then the receipt log.
-fn entries_of(reports: &[FileReport], dir: &Path, limits: &crate::model::Limits) -> Vec<FileEntry> {
+/// order read, then the receipt logs.
+fn entries_of(
+    reports: &[FileReport],
+    inbox: &Inbox,
+    limits: &crate::model::Limits,
+) -> Vec<FileEntry> {
     let mut entries: Vec<FileEntry> = reports
         .iter()
         .filter(|r| !r.sha256.is_empty())
@@ -460,15 +606,25 @@ fn entries_of(reports: &[FileReport], dir: &Path, limits: &crate::model::Limits)
             modified: r.modified.clone(),
         })
         .collect();
-    entries.extend(receipt_log_entry(dir, limits));
+    entries.extend(receipt_log_entries(inbox, limits));
     entries
 }
 
-fn receipt_log_entry(dir: &Path, limits: &crate::model::Limits) -> Option<FileEntry> {
-    let log = dir.join("nhan.csv");
-    log.is_file()
-        .then(|| file_entry(&log, "nhan.csv".to_string(), limits))
-        .flatten()
+/// The receipt logs of the inbox's folders (`nhan.csv`, `2026-12/nhan.csv`).
+fn receipt_log_entries(inbox: &Inbox, limits: &crate::model::Limits) -> Vec<FileEntry> {
+    let own = std::iter::once((String::new(), inbox.dir.clone()));
+    let taken = inbox
+        .taken_in
+        .iter()
+        .map(|(code, d)| (format!("{code}/"), d.clone()));
+    own.chain(taken)
+        .filter_map(|(prefix, dir)| {
+            let log = dir.join("nhan.csv");
+            log.is_file()
+                .then(|| file_entry(&log, format!("{prefix}nhan.csv"), limits))
+                .flatten()
+        })
+        .collect()
 }
 
 fn file_entry(path: &Path, shown: String, limits: &crate::model::Limits) -> Option<FileEntry> {

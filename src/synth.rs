@@ -170,7 +170,12 @@ pub fn unit_values(
     let mut plan: BTreeMap<String, f64> = BTreeMap::new();
     for ind in &rows {
         let at = |m: u32| months[m as usize - 1][&ind.code];
-        let (t, l) = if is_stock(ind) {
+        let mean_ytd =
+            crate::history::ytd::OverTime::of(ind) == crate::history::ytd::OverTime::Mean;
+        let (t, l) = if mean_ytd {
+            // An average's year-to-date is the mean over the months.
+            (at(last), (1..=last).map(at).sum::<f64>() / f64::from(last))
+        } else if is_stock(ind) {
             (at(last), at(last))
         } else {
             (

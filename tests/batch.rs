@@ -458,3 +458,111 @@ fn two_concurrent_due_runs_never_mix_their_outputs() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_december_form_in_the_december_folder_is_read_by_the_yearly_run_and_counted_by_due() {
+    let config = Config::load(&samples()).unwrap();
+    let regime = config.regime("ktxh").unwrap();
+    let unit = config.units.get("99009").unwrap();
+    let december: baocao::period::Period = "2026-12".parse().unwrap();
+    use baocao::catalog::InputColumn::{LuyKe, ThucHien};
+    use baocao::render::form::CellValue::Number;
+    let mut fill = generated_fill(&config, regime, unit, december);
+    fill.values.insert(("NN05".into(), ThucHien), Number(120.0));
+    fill.values.insert(("NN05".into(), LuyKe), Number(1450.0));
+    let dir = tempfile::tempdir().unwrap();
+    // Phước An's December form sits in the December folder; nothing is in 2026/.
+    let folder = dir.path().join("inbox/ktxh/2026-12");
+    std::fs::create_dir_all(&folder).unwrap();
+    let name = "99009-xa-phuoc-an-2026-12.xlsx";
+    std::fs::write(
+        folder.join(name),
+        baocao::render::unit_form(&config, regime, december, unit, Some(&fill)).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("nhan.csv"),
+        format!("file,received_at\n{name},2026-12-16T09:00\n"),
+    )
+    .unwrap();
+    let inbox = dir.path().join("inbox");
+    let out = dir.path().join("out");
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "run",
+        "--due",
+        "--today",
+        "2027-01-05",
+        "--inbox",
+        s(&inbox),
+        "--out",
+        s(&out),
+        "--no-history",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let yearly = v["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["regime"] == "ktxh" && p["period"] == "2026")
+        .unwrap_or_else(|| panic!("the yearly report is due: {v}"));
+    assert_eq!(yearly["status"], "ran", "{yearly}");
+    assert_eq!(yearly["accepted"], 1, "{yearly}");
+    // Its year's figure is the December form's year-to-date, under the province too.
+    let rows = csv_rows(&out.join("ktxh/2026/du-lieu.csv"));
+    let figure = |unit: &str| -> f64 {
+        rows.iter()
+            .find(|r| {
+                r["unit_code"] == unit
+                    && r["indicator_code"] == "NN05"
+                    && r["column"] == "thuc_hien"
+            })
+            .unwrap_or_else(|| panic!("NN05 of {unit}"))["value"]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(figure("99009"), 1450.0);
+    assert_eq!(figure("99"), 1450.0);
+    // The manifest names the file under its folder.
+    let manifest = std::fs::read_to_string(out.join("ktxh/2026/manifest.json")).unwrap();
+    assert!(manifest.contains(&format!("2026-12/{name}")), "{manifest}");
+    // `due` does not list Phước An among the communes that have not sent the yearly report.
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "due",
+        "--regime",
+        "ktxh",
+        "--today",
+        "2027-01-05",
+        "--inbox",
+        s(&inbox),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let year_xa = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["period"] == "2026" && r["level"] == "xa")
+        .unwrap_or_else(|| panic!("{rows}"));
+    let missing: Vec<&str> = year_xa["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(!missing.contains(&"99009"), "{missing:?}");
+    assert!(
+        missing.contains(&"99001"),
+        "the others have not sent: {missing:?}"
+    );
+}

@@ -144,14 +144,18 @@ fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
         .expect("2026-10 is overdue for communes on 19/10");
     assert_eq!(oct_xa["status"], "overdue");
     assert_eq!(oct_xa["deadline"], "2026-10-16");
-    // Vĩnh Hưng never sent; Hòa Bình and Phước Sơn sent files that were rejected.
-    let missing: Vec<&str> = oct_xa["missing"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap())
-        .collect();
-    assert_eq!(missing, vec!["99004", "99010", "99024"]);
+    // Vĩnh Hưng never sent; Hòa Bình and Phước Sơn sent files that were rejected: listed
+    // apart, as "bị từ chối".
+    let list = |key: &str| -> Vec<String> {
+        oct_xa[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(list("missing"), vec!["99024"]);
+    assert_eq!(list("rejected"), vec!["99004", "99010"]);
     let oct_tinh = rows
         .iter()
         .find(|r| r["period"] == "2026-10" && r["level"] == "tinh")

@@ -86,14 +86,6 @@ fn rewrite(
     std::fs::write(log, text).unwrap();
 }
 
-fn diagnostics(xlsx: &Path) -> Vec<(String, String, String)> {
-    sheet(xlsx, "Chẩn đoán")
-        .iter()
-        .skip(3)
-        .map(|r| (text(&r[0]), text(&r[2]), text(&r[5])))
-        .collect()
-}
-
 #[test]
 fn the_store_gives_last_year_year_to_date_outliers_and_an_audited_revision() {
     let config = Config::load(&samples()).unwrap();

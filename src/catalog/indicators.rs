@@ -112,6 +112,10 @@ pub struct Indicator {
     /// Whether a rise is good news (default true); the narrative uses it for wording.
     #[serde(default = "yes")]
     pub higher_is_better: bool,
+    /// Whether its figures are checked against their history (BC0802; default true): off for
+    /// a figure whose swings say nothing (one-off investments, disasters).
+    #[serde(default = "yes")]
+    pub outliers: bool,
     /// The breakdowns it is collected by, each a set of dimension codes: `[["nguon"],
     /// ["linh_vuc", "nguon"]]` (one-way by source, and lĩnh vực × source). Its total is
     /// always collected too.

@@ -574,7 +574,51 @@ impl Config {
                 regime.reporters.kinds.is_empty() || regime.reporters.kinds.contains(&u.kind)
             })
             .filter(|u| u.is_valid_on(date))
+            .filter(|u| {
+                regime.reporters.units.contains(&u.code) || self.asks_anything_of(regime, u)
+            })
             .collect()
+    }
+
+    /// Whether the regime's form has at least one input cell for `unit`: an indicator it
+    /// reports (its level in `reported_by`, or `reported_by` empty) that is not derived and not
+    /// another unit's alone (`owner_only`). A unit the form asks nothing of is not a reporter.
+    pub fn asks_anything_of(&self, regime: &Regime, unit: &Unit) -> bool {
+        match self.layout(&regime.id) {
+            Some(layout) => layout.cells().any(|(_, _, cell)| {
+                self.indicators
+                    .get(&cell.indicator)
+                    .is_some_and(|i| self.unit_reports(regime, i, unit))
+            }),
+            None => !self.rows_for_unit(regime, unit).is_empty(),
+        }
+    }
+
+    /// Whether `unit` reports indicator `i` in `regime`: its level (or, for a unit that
+    /// consolidates units below it, the level of one of them) is in `reported_by` — which
+    /// restricts only where it names a level that reports in the regime (a province's catalog
+    /// reused by the level above, where only the districts report, asks them everything) — and
+    /// where `owner_only` the owner is the unit or below it.
+    fn unit_reports(&self, regime: &Regime, i: &Indicator, unit: &Unit) -> bool {
+        if i.is_derived() {
+            return false;
+        }
+        let below = || self.units.subtree(&unit.code);
+        let restricts = i
+            .reported_by
+            .iter()
+            .any(|l| regime.reporters.levels.contains(l));
+        let level_ok = !restricts
+            || i.reported_by.contains(&unit.level)
+            || below().iter().any(|c| {
+                self.units
+                    .get(c)
+                    .is_some_and(|u| i.reported_by.contains(&u.level))
+            });
+        let owner_ok = !i.owner_only
+            || i.owner.as_deref() == Some(unit.code.as_str())
+            || i.owner.as_ref().is_some_and(|o| below().contains(o));
+        level_ok && owner_ok
     }
 
     /// The form rows a unit fills: the regime's rows, without derived indicators, restricted to
@@ -583,9 +627,7 @@ impl Config {
         regime
             .form_codes()
             .filter_map(|c| self.indicators.get(c))
-            .filter(|i| !i.is_derived())
-            .filter(|i| i.reported_by.is_empty() || i.reported_by.contains(&unit.level))
-            .filter(|i| !i.owner_only || i.owner.as_deref() == Some(unit.code.as_str()))
+            .filter(|i| self.unit_reports(regime, i, unit))
             .collect()
     }
 
@@ -926,6 +968,28 @@ fn check_regime(
                 rel,
                 "reporters.levels",
                 format!("cấp \"{lv}\" không có trong units.toml"),
+            );
+        }
+    }
+    for kind in &regime.reporters.kinds {
+        if !units.iter().any(|u| u.kind == *kind) {
+            let known: BTreeSet<&str> = units.iter().map(|u| u.kind.as_str()).collect();
+            l.problem(
+                rel,
+                "reporters.kinds",
+                format!(
+                    "loại đơn vị \"{kind}\" không có đơn vị nào trong units.toml (các loại có: {})",
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+    for code in &regime.reporters.units {
+        if units.get(code).is_none() {
+            l.problem(
+                rel,
+                "reporters.units",
+                format!("đơn vị \"{code}\" không có trong units.toml"),
             );
         }
     }

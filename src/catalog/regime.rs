@@ -181,13 +181,17 @@ fn half() -> f64 {
     0.5
 }
 
-/// Who reports: units at these levels (optionally only these kinds) under the receiver.
+/// Who reports: units at these levels (optionally only these kinds) under the receiver that
+/// have at least one input cell on the form, plus the units named in `units`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reporters {
     pub levels: Vec<String>,
     #[serde(default)]
     pub kinds: Vec<String>,
+    /// Units that report even where the form asks nothing of them (by code).
+    #[serde(default)]
+    pub units: Vec<String>,
 }
 
 /// A report regime.
@@ -240,6 +244,9 @@ pub struct Regime {
     /// Threshold of the modified z-score above which a figure is an outlier.
     #[serde(default = "three_and_a_half")]
     pub outlier_threshold: f64,
+    /// Whether figures are checked against their history at all (BC0802; default true).
+    #[serde(default = "yes")]
+    pub outliers: bool,
     /// Relative tolerance between a form's year-to-date and the one from the store.
     #[serde(default = "half_percent")]
     pub ytd_tolerance: f64,
@@ -448,6 +455,35 @@ impl Regime {
                 .any(|r| r.accept && r.replaces == submitted.frequency() && r.holds_for(level))
     }
 
+    /// The periods whose reports `period`'s report replaces and takes in (`accept = true`):
+    /// December's for the year. Their inbox folders are read with `period`'s.
+    pub fn taken_in(&self, period: Period) -> Vec<Period> {
+        let mut out: Vec<Period> = self
+            .frequencies
+            .iter()
+            .flat_map(|f| f.periods_of_year(period.year()))
+            .filter(|p| *p != period)
+            .filter(|p| {
+                self.reporters
+                    .levels
+                    .iter()
+                    .any(|l| self.accepts_as(*p, period, l))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Whether `period`'s inbox folder is read by some run: its own, or the run of the report
+    /// that replaces and takes it in.
+    pub fn reads_folder_of(&self, period: Period) -> bool {
+        self.has_frequency(period.frequency())
+            && (self.replaced_everywhere(period).is_none()
+                || self
+                    .replaced_everywhere(period)
+                    .is_some_and(|by| self.taken_in(by).contains(&period)))
+    }
+
     /// Whether `period` is replaced for every level that reports in it.
     pub fn replaced_everywhere(&self, period: Period) -> Option<Period> {
         let levels = self.deadline_levels();
@@ -461,4 +497,8 @@ impl Regime {
     pub fn has_frequency(&self, f: Frequency) -> bool {
         self.frequencies.contains(&f)
     }
+}
+
+fn yes() -> bool {
+    true
 }

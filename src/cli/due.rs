@@ -46,9 +46,10 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         for (period, row) in rows.iter_mut() {
             let regime = config.regime(&row.regime).expect("a regime of the config");
             let inbox = crate::due::regime_inbox(inbox, &regime.id);
-            row.missing = Some(super::missing_units(
-                config, regime, *period, &row.level, &inbox, today,
-            ));
+            let (missing, rejected) =
+                super::missing_units(config, regime, *period, &row.level, &inbox, today);
+            row.missing = Some(missing);
+            row.rejected = Some(rejected);
         }
     }
     let rows: Vec<DueRow> = rows.into_iter().map(|(_, r)| r).collect();
@@ -73,6 +74,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                             .unwrap_or("")
                             .to_string(),
                         r.missing.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
+                        r.rejected.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
                     ]
                 })
                 .collect();
@@ -86,7 +88,8 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                         "cutoff_to",
                         "deadline",
                         "status",
-                        "missing"
+                        "missing",
+                        "rejected"
                     ],
                     &cells
                 )
@@ -111,11 +114,18 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                         r.period.clone(),
                         config.units.level_label(&r.level).to_string(),
                         vn_date(r.deadline),
-                        r.status.label().to_string(),
-                        match &r.missing {
-                            None => String::new(),
-                            Some(m) if m.is_empty() => "đã đủ".to_string(),
-                            Some(m) => format!("{} đơn vị chưa gửi", m.len()),
+                        status_words(r),
+                        match (&r.missing, &r.rejected) {
+                            (None, _) => String::new(),
+                            (Some(m), r) => {
+                                let rejected = r.as_ref().map_or(0, Vec::len);
+                                match (m.len(), rejected) {
+                                    (0, 0) => "đã đủ".to_string(),
+                                    (n, 0) => format!("{n} đơn vị chưa gửi"),
+                                    (0, k) => format!("{k} đơn vị bị từ chối"),
+                                    (n, k) => format!("{n} chưa gửi, {k} bị từ chối"),
+                                }
+                            }
                         },
                     ]
                 })
@@ -135,24 +145,39 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 )
             );
             for r in &rows {
-                if let Some(m) = r.missing.as_ref().filter(|m| !m.is_empty()) {
-                    println!(
-                        "\n{} kỳ {} — {} chưa gửi:",
-                        r.regime,
-                        r.period,
-                        config.units.level_label(&r.level)
-                    );
-                    for code in m {
-                        let name = config
-                            .units
-                            .get(code)
-                            .map(|u| u.name.as_str())
-                            .unwrap_or("");
-                        println!("  {code}  {name}");
+                for (list, what) in [(&r.missing, "chưa gửi"), (&r.rejected, "bị từ chối")]
+                {
+                    if let Some(m) = list.as_ref().filter(|m| !m.is_empty()) {
+                        println!(
+                            "\n{} kỳ {} — {} {what}:",
+                            r.regime,
+                            r.period,
+                            config.units.level_label(&r.level)
+                        );
+                        for code in m {
+                            let name = config
+                                .units
+                                .get(code)
+                                .map(|u| u.name.as_str())
+                                .unwrap_or("");
+                            println!("  {code}  {name}");
+                        }
                     }
                 }
             }
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The row's status in words: a period past its deadline whose reports are all in is "đã hết
+/// hạn", not "quá hạn".
+fn status_words(r: &DueRow) -> String {
+    let complete = r.missing.as_ref().is_some_and(Vec::is_empty)
+        && r.rejected.as_ref().is_none_or(Vec::is_empty);
+    if r.status == crate::due::DueStatus::Overdue && complete {
+        "đã hết hạn".to_string()
+    } else {
+        r.status.label().to_string()
+    }
 }

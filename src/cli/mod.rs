@@ -272,8 +272,9 @@ pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// Units of `level` that have not submitted for `period` in `inbox/<period>/` (or whose files
-/// were all rejected): the reminder list.
+/// Units of `level` that have not submitted for `period` in `inbox/<period>/` (or in the
+/// folders of the periods its report takes in), and those whose files were all rejected: the
+/// reminder lists.
 pub fn missing_units(
     config: &Config,
     regime: &Regime,
@@ -281,23 +282,27 @@ pub fn missing_units(
     level: &str,
     inbox: &std::path::Path,
     as_of: chrono::NaiveDate,
-) -> Vec<String> {
-    let dir = inbox.join(period.code());
-    let batch = if dir.is_dir() {
-        check::check(config, regime, period, as_of, &[dir]).1
+) -> (Vec<String>, Vec<String>) {
+    // The period's folder and those of the periods its report takes in (December's).
+    let folders: Vec<std::path::PathBuf> = std::iter::once(period)
+        .chain(regime.taken_in(period))
+        .map(|p| inbox.join(p.code()))
+        .filter(|d| d.is_dir())
+        .collect();
+    let batch = if !folders.is_empty() {
+        check::check(config, regime, period, as_of, &folders).1
     } else {
         crate::validate::validate(config, regime, period, as_of, Vec::new())
     };
-    batch
-        .compliance
-        .iter()
-        .filter(|c| c.level == level)
-        .filter(|c| {
-            !matches!(
-                c.status,
-                crate::validate::Timeliness::OnTime | crate::validate::Timeliness::Late
-            )
-        })
-        .map(|c| c.unit_code.clone())
-        .collect()
+    let of = |status: crate::validate::Timeliness| -> Vec<String> {
+        batch
+            .compliance
+            .iter()
+            .filter(|c| c.level == level && c.status == status)
+            .map(|c| c.unit_code.clone())
+            .collect()
+    };
+    let mut missing = of(crate::validate::Timeliness::Missing);
+    missing.extend(of(crate::validate::Timeliness::NotYetDue));
+    (missing, of(crate::validate::Timeliness::Rejected))
 }

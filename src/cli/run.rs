@@ -348,6 +348,9 @@ fn print_due_summary(batch: &DueBatch, results: &[PeriodResult]) {
     }
 }
 
+/// Outliers the terminal summary lists (the strongest; the workbook has them all).
+const MAX_OUTLIERS_SHOWN: usize = 20;
+
 fn print_summary(config: &Config, outcome: &Outcome) {
     let b = &outcome.batch;
     let regime = config.regime(&outcome.regime).expect("the job's regime");
@@ -386,6 +389,26 @@ fn print_summary(config: &Config, outcome: &Outcome) {
         .filter(|c| c.status == Timeliness::Missing)
     {
         println!("  ✗ Chưa gửi: {} ({})", c.unit_name, c.unit_code);
+    }
+    // The strongest outliers (the check lists them strongest first); all are in the workbook.
+    let outliers: Vec<&crate::diag::Diagnostic> = b
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == crate::diag::Code::Outlier)
+        .collect();
+    if !outliers.is_empty() {
+        println!(
+            "  Số liệu khác thường (BC0802), {} mạnh nhất{}:",
+            outliers.len().min(MAX_OUTLIERS_SHOWN),
+            if outliers.len() > MAX_OUTLIERS_SHOWN {
+                format!(" trong {} (đủ trong trang \"Chẩn đoán\")", outliers.len())
+            } else {
+                String::new()
+            }
+        );
+        for d in outliers.iter().take(MAX_OUTLIERS_SHOWN) {
+            println!("    {}", d.line());
+        }
     }
     println!("  Đã ghi vào {}:", outcome.target.display());
     for o in OUTPUTS

@@ -263,6 +263,29 @@ pub fn read_all_with(
     reports
 }
 
+/// A report read from another period's folder shown under that folder (`2026-12/…`): the
+/// report, its submissions, their figures and its diagnostics name it so.
+pub fn shown_under(report: &mut FileReport, folder: &str) {
+    let old = std::mem::take(&mut report.file);
+    let new = format!("{folder}/{old}");
+    let shared = crate::diag::Shared::from(new.as_str());
+    let rename = |l: &mut Location| {
+        if l.file.as_str() == old {
+            l.file = shared.clone();
+        }
+    };
+    for d in &mut report.diagnostics {
+        rename(&mut d.location);
+    }
+    for s in &mut report.submissions {
+        s.file = new.clone();
+        for v in s.values.values_mut() {
+            rename(&mut v.location);
+        }
+    }
+    report.file = new;
+}
+
 /// A file's modification time as the manifest records it: local time, to the second.
 pub fn modified_stamp(t: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Local>::from(t)

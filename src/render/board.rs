@@ -94,11 +94,11 @@ fn indicator_html(i: &IndicatorPanel) -> String {
     let yoy = i
         .yoy
         .map(|y| {
-            let (class, word) = if y >= 0.0 {
-                ("tang", "tăng")
-            } else {
-                ("giam", "giảm")
-            };
+            // Green for good news, red for bad: a fall of a lower-is-better figure (tỷ lệ hộ
+            // nghèo) is good news.
+            let word = if y >= 0.0 { "tăng" } else { "giảm" };
+            let good = (y >= 0.0) == i.higher_is_better;
+            let class = if good { "tot" } else { "chua-tot" };
             format!(
                 "<span class=\"{class}\">{word} {}% so với cùng kỳ</span>",
                 fmt_vn_fixed(y.abs(), 1)
@@ -161,8 +161,8 @@ ul.don-vi li, ul.qua-han li { padding: 8px 12px; border-radius: 6px; border: 2px
 .chi-tieu-list { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 16px; }
 .chi-tieu { border: 2px solid #0b4f8a; border-radius: 8px; padding: 12px; }
 .chi-tieu .so { font-size: 40px; font-weight: bold; }
-.tang { color: #006100; font-weight: bold; }
-.giam { color: #9c0006; font-weight: bold; }
+.tot { color: #006100; font-weight: bold; }
+.chua-tot { color: #9c0006; font-weight: bold; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 2px solid #555; padding: 6px 10px; text-align: left; }
 @media print { body { font-size: 14pt; } ul.don-vi, .chi-tieu-list { grid-template-columns: repeat(3, 1fr); } }";
@@ -238,9 +238,18 @@ mod tests {
                     ("tháng 9".into(), None),
                     ("tháng 10".into(), Some(3.0)),
                 ],
+                higher_is_better: true,
             }],
             tasks: None,
         }
+    }
+
+    #[test]
+    fn a_fall_is_good_news_where_lower_is_better() {
+        let mut b = board();
+        assert!(html(&b, None).contains("<span class=\"chua-tot\">giảm 4,0% so với cùng kỳ</span>"));
+        b.indicators[0].higher_is_better = false;
+        assert!(html(&b, None).contains("<span class=\"tot\">giảm 4,0% so với cùng kỳ</span>"));
     }
 
     #[test]

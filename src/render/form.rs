@@ -47,6 +47,10 @@ pub enum Column {
     SamePeriodLastYear,
     /// So với cùng kỳ (%)
     VsSamePeriod,
+    /// Lũy kế cùng kỳ năm trước
+    YtdLastYear,
+    /// Lũy kế so với cùng kỳ (%)
+    YtdVsSamePeriod,
     /// So với kế hoạch năm (%)
     VsPlan,
     /// So với a further plan baseline (%), by its index in the regime's `[[plan]]`
@@ -76,6 +80,11 @@ impl Column {
             Column::VsSamePeriod => {
                 format!("{} so với cùng kỳ (%)", capitalize(&period.short_label()))
             }
+            Column::YtdLastYear => format!(
+                "Lũy kế cùng kỳ năm trước (đến {})",
+                period.same_period_last_year().short_label()
+            ),
+            Column::YtdVsSamePeriod => "Lũy kế so với cùng kỳ (%)".to_string(),
             Column::VsPlan => "Lũy kế so với kế hoạch năm (%)".to_string(),
             Column::Note => "Ghi chú".to_string(),
         }
@@ -84,7 +93,7 @@ impl Column {
     fn width(self) -> f64 {
         match self {
             Column::Note => 18.0,
-            Column::VsSamePeriod | Column::VsPlan => 13.0,
+            Column::VsSamePeriod | Column::YtdVsSamePeriod | Column::VsPlan => 13.0,
             _ => 15.0,
         }
     }
@@ -103,6 +112,9 @@ fn capitalize(s: &str) -> String {
 pub enum CellValue {
     Number(f64),
     Text(String),
+    /// A comparison (% of last year, % of plan) judged good news (`true`: dark green) or not
+    /// (dark red), by the indicator's `higher_is_better`.
+    Judged(f64, bool),
 }
 
 /// Everything needed to lay out one form.
@@ -140,6 +152,9 @@ pub struct Styles {
     pub sub_item: Format,
     pub integer: Format,
     pub decimal: Format,
+    /// `decimal` in dark green and in dark red: a comparison that is good news, or not.
+    pub decimal_good: Format,
+    pub decimal_bad: Format,
     pub input_integer: Format,
     pub input_decimal: Format,
     pub input_text: Format,
@@ -182,6 +197,14 @@ impl Styles {
             sub_item: cell.clone().set_italic().set_text_wrap().set_indent(1),
             integer: cell.clone().set_num_format("#,##0"),
             decimal: cell.clone().set_num_format("#,##0.00"),
+            decimal_good: cell
+                .clone()
+                .set_num_format("#,##0.00")
+                .set_font_color("#006100"),
+            decimal_bad: cell
+                .clone()
+                .set_num_format("#,##0.00")
+                .set_font_color("#9C0006"),
             input_integer: cell
                 .clone()
                 .set_num_format("#,##0")
@@ -314,12 +337,22 @@ pub fn write_form(
                     (Column::Note, false, _) => &styles.cell_text,
                     (_, true, ValueType::Integer) => &styles.input_integer,
                     (_, true, _) => &styles.input_decimal,
-                    (Column::VsSamePeriod | Column::VsPlan, false, _) => &styles.decimal,
+                    (Column::VsSamePeriod | Column::YtdVsSamePeriod | Column::VsPlan, false, _) => {
+                        &styles.decimal
+                    }
                     (_, false, ValueType::Integer) => &styles.integer,
                     (_, false, _) => &styles.decimal,
                 };
                 match value(ind, *col) {
                     Some(CellValue::Number(v)) => {
+                        ws.write_number_with_format(r, c, v, fmt)?;
+                    }
+                    Some(CellValue::Judged(v, good)) => {
+                        let fmt = if good {
+                            &styles.decimal_good
+                        } else {
+                            &styles.decimal_bad
+                        };
                         ws.write_number_with_format(r, c, v, fmt)?;
                     }
                     Some(CellValue::Text(t)) => {

@@ -143,7 +143,9 @@ pub fn write_matrix(
                 (false, false) => &styles.decimal,
             };
             match value(cell) {
-                Some(CellValue::Number(v)) => ws.write_number_with_format(r, c, v, fmt)?,
+                Some(CellValue::Number(v) | CellValue::Judged(v, _)) => {
+                    ws.write_number_with_format(r, c, v, fmt)?
+                }
                 Some(CellValue::Text(t)) => ws.write_string_with_format(r, c, &t, fmt)?,
                 None => ws.write_blank(r, c, fmt)?,
             };

@@ -39,6 +39,8 @@ pub struct Report<'a> {
     pub successors: Vec<String>,
     /// The task summary, when the regime has a task section and a register was given.
     pub tasks: Option<&'a crate::tasks::Summary>,
+    /// What the year-to-date lacks (periods the store does not have), when it is not whole.
+    pub ytd_note: Option<String>,
 }
 
 impl Report<'_> {

@@ -40,6 +40,16 @@ struct IndicatorCtx {
     yoy: String,
     /// "bằng 28,4% dự toán Trung ương giao, bằng 19,2% dự toán tỉnh giao"
     baselines: String,
+    /// The year-to-date of the same period last year, and the year-to-date compared with it.
+    ytd_last_year: String,
+    ytd_yoy: String,
+    /// `higher_is_better = false` (tỷ lệ hộ nghèo): a fall is good news.
+    lower_is_better: bool,
+    /// What the change against last year means: "tích cực", "chưa tích cực" or "".
+    yoy_verdict: String,
+    /// The year-to-date against the annual plan in words ("đạt 82,4% kế hoạch năm"; for a
+    /// lower-is-better indicator "thấp hơn kế hoạch năm (đạt mục tiêu)").
+    plan_words: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +83,41 @@ fn yoy_words(growth_pct: f64, style: crate::catalog::Comparison) -> String {
                 fmt_vn_fixed(100.0 + growth_pct, 1)
             )
         }
+    }
+}
+
+/// Whether a change is good news: a rise of a figure where higher is better, a fall of one
+/// where lower is (tỷ lệ hộ nghèo, tai nạn giao thông).
+fn verdict(change: f64, higher_is_better: bool) -> &'static str {
+    if change.abs() < 1e-9 {
+        ""
+    } else if (change > 0.0) == higher_is_better {
+        "tích cực"
+    } else {
+        "chưa tích cực"
+    }
+}
+
+/// The year-to-date against the annual plan in words: "đạt 82,4% kế hoạch năm"; for an
+/// indicator where lower is better the plan is a ceiling: "thấp hơn kế hoạch năm (3,5), đạt
+/// mục tiêu" or "cao hơn kế hoạch năm (3,5), chưa đạt mục tiêu".
+fn plan_words(
+    done: Option<f64>,
+    plan: Option<f64>,
+    pct: Option<f64>,
+    higher_is_better: bool,
+) -> String {
+    match (done, plan, pct) {
+        (_, _, Some(p)) if higher_is_better => format!("đạt {}% kế hoạch năm", fmt_vn_fixed(p, 1)),
+        (Some(d), Some(plan), _) if !higher_is_better => {
+            let plan_text = fmt_vn(plan, 2);
+            if d <= plan {
+                format!("không vượt kế hoạch năm ({plan_text}), đạt mục tiêu")
+            } else {
+                format!("cao hơn kế hoạch năm ({plan_text}), chưa đạt mục tiêu")
+            }
+        }
+        _ => String::new(),
     }
 }
 
@@ -214,6 +259,10 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             let last_year = report
                 .last_year
                 .and_then(|l| l.get(&root.code, &key, InputColumn::ThucHien));
+            let ytd = get(InputColumn::LuyKe);
+            let ytd_last_year = report
+                .last_year
+                .and_then(|l| l.get(&root.code, &key, InputColumn::LuyKe));
             let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind.value_type)).unwrap_or_default();
             if let (Some(pct), false, true) = (change_pct, ind.is_derived(), d.is_total()) {
                 movers.push((pct, ind.code.clone()));
@@ -224,7 +273,25 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                 unit: ind.unit.clone(),
                 has_value: value.is_some(),
                 value: fmt(value),
-                ytd: fmt(get(InputColumn::LuyKe)),
+                ytd: fmt(ytd),
+                ytd_last_year: fmt(ytd_last_year),
+                ytd_yoy: match (ytd, ytd_last_year) {
+                    (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
+                        yoy_words((v / l - 1.0) * 100.0, regime.comparison)
+                    }
+                    _ => String::new(),
+                },
+                lower_is_better: !ind.higher_is_better,
+                yoy_verdict: match (value, last_year) {
+                    (Some(v), Some(l)) => verdict(v - l, ind.higher_is_better).to_string(),
+                    _ => String::new(),
+                },
+                plan_words: plan_words(
+                    ytd.or(value),
+                    get(InputColumn::KeHoach),
+                    c.percent_of_plan(&root.code, &key),
+                    ind.higher_is_better,
+                ),
                 plan: fmt(get(InputColumn::KeHoach)),
                 pct_plan: c
                     .percent_of_plan(&root.code, &key)

@@ -35,25 +35,69 @@ const STREAMED_CELLS: usize = 100_000;
 /// 0.26 s, 7.6% larger; level 1: 0.15 s, 52% larger). README, "Hiệu năng".
 const STREAMED_LEVEL: u8 = 3;
 
-/// The columns of the consolidated form.
+/// The columns of the consolidated form: the form's own, the annual plan where the plan file
+/// or the form gives one, the year-to-date (computed, whether units type it or not), the same
+/// period last year and the comparisons.
 pub fn consolidated_columns(report: &Report<'_>) -> Vec<Column> {
-    let mut cols: Vec<Column> = report
-        .regime
-        .form
-        .columns
-        .iter()
-        .map(|c| Column::Input(*c))
-        .collect();
+    let form = &report.regime.form.columns;
+    let mut inputs: Vec<InputColumn> = form.clone();
+    let has_plan = form.contains(&InputColumn::KeHoach)
+        || report
+            .config
+            .plan(&report.regime.id, report.period)
+            .is_some();
+    if has_plan && !inputs.contains(&InputColumn::KeHoach) {
+        inputs.insert(0, InputColumn::KeHoach);
+    }
+    let ytd = inputs.contains(&InputColumn::LuyKe) || shows_year_to_date(report.period);
+    if ytd && !inputs.contains(&InputColumn::LuyKe) {
+        let after = inputs
+            .iter()
+            .position(|c| *c == InputColumn::ThucHien)
+            .map_or(inputs.len(), |i| i + 1);
+        inputs.insert(after, InputColumn::LuyKe);
+    }
+    let mut cols: Vec<Column> = inputs.into_iter().map(Column::Input).collect();
     if report.last_year.is_some() {
         cols.push(Column::SamePeriodLastYear);
         cols.push(Column::VsSamePeriod);
+        if ytd && shows_year_to_date(report.period) {
+            cols.push(Column::YtdLastYear);
+            cols.push(Column::YtdVsSamePeriod);
+        }
     }
-    if report.regime.form.columns.contains(&InputColumn::KeHoach) {
+    if has_plan {
         cols.push(Column::VsPlan);
     }
     cols.extend((0..report.regime.plan.len()).map(Column::VsBaseline));
     cols.push(Column::Note);
     cols
+}
+
+/// Whether a period has a year-to-date of its own (a year or nine months is one already).
+pub fn shows_year_to_date(period: crate::period::Period) -> bool {
+    use crate::period::Frequency;
+    matches!(
+        period.frequency(),
+        Frequency::Monthly | Frequency::Quarterly | Frequency::HalfYearly
+    )
+}
+
+/// A comparison in % (100 = the same) coloured as good news or not: above 100 is good where
+/// higher is better, below 100 where lower is (tỷ lệ hộ nghèo); exactly 100 is plain.
+fn judged(percent: f64, ind: &crate::catalog::Indicator) -> CellValue {
+    if percent == 100.0 {
+        CellValue::Number(percent)
+    } else {
+        CellValue::Judged(percent, (percent > 100.0) == ind.higher_is_better)
+    }
+}
+
+/// `now` as % of `before` (one decimal), where a comparison means something: not for a rate,
+/// not against zero.
+fn percent_of(now: f64, before: f64, ind: &crate::catalog::Indicator) -> Option<f64> {
+    (before != 0.0 && ind.value_type != ValueType::Percent)
+        .then(|| (now / before * 1000.0).round() / 10.0)
 }
 
 /// The consolidated list form: input columns, same period last year, % of plan and notes.
@@ -69,14 +113,26 @@ fn list_form(
         Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
         Column::VsPlan => c
             .percent_of_plan(&root.code, &ind.code)
-            .map(CellValue::Number),
+            .map(|p| judged(p, ind)),
         Column::Note => {
-            if ind.is_derived() {
-                Some(CellValue::Text("Tính từ số tổng hợp".into()))
+            let note = if ind.is_derived() {
+                Some("Tính từ số tổng hợp".to_string())
             } else {
                 c.contributors(&root.code, &ind.code)
-                    .map(|n| CellValue::Text(format!("{n} đơn vị báo cáo")))
+                    .map(|n| format!("{n} đơn vị báo cáo"))
+            };
+            let short = report.ytd_note.as_ref().filter(|_| {
+                matches!(
+                    crate::history::ytd::OverTime::of(ind),
+                    crate::history::ytd::OverTime::Sum | crate::history::ytd::OverTime::Mean
+                )
+            });
+            match (note, short) {
+                (Some(n), Some(_)) => Some(format!("{n}; lũy kế chưa đủ (BC0804)")),
+                (None, Some(_)) => Some("Lũy kế chưa đủ (BC0804)".to_string()),
+                (n, None) => n,
             }
+            .map(CellValue::Text)
         }
         Column::VsBaseline(i) => report
             .regime
@@ -88,15 +144,20 @@ fn list_form(
             .last_year
             .and_then(|l| l.get(&root.code, &ind.code, InputColumn::ThucHien))
             .map(CellValue::Number),
-        Column::VsSamePeriod => {
-            let now = c.get(&root.code, &ind.code, InputColumn::ThucHien)?;
-            let before = report
-                .last_year?
-                .get(&root.code, &ind.code, InputColumn::ThucHien)?;
-            (before != 0.0 && ind.value_type != ValueType::Percent)
-                .then(|| (now / before * 1000.0).round() / 10.0)
-                .map(CellValue::Number)
+        Column::VsSamePeriod | Column::YtdVsSamePeriod => {
+            let column = if col == Column::VsSamePeriod {
+                InputColumn::ThucHien
+            } else {
+                InputColumn::LuyKe
+            };
+            let now = c.get(&root.code, &ind.code, column)?;
+            let before = report.last_year?.get(&root.code, &ind.code, column)?;
+            percent_of(now, before, ind).map(|p| judged(p, ind))
         }
+        Column::YtdLastYear => report
+            .last_year
+            .and_then(|l| l.get(&root.code, &ind.code, InputColumn::LuyKe))
+            .map(CellValue::Number),
     })?;
     Ok(())
 }

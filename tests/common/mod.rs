@@ -481,3 +481,12 @@ pub fn synth_bench(regime: &str, units: usize, period: &str, out: &Path) {
     ]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// The diagnostics sheet of a tong-hop.xlsx: (code, file, message) per row.
+pub fn diagnostics(xlsx: &Path) -> Vec<(String, String, String)> {
+    sheet(xlsx, "Chẩn đoán")
+        .iter()
+        .skip(3)
+        .map(|r| (text(&r[0]), text(&r[2]), text(&r[5])))
+        .collect()
+}

@@ -4,7 +4,7 @@
 //!
 //! Reads the store, calls `consolidate` for the rebuilt periods; writes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
@@ -13,6 +13,8 @@ use crate::model::{Origin, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
 use crate::store::Store;
 use crate::text::fmt_vn;
+
+pub mod ytd;
 
 /// Submissions rebuilt from the latest stored figures of `period` (one per unit that has a
 /// figure of an indicator `keep` accepts), with their actual figures (thực hiện) alone: the
@@ -109,20 +111,32 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
     (out, successors)
 }
 
-/// `period`'s actual figures consolidated from the store (see `stored_actuals`), if the store
-/// has the period, with merged units' figures carried over to their successors (returned too,
-/// so that the report can say so).
-pub fn consolidated_from_store(
+/// `period`'s actual figures consolidated from the store (see `stored_actuals`), with merged
+/// units' figures carried over to their successors (returned too, so that the report can say
+/// so), and the year-to-date, computed from the store as for the current period, where the
+/// store has every earlier period of `period`'s year (else no year-to-date at all: a partial
+/// one would compare wrongly): the same period last year.
+pub fn consolidated_from_store_with_ytd(
     config: &Config,
     regime: &Regime,
     store: &Store,
     period: Period,
 ) -> Option<(Consolidated, Vec<String>)> {
-    consolidated_from_store_where(config, regime, store, period, &|_| true)
+    let (subs, successors) =
+        apply_successions(config, stored_actuals(store, regime, period, &|_| true));
+    if subs.is_empty() {
+        return None;
+    }
+    let mut c = consolidate(config, regime, period, &subs);
+    let y = ytd::year_to_date(config, regime, period, Some(store), &subs, false);
+    if y.missing_periods.is_empty() {
+        c.replace_column(config, InputColumn::LuyKe, &y.consolidated);
+    }
+    Some((c, successors))
 }
 
-/// `consolidated_from_store` with only the indicators `keep` accepts (the board's few cells
-/// need a fraction of a period's figures).
+/// `period`'s actual figures consolidated from the store, with only the indicators `keep`
+/// accepts (the board's few cells need a fraction of a period's figures).
 pub fn consolidated_from_store_where(
     config: &Config,
     regime: &Regime,
@@ -137,24 +151,9 @@ pub fn consolidated_from_store_where(
     Some((consolidate(config, regime, period, &subs), successors))
 }
 
-/// Figures that add up over time (flows); levels (stocks, rates, averages) do not.
-pub fn is_flow(config: &Config, code: &str) -> bool {
-    config.indicator_of_key(code).is_some_and(|i| i.is_flow())
-}
-
-/// The months of `period`'s year before it, for a monthly period.
-fn earlier_months(period: Period) -> Vec<Period> {
-    match period {
-        Period::Month { year, month } => (1..month)
-            .map(|m| Period::Month { year, month: m })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The checks against past periods (year-to-date, outliers), each past period read once
-/// for both (see `Store::latest_values`), one period at a time: neither time nor memory grows
-/// with the periods kept in the store beyond the latest `OUTLIER_HISTORY`.
+/// The outlier check against past periods, each past period read once (see
+/// `Store::latest_values`), one period at a time: neither time nor memory grows with the
+/// periods kept in the store beyond the latest `OUTLIER_HISTORY`.
 pub fn past_warnings(
     config: &Config,
     regime: &Regime,
@@ -162,29 +161,22 @@ pub fn past_warnings(
     period: Period,
     accepted: &[Submission],
 ) -> Vec<Diagnostic> {
-    let mut ytd = Ytd::new(config, regime, store, period, accepted);
     let mut outliers = Outliers::new(config, regime, store, period, accepted);
-    // Every cell either check reads, in the store's order; each check's cells by position.
-    let mut cells: Vec<(&str, &str)> = ytd.cells.iter().map(|(u, k, _)| (*u, *k)).collect();
-    cells.extend(outliers.cells.iter().copied());
+    let mut cells: Vec<(&str, &str)> = outliers.cells.clone();
     cells.sort_unstable();
     cells.dedup();
     cells.shrink_to_fit();
-    let ytd_of = positions(&cells, ytd.cells.iter().map(|(u, k, _)| (*u, *k)));
     let outlier_of = positions(&cells, outliers.cells.iter().copied());
-    let mut periods: Vec<Period> = ytd.months.clone();
-    periods.extend(outliers.periods.iter().copied());
-    periods.sort();
-    periods.dedup();
     // No cell to look up: no past period is read.
-    if cells.is_empty() {
-        periods.clear();
-    }
+    let periods = if cells.is_empty() {
+        Vec::new()
+    } else {
+        outliers.periods.clone()
+    };
     for p in periods {
         let stored = store
             .latest_values(&regime.id, p, InputColumn::ThucHien, &cells)
             .ok();
-        ytd.add(p, stored.as_deref(), &ytd_of);
         outliers.add(p, stored.as_deref().unwrap_or_default(), &outlier_of);
     }
     // A check's cell of a (unit, cell key), found among all cells read (no map of a nation's
@@ -193,15 +185,13 @@ pub fn past_warnings(
         let at = cells.binary_search(&(unit, key)).ok()?;
         of.get(at).filter(|i| **i != u32::MAX).map(|i| *i as usize)
     };
-    let mut out = ytd.finish(config, accepted, regime.ytd_tolerance, &|u, k| {
-        find(&ytd_of, u, k)
-    });
-    out.extend(
-        outliers.finish(config, accepted, regime.outlier_threshold, &|u, k| {
-            find(&outlier_of, u, k)
-        }),
-    );
-    out
+    outliers.finish(
+        config,
+        period,
+        accepted,
+        regime.outlier_threshold,
+        &|u, k| find(&outlier_of, u, k),
+    )
 }
 
 /// A check's own figures among a period's stored ones (by position among all cells read), as
@@ -224,123 +214,6 @@ fn positions<'a>(all: &[(&str, &str)], mine: impl Iterator<Item = (&'a str, &'a 
         }
     }
     of
-}
-
-/// Year-to-date from the store (the latest figures of the earlier months, the previous month's
-/// actual from the form itself where it carries one) plus this period's,
-/// checked against each form's cumulative column: a warning where both exist and differ by
-/// more than the regime's tolerance (relative, at least 0.5 in absolute value).
-struct Ytd<'a> {
-    /// The earlier months of the year (none where one of them is missing from the store: no
-    /// year-to-date to compare with).
-    months: Vec<Period>,
-    /// The cells checked: a flow's cumulative column beside its period figure, with the
-    /// previous month's actual the form carries (it revises that month's stored estimate).
-    cells: Vec<(&'a str, &'a str, Option<f64>)>,
-    /// Each cell's figures of the months read so far, added in month order.
-    sums: Vec<Option<f64>>,
-    /// A month could not be read: no warning at all.
-    failed: bool,
-}
-
-impl<'a> Ytd<'a> {
-    fn new(
-        config: &Config,
-        regime: &Regime,
-        store: &Store,
-        period: Period,
-        accepted: &'a [Submission],
-    ) -> Ytd<'a> {
-        let mut months = earlier_months(period);
-        if !months.iter().all(|m| store.has_figures(&regime.id, *m)) {
-            months.clear();
-        }
-        let mut cells: Vec<(&str, &str, Option<f64>)> = Vec::new();
-        if !months.is_empty() {
-            for s in accepted {
-                for (code, col) in s.values.keys() {
-                    if *col == InputColumn::LuyKe
-                        && is_flow(config, code)
-                        && s.value(code, InputColumn::ThucHien).is_some()
-                    {
-                        let revised = s.value(code, InputColumn::KyTruoc);
-                        cells.push((s.unit_code.as_str(), code.as_str(), revised));
-                    }
-                }
-            }
-        }
-        let sums = vec![Some(0.0); cells.len()];
-        Ytd {
-            months,
-            cells,
-            sums,
-            failed: false,
-        }
-    }
-
-    /// One past period's stored figures (`None`: it could not be read), by position among
-    /// all cells read (`of`: those positions to this check's cells).
-    fn add(&mut self, p: Period, stored: Option<&[(usize, f64)]>, of: &[u32]) {
-        let Some(m_i) = self.months.iter().position(|m| *m == p) else {
-            return;
-        };
-        let Some(stored) = stored else {
-            self.failed = true;
-            return;
-        };
-        let mut found: Vec<Option<f64>> = vec![None; self.cells.len()];
-        for (i, value) in own(stored, of) {
-            found[i] = Some(value);
-        }
-        let last = m_i == self.months.len() - 1;
-        for (i, sum) in self.sums.iter_mut().enumerate() {
-            let part = if last {
-                self.cells[i].2.or(found[i])
-            } else {
-                found[i]
-            };
-            *sum = sum.zip(part).map(|(a, b)| a + b);
-        }
-    }
-
-    /// The warnings, with `cell` finding a (unit, cell key)'s index among `cells`.
-    fn finish(
-        self,
-        config: &Config,
-        accepted: &[Submission],
-        tolerance: f64,
-        cell: &dyn Fn(&str, &str) -> Option<usize>,
-    ) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        if self.months.is_empty() || self.failed {
-            return out;
-        }
-        for s in accepted {
-            for ((code, col), v) in &s.values {
-                if *col != InputColumn::LuyKe || !is_flow(config, code) {
-                    continue;
-                }
-                let Some(this) = s.value(code, InputColumn::ThucHien) else {
-                    continue;
-                };
-                let Some(Some(before)) = cell(&s.unit_code, code).map(|i| self.sums[i]) else {
-                    continue;
-                };
-                let ytd = before + this;
-                if (ytd - v.value).abs() > (tolerance * ytd.abs()).max(0.5) {
-                    out.push(Diagnostic::new(
-                        Code::YtdMismatch,
-                        v.location.clone(),
-                        format!(
-                            "{}: lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các tháng trước cộng tháng này).\nKiểm tra lại cột lũy kế hoặc số liệu các tháng trước (baocao history --unit {} --indicator {code}).",
-                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(ytd, 2), s.unit_code
-                        ),
-                    ));
-                }
-            }
-        }
-        out
-    }
 }
 
 /// "Xã Tân Phú (99011), chỉ tiêu NS04 \"Thu ngân sách cấp xã\"", for messages.
@@ -406,17 +279,78 @@ fn latest_periods(mut past: Vec<Period>) -> Vec<Period> {
 }
 
 /// Outliers: each accepted figure against the unit's own stored history of the same kind of
-/// period (the latest `OUTLIER_HISTORY` periods), as warnings with the expected range.
+/// period (the latest `OUTLIER_HISTORY` periods), with the season taken out (harvests, Tết and
+/// the tourist season swing monthly figures by several times): every past figure is divided by
+/// its period's seasonal factor — the mean figure of the units read that period over their mean
+/// across the periods read — and this period's by the factor of the same period of earlier
+/// years. Without the same period in the store, nothing is judged (a note says so). Warnings
+/// with the expected range, the strongest first.
 struct Outliers<'a> {
     /// The periods judged against (none where the history is too short).
     periods: Vec<Period>,
     /// The cells checked: each unit's period figures of the indicators it reports (sorted,
     /// unique).
     cells: Vec<(&'a str, &'a str)>,
-    /// Each cell's stored figures in period order: `periods.len()` slots per cell, the first
-    /// `counts[cell]` of them filled (one block: no vector per cell).
+    /// Each cell's stored figure of each period (NaN where it has none): `periods.len()` slots
+    /// per cell, in period order (one block: no vector per cell).
     history: Vec<f64>,
-    counts: Vec<u8>,
+}
+
+/// The month a period ends with: periods of the same season end in the same month.
+fn season(p: Period) -> u32 {
+    p.month_span().1
+}
+
+/// Seasonal factors of one cell key: for each period read, the mean figure of the units that
+/// have one over the mean of those means (NaN where no unit has one); and the factor of this
+/// period's season (the mean of the factors of the periods of the same season), if any of them
+/// is known.
+fn seasonal_factors(
+    means: &[f64],
+    periods: &[Period],
+    now: Period,
+    seasonal: bool,
+) -> (Vec<f64>, Option<f64>) {
+    if !seasonal {
+        return (vec![1.0; means.len()], Some(1.0));
+    }
+    let known: Vec<f64> = means.iter().copied().filter(|m| m.is_finite()).collect();
+    let overall = known.iter().sum::<f64>() / known.len().max(1) as f64;
+    if known.is_empty() || overall <= 0.0 {
+        return (vec![f64::NAN; means.len()], None);
+    }
+    let factors: Vec<f64> = means.iter().map(|m| m / overall).collect();
+    let same: Vec<f64> = periods
+        .iter()
+        .zip(&factors)
+        .filter(|(p, f)| season(**p) == season(now) && f.is_finite())
+        .map(|(_, f)| *f)
+        .collect();
+    let now_factor = (!same.is_empty()).then(|| same.iter().sum::<f64>() / same.len() as f64);
+    (factors, now_factor)
+}
+
+/// A figure judged against its history with the season taken out: (z, low, high) on the
+/// figure's own scale, as `modified_z` gives them, or `None` where it cannot be judged.
+fn seasonal_z(
+    x: f64,
+    history: &[f64],
+    factors: &[f64],
+    now_factor: f64,
+    threshold: f64,
+    min_mad: f64,
+) -> Option<(f64, f64, f64)> {
+    if now_factor <= 1e-9 {
+        return None;
+    }
+    let adjusted: Vec<f64> = history
+        .iter()
+        .zip(factors)
+        .filter(|(v, f)| v.is_finite() && f.is_finite() && **f > 1e-9)
+        .map(|(v, f)| v / f)
+        .collect();
+    let (z, lo, hi) = modified_z(x / now_factor, &adjusted, threshold, 6, min_mad)?;
+    Some((z, lo * now_factor, hi * now_factor))
 }
 
 impl<'a> Outliers<'a> {
@@ -434,7 +368,7 @@ impl<'a> Outliers<'a> {
             .collect();
         let too_short =
             past.len() < 6 || period.frequency() != Frequency::Monthly && past.len() < 4;
-        let periods = if too_short {
+        let periods = if too_short || !regime.outliers {
             Vec::new()
         } else {
             latest_periods(past)
@@ -446,7 +380,7 @@ impl<'a> Outliers<'a> {
                     if *col == InputColumn::ThucHien
                         && config
                             .indicator_of_key(code)
-                            .is_some_and(|i| !i.is_derived())
+                            .is_some_and(|i| !i.is_derived() && i.outliers)
                     {
                         cells.push((s.unit_code.as_str(), code.as_str()));
                     }
@@ -456,72 +390,130 @@ impl<'a> Outliers<'a> {
         // A unit sent twice is one unit's history.
         cells.sort_unstable();
         cells.dedup();
-        let history = vec![0.0; cells.len() * periods.len()];
-        let counts = vec![0; cells.len()];
+        let history = vec![f64::NAN; cells.len() * periods.len()];
         Outliers {
             periods,
             cells,
             history,
-            counts,
         }
     }
 
-    /// One past period's stored figures, as in `Ytd::add` (in period order).
+    /// One past period's stored figures, as (position among all cells read, value); `of` maps
+    /// those positions to this check's cells.
     fn add(&mut self, p: Period, stored: &[(usize, f64)], of: &[u32]) {
-        if !self.periods.contains(&p) {
+        let Some(at) = self.periods.iter().position(|x| *x == p) else {
             return;
-        }
+        };
         let stride = self.periods.len();
         for (i, value) in own(stored, of) {
-            let n = usize::from(self.counts[i]);
-            if n < stride {
-                self.history[i * stride + n] = value;
-                self.counts[i] += 1;
-            }
+            self.history[i * stride + at] = value;
         }
     }
 
-    /// The warnings, with `cell` finding a (unit, cell key)'s index among `cells`.
+    /// Each cell key's mean figure per period over the units read (NaN where none has one).
+    fn means(&self) -> foldhash::HashMap<&'a str, Vec<f64>> {
+        let stride = self.periods.len();
+        let mut sums: foldhash::HashMap<&str, (Vec<f64>, Vec<u32>)> = foldhash::HashMap::default();
+        for (i, (_, key)) in self.cells.iter().enumerate() {
+            let (sum, n) = sums
+                .entry(key)
+                .or_insert_with(|| (vec![0.0; stride], vec![0; stride]));
+            for (at, v) in self.history[i * stride..(i + 1) * stride]
+                .iter()
+                .enumerate()
+            {
+                if v.is_finite() {
+                    sum[at] += v;
+                    n[at] += 1;
+                }
+            }
+        }
+        sums.into_iter()
+            .map(|(k, (sum, n))| {
+                let mean = sum
+                    .iter()
+                    .zip(&n)
+                    .map(|(s, n)| if *n == 0 { f64::NAN } else { s / f64::from(*n) })
+                    .collect();
+                (k, mean)
+            })
+            .collect()
+    }
+
+    /// The warnings, strongest first, with `cell` finding a (unit, cell key)'s index among
+    /// `cells`; and a note where the season left some figures unjudged.
     fn finish(
         self,
         config: &Config,
+        now: Period,
         accepted: &[Submission],
         threshold: f64,
         cell: &dyn Fn(&str, &str) -> Option<usize>,
     ) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
         if self.periods.is_empty() {
-            return out;
+            return Vec::new();
         }
         let stride = self.periods.len();
+        let seasonal = !matches!(now.frequency(), Frequency::NineMonths | Frequency::Yearly);
+        let factors: foldhash::HashMap<&str, (Vec<f64>, Option<f64>)> = self
+            .means()
+            .into_iter()
+            .map(|(k, m)| (k, seasonal_factors(&m, &self.periods, now, seasonal)))
+            .collect();
+        let mut found: Vec<(f64, Diagnostic)> = Vec::new();
+        let mut unjudged: BTreeSet<&str> = BTreeSet::new();
         for s in accepted {
             for ((code, col), v) in &s.values {
-                if *col != InputColumn::ThucHien
-                    || config.indicator_of_key(code).is_none_or(|i| i.is_derived())
-                {
+                if *col != InputColumn::ThucHien {
                     continue;
                 }
                 let Some(i) = cell(&s.unit_code, code) else {
                     continue;
                 };
-                let h = &self.history[i * stride..i * stride + usize::from(self.counts[i])];
+                let Some((f, now_factor)) = factors.get(code.as_str()) else {
+                    continue;
+                };
+                let Some(now_factor) = now_factor else {
+                    unjudged.insert(crate::model::indicator_of(code));
+                    continue;
+                };
+                let h = &self.history[i * stride..(i + 1) * stride];
                 let min_mad = match config.indicator_of_key(code).map(|i| i.value_type) {
                     Some(crate::catalog::ValueType::Integer) => 1.0,
                     _ => 0.0,
                 };
-                if let Some((z, lo, hi)) = modified_z(v.value, h, threshold, 6, min_mad) {
-                    if z.abs() > threshold {
-                        out.push(Diagnostic::new(
-                            Code::Outlier,
-                            v.location.clone(),
-                            format!(
-                                "{} = {} khác thường so với {} kỳ trước của đơn vị (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
-                                subject(config, &s.unit_code, code), fmt_vn(v.value, 2), h.len(), fmt_vn(lo, 2), fmt_vn(hi, 2)
-                            ),
-                        ));
-                    }
+                let Some((z, lo, hi)) = seasonal_z(v.value, h, f, *now_factor, threshold, min_mad)
+                else {
+                    continue;
+                };
+                if z.abs() > threshold {
+                    let n = h.iter().filter(|x| x.is_finite()).count();
+                    found.push((z.abs(), Diagnostic::new(
+                        Code::Outlier,
+                        v.location.clone(),
+                        format!(
+                            "{} = {} khác thường so với {n} kỳ trước của đơn vị, đã tính đến mùa vụ (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
+                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(lo, 2), fmt_vn(hi, 2)
+                        ),
+                    )));
                 }
             }
+        }
+        // Strongest first; equal scores in the order found.
+        found.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut out: Vec<Diagnostic> = found.into_iter().map(|(_, d)| d).collect();
+        if !unjudged.is_empty() {
+            out.push(Diagnostic::new(
+                Code::OutlierSkipped,
+                Location::file(""),
+                format!(
+                    "Chưa kiểm tra số liệu khác thường của {} chỉ tiêu ({}): kho lịch sử chưa có {} của năm trước nên chưa biết mùa vụ của kỳ này.\nKhông cần làm gì; kiểm tra này tự chạy khi kho có số cùng kỳ năm trước (hoặc nạp bằng baocao import-history).",
+                    unjudged.len(),
+                    unjudged.iter().take(10).copied().collect::<Vec<_>>().join(", ")
+                        + if unjudged.len() > 10 { ", …" } else { "" },
+                    now.same_period_last_year().short_label(),
+                ),
+            ));
         }
         out
     }
@@ -625,6 +617,68 @@ mod tests {
         assert_eq!(few.len(), 5);
     }
 
+    /// 24 months (July 2024 – June 2026) of a harvest that triples in June and August and is
+    /// five times the rest of the year in July: a unit's figure is 100 × the season, ±2%; the
+    /// province's mean figure is 1.000 × the season.
+    fn harvest() -> (Vec<Period>, Vec<f64>, Vec<f64>) {
+        let season = |m: u32| match m {
+            6 | 8 => 3.0,
+            7 => 5.0,
+            _ => 1.0,
+        };
+        let periods: Vec<Period> = (0..24)
+            .map(|i| {
+                let n = 2024 * 12 + 6 + i; // July 2024 = month index 6 of 2024
+                Period::Month {
+                    year: (n / 12) as i32,
+                    month: n % 12 + 1,
+                }
+            })
+            .collect();
+        let unit: Vec<f64> = periods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| 100.0 * season(season_of(*p)) * if i % 2 == 0 { 1.02 } else { 0.98 })
+            .collect();
+        let means: Vec<f64> = periods
+            .iter()
+            .map(|p| 1000.0 * season(season_of(*p)))
+            .collect();
+        (periods, unit, means)
+    }
+
+    fn season_of(p: Period) -> u32 {
+        super::season(p)
+    }
+
+    #[test]
+    fn a_seasonal_swing_is_not_an_outlier_but_a_tenfold_figure_is() {
+        let (periods, unit, means) = harvest();
+        let july: Period = "2026-07".parse().unwrap();
+        // Without the season, July's usual 500 looks far out of the unit's range.
+        let (z, _, _) = modified_z(500.0, &unit, 3.5, 6, 0.0).unwrap();
+        assert!(z > 3.5, "raw z {z}");
+        // The factors: the mean of the monthly means is 1.000 × 40 / 24; July's is 5.000 of it
+        // = 3,0 (both Julys of the store).
+        let (factors, now) = seasonal_factors(&means, &periods, july, true);
+        let now = now.expect("July is in the store");
+        assert!((now - 3.0).abs() < 1e-9, "{now}");
+        assert!((factors[0] - 3.0).abs() < 1e-9, "July 2024: {}", factors[0]);
+        // 500 / 3 against the unit's history divided by its months' factors (all 166,7 ± 2%).
+        let (z, lo, hi) = seasonal_z(500.0, &unit, &factors, now, 3.5, 0.0).unwrap();
+        assert!(z.abs() < 3.5, "seasonal z {z}");
+        assert!(lo < 500.0 && 500.0 < hi, "{lo} – {hi} on July's scale");
+        // A planted 10× figure still is one.
+        let (z, _, hi) = seasonal_z(5000.0, &unit, &factors, now, 3.5, 0.0).unwrap();
+        assert!(z > 3.5 && hi < 5000.0, "planted z {z}");
+        // Without a July in the store the season of July is unknown: nothing is judged.
+        let (_, none) = seasonal_factors(&means[1..12], &periods[1..12], july, true);
+        assert!(none.is_none());
+        // A year has no season: factors of 1.
+        let (ones, one) = seasonal_factors(&means, &periods, july, false);
+        assert!(ones.iter().all(|f| *f == 1.0) && one == Some(1.0));
+    }
+
     #[test]
     fn modified_z_score_on_the_median_absolute_deviation() {
         // history 10, 11, 12, 13, 14, 15: median 12.5, MAD 1.5.
@@ -650,15 +704,5 @@ mod tests {
         // Counts of 2 a month: one of them is not an outlier.
         let (z, _, _) = modified_z(1.0, &[2.0; 8], 3.5, 6, 1.0).unwrap();
         assert!(z.abs() < 3.5);
-    }
-
-    #[test]
-    fn earlier_months_stay_in_the_year() {
-        assert!(
-            earlier_months("2026-01".parse().unwrap()).is_empty(),
-            "January's year-to-date is January"
-        );
-        assert_eq!(earlier_months("2026-03".parse().unwrap()).len(), 2);
-        assert!(earlier_months("2026-Q3".parse().unwrap()).is_empty());
     }
 }
