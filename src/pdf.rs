@@ -5,7 +5,8 @@
 //! output folder and a time limit; a PDF is moved into place only when it is whole (it starts
 //! with `%PDF` and ends with `%%EOF`), so a failed or hung conversion leaves no half-written
 //! file, only a diagnostic. The PDFs are renderings of listed outputs and are not themselves
-//! listed in the manifest.
+//! listed in the manifest. LibreOffice runs in the vi-VN locale, so that figures print as
+//! 1.234,5 whatever the machine's; the PDF of tong-hop.xlsx holds the consolidated form only.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -53,7 +54,25 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
             diags.push(fail("không có tệp".into()));
             continue;
         }
-        match convert_one(soffice, dir, &source, limit) {
+        let converted = if name == "tong-hop.xlsx" {
+            // The signed copy is the consolidated form: the by-unit, compliance and
+            // diagnostics sheets (working sheets, too wide to print) are left out.
+            std::fs::read(&source)
+                .map_err(|e| format!("không đọc được: {e}"))
+                .and_then(|b| form_sheets_only(&b))
+                .and_then(|b| {
+                    let copy = tempfile::Builder::new()
+                        .prefix(".baocao-pdf-")
+                        .tempdir_in(dir)
+                        .map_err(|e| format!("không tạo được thư mục tạm: {e}"))?;
+                    let path = copy.path().join(name);
+                    std::fs::write(&path, b).map_err(|e| format!("không ghi được bản tạm: {e}"))?;
+                    convert_one(soffice, dir, &path, limit)
+                })
+        } else {
+            convert_one(soffice, dir, &source, limit)
+        };
+        match converted {
             Ok(bytes) => match crate::output::write_atomic(&dir.join(&pdf), &bytes) {
                 Ok(()) => written.push(pdf),
                 Err(e) => diags.push(fail(format!("không ghi được: {e}"))),
@@ -62,6 +81,63 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
         }
     }
     (written, diags)
+}
+
+/// The sheets a signing PDF of tong-hop.xlsx shows: the consolidated form.
+pub const PRINTED_SHEETS: [&str; 1] = [crate::render::form::FORM_SHEET];
+
+/// A copy of a workbook whose sheets other than `PRINTED_SHEETS` are hidden (LibreOffice does
+/// not print hidden sheets); every other part is copied as it is.
+pub fn form_sheets_only(xlsx: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Write};
+    let bad = |e: zip::result::ZipError| format!("tệp xlsx hỏng: {e}");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).map_err(bad)?;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let name = archive
+            .by_index_raw(i)
+            .map_err(bad)?
+            .name()
+            .map_err(bad)?
+            .to_string();
+        if name != "xl/workbook.xml" {
+            let file = archive.by_index_raw(i).map_err(bad)?;
+            out.raw_copy_file(file).map_err(bad)?;
+            continue;
+        }
+        let mut xml = String::new();
+        archive
+            .by_index(i)
+            .map_err(bad)?
+            .read_to_string(&mut xml)
+            .map_err(|e| format!("tệp xlsx hỏng: {e}"))?;
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .map_err(bad)?;
+        out.write_all(hide_other_sheets(&xml).as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(out.finish().map_err(bad)?.into_inner())
+}
+
+/// `xl/workbook.xml` with `state="hidden"` on every `<sheet>` not named in `PRINTED_SHEETS`.
+fn hide_other_sheets(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len() + 64);
+    let mut rest = xml;
+    while let Some(at) = rest.find("<sheet ") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find("/>").map_or(rest.len(), |e| at + e);
+        let tag = &rest[at..end];
+        let printed = PRINTED_SHEETS
+            .iter()
+            .any(|n| tag.contains(&format!("name=\"{n}\"")));
+        out.push_str(tag);
+        if !printed && !tag.contains("state=") {
+            out.push_str(" state=\"hidden\"");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn convert_one(
@@ -90,6 +166,10 @@ fn convert_one(
         ])
         .arg(&out)
         .arg(source)
+        // Figures as a Vietnamese reader writes them (1.234,5), whatever the machine's locale:
+        // LibreOffice formats numbers by the locale it starts in.
+        .env("LC_ALL", "vi_VN.UTF-8")
+        .env("LANG", "vi_VN.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -124,6 +204,15 @@ fn convert_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_form_sheet_stays_visible() {
+        let xml = r#"<workbook><sheets><sheet name="Biểu số liệu" sheetId="1" r:id="rId1"/><sheet name="Theo đơn vị" sheetId="2" r:id="rId2"/><sheet name="Chẩn đoán" sheetId="3" r:id="rId3"/></sheets></workbook>"#;
+        assert_eq!(
+            hide_other_sheets(xml),
+            r#"<workbook><sheets><sheet name="Biểu số liệu" sheetId="1" r:id="rId1"/><sheet name="Theo đơn vị" sheetId="2" r:id="rId2" state="hidden"/><sheet name="Chẩn đoán" sheetId="3" r:id="rId3" state="hidden"/></sheets></workbook>"#
+        );
+    }
 
     #[test]
     fn only_a_whole_pdf_is_taken() {

@@ -264,3 +264,260 @@ fn pdf_without_a_folder_or_without_libreoffice_says_what_to_do() {
         "{err}"
     );
 }
+
+/// The text of a PDF as `pdftotext -layout` lays it out, or `None` (test skipped outside CI)
+/// without poppler-utils.
+fn pdf_text(pdf: &Path) -> Option<String> {
+    if !tool_or_skip(&["pdftotext", "-v"], "pdftotext (poppler-utils)") {
+        return None;
+    }
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftotext {}", pdf.display());
+    Some(String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+/// The cells of the Markdown tables of `md`, row by row (emphasis marks taken off).
+fn md_tables(md: &str) -> Vec<Vec<String>> {
+    md.lines()
+        .filter(|l| l.trim_start().starts_with('|'))
+        .filter(|l| !l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')))
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.replace("**", "").trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether `label` reads in `lines` with no word broken: a label of up to three words on one
+/// line, a longer one with its first three words on one line and the others whole on it or
+/// the next two (a cell's lines sit around the row's figures).
+fn reads(label: &str, lines: &[&str]) -> bool {
+    let words: Vec<&str> = label.split_whitespace().collect();
+    let head = words[..words.len().min(3)].join(" ");
+    lines.iter().enumerate().any(|(i, l)| {
+        let squeezed = l.split_whitespace().collect::<Vec<_>>().join(" ");
+        squeezed.contains(&head) && {
+            let near: Vec<&str> = lines[i..(i + 3).min(lines.len())]
+                .iter()
+                .flat_map(|l| l.split_whitespace())
+                .map(|w| w.trim_end_matches([';', ',', '.']))
+                .collect();
+            words
+                .iter()
+                .all(|w| near.contains(&w.trim_end_matches([';', ',', '.'])))
+        }
+    })
+}
+
+/// Every table of the run's bao-cao.md reads in bao-cao.pdf: each row's label (its first cell
+/// that is not a number) with no broken word, each figure whole; and each recipient appears.
+fn assert_readable(target: &Path, recipients: &[&str]) {
+    let Some(text) = pdf_text(&target.join("bao-cao.pdf")) else {
+        return;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let tokens: std::collections::BTreeSet<&str> = text.split_whitespace().collect();
+    let md = std::fs::read_to_string(target.join("bao-cao.md")).unwrap();
+    let rows = md_tables(&md);
+    assert!(!rows.is_empty(), "no table in {}", target.display());
+    for row in &rows {
+        let figure = |c: &str| {
+            c.chars().any(|x| x.is_ascii_digit())
+                && c.chars()
+                    .all(|x| x.is_ascii_digit() || matches!(x, '.' | ',' | '-' | '%'))
+        };
+        if let Some(label) = row.iter().find(|c| !c.is_empty() && !figure(c)) {
+            assert!(
+                reads(label, &lines),
+                "\"{label}\" is broken in {}:\n{text}",
+                target.display()
+            );
+        }
+        for c in row.iter().filter(|c| figure(c)) {
+            assert!(
+                tokens.contains(c.as_str()),
+                "figure {c} wrapped in {}:\n{text}",
+                target.display()
+            );
+        }
+    }
+    for r in recipients {
+        assert!(
+            reads(r, &lines),
+            "recipient \"{r}\" missing in {}:\n{text}",
+            target.display()
+        );
+    }
+}
+
+/// tong-hop.pdf holds the consolidated form only, its row labels readable.
+fn assert_form_pdf(target: &Path, labels: &[String]) {
+    let Some(text) = pdf_text(&target.join("tong-hop.pdf")) else {
+        return;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    for label in labels {
+        assert!(
+            reads(label, &lines),
+            "\"{label}\" not readable in tong-hop.pdf:\n{text}"
+        );
+    }
+    for sheet_only in ["Mức độ", "Ai gửi", "Chẩn đoán số liệu"] {
+        assert!(
+            !text.contains(sheet_only),
+            "tong-hop.pdf prints a working sheet ({sheet_only})"
+        );
+    }
+}
+
+/// Runs `regime` for `period` on `inbox` into `dir/out` with PDF copies; returns the folder.
+fn run_with_pdf(root: &Path, regime: &str, period: &str, inbox: &Path, dir: &Path) -> PathBuf {
+    let out = dir.join("out");
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(root),
+        "run",
+        "--regime",
+        regime,
+        "--period",
+        period,
+        "--inbox",
+        s(inbox),
+        "--out",
+        s(&out),
+        "--as-of",
+        "2027-02-01",
+        "--no-history",
+        "--pdf",
+        "-q",
+    ]);
+    assert!(code <= 1, "{stdout}{err}");
+    out.join(regime).join(period)
+}
+
+#[test]
+fn every_sample_regimes_report_and_form_read_with_no_broken_word() {
+    if soffice_or_skip().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_root(dir.path());
+    let config = baocao::catalog::Config::load(&root).unwrap();
+    let cbcc_inbox = dir.path().join("inbox-cbcc");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&root),
+        "synth",
+        "samples",
+        "--regime",
+        "cbcc",
+        "--periods",
+        "2026",
+        "--out",
+        s(&cbcc_inbox),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (regime, period, inbox) in [
+        ("ktxh", "2026-10", samples().join("inbox/ktxh")),
+        ("tthc", "2026-Q3", samples().join("inbox/tthc")),
+        ("cbcc", "2026", cbcc_inbox.clone()),
+    ] {
+        let target = run_with_pdf(&root, regime, period, &inbox, &dir.path().join(regime));
+        let r = config.regime(regime).unwrap();
+        let upward = r.upward.clone().unwrap_or_default();
+        assert_readable(&target, &[upward.as_str()]);
+        // The form's row labels: the list form's indicator names, a matrix form's row labels.
+        let labels: Vec<String> = match config.layout(regime) {
+            Some(layout) => layout
+                .rows
+                .iter()
+                .map(|row| row.label.clone())
+                .filter(|l| !l.is_empty())
+                .collect(),
+            None => r
+                .form_codes()
+                .filter_map(|c| config.indicator(c))
+                .map(|i| i.name.clone())
+                .collect(),
+        };
+        assert_form_pdf(&target, &labels);
+    }
+}
+
+#[test]
+fn a_fifteen_column_table_and_a_seventeen_row_annex_read_with_no_wrapped_number() {
+    if soffice_or_skip().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_root(dir.path());
+    // tthc: the whole Biểu II.06a by lĩnh vực in the report, 15 columns.
+    let tthc = root.join("report-templates/tthc/de-cuong.md.tera");
+    let wide = r#"
+### PHỤ LỤC: KẾT QUẢ THEO LĨNH VỰC
+
+| STT | Lĩnh vực | Tổng số nhận | Trực tuyến | Trực tiếp, bưu chính | Từ kỳ trước | Đã giải quyết | Trước hạn | Đúng hạn | Quá hạn | Đang giải quyết | Trong hạn | Quá hạn | Tỷ lệ đúng hạn (%) | Ghi chú |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
+{% for o in dimensions.linh_vuc.options -%}
+{%- set k = "linh_vuc=" ~ o.code -%}
+{%- set n1 = k ~ ";nguon=truc_tuyen" -%}{%- set n2 = k ~ ";nguon=truc_tiep" -%}{%- set n3 = k ~ ";nguon=ky_truoc" -%}
+{%- set t1 = k ~ ";tien_do=truoc_han" -%}{%- set t2 = k ~ ";tien_do=dung_han" -%}{%- set t3 = k ~ ";tien_do=qua_han" -%}
+{%- set h1 = "han=trong_han;" ~ k -%}{%- set h2 = "han=qua_han;" ~ k -%}
+| {{ loop.index }} | {{ o.name }} | {{ cells.TT01[k].value }} | {{ cells.TT01[n1].value }} | {{ cells.TT01[n2].value }} | {{ cells.TT01[n3].value }} | {{ cells.TT02[k].value }} | {{ cells.TT02[t1].value }} | {{ cells.TT02[t2].value }} | {{ cells.TT02[t3].value }} | {{ cells.TT03[k].value }} | {{ cells.TT03[h1].value }} | {{ cells.TT03[h2].value }} | {{ cells.TT04[k].value }} | |
+{% endfor -%}
+| | **Tổng số** | **{{ indicators.TT01.value }}** | | | | **{{ indicators.TT02.value }}** | | | | **{{ indicators.TT03.value }}** | | | **{{ indicators.TT04.value }}** | |
+
+**Nơi nhận:**"#;
+    let text = std::fs::read_to_string(&tthc)
+        .unwrap()
+        .replacen("\n**Nơi nhận:**", wide, 1);
+    std::fs::write(&tthc, text).unwrap();
+    // ktxh: an annex of the first 17 indicators with plan, month, year-to-date and % of plan.
+    let ktxh = root.join("report-templates/ktxh/de-cuong.md.tera");
+    let annex = r#"
+## PHỤ LỤC: CHỈ TIÊU CHỦ YẾU
+
+| STT | Chỉ tiêu | Đơn vị tính | Kế hoạch năm | Thực hiện tháng | Lũy kế từ đầu năm | So với kế hoạch (%) |
+|---:|---|---|---:|---:|---:|---:|
+{% for code in ["NN01", "NN02", "NN03", "NN04", "NN05", "NN06", "NN07", "CN01", "CN02", "CN03", "TM01", "TM02", "TM03", "DL01", "DL02", "DL03", "NS01"] -%}
+{%- set c = indicators[code] -%}
+| {{ loop.index }} | {{ c.name }} | {{ c.unit }} | {{ c.plan }} | {{ c.value }} | {{ c.ytd }} | {{ c.pct_plan }} |
+{% endfor %}
+*Nơi nhận:*"#;
+    let text = std::fs::read_to_string(&ktxh)
+        .unwrap()
+        .replacen("\n*Nơi nhận:*", annex, 1);
+    std::fs::write(&ktxh, text).unwrap();
+    let t = run_with_pdf(
+        &root,
+        "tthc",
+        "2026-Q3",
+        &samples().join("inbox/tthc"),
+        &dir.path().join("tthc"),
+    );
+    let md = std::fs::read_to_string(t.join("bao-cao.md")).unwrap();
+    assert!(
+        md_tables(&md).iter().any(|r| r.len() == 15),
+        "a 15-column table"
+    );
+    assert_readable(&t, &[]);
+    let k = run_with_pdf(
+        &root,
+        "ktxh",
+        "2026-10",
+        &samples().join("inbox/ktxh"),
+        &dir.path().join("ktxh"),
+    );
+    let md = std::fs::read_to_string(k.join("bao-cao.md")).unwrap();
+    let annex_rows = md_tables(&md).iter().filter(|r| r.len() == 7).count();
+    assert_eq!(annex_rows, 18, "the header and 17 rows");
+    assert_readable(&k, &[]);
+}

@@ -102,10 +102,12 @@ pub fn main() -> i32 {
 }
 
 pub fn run(cli: Cli) -> i32 {
-    // Signing and checking an output folder need no config: the receiver may have none.
+    // Signing, checking and printing an output folder need no config: the receiver may have
+    // none, and the folder holds all they read.
     let command = match cli.command {
         Command::Sign(args) => return exit_code(sign::sign(args)),
         Command::Verify(args) => return exit_code(sign::verify(args)),
+        Command::Pdf(args) => return exit_code(pdf::run(args)),
         other => other,
     };
     let config = match Config::load(&cli.root) {
@@ -128,11 +130,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Tasks(args) => tasks::run(&config, args),
         Command::History(args) => history::run(&config, args),
         Command::ImportHistory(args) => history::import(&config, args),
-        Command::Pdf(args) => pdf::run(args),
         Command::Board(args) => board::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
-        Command::Sign(_) | Command::Verify(_) => unreachable!("handled before the config"),
+        Command::Sign(_) | Command::Verify(_) | Command::Pdf(_) => {
+            unreachable!("handled before the config")
+        }
     };
     exit_code(result)
 }

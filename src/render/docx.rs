@@ -9,10 +9,11 @@
 
 use chrono::NaiveDate;
 use docx_rs::{
-    AlignmentType, BreakType, Docx, Header, LineSpacing, PageMargin, PageNum, Paragraph, Run,
-    RunFonts, SpecialIndentType, Table, TableCell, TableRow, WidthType,
+    AlignmentType, BreakType, Docx, Header, HeaderReference, HeightRule, LineSpacing, PageMargin,
+    PageNum, PageOrientationType, PageSize, Paragraph, Run, RunFonts, SectionProperty,
+    SpecialIndentType, Table, TableCell, TableRow, WidthType,
 };
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::form::FONT;
 use super::narrative::{recipient_lines, Narrative};
@@ -24,6 +25,8 @@ const MARGIN_BOTTOM: i32 = 1134; // 20 mm
 const MARGIN_LEFT: i32 = 1701; // 30 mm
 const MARGIN_RIGHT: i32 = 851; // 15 mm
 const TEXT_WIDTH: usize = 11906 - 1701 - 851;
+/// The usable width of an A4 landscape page (same margins, the binding margin on the left).
+const LANDSCAPE_WIDTH: usize = 16838 - 1701 - 851;
 /// Font sizes in half-points.
 const BODY: usize = 28; // 14 pt
 const SMALL: usize = 26; // 13 pt
@@ -113,7 +116,10 @@ fn closing(n: &Narrative) -> Table {
 /// The body's Markdown as docx blocks, in order.
 enum Block {
     Paragraph(Box<Paragraph>),
-    Table(Box<Table>),
+    /// A heading: it goes with what follows (onto a landscape page too).
+    Heading(Box<Paragraph>),
+    /// A table, and whether it needs an A4 landscape page of its own.
+    Table(Box<Table>, bool),
 }
 
 #[derive(Default)]
@@ -126,25 +132,330 @@ struct Body {
     /// Ordered lists' next numbers (None: a bulleted list), innermost last.
     lists: Vec<Option<u64>>,
     item_prefix: Option<String>,
-    table: Option<(Vec<TableRow>, Vec<TableCell>, bool)>,
-    /// The current table's column widths.
-    widths: Vec<usize>,
+    /// The table being read: its cells are laid out when it ends (widths from content).
+    table: Option<TableText>,
+    /// The text of the current table cell (to measure it).
+    text: String,
+    /// Column widths (percent of the page's text width) an outline comment gave for the next
+    /// table: `<!-- cột: 40, 15, 15, 15, 15 -->`.
+    widths: Option<Vec<f64>>,
 }
 
-/// Column widths of a table of figures: a narrow STT, the name column taking what the
-/// figure columns leave.
-fn column_widths(n: usize) -> Vec<usize> {
-    const STT: usize = 700;
-    const FIGURE: usize = 1400;
-    if n < 3 {
-        return vec![TEXT_WIDTH / n.max(1); n.max(1)];
+/// A Markdown table as read: alignments and cells with their runs and text.
+#[derive(Default)]
+struct TableText {
+    aligns: Vec<Alignment>,
+    /// (header row?, cells)
+    rows: Vec<(bool, Vec<CellText>)>,
+    cells: Vec<CellText>,
+    head: bool,
+}
+
+struct CellText {
+    runs: Vec<Run>,
+    text: String,
+}
+
+/// Twentieths of a point of `text` set at `size` half-points: a Times New Roman estimate by
+/// kind of character (capitals and m, w wide; i, l, punctuation narrow), a little generous so
+/// that a column sized by it never breaks the word it was sized for.
+fn text_width(text: &str, size: usize, bold: bool) -> usize {
+    let em = size as f64 * 10.0;
+    let units: f64 = text
+        .chars()
+        .map(|c| match c {
+            'm' | 'w' | 'M' | 'W' => 0.80,
+            c if c.is_uppercase() => 0.70,
+            'i' | 'l' | 'j' | 't' | 'f' | 'r' | 'I' => 0.32,
+            '.' | ',' | ':' | ';' | '!' | '\'' | '|' | ' ' => 0.28,
+            '(' | ')' | '-' | '–' => 0.36,
+            _ => 0.52,
+        })
+        .sum();
+    // 6% to spare: a word sized by this estimate is never broken by the real font.
+    let factor = if bold { 1.14 } else { 1.06 };
+    (units * em * factor).ceil() as usize
+}
+
+/// The narrowest width at which `text` wraps into at most two lines between words: the
+/// longer of the two parts at the best place to break.
+fn two_lines(text: &str, size: usize) -> usize {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (0..=words.len())
+        .map(|k| {
+            let first = text_width(&words[..k].join(" "), size, false);
+            let second = text_width(&words[k..].join(" "), size, false);
+            first.max(second)
+        })
+        .min()
+        .unwrap_or(0)
+}
+
+/// A cell's inner padding (108 twips a side) and a margin for the rendering's rounding.
+const CELL_PADDING: usize = 2 * 108 + 80;
+
+/// The smallest font a table of figures is set in (10 pt), before it overflows the page.
+const SMALLEST: usize = 20;
+
+/// Whether a cell's text is a figure (Vietnamese or English number, maybe with %).
+fn is_figure(text: &str) -> bool {
+    let t = text.trim().trim_matches('*').trim_end_matches('%').trim();
+    !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '–' | '+'))
+        && t.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Whether a row is a total row ("Tổng số", "Tổng cộng", "Cộng"): printed bold.
+fn is_total_row(cells: &[CellText]) -> bool {
+    cells
+        .iter()
+        .map(|c| crate::text::fold(c.text.trim().trim_matches('*').trim()))
+        .find(|t| !t.is_empty() && !t.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .is_some_and(|t| t.starts_with("tong so") || t.starts_with("tong cong") || t == "cong")
+}
+
+/// A table's layout: each column's width (twips), whether it holds figures, the table's font
+/// size and whether it needs a landscape page.
+struct Layout {
+    widths: Vec<usize>,
+    figures: Vec<bool>,
+    size: usize,
+    landscape: bool,
+}
+
+impl TableText {
+    /// Column `c`'s cells: (in the header?, cell).
+    fn column(&self, c: usize) -> impl Iterator<Item = (bool, &CellText)> + '_ {
+        self.rows
+            .iter()
+            .filter_map(move |(head, cells)| cells.get(c).map(|x| (*head, x)))
     }
-    let name = TEXT_WIDTH
-        .saturating_sub(STT + FIGURE * (n - 2))
-        .max(FIGURE);
-    let mut w = vec![STT, name];
-    w.extend(std::iter::repeat_n(FIGURE, n - 2));
-    w
+
+    /// Whether each column holds figures: its alignment says so (`---:`), or, without one,
+    /// every cell below the header is a figure or empty.
+    fn figure_columns(&self) -> Vec<bool> {
+        (0..self.aligns.len())
+            .map(|c| match self.aligns[c] {
+                Alignment::Right => true,
+                Alignment::Left | Alignment::Center => false,
+                Alignment::None => {
+                    let mut body = self.column(c).filter(|(h, _)| !h).peekable();
+                    body.peek().is_some()
+                        && body.all(|(_, x)| x.text.trim().is_empty() || is_figure(&x.text))
+                }
+            })
+            .collect()
+    }
+
+    /// Each column's narrowest width (its longest word), the width it wants (a figure whole,
+    /// a label in at most two lines, a header word by word) and its ideal (every cell on one
+    /// line), at `size`.
+    fn measure(&self, size: usize, figures: &[bool]) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+        let n = self.aligns.len();
+        let mut min = vec![0; n];
+        let mut want = vec![0; n];
+        let mut ideal = vec![0; n];
+        for c in 0..n {
+            for (head, cell) in self.column(c) {
+                let longest_word = cell
+                    .text
+                    .split_whitespace()
+                    .map(|w| text_width(w, size, head))
+                    .max()
+                    .unwrap_or(0);
+                let whole = text_width(cell.text.trim(), size, head);
+                min[c] = min[c].max(longest_word + CELL_PADDING);
+                let wanted = if head {
+                    longest_word
+                } else if figures[c] {
+                    whole
+                } else {
+                    two_lines(cell.text.trim(), size)
+                };
+                want[c] = want[c].max(wanted + CELL_PADDING);
+                ideal[c] = ideal[c].max(whole + CELL_PADDING);
+            }
+            ideal[c] = ideal[c].max(want[c]);
+        }
+        (min, want, ideal)
+    }
+
+    /// The layout at `size` on a page `page` twips wide, if the narrowest one fits: label
+    /// columns give way first (down to their longest word), and take what is left over.
+    fn fit(&self, size: usize, page: usize, landscape: bool) -> Option<Layout> {
+        let figures = self.figure_columns();
+        let (min, want, ideal) = self.measure(size, &figures);
+        if min.iter().sum::<usize>() > page {
+            return None;
+        }
+        let n = want.len();
+        let mut widths = want;
+        let total: usize = widths.iter().sum();
+        let labels: Vec<usize> = (0..n).filter(|c| !figures[*c]).collect();
+        let grow: Vec<usize> = if labels.is_empty() {
+            (0..n).collect()
+        } else {
+            labels
+        };
+        if total > page {
+            let mut over = total - page;
+            for c in grow.iter().copied().chain(0..n) {
+                let give = (widths[c] - min[c]).min(over);
+                widths[c] -= give;
+                over -= give;
+            }
+        } else if let Some(first) = grow.first() {
+            // Towards every cell on one line (headers first, as far as the page allows), then
+            // the rest to the labels.
+            let short: usize = (0..n).map(|c| ideal[c] - widths[c]).sum();
+            let spare = page - total;
+            if short > 0 {
+                let share = (spare as f64 / short as f64).min(1.0);
+                for c in 0..n {
+                    widths[c] += ((ideal[c] - widths[c]) as f64 * share) as usize;
+                }
+            }
+            let total: usize = widths.iter().sum();
+            let spare = page - total;
+            let each = spare / grow.len();
+            for c in &grow {
+                widths[*c] += each;
+            }
+            widths[*first] += spare - each * grow.len();
+        }
+        Some(Layout {
+            widths,
+            figures,
+            size,
+            landscape,
+        })
+    }
+
+    /// Column widths from the content (`fit`): A4 portrait if the narrowest layout fits, else
+    /// a landscape page, in a smaller font if it must. `given` widths (percent of the page's
+    /// text width; over 100 in all: a landscape page) are used as they are.
+    fn lay_out(&self, given: Option<&[f64]>) -> Layout {
+        if let Some(pct) = given.filter(|g| g.len() == self.aligns.len()) {
+            let sum: f64 = pct.iter().sum();
+            let landscape = sum > 100.5;
+            let page = if landscape {
+                LANDSCAPE_WIDTH
+            } else {
+                TEXT_WIDTH
+            } as f64;
+            let scale = if landscape { 100.0 / sum } else { 1.0 };
+            return Layout {
+                widths: pct
+                    .iter()
+                    .map(|p| (p * scale / 100.0 * page) as usize)
+                    .collect(),
+                figures: self.figure_columns(),
+                size: TABLE,
+                landscape,
+            };
+        }
+        self.fit(TABLE, TEXT_WIDTH, false)
+            .or_else(|| self.fit(TABLE, LANDSCAPE_WIDTH, true))
+            .or_else(|| self.fit(NOTE, LANDSCAPE_WIDTH, true))
+            .or_else(|| self.fit(SMALLEST, LANDSCAPE_WIDTH, true))
+            .unwrap_or_else(|| {
+                let figures = self.figure_columns();
+                let (min, _, _) = self.measure(SMALLEST, &figures);
+                Layout {
+                    widths: min,
+                    figures,
+                    size: SMALLEST,
+                    landscape: true,
+                }
+            })
+    }
+
+    /// The docx table, and whether it needs a landscape page.
+    fn build(self, given: Option<&[f64]>) -> (Table, bool) {
+        let layout = self.lay_out(given);
+        let mut rows = Vec::new();
+        for (head, cells) in self.rows {
+            let total = !head && is_total_row(&cells);
+            let mut out = Vec::new();
+            for (c, cell) in cells.into_iter().enumerate() {
+                let align = match (head, self.aligns.get(c)) {
+                    (true, _) => AlignmentType::Center,
+                    (_, Some(Alignment::Center)) => AlignmentType::Center,
+                    _ if layout.figures.get(c) == Some(&true) => AlignmentType::Right,
+                    _ => AlignmentType::Left,
+                };
+                let p = cell
+                    .runs
+                    .into_iter()
+                    .map(|r| {
+                        let r = r.size(layout.size);
+                        if head || total {
+                            r.bold()
+                        } else {
+                            r
+                        }
+                    })
+                    .fold(Paragraph::new(), Paragraph::add_run)
+                    .align(align)
+                    .line_spacing(LineSpacing::new().before(0).after(0));
+                let width = layout.widths.get(c).copied().unwrap_or(1400);
+                out.push(
+                    TableCell::new()
+                        .add_paragraph(p)
+                        .width(width, WidthType::Dxa),
+                );
+            }
+            let mut row = TableRow::new(out);
+            if head {
+                row = row
+                    .cant_split()
+                    .row_height(HEADER_ROW_HEIGHT)
+                    .height_rule(HeightRule::AtLeast);
+            }
+            rows.push(row);
+        }
+        let width: usize = layout.widths.iter().sum();
+        (
+            Table::new(rows)
+                .set_grid(layout.widths)
+                .width(width, WidthType::Dxa),
+            layout.landscape,
+        )
+    }
+}
+
+/// A header row's height rule, a mark no other row has: `repeat_header_rows` makes such rows
+/// repeat at the top of each page of their table (docx-rs writes no `tblHeader`).
+const HEADER_ROW_HEIGHT: f32 = 1.0;
+const HEADER_MARK: &str = r#"<w:trHeight w:val="1" w:hRule="atLeast" />"#;
+
+/// The header rows (`HEADER_MARK`) repeated on every page of their table.
+fn repeat_header_rows(document: Vec<u8>) -> Vec<u8> {
+    match String::from_utf8(document) {
+        Ok(xml) => xml
+            .replace(HEADER_MARK, &format!("{HEADER_MARK}<w:tblHeader />"))
+            .into_bytes(),
+        Err(e) => e.into_bytes(),
+    }
+}
+
+/// Column widths in percent from an outline comment `<!-- cột: 40, 15, 15, 15, 15 -->` (`%`
+/// optional; `cot` without diacritics too), if `html` is one.
+fn given_widths(html: &str) -> Option<Vec<f64>> {
+    let inner = html
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
+    let (key, list) = inner.split_once(':')?;
+    if crate::text::fold(key.trim()) != "cot" {
+        return None;
+    }
+    list.split(',')
+        .map(|x| x.trim().trim_end_matches('%').trim().parse::<f64>().ok())
+        .collect::<Option<Vec<f64>>>()
+        .filter(|v| !v.is_empty() && v.iter().all(|p| *p > 0.0))
 }
 
 impl Body {
@@ -156,6 +467,9 @@ impl Body {
         }
         if self.italic {
             r = r.italic();
+        }
+        if self.table.is_some() {
+            self.text.push_str(t);
         }
         self.runs.push(r);
     }
@@ -172,10 +486,6 @@ impl Body {
 
     fn end_paragraph(&mut self) {
         let p = self.take_paragraph();
-        if let Some((_, cells, _)) = &mut self.table {
-            cells.push(TableCell::new().add_paragraph(p));
-            return;
-        }
         let indent = if self.lists.is_empty() {
             Some(SpecialIndentType::FirstLine(FIRST_LINE))
         } else {
@@ -206,29 +516,31 @@ impl Body {
                 .line_spacing(LineSpacing::new().before(120).after(60)),
         };
         self.heading = None;
-        self.blocks.push(Block::Paragraph(Box::new(p)));
+        self.blocks.push(Block::Heading(Box::new(p)));
     }
 
-    fn end_cell(&mut self, header: bool) {
-        let p = self.take_paragraph();
-        let text_cell = self
-            .table
-            .as_ref()
-            .is_some_and(|(_, cells, _)| cells.len() < 2);
-        let p = if header {
-            p.align(AlignmentType::Center)
-        } else if text_cell {
-            p.align(AlignmentType::Left)
-        } else {
-            p.align(AlignmentType::Right)
-        };
-        if let Some((_, cells, _)) = &mut self.table {
-            let width = self.widths.get(cells.len()).copied().unwrap_or(1400);
-            cells.push(
-                TableCell::new()
-                    .add_paragraph(p)
-                    .width(width, WidthType::Dxa),
-            );
+    /// A table cell read: its runs and text, laid out when the table ends.
+    fn end_cell(&mut self) {
+        let runs = std::mem::take(&mut self.runs);
+        let text = std::mem::take(&mut self.text);
+        if let Some(t) = &mut self.table {
+            t.cells.push(CellText { runs, text });
+        }
+    }
+
+    fn end_row(&mut self) {
+        if let Some(t) = &mut self.table {
+            let cells = std::mem::take(&mut t.cells);
+            t.rows.push((t.head, cells));
+            t.head = false;
+        }
+    }
+
+    fn end_table(&mut self) {
+        if let Some(t) = self.table.take() {
+            let given = self.widths.take();
+            let (table, landscape) = t.build(given.as_deref());
+            self.blocks.push(Block::Table(Box::new(table), landscape));
         }
     }
 }
@@ -263,43 +575,21 @@ fn body(md: &str) -> Vec<Block> {
                 b.end_paragraph()
             }
             Event::Start(Tag::Table(aligns)) => {
-                b.widths = column_widths(aligns.len());
-                b.table = Some((Vec::new(), Vec::new(), false));
+                b.table = Some(TableText {
+                    aligns,
+                    ..TableText::default()
+                });
             }
             Event::Start(Tag::TableHead) => {
                 if let Some(t) = &mut b.table {
-                    t.2 = true;
+                    t.head = true;
                 }
             }
-            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
-                if let Some((rows, cells, head)) = &mut b.table {
-                    let mut row = TableRow::new(std::mem::take(cells));
-                    if *head {
-                        row = row.cant_split();
-                    }
-                    rows.push(row);
-                    *head = false;
-                }
-            }
-            Event::End(TagEnd::TableCell) => {
-                let head = b.table.as_ref().is_some_and(|t| t.2);
-                if head {
-                    b.bold = true;
-                }
-                b.end_cell(head);
-                if head {
-                    b.bold = false;
-                }
-            }
-            Event::End(TagEnd::Table) => {
-                if let Some((rows, _, _)) = b.table.take() {
-                    b.blocks.push(Block::Table(Box::new(
-                        Table::new(rows)
-                            .set_grid(b.widths.clone())
-                            .width(TEXT_WIDTH, WidthType::Dxa),
-                    )));
-                }
-            }
+            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => b.end_row(),
+            Event::End(TagEnd::TableCell) => b.end_cell(),
+            Event::End(TagEnd::Table) => b.end_table(),
+            // An outline's comment giving the next table's column widths.
+            Event::Html(t) if given_widths(&t).is_some() => b.widths = given_widths(&t),
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => b.text(&t),
             Event::SoftBreak => b.text(" "),
             Event::HardBreak => b.runs.push(Run::new().add_break(BreakType::TextWrapping)),
@@ -322,15 +612,7 @@ pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     let date = format!("{as_of}T00:00:00Z");
     let mut doc = Docx::new()
         .page_size(A4.0, A4.1)
-        .page_margin(PageMargin {
-            top: MARGIN_TOP,
-            left: MARGIN_LEFT,
-            bottom: MARGIN_BOTTOM,
-            right: MARGIN_RIGHT,
-            header: 567,
-            footer: 567,
-            gutter: 0,
-        })
+        .page_margin(margins())
         .default_fonts(fonts)
         .default_size(BODY)
         .created_at(&date)
@@ -345,18 +627,106 @@ pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
         .first_header(Header::new())
         .title_pg()
         .add_table(letterhead(n));
+    // A table too wide for A4 portrait gets a landscape section of its own: the sections
+    // before and after it stay portrait, page numbers run on.
+    let mut first_section = true;
+    let mut landscape = false;
+    // A heading waits for what follows it: a landscape table takes it along.
+    let mut heading: Option<Paragraph> = None;
     for block in body(&n.body) {
         doc = match block {
-            Block::Paragraph(p) => doc.add_paragraph(*p),
-            Block::Table(t) => doc.add_table(*t),
+            Block::Heading(p) => {
+                let doc = add_after(doc, heading.take());
+                heading = Some(*p);
+                doc
+            }
+            Block::Paragraph(p) => add_after(doc, heading.take()).add_paragraph(*p),
+            Block::Table(t, false) => add_after(doc, heading.take()).add_table(*t),
+            Block::Table(t, true) => {
+                let before = section_end(false, first_section);
+                first_section = false;
+                landscape = true;
+                // A section begins with a paragraph (LibreOffice does not start a page
+                // style on a table).
+                let start = heading.take().unwrap_or_else(empty_line);
+                doc.add_paragraph(before)
+                    .add_paragraph(start)
+                    .add_table(*t)
+                    .add_paragraph(section_end(true, false))
+                    .add_paragraph(empty_line())
+            }
         };
     }
+    doc = add_after(doc, heading.take());
+    if landscape {
+        // The last section is not the first page's: numbered from its first page; portrait
+        // said in so many words (LibreOffice keeps the landscape of the section before).
+        let last = &mut doc.document.section_property;
+        last.title_pg = false;
+        last.first_header_reference = None;
+        last.page_size = PageSize::new()
+            .size(A4.0, A4.1)
+            .orient(PageOrientationType::Portrait);
+    }
     doc = doc.add_table(closing(n));
+    let mut xml = doc.build();
+    xml.document = repeat_header_rows(std::mem::take(&mut xml.document));
     let mut out = std::io::Cursor::new(Vec::new());
-    doc.build()
-        .pack(&mut out)
+    xml.pack(&mut out)
         .map_err(|e| format!("không tạo được bao-cao.docx: {e}"))?;
     Ok(out.into_inner())
+}
+
+/// `doc` with a waiting heading added, if there is one.
+fn add_after(doc: Docx, heading: Option<Paragraph>) -> Docx {
+    match heading {
+        Some(h) => doc.add_paragraph(h),
+        None => doc,
+    }
+}
+
+/// An empty line of no height to speak of.
+fn empty_line() -> Paragraph {
+    Paragraph::new()
+        .add_run(run("", NOTE))
+        .line_spacing(LineSpacing::new().before(0).after(0))
+}
+
+/// The page margins of Nghị định 30/2020 (top and bottom 20 mm, left 30 mm, right 15 mm).
+fn margins() -> PageMargin {
+    PageMargin {
+        top: MARGIN_TOP,
+        left: MARGIN_LEFT,
+        bottom: MARGIN_BOTTOM,
+        right: MARGIN_RIGHT,
+        header: 567,
+        footer: 567,
+        gutter: 0,
+    }
+}
+
+/// The paragraph that ends a section: it carries the properties of the pages before it (A4
+/// portrait or landscape, the page number header; the first section's first page has none).
+/// The header parts are the document's (`rIdHeader1`: page number, `rIdHeader2`: empty).
+fn section_end(landscape: bool, first: bool) -> Paragraph {
+    let size = if landscape {
+        PageSize::new()
+            .size(A4.1, A4.0)
+            .orient(PageOrientationType::Landscape)
+    } else {
+        PageSize::new()
+            .size(A4.0, A4.1)
+            .orient(PageOrientationType::Portrait)
+    };
+    let mut section = SectionProperty::new()
+        .page_size(size)
+        .page_margin(margins());
+    section.header_reference = Some(HeaderReference::new("default", "rIdHeader1"));
+    if first {
+        section.first_header_reference = Some(HeaderReference::new("first", "rIdHeader2"));
+        section = section.title_pg();
+    }
+    Paragraph::new().section_property(section)
 }
 
 #[cfg(test)]

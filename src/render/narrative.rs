@@ -167,35 +167,87 @@ pub struct Narrative {
     pub title: String,
 }
 
-/// The body and the recipients of an outline: the body runs from its first line starting
-/// `# ` (all of it when there is none) to the line naming "Nơi nhận:", whose items (split on
-/// `;`) are the recipients.
-pub fn split_outline(md: &str) -> (String, Vec<String>) {
+/// An outline cut into the report's body and its closing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutlineParts {
+    /// From the first line starting `# ` (all of it when there is none) to the line naming
+    /// "Nơi nhận:".
+    pub body: String,
+    /// The recipients: the items on the "Nơi nhận:" line (split on `;`) and the list under it
+    /// ("- Bộ Nội vụ;" a line each), "Lưu" left out (it is added once).
+    pub recipients: Vec<String>,
+    /// The signing block the outline writes after the recipients: its bold lines (the
+    /// authority: "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", …) and its last plain line (the name).
+    pub signing: Vec<String>,
+    pub signer: Option<String>,
+}
+
+/// A line without Markdown emphasis marks and hard-break spaces.
+fn plain(line: &str) -> String {
+    line.chars()
+        .filter(|c| !matches!(c, '*' | '_'))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// A recipient's text: without list marks and the `;` or `.` that ends it.
+fn recipient(text: &str) -> String {
+    text.trim()
+        .trim_start_matches(['-', '+', '•', '–'])
+        .trim()
+        .trim_end_matches([';', '.', ','])
+        .trim()
+        .to_string()
+}
+
+/// Cuts an outline into body and closing (`OutlineParts`).
+pub fn split_outline(md: &str) -> OutlineParts {
     let lines: Vec<&str> = md.lines().collect();
     let start = lines.iter().position(|l| l.starts_with("# ")).unwrap_or(0);
-    let is_recipients = |l: &&str| {
-        let plain: String = l.chars().filter(|c| !matches!(c, '*' | '_')).collect();
-        plain.trim_start().starts_with("Nơi nhận:")
-    };
     let end = lines[start..]
         .iter()
-        .position(is_recipients)
+        .position(|l| plain(l).starts_with("Nơi nhận:"))
         .map_or(lines.len(), |i| start + i);
-    let recipients = lines
-        .get(end)
-        .map(|l| {
-            let plain: String = l.chars().filter(|c| !matches!(c, '*' | '_')).collect();
-            plain
-                .split_once("Nơi nhận:")
-                .map(|x| x.1)
-                .unwrap_or("")
-                .split(';')
-                .map(|r| r.trim().trim_end_matches('.').trim().to_string())
-                .filter(|r| !r.is_empty() && !crate::text::fold(r).starts_with("luu"))
-                .collect()
-        })
-        .unwrap_or_default();
-    (lines[start..end].join("\n") + "\n", recipients)
+    let mut parts = OutlineParts {
+        body: lines[start..end].join("\n") + "\n",
+        ..OutlineParts::default()
+    };
+    let Some(first) = lines.get(end) else {
+        return parts;
+    };
+    let mut recipients: Vec<String> = plain(first)
+        .split_once("Nơi nhận:")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .split(';')
+        .map(recipient)
+        .collect();
+    // The list under "Nơi nhận:", then the signing block.
+    let mut rest = lines[end + 1..]
+        .iter()
+        .skip_while(|l| l.trim().is_empty())
+        .peekable();
+    while let Some(line) = rest.next_if(|l| {
+        let p = plain(l);
+        p.starts_with(['-', '+', '•', '–'])
+    }) {
+        recipients.push(recipient(&plain(line)));
+    }
+    parts.recipients = recipients
+        .into_iter()
+        .filter(|r| !r.is_empty() && !crate::text::fold(r).starts_with("luu"))
+        .collect();
+    let block: Vec<&&str> = rest.filter(|l| !l.trim().is_empty()).collect();
+    for (i, line) in block.iter().enumerate() {
+        let bold = line.trim_start().starts_with("**");
+        if bold {
+            parts.signing.push(plain(line));
+        } else if i == block.len() - 1 && !parts.signing.is_empty() {
+            parts.signer = Some(plain(line));
+        }
+    }
+    parts
 }
 
 /// The recipients' lines as an administrative document ends them: "- X;" each, then
@@ -509,18 +561,22 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             d.year()
         ),
     };
-    let (body, recipients) = split_outline(&md);
+    let parts = split_outline(&md);
+    let body = parts.body;
+    // The signing block: the regime's, else the outline's, else the head of the agency.
     let closing = Closing {
-        recipients,
-        signing: if regime.signing.title.is_empty() {
+        recipients: parts.recipients,
+        signing: if !regime.signing.title.is_empty() {
+            regime.signing.title.clone()
+        } else if !parts.signing.is_empty() {
+            parts.signing
+        } else {
             vec![
                 format!("TM. {}", root.agency_name().to_uppercase()),
                 "CHỦ TỊCH".to_string(),
             ]
-        } else {
-            regime.signing.title.clone()
         },
-        signer: regime.signing.name.clone(),
+        signer: regime.signing.name.clone().or(parts.signer),
     };
     let html = to_html(&body, &title, &letterhead, &closing);
     Ok(Narrative {
@@ -604,12 +660,26 @@ mod tests {
     #[test]
     fn the_body_runs_from_the_first_heading_to_the_recipients() {
         let md = "**ỦY BAN NHÂN DÂN**  \nSố: /BC\n\n# BÁO CÁO\n\n## Tình hình\n\nNội dung.\n\n*Nơi nhận:* Văn phòng Chính phủ; Bộ Tài chính; lưu VT.\n\n**TM. ỦY BAN NHÂN DÂN**\n";
-        let (body, recipients) = split_outline(md);
-        assert_eq!(body, "# BÁO CÁO\n\n## Tình hình\n\nNội dung.\n\n");
-        assert_eq!(recipients, ["Văn phòng Chính phủ", "Bộ Tài chính"]);
-        let (all, none) = split_outline("Chỉ có nội dung.\n");
-        assert_eq!(all, "Chỉ có nội dung.\n");
-        assert!(none.is_empty());
+        let parts = split_outline(md);
+        assert_eq!(parts.body, "# BÁO CÁO\n\n## Tình hình\n\nNội dung.\n\n");
+        assert_eq!(parts.recipients, ["Văn phòng Chính phủ", "Bộ Tài chính"]);
+        assert_eq!(parts.signing, ["TM. ỦY BAN NHÂN DÂN"]);
+        let none = split_outline("Chỉ có nội dung.\n");
+        assert_eq!(none.body, "Chỉ có nội dung.\n");
+        assert!(none.recipients.is_empty());
+    }
+
+    #[test]
+    fn recipients_listed_a_line_each_are_all_kept_and_the_signing_block_follows() {
+        let md = "# BÁO CÁO\n\nNội dung.\n\n**Nơi nhận:**  \n- Văn phòng Chính phủ;  \n- Bộ Nội vụ;\n- Lưu: VT.\n\n**TM. ỦY BAN NHÂN DÂN**  \n**KT. CHỦ TỊCH**  \n**PHÓ CHỦ TỊCH**\n\n\n\nNguyễn Văn An\n";
+        let parts = split_outline(md);
+        assert_eq!(parts.recipients, ["Văn phòng Chính phủ", "Bộ Nội vụ"]);
+        assert_eq!(
+            parts.signing,
+            ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+        );
+        assert_eq!(parts.signer.as_deref(), Some("Nguyễn Văn An"));
+        assert_eq!(parts.body, "# BÁO CÁO\n\nNội dung.\n\n");
     }
 
     #[test]
