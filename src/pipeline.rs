@@ -298,6 +298,9 @@ fn year_to_date(
     consolidated: &mut Consolidated,
 ) -> Option<String> {
     use crate::history::ytd;
+    if !ytd::applies(config, regime) {
+        return None;
+    }
     let y = ytd::year_to_date(config, regime, period, store, &batch.accepted, true);
     consolidated.replace_column(config, InputColumn::LuyKe, &y.consolidated);
     let note = ytd::note(&y);

@@ -142,6 +142,22 @@ impl LatestRows {
         self.rows.iter().map(|r| self.row(r))
     }
 
+    /// Every figure as (unit, cell key, column, value) with the unit and the key as ranks
+    /// among the rows' texts (`text`): a caller that meets the same texts row after row maps
+    /// each rank once instead of hashing a text per row.
+    pub fn ranked(&self) -> impl Iterator<Item = (u32, u32, InputColumn, f64)> + '_ {
+        self.rows.iter().map(|r| (r.unit, r.key, r.column, r.value))
+    }
+
+    /// The text of a rank `ranked` gives, and the number of ranks.
+    pub fn text(&self, rank: u32) -> &Shared {
+        &self.texts[rank as usize]
+    }
+
+    pub fn text_count(&self) -> usize {
+        self.texts.len()
+    }
+
     /// The figures of each unit together, units in code order, each unit's in (cell key,
     /// column) order.
     pub fn by_unit(&self) -> impl Iterator<Item = impl Iterator<Item = LatestRow<'_>> + '_> + '_ {
@@ -435,10 +451,41 @@ impl Store {
         status: Option<ValueStatus>,
         keep: &dyn Fn(&str, &str, InputColumn) -> bool,
     ) -> Result<LatestRows, StoreError> {
+        self.latest_rows_of(regime, period, status, keep, &COLUMNS)
+    }
+
+    /// `latest_rows` without the rows' file and source period (empty texts): what a caller
+    /// that sums figures needs, decoded in about two thirds of the time.
+    pub fn latest_figures(
+        &self,
+        regime: &str,
+        period: Period,
+        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+    ) -> Result<LatestRows, StoreError> {
+        const FIGURES: [&str; 7] = [
+            "unit_code",
+            "indicator_code",
+            "column",
+            "value",
+            "status",
+            "received_at",
+            "disagg",
+        ];
+        self.latest_rows_of(regime, period, None, keep, &FIGURES)
+    }
+
+    fn latest_rows_of(
+        &self,
+        regime: &str,
+        period: Period,
+        status: Option<ValueStatus>,
+        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+        columns: &[&str],
+    ) -> Result<LatestRows, StoreError> {
         let mut numbering = Numbering::default();
         let mut rows: Vec<Compact> = Vec::new();
         let (mut key, mut last) = (String::new(), [None; 4]);
-        self.scan(regime, period, &COLUMNS, &mut |row| {
+        self.scan(regime, period, columns, &mut |row| {
             let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
                 return;
             };

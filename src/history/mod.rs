@@ -128,9 +128,11 @@ pub fn consolidated_from_store_with_ytd(
         return None;
     }
     let mut c = consolidate(config, regime, period, &subs);
-    let y = ytd::year_to_date(config, regime, period, Some(store), &subs, false);
-    if y.missing_periods.is_empty() {
-        c.replace_column(config, InputColumn::LuyKe, &y.consolidated);
+    if ytd::applies(config, regime) {
+        let y = ytd::year_to_date(config, regime, period, Some(store), &subs, false);
+        if y.missing_periods.is_empty() {
+            c.replace_column(config, InputColumn::LuyKe, &y.consolidated);
+        }
     }
     Some((c, successors))
 }

@@ -121,12 +121,200 @@ struct Acc {
     periods: f64,
 }
 
-/// One unit's figures over the year.
-#[derive(Debug, Default)]
-struct UnitYear {
-    /// Bit `i`: the unit has figures of step `i` (the current period is the last bit).
-    seen: u64,
-    cells: BTreeMap<CellKey, Acc>,
+/// The regime's tree: whose figures can count.
+struct Tree<'a> {
+    config: &'a Config,
+    regime: &'a Regime,
+    /// The receiver and every unit below it.
+    units: foldhash::HashSet<String>,
+}
+
+/// A rank of `LatestRows` not yet mapped, and a unit whose figures do not count.
+const UNMAPPED: u32 = u32::MAX;
+const SKIPPED: u32 = u32::MAX - 1;
+
+/// The year's figures gathered, units and cell keys numbered once (a nation's month is
+/// ~800,000 figures a period: each row costs two array lookups and a small map entry).
+#[derive(Default)]
+struct Year {
+    units: Vec<String>,
+    unit_ids: foldhash::HashMap<String, u32>,
+    keys: Vec<CellKey>,
+    key_ids: foldhash::HashMap<CellKey, u32>,
+    kinds: Vec<OverTime>,
+    /// Per unit, bit `i`: the unit has figures of step `i` (the current period is the last).
+    seen: Vec<u64>,
+    /// Per unit, its cells by key id.
+    cells: Vec<BTreeMap<u32, Acc>>,
+    /// The previous period's actuals the forms carry (they revise its stored estimates), by
+    /// (unit id, key id).
+    revisions: BTreeMap<(u32, u32), f64>,
+}
+
+impl Year {
+    fn unit(&mut self, code: &str) -> u32 {
+        if let Some(&id) = self.unit_ids.get(code) {
+            return id;
+        }
+        let id = self.units.len() as u32;
+        self.units.push(code.to_string());
+        self.unit_ids.insert(code.to_string(), id);
+        self.seen.push(0);
+        self.cells.push(BTreeMap::new());
+        id
+    }
+
+    fn key(&mut self, config: &Config, key: &str) -> u32 {
+        if let Some(&id) = self.key_ids.get(key) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        self.keys.push(CellKey::from(key));
+        self.key_ids.insert(CellKey::from(key), id);
+        self.kinds.push(
+            config
+                .indicator_of_key(key)
+                .map_or(OverTime::AsTyped, OverTime::of),
+        );
+        id
+    }
+
+    /// Adds a figure of a period (`restart`: the replacing report of the year so far, worth
+    /// `weight` periods).
+    fn add(&mut self, unit: u32, key: u32, value: f64, restart: Option<f64>) {
+        let kind = self.kinds[key as usize];
+        let acc = self.cells[unit as usize].entry(key).or_default();
+        match restart {
+            // A flow's total so far; a mean's `weight` periods.
+            Some(_) if kind == OverTime::Sum => {
+                *acc = Acc {
+                    sum: value,
+                    periods: 1.0,
+                }
+            }
+            Some(weight) => {
+                *acc = Acc {
+                    sum: value * weight,
+                    periods: weight,
+                }
+            }
+            None => {
+                acc.sum += value;
+                acc.periods += 1.0;
+            }
+        }
+    }
+
+    /// The previous period's actuals of the current forms (`KyTruoc`), kept to revise the
+    /// stored estimates when that period is read.
+    fn note_revisions(&mut self, config: &Config, current: &[Submission]) {
+        for s in current {
+            for ((key, column), v) in &s.values {
+                if *column == InputColumn::KyTruoc {
+                    let k = self.key(config, key);
+                    if self.kinds[k as usize].reads_past() {
+                        let u = self.unit(&s.unit_code);
+                        self.revisions.insert((u, k), v.value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One earlier period's stored figures (step `i`), as far as they count in the tree.
+    fn gather(
+        &mut self,
+        tree: &Tree<'_>,
+        rows: &crate::store::LatestRows,
+        i: usize,
+        restart: Option<f64>,
+        revised: bool,
+    ) {
+        let config = tree.config;
+        let mut reporting: Vec<u32> = rows.ranked().map(|r| r.0).collect();
+        reporting.dedup();
+        let counted = Counted::new(
+            config,
+            tree.regime,
+            &tree.units,
+            reporting.iter().map(|r| rows.text(*r).as_str()),
+        );
+        let mut unit_of = vec![UNMAPPED; rows.text_count()];
+        let mut key_of = vec![UNMAPPED; rows.text_count()];
+        for (u, k, _, value) in rows.ranked() {
+            if unit_of[u as usize] == UNMAPPED {
+                let code = rows.text(u).as_str();
+                unit_of[u as usize] = if counted.counts(code) {
+                    self.unit(code)
+                } else {
+                    SKIPPED
+                };
+            }
+            let unit = unit_of[u as usize];
+            if unit == SKIPPED {
+                continue;
+            }
+            if key_of[k as usize] == UNMAPPED {
+                key_of[k as usize] = self.key(config, rows.text(k).as_str());
+            }
+            let key = key_of[k as usize];
+            self.seen[unit as usize] |= 1 << i;
+            let value = if revised {
+                self.revisions.remove(&(unit, key)).unwrap_or(value)
+            } else {
+                value
+            };
+            self.add(unit, key, value, restart);
+        }
+        // Revisions of cells the store did not have.
+        if revised {
+            for ((unit, key), value) in std::mem::take(&mut self.revisions) {
+                if counted.counts(&self.units[unit as usize]) {
+                    self.seen[unit as usize] |= 1 << i;
+                    self.add(unit, key, value, None);
+                }
+            }
+        }
+    }
+
+    /// This period's figures (step `i`, the last).
+    fn gather_current(&mut self, tree: &Tree<'_>, current: &[Submission], i: usize) {
+        let config = tree.config;
+        let counted = Counted::new(
+            config,
+            tree.regime,
+            &tree.units,
+            current.iter().map(|s| s.unit_code.as_str()),
+        );
+        for s in current.iter().filter(|s| counted.counts(&s.unit_code)) {
+            let unit = self.unit(&s.unit_code);
+            self.seen[unit as usize] |= 1 << i;
+            for ((key, column), v) in &s.values {
+                if *column == InputColumn::ThucHien {
+                    let k = self.key(config, key);
+                    if self.kinds[k as usize].reads_past() {
+                        self.add(unit, k, v.value, None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A unit's year-to-date of each cell it has (a mean divided out), in key order.
+    fn figures(&self, unit: u32) -> Vec<(&CellKey, f64)> {
+        let mut out: Vec<(&CellKey, f64)> = self.cells[unit as usize]
+            .iter()
+            .map(|(k, acc)| {
+                let value = match self.kinds[*k as usize] {
+                    OverTime::Mean => acc.sum / acc.periods,
+                    _ => acc.sum,
+                };
+                (&self.keys[*k as usize], value)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
+    }
 }
 
 /// The year-to-date of one period.
@@ -158,9 +346,19 @@ impl<'a> Counted<'a> {
         in_tree: &'a foldhash::HashSet<String>,
         reporting: impl Iterator<Item = &'u str>,
     ) -> Counted<'a> {
+        // The units above the reporting ones: their parents' chains, each walked once.
+        let parents: BTreeSet<&str> = reporting
+            .filter_map(|u| config.units.get(u)?.parent.as_deref())
+            .collect();
+        let mut gathering = foldhash::HashSet::default();
+        for p in parents {
+            if gathering.insert(p.to_string()) {
+                gathering.extend(config.units.ancestors(p));
+            }
+        }
         Counted {
             in_tree,
-            gathering: reporting.flat_map(|u| config.units.ancestors(u)).collect(),
+            gathering,
             include_own: regime.include_own_figures,
         }
     }
@@ -168,6 +366,17 @@ impl<'a> Counted<'a> {
     fn counts(&self, unit: &str) -> bool {
         self.in_tree.contains(unit) && (self.include_own || !self.gathering.contains(unit))
     }
+}
+
+/// Whether a regime's outputs show a year-to-date: a list form always does (its consolidated
+/// form has the column); a matrix form where one of its columns is the year-to-date (a
+/// form like Biểu II.06a has none, and its cells are not summed over the year).
+pub fn applies(config: &Config, regime: &Regime) -> bool {
+    config.layout(&regime.id).is_none_or(|layout| {
+        layout
+            .cells()
+            .any(|(_, _, cell)| cell.column == InputColumn::LuyKe)
+    })
 }
 
 /// The year-to-date of `period` at every unit: earlier periods from `store` (none without one),
@@ -182,125 +391,42 @@ pub fn year_to_date(
     check_typed: bool,
 ) -> YearToDate {
     let steps = earlier_steps(regime, period);
-    let now = steps.len();
-    let in_tree: foldhash::HashSet<String> =
-        config.units.subtree(&regime.receiver).into_iter().collect();
-    let over_time = |key: &str| {
-        config
-            .indicator_of_key(key)
-            .map_or(OverTime::AsTyped, OverTime::of)
-    };
-    let mut units: BTreeMap<String, UnitYear> = BTreeMap::new();
-    let mut missing_periods = Vec::new();
-
-    // The previous period's actual a form carries revises that period's stored estimate.
-    let mut revisions: BTreeMap<(String, CellKey), f64> = BTreeMap::new();
-    for s in current {
-        for ((key, column), v) in &s.values {
-            if *column == InputColumn::KyTruoc && over_time(key).reads_past() {
-                revisions.insert((s.unit_code.clone(), key.clone()), v.value);
-            }
-        }
-    }
-
-    for (i, step) in steps.iter().enumerate() {
-        let read = match *step {
-            Step::Add(p) => p,
-            Step::Restart { by, .. } => by,
-            Step::Unknown { .. } => {
-                missing_periods.push(step.period());
-                continue;
-            }
-        };
-        let rows = store.and_then(|s| {
-            s.latest_rows(&regime.id, read, None, &|_, key, column| {
-                column == InputColumn::ThucHien && over_time(key).reads_past()
-            })
-            .ok()
-        });
-        let Some(rows) = rows.filter(|r| r.iter().next().is_some()) else {
-            missing_periods.push(step.period());
-            continue;
-        };
-        let reporting: Vec<&str> = rows
-            .by_unit()
-            .filter_map(|mut u| u.next().map(|r| r.unit_code.as_str()))
-            .collect();
-        let counted = Counted::new(config, regime, &in_tree, reporting.iter().copied());
-        let revised = matches!(step, Step::Add(p) if *p == period.previous());
-        let weight = match *step {
-            Step::Restart { by, .. } => periods_in(by, period.frequency()),
-            _ => 1.0,
-        };
-        for unit_rows in rows.by_unit() {
-            let mut unit_rows = unit_rows.peekable();
-            let Some(code) = unit_rows.peek().map(|r| r.unit_code.as_str()) else {
-                continue;
-            };
-            if !counted.counts(code) {
-                continue;
-            }
-            let year = units.entry(code.to_string()).or_default();
-            year.seen |= 1 << i;
-            for r in unit_rows {
-                let key = CellKey::from(r.indicator_code.as_str());
-                let value = if revised {
-                    revisions
-                        .remove(&(code.to_string(), key.clone()))
-                        .unwrap_or(r.value)
-                } else {
-                    r.value
-                };
-                let acc = year.cells.entry(key).or_default();
-                if matches!(step, Step::Restart { .. }) {
-                    // The replacing report is the year so far: a flow's total, a mean's
-                    // `weight` periods.
-                    *acc = Acc {
-                        sum: value * weight,
-                        periods: weight,
-                    };
-                    if over_time(r.indicator_code) == OverTime::Sum {
-                        acc.sum = value;
-                    }
-                } else {
-                    acc.sum += value;
-                    acc.periods += 1.0;
-                }
-            }
-        }
-        // Revisions of cells the store did not have.
-        if revised {
-            for ((unit, key), value) in std::mem::take(&mut revisions) {
-                if counted.counts(&unit) {
-                    let year = units.entry(unit).or_default();
-                    year.seen |= 1 << i;
-                    let acc = year.cells.entry(key).or_default();
-                    acc.sum += value;
-                    acc.periods += 1.0;
-                }
-            }
-        }
-    }
-
-    // This period's figures.
-    let counted = Counted::new(
+    let tree = Tree {
         config,
         regime,
-        &in_tree,
-        current.iter().map(|s| s.unit_code.as_str()),
-    );
-    for s in current.iter().filter(|s| counted.counts(&s.unit_code)) {
-        let year = units.entry(s.unit_code.clone()).or_default();
-        year.seen |= 1 << now;
-        for ((key, column), v) in &s.values {
-            if *column == InputColumn::ThucHien && over_time(key).reads_past() {
-                let acc = year.cells.entry(key.clone()).or_default();
-                acc.sum += v.value;
-                acc.periods += 1.0;
+        units: config.units.subtree(&regime.receiver).into_iter().collect(),
+    };
+    let mut year = Year::default();
+    year.note_revisions(config, current);
+    let mut missing_periods = Vec::new();
+    // Two periods are read at a time, one per core (reading is most of the work: a nation's
+    // month is ~0,1 s to decode), then gathered in order.
+    let read = |step: &Step| -> Option<crate::store::LatestRows> {
+        let p = match *step {
+            Step::Add(p) => p,
+            Step::Restart { by, .. } => by,
+            Step::Unknown { .. } => return None,
+        };
+        store.and_then(|s| past_figures(config, regime, s, p))
+    };
+    for (pair, steps_of) in steps.chunks(2).enumerate() {
+        let (a, b) = rayon::join(|| read(&steps_of[0]), || steps_of.get(1).and_then(&read));
+        for (j, (step, rows)) in steps_of.iter().zip([a, b]).enumerate() {
+            let i = pair * 2 + j;
+            let restart = match *step {
+                Step::Restart { by, .. } => Some(periods_in(by, period.frequency())),
+                _ => None,
+            };
+            match rows {
+                Some(rows) => {
+                    let revised = *step == Step::Add(period.previous());
+                    year.gather(&tree, &rows, i, restart, revised);
+                }
+                None => missing_periods.push(step.period()),
             }
         }
     }
-
+    year.gather_current(&tree, current, steps.len());
     let found: u64 = steps
         .iter()
         .enumerate()
@@ -310,31 +436,21 @@ pub fn year_to_date(
         current.iter().map(|s| (s.unit_code.as_str(), s)).collect();
     let mut diagnostics = Vec::new();
     let mut gaps = Vec::new();
-    let mut subs = Vec::with_capacity(units.len());
-    for (code, year) in &units {
+    let nowhere = Location::default();
+    // Units in code order: the same submissions, so the same result, run after run.
+    let mut order: Vec<u32> = (0..year.units.len() as u32).collect();
+    order.sort_by(|a, b| year.units[*a as usize].cmp(&year.units[*b as usize]));
+    let mut subs = Vec::with_capacity(order.len());
+    for unit in order {
+        let code = &year.units[unit as usize];
         let sub = by_unit.get(code.as_str()).copied();
-        let valid = |p: Period| {
-            let (_, last) = p.month_span();
-            let end = crate::schedule::last_day_of_month(p.year(), last);
-            config.units.get(code).is_none_or(|u| u.is_valid_on(end))
-        };
-        let own_gaps: Vec<Period> = steps
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| found & (1 << i) != 0 && year.seen & (1 << i) == 0)
-            .map(|(_, s)| s.period())
-            .filter(|p| valid(*p))
-            .collect();
+        let own_gaps = unit_gaps(config, code, &steps, found, year.seen[unit as usize]);
         let short = !own_gaps.is_empty() || !missing_periods.is_empty();
         if !own_gaps.is_empty() {
             gaps.push((code.clone(), own_gaps));
         }
-        let mut values = BTreeMap::new();
-        for (key, acc) in &year.cells {
-            let value = match over_time(key) {
-                OverTime::Mean => acc.sum / acc.periods,
-                _ => acc.sum,
-            };
+        let mut values = Vec::new();
+        for (key, value) in year.figures(unit) {
             let typed = sub.and_then(|s| s.figure(key, InputColumn::LuyKe));
             let value = match typed {
                 // The store lacks an earlier period of the unit: its own figure is the best.
@@ -347,8 +463,15 @@ pub fn year_to_date(
                 }
                 _ => value,
             };
-            values.insert((key.clone(), InputColumn::LuyKe), stored(value));
+            values.push((
+                (key.clone(), InputColumn::LuyKe),
+                Value {
+                    value,
+                    location: nowhere.clone(),
+                },
+            ));
         }
+        let mut values: BTreeMap<(CellKey, InputColumn), Value> = values.into_iter().collect();
         if let Some(s) = sub {
             take_this_period(
                 config,
@@ -371,6 +494,7 @@ pub fn year_to_date(
             values,
         });
     }
+    drop(year);
     diagnostics.extend(gap_diagnostics(
         config,
         regime,
@@ -381,16 +505,61 @@ pub fn year_to_date(
     ));
     // The year-to-date is consolidated as this period's figures are, each unit's figures
     // already limited to those that counted in their periods.
-    let mut tree = regime.clone();
-    tree.include_own_figures = true;
+    let mut own = regime.clone();
+    own.include_own_figures = true;
     // Merged units' earlier periods count for their successor.
     let (subs, _) = super::apply_successions(config, subs);
     YearToDate {
-        consolidated: consolidate(config, &tree, period, &subs),
+        consolidated: consolidate(config, &own, period, &subs),
         diagnostics,
         missing_periods,
         gaps,
     }
+}
+
+/// A past period's latest actual figures of the indicators whose year-to-date reads the past
+/// (flows, averages), or `None` where the store has none of them.
+fn past_figures(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+) -> Option<crate::store::LatestRows> {
+    // Whether a cell key's indicator reads the past, found once per key.
+    let known: std::cell::RefCell<foldhash::HashMap<String, bool>> = Default::default();
+    let reads = |key: &str| {
+        if let Some(&r) = known.borrow().get(key) {
+            return r;
+        }
+        let r = config
+            .indicator_of_key(key)
+            .is_some_and(|i| OverTime::of(i).reads_past());
+        known.borrow_mut().insert(key.to_string(), r);
+        r
+    };
+    let rows = store
+        .latest_figures(&regime.id, period, &|_, key, column| {
+            column == InputColumn::ThucHien && reads(key)
+        })
+        .ok()?;
+    let any = rows.ranked().next().is_some();
+    any.then_some(rows)
+}
+
+/// The earlier periods of the year a unit has no figure of while other units have (`found`:
+/// the steps the store has; `seen`: the unit's), where the unit existed then.
+fn unit_gaps(config: &Config, unit: &str, steps: &[Step], found: u64, seen: u64) -> Vec<Period> {
+    let existed = |p: Period| {
+        let end = crate::schedule::last_day_of_month(p.year(), p.month_span().1);
+        config.units.get(unit).is_none_or(|u| u.is_valid_on(end))
+    };
+    steps
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| found & (1 << i) != 0 && seen & (1 << i) == 0)
+        .map(|(_, s)| s.period())
+        .filter(|p| existed(*p))
+        .collect()
 }
 
 /// A computed figure as a submission's value (it was read from no cell).
