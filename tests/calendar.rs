@@ -161,6 +161,8 @@ fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
         .find(|r| r["period"] == "2026-10" && r["level"] == "tinh")
         .unwrap();
     assert_eq!(oct_tinh["status"], "upcoming");
+    // The province's own deadline (sending upward) has no list of units that have not sent.
+    assert!(oct_tinh.get("missing").is_none(), "{oct_tinh}");
 }
 
 #[test]

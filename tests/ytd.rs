@@ -275,6 +275,9 @@ fn assert_october(out: &Path) {
         .find(|r| r.iter().any(|c| text(c) == "SL01"))
         .expect("the SL01 row");
     assert_eq!(num(&sl01[col]), Some(1650.0));
+    // The note says that one of the three communes is not in October's figure.
+    let note = header.iter().position(|c| text(c) == "Ghi chú").unwrap();
+    assert_eq!(text(&sl01[note]), "2/3 đơn vị báo cáo");
 }
 
 #[test]

@@ -599,7 +599,7 @@ impl Config {
     /// restricts only where it names a level that reports in the regime (a province's catalog
     /// reused by the level above, where only the districts report, asks them everything) — and
     /// where `owner_only` the owner is the unit or below it.
-    fn unit_reports(&self, regime: &Regime, i: &Indicator, unit: &Unit) -> bool {
+    pub fn unit_reports(&self, regime: &Regime, i: &Indicator, unit: &Unit) -> bool {
         if i.is_derived() {
             return false;
         }

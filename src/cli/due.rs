@@ -45,6 +45,10 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     if let Some(inbox) = &args.inbox {
         for (period, row) in rows.iter_mut() {
             let regime = config.regime(&row.regime).expect("a regime of the config");
+            // The receiver's own deadline (sending upward): no units of its level report to it.
+            if !regime.reporters.levels.contains(&row.level) {
+                continue;
+            }
             let inbox = crate::due::regime_inbox(inbox, &regime.id);
             let (missing, rejected) =
                 super::missing_units(config, regime, *period, &row.level, &inbox, today);

@@ -298,6 +298,9 @@ struct Outliers<'a> {
     history: Vec<f64>,
 }
 
+/// The units a cell key's seasonal profile is drawn from, at least.
+const MIN_UNITS_FOR_SEASON: usize = 3;
+
 /// The month a period ends with: periods of the same season end in the same month.
 fn season(p: Period) -> u32 {
     p.month_span().1
@@ -412,14 +415,17 @@ impl<'a> Outliers<'a> {
         }
     }
 
-    /// Each cell key's mean figure per period over the units read (NaN where none has one).
-    fn means(&self) -> foldhash::HashMap<&'a str, Vec<f64>> {
+    /// Each cell key's mean figure per period over the units read (NaN where none has one),
+    /// and the number of units read.
+    fn means(&self) -> foldhash::HashMap<&'a str, (Vec<f64>, usize)> {
         let stride = self.periods.len();
-        let mut sums: foldhash::HashMap<&str, (Vec<f64>, Vec<u32>)> = foldhash::HashMap::default();
+        let mut sums: foldhash::HashMap<&str, (Vec<f64>, Vec<u32>, usize)> =
+            foldhash::HashMap::default();
         for (i, (_, key)) in self.cells.iter().enumerate() {
-            let (sum, n) = sums
+            let (sum, n, units) = sums
                 .entry(key)
-                .or_insert_with(|| (vec![0.0; stride], vec![0; stride]));
+                .or_insert_with(|| (vec![0.0; stride], vec![0; stride], 0));
+            *units += 1;
             for (at, v) in self.history[i * stride..(i + 1) * stride]
                 .iter()
                 .enumerate()
@@ -431,13 +437,13 @@ impl<'a> Outliers<'a> {
             }
         }
         sums.into_iter()
-            .map(|(k, (sum, n))| {
+            .map(|(k, (sum, n, units))| {
                 let mean = sum
                     .iter()
                     .zip(&n)
                     .map(|(s, n)| if *n == 0 { f64::NAN } else { s / f64::from(*n) })
                     .collect();
-                (k, mean)
+                (k, (mean, units))
             })
             .collect()
     }
@@ -457,10 +463,15 @@ impl<'a> Outliers<'a> {
         }
         let stride = self.periods.len();
         let seasonal = !matches!(now.frequency(), Frequency::NineMonths | Frequency::Yearly);
+        // A season needs a few units to show: a figure one unit alone reports is judged
+        // against its own history as it is (its season would be itself).
         let factors: foldhash::HashMap<&str, (Vec<f64>, Option<f64>)> = self
             .means()
             .into_iter()
-            .map(|(k, m)| (k, seasonal_factors(&m, &self.periods, now, seasonal)))
+            .map(|(k, (m, units))| {
+                let by_season = seasonal && units >= MIN_UNITS_FOR_SEASON;
+                (k, seasonal_factors(&m, &self.periods, now, by_season))
+            })
             .collect();
         let mut found: Vec<(f64, Diagnostic)> = Vec::new();
         let mut unjudged: BTreeSet<&str> = BTreeSet::new();
@@ -490,12 +501,15 @@ impl<'a> Outliers<'a> {
                 };
                 if z.abs() > threshold {
                     let n = h.iter().filter(|x| x.is_finite()).count();
+                    let ind = config.indicator_of_key(code);
+                    let d = ind.map_or(2, |i| i.decimals());
+                    let lo = ind.map_or(lo, |i| lo.max(i.lower_bound()));
                     found.push((z.abs(), Diagnostic::new(
                         Code::Outlier,
                         v.location.clone(),
                         format!(
                             "{} = {} khác thường so với {n} kỳ trước của đơn vị, đã tính đến mùa vụ (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
-                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(lo, 2), fmt_vn(hi, 2)
+                            subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(lo, d), fmt_vn(hi, d)
                         ),
                     )));
                 }
@@ -651,6 +665,29 @@ mod tests {
 
     fn season_of(p: Period) -> u32 {
         super::season(p)
+    }
+
+    #[test]
+    fn a_season_is_drawn_from_the_units_read_and_counts_them() {
+        let periods: Vec<Period> = ["2026-01", "2026-02"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        // Two units report DL01 (10, 30 and 20, NaN), one unit alone reports XX01.
+        let o = Outliers {
+            periods,
+            cells: vec![("A", "DL01"), ("A", "XX01"), ("B", "DL01")],
+            history: vec![10.0, 30.0, 5.0, 5.0, 20.0, f64::NAN],
+        };
+        let means = o.means();
+        let (dl, units) = &means["DL01"];
+        assert_eq!(*units, 2);
+        assert_eq!(dl, &vec![15.0, 30.0]);
+        assert_eq!(
+            means["XX01"].1, 1,
+            "too few units for a season of their own"
+        );
+        assert!(MIN_UNITS_FOR_SEASON > 2);
     }
 
     #[test]

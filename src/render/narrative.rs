@@ -121,6 +121,19 @@ fn plan_words(
     }
 }
 
+/// Words for a change of a rate: "tăng 0,45 điểm phần trăm so với tháng trước".
+fn points_words(d: f64, against: &str) -> String {
+    if d.abs() < 0.005 {
+        format!("tương đương {against}")
+    } else {
+        format!(
+            "{} {} điểm phần trăm so với {against}",
+            if d > 0.0 { "tăng" } else { "giảm" },
+            fmt_vn(d.abs(), 2)
+        )
+    }
+}
+
 /// Words for a change: "tăng 3,2% so với tháng trước".
 fn change_words(pct: f64, against: &str) -> String {
     if pct.abs() < 0.05 {
@@ -295,16 +308,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             let change = match (value, prev, change_pct) {
                 (_, _, Some(pct)) => change_words(pct, against),
                 (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
-                    let d = v - p;
-                    if d.abs() < 0.005 {
-                        format!("tương đương {against}")
-                    } else {
-                        format!(
-                            "{} {} điểm phần trăm so với {against}",
-                            if d > 0.0 { "tăng" } else { "giảm" },
-                            fmt_vn(d.abs(), 2)
-                        )
-                    }
+                    points_words(v - p, against)
                 }
                 _ => String::new(),
             };
@@ -330,6 +334,9 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                 ytd_yoy: match (ytd, ytd_last_year) {
                     (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
                         yoy_words((v / l - 1.0) * 100.0, regime.comparison)
+                    }
+                    (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
+                        points_words(v - l, "cùng kỳ năm trước")
                     }
                     _ => String::new(),
                 },
@@ -366,6 +373,9 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                 yoy: match (value, last_year) {
                     (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
                         yoy_words((v / l - 1.0) * 100.0, regime.comparison)
+                    }
+                    (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
+                        points_words(v - l, "cùng kỳ năm trước")
                     }
                     _ => String::new(),
                 },
@@ -696,6 +706,33 @@ mod tests {
         assert_eq!(
             yoy_words(-4.0, Comparison::Index),
             "bằng 96,0% so với cùng kỳ năm trước"
+        );
+    }
+
+    #[test]
+    fn a_rate_changes_by_points_and_a_fall_of_a_lower_is_better_one_is_good_news() {
+        assert_eq!(
+            points_words(1.5933 - 1.2957, "cùng kỳ năm trước"),
+            "tăng 0,3 điểm phần trăm so với cùng kỳ năm trước"
+        );
+        assert_eq!(
+            points_words(0.001, "tháng trước"),
+            "tương đương tháng trước"
+        );
+        assert_eq!(verdict(-0.3, false), "tích cực");
+        assert_eq!(verdict(0.3, false), "chưa tích cực");
+        assert_eq!(verdict(0.3, true), "tích cực");
+        assert_eq!(
+            plan_words(Some(3.2), Some(3.5), Some(91.4), false),
+            "không vượt kế hoạch năm (3,5), đạt mục tiêu"
+        );
+        assert_eq!(
+            plan_words(Some(3.8), Some(3.5), Some(108.6), false),
+            "cao hơn kế hoạch năm (3,5), chưa đạt mục tiêu"
+        );
+        assert_eq!(
+            plan_words(Some(80.0), Some(100.0), Some(80.0), true),
+            "đạt 80,0% kế hoạch năm"
         );
     }
 

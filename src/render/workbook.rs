@@ -83,6 +83,18 @@ pub fn shows_year_to_date(period: crate::period::Period) -> bool {
     )
 }
 
+/// How many of the units expected this period (the compliance sheet's) the form asks `ind` of.
+fn expected_reporters(report: &Report<'_>, ind: &crate::catalog::Indicator) -> usize {
+    let config = report.config;
+    report
+        .batch
+        .compliance
+        .iter()
+        .filter_map(|row| config.units.get(&row.unit_code))
+        .filter(|u| config.unit_reports(report.regime, ind, u))
+        .count()
+}
+
 /// A comparison in % (100 = the same) coloured as good news or not: above 100 is good where
 /// higher is better, below 100 where lower is (tỷ lệ hộ nghèo); exactly 100 is plain.
 fn judged(percent: f64, ind: &crate::catalog::Indicator) -> CellValue {
@@ -111,15 +123,29 @@ fn list_form(
     let root = spec.unit;
     form::write_form(ws, spec, styles, &|ind, col| match col {
         Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
-        Column::VsPlan => c
-            .percent_of_plan(&root.code, &ind.code)
-            .map(|p| judged(p, ind)),
+        // A plan is reached over the year: only reaching it (or, where lower is better,
+        // staying under it) is coloured, a year-to-date short of it is not bad news.
+        Column::VsPlan => c.percent_of_plan(&root.code, &ind.code).map(|p| {
+            if ind.higher_is_better && p < 100.0 {
+                CellValue::Number(p)
+            } else {
+                judged(p, ind)
+            }
+        }),
         Column::Note => {
             let note = if ind.is_derived() {
                 Some("Tính từ số tổng hợp".to_string())
             } else {
-                c.contributors(&root.code, &ind.code)
-                    .map(|n| format!("{n} đơn vị báo cáo"))
+                // Out of the units the form asks it of: a comparison with fewer of them than
+                // usual is read as such.
+                let expected = expected_reporters(report, ind);
+                c.contributors(&root.code, &ind.code).map(|n| {
+                    if expected > n {
+                        format!("{n}/{expected} đơn vị báo cáo")
+                    } else {
+                        format!("{n} đơn vị báo cáo")
+                    }
+                })
             };
             let short = report.ytd_note.as_ref().filter(|_| {
                 matches!(
