@@ -5,7 +5,7 @@
 //! real: each (unit, indicator, month) draws from its own seed, so year-to-date columns add
 //! up across periods and parts never exceed their totals unless a fault says so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -849,6 +849,57 @@ pub fn matrix_values(
     out
 }
 
+/// One unit's figures for a matrix form of counts other than the 06a kind (cán bộ by cấp,
+/// giới tính, dân tộc, …): a staff of 20–200 people, each with one option of every breakdown
+/// that adds up ("chia theo") and, four times in ten, the option of each partial one ("trong
+/// đó"); every cell counts the people it selects, so every breakdown adds up to its total and
+/// every "trong đó" stays within it, however the form crosses them.
+pub fn population_values(
+    config: &Config,
+    regime: &Regime,
+    unit: &Unit,
+    period: Period,
+) -> BTreeMap<(String, InputColumn), f64> {
+    let mut out = BTreeMap::new();
+    let Some(layout) = config.layout(&regime.id) else {
+        return out;
+    };
+    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &period.code(), &regime.id]));
+    let dims: BTreeSet<&str> = layout
+        .cells()
+        .flat_map(|(_, _, c)| c.disagg.dims())
+        .collect();
+    let people: Vec<BTreeMap<&str, &str>> = (0..rng.usize(20..200))
+        .map(|_| {
+            dims.iter()
+                .filter_map(|d| {
+                    let dim = config.dimension(d)?;
+                    let pick = dim.options.get(rng.usize(0..dim.options.len().max(1)))?;
+                    (dim.exhaustive || rng.u32(0..10) < 4).then_some((*d, pick.code.as_str()))
+                })
+                .collect()
+        })
+        .collect();
+    for (_, _, cell) in layout.cells() {
+        let counted = config
+            .indicator(&cell.indicator)
+            .is_some_and(|i| !i.is_derived());
+        if !counted || cell.column != InputColumn::ThucHien {
+            continue;
+        }
+        let n = people
+            .iter()
+            .filter(|p| {
+                cell.disagg
+                    .dims()
+                    .all(|d| p.get(d).copied() == cell.disagg.get(d))
+            })
+            .count();
+        out.insert((cell.key.clone(), cell.column), n as f64);
+    }
+    out
+}
+
 /// The deliberate faults of the `tthc` sample inbox (2026-Q3), listed in `samples/README.md`.
 fn matrix_fault(unit: &str) -> Option<&'static str> {
     match unit {
@@ -870,9 +921,19 @@ pub fn write_matrix_inbox(
 ) -> std::io::Result<usize> {
     let mut log = String::from("file,received_at\n");
     let mut written = 0;
+    // The 06a kind's own generator where the form is one (its keys are the form's), else a
+    // counted population.
+    let keys: BTreeSet<String> = config
+        .layout(&regime.id)
+        .map(|l| l.cells().map(|(_, _, c)| c.key.clone()).collect())
+        .unwrap_or_default();
     for unit in config.reporting_units(regime, regime.window(period).to) {
         let mut fill = Fill::default();
-        for (k, v) in matrix_values(config, unit, period) {
+        let mut values = matrix_values(config, unit, period);
+        if !values.keys().any(|(k, _)| keys.contains(k)) {
+            values = population_values(config, regime, unit, period);
+        }
+        for (k, v) in values {
             fill.values.insert(k, CellValue::Number(v));
         }
         let th = |k: &str| (k.to_string(), InputColumn::ThucHien);

@@ -431,6 +431,8 @@ fn every_sample_regimes_report_and_form_read_with_no_broken_word() {
         ("cbcc", "2026", cbcc_inbox.clone()),
     ] {
         let target = run_with_pdf(&root, regime, period, &inbox, &dir.path().join(regime));
+        let md = std::fs::read_to_string(target.join("bao-cao.md")).unwrap();
+        assert!(!md.contains("Chưa có số liệu"), "{regime} has figures");
         let r = config.regime(regime).unwrap();
         let upward = r.upward.clone().unwrap_or_default();
         assert_readable(&target, &[upward.as_str()]);
