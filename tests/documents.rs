@@ -433,6 +433,24 @@ fn every_sample_regimes_report_and_form_read_with_no_broken_word() {
         let target = run_with_pdf(&root, regime, period, &inbox, &dir.path().join(regime));
         let md = std::fs::read_to_string(target.join("bao-cao.md")).unwrap();
         assert!(!md.contains("Chưa có số liệu"), "{regime} has figures");
+        if regime == "tthc" {
+            // The appendix is the form itself: header groups merged across and down, the
+            // numbering row 1 … 14.
+            let xml = zip_part(&target.join("bao-cao.docx"), "word/document.xml");
+            assert!(
+                xml.contains("<w:gridSpan w:val=\"4\" />"),
+                "Số hồ sơ nhận giải quyết over 4 columns"
+            );
+            assert!(
+                xml.contains("<w:vMerge w:val=\"restart\" />")
+                    && xml.contains("<w:vMerge w:val=\"continue\" />")
+            );
+            let text = pdf_text(&target.join("bao-cao.pdf")).unwrap_or_default();
+            assert!(
+                text.is_empty() || text.contains("Số hồ sơ nhận giải quyết"),
+                "{text}"
+            );
+        }
         let r = config.regime(regime).unwrap();
         let upward = r.upward.clone().unwrap_or_default();
         assert_readable(&target, &[upward.as_str()]);

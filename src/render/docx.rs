@@ -11,12 +11,12 @@ use chrono::NaiveDate;
 use docx_rs::{
     AlignmentType, BreakType, Docx, Header, HeaderReference, HeightRule, LineSpacing, PageMargin,
     PageNum, PageOrientationType, PageSize, Paragraph, Run, RunFonts, SectionProperty,
-    SpecialIndentType, Table, TableCell, TableRow, WidthType,
+    SpecialIndentType, Table, TableCell, TableRow, VMergeType, WidthType,
 };
 use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::form::FONT;
-use super::narrative::{recipient_lines, Narrative};
+use super::narrative::{recipient_lines, FormTable, Narrative, FORM_TABLE_MARK};
 
 /// A4 in twentieths of a point, and the usable width between the margins.
 const A4: (u32, u32) = (11906, 16838);
@@ -139,6 +139,10 @@ struct Body {
     /// Column widths (percent of the page's text width) an outline comment gave for the next
     /// table: `<!-- cột: 40, 15, 15, 15, 15 -->`.
     widths: Option<Vec<f64>>,
+    /// The next table is the consolidated form (`FORM_TABLE_MARK`): drawn from it instead.
+    form_next: bool,
+    /// Inside a table drawn from the form: its Markdown events are skipped.
+    skipping: bool,
 }
 
 /// A Markdown table as read: alignments and cells with their runs and text.
@@ -425,6 +429,130 @@ impl TableText {
     }
 }
 
+/// The consolidated matrix form as it is printed: header groups merged across the columns
+/// they head and down the rows they span, the numbering row, the rows; sized as a Markdown
+/// table of the same texts would be (`TableText::lay_out`).
+fn form_table(f: &FormTable) -> (Table, bool) {
+    let columns = f.numbering.len();
+    let text = |t: &str| CellText {
+        runs: Vec::new(),
+        text: t.to_string(),
+    };
+    // Sizing: each column's own header label (a group spanning several columns does not
+    // widen one of them), the numbering row, the body.
+    let mut sizing = TableText {
+        aligns: (0..columns)
+            .map(|c| match c {
+                0 => Alignment::Center,
+                1 => Alignment::Left,
+                _ => Alignment::Right,
+            })
+            .collect(),
+        ..TableText::default()
+    };
+    let labels: Vec<CellText> = (0..columns)
+        .map(|c| {
+            let own = f
+                .header
+                .iter()
+                .rev()
+                .find(|h| h.col == c && h.last_col == c)
+                .map_or("", |h| h.text.as_str());
+            text(own)
+        })
+        .collect();
+    sizing.rows.push((true, labels));
+    sizing
+        .rows
+        .push((false, f.numbering.iter().map(|n| text(n)).collect()));
+    for row in &f.rows {
+        let mut cells = vec![text(&row.stt), text(&row.label)];
+        cells.extend(row.values.iter().map(|v| text(v)));
+        sizing.rows.push((false, cells));
+    }
+    let layout = sizing.lay_out(None);
+    let width = |from: usize, to: usize| layout.widths[from..=to].iter().sum::<usize>();
+    let para = |t: &str, bold: bool, align: AlignmentType| {
+        let r = run(t, layout.size);
+        Paragraph::new()
+            .add_run(if bold { r.bold() } else { r })
+            .align(align)
+            .line_spacing(LineSpacing::new().before(0).after(0))
+    };
+    let mut rows = Vec::new();
+    for r in 0..f.depth {
+        let mut cells = Vec::new();
+        let mut c = 0;
+        while c < columns {
+            let Some(h) = f
+                .header
+                .iter()
+                .find(|h| h.col == c && h.row <= r && r <= h.last_row)
+            else {
+                c += 1;
+                continue;
+            };
+            let shown = if h.row == r { h.text.as_str() } else { "" };
+            let mut cell = TableCell::new()
+                .add_paragraph(para(shown, true, AlignmentType::Center))
+                .width(width(h.col, h.last_col), WidthType::Dxa);
+            if h.last_col > h.col {
+                cell = cell.grid_span(h.last_col - h.col + 1);
+            }
+            if h.last_row > h.row {
+                cell = cell.vertical_merge(if h.row == r {
+                    VMergeType::Restart
+                } else {
+                    VMergeType::Continue
+                });
+            }
+            cells.push(cell);
+            c = h.last_col + 1;
+        }
+        rows.push(
+            TableRow::new(cells)
+                .cant_split()
+                .row_height(HEADER_ROW_HEIGHT)
+                .height_rule(HeightRule::AtLeast),
+        );
+    }
+    let row_of = |texts: Vec<&str>, bold: bool, numbering: bool| {
+        let cells = texts
+            .into_iter()
+            .enumerate()
+            .map(|(c, t)| {
+                let align = match c {
+                    _ if numbering => AlignmentType::Center,
+                    0 => AlignmentType::Center,
+                    1 => AlignmentType::Left,
+                    _ => AlignmentType::Right,
+                };
+                TableCell::new()
+                    .add_paragraph(para(t, bold, align))
+                    .width(layout.widths[c], WidthType::Dxa)
+            })
+            .collect();
+        TableRow::new(cells)
+    };
+    rows.push(row_of(
+        f.numbering.iter().map(String::as_str).collect(),
+        false,
+        true,
+    ));
+    for row in &f.rows {
+        let mut texts = vec![row.stt.as_str(), row.label.as_str()];
+        texts.extend(row.values.iter().map(String::as_str));
+        rows.push(row_of(texts, row.strong, false));
+    }
+    let total: usize = layout.widths.iter().sum();
+    (
+        Table::new(rows)
+            .set_grid(layout.widths.clone())
+            .width(total, WidthType::Dxa),
+        layout.landscape,
+    )
+}
+
 /// A header row's height rule, a mark no other row has: `repeat_header_rows` makes such rows
 /// repeat at the top of each page of their table (docx-rs writes no `tblHeader`).
 const HEADER_ROW_HEIGHT: f32 = 1.0;
@@ -545,10 +673,23 @@ impl Body {
     }
 }
 
-fn body(md: &str) -> Vec<Block> {
+fn body(md: &str, form: Option<&FormTable>) -> Vec<Block> {
     let mut b = Body::default();
     for e in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        if b.skipping {
+            if matches!(e, Event::End(TagEnd::Table)) {
+                b.skipping = false;
+            }
+            continue;
+        }
         match e {
+            Event::Html(t) if t.trim() == FORM_TABLE_MARK => b.form_next = form.is_some(),
+            Event::Start(Tag::Table(_)) if b.form_next => {
+                b.form_next = false;
+                b.skipping = true;
+                let (table, landscape) = form_table(form.expect("checked"));
+                b.blocks.push(Block::Table(Box::new(table), landscape));
+            }
             Event::Start(Tag::Heading { level, .. }) => b.heading = Some(level),
             Event::End(TagEnd::Heading(level)) => b.end_heading(level),
             Event::Start(Tag::Paragraph) => {}
@@ -633,7 +774,7 @@ pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     let mut landscape = false;
     // A heading waits for what follows it: a landscape table takes it along.
     let mut heading: Option<Paragraph> = None;
-    for block in body(&n.body) {
+    for block in body(&n.body, n.form_table.as_ref()) {
         doc = match block {
             Block::Heading(p) => {
                 let doc = add_after(doc, heading.take());
@@ -750,6 +891,7 @@ mod tests {
                 signer: Some("Nguyễn Văn A".into()),
             },
             title: "Báo cáo".into(),
+            form_table: None,
         }
     }
 

@@ -36,54 +36,16 @@ pub fn write_matrix(
     let depth = layout.header_depth() as u32;
     let label_row = first_header + depth - 1;
 
-    // Header rows: STT and the stub span every header row; groups merge across neighbours
-    // that share them; a label spans down to the last header row.
-    merge_or_write(
-        ws,
-        first_header,
-        0,
-        label_row,
-        0,
-        &layout.stt,
-        &styles.header,
-    )?;
-    merge_or_write(
-        ws,
-        first_header,
-        1,
-        label_row,
-        1,
-        &layout.stub,
-        &styles.header,
-    )?;
-    for level in 0..depth as usize - 1 {
-        let mut i = 0;
-        while i < printed.len() {
-            let col = &layout.columns[printed[i]];
-            let Some(text) = col.group.get(level) else {
-                i += 1;
-                continue;
-            };
-            let prefix = &col.group[..=level];
-            let mut j = i;
-            while j + 1 < printed.len()
-                && layout.columns[printed[j + 1]]
-                    .group
-                    .get(..=level)
-                    .is_some_and(|p| p == prefix)
-            {
-                j += 1;
-            }
-            let r = first_header + level as u32;
-            merge_or_write(ws, r, 2 + i as u16, r, 2 + j as u16, text, &styles.header)?;
-            i = j + 1;
-        }
-    }
-    for (i, ci) in printed.iter().enumerate() {
-        let col = &layout.columns[*ci];
-        let top = first_header + col.group.len() as u32;
-        let c = 2 + i as u16;
-        merge_or_write(ws, top, c, label_row, c, &col.label, &styles.header)?;
+    for h in header_cells(layout, &printed) {
+        merge_or_write(
+            ws,
+            first_header + h.row,
+            h.col as u16,
+            first_header + h.last_row,
+            h.last_col as u16,
+            &h.text,
+            &styles.header,
+        )?;
     }
     for r in first_header..=label_row {
         ws.set_row_height(r, if r == label_row { 48.0 } else { 31.5 })?;
@@ -168,6 +130,82 @@ pub fn write_matrix(
         first_row,
         last_row,
     })
+}
+
+/// A cell of a matrix form's header block: its text over rows `row..=last_row` and columns
+/// `col..=last_col` of the block (column 0 is STT, 1 the stub, then the printed columns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderCell {
+    pub row: u32,
+    pub col: usize,
+    pub last_row: u32,
+    pub last_col: usize,
+    pub text: String,
+}
+
+/// The header block of a matrix form (`layout.header_depth()` rows): STT and the stub span
+/// every header row; groups merge across neighbours that share them; a label spans down to
+/// the last header row. In the order the workbook writes them.
+pub fn header_cells(layout: &MatrixLayout, printed: &[usize]) -> Vec<HeaderCell> {
+    let depth = layout.header_depth() as u32;
+    let label_row = depth - 1;
+    let cell = |row, col, last_row, last_col, text: &str| HeaderCell {
+        row,
+        col,
+        last_row,
+        last_col,
+        text: text.to_string(),
+    };
+    let mut out = vec![
+        cell(0, 0, label_row, 0, &layout.stt),
+        cell(0, 1, label_row, 1, &layout.stub),
+    ];
+    for level in 0..depth as usize - 1 {
+        let mut i = 0;
+        while i < printed.len() {
+            let col = &layout.columns[printed[i]];
+            let Some(text) = col.group.get(level) else {
+                i += 1;
+                continue;
+            };
+            let prefix = &col.group[..=level];
+            let mut j = i;
+            while j + 1 < printed.len()
+                && layout.columns[printed[j + 1]]
+                    .group
+                    .get(..=level)
+                    .is_some_and(|p| p == prefix)
+            {
+                j += 1;
+            }
+            let r = level as u32;
+            out.push(cell(r, 2 + i, r, 2 + j, text));
+            i = j + 1;
+        }
+    }
+    for (i, ci) in printed.iter().enumerate() {
+        let col = &layout.columns[*ci];
+        out.push(cell(
+            col.group.len() as u32,
+            2 + i,
+            label_row,
+            2 + i,
+            &col.label,
+        ));
+    }
+    out
+}
+
+/// The numbering row's texts: 1 for STT, 2 for the stub, then the value columns; or A, B, 1,
+/// 2, ….
+pub fn numbering(layout: &MatrixLayout, columns: usize) -> Vec<String> {
+    (0..columns)
+        .map(|c| match layout.numbering {
+            Numbering::Numbers => (c + 1).to_string(),
+            Numbering::Letters if c < 2 => ["A", "B"][c].to_string(),
+            Numbering::Letters => (c - 1).to_string(),
+        })
+        .collect()
 }
 
 /// Writes `text` over a range, merged when it spans more than one cell.

@@ -178,6 +178,106 @@ pub struct Narrative {
     pub closing: Closing,
     /// The document's title (for the HTML title and the docx properties).
     pub title: String,
+    /// The consolidated matrix form, for `{{ bieu_tong_hop }}` in bao-cao.docx.
+    pub form_table: Option<FormTable>,
+}
+
+/// Where an outline puts the consolidated matrix form (`{{ bieu_tong_hop }}`): this comment,
+/// then the form as a plain Markdown table (headers joined); bao-cao.docx draws it as the form
+/// is printed, with its merged header groups and numbering row.
+pub const FORM_TABLE_MARK: &str = "<!-- bieu-tong-hop -->";
+
+/// The consolidated matrix form of the receiver, as text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FormTable {
+    /// Header rows of the block.
+    pub depth: u32,
+    pub header: Vec<super::matrix::HeaderCell>,
+    pub numbering: Vec<String>,
+    pub rows: Vec<FormTableRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FormTableRow {
+    pub stt: String,
+    pub label: String,
+    /// A heading or a total row: printed bold.
+    pub strong: bool,
+    pub values: Vec<String>,
+}
+
+impl FormTable {
+    /// The receiver's consolidated figures in the regime's matrix layout, if it has one.
+    fn of(report: &Report<'_>) -> Option<FormTable> {
+        let config = report.config;
+        let layout = config.layout(&report.regime.id)?;
+        let printed = layout.printed(true);
+        let root = &report.regime.receiver;
+        let rows = layout
+            .rows
+            .iter()
+            .map(|row| FormTableRow {
+                stt: row.stt.clone(),
+                label: row.label.clone(),
+                strong: row.heading
+                    || crate::text::fold(&row.label).starts_with("tong")
+                    || crate::text::fold(&row.label) == "cong",
+                values: printed
+                    .iter()
+                    .map(|ci| {
+                        row.cells[*ci]
+                            .as_ref()
+                            .and_then(|cell| {
+                                let ind = config.indicator(&cell.indicator)?;
+                                let v = report.consolidated.get(root, &cell.key, cell.column)?;
+                                Some(fmt_value(v, ind.value_type))
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            })
+            .collect();
+        Some(FormTable {
+            depth: layout.header_depth() as u32,
+            header: super::matrix::header_cells(layout, &printed),
+            numbering: super::matrix::numbering(layout, printed.len() + 2),
+            rows,
+        })
+    }
+
+    /// The form as a Markdown table after `FORM_TABLE_MARK`: each column headed by its
+    /// groups and label joined, the numbering row first.
+    fn markdown(&self) -> String {
+        let columns = self.numbering.len();
+        let heads: Vec<String> = (0..columns)
+            .map(|c| {
+                let mut parts: Vec<&str> = self
+                    .header
+                    .iter()
+                    .filter(|h| h.col <= c && c <= h.last_col)
+                    .map(|h| h.text.as_str())
+                    .collect();
+                parts.dedup();
+                parts.join(" – ")
+            })
+            .collect();
+        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+        let mut out = format!("{FORM_TABLE_MARK}\n\n");
+        out.push_str(&line(&heads));
+        out.push_str(&line(&vec!["---".to_string(); columns]));
+        out.push_str(&line(&self.numbering));
+        for row in &self.rows {
+            let mut cells = vec![row.stt.clone(), row.label.clone()];
+            cells.extend(row.values.iter().cloned());
+            if row.strong {
+                for c in cells.iter_mut().filter(|c| !c.is_empty()) {
+                    *c = format!("**{c}**");
+                }
+            }
+            out.push_str(&line(&cells));
+        }
+        out
+    }
 }
 
 /// An outline cut into the report's body and its closing.
@@ -471,6 +571,14 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     );
     ctx.insert("indicators", &indicators);
     ctx.insert("cells", &cells);
+    let form_table = FormTable::of(report);
+    ctx.insert(
+        "bieu_tong_hop",
+        &form_table
+            .as_ref()
+            .map(FormTable::markdown)
+            .unwrap_or_default(),
+    );
     let dimensions: BTreeMap<&str, serde_json::Value> = config
         .dimensions
         .values()
@@ -596,16 +704,20 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         body,
         closing,
         title,
+        form_table,
     })
 }
 
 /// The body (Markdown) → a standalone HTML page with the letterhead and the closing, printed
 /// on A4 with the Nghị định 30 margins; raw HTML in the Markdown is shown as text.
 pub fn to_html(md: &str, title: &str, head: &Letterhead, closing: &Closing) -> String {
-    let parser = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
-        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
-        other => other,
-    });
+    // An outline's comments (column widths, where the form goes) are for bao-cao.docx.
+    let parser = Parser::new_ext(md, Options::ENABLE_TABLES)
+        .filter(|e| !matches!(e, Event::Html(t) if t.trim_start().starts_with("<!--")))
+        .map(|e| match e {
+            Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+            other => other,
+        });
     let mut body = String::new();
     html::push_html(&mut body, parser);
     let e = |s: &str| tera::escape_html(s);
