@@ -231,7 +231,7 @@ impl WorkCalendar {
                         self.workdays.remove(&d);
                     }
                 }
-                Err(reason) => problems.push((format!("holiday[{i}]"), reason)),
+                Err(reason) => problems.push((format!("[[holiday]] thứ {}", i + 1), reason)),
             }
         }
         for w in &file.workday {
@@ -530,8 +530,8 @@ mod tests {
         .unwrap();
         let problems = cal.extend(&file);
         assert_eq!(problems.len(), 2);
-        assert_eq!(problems[0].0, "holiday[0]");
-        assert_eq!(problems[1].0, "holiday[1]");
+        assert_eq!(problems[0].0, "[[holiday]] thứ 1");
+        assert_eq!(problems[1].0, "[[holiday]] thứ 2");
     }
 
     #[test]

@@ -195,12 +195,12 @@ fn a_config_with_mistakes_lists_every_mistake_in_one_run() {
     let (code, _, err) = baocao(&["--root", s(root), "check-config"]);
     assert_eq!(code, 2, "{err}");
     for needle in [
-        "units.toml › unit[2] (99001).code: mã đơn vị \"99001\" trùng",
+        "units.toml › [[unit]] thứ 3 (99001).code: mã đơn vị \"99001\" trùng với [[unit]] thứ 2",
         "đơn vị cấp trên \"77\" không có trong danh mục",
         "vòng lặp trong cây đơn vị",
         "chỉ tiêu \"XX99\" không có trong danh mục",
         "Điều 8 khoản 5",
-        "calendar.toml › holiday[0]",
+        "calendar.toml › [[holiday]] thứ 1",
     ] {
         assert!(err.contains(needle), "missing «{needle}» in:\n{err}");
     }
@@ -208,4 +208,28 @@ fn a_config_with_mistakes_lists_every_mistake_in_one_run() {
     let (code, _, err2) = baocao(&["--root", s(root), "calendar", "--year", "2026"]);
     assert_eq!(code, 2);
     assert!(err2.contains("vòng lặp"));
+}
+
+#[test]
+fn a_mistyped_value_is_one_vietnamese_error_without_a_cascade() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_root(dir.path());
+    let path = root.join("indicators/kinh-te.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // One indicator's `stock` typed as a string.
+    let text = text.replacen(
+        "aggregation = \"sum\"\n",
+        "aggregation = \"sum\"\nstock = \"true\"\n",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("Cấu hình có 2 lỗi"), "{err}");
+    assert!(
+        err.contains("sai kiểu giá trị: ghi chuỗi \"true\" nhưng cần true hoặc false"),
+        "{err}"
+    );
+    assert!(err.contains("chưa kiểm tra các chế độ báo cáo"), "{err}");
+    assert!(!err.contains("invalid type"), "English: {err}");
 }

@@ -528,5 +528,8 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     .unwrap();
     let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
     assert_eq!(code, 2);
-    assert!(err.contains("succession.toml › succession[0].new"), "{err}");
+    assert!(
+        err.contains("succession.toml › [[succession]] thứ 1, new"),
+        "{err}"
+    );
 }

@@ -102,6 +102,15 @@ fn selector(text: &str) -> Result<(Option<String>, Disagg), String> {
     ))
 }
 
+/// The number printed over the `i`-th value column (from 0) in the form's numbering row: 3, 4,
+/// … after TT and the stub (`numbers`), or 1, 2, … after A, B (`letters`).
+fn printed_number(m: &Matrix, i: usize) -> usize {
+    match m.numbering {
+        Numbering::Numbers => i + 3,
+        Numbering::Letters => i + 1,
+    }
+}
+
 /// Resolves `[form.matrix]`; problems come back as (key, message).
 pub fn resolve(
     m: &Matrix,
@@ -113,7 +122,11 @@ pub fn resolve(
     // Columns.
     let mut cols: Vec<(LayoutColumn, Option<String>, Disagg, InputColumn)> = Vec::new();
     for (i, c) in m.columns.iter().enumerate() {
-        let key = format!("form.matrix.column[{i}]");
+        let key = format!(
+            "[[form.matrix.column]] thứ {} (cột {})",
+            i + 1,
+            printed_number(m, i)
+        );
         match selector(c.cell.as_deref().unwrap_or("")) {
             Err(e) => problems.push((format!("{key}.cell"), e)),
             Ok((ind, d)) => {
@@ -138,7 +151,7 @@ pub fn resolve(
     // Rows, with generated blocks expanded.
     let mut rows: Vec<(LayoutRow, Option<String>, Disagg, usize)> = Vec::new();
     for (i, r) in m.rows.iter().enumerate() {
-        let key = format!("form.matrix.row[{i}]");
+        let key = format!("[[form.matrix.row]] thứ {}", i + 1);
         let (ind, d) = match selector(r.cell.as_deref().unwrap_or("")) {
             Ok(x) => x,
             Err(e) => {
@@ -200,7 +213,13 @@ pub fn resolve(
                 row.cells.push(None);
                 continue;
             }
-            let place = format!("form.matrix.row[{ri}] \"{}\" × column[{ci}]", row.label);
+            let place = format!(
+                "[[form.matrix.row]] thứ {} (dòng \"{}\") × cột {} ([[form.matrix.column]] thứ {})",
+                ri + 1,
+                row.label,
+                printed_number(m, ci),
+                ci + 1
+            );
             let ind = match (&rind, cind) {
                 (Some(a), Some(b)) if a != b => {
                     problems.push((

@@ -160,7 +160,7 @@ impl Loader {
                     }
                     None => String::new(),
                 };
-                self.problem(rel, key, format!("TOML không hợp lệ: {msg}"));
+                self.problem(rel, key, vietnamese_toml_error(&msg));
                 None
             }
         }
@@ -220,7 +220,19 @@ impl Config {
         }
         let level_names: BTreeSet<String> =
             units_file.level.iter().map(|x| x.name.clone()).collect();
-        let units = UnitTree::new(units_file.level.clone(), units_file.unit.clone());
+        // A unit without a kind is of its level's kind.
+        let unit_list: Vec<Unit> = units_file
+            .unit
+            .iter()
+            .cloned()
+            .map(|mut u| {
+                if u.kind.is_empty() {
+                    u.kind = u.level.clone();
+                }
+                u
+            })
+            .collect();
+        let units = UnitTree::new(units_file.level.clone(), unit_list);
 
         // Indicators.
         let mut indicators: BTreeMap<String, Indicator> = BTreeMap::new();
@@ -234,15 +246,19 @@ impl Config {
                 "không có danh mục chỉ tiêu nào (indicators/*.toml)",
             );
         }
+        // A catalog file that does not parse: the regimes that use its indicators are not
+        // checked (each reference would be another error, all of them one mistake).
+        let mut broken_catalog = false;
         for rel in files {
             let Some(file) = l.parse::<indicators::IndicatorFile>(&rel) else {
+                broken_catalog = true;
                 continue;
             };
             for (i, dim) in file.dimension.into_iter().enumerate() {
                 load_dimension(&mut l, &rel, i, dim, &mut dimensions);
             }
             for (i, ind) in file.indicator.into_iter().enumerate() {
-                let key = format!("indicator[{i}] ({})", ind.code);
+                let key = format!("[[indicator]] thứ {} ({})", i + 1, ind.code);
                 if let Some(first) = defined_in.get(&ind.code) {
                     let first = first.clone();
                     l.problem(
@@ -277,7 +293,19 @@ impl Config {
             }
         }
         dirs.sort();
+        // A regime.toml that does not parse is its own error, not "no regime at all".
+        let mut regimes_found = false;
+        if broken_catalog && !dirs.is_empty() {
+            l.problem(
+                "report-templates",
+                "",
+                "chưa kiểm tra các chế độ báo cáo vì danh mục chỉ tiêu có lỗi ở trên: sửa lỗi đó rồi chạy lại check-config",
+            );
+            dirs.clear();
+            regimes_found = true;
+        }
         for dir in dirs {
+            regimes_found = true;
             let rel = format!("report-templates/{dir}/regime.toml");
             let Some(regime) = l.parse::<Regime>(&rel) else {
                 continue;
@@ -361,7 +389,7 @@ impl Config {
             }
             regimes.insert(regime.id.clone(), regime);
         }
-        if regimes.is_empty() {
+        if !regimes_found {
             l.problem(
                 "report-templates",
                 "",
@@ -378,14 +406,14 @@ impl Config {
                     if units.get(&s.new).is_none() {
                         l.problem(
                             "succession.toml",
-                            format!("succession[{i}].new"),
+                            format!("[[succession]] thứ {}, new", i + 1),
                             format!("đơn vị \"{}\" không có trong units.toml", s.new),
                         );
                     }
                     if s.old.is_empty() {
                         l.problem(
                             "succession.toml",
-                            format!("succession[{i}].old"),
+                            format!("[[succession]] thứ {}, old", i + 1),
                             "cần ít nhất một đơn vị cũ",
                         );
                     }
@@ -393,8 +421,11 @@ impl Config {
                         if let Some(first) = seen.insert(o.clone(), i) {
                             l.problem(
                                 "succession.toml",
-                                format!("succession[{i}].old"),
-                                format!("đơn vị cũ \"{o}\" đã có ở succession[{first}]"),
+                                format!("[[succession]] thứ {}, old", i + 1),
+                                format!(
+                                    "đơn vị cũ \"{o}\" đã có ở [[succession]] thứ {}",
+                                    first + 1
+                                ),
                             );
                         }
                     }
@@ -643,6 +674,85 @@ impl Config {
     }
 }
 
+/// A TOML or field error in Vietnamese: the common ones of serde and toml said in words an
+/// officer can act on, the rest with the original text after a Vietnamese lead.
+pub fn vietnamese_toml_error(msg: &str) -> String {
+    let msg = msg.trim();
+    let kind = |t: &str| -> String {
+        let t = t.trim();
+        let named = [
+            ("a boolean", "true hoặc false (không có dấu ngoặc kép)"),
+            ("bool", "true hoặc false (không có dấu ngoặc kép)"),
+            ("an integer", "một số nguyên"),
+            ("integer", "một số nguyên"),
+            ("a string", "một chuỗi trong dấu ngoặc kép"),
+            ("string", "một chuỗi"),
+            ("a sequence", "một danh sách [ … ]"),
+            ("sequence", "một danh sách [ … ]"),
+            ("a float", "một số"),
+            ("f64", "một số"),
+            ("floating point", "một số thực"),
+            ("a map", "một bảng { … }"),
+            ("map", "một bảng { … }"),
+        ];
+        if let Some((_, vi)) = named.iter().find(|(en, _)| t == *en) {
+            return vi.to_string();
+        }
+        if let Some(rest) = t.strip_prefix("string ") {
+            return format!("chuỗi {rest}");
+        }
+        if let Some(rest) = t.strip_prefix("integer ") {
+            return format!("số nguyên {rest}");
+        }
+        if let Some(rest) = t.strip_prefix("floating point ") {
+            return format!("số {rest}");
+        }
+        if let Some(rest) = t.strip_prefix("boolean ") {
+            return format!("giá trị {rest}");
+        }
+        t.to_string()
+    };
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        if let Some((got, want)) = rest.split_once(", expected ") {
+            return format!(
+                "sai kiểu giá trị: ghi {} nhưng cần {}",
+                kind(got),
+                kind(want)
+            );
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("unknown field ") {
+        let (field, known) = rest.split_once(", expected one of ").unwrap_or((rest, ""));
+        let field = field.split(", there are no fields").next().unwrap_or(field);
+        return if known.is_empty() {
+            format!("khóa {field} không có ở đây; xóa hoặc sửa tên khóa")
+        } else {
+            format!("khóa {field} không có ở đây; các khóa dùng được: {known}")
+        };
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        let (value, known) = rest.split_once(", expected one of ").unwrap_or((rest, ""));
+        let known = known.strip_prefix("expected ").unwrap_or(known);
+        return format!("giá trị {value} không hợp lệ; dùng một trong: {known}");
+    }
+    if let Some(field) = msg.strip_prefix("missing field ") {
+        return format!("thiếu khóa bắt buộc {field}");
+    }
+    if let Some(key) = msg.strip_prefix("duplicate key ") {
+        return format!("khóa {key} được khai báo hai lần");
+    }
+    if let Some(rest) = msg.strip_prefix("invalid value: ") {
+        if let Some((got, want)) = rest.split_once(", expected ") {
+            return format!(
+                "giá trị không hợp lệ: ghi {} nhưng cần {}",
+                kind(got),
+                kind(want)
+            );
+        }
+    }
+    format!("TOML không hợp lệ (sai cú pháp; thông báo gốc: {msg})")
+}
+
 /// A tera error with its causes, which carry the useful part.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -702,7 +812,7 @@ fn load_dimension(
     mut dim: Dimension,
     dimensions: &mut BTreeMap<String, Dimension>,
 ) {
-    let key = format!("dimension[{i}] ({})", dim.code);
+    let key = format!("[[dimension]] thứ {} ({})", i + 1, dim.code);
     if let Err(why) = dimensions::check_code(&dim.code) {
         l.problem(rel, format!("{key}.code"), why);
         return;
@@ -736,7 +846,7 @@ fn load_dimension(
         if o.code.contains(['=', ';', '[', ']', '.']) || o.code.trim().is_empty() {
             l.problem(
                 rel,
-                format!("{key}.options[{j}]"),
+                format!("{key}, options mục thứ {}", j + 1),
                 format!(
                     "mã phương án \"{}\" để trống hoặc có ký tự = ; [ ] .",
                     o.code
@@ -746,7 +856,7 @@ fn load_dimension(
         if !seen.insert(o.code.clone()) {
             l.problem(
                 rel,
-                format!("{key}.options[{j}]"),
+                format!("{key}, options mục thứ {}", j + 1),
                 format!("mã phương án \"{}\" trùng", o.code),
             );
         }
@@ -1015,13 +1125,13 @@ fn check_regime(
         if !indicators.contains_key(crate::model::indicator_of(key)) {
             l.problem(
                 rel,
-                format!("board.indicators[{i}]"),
+                format!("board.indicators, mục thứ {}", i + 1),
                 format!("chỉ tiêu \"{key}\" không có trong danh mục indicators/"),
             );
         }
     }
     for (i, r) in regime.replace.iter().enumerate() {
-        let key = format!("replace[{i}]");
+        let key = format!("[[replace]] thứ {}", i + 1);
         for f in [r.by, r.replaces] {
             if !regime.has_frequency(f) {
                 l.problem(
@@ -1057,13 +1167,13 @@ fn check_regime(
             if !levels.contains(lv) {
                 l.problem(
                     rel,
-                    format!("deadline[{i}].levels"),
+                    format!("[[deadline]] thứ {}, levels", i + 1),
                     format!("cấp \"{lv}\" không có trong units.toml"),
                 );
             }
         }
         if let Err(msg) = d.rule.check() {
-            l.problem(rel, format!("deadline[{i}]"), msg);
+            l.problem(rel, format!("[[deadline]] thứ {}", i + 1), msg);
             continue;
         }
         // Decree 09 Art. 8 cl. 5: at least one working day between cutoff end and deadline.
@@ -1080,7 +1190,7 @@ fn check_regime(
                 if cal.working_days_between(w.to, due) < 1 {
                     l.problem(
                         rel,
-                        format!("deadline[{i}]"),
+                        format!("[[deadline]] thứ {}", i + 1),
                         format!(
                             "thời hạn gửi {} của kỳ {} không cách ngày chốt số liệu {} ít nhất 1 ngày làm việc (Nghị định 09/2019/NĐ-CP, Điều 8 khoản 5)",
                             due, p.code(), w.to
@@ -1108,7 +1218,7 @@ fn check_regime(
     let mut seen = BTreeSet::new();
     for (si, s) in regime.form.sections.iter().enumerate() {
         for (ri, code) in s.rows.iter().enumerate() {
-            let key = format!("form.sections[{si}].rows[{ri}]");
+            let key = format!("[[form.sections]] thứ {}, rows mục thứ {}", si + 1, ri + 1);
             if !indicators.contains_key(code) {
                 l.problem(
                     rel,
@@ -1180,7 +1290,7 @@ fn check_regime(
                     if !ind.disaggregations.iter().any(|s| s.contains(d)) {
                         l.problem(
                             rel,
-                            format!("rule[{i}].dimension"),
+                            format!("[[rule]] thứ {}, dimension", i + 1),
                             format!("chỉ tiêu \"{indicator}\" không được phân tổ theo \"{d}\""),
                         );
                     }
@@ -1194,7 +1304,7 @@ fn check_regime(
                         Ok((c, d))
                     });
                     if let Err(e) = ok {
-                        l.problem(rel, format!("rule[{i}].{k}"), e);
+                        l.problem(rel, format!("[[rule]] thứ {}, {k}", i + 1), e);
                     }
                 }
                 vec![]
@@ -1204,7 +1314,7 @@ fn check_regime(
             if !seen.contains(c) {
                 l.problem(
                     rel,
-                    format!("rule[{i}]"),
+                    format!("[[rule]] thứ {}", i + 1),
                     format!("chỉ tiêu \"{c}\" không có trên biểu của chế độ"),
                 );
             }
@@ -1283,5 +1393,31 @@ fn files_under(root: &Path, dir: &str, out: &mut Vec<(String, PathBuf)>) {
             Ok(t) if t.is_file() => out.push((rel, e.path())),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vietnamese_toml_error;
+
+    #[test]
+    fn toml_and_field_errors_are_said_in_vietnamese() {
+        assert_eq!(
+            vietnamese_toml_error("invalid type: string \"true\", expected a boolean"),
+            "sai kiểu giá trị: ghi chuỗi \"true\" nhưng cần true hoặc false (không có dấu ngoặc kép)"
+        );
+        assert_eq!(
+            vietnamese_toml_error("unknown field `stok`, expected one of `code`, `stock`"),
+            "khóa `stok` không có ở đây; các khóa dùng được: `code`, `stock`"
+        );
+        assert_eq!(
+            vietnamese_toml_error("unknown variant `tong`, expected one of `sum`, `average`"),
+            "giá trị `tong` không hợp lệ; dùng một trong: `sum`, `average`"
+        );
+        assert_eq!(
+            vietnamese_toml_error("missing field `kind`"),
+            "thiếu khóa bắt buộc `kind`"
+        );
+        assert!(vietnamese_toml_error("expected `=`").starts_with("TOML không hợp lệ (sai cú pháp"));
     }
 }

@@ -25,7 +25,8 @@ pub struct Unit {
     /// Name as written on forms: "Xã Phước An", "Sở Tài chính".
     pub name: String,
     pub level: String,
-    /// Kind of unit: `tinh`, `xa`, `phuong`, `dac-khu`, `so`, ...
+    /// Kind of unit: `tinh`, `xa`, `phuong`, `dac-khu`, `so`, ... (default: its level).
+    #[serde(default)]
     pub kind: String,
     #[serde(default)]
     pub parent: Option<String>,
@@ -154,14 +155,18 @@ pub(crate) fn check_units(file: &UnitsFile) -> Vec<(String, String)> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let levels: Vec<&str> = file.level.iter().map(|l| l.name.as_str()).collect();
     for (i, u) in file.unit.iter().enumerate() {
-        let key = format!("unit[{i}] ({})", u.code);
+        let key = format!("[[unit]] thứ {} ({})", i + 1, u.code);
         if u.code.trim().is_empty() {
             problems.push((key.clone(), "mã đơn vị để trống".to_string()));
         }
         if let Some(first) = seen.insert(u.code.as_str(), i) {
             problems.push((
                 format!("{key}.code"),
-                format!("mã đơn vị \"{}\" trùng với unit[{first}]", u.code),
+                format!(
+                    "mã đơn vị \"{}\" trùng với [[unit]] thứ {}",
+                    u.code,
+                    first + 1
+                ),
             ));
         }
         if !levels.contains(&u.level.as_str()) {
@@ -189,7 +194,7 @@ pub(crate) fn check_units(file: &UnitsFile) -> Vec<(String, String)> {
         .map(|u| (u.code.as_str(), u.parent.as_deref()))
         .collect();
     for (i, u) in file.unit.iter().enumerate() {
-        let key = format!("unit[{i}] ({})", u.code);
+        let key = format!("[[unit]] thứ {} ({})", i + 1, u.code);
         if let Some(p) = &u.parent {
             if !parent_of.contains_key(p.as_str()) {
                 problems.push((

@@ -23,6 +23,16 @@ pub fn run(args: Args) -> CliResult {
             args.dir.display()
         )));
     }
+    if !crate::pdf::SOURCES
+        .iter()
+        .any(|f| args.dir.join(f).is_file())
+    {
+        return Err(CliError::Usage(format!(
+            "{} không phải thư mục kết quả của một kỳ (không có {}): chỉ định thư mục out/<chế độ>/<kỳ>, ví dụ out/ktxh/2026-10",
+            args.dir.display(),
+            crate::pdf::SOURCES.join(", ")
+        )));
+    }
     let Some(soffice) = crate::pdf::soffice() else {
         return Err(CliError::Usage(format!(
             "không có soffice (LibreOffice) trên máy này; {}",

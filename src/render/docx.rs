@@ -60,10 +60,27 @@ fn layout_table(cells: Vec<TableCell>, widths: Vec<usize>) -> Table {
         .width(TEXT_WIDTH, WidthType::Dxa)
 }
 
+/// The issuing agency's name in lines as a letterhead sets it: a people's committee or council
+/// on the first, its locality on the second.
+pub fn agency_lines(agency: &str) -> Vec<String> {
+    for body in ["ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN"] {
+        if let Some(place) = agency.strip_prefix(body).map(str::trim) {
+            if !place.is_empty() {
+                return vec![body.to_string(), place.to_string()];
+            }
+        }
+    }
+    vec![agency.to_string()]
+}
+
 fn letterhead(n: &Narrative) -> Table {
     let h = &n.letterhead;
     let (left, right) = (3500, TEXT_WIDTH - 3500);
-    let agency = centred(vec![run(&h.agency, SMALL).bold()]);
+    // "ỦY BAN NHÂN DÂN / TỈNH AN LẠC": the body's name on a line of its own.
+    let agency = agency_lines(&h.agency)
+        .into_iter()
+        .map(|line| centred(vec![run(&line, SMALL).bold()]))
+        .collect::<Vec<_>>();
     let number = centred(vec![run(&h.number, SMALL)]);
     let nation = centred(vec![run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", TABLE).bold()]);
     let motto = centred(vec![run("Độc lập - Tự do - Hạnh phúc", BODY)
@@ -73,7 +90,7 @@ fn letterhead(n: &Narrative) -> Table {
         .line_spacing(LineSpacing::new().before(120).after(0));
     layout_table(
         vec![
-            layout_cell(left, vec![agency, number]),
+            layout_cell(left, agency.into_iter().chain([number]).collect()),
             layout_cell(right, vec![nation, motto, place]),
         ],
         vec![left, right],
@@ -278,7 +295,10 @@ impl TableText {
                     two_lines(cell.text.trim(), size)
                 };
                 want[c] = want[c].max(wanted + CELL_PADDING);
-                ideal[c] = ideal[c].max(whole + CELL_PADDING);
+                // A header wraps between its words: only the body asks for one line.
+                if !head {
+                    ideal[c] = ideal[c].max(whole + CELL_PADDING);
+                }
             }
             ideal[c] = ideal[c].max(want[c]);
         }
@@ -296,7 +316,13 @@ impl TableText {
         let n = want.len();
         let mut widths = want;
         let total: usize = widths.iter().sum();
-        let labels: Vec<usize> = (0..n).filter(|c| !figures[*c]).collect();
+        // Labels take what is left; a column of short codes (STT, I, II) does not.
+        let short = |c: usize| {
+            self.column(c)
+                .filter(|(h, _)| !h)
+                .all(|(_, x)| x.text.trim().chars().count() <= 4)
+        };
+        let labels: Vec<usize> = (0..n).filter(|c| !figures[*c] && !short(*c)).collect();
         let grow: Vec<usize> = if labels.is_empty() {
             (0..n).collect()
         } else {
@@ -772,9 +798,21 @@ pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     // before and after it stay portrait, page numbers run on.
     let mut first_section = true;
     let mut landscape = false;
+    // In a landscape section: tables that follow each other share it (no empty page).
+    let mut in_landscape = false;
     // A heading waits for what follows it: a landscape table takes it along.
     let mut heading: Option<Paragraph> = None;
     for block in body(&n.body, n.form_table.as_ref()) {
+        let wide = matches!(block, Block::Table(_, true));
+        if in_landscape && !wide && !matches!(block, Block::Heading(_)) {
+            // Back to portrait: the landscape section ends before this block, and a
+            // section begins with a paragraph (LibreOffice does not start a page style on a
+            // table).
+            doc = doc
+                .add_paragraph(section_end(true, false))
+                .add_paragraph(heading.take().unwrap_or_else(empty_line));
+            in_landscape = false;
+        }
         doc = match block {
             Block::Heading(p) => {
                 let doc = add_after(doc, heading.take());
@@ -783,20 +821,21 @@ pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
             }
             Block::Paragraph(p) => add_after(doc, heading.take()).add_paragraph(*p),
             Block::Table(t, false) => add_after(doc, heading.take()).add_table(*t),
+            Block::Table(t, true) if in_landscape => add_after(doc, heading.take()).add_table(*t),
             Block::Table(t, true) => {
                 let before = section_end(false, first_section);
                 first_section = false;
                 landscape = true;
-                // A section begins with a paragraph (LibreOffice does not start a page
-                // style on a table).
+                in_landscape = true;
                 let start = heading.take().unwrap_or_else(empty_line);
-                doc.add_paragraph(before)
-                    .add_paragraph(start)
-                    .add_table(*t)
-                    .add_paragraph(section_end(true, false))
-                    .add_paragraph(empty_line())
+                doc.add_paragraph(before).add_paragraph(start).add_table(*t)
             }
         };
+    }
+    if in_landscape {
+        doc = doc
+            .add_paragraph(section_end(true, false))
+            .add_paragraph(empty_line());
     }
     doc = add_after(doc, heading.take());
     if landscape {
@@ -904,6 +943,15 @@ mod tests {
     }
 
     #[test]
+    fn a_committee_is_named_on_one_line_and_its_place_on_the_next() {
+        assert_eq!(
+            agency_lines("ỦY BAN NHÂN DÂN TỈNH AN LẠC"),
+            ["ỦY BAN NHÂN DÂN", "TỈNH AN LẠC"]
+        );
+        assert_eq!(agency_lines("SỞ NỘI VỤ"), ["SỞ NỘI VỤ"]);
+    }
+
+    #[test]
     fn the_same_narrative_gives_the_same_bytes() {
         let a = bao_cao(&narrative(), "2026-11-22".parse().unwrap()).unwrap();
         let b = bao_cao(&narrative(), "2026-11-22".parse().unwrap()).unwrap();
@@ -914,7 +962,8 @@ mod tests {
     fn letterhead_body_and_signing_block_are_in_the_document() {
         let xml = document_xml(&bao_cao(&narrative(), "2026-11-22".parse().unwrap()).unwrap());
         for text in [
-            "ỦY BAN NHÂN DÂN TỈNH AN LẠC",
+            "ỦY BAN NHÂN DÂN",
+            "TỈNH AN LẠC",
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
             "Độc lập - Tự do - Hạnh phúc",
             "An Lạc, ngày 22 tháng 11 năm 2026",

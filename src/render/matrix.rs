@@ -79,7 +79,10 @@ pub fn write_matrix(
     let mut r = numbering + 1;
     let first_row = r;
     for row in &layout.rows {
-        let (label_fmt, stt_fmt) = if row.heading {
+        let folded = crate::text::fold(&row.label);
+        let total =
+            folded.starts_with("tong so") || folded.starts_with("tong cong") || folded == "cong";
+        let (label_fmt, stt_fmt) = if row.heading || total {
             (&styles.section, &styles.section_center)
         } else if row.sub {
             (&styles.sub_item, &styles.cell_center)

@@ -722,6 +722,11 @@ pub fn to_html(md: &str, title: &str, head: &Letterhead, closing: &Closing) -> S
     html::push_html(&mut body, parser);
     let e = |s: &str| tera::escape_html(s);
     let title_esc = e(title);
+    let agency = super::docx::agency_lines(&head.agency)
+        .iter()
+        .map(|l| e(l))
+        .collect::<Vec<_>>()
+        .join("<br>");
     let recipients: String = recipient_lines(closing)
         .iter()
         .map(|r| format!("{}<br>", e(r)))
@@ -738,7 +743,7 @@ pub fn to_html(md: &str, title: &str, head: &Letterhead, closing: &Closing) -> S
         .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title_esc}</title>\n<style>\n@page {{ size: A4 portrait; margin: 20mm 15mm 20mm 30mm; }}\nbody {{ font-family: \"Times New Roman\", serif; font-size: 14pt; max-width: 165mm; margin: 2em auto; line-height: 1.45; }}\n@media print {{ body {{ max-width: none; margin: 0; }} }}\np {{ text-align: justify; text-indent: 1cm; margin: 0 0 6pt; }}\ntable.thethuc {{ width: 100%; border: none; font-size: 13pt; margin-bottom: 12pt; }}\ntable.thethuc td {{ border: none; text-align: center; vertical-align: top; padding: 0; }}\n.quoc-hieu {{ font-weight: bold; }}\n.tieu-ngu {{ font-weight: bold; text-decoration: underline; font-size: 14pt; }}\n.dia-danh {{ font-style: italic; font-size: 14pt; }}\ntable.ky td:first-child {{ text-align: left; font-size: 12pt; }}\ntable {{ border-collapse: collapse; font-size: 12pt; }}\nth, td {{ border: 1px solid #444; padding: 2px 6px; }}\ntd {{ text-align: right; }}\ntd:first-child, td:nth-child(2) {{ text-align: left; }}\nh1, h2 {{ text-align: center; font-size: 14pt; margin: 6pt 0; }}\n</style>\n</head>\n<body>\n<table class=\"thethuc\"><tr><td style=\"width:40%\"><b>{agency}</b><br>{number}</td><td><span class=\"quoc-hieu\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</span><br><span class=\"tieu-ngu\">Độc lập - Tự do - Hạnh phúc</span><br><br><span class=\"dia-danh\">{place_date}</span></td></tr></table>\n{body}<table class=\"thethuc ky\"><tr><td style=\"width:50%\"><b><i>Nơi nhận:</i></b><br>{recipients}</td><td>{signing}{signer}</td></tr></table>\n</body>\n</html>\n",
-        agency = e(&head.agency),
+        agency = agency,
         number = e(&head.number),
         place_date = e(&head.place_date),
     )

@@ -549,11 +549,11 @@ fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
     Ok(())
 }
 
-/// A figure the Vietnamese way, with the indicator's decimals.
+/// A figure the Vietnamese way, with the indicator's decimals, all of them (a column of a
+/// table reads 27,50 / 31,00, not 27,5 / 31).
 pub fn fmt_value(v: f64, value_type: ValueType) -> String {
     match value_type {
         ValueType::Integer => fmt_vn(v, 0),
-        ValueType::Decimal => fmt_vn(v, 2),
-        ValueType::Percent => fmt_vn(v, 2),
+        ValueType::Decimal | ValueType::Percent => crate::text::fmt_vn_fixed(v, 2),
     }
 }
