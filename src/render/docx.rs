@@ -329,11 +329,21 @@ impl TableText {
             labels
         };
         if total > page {
+            // Headers wrap first (down to their longest word), then the labels give way
+            // together, each in proportion to what it can give.
             let mut over = total - page;
-            for c in grow.iter().copied().chain(0..n) {
+            for c in (0..n).filter(|c| !grow.contains(c)) {
                 let give = (widths[c] - min[c]).min(over);
                 widths[c] -= give;
                 over -= give;
+            }
+            let slack: usize = grow.iter().map(|&c| widths[c] - min[c]).sum();
+            if over > 0 && slack > 0 {
+                let share = (over as f64 / slack as f64).min(1.0);
+                for &c in &grow {
+                    let give = ((widths[c] - min[c]) as f64 * share).ceil() as usize;
+                    widths[c] -= give.min(widths[c] - min[c]);
+                }
             }
         } else if let Some(first) = grow.first() {
             // Towards every cell on one line (headers first, as far as the page allows), then
@@ -344,6 +354,25 @@ impl TableText {
                 let share = (spare as f64 / short as f64).min(1.0);
                 for c in 0..n {
                     widths[c] += ((ideal[c] - widths[c]) as f64 * share) as usize;
+                }
+            }
+            // Then towards headers on one line, as far as the page allows.
+            let head_ideal: Vec<usize> = (0..n)
+                .map(|c| {
+                    self.column(c)
+                        .filter(|(h, _)| *h)
+                        .map(|(_, x)| text_width(x.text.trim(), size, true) + CELL_PADDING)
+                        .max()
+                        .unwrap_or(0)
+                        .max(widths[c])
+                })
+                .collect();
+            let spare = page - widths.iter().sum::<usize>();
+            let short: usize = (0..n).map(|c| head_ideal[c] - widths[c]).sum();
+            if short > 0 {
+                let share = (spare as f64 / short as f64).min(1.0);
+                for c in 0..n {
+                    widths[c] += ((head_ideal[c] - widths[c]) as f64 * share) as usize;
                 }
             }
             let total: usize = widths.iter().sum();
