@@ -194,6 +194,31 @@ fn inbox(dir: &Path, m: u32, typed: bool) {
     std::fs::write(d.join("nhan.csv"), log).unwrap();
 }
 
+/// Runs the regime for `period` on `dir/inbox` into `dir/out`, with the store `dir/history`
+/// (or none); returns the exit code and stderr.
+fn run_period(root: &Path, dir: &Path, period: &str, history: bool) -> (i32, String) {
+    let history_dir = dir.join("history");
+    let mut args = vec![
+        "--root",
+        s(root),
+        "run",
+        "--regime",
+        "thu",
+        "--period",
+        period,
+        "--inbox",
+    ];
+    let (inbox, out) = (dir.join("inbox"), dir.join("out"));
+    args.extend([s(&inbox), "--out", s(&out), "--as-of", "2026-11-30", "-q"]);
+    if history {
+        args.extend(["--history", s(&history_dir)]);
+    } else {
+        args.push("--no-history");
+    }
+    let (code, _, err) = baocao(&args);
+    (code, err)
+}
+
 /// Runs the ten months; returns October's output folder and its diagnostics (code, file,
 /// message).
 fn ten_months(dir: &Path, columns: &str, typed: bool) -> (PathBuf, Vec<(String, String, String)>) {
@@ -201,24 +226,7 @@ fn ten_months(dir: &Path, columns: &str, typed: bool) -> (PathBuf, Vec<(String, 
     for m in 1..=10 {
         inbox(&dir.join("inbox"), m, typed);
         let period = format!("2026-{m:02}");
-        let (code, _, err) = baocao(&[
-            "--root",
-            s(&dir.join("root")),
-            "run",
-            "--regime",
-            "thu",
-            "--period",
-            &period,
-            "--inbox",
-            s(&dir.join("inbox")),
-            "--out",
-            s(&dir.join("out")),
-            "--history",
-            s(&dir.join("history")),
-            "--as-of",
-            "2026-11-30",
-            "-q",
-        ]);
+        let (code, err) = run_period(&dir.join("root"), dir, &period, true);
         assert!(code == 0 || code == 1, "{period}: {err}");
     }
     let out = dir.join("out/thu/2026-10");
@@ -314,24 +322,7 @@ fn a_period_missing_from_the_store_is_named_and_the_units_typed_figure_is_used()
     root_of(&dir.path().join("root"), r#"["thuc_hien", "luy_ke"]"#);
     // Only March is run: January and February are not in the store.
     inbox(&dir.path().join("inbox"), 3, true);
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&dir.path().join("root")),
-        "run",
-        "--regime",
-        "thu",
-        "--period",
-        "2026-03",
-        "--inbox",
-        s(&dir.path().join("inbox")),
-        "--out",
-        s(&dir.path().join("out")),
-        "--history",
-        s(&dir.path().join("history")),
-        "--as-of",
-        "2026-11-30",
-        "-q",
-    ]);
+    let (code, err) = run_period(&dir.path().join("root"), dir.path(), "2026-03", true);
     assert!(code == 0 || code == 1, "{err}");
     let out = dir.path().join("out/thu/2026-03");
     let gaps: Vec<_> = diagnostics(&out.join("tong-hop.xlsx"))
@@ -367,23 +358,7 @@ fn a_department_the_form_asks_nothing_of_is_not_a_reporter() {
         .replace("\"HN01\"]", "\"HN01\", \"NS01\"]");
     std::fs::write(root.join("report-templates/thu/regime.toml"), regime).unwrap();
     inbox(&dir.path().join("inbox"), 3, false);
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&root),
-        "run",
-        "--regime",
-        "thu",
-        "--period",
-        "2026-03",
-        "--inbox",
-        s(&dir.path().join("inbox")),
-        "--out",
-        s(&dir.path().join("out")),
-        "--no-history",
-        "--as-of",
-        "2026-11-30",
-        "-q",
-    ]);
+    let (code, err) = run_period(&root, dir.path(), "2026-03", false);
     // Sở Tài chính has not sent: exit 1.
     assert_eq!(code, 1, "{err}");
     let compliance = sheet(
