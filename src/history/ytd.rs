@@ -396,37 +396,7 @@ pub fn year_to_date(
         regime,
         units: config.units.subtree(&regime.receiver).into_iter().collect(),
     };
-    let mut year = Year::default();
-    year.note_revisions(config, current);
-    let mut missing_periods = Vec::new();
-    // Two periods are read at a time, one per core (reading is most of the work: a nation's
-    // month is ~0,1 s to decode), then gathered in order.
-    let read = |step: &Step| -> Option<crate::store::LatestRows> {
-        let p = match *step {
-            Step::Add(p) => p,
-            Step::Restart { by, .. } => by,
-            Step::Unknown { .. } => return None,
-        };
-        store.and_then(|s| past_figures(config, regime, s, p))
-    };
-    for (pair, steps_of) in steps.chunks(2).enumerate() {
-        let (a, b) = rayon::join(|| read(&steps_of[0]), || steps_of.get(1).and_then(&read));
-        for (j, (step, rows)) in steps_of.iter().zip([a, b]).enumerate() {
-            let i = pair * 2 + j;
-            let restart = match *step {
-                Step::Restart { by, .. } => Some(periods_in(by, period.frequency())),
-                _ => None,
-            };
-            match rows {
-                Some(rows) => {
-                    let revised = *step == Step::Add(period.previous());
-                    year.gather(&tree, &rows, i, restart, revised);
-                }
-                None => missing_periods.push(step.period()),
-            }
-        }
-    }
-    year.gather_current(&tree, current, steps.len());
+    let (year, missing_periods) = gather_year(&tree, store, &steps, period, current);
     let found: u64 = steps
         .iter()
         .enumerate()
@@ -436,63 +406,30 @@ pub fn year_to_date(
         current.iter().map(|s| (s.unit_code.as_str(), s)).collect();
     let mut diagnostics = Vec::new();
     let mut gaps = Vec::new();
-    let nowhere = Location::default();
     // Units in code order: the same submissions, so the same result, run after run.
     let mut order: Vec<u32> = (0..year.units.len() as u32).collect();
     order.sort_by(|a, b| year.units[*a as usize].cmp(&year.units[*b as usize]));
     let mut subs = Vec::with_capacity(order.len());
     for unit in order {
         let code = &year.units[unit as usize];
-        let sub = by_unit.get(code.as_str()).copied();
         let own_gaps = unit_gaps(config, code, &steps, found, year.seen[unit as usize]);
         let short = !own_gaps.is_empty() || !missing_periods.is_empty();
         if !own_gaps.is_empty() {
             gaps.push((code.clone(), own_gaps));
         }
-        let mut values = Vec::new();
-        for (key, value) in year.figures(unit) {
-            let typed = sub.and_then(|s| s.figure(key, InputColumn::LuyKe));
-            let value = match typed {
-                // The store lacks an earlier period of the unit: its own figure is the best.
-                Some(t) if short => t.value,
-                Some(t) if check_typed => {
-                    if let Some(d) = typed_differs(config, regime, code, key, t, value, sub) {
-                        diagnostics.push(d);
-                    }
-                    value
-                }
-                _ => value,
-            };
-            values.push((
-                (key.clone(), InputColumn::LuyKe),
-                Value {
-                    value,
-                    location: nowhere.clone(),
-                },
-            ));
-        }
-        let mut values: BTreeMap<(CellKey, InputColumn), Value> = values.into_iter().collect();
-        if let Some(s) = sub {
-            take_this_period(
-                config,
-                regime,
-                s,
-                check_typed,
-                &mut values,
-                &mut diagnostics,
-            );
-        }
-        subs.push(Submission {
-            file: sub.map(|s| s.file.clone()).unwrap_or_default(),
-            path: sub.map(|s| s.path.clone()).unwrap_or_default(),
-            regime: regime.id.clone(),
+        let typed = TypedCheck {
+            sub: by_unit.get(code.as_str()).copied(),
+            short,
+            check: check_typed,
+        };
+        subs.push(unit_submission(
+            &tree,
+            &year,
+            unit,
             period,
-            unit_code: code.clone(),
-            received_at: sub.and_then(|s| s.received_at),
-            received_source: sub.map_or(ReceiptSource::Unknown, |s| s.received_source),
-            origin: Origin::Exchange,
-            values,
-        });
+            typed,
+            &mut diagnostics,
+        ));
     }
     drop(year);
     diagnostics.extend(gap_diagnostics(
@@ -514,6 +451,106 @@ pub fn year_to_date(
         diagnostics,
         missing_periods,
         gaps,
+    }
+}
+
+/// The year's figures of the earlier periods (`steps`) and of this one, and the periods the
+/// store has none of. Two periods are read at a time, one per core (reading is most of the
+/// work: a nation's month is ~0,1 s to decode), then gathered in order.
+fn gather_year(
+    tree: &Tree<'_>,
+    store: Option<&Store>,
+    steps: &[Step],
+    period: Period,
+    current: &[Submission],
+) -> (Year, Vec<Period>) {
+    let mut year = Year::default();
+    year.note_revisions(tree.config, current);
+    let mut missing = Vec::new();
+    let read = |step: &Step| -> Option<crate::store::LatestRows> {
+        let p = match *step {
+            Step::Add(p) => p,
+            Step::Restart { by, .. } => by,
+            Step::Unknown { .. } => return None,
+        };
+        store.and_then(|s| past_figures(tree.config, tree.regime, s, p))
+    };
+    for (pair, steps_of) in steps.chunks(2).enumerate() {
+        let (a, b) = rayon::join(|| read(&steps_of[0]), || steps_of.get(1).and_then(&read));
+        for (j, (step, rows)) in steps_of.iter().zip([a, b]).enumerate() {
+            let restart = match *step {
+                Step::Restart { by, .. } => Some(periods_in(by, period.frequency())),
+                _ => None,
+            };
+            match rows {
+                Some(rows) => {
+                    let revised = *step == Step::Add(period.previous());
+                    year.gather(tree, &rows, pair * 2 + j, restart, revised);
+                }
+                None => missing.push(step.period()),
+            }
+        }
+    }
+    year.gather_current(tree, current, steps.len());
+    (year, missing)
+}
+
+/// What a unit typed this period and how its typed year-to-date is taken: as a check (`check`)
+/// of the computed one, or as its figure where the store lacks some of its periods (`short`).
+#[derive(Clone, Copy)]
+struct TypedCheck<'a> {
+    sub: Option<&'a Submission>,
+    short: bool,
+    check: bool,
+}
+
+/// One unit's year-to-date as a submission of the `LuyKe` column (its typed figure checked or,
+/// where short, taken), with this period's stocks and as-typed figures.
+fn unit_submission(
+    tree: &Tree<'_>,
+    year: &Year,
+    unit: u32,
+    period: Period,
+    typed: TypedCheck<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Submission {
+    let (config, regime) = (tree.config, tree.regime);
+    let code = &year.units[unit as usize];
+    let sub = typed.sub;
+    let nowhere = Location::default();
+    let mut values = Vec::new();
+    for (key, value) in year.figures(unit) {
+        let value = match sub.and_then(|s| s.figure(key, InputColumn::LuyKe)) {
+            // The store lacks an earlier period of the unit: its own figure is the best.
+            Some(t) if typed.short => t.value,
+            Some(t) if typed.check => {
+                if let Some(d) = typed_differs(config, regime, code, key, t, value, sub) {
+                    diagnostics.push(d);
+                }
+                value
+            }
+            _ => value,
+        };
+        let figure = Value {
+            value,
+            location: nowhere.clone(),
+        };
+        values.push(((key.clone(), InputColumn::LuyKe), figure));
+    }
+    let mut values: BTreeMap<(CellKey, InputColumn), Value> = values.into_iter().collect();
+    if let Some(s) = sub {
+        take_this_period(config, regime, s, typed.check, &mut values, diagnostics);
+    }
+    Submission {
+        file: sub.map(|s| s.file.clone()).unwrap_or_default(),
+        path: sub.map(|s| s.path.clone()).unwrap_or_default(),
+        regime: regime.id.clone(),
+        period,
+        unit_code: code.clone(),
+        received_at: sub.and_then(|s| s.received_at),
+        received_source: sub.map_or(ReceiptSource::Unknown, |s| s.received_source),
+        origin: Origin::Exchange,
+        values,
     }
 }
 
