@@ -233,3 +233,26 @@ fn a_mistyped_value_is_one_vietnamese_error_without_a_cascade() {
     assert!(err.contains("chưa kiểm tra các chế độ báo cáo"), "{err}");
     assert!(!err.contains("invalid type"), "English: {err}");
 }
+
+#[test]
+fn a_part_in_another_unit_of_measure_than_its_total_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_root(dir.path());
+    let path = root.join("indicators/kinh-te.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // NN02 (diện tích lúa, ha) is part of NN01 (ha): measured in tấn, it cannot be.
+    let at = text.find("code = \"NN02\"").expect("NN02 in the catalog");
+    let unit = at + text[at..].find("unit = \"ha\"").expect("its unit");
+    let text = format!(
+        "{}unit = \"tấn\"{}",
+        &text[..unit],
+        &text[unit + "unit = \"ha\"".len()..]
+    );
+    std::fs::write(&path, text).unwrap();
+    let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("đo bằng tấn nhưng chỉ tiêu tổng \"NN01\" đo bằng ha"),
+        "{err}"
+    );
+}

@@ -1011,6 +1011,16 @@ fn check_indicators(
                     format!("{key}.part_of"),
                     format!("chỉ tiêu tổng \"{p}\" không có trong danh mục"),
                 );
+            } else if let Some(total) = indicators.get(p).filter(|t| t.unit != ind.unit) {
+                // "Trong đó" compares a part with its total: both in one unit of measure.
+                l.problem(
+                    &file,
+                    format!("{key}.part_of"),
+                    format!(
+                        "chỉ tiêu \"trong đó\" đo bằng {} nhưng chỉ tiêu tổng \"{p}\" đo bằng {}: phần và tổng phải cùng đơn vị tính (sửa unit, hoặc bỏ part_of nếu đây không phải \"trong đó\")",
+                        ind.unit, total.unit
+                    ),
+                );
             }
         }
         if let Some(o) = &ind.owner {
