@@ -698,19 +698,17 @@ pub fn vietnamese_toml_error(msg: &str) -> String {
         if let Some((_, vi)) = named.iter().find(|(en, _)| t == *en) {
             return vi.to_string();
         }
-        if let Some(rest) = t.strip_prefix("string ") {
-            return format!("chuỗi {rest}");
-        }
-        if let Some(rest) = t.strip_prefix("integer ") {
-            return format!("số nguyên {rest}");
-        }
-        if let Some(rest) = t.strip_prefix("floating point ") {
-            return format!("số {rest}");
-        }
-        if let Some(rest) = t.strip_prefix("boolean ") {
-            return format!("giá trị {rest}");
-        }
-        t.to_string()
+        // A kind with the value written: `string "true"`, `integer 5`.
+        let valued = [
+            ("string ", "chuỗi"),
+            ("integer ", "số nguyên"),
+            ("floating point ", "số"),
+            ("boolean ", "giá trị"),
+        ];
+        valued
+            .iter()
+            .find_map(|(en, vi)| t.strip_prefix(en).map(|rest| format!("{vi} {rest}")))
+            .unwrap_or_else(|| t.to_string())
     };
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, want)) = rest.split_once(", expected ") {
