@@ -273,6 +273,92 @@ impl Location {
     }
 }
 
+/// The cell text of a figure the engine computed (a total left empty, made from its parts):
+/// `=E16+F16+G16`, the cells it was computed from.
+const COMPUTED: char = '=';
+
+impl Location {
+    /// Where a figure computed from `parts` comes from: the parts' file and sheet, and their
+    /// cells (`cited` says "tính từ các ô …"; a diagnostic points at the first part).
+    pub fn computed<'a>(parts: impl IntoIterator<Item = &'a Location>) -> Location {
+        let parts: Vec<&Location> = parts.into_iter().collect();
+        let mut cell = CellText::default();
+        cell.push(COMPUTED);
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                cell.push('+');
+            }
+            cell.push_str(p.anchor_cell());
+        }
+        Location {
+            file: parts.first().map(|p| p.file.clone()).unwrap_or_default(),
+            sheet: parts.first().map(|p| p.sheet.clone()).unwrap_or_default(),
+            cell,
+        }
+    }
+
+    /// A figure the engine computed rather than read.
+    pub fn is_computed(&self) -> bool {
+        self.cell.starts_with(COMPUTED)
+    }
+
+    /// The first real cell behind this location (a computed figure's first part).
+    fn anchor_cell(&self) -> &str {
+        match self.cell.strip_prefix(COMPUTED) {
+            Some(parts) => parts.split('+').next().unwrap_or(""),
+            None => &self.cell,
+        }
+    }
+
+    /// This location with a real cell: a computed figure's first part.
+    pub fn anchor(&self) -> Location {
+        if !self.is_computed() {
+            return self.clone();
+        }
+        Location {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            cell: self.anchor_cell().into(),
+        }
+    }
+
+    /// The cell a message quotes for a figure: "ô E16", or "tính từ các ô E16, F16, G16" for a
+    /// computed one, or "ô không rõ" when it was not read from a cell.
+    pub fn cited(&self) -> String {
+        match self.cell.strip_prefix(COMPUTED) {
+            Some(parts) => format!("tính từ các ô {}", cell_runs(parts.split('+'))),
+            None if self.cell.is_empty() => "ô không rõ".to_string(),
+            None => format!("ô {}", self.cell),
+        }
+    }
+}
+
+/// Cells listed for a reader: runs down one column written as a range (`C4:C13, E2`).
+fn cell_runs<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+    let split = |c: &'a str| {
+        let at = c.find(|x: char| x.is_ascii_digit()).unwrap_or(c.len());
+        (&c[..at], c[at..].parse::<u64>().ok())
+    };
+    let mut runs: Vec<(&str, &str, u64, &str)> = Vec::new(); // column, first, last row, last
+    for c in cells {
+        let (col, row) = split(c);
+        match (runs.last_mut(), row) {
+            (Some(run), Some(row)) if run.0 == col && run.2 + 1 == row => {
+                run.2 = row;
+                run.3 = c;
+            }
+            _ => runs.push((col, c, row.unwrap_or(0), c)),
+        }
+    }
+    runs.iter()
+        .map(|(_, first, _, last)| match first == last {
+            true => first.to_string(),
+            false => format!("{first}:{last}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<&str> = [self.file.as_str(), self.sheet.as_str(), self.cell.as_str()]
@@ -297,6 +383,63 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// The diagnostics of one code, counted by where they come from (a unit's report, or a file):
+/// the summary an officer reads before the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeGroup {
+    pub code: Code,
+    pub severity: Severity,
+    pub count: usize,
+    /// (source, count), most first, then by name.
+    pub sources: Vec<(String, usize)>,
+}
+
+impl CodeGroup {
+    /// "Xã A (99001): 10; Xã B (99002): 8; … và 3 nguồn khác" — the `max` largest sources.
+    pub fn sources_text(&self, max: usize) -> String {
+        let mut parts: Vec<String> = self
+            .sources
+            .iter()
+            .take(max)
+            .map(|(who, n)| format!("{who}: {n}"))
+            .collect();
+        if self.sources.len() > max {
+            parts.push(format!("… và {} nơi khác", self.sources.len() - max));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Groups `diags` by code (blocking codes first, then by code), each group counting its
+/// diagnostics by source (`source_of` a diagnostic: the unit it concerns, or its file).
+pub fn group_by_code(
+    diags: &[Diagnostic],
+    source_of: &dyn Fn(&Diagnostic) -> String,
+) -> Vec<CodeGroup> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(Severity, Code), BTreeMap<String, usize>> = BTreeMap::new();
+    for d in diags {
+        *groups
+            .entry((d.severity, d.code))
+            .or_default()
+            .entry(source_of(d))
+            .or_default() += 1;
+    }
+    groups
+        .into_iter()
+        .map(|((severity, code), by)| {
+            let mut sources: Vec<(String, usize)> = by.into_iter().collect();
+            sources.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            CodeGroup {
+                code,
+                severity,
+                count: sources.iter().map(|s| s.1).sum(),
+                sources,
+            }
+        })
+        .collect()
+}
+
 /// The longest message or location part a diagnostic keeps, in characters: messages quote
 /// input text, and no input may make an output refuse it (a spreadsheet cell holds at most
 /// 32,767 characters).
@@ -319,6 +462,8 @@ impl Diagnostic {
                 t
             }
         };
+        // A diagnostic points at a cell someone can open: a computed figure's first part.
+        let location = location.anchor();
         let location = Location {
             file: shared(location.file),
             sheet: shared(location.sheet),
@@ -416,6 +561,57 @@ pub fn cell_ref(row: u32, col: u32) -> CellText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diagnostics_are_grouped_by_code_blocking_first_then_by_source() {
+        let d = |code: Code, file: &str| Diagnostic::new(code, Location::file(file), "…");
+        let diags = [
+            d(Code::BreakdownMismatch, "a.xlsx"),
+            d(Code::BreakdownMismatch, "b.xlsx"),
+            d(Code::RequiredMissing, "c.xlsx"),
+            d(Code::BreakdownMismatch, "b.xlsx"),
+            d(Code::BreakdownMismatch, "c.xlsx"),
+        ];
+        let groups = group_by_code(&diags, &|d| d.location.file.to_string());
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].code, Code::RequiredMissing);
+        assert_eq!(groups[0].count, 1);
+        assert_eq!(groups[1].code, Code::BreakdownMismatch);
+        assert_eq!(groups[1].count, 4);
+        assert_eq!(
+            groups[1].sources,
+            [
+                ("b.xlsx".to_string(), 2),
+                ("a.xlsx".to_string(), 1),
+                ("c.xlsx".to_string(), 1)
+            ]
+        );
+        assert_eq!(
+            groups[1].sources_text(2),
+            "b.xlsx: 2; a.xlsx: 1; … và 1 nơi khác"
+        );
+    }
+
+    #[test]
+    fn a_computed_figure_cites_its_cells_and_a_diagnostic_points_at_the_first() {
+        let at = |c: &str| Location::cell("x.xlsx", "Biểu", c);
+        let parts = [
+            at("E16"),
+            at("F16"),
+            at("G16"),
+            at("C4"),
+            at("C5"),
+            at("C6"),
+            at("C8"),
+        ];
+        let total = Location::computed(&parts);
+        assert!(total.is_computed());
+        assert_eq!(total.cited(), "tính từ các ô E16, F16, G16, C4:C6, C8");
+        assert_eq!(at("E16").cited(), "ô E16");
+        assert_eq!(Location::file("x.xlsx").cited(), "ô không rõ");
+        let d = Diagnostic::new(Code::BreakdownMismatch, total, "…");
+        assert_eq!(d.location, at("E16"));
+    }
 
     #[test]
     fn cell_references_are_excel_style() {

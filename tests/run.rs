@@ -167,7 +167,20 @@ fn province_totals_equal_the_sum_of_accepted_unit_values_and_ratios_their_compon
     let units = sheet(&dir.join("tong-hop.xlsx"), "Theo đơn vị");
     assert!(units[2].iter().any(|c| text(c) == "Xã Phước An (99009)"));
     let diags = sheet(&dir.join("tong-hop.xlsx"), "Chẩn đoán");
-    let diag_codes: Vec<String> = diags.iter().skip(3).map(|r| text(&r[0])).collect();
+    // The summary by code, then a blank row, the list's header and every diagnostic.
+    let list = diags
+        .iter()
+        .position(|r| r.len() > 2 && text(&r[2]) == "Tệp")
+        .unwrap();
+    assert_eq!(text(&diags[2][2]), "Loại");
+    let diag_codes: Vec<String> = diags.iter().skip(list + 1).map(|r| text(&r[0])).collect();
+    let summary_codes: Vec<String> = diags[3..list - 1].iter().map(|r| text(&r[0])).collect();
+    let mut distinct = diag_codes.clone();
+    distinct.sort();
+    distinct.dedup();
+    let mut listed = summary_codes.clone();
+    listed.sort();
+    assert_eq!(listed, distinct, "one summary line per code");
     // The five faults of the samples, and the year-to-date a run without the store cannot
     // compute (BC0804).
     assert_eq!(diag_codes.len(), 6, "{diag_codes:?}");

@@ -150,6 +150,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             }
             if !batch.diagnostics.is_empty() {
                 println!();
+                println!("Theo mã:");
+                super::run::print_groups(&batch.diagnostic_groups(config), "  ");
+                println!();
             }
             println!(
                 "Kỳ {} ({}): đọc {} tệp, {} báo cáo được chấp nhận, {} tệp bị từ chối; {} lỗi chặn, {} cảnh báo.",

@@ -348,6 +348,27 @@ fn print_due_summary(batch: &DueBatch, results: &[PeriodResult]) {
     }
 }
 
+/// The sources a terminal line of the grouped diagnostics names.
+const SOURCES_SHOWN: usize = 3;
+
+/// The diagnostics grouped by code, one line each: code, severity, title, count and the units
+/// with most of them (the full list is in the "Chẩn đoán" sheet).
+pub fn print_groups(groups: &[crate::diag::CodeGroup], indent: &str) {
+    for g in groups {
+        let sources = match g.sources.as_slice() {
+            [(only, _)] => only.clone(),
+            all => format!("ở {} nơi: {}", all.len(), g.sources_text(SOURCES_SHOWN)),
+        };
+        println!(
+            "{indent}{} {:<8} {}: {} lần ({sources})",
+            g.code,
+            g.severity.label(),
+            g.code.title(),
+            g.count,
+        );
+    }
+}
+
 /// Outliers the terminal summary lists (the strongest; the workbook has them all).
 const MAX_OUTLIERS_SHOWN: usize = 20;
 
@@ -374,6 +395,7 @@ fn print_summary(config: &Config, outcome: &Outcome) {
         b.blocking_count(),
         b.diagnostics.len() - b.blocking_count()
     );
+    print_groups(&b.diagnostic_groups(config), "    ");
     for r in &b.rejected {
         let who = r
             .unit_code

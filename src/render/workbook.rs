@@ -478,13 +478,42 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         ),
         &title,
     )?;
+    // The summary by code first: a thousand warnings of one kind are one line here.
+    let summary = [
+        "Mã",
+        "Mức độ",
+        "Loại",
+        "Số lần",
+        "Số nơi",
+        "Nơi có nhiều nhất",
+    ];
+    for (i, h) in summary.iter().enumerate() {
+        ws.write_string_with_format(2, i as u16, *h, &head)?;
+    }
+    let mut r = 3;
+    for g in report.batch.diagnostic_groups(config) {
+        ws.write_string_with_format(r, 0, g.code.as_str(), &text)?;
+        ws.write_string_with_format(r, 1, g.severity.label(), &text)?;
+        ws.write_string_with_format(r, 2, g.code.title(), &text)?;
+        ws.write_number_with_format(r, 3, g.count as f64, &text)?;
+        ws.write_number_with_format(r, 4, g.sources.len() as f64, &text)?;
+        ws.write_string_with_format(r, 5, g.sources_text(SOURCES_LISTED), &text)?;
+        r += 1;
+    }
+    if r == 3 {
+        ws.write_string_with_format(r, 0, "Không có chẩn đoán nào.", &text)?;
+        r += 1;
+    }
+    // Then every diagnostic.
+    let header_row = r + 1;
     let headers = ["Mã", "Mức độ", "Tệp", "Trang", "Ô", "Nội dung"];
     let widths = [9.0, 10.0, 38.0, 16.0, 9.0, 90.0];
     for (i, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(2, i as u16, *h, &head)?;
+        ws.write_string_with_format(header_row, i as u16, *h, &head)?;
         ws.set_column_width(i as u16, widths[i])?;
     }
-    let mut r = 3;
+    let first = header_row + 1;
+    let mut r = first;
     for d in &report.batch.diagnostics {
         ws.write_string(r, 0, d.code.as_str())?;
         ws.write_string(r, 1, d.severity.label())?;
@@ -494,12 +523,16 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         ws.write_string(r, 5, &d.message)?;
         r += 1;
     }
-    if r > 3 {
-        ws.set_range_format(3, 0, r - 1, 5, &text)?;
+    if r > first {
+        ws.set_range_format(first, 0, r - 1, 5, &text)?;
     }
-    ws.set_freeze_panes(3, 0)?;
-    ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
-    print_setup(&mut ws, 2)?;
+    ws.autofilter(
+        header_row,
+        0,
+        r.saturating_sub(1).max(header_row),
+        (headers.len() - 1) as u16,
+    )?;
+    print_setup(&mut ws, header_row)?;
     wb.push_worksheet(ws);
 
     // 5. Tasks (Quyết định 42/2014), when given.
@@ -513,6 +546,9 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
     form::write_meta(&mut wb, regime, report.period, root)?;
     wb.save_to_buffer()
 }
+
+/// The sources a summary line of the "Chẩn đoán" sheet names.
+const SOURCES_LISTED: usize = 10;
 
 /// The widths of a by-unit sheet's three label columns.
 fn set_widths(ws: &mut Worksheet) -> Result<(), XlsxError> {

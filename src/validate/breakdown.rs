@@ -123,6 +123,39 @@ fn rule_for(regime: &Regime, code: &str, dim: &str) -> (Severity, f64) {
 pub struct Identities<'a> {
     by_code: std::collections::HashMap<String, Vec<Identity<'a>>>,
     cells: Cells,
+    /// The cells a matrix form prints (by cell number and column); `None` until the first
+    /// submission, empty for a form of indicator rows (which prints every total).
+    printed: Option<Printed>,
+}
+
+/// Which totals the regime's form has a cell for: a total the form does not ask for is
+/// computed from its parts without a word to the unit.
+enum Printed {
+    /// A form of indicator rows: every indicator's total has its row.
+    Totals,
+    /// A matrix form: the (cell key, column) pairs of its body cells.
+    Cells(std::collections::HashSet<(CellKey, InputColumn)>),
+}
+
+impl Printed {
+    fn of(config: &Config, regime: &Regime) -> Printed {
+        match config.layouts.get(&regime.id) {
+            None => Printed::Totals,
+            Some(layout) => Printed::Cells(
+                layout
+                    .cells()
+                    .map(|(_, _, b)| (CellKey::from(b.key.as_str()), b.column))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn asks(&self, key: &CellKey, column: InputColumn) -> bool {
+        match self {
+            Printed::Totals => !key.contains('['),
+            Printed::Cells(cells) => cells.contains(&(key.clone(), column)),
+        }
+    }
 }
 
 /// Checks every breakdown identity of `s`, completing totals left empty.
@@ -144,7 +177,12 @@ pub fn check<'a>(
     if codes.is_empty() {
         return;
     }
-    let Identities { by_code, cells } = known;
+    let Identities {
+        by_code,
+        cells,
+        printed,
+    } = known;
+    let printed = printed.get_or_insert_with(|| Printed::of(config, regime));
     for code in &codes {
         if !by_code.contains_key(code) {
             let known: &'a str = config.indicator(code).map_or("", |i| i.code.as_str());
@@ -170,7 +208,8 @@ pub fn check<'a>(
     for code in &codes {
         for id in &by_code[code] {
             for column in InputColumn::ALL.into_iter().filter(|c| filled[*c as usize]) {
-                check_one(config, regime, s, &mut sheet, id, column, diags);
+                let on_form = printed.asks(&sheet.keys[id.total as usize], column);
+                check_one(config, regime, s, &mut sheet, (id, on_form), column, diags);
             }
         }
     }
@@ -204,7 +243,7 @@ fn check_one(
     regime: &Regime,
     s: &mut Submission,
     sheet: &mut Figures<'_>,
-    id: &Identity<'_>,
+    (id, on_form): (&Identity<'_>, bool),
     column: InputColumn,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -224,7 +263,11 @@ fn check_one(
             .iter()
             .map(|&(n, cell, v)| {
                 let at = sheet.location(s, cell, column);
-                format!("{n} {} = {}", cell_of(&at), fmt_vn(v, 2))
+                let at = match at.is_computed() {
+                    true => format!("({})", at.cited()),
+                    false => at.cell.to_string(),
+                };
+                format!("{n} {at} = {}", fmt_vn(v, 2))
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -233,23 +276,31 @@ fn check_one(
     let what = || config.describe_cell(id.code, &id.rest);
     let Some(total) = sheet.get(id.total, column) else {
         if id.dim.exhaustive && complete {
-            let first = sheet.location(s, present[0].1, column);
-            let mut d = Diagnostic::new(
-                Code::TotalComputed,
-                first.clone(),
-                format!(
-                    "Tổng số {} ({}) để trống; đã lấy tổng theo {} ({}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
-                    what(), col_name(column), id.dim.name, listed(s), fmt_vn(sum, 2)
-                ),
-            );
-            d.severity = Severity::Warning;
-            diags.push(d);
+            // A total the form asks for and the unit left empty is said; one the form has
+            // no cell for is simply computed.
+            if on_form {
+                let first = sheet.location(s, present[0].1, column);
+                let mut d = Diagnostic::new(
+                    Code::TotalComputed,
+                    first,
+                    format!(
+                        "Tổng số {} ({}) để trống; đã lấy tổng theo {} ({}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
+                        what(), col_name(column), id.dim.name, listed(s), fmt_vn(sum, 2)
+                    ),
+                );
+                d.severity = Severity::Warning;
+                diags.push(d);
+            }
             let value = round(sum);
+            let parts: Vec<Location> = present
+                .iter()
+                .map(|&(_, cell, _)| sheet.location(s, cell, column))
+                .collect();
             s.values.insert(
                 (sheet.keys[id.total as usize].clone(), column),
                 Value {
                     value,
-                    location: first,
+                    location: Location::computed(&parts),
                 },
             );
             sheet.figures[id.total as usize * COLUMNS + column as usize] = Some(value);
@@ -267,26 +318,18 @@ fn check_one(
     let at = sheet.location(s, id.total, column);
     let message = if code == Code::BreakdownMismatch {
         format!(
-            "Tổng số {} ({}, ô {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
-            what(), col_name(column), cell_of(&at), fmt_vn(total, 2), id.dim.name, listed(s), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
+            "Tổng số {} ({}, {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
+            what(), col_name(column), at.cited(), fmt_vn(total, 2), id.dim.name, listed(s), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
         )
     } else {
         format!(
-            "Các số theo {} của {} ({}: {}) cộng lại = {}, lớn hơn tổng số {} (ô {}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
-            id.dim.name, what(), col_name(column), listed(s), fmt_vn(sum, 2), fmt_vn(total, 2), cell_of(&at)
+            "Các số theo {} của {} ({}: {}) cộng lại = {}, lớn hơn tổng số {} ({}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
+            id.dim.name, what(), col_name(column), listed(s), fmt_vn(sum, 2), fmt_vn(total, 2), at.cited()
         )
     };
     let mut d = Diagnostic::new(code, at, message);
     d.severity = severity;
     diags.push(d);
-}
-
-fn cell_of(l: &Location) -> &str {
-    if l.cell.is_empty() {
-        "?"
-    } else {
-        &l.cell
-    }
 }
 
 fn col_name(c: InputColumn) -> &'static str {
@@ -402,6 +445,57 @@ mod tests {
             &mut diags,
         );
         assert_eq!(codes(&diags), ["BC0409"], "{diags:#?}");
+        // A total the form has no cell for is computed without a word.
+        let mut s = submission(&figures);
+        let mut diags = Vec::new();
+        let mut known = Identities {
+            printed: Some(Printed::Cells(Default::default())),
+            ..Identities::default()
+        };
+        check(&config, regime, &mut s, &mut known, &mut diags);
+        assert!(diags.is_empty(), "{diags:#?}");
+        assert_eq!(
+            s.value("TT01[linh_vuc=dat_dai]", InputColumn::ThucHien),
+            Some(15.0)
+        );
+    }
+
+    #[test]
+    fn a_computed_total_is_cited_by_the_cells_it_was_computed_from() {
+        let config = config();
+        let regime = config.regime("tthc").unwrap();
+        // The grand total left empty. The lĩnh vực C4:C13 (hộ tịch 10, the others 0) give it
+        // 10 (the breakdown by lĩnh vực is checked first, as declared); the sources C1 + C2 + C3
+        // = 4 + 5 + 6 = 15 then disagree with it, and the message quotes where the 10 came
+        // from, pointing at a real cell.
+        let mut figures = vec![
+            ("TT01[nguon=truc_tuyen]".to_string(), 4.0),
+            ("TT01[nguon=truc_tiep]".to_string(), 5.0),
+            ("TT01[nguon=ky_truoc]".to_string(), 6.0),
+        ];
+        for f in &config.dimension("linh_vuc").unwrap().options {
+            let v = if f.code == "ho_tich" { 10.0 } else { 0.0 };
+            figures.push((format!("TT01[linh_vuc={}]", f.code), v));
+        }
+        let mut s = submission(&figures);
+        let mut diags = Vec::new();
+        check(
+            &config,
+            regime,
+            &mut s,
+            &mut Identities::default(),
+            &mut diags,
+        );
+        assert_eq!(codes(&diags), ["BC0409", "BC0407"], "{diags:#?}");
+        assert!(
+            diags[1]
+                .message
+                .contains("(thực hiện kỳ báo cáo, tính từ các ô C4:C13) = 10 nhưng cộng theo"),
+            "{}",
+            diags[1].message
+        );
+        assert!(!diags[1].location.cell.starts_with('='), "{diags:#?}");
+        assert_eq!(diags[1].location.cell, "C4");
     }
 
     #[test]

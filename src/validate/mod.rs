@@ -93,6 +93,30 @@ impl Batch {
         self.diagnostics.iter().filter(|d| d.is_blocking()).count()
     }
 
+    /// The diagnostics grouped by code, each counted by the unit whose report it concerns
+    /// ("Xã A (99001)"), or by its file when no unit is known.
+    pub fn diagnostic_groups(&self, config: &Config) -> Vec<crate::diag::CodeGroup> {
+        let mut unit_of: std::collections::HashMap<&str, &str> = self
+            .accepted
+            .iter()
+            .map(|s| (s.file.as_str(), s.unit_code.as_str()))
+            .collect();
+        for r in &self.rejected {
+            if let Some(u) = &r.unit_code {
+                unit_of.insert(r.file.as_str(), u.as_str());
+            }
+        }
+        let source = |d: &Diagnostic| {
+            let file = d.location.file.as_str();
+            match unit_of.get(file) {
+                Some(code) => unit_label(config, code),
+                None if file.is_empty() => "không gắn với tệp nào".to_string(),
+                None => file.to_string(),
+            }
+        };
+        crate::diag::group_by_code(&self.diagnostics, &source)
+    }
+
     pub fn count(&self, t: Timeliness) -> usize {
         self.compliance.iter().filter(|c| c.status == t).count()
     }
@@ -406,7 +430,7 @@ pub fn check_submission(
                             p.location.clone(),
                             format!(
                                 "{part} \"{}\" = {} lớn hơn tổng {total} \"{}\" = {} ({}, {}).\nKiểm tra lại hai số rồi gửi lại.",
-                                name(part), fmt_vn(p.value, 2), name(total), fmt_vn(t.value, 2), col_label(col), t.location.cell
+                                name(part), fmt_vn(p.value, 2), name(total), fmt_vn(t.value, 2), col_label(col), t.location.cited()
                             ),
                         ));
                     }

@@ -483,10 +483,16 @@ pub fn synth_bench(regime: &str, units: usize, period: &str, out: &Path) {
 }
 
 /// The diagnostics sheet of a tong-hop.xlsx: (code, file, message) per row.
+/// The diagnostics listed on the "Chẩn đoán" sheet (after its summary by code): code, file
+/// and message of each.
 pub fn diagnostics(xlsx: &Path) -> Vec<(String, String, String)> {
-    sheet(xlsx, "Chẩn đoán")
+    let rows = sheet(xlsx, "Chẩn đoán");
+    let list = rows
         .iter()
-        .skip(3)
+        .position(|r| r.len() > 2 && text(&r[2]) == "Tệp")
+        .expect("the list's header");
+    rows.iter()
+        .skip(list + 1)
         .map(|r| (text(&r[0]), text(&r[2]), text(&r[5])))
         .collect()
 }
