@@ -13,6 +13,9 @@ use calamine::{open_workbook_auto, Data};
 use common::*;
 use rust_xlsxwriter::{Format, Workbook};
 
+/// A merged region: first row, first column, last row, last column.
+type Merge = (u32, u32, u32, u32);
+
 /// A header cell of a source form: rows and columns relative to the header's first row.
 type Region = (u32, u16, u32, u16, &'static str);
 
@@ -209,9 +212,17 @@ fn todos_in_files(root: &Path) -> usize {
 }
 
 /// The blank form `form` prints for the drafted regime: its rows and merged regions.
-fn printed_form(root: &Path, id: &str, period: &str, out: &Path) -> (Vec<Vec<Data>>, Vec<(u32, u32, u32, u32)>) {
+fn printed_form(root: &Path, id: &str, period: &str, out: &Path) -> (Vec<Vec<Data>>, Vec<Merge>) {
     let (code, o, e) = baocao(&[
-        "--root", s(root), "form", "--regime", id, "--period", period, "--out", s(out),
+        "--root",
+        s(root),
+        "form",
+        "--regime",
+        id,
+        "--period",
+        period,
+        "--out",
+        s(out),
     ]);
     assert_eq!(code, 0, "{o}{e}");
     let mut files: Vec<PathBuf> = std::fs::read_dir(out)
@@ -240,11 +251,21 @@ fn round_trip(spec: Spec, id: &str, period: &str) -> (PathBuf, tempfile::TempDir
     let dir = tempfile::tempdir().unwrap();
     let (root, out) = draft(&spec, id, dir.path());
     let listed = todos_in_files(&root);
-    assert!(out.contains(&format!("{listed} việc cần quyết định (TODO)")), "{out}");
+    assert!(
+        out.contains(&format!("{listed} việc cần quyết định (TODO)")),
+        "{out}"
+    );
     let (code, o, e) = baocao(&["--root", s(&root), "check-config"]);
     assert_eq!(code, 0, "{o}{e}");
-    assert!(o.contains(&format!("Còn {listed} việc cần quyết định (TODO):")), "{o}");
-    assert_eq!(o.lines().filter(|l| l.contains(" › dòng ")).count(), listed, "{o}");
+    assert!(
+        o.contains(&format!("Còn {listed} việc cần quyết định (TODO):")),
+        "{o}"
+    );
+    assert_eq!(
+        o.lines().filter(|l| l.contains(" › dòng ")).count(),
+        listed,
+        "{o}"
+    );
 
     let (rows, merges) = printed_form(&root, id, period, &dir.path().join("bieu"));
     let cell = |r: u32, c: u16| {
@@ -258,20 +279,30 @@ fn round_trip(spec: Spec, id: &str, period: &str) -> (PathBuf, tempfile::TempDir
         .expect("the header's first row");
     let mut expected = vec![vec![String::new(); spec.width() as usize]; spec.depth() as usize];
     for (r1, c1, ..) in &spec.header {
-        expected[*r1 as usize][*c1 as usize] = spec.header.iter().find(|h| (h.0, h.1) == (*r1, *c1)).unwrap().4.to_string();
+        expected[*r1 as usize][*c1 as usize] = spec
+            .header
+            .iter()
+            .find(|h| (h.0, h.1) == (*r1, *c1))
+            .unwrap()
+            .4
+            .to_string();
     }
     for r in 0..spec.depth() {
         for c in 0..spec.width() {
-            assert_eq!(cell(top + r, c), expected[r as usize][c as usize], "header row {r}, column {c}");
+            assert_eq!(
+                cell(top + r, c),
+                expected[r as usize][c as usize],
+                "header row {r}, column {c}"
+            );
         }
     }
-    let want: BTreeSet<(u32, u32, u32, u32)> = spec
+    let want: BTreeSet<Merge> = spec
         .header
         .iter()
         .filter(|h| (h.0, h.1) != (h.2, h.3))
         .map(|h| (top + h.0, u32::from(h.1), top + h.2, u32::from(h.3)))
         .collect();
-    let got: BTreeSet<(u32, u32, u32, u32)> = merges
+    let got: BTreeSet<Merge> = merges
         .into_iter()
         .filter(|m| m.0 >= top && m.2 < top + spec.depth())
         .collect();
@@ -280,12 +311,24 @@ fn round_trip(spec: Spec, id: &str, period: &str) -> (PathBuf, tempfile::TempDir
     for (c, t) in spec.numbering.iter().enumerate() {
         assert_eq!(cell(n, c as u16), *t, "numbering, column {c}");
     }
-    assert_eq!(cell(n, spec.width()), "", "no numbering past the last column");
+    assert_eq!(
+        cell(n, spec.width()),
+        "",
+        "no numbering past the last column"
+    );
     for (i, (stt, label)) in spec.rows.iter().enumerate() {
         let r = n + 1 + i as u32;
-        assert_eq!((cell(r, 0), cell(r, 1)), (stt.to_string(), label.to_string()), "body row {i}");
+        assert_eq!(
+            (cell(r, 0), cell(r, 1)),
+            (stt.to_string(), label.to_string()),
+            "body row {i}"
+        );
     }
-    assert_eq!(cell(n + 1 + spec.rows.len() as u32, 1), "", "no row after the last");
+    assert_eq!(
+        cell(n + 1 + spec.rows.len() as u32, 1),
+        "",
+        "no row after the last"
+    );
     (root, dir)
 }
 
@@ -301,7 +344,10 @@ fn the_citizen_reception_form_with_three_header_levels_is_drafted_and_printed_ba
     assert!(units.contains("name = \"Thanh tra Chính phủ\""), "{units}");
     let inds = std::fs::read_to_string(root.join("indicators/tcd.toml")).unwrap();
     assert_eq!(inds.matches("[[indicator]]").count(), 14);
-    assert!(inds.contains("name = \"Đoàn đông người - Vụ việc - Mới phát sinh\""), "{inds}");
+    assert!(
+        inds.contains("name = \"Đoàn đông người - Vụ việc - Mới phát sinh\""),
+        "{inds}"
+    );
     assert!(inds.contains("code = \"TCD14\""));
 }
 
@@ -331,16 +377,53 @@ fn drafting_is_deterministic_and_never_overwrites_without_force() {
     let form = dir.path().join("tcd.xlsx");
     let regime = root.join("report-templates/tcd/regime.toml");
     let before = std::fs::read(&regime).unwrap();
-    let (code, _, err) = baocao(&["regime", "draft", s(&form), "--id", "tcd", "--out", s(&root)]);
+    let (code, _, err) = baocao(&[
+        "regime",
+        "draft",
+        s(&form),
+        "--id",
+        "tcd",
+        "--out",
+        s(&root),
+    ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("regime.toml") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("regime.toml") && err.contains("--force"),
+        "{err}"
+    );
     let other = dir.path().join("khac");
-    let (code, ..) = baocao(&["regime", "draft", s(&form), "--id", "tcd", "--out", s(&other)]);
+    let (code, ..) = baocao(&[
+        "regime",
+        "draft",
+        s(&form),
+        "--id",
+        "tcd",
+        "--out",
+        s(&other),
+    ]);
     assert_eq!(code, 0);
-    for rel in ["report-templates/tcd/regime.toml", "indicators/tcd.toml", "units.toml", "report-templates/tcd/de-cuong.md.tera"] {
-        assert_eq!(std::fs::read(root.join(rel)).unwrap(), std::fs::read(other.join(rel)).unwrap(), "{rel}");
+    for rel in [
+        "report-templates/tcd/regime.toml",
+        "indicators/tcd.toml",
+        "units.toml",
+        "report-templates/tcd/de-cuong.md.tera",
+    ] {
+        assert_eq!(
+            std::fs::read(root.join(rel)).unwrap(),
+            std::fs::read(other.join(rel)).unwrap(),
+            "{rel}"
+        );
     }
-    let (code, o, e) = baocao(&["regime", "draft", s(&form), "--id", "tcd", "--out", s(&root), "--force"]);
+    let (code, o, e) = baocao(&[
+        "regime",
+        "draft",
+        s(&form),
+        "--id",
+        "tcd",
+        "--out",
+        s(&root),
+        "--force",
+    ]);
     assert_eq!(code, 0, "{o}{e}");
     assert_eq!(std::fs::read(&regime).unwrap(), before);
 }
@@ -363,8 +446,14 @@ fn a_numbering_unlike_the_engines_is_a_todo_and_the_unit_column_is_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let (root, _) = draft(&spec, "nn", dir.path());
     let regime = std::fs::read_to_string(root.join("report-templates/nn/regime.toml")).unwrap();
-    assert!(regime.contains("# TODO: dòng đánh số cột của biểu gốc là \"A, B, C, 1, 2\""), "{regime}");
-    assert!(regime.contains("# TODO: bỏ cột chữ \"Đơn vị tính\" (cột C)"), "{regime}");
+    assert!(
+        regime.contains("# TODO: dòng đánh số cột của biểu gốc là \"A, B, C, 1, 2\""),
+        "{regime}"
+    );
+    assert!(
+        regime.contains("# TODO: bỏ cột chữ \"Đơn vị tính\" (cột C)"),
+        "{regime}"
+    );
     let (code, o, e) = baocao(&["--root", s(&root), "check-config"]);
     assert_eq!(code, 0, "{o}{e}");
 }
@@ -381,7 +470,9 @@ fn hostile_inputs_are_usage_errors_and_write_nothing() {
     wb.save(&empty).unwrap();
     let no_table = dir.path().join("chu.xlsx");
     let mut wb = Workbook::new();
-    wb.add_worksheet().write_string(0, 0, "Chỉ có một dòng chữ").unwrap();
+    wb.add_worksheet()
+        .write_string(0, 0, "Chỉ có một dòng chữ")
+        .unwrap();
     wb.save(&no_table).unwrap();
     let missing = dir.path().join("khong-co.xlsx");
     for (file, says) in [
@@ -395,7 +486,15 @@ fn hostile_inputs_are_usage_errors_and_write_nothing() {
         assert!(e.starts_with("Lỗi: ") && e.contains(says), "{e}");
         assert!(!out.exists(), "nothing written for {}", file.display());
     }
-    let (code, _, e) = baocao(&["regime", "draft", s(&no_table), "--id", "x y", "--out", s(&out)]);
+    let (code, _, e) = baocao(&[
+        "regime",
+        "draft",
+        s(&no_table),
+        "--id",
+        "x y",
+        "--out",
+        s(&out),
+    ]);
     assert_eq!(code, 2);
     assert!(e.contains("mã chế độ"), "{e}");
 }

@@ -197,12 +197,14 @@ mod tests {
         std::fs::write(root.join("units.toml"), "# TODO: đơn vị\n").unwrap();
         std::fs::write(root.join("indicators/x.toml"), "a = 1 # TODO: mã\n").unwrap();
         std::fs::write(root.join("report-templates/x/regime.toml"), "# không\n").unwrap();
-        std::fs::write(root.join("report-templates/x/de-cuong.md.tera"), "{# TODO: đề cương #}").unwrap();
+        std::fs::write(
+            root.join("report-templates/x/de-cuong.md.tera"),
+            "{# TODO: đề cương #}",
+        )
+        .unwrap();
         std::fs::write(root.join("ghi-chu.txt"), "# TODO: không phải cấu hình\n").unwrap();
-        let found: Vec<(String, usize)> = todos(root)
-            .into_iter()
-            .map(|t| (t.file, t.line))
-            .collect();
+        let found: Vec<(String, usize)> =
+            todos(root).into_iter().map(|t| (t.file, t.line)).collect();
         assert_eq!(
             found,
             [

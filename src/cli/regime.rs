@@ -45,12 +45,11 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn draft(a: DraftArgs) -> CliResult {
-    let written = draft_config(&a.form, &a.id, &a.out, a.sheet.as_deref(), a.force).map_err(
-        |e| match e {
+    let written =
+        draft_config(&a.form, &a.id, &a.out, a.sheet.as_deref(), a.force).map_err(|e| match e {
             DraftError::Usage(m) => CliError::Usage(m),
             DraftError::Io(m) => CliError::Internal(m),
-        },
-    )?;
+        })?;
     let (d, f) = (&written.draft, &written.form);
     println!(
         "Đã soạn bản nháp chế độ báo cáo \"{}\" từ {} (trang \"{}\"):",

@@ -112,9 +112,16 @@ pub fn classify(stt: &str, label: &str) -> RowKind {
 /// Whether a text starts the footer under the table (signatures, date, notes).
 fn footer(text: &str) -> bool {
     let f = fold(text);
-    ["nguoi lap", "thu truong", "lap bieu", "ghi chu", "xac nhan", "kiem tra"]
-        .iter()
-        .any(|p| f.starts_with(p))
+    [
+        "nguoi lap",
+        "thu truong",
+        "lap bieu",
+        "ghi chu",
+        "xac nhan",
+        "kiem tra",
+    ]
+    .iter()
+    .any(|p| f.starts_with(p))
         || (f.contains("ngay") && f.contains("thang") && f.contains("nam") && f.contains(".."))
 }
 
@@ -145,7 +152,10 @@ pub(super) fn read_rows(
             }
             break;
         }
-        if label.chars().all(|c| c == '.' || c == '…' || c.is_whitespace()) {
+        if label
+            .chars()
+            .all(|c| c == '.' || c == '…' || c.is_whitespace())
+        {
             notes.push(format!(
                 "dòng {} của biểu gốc (STT \"{stt}\", \"{label}\") không có tên: bỏ qua; nếu đơn vị được tự thêm dòng, khai báo thành phương án của phân tổ",
                 r + 1
@@ -251,7 +261,11 @@ pub fn plan(rows: &[Row], stub: &str, prefix: &str) -> (Vec<PlannedRow>, Vec<Dim
                 note = Some(format!("dòng \"{}\" là dòng cộng thứ hai: bản nháp coi là một phương án; sửa thành dòng tổng của phân tổ hoặc bỏ", row.label));
             }
             RowKind::ChiaTheo(name) => {
-                let name = if name.is_empty() { row.label.clone() } else { name };
+                let name = if name.is_empty() {
+                    row.label.clone()
+                } else {
+                    name
+                };
                 section = Some(p.dim(&name, true));
                 partial = None;
                 p.push(row, Selector::Heading, false, None);

@@ -36,7 +36,9 @@ pub(crate) fn is_numbering_row(texts: &[String]) -> bool {
         .collect();
     let code = |t: &String| {
         t.chars().count() <= 8
-            && (t.chars().all(|c| c.is_ascii_digit() || "+=-*/ ".contains(c))
+            && (t
+                .chars()
+                .all(|c| c.is_ascii_digit() || "+=-*/ ".contains(c))
                 || (t.len() == 1 && t.chars().all(|c| c.is_ascii_uppercase())))
     };
     tokens.len() >= 3
@@ -75,14 +77,20 @@ pub fn detect_numbering(tokens: &[String], figures_from: usize) -> (Numbering, O
     };
     if t.iter().all(String::is_empty) {
         return (
-            kind,
+            Numbering::Numbers,
             Some("biểu gốc không có dòng đánh số cột dưới tiêu đề; bản nháp in 1, 2, 3, … (numbering = \"numbers\"): chọn numbers hoặc letters".to_string()),
         );
     }
     let shown: Vec<&str> = tokens
         .iter()
         .take(10)
-        .map(|x| if x.trim().is_empty() { "(trống)" } else { x.trim() })
+        .map(|x| {
+            if x.trim().is_empty() {
+                "(trống)"
+            } else {
+                x.trim()
+            }
+        })
         .collect();
     let more = if tokens.len() > 10 { ", …" } else { "" };
     let engine = match kind {
@@ -187,7 +195,9 @@ fn text_column(label: &str) -> bool {
 
 /// A column's letter ("C").
 fn letter(c: u32) -> String {
-    crate::diag::cell_ref(0, c).trim_end_matches('1').to_string()
+    crate::diag::cell_ref(0, c)
+        .trim_end_matches('1')
+        .to_string()
 }
 
 /// A width for a column from its label: about three lines of the label row.
@@ -206,7 +216,10 @@ pub(super) fn read_table(sheet: &Sheet<'_>) -> Result<FormDraft, String> {
     let stub_col = if has_stt {
         sheet.region(top, first).1 .1 + 1
     } else {
-        notes.push("biểu gốc không có cột STT ở đầu bảng; baocao luôn in cột STT: kiểm tra lại stt".to_string());
+        notes.push(
+            "biểu gốc không có cột STT ở đầu bảng; baocao luôn in cột STT: kiểm tra lại stt"
+                .to_string(),
+        );
         first
     };
     let w = sheet.width();
@@ -218,7 +231,10 @@ pub(super) fn read_table(sheet: &Sheet<'_>) -> Result<FormDraft, String> {
         .max()
         .unwrap_or(stub_col);
     let num = |c: u32| numbering_row.map(|n| sheet.text(n, c)).unwrap_or_default();
-    let mut tokens = vec![if has_stt { num(first) } else { String::new() }, num(stub_col)];
+    let mut tokens = vec![
+        if has_stt { num(first) } else { String::new() },
+        num(stub_col),
+    ];
     let mut extras = Vec::new();
     let mut figures = Vec::new();
     let mut columns = Vec::new();
@@ -242,11 +258,18 @@ pub(super) fn read_table(sheet: &Sheet<'_>) -> Result<FormDraft, String> {
         }
         if label.is_empty() {
             label = format!("Cột {}", letter(c));
-            notes.push(format!("cột {} không có tiêu đề: bản nháp đặt tên \"{label}\"", letter(c)));
+            notes.push(format!(
+                "cột {} không có tiêu đề: bản nháp đặt tên \"{label}\"",
+                letter(c)
+            ));
         }
         let width = width_of(&label);
         figures.push(num(c));
-        columns.push(Column { group, label, width });
+        columns.push(Column {
+            group,
+            label,
+            width,
+        });
     }
     if columns.is_empty() {
         return Err(format!(
@@ -265,12 +288,20 @@ pub(super) fn read_table(sheet: &Sheet<'_>) -> Result<FormDraft, String> {
     let (rows, row_notes) = super::body::read_rows(sheet, first_body, stt_col, stub_col);
     notes.extend(row_notes);
     let mut form = title_block(sheet, top);
-    form.stt = if has_stt { sheet.text(top, first) } else { "STT".to_string() };
+    form.stt = if has_stt {
+        sheet.text(top, first)
+    } else {
+        "STT".to_string()
+    };
     form.stub = match sheet.text(top, stub_col) {
         s if s.is_empty() => "Chỉ tiêu".to_string(),
         s => s,
     };
-    let longest = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0);
+    let longest = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
     form.stub_width = (longest as f64 * 0.8).round().clamp(30.0, 60.0);
     form.numbering = numbering;
     form.columns = columns;

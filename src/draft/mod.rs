@@ -287,8 +287,9 @@ pub fn draft_config(
     let form = read_form(form_path, sheet).map_err(DraftError::Usage)?;
     let units_path = out.join("units.toml");
     let units = if units_path.is_file() {
-        let text = std::fs::read_to_string(&units_path)
-            .map_err(|e| DraftError::Usage(format!("không đọc được {}: {e}", units_path.display())))?;
+        let text = std::fs::read_to_string(&units_path).map_err(|e| {
+            DraftError::Usage(format!("không đọc được {}: {e}", units_path.display()))
+        })?;
         write::units_of(&text)
             .map_err(|e| DraftError::Usage(format!("{}: {e}", units_path.display())))?
     } else {

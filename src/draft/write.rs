@@ -66,8 +66,7 @@ pub fn units_of(text: &str) -> Result<Units, String> {
         #[serde(default)]
         unit: Vec<Unit>,
     }
-    let file: File =
-        toml::from_str(text).map_err(|e| format!("units.toml không đọc được: {e}"))?;
+    let file: File = toml::from_str(text).map_err(|e| format!("units.toml không đọc được: {e}"))?;
     let root = file
         .unit
         .iter()
@@ -112,7 +111,11 @@ pub fn new_units(form: &FormDraft) -> Units {
     t.push_str("# TODO: thay bằng danh mục đơn vị thật: mã, tên, cấp, đơn vị cấp trên\n\n");
     t.push_str("[[level]]\nname = \"tinh\"\nlabel = \"Cấp tỉnh\"\n\n");
     t.push_str("[[level]]\nname = \"xa\"\nlabel = \"Cấp xã\"\n\n");
-    let _ = writeln!(t, "[[unit]]\ncode = \"99\"\nname = {}\nlevel = \"tinh\"\n", quote(&receiver));
+    let _ = writeln!(
+        t,
+        "[[unit]]\ncode = \"99\"\nname = {}\nlevel = \"tinh\"\n",
+        quote(&receiver)
+    );
     for (code, name) in [("99001", "Đơn vị báo cáo 1"), ("99002", "Đơn vị báo cáo 2")] {
         let _ = writeln!(
             t,
@@ -231,17 +234,42 @@ fn regime_toml(
         .map(|h| format!("; biểu gốc ghi: {}", comment_text(h)))
         .unwrap_or_default();
     let mut t = String::new();
-    let _ = writeln!(t, "# Chế độ báo cáo do baocao regime draft soạn từ biểu mẫu {}, trang {}.", comment_text(&form.source), comment_text(&form.sheet));
+    let _ = writeln!(
+        t,
+        "# Chế độ báo cáo do baocao regime draft soạn từ biểu mẫu {}, trang {}.",
+        comment_text(&form.source),
+        comment_text(&form.sheet)
+    );
     t.push_str("# Các việc người soạn cần quyết định ghi ở các dòng chú thích đánh dấu; check-config liệt kê chúng.\n\n");
     let _ = writeln!(t, "id = {}", quote(id));
-    let _ = writeln!(t, "# TODO: tên báo cáo theo văn bản ban hành chế độ báo cáo\nname = {}", quote(&sentence));
+    let _ = writeln!(
+        t,
+        "# TODO: tên báo cáo theo văn bản ban hành chế độ báo cáo\nname = {}",
+        quote(&sentence)
+    );
     let _ = writeln!(t, "# TODO: căn cứ ban hành chế độ báo cáo{legal_hint}\nlegal_basis = {}", quote("Nghị định số 09/2019/NĐ-CP ngày 24/01/2019 của Chính phủ quy định về chế độ báo cáo của cơ quan hành chính nhà nước"));
-    let _ = writeln!(t, "# TODO: nội dung yêu cầu báo cáo\ncontent = {}", quote(&sentence));
-    let _ = writeln!(t, "# TODO: phương thức gửi, nhận báo cáo\nmethod = {}", quote("Gửi tệp Excel theo biểu mẫu; văn bản ký số"));
-    let _ = writeln!(t, "# TODO: hướng dẫn quy trình lập biểu\ninstructions = {}", quote("Nhập số liệu vào các ô trắng của biểu, không sửa cấu trúc biểu."));
+    let _ = writeln!(
+        t,
+        "# TODO: nội dung yêu cầu báo cáo\ncontent = {}",
+        quote(&sentence)
+    );
+    let _ = writeln!(
+        t,
+        "# TODO: phương thức gửi, nhận báo cáo\nmethod = {}",
+        quote("Gửi tệp Excel theo biểu mẫu; văn bản ký số")
+    );
+    let _ = writeln!(
+        t,
+        "# TODO: hướng dẫn quy trình lập biểu\ninstructions = {}",
+        quote("Nhập số liệu vào các ô trắng của biểu, không sửa cấu trúc biểu.")
+    );
     let _ = writeln!(t, "# TODO: tần suất báo cáo (monthly, quarterly, half-yearly, nine-months, yearly)\nfrequencies = [\"{}\"]", frequency(form));
     t.push_str("# TODO: thời gian chốt số liệu (nd09: từ ngày 15 tháng trước kỳ đến ngày 14 tháng cuối kỳ; calendar: theo tháng dương lịch)\ncutoff = { rule = \"nd09\" }\n");
-    let _ = writeln!(t, "# TODO: cơ quan nhận báo cáo, mã đơn vị trong units.toml{receiver_hint}\nreceiver = {}", quote(&units.receiver));
+    let _ = writeln!(
+        t,
+        "# TODO: cơ quan nhận báo cáo, mã đơn vị trong units.toml{receiver_hint}\nreceiver = {}",
+        quote(&units.receiver)
+    );
     let _ = writeln!(t, "# TODO: đối tượng thực hiện báo cáo, các cấp trong units.toml\nreporters = {{ levels = {} }}", levels(units));
     t.push_str("outline = \"de-cuong.md.tera\"\n\n");
     let _ = writeln!(t, "# TODO: thời hạn gửi báo cáo của từng cấp\n[[deadline]]\nlevels = {}\nrule = \"working-days\"\ndays = 2\n", levels(units));
@@ -251,7 +279,11 @@ fn regime_toml(
             let _ = writeln!(t, "number = {}", quote(n));
         }
         None => {
-            let _ = writeln!(t, "# TODO: số hiệu biểu (biểu gốc không ghi \"Biểu số …\")\nnumber = {}", quote(&format!("Biểu số …/{}", id.to_uppercase())));
+            let _ = writeln!(
+                t,
+                "# TODO: số hiệu biểu (biểu gốc không ghi \"Biểu số …\")\nnumber = {}",
+                quote(&format!("Biểu số …/{}", id.to_uppercase()))
+            );
         }
     }
     match &form.title {
@@ -272,7 +304,13 @@ fn regime_toml(
 
 fn matrix_toml(form: &FormDraft, rows: &[PlannedRow], dims: &[Dim], codes: &[String]) -> String {
     let mut t = String::from("[form.matrix]\n");
-    let _ = writeln!(t, "stt = {}\nstub = {}\nstub_width = {}", quote(&form.stt), quote(&form.stub), form.stub_width);
+    let _ = writeln!(
+        t,
+        "stt = {}\nstub = {}\nstub_width = {}",
+        quote(&form.stt),
+        quote(&form.stub),
+        form.stub_width
+    );
     let numbering = match form.numbering {
         Numbering::Numbers => "numbers",
         Numbering::Letters => "letters",
@@ -296,7 +334,11 @@ fn matrix_toml(form: &FormDraft, rows: &[PlannedRow], dims: &[Dim], codes: &[Str
             Selector::Heading => t.push_str("heading = true\n"),
             Selector::Option { dim, option } => {
                 let d = &dims[*dim];
-                let _ = writeln!(t, "cell = {}", quote(&format!("[{}={}]", d.code, d.options[*option].0)));
+                let _ = writeln!(
+                    t,
+                    "cell = {}",
+                    quote(&format!("[{}={}]", d.code, d.options[*option].0))
+                );
             }
         }
         if r.sub {
@@ -309,7 +351,13 @@ fn matrix_toml(form: &FormDraft, rows: &[PlannedRow], dims: &[Dim], codes: &[Str
             let g: Vec<String> = c.group.iter().map(|x| quote(x)).collect();
             let _ = writeln!(t, "group = [{}]", g.join(", "));
         }
-        let _ = writeln!(t, "label = {}\ncell = {}\nwidth = {}", quote(&c.label), quote(code), c.width);
+        let _ = writeln!(
+            t,
+            "label = {}\ncell = {}\nwidth = {}",
+            quote(&c.label),
+            quote(code),
+            c.width
+        );
     }
     t
 }
@@ -337,23 +385,49 @@ fn unit_of(path: &[&str], hint: Option<&str>) -> String {
 
 fn indicators_toml(form: &FormDraft, dims: &[Dim], codes: &[String]) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "# Chỉ tiêu và phân tổ do baocao regime draft soạn từ biểu mẫu {}, trang {}:", comment_text(&form.source), comment_text(&form.sheet));
-    t.push_str("# mỗi cột số liệu là một chỉ tiêu; các dòng của biểu là phương án của các phân tổ.\n");
+    let _ = writeln!(
+        t,
+        "# Chỉ tiêu và phân tổ do baocao regime draft soạn từ biểu mẫu {}, trang {}:",
+        comment_text(&form.source),
+        comment_text(&form.sheet)
+    );
+    t.push_str(
+        "# mỗi cột số liệu là một chỉ tiêu; các dòng của biểu là phương án của các phân tổ.\n",
+    );
     let used: Vec<&Dim> = dims.iter().filter(|d| !d.options.is_empty()).collect();
     for d in &used {
         let _ = writeln!(t, "\n# TODO: tên phân tổ, mã các phương án; exhaustive = true khi các phương án cộng lại bằng tổng số");
-        let _ = writeln!(t, "[[dimension]]\ncode = {}\nname = {}\nexhaustive = {}\noptions = [", quote(&d.code), quote(&d.name), d.exhaustive);
+        let _ = writeln!(
+            t,
+            "[[dimension]]\ncode = {}\nname = {}\nexhaustive = {}\noptions = [",
+            quote(&d.code),
+            quote(&d.name),
+            d.exhaustive
+        );
         for (code, name) in &d.options {
             let _ = writeln!(t, "  {{ code = {}, name = {} }},", quote(code), quote(name));
         }
         t.push_str("]\n");
     }
-    let disaggs: Vec<String> = used.iter().map(|d| format!("[{}]", quote(&d.code))).collect();
+    let disaggs: Vec<String> = used
+        .iter()
+        .map(|d| format!("[{}]", quote(&d.code)))
+        .collect();
     for (c, code) in form.columns.iter().zip(codes) {
         let mut path: Vec<&str> = c.group.iter().map(String::as_str).collect();
         path.push(&c.label);
-        let _ = writeln!(t, "\n# TODO: mã, đơn vị tính, cách tổng hợp của chỉ tiêu cột \"{}\"", comment_text(&c.label));
-        let _ = writeln!(t, "[[indicator]]\ncode = {}\nname = {}\nunit = {}", quote(code), quote(&path.join(" - ")), quote(&unit_of(&path, form.unit_hint.as_deref())));
+        let _ = writeln!(
+            t,
+            "\n# TODO: mã, đơn vị tính, cách tổng hợp của {code} ({})",
+            comment_text(&path.join(" › "))
+        );
+        let _ = writeln!(
+            t,
+            "[[indicator]]\ncode = {}\nname = {}\nunit = {}",
+            quote(code),
+            quote(&path.join(" - ")),
+            quote(&unit_of(&path, form.unit_hint.as_deref()))
+        );
         t.push_str("type = \"integer\"\naggregation = \"sum\"\n");
         if !disaggs.is_empty() {
             let _ = writeln!(t, "disaggregations = [{}]", disaggs.join(", "));
@@ -372,12 +446,17 @@ fn outline(form: &FormDraft, id: &str) -> String {
         .filter(|c| !"{}%#".contains(*c))
         .collect();
     let mut t = String::new();
-    let _ = writeln!(t, "{{#- Đề cương báo cáo của chế độ {id}, do baocao regime draft soạn. -#}}");
+    let _ = writeln!(
+        t,
+        "{{#- Đề cương báo cáo của chế độ {id}, do baocao regime draft soạn. -#}}"
+    );
     t.push_str("{# TODO: viết đề cương theo mẫu đề cương ban hành kèm chế độ báo cáo (biến có sẵn: xem đề cương mẫu trong samples/report-templates) #}\n");
     t.push_str("**{{ unit.agency_upper }}**\n\n# BÁO CÁO\n\n");
     let _ = writeln!(t, "## {title} {{{{ period.in_sentence }}}}\n");
     t.push_str("Số liệu được tổng hợp từ báo cáo của {{ compliance.on_time + compliance.late }}/{{ compliance.total }} đơn vị.\n\n");
-    t.push_str("### PHỤ LỤC: BIỂU TỔNG HỢP {{ regime.form_number | upper }}\n\n{{ bieu_tong_hop }}\n");
+    t.push_str(
+        "### PHỤ LỤC: BIỂU TỔNG HỢP {{ regime.form_number | upper }}\n\n{{ bieu_tong_hop }}\n",
+    );
     t
 }
 
@@ -387,7 +466,13 @@ mod tests {
 
     #[test]
     fn quoted_strings_read_back_the_same() {
-        for s in ["Tiếp \"định kỳ\" và đột xuất", "a\\b", "dòng 1\ndòng 2", "tab\there", "\u{1}"] {
+        for s in [
+            "Tiếp \"định kỳ\" và đột xuất",
+            "a\\b",
+            "dòng 1\ndòng 2",
+            "tab\there",
+            "\u{1}",
+        ] {
             let doc = format!("x = {}", quote(s));
             let v: toml::Table = toml::from_str(&doc).unwrap();
             assert_eq!(v["x"].as_str(), Some(s), "{doc}");
@@ -397,7 +482,10 @@ mod tests {
     #[test]
     fn units_of_measure_come_from_the_header_path() {
         assert_eq!(unit_of(&["Tiếp thường xuyên", "Lượt"], None), "lượt");
-        assert_eq!(unit_of(&["Đoàn đông người", "Vụ việc", "Cũ"], None), "vụ việc");
+        assert_eq!(
+            unit_of(&["Đoàn đông người", "Vụ việc", "Cũ"], None),
+            "vụ việc"
+        );
         assert_eq!(unit_of(&["Khiếu nại"], Some("đơn")), "đơn");
         assert_eq!(unit_of(&["Khiếu nại"], None), "số");
     }
