@@ -45,6 +45,7 @@ impl Spec {
         let ws = wb.add_worksheet();
         ws.set_name("Biểu 01").unwrap();
         let f = Format::new().set_text_wrap();
+        ws.set_column_width(1, 40).unwrap();
         for (r, c, t) in &self.above {
             ws.write_string(*r, *c, *t).unwrap();
         }
@@ -360,6 +361,8 @@ fn a_one_level_form_numbered_1_2_3_with_partial_and_breakdown_rows() {
     assert!(inds.contains("unit = \"người\""), "{inds}");
     let regime = std::fs::read_to_string(root.join("report-templates/ld/regime.toml")).unwrap();
     assert!(regime.contains("numbering = \"numbers\""));
+    // The label column's width is the sheet's.
+    assert!(regime.contains("stub_width = 40\n"), "{regime}");
 }
 
 #[test]

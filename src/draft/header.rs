@@ -235,42 +235,12 @@ pub(super) fn read_table(sheet: &Sheet<'_>) -> Result<FormDraft, String> {
         if has_stt { num(first) } else { String::new() },
         num(stub_col),
     ];
-    let mut extras = Vec::new();
-    let mut figures = Vec::new();
-    let mut columns = Vec::new();
-    for c in stub_col + 1..=last {
-        let (group, mut label) = match column_header(sheet, c, top, bottom) {
-            Header::Continuation => {
-                notes.push(format!("tiêu đề cột {} gộp với cột bên trái: bản nháp coi là một cột, kiểm tra lại các cột", letter(c)));
-                continue;
-            }
-            Header::Value(g, l) => (g, l),
-        };
-        if label.is_empty() && group.is_empty() && num(c).is_empty() {
-            continue; // a blank spacer column
-        }
-        if text_column(&label) {
-            notes.push(format!("bỏ cột chữ \"{label}\" (cột {}): biểu ma trận của baocao chỉ có cột STT, cột tên dòng và các cột số", letter(c)));
-            if columns.is_empty() {
-                extras.push(num(c));
-            }
-            continue;
-        }
-        if label.is_empty() {
-            label = format!("Cột {}", letter(c));
-            notes.push(format!(
-                "cột {} không có tiêu đề: bản nháp đặt tên \"{label}\"",
-                letter(c)
-            ));
-        }
-        let width = width_of(&label);
-        figures.push(num(c));
-        columns.push(Column {
-            group,
-            label,
-            width,
-        });
-    }
+    let block = Block {
+        top,
+        bottom,
+        numbering_row,
+    };
+    let (columns, extras, figures) = value_columns(sheet, &block, stub_col + 1..=last, &mut notes);
     if columns.is_empty() {
         return Err(format!(
             "không nhận ra cột số liệu nào trong tiêu đề bảng (dòng {} đến {})",
@@ -302,12 +272,80 @@ pub(super) fn read_table(sheet: &Sheet<'_>) -> Result<FormDraft, String> {
         .map(|r| r.label.chars().count())
         .max()
         .unwrap_or(0);
-    form.stub_width = (longest as f64 * 0.8).round().clamp(30.0, 60.0);
+    form.stub_width = match sheet.widths.get(&stub_col) {
+        Some(w) => *w,
+        None => (longest as f64 * 0.8).round().clamp(30.0, 60.0),
+    };
     form.numbering = numbering;
     form.columns = columns;
     form.rows = rows;
     form.notes.extend(notes);
     Ok(form)
+}
+
+/// The rows of a table's header block, and its numbering row.
+struct Block {
+    top: u32,
+    bottom: u32,
+    numbering_row: Option<u32>,
+}
+
+/// The value columns of the header block over `cols`, with the numbering row's texts over the
+/// text columns before them (left out of the draft) and over them.
+fn value_columns(
+    sheet: &Sheet<'_>,
+    block: &Block,
+    cols: std::ops::RangeInclusive<u32>,
+    notes: &mut Vec<String>,
+) -> (Vec<Column>, Vec<String>, Vec<String>) {
+    let (top, bottom) = (block.top, block.bottom);
+    let num = |c: u32| {
+        block
+            .numbering_row
+            .map(|n| sheet.text(n, c))
+            .unwrap_or_default()
+    };
+    let mut extras = Vec::new();
+    let mut figures = Vec::new();
+    let mut columns = Vec::new();
+    for c in cols {
+        let (group, mut label) = match column_header(sheet, c, top, bottom) {
+            Header::Continuation => {
+                notes.push(format!("tiêu đề cột {} gộp với cột bên trái: bản nháp coi là một cột, kiểm tra lại các cột", letter(c)));
+                continue;
+            }
+            Header::Value(g, l) => (g, l),
+        };
+        if label.is_empty() && group.is_empty() && num(c).is_empty() {
+            continue; // a blank spacer column
+        }
+        if text_column(&label) {
+            notes.push(format!("bỏ cột chữ \"{label}\" (cột {}): biểu ma trận của baocao chỉ có cột STT, cột tên dòng và các cột số", letter(c)));
+            if columns.is_empty() {
+                extras.push(num(c));
+            }
+            continue;
+        }
+        if label.is_empty() {
+            label = format!("Cột {}", letter(c));
+            notes.push(format!(
+                "cột {} không có tiêu đề: bản nháp đặt tên \"{label}\"",
+                letter(c)
+            ));
+        }
+        let width = sheet
+            .widths
+            .get(&c)
+            .copied()
+            .unwrap_or_else(|| width_of(&label));
+        figures.push(num(c));
+        columns.push(Column {
+            group,
+            label,
+            width,
+        });
+    }
+    (columns, extras, figures)
 }
 
 /// The lines above the table: form number, title (capitals, perhaps over two lines), unit of

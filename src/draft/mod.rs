@@ -10,6 +10,7 @@
 
 mod body;
 mod header;
+mod widths;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -77,6 +78,8 @@ pub(crate) struct Sheet<'a> {
     merges: &'a [Dimensions],
     /// Cell → index of the merged region covering it.
     covered: BTreeMap<(u32, u32), usize>,
+    /// Column widths the sheet sets (xlsx only), by column index.
+    pub widths: BTreeMap<u32, f64>,
 }
 
 impl<'a> Sheet<'a> {
@@ -98,6 +101,7 @@ impl<'a> Sheet<'a> {
             grid,
             merges,
             covered,
+            widths: BTreeMap::new(),
         }
     }
 
@@ -188,7 +192,8 @@ pub fn read_form(path: &Path, sheet: Option<&str>) -> Result<FormDraft, String> 
     let mut first_error = None;
     for grid in chosen {
         let merges = merges_of(&bytes, &grid.sheet);
-        let sheet = Sheet::new(grid, &merges);
+        let mut sheet = Sheet::new(grid, &merges);
+        sheet.widths = widths::column_widths(&bytes, &grid.sheet, &limits);
         match header::read_table(&sheet) {
             Ok(mut form) => {
                 form.source = shown.clone();
