@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod consolidate;
 pub mod diag;
+pub mod draft;
 pub mod due;
 pub mod hash;
 pub mod history;

@@ -9,6 +9,7 @@ pub mod formula;
 mod indicators;
 pub mod layout;
 mod regime;
+pub mod todo;
 mod units;
 
 use std::collections::{BTreeMap, BTreeSet};

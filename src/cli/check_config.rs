@@ -27,5 +27,12 @@ pub fn run(config: &Config) -> CliResult {
         "  Lịch ngày nghỉ chính thức có sẵn cho các năm: {}",
         years.join(", ")
     );
+    let todos = crate::catalog::todo::todos(&config.root);
+    if !todos.is_empty() {
+        println!("Còn {} việc cần quyết định (TODO):", todos.len());
+        for t in todos {
+            println!("  {} › dòng {}: {}", t.file, t.line, t.text);
+        }
+    }
     Ok(EXIT_OK)
 }

@@ -13,6 +13,7 @@ mod due;
 mod form;
 mod history;
 mod pdf;
+mod regime;
 mod run;
 pub(crate) mod sign;
 mod synth;
@@ -81,8 +82,10 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Kiểm tra bộ kết quả của một kỳ: chữ ký, chuỗi chứng thư, mã băm từng tệp.
     Verify(sign::VerifyArgs),
-    /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi.
+    /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi và các việc còn đánh dấu TODO.
     CheckConfig,
+    /// Cấu hình chế độ báo cáo: soạn bản nháp từ biểu mẫu Excel (regime draft).
+    Regime(regime::Args),
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
     #[command(hide = true)]
     Synth(synth::Args),
@@ -103,11 +106,12 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> i32 {
     // Signing, checking and printing an output folder need no config: the receiver may have
-    // none, and the folder holds all they read.
+    // none, and the folder holds all they read. Drafting a regime writes a config.
     let command = match cli.command {
         Command::Sign(args) => return exit_code(sign::sign(args)),
         Command::Verify(args) => return exit_code(sign::verify(args)),
         Command::Pdf(args) => return exit_code(pdf::run(args)),
+        Command::Regime(args) => return exit_code(regime::run(args)),
         other => other,
     };
     let config = match Config::load(&cli.root) {
@@ -133,7 +137,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Board(args) => board::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
-        Command::Sign(_) | Command::Verify(_) | Command::Pdf(_) => {
+        Command::Sign(_) | Command::Verify(_) | Command::Pdf(_) | Command::Regime(_) => {
             unreachable!("handled before the config")
         }
     };

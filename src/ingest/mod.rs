@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+pub use grid::{Cell, Grid};
 pub use number::{read_number, Reading};
 pub use receipt::{ReceiptLog, ReceiptSource};
 
