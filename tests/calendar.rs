@@ -25,12 +25,14 @@ fn sample_calendar_csv_has_every_period_and_level_correct_to_the_day() {
     // 11 months (the yearly report replaces December's) + 4 quarters + 2 halves + 9 months +
     // the year = 19 periods, 3 levels each.
     assert_eq!(lines.len(), 1 + 19 * 3);
-    // Hand-computed (Tết 2026: 14/02–22/02; 20/06, 20/09 and 20/12/2026 fall on weekends).
+    // Hand-computed (Tết 2026: 14/02–22/02; 20/06, 20/09 and 20/12/2026 fall on weekends;
+    // the province's February deadline is moved to Thursday 26/02 by a [[deadline]] of that
+    // period, after the communes' 24/02).
     for row in [
         "ktxh,2026-01,Tháng 1 năm 2026,xa,2025-12-15,2026-01-14,2026-01-16",
         "ktxh,2026-01,Tháng 1 năm 2026,tinh,2025-12-15,2026-01-14,2026-01-20",
         "ktxh,2026-02,Tháng 2 năm 2026,so,2026-01-15,2026-02-14,2026-02-24",
-        "ktxh,2026-02,Tháng 2 năm 2026,tinh,2026-01-15,2026-02-14,2026-02-23",
+        "ktxh,2026-02,Tháng 2 năm 2026,tinh,2026-01-15,2026-02-14,2026-02-26",
         "ktxh,2026-05,Tháng 5 năm 2026,xa,2026-04-15,2026-05-14,2026-05-18",
         "ktxh,2026-10,Tháng 10 năm 2026,xa,2026-09-15,2026-10-14,2026-10-16",
         "ktxh,2026-10,Tháng 10 năm 2026,tinh,2026-09-15,2026-10-14,2026-10-20",

@@ -63,6 +63,42 @@ pub fn combinations(dims: &[&Dimension]) -> Vec<Disagg> {
     out
 }
 
+/// The breakdown identities of an indicator whose breakdowns are `sets`: for each breakdown and
+/// each dimension `x` in it whose other dimensions form a declared breakdown too (or none), one
+/// identity per option combination `rest` of those others: the cell `rest` is the total of the
+/// cells `rest` × each option of `x` (all of them when `x` is exhaustive, at least when not).
+/// In the order of the breakdowns, without repeats.
+pub fn identities<'a>(
+    sets: &[Vec<String>],
+    dimension: &dyn Fn(&str) -> Option<&'a Dimension>,
+) -> Vec<(&'a Dimension, Disagg)> {
+    use std::collections::BTreeSet;
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for set in sets {
+        for x in set {
+            let Some(dim) = dimension(x) else {
+                continue;
+            };
+            let rest: BTreeSet<&String> = set.iter().filter(|d| *d != x).collect();
+            let declared = rest.is_empty()
+                || sets
+                    .iter()
+                    .any(|s| s.iter().collect::<BTreeSet<_>>() == rest);
+            if !declared {
+                continue;
+            }
+            let rest_dims: Vec<&Dimension> = rest.iter().filter_map(|d| dimension(d)).collect();
+            for r in combinations(&rest_dims) {
+                if seen.insert((x.clone(), r.clone())) {
+                    out.push((dim, r));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Names the exchange files use beside the dimensions (ADX attributes, SDMX-CSV columns).
 const RESERVED: [&str; 12] = [
     "value",

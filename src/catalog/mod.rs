@@ -8,6 +8,7 @@ mod dimensions;
 pub mod formula;
 mod indicators;
 pub mod layout;
+pub mod lint;
 mod regime;
 pub mod todo;
 mod units;
@@ -16,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use dimensions::{combinations, DimOption, Dimension};
+pub use dimensions::{combinations, identities, DimOption, Dimension};
 pub use formula::{Formula, NoValue};
 pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
 pub use layout::{BodyCell, LayoutColumn, LayoutRow, MatrixLayout};
@@ -94,6 +95,8 @@ pub struct Config {
     pub task_rate: crate::tasks::OnTimeRate,
     /// How large an input may be (`limits.toml`; defaults otherwise).
     pub limits: crate::model::Limits,
+    /// Traps found in a config that loads (`check-config` lists them).
+    pub warnings: Vec<ConfigProblem>,
 }
 
 /// `tasks.toml`: settings of task tracking.
@@ -127,9 +130,27 @@ struct SuccessionFile {
 struct Loader {
     root: PathBuf,
     problems: Vec<ConfigProblem>,
+    warnings: Vec<ConfigProblem>,
 }
 
 impl Loader {
+    fn warn(&mut self, file: &str, key: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(ConfigProblem {
+            file: file.to_string(),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// A trap found by `lint`: an error or a warning.
+    fn finding(&mut self, file: &str, f: lint::Finding) {
+        if f.error {
+            self.problem(file, f.key, f.message);
+        } else {
+            self.warn(file, f.key, f.message);
+        }
+    }
+
     fn problem(&mut self, file: &str, key: impl Into<String>, message: impl Into<String>) {
         self.problems.push(ConfigProblem {
             file: file.to_string(),
@@ -189,6 +210,7 @@ impl Config {
         let mut l = Loader {
             root: root.to_path_buf(),
             problems: Vec::new(),
+            warnings: Vec::new(),
         };
         if !root.is_dir() {
             l.problem(
@@ -239,6 +261,7 @@ impl Config {
         let mut indicators: BTreeMap<String, Indicator> = BTreeMap::new();
         let mut defined_in: BTreeMap<String, String> = BTreeMap::new();
         let mut dimensions: BTreeMap<String, Dimension> = BTreeMap::new();
+        let mut dimension_files: BTreeMap<String, String> = BTreeMap::new();
         let files = l.list("indicators", ".toml");
         if files.is_empty() {
             l.problem(
@@ -256,6 +279,7 @@ impl Config {
                 continue;
             };
             for (i, dim) in file.dimension.into_iter().enumerate() {
+                dimension_files.insert(dim.code.clone(), rel.clone());
                 load_dimension(&mut l, &rel, i, dim, &mut dimensions);
             }
             for (i, ind) in file.indicator.into_iter().enumerate() {
@@ -330,6 +354,7 @@ impl Config {
                 &level_names,
                 &calendar,
             );
+            check_rule_cells(&mut l, &rel, &regime, &indicators, &dimensions);
             if let Some(m) = &regime.form.matrix {
                 let cells = |c: &str, d: &Disagg| check_cell_in(&indicators, &dimensions, c, d);
                 match layout::resolve(m, &indicators, &dimensions, &cells) {
@@ -389,6 +414,26 @@ impl Config {
                 }
             }
             regimes.insert(regime.id.clone(), regime);
+        }
+        // Traps of a config that loads, once everything it names is known.
+        if l.problems.is_empty() {
+            let cat = lint::Catalog {
+                indicators: &indicators,
+                dimensions: &dimensions,
+                defined_in: &defined_in,
+            };
+            for r in regimes.values() {
+                let rel = format!("report-templates/{}/regime.toml", r.id);
+                for f in lint::regime(r, layouts.get(&r.id), &cat, &units, &calendar) {
+                    l.finding(&rel, f);
+                }
+            }
+            let with_layouts: Vec<(&Regime, Option<&MatrixLayout>)> =
+                regimes.values().map(|r| (r, layouts.get(&r.id))).collect();
+            for (dim, f) in lint::unused_dimensions(&cat, &with_layouts) {
+                let rel = dimension_files.get(&dim).cloned().unwrap_or_default();
+                l.finding(&rel, f);
+            }
         }
         if !regimes_found {
             l.problem(
@@ -453,6 +498,7 @@ impl Config {
 
         if l.problems.is_empty() {
             Ok(Config {
+                warnings: l.warnings,
                 task_rate,
                 limits,
                 root: root.to_path_buf(),
@@ -1192,22 +1238,41 @@ fn check_regime(
         } else {
             d.frequencies.clone()
         };
-        'outer: for y in years {
-            for p in periods_of_year(y, &freqs) {
-                let w = regime.cutoff.window(p);
-                let due = d.rule.deadline(p, w, cal);
-                if cal.working_days_between(w.to, due) < 1 {
-                    l.problem(
-                        rel,
-                        format!("[[deadline]] thứ {}", i + 1),
-                        format!(
-                            "thời hạn gửi {} của kỳ {} không cách ngày chốt số liệu {} ít nhất 1 ngày làm việc (Nghị định 09/2019/NĐ-CP, Điều 8 khoản 5)",
-                            due, p.code(), w.to
-                        ),
-                    );
-                    break 'outer;
-                }
+        for p in &d.periods {
+            if !regime.frequencies.contains(&p.frequency()) {
+                l.problem(
+                    rel,
+                    format!("[[deadline]] thứ {}, periods", i + 1),
+                    format!(
+                        "kỳ {} ({}) không phải kỳ của chế độ này (tần suất {})",
+                        p.code(),
+                        p.label(),
+                        p.frequency().label()
+                    ),
+                );
             }
+        }
+        let periods: Vec<Period> = match d.periods.is_empty() {
+            true => years
+                .iter()
+                .flat_map(|y| periods_of_year(*y, &freqs))
+                .collect(),
+            false => d.periods.clone(),
+        };
+        let too_soon = periods.into_iter().find(|p| {
+            let w = regime.cutoff.window(*p);
+            cal.working_days_between(w.to, d.rule.deadline(*p, w, cal)) < 1
+        });
+        if let Some(p) = too_soon {
+            let w = regime.cutoff.window(p);
+            l.problem(
+                rel,
+                format!("[[deadline]] thứ {}", i + 1),
+                format!(
+                    "thời hạn gửi {} của kỳ {} không cách ngày chốt số liệu {} ít nhất 1 ngày làm việc (Nghị định 09/2019/NĐ-CP, Điều 8 khoản 5)",
+                    d.rule.deadline(p, w, cal), p.code(), w.to
+                ),
+            );
         }
     }
     for lv in &regime.reporters.levels {
@@ -1320,12 +1385,39 @@ fn check_regime(
             }
         };
         for c in codes {
-            if !seen.contains(c) {
+            // A rule may name a cell of an indicator (`TCD03[noi_dung=khieu_nai]`).
+            let code = crate::model::split_key(c).0.trim();
+            if !seen.contains(code) {
                 l.problem(
                     rel,
                     format!("[[rule]] thứ {}", i + 1),
-                    format!("chỉ tiêu \"{c}\" không có trên biểu của chế độ"),
+                    format!("chỉ tiêu \"{code}\" không có trên biểu của chế độ"),
                 );
+            }
+        }
+    }
+}
+
+/// The cells a part-le-total or sum-eq-total rule names exist: an indicator's total, or one
+/// of its cells (`TCD03[noi_dung=khieu_nai]`) by a breakdown it declares.
+fn check_rule_cells(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+    dimensions: &BTreeMap<String, Dimension>,
+) {
+    for (i, r) in regime.rule.iter().enumerate() {
+        let keys: Vec<&String> = match r {
+            CrossRule::PartLeTotal { part, total } => vec![part, total],
+            CrossRule::SumEqTotal { parts, total, .. } => parts.iter().chain([total]).collect(),
+            _ => continue,
+        };
+        for key in keys.into_iter().filter(|k| k.contains('[')) {
+            let checked = crate::model::parse_key(key)
+                .and_then(|(c, d)| check_cell_in(indicators, dimensions, &c, &d));
+            if let Err(e) = checked {
+                l.problem(rel, format!("[[rule]] thứ {}", i + 1), e);
             }
         }
     }

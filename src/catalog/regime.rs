@@ -17,6 +17,10 @@ pub struct LevelDeadline {
     pub levels: Vec<String>,
     #[serde(default)]
     pub frequencies: Vec<Frequency>,
+    /// Only these periods (`["2026-02"]`): a deadline moved for one period (Tết), before
+    /// any rule of the level's frequency or general rule.
+    #[serde(default)]
+    pub periods: Vec<Period>,
     #[serde(flatten)]
     pub rule: DeadlineRule,
 }
@@ -382,7 +386,7 @@ impl Regime {
     pub fn deadline_rule(&self, level: &str, frequency: Frequency) -> Option<DeadlineRule> {
         let mut general = None;
         for d in &self.deadline {
-            if !d.levels.iter().any(|l| l == level) {
+            if !d.levels.iter().any(|l| l == level) || !d.periods.is_empty() {
                 continue;
             }
             if d.frequencies.contains(&frequency) {
@@ -419,7 +423,12 @@ impl Regime {
         level: &str,
         cal: &WorkCalendar,
     ) -> Option<chrono::NaiveDate> {
-        let rule = self.deadline_rule(level, period.frequency())?;
+        let moved = self
+            .deadline
+            .iter()
+            .find(|d| d.periods.contains(&period) && d.levels.iter().any(|l| l == level))
+            .map(|d| d.rule);
+        let rule = moved.or_else(|| self.deadline_rule(level, period.frequency()))?;
         Some(rule.deadline(period, self.window(period), cal))
     }
 

@@ -27,6 +27,12 @@ pub fn run(config: &Config) -> CliResult {
         "  Lịch ngày nghỉ chính thức có sẵn cho các năm: {}",
         years.join(", ")
     );
+    if !config.warnings.is_empty() {
+        println!("Cảnh báo ({}):", config.warnings.len());
+        for w in &config.warnings {
+            println!("  - {w}");
+        }
+    }
     let todos = crate::catalog::todo::todos(&config.root);
     if !todos.is_empty() {
         println!("Còn {} việc cần quyết định (TODO):", todos.len());

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::catalog::{combinations, Config, CrossRule, Dimension, InputColumn, Regime};
+use crate::catalog::{
+    identities as identities_of, Config, CrossRule, Dimension, InputColumn, Regime,
+};
 use crate::diag::{Code, Diagnostic, Location, Severity};
 use crate::model::{cell_key, indicator_of, Disagg};
 use crate::model::{CellKey, Submission, Value};
@@ -50,45 +52,24 @@ fn identities<'a>(config: &'a Config, code: &'a str, cells: &mut Cells) -> Vec<I
     let Some(ind) = config.indicator(code) else {
         return Vec::new();
     };
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for set in &ind.disaggregations {
-        for x in set {
-            let Some(dim) = config.dimension(x) else {
-                continue;
-            };
-            let rest: BTreeSet<&String> = set.iter().filter(|d| *d != x).collect();
-            let declared = rest.is_empty()
-                || ind
-                    .disaggregations
-                    .iter()
-                    .any(|s| s.iter().collect::<BTreeSet<_>>() == rest);
-            if !declared {
-                continue;
-            }
-            let rest_dims: Vec<&Dimension> =
-                rest.iter().filter_map(|d| config.dimension(d)).collect();
-            for r in combinations(&rest_dims) {
-                if seen.insert((x.clone(), r.clone())) {
-                    let parts = dim
-                        .options
-                        .iter()
-                        .map(|o| {
-                            let key = cell_key(code, &r.with(&dim.code, &o.code));
-                            (o.name.as_str(), cells.number(&key))
-                        })
-                        .collect();
-                    out.push(Identity {
-                        code,
-                        dim,
-                        total: cells.number(&cell_key(code, &r)),
-                        rest: r,
-                        parts,
-                    });
-                }
-            }
-        }
-    }
+    let dimension = |d: &str| config.dimension(d);
+    let mut out: Vec<Identity<'a>> = identities_of(&ind.disaggregations, &dimension)
+        .into_iter()
+        .map(|(dim, r)| Identity {
+            code,
+            dim,
+            parts: dim
+                .options
+                .iter()
+                .map(|o| {
+                    let key = cell_key(code, &r.with(&dim.code, &o.code));
+                    (o.name.as_str(), cells.number(&key))
+                })
+                .collect(),
+            total: cells.number(&cell_key(code, &r)),
+            rest: r,
+        })
+        .collect();
     // Smaller totals first, so that a total computed from its parts can feed a larger one.
     out.sort_by_key(|i| std::cmp::Reverse(i.rest.0.len()));
     out

@@ -411,11 +411,17 @@ pub fn check_submission(
             }
         }
     }
-    let name = |c: &str| {
-        config
+    // A rule names an indicator's total or one of its cells.
+    let name = |c: &str| match crate::model::parse_key(c) {
+        Ok((code, d)) if !d.is_total() => config
+            .describe_cell(&code, &d)
+            .split_once(' ')
+            .map(|(_, rest)| rest.trim_matches('"').to_string())
+            .unwrap_or_default(),
+        _ => config
             .indicator(c)
             .map(|i| i.name.clone())
-            .unwrap_or_default()
+            .unwrap_or_default(),
     };
     for col in [InputColumn::ThucHien, InputColumn::LuyKe] {
         for rule in &regime.rule {
