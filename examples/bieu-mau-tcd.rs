@@ -54,12 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &italic,
     )?;
     ws.write_string_with_format(3, 0, "Đơn vị báo cáo: …", &font(Format::new()))?;
-    ws.write_string_with_format(
-        3,
-        10,
-        "Đơn vị nhận báo cáo: …",
-        &font(Format::new()),
-    )?;
+    ws.write_string_with_format(3, 10, "Đơn vị nhận báo cáo: …", &font(Format::new()))?;
 
     // Header block: rows 5–7, three levels.
     let top = 5;
