@@ -900,12 +900,137 @@ pub fn population_values(
     out
 }
 
-/// The deliberate faults of the `tthc` sample inbox (2026-Q3), listed in `samples/README.md`.
-fn matrix_fault(unit: &str) -> Option<&'static str> {
-    match unit {
-        "99003" => Some("total"),
-        "99017" => Some("unknown-row"),
-        "SXD" => Some("text-number"),
+/// One place of reception of the Biểu 01/TCD kind (a row of the form) in one quarter: turns
+/// (lượt), people and cases (vụ việc: cũ, mới phát sinh) by regular and periodic reception, the
+/// large groups among them (đoàn đông người), and how many of the cases are complaints and
+/// denunciations (the rest are petitions and reports, which the form has no column for).
+#[derive(Debug, Default, Clone)]
+struct Reception {
+    /// Per hình thức (thường xuyên, định kỳ và đột xuất): lượt, người, [cũ, mới phát sinh].
+    by_form: [(f64, f64, [f64; 2]); 2],
+    groups: f64,
+    group_people: f64,
+    group_cases: [f64; 2],
+    complaints: f64,
+    denunciations: f64,
+}
+
+impl Reception {
+    fn cases(&self) -> f64 {
+        self.by_form.iter().map(|f| f.2[0] + f.2[1]).sum()
+    }
+}
+
+/// One unit's figures for a form of the Biểu 01/TCD kind (indicators TCD01 lượt, TCD02 người,
+/// TCD03 vụ việc, TCD04 đoàn; rows by `co_quan`), consistent: every cell, the "Tổng cộng" row
+/// included, is the sum of the receptions it selects; the groups' people and cases are within
+/// the unit's, complaints + denunciations within its cases. Departments have no Ban Tiếp công
+/// dân: their first row is typed as 0.
+pub fn reception_values(
+    config: &Config,
+    regime: &Regime,
+    unit: &Unit,
+    period: Period,
+) -> BTreeMap<(String, InputColumn), f64> {
+    let mut out = BTreeMap::new();
+    let Some(layout) = config.layout(&regime.id) else {
+        return out;
+    };
+    let Some(places) = config.dimension("co_quan") else {
+        return out;
+    };
+    let rows: Vec<(&str, Reception)> = places
+        .options
+        .iter()
+        .map(|o| {
+            let mut rng =
+                fastrand::Rng::with_seed(seed_of(&[&unit.code, &o.code, &period.code(), "tcd"]));
+            let mut r = Reception::default();
+            let open = !(unit.level == "so" && o.code == "ban_tiep_cong_dan");
+            if !open {
+                return (o.code.as_str(), r);
+            }
+            let scale = if o.code == "lanh_dao" { 4 } else { 12 };
+            for f in r.by_form.iter_mut() {
+                let turns = f64::from(rng.u32(0..scale));
+                let people = turns + (turns * rng.f64() * 0.6).round();
+                let new = (turns * (0.4 + rng.f64() * 0.4)).round();
+                let old = (turns * rng.f64() * 0.3).round();
+                *f = (turns, people, [old, new]);
+            }
+            let people: f64 = r.by_form.iter().map(|f| f.1).sum();
+            if people >= 10.0 && rng.u32(0..10) < 3 {
+                r.groups = 1.0;
+                r.group_people = (people * 0.5).round().max(5.0).min(people);
+                let cases = r.cases();
+                r.group_cases = if cases > 0.0 && rng.bool() {
+                    [0.0, 1.0]
+                } else if cases > 0.0 {
+                    [1.0, 0.0]
+                } else {
+                    [0.0, 0.0]
+                };
+                // Within the unit's old and new cases.
+                for (l, c) in r.group_cases.iter_mut().enumerate() {
+                    let of: f64 = r.by_form.iter().map(|f| f.2[l]).sum();
+                    *c = c.min(of);
+                }
+            }
+            let cases = r.cases();
+            r.complaints = (cases * (0.2 + rng.f64() * 0.3)).round();
+            r.denunciations = ((cases - r.complaints) * rng.f64() * 0.2).round();
+            (o.code.as_str(), r)
+        })
+        .collect();
+    let form_ix = |h: &str| usize::from(h == "dinh_ky_dot_xuat");
+    let case_ix = |l: &str| usize::from(l == "moi_phat_sinh");
+    for (_, _, cell) in layout.cells() {
+        if cell.column != InputColumn::ThucHien {
+            continue;
+        }
+        let d = &cell.disagg;
+        let v: f64 = rows
+            .iter()
+            .filter(|(place, _)| d.get("co_quan").is_none_or(|p| p == *place))
+            .map(|(_, r)| {
+                let forms = r
+                    .by_form
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| d.get("hinh_thuc").is_none_or(|h| form_ix(h) == *i));
+                let old_new = |c: &[f64; 2]| -> f64 {
+                    match d.get("loai_vu") {
+                        Some(l) => c[case_ix(l)],
+                        None => c[0] + c[1],
+                    }
+                };
+                match (cell.indicator.as_str(), d.get("doan"), d.get("noi_dung")) {
+                    ("TCD01", ..) => forms.map(|(_, f)| f.0).sum(),
+                    ("TCD02", Some(_), _) => r.group_people,
+                    ("TCD02", None, _) => forms.map(|(_, f)| f.1).sum(),
+                    ("TCD03", _, Some("khieu_nai")) => r.complaints,
+                    ("TCD03", _, Some(_)) => r.denunciations,
+                    ("TCD03", Some(_), None) => old_new(&r.group_cases),
+                    ("TCD03", None, None) => forms.map(|(_, f)| old_new(&f.2)).sum(),
+                    ("TCD04", ..) => r.groups,
+                    _ => 0.0,
+                }
+            })
+            .sum();
+        out.insert((cell.key.clone(), cell.column), v);
+    }
+    out
+}
+
+/// The deliberate faults of the sample matrix inboxes (2026-Q3: tthc, tcd), listed in
+/// `samples/README.md`.
+fn matrix_fault(regime: &str, unit: &str) -> Option<&'static str> {
+    match (regime, unit) {
+        ("tthc", "99003") => Some("total"),
+        ("tthc", "99017") => Some("unknown-row"),
+        ("tthc", "SXD") => Some("text-number"),
+        ("tcd", "99008") => Some("content-over-cases"),
+        ("tcd", "SYT") => Some("total-row"),
         _ => None,
     }
 }
@@ -930,14 +1055,47 @@ pub fn write_matrix_inbox(
     for unit in config.reporting_units(regime, regime.window(period).to) {
         let mut fill = Fill::default();
         let mut values = matrix_values(config, unit, period);
-        if !values.keys().any(|(k, _)| keys.contains(k)) {
+        if keys.iter().any(|k| k.starts_with("TCD01")) {
+            values = reception_values(config, regime, unit, period);
+        } else if !values.keys().any(|(k, _)| keys.contains(k)) {
             values = population_values(config, regime, unit, period);
         }
         for (k, v) in values {
             fill.values.insert(k, CellValue::Number(v));
         }
         let th = |k: &str| (k.to_string(), InputColumn::ThucHien);
-        match matrix_fault(&unit.code).filter(|_| faults) {
+        match matrix_fault(&regime.id, &unit.code).filter(|_| faults) {
+            Some("content-over-cases") => {
+                // Row 2 (Lãnh đạo): complaints typed as the row's cases, 7 more (the officer
+                // counted the petitions in): khiếu nại + tố cáo exceed the cases.
+                let num = |k: &str| match fill.values.get(&th(k)) {
+                    Some(CellValue::Number(v)) => *v,
+                    _ => 0.0,
+                };
+                let row = "co_quan=lanh_dao";
+                let cases: f64 = ["dinh_ky_dot_xuat", "thuong_xuyen"]
+                    .iter()
+                    .flat_map(|h| {
+                        ["cu", "moi_phat_sinh"]
+                            .map(|l| format!("TCD03[{row};hinh_thuc={h};loai_vu={l}]"))
+                    })
+                    .map(|k| num(&k))
+                    .sum();
+                let key = format!("TCD03[{row};noi_dung=khieu_nai]");
+                let total = "TCD03[noi_dung=khieu_nai]";
+                let (old, t) = (num(&key), num(total));
+                let new = cases + 7.0;
+                fill.values.insert(th(&key), CellValue::Number(new));
+                fill.values
+                    .insert(th(total), CellValue::Number(t + new - old));
+            }
+            Some("total-row") => {
+                // "Tổng cộng", column 2 (người tiếp thường xuyên) typed 10 more than rows 1-3.
+                let key = "TCD02[hinh_thuc=thuong_xuyen]";
+                if let Some(CellValue::Number(v)) = fill.values.get(&th(key)).cloned() {
+                    fill.values.insert(th(key), CellValue::Number(v + 10.0));
+                }
+            }
             Some("total") => {
                 // Column 3 of the total row typed 10 more than 4 + 5 + 6.
                 if let Some(CellValue::Number(v)) = fill.values.get(&th("TT01")).cloned() {

@@ -81,8 +81,9 @@ fn calendar_without_a_regime_lists_every_regime_of_the_root() {
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     // ktxh: 11 months (December is replaced by the year) + 4 quarters + 2 halves + 9 months +
-    // the year = 19 periods; tthc: 4 quarters; cbcc: the year; 3 levels each.
-    assert_eq!(lines.len(), 1 + (19 + 4 + 1) * 3);
+    // the year = 19 periods; tthc: 4 quarters; cbcc: the year; tcd: 3 quarters and the year
+    // (it replaces the fourth quarter); 3 levels each.
+    assert_eq!(lines.len(), 1 + (19 + 4 + 1 + 4) * 3);
     for row in [
         "ktxh,2026-10,Tháng 10 năm 2026,xa,2026-09-15,2026-10-14,2026-10-16",
         "ktxh,2026,Năm 2026,tinh,2025-12-15,2026-12-14,2026-12-21",
@@ -95,6 +96,9 @@ fn calendar_without_a_regime_lists_every_regime_of_the_root() {
         // 11–15/01), the province by 15/02/2027 (a Monday).
         "cbcc,2026,Năm 2026,xa,2026-01-01,2026-12-31,2027-01-15",
         "cbcc,2026,Năm 2026,tinh,2026-01-01,2026-12-31,2027-02-15",
+        // tcd: Decree 09 quarters, units by the 16th, the province by the 20th (21/09).
+        "tcd,2026-Q3,Quý III năm 2026,so,2026-06-15,2026-09-14,2026-09-16",
+        "tcd,2026,Năm 2026,xa,2025-12-15,2026-12-14,2026-12-16",
     ] {
         assert!(lines.contains(&row), "missing {row}\n{out}");
     }
@@ -104,7 +108,7 @@ fn calendar_without_a_regime_lists_every_regime_of_the_root() {
         .collect();
     assert_eq!(
         regimes.into_iter().collect::<Vec<_>>(),
-        ["cbcc", "ktxh", "tthc"]
+        ["cbcc", "ktxh", "tcd", "tthc"]
     );
 }
 
@@ -306,8 +310,8 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
     let out = dir.path().join("out");
     // On 19/10/2026 (hand-computed from the calendar, look-back 31 days after the province's
     // own deadline): ktxh 2026-09 (province by 21/09), 2026-10 (communes by 16/10), 2026-Q3
-    // and 2026-9M (province by 21/09), tthc 2026-Q3 (province by 21/09). 2026-08 (20/08) is
-    // past the look-back; cbcc's year has not ended. 2026-9M has no inbox folder.
+    // and 2026-9M (province by 21/09), tcd and tthc 2026-Q3 (province by 21/09). 2026-08
+    // (20/08) is past the look-back; cbcc's year has not ended. 2026-9M has no inbox folder.
     let (code, v, err) = run_due(&root, &inbox, &out);
     assert_eq!(
         code, 1,
@@ -320,6 +324,7 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
             ("ktxh", "2026-10", "ran"),
             ("ktxh", "2026-Q3", "ran"),
             ("ktxh", "2026-9M", "no_files"),
+            ("tcd", "2026-Q3", "ran"),
             ("tthc", "2026-Q3", "ran"),
         ])
     );
@@ -331,6 +336,7 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
         "ktxh/2026-09",
         "ktxh/2026-10",
         "ktxh/2026-Q3",
+        "tcd/2026-Q3",
         "tthc/2026-Q3",
     ] {
         assert!(manifest_matches(&out.join(p)), "{p}");
@@ -353,6 +359,7 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
             ("ktxh", "2026-10", "up_to_date"),
             ("ktxh", "2026-Q3", "up_to_date"),
             ("ktxh", "2026-9M", "no_files"),
+            ("tcd", "2026-Q3", "up_to_date"),
             ("tthc", "2026-Q3", "up_to_date"),
         ])
     );
@@ -372,6 +379,7 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
             ("ktxh", "2026-10", "ran"),
             ("ktxh", "2026-Q3", "up_to_date"),
             ("ktxh", "2026-9M", "no_files"),
+            ("tcd", "2026-Q3", "up_to_date"),
             ("tthc", "2026-Q3", "up_to_date"),
         ])
     );
@@ -408,12 +416,13 @@ fn run_due_runs_the_due_periods_skips_them_when_unchanged_and_reruns_a_changed_o
     // The run log: one line per period and run, tab-separated.
     let log = std::fs::read_to_string(out.join("nhat-ky-chay.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 5 * 5);
+    // 6 periods a run, 5 runs.
+    assert_eq!(lines.len(), 5 * 6);
     let first: Vec<&str> = lines[1].split('\t').collect();
     assert_eq!(&first[1..4], ["ktxh", "2026-10", "đã tổng hợp"]);
     assert_eq!(first[4], "chấp nhận 37, muộn 1, chưa gửi 1, từ chối 2");
     assert_eq!(first[5], "mã thoát 1");
-    assert!(lines[5].contains("không đổi, bỏ qua"));
+    assert!(lines[6].contains("không đổi, bỏ qua"));
 }
 
 #[test]
@@ -441,11 +450,12 @@ fn two_concurrent_due_runs_never_mix_their_outputs() {
     let ran = |r: &Vec<(String, String, String)>| r.iter().filter(|s| s.2 == "ran").count();
     let mut counts = vec![ran(&runs[0]), ran(&runs[1])];
     counts.sort();
-    assert_eq!(counts, [0, 4]);
+    assert_eq!(counts, [0, 5]);
     for p in [
         "ktxh/2026-09",
         "ktxh/2026-10",
         "ktxh/2026-Q3",
+        "tcd/2026-Q3",
         "tthc/2026-Q3",
     ] {
         assert!(manifest_matches(&out.join(p)), "{p}");

@@ -323,6 +323,17 @@ fn the_committed_samples_are_what_the_generator_writes() {
         "--root",
         s(&samples()),
         "synth",
+        "samples",
+        "--regime",
+        "tcd",
+        "--out",
+        s(&dir.path().join("inbox/tcd")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "synth",
         "tasks",
         "--out",
         s(&dir.path().join("nhiem-vu")),
@@ -334,6 +345,7 @@ fn the_committed_samples_are_what_the_generator_writes() {
         "inbox/ktxh/2026-10",
         "inbox/ktxh/2026-Q3",
         "inbox/tthc/2026-Q3",
+        "inbox/tcd/2026-Q3",
         "nhiem-vu",
     ] {
         let mine = dir.path().join(sub);

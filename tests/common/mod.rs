@@ -189,6 +189,9 @@ pub fn make_root(
     ] {
         let _ = std::fs::remove_file(dir.join("report-templates/ktxh").join(plan));
     }
+    // The tcd regime's reporters name the samples' unit kinds (phường, đặc khu), which this
+    // tree does not have.
+    std::fs::remove_dir_all(dir.join("report-templates/tcd")).unwrap();
     let mut toml = String::from("[[level]]\nname = \"tinh\"\nlabel = \"Tỉnh\"\n[[level]]\nname = \"huyen\"\nlabel = \"Huyện\"\n[[level]]\nname = \"xa\"\nlabel = \"Xã\"\n[[level]]\nname = \"so\"\nlabel = \"Sở\"\n");
     toml.push_str(units);
     // Owners named by the catalog.
