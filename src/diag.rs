@@ -288,7 +288,8 @@ impl Location {
             if i > 0 {
                 cell.push('+');
             }
-            cell.push_str(p.anchor_cell());
+            // A part computed itself stands for all its cells.
+            cell.push_str(p.cell.strip_prefix(COMPUTED).unwrap_or(&p.cell));
         }
         Location {
             file: parts.first().map(|p| p.file.clone()).unwrap_or_default(),
@@ -606,6 +607,9 @@ mod tests {
         ];
         let total = Location::computed(&parts);
         assert!(total.is_computed());
+        // A total of computed totals names every cell read.
+        let grand = Location::computed(&[Location::computed(&parts[..2]), at("H16")]);
+        assert_eq!(grand.cited(), "tính từ các ô E16, F16, H16");
         assert_eq!(total.cited(), "tính từ các ô E16, F16, G16, C4:C6, C8");
         assert_eq!(at("E16").cited(), "ô E16");
         assert_eq!(Location::file("x.xlsx").cited(), "ô không rõ");

@@ -400,3 +400,22 @@ fn two_indicators_of_one_form_with_one_name_are_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    // The reader (`true`) is gone before baocao writes: its first line meets a closed pipe.
+    let bin = env!("CARGO_BIN_EXE_baocao");
+    for args in ["check-config", "calendar --regime ktxh --year 2026"] {
+        let script = format!(
+            "{{ sleep 0.3; '{bin}' --root '{}' {args}; echo \"rc=$?\" >&2; }} | true",
+            s(&samples())
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args}: {err}");
+        assert!(err.contains("rc=141"), "{args}: {err}");
+    }
+}

@@ -91,8 +91,32 @@ pub enum Command {
     Synth(synth::Args),
 }
 
+/// The exit code of a command whose output went to a pipe the reader closed (`| head`): the
+/// status a shell expects of a process ended by SIGPIPE (128 + 13).
+pub const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// A closed pipe on standard output or error ends the command quietly: Rust's printing
+/// panics on it (its runtime ignores SIGPIPE, so that a closed socket is an error, not a
+/// death), and that panic is no bug to report.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to std") && text.contains("os error 32") {
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
 /// Parses the process arguments and runs the command; returns the exit code.
 pub fn main() -> i32 {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -297,6 +297,12 @@ fn check_one(
         return;
     };
     let at = sheet.location(s, id.total, column);
+    // The diagnostic points at the total the unit typed, or, when baocao computed it, at the
+    // first of the parts the message lists (the figures the unit typed).
+    let point = match at.is_computed() {
+        true => sheet.location(s, present[0].1, column),
+        false => at.clone(),
+    };
     let message = if code == Code::BreakdownMismatch {
         format!(
             "Tổng số {} ({}, {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
@@ -308,7 +314,7 @@ fn check_one(
             id.dim.name, what(), col_name(column), listed(s), fmt_vn(sum, 2), fmt_vn(total, 2), at.cited()
         )
     };
-    let mut d = Diagnostic::new(code, at, message);
+    let mut d = Diagnostic::new(code, point, message);
     d.severity = severity;
     diags.push(d);
 }
@@ -476,7 +482,7 @@ mod tests {
             diags[1].message
         );
         assert!(!diags[1].location.cell.starts_with('='), "{diags:#?}");
-        assert_eq!(diags[1].location.cell, "C4");
+        assert_eq!(diags[1].location.cell, "C1");
     }
 
     #[test]
