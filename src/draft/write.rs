@@ -270,6 +270,11 @@ fn regime_toml(
         "# TODO: cơ quan nhận báo cáo, mã đơn vị trong units.toml{receiver_hint}\nreceiver = {}",
         quote(&units.receiver)
     );
+    let _ = writeln!(
+        t,
+        "# TODO: nơi đơn vị nhận gửi tiếp báo cáo tổng hợp (cơ quan cấp trên), in ở dòng \"Đơn vị nhận báo cáo\" của biểu tổng hợp\nupward = {}",
+        quote("Cơ quan cấp trên")
+    );
     let _ = writeln!(t, "# TODO: đối tượng thực hiện báo cáo, các cấp trong units.toml\nreporters = {{ levels = {} }}", levels(units));
     t.push_str("outline = \"de-cuong.md.tera\"\n\n");
     let _ = writeln!(t, "# TODO: thời hạn gửi báo cáo của từng cấp\n[[deadline]]\nlevels = {}\nrule = \"working-days\"\ndays = 2\n", levels(units));
