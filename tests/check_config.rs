@@ -419,3 +419,25 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert!(err.contains("rc=141"), "{args}: {err}");
     }
 }
+
+#[test]
+fn a_dimension_code_declared_twice_names_both_files_and_nothing_else() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, _) = check(t.path(), &|_, _, _| {});
+    assert_eq!(code, 0);
+    // Another regime's catalog, loaded after, reuses "co_quan".
+    std::fs::write(
+        t.path().join("indicators/vu-viec.toml"),
+        "[[dimension]]\ncode = \"co_quan\"\nname = \"Cơ quan giải quyết\"\noptions = [{ code = \"xa\", name = \"UBND cấp xã\" }]\n",
+    )
+    .unwrap();
+    let (code, out, err) = baocao(&["--root", s(t.path()), "check-config"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("Cấu hình có 2 lỗi"), "{err}");
+    assert!(
+        err.contains("indicators/vu-viec.toml › [[dimension]] thứ 1 (co_quan).code: mã phân tổ \"co_quan\" trùng, đã khai báo trong indicators/tiep-cong-dan.toml"),
+        "{err}"
+    );
+    assert!(err.contains("\"vu_viec_co_quan\""), "{err}");
+    assert!(err.contains("chưa kiểm tra các chế độ báo cáo"), "{err}");
+}

@@ -279,6 +279,21 @@ impl Config {
                 continue;
             };
             for (i, dim) in file.dimension.into_iter().enumerate() {
+                if let Some(first) = dimension_files.get(&dim.code) {
+                    // One code, two dimensions: every cell naming it would be another error.
+                    l.problem(
+                        &rel,
+                        format!("[[dimension]] thứ {} ({}).code", i + 1, dim.code),
+                        format!(
+                            "mã phân tổ \"{}\" trùng, đã khai báo trong {first}: mã phân tổ dùng chung cho mọi chế độ báo cáo của thư mục cấu hình; đặt mã khác (ví dụ thêm tiền tố của chế độ: \"{}_{}\")",
+                            dim.code,
+                            rel.trim_start_matches("indicators/").trim_end_matches(".toml").replace('-', "_"),
+                            dim.code
+                        ),
+                    );
+                    broken_catalog = true;
+                    continue;
+                }
                 dimension_files.insert(dim.code.clone(), rel.clone());
                 load_dimension(&mut l, &rel, i, dim, &mut dimensions);
             }

@@ -48,7 +48,7 @@ pub struct Row {
 }
 
 /// An official form, read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FormDraft {
     /// The file name of the source (no folder) and the sheet read.
     pub source: String,

@@ -183,19 +183,30 @@ pub fn draft(form: &FormDraft, id: &str, units: &Units) -> Result<Draft, String>
 }
 
 /// The frequency a "Kỳ báo cáo …" line above the table names, else quarterly.
-fn frequency(form: &FormDraft) -> &'static str {
+fn frequency(form: &FormDraft) -> String {
     let line = form
         .hints
         .iter()
         .map(|h| fold(h))
         .find(|f| f.starts_with("ky bao cao"));
-    match line.as_deref() {
+    let first = match line.as_deref() {
         Some(f) if f.contains("6 thang") || f.contains("sau thang") => "half-yearly",
         Some(f) if f.contains("9 thang") || f.contains("chin thang") => "nine-months",
         Some(f) if f.contains("quy") => "quarterly",
         Some(f) if f.contains("thang") => "monthly",
         Some(f) if f.contains("nam") => "yearly",
         _ => "quarterly",
+    };
+    // "6 tháng/năm", "quý, năm", "quý và năm": the year's report too ("Quý … năm 20…" is
+    // the period's year, not a report of its own).
+    let yearly_too = first != "yearly"
+        && line.as_deref().is_some_and(|f| {
+            let f = f.replace(" /", "/").replace("/ ", "/").replace(" ,", ",");
+            f.contains("/nam") || f.contains(", nam") || f.contains(",nam") || f.contains(" va nam")
+        });
+    match yearly_too {
+        true => format!("\"{first}\", \"yearly\""),
+        false => format!("\"{first}\""),
     }
 }
 
@@ -263,7 +274,7 @@ fn regime_toml(
         "# TODO: hướng dẫn quy trình lập biểu\ninstructions = {}",
         quote("Nhập số liệu vào các ô trắng của biểu, không sửa cấu trúc biểu.")
     );
-    let _ = writeln!(t, "# TODO: tần suất báo cáo (monthly, quarterly, half-yearly, nine-months, yearly)\nfrequencies = [\"{}\"]", frequency(form));
+    let _ = writeln!(t, "# TODO: tần suất báo cáo (monthly, quarterly, half-yearly, nine-months, yearly); báo cáo năm thay báo cáo kỳ cuối năm thì thêm [[replace]] (xem README)\nfrequencies = [{}]", frequency(form));
     t.push_str("# TODO: thời gian chốt số liệu (nd09: từ ngày 15 tháng trước kỳ đến ngày 14 tháng cuối kỳ; calendar: theo tháng dương lịch)\ncutoff = { rule = \"nd09\" }\n");
     let _ = writeln!(
         t,
@@ -380,12 +391,39 @@ fn unit_of(path: &[&str], hint: Option<&str>) -> String {
         ("vu", "vụ"),
     ];
     for p in path.iter().rev() {
+        if let Some(u) = stated_unit(p) {
+            return u;
+        }
         let f = fold(p);
         if let Some((_, u)) = WORDS.iter().find(|(w, _)| f == *w) {
             return u.to_string();
         }
     }
     hint.map(str::to_string).unwrap_or_else(|| "số".to_string())
+}
+
+/// The unit a header states in its closing parenthesis: "Kiến nghị thu hồi (triệu đồng)".
+fn stated_unit(header: &str) -> Option<String> {
+    let inner = header.trim().strip_suffix(')')?;
+    let (_, unit) = inner.rsplit_once('(')?;
+    let unit = unit.trim();
+    let short = !unit.is_empty() && unit.chars().count() <= 20;
+    (short && !unit.chars().any(|c| c.is_ascii_digit())).then(|| unit.to_string())
+}
+
+/// The value type a unit of measure implies: money and measures have decimals.
+fn type_of(unit: &str) -> &'static str {
+    let f = fold(unit);
+    if unit == "%" || f == "phan tram" {
+        "percent"
+    } else if ["dong", "ha", "tan", "m2", "km", "ty", "trieu"]
+        .iter()
+        .any(|w| f.split_whitespace().any(|x| x == *w))
+    {
+        "decimal"
+    } else {
+        "integer"
+    }
 }
 
 fn indicators_toml(form: &FormDraft, dims: &[Dim], codes: &[String]) -> String {
@@ -426,14 +464,15 @@ fn indicators_toml(form: &FormDraft, dims: &[Dim], codes: &[String]) -> String {
             "\n# TODO: mã, đơn vị tính, cách tổng hợp của {code} ({})",
             comment_text(&path.join(" › "))
         );
+        let unit = unit_of(&path, form.unit_hint.as_deref());
         let _ = writeln!(
             t,
             "[[indicator]]\ncode = {}\nname = {}\nunit = {}",
             quote(code),
             quote(&path.join(" - ")),
-            quote(&unit_of(&path, form.unit_hint.as_deref()))
+            quote(&unit)
         );
-        t.push_str("type = \"integer\"\naggregation = \"sum\"\n");
+        let _ = writeln!(t, "type = \"{}\"\naggregation = \"sum\"", type_of(&unit));
         if !disaggs.is_empty() {
             let _ = writeln!(t, "disaggregations = [{}]", disaggs.join(", "));
         }
@@ -482,6 +521,40 @@ mod tests {
             let v: toml::Table = toml::from_str(&doc).unwrap();
             assert_eq!(v["x"].as_str(), Some(s), "{doc}");
         }
+    }
+
+    #[test]
+    fn the_period_line_gives_the_frequencies() {
+        let of = |line: &str| {
+            frequency(&FormDraft {
+                hints: vec![line.to_string()],
+                ..FormDraft::default()
+            })
+        };
+        assert_eq!(of("Kỳ báo cáo: 6 tháng/năm"), "\"half-yearly\", \"yearly\"");
+        assert_eq!(of("Kỳ báo cáo: Quý, năm"), "\"quarterly\", \"yearly\"");
+        assert_eq!(of("Kỳ báo cáo: Quý ... năm 20..."), "\"quarterly\"");
+        assert_eq!(of("Kỳ báo cáo: quý và năm"), "\"quarterly\", \"yearly\"");
+        assert_eq!(of("Kỳ báo cáo: 6 tháng"), "\"half-yearly\"");
+        assert_eq!(of("Kỳ báo cáo: Năm"), "\"yearly\"");
+    }
+
+    #[test]
+    fn a_unit_a_header_states_wins_over_the_forms_and_sets_the_type() {
+        let path = ["Kiến nghị thu hồi cho Nhà nước (triệu đồng)"];
+        assert_eq!(unit_of(&path, Some("Đơn")), "triệu đồng");
+        assert_eq!(type_of("triệu đồng"), "decimal");
+        assert_eq!(type_of("%"), "percent");
+        assert_eq!(type_of("đơn"), "integer");
+        // A parenthesis that is not a unit: a column number, or a long note.
+        assert_eq!(unit_of(&["Tổng số (1)"], Some("đơn")), "đơn");
+        assert_eq!(
+            unit_of(
+                &["Đã giải quyết (kể cả đơn kỳ trước chuyển sang)"],
+                Some("đơn")
+            ),
+            "đơn"
+        );
     }
 
     #[test]

@@ -189,8 +189,7 @@ pub fn check<'a>(
     for code in &codes {
         for id in &by_code[code] {
             for column in InputColumn::ALL.into_iter().filter(|c| filled[*c as usize]) {
-                let on_form = printed.asks(&sheet.keys[id.total as usize], column);
-                check_one(config, regime, s, &mut sheet, (id, on_form), column, diags);
+                check_one(config, regime, s, &mut sheet, (id, printed), column, diags);
             }
         }
     }
@@ -224,7 +223,7 @@ fn check_one(
     regime: &Regime,
     s: &mut Submission,
     sheet: &mut Figures<'_>,
-    (id, on_form): (&Identity<'_>, bool),
+    (id, printed): (&Identity<'_>, &Printed),
     column: InputColumn,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -259,7 +258,7 @@ fn check_one(
         if id.dim.exhaustive && complete {
             // A total the form asks for and the unit left empty is said; one the form has
             // no cell for is simply computed.
-            if on_form {
+            if printed.asks(&sheet.keys[id.total as usize], column) {
                 let first = sheet.location(s, present[0].1, column);
                 let mut d = Diagnostic::new(
                     Code::TotalComputed,
@@ -289,6 +288,16 @@ fn check_one(
         return;
     };
     let gap = sum - total;
+    // Parts the form asks for and the unit left empty: with the total typed, an exhaustive
+    // breakdown is checked as if they were 0 (the province's table would not add up).
+    let blank: Vec<&str> = id
+        .parts
+        .iter()
+        .filter(|&&(_, cell)| sheet.get(cell, column).is_none())
+        .filter(|&&(_, cell)| printed.asks(&sheet.keys[cell as usize], column))
+        .map(|&(name, _)| name)
+        .collect();
+    let complete = complete || present.len() + blank.len() == id.parts.len();
     let code = if id.dim.exhaustive && complete && gap.abs() > tolerance {
         Code::BreakdownMismatch
     } else if gap > tolerance {
@@ -303,10 +312,15 @@ fn check_one(
         true => sheet.location(s, present[0].1, column),
         false => at.clone(),
     };
+    let blanks = match blank.as_slice() {
+        [] => String::new(),
+        names => format!("; để trống: {}", names.join(", ")),
+    };
     let message = if code == Code::BreakdownMismatch {
         format!(
-            "Tổng số {} ({}, {}) = {} nhưng cộng theo {} ({}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại.",
-            what(), col_name(column), at.cited(), fmt_vn(total, 2), id.dim.name, listed(s), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2)
+            "Tổng số {} ({}, {}) = {} nhưng cộng theo {} ({}{blanks}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại{}.",
+            what(), col_name(column), at.cited(), fmt_vn(total, 2), id.dim.name, listed(s), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2),
+            if blank.is_empty() { "" } else { " (ô bằng 0 thì ghi 0, không để trống)" }
         )
     } else {
         format!(
@@ -448,6 +462,37 @@ mod tests {
     }
 
     #[test]
+    fn a_part_left_empty_on_the_form_counts_as_0_against_the_typed_total() {
+        let config = config();
+        let regime = config.regime("tthc").unwrap();
+        // Total 16; trực tuyến 12, trực tiếp 3, từ kỳ trước left empty (its cell is on the
+        // form): 12 + 3 + 0 = 15, off by 1: the province's table would not add up.
+        let figures = |total: f64| {
+            submission(&[
+                ("TT01".into(), total),
+                ("TT01[nguon=truc_tuyen]".into(), 12.0),
+                ("TT01[nguon=truc_tiep]".into(), 3.0),
+            ])
+        };
+        let mut diags = Vec::new();
+        let mut known = Identities::default();
+        check(&config, regime, &mut figures(16.0), &mut known, &mut diags);
+        assert_eq!(codes(&diags), ["BC0407"], "{diags:#?}");
+        assert!(
+            diags[0].message.contains(
+                "(Trực tuyến C2 = 12, Trực tiếp, dịch vụ bưu chính công ích C3 = 3; để trống: Từ kỳ trước chuyển qua) = 15 (lệch 1)"
+            ),
+            "{}",
+            diags[0].message
+        );
+        assert!(diags[0].message.contains("ô bằng 0 thì ghi 0"));
+        // When the typed parts make the total, the empty one is 0 and nothing is said.
+        let mut diags = Vec::new();
+        check(&config, regime, &mut figures(15.0), &mut known, &mut diags);
+        assert!(diags.is_empty(), "{diags:#?}");
+    }
+
+    #[test]
     fn a_computed_total_is_cited_by_the_cells_it_was_computed_from() {
         let config = config();
         let regime = config.regime("tthc").unwrap();
@@ -507,14 +552,19 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code.as_str(), "BC0407");
         assert_eq!(diags[0].location.cell, "C1");
-        // Two of three sources, adding up to more than the total: exceeds, not mismatch.
+        // Two of three sources, adding up to more than the total, the third not on the form:
+        // exceeds, not mismatch.
         let mut s = submission(&[
             ("TT01".into(), 8.0),
             ("TT01[nguon=truc_tiep]".into(), 5.0),
             ("TT01[nguon=truc_tuyen]".into(), 4.0),
         ]);
         let mut diags = Vec::new();
-        check(&config, regime, &mut s, &mut known, &mut diags);
+        let mut not_asked = Identities {
+            printed: Some(Printed::Cells(Default::default())),
+            ..Identities::default()
+        };
+        check(&config, regime, &mut s, &mut not_asked, &mut diags);
         assert_eq!(codes(&diags), ["BC0408"], "{diags:#?}");
         assert!(
             diags[0].message.contains("Trực tuyến C3 = 4"),
