@@ -142,7 +142,11 @@ fn a_form_without_codes_prints_parts_as_trong_do_and_reads_back_by_name() {
         ("DL01", "thuc_hien", "900"),
         ("DL02", "thuc_hien", "120"),
     ] {
-        assert_eq!(value("99009", code, column).as_deref(), Some(v), "{code} {column}");
+        assert_eq!(
+            value("99009", code, column).as_deref(),
+            Some(v),
+            "{code} {column}"
+        );
     }
 
     // tong-hop.xlsx: no codes on the form sheet, the same labels, NN01 with one decimal.
@@ -162,7 +166,10 @@ fn a_form_without_codes_prints_parts_as_trong_do_and_reads_back_by_name() {
         .iter()
         .position(|l| l == "Diện tích gieo trồng cây hằng năm")
         .unwrap();
-    let th = heads.iter().position(|h| h.starts_with("Thực hiện")).unwrap();
+    let th = heads
+        .iter()
+        .position(|h| h.starts_with("Thực hiện"))
+        .unwrap();
     let vs_plan = heads
         .iter()
         .position(|h| h == "Lũy kế so với kế hoạch năm (%)")
@@ -177,14 +184,23 @@ fn a_form_without_codes_prints_parts_as_trong_do_and_reads_back_by_name() {
     // The by-unit sheet keeps the codes; NN01's row has one decimal.
     let by_unit = sheet(&tong_hop, "Theo đơn vị");
     let r = by_unit.iter().position(|r| text(&r[0]) == "NN01").unwrap();
-    assert_eq!(cell_styles(&tong_hop, 2)[&a1(r, 3)].number_format, "#,##0.0");
+    assert_eq!(
+        cell_styles(&tong_hop, 2)[&a1(r, 3)].number_format,
+        "#,##0.0"
+    );
 
     // The narrative: NN01 with one decimal, parts listed as the form lists them.
     let md = std::fs::read_to_string(out.join("bao-cao.md")).unwrap();
     assert!(md.contains("1.234,6 ha"), "{md}");
     assert!(!md.contains("1.234,57"), "{md}");
-    assert!(md.contains("| – | *Trong đó: Diện tích lúa* | ha | 800,25 |"), "{md}");
-    assert!(md.contains("| – | *- Diện tích cây hằng năm khác* |"), "{md}");
+    assert!(
+        md.contains("| – | *Trong đó: Diện tích lúa* | ha | 800,25 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| – | *- Diện tích cây hằng năm khác* |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -207,4 +223,121 @@ fn decimals_outside_0_to_6_is_a_config_error_naming_file_and_key() {
             && said.contains("decimals = 7 không hợp lệ"),
         "{said}"
     );
+}
+
+/// Whether cell `r` of the first sheet of the workbook at `path` is set in bold.
+fn is_bold(path: &Path, r: &str) -> bool {
+    let styles = zip_part(path, "xl/styles.xml");
+    let xml = zip_part(path, "xl/worksheets/sheet1.xml");
+    let attr = |tag: &str, name: &str| -> Option<usize> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..at + tag[at..].find('"')?].parse().ok()
+    };
+    let cell = xml
+        .split("<c ")
+        .find(|c| c.starts_with(&format!("r=\"{r}\"")))
+        .unwrap();
+    let xf = attr(&format!(" {}", &cell[..cell.find('>').unwrap()]), "s").unwrap_or(0);
+    let section = |name: &str| {
+        let from = styles.find(&format!("<{name} ")).unwrap();
+        &styles[from..from + styles[from..].find(&format!("</{name}>")).unwrap()]
+    };
+    let xf_tag = section("cellXfs")
+        .split("<xf ")
+        .nth(xf + 1)
+        .unwrap()
+        .to_string();
+    let font = attr(&format!(" {xf_tag}"), "fontId").unwrap();
+    let font_xml = section("fonts").split("<font>").nth(font + 1).unwrap();
+    font_xml.contains("<b/>")
+}
+
+#[test]
+fn a_matrix_sub_row_prints_trong_do_and_a_total_row_is_bold_and_both_read_back() {
+    use baocao::catalog::{Config, InputColumn};
+    use baocao::render::form::CellValue;
+    use baocao::render::{unit_form, Fill};
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_root(dir.path());
+    let regime_file = root.join("report-templates/cbcc/regime.toml");
+    let text_of = std::fs::read_to_string(&regime_file).unwrap();
+    assert!(text_of.contains("label = \"Trong đó: Đảng viên\""));
+    std::fs::write(
+        &regime_file,
+        text_of.replace("label = \"Trong đó: Đảng viên\"", "label = \"Đảng viên\""),
+    )
+    .unwrap();
+    let config = Config::load(&root).unwrap_or_else(|e| panic!("{e}"));
+    let layout = config.layout("cbcc").unwrap();
+    assert!(layout.rows[0].total, "Tổng số, an empty selector");
+    assert_eq!(layout.rows[1].label, "Đảng viên");
+    assert_eq!(layout.rows[1].printed, "Trong đó: Đảng viên");
+    assert!(!layout.rows[1].total);
+
+    let regime = config.regime("cbcc").unwrap();
+    let unit = config.units.get("SNV").unwrap();
+    let mut fill = Fill::default();
+    for (k, v) in [("CC01", 250.0), ("CC01[dang_vien=dang_vien]", 100.0)] {
+        fill.values
+            .insert((k.to_string(), InputColumn::ThucHien), CellValue::Number(v));
+    }
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let file = inbox.join("snv.xlsx");
+    let bytes = unit_form(&config, regime, "2026".parse().unwrap(), unit, Some(&fill)).unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let rows = sheet(&file, "Biểu số liệu");
+    let at = |label: &str| {
+        rows.iter()
+            .position(|r| r.get(1).map(text).as_deref() == Some(label))
+            .unwrap_or_else(|| panic!("no row {label}"))
+    };
+    let (total, party) = (at("Tổng số"), at("Trong đó: Đảng viên"));
+    assert_eq!(party, total + 1);
+    // The total row is bold across, its figures too; the sub row is not.
+    assert!(is_bold(&file, &format!("B{}", total + 1)));
+    assert!(is_bold(&file, &format!("C{}", total + 1)));
+    assert!(!is_bold(&file, &format!("B{}", party + 1)));
+
+    // Read back as printed, and with the row relabelled "- Đảng viên" or "Đảng viên".
+    for relabel in ["Trong đó: Đảng viên", "- Đảng viên", "Đảng viên"] {
+        let edited = rezip(&bytes, &|name, data| {
+            if name == "xl/sharedStrings.xml" {
+                String::from_utf8(data)
+                    .unwrap()
+                    .replace(">Trong đó: Đảng viên<", &format!(">{relabel}<"))
+                    .into_bytes()
+            } else {
+                data
+            }
+        });
+        std::fs::write(&file, edited).unwrap();
+        let labels: Vec<String> = sheet(&file, "Biểu số liệu")
+            .iter()
+            .filter_map(|r| r.get(1).map(text))
+            .collect();
+        assert_eq!(labels[party], relabel);
+        let (_, out, err) = baocao(&[
+            "--root",
+            s(&root),
+            "check",
+            "--regime",
+            "cbcc",
+            "--period",
+            "2026",
+            "--as-of",
+            "2027-01-05",
+            "--format",
+            "json",
+            s(&inbox),
+        ]);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}{err}"));
+        let values = &v["submissions"][0]["values"];
+        assert_eq!(
+            values["CC01[dang_vien=dang_vien]"], 100.0,
+            "{relabel}: {v:#}"
+        );
+        assert_eq!(values["CC01"], 250.0, "{relabel}");
+    }
 }

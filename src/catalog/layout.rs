@@ -306,19 +306,28 @@ pub fn resolve(
     })
 }
 
-/// Whether a row label names a total: "Tổng số", "Tổng cộng", "Cộng" (any case, accents or
-/// trailing colon).
+/// Whether a row label names a total: "Tổng số", "Tổng số (1+2)", "Tổng cộng", "Cộng:" (any
+/// case, with or without accents), not an indicator named so ("Tổng số hộ dân cư").
 pub fn is_total_label(label: &str) -> bool {
     let f = crate::text::fold(label);
-    let f = f.trim().trim_end_matches(':').trim_end();
-    f.starts_with("tong so") || f.starts_with("tong cong") || f == "cong"
+    let f = f.trim();
+    let word_then_other = |w: &str| {
+        f.strip_prefix(w).is_some_and(|rest| {
+            rest.trim_start()
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    f.starts_with("tong cong") || word_then_other("tong so") || word_then_other("cong")
 }
 
 /// How a "trong đó" item is printed under its total: the first of a run "Trong đó: <name>",
 /// the following ones "- <name>"; a name already written so ("Trong đó: Nữ", "- Nữ") is kept.
 pub fn item_label(name: &str, first: bool) -> String {
     let trimmed = name.trim_start();
-    if crate::text::fold(trimmed).starts_with("trong do") || trimmed.starts_with(['-', '–', '+', '*'])
+    if crate::text::fold(trimmed).starts_with("trong do")
+        || trimmed.starts_with(['-', '–', '+', '*'])
     {
         name.to_string()
     } else if first {
@@ -386,10 +395,17 @@ mod tests {
 
     #[test]
     fn total_labels_in_any_case_or_accents() {
-        for l in ["Tổng số", "TỔNG CỘNG", "Cộng:", "tong so chung", "Cộng"] {
+        for l in [
+            "Tổng số",
+            "TỔNG CỘNG",
+            "Cộng:",
+            "Tổng số (1+2)",
+            "Cộng",
+            "tong so:",
+        ] {
             assert!(is_total_label(l), "{l}");
         }
-        for l in ["Cộng đồng", "Tổ chức", "Đảng viên"] {
+        for l in ["Cộng đồng", "Tổ chức", "Đảng viên", "Tổng số hộ dân cư"] {
             assert!(!is_total_label(l), "{l}");
         }
     }

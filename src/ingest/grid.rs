@@ -389,7 +389,10 @@ fn is_signature_label(cell: &Cell) -> bool {
 pub(super) fn strip_item_prefix(name: &str) -> String {
     let mut s = name.trim();
     let head_len: usize = s.chars().take(8).map(char::len_utf8).sum();
-    let word_ends = s[head_len..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+    let word_ends = s[head_len..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric());
     if word_ends && fold(&s[..head_len]) == "trong do" {
         s = s[head_len..].trim_start();
         s = s.strip_prefix(':').unwrap_or(s).trim_start();

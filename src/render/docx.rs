@@ -227,13 +227,14 @@ fn is_figure(text: &str) -> bool {
         && t.chars().any(|c| c.is_ascii_digit())
 }
 
-/// Whether a row is a total row ("Tổng số", "Tổng cộng", "Cộng"): printed bold.
+/// Whether a row is a total row ("Tổng số", "Tổng cộng", "Cộng"; not "Tổng số hộ dân cư"):
+/// printed bold.
 fn is_total_row(cells: &[CellText]) -> bool {
     cells
         .iter()
-        .map(|c| crate::text::fold(c.text.trim().trim_matches('*').trim()))
+        .map(|c| c.text.trim().trim_matches('*').trim())
         .find(|t| !t.is_empty() && !t.chars().all(|c| c.is_ascii_digit() || c == '.'))
-        .is_some_and(|t| t.starts_with("tong so") || t.starts_with("tong cong") || t == "cong")
+        .is_some_and(crate::catalog::is_total_label)
 }
 
 /// A table's layout: each column's width (twips), whether it holds figures, the table's font

@@ -393,6 +393,33 @@ pub fn recipient_lines(closing: &Closing) -> Vec<String> {
         .collect()
 }
 
+/// The form's sections with their rows as the form prints them (`render::form::section_items`).
+fn section_contexts(
+    regime: &crate::catalog::Regime,
+    on_form: &[&crate::catalog::Indicator],
+) -> Vec<SectionCtx> {
+    regime
+        .form
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SectionCtx {
+            number: crate::period::roman(i as u32 + 1),
+            title: s.title.clone(),
+            rows: s.rows.clone(),
+            items: super::form::section_items(s, on_form)
+                .into_iter()
+                .map(|it| ItemCtx {
+                    code: it.indicator.code.clone(),
+                    stt: it.stt,
+                    label: it.label,
+                    sub: it.sub,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     let config = report.config;
     let regime = report.regime;
@@ -411,26 +438,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         .form_codes()
         .filter_map(|code| config.indicator(code))
         .collect();
-    let sections: Vec<SectionCtx> = regime
-        .form
-        .sections
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SectionCtx {
-            number: crate::period::roman(i as u32 + 1),
-            title: s.title.clone(),
-            rows: s.rows.clone(),
-            items: super::form::section_items(s, &on_form)
-                .into_iter()
-                .map(|it| ItemCtx {
-                    code: it.indicator.code.clone(),
-                    stt: it.stt,
-                    label: it.label,
-                    sub: it.sub,
-                })
-                .collect(),
-        })
-        .collect();
+    let sections = section_contexts(regime, &on_form);
     let label_of = |ind: &crate::catalog::Indicator, d: &crate::model::Disagg| {
         sections
             .iter()
