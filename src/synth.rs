@@ -1123,8 +1123,10 @@ pub fn write_matrix_inbox(
                 fill.extra_rows.push(crate::catalog::LayoutRow {
                     stt: String::new(),
                     label: "Lâm nghiệp".to_string(),
+                    printed: "Lâm nghiệp".to_string(),
                     heading: false,
                     sub: false,
+                    total: false,
                     option: None,
                     cells,
                 });

@@ -112,6 +112,10 @@ pub struct Indicator {
     /// Whether a rise is good news (default true); the narrative uses it for wording.
     #[serde(default = "yes")]
     pub higher_is_better: bool,
+    /// Decimal places its figures are printed with (`decimals`, 0–6; default 0 for an integer,
+    /// 2 for a decimal or a percentage): presentation only, figures are kept unrounded.
+    #[serde(default, rename = "decimals")]
+    pub decimal_places: Option<i64>,
     /// Whether its figures are checked against their history (BC0802; default true): off for
     /// a figure whose swings say nothing (one-off investments, disasters).
     #[serde(default = "yes")]
@@ -135,6 +139,9 @@ pub struct Indicator {
     #[serde(skip)]
     pub name_fold: String,
 }
+
+/// The most decimal places an indicator may declare.
+pub const MAX_DECIMALS: i64 = 6;
 
 fn yes() -> bool {
     true
@@ -185,11 +192,15 @@ impl Indicator {
         self.aggregation == Aggregation::Derived
     }
 
-    /// Decimal places for display.
+    /// Decimal places for display: `decimals` where declared (and valid), else 0 for an
+    /// integer, 2 for a decimal or a percentage.
     pub fn decimals(&self) -> usize {
-        match self.value_type {
-            ValueType::Integer => 0,
-            ValueType::Decimal | ValueType::Percent => 2,
+        match self.decimal_places {
+            Some(d @ 0..=MAX_DECIMALS) => d as usize,
+            _ => match self.value_type {
+                ValueType::Integer => 0,
+                ValueType::Decimal | ValueType::Percent => 2,
+            },
         }
     }
 }

@@ -41,6 +41,12 @@ pub struct LayoutRow {
     /// A heading without cells.
     pub heading: bool,
     pub sub: bool,
+    /// A total row ("Tổng số", "Tổng cộng", "Cộng", or a row whose selector is empty): printed
+    /// bold.
+    pub total: bool,
+    /// The label as printed: a sub row's gets "Trong đó: " (first of a run of sub rows) or
+    /// "- " (`item_label`); the reader accepts it with or without.
+    pub printed: String,
     /// The option code a generated row stands for (matched by code or name when read).
     pub option: Option<String>,
     /// One per layout column.
@@ -161,6 +167,8 @@ pub fn resolve(
         };
         let plain = |label: String, stt: String, heading: bool| LayoutRow {
             stt,
+            total: !heading && is_total_label(&label),
+            printed: label.clone(),
             label,
             heading,
             sub: r.sub,
@@ -173,12 +181,10 @@ pub fn resolve(
                     problems.push((format!("{key}.label"), "dòng cần label".to_string()));
                     continue;
                 };
-                rows.push((
-                    plain(label, r.stt.clone().unwrap_or_default(), r.heading),
-                    ind,
-                    d,
-                    i,
-                ));
+                let mut row = plain(label, r.stt.clone().unwrap_or_default(), r.heading);
+                // An empty selector selects each column's total.
+                row.total |= !r.heading && ind.is_none() && d.is_total();
+                rows.push((row, ind, d, i));
             }
             Some(dim_code) => {
                 let Some(dim) = dimensions.get(dim_code) else {
@@ -289,6 +295,7 @@ pub fn resolve(
     if !problems.is_empty() {
         return Err(problems);
     }
+    print_items(&mut out_rows);
     Ok(MatrixLayout {
         numbering: m.numbering,
         stt: m.stt.clone(),
@@ -297,6 +304,52 @@ pub fn resolve(
         columns: cols.into_iter().map(|c| c.0).collect(),
         rows: out_rows,
     })
+}
+
+/// Whether a row label names a total: "Tổng số", "Tổng số (1+2)", "Tổng cộng", "Cộng:" (any
+/// case, with or without accents), not an indicator named so ("Tổng số hộ dân cư").
+pub fn is_total_label(label: &str) -> bool {
+    let f = crate::text::fold(label);
+    let f = f.trim();
+    let word_then_other = |w: &str| {
+        f.strip_prefix(w).is_some_and(|rest| {
+            rest.trim_start()
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    f.starts_with("tong cong") || word_then_other("tong so") || word_then_other("cong")
+}
+
+/// How a "trong đó" item is printed under its total: the first of a run "Trong đó: <name>",
+/// the following ones "- <name>"; a name already written so ("Trong đó: Nữ", "- Nữ") is kept.
+pub fn item_label(name: &str, first: bool) -> String {
+    let trimmed = name.trim_start();
+    if crate::text::fold(trimmed).starts_with("trong do")
+        || trimmed.starts_with(['-', '–', '+', '*'])
+    {
+        name.to_string()
+    } else if first {
+        format!("Trong đó: {trimmed}")
+    } else {
+        format!("- {trimmed}")
+    }
+}
+
+/// Sets each row's printed label: the first sub row of a run is "Trong đó: <label>"
+/// (`item_label`); the following ones, and a heading that opens the run ("Trong đó:"), are
+/// printed as written (a label "- Thanh niên" keeps its dash; the reader accepts either).
+fn print_items(rows: &mut [LayoutRow]) {
+    let mut in_run = false;
+    for row in rows {
+        row.printed = if row.sub && !row.heading && !in_run {
+            item_label(&row.label, true)
+        } else {
+            row.label.clone()
+        };
+        in_run = row.sub;
+    }
 }
 
 /// Indicator codes a matrix names, in order of appearance.
@@ -320,5 +373,74 @@ impl Config {
     /// The resolved matrix layout of a regime's form, if it is a matrix form.
     pub fn layout(&self, regime: &str) -> Option<&MatrixLayout> {
         self.layouts.get(regime)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, sub: bool, heading: bool) -> LayoutRow {
+        LayoutRow {
+            stt: String::new(),
+            label: label.to_string(),
+            heading,
+            sub,
+            total: false,
+            printed: String::new(),
+            option: None,
+            cells: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn total_labels_in_any_case_or_accents() {
+        for l in [
+            "Tổng số",
+            "TỔNG CỘNG",
+            "Cộng:",
+            "Tổng số (1+2)",
+            "Cộng",
+            "tong so:",
+        ] {
+            assert!(is_total_label(l), "{l}");
+        }
+        for l in ["Cộng đồng", "Tổ chức", "Đảng viên", "Tổng số hộ dân cư"] {
+            assert!(!is_total_label(l), "{l}");
+        }
+    }
+
+    #[test]
+    fn the_first_sub_row_of_a_run_reads_trong_do() {
+        assert_eq!(item_label("Nữ", true), "Trong đó: Nữ");
+        assert_eq!(item_label("Thanh niên", false), "- Thanh niên");
+        assert_eq!(item_label("Trong đó: Nữ", true), "Trong đó: Nữ");
+        assert_eq!(item_label("trong đó nữ", false), "trong đó nữ");
+        assert_eq!(item_label("- Nữ", true), "- Nữ");
+        let mut rows = vec![
+            row("Tổng số", false, false),
+            row("Đảng viên", true, false),
+            row("Đoàn viên", true, false),
+            row("Chia theo dân tộc", false, true),
+            row("Trong đó:", true, true),
+            row("Kinh", true, false),
+            row("Khác", false, false),
+            row("Trong đó: Nữ", true, false),
+        ];
+        print_items(&mut rows);
+        let printed: Vec<&str> = rows.iter().map(|r| r.printed.as_str()).collect();
+        assert_eq!(
+            printed,
+            [
+                "Tổng số",
+                "Trong đó: Đảng viên",
+                "Đoàn viên",
+                "Chia theo dân tộc",
+                "Trong đó:",
+                "Kinh",
+                "Khác",
+                "Trong đó: Nữ"
+            ]
+        );
     }
 }

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 pub use dimensions::{combinations, identities, DimOption, Dimension};
 pub use formula::{Formula, NoValue};
-pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType};
-pub use layout::{BodyCell, LayoutColumn, LayoutRow, MatrixLayout};
+pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType, MAX_DECIMALS};
+pub use layout::{is_total_label, item_label, BodyCell, LayoutColumn, LayoutRow, MatrixLayout};
 pub use regime::{
     Comparison, CrossRule, Form, InputColumn, LevelDeadline, Matrix, MatrixColumn, MatrixRow,
     Numbering, PlanBaseline, Regime, Reporters, Section, TaskSection,
@@ -1118,6 +1118,19 @@ fn check_indicators(
         }
         if ind.name.trim().is_empty() {
             l.problem(&file, format!("{key}.name"), "tên chỉ tiêu để trống");
+        }
+        if let Some(d) = ind
+            .decimal_places
+            .filter(|d| !(0..=indicators::MAX_DECIMALS).contains(d))
+        {
+            l.problem(
+                &file,
+                format!("{key}.decimals"),
+                format!(
+                    "decimals = {d} không hợp lệ: số chữ số thập phân khi in là số nguyên từ 0 đến {}",
+                    indicators::MAX_DECIMALS
+                ),
+            );
         }
     }
 }

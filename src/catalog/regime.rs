@@ -54,6 +54,10 @@ pub struct Form {
     /// together (`[form.matrix]`).
     #[serde(default)]
     pub matrix: Option<Matrix>,
+    /// Whether the list form prints the "Mã số" column (indicator codes; default true). Without
+    /// it, rows of a filled form are matched by name.
+    #[serde(default = "yes")]
+    pub show_codes: bool,
 }
 
 /// A matrix form: every body cell is the key its row and its column select together.

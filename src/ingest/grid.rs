@@ -383,24 +383,26 @@ fn is_signature_label(cell: &Cell) -> bool {
     f.contains("nguoi lap bieu") || f.contains("thu truong don vi")
 }
 
-/// Drops "Trong đó:", "- ", "+ " and the like before an indicator's name.
+/// Drops "Trong đó:" (in any case, with or without accents and colon) and "- ", "– ", "+ ",
+/// "* " before an indicator's name: a form prints a "trong đó" part as "Trong đó: Nữ" or
+/// "- Thanh niên", an officer may type either or the bare name. `name` is NFC.
 pub(super) fn strip_item_prefix(name: &str) -> String {
     let mut s = name.trim();
-    for p in [
-        "Trong đó:",
-        "trong đó:",
-        "Trong đó",
-        "trong đó",
-        "-",
-        "–",
-        "+",
-        "*",
-    ] {
+    let head_len: usize = s.chars().take(8).map(char::len_utf8).sum();
+    let word_ends = s[head_len..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric());
+    if word_ends && fold(&s[..head_len]) == "trong do" {
+        s = s[head_len..].trim_start();
+        s = s.strip_prefix(':').unwrap_or(s).trim_start();
+    }
+    for p in ['-', '–', '+', '*'] {
         if let Some(rest) = s.strip_prefix(p) {
-            s = rest.trim();
+            s = rest.trim_start();
         }
     }
-    s.to_string()
+    s.trim_end().to_string()
 }
 
 /// One cell's number; `None` when empty (not reported) or unreadable (with a diagnostic).
@@ -491,6 +493,26 @@ mod tests {
 
     fn t(s: &str) -> Cell {
         Cell::Text(s.to_string())
+    }
+
+    #[test]
+    fn item_prefixes_of_trong_do_rows_are_dropped() {
+        for (printed, name) in [
+            ("Trong đó: Nữ", "Nữ"),
+            ("Trong đó:Nữ", "Nữ"),
+            ("TRONG ĐÓ: Nữ", "Nữ"),
+            ("Trong do: Nữ", "Nữ"),
+            ("trong đó Nữ", "Nữ"),
+            ("Trong đó: - Nữ", "Nữ"),
+            ("- Thanh niên", "Thanh niên"),
+            ("– Thanh niên ", "Thanh niên"),
+            ("+ Thanh niên", "Thanh niên"),
+            ("Thanh niên", "Thanh niên"),
+            ("Trong đóng góp", "Trong đóng góp"),
+            ("Trong đó", ""),
+        ] {
+            assert_eq!(strip_item_prefix(printed), name, "{printed}");
+        }
     }
 
     #[test]

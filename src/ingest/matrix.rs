@@ -128,6 +128,12 @@ pub fn read(
     for (i, row) in layout.rows.iter().enumerate().filter(|(_, r)| !r.heading) {
         by_name.entry(nfc(&row.label)).or_default().push(i);
         by_fold.entry(fold(&row.label)).or_default().push(i);
+        // A "trong đó" row's bare name too ("Đảng viên" for "Trong đó: Đảng viên").
+        let bare = strip_item_prefix(&nfc(&row.label));
+        if bare != nfc(&row.label) && !bare.is_empty() {
+            by_fold.entry(fold(&bare)).or_default().push(i);
+            by_name.entry(bare).or_default().push(i);
+        }
         if let Some(o) = &row.option {
             by_name.entry(o.clone()).or_default().push(i);
         }

@@ -227,13 +227,14 @@ fn is_figure(text: &str) -> bool {
         && t.chars().any(|c| c.is_ascii_digit())
 }
 
-/// Whether a row is a total row ("Tổng số", "Tổng cộng", "Cộng"): printed bold.
+/// Whether a row is a total row ("Tổng số", "Tổng cộng", "Cộng"; not "Tổng số hộ dân cư"):
+/// printed bold.
 fn is_total_row(cells: &[CellText]) -> bool {
     cells
         .iter()
-        .map(|c| crate::text::fold(c.text.trim().trim_matches('*').trim()))
+        .map(|c| c.text.trim().trim_matches('*').trim())
         .find(|t| !t.is_empty() && !t.chars().all(|c| c.is_ascii_digit() || c == '.'))
-        .is_some_and(|t| t.starts_with("tong so") || t.starts_with("tong cong") || t == "cong")
+        .is_some_and(crate::catalog::is_total_label)
 }
 
 /// A table's layout: each column's width (twips), whether it holds figures, the table's font
@@ -484,17 +485,74 @@ impl TableText {
     }
 }
 
+/// A paragraph of the form table: one run, bold or italic, no spacing.
+fn form_para(t: &str, size: usize, bold: bool, italic: bool, align: AlignmentType) -> Paragraph {
+    let mut r = run(t, size);
+    if bold {
+        r = r.bold();
+    }
+    if italic {
+        r = r.italic();
+    }
+    Paragraph::new()
+        .add_run(r)
+        .align(align)
+        .line_spacing(LineSpacing::new().before(0).after(0))
+}
+
 /// The consolidated matrix form as it is printed: header groups merged across the columns
 /// they head and down the rows they span, the numbering row, the rows; sized as a Markdown
 /// table of the same texts would be (`TableText::lay_out`).
 fn form_table(f: &FormTable) -> (Table, bool) {
+    let layout = form_sizing(f).lay_out(None);
+    let mut rows = form_header_rows(f, &layout);
+    // A row: bold (a heading, a total) or with its label italic (a "trong đó" row).
+    let row_of = |texts: Vec<&str>, bold: bool, italic: bool, numbering: bool| {
+        let cells = texts
+            .into_iter()
+            .enumerate()
+            .map(|(c, t)| {
+                let align = match c {
+                    _ if numbering => AlignmentType::Center,
+                    0 => AlignmentType::Center,
+                    1 => AlignmentType::Left,
+                    _ => AlignmentType::Right,
+                };
+                TableCell::new()
+                    .add_paragraph(form_para(t, layout.size, bold, italic && c == 1, align))
+                    .width(layout.widths[c], WidthType::Dxa)
+            })
+            .collect();
+        TableRow::new(cells)
+    };
+    rows.push(row_of(
+        f.numbering.iter().map(String::as_str).collect(),
+        false,
+        false,
+        true,
+    ));
+    for row in &f.rows {
+        let mut texts = vec![row.stt.as_str(), row.label.as_str()];
+        texts.extend(row.values.iter().map(String::as_str));
+        rows.push(row_of(texts, row.strong, row.sub, false));
+    }
+    let total: usize = layout.widths.iter().sum();
+    (
+        Table::new(rows)
+            .set_grid(layout.widths.clone())
+            .width(total, WidthType::Dxa),
+        layout.landscape,
+    )
+}
+
+/// The texts the form table is sized by: each column's own header label (a group spanning
+/// several columns does not widen one of them), the numbering row, the body.
+fn form_sizing(f: &FormTable) -> TableText {
     let columns = f.numbering.len();
     let text = |t: &str| CellText {
         runs: Vec::new(),
         text: t.to_string(),
     };
-    // Sizing: each column's own header label (a group spanning several columns does not
-    // widen one of them), the numbering row, the body.
     let mut sizing = TableText {
         aligns: (0..columns)
             .map(|c| match c {
@@ -525,15 +583,13 @@ fn form_table(f: &FormTable) -> (Table, bool) {
         cells.extend(row.values.iter().map(|v| text(v)));
         sizing.rows.push((false, cells));
     }
-    let layout = sizing.lay_out(None);
+    sizing
+}
+
+/// The form table's header block: groups merged across columns and down rows.
+fn form_header_rows(f: &FormTable, layout: &Layout) -> Vec<TableRow> {
+    let columns = f.numbering.len();
     let width = |from: usize, to: usize| layout.widths[from..=to].iter().sum::<usize>();
-    let para = |t: &str, bold: bool, align: AlignmentType| {
-        let r = run(t, layout.size);
-        Paragraph::new()
-            .add_run(if bold { r.bold() } else { r })
-            .align(align)
-            .line_spacing(LineSpacing::new().before(0).after(0))
-    };
     let mut rows = Vec::new();
     for r in 0..f.depth {
         let mut cells = Vec::new();
@@ -549,7 +605,13 @@ fn form_table(f: &FormTable) -> (Table, bool) {
             };
             let shown = if h.row == r { h.text.as_str() } else { "" };
             let mut cell = TableCell::new()
-                .add_paragraph(para(shown, true, AlignmentType::Center))
+                .add_paragraph(form_para(
+                    shown,
+                    layout.size,
+                    true,
+                    false,
+                    AlignmentType::Center,
+                ))
                 .width(width(h.col, h.last_col), WidthType::Dxa);
             if h.last_col > h.col {
                 cell = cell.grid_span(h.last_col - h.col + 1);
@@ -571,41 +633,7 @@ fn form_table(f: &FormTable) -> (Table, bool) {
                 .height_rule(HeightRule::AtLeast),
         );
     }
-    let row_of = |texts: Vec<&str>, bold: bool, numbering: bool| {
-        let cells = texts
-            .into_iter()
-            .enumerate()
-            .map(|(c, t)| {
-                let align = match c {
-                    _ if numbering => AlignmentType::Center,
-                    0 => AlignmentType::Center,
-                    1 => AlignmentType::Left,
-                    _ => AlignmentType::Right,
-                };
-                TableCell::new()
-                    .add_paragraph(para(t, bold, align))
-                    .width(layout.widths[c], WidthType::Dxa)
-            })
-            .collect();
-        TableRow::new(cells)
-    };
-    rows.push(row_of(
-        f.numbering.iter().map(String::as_str).collect(),
-        false,
-        true,
-    ));
-    for row in &f.rows {
-        let mut texts = vec![row.stt.as_str(), row.label.as_str()];
-        texts.extend(row.values.iter().map(String::as_str));
-        rows.push(row_of(texts, row.strong, false));
-    }
-    let total: usize = layout.widths.iter().sum();
-    (
-        Table::new(rows)
-            .set_grid(layout.widths.clone())
-            .width(total, WidthType::Dxa),
-        layout.landscape,
-    )
+    rows
 }
 
 /// A header row's height rule, a mark no other row has: `repeat_header_rows` makes such rows

@@ -9,7 +9,9 @@ use rust_xlsxwriter::{
     FormatBorder, FormatUnderline, Workbook, Worksheet, XlsxError,
 };
 
-use crate::catalog::{Config, Indicator, InputColumn, Regime, Unit, ValueType};
+use crate::catalog::{
+    Config, Indicator, InputColumn, Regime, Section, Unit, ValueType, MAX_DECIMALS,
+};
 use crate::model::META_SHEET;
 use crate::period::{roman, Period};
 
@@ -90,6 +92,14 @@ impl Column {
         }
     }
 
+    /// A comparison in % computed by baocao (so với cùng kỳ, kế hoạch, dự toán).
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            Column::VsSamePeriod | Column::YtdVsSamePeriod | Column::VsPlan | Column::VsBaseline(_)
+        )
+    }
+
     fn width(self) -> f64 {
         match self {
             Column::Note => 18.0,
@@ -150,11 +160,13 @@ pub struct Styles {
     pub section: Format,
     pub section_center: Format,
     pub sub_item: Format,
-    pub integer: Format,
-    pub decimal: Format,
-    /// `decimal` in dark green and in dark red: a comparison that is good news, or not.
-    pub decimal_good: Format,
-    pub decimal_bad: Format,
+    /// A figure with 0, 1, … `MAX_DECIMALS` decimal places (`number`).
+    pub numbers: Vec<Format>,
+    /// A comparison in % (so với cùng kỳ, kế hoạch): one decimal place; in dark green and in
+    /// dark red, a comparison that is good news, or not.
+    pub percent: Format,
+    pub percent_good: Format,
+    pub percent_bad: Format,
     pub input_integer: Format,
     pub input_decimal: Format,
     pub input_text: Format,
@@ -195,15 +207,17 @@ impl Styles {
             section: cell.clone().set_bold().set_text_wrap(),
             section_center: cell.clone().set_bold().set_align(FormatAlign::Center),
             sub_item: cell.clone().set_italic().set_text_wrap().set_indent(1),
-            integer: cell.clone().set_num_format("#,##0"),
-            decimal: cell.clone().set_num_format("#,##0.00"),
-            decimal_good: cell
+            numbers: (0..=MAX_DECIMALS as usize)
+                .map(|d| cell.clone().set_num_format(number_format(d)))
+                .collect(),
+            percent: cell.clone().set_num_format(number_format(PERCENT_DECIMALS)),
+            percent_good: cell
                 .clone()
-                .set_num_format("#,##0.00")
+                .set_num_format(number_format(PERCENT_DECIMALS))
                 .set_font_color("#006100"),
-            decimal_bad: cell
+            percent_bad: cell
                 .clone()
-                .set_num_format("#,##0.00")
+                .set_num_format(number_format(PERCENT_DECIMALS))
                 .set_font_color("#9C0006"),
             input_integer: cell
                 .clone()
@@ -225,6 +239,25 @@ impl Styles {
     }
 }
 
+impl Styles {
+    /// The format of a figure printed with `decimals` places (at most `MAX_DECIMALS`).
+    pub fn number(&self, decimals: usize) -> &Format {
+        &self.numbers[decimals.min(self.numbers.len() - 1)]
+    }
+}
+
+/// Decimal places of a comparison in % computed by baocao (113,4%).
+pub const PERCENT_DECIMALS: usize = 1;
+
+/// The Excel number format of a figure with `decimals` places: `#,##0`, `#,##0.0`, ….
+pub fn number_format(decimals: usize) -> String {
+    if decimals == 0 {
+        "#,##0".to_string()
+    } else {
+        format!("#,##0.{}", "0".repeat(decimals))
+    }
+}
+
 impl Default for Styles {
     fn default() -> Self {
         Styles::new()
@@ -239,6 +272,68 @@ pub struct TablePlace {
     pub last_row: u32,
 }
 
+/// A row of a list form as printed: its indicator, number and name.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    pub indicator: &'a Indicator,
+    /// "1", "2", …; "–" for a "trong đó" part.
+    pub stt: String,
+    /// The name, a part's as an item under its total ("Trong đó: Nữ", "- Thanh niên").
+    pub label: String,
+    /// A "trong đó" part of an indicator on the form (`part_of`): printed italic, indented.
+    pub sub: bool,
+}
+
+/// The rows of `section` among `rows` (the indicators on the form), as printed: numbered 1,
+/// 2, …; a part of an indicator on the form is an item "–" under it, the first of a run of
+/// parts of one total "Trong đó: <name>", the following ones "- <name>".
+pub fn section_items<'a>(section: &Section, rows: &[&'a Indicator]) -> Vec<Item<'a>> {
+    let on_form = |code: &str| rows.iter().any(|i| i.code == code);
+    let mut out: Vec<Item<'a>> = Vec::new();
+    let mut item_no = 0;
+    for ind in section
+        .rows
+        .iter()
+        .filter_map(|c| rows.iter().find(|i| i.code == *c).copied())
+    {
+        let total = ind.part_of.as_deref().filter(|p| on_form(p));
+        let item = match total {
+            Some(total) => {
+                let first = out.last().is_none_or(|prev| {
+                    !prev.sub || prev.indicator.part_of.as_deref() != Some(total)
+                });
+                Item {
+                    indicator: ind,
+                    stt: "–".to_string(),
+                    label: crate::catalog::item_label(&ind.name, first),
+                    sub: true,
+                }
+            }
+            None => {
+                item_no += 1;
+                Item {
+                    indicator: ind,
+                    stt: item_no.to_string(),
+                    label: ind.name.clone(),
+                    sub: false,
+                }
+            }
+        };
+        out.push(item);
+    }
+    out
+}
+
+/// The label columns before the figures: STT, Mã số (unless the form hides codes), Chỉ tiêu,
+/// Đơn vị tính.
+fn label_columns(regime: &Regime) -> Vec<&'static str> {
+    let mut out = vec!["STT", "Mã số", "Chỉ tiêu", "Đơn vị tính"];
+    if !regime.form.show_codes {
+        out.remove(1);
+    }
+    out
+}
+
 /// Writes the form on `ws`, calling `value` for each (indicator, column) cell.
 pub fn write_form(
     ws: &mut Worksheet,
@@ -246,31 +341,36 @@ pub fn write_form(
     styles: &Styles,
     value: &dyn Fn(&Indicator, Column) -> Option<CellValue>,
 ) -> Result<TablePlace, XlsxError> {
-    let ncols = 4 + spec.columns.len() as u16;
+    let labels = label_columns(spec.regime);
+    let first_value = labels.len() as u16;
+    let name_col = first_value - 2;
+    let ncols = first_value + spec.columns.len() as u16;
     let last = ncols - 1;
     let split = (ncols / 2).max(3) - 1; // the left block spans columns 0..=split
     ws.set_name(FORM_SHEET)?;
-    ws.set_column_width(0, 6)?;
-    ws.set_column_width(1, 8)?;
-    ws.set_column_width(2, 44)?;
-    ws.set_column_width(3, 11)?;
+    for (c, h) in labels.iter().enumerate() {
+        let width = match *h {
+            "STT" => 6,
+            "Mã số" => 8,
+            "Chỉ tiêu" => 44,
+            _ => 11,
+        };
+        ws.set_column_width(c as u16, width)?;
+    }
     for (i, c) in spec.columns.iter().enumerate() {
-        ws.set_column_width(4 + i as u16, c.width())?;
+        ws.set_column_width(first_value + i as u16, c.width())?;
     }
     let mut r = header_block(ws, spec, styles, split, last)?;
 
     // Table header.
     let header_row = r;
-    for (c, h) in ["STT", "Mã số", "Chỉ tiêu", "Đơn vị tính"]
-        .iter()
-        .enumerate()
-    {
+    for (c, h) in labels.iter().enumerate() {
         ws.write_string_with_format(r, c as u16, *h, &styles.header)?;
     }
     for (i, c) in spec.columns.iter().enumerate() {
         ws.write_string_with_format(
             r,
-            4 + i as u16,
+            first_value + i as u16,
             c.header(spec.period, spec.regime),
             &styles.header,
         )?;
@@ -280,104 +380,102 @@ pub fn write_form(
     let first_row = r;
 
     // Rows, grouped by section.
-    let codes: Vec<&str> = spec.rows.iter().map(|i| i.code.as_str()).collect();
     let mut section_no = 0;
     for section in &spec.regime.form.sections {
-        let rows: Vec<&&Indicator> = section
-            .rows
-            .iter()
-            .filter_map(|c| spec.rows.iter().find(|i| i.code == *c))
-            .collect();
-        if rows.is_empty() {
+        let items = section_items(section, &spec.rows);
+        if items.is_empty() {
             continue;
         }
         section_no += 1;
         ws.write_string_with_format(r, 0, roman(section_no), &styles.section_center)?;
-        ws.write_blank(r, 1, &styles.section)?;
-        ws.write_string_with_format(r, 2, &section.title, &styles.section)?;
-        for c in 3..=last {
-            ws.write_blank(r, c, &styles.section)?;
+        for c in 1..=last {
+            if c == name_col {
+                ws.write_string_with_format(r, c, &section.title, &styles.section)?;
+            } else {
+                ws.write_blank(r, c, &styles.section)?;
+            }
         }
         r += 1;
-        let mut item_no = 0;
-        for ind in rows {
-            let sub = ind.part_of.as_deref().is_some_and(|p| codes.contains(&p));
-            let stt = if sub {
-                "–".to_string()
-            } else {
-                item_no += 1;
-                item_no.to_string()
-            };
-            ws.write_string_with_format(r, 0, &stt, &styles.cell_center)?;
-            ws.write_string_with_format(r, 1, &ind.code, &styles.cell_center)?;
-            let name = if sub {
-                format!("- {}", ind.name)
-            } else {
-                ind.name.clone()
-            };
-            if name.chars().count() > 46 {
-                ws.set_row_height(r, 31.5)?; // two lines in the 44-wide name column
-            }
-            ws.write_string_with_format(
-                r,
-                2,
-                &name,
-                if sub {
-                    &styles.sub_item
-                } else {
-                    &styles.cell_text
-                },
-            )?;
-            ws.write_string_with_format(r, 3, &ind.unit, &styles.cell_center)?;
-            for (i, col) in spec.columns.iter().enumerate() {
-                let c = 4 + i as u16;
-                let is_input = spec.fillable && matches!(col, Column::Input(_) | Column::Note);
-                let fmt = match (col, is_input, ind.value_type) {
-                    (Column::Note, true, _) => &styles.input_text,
-                    (Column::Note, false, _) => &styles.cell_text,
-                    (_, true, ValueType::Integer) => &styles.input_integer,
-                    (_, true, _) => &styles.input_decimal,
-                    (Column::VsSamePeriod | Column::YtdVsSamePeriod | Column::VsPlan, false, _) => {
-                        &styles.decimal
-                    }
-                    (_, false, ValueType::Integer) => &styles.integer,
-                    (_, false, _) => &styles.decimal,
-                };
-                match value(ind, *col) {
-                    Some(CellValue::Number(v)) => {
-                        ws.write_number_with_format(r, c, v, fmt)?;
-                    }
-                    Some(CellValue::Judged(v, good)) => {
-                        let fmt = if good {
-                            &styles.decimal_good
-                        } else {
-                            &styles.decimal_bad
-                        };
-                        ws.write_number_with_format(r, c, v, fmt)?;
-                    }
-                    Some(CellValue::Text(t)) => {
-                        ws.write_string_with_format(r, c, &t, fmt)?;
-                    }
-                    None => {
-                        ws.write_blank(r, c, fmt)?;
-                    }
-                }
-                if is_input && !matches!(col, Column::Note) {
-                    ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
-                }
-            }
+        for item in &items {
+            write_item(ws, spec, styles, r, item, value)?;
             r += 1;
         }
     }
     let last_row = r.saturating_sub(1);
 
     footer(ws, spec, styles, r + 1, split, last)?;
-    print_setup(ws, spec, header_row, header_row, 3)?;
+    print_setup(ws, spec, header_row, header_row, name_col + 1)?;
     Ok(TablePlace {
         header_row,
         first_row,
         last_row,
     })
+}
+
+/// One indicator's row of a list form at row `r`.
+fn write_item(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+    r: u32,
+    item: &Item<'_>,
+    value: &dyn Fn(&Indicator, Column) -> Option<CellValue>,
+) -> Result<(), XlsxError> {
+    let ind = item.indicator;
+    let mut c = 0;
+    let mut next = || {
+        c += 1;
+        c - 1
+    };
+    ws.write_string_with_format(r, next(), &item.stt, &styles.cell_center)?;
+    if spec.regime.form.show_codes {
+        ws.write_string_with_format(r, next(), &ind.code, &styles.cell_center)?;
+    }
+    if item.label.chars().count() > 46 {
+        ws.set_row_height(r, 31.5)?; // two lines in the 44-wide name column
+    }
+    let name_fmt = if item.sub {
+        &styles.sub_item
+    } else {
+        &styles.cell_text
+    };
+    ws.write_string_with_format(r, next(), &item.label, name_fmt)?;
+    ws.write_string_with_format(r, next(), &ind.unit, &styles.cell_center)?;
+    for col in &spec.columns {
+        let c = next();
+        let is_input = spec.fillable && matches!(col, Column::Input(_) | Column::Note);
+        let fmt = match (col, is_input, ind.value_type) {
+            (Column::Note, true, _) => &styles.input_text,
+            (Column::Note, false, _) => &styles.cell_text,
+            (_, true, ValueType::Integer) => &styles.input_integer,
+            (_, true, _) => &styles.input_decimal,
+            (_, false, _) if col.is_comparison() => &styles.percent,
+            (_, false, _) => styles.number(ind.decimals()),
+        };
+        match value(ind, *col) {
+            Some(CellValue::Number(v)) => {
+                ws.write_number_with_format(r, c, v, fmt)?;
+            }
+            Some(CellValue::Judged(v, good)) => {
+                let fmt = if good {
+                    &styles.percent_good
+                } else {
+                    &styles.percent_bad
+                };
+                ws.write_number_with_format(r, c, v, fmt)?;
+            }
+            Some(CellValue::Text(t)) => {
+                ws.write_string_with_format(r, c, &t, fmt)?;
+            }
+            None => {
+                ws.write_blank(r, c, fmt)?;
+            }
+        }
+        if is_input && !matches!(col, Column::Note) {
+            ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// The Nghị định 30/2020 header block above the table (agency, Quốc hiệu and Tiêu ngữ, form
@@ -617,4 +715,63 @@ pub fn input_columns(regime: &Regime) -> Vec<Column> {
         .collect();
     cols.push(Column::Note);
     cols
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ind(code: &str, part_of: Option<&str>) -> Indicator {
+        let part = part_of
+            .map(|p| format!("part_of = \"{p}\"\n"))
+            .unwrap_or_default();
+        toml::from_str(&format!(
+            "code = \"{code}\"\nname = \"Chỉ tiêu {code}\"\nunit = \"người\"\ntype = \"integer\"\naggregation = \"sum\"\n{part}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn parts_print_as_trong_do_then_dashes_under_their_total() {
+        let inds = [
+            ind("LD01", None),
+            ind("LD02", Some("LD01")),
+            ind("LD03", Some("LD01")),
+            ind("LD04", None),
+            ind("LD05", Some("LD04")),
+            ind("LD06", Some("XX01")),
+        ];
+        let rows: Vec<&Indicator> = inds.iter().collect();
+        let section = Section {
+            title: "Lao động".into(),
+            rows: inds.iter().map(|i| i.code.clone()).collect(),
+        };
+        let items: Vec<(String, String, bool)> = section_items(&section, &rows)
+            .into_iter()
+            .map(|i| (i.stt, i.label, i.sub))
+            .collect();
+        let want = [
+            ("1", "Chỉ tiêu LD01", false),
+            ("–", "Trong đó: Chỉ tiêu LD02", true),
+            ("–", "- Chỉ tiêu LD03", true),
+            ("2", "Chỉ tiêu LD04", false),
+            ("–", "Trong đó: Chỉ tiêu LD05", true),
+            // A part of a total that is not on the form is an item of its own.
+            ("3", "Chỉ tiêu LD06", false),
+        ];
+        let want: Vec<(String, String, bool)> = want
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+            .collect();
+        assert_eq!(items, want);
+    }
+
+    #[test]
+    fn number_formats_by_decimal_places() {
+        assert_eq!(number_format(0), "#,##0");
+        assert_eq!(number_format(1), "#,##0.0");
+        assert_eq!(number_format(3), "#,##0.000");
+        let styles = Styles::new();
+        assert_eq!(styles.numbers.len(), 7);
+    }
 }

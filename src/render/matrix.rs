@@ -79,10 +79,7 @@ pub fn write_matrix(
     let mut r = numbering + 1;
     let first_row = r;
     for row in &layout.rows {
-        let folded = crate::text::fold(&row.label);
-        let total =
-            folded.starts_with("tong so") || folded.starts_with("tong cong") || folded == "cong";
-        let (label_fmt, stt_fmt) = if row.heading || total {
+        let (label_fmt, stt_fmt) = if row.heading || row.total {
             (&styles.section, &styles.section_center)
         } else if row.sub {
             (&styles.sub_item, &styles.cell_center)
@@ -90,7 +87,7 @@ pub fn write_matrix(
             (&styles.cell_text, &styles.cell_center)
         };
         ws.write_string_with_format(r, 0, &row.stt, stt_fmt)?;
-        ws.write_string_with_format(r, 1, &row.label, label_fmt)?;
+        ws.write_string_with_format(r, 1, &row.printed, label_fmt)?;
         for (i, ci) in printed.iter().enumerate() {
             let c = 2 + i as u16;
             let Some(cell) = &row.cells[*ci] else {
@@ -104,8 +101,15 @@ pub fn write_matrix(
             let fmt = match (is_input, integer) {
                 (true, true) => &styles.input_integer,
                 (true, false) => &styles.input_decimal,
-                (false, true) => &styles.integer,
-                (false, false) => &styles.decimal,
+                (false, _) => styles.number(ind.map_or(2, |i| i.decimals())),
+            };
+            // A total row is bold across, its figures too.
+            let bold;
+            let fmt = if row.total {
+                bold = fmt.clone().set_bold();
+                &bold
+            } else {
+                fmt
             };
             match value(cell) {
                 Some(CellValue::Number(v) | CellValue::Judged(v, _)) => {
@@ -120,7 +124,7 @@ pub fn write_matrix(
                 }
             }
         }
-        if row.label.chars().count() as f64 > layout.stub_width * 1.05 {
+        if row.printed.chars().count() as f64 > layout.stub_width * 1.05 {
             ws.set_row_height(r, 31.5)?;
         }
         r += 1;

@@ -25,6 +25,9 @@ use crate::validate::Timeliness;
 struct IndicatorCtx {
     code: String,
     name: String,
+    /// The name as the form's row prints it: a "trong đó" part as "Trong đó: Nữ" or "- Thanh
+    /// niên" (`sections[].items`), else the name.
+    label: String,
     unit: String,
     has_value: bool,
     value: String,
@@ -57,6 +60,17 @@ struct SectionCtx {
     number: String,
     title: String,
     rows: Vec<String>,
+    /// The rows as the form prints them: `code`, `stt` ("1", "2", "–"), `label`, `sub`.
+    items: Vec<ItemCtx>,
+}
+
+/// A row of a section as the form prints it (`render::form::section_items`).
+#[derive(Debug, Clone, Serialize)]
+struct ItemCtx {
+    code: String,
+    stt: String,
+    label: String,
+    sub: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,11 +120,12 @@ fn plan_words(
     plan: Option<f64>,
     pct: Option<f64>,
     higher_is_better: bool,
+    decimals: usize,
 ) -> String {
     match (done, plan, pct) {
         (_, _, Some(p)) if higher_is_better => format!("đạt {}% kế hoạch năm", fmt_vn_fixed(p, 1)),
         (Some(d), Some(plan), _) if !higher_is_better => {
-            let plan_text = fmt_vn(plan, 2);
+            let plan_text = fmt_vn(plan, decimals);
             if d <= plan {
                 format!("không vượt kế hoạch năm ({plan_text}), đạt mục tiêu")
             } else {
@@ -121,15 +136,16 @@ fn plan_words(
     }
 }
 
-/// Words for a change of a rate: "tăng 0,45 điểm phần trăm so với tháng trước".
-fn points_words(d: f64, against: &str) -> String {
+/// Words for a change of a rate: "tăng 0,45 điểm phần trăm so với tháng trước" (with up to
+/// `decimals` places).
+fn points_words(d: f64, against: &str, decimals: usize) -> String {
     if d.abs() < 0.005 {
         format!("tương đương {against}")
     } else {
         format!(
             "{} {} điểm phần trăm so với {against}",
             if d > 0.0 { "tăng" } else { "giảm" },
-            fmt_vn(d.abs(), 2)
+            fmt_vn(d.abs(), decimals)
         )
     }
 }
@@ -203,6 +219,8 @@ pub struct FormTableRow {
     pub label: String,
     /// A heading or a total row: printed bold.
     pub strong: bool,
+    /// A "trong đó" row: its label printed italic.
+    pub sub: bool,
     pub values: Vec<String>,
 }
 
@@ -218,10 +236,9 @@ impl FormTable {
             .iter()
             .map(|row| FormTableRow {
                 stt: row.stt.clone(),
-                label: row.label.clone(),
-                strong: row.heading
-                    || crate::text::fold(&row.label).starts_with("tong")
-                    || crate::text::fold(&row.label) == "cong",
+                label: row.printed.clone(),
+                strong: row.heading || row.total,
+                sub: row.sub && !row.heading,
                 values: printed
                     .iter()
                     .map(|ci| {
@@ -230,7 +247,7 @@ impl FormTable {
                             .and_then(|cell| {
                                 let ind = config.indicator(&cell.indicator)?;
                                 let v = report.consolidated.get(root, &cell.key, cell.column)?;
-                                Some(fmt_value(v, ind.value_type))
+                                Some(fmt_value(v, ind))
                             })
                             .unwrap_or_default()
                     })
@@ -273,6 +290,8 @@ impl FormTable {
                 for c in cells.iter_mut().filter(|c| !c.is_empty()) {
                     *c = format!("**{c}**");
                 }
+            } else if row.sub && !row.label.is_empty() {
+                cells[1] = format!("*{}*", row.label);
             }
             out.push_str(&line(&cells));
         }
@@ -374,6 +393,33 @@ pub fn recipient_lines(closing: &Closing) -> Vec<String> {
         .collect()
 }
 
+/// The form's sections with their rows as the form prints them (`render::form::section_items`).
+fn section_contexts(
+    regime: &crate::catalog::Regime,
+    on_form: &[&crate::catalog::Indicator],
+) -> Vec<SectionCtx> {
+    regime
+        .form
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SectionCtx {
+            number: crate::period::roman(i as u32 + 1),
+            title: s.title.clone(),
+            rows: s.rows.clone(),
+            items: super::form::section_items(s, on_form)
+                .into_iter()
+                .map(|it| ItemCtx {
+                    code: it.indicator.code.clone(),
+                    stt: it.stt,
+                    label: it.label,
+                    sub: it.sub,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     let config = report.config;
     let regime = report.regime;
@@ -388,10 +434,19 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     // Every cell by indicator and disaggregation (`cells.TT02["tien_do=dung_han"]`, the total
     // under `""`); totals also as `indicators.TT02`.
     let mut cells: BTreeMap<String, BTreeMap<String, IndicatorCtx>> = BTreeMap::new();
-    for ind in regime
+    let on_form: Vec<_> = regime
         .form_codes()
         .filter_map(|code| config.indicator(code))
-    {
+        .collect();
+    let sections = section_contexts(regime, &on_form);
+    let label_of = |ind: &crate::catalog::Indicator, d: &crate::model::Disagg| {
+        sections
+            .iter()
+            .flat_map(|s| &s.items)
+            .find(|it| it.code == ind.code && d.is_total())
+            .map_or_else(|| config.cell_name(ind, d), |it| it.label.clone())
+    };
+    for ind in on_form.iter().copied() {
         for d in config.cells_of(ind) {
             let key = cell_key(&ind.code, &d);
             let get = |col| c.get(&root.code, &key, col);
@@ -408,7 +463,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             let change = match (value, prev, change_pct) {
                 (_, _, Some(pct)) => change_words(pct, against),
                 (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
-                    points_words(v - p, against)
+                    points_words(v - p, against, ind.decimals())
                 }
                 _ => String::new(),
             };
@@ -419,13 +474,14 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             let ytd_last_year = report
                 .last_year
                 .and_then(|l| l.get(&root.code, &key, InputColumn::LuyKe));
-            let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind.value_type)).unwrap_or_default();
+            let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind)).unwrap_or_default();
             if let (Some(pct), false, true) = (change_pct, ind.is_derived(), d.is_total()) {
                 movers.push((pct, ind.code.clone()));
             }
             let cell = IndicatorCtx {
                 code: key.clone(),
                 name: config.cell_name(ind, &d),
+                label: label_of(ind, &d),
                 unit: ind.unit.clone(),
                 has_value: value.is_some(),
                 value: fmt(value),
@@ -436,7 +492,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                         yoy_words((v / l - 1.0) * 100.0, regime.comparison)
                     }
                     (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
-                        points_words(v - l, "cùng kỳ năm trước")
+                        points_words(v - l, "cùng kỳ năm trước", ind.decimals())
                     }
                     _ => String::new(),
                 },
@@ -450,6 +506,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                     get(InputColumn::KeHoach),
                     c.percent_of_plan(&root.code, &key),
                     ind.higher_is_better,
+                    ind.decimals(),
                 ),
                 plan: fmt(get(InputColumn::KeHoach)),
                 pct_plan: c
@@ -475,7 +532,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                         yoy_words((v / l - 1.0) * 100.0, regime.comparison)
                     }
                     (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
-                        points_words(v - l, "cùng kỳ năm trước")
+                        points_words(v - l, "cùng kỳ năm trước", ind.decimals())
                     }
                     _ => String::new(),
                 },
@@ -503,17 +560,6 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         .filter(|m| m.0 < -0.05)
         .take(3)
         .map(|m| m.1.clone())
-        .collect();
-    let sections: Vec<SectionCtx> = regime
-        .form
-        .sections
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SectionCtx {
-            number: crate::period::roman(i as u32 + 1),
-            title: s.title.clone(),
-            rows: s.rows.clone(),
-        })
         .collect();
     let names = |t: Timeliness| -> Vec<String> {
         report
@@ -829,26 +875,26 @@ mod tests {
     #[test]
     fn a_rate_changes_by_points_and_a_fall_of_a_lower_is_better_one_is_good_news() {
         assert_eq!(
-            points_words(1.5933 - 1.2957, "cùng kỳ năm trước"),
+            points_words(1.5933 - 1.2957, "cùng kỳ năm trước", 2),
             "tăng 0,3 điểm phần trăm so với cùng kỳ năm trước"
         );
         assert_eq!(
-            points_words(0.001, "tháng trước"),
+            points_words(0.001, "tháng trước", 2),
             "tương đương tháng trước"
         );
         assert_eq!(verdict(-0.3, false), "tích cực");
         assert_eq!(verdict(0.3, false), "chưa tích cực");
         assert_eq!(verdict(0.3, true), "tích cực");
         assert_eq!(
-            plan_words(Some(3.2), Some(3.5), Some(91.4), false),
+            plan_words(Some(3.2), Some(3.5), Some(91.4), false, 2),
             "không vượt kế hoạch năm (3,5), đạt mục tiêu"
         );
         assert_eq!(
-            plan_words(Some(3.8), Some(3.5), Some(108.6), false),
+            plan_words(Some(3.8), Some(3.5), Some(108.6), false, 2),
             "cao hơn kế hoạch năm (3,5), chưa đạt mục tiêu"
         );
         assert_eq!(
-            plan_words(Some(80.0), Some(100.0), Some(80.0), true),
+            plan_words(Some(80.0), Some(100.0), Some(80.0), true, 2),
             "đạt 80,0% kế hoạch năm"
         );
     }

@@ -9,7 +9,6 @@ use super::Report;
 use crate::catalog::{InputColumn, ValueType};
 use crate::model::cell_key;
 use crate::schedule::vn_date;
-use crate::text::fmt_vn;
 
 pub const SHEET_UNITS: &str = "Theo đơn vị";
 pub const SHEET_COMPLIANCE: &str = "Tuân thủ";
@@ -238,8 +237,10 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
     // UNITS_PER_SHEET units, within Excel's 16,384 columns.
     let head = header_format();
     let text = cell_format();
-    let int = cell_format().set_num_format("#,##0");
-    let dec = cell_format().set_num_format("#,##0.00");
+    // A figure's format by its indicator's decimal places.
+    let numbers: Vec<Format> = (0..=crate::catalog::MAX_DECIMALS as usize)
+        .map(|d| cell_format().set_num_format(form::number_format(d)))
+        .collect();
     let title = Format::new()
         .set_font_name(FONT)
         .set_font_size(13)
@@ -257,11 +258,7 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)))
         .map(|(ind, d)| {
             let key = cell_key(&ind.code, &d);
-            let fmt = if ind.value_type == ValueType::Integer {
-                &int
-            } else {
-                &dec
-            };
+            let fmt = &numbers[ind.decimals().min(numbers.len() - 1)];
             (ind, d, c.key(&key), key, fmt)
         })
         .collect();
@@ -585,11 +582,8 @@ fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
     Ok(())
 }
 
-/// A figure the Vietnamese way, with the indicator's decimals, all of them (a column of a
-/// table reads 27,50 / 31,00, not 27,5 / 31).
-pub fn fmt_value(v: f64, value_type: ValueType) -> String {
-    match value_type {
-        ValueType::Integer => fmt_vn(v, 0),
-        ValueType::Decimal | ValueType::Percent => crate::text::fmt_vn_fixed(v, 2),
-    }
+/// A figure the Vietnamese way, with the indicator's decimals (`Indicator::decimals`), all of
+/// them (a column of a table reads 27,50 / 31,00, not 27,5 / 31).
+pub fn fmt_value(v: f64, ind: &crate::catalog::Indicator) -> String {
+    crate::text::fmt_vn_fixed(v, ind.decimals())
 }
