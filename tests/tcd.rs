@@ -32,19 +32,6 @@ fn value(rows: &[Vec<Data>], cell: &str) -> Option<f64> {
     rows.get(r).and_then(|row| row.get(c)).and_then(num)
 }
 
-/// The "Chẩn đoán" sheet's list: (code, severity, file, sheet, cell, message).
-fn diagnostics_with_cells(xlsx: &Path) -> Vec<[String; 6]> {
-    let rows = sheet(xlsx, "Chẩn đoán");
-    let list = rows
-        .iter()
-        .position(|r| r.len() > 2 && text(&r[2]) == "Tệp")
-        .expect("the list's header");
-    rows.iter()
-        .skip(list + 1)
-        .map(|r| std::array::from_fn(|i| r.get(i).map(text).unwrap_or_default()))
-        .collect()
-}
-
 /// Every "X12 = 34" a message quotes, as (cell, figure).
 fn quoted(message: &str) -> Vec<(String, f64)> {
     let words: Vec<&str> = message.split_whitespace().collect();

@@ -356,6 +356,14 @@ mod tests {
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")).unwrap()
     }
 
+    /// Identities of a form that asks for none of the cells.
+    fn not_asked() -> Identities<'static> {
+        Identities {
+            printed: Some(Printed::Cells(Default::default())),
+            ..Identities::default()
+        }
+    }
+
     fn codes(diags: &[Diagnostic]) -> Vec<&str> {
         diags.iter().map(|d| d.code.as_str()).collect()
     }
@@ -449,10 +457,7 @@ mod tests {
         // A total the form has no cell for is computed without a word.
         let mut s = submission(&figures);
         let mut diags = Vec::new();
-        let mut known = Identities {
-            printed: Some(Printed::Cells(Default::default())),
-            ..Identities::default()
-        };
+        let mut known = not_asked();
         check(&config, regime, &mut s, &mut known, &mut diags);
         assert!(diags.is_empty(), "{diags:#?}");
         assert_eq!(
@@ -560,11 +565,7 @@ mod tests {
             ("TT01[nguon=truc_tuyen]".into(), 4.0),
         ]);
         let mut diags = Vec::new();
-        let mut not_asked = Identities {
-            printed: Some(Printed::Cells(Default::default())),
-            ..Identities::default()
-        };
-        check(&config, regime, &mut s, &mut not_asked, &mut diags);
+        check(&config, regime, &mut s, &mut not_asked(), &mut diags);
         assert_eq!(codes(&diags), ["BC0408"], "{diags:#?}");
         assert!(
             diags[0].message.contains("Trực tuyến C3 = 4"),

@@ -485,10 +485,17 @@ pub fn synth_bench(regime: &str, units: usize, period: &str, out: &Path) {
     assert_eq!(code, 0, "{err}");
 }
 
-/// The diagnostics sheet of a tong-hop.xlsx: (code, file, message) per row.
-/// The diagnostics listed on the "Chẩn đoán" sheet (after its summary by code): code, file
-/// and message of each.
+/// The diagnostics listed on the "Chẩn đoán" sheet of a tong-hop.xlsx (after its summary by
+/// code): code, file and message of each.
 pub fn diagnostics(xlsx: &Path) -> Vec<(String, String, String)> {
+    diagnostics_with_cells(xlsx)
+        .into_iter()
+        .map(|[code, _, file, _, _, message]| (code, file, message))
+        .collect()
+}
+
+/// The "Chẩn đoán" sheet's list: (code, severity, file, sheet, cell, message).
+pub fn diagnostics_with_cells(xlsx: &Path) -> Vec<[String; 6]> {
     let rows = sheet(xlsx, "Chẩn đoán");
     let list = rows
         .iter()
@@ -496,6 +503,6 @@ pub fn diagnostics(xlsx: &Path) -> Vec<(String, String, String)> {
         .expect("the list's header");
     rows.iter()
         .skip(list + 1)
-        .map(|r| (text(&r[0]), text(&r[2]), text(&r[5])))
+        .map(|r| std::array::from_fn(|i| r.get(i).map(text).unwrap_or_default()))
         .collect()
 }
