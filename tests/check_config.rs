@@ -441,3 +441,36 @@ fn a_dimension_code_declared_twice_names_both_files_and_nothing_else() {
     assert!(err.contains("\"vu_viec_co_quan\""), "{err}");
     assert!(err.contains("chưa kiểm tra các chế độ báo cáo"), "{err}");
 }
+
+#[test]
+fn a_form_run_that_makes_no_form_says_why_and_fails() {
+    let t = tempfile::tempdir().unwrap();
+    // A level without units reports.
+    let (code, all) = check(t.path(), &|u, _, r| {
+        u.push_str("[[level]]\nname = \"huyen\"\nlabel = \"Cấp huyện\"\n");
+        replace(
+            r,
+            "reporters = { levels = [\"xa\"] }",
+            "reporters = { levels = [\"huyen\"] }",
+        );
+        replace(r, "levels = [\"xa\"]\nrule", "levels = [\"huyen\"]\nrule");
+    });
+    assert_eq!(code, 0, "{all}");
+    let out = t.path().join("bieu");
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(t.path()),
+        "form",
+        "--regime",
+        "tcd",
+        "--period",
+        "2026-Q3",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 2, "{stdout}{err}");
+    assert!(
+        err.contains("không có đơn vị nào phải báo cáo chế độ \"tcd\" kỳ 2026-Q3 (Quý III năm 2026), nên không tạo biểu nào"),
+        "{err}"
+    );
+}

@@ -53,6 +53,15 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     {
         return Err(super::replaced_error(regime, args.period, by));
     }
+    if units.is_empty() {
+        return Err(CliError::Usage(format!(
+            "không có đơn vị nào phải báo cáo chế độ \"{}\" kỳ {} ({}), nên không tạo biểu nào: kiểm tra reporters (levels, kinds, units) trong report-templates/{}/regime.toml và ngày hiệu lực (valid_from, valid_to) của các đơn vị trong units.toml",
+            regime.id,
+            args.period.code(),
+            args.period.label(),
+            regime.id
+        )));
+    }
     for u in &units {
         let bytes = unit_form(config, regime, args.period, u, None)
             .map_err(|e| CliError::Internal(format!("không tạo được biểu của {}: {e}", u.code)))?;
