@@ -114,27 +114,28 @@ pub struct Identities<'a> {
 enum Printed {
     /// A form of indicator rows: every indicator's total has its row.
     Totals,
-    /// A matrix form: the (cell key, column) pairs of its body cells.
-    Cells(std::collections::HashSet<(CellKey, InputColumn)>),
+    /// A matrix form: the keys of its body cells, by column (`InputColumn as usize`).
+    Cells([std::collections::HashSet<CellKey>; COLUMNS]),
 }
 
 impl Printed {
     fn of(config: &Config, regime: &Regime) -> Printed {
         match config.layouts.get(&regime.id) {
             None => Printed::Totals,
-            Some(layout) => Printed::Cells(
-                layout
-                    .cells()
-                    .map(|(_, _, b)| (CellKey::from(b.key.as_str()), b.column))
-                    .collect(),
-            ),
+            Some(layout) => {
+                let mut cells: [std::collections::HashSet<CellKey>; COLUMNS] = Default::default();
+                for (_, _, b) in layout.cells() {
+                    cells[b.column as usize].insert(CellKey::from(b.key.as_str()));
+                }
+                Printed::Cells(cells)
+            }
         }
     }
 
     fn asks(&self, key: &CellKey, column: InputColumn) -> bool {
         match self {
             Printed::Totals => !key.contains('['),
-            Printed::Cells(cells) => cells.contains(&(key.clone(), column)),
+            Printed::Cells(cells) => cells[column as usize].contains(key),
         }
     }
 }
@@ -290,13 +291,17 @@ fn check_one(
     let gap = sum - total;
     // Parts the form asks for and the unit left empty: with the total typed, an exhaustive
     // breakdown is checked as if they were 0 (the province's table would not add up).
-    let blank: Vec<&str> = id
-        .parts
-        .iter()
-        .filter(|&&(_, cell)| sheet.get(cell, column).is_none())
-        .filter(|&&(_, cell)| printed.asks(&sheet.keys[cell as usize], column))
-        .map(|&(name, _)| name)
-        .collect();
+    // Looked for only when they could turn a gap into a mismatch.
+    let blank: Vec<&str> = match id.dim.exhaustive && !complete && gap.abs() > tolerance {
+        true => id
+            .parts
+            .iter()
+            .filter(|&&(_, cell)| sheet.get(cell, column).is_none())
+            .filter(|&&(_, cell)| printed.asks(&sheet.keys[cell as usize], column))
+            .map(|&(name, _)| name)
+            .collect(),
+        false => Vec::new(),
+    };
     let complete = complete || present.len() + blank.len() == id.parts.len();
     let code = if id.dim.exhaustive && complete && gap.abs() > tolerance {
         Code::BreakdownMismatch
