@@ -401,12 +401,88 @@ fn in_result<'a>(ids: &'a [u32], figures: &'a [Resolved]) -> impl Iterator<Item 
         .map(move |&(local, column, value, weight)| (ids[local as usize], column, value, weight))
 }
 
+/// A count or a share of answers, as consolidation computes it: the question (none for the
+/// number of reporting units), the answer's value, and what a unit answering it counts for.
+pub struct Counted<'a> {
+    indicator: &'a Indicator,
+    of: Option<&'a str>,
+    answer: f64,
+    scale: f64,
+}
+
+/// The counts and shares a regime's consolidation computes: every one whose question the
+/// regime asks, and the number of reporting units where the regime uses it (on its form, in a
+/// formula of its form, in its table of units).
+fn counted<'a>(config: &'a Config, regime: &Regime) -> Vec<Counted<'a>> {
+    let on_form: BTreeSet<&str> = regime.form_codes().collect();
+    let uses_units = on_form.iter().any(|c| {
+        *c == crate::catalog::REPORTING_UNITS
+            || config
+                .indicator(c)
+                .is_some_and(|i| i.operands().contains(&crate::catalog::REPORTING_UNITS))
+    }) || regime.uses_indicator(crate::catalog::REPORTING_UNITS);
+    config
+        .indicators
+        .values()
+        .filter(|i| i.is_counted())
+        .filter_map(|i| {
+            let Some(of) = i.of.as_deref() else {
+                return uses_units.then_some(Counted {
+                    indicator: i,
+                    of: None,
+                    answer: 0.0,
+                    scale: 1.0,
+                });
+            };
+            let answer = config.indicator(of)?.answer_named(i.answer.as_deref()?)?;
+            on_form.contains(of).then_some(Counted {
+                indicator: i,
+                of: Some(of),
+                answer,
+                scale: if i.aggregation == Aggregation::Share {
+                    100.0
+                } else {
+                    1.0
+                },
+            })
+        })
+        .collect()
+}
+
+/// A submission's figures of counts and shares: for each, in each column where the unit
+/// answered the question, its `scale` when the answer is the one counted, else 0; for the
+/// number of reporting units, 1 in each column the unit filled.
+fn counted_figures<'a>(
+    counts: &'a [Counted<'a>],
+    s: &'a Submission,
+) -> impl Iterator<Item = (&'a Indicator, InputColumn, f64)> + 'a {
+    counts.iter().flat_map(move |c| {
+        InputColumn::ALL
+            .into_iter()
+            .filter_map(move |col| match c.of {
+                Some(of) => s
+                    .value(of, col)
+                    .map(|v| (c.indicator, col, if v == c.answer { c.scale } else { 0.0 })),
+                None => {
+                    s.values
+                        .keys()
+                        .any(|(_, kc)| *kc == col)
+                        .then_some((c.indicator, col, 1.0))
+                }
+            })
+    })
+}
+
 /// Submissions per `ResolvedRun`.
 const RUN: usize = 256;
 
 /// The figures of a run of submissions that consolidate (a derived indicator's are computed,
 /// not added), with their weights.
-fn resolve_run<'a>(config: &'a Config, plans: &'a [Plan<'a>]) -> ResolvedRun<'a> {
+fn resolve_run<'a>(
+    config: &'a Config,
+    counts: &'a [Counted<'a>],
+    plans: &'a [Plan<'a>],
+) -> ResolvedRun<'a> {
     let mut index: foldhash::HashMap<&'a str, Option<u32>> = foldhash::HashMap::default();
     let mut keys: Vec<(&'a str, &'a Indicator)> = Vec::new();
     let figures = plans
@@ -414,9 +490,20 @@ fn resolve_run<'a>(config: &'a Config, plans: &'a [Plan<'a>]) -> ResolvedRun<'a>
         .map(|plan| {
             let s = plan.sub;
             let mut list = Vec::with_capacity(s.values.len());
+            for (count, column, value) in counted_figures(counts, s) {
+                let found = *index.entry(count.code.as_str()).or_insert_with(|| {
+                    keys.push((count.code.as_str(), count));
+                    Some(keys.len() as u32 - 1)
+                });
+                if let Some(local) = found {
+                    list.push((local, column, value, None));
+                }
+            }
             for ((code, column), v) in &s.values {
                 let found = *index.entry(code.as_str()).or_insert_with(|| {
-                    let i = config.indicator_of_key(code).filter(|i| !i.is_derived())?;
+                    let i = config
+                        .indicator_of_key(code)
+                        .filter(|i| !i.is_derived() && !i.is_counted())?;
                     keys.push((code.as_str(), i));
                     Some(keys.len() as u32 - 1)
                 });
@@ -475,6 +562,10 @@ impl Acc {
             Aggregation::Last => self.last.map(|(_, v)| v),
             Aggregation::None => self.own.or(self.owned),
             Aggregation::Derived => None,
+            // Each unit counts 1 or 0 (a share: 100 or 0): a count is their sum, a share
+            // their mean over the units that answered.
+            Aggregation::Count => Some(self.sum.total()),
+            Aggregation::Share => (self.n > 0).then(|| self.sum.total() / self.n as f64),
         }
     }
 }
@@ -567,9 +658,10 @@ pub fn consolidate(
     // and gathered, on every core. Each run of submissions resolves its figures' cell keys
     // to ids of its own (in order of first use), which then become the result's ids run
     // after run: the same ids, in the same order, as one pass over the submissions.
+    let counts = counted(config, regime);
     let runs: Vec<ResolvedRun<'_>> = plans
         .par_chunks(RUN)
-        .map(|run| resolve_run(config, run))
+        .map(|run| resolve_run(config, &counts, run))
         .collect();
     let mut indicator_of: Vec<&Indicator> = Vec::new();
     let mut global: Vec<Vec<u32>> = Vec::with_capacity(runs.len());

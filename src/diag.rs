@@ -71,6 +71,8 @@ codes! {
     UnknownRow = "BC0205", Warning, "Dòng không khớp chỉ tiêu nào";
     FuzzyNameMatch = "BC0206", Warning, "Khớp chỉ tiêu theo tên gần đúng";
     DuplicateRow = "BC0207", Blocking, "Chỉ tiêu xuất hiện hai lần";
+    AnswerNormalized = "BC0208", Warning, "Câu trả lời viết khác danh sách, đã hiểu theo danh sách";
+    UnknownAnswer = "BC0209", Blocking, "Câu trả lời không có trong danh sách";
     UnknownUnit = "BC0301", Blocking, "Đơn vị không có trong danh mục";
     UnitNotIdentified = "BC0302", Blocking, "Không xác định được đơn vị báo cáo";
     PeriodMismatch = "BC0303", Blocking, "Kỳ báo cáo không đúng";
@@ -90,6 +92,7 @@ codes! {
     BreakdownExceedsTotal = "BC0408", Warning, "Các phân tổ cộng lại lớn hơn tổng số";
     TotalComputed = "BC0409", Warning, "Tổng số để trống, đã tính từ các phân tổ";
     Overflow = "BC0410", Warning, "Số tổng hợp vượt giới hạn, để trống";
+    IfRule = "BC0411", Blocking, "Không thỏa điều kiện \"nếu … thì …\"";
     Late = "BC0501", Warning, "Gửi sau thời hạn";
     ReceivedFromMtime = "BC0502", Warning, "Thời điểm nhận lấy từ ngày sửa tệp";
     ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";

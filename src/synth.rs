@@ -17,6 +17,9 @@ use crate::period::Period;
 use crate::render::form::CellValue;
 use crate::render::{form_file_name, unit_form, Fill};
 
+mod answers;
+pub use answers::write_answer_inbox;
+
 /// Indicators whose period value is a level (a stock), not a flow: their year-to-date is the
 /// latest value, not a sum.
 fn is_stock(ind: &Indicator) -> bool {
@@ -883,7 +886,7 @@ pub fn population_values(
     for (_, _, cell) in layout.cells() {
         let counted = config
             .indicator(&cell.indicator)
-            .is_some_and(|i| !i.is_derived());
+            .is_some_and(|i| !i.is_computed());
         if !counted || cell.column != InputColumn::ThucHien {
             continue;
         }

@@ -82,8 +82,9 @@ fn calendar_without_a_regime_lists_every_regime_of_the_root() {
     let lines: Vec<&str> = out.lines().collect();
     // ktxh: 11 months (December is replaced by the year) + 4 quarters + 2 halves + 9 months +
     // the year = 19 periods; tthc: 4 quarters; cbcc: the year; tcd: 3 quarters and the year
-    // (it replaces the fourth quarter); 3 levels each.
-    assert_eq!(lines.len(), 1 + (19 + 4 + 1 + 4) * 3);
+    // (it replaces the fourth quarter); 3 levels each. ntm: the first half and the year (it
+    // replaces the second half), 2 levels each.
+    assert_eq!(lines.len(), 1 + (19 + 4 + 1 + 4) * 3 + 2 * 2);
     for row in [
         "ktxh,2026-10,Tháng 10 năm 2026,xa,2026-09-15,2026-10-14,2026-10-16",
         "ktxh,2026,Năm 2026,tinh,2025-12-15,2026-12-14,2026-12-21",
@@ -108,7 +109,7 @@ fn calendar_without_a_regime_lists_every_regime_of_the_root() {
         .collect();
     assert_eq!(
         regimes.into_iter().collect::<Vec<_>>(),
-        ["cbcc", "ktxh", "tcd", "tthc"]
+        ["cbcc", "ktxh", "ntm", "tcd", "tthc"]
     );
 }
 

@@ -405,7 +405,15 @@ fn two_indicators_of_one_form_with_one_name_are_an_error() {
 fn a_closed_pipe_ends_the_command_quietly() {
     // The reader (`true`) is gone before baocao writes: its first line meets a closed pipe.
     let bin = env!("CARGO_BIN_EXE_baocao");
-    for args in ["check-config", "calendar --regime ktxh --year 2026"] {
+    let inbox = samples().join("inbox/ntm");
+    let out = tempfile::tempdir().unwrap();
+    for args in [
+        "check-config".to_string(),
+        "calendar --regime ktxh --year 2026".to_string(),
+        "due --today 2026-07-15".to_string(),
+        format!("check --regime ntm --period 2026-H1 --as-of 2026-07-15 '{}'", s(&inbox)),
+        format!("run --regime ntm --period 2026-H1 --as-of 2026-07-15 --no-history --inbox '{}' --out '{}'", s(&inbox), s(out.path())),
+    ] {
         let script = format!(
             "{{ sleep 0.3; '{bin}' --root '{}' {args}; echo \"rc=$?\" >&2; }} | true",
             s(&samples())

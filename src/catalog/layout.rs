@@ -139,7 +139,7 @@ pub fn resolve(
                 let derived = ind
                     .as_ref()
                     .and_then(|x| indicators.get(x))
-                    .is_some_and(|x| x.is_derived());
+                    .is_some_and(|x| x.is_computed());
                 cols.push((
                     LayoutColumn {
                         group: c.group.clone(),

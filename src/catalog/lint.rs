@@ -164,7 +164,7 @@ fn required_unreachable(layout: &MatrixLayout, reach: &Reach, cat: &Catalog<'_>)
         let Some(ind) = cat.indicators.get(code) else {
             continue;
         };
-        if !ind.required || ind.is_derived() || reach.gives(code, InputColumn::ThucHien) {
+        if !ind.required || ind.is_computed() || reach.gives(code, InputColumn::ThucHien) {
             continue;
         }
         let declared = cat.defined_in.get(code).cloned().unwrap_or_default();
@@ -292,10 +292,17 @@ fn rules_never_checked(regime: &Regime, reach: &Reach, cat: &Catalog<'_>) -> Vec
     let mut out = Vec::new();
     for (i, rule) in regime.rule.iter().enumerate() {
         let key = format!("[[rule]] thứ {}", i + 1);
-        let cells: Vec<&String> = match rule {
-            CrossRule::PartLeTotal { part, total } => vec![part, total],
-            CrossRule::SumEqTotal { parts, total, .. } => parts.iter().chain([total]).collect(),
-            CrossRule::CarryOver { cell, previous, .. } => vec![cell, previous],
+        let cells: Vec<String> = match rule {
+            CrossRule::PartLeTotal { part, total } => vec![part.clone(), total.clone()],
+            CrossRule::SumEqTotal { parts, total, .. } => {
+                parts.iter().chain([total]).cloned().collect()
+            }
+            CrossRule::CarryOver { cell, previous, .. } => vec![cell.clone(), previous.clone()],
+            CrossRule::If { parsed, .. } => parsed
+                .iter()
+                .flat_map(|p| p.0.refs().into_iter().chain(p.1.refs()))
+                .map(|(c, d)| crate::model::cell_key(c, d))
+                .collect(),
             CrossRule::Breakdown {
                 indicator,
                 dimension,
@@ -308,7 +315,7 @@ fn rules_never_checked(regime: &Regime, reach: &Reach, cat: &Catalog<'_>) -> Vec
                 continue;
             }
         };
-        let absent: Vec<&String> = cells
+        let absent: Vec<String> = cells
             .into_iter()
             .filter(|c| !reach.gives_anywhere(c))
             .collect();
@@ -426,7 +433,14 @@ pub fn unused_dimensions(
     let used: BTreeSet<&str> = cat
         .indicators
         .values()
-        .flat_map(|i| i.disaggregations.iter().flatten())
+        .flat_map(|i| {
+            // A category's answers are a dimension's options: that dimension is used.
+            let answers = match &i.options {
+                Some(super::AnswerOptions::Dimension(d)) => Some(d),
+                _ => None,
+            };
+            i.disaggregations.iter().flatten().chain(answers)
+        })
         .map(String::as_str)
         .collect();
     // Options a matrix form prints, and dimensions some indicator of a form of rows uses
@@ -446,6 +460,9 @@ pub fn unused_dimensions(
                 for code in r.form.sections.iter().flat_map(|s| s.rows.iter()) {
                     if let Some(i) = cat.indicators.get(code) {
                         unprinted_ok.extend(i.disaggregations.iter().flatten().cloned());
+                        if let Some(super::AnswerOptions::Dimension(d)) = &i.options {
+                            unprinted_ok.insert(d.clone());
+                        }
                     }
                 }
             }

@@ -4,6 +4,8 @@
 //! either a checked `Config` or every problem found, each with its file and key, so that an
 //! officer fixes them all in one pass. Nothing else reads config files.
 
+mod answers;
+pub mod condition;
 mod dimensions;
 pub mod formula;
 mod indicators;
@@ -17,13 +19,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use condition::{Cmp, Condition};
 pub use dimensions::{combinations, identities, DimOption, Dimension};
 pub use formula::{Formula, NoValue};
-pub use indicators::{Aggregation, Derived, DerivedOp, Indicator, ValueType, MAX_DECIMALS};
+pub use indicators::{
+    Aggregation, AnswerOptions, AnswerReading, Derived, DerivedOp, Indicator, ValueType,
+    MAX_DECIMALS, REPORTING_UNITS,
+};
 pub use layout::{is_total_label, item_label, BodyCell, LayoutColumn, LayoutRow, MatrixLayout};
 pub use regime::{
     Comparison, CrossRule, Form, InputColumn, LevelDeadline, Matrix, MatrixColumn, MatrixRow,
-    Numbering, PlanBaseline, Regime, Reporters, Section, TaskSection,
+    Numbering, PlanBaseline, Regime, Reporters, Section, TaskSection, UnitTable, UnitTableColumn,
 };
 pub use units::{Level, Unit, UnitTree};
 
@@ -315,8 +321,22 @@ impl Config {
                 indicators.insert(ind.code.clone(), ind.with_normalized_names());
             }
         }
+        if let Some(place) = defined_in.get(REPORTING_UNITS) {
+            let (file, key) = place.split_once(" › ").unwrap_or((place, ""));
+            l.problem(
+                file,
+                format!("{key}.code"),
+                format!("mã \"{REPORTING_UNITS}\" dành cho số đơn vị báo cáo (chỉ tiêu có sẵn): đặt mã khác"),
+            );
+        }
+        indicators.insert(REPORTING_UNITS.to_string(), Indicator::reporting_units());
+        defined_in.insert(
+            REPORTING_UNITS.to_string(),
+            "(chỉ tiêu có sẵn) › DON_VI_BAO_CAO".to_string(),
+        );
         check_indicators(&mut l, &indicators, &defined_in, &units, &level_names);
         check_disaggregations(&mut l, &mut indicators, &defined_in, &dimensions);
+        answers::check(&mut l, &mut indicators, &defined_in, &dimensions);
 
         // Regimes.
         let mut regimes = BTreeMap::new();
@@ -347,9 +367,10 @@ impl Config {
         for dir in dirs {
             regimes_found = true;
             let rel = format!("report-templates/{dir}/regime.toml");
-            let Some(regime) = l.parse::<Regime>(&rel) else {
+            let Some(mut regime) = l.parse::<Regime>(&rel) else {
                 continue;
             };
+            parse_conditions(&mut l, &rel, &mut regime, &indicators);
             if regime.id != dir {
                 l.problem(
                     &rel,
@@ -693,7 +714,7 @@ impl Config {
     /// reused by the level above, where only the districts report, asks them everything) — and
     /// where `owner_only` the owner is the unit or below it.
     pub fn unit_reports(&self, regime: &Regime, i: &Indicator, unit: &Unit) -> bool {
-        if i.is_derived() {
+        if i.is_computed() {
             return false;
         }
         let below = || self.units.subtree(&unit.code);
@@ -1399,6 +1420,11 @@ fn check_regime(
                 }
                 vec![indicator]
             }
+            CrossRule::If { parsed, .. } => parsed
+                .iter()
+                .flat_map(|p| p.0.refs().into_iter().chain(p.1.refs()))
+                .filter_map(|(c, _)| indicators.get_key_value(c).map(|(k, _)| k))
+                .collect(),
             CrossRule::CarryOver { cell, previous, .. } => {
                 for (k, key) in [("cell", cell), ("previous", previous)] {
                     let ok = crate::model::parse_key(key).and_then(|(c, d)| {
@@ -1420,6 +1446,67 @@ fn check_regime(
                     rel,
                     format!("[[rule]] thứ {}", i + 1),
                     format!("chỉ tiêu \"{code}\" không có trên biểu của chế độ"),
+                );
+            }
+        }
+    }
+}
+
+/// Parses the conditions of the regime's "if" rules; checks that every cell a rule reads is
+/// typed by the units (a computed indicator has no figure when the files are checked: the
+/// rule would never be evaluated).
+fn parse_conditions(
+    l: &mut Loader,
+    rel: &str,
+    regime: &mut Regime,
+    indicators: &BTreeMap<String, Indicator>,
+) {
+    for (i, r) in regime.rule.iter_mut().enumerate() {
+        let at = format!("[[rule]] thứ {}", i + 1);
+        let cells: Vec<String> = match r {
+            CrossRule::If {
+                when, then, parsed, ..
+            } => {
+                match (
+                    Condition::parse(when, indicators),
+                    Condition::parse(then, indicators),
+                ) {
+                    (Ok(w), Ok(t)) => {
+                        let cells = w
+                            .refs()
+                            .into_iter()
+                            .chain(t.refs())
+                            .map(|(c, _)| c.to_string())
+                            .collect();
+                        *parsed = Some(Box::new((w, t)));
+                        cells
+                    }
+                    (w, t) => {
+                        for (k, e) in [("when", w.err()), ("then", t.err())] {
+                            if let Some(e) = e {
+                                l.problem(rel, format!("{at}, {k}"), e);
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+            CrossRule::PartLeTotal { part, total } => vec![part.clone(), total.clone()],
+            CrossRule::SumEqTotal { parts, total, .. } => {
+                parts.iter().chain([&*total]).cloned().collect()
+            }
+            _ => continue,
+        };
+        for c in cells {
+            let code = crate::model::split_key(&c).0.trim();
+            if let Some(ind) = indicators.get(code).filter(|x| x.is_computed()) {
+                l.problem(
+                    rel,
+                    &at,
+                    format!(
+                        "chỉ tiêu \"{code}\" \"{}\" được tính khi tổng hợp, đơn vị không nhập nên quy tắc này không bao giờ được kiểm tra trên biểu: dùng các chỉ tiêu đơn vị nhập",
+                        ind.name
+                    ),
                 );
             }
         }

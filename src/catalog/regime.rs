@@ -170,6 +170,20 @@ pub enum CrossRule {
         #[serde(default = "half")]
         tolerance: f64,
     },
+    /// "If … then …": where `when` holds (`NTM01 = Có`, `NTM02 > 10`), `then` must hold
+    /// (`NTM03 >= 19`, `NTM04 không trống`). Blocking with `blocking = true`, else a warning;
+    /// `message` is said first where it fails.
+    If {
+        when: String,
+        then: String,
+        #[serde(default)]
+        blocking: bool,
+        #[serde(default)]
+        message: Option<String>,
+        /// `when` and `then`, parsed when the catalog is loaded.
+        #[serde(skip)]
+        parsed: Option<Box<(super::Condition, super::Condition)>>,
+    },
     /// How the identities of an indicator's breakdowns are checked (total = sum of an
     /// exhaustive breakdown's options; a partial list ≤ its total). Every breakdown is checked
     /// as a warning without a rule; a rule names the indicator (and optionally one dimension)
@@ -274,6 +288,43 @@ pub struct Regime {
     /// The public display board's part of this regime.
     #[serde(default)]
     pub board: BoardSettings,
+    /// The table of units (one row per reporting unit, with its status and chosen cells), in
+    /// the workbook and the outline.
+    #[serde(default)]
+    pub unit_table: Option<UnitTable>,
+}
+
+/// The table of units a leader reads: the reporting units in the tree's order, each with its
+/// status (đúng hạn, muộn, bị từ chối, chưa gửi) and the cells chosen here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitTable {
+    /// The sheet's and the section's title (default "Danh sách đơn vị báo cáo").
+    #[serde(default)]
+    pub title: Option<String>,
+    pub columns: Vec<UnitTableColumn>,
+}
+
+/// One column of the table of units: a cell (`NTM01`, `TT01[nguon=truc_tuyen]`) of one input
+/// column (default the period's own), under a header (default the indicator's name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitTableColumn {
+    pub cell: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default = "thuc_hien_column")]
+    pub column: super::InputColumn,
+}
+
+fn thuc_hien_column() -> super::InputColumn {
+    super::InputColumn::ThucHien
+}
+
+impl UnitTable {
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or("Danh sách đơn vị báo cáo")
+    }
 }
 
 /// Who signs the narrative: the lines of the signing title ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ
@@ -379,6 +430,15 @@ impl Regime {
             .iter()
             .flat_map(|s| s.rows.iter().map(String::as_str))
             .chain(matrix)
+    }
+
+    /// Whether the regime shows an indicator outside its form (its table of units).
+    pub fn uses_indicator(&self, code: &str) -> bool {
+        self.unit_table.as_ref().is_some_and(|t| {
+            t.columns
+                .iter()
+                .any(|c| crate::model::indicator_of(&c.cell) == code)
+        })
     }
 
     pub fn is_matrix(&self) -> bool {

@@ -11,7 +11,7 @@ pub fn run(config: &Config) -> CliResult {
     println!("Cấu hình hợp lệ: {}", config.root.display());
     println!(
         "  {units} đơn vị, {} chỉ tiêu, {} chế độ báo cáo",
-        config.indicators.len(),
+        config.indicators.len() - 1, // not the built-in count of reporting units
         config.regimes.len()
     );
     for r in config.regimes.values() {

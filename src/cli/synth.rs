@@ -65,7 +65,25 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             periods,
         } => {
             let regime = pick_regime(config, regime.as_deref())?;
-            let n = if regime.is_matrix() {
+            let asks_answers = regime
+                .form_codes()
+                .any(|c| config.indicator(c).is_some_and(|i| i.is_answer()));
+            let n = if asks_answers {
+                let periods = if periods.is_empty() {
+                    vec![Period::Half {
+                        year: 2026,
+                        half: 1,
+                    }]
+                } else {
+                    periods
+                };
+                let mut n = 0;
+                for p in periods {
+                    n += synth::write_answer_inbox(config, regime, p, &out.join(p.code()))
+                        .map_err(io)?;
+                }
+                n
+            } else if regime.is_matrix() {
                 let periods = if periods.is_empty() {
                     vec![Period::Quarter {
                         year: 2026,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::number::{read_number, Reading};
 use super::Value;
-use crate::catalog::{Indicator, InputColumn};
+use crate::catalog::{AnswerReading, Indicator, InputColumn};
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
 use crate::model::CellKey;
 use crate::text::{fold, nfc};
@@ -344,7 +344,7 @@ pub fn read_rows(
                 out.empty_cells.push((r, *c, what()));
                 continue;
             }
-            if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
+            if let Some(v) = read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
                 out.values.insert(
                     (CellKey::from(ind.code.as_str()), *col),
                     Value {
@@ -410,12 +410,16 @@ pub(super) fn read_value(
     grid: &Grid,
     r: u32,
     c: u32,
+    ind: &Indicator,
     what: &dyn Fn() -> String,
     file: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
     // Nothing is allocated for a figure that reads cleanly.
     let loc = || Location::cell(file, &grid.sheet, cell_ref(r, c));
+    if ind.is_answer() {
+        return read_answer(grid.get(r, c), ind, what, &loc, diags);
+    }
     match grid.get(r, c) {
         Cell::Number(v) if v.is_finite() => Some(*v),
         Cell::Number(_) => {
@@ -482,6 +486,61 @@ pub(super) fn read_value(
         }
         Cell::Date(_) => {
             diags.push(Diagnostic::new(Code::InvalidNumber, loc(), format!("{}: ô được định dạng ngày tháng, không phải số.\nĐổi định dạng ô sang Số và nhập lại.", what())));
+            None
+        }
+    }
+}
+
+/// A yes/no or category answer: one of its labels, or one once case, diacritics and spaces
+/// are set aside (with a note saying how it was read); anything else is no answer (blocking).
+fn read_answer(
+    cell: &Cell,
+    ind: &Indicator,
+    what: &dyn Fn() -> String,
+    loc: &dyn Fn() -> Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let typed = match cell {
+        Cell::Empty => return None,
+        Cell::Text(t) if t.trim().is_empty() => return None,
+        Cell::Text(t) => t.trim().to_string(),
+        Cell::Number(v) => crate::text::fmt_vn(*v, 6).replace('.', ""),
+        Cell::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+        Cell::Error(e) => e.to_string(),
+        Cell::Date(_) => "(ngày tháng)".to_string(),
+    };
+    let listed = || {
+        ind.answers
+            .iter()
+            .map(|o| format!("\"{}\"", o.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match ind.read_answer(&typed) {
+        AnswerReading::Exact(v) => Some(v),
+        AnswerReading::Normalized(v) => {
+            diags.push(Diagnostic::new(
+                Code::AnswerNormalized,
+                loc(),
+                format!(
+                    "{}: \"{typed}\" được hiểu là \"{}\".\nLần sau chọn câu trả lời trong danh sách của ô ({}).",
+                    what(),
+                    ind.answer_label(v).unwrap_or_default(),
+                    listed()
+                ),
+            ));
+            Some(v)
+        }
+        AnswerReading::Unknown => {
+            diags.push(Diagnostic::new(
+                Code::UnknownAnswer,
+                loc(),
+                format!(
+                    "{}: \"{typed}\" không phải câu trả lời trong danh sách.\nChọn một trong: {} rồi gửi lại.",
+                    what(),
+                    listed()
+                ),
+            ));
             None
         }
     }

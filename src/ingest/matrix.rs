@@ -232,12 +232,12 @@ pub fn read(
             let Some(cell) = &row.cells[*ci] else {
                 continue;
             };
-            if config
+            let Some(ind) = config
                 .indicator(&cell.indicator)
-                .is_none_or(|x| x.is_derived())
-            {
+                .filter(|x| !x.is_computed())
+            else {
                 continue; // computed again after consolidation
-            }
+            };
             let what = || {
                 format!(
                     "Ô {} ({})",
@@ -249,7 +249,7 @@ pub fn read(
                 out.empty_cells.push((r, *c, what()));
                 continue;
             }
-            if let Some(v) = read_value(grid, r, *c, &what, file, &mut out.diagnostics) {
+            if let Some(v) = read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
                 out.values.insert(
                     (crate::model::CellKey::from(cell.key.as_str()), cell.column),
                     Value {

@@ -170,6 +170,9 @@ pub struct Styles {
     pub input_integer: Format,
     pub input_decimal: Format,
     pub input_text: Format,
+    /// A year, typed and printed without a thousands separator.
+    pub input_year: Format,
+    pub year: Format,
     pub footer_bold: Format,
 }
 
@@ -234,6 +237,12 @@ impl Styles {
                 .set_unlocked()
                 .set_text_wrap()
                 .set_background_color("#FFFFF0"),
+            input_year: cell
+                .clone()
+                .set_num_format("0")
+                .set_unlocked()
+                .set_background_color("#FFFFF0"),
+            year: cell.clone().set_num_format("0"),
             footer_bold: base.clone().set_bold().set_align(FormatAlign::Center),
         }
     }
@@ -243,6 +252,24 @@ impl Styles {
     /// The format of a figure printed with `decimals` places (at most `MAX_DECIMALS`).
     pub fn number(&self, decimals: usize) -> &Format {
         &self.numbers[decimals.min(self.numbers.len() - 1)]
+    }
+
+    /// The format of an indicator's figure: a year without separators, else its decimals.
+    pub fn figure(&self, ind: &Indicator) -> &Format {
+        match ind.value_type {
+            ValueType::Year => &self.year,
+            _ => self.number(ind.decimals()),
+        }
+    }
+
+    /// The format of an input cell of an indicator.
+    pub fn input(&self, ind: &Indicator) -> &Format {
+        match ind.value_type {
+            ValueType::Integer => &self.input_integer,
+            ValueType::Year => &self.input_year,
+            ValueType::YesNo | ValueType::Category => &self.input_text,
+            ValueType::Decimal | ValueType::Percent => &self.input_decimal,
+        }
     }
 }
 
@@ -444,15 +471,26 @@ fn write_item(
     for col in &spec.columns {
         let c = next();
         let is_input = spec.fillable && matches!(col, Column::Input(_) | Column::Note);
-        let fmt = match (col, is_input, ind.value_type) {
-            (Column::Note, true, _) => &styles.input_text,
-            (Column::Note, false, _) => &styles.cell_text,
-            (_, true, ValueType::Integer) => &styles.input_integer,
-            (_, true, _) => &styles.input_decimal,
-            (_, false, _) if col.is_comparison() => &styles.percent,
-            (_, false, _) => styles.number(ind.decimals()),
+        let fmt = match (col, is_input) {
+            (Column::Note, true) => &styles.input_text,
+            (Column::Note, false) => &styles.cell_text,
+            (_, true) => styles.input(ind),
+            (_, false) if col.is_comparison() => &styles.percent,
+            (_, false) if ind.is_answer() => &styles.cell_center,
+            (_, false) => styles.figure(ind),
         };
-        match value(ind, *col) {
+        // An answer or a year is not compared with last year's or a plan.
+        let compared =
+            col.is_comparison() && (ind.is_answer() || ind.value_type == ValueType::Year);
+        match value(ind, *col).filter(|_| !compared) {
+            Some(CellValue::Number(v)) if ind.is_answer() => match ind.answer_label(v) {
+                Some(label) => {
+                    ws.write_string_with_format(r, c, label, fmt)?;
+                }
+                None => {
+                    ws.write_number_with_format(r, c, v, fmt)?;
+                }
+            },
             Some(CellValue::Number(v)) => {
                 ws.write_number_with_format(r, c, v, fmt)?;
             }
@@ -630,9 +668,15 @@ pub fn print_setup(
 
 /// Data validation of an input cell from the indicator's type and constraints.
 pub fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
+    if ind.is_answer() {
+        return answer_validation(ind);
+    }
     let lo = ind.lower_bound();
     let hi = ind.upper_bound();
     let dv = match (ind.value_type, hi) {
+        (ValueType::Year, h) => DataValidation::new().allow_whole_number(
+            DataValidationRule::Between(lo as i32, h.unwrap_or(2100.0) as i32),
+        ),
         (ValueType::Integer, Some(h)) => DataValidation::new()
             .allow_whole_number(DataValidationRule::Between(lo as i32, h as i32)),
         (ValueType::Integer, None) => DataValidation::new()
@@ -645,23 +689,44 @@ pub fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
         }
     };
     let range = match hi {
-        Some(h) => format!(
-            "từ {} đến {}",
-            crate::text::fmt_vn(lo, 2),
-            crate::text::fmt_vn(h, 2)
-        ),
-        None => format!("lớn hơn hoặc bằng {}", crate::text::fmt_vn(lo, 2)),
+        Some(h) => format!("từ {} đến {}", ind.display(lo), ind.display(h)),
+        None => format!("lớn hơn hoặc bằng {}", ind.display(lo)),
     };
     let kind = match ind.value_type {
         ValueType::Integer => "số nguyên",
+        ValueType::Year => "năm (4 chữ số)",
         ValueType::Decimal => "số",
         ValueType::Percent => "tỷ lệ phần trăm (ghi 12,5 cho 12,5%)",
+        ValueType::YesNo | ValueType::Category => "câu trả lời",
     };
     dv.set_error_style(DataValidationErrorStyle::Stop)
         .set_error_title("Giá trị không hợp lệ")?
         .set_error_message(format!("{} ({}): nhập {kind} {range}.", ind.name, ind.unit))?
         .set_input_title(ind.code.clone())?
         .set_input_message(format!("{kind}, {range}"))
+}
+
+/// The drop-down list of a yes/no or category answer. Excel keeps a list typed in the
+/// validation to 255 characters: a longer list is offered in the input message instead, and
+/// checked when the file is read.
+fn answer_validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
+    let labels: Vec<&str> = ind.answers.iter().map(|o| o.name.as_str()).collect();
+    let listed = labels.join(", ");
+    let fits = labels.iter().map(|l| l.chars().count() + 1).sum::<usize>() <= 250
+        && !labels.iter().any(|l| l.contains(','));
+    let dv = if fits {
+        DataValidation::new()
+            .allow_list_strings(&labels)?
+            .set_error_style(DataValidationErrorStyle::Stop)
+    } else {
+        DataValidation::new()
+            .allow_any_value()
+            .set_error_style(DataValidationErrorStyle::Information)
+    };
+    dv.set_error_title("Không có trong danh sách")?
+        .set_error_message(format!("{}: chọn một trong: {listed}.", ind.name))?
+        .set_input_title(ind.code.clone())?
+        .set_input_message(format!("Chọn một trong: {listed}"))
 }
 
 /// The hidden sheet that tells ingest what a workbook is.

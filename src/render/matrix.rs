@@ -95,7 +95,7 @@ pub fn write_matrix(
                 continue;
             };
             let ind = spec.config.indicator(&cell.indicator);
-            let derived = ind.is_none_or(|i| i.is_derived());
+            let derived = ind.is_none_or(|i| i.is_computed());
             let integer = ind.is_some_and(|i| i.value_type == ValueType::Integer);
             let is_input = spec.fillable && !derived;
             let fmt = match (is_input, integer) {

@@ -12,6 +12,7 @@ pub mod narrative;
 pub mod standards;
 pub mod task_cycle;
 pub mod tasks;
+pub mod unit_table;
 pub mod workbook;
 
 use std::collections::BTreeMap;

@@ -641,6 +641,23 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         })
         .collect();
     ctx.insert("dimensions", &dimensions);
+    // The table of units, where the regime declares one: each unit's row, and the table in
+    // Markdown.
+    let unit_table = super::unit_table::of(report);
+    ctx.insert(
+        "units",
+        &unit_table
+            .as_ref()
+            .map(|t| t.units.clone())
+            .unwrap_or_default(),
+    );
+    ctx.insert(
+        "bang_don_vi",
+        &unit_table
+            .as_ref()
+            .map(super::unit_table::Table::markdown)
+            .unwrap_or_default(),
+    );
     ctx.insert("sections", &sections);
     ctx.insert("rises", &rises);
     ctx.insert("falls", &falls);

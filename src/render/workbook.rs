@@ -12,6 +12,8 @@ use crate::schedule::vn_date;
 
 pub const SHEET_UNITS: &str = "Theo đơn vị";
 pub const SHEET_COMPLIANCE: &str = "Tuân thủ";
+/// The table of units (`[unit_table]` of a regime).
+pub const SHEET_UNIT_TABLE: &str = "Danh sách đơn vị";
 pub const SHEET_DIAGNOSTICS: &str = "Chẩn đoán";
 pub const SHEET_TASKS: &str = "Nhiệm vụ";
 /// Units per "Theo đơn vị" sheet (Excel has 16,384 columns; three are labels).
@@ -387,6 +389,14 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         wb.push_worksheet(ws);
     }
 
+    // The table of units, where the regime declares one: after the by-unit figures, before
+    // compliance.
+    if let Some(table) = super::unit_table::of(report) {
+        let mut ws = Worksheet::new();
+        table.write(&mut ws, SHEET_UNIT_TABLE, FONT)?;
+        wb.push_worksheet(ws);
+    }
+
     // 3. Compliance.
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_COMPLIANCE)?;
@@ -585,5 +595,12 @@ fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
 /// A figure the Vietnamese way, with the indicator's decimals (`Indicator::decimals`), all of
 /// them (a column of a table reads 27,50 / 31,00, not 27,5 / 31).
 pub fn fmt_value(v: f64, ind: &crate::catalog::Indicator) -> String {
-    crate::text::fmt_vn_fixed(v, ind.decimals())
+    if ind.is_answer() || ind.value_type == ValueType::Year {
+        return ind.display(v);
+    }
+    // A whole number's average is printed with decimals (17,12 tiêu chí per xã), a unit's own
+    // whole number without (19, not 19,00).
+    let whole =
+        ind.value_type == ValueType::Integer && ind.decimal_places.is_none() && v.fract() == 0.0;
+    crate::text::fmt_vn_fixed(v, if whole { 0 } else { ind.decimals() })
 }

@@ -5,6 +5,7 @@
 //! with a blocking diagnostic is rejected whole and listed; nothing is dropped silently.
 
 mod breakdown;
+mod conditions;
 
 use std::collections::BTreeMap;
 
@@ -354,7 +355,8 @@ pub fn check_submission(
             ),
             _ => format!("Chỉ tiêu {} \"{}\" ({})", ind.code, ind.name, ind.unit),
         };
-        if ind.value_type == ValueType::Integer && v.value.fract() != 0.0 {
+        if matches!(ind.value_type, ValueType::Integer | ValueType::Year) && v.value.fract() != 0.0
+        {
             diags.push(Diagnostic::new(
                 Code::NotInteger,
                 v.location.clone(),
@@ -397,8 +399,22 @@ pub fn check_submission(
     }
     if s.origin == crate::model::Origin::Form {
         if let Some(unit) = config.units.get(&s.unit_code) {
+            // A cell typed but not readable (not a number, not one of the answers) has its
+            // own blocking diagnostic, at its cell, which ingest starts with the indicator's
+            // code: it is not also called empty.
+            let unreadable: Vec<&str> = diags
+                .iter()
+                .filter(|d| d.is_blocking() && *d.location.file == *s.file)
+                .filter_map(|d| d.message.strip_prefix("Chỉ tiêu ")?.split(' ').next())
+                .collect();
+            let unreadable: std::collections::BTreeSet<String> =
+                unreadable.into_iter().map(str::to_string).collect();
+            let unreadable = |code: &str| unreadable.contains(code);
             for ind in config.rows_for_unit(regime, unit) {
-                if ind.required && s.value(&ind.code, InputColumn::ThucHien).is_none() {
+                if ind.required
+                    && s.value(&ind.code, InputColumn::ThucHien).is_none()
+                    && !unreadable(&ind.code)
+                {
                     diags.push(Diagnostic::new(
                         Code::RequiredMissing,
                         Location::file(&s.file),
@@ -463,6 +479,22 @@ pub fn check_submission(
                         ));
                     }
                 }
+                CrossRule::If {
+                    parsed: Some(p),
+                    blocking,
+                    when,
+                    then,
+                    message,
+                } if col == InputColumn::ThucHien => {
+                    let rule = conditions::IfRule {
+                        when: (when, &p.0),
+                        then: (then, &p.1),
+                        blocking: *blocking,
+                        message: message.as_deref(),
+                    };
+                    diags.extend(conditions::check(config, &rule, s, col));
+                }
+                CrossRule::If { .. } => {}
                 CrossRule::Breakdown { .. } => {} // breakdown::check
                 CrossRule::CarryOver { .. } => {} // history::carry_over_warnings
             }

@@ -192,6 +192,8 @@ pub fn make_root(
     // The tcd regime's reporters name the samples' unit kinds (phường, đặc khu), which this
     // tree does not have.
     std::fs::remove_dir_all(dir.join("report-templates/tcd")).unwrap();
+    // So do the ntm regime's (communes of kind "xa" under the samples' province).
+    std::fs::remove_dir_all(dir.join("report-templates/ntm")).unwrap();
     let mut toml = String::from("[[level]]\nname = \"tinh\"\nlabel = \"Tỉnh\"\n[[level]]\nname = \"huyen\"\nlabel = \"Huyện\"\n[[level]]\nname = \"xa\"\nlabel = \"Xã\"\n[[level]]\nname = \"so\"\nlabel = \"Sở\"\n");
     toml.push_str(units);
     // Owners named by the catalog.

@@ -1,0 +1,291 @@
+//! The table of units (`[unit_table]` of a regime): one row per reporting unit, in the
+//! tree's order, with its status (đúng hạn, muộn, bị từ chối, chưa gửi) and the cells the
+//! regime chose — answers as their labels, years without separators. A unit whose report was
+//! rejected or is missing has its row and status, and no figures.
+//!
+//! Made once from the report; written as a printable sheet of `tong-hop.xlsx` and given to
+//! the outline as `units` (and `bang_don_vi`, the table in Markdown).
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
+use serde::Serialize;
+
+use super::Report;
+use crate::catalog::{Indicator, InputColumn, UnitTable};
+use crate::validate::Timeliness;
+
+/// The table, ready to print.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub title: String,
+    /// The chosen columns' headers (with the unit of measure where there is one).
+    pub headers: Vec<String>,
+    pub units: Vec<Row>,
+    /// How each column's figures are written on the sheet.
+    #[serde(skip)]
+    pub kinds: Vec<Kind>,
+}
+
+/// How a column's figures are written on the sheet: as their labels (answers), or as
+/// numbers Excel can add (with the indicator's decimal places; a year without separators).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Label,
+    Number(usize),
+    Year,
+}
+
+/// One unit's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub code: String,
+    pub name: String,
+    /// The unit's status as printed, and its key (`on_time`, `late`, `rejected`, `missing`,
+    /// `not_yet_due`).
+    pub status: String,
+    pub status_key: String,
+    /// The chosen cells as printed, in the columns' order ("" where the unit has none).
+    pub figures: Vec<String>,
+    /// The same by cell key (`NTM01`), for an outline that names them.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// The same, unformatted (an answer's kept value: 1/0, the option's place), for the
+    /// sheet's number cells.
+    #[serde(skip)]
+    pub raw: Vec<Option<f64>>,
+}
+
+/// A unit's status as the table prints it.
+fn status_label(t: Timeliness) -> &'static str {
+    match t {
+        Timeliness::OnTime => "đúng hạn",
+        Timeliness::Late => "muộn",
+        Timeliness::Rejected => "bị từ chối",
+        Timeliness::Missing => "chưa gửi",
+        Timeliness::NotYetDue => "chưa gửi (chưa đến hạn)",
+    }
+}
+
+/// The table of the report's regime, if it declares one.
+pub fn of(report: &Report<'_>) -> Option<Table> {
+    let spec: &UnitTable = report.regime.unit_table.as_ref()?;
+    let config = report.config;
+    let columns: Vec<(&crate::catalog::UnitTableColumn, Option<&Indicator>)> = spec
+        .columns
+        .iter()
+        .map(|c| (c, config.indicator_of_key(&c.cell)))
+        .collect();
+    let headers = columns
+        .iter()
+        .map(|(c, ind)| {
+            let name = c.label.clone().unwrap_or_else(|| {
+                ind.map(|i| match crate::model::parse_key(&c.cell) {
+                    Ok((code, d)) if !d.is_total() => config
+                        .describe_cell(&code, &d)
+                        .split_once(' ')
+                        .map(|(_, rest)| rest.trim_matches('"').to_string())
+                        .unwrap_or_else(|| i.name.clone()),
+                    _ => i.name.clone(),
+                })
+                .unwrap_or_else(|| c.cell.clone())
+            });
+            match ind.map(|i| i.unit.trim()).filter(|u| !u.is_empty()) {
+                Some(u) if c.column != InputColumn::ThucHien => {
+                    format!("{name} ({u}; {})", column_word(c.column))
+                }
+                Some(u) => format!("{name} ({u})"),
+                None if c.column != InputColumn::ThucHien => {
+                    format!("{name} ({})", column_word(c.column))
+                }
+                None => name,
+            }
+        })
+        .collect();
+    let units = report
+        .batch
+        .compliance
+        .iter()
+        .map(|row| {
+            let reported = matches!(row.status, Timeliness::OnTime | Timeliness::Late);
+            let raw: Vec<Option<f64>> = columns
+                .iter()
+                .map(|(c, _)| {
+                    reported
+                        .then(|| report.consolidated.get(&row.unit_code, &c.cell, c.column))
+                        .flatten()
+                })
+                .collect();
+            let figures: Vec<String> = raw
+                .iter()
+                .zip(&columns)
+                .map(|(v, (_, ind))| match (v, ind) {
+                    (Some(v), Some(i)) => super::workbook::fmt_value(*v, i),
+                    (Some(v), None) => crate::text::fmt_vn(*v, 2),
+                    (None, _) => String::new(),
+                })
+                .collect();
+            let values = columns
+                .iter()
+                .zip(&figures)
+                .map(|((c, _), f)| (c.cell.clone(), f.clone()))
+                .collect();
+            Row {
+                code: row.unit_code.clone(),
+                name: row.unit_name.clone(),
+                status: status_label(row.status).to_string(),
+                status_key: row.status.key().to_string(),
+                figures,
+                values,
+                raw,
+            }
+        })
+        .collect();
+    let kinds = columns
+        .iter()
+        .map(|(_, ind)| match ind {
+            Some(i) if i.is_answer() => Kind::Label,
+            Some(i) if i.value_type == crate::catalog::ValueType::Year => Kind::Year,
+            // A unit's own whole number: no decimals (an average's decimals are the tree's).
+            Some(i)
+                if i.value_type == crate::catalog::ValueType::Integer
+                    && i.decimal_places.is_none() =>
+            {
+                Kind::Number(0)
+            }
+            Some(i) => Kind::Number(i.decimals()),
+            None => Kind::Number(2),
+        })
+        .collect();
+    Some(Table {
+        title: spec.title().to_string(),
+        headers,
+        units,
+        kinds,
+    })
+}
+
+fn column_word(c: InputColumn) -> &'static str {
+    match c {
+        InputColumn::KeHoach => "kế hoạch năm",
+        InputColumn::ThucHien => "thực hiện kỳ",
+        InputColumn::LuyKe => "lũy kế",
+        InputColumn::KyTruoc => "kỳ trước",
+    }
+}
+
+impl Table {
+    /// The table in Markdown, for the outline (`{{ bang_don_vi }}`): STT, Đơn vị, the
+    /// columns, Tình trạng.
+    pub fn markdown(&self) -> String {
+        let esc = |s: &str| s.replace('|', "\\|");
+        let mut heads = vec!["STT".to_string(), "Đơn vị".to_string()];
+        heads.extend(self.headers.iter().map(|h| esc(h)));
+        heads.push("Tình trạng".to_string());
+        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+        let mut out = line(&heads);
+        out.push_str(&line(&vec!["---".to_string(); heads.len()]));
+        for (i, u) in self.units.iter().enumerate() {
+            let mut cells = vec![(i + 1).to_string(), esc(&u.name)];
+            cells.extend(u.figures.iter().map(|f| esc(f)));
+            cells.push(u.status.clone());
+            out.push_str(&line(&cells));
+        }
+        out
+    }
+
+    /// The sheet: a title, a header row repeated on every page, one row per unit, fitted to
+    /// the page's width (A4 landscape), a frozen header and a filter.
+    pub fn write(&self, ws: &mut Worksheet, sheet: &str, font: &str) -> Result<(), XlsxError> {
+        ws.set_name(sheet)?;
+        let base = Format::new().set_font_name(font).set_font_size(12);
+        let cell = base
+            .clone()
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_text_wrap();
+        let head = cell
+            .clone()
+            .set_bold()
+            .set_align(FormatAlign::Center)
+            .set_background_color("#D9E1F2");
+        let center = cell.clone().set_align(FormatAlign::Center);
+        let title = base.clone().set_bold().set_font_size(13);
+        let year = center.clone().set_num_format("0");
+        let numbers: Vec<Format> = (0..=crate::catalog::MAX_DECIMALS as usize)
+            .map(|d| {
+                cell.clone()
+                    .set_align(FormatAlign::Right)
+                    .set_num_format(super::form::number_format(d))
+            })
+            .collect();
+        ws.write_string_with_format(0, 0, &self.title, &title)?;
+        let last = self.headers.len() as u16 + 2;
+        let mut heads = vec!["STT", "Đơn vị"];
+        heads.extend(self.headers.iter().map(String::as_str));
+        heads.push("Tình trạng");
+        for (i, h) in heads.iter().enumerate() {
+            ws.write_string_with_format(2, i as u16, *h, &head)?;
+        }
+        // Widths from the content: a column as wide as its longest figure, or a header's
+        // longest word, between 8 and 18 characters (headers wrap).
+        ws.set_column_width(0, 5)?;
+        let longest_name = self
+            .units
+            .iter()
+            .map(|u| u.name.chars().count())
+            .max()
+            .unwrap_or(10);
+        ws.set_column_width(1, (longest_name + 2).clamp(16, 34) as f64)?;
+        for (j, h) in self.headers.iter().enumerate() {
+            let word = h
+                .split_whitespace()
+                .map(|w| w.chars().count())
+                .max()
+                .unwrap_or(4);
+            let figure = self
+                .units
+                .iter()
+                .filter_map(|u| u.figures.get(j))
+                .map(|f| f.chars().count())
+                .max()
+                .unwrap_or(0);
+            ws.set_column_width(2 + j as u16, (word.max(figure) + 2).clamp(8, 18) as f64)?;
+        }
+        ws.set_column_width(last, 14)?;
+        let tallest = self
+            .headers
+            .iter()
+            .map(|h| h.chars().count() / 12 + 1)
+            .max()
+            .unwrap_or(1)
+            .min(6);
+        ws.set_row_height(2, 16.0 * tallest as f64 + 4.0)?;
+        for (i, u) in self.units.iter().enumerate() {
+            let r = 3 + i as u32;
+            ws.write_number_with_format(r, 0, (i + 1) as f64, &center)?;
+            ws.write_string_with_format(r, 1, &u.name, &cell)?;
+            for (j, f) in u.figures.iter().enumerate() {
+                let c = 2 + j as u16;
+                match (self.kinds[j], u.raw[j]) {
+                    (Kind::Year, Some(v)) => {
+                        ws.write_number_with_format(r, c, v, &year)?;
+                    }
+                    (Kind::Number(d), Some(v)) => {
+                        ws.write_number_with_format(r, c, v, &numbers[d.min(numbers.len() - 1)])?;
+                    }
+                    _ => {
+                        ws.write_string_with_format(r, c, f, &center)?;
+                    }
+                }
+            }
+            ws.write_string_with_format(r, last, &u.status, &center)?;
+        }
+        let end = 2 + self.units.len() as u32;
+        ws.set_freeze_panes(3, 2)?;
+        ws.autofilter(2, 0, end, last)?;
+        ws.set_paper_size(9);
+        ws.set_landscape();
+        ws.set_margins(0.59, 0.59, 0.79, 0.79, 0.3, 0.3);
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_repeat_rows(2, 2)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! "If … then …" rules on one unit's report: where `when` holds, `then` must hold. The
+//! message names both conditions as written and every cell they read, with its value (an
+//! answer's label, a year without separators) and its place on the form.
+
+use crate::catalog::{Condition, Config, InputColumn};
+use crate::diag::{Code, Diagnostic, Location, Severity};
+use crate::model::{cell_key, Disagg, Submission};
+
+/// A rule with its conditions as written and as parsed.
+pub struct IfRule<'a> {
+    pub when: (&'a str, &'a Condition),
+    pub then: (&'a str, &'a Condition),
+    pub blocking: bool,
+    pub message: Option<&'a str>,
+}
+
+/// The rule's diagnostic on a submission, if `when` holds and `then` does not (a condition
+/// whose figures are missing is not judged: an empty required cell has its own diagnostic).
+pub fn check(
+    config: &Config,
+    rule: &IfRule<'_>,
+    s: &Submission,
+    col: InputColumn,
+) -> Option<Diagnostic> {
+    let get = |c: &str, d: &Disagg| s.value(&cell_key(c, d), col);
+    if rule.when.1.holds(&get) != Some(true) || rule.then.1.holds(&get) != Some(false) {
+        return None;
+    }
+    let describe = |cond: &Condition| -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for (c, d) in cond.refs() {
+            let key = cell_key(c, d);
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key.clone());
+            let name = config
+                .indicator(c)
+                .map(|i| format!("{c} \"{}\"", i.name))
+                .unwrap_or_else(|| c.to_string());
+            out.push(match (s.figure(&key, col), config.indicator(c)) {
+                (Some(v), Some(i)) if i.is_answer() => format!(
+                    "{name} là \"{}\" ({})",
+                    i.display(v.value),
+                    v.location.cited()
+                ),
+                (Some(v), Some(i)) => {
+                    format!("{name} là {} ({})", i.display(v.value), v.location.cited())
+                }
+                _ => format!("{name} để trống"),
+            });
+        }
+        out
+    };
+    // The place: the first cell of `then` that has a figure, else the first of `when`.
+    let place = rule
+        .then
+        .1
+        .refs()
+        .into_iter()
+        .chain(rule.when.1.refs())
+        .find_map(|(c, d)| s.figure(&cell_key(c, d), col))
+        .map(|v| v.location.clone())
+        .unwrap_or_else(|| Location::file(&s.file));
+    let mut d = Diagnostic::new(
+        Code::IfRule,
+        place,
+        format!(
+            "{}Nếu {} thì {}: {}, nhưng {}.\n{}",
+            rule.message.map(|m| format!("{m} ")).unwrap_or_default(),
+            rule.when.0.trim(),
+            rule.then.0.trim(),
+            describe(rule.when.1).join(", "),
+            describe(rule.then.1).join(", "),
+            "Kiểm tra lại các ô này rồi gửi lại."
+        ),
+    );
+    if !rule.blocking {
+        d.severity = Severity::Warning;
+    }
+    Some(d)
+}
