@@ -1191,6 +1191,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
                     )
                 })
                 .collect(),
+            texts: Default::default(),
         }
     }
 

@@ -73,6 +73,7 @@ codes! {
     DuplicateRow = "BC0207", Blocking, "Chỉ tiêu xuất hiện hai lần";
     AnswerNormalized = "BC0208", Warning, "Câu trả lời viết khác danh sách, đã hiểu theo danh sách";
     UnknownAnswer = "BC0209", Blocking, "Câu trả lời không có trong danh sách";
+    TextTooLong = "BC0210", Warning, "Ô chữ dài hơn độ dài cho phép";
     UnknownUnit = "BC0301", Blocking, "Đơn vị không có trong danh mục";
     UnitNotIdentified = "BC0302", Blocking, "Không xác định được đơn vị báo cáo";
     PeriodMismatch = "BC0303", Blocking, "Kỳ báo cáo không đúng";

@@ -136,6 +136,18 @@ fn if_rules_and_answers_in_other_spellings_are_diagnosed_at_their_cells() {
     assert_eq!(my_loc.len(), 1);
     assert_eq!(my_loc[0][1], "cảnh báo");
     assert!(my_loc[0][5].contains("là 2024 (ô E17)"), "{:?}", my_loc[0]);
+    // A commune short of the standard that leaves its difficulties blank: a warning.
+    let cam_thanh = of("BC0411", "99029");
+    assert_eq!(cam_thanh.len(), 1);
+    assert_eq!(cam_thanh[0][1], "cảnh báo");
+    assert!(
+        cam_thanh[0][5].starts_with(
+            "Xã chưa đạt chuẩn cần nêu khó khăn, kiến nghị. Nếu NTM05 = Không thì NTM10 không trống"
+        ),
+        "{:?}",
+        cam_thanh[0]
+    );
+    assert!(cam_thanh[0][5].contains("NTM10 \"Khó khăn, kiến nghị\" để trống"));
     // Other spellings: read, each with a note at its cell; the form is accepted.
     let variants: Vec<(&str, &str)> = of("BC0208", "99017")
         .iter()
@@ -183,6 +195,7 @@ fn the_table_of_units_lists_every_commune_with_its_status_and_labels() {
             "Năm công nhận",
             "Mức đạt chuẩn",
             "Thu nhập bình quân (triệu đồng/người/năm)",
+            "Khó khăn, kiến nghị",
             "Tình trạng"
         ]
     );
@@ -193,13 +206,19 @@ fn the_table_of_units_lists_every_commune_with_its_status_and_labels() {
     assert_eq!(line(0)[1], "Xã Phước An");
     assert_eq!(
         line(2)[1..].to_vec(),
-        ["Xã Tân Phú", "", "", "", "", "", "", "bị từ chối"]
+        ["Xã Tân Phú", "", "", "", "", "", "", "", "bị từ chối"]
     );
     assert_eq!(
         line(12)[1..].to_vec(),
-        ["Xã Nam Phong", "", "", "", "", "", "", "chưa gửi"]
+        ["Xã Nam Phong", "", "", "", "", "", "", "", "chưa gửi"]
     );
-    assert_eq!(line(6)[8], "đúng hạn");
+    assert_eq!(line(6)[9], "đúng hạn");
+    // A note as the commune wrote it; none where it wrote none.
+    assert_eq!(
+        line(0)[8],
+        "Thiếu vốn làm đường giao thông nông thôn và trường học đạt chuẩn."
+    );
+    assert_eq!(line(9)[8], "");
     // Answers as their labels, the year a number without separators, the level's label.
     assert_eq!(line(9)[3..7].to_vec(), ["Đạt", "Có", "2019", "Nâng cao"]);
     assert_eq!(num(&body[9][5]), Some(2019.0));
@@ -219,7 +238,7 @@ fn the_table_of_units_lists_every_commune_with_its_status_and_labels() {
     assert!(md.contains("- Xã Tây Giang: bị từ chối, chưa có số liệu."));
     assert!(md.contains("- Xã Nam Phong: chưa gửi, chưa có số liệu."));
     assert!(
-        md.contains("| 10 | Xã Đông Sơn | 19 | Đạt | Có | 2019 | Nâng cao | 61,5 | đúng hạn |"),
+        md.contains("| 10 | Xã Đông Sơn | 19 | Đạt | Có | 2019 | Nâng cao | 61,5 |  | đúng hạn |"),
         "{md}"
     );
     let listed = md

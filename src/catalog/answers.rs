@@ -102,6 +102,27 @@ fn problems(
             "options chỉ dùng với type = \"category\"".to_string(),
         ));
     }
+    if ind.max_length.is_some() && !ind.is_text() {
+        out.push((
+            "max_length",
+            "max_length chỉ dùng với type = \"text\"".to_string(),
+        ));
+    }
+    if ind.max_length == Some(0) {
+        out.push(("max_length", "max_length phải lớn hơn 0".to_string()));
+    }
+    if ind.is_text() {
+        if ind.aggregation != Aggregation::None {
+            out.push(("aggregation", "ô chữ (type = \"text\") không tổng hợp lên cấp trên: ghi aggregation = \"none\"; nó có trong danh sách đơn vị ([unit_table])".to_string()));
+        }
+        if ind.min.is_some() || ind.max.is_some() || !ind.disaggregations.is_empty() {
+            out.push((
+                "min",
+                "ô chữ (type = \"text\") không có min/max hay phân tổ; độ dài tối đa là max_length"
+                    .to_string(),
+            ));
+        }
+    }
     if ind.is_answer() {
         if !matches!(ind.aggregation, Aggregation::None | Aggregation::Last) {
             out.push(("aggregation", format!(
@@ -222,6 +243,7 @@ impl Indicator {
             ValueType::YesNo => "yes_no",
             ValueType::Category => "category",
             ValueType::Year => "year",
+            ValueType::Text => "text",
         }
     }
 }

@@ -123,6 +123,15 @@ impl Condition {
         }
         let left = side(l, r, indicators, text)?;
         let right = side(r, l, indicators, text)?;
+        for f in [&left, &right] {
+            if let Some((c, _)) = f
+                .refs()
+                .into_iter()
+                .find(|(c, _)| indicators.get(*c).is_some_and(Indicator::is_text))
+            {
+                return Err(format!("\"{text}\": {c} là ô chữ, không so sánh được; với ô chữ chỉ dùng \"{c} trống\" hoặc \"{c} không trống\""));
+            }
+        }
         Ok(Condition::Compare { left, op, right })
     }
 
@@ -256,6 +265,13 @@ name = "Năm công nhận"
 unit = ""
 type = "year"
 aggregation = "none"
+
+[[indicator]]
+code = "T"
+name = "Ghi chú"
+unit = ""
+type = "text"
+aggregation = "none"
 "#;
         let file: super::super::indicators::IndicatorFile = toml::from_str(toml).unwrap();
         file.indicator
@@ -305,5 +321,9 @@ aggregation = "none"
         assert!(Condition::parse("N 19", &c).is_err());
         assert!(Condition::parse("Z > 1", &c).unwrap_err().contains("\"Z\""));
         assert!(Condition::parse("N + 1 không trống", &c).is_err());
+        // A text is only filled or empty.
+        assert!(Condition::parse("T không trống", &c).is_ok());
+        let e = Condition::parse("T = 1", &c).unwrap_err();
+        assert!(e.contains("T là ô chữ"), "{e}");
     }
 }

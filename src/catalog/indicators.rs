@@ -19,6 +19,9 @@ pub enum ValueType {
     Category,
     /// A year (năm được công nhận): a whole number printed without separators.
     Year,
+    /// A short text (a note, a reason): kept as typed, at most `max_length` characters,
+    /// shown in the table of units, never consolidated.
+    Text,
 }
 
 /// How an indicator's values combine up the unit tree.
@@ -153,6 +156,9 @@ pub struct Indicator {
     pub of: Option<String>,
     #[serde(default)]
     pub answer: Option<String>,
+    /// A text's longest length in characters (default 500).
+    #[serde(default)]
+    pub max_length: Option<usize>,
     /// The answers of a yes/no or category indicator, in order (resolved when the catalog is
     /// loaded): a yes/no's are `co` (1) then `khong` (0); a category's option n is kept as n.
     #[serde(skip)]
@@ -178,6 +184,9 @@ pub enum AnswerOptions {
 
 /// The code of the built-in count of reporting units, usable in formulas and on forms.
 pub const REPORTING_UNITS: &str = "DON_VI_BAO_CAO";
+
+/// A text answer's default longest length, in characters.
+pub const DEFAULT_TEXT_LENGTH: usize = 500;
 
 /// The default labels of a yes/no answer.
 pub const YES_NO: [&str; 2] = ["Có", "Không"];
@@ -360,6 +369,7 @@ impl Indicator {
             options: None,
             of: None,
             answer: None,
+            max_length: None,
             answers: Vec::new(),
             formula: None,
             parsed_formula: None,
@@ -430,10 +440,23 @@ impl Indicator {
                 {
                     2
                 }
-                ValueType::Integer | ValueType::Year | ValueType::YesNo | ValueType::Category => 0,
+                ValueType::Integer
+                | ValueType::Year
+                | ValueType::YesNo
+                | ValueType::Category
+                | ValueType::Text => 0,
                 ValueType::Decimal | ValueType::Percent => 2,
             },
         }
+    }
+
+    /// A text's longest length in characters.
+    pub fn text_limit(&self) -> usize {
+        self.max_length.unwrap_or(DEFAULT_TEXT_LENGTH)
+    }
+
+    pub fn is_text(&self) -> bool {
+        self.value_type == ValueType::Text
     }
 
     /// Whether its figures are whole numbers (integers, years, answers).

@@ -62,6 +62,7 @@ fn stored_actuals(
                         )
                     })
                     .collect(),
+                texts: Default::default(),
             }
         })
         .collect()

@@ -551,6 +551,7 @@ fn unit_submission(
         received_source: sub.map_or(ReceiptSource::Unknown, |s| s.received_source),
         origin: Origin::Exchange,
         values,
+        texts: Default::default(),
     }
 }
 

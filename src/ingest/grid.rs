@@ -213,6 +213,8 @@ fn value_column(l: &str) -> Option<InputColumn> {
 #[derive(Debug, Default)]
 pub struct TableValues {
     pub values: BTreeMap<(CellKey, InputColumn), Value>,
+    /// Text answers (`type = "text"`), by (indicator code, column).
+    pub texts: BTreeMap<(String, InputColumn), crate::model::Text>,
     pub diagnostics: Vec<Diagnostic>,
     /// First row after the table (the footer starts here).
     pub end_row: u32,
@@ -342,6 +344,24 @@ pub fn read_rows(
         for (col, c) in &layout.value_cols {
             if grid.get(r, *c).is_empty() {
                 out.empty_cells.push((r, *c, what()));
+                continue;
+            }
+            if ind.is_text() {
+                if let Some(text) = read_text(
+                    grid.get(r, *c),
+                    ind,
+                    &what,
+                    &|| loc(r, *c),
+                    &mut out.diagnostics,
+                ) {
+                    out.texts.insert(
+                        (ind.code.clone(), *col),
+                        crate::model::Text {
+                            text,
+                            location: loc(r, *c),
+                        },
+                    );
+                }
                 continue;
             }
             if let Some(v) = read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
@@ -489,6 +509,56 @@ pub(super) fn read_value(
             None
         }
     }
+}
+
+/// A short text (`type = "text"`): as typed, trimmed, its spaces and line breaks kept; a
+/// number or a date as it reads. Longer than its `max_length`: kept whole, with a warning.
+fn read_text(
+    cell: &Cell,
+    ind: &Indicator,
+    what: &dyn Fn() -> String,
+    loc: &dyn Fn() -> Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let text = match cell {
+        Cell::Empty => return None,
+        Cell::Text(t) => nfc(t.trim()),
+        Cell::Number(v) => crate::text::fmt_vn(*v, 6),
+        Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Cell::Date(d) => excel_date(*d),
+        Cell::Error(e) => {
+            diags.push(Diagnostic::new(
+                Code::ErrorCell,
+                loc(),
+                format!("{}: ô có lỗi {e}.\nGhi chữ trực tiếp rồi gửi lại.", what()),
+            ));
+            return None;
+        }
+    };
+    if text.is_empty() {
+        return None;
+    }
+    let n = text.chars().count();
+    if n > ind.text_limit() {
+        diags.push(Diagnostic::new(
+            Code::TextTooLong,
+            loc(),
+            format!(
+                "{}: {n} ký tự, dài hơn {} ký tự cho phép; vẫn giữ nguyên.\nLần sau ghi ngắn gọn hơn.",
+                what(),
+                ind.text_limit()
+            ),
+        ));
+    }
+    Some(text)
+}
+
+/// An Excel date serial as dd/mm/yyyy (the 1900 system; serials after 28/02/1900).
+fn excel_date(serial: f64) -> String {
+    chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+        .and_then(|d| d.checked_add_days(chrono::Days::new(serial.max(0.0) as u64)))
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
 }
 
 /// A yes/no or category answer: one of its labels, or one once case, diacritics and spaces
@@ -742,6 +812,31 @@ mod tests {
         let out = read_rows(&g, &l, &refs, "f.xlsx");
         assert_eq!(codes_of(&out), vec!["BC0207", "BC0204", "BC0203"]);
         assert_eq!(out.values.len(), 1, "only the first A1 row is read");
+    }
+
+    #[test]
+    fn a_text_is_kept_as_typed_and_a_long_one_whole_with_a_warning() {
+        let mut note = ind("GC", "Ghi chú");
+        note.value_type = crate::catalog::ValueType::Text;
+        note.max_length = Some(10);
+        let what = || "Chỉ tiêu GC".to_string();
+        let loc = || Location::cell("f.xlsx", "Biểu", "D5");
+        let mut diags = Vec::new();
+        let short = read_text(&t("  Thiếu vốn "), &note, &what, &loc, &mut diags);
+        assert_eq!(short.as_deref(), Some("Thiếu vốn"));
+        assert!(diags.is_empty());
+        let long = read_text(&t("Thiếu vốn làm đường"), &note, &what, &loc, &mut diags);
+        assert_eq!(long.as_deref(), Some("Thiếu vốn làm đường"));
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, Code::TextTooLong);
+        assert!(
+            diags[0].message.contains("19 ký tự, dài hơn 10"),
+            "{}",
+            diags[0].message
+        );
+        // A date cell reads as the date: serial 46203 is 30/06/2026.
+        let date = read_text(&Cell::Date(46203.0), &note, &what, &loc, &mut diags);
+        assert_eq!(date.as_deref(), Some("30/06/2026"));
     }
 
     #[test]

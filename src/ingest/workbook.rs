@@ -344,6 +344,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             }
             _ => table.values,
         }),
+        texts: table.texts,
     });
 }
 

@@ -133,6 +133,13 @@ pub struct Value {
     pub location: Location,
 }
 
+/// A short text answer read from a file (a note, a reason), with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub text: String,
+    pub location: Location,
+}
+
 /// Where a submission came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -164,6 +171,9 @@ pub struct Submission {
     /// Figures by (cell key, column): `TT01` for a total, `TT01[nguon=truc_tuyen]` for a cell
     /// of a breakdown (`crate::model`).
     pub values: BTreeMap<(CellKey, InputColumn), Value>,
+    /// Short text answers (`type = "text"`) by (indicator code, column): shown in the table of
+    /// units, never consolidated.
+    pub texts: BTreeMap<(String, InputColumn), Text>,
 }
 
 impl Submission {
@@ -175,6 +185,11 @@ impl Submission {
 
     pub fn value(&self, key: &str, column: InputColumn) -> Option<f64> {
         self.figure(key, column).map(|v| v.value)
+    }
+
+    /// A text answer of an indicator in a column.
+    pub fn text(&self, code: &str, column: InputColumn) -> Option<&Text> {
+        self.texts.get(&(code.to_string(), column))
     }
 }
 

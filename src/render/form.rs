@@ -267,7 +267,7 @@ impl Styles {
         match ind.value_type {
             ValueType::Integer => &self.input_integer,
             ValueType::Year => &self.input_year,
-            ValueType::YesNo | ValueType::Category => &self.input_text,
+            ValueType::YesNo | ValueType::Category | ValueType::Text => &self.input_text,
             ValueType::Decimal | ValueType::Percent => &self.input_decimal,
         }
     }
@@ -671,6 +671,16 @@ pub fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
     if ind.is_answer() {
         return answer_validation(ind);
     }
+    if ind.is_text() {
+        let n = ind.text_limit();
+        return DataValidation::new()
+            .allow_text_length(DataValidationRule::LessThanOrEqualTo(n.min(32_767) as u32))
+            .set_error_style(DataValidationErrorStyle::Stop)
+            .set_error_title("Quá dài")?
+            .set_error_message(format!("{}: ghi không quá {n} ký tự.", ind.name))?
+            .set_input_title(ind.code.clone())?
+            .set_input_message(format!("Ghi chữ, không quá {n} ký tự"));
+    }
     let lo = ind.lower_bound();
     let hi = ind.upper_bound();
     let dv = match (ind.value_type, hi) {
@@ -698,6 +708,7 @@ pub fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
         ValueType::Decimal => "số",
         ValueType::Percent => "tỷ lệ phần trăm (ghi 12,5 cho 12,5%)",
         ValueType::YesNo | ValueType::Category => "câu trả lời",
+        ValueType::Text => "chữ",
     };
     dv.set_error_style(DataValidationErrorStyle::Stop)
         .set_error_title("Giá trị không hợp lệ")?

@@ -113,10 +113,24 @@ pub fn of(report: &Report<'_>) -> Option<Table> {
                         .flatten()
                 })
                 .collect();
+            // A text is the unit's own, read from its accepted report.
+            let own = reported
+                .then(|| {
+                    report
+                        .batch
+                        .accepted
+                        .iter()
+                        .find(|s| s.unit_code == row.unit_code)
+                })
+                .flatten();
             let figures: Vec<String> = raw
                 .iter()
                 .zip(&columns)
-                .map(|(v, (_, ind))| match (v, ind) {
+                .map(|(v, (c, ind))| match (v, ind) {
+                    (_, Some(i)) if i.is_text() => own
+                        .and_then(|s| s.text(&i.code, c.column))
+                        .map(|t| t.text.clone())
+                        .unwrap_or_default(),
                     (Some(v), Some(i)) => super::workbook::fmt_value(*v, i),
                     (Some(v), None) => crate::text::fmt_vn(*v, 2),
                     (None, _) => String::new(),
@@ -141,7 +155,7 @@ pub fn of(report: &Report<'_>) -> Option<Table> {
     let kinds = columns
         .iter()
         .map(|(_, ind)| match ind {
-            Some(i) if i.is_answer() => Kind::Label,
+            Some(i) if i.is_answer() || i.is_text() => Kind::Label,
             Some(i) if i.value_type == crate::catalog::ValueType::Year => Kind::Year,
             // A unit's own whole number: no decimals (an average's decimals are the tree's).
             Some(i)
@@ -225,7 +239,8 @@ impl Table {
             ws.write_string_with_format(2, i as u16, *h, &head)?;
         }
         // Widths from the content: a column as wide as its longest figure, or a header's
-        // longest word, between 8 and 18 characters (headers wrap).
+        // longest word, between 8 and 18 characters (headers wrap); a column of notes up to 36.
+        let mut widths: Vec<usize> = Vec::new();
         ws.set_column_width(0, 5)?;
         let longest_name = self
             .units
@@ -247,7 +262,11 @@ impl Table {
                 .map(|f| f.chars().count())
                 .max()
                 .unwrap_or(0);
-            ws.set_column_width(2 + j as u16, (word.max(figure) + 2).clamp(8, 18) as f64)?;
+            // A column of notes is wider, its lines wrapped.
+            let widest = if figure > 18 { 36 } else { 18 };
+            let width = (word.max(figure) + 2).clamp(8, widest);
+            widths.push(width);
+            ws.set_column_width(2 + j as u16, width as f64)?;
         }
         ws.set_column_width(last, 14)?;
         let tallest = self
@@ -271,12 +290,29 @@ impl Table {
                     (Kind::Number(d), Some(v)) => {
                         ws.write_number_with_format(r, c, v, &numbers[d.min(numbers.len() - 1)])?;
                     }
+                    // A note reads from the left.
+                    _ if widths[j] > 18 => {
+                        ws.write_string_with_format(r, c, f, &cell)?;
+                    }
                     _ => {
                         ws.write_string_with_format(r, c, f, &center)?;
                     }
                 }
             }
             ws.write_string_with_format(r, last, &u.status, &center)?;
+            // A row as tall as its longest wrapped note (Excel and LibreOffice do not fit a
+            // row's height to wrapped text written by a program).
+            let lines = u
+                .figures
+                .iter()
+                .zip(&widths)
+                .map(|(f, w)| f.chars().count().div_ceil(w.saturating_sub(3).max(1)))
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            if lines > 1 {
+                ws.set_row_height(r, 15.0 * lines as f64 + 2.0)?;
+            }
         }
         let end = 2 + self.units.len() as u32;
         ws.set_freeze_panes(3, 2)?;

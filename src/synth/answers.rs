@@ -2,8 +2,9 @@
 //! mức đạt chuẩn): 21 communes whose answers are fixed here, so that the counts, shares and
 //! averages the tests assert can be worked out by hand from this table. Planted: two
 //! contradictions an "if" rule rejects, a "Không" with a year (a warning), answers typed in
-//! other spellings (read, with a note), an answer not in the list (rejected) and a commune
-//! that does not send.
+//! other spellings (read, with a note), an answer not in the list (rejected), a commune short
+//! of the standard that leaves its difficulties blank (a warning) and a commune that does not
+//! send.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -69,6 +70,14 @@ fn fill_of(config: &Config, a: &Answers) -> Fill {
     put("NTM07", CellValue::Text(level));
     put("NTM08", CellValue::Number(income));
     put("NTM09", CellValue::Number(poor));
+    if !meets {
+        let need = match (criteria >= 16, income >= 60.0) {
+            (true, true) => "Còn thiếu tiêu chí Môi trường; đề nghị hỗ trợ vốn xây dựng hệ thống thu gom rác thải.",
+            (true, false) => "Thu nhập bình quân chưa đạt; đề nghị hỗ trợ chuyển đổi cơ cấu cây trồng.",
+            (false, _) => "Thiếu vốn làm đường giao thông nông thôn và trường học đạt chuẩn.",
+        };
+        put("NTM10", CellValue::Text(need.into()));
+    }
     fill
 }
 
@@ -98,6 +107,10 @@ pub fn write_answer_inbox(
                 ] {
                     fill.values.insert(th(code), CellValue::Text(typed.into()));
                 }
+            }
+            "99029" => {
+                // A commune short of the standard that says nothing of its difficulties.
+                fill.values.remove(&th("NTM10"));
             }
             "99019" => {
                 fill.values

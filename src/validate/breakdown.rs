@@ -394,6 +394,7 @@ mod tests {
                     ((CellKey::from(key.as_str()), InputColumn::ThucHien), value)
                 })
                 .collect(),
+            texts: Default::default(),
         }
     }
 

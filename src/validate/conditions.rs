@@ -22,7 +22,12 @@ pub fn check(
     s: &Submission,
     col: InputColumn,
 ) -> Option<Diagnostic> {
-    let get = |c: &str, d: &Disagg| s.value(&cell_key(c, d), col);
+    // A text cell has no figure: it reads as 0 where it is filled (only `trống`/`không trống`
+    // may name one, the catalog makes sure).
+    let get = |c: &str, d: &Disagg| {
+        s.value(&cell_key(c, d), col)
+            .or_else(|| s.text(c, col).filter(|_| d.is_total()).map(|_| 0.0))
+    };
     if rule.when.1.holds(&get) != Some(true) || rule.then.1.holds(&get) != Some(false) {
         return None;
     }
@@ -39,6 +44,14 @@ pub fn check(
                 .indicator(c)
                 .map(|i| format!("{c} \"{}\"", i.name))
                 .unwrap_or_else(|| c.to_string());
+            if let Some(t) = s.text(c, col).filter(|_| d.is_total()) {
+                out.push(format!(
+                    "{name} ghi \"{}\" ({})",
+                    t.text,
+                    t.location.cited()
+                ));
+                continue;
+            }
             out.push(match (s.figure(&key, col), config.indicator(c)) {
                 (Some(v), Some(i)) if i.is_answer() => format!(
                     "{name} là \"{}\" ({})",

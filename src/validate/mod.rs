@@ -413,6 +413,7 @@ pub fn check_submission(
             for ind in config.rows_for_unit(regime, unit) {
                 if ind.required
                     && s.value(&ind.code, InputColumn::ThucHien).is_none()
+                    && s.text(&ind.code, InputColumn::ThucHien).is_none()
                     && !unreadable(&ind.code)
                 {
                     diags.push(Diagnostic::new(
