@@ -247,3 +247,50 @@ fn the_table_of_units_lists_every_commune_with_its_status_and_labels() {
         .count();
     assert_eq!(listed, 8, "{md}");
 }
+
+/// An "if" rule without `when` checks its expression in every report: incomes below 50 million
+/// are 99009 (48,0) and 99010 (49,5).
+#[test]
+fn a_rule_without_when_checks_an_expression_everywhere() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    copy_dir(&samples(), &root);
+    let regime = root.join("report-templates/ntm/regime.toml");
+    let mut text = std::fs::read_to_string(&regime).unwrap();
+    text = text.replace(
+        "\n[form]\n",
+        "\n[[rule]]\nkind = \"if\"\nthen = \"NTM08 * 1000 / 12 >= 4000 + 1000 / 6\"\n\n[form]\n",
+    );
+    std::fs::write(&regime, text).unwrap();
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&root),
+        "check",
+        "--regime",
+        "ntm",
+        "--period",
+        PERIOD,
+        "--as-of",
+        "2026-07-15",
+        "--format",
+        "csv",
+        s(&root.join("inbox/ntm/2026-H1")),
+    ]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    // 48,0 × 1000 / 12 = 4000 < 4166,67 and 49,5 × 1000 / 12 = 4125 < 4166,67; 51,0 → 4250.
+    let hits: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("Phải có NTM08 * 1000 / 12 >= 4000 + 1000 / 6"))
+        .collect();
+    assert_eq!(hits.len(), 2, "{out}");
+    assert!(
+        hits[0].contains("99009") && hits[0].contains("là 48 ("),
+        "{}",
+        hits[0]
+    );
+    assert!(
+        hits[1].contains("99010") && hits[1].contains("là 49,5 ("),
+        "{}",
+        hits[1]
+    );
+}

@@ -62,6 +62,8 @@ pub enum Condition {
     },
     /// A cell is filled (`true`) or empty (`false`).
     Filled { cell: Formula, filled: bool },
+    /// Always holds (an "if" rule without `when`).
+    Always,
 }
 
 /// Operators, longest first (so that `>=` is not read as `>`).
@@ -144,6 +146,7 @@ impl Condition {
                 out
             }
             Condition::Filled { cell, .. } => cell.refs(),
+            Condition::Always => Vec::new(),
         }
     }
 
@@ -152,6 +155,7 @@ impl Condition {
     pub fn holds(&self, get: &dyn Fn(&str, &Disagg) -> Option<f64>) -> Option<bool> {
         let none = Disagg::default();
         match self {
+            Condition::Always => Some(true),
             Condition::Filled { cell, filled } => {
                 let present = cell.eval(&none, get).is_ok();
                 Some(present == *filled)

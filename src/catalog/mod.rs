@@ -1468,7 +1468,8 @@ fn parse_conditions(
                 when, then, parsed, ..
             } => {
                 match (
-                    Condition::parse(when, indicators),
+                    when.as_deref()
+                        .map_or(Ok(Condition::Always), |w| Condition::parse(w, indicators)),
                     Condition::parse(then, indicators),
                 ) {
                     (Ok(w), Ok(t)) => {

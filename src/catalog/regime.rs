@@ -174,7 +174,10 @@ pub enum CrossRule {
     /// (`NTM03 >= 19`, `NTM04 không trống`). Blocking with `blocking = true`, else a warning;
     /// `message` is said first where it fails.
     If {
-        when: String,
+        /// Without `when`, `then` must always hold: a check of any expression
+        /// (`then = "NTM22 <= DON_VI_BAO_CAO"`, `then = "A + B <= C * 2"`).
+        #[serde(default)]
+        when: Option<String>,
         then: String,
         #[serde(default)]
         blocking: bool,

@@ -76,19 +76,23 @@ pub fn check(
         .find_map(|(c, d)| s.figure(&cell_key(c, d), col))
         .map(|v| v.location.clone())
         .unwrap_or_else(|| Location::file(&s.file));
-    let mut d = Diagnostic::new(
-        Code::IfRule,
-        place,
+    let said = rule.message.map(|m| format!("{m} ")).unwrap_or_default();
+    let message = if rule.when.0.trim().is_empty() {
         format!(
-            "{}Nếu {} thì {}: {}, nhưng {}.\n{}",
-            rule.message.map(|m| format!("{m} ")).unwrap_or_default(),
+            "{said}Phải có {}: {}.\nKiểm tra lại các ô này rồi gửi lại.",
+            rule.then.0.trim(),
+            describe(rule.then.1).join(", "),
+        )
+    } else {
+        format!(
+            "{said}Nếu {} thì {}: {}, nhưng {}.\nKiểm tra lại các ô này rồi gửi lại.",
             rule.when.0.trim(),
             rule.then.0.trim(),
             describe(rule.when.1).join(", "),
             describe(rule.then.1).join(", "),
-            "Kiểm tra lại các ô này rồi gửi lại."
-        ),
-    );
+        )
+    };
+    let mut d = Diagnostic::new(Code::IfRule, place, message);
     if !rule.blocking {
         d.severity = Severity::Warning;
     }

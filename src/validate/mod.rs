@@ -488,7 +488,7 @@ pub fn check_submission(
                     message,
                 } if col == InputColumn::ThucHien => {
                     let rule = conditions::IfRule {
-                        when: (when, &p.0),
+                        when: (when.as_deref().unwrap_or(""), &p.0),
                         then: (then, &p.1),
                         blocking: *blocking,
                         message: message.as_deref(),
