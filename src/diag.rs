@@ -98,6 +98,7 @@ codes! {
     ReceivedFromMtime = "BC0502", Warning, "Thời điểm nhận lấy từ ngày sửa tệp";
     ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";
     Missing = "BC0504", Blocking, "Đơn vị chưa gửi báo cáo đã quá hạn";
+    SignedBeforeCutoff = "BC0505", Warning, "Ngày ký trên biểu trước ngày chốt số liệu, không dùng";
     DuplicateSubmission = "BC0601", Warning, "Đơn vị gửi nhiều lần cùng kỳ";
     RegisterColumns = "BC0701", Blocking, "Sổ nhiệm vụ thiếu cột bắt buộc";
     InvalidDate = "BC0702", Blocking, "Ngày không hợp lệ";

@@ -221,7 +221,7 @@ fn side(
             ));
         }
     }
-    let f = Formula::parse(this).map_err(|e| format!("\"{text}\": {e}"))?;
+    let f = Formula::parse(this).map_err(|e| format!("\"{text}\", vế \"{}\": {e}", this.trim()))?;
     check_refs(&f, indicators, text)?;
     Ok(f)
 }

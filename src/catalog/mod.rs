@@ -391,6 +391,15 @@ impl Config {
                 &calendar,
             );
             check_rule_cells(&mut l, &rel, &regime, &indicators, &dimensions);
+            if let Some(t) = &regime.unit_table {
+                for (i, c) in t.columns.iter().enumerate() {
+                    let checked = crate::model::parse_key(&c.cell)
+                        .and_then(|(code, d)| check_cell_in(&indicators, &dimensions, &code, &d));
+                    if let Err(e) = checked {
+                        l.problem(&rel, format!("unit_table.columns[{i}] ({})", c.cell), e);
+                    }
+                }
+            }
             if let Some(m) = &regime.form.matrix {
                 let cells = |c: &str, d: &Disagg| check_cell_in(&indicators, &dimensions, c, d);
                 match layout::resolve(m, &indicators, &dimensions, &cells) {

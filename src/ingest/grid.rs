@@ -298,7 +298,7 @@ pub fn read_rows(
         if matched.is_none() && !name.is_empty() {
             matched = by_name(&name);
             if matched.is_none() {
-                if let Some(ind) = by_fold(folded.insert(fold(&name))) {
+                if let Some(ind) = by_fold(folded.insert(fold(&name))).filter(|_| has_values) {
                     out.diagnostics.push(Diagnostic::new(
                         Code::FuzzyNameMatch,
                         loc(r, layout.name_col),
@@ -310,6 +310,19 @@ pub fn read_rows(
                     matched = Some(ind);
                 }
             }
+        }
+        // A row matched by its name alone, with nothing typed in it, is a heading that reads
+        // like an indicator (a section "KHÓ KHĂN, KIẾN NGHỊ" above the row "Khó khăn, kiến
+        // nghị"): not the indicator's row.
+        if !has_values && !name.is_empty() && matched.is_some_and(|i| i.code.to_uppercase() != code)
+        {
+            continue;
+        }
+        if !has_values
+            && matched.is_none()
+            && by_fold(folded.get_or_insert_with(|| fold(&name))).is_some()
+        {
+            continue;
         }
         let Some(ind) = matched else {
             let folded = folded.unwrap_or_else(|| fold(&name));
@@ -812,6 +825,23 @@ mod tests {
         let out = read_rows(&g, &l, &refs, "f.xlsx");
         assert_eq!(codes_of(&out), vec!["BC0207", "BC0204", "BC0203"]);
         assert_eq!(out.values.len(), 1, "only the first A1 row is read");
+    }
+
+    #[test]
+    fn a_heading_named_like_an_indicator_is_not_its_row() {
+        let inds = [ind("K1", "Khó khăn, kiến nghị"), ind("A2", "Dân số")];
+        let refs: Vec<&Indicator> = inds.iter().collect();
+        let g = grid(vec![
+            vec![t("Mã số"), t("Chỉ tiêu"), t("Thực hiện")],
+            vec![t(""), t("KHÓ KHĂN, KIẾN NGHỊ"), Cell::Empty],
+            vec![t("K1"), t("Khó khăn, kiến nghị"), Cell::Number(3.0)],
+            vec![t(""), t("Dân số"), Cell::Empty],
+            vec![t("A2"), t("Dân số"), Cell::Number(7.0)],
+        ]);
+        let l = find_table(&g).unwrap();
+        let out = read_rows(&g, &l, &refs, "f.xlsx");
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        assert_eq!(out.values.len(), 2);
     }
 
     #[test]

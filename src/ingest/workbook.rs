@@ -324,7 +324,25 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
     }
     let signed = grid
         .texts(table.end_row.saturating_sub(3), grid.height())
-        .find_map(|(_, _, t)| footer_date(t));
+        .find_map(|(r, c, t)| footer_date(t).map(|d| (d, r, c)));
+    // A date signed before the period's data were even closed is not when the report was
+    // sent (a year left as printed on the blank form): not taken as the receipt.
+    let cutoff = expect.regime.window(period).to;
+    let signed = match signed {
+        Some((d, r, c)) if d < cutoff => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::SignedBeforeCutoff,
+                Location::cell(shown, &grid.sheet, cell_ref(r, c)),
+                format!(
+                    "Ngày ký trên biểu {} trước ngày chốt số liệu của kỳ ({}): không dùng làm thời điểm nhận.\nSửa ngày ký cho đúng; thời điểm nhận lấy từ sổ nhận hoặc ngày sửa tệp.",
+                    d.format("%d/%m/%Y"),
+                    cutoff.format("%d/%m/%Y")
+                ),
+            ));
+            None
+        }
+        other => other.map(|(d, ..)| d),
+    };
     report.submissions.push(Submission {
         file: shown.to_string(),
         path: path.to_path_buf(),

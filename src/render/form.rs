@@ -712,7 +712,11 @@ pub fn validation(ind: &Indicator) -> Result<DataValidation, XlsxError> {
     };
     dv.set_error_style(DataValidationErrorStyle::Stop)
         .set_error_title("Giá trị không hợp lệ")?
-        .set_error_message(format!("{} ({}): nhập {kind} {range}.", ind.name, ind.unit))?
+        .set_error_message(if ind.unit.trim().is_empty() {
+            format!("{}: nhập {kind} {range}.", ind.name)
+        } else {
+            format!("{} ({}): nhập {kind} {range}.", ind.name, ind.unit)
+        })?
         .set_input_title(ind.code.clone())?
         .set_input_message(format!("{kind}, {range}"))
 }

@@ -243,6 +243,7 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
     let numbers: Vec<Format> = (0..=crate::catalog::MAX_DECIMALS as usize)
         .map(|d| cell_format().set_num_format(form::number_format(d)))
         .collect();
+    let year = cell_format().set_num_format("0");
     let title = Format::new()
         .set_font_name(FONT)
         .set_font_size(13)
@@ -260,7 +261,11 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)))
         .map(|(ind, d)| {
             let key = cell_key(&ind.code, &d);
-            let fmt = &numbers[ind.decimals().min(numbers.len() - 1)];
+            let fmt = if ind.value_type == ValueType::Year {
+                &year
+            } else {
+                &numbers[ind.decimals().min(numbers.len() - 1)]
+            };
             (ind, d, c.key(&key), key, fmt)
         })
         .collect();
@@ -345,7 +350,10 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
                     .enumerate()
                 {
                     if let Some(v) = v {
-                        ws.write_number(r, 3 + j as u16, *v)?;
+                        match rows[i].0.answer_label(*v) {
+                            Some(label) => ws.write_string(r, 3 + j as u16, label)?,
+                            None => ws.write_number(r, 3 + j as u16, *v)?,
+                        };
                     }
                 }
                 ws.set_range_format(r, 3, r, 2 + units.len() as u16, fmt)?;
@@ -371,7 +379,10 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
                         .enumerate()
                     {
                         if let Some(v) = v {
-                            ws.write_number(r, first + j as u16, *v)?;
+                            match rows[i].0.answer_label(*v) {
+                                Some(label) => ws.write_string(r, first + j as u16, label)?,
+                                None => ws.write_number(r, first + j as u16, *v)?,
+                            };
                         }
                     }
                     ws.set_range_format(r, first, r, first + block.len() as u16 - 1, fmt)?;

@@ -347,13 +347,24 @@ pub fn check_submission(
             continue;
         };
         // The cell's description is made only for a diagnostic.
+        let unit = if ind.unit.trim().is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ind.unit)
+        };
         let what = || match Disagg::parse(split_key(code).1) {
-            Ok(d) if !d.is_total() => format!(
-                "Chỉ tiêu {} ({})",
-                config.describe_cell(&ind.code, &d),
-                ind.unit
-            ),
-            _ => format!("Chỉ tiêu {} \"{}\" ({})", ind.code, ind.name, ind.unit),
+            Ok(d) if !d.is_total() => {
+                format!("Chỉ tiêu {}{unit}", config.describe_cell(&ind.code, &d))
+            }
+            _ => format!("Chỉ tiêu {} \"{}\"{unit}", ind.code, ind.name),
+        };
+        // A year without a thousands separator.
+        let fmt_vn = |v: f64, d: usize| {
+            if ind.value_type == ValueType::Year {
+                ind.display(v)
+            } else {
+                fmt_vn(v, d)
+            }
         };
         if matches!(ind.value_type, ValueType::Integer | ValueType::Year) && v.value.fract() != 0.0
         {
@@ -397,19 +408,18 @@ pub fn check_submission(
             }
         }
     }
+    // A cell typed but not readable (not a number, not one of the answers) has its own
+    // blocking diagnostic, at its cell, which ingest starts with the indicator's code: it is
+    // not also called empty, and no rule reading it is judged.
+    let unreadable: std::collections::BTreeSet<String> = diags
+        .iter()
+        .filter(|d| d.is_blocking() && *d.location.file == *s.file)
+        .filter_map(|d| d.message.strip_prefix("Chỉ tiêu ")?.split(' ').next())
+        .map(str::to_string)
+        .collect();
+    let unreadable = |code: &str| unreadable.contains(code);
     if s.origin == crate::model::Origin::Form {
         if let Some(unit) = config.units.get(&s.unit_code) {
-            // A cell typed but not readable (not a number, not one of the answers) has its
-            // own blocking diagnostic, at its cell, which ingest starts with the indicator's
-            // code: it is not also called empty.
-            let unreadable: Vec<&str> = diags
-                .iter()
-                .filter(|d| d.is_blocking() && *d.location.file == *s.file)
-                .filter_map(|d| d.message.strip_prefix("Chỉ tiêu ")?.split(' ').next())
-                .collect();
-            let unreadable: std::collections::BTreeSet<String> =
-                unreadable.into_iter().map(str::to_string).collect();
-            let unreadable = |code: &str| unreadable.contains(code);
             for ind in config.rows_for_unit(regime, unit) {
                 if ind.required
                     && s.value(&ind.code, InputColumn::ThucHien).is_none()
@@ -486,7 +496,14 @@ pub fn check_submission(
                     when,
                     then,
                     message,
-                } if col == InputColumn::ThucHien => {
+                } if col == InputColumn::ThucHien
+                    && !p
+                        .0
+                        .refs()
+                        .into_iter()
+                        .chain(p.1.refs())
+                        .any(|(c, _)| unreadable(c)) =>
+                {
                     let rule = conditions::IfRule {
                         when: (when.as_deref().unwrap_or(""), &p.0),
                         then: (then, &p.1),
