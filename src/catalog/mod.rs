@@ -10,6 +10,7 @@ mod dimensions;
 pub mod formula;
 mod indicators;
 pub mod layout;
+pub mod lists;
 pub mod lint;
 mod regime;
 pub mod todo;
@@ -391,6 +392,9 @@ impl Config {
                 &calendar,
             );
             check_rule_cells(&mut l, &rel, &regime, &indicators, &dimensions);
+            for (key, message) in lists::problems(&regime.lists, &dimensions) {
+                l.problem(&rel, key, message);
+            }
             if let Some(t) = &regime.unit_table {
                 for (i, c) in t.columns.iter().enumerate() {
                     let checked = crate::model::parse_key(&c.cell)

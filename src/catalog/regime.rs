@@ -295,6 +295,9 @@ pub struct Regime {
     /// the workbook and the outline.
     #[serde(default)]
     pub unit_table: Option<UnitTable>,
+    /// List annexes (`[[list]]`): any number of rows of typed columns, each on its own sheet.
+    #[serde(default, rename = "list")]
+    pub lists: Vec<super::lists::ListSpec>,
 }
 
 /// The table of units a leader reads: the reporting units in the tree's order, each with its

@@ -63,6 +63,7 @@ fn stored_actuals(
                     })
                     .collect(),
                 texts: Default::default(),
+                lists: Default::default(),
             }
         })
         .collect()

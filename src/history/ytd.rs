@@ -552,6 +552,7 @@ fn unit_submission(
         origin: Origin::Exchange,
         values,
         texts: Default::default(),
+        lists: Default::default(),
     }
 }
 

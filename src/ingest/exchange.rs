@@ -251,6 +251,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             origin: Origin::Exchange,
             values: crate::model::packed(values),
             texts: Default::default(),
+            lists: Default::default(),
         });
     }
 }

@@ -395,7 +395,7 @@ pub fn read_rows(
 /// table ends above it. Only text cells can say so, and only those with both letter pairs of
 /// one of the labels ("ng" and "bi", or "th" and "tr", in any case) are folded to be sure:
 /// most cells of a table, indicator names among them, have neither both.
-fn is_signature_label(cell: &Cell) -> bool {
+pub(super) fn is_signature_label(cell: &Cell) -> bool {
     let Cell::Text(t) = cell else {
         return false;
     };

@@ -9,6 +9,7 @@ mod exchange;
 mod grid;
 pub mod limits;
 mod matrix;
+mod lists;
 mod number;
 mod receipt;
 pub mod register;

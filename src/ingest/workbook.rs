@@ -343,6 +343,18 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         }
         other => other.map(|(d, ..)| d),
     };
+    let look = crate::catalog::lists::Lookup {
+        dimensions: &config.dimensions,
+        units: &config.units,
+    };
+    let lists = super::lists::read(
+        &sheets,
+        &expect.regime.lists,
+        &look,
+        expect.regime.window(period),
+        shown,
+        &mut report.diagnostics,
+    );
     report.submissions.push(Submission {
         file: shown.to_string(),
         path: path.to_path_buf(),
@@ -363,6 +375,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             _ => table.values,
         }),
         texts: table.texts,
+        lists,
     });
 }
 

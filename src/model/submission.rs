@@ -140,6 +140,14 @@ pub struct Text {
     pub location: Location,
 }
 
+/// One row of a list annex as read: each column's canonical text (`catalog::lists`), `None`
+/// where the cell is empty; where the row starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRow {
+    pub cells: Vec<Option<String>>,
+    pub location: Location,
+}
+
 /// Where a submission came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -174,6 +182,9 @@ pub struct Submission {
     /// Short text answers (`type = "text"`) by (indicator code, column): shown in the table of
     /// units, never consolidated.
     pub texts: BTreeMap<(String, InputColumn), Text>,
+    /// The rows of each list annex (`[[list]]`) by the list's code; a list the file has, with
+    /// no rows, is there and empty.
+    pub lists: BTreeMap<String, Vec<ListRow>>,
 }
 
 impl Submission {

@@ -395,6 +395,7 @@ mod tests {
                 })
                 .collect(),
             texts: Default::default(),
+            lists: Default::default(),
         }
     }
 

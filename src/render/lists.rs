@@ -1,0 +1,207 @@
+//! List annexes written: the blank (or filled) sheet of a unit's form — an Excel table that
+//! grows as rows are typed under it, with a data validation per column — and, for the
+//! consolidated output, a sheet per list in `tong-hop.xlsx` and `danh-sach-<code>.csv`.
+
+use rust_xlsxwriter::{
+    DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign,
+    FormatBorder, Table, TableColumn, Worksheet, XlsxError,
+};
+
+use crate::catalog::lists::{ListColumn, ListSpec, ListType, Lookup};
+use crate::consolidate::ListLine;
+
+/// Blank rows of a list's table on a blank form (Excel adds rows as they are typed below).
+const BLANK_ROWS: usize = 20;
+
+/// A column's width (characters) on a sheet.
+fn width(c: &ListColumn) -> f64 {
+    match c.kind {
+        ListType::Text if c.text_limit() > 60 => 40.0,
+        ListType::Text => 22.0,
+        ListType::Date => 13.0,
+        ListType::Unit | ListType::Option => 22.0,
+        _ => 14.0,
+    }
+}
+
+fn validation(c: &ListColumn, look: &Lookup<'_>) -> Result<Option<DataValidation>, XlsxError> {
+    let dv = match c.kind {
+        ListType::Text => DataValidation::new().allow_text_length(
+            DataValidationRule::LessThanOrEqualTo(c.text_limit().min(32_767) as u32),
+        ),
+        ListType::Integer => DataValidation::new().allow_whole_number(
+            DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0) as i32),
+        ),
+        ListType::Decimal => DataValidation::new()
+            .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0))),
+        ListType::YesNo => DataValidation::new().allow_list_strings(&["Có", "Không"])?,
+        ListType::Option => {
+            let names: Vec<String> = c
+                .dimension
+                .as_deref()
+                .and_then(|d| look.dimensions.get(d))
+                .map(|d| d.options.iter().map(|o| o.name.clone()).collect())
+                .unwrap_or_default();
+            let fits = names.iter().map(|n| n.chars().count() + 1).sum::<usize>() <= 250
+                && !names.iter().any(|n| n.contains(','));
+            if !fits || names.is_empty() {
+                return Ok(None);
+            }
+            DataValidation::new().allow_list_strings(&names)?
+        }
+        ListType::Date => DataValidation::new()
+            .allow_any_value()
+            .set_input_message("Ghi ngày dạng dd/mm/yyyy")?,
+        ListType::Unit => return Ok(None),
+    };
+    Ok(Some(
+        dv.set_error_style(DataValidationErrorStyle::Stop)
+            .set_error_title("Không hợp lệ")?
+            .set_error_message(format!("{}: giá trị không hợp lệ.", c.name))?,
+    ))
+}
+
+/// A unit's list sheet: the title, a header row (STT, the columns) and an Excel table of the
+/// `rows` given (as typed) and blank rows below them.
+pub fn write_form_sheet(
+    ws: &mut Worksheet,
+    spec: &ListSpec,
+    look: &Lookup<'_>,
+    rows: &[Vec<String>],
+    font: &str,
+) -> Result<(), XlsxError> {
+    ws.set_name(spec.sheet_name())?;
+    let base = Format::new().set_font_name(font).set_font_size(12);
+    let title = base.clone().set_bold().set_font_size(13);
+    let cell = base
+        .clone()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_unlocked();
+    let date = cell.clone().set_num_format("dd/mm/yyyy");
+    ws.write_string_with_format(0, 0, &spec.title, &title)?;
+    let header = 2u32;
+    let n = rows.len().max(1) + BLANK_ROWS;
+    let last_row = header + n as u32;
+    let last_col = spec.columns.len() as u16;
+    let mut columns = vec![TableColumn::new().set_header("STT")];
+    columns.extend(
+        spec.columns
+            .iter()
+            .map(|c| TableColumn::new().set_header(c.name.clone())),
+    );
+    let table = Table::new()
+        .set_columns(&columns)
+        .set_name(format!("DS_{}", spec.code))
+        .set_autofilter(false);
+    ws.add_table(header, 0, last_row, last_col, &table)?;
+    ws.set_column_width(0, 6)?;
+    for (j, c) in spec.columns.iter().enumerate() {
+        let col = 1 + j as u16;
+        ws.set_column_width(col, width(c))?;
+        let fmt = if c.kind == ListType::Date { &date } else { &cell };
+        ws.set_range_format(header + 1, col, last_row, col, fmt)?;
+        if let Some(dv) = validation(c, look)? {
+            ws.add_data_validation(header + 1, col, last_row, col, &dv)?;
+        }
+    }
+    ws.set_row_height(header, 32)?;
+    for (i, row) in rows.iter().enumerate() {
+        let r = header + 1 + i as u32;
+        ws.write_number(r, 0, (i + 1) as f64)?;
+        for (j, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r, 1 + j as u16, v)?;
+            }
+        }
+    }
+    ws.set_freeze_panes(header + 1, 0)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header, header)?;
+    Ok(())
+}
+
+/// The consolidated list's sheet in `tong-hop.xlsx`: Mã đơn vị, Đơn vị, STT, then the
+/// columns as printed; frozen header, filter, A4 landscape one page wide.
+pub fn write_consolidated_sheet(
+    ws: &mut Worksheet,
+    spec: &ListSpec,
+    look: &Lookup<'_>,
+    lines: &[ListLine<'_>],
+    font: &str,
+) -> Result<(), XlsxError> {
+    ws.set_name(spec.sheet_name())?;
+    let base = Format::new().set_font_name(font).set_font_size(12);
+    let title = base.clone().set_bold().set_font_size(13);
+    let cell = base
+        .clone()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+    let head = cell
+        .clone()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color("#D9E1F2");
+    ws.write_string_with_format(0, 0, &spec.title, &title)?;
+    let mut heads = vec!["Mã đơn vị", "Đơn vị", "STT"];
+    heads.extend(spec.columns.iter().map(|c| c.name.as_str()));
+    for (j, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(2, j as u16, *h, &head)?;
+    }
+    ws.set_column_width(0, 10)?;
+    ws.set_column_width(1, 24)?;
+    ws.set_column_width(2, 6)?;
+    for (j, c) in spec.columns.iter().enumerate() {
+        ws.set_column_width(3 + j as u16, width(c))?;
+    }
+    ws.set_row_height(2, 32)?;
+    for (i, line) in lines.iter().enumerate() {
+        let r = 3 + i as u32;
+        ws.write_string_with_format(r, 0, line.unit_code, &cell)?;
+        ws.write_string_with_format(r, 1, line.unit_name, &cell)?;
+        ws.write_number_with_format(r, 2, line.stt as f64, &cell)?;
+        for (j, (c, v)) in spec.columns.iter().zip(&line.row.cells).enumerate() {
+            let col = 3 + j as u16;
+            match (c.kind, v) {
+                (ListType::Integer | ListType::Decimal, Some(v)) => match v.parse::<f64>() {
+                    Ok(n) => ws.write_number_with_format(r, col, n, &cell)?,
+                    Err(_) => ws.write_string_with_format(r, col, v, &cell)?,
+                },
+                (_, Some(v)) => ws.write_string_with_format(r, col, c.display(v, look), &cell)?,
+                (_, None) => ws.write_blank(r, col, &cell)?,
+            };
+        }
+    }
+    let last = 2 + lines.len() as u32;
+    ws.set_freeze_panes(3, 3)?;
+    ws.autofilter(2, 0, last, (heads.len() - 1) as u16)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(2, 2)?;
+    Ok(())
+}
+
+/// `danh-sach-<code>.csv`: `unit_code,unit_name,stt,<column codes…>`, values in their
+/// canonical form (dates 2026-09-30, numbers with a decimal point, option and unit codes).
+pub fn csv(spec: &ListSpec, lines: &[ListLine<'_>]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut head = vec!["unit_code", "unit_name", "stt"];
+    head.extend(spec.columns.iter().map(|c| c.code.as_str()));
+    w.write_record(&head).expect("write to memory");
+    for line in lines {
+        let mut rec = vec![
+            line.unit_code.to_string(),
+            line.unit_name.to_string(),
+            line.stt.to_string(),
+        ];
+        rec.extend(line.row.cells.iter().map(|v| v.clone().unwrap_or_default()));
+        w.write_record(&rec).expect("write to memory");
+    }
+    w.into_inner().expect("write to memory")
+}
