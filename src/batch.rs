@@ -225,10 +225,12 @@ fn up_to_date(
         && same_files(&prev.inputs, inputs)
         && (as_of == job.as_of || as_of >= units_deadline)
         // An engine that writes other files (a new exchange format) runs the period again.
-        && prev.outputs.iter().map(|o| o.file.as_str()).eq(crate::pipeline::OUTPUTS
-            .iter()
-            .copied()
-            .filter(|n| *n != crate::pipeline::MANIFEST))
+        && config.regime(&job.regime).is_some_and(|r| {
+            prev.outputs
+                .iter()
+                .map(|o| o.file.as_str())
+                .eq(crate::pipeline::output_names(r).iter().map(String::as_str))
+        })
         && prev.outputs.iter().all(|o| {
             std::fs::read(target.join(&o.file))
                 .is_ok_and(|b| b.len() as u64 == o.size && sha256_hex(&b) == o.sha256)

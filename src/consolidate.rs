@@ -973,6 +973,65 @@ fn put_cell(
     }
 }
 
+/// One row of a consolidated list: the reporting unit, the row's number in the unit's list,
+/// and the row as read.
+#[derive(Debug, Clone, Copy)]
+pub struct ListLine<'a> {
+    pub unit_code: &'a str,
+    pub unit_name: &'a str,
+    pub stt: usize,
+    pub row: &'a crate::model::ListRow,
+}
+
+/// The regime's lists gathered up the tree: every accepted report's rows, the units in the
+/// tree's order (the receiver's subtree), each unit's rows in its own order. Every list of the
+/// regime is there, empty where no unit listed anything.
+pub fn gather_lists<'a>(
+    config: &'a Config,
+    regime: &Regime,
+    accepted: &'a [Submission],
+) -> BTreeMap<String, Vec<ListLine<'a>>> {
+    let order: foldhash::HashMap<String, usize> = config
+        .units
+        .subtree(&regime.receiver)
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| (u, i))
+        .collect();
+    let mut subs: Vec<&Submission> = accepted
+        .iter()
+        .filter(|s| order.contains_key(&s.unit_code))
+        .collect();
+    subs.sort_by_key(|s| order[&s.unit_code]);
+    regime
+        .lists
+        .iter()
+        .map(|spec| {
+            let lines = subs
+                .iter()
+                .flat_map(|s| {
+                    let name = config
+                        .units
+                        .get(&s.unit_code)
+                        .map_or(s.unit_code.as_str(), |u| u.name.as_str());
+                    s.lists
+                        .get(&spec.code)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                        .map(move |(i, row)| ListLine {
+                            unit_code: &s.unit_code,
+                            unit_name: name,
+                            stt: i + 1,
+                            row,
+                        })
+                })
+                .collect();
+            (spec.code.clone(), lines)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

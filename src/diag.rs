@@ -74,8 +74,8 @@ codes! {
     AnswerNormalized = "BC0208", Warning, "Câu trả lời viết khác danh sách, đã hiểu theo danh sách";
     UnknownAnswer = "BC0209", Blocking, "Câu trả lời không có trong danh sách";
     TextTooLong = "BC0210", Warning, "Ô chữ dài hơn độ dài cho phép";
-    ListInvalid = "BC0211", Blocking, "Ô của danh sách không hợp lệ";
-    ListRequiredMissing = "BC0212", Blocking, "Ô bắt buộc của danh sách để trống";
+    ListInvalid = "BC0211", Warning, "Ô của danh sách không hợp lệ, để trống";
+    ListRequiredMissing = "BC0212", Warning, "Ô bắt buộc của danh sách để trống";
     ListDateOutsidePeriod = "BC0213", Warning, "Ngày trong danh sách ngoài kỳ báo cáo";
     ListNotFound = "BC0214", Warning, "Không tìm thấy danh sách";
     ListColumnMissing = "BC0215", Blocking, "Danh sách thiếu cột bắt buộc";

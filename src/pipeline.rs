@@ -37,6 +37,25 @@ pub const OUTPUTS: [&str; 11] = [
     "manifest.json",
 ];
 
+/// The files a run of `regime` writes, in the manifest's order (the manifest itself not
+/// among them): `OUTPUTS`, with `danh-sach-<code>.csv` for each list after `tong-hop.xlsx`.
+pub fn output_names(regime: &Regime) -> Vec<String> {
+    let mut out = vec![OUTPUTS[0].to_string()];
+    out.extend(regime.lists.iter().map(|l| list_file(&l.code)));
+    out.extend(
+        OUTPUTS[1..]
+            .iter()
+            .filter(|n| **n != MANIFEST)
+            .map(|n| n.to_string()),
+    );
+    out
+}
+
+/// A list's CSV among the outputs.
+pub fn list_file(code: &str) -> String {
+    format!("danh-sach-{code}.csv")
+}
+
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
 
@@ -740,7 +759,18 @@ fn render_into(
         || -> Result<Vec<FileEntry>, RunError> {
             let xlsx = workbook::tong_hop(report, dir)
                 .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
-            Ok(vec![put(dir, OUTPUTS[0], &xlsx)?])
+            let mut entries = vec![put(dir, OUTPUTS[0], &xlsx)?];
+            let lists = crate::consolidate::gather_lists(
+                report.config,
+                report.regime,
+                &report.batch.accepted,
+            );
+            for spec in &report.regime.lists {
+                let lines = lists.get(&spec.code).map_or(&[][..], Vec::as_slice);
+                let bytes = crate::render::lists::csv(spec, lines);
+                entries.push(put(dir, &list_file(&spec.code), &bytes)?);
+            }
+            Ok(entries)
         },
         || -> Result<Vec<FileEntry>, RunError> {
             let documents = || -> Result<Vec<FileEntry>, RunError> {

@@ -18,6 +18,7 @@ use crate::render::form::CellValue;
 use crate::render::{form_file_name, unit_form, Fill};
 
 mod answers;
+mod lists;
 pub use answers::write_answer_inbox;
 
 /// Indicators whose period value is a level (a stock), not a flow: their year-to-date is the
@@ -1159,6 +1160,10 @@ pub fn write_matrix_inbox(
                 fill.values.insert(th(key), CellValue::Text("1.234".into()));
             }
             None => {}
+        }
+        for spec in &regime.lists {
+            let rows = lists::rows(config, spec, unit, period, regime.window(period), faults);
+            fill.lists.insert(spec.code.clone(), rows);
         }
         let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &period.code(), "tthc-in"]));
         let day = config

@@ -298,7 +298,7 @@ fn the_sample_06a_run_sums_every_cell_and_recomputes_the_rate_from_the_sums() {
 }
 
 #[test]
-fn the_sample_06a_inbox_shows_its_three_deliberate_faults() {
+fn the_sample_06a_inbox_shows_its_deliberate_faults() {
     let v = check_json(&[&samples().join("inbox/tthc/2026-Q3")]);
     let mut found: Vec<(String, String)> = file_codes(&v);
     found.sort();
@@ -312,6 +312,19 @@ fn the_sample_06a_inbox_shows_its_three_deliberate_faults() {
             (
                 "99003-phuong-tan-tien-2026-Q3.xlsx".to_string(),
                 "BC0407".to_string()
+            ),
+            // The three of the overdue dossiers' list (tests/lists.rs).
+            (
+                "99009-xa-phuoc-an-2026-Q3.xlsx".to_string(),
+                "BC0213".to_string()
+            ),
+            (
+                "99010-xa-phuoc-son-2026-Q3.xlsx".to_string(),
+                "BC0211".to_string()
+            ),
+            (
+                "99011-xa-tan-phu-2026-Q3.xlsx".to_string(),
+                "BC0212".to_string()
             ),
             (
                 "99017-xa-dong-hung-2026-Q3.xlsx".to_string(),

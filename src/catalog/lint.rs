@@ -441,6 +441,13 @@ pub fn unused_dimensions(
             };
             i.disaggregations.iter().flatten().chain(answers)
         })
+        .chain(
+            // A list's option column uses its dimension.
+            regimes
+                .iter()
+                .flat_map(|(r, _)| r.lists.iter().flat_map(|l| &l.columns))
+                .filter_map(|c| c.dimension.as_ref()),
+        )
         .map(String::as_str)
         .collect();
     // Options a matrix form prints, and dimensions some indicator of a form of rows uses
@@ -448,6 +455,12 @@ pub fn unused_dimensions(
     let mut printed: BTreeSet<(String, String)> = BTreeSet::new();
     let mut unprinted_ok: BTreeSet<String> = BTreeSet::new();
     for (r, layout) in regimes {
+        unprinted_ok.extend(
+            r.lists
+                .iter()
+                .flat_map(|l| &l.columns)
+                .filter_map(|c| c.dimension.clone()),
+        );
         match layout {
             Some(l) => {
                 for (_, _, c) in l.cells() {

@@ -246,35 +246,89 @@ pub fn problems(
     let mut sheets = std::collections::BTreeSet::new();
     for (i, l) in lists.iter().enumerate() {
         let key = format!("[[list]] thứ {} ({})", i + 1, l.code);
-        if l.code.is_empty() || !l.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if l.code.is_empty()
+            || !l
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             out.push((format!("{key}.code"), "mã danh sách chỉ gồm chữ không dấu, số và dấu _ (dùng trong tên tệp danh-sach-<mã>.csv)".into()));
         }
         if !codes.insert(l.code.clone()) {
-            out.push((format!("{key}.code"), format!("mã danh sách \"{}\" trùng", l.code)));
+            out.push((
+                format!("{key}.code"),
+                format!("mã danh sách \"{}\" trùng", l.code),
+            ));
+        }
+        const RESERVED: [&str; 7] = [
+            "Biểu số liệu",
+            "Biểu tổng hợp",
+            "Theo đơn vị",
+            "Danh sách đơn vị",
+            "Tuân thủ",
+            "Chẩn đoán",
+            "_baocao",
+        ];
+        if RESERVED
+            .iter()
+            .any(|r| crate::text::fold(r) == crate::text::fold(&l.sheet_name()))
+        {
+            out.push((format!("{key}.sheet"), format!("tên trang \"{}\" trùng tên một trang của biểu hoặc của tong-hop.xlsx: đặt sheet = \"…\" khác", l.sheet_name())));
         }
         if !sheets.insert(crate::text::fold(&l.sheet_name())) {
-            out.push((format!("{key}.sheet"), format!("tên trang \"{}\" trùng với danh sách khác: đặt sheet = \"…\" khác", l.sheet_name())));
+            out.push((
+                format!("{key}.sheet"),
+                format!(
+                    "tên trang \"{}\" trùng với danh sách khác: đặt sheet = \"…\" khác",
+                    l.sheet_name()
+                ),
+            ));
         }
         if l.columns.is_empty() {
-            out.push((key.clone(), "danh sách chưa có cột nào ([[list.column]])".into()));
+            out.push((
+                key.clone(),
+                "danh sách chưa có cột nào ([[list.column]])".into(),
+            ));
         }
         let mut cols = std::collections::BTreeSet::new();
         for (j, c) in l.columns.iter().enumerate() {
             let ck = format!("{key}, cột thứ {} ({})", j + 1, c.code);
-            if !cols.insert(c.code.clone()) || matches!(c.code.as_str(), "unit_code" | "unit_name" | "stt") {
-                out.push((ck.clone(), format!("mã cột \"{}\" trùng hoặc là tên dành riêng (unit_code, unit_name, stt)", c.code)));
+            if !cols.insert(c.code.clone())
+                || matches!(c.code.as_str(), "unit_code" | "unit_name" | "stt")
+            {
+                out.push((
+                    ck.clone(),
+                    format!(
+                        "mã cột \"{}\" trùng hoặc là tên dành riêng (unit_code, unit_name, stt)",
+                        c.code
+                    ),
+                ));
             }
             match (c.kind, &c.dimension) {
-                (ListType::Option, None) => out.push((ck.clone(), "cột type = \"option\" cần dimension = \"mã phân tổ\"".into())),
-                (ListType::Option, Some(d)) if !dimensions.contains_key(d) => out.push((ck.clone(), format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"))),
-                (k, Some(_)) if k != ListType::Option => out.push((ck.clone(), "dimension chỉ dùng với type = \"option\"".into())),
+                (ListType::Option, None) => out.push((
+                    ck.clone(),
+                    "cột type = \"option\" cần dimension = \"mã phân tổ\"".into(),
+                )),
+                (ListType::Option, Some(d)) if !dimensions.contains_key(d) => out.push((
+                    ck.clone(),
+                    format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"),
+                )),
+                (k, Some(_)) if k != ListType::Option => out.push((
+                    ck.clone(),
+                    "dimension chỉ dùng với type = \"option\"".into(),
+                )),
                 _ => {}
             }
             if c.in_period && c.kind != ListType::Date {
                 out.push((ck.clone(), "in_period chỉ dùng với type = \"date\"".into()));
             }
-            if (c.min.is_some() || c.max.is_some()) && !matches!(c.kind, ListType::Integer | ListType::Decimal) {
-                out.push((ck.clone(), "min/max chỉ dùng với cột số (integer, decimal)".into()));
+            if (c.min.is_some() || c.max.is_some())
+                && !matches!(c.kind, ListType::Integer | ListType::Decimal)
+            {
+                out.push((
+                    ck.clone(),
+                    "min/max chỉ dùng với cột số (integer, decimal)".into(),
+                ));
             }
             if c.max_length.is_some() && c.kind != ListType::Text {
                 out.push((ck.clone(), "max_length chỉ dùng với type = \"text\"".into()));
@@ -331,13 +385,24 @@ mod tests {
         let option = column(ListType::Option);
         assert_eq!(option.read("ho tich", None, &look).unwrap(), "ho_tich");
         assert_eq!(option.display("ho_tich", &look), "Hộ tịch");
-        assert!(matches!(option.read("Đất đai", None, &look), Err(Bad::Invalid(m)) if m.contains("\"Hộ tịch\"")));
+        assert!(
+            matches!(option.read("Đất đai", None, &look), Err(Bad::Invalid(m)) if m.contains("\"Hộ tịch\""))
+        );
         let mut n = column(ListType::Integer);
         n.min = Some(1.0);
         assert_eq!(n.read("1.234", Some(1234.0), &look).unwrap(), "1234");
-        assert!(matches!(n.read("0", Some(0.0), &look), Err(Bad::OutOfRange(_))));
-        assert!(matches!(n.read("2,5", Some(2.5), &look), Err(Bad::Invalid(_))));
+        assert!(matches!(
+            n.read("0", Some(0.0), &look),
+            Err(Bad::OutOfRange(_))
+        ));
+        assert!(matches!(
+            n.read("2,5", Some(2.5), &look),
+            Err(Bad::Invalid(_))
+        ));
         let text = column(ListType::Text);
-        assert!(matches!(text.read("mười một ký", None, &look), Err(Bad::OutOfRange(_))));
+        assert!(matches!(
+            text.read("mười một ký", None, &look),
+            Err(Bad::OutOfRange(_))
+        ));
     }
 }

@@ -23,7 +23,7 @@ use crate::batch::{append_log, run_due, DueBatch, OutLock, PeriodResult, Status,
 use crate::catalog::Config;
 use crate::output;
 use crate::period::Period;
-use crate::pipeline::{run_period, Job, Outcome, Progress, OUTPUTS};
+use crate::pipeline::{run_period, Job, Outcome, Progress};
 use crate::validate::Timeliness;
 
 #[derive(Debug, clap::Args)]
@@ -433,9 +433,11 @@ fn print_summary(config: &Config, outcome: &Outcome) {
         }
     }
     println!("  Đã ghi vào {}:", outcome.target.display());
-    for o in OUTPUTS
+    let names = crate::pipeline::output_names(regime);
+    for o in names
         .iter()
-        .copied()
+        .map(String::as_str)
+        .chain([crate::pipeline::MANIFEST])
         .chain(outcome.pdfs.iter().map(String::as_str))
     {
         println!("    {o}");

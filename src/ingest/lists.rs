@@ -110,7 +110,14 @@ fn read_rows(
         let mut values = Vec::with_capacity(cells.len());
         for (i, (column, cell)) in spec.columns.iter().zip(&cells).enumerate() {
             let place = cols[i].unwrap_or(first);
-            let what = || format!("Danh sách \"{}\", dòng {}, cột \"{}\"", spec.title, r + 1, column.name);
+            let what = || {
+                format!(
+                    "Danh sách \"{}\", dòng {}, cột \"{}\"",
+                    spec.title,
+                    r + 1,
+                    column.name
+                )
+            };
             let (typed, number) = match cell {
                 Cell::Empty => (String::new(), None),
                 Cell::Text(t) => {
@@ -121,7 +128,9 @@ fn read_rows(
                     (t.trim().to_string(), number)
                 }
                 Cell::Number(v) if column.kind == ListType::Date => (serial_date(*v), Some(*v)),
-                Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => (format!("{}", *v as i64), Some(*v)),
+                Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
+                    (format!("{}", *v as i64), Some(*v))
+                }
                 Cell::Number(v) => (crate::text::fmt_vn(*v, 6), Some(*v)),
                 Cell::Date(d) => (serial_date(*d), None),
                 Cell::Bool(b) => ((if *b { "true" } else { "false" }).to_string(), None),
@@ -132,7 +141,7 @@ fn read_rows(
                     diags.push(Diagnostic::new(
                         Code::ListRequiredMissing,
                         at(place),
-                        format!("{}: bắt buộc nhưng để trống.\nGhi đủ rồi gửi lại.", what()),
+                        format!("{}: bắt buộc nhưng để trống; dòng vẫn được tổng hợp.\nGhi đủ rồi gửi lại.", what()),
                     ));
                 }
                 values.push(None);
@@ -163,7 +172,10 @@ fn read_rows(
                     diags.push(Diagnostic::new(
                         Code::TextTooLong,
                         at(place),
-                        format!("{}: {why}; vẫn giữ nguyên.\nLần sau ghi ngắn gọn hơn.", what()),
+                        format!(
+                            "{}: {why}; vẫn giữ nguyên.\nLần sau ghi ngắn gọn hơn.",
+                            what()
+                        ),
                     ));
                     values.push(Some(crate::text::nfc(&typed)));
                 }
@@ -171,7 +183,7 @@ fn read_rows(
                     diags.push(Diagnostic::new(
                         Code::ListInvalid,
                         at(place),
-                        format!("{}: \"{typed}\" {why}.\nSửa lại rồi gửi lại.", what()),
+                        format!("{}: \"{typed}\" {why}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
                     ));
                     values.push(None);
                 }
@@ -179,7 +191,7 @@ fn read_rows(
                     diags.push(Diagnostic::new(
                         Code::ListInvalid,
                         at(place),
-                        format!("{}: \"{typed}\" không phải {expected}.\nSửa lại rồi gửi lại.", what()),
+                        format!("{}: \"{typed}\" không phải {expected}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
                     ));
                     values.push(None);
                 }

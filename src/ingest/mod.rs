@@ -8,8 +8,8 @@
 mod exchange;
 mod grid;
 pub mod limits;
-mod matrix;
 mod lists;
+mod matrix;
 mod number;
 mod receipt;
 pub mod register;

@@ -24,6 +24,21 @@ fn width(c: &ListColumn) -> f64 {
     }
 }
 
+/// A row's height (points) for its cells wrapped in columns of these widths: Excel and
+/// LibreOffice do not fit a row to wrapped text a program wrote.
+pub fn wrapped_height(cells: &[(String, f64)]) -> Option<f64> {
+    let lines = cells
+        .iter()
+        .map(|(t, w)| {
+            t.chars()
+                .count()
+                .div_ceil((*w as usize).saturating_sub(2).max(1))
+        })
+        .max()
+        .unwrap_or(1);
+    (lines > 1).then_some(15.0 * lines as f64 + 2.0)
+}
+
 fn validation(c: &ListColumn, look: &Lookup<'_>) -> Result<Option<DataValidation>, XlsxError> {
     let dv = match c.kind {
         ListType::Text => DataValidation::new().allow_text_length(
@@ -32,8 +47,9 @@ fn validation(c: &ListColumn, look: &Lookup<'_>) -> Result<Option<DataValidation
         ListType::Integer => DataValidation::new().allow_whole_number(
             DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0) as i32),
         ),
-        ListType::Decimal => DataValidation::new()
-            .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0))),
+        ListType::Decimal => DataValidation::new().allow_decimal_number(
+            DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0)),
+        ),
         ListType::YesNo => DataValidation::new().allow_list_strings(&["Có", "Không"])?,
         ListType::Option => {
             let names: Vec<String> = c
@@ -84,12 +100,20 @@ pub fn write_form_sheet(
     let n = rows.len().max(1) + BLANK_ROWS;
     let last_row = header + n as u32;
     let last_col = spec.columns.len() as u16;
-    let mut columns = vec![TableColumn::new().set_header("STT")];
-    columns.extend(
-        spec.columns
-            .iter()
-            .map(|c| TableColumn::new().set_header(c.name.clone())),
-    );
+    let head = base
+        .clone()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let mut columns = vec![TableColumn::new()
+        .set_header("STT")
+        .set_header_format(&head)];
+    columns.extend(spec.columns.iter().map(|c| {
+        TableColumn::new()
+            .set_header(c.name.clone())
+            .set_header_format(&head)
+    }));
     let table = Table::new()
         .set_columns(&columns)
         .set_name(format!("DS_{}", spec.code))
@@ -99,7 +123,11 @@ pub fn write_form_sheet(
     for (j, c) in spec.columns.iter().enumerate() {
         let col = 1 + j as u16;
         ws.set_column_width(col, width(c))?;
-        let fmt = if c.kind == ListType::Date { &date } else { &cell };
+        let fmt = if c.kind == ListType::Date {
+            &date
+        } else {
+            &cell
+        };
         ws.set_range_format(header + 1, col, last_row, col, fmt)?;
         if let Some(dv) = validation(c, look)? {
             ws.add_data_validation(header + 1, col, last_row, col, &dv)?;
@@ -145,6 +173,7 @@ pub fn write_consolidated_sheet(
         .set_bold()
         .set_align(FormatAlign::Center)
         .set_background_color("#D9E1F2");
+    let center = cell.clone().set_align(FormatAlign::Center);
     ws.write_string_with_format(0, 0, &spec.title, &title)?;
     let mut heads = vec!["Mã đơn vị", "Đơn vị", "STT"];
     heads.extend(spec.columns.iter().map(|c| c.name.as_str()));
@@ -162,7 +191,20 @@ pub fn write_consolidated_sheet(
         let r = 3 + i as u32;
         ws.write_string_with_format(r, 0, line.unit_code, &cell)?;
         ws.write_string_with_format(r, 1, line.unit_name, &cell)?;
-        ws.write_number_with_format(r, 2, line.stt as f64, &cell)?;
+        ws.write_number_with_format(r, 2, line.stt as f64, &center)?;
+        let shown: Vec<(String, f64)> = spec
+            .columns
+            .iter()
+            .zip(&line.row.cells)
+            .map(|(c, v)| {
+                let t = v.as_deref().map(|v| c.display(v, look)).unwrap_or_default();
+                (t, width(c))
+            })
+            .chain([(line.unit_name.to_string(), 24.0)])
+            .collect();
+        if let Some(h) = wrapped_height(&shown) {
+            ws.set_row_height(r, h)?;
+        }
         for (j, (c, v)) in spec.columns.iter().zip(&line.row.cells).enumerate() {
             let col = 3 + j as u16;
             match (c.kind, v) {
@@ -183,6 +225,51 @@ pub fn write_consolidated_sheet(
     ws.set_print_fit_to_pages(1, 0);
     ws.set_repeat_rows(2, 2)?;
     Ok(())
+}
+
+/// The consolidated list for the outline (`lists.<code>`): its title, its number of rows, each
+/// row (unit, STT, the values as printed by column code) and the whole table in Markdown
+/// (Đơn vị, STT, the columns).
+pub fn outline_value(
+    spec: &ListSpec,
+    look: &Lookup<'_>,
+    lines: &[ListLine<'_>],
+) -> serde_json::Value {
+    let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut md = String::new();
+    let mut heads = vec!["STT".to_string(), "Đơn vị".to_string()];
+    heads.extend(spec.columns.iter().map(|c| esc(&c.name)));
+    md.push_str(&format!("| {} |\n", heads.join(" | ")));
+    md.push_str(&format!("| {} |\n", vec!["---"; heads.len()].join(" | ")));
+    let rows: Vec<serde_json::Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let shown: Vec<String> = spec
+                .columns
+                .iter()
+                .zip(&line.row.cells)
+                .map(|(c, v)| v.as_deref().map(|v| c.display(v, look)).unwrap_or_default())
+                .collect();
+            let mut cells = vec![(i + 1).to_string(), esc(line.unit_name)];
+            cells.extend(shown.iter().map(|s| esc(s)));
+            md.push_str(&format!("| {} |\n", cells.join(" | ")));
+            let values: serde_json::Map<String, serde_json::Value> = spec
+                .columns
+                .iter()
+                .zip(shown)
+                .map(|(c, s)| (c.code.clone(), serde_json::Value::String(s)))
+                .collect();
+            serde_json::json!({
+                "unit_code": line.unit_code, "unit_name": line.unit_name, "stt": line.stt,
+                "values": values,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "title": spec.title, "count": lines.len(), "rows": rows,
+        "markdown": if lines.is_empty() { String::new() } else { md },
+    })
 }
 
 /// `danh-sach-<code>.csv`: `unit_code,unit_name,stt,<column codes…>`, values in their

@@ -7,6 +7,7 @@ pub mod board;
 pub mod docx;
 pub mod exchange;
 pub mod form;
+pub mod lists;
 pub mod matrix;
 pub mod narrative;
 pub mod standards;
@@ -69,6 +70,8 @@ pub struct Fill {
     pub signed_on: Option<NaiveDate>,
     /// Rows a unit added to a matrix form, before its last row (used by sample faults).
     pub extra_rows: Vec<crate::catalog::LayoutRow>,
+    /// Rows of each list annex, by list code: each cell as typed.
+    pub lists: BTreeMap<String, Vec<Vec<String>>>,
 }
 
 /// The file name of a unit's form: `99009-xa-phuoc-an-2026-10.xlsx`.
@@ -132,6 +135,16 @@ pub fn unit_form(
         }
     }
     wb.push_worksheet(ws);
+    let look = crate::catalog::lists::Lookup {
+        dimensions: &config.dimensions,
+        units: &config.units,
+    };
+    for spec in &regime.lists {
+        let mut ws = Worksheet::new();
+        let rows = fill.lists.get(&spec.code).map_or(&[][..], Vec::as_slice);
+        lists::write_form_sheet(&mut ws, spec, &look, rows, form::FONT)?;
+        wb.push_worksheet(ws);
+    }
     form::write_meta(&mut wb, regime, period, unit)?;
     wb.save_to_buffer()
 }

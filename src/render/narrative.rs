@@ -641,6 +641,24 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         })
         .collect();
     ctx.insert("dimensions", &dimensions);
+    // The lists, gathered up the tree: `lists.<code>.rows`, `.count`, `.markdown`.
+    let look = crate::catalog::lists::Lookup {
+        dimensions: &config.dimensions,
+        units: &config.units,
+    };
+    let gathered = crate::consolidate::gather_lists(config, regime, &report.batch.accepted);
+    let lists: serde_json::Map<String, serde_json::Value> = regime
+        .lists
+        .iter()
+        .map(|spec| {
+            let lines = gathered.get(&spec.code).map_or(&[][..], Vec::as_slice);
+            (
+                spec.code.clone(),
+                super::lists::outline_value(spec, &look, lines),
+            )
+        })
+        .collect();
+    ctx.insert("lists", &lists);
     // The table of units, where the regime declares one: each unit's row, and the table in
     // Markdown.
     let unit_table = super::unit_table::of(report);

@@ -408,6 +408,19 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         wb.push_worksheet(ws);
     }
 
+    // The lists, a sheet each, gathered up the tree.
+    let look = crate::catalog::lists::Lookup {
+        dimensions: &config.dimensions,
+        units: &config.units,
+    };
+    let gathered = crate::consolidate::gather_lists(config, regime, &report.batch.accepted);
+    for spec in &regime.lists {
+        let mut ws = Worksheet::new();
+        let lines = gathered.get(&spec.code).map_or(&[][..], Vec::as_slice);
+        super::lists::write_consolidated_sheet(&mut ws, spec, &look, lines, FONT)?;
+        wb.push_worksheet(ws);
+    }
+
     // 3. Compliance.
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_COMPLIANCE)?;

@@ -118,6 +118,10 @@ pub fn write_answer_inbox(
             }
             _ => {}
         }
+        for spec in &regime.lists {
+            let rows = super::lists::rows(config, spec, unit, period, regime.window(period), true);
+            fill.lists.insert(spec.code.clone(), rows);
+        }
         let deadline = regime
             .deadline(period, &unit.level, &config.calendar)
             .unwrap_or_else(|| regime.window(period).to);

@@ -1,0 +1,225 @@
+//! List annexes end to end on the samples: the tthc quarter's "Hồ sơ quá hạn" sheets of the 40
+//! forms and the ntm half-year's "Công trình hoàn thành" sheets, gathered into
+//! `danh-sach-<code>.csv` (read with the csv crate) and a sheet of `tong-hop.xlsx` (read with
+//! calamine), checked row by row against the forms as calamine reads them; the planted faults
+//! diagnosed at their cells.
+
+mod common;
+
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Reader};
+use common::*;
+
+fn run(regime: &str, period: &str, as_of: &str, out: &Path) {
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "run",
+        "--regime",
+        regime,
+        "--period",
+        period,
+        "--inbox",
+        s(&samples().join("inbox").join(regime)),
+        "--out",
+        s(out),
+        "--as-of",
+        as_of,
+        "--no-history",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+}
+
+/// The rows typed on a form's list sheet: (row, cells as text) below the header row.
+fn form_rows(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    range
+        .rows()
+        .skip(3) // title, blank, header
+        .map(|r| r.iter().skip(1).map(text).collect::<Vec<_>>())
+        .filter(|r| r.iter().any(|c| !c.is_empty()))
+        .collect()
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let head = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (head, rows)
+}
+
+#[test]
+fn overdue_dossiers_are_gathered_from_every_form_in_the_trees_order() {
+    let t = tempfile::tempdir().unwrap();
+    run("tthc", "2026-Q3", "2026-09-30", t.path());
+    let dir = t.path().join("tthc/2026-Q3");
+    let (head, rows) = csv_rows(&dir.join("danh-sach-ho_so_qua_han.csv"));
+    assert_eq!(
+        head,
+        [
+            "unit_code",
+            "unit_name",
+            "stt",
+            "ma_ho_so",
+            "linh_vuc",
+            "ngay_tiep_nhan",
+            "ngay_tra",
+            "so_ngay_qua_han",
+            "ly_do"
+        ]
+    );
+    // Every form's rows, read independently, in the inbox's order (the files are named by unit
+    // code; the tree lists the communes 99001… then the departments, as the file names sort
+    // within each level).
+    let inbox = samples().join("inbox/tthc/2026-Q3");
+    let mut expected: Vec<(String, Vec<String>)> = Vec::new();
+    let units = std::fs::read_to_string(samples().join("units.toml")).unwrap();
+    let order: Vec<String> = units
+        .lines()
+        .filter_map(|l| l.strip_prefix("code = \""))
+        .map(|c| c.trim_end_matches('"').to_string())
+        .collect();
+    for code in &order {
+        let Some(file) = std::fs::read_dir(&inbox)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{code}-"))
+            })
+        else {
+            continue;
+        };
+        for r in form_rows(&file, "Hồ sơ quá hạn") {
+            expected.push((code.clone(), r));
+        }
+    }
+    assert_eq!(rows.len(), expected.len());
+    assert!(rows.len() > 20, "{}", rows.len());
+    for (row, (unit, typed)) in rows.iter().zip(&expected) {
+        assert_eq!(&row[0], unit);
+        // The dossier's code as typed; a date typed dd/mm/yyyy kept as yyyy-mm-dd.
+        assert_eq!(row[3], typed[0]);
+        let ymd = |d: &str| {
+            let p: Vec<&str> = d.split('/').collect();
+            format!("{}-{}-{}", p[2], p[1], p[0])
+        };
+        assert_eq!(row[5], ymd(&typed[2]));
+    }
+    // Each unit's rows numbered from 1.
+    let first_of_99005: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[0] == "99005")
+        .map(|r| r[2].as_str())
+        .collect();
+    assert_eq!(first_of_99005, ["1", "2", "3"]);
+    // The planted faults: the unknown lĩnh vực left empty, the missing reason empty, the date
+    // outside the quarter kept.
+    let of = |u: &str| rows.iter().find(|r| r[0] == u && r[2] == "1").unwrap();
+    assert_eq!(of("99010")[4], "");
+    assert_eq!(of("99011")[8], "");
+    assert_eq!(of("99009")[6], "2026-10-04");
+    let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
+    let at = |code: &str| -> Vec<(String, String, String)> {
+        diags
+            .iter()
+            .filter(|d| d[0] == code)
+            .map(|d| (d[2].clone(), d[3].clone(), d[4].clone()))
+            .collect()
+    };
+    assert_eq!(
+        at("BC0213"),
+        [(
+            "99009-xa-phuoc-an-2026-Q3.xlsx".into(),
+            "Hồ sơ quá hạn".into(),
+            "E4".into()
+        )]
+    );
+    assert_eq!(
+        at("BC0211"),
+        [(
+            "99010-xa-phuoc-son-2026-Q3.xlsx".into(),
+            "Hồ sơ quá hạn".into(),
+            "C4".into()
+        )]
+    );
+    assert_eq!(
+        at("BC0212"),
+        [(
+            "99011-xa-tan-phu-2026-Q3.xlsx".into(),
+            "Hồ sơ quá hạn".into(),
+            "G4".into()
+        )]
+    );
+    // The workbook's sheet: the same rows, names and labels as printed.
+    let sheet = sheet(&dir.join("tong-hop.xlsx"), "Hồ sơ quá hạn");
+    assert_eq!(text(&sheet[0][0]), "Danh sách hồ sơ giải quyết quá hạn");
+    assert_eq!(text(&sheet[2][0]), "Mã đơn vị");
+    assert_eq!(sheet.len() - 3, rows.len());
+    let line = &sheet[3];
+    assert_eq!(text(&line[0]), rows[0][0]);
+    assert_eq!(text(&line[1]), rows[0][1]);
+    // Lĩnh vực as its name, the date as dd/mm/yyyy, the days a number.
+    let lv = std::fs::read_to_string(samples().join("indicators/linh-vuc.csv")).unwrap();
+    let name = lv
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{},", rows[0][4])))
+        .unwrap();
+    assert_eq!(text(&line[4]), name);
+    assert_eq!(num(&line[7]), rows[0][7].parse().ok());
+}
+
+#[test]
+fn infrastructure_works_of_accepted_communes_only_reach_the_province() {
+    let t = tempfile::tempdir().unwrap();
+    run("ntm", "2026-H1", "2026-07-15", t.path());
+    let dir = t.path().join("ntm/2026-H1");
+    let (_, rows) = csv_rows(&dir.join("danh-sach-cong_trinh.csv"));
+    // The rejected communes' works (99011, 99013, 99019) are not gathered; every accepted
+    // commune's are, all of them.
+    let inbox = samples().join("inbox/ntm/2026-H1");
+    let mut expected = 0;
+    let mut cost = 0.0;
+    for e in std::fs::read_dir(&inbox).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !name.ends_with(".xlsx")
+            || ["99011", "99013", "99019"]
+                .iter()
+                .any(|u| name.starts_with(u))
+        {
+            continue;
+        }
+        let typed = form_rows(&e.path(), "Công trình hoàn thành");
+        expected += typed.len();
+        // Typed the vi-VN way: "1.557,4".
+        cost += typed
+            .iter()
+            .map(|r| {
+                r[3].replace('.', "")
+                    .replace(',', ".")
+                    .parse::<f64>()
+                    .unwrap()
+            })
+            .sum::<f64>();
+    }
+    let summed: f64 = rows.iter().map(|r| r[6].parse::<f64>().unwrap()).sum();
+    assert!((summed - cost).abs() < 1e-6, "{summed} vs {cost}");
+    assert_eq!(rows.len(), expected);
+    for bad in ["99011", "99013", "99019"] {
+        assert!(rows.iter().all(|r| r[0] != bad));
+    }
+    // The narrative counts the works.
+    let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap();
+    assert!(
+        md.contains(&format!("Các xã hoàn thành {expected} công trình hạ tầng:")),
+        "{md}"
+    );
+}
