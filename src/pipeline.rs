@@ -241,7 +241,10 @@ pub fn run_period(
     let revisions = std::thread::scope(|scope| {
         scope.spawn(move || drop(outputs_only));
         match &store {
-            Some(s) => record_history(s, regime, job.period, &batch),
+            Some(s) => record_history(s, regime, job.period, &batch).and_then(|n| {
+                record_lists(s, config, regime, job.period, &batch)?;
+                Ok(n)
+            }),
             None => Ok(0),
         }
     })?;
@@ -845,6 +848,40 @@ fn render_into(
     let mut entries = xlsx?;
     entries.extend(rest?);
     Ok(entries)
+}
+
+/// Records the period's consolidated lists in the store, one Parquet file each.
+fn record_lists(
+    store: &Store,
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    batch: &Batch,
+) -> Result<(), RunError> {
+    let gathered = crate::consolidate::gather_lists(config, regime, &batch.accepted);
+    for spec in &regime.lists {
+        let lines = gathered.get(&spec.code).map_or(&[][..], Vec::as_slice);
+        let table = crate::store::ListTable {
+            columns: spec
+                .columns
+                .iter()
+                .map(|c| (c.code.as_str(), c.kind))
+                .collect(),
+            rows: lines
+                .iter()
+                .map(|l| crate::store::ListRecord {
+                    unit_code: l.unit_code,
+                    unit_name: l.unit_name,
+                    stt: l.stt,
+                    cells: &l.row.cells,
+                })
+                .collect(),
+        };
+        store
+            .record_list(&regime.id, period, &spec.code, &table)
+            .map_err(|e| RunError::Internal(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Records the accepted figures in the store; returns the number of revisions audited.

@@ -1276,6 +1276,97 @@ pub fn default_dir(root: &Path) -> PathBuf {
     root.join("history")
 }
 
+/// A consolidated list as the store keeps it: its columns (code and type) and its rows (the
+/// reporting unit, its row number, each cell's canonical text: `catalog::lists`).
+pub struct ListTable<'a> {
+    pub columns: Vec<(&'a str, crate::catalog::lists::ListType)>,
+    pub rows: Vec<ListRecord<'a>>,
+}
+
+/// One row of a stored list.
+pub struct ListRecord<'a> {
+    pub unit_code: &'a str,
+    pub unit_name: &'a str,
+    pub stt: usize,
+    pub cells: &'a [Option<String>],
+}
+
+impl Store {
+    fn list_partition(&self, regime: &str, period: &str, list: &str) -> PathBuf {
+        self.dir
+            .join(format!("regime={regime}"))
+            .join(format!("period={period}"))
+            .join(format!("list={list}"))
+            .join("data.parquet")
+    }
+
+    /// Writes a period's consolidated list (`regime=…/period=…/list=<code>/data.parquet`),
+    /// replacing the one a previous run wrote: `unit_code`, `unit_name`, `stt`, then a column
+    /// per list column — dates as dates, integers and decimals as doubles, the rest as text.
+    pub fn record_list(
+        &self,
+        regime: &str,
+        period: Period,
+        list: &str,
+        table: &ListTable<'_>,
+    ) -> Result<(), StoreError> {
+        use crate::catalog::lists::ListType;
+        let _lock = self.lock()?;
+        let rows = &table.rows;
+        let mut columns: Vec<Column> = vec![
+            Column::new(
+                "unit_code".into(),
+                rows.iter().map(|r| r.unit_code).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "unit_name".into(),
+                rows.iter().map(|r| r.unit_name).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "stt".into(),
+                rows.iter().map(|r| r.stt as i64).collect::<Vec<_>>(),
+            ),
+        ];
+        for (j, (code, kind)) in table.columns.iter().enumerate() {
+            let cell = |r: &ListRecord<'_>| r.cells.get(j).cloned().flatten();
+            let col = match kind {
+                ListType::Integer | ListType::Decimal => Column::new(
+                    (*code).into(),
+                    rows.iter()
+                        .map(|r| cell(r).and_then(|v| v.parse::<f64>().ok()))
+                        .collect::<Vec<Option<f64>>>(),
+                ),
+                ListType::Date => {
+                    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+                    let days: Vec<Option<i32>> = rows
+                        .iter()
+                        .map(|r| {
+                            cell(r)
+                                .and_then(|v| {
+                                    chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok()
+                                })
+                                .map(|d| (d - epoch).num_days() as i32)
+                        })
+                        .collect();
+                    Column::new((*code).into(), days).cast(&DataType::Date)?
+                }
+                _ => Column::new(
+                    (*code).into(),
+                    rows.iter().map(cell).collect::<Vec<Option<String>>>(),
+                ),
+            };
+            columns.push(col);
+        }
+        let mut df = DataFrame::new_infer_height(columns)?;
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)?;
+        write_atomic(&self.list_partition(regime, &period.code(), list), &bytes)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ store = dict(
     .execute(
         f"""
         SELECT indicator_code, sum(value)
-        FROM read_parquet('{history}/**/*.parquet', hive_partitioning = true)
+        FROM read_parquet('{history}/regime=*/period=*/data.parquet', hive_partitioning = true)
         WHERE regime = ? AND period = ? AND "column" = 'thuc_hien'
         GROUP BY indicator_code
         """,
