@@ -99,6 +99,7 @@ codes! {
     TotalComputed = "BC0409", Warning, "Tổng số để trống, đã tính từ các phân tổ";
     Overflow = "BC0410", Warning, "Số tổng hợp vượt giới hạn, để trống";
     IfRule = "BC0411", Blocking, "Không thỏa điều kiện \"nếu … thì …\"";
+    ListFigureMismatch = "BC0412", Warning, "Số trên biểu khác số đếm từ danh sách";
     Late = "BC0501", Warning, "Gửi sau thời hạn";
     ReceivedFromMtime = "BC0502", Warning, "Thời điểm nhận lấy từ ngày sửa tệp";
     ReceiptLogRow = "BC0503", Warning, "Dòng sổ nhận (nhan.csv) không đọc được";

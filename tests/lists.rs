@@ -216,6 +216,37 @@ fn infrastructure_works_of_accepted_communes_only_reach_the_province() {
     for bad in ["99011", "99013", "99019"] {
         assert!(rows.iter().all(|r| r[0] != bad));
     }
+    // The list feeds the province's figures (du-lieu.csv, column thuc_hien): the number of
+    // works is the number of rows; by type, each type's rows (the row whose type is not in the
+    // list, 99010's, counts in the total only); the cost is what the communes typed, 99012's
+    // 100 million more than its list.
+    let du_lieu = std::fs::read_to_string(dir.join("du-lieu.csv")).unwrap();
+    let figure = |code: &str, disagg: &str| -> f64 {
+        du_lieu
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f[2] == "99" && f[3] == code && f[6] == "thuc_hien" && f[8] == disagg)
+            .unwrap_or_else(|| panic!("{code} {disagg}"))[4]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(figure("NTM30", ""), expected as f64);
+    let mut typed = 0;
+    for code in ["giao_thong", "truong_hoc", "nha_van_hoa", "thuy_loi"] {
+        let n = rows.iter().filter(|r| r[4] == code).count();
+        typed += n;
+        assert_eq!(
+            figure("NTM30", &format!("loai_cong_trinh={code}")),
+            n as f64
+        );
+    }
+    assert_eq!(typed, expected - 1);
+    assert!((figure("NTM31", "") - (cost + 100.0)).abs() < 1e-6);
+    let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
+    let mismatch: Vec<_> = diags.iter().filter(|d| d[0] == "BC0412").collect();
+    assert_eq!(mismatch.len(), 1, "{diags:?}");
+    assert!(mismatch[0][2].starts_with("99012-"));
+    assert_eq!(mismatch[0][4], "E24");
     // The narrative counts the works.
     let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap();
     assert!(

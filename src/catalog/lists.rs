@@ -27,6 +27,24 @@ pub struct ListSpec {
     pub sheet: Option<String>,
     #[serde(rename = "column")]
     pub columns: Vec<ListColumn>,
+    /// Figures the list feeds (`[[list.feed]]`): the number of its rows, or the sum of a
+    /// number column, optionally by an option column.
+    #[serde(default, rename = "feed")]
+    pub feeds: Vec<Feed>,
+}
+
+/// A figure a list feeds: `indicator` is the number of rows (or the sum of column `sum`), by
+/// the options of column `by` where given (`INDICATOR[dim=option]`, the option column's
+/// dimension). A unit whose table has the figure is checked against the list (BC0412); one
+/// whose table has not gets it from the list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feed {
+    pub indicator: String,
+    #[serde(default)]
+    pub sum: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
 }
 
 /// The type of a list's column.
@@ -240,8 +258,9 @@ pub fn parse_date(t: &str) -> Option<NaiveDate> {
 pub fn problems(
     lists: &[ListSpec],
     dimensions: &BTreeMap<String, Dimension>,
+    indicators: &BTreeMap<String, super::Indicator>,
 ) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out = feed_problems(lists, indicators);
     let mut codes = std::collections::BTreeSet::new();
     let mut sheets = std::collections::BTreeSet::new();
     for (i, l) in lists.iter().enumerate() {
@@ -332,6 +351,44 @@ pub fn problems(
             }
             if c.max_length.is_some() && c.kind != ListType::Text {
                 out.push((ck.clone(), "max_length chỉ dùng với type = \"text\"".into()));
+            }
+        }
+    }
+    out
+}
+
+/// What is wrong with the figures the lists feed.
+fn feed_problems(
+    lists: &[ListSpec],
+    indicators: &BTreeMap<String, super::Indicator>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, l) in lists.iter().enumerate() {
+        for (j, f) in l.feeds.iter().enumerate() {
+            let key = format!("[[list]] thứ {} ({}), feed thứ {}", i + 1, l.code, j + 1);
+            match indicators.get(&f.indicator) {
+                None => out.push((key.clone(), format!("chỉ tiêu \"{}\" không có trong danh mục", f.indicator))),
+                Some(ind) if ind.is_computed() || ind.is_answer() || ind.is_text() => out.push((key.clone(), format!("chỉ tiêu \"{}\" là chỉ tiêu tính toán, câu trả lời hoặc ô chữ: danh sách chỉ đếm hoặc cộng vào chỉ tiêu số", f.indicator))),
+                Some(ind) => {
+                    if let Some(by) = &f.by {
+                        match l.columns.iter().find(|c| c.code == *by) {
+                            Some(c) if c.kind == ListType::Option => {
+                                let dim = c.dimension.as_deref().unwrap_or_default();
+                                if !ind.disaggregations.iter().any(|s| s.len() == 1 && s[0] == dim) {
+                                    out.push((key.clone(), format!("chỉ tiêu \"{}\" không được phân tổ theo \"{dim}\" (disaggregations = [[\"{dim}\"]]) nên không nhận được số theo cột \"{by}\"", f.indicator)));
+                                }
+                            }
+                            _ => out.push((key.clone(), format!("by = \"{by}\" phải là mã một cột type = \"option\" của danh sách"))),
+                        }
+                    }
+                }
+            }
+            if let Some(sum) = &f.sum {
+                if !l.columns.iter().any(|c| {
+                    c.code == *sum && matches!(c.kind, ListType::Integer | ListType::Decimal)
+                }) {
+                    out.push((key, format!("sum = \"{sum}\" phải là mã một cột số (integer, decimal) của danh sách")));
+                }
             }
         }
     }

@@ -392,7 +392,7 @@ impl Config {
                 &calendar,
             );
             check_rule_cells(&mut l, &rel, &regime, &indicators, &dimensions);
-            for (key, message) in lists::problems(&regime.lists, &dimensions) {
+            for (key, message) in lists::problems(&regime.lists, &dimensions, &indicators) {
                 l.problem(&rel, key, message);
             }
             if let Some(t) = &regime.unit_table {

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use super::grid::{is_signature_label, Cell, Grid};
 use super::number::{read_number, Reading};
 use crate::catalog::lists::{Bad, ListSpec, ListType, Lookup};
+use crate::catalog::InputColumn;
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
-use crate::model::ListRow;
+use crate::model::{CellKey, ListRow, Value};
 use crate::schedule::Window;
 use crate::text::fold;
 
@@ -19,12 +20,14 @@ const HEADER_ROWS: u32 = 30;
 
 /// Every list of `lists` found on `sheets`: the rows by list code (a list found with no row
 /// is there, empty); a list not found is absent, with a warning.
+#[allow(clippy::too_many_arguments)]
 pub fn read(
     sheets: &[Grid],
     lists: &[ListSpec],
     look: &Lookup<'_>,
     window: Window,
     file: &str,
+    values: &mut BTreeMap<(CellKey, InputColumn), Value>,
     diags: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, Vec<ListRow>> {
     let mut out = BTreeMap::new();
@@ -60,6 +63,8 @@ pub fn read(
             }
         }
         let rows = read_rows(grid, spec, row, &cols, look, window, file, diags);
+        let at = Location::cell(file, &grid.sheet, cell_ref(row, 0));
+        feed(spec, &rows, look, &at, values, diags);
         out.insert(spec.code.clone(), rows);
     }
     out
@@ -203,6 +208,88 @@ fn read_rows(
         });
     }
     out
+}
+
+/// The figures a list feeds (`[[list.feed]]`): each computed from the rows (the number of
+/// rows, or the sum of a column; by an option column, every option's, none listed being 0).
+/// A figure the table has is compared (BC0412 where they differ); one it has not is taken
+/// from the list, at the list's header.
+fn feed(
+    spec: &ListSpec,
+    rows: &[ListRow],
+    look: &Lookup<'_>,
+    at: &Location,
+    values: &mut BTreeMap<(CellKey, InputColumn), Value>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for f in &spec.feeds {
+        let sum_col = f.sum.as_deref().and_then(|c| spec.column(c));
+        let by_col = f.by.as_deref().and_then(|c| spec.column(c));
+        let dim = by_col
+            .and_then(|i| spec.columns[i].dimension.as_deref())
+            .and_then(|d| look.dimensions.get(d));
+        let mut cells: BTreeMap<String, f64> = BTreeMap::new();
+        cells.insert(f.indicator.clone(), 0.0);
+        if let Some(d) = dim {
+            for o in &d.options {
+                cells.insert(format!("{}[{}={}]", f.indicator, d.code, o.code), 0.0);
+            }
+        }
+        for row in rows {
+            let v = match sum_col {
+                Some(i) => row.cells[i]
+                    .as_deref()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0),
+                None => 1.0,
+            };
+            *cells.get_mut(&f.indicator).expect("the total") += v;
+            if let (Some(d), Some(i)) = (dim, by_col) {
+                if let Some(opt) = row.cells[i].as_deref() {
+                    if let Some(c) = cells.get_mut(&format!("{}[{}={}]", f.indicator, d.code, opt))
+                    {
+                        *c += v;
+                    }
+                }
+            }
+        }
+        let what = match &f.sum {
+            Some(c) => format!(
+                "tổng cột \"{}\" của danh sách \"{}\"",
+                sum_col.map_or(c.as_str(), |i| spec.columns[i].name.as_str()),
+                spec.title
+            ),
+            None => format!("số dòng của danh sách \"{}\"", spec.title),
+        };
+        for (key, v) in cells {
+            let k = (CellKey::from(key.as_str()), InputColumn::ThucHien);
+            match values.get(&k) {
+                Some(typed) if (typed.value - v).abs() > 1e-9 => diags.push(Diagnostic::new(
+                    Code::ListFigureMismatch,
+                    typed.location.clone(),
+                    format!(
+                        "{key} = {} trên biểu nhưng {what} là {}{}.\nĐối chiếu biểu với danh sách rồi sửa cho khớp.",
+                        crate::text::fmt_vn(typed.value, 6),
+                        crate::text::fmt_vn(v, 6),
+                        match (key.split_once('['), dim) {
+                            (Some((_, opt)), Some(d)) => format!(" ({})", d.option(opt.trim_end_matches(']').split('=').nth(1).unwrap_or_default()).map_or("", |o| o.name.as_str())),
+                            _ => String::new(),
+                        }
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    values.insert(
+                        k,
+                        Value {
+                            value: v,
+                            location: at.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// A row whose first text is "Tổng", "Tổng cộng" or "Cộng": the list ended above it.

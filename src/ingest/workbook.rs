@@ -305,7 +305,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         .filter_map(|c| config.indicator(c))
         .filter(|i| !i.is_derived())
         .collect();
-    let table = match &table {
+    let mut table = match &table {
         Table::Matrix(p, m) => super::matrix::read(grid, p, m, config, shown),
         Table::List(l) => read_rows(grid, l, &rows, shown),
     };
@@ -353,6 +353,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         &look,
         expect.regime.window(period),
         shown,
+        &mut table.values,
         &mut report.diagnostics,
     );
     report.submissions.push(Submission {

@@ -120,6 +120,21 @@ pub fn write_answer_inbox(
         }
         for spec in &regime.lists {
             let rows = super::lists::rows(config, spec, unit, period, regime.window(period), true);
+            // The figures the list feeds, typed as the list adds up (99012 types the cost 100
+            // million more: BC0412).
+            if spec.code == "cong_trinh" {
+                let cost: f64 = rows
+                    .iter()
+                    .filter_map(|r| r[3].replace('.', "").replace(',', ".").parse::<f64>().ok())
+                    .sum();
+                let extra = if unit.code == "99012" { 100.0 } else { 0.0 };
+                fill.values
+                    .insert(th("NTM30"), CellValue::Number(rows.len() as f64));
+                fill.values.insert(
+                    th("NTM31"),
+                    CellValue::Number(((cost + extra) * 10.0).round() / 10.0),
+                );
+            }
             fill.lists.insert(spec.code.clone(), rows);
         }
         let deadline = regime
