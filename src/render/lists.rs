@@ -10,6 +10,44 @@ use rust_xlsxwriter::{
 use crate::catalog::lists::{ListColumn, ListSpec, ListType, Lookup};
 use crate::consolidate::ListLine;
 
+/// The formats of a working table sheet (a list, the table of units): the font at 12 points,
+/// a bold title, bordered wrapped cells, a shaded bold header, centred cells.
+pub struct SheetFormats {
+    pub base: Format,
+    pub title: Format,
+    pub cell: Format,
+    pub head: Format,
+    pub center: Format,
+}
+
+impl SheetFormats {
+    pub fn new(font: &str) -> SheetFormats {
+        let base = Format::new().set_font_name(font).set_font_size(12);
+        let cell = base.clone().set_border(FormatBorder::Thin).set_text_wrap();
+        SheetFormats {
+            title: base.clone().set_bold().set_font_size(13),
+            head: cell
+                .clone()
+                .set_bold()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color("#D9E1F2"),
+            center: cell.clone().set_align(FormatAlign::Center),
+            cell,
+            base,
+        }
+    }
+}
+
+/// A sheet printed on A4 landscape, one page wide, its header row repeated on every page.
+pub fn print_one_page_wide(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header_row, header_row)?;
+    Ok(())
+}
+
 /// Blank rows of a list's table on a blank form (Excel adds rows as they are typed below).
 const BLANK_ROWS: usize = 20;
 
@@ -87,15 +125,11 @@ pub fn write_form_sheet(
     font: &str,
 ) -> Result<(), XlsxError> {
     ws.set_name(spec.sheet_name())?;
-    let base = Format::new().set_font_name(font).set_font_size(12);
-    let title = base.clone().set_bold().set_font_size(13);
-    let cell = base
-        .clone()
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap()
-        .set_unlocked();
+    let f = SheetFormats::new(font);
+    let (base, title) = (&f.base, &f.title);
+    let cell = f.cell.clone().set_unlocked();
     let date = cell.clone().set_num_format("dd/mm/yyyy");
-    ws.write_string_with_format(0, 0, &spec.title, &title)?;
+    ws.write_string_with_format(0, 0, &spec.title, title)?;
     let header = 2u32;
     let n = rows.len().max(1) + BLANK_ROWS;
     let last_row = header + n as u32;
@@ -144,11 +178,7 @@ pub fn write_form_sheet(
         }
     }
     ws.set_freeze_panes(header + 1, 0)?;
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(header, header)?;
-    Ok(())
+    print_one_page_wide(ws, header)
 }
 
 /// The consolidated list's sheet in `tong-hop.xlsx`: Mã đơn vị, Đơn vị, STT, then the
@@ -161,24 +191,14 @@ pub fn write_consolidated_sheet(
     font: &str,
 ) -> Result<(), XlsxError> {
     ws.set_name(spec.sheet_name())?;
-    let base = Format::new().set_font_name(font).set_font_size(12);
-    let title = base.clone().set_bold().set_font_size(13);
-    let cell = base
-        .clone()
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap()
-        .set_align(FormatAlign::Top);
-    let head = cell
-        .clone()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_background_color("#D9E1F2");
-    let center = cell.clone().set_align(FormatAlign::Center);
-    ws.write_string_with_format(0, 0, &spec.title, &title)?;
+    let f = SheetFormats::new(font);
+    let cell = f.cell.clone().set_align(FormatAlign::Top);
+    let (head, center) = (&f.head, &f.center);
+    ws.write_string_with_format(0, 0, &spec.title, &f.title)?;
     let mut heads = vec!["Mã đơn vị", "Đơn vị", "STT"];
     heads.extend(spec.columns.iter().map(|c| c.name.as_str()));
     for (j, h) in heads.iter().enumerate() {
-        ws.write_string_with_format(2, j as u16, *h, &head)?;
+        ws.write_string_with_format(2, j as u16, *h, head)?;
     }
     ws.set_column_width(0, 10)?;
     ws.set_column_width(1, 24)?;
@@ -191,7 +211,7 @@ pub fn write_consolidated_sheet(
         let r = 3 + i as u32;
         ws.write_string_with_format(r, 0, line.unit_code, &cell)?;
         ws.write_string_with_format(r, 1, line.unit_name, &cell)?;
-        ws.write_number_with_format(r, 2, line.stt as f64, &center)?;
+        ws.write_number_with_format(r, 2, line.stt as f64, center)?;
         let shown: Vec<(String, f64)> = spec
             .columns
             .iter()
@@ -220,11 +240,7 @@ pub fn write_consolidated_sheet(
     let last = 2 + lines.len() as u32;
     ws.set_freeze_panes(3, 3)?;
     ws.autofilter(2, 0, last, (heads.len() - 1) as u16)?;
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(2, 2)?;
-    Ok(())
+    print_one_page_wide(ws, 2)
 }
 
 /// The consolidated list for the outline (`lists.<code>`): its title, its number of rows, each

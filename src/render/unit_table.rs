@@ -6,7 +6,7 @@
 //! Made once from the report; written as a printable sheet of `tong-hop.xlsx` and given to
 //! the outline as `units` (and `bang_don_vi`, the table in Markdown).
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, Worksheet, XlsxError};
 use serde::Serialize;
 
 use super::Report;
@@ -209,19 +209,11 @@ impl Table {
     /// the page's width (A4 landscape), a frozen header and a filter.
     pub fn write(&self, ws: &mut Worksheet, sheet: &str, font: &str) -> Result<(), XlsxError> {
         ws.set_name(sheet)?;
-        let base = Format::new().set_font_name(font).set_font_size(12);
-        let cell = base
-            .clone()
-            .set_border(FormatBorder::Thin)
-            .set_align(FormatAlign::VerticalCenter)
-            .set_text_wrap();
-        let head = cell
-            .clone()
-            .set_bold()
-            .set_align(FormatAlign::Center)
-            .set_background_color("#D9E1F2");
-        let center = cell.clone().set_align(FormatAlign::Center);
-        let title = base.clone().set_bold().set_font_size(13);
+        let f = super::lists::SheetFormats::new(font);
+        let cell = f.cell.clone().set_align(FormatAlign::VerticalCenter);
+        let head = f.head.clone();
+        let center = f.center.clone().set_align(FormatAlign::VerticalCenter);
+        let title = f.title.clone();
         let year = center.clone().set_num_format("0");
         let numbers: Vec<Format> = (0..=crate::catalog::MAX_DECIMALS as usize)
             .map(|d| {
@@ -302,26 +294,20 @@ impl Table {
             ws.write_string_with_format(r, last, &u.status, &center)?;
             // A row as tall as its longest wrapped note (Excel and LibreOffice do not fit a
             // row's height to wrapped text written by a program).
-            let lines = u
+            let shown: Vec<(String, f64)> = u
                 .figures
                 .iter()
                 .zip(&widths)
-                .map(|(f, w)| f.chars().count().div_ceil(w.saturating_sub(3).max(1)))
-                .max()
-                .unwrap_or(1)
-                .max(1);
-            if lines > 1 {
-                ws.set_row_height(r, 15.0 * lines as f64 + 2.0)?;
+                .map(|(f, w)| (f.clone(), *w as f64 - 1.0))
+                .collect();
+            if let Some(h) = super::lists::wrapped_height(&shown) {
+                ws.set_row_height(r, h)?;
             }
         }
         let end = 2 + self.units.len() as u32;
         ws.set_freeze_panes(3, 2)?;
         ws.autofilter(2, 0, end, last)?;
-        ws.set_paper_size(9);
-        ws.set_landscape();
         ws.set_margins(0.59, 0.59, 0.79, 0.79, 0.3, 0.3);
-        ws.set_print_fit_to_pages(1, 0);
-        ws.set_repeat_rows(2, 2)?;
-        Ok(())
+        super::lists::print_one_page_wide(ws, 2)
     }
 }
