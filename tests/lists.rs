@@ -254,3 +254,73 @@ fn infrastructure_works_of_accepted_communes_only_reach_the_province() {
         "{md}"
     );
 }
+
+/// A list sent alone as CSV (`99009-danh-sach-ho_so_qua_han.csv`, column codes as header)
+/// joins the unit's form: its rows replace the form's sheet, the unit's figures stay, and
+/// the two files are not duplicates of each other.
+#[test]
+fn a_list_sent_alone_as_csv_joins_the_units_form() {
+    let t = tempfile::tempdir().unwrap();
+    let inbox = t.path().join("inbox/2026-Q3");
+    copy_dir(&samples().join("inbox/tthc/2026-Q3"), &inbox);
+    std::fs::write(
+        inbox.join("99009-danh-sach-ho_so_qua_han.csv"),
+        "ma_ho_so,linh_vuc,ngay_tiep_nhan,ngay_tra,so_ngay_qua_han,ly_do\n\
+         H-01,Hộ tịch,01/07/2026,2026-07-20,4,Chờ xác minh\n\
+         H-02,dat_dai,2026-08-03,,,Thiếu giấy tờ\n\
+         H-03,Lâm nghiệp,02/08/2026,,2,\n",
+    )
+    .unwrap();
+    let out = t.path().join("out");
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "run",
+        "--regime",
+        "tthc",
+        "--period",
+        "2026-Q3",
+        "--inbox",
+        s(&t.path().join("inbox")),
+        "--out",
+        s(&out),
+        "--as-of",
+        "2026-09-30",
+        "--no-history",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    assert!(stdout.contains("Báo cáo được chấp nhận: 40"), "{stdout}");
+    let dir = out.join("tthc/2026-Q3");
+    let (_, rows) = csv_rows(&dir.join("danh-sach-ho_so_qua_han.csv"));
+    let mine: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "99009").collect();
+    assert_eq!(mine.len(), 3);
+    assert_eq!(
+        mine[0][3..9],
+        [
+            "H-01",
+            "ho_tich",
+            "2026-07-01",
+            "2026-07-20",
+            "4",
+            "Chờ xác minh"
+        ]
+    );
+    assert_eq!(mine[1][4], "dat_dai");
+    // The unknown lĩnh vực left empty, the missing reason said, each at its CSV cell.
+    assert_eq!(mine[2][4], "");
+    let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
+    let of = |code: &str| -> Vec<String> {
+        diags
+            .iter()
+            .filter(|d| d[0] == code && d[2] == "99009-danh-sach-ho_so_qua_han.csv")
+            .map(|d| d[4].clone())
+            .collect()
+    };
+    assert_eq!(of("BC0211"), ["B4"]);
+    assert_eq!(of("BC0212"), ["F4"]);
+    assert!(diags.iter().all(|d| d[0] != "BC0601"), "{diags:?}");
+    // The form's own rows (its planted late date among them) are not gathered: the CSV's are.
+    assert!(rows
+        .iter()
+        .all(|r| !(r[0] == "99009" && r[6] == "2026-10-04")));
+}

@@ -307,3 +307,183 @@ fn serial_date(serial: f64) -> String {
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
+
+/// The list a CSV file sends alone, by its name: `danh-sach-<code>.csv`, or with the unit
+/// and the period around it (`99009-danh-sach-ho_so_qua_han-2026-Q3.csv`).
+pub fn sent_alone<'a>(
+    path: &std::path::Path,
+    regime: &'a crate::catalog::Regime,
+) -> Option<&'a ListSpec> {
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    let stem = name.strip_suffix(".csv")?;
+    let (_, rest) = stem.split_once("danh-sach-")?;
+    regime
+        .lists
+        .iter()
+        .filter(|l| rest.starts_with(&l.code.to_lowercase()))
+        .max_by_key(|l| l.code.len())
+}
+
+/// A list sent alone as CSV: a header of column codes (with `unit_code`, or the unit read from
+/// the file's name), a row per line. Each unit's rows make a submission of that list alone,
+/// which validation joins to the unit's report of figures.
+pub fn read_csv(
+    bytes: &[u8],
+    path: &std::path::Path,
+    shown: &str,
+    spec: &ListSpec,
+    expect: super::Expect<'_>,
+    report: &mut crate::model::FileReport,
+) {
+    let config = expect.config;
+    let look = Lookup {
+        dimensions: &config.dimensions,
+        units: &config.units,
+    };
+    let window = expect.regime.window(expect.period);
+    let text =
+        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+        Err(e) => {
+            report.diagnostics.push(Diagnostic::new(
+                Code::CsvHeader,
+                Location::cell(shown, "", "A1"),
+                format!(
+                    "Không đọc được dòng tiêu đề của danh sách \"{}\": {e}.",
+                    spec.title
+                ),
+            ));
+            return;
+        }
+    };
+    let at = |c: &str| header.iter().position(|h| h == c);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let file_unit = super::workbook::unit_by_file_name(config, &stem);
+    let unit_col = at("unit_code");
+    if unit_col.is_none() && file_unit.is_none() {
+        report.diagnostics.push(Diagnostic::new(
+            Code::UnitNotIdentified,
+            Location::cell(shown, "", "A1"),
+            format!("Danh sách \"{}\" gửi riêng không có cột unit_code và tên tệp không cho biết đơn vị.\nThêm cột unit_code, hoặc đặt tên tệp bắt đầu bằng mã đơn vị (99009-danh-sach-{}.csv).", spec.title, spec.code),
+        ));
+        return;
+    }
+    let cols: Vec<Option<usize>> = spec.columns.iter().map(|c| at(&c.code)).collect();
+    for (c, place) in spec.columns.iter().zip(&cols) {
+        if place.is_none() && c.required {
+            report.diagnostics.push(Diagnostic::new(
+                Code::ListColumnMissing,
+                Location::cell(shown, "", "A1"),
+                format!("Danh sách \"{}\" thiếu cột bắt buộc \"{}\" (mã {}) ở dòng tiêu đề.\nDòng tiêu đề ghi mã các cột: {}.", spec.title, c.name, c.code, spec.columns.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(",")),
+            ));
+        }
+    }
+    let mut by_unit: BTreeMap<String, Vec<ListRow>> = BTreeMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let r = i as u32 + 1; // zero-based row of the sheet the CSV opens as
+        let Ok(rec) = rec else {
+            report.diagnostics.push(Diagnostic::new(
+                Code::CsvRow,
+                Location::cell(shown, "", cell_ref(r, 0)),
+                format!(
+                    "Dòng {} của danh sách \"{}\" không đọc được.",
+                    r + 1,
+                    spec.title
+                ),
+            ));
+            continue;
+        };
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let unit = match unit_col.map(|c| rec.get(c).unwrap_or("").trim().to_string()) {
+            Some(u) if !u.is_empty() => u,
+            _ => file_unit.clone().unwrap_or_default(),
+        };
+        if config.units.get(&unit).is_none() {
+            report.diagnostics.push(Diagnostic::new(
+                Code::UnknownUnit,
+                Location::cell(shown, "", cell_ref(r, unit_col.unwrap_or(0) as u32)),
+                format!("Danh sách \"{}\", dòng {}: mã đơn vị \"{unit}\" không có trong danh mục đơn vị (units.toml).\nSửa mã đơn vị rồi gửi lại.", spec.title, r + 1),
+            ));
+            continue;
+        }
+        let mut values = Vec::with_capacity(spec.columns.len());
+        for (column, place) in spec.columns.iter().zip(&cols) {
+            let typed = place
+                .and_then(|c| rec.get(c))
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let loc = || Location::cell(shown, "", cell_ref(r, place.unwrap_or(0) as u32));
+            let what = || {
+                format!(
+                    "Danh sách \"{}\", dòng {}, cột \"{}\"",
+                    spec.title,
+                    r + 1,
+                    column.name
+                )
+            };
+            if typed.is_empty() {
+                if column.required {
+                    report.diagnostics.push(Diagnostic::new(Code::ListRequiredMissing, loc(), format!("{}: bắt buộc nhưng để trống; dòng vẫn được tổng hợp.\nGhi đủ rồi gửi lại.", what())));
+                }
+                values.push(None);
+                continue;
+            }
+            // A number in a CSV is written with a decimal point (as baocao writes it) or the
+            // vi-VN way.
+            let number = typed.parse::<f64>().ok().or(match read_number(&typed) {
+                Reading::Value(v) | Reading::Ambiguous { value: v, .. } => Some(v),
+                Reading::Invalid => None,
+            });
+            match column.read(&typed, number, &look) {
+                Ok(v) => {
+                    if column.in_period {
+                        if let Some(d) = crate::catalog::lists::parse_date(&v)
+                            .filter(|d| *d < window.from || *d > window.to)
+                        {
+                            report.diagnostics.push(Diagnostic::new(Code::ListDateOutsidePeriod, loc(), format!("{}: ngày {} ngoài kỳ báo cáo ({} – {}); dòng vẫn được tổng hợp.\nKiểm tra lại ngày; nếu việc thuộc kỳ khác thì kê ở báo cáo kỳ đó.", what(), d.format("%d/%m/%Y"), window.from.format("%d/%m/%Y"), window.to.format("%d/%m/%Y"))));
+                        }
+                    }
+                    values.push(Some(v));
+                }
+                Err(Bad::Invalid(expected)) => {
+                    report.diagnostics.push(Diagnostic::new(Code::ListInvalid, loc(), format!("{}: \"{typed}\" không phải {expected}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what())));
+                    values.push(None);
+                }
+                Err(Bad::OutOfRange(why)) => {
+                    report.diagnostics.push(Diagnostic::new(Code::ListInvalid, loc(), format!("{}: \"{typed}\" {why}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what())));
+                    values.push(None);
+                }
+            }
+        }
+        by_unit.entry(unit).or_default().push(ListRow {
+            cells: values,
+            location: Location::cell(shown, "", cell_ref(r, 0)),
+        });
+    }
+    for (unit, rows) in by_unit {
+        report.unit_hint.get_or_insert_with(|| unit.clone());
+        report.submissions.push(crate::model::Submission {
+            file: shown.to_string(),
+            path: path.to_path_buf(),
+            regime: expect.regime.id.clone(),
+            period: expect.period,
+            unit_code: unit,
+            received_at: None,
+            received_source: crate::model::ReceiptSource::Unknown,
+            origin: crate::model::Origin::Exchange,
+            values: BTreeMap::new(),
+            texts: BTreeMap::new(),
+            lists: [(spec.code.clone(), rows)].into(),
+        });
+    }
+}

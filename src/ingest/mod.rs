@@ -317,6 +317,8 @@ fn parse(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: &mu
                 expect.config.limits.file_bytes >> 20
             ),
         ));
+    } else if let Some(spec) = lists::sent_alone(path, expect.regime) {
+        lists::read_csv(bytes, path, shown, spec, expect, report);
     } else if extension(path) == "csv" {
         exchange::read(bytes, path, shown, expect, report);
     } else if is_spreadsheet(path) {

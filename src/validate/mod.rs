@@ -196,8 +196,20 @@ pub fn validate(
     for s in candidates {
         by_unit.entry(s.unit_code.clone()).or_default().push(s);
     }
-    for (unit, mut subs) in by_unit {
-        let winner = subs.pop().expect("non-empty group");
+    for (unit, subs) in by_unit {
+        // A list sent alone (danh-sach-<code>.csv: lists, no figures) joins the unit's report
+        // rather than competing with it: its lists replace the form's.
+        let (alone, mut subs): (Vec<Submission>, Vec<Submission>) = subs
+            .into_iter()
+            .partition(|s| s.values.is_empty() && s.texts.is_empty() && !s.lists.is_empty());
+        let mut alone = alone;
+        if subs.is_empty() {
+            subs.push(alone.pop().expect("non-empty group"));
+        }
+        let mut winner = subs.pop().expect("non-empty group");
+        for a in alone {
+            winner.lists.extend(a.lists);
+        }
         for older in subs {
             batch.diagnostics.push(Diagnostic::new(
                 Code::DuplicateSubmission,
