@@ -1252,6 +1252,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
                 .collect(),
             texts: Default::default(),
             lists: Default::default(),
+            empty: Default::default(),
         }
     }
 

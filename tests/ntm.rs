@@ -131,6 +131,8 @@ fn if_rules_and_answers_in_other_spellings_are_diagnosed_at_their_cells() {
     assert_eq!(hoa_thuan.len(), 1);
     assert_eq!(hoa_thuan[0][1], "chặn");
     assert!(hoa_thuan[0][5].contains("NTM06 \"Năm được công nhận đạt chuẩn\" để trống"));
+    // At the empty year's cell, the one to fill.
+    assert_eq!(hoa_thuan[0][4], "E17");
     // "Không" with a year: a warning, the year printed as a year.
     let my_loc = of("BC0411", "99015");
     assert_eq!(my_loc.len(), 1);

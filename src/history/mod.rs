@@ -64,6 +64,7 @@ fn stored_actuals(
                     .collect(),
                 texts: Default::default(),
                 lists: Default::default(),
+                empty: Default::default(),
             }
         })
         .collect()

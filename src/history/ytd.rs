@@ -553,6 +553,7 @@ fn unit_submission(
         values,
         texts: Default::default(),
         lists: Default::default(),
+        empty: Default::default(),
     }
 }
 

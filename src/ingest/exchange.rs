@@ -252,6 +252,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             values: crate::model::packed(values),
             texts: Default::default(),
             lists: Default::default(),
+            empty: Default::default(),
         });
     }
 }

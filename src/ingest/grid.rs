@@ -215,6 +215,8 @@ pub struct TableValues {
     pub values: BTreeMap<(CellKey, InputColumn), Value>,
     /// Text answers (`type = "text"`), by (indicator code, column).
     pub texts: BTreeMap<(String, InputColumn), crate::model::Text>,
+    /// Where each empty input cell of a matched row is, by (cell key, column).
+    pub empty: BTreeMap<(String, InputColumn), Location>,
     pub diagnostics: Vec<Diagnostic>,
     /// First row after the table (the footer starts here).
     pub end_row: u32,
@@ -357,6 +359,7 @@ pub fn read_rows(
         for (col, c) in &layout.value_cols {
             if grid.get(r, *c).is_empty() {
                 out.empty_cells.push((r, *c, what()));
+                out.empty.insert((ind.code.clone(), *col), loc(r, *c));
                 continue;
             }
             if ind.is_text() {

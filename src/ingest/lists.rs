@@ -484,6 +484,7 @@ pub fn read_csv(
             values: BTreeMap::new(),
             texts: BTreeMap::new(),
             lists: [(spec.code.clone(), rows)].into(),
+            empty: BTreeMap::new(),
         });
     }
 }

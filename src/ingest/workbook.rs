@@ -377,6 +377,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         }),
         texts: table.texts,
         lists,
+        empty: table.empty,
     });
 }
 

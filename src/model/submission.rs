@@ -185,6 +185,9 @@ pub struct Submission {
     /// The rows of each list annex (`[[list]]`) by the list's code; a list the file has, with
     /// no rows, is there and empty.
     pub lists: BTreeMap<String, Vec<ListRow>>,
+    /// Where the form's empty input cells are, by (cell key, column): a rule that wants one
+    /// filled points at it.
+    pub empty: BTreeMap<(String, InputColumn), Location>,
 }
 
 impl Submission {

@@ -396,6 +396,7 @@ mod tests {
                 .collect(),
             texts: Default::default(),
             lists: Default::default(),
+            empty: Default::default(),
         }
     }
 

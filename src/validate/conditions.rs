@@ -66,15 +66,25 @@ pub fn check(
         }
         out
     };
-    // The place: the first cell of `then` that has a figure, else the first of `when`.
-    let place = rule
-        .then
-        .1
-        .refs()
-        .into_iter()
-        .chain(rule.when.1.refs())
-        .find_map(|(c, d)| s.figure(&cell_key(c, d), col))
-        .map(|v| v.location.clone())
+    // The place: the first cell of `then` that has a figure, else the first of `then` left
+    // empty on the form (the cell to fill), else the first of `when`.
+    let then_refs = rule.then.1.refs();
+    let place = then_refs
+        .iter()
+        .find_map(|(c, d)| s.figure(&cell_key(c, d), col).map(|v| v.location.clone()))
+        .or_else(|| {
+            then_refs
+                .iter()
+                .find_map(|(c, d)| s.empty.get(&(cell_key(c, d), col)).cloned())
+        })
+        .or_else(|| {
+            rule.when
+                .1
+                .refs()
+                .into_iter()
+                .find_map(|(c, d)| s.figure(&cell_key(c, d), col))
+                .map(|v| v.location.clone())
+        })
         .unwrap_or_else(|| Location::file(&s.file));
     let said = rule.message.map(|m| format!("{m} ")).unwrap_or_default();
     let message = if rule.when.0.trim().is_empty() {

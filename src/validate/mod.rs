@@ -438,9 +438,15 @@ pub fn check_submission(
                     && s.text(&ind.code, InputColumn::ThucHien).is_none()
                     && !unreadable(&ind.code)
                 {
+                    // At the empty cell, where the form has one.
+                    let at = s
+                        .empty
+                        .get(&(ind.code.clone(), InputColumn::ThucHien))
+                        .cloned()
+                        .unwrap_or_else(|| Location::file(&s.file));
                     diags.push(Diagnostic::new(
                         Code::RequiredMissing,
-                        Location::file(&s.file),
+                        at,
                         format!(
                             "Chỉ tiêu {} \"{}\" bắt buộc nhưng để trống ở cột Thực hiện kỳ báo cáo.\nNhập số liệu; nếu số liệu bằng 0 thì ghi 0 (để trống là chưa báo cáo).",
                             ind.code, ind.name
