@@ -1253,6 +1253,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
             texts: Default::default(),
             lists: Default::default(),
             empty: Default::default(),
+            unread: Default::default(),
         }
     }
 

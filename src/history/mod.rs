@@ -65,6 +65,7 @@ fn stored_actuals(
                 texts: Default::default(),
                 lists: Default::default(),
                 empty: Default::default(),
+                unread: Default::default(),
             }
         })
         .collect()

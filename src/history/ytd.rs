@@ -554,6 +554,7 @@ fn unit_submission(
         texts: Default::default(),
         lists: Default::default(),
         empty: Default::default(),
+        unread: Default::default(),
     }
 }
 

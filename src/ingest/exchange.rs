@@ -253,6 +253,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             texts: Default::default(),
             lists: Default::default(),
             empty: Default::default(),
+            unread: Default::default(),
         });
     }
 }

@@ -217,6 +217,8 @@ pub struct TableValues {
     pub texts: BTreeMap<(String, InputColumn), crate::model::Text>,
     /// Where each empty input cell of a matched row is, by (cell key, column).
     pub empty: BTreeMap<(String, InputColumn), Location>,
+    /// Indicators with a value cell that could not be read (with its diagnostic).
+    pub unread: std::collections::BTreeSet<String>,
     pub diagnostics: Vec<Diagnostic>,
     /// First row after the table (the footer starts here).
     pub end_row: u32,
@@ -363,6 +365,7 @@ pub fn read_rows(
                 continue;
             }
             if ind.is_text() {
+                let said = out.diagnostics.len();
                 if let Some(text) = read_text(
                     grid.get(r, *c),
                     ind,
@@ -378,16 +381,29 @@ pub fn read_rows(
                         },
                     );
                 }
+                if out.diagnostics.len() > said
+                    && !out.texts.contains_key(&(ind.code.clone(), *col))
+                {
+                    out.unread.insert(ind.code.clone());
+                }
                 continue;
             }
-            if let Some(v) = read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
-                out.values.insert(
-                    (CellKey::from(ind.code.as_str()), *col),
-                    Value {
-                        value: v,
-                        location: loc(r, *c),
-                    },
-                );
+            let said = out.diagnostics.len();
+            match read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
+                Some(v) => {
+                    out.values.insert(
+                        (CellKey::from(ind.code.as_str()), *col),
+                        Value {
+                            value: v,
+                            location: loc(r, *c),
+                        },
+                    );
+                }
+                // Unreadable, said at its cell ("-" is no figure and says nothing).
+                None if out.diagnostics.len() > said => {
+                    out.unread.insert(ind.code.clone());
+                }
+                None => {}
             }
         }
     }
@@ -541,7 +557,9 @@ fn read_text(
         Cell::Text(t) => nfc(t.trim()),
         Cell::Number(v) => crate::text::fmt_vn(*v, 6),
         Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        Cell::Date(d) => excel_date(*d),
+        Cell::Date(d) => serial_date(*d)
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default(),
         Cell::Error(e) => {
             diags.push(Diagnostic::new(
                 Code::ErrorCell,
@@ -569,12 +587,10 @@ fn read_text(
     Some(text)
 }
 
-/// An Excel date serial as dd/mm/yyyy (the 1900 system; serials after 28/02/1900).
-fn excel_date(serial: f64) -> String {
+/// The date of an Excel date serial (the 1900 system; serials after 28/02/1900).
+pub(super) fn serial_date(serial: f64) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
         .and_then(|d| d.checked_add_days(chrono::Days::new(serial.max(0.0) as u64)))
-        .map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_default()
 }
 
 /// A yes/no or category answer: one of its labels, or one once case, diacritics and spaces

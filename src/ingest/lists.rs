@@ -132,75 +132,25 @@ fn read_rows(
                     };
                     (t.trim().to_string(), number)
                 }
-                Cell::Number(v) if column.kind == ListType::Date => (serial_date(*v), Some(*v)),
+                Cell::Number(v) if column.kind == ListType::Date => (iso_date(*v), Some(*v)),
                 Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
                     (format!("{}", *v as i64), Some(*v))
                 }
                 Cell::Number(v) => (crate::text::fmt_vn(*v, 6), Some(*v)),
-                Cell::Date(d) => (serial_date(*d), None),
+                Cell::Date(d) => (iso_date(*d), None),
                 Cell::Bool(b) => ((if *b { "true" } else { "false" }).to_string(), None),
                 Cell::Error(e) => (e.clone(), None),
             };
-            if typed.is_empty() {
-                if column.required {
-                    diags.push(Diagnostic::new(
-                        Code::ListRequiredMissing,
-                        at(place),
-                        format!("{}: bắt buộc nhưng để trống; dòng vẫn được tổng hợp.\nGhi đủ rồi gửi lại.", what()),
-                    ));
-                }
-                values.push(None);
-                continue;
-            }
-            match column.read(&typed, number, look) {
-                Ok(v) => {
-                    if column.in_period {
-                        if let Some(d) = crate::catalog::lists::parse_date(&v) {
-                            if d < window.from || d > window.to {
-                                diags.push(Diagnostic::new(
-                                    Code::ListDateOutsidePeriod,
-                                    at(place),
-                                    format!(
-                                        "{}: ngày {} ngoài kỳ báo cáo ({} – {}); dòng vẫn được tổng hợp.\nKiểm tra lại ngày; nếu việc thuộc kỳ khác thì kê ở báo cáo kỳ đó.",
-                                        what(),
-                                        d.format("%d/%m/%Y"),
-                                        window.from.format("%d/%m/%Y"),
-                                        window.to.format("%d/%m/%Y")
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    values.push(Some(v));
-                }
-                Err(Bad::OutOfRange(why)) if column.kind == ListType::Text => {
-                    diags.push(Diagnostic::new(
-                        Code::TextTooLong,
-                        at(place),
-                        format!(
-                            "{}: {why}; vẫn giữ nguyên.\nLần sau ghi ngắn gọn hơn.",
-                            what()
-                        ),
-                    ));
-                    values.push(Some(crate::text::nfc(&typed)));
-                }
-                Err(Bad::OutOfRange(why)) => {
-                    diags.push(Diagnostic::new(
-                        Code::ListInvalid,
-                        at(place),
-                        format!("{}: \"{typed}\" {why}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
-                    ));
-                    values.push(None);
-                }
-                Err(Bad::Invalid(expected)) => {
-                    diags.push(Diagnostic::new(
-                        Code::ListInvalid,
-                        at(place),
-                        format!("{}: \"{typed}\" không phải {expected}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
-                    ));
-                    values.push(None);
-                }
-            }
+            values.push(read_cell(
+                column,
+                &typed,
+                number,
+                look,
+                window,
+                &what,
+                &|| at(place),
+                diags,
+            ));
         }
         out.push(ListRow {
             cells: values,
@@ -208,6 +158,82 @@ fn read_rows(
         });
     }
     out
+}
+
+/// One cell of a list, typed (`typed`, and `number` where it reads as one): its canonical
+/// text, or `None` (empty, or not a value of its column: a warning at `loc`). A required cell
+/// left empty, a date outside the period and a text too long are warnings; the row is kept.
+#[allow(clippy::too_many_arguments)]
+fn read_cell(
+    column: &crate::catalog::lists::ListColumn,
+    typed: &str,
+    number: Option<f64>,
+    look: &Lookup<'_>,
+    window: Window,
+    what: &dyn Fn() -> String,
+    loc: &dyn Fn() -> Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if typed.is_empty() {
+        if column.required {
+            diags.push(Diagnostic::new(
+                Code::ListRequiredMissing,
+                loc(),
+                format!(
+                    "{}: bắt buộc nhưng để trống; dòng vẫn được tổng hợp.\nGhi đủ rồi gửi lại.",
+                    what()
+                ),
+            ));
+        }
+        return None;
+    }
+    match column.read(typed, number, look) {
+        Ok(v) => {
+            if let Some(d) = crate::catalog::lists::parse_date(&v)
+                .filter(|d| column.in_period && (*d < window.from || *d > window.to))
+            {
+                diags.push(Diagnostic::new(
+                    Code::ListDateOutsidePeriod,
+                    loc(),
+                    format!(
+                        "{}: ngày {} ngoài kỳ báo cáo ({} – {}); dòng vẫn được tổng hợp.\nKiểm tra lại ngày; nếu việc thuộc kỳ khác thì kê ở báo cáo kỳ đó.",
+                        what(),
+                        d.format("%d/%m/%Y"),
+                        window.from.format("%d/%m/%Y"),
+                        window.to.format("%d/%m/%Y")
+                    ),
+                ));
+            }
+            Some(v)
+        }
+        Err(Bad::OutOfRange(why)) if column.kind == ListType::Text => {
+            diags.push(Diagnostic::new(
+                Code::TextTooLong,
+                loc(),
+                format!(
+                    "{}: {why}; vẫn giữ nguyên.\nLần sau ghi ngắn gọn hơn.",
+                    what()
+                ),
+            ));
+            Some(crate::text::nfc(typed))
+        }
+        Err(Bad::OutOfRange(why)) => {
+            diags.push(Diagnostic::new(
+                Code::ListInvalid,
+                loc(),
+                format!("{}: \"{typed}\" {why}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
+            ));
+            None
+        }
+        Err(Bad::Invalid(expected)) => {
+            diags.push(Diagnostic::new(
+                Code::ListInvalid,
+                loc(),
+                format!("{}: \"{typed}\" không phải {expected}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
+            ));
+            None
+        }
+    }
 }
 
 /// The figures a list feeds (`[[list.feed]]`): each computed from the rows (the number of
@@ -300,10 +326,9 @@ fn is_total_row(grid: &Grid, r: u32) -> bool {
     })
 }
 
-/// An Excel date serial as 2026-09-30 (the 1900 system).
-fn serial_date(serial: f64) -> String {
-    chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
-        .and_then(|d| d.checked_add_days(chrono::Days::new(serial.max(0.0) as u64)))
+/// An Excel date serial as 2026-09-30.
+fn iso_date(serial: f64) -> String {
+    super::grid::serial_date(serial)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
@@ -431,39 +456,22 @@ pub fn read_csv(
                     column.name
                 )
             };
-            if typed.is_empty() {
-                if column.required {
-                    report.diagnostics.push(Diagnostic::new(Code::ListRequiredMissing, loc(), format!("{}: bắt buộc nhưng để trống; dòng vẫn được tổng hợp.\nGhi đủ rồi gửi lại.", what())));
-                }
-                values.push(None);
-                continue;
-            }
             // A number in a CSV is written with a decimal point (as baocao writes it) or the
             // vi-VN way.
             let number = typed.parse::<f64>().ok().or(match read_number(&typed) {
                 Reading::Value(v) | Reading::Ambiguous { value: v, .. } => Some(v),
                 Reading::Invalid => None,
             });
-            match column.read(&typed, number, &look) {
-                Ok(v) => {
-                    if column.in_period {
-                        if let Some(d) = crate::catalog::lists::parse_date(&v)
-                            .filter(|d| *d < window.from || *d > window.to)
-                        {
-                            report.diagnostics.push(Diagnostic::new(Code::ListDateOutsidePeriod, loc(), format!("{}: ngày {} ngoài kỳ báo cáo ({} – {}); dòng vẫn được tổng hợp.\nKiểm tra lại ngày; nếu việc thuộc kỳ khác thì kê ở báo cáo kỳ đó.", what(), d.format("%d/%m/%Y"), window.from.format("%d/%m/%Y"), window.to.format("%d/%m/%Y"))));
-                        }
-                    }
-                    values.push(Some(v));
-                }
-                Err(Bad::Invalid(expected)) => {
-                    report.diagnostics.push(Diagnostic::new(Code::ListInvalid, loc(), format!("{}: \"{typed}\" không phải {expected}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what())));
-                    values.push(None);
-                }
-                Err(Bad::OutOfRange(why)) => {
-                    report.diagnostics.push(Diagnostic::new(Code::ListInvalid, loc(), format!("{}: \"{typed}\" {why}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what())));
-                    values.push(None);
-                }
-            }
+            values.push(read_cell(
+                column,
+                &typed,
+                number,
+                &look,
+                window,
+                &what,
+                &loc,
+                &mut report.diagnostics,
+            ));
         }
         by_unit.entry(unit).or_default().push(ListRow {
             cells: values,
@@ -485,6 +493,7 @@ pub fn read_csv(
             texts: BTreeMap::new(),
             lists: [(spec.code.clone(), rows)].into(),
             empty: BTreeMap::new(),
+            unread: Default::default(),
         });
     }
 }

@@ -378,6 +378,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         texts: table.texts,
         lists,
         empty: table.empty,
+        unread: table.unread,
     });
 }
 

@@ -188,6 +188,9 @@ pub struct Submission {
     /// Where the form's empty input cells are, by (cell key, column): a rule that wants one
     /// filled points at it.
     pub empty: BTreeMap<(String, InputColumn), Location>,
+    /// Indicators with a cell typed but not readable (not a number, not one of the answers):
+    /// each has its own blocking diagnostic at its cell, so it is not also "left empty".
+    pub unread: std::collections::BTreeSet<String>,
 }
 
 impl Submission {

@@ -397,6 +397,7 @@ mod tests {
             texts: Default::default(),
             lists: Default::default(),
             empty: Default::default(),
+            unread: Default::default(),
         }
     }
 

@@ -421,15 +421,9 @@ pub fn check_submission(
         }
     }
     // A cell typed but not readable (not a number, not one of the answers) has its own
-    // blocking diagnostic, at its cell, which ingest starts with the indicator's code: it is
-    // not also called empty, and no rule reading it is judged.
-    let unreadable: std::collections::BTreeSet<String> = diags
-        .iter()
-        .filter(|d| d.is_blocking() && *d.location.file == *s.file)
-        .filter_map(|d| d.message.strip_prefix("Chỉ tiêu ")?.split(' ').next())
-        .map(str::to_string)
-        .collect();
-    let unreadable = |code: &str| unreadable.contains(code);
+    // blocking diagnostic at its cell: it is not also called empty, and no rule reading it is
+    // judged.
+    let unreadable = |code: &str| s.unread.contains(code);
     if s.origin == crate::model::Origin::Form {
         if let Some(unit) = config.units.get(&s.unit_code) {
             for ind in config.rows_for_unit(regime, unit) {
