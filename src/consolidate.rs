@@ -973,7 +973,8 @@ fn put_cell(
     }
 }
 
-/// One row of a consolidated list: the reporting unit, the row's number in the unit's list,
+/// One row of a consolidated list: the unit that listed it (the reporting unit, or the unit
+/// below it a lower level's consolidated list names), the row's number in that unit's list,
 /// and the row as read.
 #[derive(Debug, Clone, Copy)]
 pub struct ListLine<'a> {
@@ -984,8 +985,9 @@ pub struct ListLine<'a> {
 }
 
 /// The regime's lists gathered up the tree: every accepted report's rows, the units in the
-/// tree's order (the receiver's subtree), each unit's rows in its own order. Every list of the
-/// regime is there, empty where no unit listed anything.
+/// tree's order (the receiver's subtree), each unit's rows in its own order. A row a lower
+/// level's consolidated list took from a unit below it keeps that unit's code and name.
+/// Every list of the regime is there, empty where no unit listed anything.
 pub fn gather_lists<'a>(
     config: &'a Config,
     regime: &Regime,
@@ -1007,26 +1009,38 @@ pub fn gather_lists<'a>(
         .lists
         .iter()
         .map(|spec| {
-            let lines = subs
-                .iter()
-                .flat_map(|s| {
-                    let name = config
-                        .units
-                        .get(&s.unit_code)
-                        .map_or(s.unit_code.as_str(), |u| u.name.as_str());
-                    s.lists
-                        .get(&spec.code)
-                        .into_iter()
-                        .flatten()
-                        .enumerate()
-                        .map(move |(i, row)| ListLine {
-                            unit_code: &s.unit_code,
-                            unit_name: name,
-                            stt: i + 1,
-                            row,
-                        })
-                })
-                .collect();
+            let mut lines: Vec<ListLine> = Vec::new();
+            for s in &subs {
+                let name = config
+                    .units
+                    .get(&s.unit_code)
+                    .map_or(s.unit_code.as_str(), |u| u.name.as_str());
+                let rows = s.lists.get(&spec.code).map_or(&[][..], |t| &t.rows[..]);
+                for row in rows {
+                    let (unit_code, unit_name) = match &row.listed_by {
+                        Some((code, name)) if name.is_empty() => (
+                            code.as_str(),
+                            config
+                                .units
+                                .get(code)
+                                .map_or(code.as_str(), |u| u.name.as_str()),
+                        ),
+                        Some((code, name)) => (code.as_str(), name.as_str()),
+                        None => (s.unit_code.as_str(), name),
+                    };
+                    // Numbered within the unit that listed the rows.
+                    let stt = match lines.last() {
+                        Some(l) if l.unit_code == unit_code => l.stt + 1,
+                        _ => 1,
+                    };
+                    lines.push(ListLine {
+                        unit_code,
+                        unit_name,
+                        stt,
+                        row,
+                    });
+                }
+            }
             (spec.code.clone(), lines)
         })
         .collect()

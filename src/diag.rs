@@ -79,6 +79,7 @@ codes! {
     ListDateOutsidePeriod = "BC0213", Warning, "Ngày trong danh sách ngoài kỳ báo cáo";
     ListNotFound = "BC0214", Warning, "Không tìm thấy danh sách";
     ListColumnMissing = "BC0215", Blocking, "Danh sách thiếu cột bắt buộc";
+    ListsOnly = "BC0216", Warning, "Chỉ gửi danh sách, không có biểu số liệu";
     UnknownUnit = "BC0301", Blocking, "Đơn vị không có trong danh mục";
     UnitNotIdentified = "BC0302", Blocking, "Không xác định được đơn vị báo cáo";
     PeriodMismatch = "BC0303", Blocking, "Kỳ báo cáo không đúng";

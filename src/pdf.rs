@@ -55,8 +55,9 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
             continue;
         }
         let converted = if name == "tong-hop.xlsx" {
-            // The signed copy is the consolidated form: the by-unit, compliance and
-            // diagnostics sheets (working sheets, too wide to print) are left out.
+            // The signed copy is the consolidated form with its annexes (the table of units,
+            // the lists): the by-unit, compliance, tasks and diagnostics sheets (working
+            // sheets, too wide to print) are left out.
             std::fs::read(&source)
                 .map_err(|e| format!("không đọc được: {e}"))
                 .and_then(|b| form_sheets_only(&b))
@@ -83,11 +84,16 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
     (written, diags)
 }
 
-/// The sheets a signing PDF of tong-hop.xlsx shows: the consolidated form.
-pub const PRINTED_SHEETS: [&str; 1] = [crate::render::form::FORM_SHEET];
+/// Whether a sheet of tong-hop.xlsx is in its signing PDF: the consolidated form and its
+/// annexes are; the working sheets (by unit, compliance, tasks, diagnostics) are not.
+pub fn printed(sheet: &str) -> bool {
+    use crate::render::workbook::{SHEET_COMPLIANCE, SHEET_DIAGNOSTICS, SHEET_TASKS, SHEET_UNITS};
+    !(sheet.starts_with(SHEET_UNITS)
+        || [SHEET_COMPLIANCE, SHEET_DIAGNOSTICS, SHEET_TASKS].contains(&sheet))
+}
 
-/// A copy of a workbook whose sheets other than `PRINTED_SHEETS` are hidden (LibreOffice does
-/// not print hidden sheets); every other part is copied as it is.
+/// A copy of a workbook whose sheets not `printed` are hidden (LibreOffice does not print
+/// hidden sheets); every other part is copied as it is.
 pub fn form_sheets_only(xlsx: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::{Read, Write};
     let bad = |e: zip::result::ZipError| format!("tệp xlsx hỏng: {e}");
@@ -119,7 +125,16 @@ pub fn form_sheets_only(xlsx: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out.finish().map_err(bad)?.into_inner())
 }
 
-/// `xl/workbook.xml` with `state="hidden"` on every `<sheet>` not named in `PRINTED_SHEETS`.
+/// A sheet's name as written in XML (`&amp;` and the like undone).
+fn unescape(name: &str) -> String {
+    name.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// `xl/workbook.xml` with `state="hidden"` on every `<sheet>` not `printed`.
 fn hide_other_sheets(xml: &str) -> String {
     let mut out = String::with_capacity(xml.len() + 64);
     let mut rest = xml;
@@ -127,11 +142,12 @@ fn hide_other_sheets(xml: &str) -> String {
         out.push_str(&rest[..at]);
         let end = rest[at..].find("/>").map_or(rest.len(), |e| at + e);
         let tag = &rest[at..end];
-        let printed = PRINTED_SHEETS
-            .iter()
-            .any(|n| tag.contains(&format!("name=\"{n}\"")));
+        let name = tag
+            .split_once("name=\"")
+            .and_then(|(_, r)| r.split_once('"'))
+            .map_or("", |(n, _)| n);
         out.push_str(tag);
-        if !printed && !tag.contains("state=") {
+        if !printed(&unescape(name)) && !tag.contains("state=") {
             out.push_str(" state=\"hidden\"");
         }
         rest = &rest[end..];
@@ -206,11 +222,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_form_sheet_stays_visible() {
-        let xml = r#"<workbook><sheets><sheet name="Biểu số liệu" sheetId="1" r:id="rId1"/><sheet name="Theo đơn vị" sheetId="2" r:id="rId2"/><sheet name="Chẩn đoán" sheetId="3" r:id="rId3"/></sheets></workbook>"#;
+    fn the_form_and_its_annexes_stay_visible() {
+        let xml = r#"<workbook><sheets><sheet name="Biểu số liệu" sheetId="1" r:id="rId1"/><sheet name="Theo đơn vị" sheetId="2" r:id="rId2"/><sheet name="Theo đơn vị (2)" sheetId="3" r:id="rId3"/><sheet name="Dự án &amp; công trình" sheetId="4" r:id="rId4"/><sheet name="Tuân thủ" sheetId="5" r:id="rId5"/><sheet name="Chẩn đoán" sheetId="6" r:id="rId6"/><sheet name="_baocao" sheetId="7" state="hidden" r:id="rId7"/></sheets></workbook>"#;
         assert_eq!(
             hide_other_sheets(xml),
-            r#"<workbook><sheets><sheet name="Biểu số liệu" sheetId="1" r:id="rId1"/><sheet name="Theo đơn vị" sheetId="2" r:id="rId2" state="hidden"/><sheet name="Chẩn đoán" sheetId="3" r:id="rId3" state="hidden"/></sheets></workbook>"#
+            r#"<workbook><sheets><sheet name="Biểu số liệu" sheetId="1" r:id="rId1"/><sheet name="Theo đơn vị" sheetId="2" r:id="rId2" state="hidden"/><sheet name="Theo đơn vị (2)" sheetId="3" r:id="rId3" state="hidden"/><sheet name="Dự án &amp; công trình" sheetId="4" r:id="rId4"/><sheet name="Tuân thủ" sheetId="5" r:id="rId5" state="hidden"/><sheet name="Chẩn đoán" sheetId="6" r:id="rId6" state="hidden"/><sheet name="_baocao" sheetId="7" state="hidden" r:id="rId7"/></sheets></workbook>"#
         );
     }
 

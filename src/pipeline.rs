@@ -53,7 +53,7 @@ pub fn output_names(regime: &Regime) -> Vec<String> {
 
 /// A list's CSV among the outputs.
 pub fn list_file(code: &str) -> String {
-    format!("danh-sach-{code}.csv")
+    crate::catalog::lists::file_name(code)
 }
 
 /// The manifest's file name.

@@ -773,6 +773,24 @@ pub fn write_task_samples(config: &Config, dir: &Path) -> std::io::Result<()> {
     write_atomic(&dir.join("so-theo-doi-2026.xlsx"), &bytes)
 }
 
+/// The rows a unit lists on each of the regime's lists (varying in number, without planted
+/// faults), as typed on the form.
+pub fn list_rows(
+    config: &Config,
+    regime: &Regime,
+    unit: &Unit,
+    period: Period,
+) -> BTreeMap<String, Vec<Vec<String>>> {
+    regime
+        .lists
+        .iter()
+        .map(|spec| {
+            let rows = lists::rows(config, spec, unit, period, regime.window(period), false);
+            (spec.code.clone(), rows)
+        })
+        .collect()
+}
+
 /// One unit's figures for a matrix form of the 06a kind (TT01 received by source, TT02
 /// settled by timeliness, TT03 pending by deadline, each per lĩnh vực), consistent: every
 /// total is the sum of its parts, settled ≤ received, pending = received − settled.

@@ -324,3 +324,201 @@ fn a_list_sent_alone_as_csv_joins_the_units_form() {
         .iter()
         .all(|r| !(r[0] == "99009" && r[6] == "2026-10-04")));
 }
+
+/// A figure of the province's `du-lieu.csv` (column thuc_hien), by indicator and breakdown.
+fn figure(dir: &Path, code: &str, disagg: &str) -> f64 {
+    std::fs::read_to_string(dir.join("du-lieu.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .find(|f| f[2] == "99" && f[3] == code && f[6] == "thuc_hien" && f[8] == disagg)
+        .unwrap_or_else(|| panic!("{code} {disagg}"))[4]
+        .parse()
+        .unwrap()
+}
+
+/// A list sent as CSV feeds the unit's figures in place of its form's list: 99012's two works
+/// (one road, one cultural house) are what the province counts of it by type, its typed
+/// number of works (1) and cost (543,4) are checked against them (BC0412 at the form's cells;
+/// the typed figures stand), "3.500" typed the vi-VN way is read as 3500 with a warning at its
+/// CSV cell, and what the form's own list was faulted for is no longer said.
+#[test]
+fn a_list_sent_as_csv_feeds_the_figures_in_place_of_the_forms_list() {
+    let t = tempfile::tempdir().unwrap();
+    run("ntm", "2026-H1", "2026-07-15", &t.path().join("base"));
+    let base = t.path().join("base/ntm/2026-H1");
+    let inbox = t.path().join("inbox/2026-H1");
+    copy_dir(&samples().join("inbox/ntm/2026-H1"), &inbox);
+    let form = inbox.join("99012-xa-tan-lap-2026-H1.xlsx");
+    let typed = form_rows(&form, "Công trình hoàn thành");
+    let typed_roads = typed.iter().filter(|r| r[1] == "Giao thông").count();
+    assert!(!typed.is_empty());
+    std::fs::write(
+        inbox.join("99012-danh-sach-cong_trinh.csv"),
+        "ten,loai,ngay_hoan_thanh,tong_von\n\
+         Đường trục xã,giao_thong,15/03/2026,3.500\n\
+         Nhà văn hóa ấp 2,Nhà văn hóa,2026-05-20,\"120,5\"\n",
+    )
+    .unwrap();
+    let out = t.path().join("out");
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "run",
+        "--regime",
+        "ntm",
+        "--period",
+        "2026-H1",
+        "--inbox",
+        s(&t.path().join("inbox")),
+        "--out",
+        s(&out),
+        "--as-of",
+        "2026-07-15",
+        "--no-history",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let dir = out.join("ntm/2026-H1");
+    let roads = "loai_cong_trinh=giao_thong";
+    assert_eq!(figure(&dir, "NTM30", ""), figure(&base, "NTM30", ""));
+    assert_eq!(
+        figure(&dir, "NTM30", roads),
+        figure(&base, "NTM30", roads) - typed_roads as f64 + 1.0
+    );
+    let (_, rows) = csv_rows(&dir.join("danh-sach-cong_trinh.csv"));
+    let mine: Vec<_> = rows.iter().filter(|r| r[0] == "99012").collect();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(
+        (mine[0][6].as_str(), mine[1][6].as_str()),
+        ("3500", "120.5")
+    );
+    let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
+    let at = |code: &str, file: &str| -> Vec<(String, String)> {
+        diags
+            .iter()
+            .filter(|d| d[0] == code && d[2] == file)
+            .map(|d| (d[4].clone(), d[5].clone()))
+            .collect()
+    };
+    let mismatch = at("BC0412", "99012-xa-tan-lap-2026-H1.xlsx");
+    assert_eq!(mismatch.len(), 2, "{diags:?}");
+    let said = |cell: &str| &mismatch.iter().find(|m| m.0 == cell).unwrap().1;
+    assert!(
+        said("E23").contains("NTM30 = 1 trên biểu nhưng số dòng"),
+        "{mismatch:?}"
+    );
+    assert!(said("E23").contains("là 2."), "{mismatch:?}");
+    assert!(
+        said("E24").contains("NTM31 = 543,4 trên biểu nhưng tổng cột"),
+        "{mismatch:?}"
+    );
+    assert!(said("E24").contains("là 3.620,5."), "{mismatch:?}");
+    let ambiguous = at("BC0202", "99012-danh-sach-cong_trinh.csv");
+    assert_eq!(ambiguous.len(), 1, "{diags:?}");
+    assert_eq!(ambiguous[0].0, "D2");
+    assert!(
+        ambiguous[0].1.contains("được đọc là 3500"),
+        "{}",
+        ambiguous[0].1
+    );
+    // Nothing is said of the form's replaced list.
+    assert!(diags
+        .iter()
+        .all(|d| !(d[2] == "99012-xa-tan-lap-2026-H1.xlsx" && d[3] == "Công trình hoàn thành")));
+}
+
+/// A list typed as a block below the table of figures, on the same sheet, before the
+/// signature (a form the unit laid out itself): the table ends above the list's header, the
+/// list is read from there, its faults point at the cells of that sheet, and what the office
+/// gathers is what the form with the list on its own sheet gives.
+#[test]
+fn a_list_block_below_the_table_is_read_as_the_list() {
+    use calamine::Data;
+    let t = tempfile::tempdir().unwrap();
+    run("ntm", "2026-H1", "2026-07-15", &t.path().join("base"));
+    let base = t.path().join("base/ntm/2026-H1");
+    let inbox = t.path().join("inbox/2026-H1");
+    copy_dir(&samples().join("inbox/ntm/2026-H1"), &inbox);
+    let name = "99010-xa-phuoc-son-2026-H1.xlsx";
+    let form = inbox.join(name);
+    let main = common::sheet(&form, "Biểu số liệu");
+    let list = common::sheet(&form, "Công trình hoàn thành");
+    let meta = common::sheet(&form, "_baocao");
+    // The table ends at row 24 (NTM31); the signature block follows a blank row.
+    assert_eq!(text(&main[23][1]), "NTM31");
+    let mut rows: Vec<Vec<Data>> = main[..24].to_vec();
+    rows.push(Vec::new());
+    rows.extend(list.iter().cloned());
+    rows.push(Vec::new());
+    rows.extend(main[24..].iter().cloned());
+    let write = |ws: &mut rust_xlsxwriter::Worksheet, rows: &[Vec<Data>]| {
+        for (r, row) in rows.iter().enumerate() {
+            for (c, d) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match d {
+                    Data::String(s) => ws.write_string(r, c, s).map(|_| ()),
+                    Data::Float(f) => ws.write_number(r, c, *f).map(|_| ()),
+                    Data::Int(i) => ws.write_number(r, c, *i as f64).map(|_| ()),
+                    _ => Ok(()),
+                }
+                .unwrap();
+            }
+        }
+    };
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    write(wb.add_worksheet().set_name("Biểu số liệu").unwrap(), &rows);
+    write(wb.add_worksheet().set_name("_baocao").unwrap(), &meta);
+    std::fs::write(&form, wb.save_to_buffer().unwrap()).unwrap();
+
+    let out = t.path().join("out");
+    let (code, stdout, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "run",
+        "--regime",
+        "ntm",
+        "--period",
+        "2026-H1",
+        "--inbox",
+        s(&t.path().join("inbox")),
+        "--out",
+        s(&out),
+        "--as-of",
+        "2026-07-15",
+        "--no-history",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let dir = out.join("ntm/2026-H1");
+    let of = |dir: &Path| -> Vec<Vec<String>> {
+        csv_rows(&dir.join("danh-sach-cong_trinh.csv"))
+            .1
+            .into_iter()
+            .filter(|r| r[0] == "99010")
+            .collect()
+    };
+    assert_eq!(of(&dir), of(&base));
+    assert_eq!(of(&dir).len(), list.len() - 3);
+    let figures = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("du-lieu.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(",99010,"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(figures(&base).len() > 20);
+    assert_eq!(figures(&dir), figures(&base));
+    let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
+    let mine: Vec<_> = diags.iter().filter(|d| d[2] == name).collect();
+    // The commune's list row 1 (its type "Lâm nghiệp" not one of the options) is the sheet's
+    // row 29: 24 rows of the table, a blank row, the list's title, a blank row, its header.
+    assert!(
+        mine.iter()
+            .any(|d| d[0] == "BC0211" && d[3] == "Biểu số liệu" && d[4] == "C29"),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().all(|d| d[0] != "BC0205" && d[0] != "BC0214"),
+        "{mine:?}"
+    );
+}

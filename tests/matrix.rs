@@ -387,10 +387,16 @@ fn consolidating_06a_through_two_intermediate_units_gives_the_same_top_cells() {
     make_root(&t.join("top"), &top, "T", "[\"huyen\"]");
     let inbox = t.join("in-top");
     std::fs::create_dir_all(&inbox).unwrap();
-    // A sends its exchange CSV, B its consolidated 06a workbook.
+    // A sends its exchange CSV and its list of overdue dossiers, B its consolidated 06a
+    // workbook (the list a sheet of it).
     std::fs::copy(
         t.join("o-A/tthc/2026-Q3/du-lieu.csv"),
         inbox.join("huyen-a-du-lieu.csv"),
+    )
+    .unwrap();
+    std::fs::copy(
+        t.join("o-A/tthc/2026-Q3/danh-sach-ho_so_qua_han.csv"),
+        inbox.join("huyen-a-danh-sach-ho_so_qua_han.csv"),
     )
     .unwrap();
     std::fs::copy(
@@ -416,6 +422,21 @@ fn consolidating_06a_through_two_intermediate_units_gives_the_same_top_cells() {
     let two = top_of(&t.join("o-top/tthc/2026-Q3/du-lieu.csv"));
     assert!(d.len() > 100, "{}", d.len());
     assert_eq!(d, two);
+    // The province, which knows no commune, lists every overdue dossier under the commune
+    // that listed it, numbered within it, exactly as when it consolidates the communes itself.
+    let list = |p: &str| {
+        std::fs::read_to_string(t.join(p).join("tthc/2026-Q3/danh-sach-ho_so_qua_han.csv")).unwrap()
+    };
+    let (direct, top) = (list("o-direct"), list("o-top"));
+    assert!(direct.lines().count() > 5, "{direct}");
+    assert!(
+        direct.lines().any(|l| l.starts_with("20002,Xã 20002,")),
+        "{direct}"
+    );
+    assert_eq!(direct, top);
+    // The lists agree with the figures they feed: no BC0412 and nothing else at the top.
+    let (_, _, log) = (0, 0, log);
+    assert!(!log.contains("BC0412") && !log.contains("BC0214"), "{log}");
 }
 
 #[test]

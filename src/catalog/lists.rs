@@ -103,6 +103,11 @@ pub struct Lookup<'a> {
     pub units: &'a UnitTree,
 }
 
+/// A list's CSV file: among a run's outputs, and the name a list sent alone is known by.
+pub fn file_name(code: &str) -> String {
+    format!("danh-sach-{code}.csv")
+}
+
 impl ListSpec {
     /// The sheet's name on forms and in the workbook (at most 31 characters, none of
     /// `[]:*?/\`).

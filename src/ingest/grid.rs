@@ -227,7 +227,9 @@ pub struct TableValues {
     pub empty_cells: Vec<(u32, u32, String)>,
 }
 
-/// Reads the table's rows against `indicators` (the regime's form rows).
+/// Reads the table's rows against `indicators` (the regime's form rows). A derived indicator's
+/// row (a lower level's consolidated form prints it) is known and left unread: it is
+/// recomputed from the figures.
 pub fn read_rows(
     grid: &Grid,
     layout: &Layout,
@@ -345,6 +347,9 @@ pub fn read_rows(
             }
             continue;
         };
+        if ind.is_derived() {
+            continue;
+        }
         if let Some(first) = seen_rows.get(ind.code.as_str()) {
             out.diagnostics.push(Diagnostic::new(
                 Code::DuplicateRow,

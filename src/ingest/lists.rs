@@ -11,25 +11,21 @@ use super::number::{read_number, Reading};
 use crate::catalog::lists::{Bad, ListSpec, ListType, Lookup};
 use crate::catalog::InputColumn;
 use crate::diag::{cell_ref, Code, Diagnostic, Location};
-use crate::model::{CellKey, ListRow, Value};
+use crate::model::{CellKey, ListRow, ListTable, Value};
 use crate::schedule::Window;
 use crate::text::fold;
 
-/// How many rows from the top a list's header row is looked for.
-const HEADER_ROWS: u32 = 30;
-
 /// Every list of `lists` found on `sheets`: the rows by list code (a list found with no row
-/// is there, empty); a list not found is absent, with a warning.
-#[allow(clippy::too_many_arguments)]
+/// is there, empty); a list not found is absent, with a warning. The figures the lists feed
+/// are validation's (`feed`), once the lists a unit sent alone have joined its form.
 pub fn read(
     sheets: &[Grid],
     lists: &[ListSpec],
     look: &Lookup<'_>,
     window: Window,
     file: &str,
-    values: &mut BTreeMap<(CellKey, InputColumn), Value>,
     diags: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, Vec<ListRow>> {
+) -> BTreeMap<String, ListTable> {
     let mut out = BTreeMap::new();
     for spec in lists {
         let named = fold(&spec.sheet_name());
@@ -40,7 +36,7 @@ pub fn read(
         let Some((grid, (row, cols))) = found else {
             diags.push(Diagnostic::new(
                 Code::ListNotFound,
-                Location::file(file),
+                Location::cell(file, spec.sheet_name(), ""),
                 format!(
                     "Không tìm thấy danh sách \"{}\": không trang nào có dòng tiêu đề gồm các cột {}.\nDùng biểu mẫu do baocao tạo (trang \"{}\"); không có gì để kê thì để trống các dòng của danh sách.",
                     spec.title,
@@ -64,18 +60,47 @@ pub fn read(
         }
         let rows = read_rows(grid, spec, row, &cols, look, window, file, diags);
         let at = Location::cell(file, &grid.sheet, cell_ref(row, 0));
-        feed(spec, &rows, look, &at, values, diags);
-        out.insert(spec.code.clone(), rows);
+        out.insert(spec.code.clone(), ListTable { at, rows });
     }
     out
 }
 
-/// The header row of a list on a sheet and each column's place there: the first row (from the
-/// top) naming at least half of the list's columns.
+/// The columns of a lower level's consolidated list (`tong-hop.xlsx`) that name the unit that
+/// listed each row: "Mã đơn vị" and "Đơn vị" on the header row, where the list's own columns
+/// are not so named.
+fn listing_columns(grid: &Grid, spec: &ListSpec, header: u32) -> Option<(u32, Option<u32>)> {
+    let own = |name: &str| spec.columns.iter().any(|c| fold(&c.name) == name);
+    if own("ma don vi") || own("don vi") {
+        return None;
+    }
+    let find = |name: &str| {
+        grid.texts(header, header + 1)
+            .find(|(_, _, t)| fold(t) == name)
+            .map(|(_, c, _)| c)
+    };
+    find("ma don vi").map(|code| (code, find("don vi")))
+}
+
+/// The header row of a list on a sheet and each column's place there: the first row naming at
+/// least half of the list's columns, from the top (its own sheet) or anywhere (a block below
+/// the table of figures).
 fn header(grid: &Grid, spec: &ListSpec) -> Option<(u32, Vec<Option<u32>>)> {
+    header_from(grid, spec, 0)
+}
+
+/// Where the first list of `lists` on the sheet starts below row `from` (a list block below
+/// the table of figures, where the table ends).
+pub fn block_below(grid: &Grid, lists: &[ListSpec], from: u32) -> Option<u32> {
+    lists
+        .iter()
+        .filter_map(|spec| header_from(grid, spec, from).map(|(r, _)| r))
+        .min()
+}
+
+fn header_from(grid: &Grid, spec: &ListSpec, from: u32) -> Option<(u32, Vec<Option<u32>>)> {
     let names: Vec<String> = spec.columns.iter().map(|c| fold(&c.name)).collect();
     let need = spec.columns.len().div_ceil(2).max(1);
-    (0..grid.height().min(HEADER_ROWS)).find_map(|r| {
+    (from..grid.height()).find_map(|r| {
         let mut cols = vec![None; names.len()];
         for (_, c, t) in grid.texts(r, r + 1) {
             let f = fold(t);
@@ -100,6 +125,7 @@ fn read_rows(
 ) -> Vec<ListRow> {
     let mut out = Vec::new();
     let first = cols.iter().flatten().copied().min().unwrap_or(0);
+    let listing = listing_columns(grid, spec, header);
     for r in header + 1..grid.height() {
         let cells: Vec<&Cell> = cols
             .iter()
@@ -108,7 +134,10 @@ fn read_rows(
         if cells.iter().all(|c| c.is_empty()) {
             continue; // a blank row: skipped, the list may go on below it
         }
-        if grid.rows[r as usize].iter().any(is_signature_label) || is_total_row(grid, r) {
+        if grid.rows[r as usize].iter().any(is_signature_label)
+            || is_total_row(grid, r)
+            || is_place_and_date(grid, r)
+        {
             break;
         }
         let at = |c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
@@ -124,22 +153,21 @@ fn read_rows(
                 )
             };
             let (typed, number) = match cell {
-                Cell::Empty => (String::new(), None),
-                Cell::Text(t) => {
-                    let number = match read_number(t) {
-                        Reading::Value(v) | Reading::Ambiguous { value: v, .. } => Some(v),
-                        Reading::Invalid => None,
-                    };
-                    (t.trim().to_string(), number)
+                Cell::Text(t) => (t.trim().to_string(), read_number(t)),
+                Cell::Empty => (String::new(), Reading::Invalid),
+                Cell::Number(v) if column.kind == ListType::Date => {
+                    (iso_date(*v), Reading::Value(*v))
                 }
-                Cell::Number(v) if column.kind == ListType::Date => (iso_date(*v), Some(*v)),
                 Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
-                    (format!("{}", *v as i64), Some(*v))
+                    (format!("{}", *v as i64), Reading::Value(*v))
                 }
-                Cell::Number(v) => (crate::text::fmt_vn(*v, 6), Some(*v)),
-                Cell::Date(d) => (iso_date(*d), None),
-                Cell::Bool(b) => ((if *b { "true" } else { "false" }).to_string(), None),
-                Cell::Error(e) => (e.clone(), None),
+                Cell::Number(v) => (crate::text::fmt_vn(*v, 6), Reading::Value(*v)),
+                Cell::Date(d) => (iso_date(*d), Reading::Invalid),
+                Cell::Bool(b) => {
+                    let b = if *b { "true" } else { "false" };
+                    (b.to_string(), Reading::Invalid)
+                }
+                Cell::Error(e) => (e.clone(), Reading::Invalid),
             };
             values.push(read_cell(
                 column,
@@ -152,22 +180,29 @@ fn read_rows(
                 diags,
             ));
         }
+        let listed_by = listing.and_then(|(code, name)| {
+            let code = grid.get(r, code).as_label();
+            let name = name.map(|n| grid.get(r, n).as_label()).unwrap_or_default();
+            (!code.trim().is_empty()).then(|| (code.trim().to_string(), name.trim().to_string()))
+        });
         out.push(ListRow {
             cells: values,
             location: at(first),
+            listed_by,
         });
     }
     out
 }
 
-/// One cell of a list, typed (`typed`, and `number` where it reads as one): its canonical
-/// text, or `None` (empty, or not a value of its column: a warning at `loc`). A required cell
-/// left empty, a date outside the period and a text too long are warnings; the row is kept.
+/// One cell of a list, typed (`typed`, and how it reads as a number): its canonical text, or
+/// `None` (empty, or not a value of its column: a warning at `loc`). A required cell left
+/// empty, a date outside the period, a text too long and a number of a number column that
+/// reads two ways ("3.500": read the vi-VN way) are warnings; the row is kept.
 #[allow(clippy::too_many_arguments)]
 fn read_cell(
     column: &crate::catalog::lists::ListColumn,
     typed: &str,
-    number: Option<f64>,
+    number: Reading,
     look: &Lookup<'_>,
     window: Window,
     what: &dyn Fn() -> String,
@@ -187,6 +222,25 @@ fn read_cell(
         }
         return None;
     }
+    let number = match number {
+        Reading::Value(v) => Some(v),
+        Reading::Ambiguous { value, other } => {
+            if matches!(column.kind, ListType::Integer | ListType::Decimal) {
+                diags.push(Diagnostic::new(
+                    Code::AmbiguousNumber,
+                    loc(),
+                    format!(
+                        "{}: \"{typed}\" được đọc là {}, nhưng cũng có thể hiểu là {}.\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ (trong CSV: dấu chấm thập phân, không ngăn nghìn).",
+                        what(),
+                        plain(value),
+                        plain(other)
+                    ),
+                ));
+            }
+            Some(value)
+        }
+        Reading::Invalid => None,
+    };
     match column.read(typed, number, look) {
         Ok(v) => {
             if let Some(d) = crate::catalog::lists::parse_date(&v)
@@ -240,14 +294,14 @@ fn read_cell(
 /// rows, or the sum of a column; by an option column, every option's, none listed being 0).
 /// A figure the table has is compared (BC0412 where they differ); one it has not is taken
 /// from the list, at the list's header.
-fn feed(
+pub fn feed(
     spec: &ListSpec,
-    rows: &[ListRow],
+    table: &ListTable,
     look: &Lookup<'_>,
-    at: &Location,
     values: &mut BTreeMap<(CellKey, InputColumn), Value>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let (rows, at) = (&table.rows, &table.at);
     for f in &spec.feeds {
         let sum_col = f.sum.as_deref().and_then(|c| spec.column(c));
         let by_col = f.by.as_deref().and_then(|c| spec.column(c));
@@ -326,6 +380,59 @@ fn is_total_row(grid: &Grid, r: u32) -> bool {
     })
 }
 
+/// The unit whose report a row of a list sent as CSV belongs to, and the unit that listed it
+/// where that is another: the row's own unit where it reports in this regime (or the file's
+/// unit where the row names none); else the reporting unit above it (a lower level's
+/// consolidated list names its own units); else, for a row that names its unit's name as a
+/// consolidated list does (`unit_name`), the unit the file's name gives. Otherwise the
+/// message why the row is left out.
+fn reporter_of(
+    code: &str,
+    name: &str,
+    file_unit: Option<&str>,
+    reporters: &std::collections::BTreeSet<String>,
+    config: &crate::catalog::Config,
+) -> Result<(String, Option<(String, String)>), String> {
+    let code = if code.is_empty() {
+        file_unit.unwrap_or_default()
+    } else {
+        code
+    };
+    if reporters.contains(code) {
+        return Ok((code.to_string(), None));
+    }
+    let listed_by = |name: &str| Some((code.to_string(), name.to_string()));
+    match config.units.get(code) {
+        Some(u) => match config.units.ancestors(code).into_iter().find(|a| reporters.contains(a)) {
+            Some(reporter) => Ok((reporter, listed_by(&u.name))),
+            None => Err(format!("đơn vị {} ({}) không thuộc đối tượng báo cáo của chế độ này.\nSửa mã đơn vị rồi gửi lại.", u.name, u.code)),
+        },
+        None => match file_unit.filter(|f| reporters.contains(*f)) {
+            Some(f) if !name.is_empty() => Ok((f.to_string(), listed_by(name))),
+            None if !name.is_empty() => Err(format!("mã đơn vị \"{code}\" ({name}) không có trong danh mục đơn vị (units.toml).\nNếu đây là danh sách tổng hợp của cấp dưới, đặt tên tệp bắt đầu bằng mã của đơn vị cấp dưới đó (ví dụ <mã>-danh-sach-<mã danh sách>.csv) để đọc như báo cáo của đơn vị ấy.")),
+            _ => Err(format!("mã đơn vị \"{code}\" không có trong danh mục đơn vị (units.toml).\nSửa mã đơn vị rồi gửi lại.")),
+        },
+    }
+}
+
+/// A number without thousands separators, its decimals after a comma: 3500, 12,125.
+fn plain(v: f64) -> String {
+    crate::text::fmt_vn(v, 6).replace('.', "")
+}
+
+/// The line above a signature, alone on its row: "Phước Sơn, ngày 15 tháng 7 năm 2026" (or
+/// with the day left blank).
+fn is_place_and_date(grid: &Grid, r: u32) -> bool {
+    let mut texts = grid.texts(r, r + 1);
+    let (Some((_, _, t)), None) = (texts.next(), texts.next()) else {
+        return false;
+    };
+    let f = fold(t);
+    f.split_once(", ngay").is_some_and(|(place, rest)| {
+        place.chars().count() <= 40 && rest.contains(" thang ") && rest.contains(" nam")
+    })
+}
+
 /// An Excel date serial as 2026-09-30.
 fn iso_date(serial: f64) -> String {
     super::grid::serial_date(serial)
@@ -392,6 +499,12 @@ pub fn read_csv(
         .unwrap_or_default();
     let file_unit = super::workbook::unit_by_file_name(config, &stem);
     let unit_col = at("unit_code");
+    let name_col = at("unit_name");
+    let reporters: std::collections::BTreeSet<String> = config
+        .reporting_units(expect.regime, window.to)
+        .iter()
+        .map(|u| u.code.clone())
+        .collect();
     if unit_col.is_none() && file_unit.is_none() {
         report.diagnostics.push(Diagnostic::new(
             Code::UnitNotIdentified,
@@ -428,18 +541,25 @@ pub fn read_csv(
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let unit = match unit_col.map(|c| rec.get(c).unwrap_or("").trim().to_string()) {
-            Some(u) if !u.is_empty() => u,
-            _ => file_unit.clone().unwrap_or_default(),
+        let field = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").trim().to_string();
+        let listed = field(unit_col);
+        let (unit, listed_by) = match reporter_of(
+            &listed,
+            &field(name_col),
+            file_unit.as_deref(),
+            &reporters,
+            config,
+        ) {
+            Ok(found) => found,
+            Err(message) => {
+                report.diagnostics.push(Diagnostic::new(
+                    Code::UnknownUnit,
+                    Location::cell(shown, "", cell_ref(r, unit_col.unwrap_or(0) as u32)),
+                    format!("Danh sách \"{}\", dòng {}: {message}", spec.title, r + 1),
+                ));
+                continue;
+            }
         };
-        if config.units.get(&unit).is_none() {
-            report.diagnostics.push(Diagnostic::new(
-                Code::UnknownUnit,
-                Location::cell(shown, "", cell_ref(r, unit_col.unwrap_or(0) as u32)),
-                format!("Danh sách \"{}\", dòng {}: mã đơn vị \"{unit}\" không có trong danh mục đơn vị (units.toml).\nSửa mã đơn vị rồi gửi lại.", spec.title, r + 1),
-            ));
-            continue;
-        }
         let mut values = Vec::with_capacity(spec.columns.len());
         for (column, place) in spec.columns.iter().zip(&cols) {
             let typed = place
@@ -457,11 +577,20 @@ pub fn read_csv(
                 )
             };
             // A number in a CSV is written with a decimal point (as baocao writes it) or the
-            // vi-VN way.
-            let number = typed.parse::<f64>().ok().or(match read_number(&typed) {
-                Reading::Value(v) | Reading::Ambiguous { value: v, .. } => Some(v),
-                Reading::Invalid => None,
-            });
+            // vi-VN way; "12.125" reads both ways: the machine's decimal, unless it ends in
+            // a zero no machine writes ("3.500": three thousand five hundred, the vi-VN way).
+            let number = match read_number(&typed) {
+                Reading::Ambiguous { value, other } if !typed.ends_with('0') => {
+                    Reading::Ambiguous {
+                        value: other,
+                        other: value,
+                    }
+                }
+                Reading::Invalid => typed
+                    .parse::<f64>()
+                    .map_or(Reading::Invalid, Reading::Value),
+                reading => reading,
+            };
             values.push(read_cell(
                 column,
                 &typed,
@@ -476,7 +605,12 @@ pub fn read_csv(
         by_unit.entry(unit).or_default().push(ListRow {
             cells: values,
             location: Location::cell(shown, "", cell_ref(r, 0)),
+            listed_by,
         });
+    }
+    // A unit with nothing to list sends the header alone: its list is empty.
+    if let Some(unit) = file_unit.filter(|u| by_unit.is_empty() && reporters.contains(u)) {
+        by_unit.insert(unit, Vec::new());
     }
     for (unit, rows) in by_unit {
         report.unit_hint.get_or_insert_with(|| unit.clone());
@@ -491,7 +625,14 @@ pub fn read_csv(
             origin: crate::model::Origin::Exchange,
             values: BTreeMap::new(),
             texts: BTreeMap::new(),
-            lists: [(spec.code.clone(), rows)].into(),
+            lists: [(
+                spec.code.clone(),
+                ListTable {
+                    at: Location::cell(shown, "", "A1"),
+                    rows,
+                },
+            )]
+            .into(),
             empty: BTreeMap::new(),
             unread: Default::default(),
         });

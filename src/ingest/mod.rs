@@ -8,7 +8,7 @@
 mod exchange;
 mod grid;
 pub mod limits;
-mod lists;
+pub(crate) mod lists;
 mod matrix;
 mod number;
 mod receipt;

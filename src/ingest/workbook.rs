@@ -298,16 +298,29 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         }
     }
 
-    // The rows a unit may report; a consolidated form of a lower level carries every row.
+    // The rows a unit may report; a consolidated form of a lower level carries every row, its
+    // derived ones too (recomputed here, not read).
     let rows: Vec<&crate::catalog::Indicator> = expect
         .regime
         .form_codes()
         .filter_map(|c| config.indicator(c))
-        .filter(|i| !i.is_derived())
         .collect();
-    let mut table = match &table {
-        Table::Matrix(p, m) => super::matrix::read(grid, p, m, config, shown),
-        Table::List(l) => read_rows(grid, l, &rows, shown),
+    // A list may sit below the table on the same sheet: the table ends above its header.
+    let above_list;
+    let table_grid =
+        match super::lists::block_below(grid, &expect.regime.lists, first_header_row + 1) {
+            Some(end) => {
+                above_list = Grid {
+                    sheet: grid.sheet.clone(),
+                    rows: grid.rows[..end as usize].to_vec(),
+                };
+                &above_list
+            }
+            None => grid,
+        };
+    let table = match &table {
+        Table::Matrix(p, m) => super::matrix::read(table_grid, p, m, config, shown),
+        Table::List(l) => read_rows(table_grid, l, &rows, shown),
     };
     report.diagnostics.extend(table.diagnostics);
     if !table.empty_cells.is_empty() {
@@ -353,7 +366,6 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
         &look,
         expect.regime.window(period),
         shown,
-        &mut table.values,
         &mut report.diagnostics,
     );
     report.submissions.push(Submission {

@@ -146,6 +146,18 @@ pub struct Text {
 pub struct ListRow {
     pub cells: Vec<Option<String>>,
     pub location: Location,
+    /// The unit that listed the row, where a lower level's consolidated list (its
+    /// `danh-sach-<code>.csv` or its `tong-hop.xlsx`) names one below the unit whose report
+    /// this is: (code, name). `None`: the reporting unit listed it itself.
+    pub listed_by: Option<(String, String)>,
+}
+
+/// A list annex as a file gives it: where its header is (the figures it feeds are read
+/// there) and its rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListTable {
+    pub at: Location,
+    pub rows: Vec<ListRow>,
 }
 
 /// Where a submission came from.
@@ -184,7 +196,7 @@ pub struct Submission {
     pub texts: BTreeMap<(String, InputColumn), Text>,
     /// The rows of each list annex (`[[list]]`) by the list's code; a list the file has, with
     /// no rows, is there and empty.
-    pub lists: BTreeMap<String, Vec<ListRow>>,
+    pub lists: BTreeMap<String, ListTable>,
     /// Where the form's empty input cells are, by (cell key, column): a rule that wants one
     /// filled points at it.
     pub empty: BTreeMap<(String, InputColumn), Location>,

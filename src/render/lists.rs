@@ -54,7 +54,7 @@ const BLANK_ROWS: usize = 20;
 /// A column's width (characters) on a sheet.
 fn width(c: &ListColumn) -> f64 {
     match c.kind {
-        ListType::Text if c.text_limit() > 60 => 40.0,
+        ListType::Text if c.text_limit() > 60 => 32.0,
         ListType::Text => 22.0,
         ListType::Date => 13.0,
         ListType::Unit | ListType::Option => 22.0,
@@ -82,12 +82,22 @@ fn validation(c: &ListColumn, look: &Lookup<'_>) -> Result<Option<DataValidation
         ListType::Text => DataValidation::new().allow_text_length(
             DataValidationRule::LessThanOrEqualTo(c.text_limit().min(32_767) as u32),
         ),
-        ListType::Integer => DataValidation::new().allow_whole_number(
-            DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0) as i32),
-        ),
-        ListType::Decimal => DataValidation::new().allow_decimal_number(
-            DataValidationRule::GreaterThanOrEqualTo(c.min.unwrap_or(0.0)),
-        ),
+        ListType::Integer => {
+            let min = c.min.unwrap_or(0.0).ceil().max(i32::MIN as f64) as i32;
+            DataValidation::new().allow_whole_number(match c.max {
+                Some(max) => {
+                    DataValidationRule::Between(min, max.floor().min(i32::MAX as f64) as i32)
+                }
+                None => DataValidationRule::GreaterThanOrEqualTo(min),
+            })
+        }
+        ListType::Decimal => {
+            let min = c.min.unwrap_or(0.0);
+            DataValidation::new().allow_decimal_number(match c.max {
+                Some(max) => DataValidationRule::Between(min, max),
+                None => DataValidationRule::GreaterThanOrEqualTo(min),
+            })
+        }
         ListType::YesNo => DataValidation::new().allow_list_strings(&["Có", "Không"])?,
         ListType::Option => {
             let names: Vec<String> = c
@@ -131,7 +141,7 @@ pub fn write_form_sheet(
     let date = cell.clone().set_num_format("dd/mm/yyyy");
     ws.write_string_with_format(0, 0, &spec.title, title)?;
     let header = 2u32;
-    let n = rows.len().max(1) + BLANK_ROWS;
+    let n = rows.len() + BLANK_ROWS;
     let last_row = header + n as u32;
     let last_col = spec.columns.len() as u16;
     let head = base
@@ -193,7 +203,10 @@ pub fn write_consolidated_sheet(
     ws.set_name(spec.sheet_name())?;
     let f = SheetFormats::new(font);
     let cell = f.cell.clone().set_align(FormatAlign::Top);
-    let (head, center) = (&f.head, &f.center);
+    let center = f.center.clone().set_align(FormatAlign::Top);
+    let integer = cell.clone().set_num_format("#,##0");
+    let decimal = cell.clone().set_num_format("#,##0.0##");
+    let head = &f.head;
     ws.write_string_with_format(0, 0, &spec.title, &f.title)?;
     let mut heads = vec!["Mã đơn vị", "Đơn vị", "STT"];
     heads.extend(spec.columns.iter().map(|c| c.name.as_str()));
@@ -211,7 +224,7 @@ pub fn write_consolidated_sheet(
         let r = 3 + i as u32;
         ws.write_string_with_format(r, 0, line.unit_code, &cell)?;
         ws.write_string_with_format(r, 1, line.unit_name, &cell)?;
-        ws.write_number_with_format(r, 2, line.stt as f64, center)?;
+        ws.write_number_with_format(r, 2, line.stt as f64, &center)?;
         let shown: Vec<(String, f64)> = spec
             .columns
             .iter()
@@ -229,7 +242,10 @@ pub fn write_consolidated_sheet(
             let col = 3 + j as u16;
             match (c.kind, v) {
                 (ListType::Integer | ListType::Decimal, Some(v)) => match v.parse::<f64>() {
-                    Ok(n) => ws.write_number_with_format(r, col, n, &cell)?,
+                    Ok(n) if c.kind == ListType::Integer => {
+                        ws.write_number_with_format(r, col, n, &integer)?
+                    }
+                    Ok(n) => ws.write_number_with_format(r, col, n, &decimal)?,
                     Err(_) => ws.write_string_with_format(r, col, v, &cell)?,
                 },
                 (_, Some(v)) => ws.write_string_with_format(r, col, c.display(v, look), &cell)?,
@@ -256,7 +272,14 @@ pub fn outline_value(
     let mut heads = vec!["STT".to_string(), "Đơn vị".to_string()];
     heads.extend(spec.columns.iter().map(|c| esc(&c.name)));
     md.push_str(&format!("| {} |\n", heads.join(" | ")));
-    md.push_str(&format!("| {} |\n", vec!["---"; heads.len()].join(" | ")));
+    // Numbers to the right, words to the left, in the HTML and the docx alike.
+    let mut aligns = vec![":---:", ":---"];
+    aligns.extend(spec.columns.iter().map(|c| match c.kind {
+        ListType::Integer | ListType::Decimal => "---:",
+        ListType::Date | ListType::YesNo => ":---:",
+        _ => ":---",
+    }));
+    md.push_str(&format!("| {} |\n", aligns.join(" | ")));
     let rows: Vec<serde_json::Value> = lines
         .iter()
         .enumerate()

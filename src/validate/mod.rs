@@ -6,6 +6,7 @@
 
 mod breakdown;
 mod conditions;
+mod lists;
 
 use std::collections::BTreeMap;
 
@@ -136,12 +137,14 @@ pub fn validate(
         files_read: reports.len(),
         ..Batch::default()
     };
+    lists::join_sent_alone(regime, &mut reports);
     // Each submission's own checks, on every core (each file's diagnostics stay its own, in
     // the same order), a few dozen files per task so that no core is left idle at the end.
     reports.par_iter_mut().with_max_len(32).for_each_init(
         breakdown::Identities::default,
         |identities, report| {
             for s in &mut report.submissions {
+                lists::feed(config, regime, s, &mut report.diagnostics);
                 breakdown::check(config, regime, s, identities, &mut report.diagnostics);
                 check_submission(config, regime, s, &mut report.diagnostics);
             }
@@ -199,9 +202,8 @@ pub fn validate(
     for (unit, subs) in by_unit {
         // A list sent alone (danh-sach-<code>.csv: lists, no figures) joins the unit's report
         // rather than competing with it: its lists replace the form's.
-        let (alone, mut subs): (Vec<Submission>, Vec<Submission>) = subs
-            .into_iter()
-            .partition(|s| s.values.is_empty() && s.texts.is_empty() && !s.lists.is_empty());
+        let (alone, mut subs): (Vec<Submission>, Vec<Submission>) =
+            subs.into_iter().partition(lists::is_alone);
         let mut alone = alone;
         if subs.is_empty() {
             subs.push(alone.pop().expect("non-empty group"));
@@ -225,6 +227,7 @@ pub fn validate(
         }
         batch.accepted.push(winner);
     }
+    lists::check_present(config, regime, &batch.accepted, &mut batch.diagnostics);
 
     // Timeliness and compliance, per reporting unit.
     let reporters = config.reporting_units(regime, regime.window(period).to);

@@ -155,6 +155,7 @@ pub fn fill_inbox_of(
                 fill.values
                     .insert(k, baocao::render::form::CellValue::Number(v));
             }
+            fill.lists = baocao::synth::list_rows(config, regime, unit, period);
             fill
         } else {
             generated_fill(config, regime, unit, period)
