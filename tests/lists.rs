@@ -522,3 +522,79 @@ fn a_list_block_below_the_table_is_read_as_the_list() {
         "{mine:?}"
     );
 }
+
+/// What a report lacks of its lists is said: a unit that sent its list and no form (BC0216,
+/// its list gathered, its figures missing), and an exchange file carrying many units without
+/// any list (BC0214 once, for the file, naming what to send).
+#[test]
+fn a_list_without_figures_and_figures_without_their_list_are_said() {
+    let t = tempfile::tempdir().unwrap();
+    run("tthc", "2026-Q3", "2026-09-30", &t.path().join("base"));
+    // 99009 sends only its list.
+    let inbox = t.path().join("inbox/2026-Q3");
+    copy_dir(&samples().join("inbox/tthc/2026-Q3"), &inbox);
+    std::fs::remove_file(inbox.join("99009-xa-phuoc-an-2026-Q3.xlsx")).unwrap();
+    std::fs::write(
+        inbox.join("99009-danh-sach-ho_so_qua_han.csv"),
+        "ma_ho_so,linh_vuc,ngay_tiep_nhan,ngay_tra,so_ngay_qua_han,ly_do\n\
+         H-01,Hộ tịch,01/07/2026,2026-07-20,4,Chờ xác minh\n",
+    )
+    .unwrap();
+    let out = t.path().join("out");
+    let args = |inbox: &Path, out: &Path| {
+        baocao(&[
+            "--root",
+            s(&samples()),
+            "run",
+            "--regime",
+            "tthc",
+            "--period",
+            "2026-Q3",
+            "--inbox",
+            s(inbox),
+            "--out",
+            s(out),
+            "--as-of",
+            "2026-09-30",
+            "--no-history",
+        ])
+    };
+    let (code, stdout, err) = args(&t.path().join("inbox"), &out);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let dir = out.join("tthc/2026-Q3");
+    let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
+    let only: Vec<_> = diags.iter().filter(|d| d[0] == "BC0216").collect();
+    assert_eq!(only.len(), 1, "{diags:?}");
+    assert_eq!(only[0][2], "99009-danh-sach-ho_so_qua_han.csv");
+    assert!(
+        only[0][5].starts_with("Xã Phước An (99009) chỉ gửi danh sách"),
+        "{}",
+        only[0][5]
+    );
+    let (_, rows) = csv_rows(&dir.join("danh-sach-ho_so_qua_han.csv"));
+    assert_eq!(rows.iter().filter(|r| r[0] == "99009").count(), 1);
+
+    // The province's own du-lieu.csv read back: every commune's figures, no list.
+    let inbox = t.path().join("exchange/2026-Q3");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(
+        t.path().join("base/tthc/2026-Q3/du-lieu.csv"),
+        inbox.join("du-lieu.csv"),
+    )
+    .unwrap();
+    let out = t.path().join("out2");
+    let (code, stdout, err) = args(&t.path().join("exchange"), &out);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let diags = diagnostics_with_cells(&out.join("tthc/2026-Q3/tong-hop.xlsx"));
+    let missing: Vec<_> = diags.iter().filter(|d| d[0] == "BC0214").collect();
+    assert_eq!(missing.len(), 1, "{diags:?}");
+    assert_eq!(
+        (missing[0][2].as_str(), missing[0][3].as_str()),
+        ("du-lieu.csv", "Hồ sơ quá hạn")
+    );
+    assert!(
+        missing[0][5].contains("danh-sach-ho_so_qua_han.csv"),
+        "{}",
+        missing[0][5]
+    );
+}
