@@ -374,8 +374,16 @@ pub fn write_bench_root(
     }
     std::fs::create_dir_all(root.join("indicators"))?;
     std::fs::create_dir_all(root.join("report-templates").join(regime_id))?;
+    // A root that reads the library reads it here too.
+    let library = samples.root.join(crate::catalog::library::LIBRARY_FILE);
+    if library.is_file() {
+        std::fs::copy(&library, root.join(crate::catalog::library::LIBRARY_FILE))?;
+    }
     for dir in ["indicators", &format!("report-templates/{regime_id}")] {
-        for e in std::fs::read_dir(samples.root.join(dir))?.flatten() {
+        let Ok(rd) = std::fs::read_dir(samples.root.join(dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
             // The catalog's option lists are needed; the regime's plan files name the
             // sample's own units, not the synthetic ones.
             let plan = dir != "indicators" && e.file_name().to_string_lossy().ends_with(".csv");

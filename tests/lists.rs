@@ -168,7 +168,7 @@ fn overdue_dossiers_are_gathered_from_every_form_in_the_trees_order() {
     assert_eq!(text(&line[0]), rows[0][0]);
     assert_eq!(text(&line[1]), rows[0][1]);
     // Lĩnh vực as its name, the date as dd/mm/yyyy, the days a number.
-    let lv = std::fs::read_to_string(samples().join("indicators/linh-vuc.csv")).unwrap();
+    let lv = std::fs::read_to_string(library().join("indicators/linh-vuc.csv")).unwrap();
     let name = lv
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{},", rows[0][4])))

@@ -257,6 +257,7 @@ fn a_rule_without_when_checks_an_expression_everywhere() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
     copy_dir(&samples(), &root);
+    common::own_regimes(&root);
     let regime = root.join("report-templates/ntm/regime.toml");
     let mut text = std::fs::read_to_string(&regime).unwrap();
     text = text.replace(

@@ -10,6 +10,7 @@ mod dimensions;
 pub mod formula;
 mod indicators;
 pub mod layout;
+pub mod library;
 pub mod lint;
 pub mod lists;
 mod regime;
@@ -81,6 +82,8 @@ pub type Plan = BTreeMap<(String, String), f64>;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub root: PathBuf,
+    /// The library of regimes the root reads (`library.toml`), if any.
+    pub library: Option<library::Library>,
     pub units: UnitTree,
     /// Indicators by code.
     pub indicators: BTreeMap<String, Indicator>,
@@ -136,6 +139,8 @@ struct SuccessionFile {
 
 struct Loader {
     root: PathBuf,
+    /// The library the root reads (its `library.toml`): a file the root lacks is read there.
+    library: Option<library::Library>,
     problems: Vec<ConfigProblem>,
     warnings: Vec<ConfigProblem>,
 }
@@ -167,6 +172,9 @@ impl Loader {
     }
 
     fn read(&mut self, rel: &str) -> Option<String> {
+        if let Some(bytes) = self.library_file(rel) {
+            return Some(String::from_utf8_lossy(&bytes).into_owned());
+        }
         match std::fs::read_to_string(self.root.join(rel)) {
             Ok(text) => Some(text),
             Err(e) => {
@@ -176,9 +184,49 @@ impl Loader {
         }
     }
 
+    /// A file the root has not, read from its library.
+    fn library_file(&self, rel: &str) -> Option<Vec<u8>> {
+        let lib = self.library.as_ref()?;
+        if self.root.join(rel).exists() {
+            return None;
+        }
+        lib.read(rel)
+    }
+
+    /// A regime's `regime.toml`: the root's, laid over the library's where the root reads a
+    /// library that has the regime (`library::merge`: the root's file holds its settings).
+    fn parse_regime(&mut self, rel: &str) -> Option<Regime> {
+        let base = self.library.as_ref().and_then(|l| l.read(rel));
+        let (Some(base), true) = (base, self.root.join(rel).is_file()) else {
+            return self.parse(rel);
+        };
+        let lib_rel = format!(
+            "{rel} ({})",
+            self.library
+                .as_ref()
+                .map(|l| l.describe())
+                .unwrap_or_default()
+        );
+        let base = String::from_utf8_lossy(&base).into_owned();
+        let mut table = self.parse_text::<toml::Table>(&lib_rel, &base)?;
+        let over = self.parse::<toml::Table>(rel)?;
+        library::merge(&mut table, over);
+        match toml::Value::Table(table).try_into::<Regime>() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.problem(rel, "", vietnamese_toml_error(e.message()));
+                None
+            }
+        }
+    }
+
     fn parse<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
         let text = self.read(rel)?;
-        match toml::from_str(&text) {
+        self.parse_text(rel, &text)
+    }
+
+    fn parse_text<T: serde::de::DeserializeOwned>(&mut self, rel: &str, text: &str) -> Option<T> {
+        match toml::from_str(text) {
             Ok(v) => Some(v),
             Err(e) => {
                 let msg = e.message().to_string();
@@ -195,9 +243,16 @@ impl Loader {
         }
     }
 
-    /// Sorted files with extension `ext` directly in `dir` (relative), as relative paths.
+    /// Sorted files with extension `ext` directly in `dir` (relative), as relative paths: the
+    /// root's and its library's.
     fn list(&self, dir: &str, ext: &str) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = self
+            .library
+            .iter()
+            .flat_map(|l| l.files(dir))
+            .filter(|n| n.ends_with(ext))
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
         if let Ok(rd) = std::fs::read_dir(self.root.join(dir)) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
@@ -207,6 +262,7 @@ impl Loader {
             }
         }
         out.sort();
+        out.dedup();
         out
     }
 }
@@ -216,6 +272,7 @@ impl Config {
     pub fn load(root: &Path) -> Result<Config, ConfigErrors> {
         let mut l = Loader {
             root: root.to_path_buf(),
+            library: None,
             problems: Vec::new(),
             warnings: Vec::new(),
         };
@@ -226,6 +283,23 @@ impl Config {
                 "thư mục cấu hình không tồn tại (chỉ định bằng --root)",
             );
             return Err(ConfigErrors(l.problems));
+        }
+
+        // The library of regimes the root reads, if it reads one.
+        if root.join(library::LIBRARY_FILE).is_file() {
+            if let Some(file) = l.parse::<library::LibraryFile>(library::LIBRARY_FILE) {
+                let lib = library::Library::of_root(root, &file);
+                if let library::Library::Folder(p) = &lib {
+                    if !p.join("report-templates").is_dir() {
+                        l.problem(
+                            library::LIBRARY_FILE,
+                            "path",
+                            format!("{} không có thư mục report-templates", p.display()),
+                        );
+                    }
+                }
+                l.library = Some(lib);
+            }
         }
 
         // Calendar.
@@ -368,7 +442,7 @@ impl Config {
         for dir in dirs {
             regimes_found = true;
             let rel = format!("report-templates/{dir}/regime.toml");
-            let Some(mut regime) = l.parse::<Regime>(&rel) else {
+            let Some(mut regime) = l.parse_regime(&rel) else {
                 continue;
             };
             parse_conditions(&mut l, &rel, &mut regime, &indicators);
@@ -547,6 +621,7 @@ impl Config {
 
         if l.problems.is_empty() {
             Ok(Config {
+                library: l.library,
                 warnings: l.warnings,
                 task_rate,
                 limits,
@@ -591,10 +666,26 @@ impl Config {
         ] {
             files_under(&self.root, &dir, &mut files);
         }
+        // The library's files the root reads (those it has not itself), after the root's.
+        let mut from_library: Vec<(String, Vec<u8>)> = Vec::new();
+        if let Some(lib) = &self.library {
+            for dir in [
+                "indicators".to_string(),
+                format!("report-templates/{regime}"),
+            ] {
+                for rel in lib.files_under(&dir) {
+                    if !files.iter().any(|(r, _)| *r == rel) {
+                        from_library.push((rel.clone(), lib.read(&rel).unwrap_or_default()));
+                    }
+                }
+            }
+        }
         files.sort();
         let mut all = Vec::new();
-        for (rel, path) in files {
-            let bytes = std::fs::read(&path).unwrap_or_default();
+        let own = files
+            .into_iter()
+            .map(|(rel, path)| (rel, std::fs::read(&path).unwrap_or_default()));
+        for (rel, bytes) in own.chain(from_library) {
             all.extend_from_slice(rel.as_bytes());
             all.push(0);
             all.extend_from_slice(bytes.len().to_string().as_bytes());

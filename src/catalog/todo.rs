@@ -44,7 +44,84 @@ pub fn todos(root: &Path) -> Vec<Todo> {
             text,
         }));
     }
+    out.extend(library_todos(root));
     out
+}
+
+/// The TODOs of the library's regimes a root reads (`library.toml`) that the root's settings
+/// (its `report-templates/<id>/regime.toml`) have not made: each concerns the key of its line,
+/// or on a comment line, the next key or `[[table]]` named below it.
+fn library_todos(root: &Path) -> Vec<Todo> {
+    use super::library::{Library, LibraryFile, LIBRARY_FILE};
+    let Some(file) = std::fs::read_to_string(root.join(LIBRARY_FILE))
+        .ok()
+        .and_then(|t| toml::from_str::<LibraryFile>(&t).ok())
+    else {
+        return Vec::new();
+    };
+    let lib = Library::of_root(root, &file);
+    let mut ids: Vec<String> = std::fs::read_dir(root.join("report-templates"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    let mut out = Vec::new();
+    for id in ids {
+        let rel = format!("report-templates/{id}/regime.toml");
+        let (Some(base), Ok(own)) = (lib.read(&rel), std::fs::read_to_string(root.join(&rel)))
+        else {
+            continue;
+        };
+        let set: toml::Table = toml::from_str(&own).unwrap_or_default();
+        let base = String::from_utf8_lossy(&base).into_owned();
+        let lines: Vec<&str> = base.lines().collect();
+        for (line, text) in toml_todos(&base) {
+            // A key inside a table concerns the table (an office's [[deadline]] replace the
+            // library's); a comment, what it is above.
+            let table = lines[..line]
+                .iter()
+                .rev()
+                .find(|l| l.starts_with('['))
+                .and_then(|l| named_key(l));
+            let own = named_key(lines[line - 1]);
+            let concerns = match (own, table) {
+                (Some(_), Some(t)) => Some(t),
+                (Some(k), None) => Some(k),
+                (None, _) => lines[line - 1..].iter().find_map(|l| named_key(l)),
+            };
+            if concerns.is_some_and(|k| set.contains_key(&k)) {
+                continue;
+            }
+            out.push(Todo {
+                file: format!("{rel} (thư viện)"),
+                line,
+                text,
+            });
+        }
+    }
+    out
+}
+
+/// The key a TOML line sets or the table it opens, commented out or not: `receiver = ""` →
+/// receiver, `# [[deadline]]` → deadline.
+fn named_key(line: &str) -> Option<String> {
+    let l = line.trim_start_matches('#').trim();
+    if let Some(t) = l.strip_prefix("[[").and_then(|t| t.split_once("]]")) {
+        return Some(t.0.trim().to_string());
+    }
+    if let Some(t) = l.strip_prefix('[').and_then(|t| t.split_once(']')) {
+        return Some(t.0.split('.').next().unwrap_or_default().trim().to_string());
+    }
+    if line.trim_start().starts_with('#') {
+        return None;
+    }
+    let (k, _) = l.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| k.to_string())
 }
 
 /// The `.toml` and `.tera` files under `root/dir`, relative to the root (at most four levels).

@@ -33,12 +33,18 @@ pub fn run(config: &Config) -> CliResult {
             println!("  - {w}");
         }
     }
-    let todos = crate::catalog::todo::todos(&config.root);
-    if !todos.is_empty() {
-        println!("Còn {} việc cần quyết định (TODO):", todos.len());
-        for t in todos {
-            println!("  {} › dòng {}: {}", t.file, t.line, t.text);
-        }
-    }
+    print_todos(&config.root, &mut std::io::stdout());
     Ok(EXIT_OK)
+}
+
+/// The TODOs left in the config root (`catalog::todo`), the settings still to make.
+pub fn print_todos(root: &std::path::Path, out: &mut dyn std::io::Write) {
+    let todos = crate::catalog::todo::todos(root);
+    if todos.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Còn {} việc cần quyết định (TODO):", todos.len());
+    for t in todos {
+        let _ = writeln!(out, "  {} › dòng {}: {}", t.file, t.line, t.text);
+    }
 }

@@ -142,6 +142,9 @@ pub fn run(cli: Cli) -> i32 {
         Ok(c) => c,
         Err(errors) => {
             eprint!("{errors}");
+            if matches!(command, Command::CheckConfig) {
+                check_config::print_todos(&cli.root, &mut std::io::stderr());
+            }
             eprintln!(
                 "Sửa các lỗi trên trong thư mục cấu hình {} rồi chạy lại.",
                 cli.root.display()

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{CliError, CliResult, EXIT_OK};
+use crate::catalog::library::Library;
 use crate::draft::{draft_config, DraftError};
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +19,15 @@ pub struct Args {
 pub enum RegimeCommand {
     /// Soạn bản nháp cấu hình chế độ báo cáo từ biểu mẫu Excel ban hành (các việc cần quyết định ghi TODO).
     Draft(DraftArgs),
+    /// Các chế độ báo cáo của thư viện: căn cứ pháp lý, biểu mẫu, phiên bản, kỳ báo cáo.
+    List(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Thư viện trên đĩa (thư mục có report-templates/ và indicators/); mặc định: thư viện có sẵn trong baocao.
+    #[arg(long)]
+    pub library: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -41,7 +51,56 @@ pub struct DraftArgs {
 pub fn run(args: Args) -> CliResult {
     match args.command {
         RegimeCommand::Draft(a) => draft(a),
+        RegimeCommand::List(a) => list(a),
     }
+}
+
+fn library_of(path: Option<PathBuf>) -> Result<Library, CliError> {
+    match path {
+        None => Ok(Library::Builtin),
+        Some(p) if p.join("report-templates").is_dir() => Ok(Library::Folder(p)),
+        Some(p) => Err(CliError::Usage(format!(
+            "{} không phải thư viện chế độ báo cáo: không có thư mục report-templates/ trong đó.",
+            p.display()
+        ))),
+    }
+}
+
+fn list(a: ListArgs) -> CliResult {
+    let lib = library_of(a.library)?;
+    let regimes = lib.regimes();
+    println!(
+        "Các chế độ báo cáo của {} ({}):",
+        lib.describe(),
+        regimes.len()
+    );
+    let mut broken = false;
+    for r in regimes {
+        match r {
+            Ok(e) => {
+                let every: Vec<&str> = e.frequencies.iter().map(|f| f.label()).collect();
+                println!(
+                    "  {:<6} {} — {}, phiên bản {}; {}",
+                    e.id,
+                    e.name,
+                    e.form,
+                    e.version,
+                    every.join(", ")
+                );
+                println!("         Căn cứ: {}", e.legal_basis);
+            }
+            Err(why) => {
+                broken = true;
+                println!("  (lỗi) {why}");
+            }
+        }
+    }
+    println!("Dùng một chế độ: thêm library.toml vào thư mục cấu hình và thư mục report-templates/<mã>/ với regime.toml ghi các cài đặt của văn phòng (như samples/).");
+    Ok(if broken {
+        super::EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn draft(a: DraftArgs) -> CliResult {

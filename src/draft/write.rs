@@ -494,7 +494,7 @@ fn outline(form: &FormDraft, id: &str) -> String {
         t,
         "{{#- Đề cương báo cáo của chế độ {id}, do baocao regime draft soạn. -#}}"
     );
-    t.push_str("{# TODO: viết đề cương theo mẫu đề cương ban hành kèm chế độ báo cáo (biến có sẵn: xem đề cương mẫu trong samples/report-templates) #}\n");
+    t.push_str("{# TODO: viết đề cương theo mẫu đề cương ban hành kèm chế độ báo cáo (biến có sẵn: xem đề cương của các chế độ trong thư viện report-templates/ của baocao) #}\n");
     t.push_str("**{{ unit.agency_upper }}**\n\n# BÁO CÁO\n\n");
     let _ = writeln!(t, "## {title} {{{{ period.in_sentence }}}}\n");
     t.push_str("Số liệu được tổng hợp từ báo cáo của {{ compliance.on_time + compliance.late }}/{{ compliance.total }} đơn vị.\n\n");

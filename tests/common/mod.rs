@@ -10,6 +10,11 @@ pub fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
 }
 
+/// The library of regimes: `report-templates/` and `indicators/` at the repository's top.
+pub fn library() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
 /// Runs `baocao` with `args`; returns (exit code, stdout, stderr).
 pub fn baocao(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_baocao"))
@@ -87,12 +92,106 @@ pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
         .collect()
 }
 
-/// A copy of the samples' config root (catalog, regimes, units) in `dir`, to be modified.
+/// A copy of the samples' config root (catalog, regimes, units) in `dir`, to be modified: the
+/// library's regimes with the samples' settings as the root's own files (`own_regimes`).
 pub fn copy_samples_root(dir: &Path) {
-    for d in ["indicators", "report-templates"] {
-        copy_dir(&samples().join(d), &dir.join(d));
-    }
+    copy_dir(
+        &samples().join("report-templates"),
+        &dir.join("report-templates"),
+    );
+    std::fs::copy(samples().join("library.toml"), dir.join("library.toml")).unwrap();
     std::fs::copy(samples().join("units.toml"), dir.join("units.toml")).unwrap();
+    own_regimes(dir);
+}
+
+/// Turns a root that reads the library (`library.toml`, each regime's settings in its
+/// `regime.toml`) into one that holds everything itself, as `regime add` leaves it with the
+/// settings made: the library's catalogs copied, each regime's files copied, its
+/// `regime.toml` the library's text with the settings' lines in place of the library's (the
+/// same config, checked against the loader's own laying over; a test edits it as text).
+pub fn own_regimes(root: &Path) {
+    copy_dir(&library().join("indicators"), &root.join("indicators"));
+    for e in std::fs::read_dir(root.join("report-templates"))
+        .unwrap()
+        .flatten()
+    {
+        let id = e.file_name().to_string_lossy().to_string();
+        let lib = library().join("report-templates").join(&id);
+        if !lib.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&lib).unwrap().flatten() {
+            let to = e.path().join(f.file_name());
+            if f.file_name() != "regime.toml" && !to.exists() {
+                std::fs::copy(f.path(), to).unwrap();
+            }
+        }
+        let base = std::fs::read_to_string(lib.join("regime.toml")).unwrap();
+        let settings = std::fs::read_to_string(e.path().join("regime.toml")).unwrap();
+        let text = with_settings(&base, &settings);
+        let mut want: toml::Table = toml::from_str(&base).unwrap();
+        baocao::catalog::library::merge(&mut want, toml::from_str(&settings).unwrap());
+        let got: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(got, want, "{id}: {text}");
+        std::fs::write(e.path().join("regime.toml"), text).unwrap();
+    }
+    std::fs::remove_file(root.join("library.toml")).unwrap();
+}
+
+/// A library regime's text with a root's settings in it: each top-level `key = value` of the
+/// settings in place of the library's line (or after the library's last top-level key), the
+/// settings' `[[deadline]]` blocks in place of the library's.
+fn with_settings(base: &str, settings: &str) -> String {
+    let key = |l: &str| {
+        l.split_once(" = ")
+            .map(|(k, _)| k.trim().to_string())
+            .filter(|k| !k.starts_with('#') && !k.starts_with('[') && !k.contains(' '))
+    };
+    let first_header = |t: &str| {
+        t.lines()
+            .position(|l| l.starts_with('['))
+            .unwrap_or(usize::MAX)
+    };
+    let mut set: Vec<(String, &str)> = settings
+        .lines()
+        .take(first_header(settings))
+        .filter_map(|l| key(l).map(|k| (k, l)))
+        .collect();
+    let blocks = |t: &str| -> Vec<String> { t.split("\n\n").map(str::to_string).collect() };
+    let deadlines: Vec<String> = blocks(settings)
+        .into_iter()
+        .filter(|b| b.contains("[[deadline]]"))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut placed = false;
+    for b in blocks(base) {
+        if b.contains("[[deadline]]") {
+            if !placed && !deadlines.is_empty() {
+                out.extend(deadlines.iter().cloned());
+                placed = true;
+            }
+            continue;
+        }
+        if b.lines().any(|l| l.starts_with('[')) {
+            out.push(b);
+            continue;
+        }
+        let mut lines: Vec<String> = Vec::new();
+        for l in b.lines() {
+            match key(l).and_then(|k| set.iter().position(|(s, _)| *s == k)) {
+                Some(i) => lines.push(set.remove(i).1.to_string()),
+                None => lines.push(l.to_string()),
+            }
+        }
+        if b.lines().any(|l| l.starts_with("id = ")) {
+            lines.extend(set.drain(..).map(|(_, l)| l.to_string()));
+        }
+        out.push(lines.join("\n"));
+    }
+    if !placed {
+        out.extend(deadlines);
+    }
+    out.join("\n\n")
 }
 
 /// A copy of the samples' config root with its calendar (the province's own day off) in
@@ -179,9 +278,12 @@ pub fn make_root(
     receiver: &str,
     reporter_levels: &str,
 ) -> baocao::catalog::Config {
-    for d in ["indicators", "report-templates"] {
-        copy_dir(&samples().join(d), &dir.join(d));
-    }
+    copy_dir(
+        &samples().join("report-templates"),
+        &dir.join("report-templates"),
+    );
+    std::fs::copy(samples().join("library.toml"), dir.join("library.toml")).unwrap();
+    own_regimes(dir);
     // The samples' plan files name the samples' province.
     for plan in [
         "ke-hoach-2026.csv",
