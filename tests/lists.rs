@@ -218,8 +218,8 @@ fn infrastructure_works_of_accepted_communes_only_reach_the_province() {
     }
     // The list feeds the province's figures (du-lieu.csv, column thuc_hien): the number of
     // works is the number of rows; by type, each type's rows (the row whose type is not in the
-    // list, 99010's, counts in the total only); the cost is what the communes typed, 99012's
-    // 100 million more than its list.
+    // list, 99010's, counts in the total only); the cost is the lists' (99012 typed 100
+    // million more than its list: said, and the list's used).
     let du_lieu = std::fs::read_to_string(dir.join("du-lieu.csv")).unwrap();
     let figure = |code: &str, disagg: &str| -> f64 {
         du_lieu
@@ -241,7 +241,7 @@ fn infrastructure_works_of_accepted_communes_only_reach_the_province() {
         );
     }
     assert_eq!(typed, expected - 1);
-    assert!((figure("NTM31", "") - (cost + 100.0)).abs() < 1e-6);
+    assert!((figure("NTM31", "") - cost).abs() < 1e-6);
     let diags = diagnostics_with_cells(&dir.join("tong-hop.xlsx"));
     let mismatch: Vec<_> = diags.iter().filter(|d| d[0] == "BC0412").collect();
     assert_eq!(mismatch.len(), 1, "{diags:?}");
@@ -338,10 +338,10 @@ fn figure(dir: &Path, code: &str, disagg: &str) -> f64 {
 }
 
 /// A list sent as CSV feeds the unit's figures in place of its form's list: 99012's two works
-/// (one road, one cultural house) are what the province counts of it by type, its typed
-/// number of works (1) and cost (543,4) are checked against them (BC0412 at the form's cells;
-/// the typed figures stand), "3.500" typed the vi-VN way is read as 3500 with a warning at its
-/// CSV cell, and what the form's own list was faulted for is no longer said.
+/// (one road, one cultural house) are what the province counts of it, in all and by type, its
+/// typed number of works (1) and cost (543,4) are checked against them (BC0412 at the form's
+/// cells; the list's figures used), "3.500" typed the vi-VN way is read as 3500 with a warning
+/// at its CSV cell, and what the form's own list was faulted for is no longer said.
 #[test]
 fn a_list_sent_as_csv_feeds_the_figures_in_place_of_the_forms_list() {
     let t = tempfile::tempdir().unwrap();
@@ -380,7 +380,10 @@ fn a_list_sent_as_csv_feeds_the_figures_in_place_of_the_forms_list() {
     assert!(code == 0 || code == 1, "{stdout}{err}");
     let dir = out.join("ntm/2026-H1");
     let roads = "loai_cong_trinh=giao_thong";
-    assert_eq!(figure(&dir, "NTM30", ""), figure(&base, "NTM30", ""));
+    assert_eq!(
+        figure(&dir, "NTM30", ""),
+        figure(&base, "NTM30", "") - typed.len() as f64 + 2.0
+    );
     assert_eq!(
         figure(&dir, "NTM30", roads),
         figure(&base, "NTM30", roads) - typed_roads as f64 + 1.0
@@ -407,12 +410,15 @@ fn a_list_sent_as_csv_feeds_the_figures_in_place_of_the_forms_list() {
         said("E23").contains("NTM30 = 1 trên biểu nhưng số dòng"),
         "{mismatch:?}"
     );
-    assert!(said("E23").contains("là 2."), "{mismatch:?}");
+    assert!(
+        said("E23").contains("là 2; số từ danh sách được dùng."),
+        "{mismatch:?}"
+    );
     assert!(
         said("E24").contains("NTM31 = 543,4 trên biểu nhưng tổng cột"),
         "{mismatch:?}"
     );
-    assert!(said("E24").contains("là 3.620,5."), "{mismatch:?}");
+    assert!(said("E24").contains("là 3.620,5;"), "{mismatch:?}");
     let ambiguous = at("BC0202", "99012-danh-sach-cong_trinh.csv");
     assert_eq!(ambiguous.len(), 1, "{diags:?}");
     assert_eq!(ambiguous[0].0, "D2");
@@ -428,7 +434,7 @@ fn a_list_sent_as_csv_feeds_the_figures_in_place_of_the_forms_list() {
 }
 
 /// A list typed as a block below the table of figures, on the same sheet, before the
-/// signature (a form the unit laid out itself): the table ends above the list's header, the
+/// signature, the list's own sheet left empty: the table ends above the list's header, the
 /// list is read from there, its faults point at the cells of that sheet, and what the office
 /// gathers is what the form with the list on its own sheet gives.
 #[test]
@@ -467,6 +473,13 @@ fn a_list_block_below_the_table_is_read_as_the_list() {
     };
     let mut wb = rust_xlsxwriter::Workbook::new();
     write(wb.add_worksheet().set_name("Biểu số liệu").unwrap(), &rows);
+    // The list's own sheet left as the blank form has it: its title and header, no row.
+    write(
+        wb.add_worksheet()
+            .set_name("Công trình hoàn thành")
+            .unwrap(),
+        &list[..3],
+    );
     write(wb.add_worksheet().set_name("_baocao").unwrap(), &meta);
     std::fs::write(&form, wb.save_to_buffer().unwrap()).unwrap();
 

@@ -28,12 +28,32 @@ pub fn read(
 ) -> BTreeMap<String, ListTable> {
     let mut out = BTreeMap::new();
     for spec in lists {
+        // The list's own sheet first, then any sheet with its header (a block below the table).
         let named = fold(&spec.sheet_name());
-        let by_name = sheets.iter().find(|g| fold(&g.sheet) == named);
-        let found = by_name
-            .and_then(|g| header(g, spec).map(|h| (g, h)))
-            .or_else(|| sheets.iter().find_map(|g| header(g, spec).map(|h| (g, h))));
-        let Some((grid, (row, cols))) = found else {
+        let candidates: Vec<(&Grid, Header)> = sheets
+            .iter()
+            .filter(|g| fold(&g.sheet) == named)
+            .chain(sheets.iter().filter(|g| fold(&g.sheet) != named))
+            .filter_map(|g| header(g, spec).map(|h| (g, h)))
+            .collect();
+        // The first that has rows: a unit that typed its list below the table left the list's
+        // own sheet empty.
+        let mut read: Vec<(usize, Vec<ListRow>, Vec<Diagnostic>)> = Vec::new();
+        for (i, (g, (row, cols))) in candidates.iter().enumerate() {
+            let mut said = Vec::new();
+            let rows = read_rows(g, spec, *row, cols, look, window, file, &mut said);
+            let found = !rows.is_empty();
+            read.push((i, rows, said));
+            if found {
+                break;
+            }
+        }
+        let chosen = match read.iter().position(|(_, rows, _)| !rows.is_empty()) {
+            Some(p) => Some(read.swap_remove(p)),
+            None if !read.is_empty() => Some(read.swap_remove(0)),
+            None => None,
+        };
+        let Some((i, rows, said)) = chosen else {
             diags.push(Diagnostic::new(
                 Code::ListNotFound,
                 Location::cell(file, spec.sheet_name(), ""),
@@ -46,6 +66,7 @@ pub fn read(
             ));
             continue;
         };
+        let (grid, (row, cols)) = (candidates[i].0, (candidates[i].1 .0, &candidates[i].1 .1));
         for (i, c) in spec.columns.iter().enumerate() {
             if cols[i].is_none() && c.required {
                 diags.push(Diagnostic::new(
@@ -58,7 +79,7 @@ pub fn read(
                 ));
             }
         }
-        let rows = read_rows(grid, spec, row, &cols, look, window, file, diags);
+        diags.extend(said);
         let at = Location::cell(file, &grid.sheet, cell_ref(row, 0));
         out.insert(spec.code.clone(), ListTable { at, rows });
     }
@@ -81,10 +102,13 @@ fn listing_columns(grid: &Grid, spec: &ListSpec, header: u32) -> Option<(u32, Op
     find("ma don vi").map(|code| (code, find("don vi")))
 }
 
+/// A list's header row on a sheet, and each of its columns' place there.
+type Header = (u32, Vec<Option<u32>>);
+
 /// The header row of a list on a sheet and each column's place there: the first row naming at
 /// least half of the list's columns, from the top (its own sheet) or anywhere (a block below
 /// the table of figures).
-fn header(grid: &Grid, spec: &ListSpec) -> Option<(u32, Vec<Option<u32>>)> {
+fn header(grid: &Grid, spec: &ListSpec) -> Option<Header> {
     header_from(grid, spec, 0)
 }
 
@@ -97,7 +121,7 @@ pub fn block_below(grid: &Grid, lists: &[ListSpec], from: u32) -> Option<u32> {
         .min()
 }
 
-fn header_from(grid: &Grid, spec: &ListSpec, from: u32) -> Option<(u32, Vec<Option<u32>>)> {
+fn header_from(grid: &Grid, spec: &ListSpec, from: u32) -> Option<Header> {
     let names: Vec<String> = spec.columns.iter().map(|c| fold(&c.name)).collect();
     let need = spec.columns.len().div_ceil(2).max(1);
     (from..grid.height()).find_map(|r| {
@@ -141,6 +165,18 @@ fn read_rows(
             break;
         }
         let at = |c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
+        let listed_by = listing.and_then(|(code, name)| {
+            let code = grid.get(r, code).as_label();
+            let name = name.map(|n| grid.get(r, n).as_label()).unwrap_or_default();
+            (!code.trim().is_empty()).then(|| (code.trim().to_string(), name.trim().to_string()))
+        });
+        // A row of a lower level's consolidated list was checked there, where its unit was told.
+        let mut checked_below = Vec::new();
+        let said = if listed_by.is_some() {
+            &mut checked_below
+        } else {
+            &mut *diags
+        };
         let mut values = Vec::with_capacity(cells.len());
         for (i, (column, cell)) in spec.columns.iter().zip(&cells).enumerate() {
             let place = cols[i].unwrap_or(first);
@@ -177,14 +213,9 @@ fn read_rows(
                 window,
                 &what,
                 &|| at(place),
-                diags,
+                said,
             ));
         }
-        let listed_by = listing.and_then(|(code, name)| {
-            let code = grid.get(r, code).as_label();
-            let name = name.map(|n| grid.get(r, n).as_label()).unwrap_or_default();
-            (!code.trim().is_empty()).then(|| (code.trim().to_string(), name.trim().to_string()))
-        });
         out.push(ListRow {
             cells: values,
             location: at(first),
@@ -292,8 +323,9 @@ fn read_cell(
 
 /// The figures a list feeds (`[[list.feed]]`): each computed from the rows (the number of
 /// rows, or the sum of a column; by an option column, every option's, none listed being 0).
-/// A figure the table has is compared (BC0412 where they differ); one it has not is taken
-/// from the list, at the list's header.
+/// A figure the table has is compared (BC0412 where they differ: the list's is used, so that
+/// the total agrees with its parts by option, which only the list gives); one it has not is
+/// taken from the list, at the list's header.
 pub fn feed(
     spec: &ListSpec,
     table: &ListTable,
@@ -344,19 +376,25 @@ pub fn feed(
         for (key, v) in cells {
             let k = (CellKey::from(key.as_str()), InputColumn::ThucHien);
             match values.get(&k) {
-                Some(typed) if (typed.value - v).abs() > 1e-9 => diags.push(Diagnostic::new(
-                    Code::ListFigureMismatch,
-                    typed.location.clone(),
-                    format!(
-                        "{key} = {} trên biểu nhưng {what} là {}{}.\nĐối chiếu biểu với danh sách rồi sửa cho khớp.",
-                        crate::text::fmt_vn(typed.value, 6),
-                        crate::text::fmt_vn(v, 6),
-                        match (key.split_once('['), dim) {
-                            (Some((_, opt)), Some(d)) => format!(" ({})", d.option(opt.trim_end_matches(']').split('=').nth(1).unwrap_or_default()).map_or("", |o| o.name.as_str())),
-                            _ => String::new(),
-                        }
-                    ),
-                )),
+                Some(typed) if (typed.value - v).abs() > 1e-9 => {
+                    diags.push(Diagnostic::new(
+                        Code::ListFigureMismatch,
+                        typed.location.clone(),
+                        format!(
+                            "{key} = {} trên biểu nhưng {what} là {}{}; số từ danh sách được dùng.\nĐối chiếu biểu với danh sách rồi sửa cho khớp.",
+                            crate::text::fmt_vn(typed.value, 6),
+                            crate::text::fmt_vn(v, 6),
+                            match (key.split_once('['), dim) {
+                                (Some((_, opt)), Some(d)) => format!(" ({})", d.option(opt.trim_end_matches(']').split('=').nth(1).unwrap_or_default()).map_or("", |o| o.name.as_str())),
+                                _ => String::new(),
+                            }
+                        ),
+                    ));
+                    // The list is the detail the figure sums: the figure that agrees with it
+                    // (and with its parts by option), at the form's cell.
+                    let location = typed.location.clone();
+                    values.insert(k, Value { value: v, location });
+                }
                 Some(_) => {}
                 None => {
                     values.insert(
@@ -492,14 +530,20 @@ pub fn read_csv(
             return;
         }
     };
+    // A column by its code, or by its name as printed on the form ("Ngày", "Mã đơn vị").
     let at = |c: &str| header.iter().position(|h| h == c);
+    let named = |names: &[&str]| {
+        header
+            .iter()
+            .position(|h| names.iter().any(|n| fold(h) == fold(n)))
+    };
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
     let file_unit = super::workbook::unit_by_file_name(config, &stem);
-    let unit_col = at("unit_code");
-    let name_col = at("unit_name");
+    let unit_col = at("unit_code").or_else(|| named(&["Mã đơn vị"]));
+    let name_col = at("unit_name").or_else(|| named(&["Đơn vị", "Tên đơn vị"]));
     let reporters: std::collections::BTreeSet<String> = config
         .reporting_units(expect.regime, window.to)
         .iter()
@@ -513,7 +557,11 @@ pub fn read_csv(
         ));
         return;
     }
-    let cols: Vec<Option<usize>> = spec.columns.iter().map(|c| at(&c.code)).collect();
+    let cols: Vec<Option<usize>> = spec
+        .columns
+        .iter()
+        .map(|c| at(&c.code).or_else(|| named(&[&c.name])))
+        .collect();
     for (c, place) in spec.columns.iter().zip(&cols) {
         if place.is_none() && c.required {
             report.diagnostics.push(Diagnostic::new(
@@ -524,6 +572,8 @@ pub fn read_csv(
         }
     }
     let mut by_unit: BTreeMap<String, Vec<ListRow>> = BTreeMap::new();
+    // Rows whose unit is not one that reports here: said once for the file.
+    let mut left_out: Vec<(u32, String)> = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let r = i as u32 + 1; // zero-based row of the sheet the CSV opens as
         let Ok(rec) = rec else {
@@ -552,13 +602,17 @@ pub fn read_csv(
         ) {
             Ok(found) => found,
             Err(message) => {
-                report.diagnostics.push(Diagnostic::new(
-                    Code::UnknownUnit,
-                    Location::cell(shown, "", cell_ref(r, unit_col.unwrap_or(0) as u32)),
-                    format!("Danh sách \"{}\", dòng {}: {message}", spec.title, r + 1),
-                ));
+                left_out.push((r, message));
                 continue;
             }
+        };
+        // A row of a lower level's consolidated list was checked there, where its unit was
+        // told.
+        let mut checked_below = Vec::new();
+        let said = if listed_by.is_some() {
+            &mut checked_below
+        } else {
+            &mut report.diagnostics
         };
         let mut values = Vec::with_capacity(spec.columns.len());
         for (column, place) in spec.columns.iter().zip(&cols) {
@@ -592,14 +646,7 @@ pub fn read_csv(
                 reading => reading,
             };
             values.push(read_cell(
-                column,
-                &typed,
-                number,
-                &look,
-                window,
-                &what,
-                &loc,
-                &mut report.diagnostics,
+                column, &typed, number, &look, window, &what, &loc, said,
             ));
         }
         by_unit.entry(unit).or_default().push(ListRow {
@@ -607,6 +654,31 @@ pub fn read_csv(
             location: Location::cell(shown, "", cell_ref(r, 0)),
             listed_by,
         });
+    }
+    if let Some((r, message)) = left_out.first() {
+        let others = match left_out.len() {
+            1 => String::new(),
+            n => format!(
+                " và {} dòng khác ({}{})",
+                n - 1,
+                left_out[1..]
+                    .iter()
+                    .take(10)
+                    .map(|(r, _)| format!("dòng {}", r + 1))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if n > 11 { ", …" } else { "" }
+            ),
+        };
+        report.diagnostics.push(Diagnostic::new(
+            Code::UnknownUnit,
+            Location::cell(shown, "", cell_ref(*r, unit_col.unwrap_or(0) as u32)),
+            format!(
+                "Danh sách \"{}\", dòng {}{others} không được tổng hợp: {message}",
+                spec.title,
+                r + 1
+            ),
+        ));
     }
     // A unit with nothing to list sends the header alone: its list is empty.
     if let Some(unit) = file_unit.filter(|u| by_unit.is_empty() && reporters.contains(u)) {
