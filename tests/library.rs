@@ -100,3 +100,179 @@ fn a_root_reading_the_library_is_told_each_setting_to_make_until_it_is_made() {
     assert_eq!(tthc.deadline.len(), 2);
     assert_eq!(config.regimes.len(), 1);
 }
+
+/// `regime add` into an empty office root copies the regime and exactly the catalogs it needs,
+/// and says what the office must set; added again after the office changed a file, that file
+/// is kept; `regime diff` shows the office's change and, after the library changed, the
+/// library's change since.
+#[test]
+fn regime_add_copies_what_the_regime_needs_keeps_the_offices_changes_and_diff_shows_both() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("office");
+    let (code, out, err) = baocao(&["regime", "add", "tthc", "--root", s(&root)]);
+    assert_eq!(code, 0, "{out}{err}");
+    for f in [
+        "report-templates/tthc/regime.toml: đã chép",
+        "report-templates/tthc/de-cuong.md.tera: đã chép",
+        "indicators/thu-tuc-hanh-chinh.toml: đã chép",
+        "indicators/linh-vuc.csv: đã chép",
+    ] {
+        assert!(out.contains(f), "{f}: {out}");
+    }
+    // Only what tthc needs: not the socio-economic catalogs.
+    assert!(!root.join("indicators/kinh-te.toml").exists(), "{out}");
+    let lib = |rel: &str| std::fs::read(library().join(rel)).unwrap();
+    assert_eq!(
+        std::fs::read(root.join("report-templates/tthc/regime.toml")).unwrap(),
+        lib("report-templates/tthc/regime.toml")
+    );
+    // What the office must do: units, the receiver, the body above, who reports, deadlines.
+    assert!(out.contains("tạo units.toml"), "{out}");
+    let todo_lines = out
+        .lines()
+        .filter(|l| l.contains("regime.toml › dòng") && l.contains("TODO"))
+        .count();
+    assert_eq!(todo_lines, 5, "{out}");
+
+    // With units, check-config says the same settings (the receiver as an error too).
+    std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
+    let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("Còn 5 việc cần quyết định (TODO):"), "{err}");
+
+    // The office makes its settings; added again, its file is kept, the others are the same.
+    let regime = root.join("report-templates/tthc/regime.toml");
+    let text = std::fs::read_to_string(&regime).unwrap().replace(
+        "receiver = \"\"  # TODO: mã đơn vị nhận báo cáo (cơ quan tổng hợp) trong units.toml",
+        "receiver = \"99\"",
+    );
+    std::fs::write(&regime, &text).unwrap();
+    let (code, out, _) = baocao(&["regime", "add", "tthc", "--root", s(&root)]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("report-templates/tthc/regime.toml: đã có và văn phòng đã sửa: giữ nguyên"),
+        "{out}"
+    );
+    assert!(
+        out.contains("indicators/thu-tuc-hanh-chinh.toml: đã có, giống thư viện"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&regime).unwrap(), text);
+
+    // diff: the office's change, nothing from the library.
+    let (code, out, err) = baocao(&["regime", "diff", "tthc", "--root", s(&root)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("== report-templates/tthc/regime.toml"),
+        "{out}"
+    );
+    assert!(out.contains("-receiver = \"\"  # TODO"), "{out}");
+    assert!(out.contains("+receiver = \"99\""), "{out}");
+    assert!(!out.contains("Thư viện đã đổi"), "{out}");
+
+    // A newer library (on disk) changed the outline: diff shows it as the library's change.
+    let newer = t.path().join("newer");
+    copy_dir(
+        &library().join("report-templates"),
+        &newer.join("report-templates"),
+    );
+    copy_dir(&library().join("indicators"), &newer.join("indicators"));
+    let outline = newer.join("report-templates/tthc/de-cuong.md.tera");
+    let mut o = std::fs::read_to_string(&outline).unwrap();
+    o.push_str("\nMột đoạn mới của thư viện.\n");
+    std::fs::write(&outline, o).unwrap();
+    let (_, out, _) = baocao(&[
+        "regime",
+        "diff",
+        "tthc",
+        "--root",
+        s(&root),
+        "--library",
+        s(&newer),
+    ]);
+    assert!(out.contains("-- Thư viện đã đổi từ khi thêm:"), "{out}");
+    assert!(out.contains("+Một đoạn mới của thư viện."), "{out}");
+    // An unknown regime is a usage error naming those there are.
+    let (code, _, err) = baocao(&["regime", "add", "khong-co", "--root", s(&root)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("tthc"), "{err}");
+}
+
+/// The samples' regimes are the library's under the province's settings: `regime diff` shows
+/// the settings file alone as the office's.
+#[test]
+fn the_samples_change_the_library_only_by_their_settings() {
+    for id in ["cbcc", "ktxh", "ntm", "tcd", "tthc"] {
+        let (code, out, err) = baocao(&["regime", "diff", id, "--root", s(&samples())]);
+        assert_eq!(code, 0, "{err}");
+        let files: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("== ")).collect();
+        let settings = format!("report-templates/{id}/regime.toml");
+        assert!(files.contains(&settings.as_str()), "{id}: {out}");
+        assert!(
+            files
+                .iter()
+                .all(|f| *f == settings || f.contains("/ke-hoach-")),
+            "{id}: {out}"
+        );
+    }
+}
+
+/// Every library regime, under the samples' settings, gives its blank forms for a period of
+/// each of its frequencies: one per reporting unit, each with its table of figures and each
+/// list's sheet, read back by calamine.
+#[test]
+fn every_library_regime_gives_its_forms_for_each_of_its_frequencies() {
+    use baocao::period::Frequency;
+    use calamine::Reader;
+    let config = baocao::catalog::Config::load(&samples()).unwrap();
+    assert_eq!(config.regimes.len(), 5);
+    let t = tempfile::tempdir().unwrap();
+    for r in config.regimes.values() {
+        for f in &r.frequencies {
+            let period = match f {
+                Frequency::Monthly => "2026-10",
+                Frequency::Quarterly => "2026-Q3",
+                Frequency::HalfYearly => "2026-H1",
+                Frequency::NineMonths => "2026-9M",
+                Frequency::Yearly => "2026",
+            };
+            let out = t.path().join(&r.id).join(period);
+            let (code, o, err) = baocao(&[
+                "--root",
+                s(&samples()),
+                "form",
+                "--regime",
+                &r.id,
+                "--period",
+                period,
+                "--out",
+                s(&out),
+            ]);
+            assert_eq!(code, 0, "{} {period}: {o}{err}", r.id);
+            let forms: Vec<_> = std::fs::read_dir(&out)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".xlsx"))
+                .collect();
+            let reporters = config
+                .reporting_units(r, r.window(period.parse().unwrap()).to)
+                .len();
+            assert_eq!(forms.len(), reporters, "{} {period}", r.id);
+            let mut wb = calamine::open_workbook_auto(forms[0].path()).unwrap();
+            let names = wb.sheet_names();
+            assert!(
+                names.iter().any(|n| n == "Biểu số liệu"),
+                "{} {period}: {names:?}",
+                r.id
+            );
+            for l in &r.lists {
+                assert!(
+                    names.contains(&l.sheet_name()),
+                    "{} {period}: {names:?}",
+                    r.id
+                );
+            }
+            assert!(wb.worksheet_range("Biểu số liệu").unwrap().get_size().0 > 10);
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod library;
 pub mod lint;
 pub mod lists;
+pub mod office;
 mod regime;
 pub mod todo;
 mod units;

@@ -21,6 +21,22 @@ pub enum RegimeCommand {
     Draft(DraftArgs),
     /// Các chế độ báo cáo của thư viện: căn cứ pháp lý, biểu mẫu, phiên bản, kỳ báo cáo.
     List(ListArgs),
+    /// Chép một chế độ của thư viện và các danh mục chỉ tiêu nó cần vào thư mục cấu hình (không ghi đè tệp văn phòng đã sửa).
+    Add(AddArgs),
+    /// Văn phòng đã sửa gì so với thư viện, và thư viện đã đổi gì từ khi thêm.
+    Diff(AddArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// Mã chế độ báo cáo trong thư viện (xem baocao regime list).
+    pub id: String,
+    /// Thư mục cấu hình của văn phòng.
+    #[arg(long)]
+    pub root: PathBuf,
+    /// Thư viện trên đĩa; mặc định: thư viện có sẵn trong baocao.
+    #[arg(long)]
+    pub library: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,7 +68,80 @@ pub fn run(args: Args) -> CliResult {
     match args.command {
         RegimeCommand::Draft(a) => draft(a),
         RegimeCommand::List(a) => list(a),
+        RegimeCommand::Add(a) => add(a),
+        RegimeCommand::Diff(a) => diff(a),
     }
+}
+
+fn add(a: AddArgs) -> CliResult {
+    use crate::catalog::office::{self, Added};
+    let lib = library_of(a.library)?;
+    let done = office::add(&lib, &a.id, &a.root).map_err(CliError::Usage)?;
+    println!(
+        "Chế độ \"{}\" của {} trong {}:",
+        a.id,
+        lib.describe(),
+        a.root.display()
+    );
+    for (file, what) in &done {
+        let said = match what {
+            Added::Written => "đã chép",
+            Added::Same => "đã có, giống thư viện",
+            Added::Kept => "đã có và văn phòng đã sửa: giữ nguyên (xem baocao regime diff)",
+        };
+        println!("  {file}: {said}");
+    }
+    let todos: Vec<_> = crate::catalog::todo::todos(&a.root)
+        .into_iter()
+        .filter(|t| done.iter().any(|(f, _)| t.file == *f))
+        .collect();
+    println!("Việc văn phòng phải làm:");
+    if !a.root.join("units.toml").is_file() {
+        println!(
+            "  tạo units.toml: các cấp và đơn vị của văn phòng (xem README, \"Thư mục cấu hình\")"
+        );
+    }
+    for t in &todos {
+        println!("  {} › dòng {}: {}", t.file, t.line, t.text);
+    }
+    println!("Rồi chạy: baocao --root {} check-config", a.root.display());
+    Ok(EXIT_OK)
+}
+
+fn diff(a: AddArgs) -> CliResult {
+    let lib = library_of(a.library)?;
+    if !lib.has(&format!("report-templates/{}/regime.toml", a.id)) {
+        return Err(CliError::Usage(format!(
+            "{} không có chế độ báo cáo \"{}\".",
+            lib.describe(),
+            a.id
+        )));
+    }
+    let diffs = crate::catalog::office::diff(&lib, &a.id, &a.root);
+    if diffs.is_empty() {
+        println!(
+            "Chế độ \"{}\" trong {} giống hệt {}.",
+            a.id,
+            a.root.display(),
+            lib.describe()
+        );
+        return Ok(EXIT_OK);
+    }
+    for d in diffs {
+        println!("== {}", d.file);
+        if d.missing {
+            println!("  (văn phòng không có tệp này: dùng bản của thư viện hoặc chưa thêm)");
+        }
+        if !d.office.is_empty() {
+            println!("-- Văn phòng đã sửa:");
+            print!("{}", d.office);
+        }
+        if !d.library.is_empty() {
+            println!("-- Thư viện đã đổi từ khi thêm:");
+            print!("{}", d.library);
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 fn library_of(path: Option<PathBuf>) -> Result<Library, CliError> {
@@ -95,7 +184,7 @@ fn list(a: ListArgs) -> CliResult {
             }
         }
     }
-    println!("Dùng một chế độ: thêm library.toml vào thư mục cấu hình và thư mục report-templates/<mã>/ với regime.toml ghi các cài đặt của văn phòng (như samples/).");
+    println!("Thêm một chế độ vào thư mục cấu hình của văn phòng: baocao regime add <mã> --root <thư mục>.");
     Ok(if broken {
         super::EXIT_FINDINGS
     } else {
