@@ -59,18 +59,20 @@ fn a_root_reading_the_library_is_told_each_setting_to_make_until_it_is_made() {
         .lines()
         .filter(|l| l.contains("report-templates/tthc/regime.toml (thư viện) › dòng"))
         .collect();
-    // The receiver, the body above, who reports, their deadline, the receiver's level.
-    assert_eq!(todos.len(), 5, "{err}");
+    // The receiver, the body above, who reports, the signer, their deadline, the receiver's
+    // level.
+    assert_eq!(todos.len(), 6, "{err}");
     for what in [
         "mã đơn vị nhận báo cáo",
         "cơ quan cấp trên",
         "các cấp (level trong units.toml) phải báo cáo",
         "hạn gửi của các cấp báo cáo",
         "cấp của cơ quan tổng hợp",
+        "người ký",
     ] {
         assert!(todos.iter().any(|l| l.contains(what)), "{what}: {err}");
     }
-    assert!(err.contains("Còn 5 việc cần quyết định (TODO):"), "{err}");
+    assert!(err.contains("Còn 6 việc cần quyết định (TODO):"), "{err}");
 
     // Two settings made: those two are no longer asked.
     std::fs::write(
@@ -80,7 +82,7 @@ fn a_root_reading_the_library_is_told_each_setting_to_make_until_it_is_made() {
     .unwrap();
     let (_, out, err) = baocao(&["--root", s(root), "check-config"]);
     let all = format!("{out}{err}");
-    assert!(all.contains("Còn 3 việc cần quyết định (TODO):"), "{all}");
+    assert!(all.contains("Còn 4 việc cần quyết định (TODO):"), "{all}");
     assert!(!all.contains("mã đơn vị nhận báo cáo"), "{all}");
 
     // The samples' settings: a clean config, nothing left to decide, the regime as the
@@ -132,13 +134,13 @@ fn regime_add_copies_what_the_regime_needs_keeps_the_offices_changes_and_diff_sh
         .lines()
         .filter(|l| l.contains("regime.toml › dòng") && l.contains("TODO"))
         .count();
-    assert_eq!(todo_lines, 5, "{out}");
+    assert_eq!(todo_lines, 6, "{out}");
 
     // With units, check-config says the same settings (the receiver as an error too).
     std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
     let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
     assert_eq!(code, 2);
-    assert!(err.contains("Còn 5 việc cần quyết định (TODO):"), "{err}");
+    assert!(err.contains("Còn 6 việc cần quyết định (TODO):"), "{err}");
 
     // The office makes its settings; added again, its file is kept, the others are the same.
     let regime = root.join("report-templates/tthc/regime.toml");
@@ -192,6 +194,42 @@ fn regime_add_copies_what_the_regime_needs_keeps_the_offices_changes_and_diff_sh
     ]);
     assert!(out.contains("-- Thư viện đã đổi từ khi thêm:"), "{out}");
     assert!(out.contains("+Một đoạn mới của thư viện."), "{out}");
+    // Added from the newer library (--root before the subcommand, as for every command): the
+    // outline the office never changed follows the library, its settings stay.
+    let (code, out, _) = baocao(&[
+        "--root",
+        s(&root),
+        "regime",
+        "add",
+        "tthc",
+        "--library",
+        s(&newer),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "report-templates/tthc/de-cuong.md.tera: văn phòng chưa sửa: đã cập nhật theo thư viện"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("report-templates/tthc/regime.toml: đã có và văn phòng đã sửa: giữ nguyên"),
+        "{out}"
+    );
+    let outline = std::fs::read_to_string(root.join("report-templates/tthc/de-cuong.md.tera"));
+    assert!(outline.unwrap().contains("Một đoạn mới"));
+    assert_eq!(std::fs::read_to_string(&regime).unwrap(), text);
+    let (_, out, _) = baocao(&[
+        "regime",
+        "diff",
+        "tthc",
+        "--root",
+        s(&root),
+        "--library",
+        s(&newer),
+    ]);
+    assert!(!out.contains("-- Thư viện đã đổi"), "{out}");
+    assert!(out.contains("+receiver = \"99\""), "{out}");
     // An unknown regime is a usage error naming those there are.
     let (code, _, err) = baocao(&["regime", "add", "khong-co", "--root", s(&root)]);
     assert_eq!(code, 2);

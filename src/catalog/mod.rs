@@ -142,6 +142,9 @@ struct Loader {
     root: PathBuf,
     /// The library the root reads (its `library.toml`): a file the root lacks is read there.
     library: Option<library::Library>,
+    /// The library's catalogs the root's regimes need (`office::regime_files`): only those
+    /// are read, not the catalogs of regimes the office does not use.
+    needed: BTreeSet<String>,
     problems: Vec<ConfigProblem>,
     warnings: Vec<ConfigProblem>,
 }
@@ -253,6 +256,7 @@ impl Loader {
             .flat_map(|l| l.files(dir))
             .filter(|n| n.ends_with(ext))
             .map(|n| format!("{dir}/{n}"))
+            .filter(|rel| dir != "indicators" || self.needed.contains(rel))
             .collect();
         if let Ok(rd) = std::fs::read_dir(self.root.join(dir)) {
             for e in rd.flatten() {
@@ -274,6 +278,7 @@ impl Config {
         let mut l = Loader {
             root: root.to_path_buf(),
             library: None,
+            needed: BTreeSet::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
         };
@@ -297,6 +302,12 @@ impl Config {
                             "path",
                             format!("{} không có thư mục report-templates", p.display()),
                         );
+                    }
+                }
+                if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
+                    for e in rd.flatten() {
+                        let id = e.file_name().to_string_lossy().to_string();
+                        l.needed.extend(office::regime_files(&lib, &id));
                     }
                 }
                 l.library = Some(lib);
@@ -620,6 +631,14 @@ impl Config {
             }
         }
 
+        // A file the root has not is the library's: said so.
+        if let Some(lib) = &l.library {
+            for p in l.problems.iter_mut().chain(l.warnings.iter_mut()) {
+                if !root.join(&p.file).exists() && lib.has(&p.file) {
+                    p.file = format!("{} (thư viện)", p.file);
+                }
+            }
+        }
         if l.problems.is_empty() {
             Ok(Config {
                 library: l.library,
@@ -1281,6 +1300,13 @@ fn check_regime(
             ),
         );
     }
+    if regime.reporters.levels.is_empty() && regime.reporters.units.is_empty() {
+        l.problem(
+            rel,
+            "reporters",
+            "chưa có đơn vị nào phải báo cáo: ghi các cấp trong units.toml, ví dụ reporters = { levels = [\"xa\", \"so\"] }",
+        );
+    }
     for lv in &regime.reporters.levels {
         if !levels.contains(lv) {
             l.problem(
@@ -1288,7 +1314,24 @@ fn check_regime(
                 "reporters.levels",
                 format!("cấp \"{lv}\" không có trong units.toml"),
             );
+        } else if !regime.deadline.iter().any(|d| d.levels.contains(lv)) {
+            l.problem(
+                rel,
+                "[[deadline]]",
+                format!("cấp \"{lv}\" phải báo cáo nhưng chưa có hạn gửi: thêm [[deadline]] với levels có \"{lv}\""),
+            );
         }
+    }
+    if regime
+        .upward
+        .as_deref()
+        .is_some_and(|u| u.trim().is_empty())
+    {
+        l.warn(
+            rel,
+            "upward",
+            "chưa ghi cơ quan cấp trên nhận báo cáo tổng hợp: báo cáo in \"Nơi nhận\" trống",
+        );
     }
     for kind in &regime.reporters.kinds {
         if !units.iter().any(|u| u.kind == *kind) {

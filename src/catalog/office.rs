@@ -18,6 +18,9 @@ pub enum Added {
     Written,
     /// Already there, as the library has it.
     Same,
+    /// Already there as the library had it when added (the office did not change it): the
+    /// library's newer version written.
+    Updated,
     /// Already there and changed by the office: kept.
     Kept,
 }
@@ -96,9 +99,10 @@ fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Copies the regime's files into the root (`regime_files`): a file the root lacks is
-/// written, one it has as the library has it is left, one the office changed is kept; the
-/// library's version is kept under `.thu-vien/` (the first time only: it is what the office
-/// started from). Returns each file and what happened, or why nothing could be written.
+/// written, one it has as the library has it is left, one it has as the library had it when
+/// added (the office did not change it) is brought up to the library's, one the office
+/// changed is kept. The library's version the office's file starts from is kept under
+/// `.thu-vien/`. Returns each file and what happened, or why nothing could be written.
 pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>, String> {
     if !lib.has(&format!("report-templates/{id}/regime.toml")) {
         let ids: Vec<String> = lib
@@ -119,16 +123,23 @@ pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>,
             continue;
         };
         let target = root.join(&rel);
+        let pristine = root.join(PRISTINE).join(&rel);
+        let started = std::fs::read(&pristine).ok();
         let what = match std::fs::read(&target) {
             Ok(own) if own == bytes => Added::Same,
+            Ok(own) if started.as_ref() == Some(&own) => {
+                write(&target, &bytes)?;
+                Added::Updated
+            }
             Ok(_) => Added::Kept,
             Err(_) => {
                 write(&target, &bytes)?;
                 Added::Written
             }
         };
-        let pristine = root.join(PRISTINE).join(&rel);
-        if !pristine.exists() {
+        // What the office's file now starts from: the library's version it has (or, for a
+        // file it changed, the one it started from).
+        if started.is_none() || what != Added::Kept {
             write(&pristine, &bytes)?;
         }
         out.push((rel, what));

@@ -84,7 +84,7 @@ pub enum Command {
     Verify(sign::VerifyArgs),
     /// Đọc và kiểm tra thư mục cấu hình, liệt kê mọi lỗi và các việc còn đánh dấu TODO.
     CheckConfig,
-    /// Cấu hình chế độ báo cáo: soạn bản nháp từ biểu mẫu Excel (regime draft).
+    /// Chế độ báo cáo: thư viện (regime list, add, diff) và bản nháp từ biểu mẫu Excel (regime draft).
     Regime(regime::Args),
     /// Sinh dữ liệu mẫu và dữ liệu đo hiệu năng (dành cho người phát triển).
     #[command(hide = true)]
@@ -135,7 +135,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Sign(args) => return exit_code(sign::sign(args)),
         Command::Verify(args) => return exit_code(sign::verify(args)),
         Command::Pdf(args) => return exit_code(pdf::run(args)),
-        Command::Regime(args) => return exit_code(regime::run(args)),
+        Command::Regime(args) => return exit_code(regime::run(args, &cli.root)),
         other => other,
     };
     let config = match Config::load(&cli.root) {

@@ -31,9 +31,6 @@ pub enum RegimeCommand {
 pub struct AddArgs {
     /// Mã chế độ báo cáo trong thư viện (xem baocao regime list).
     pub id: String,
-    /// Thư mục cấu hình của văn phòng.
-    #[arg(long)]
-    pub root: PathBuf,
     /// Thư viện trên đĩa; mặc định: thư viện có sẵn trong baocao.
     #[arg(long)]
     pub library: Option<PathBuf>,
@@ -64,39 +61,46 @@ pub struct DraftArgs {
     pub force: bool,
 }
 
-pub fn run(args: Args) -> CliResult {
+/// `root`: the office's config root (`--root`, before or after the subcommand).
+pub fn run(args: Args, root: &std::path::Path) -> CliResult {
     match args.command {
         RegimeCommand::Draft(a) => draft(a),
         RegimeCommand::List(a) => list(a),
-        RegimeCommand::Add(a) => add(a),
-        RegimeCommand::Diff(a) => diff(a),
+        RegimeCommand::Add(a) => add(a, root),
+        RegimeCommand::Diff(a) => diff(a, root),
     }
 }
 
-fn add(a: AddArgs) -> CliResult {
+fn add(a: AddArgs, root: &std::path::Path) -> CliResult {
     use crate::catalog::office::{self, Added};
     let lib = library_of(a.library)?;
-    let done = office::add(&lib, &a.id, &a.root).map_err(CliError::Usage)?;
+    let done = office::add(&lib, &a.id, root).map_err(CliError::Usage)?;
     println!(
-        "Chế độ \"{}\" của {} trong {}:",
+        "Chế độ \"{}\" ({}) vào thư mục cấu hình {}:",
         a.id,
         lib.describe(),
-        a.root.display()
+        root.display()
     );
     for (file, what) in &done {
         let said = match what {
             Added::Written => "đã chép",
             Added::Same => "đã có, giống thư viện",
+            Added::Updated => "văn phòng chưa sửa: đã cập nhật theo thư viện",
             Added::Kept => "đã có và văn phòng đã sửa: giữ nguyên (xem baocao regime diff)",
         };
         println!("  {file}: {said}");
     }
-    let todos: Vec<_> = crate::catalog::todo::todos(&a.root)
+    let todos: Vec<_> = crate::catalog::todo::todos(root)
         .into_iter()
         .filter(|t| done.iter().any(|(f, _)| t.file == *f))
         .collect();
-    println!("Việc văn phòng phải làm:");
-    if !a.root.join("units.toml").is_file() {
+    let no_units = !root.join("units.toml").is_file();
+    if no_units || !todos.is_empty() {
+        println!("Việc văn phòng phải làm:");
+    } else {
+        println!("Không còn việc cần quyết định (TODO) trong các tệp của chế độ.");
+    }
+    if no_units {
         println!(
             "  tạo units.toml: các cấp và đơn vị của văn phòng (xem README, \"Thư mục cấu hình\")"
         );
@@ -104,11 +108,11 @@ fn add(a: AddArgs) -> CliResult {
     for t in &todos {
         println!("  {} › dòng {}: {}", t.file, t.line, t.text);
     }
-    println!("Rồi chạy: baocao --root {} check-config", a.root.display());
+    println!("Rồi chạy: baocao --root {} check-config", root.display());
     Ok(EXIT_OK)
 }
 
-fn diff(a: AddArgs) -> CliResult {
+fn diff(a: AddArgs, root: &std::path::Path) -> CliResult {
     let lib = library_of(a.library)?;
     if !lib.has(&format!("report-templates/{}/regime.toml", a.id)) {
         return Err(CliError::Usage(format!(
@@ -117,15 +121,27 @@ fn diff(a: AddArgs) -> CliResult {
             a.id
         )));
     }
-    let diffs = crate::catalog::office::diff(&lib, &a.id, &a.root);
+    if !root.join("report-templates").join(&a.id).is_dir() {
+        return Err(CliError::Usage(format!(
+            "Thư mục cấu hình {} chưa có chế độ \"{}\" (report-templates/{}/): thêm bằng baocao regime add {} --root {}.",
+            root.display(), a.id, a.id, a.id, root.display()
+        )));
+    }
+    let diffs = crate::catalog::office::diff(&lib, &a.id, root);
     if diffs.is_empty() {
         println!(
             "Chế độ \"{}\" trong {} giống hệt {}.",
             a.id,
-            a.root.display(),
+            root.display(),
             lib.describe()
         );
         return Ok(EXIT_OK);
+    }
+    if diffs.iter().all(|d| d.library.is_empty()) {
+        println!(
+            "Thư viện ({}) không đổi từ khi thêm; các tệp văn phòng đã sửa:",
+            lib.describe()
+        );
     }
     for d in diffs {
         println!("== {}", d.file);

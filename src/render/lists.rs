@@ -2,9 +2,11 @@
 //! grows as rows are typed under it, with a data validation per column — and, for the
 //! consolidated output, a sheet per list in `tong-hop.xlsx` and `danh-sach-<code>.csv`.
 
+use std::collections::BTreeMap;
+
 use rust_xlsxwriter::{
     DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign,
-    FormatBorder, Table, TableColumn, Worksheet, XlsxError,
+    FormatBorder, Formula, Table, TableColumn, Worksheet, XlsxError,
 };
 
 use crate::catalog::lists::{ListColumn, ListSpec, ListType, Lookup};
@@ -77,7 +79,62 @@ pub fn wrapped_height(cells: &[(String, f64)]) -> Option<f64> {
     (lines > 1).then_some(15.0 * lines as f64 + 2.0)
 }
 
-fn validation(c: &ListColumn, look: &Lookup<'_>) -> Result<Option<DataValidation>, XlsxError> {
+/// Whether option names fit an in-cell list of a validation: 255 characters at most, no comma
+/// (its separator).
+fn fits_inline(names: &[String]) -> bool {
+    names.iter().map(|n| n.chars().count() + 1).sum::<usize>() <= 250
+        && !names.iter().any(|n| n.contains(','))
+}
+
+/// The hidden sheet of a blank form holding the option lists that do not fit in a cell's
+/// validation ("Kiến nghị, phản ánh" has a comma).
+pub const OPTIONS_SHEET: &str = "_phuong_an";
+
+/// The hidden sheet of option lists a form's lists need (`None`: every list fits in its
+/// cells), and the range each such column's validation refers to, by (list, column) code.
+#[allow(clippy::type_complexity)]
+pub fn options_sheet(
+    lists: &[ListSpec],
+    look: &Lookup<'_>,
+) -> Result<(Option<Worksheet>, BTreeMap<(String, String), String>), XlsxError> {
+    let mut ws = Worksheet::new();
+    let mut ranges = BTreeMap::new();
+    let mut col = 0u16;
+    for spec in lists {
+        for c in spec.columns.iter().filter(|c| c.kind == ListType::Option) {
+            let names: Vec<String> = c
+                .dimension
+                .as_deref()
+                .and_then(|d| look.dimensions.get(d))
+                .map(|d| d.options.iter().map(|o| o.name.clone()).collect())
+                .unwrap_or_default();
+            if names.is_empty() || fits_inline(&names) {
+                continue;
+            }
+            for (r, n) in names.iter().enumerate() {
+                ws.write_string(r as u32, col, n)?;
+            }
+            let letter = rust_xlsxwriter::utility::column_number_to_name(col);
+            ranges.insert(
+                (spec.code.clone(), c.code.clone()),
+                format!("={OPTIONS_SHEET}!${letter}$1:${letter}${}", names.len()),
+            );
+            col += 1;
+        }
+    }
+    if ranges.is_empty() {
+        return Ok((None, ranges));
+    }
+    ws.set_name(OPTIONS_SHEET)?;
+    ws.set_hidden(true);
+    Ok((Some(ws), ranges))
+}
+
+fn validation(
+    c: &ListColumn,
+    look: &Lookup<'_>,
+    range: Option<&str>,
+) -> Result<Option<DataValidation>, XlsxError> {
     let dv = match c.kind {
         ListType::Text => DataValidation::new().allow_text_length(
             DataValidationRule::LessThanOrEqualTo(c.text_limit().min(32_767) as u32),
@@ -106,12 +163,11 @@ fn validation(c: &ListColumn, look: &Lookup<'_>) -> Result<Option<DataValidation
                 .and_then(|d| look.dimensions.get(d))
                 .map(|d| d.options.iter().map(|o| o.name.clone()).collect())
                 .unwrap_or_default();
-            let fits = names.iter().map(|n| n.chars().count() + 1).sum::<usize>() <= 250
-                && !names.iter().any(|n| n.contains(','));
-            if !fits || names.is_empty() {
-                return Ok(None);
+            match range {
+                Some(r) => DataValidation::new().allow_list_formula(Formula::new(r)),
+                None if names.is_empty() || !fits_inline(&names) => return Ok(None),
+                None => DataValidation::new().allow_list_strings(&names)?,
             }
-            DataValidation::new().allow_list_strings(&names)?
         }
         ListType::Date => DataValidation::new()
             .allow_any_value()
@@ -133,6 +189,7 @@ pub fn write_form_sheet(
     look: &Lookup<'_>,
     rows: &[Vec<String>],
     font: &str,
+    ranges: &BTreeMap<(String, String), String>,
 ) -> Result<(), XlsxError> {
     ws.set_name(spec.sheet_name())?;
     let f = SheetFormats::new(font);
@@ -173,7 +230,8 @@ pub fn write_form_sheet(
             &cell
         };
         ws.set_range_format(header + 1, col, last_row, col, fmt)?;
-        if let Some(dv) = validation(c, look)? {
+        let range = ranges.get(&(spec.code.clone(), c.code.clone()));
+        if let Some(dv) = validation(c, look, range.map(String::as_str))? {
             ws.add_data_validation(header + 1, col, last_row, col, &dv)?;
         }
     }
@@ -330,4 +388,65 @@ pub fn csv(spec: &ListSpec, lines: &[ListLine<'_>]) -> Vec<u8> {
         w.write_record(&rec).expect("write to memory");
     }
     w.into_inner().expect("write to memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{DimOption, Dimension, UnitTree};
+
+    #[test]
+    fn option_names_with_a_comma_are_listed_on_a_hidden_sheet_the_validation_refers_to() {
+        let opt = |code: &str, name: &str| DimOption {
+            code: code.into(),
+            name: name.into(),
+        };
+        let dim = |code: &str, options| Dimension {
+            code: code.into(),
+            name: code.into(),
+            exhaustive: true,
+            options,
+            options_file: None,
+        };
+        let dimensions: BTreeMap<String, Dimension> = [
+            (
+                "noi_dung".to_string(),
+                dim(
+                    "noi_dung",
+                    vec![
+                        opt("kn", "Khiếu nại"),
+                        opt("tc", "Tố cáo"),
+                        opt("pa", "Kiến nghị, phản ánh"),
+                    ],
+                ),
+            ),
+            (
+                "loai".to_string(),
+                dim("loai", vec![opt("a", "A"), opt("b", "B")]),
+            ),
+        ]
+        .into();
+        let units = UnitTree::default();
+        let look = Lookup {
+            dimensions: &dimensions,
+            units: &units,
+        };
+        let spec: ListSpec = toml::from_str(
+            "code = \"vv\"\ntitle = \"Vụ việc\"\n[[column]]\ncode = \"loai\"\nname = \"Loại\"\ntype = \"option\"\ndimension = \"loai\"\n[[column]]\ncode = \"nd\"\nname = \"Nội dung\"\ntype = \"option\"\ndimension = \"noi_dung\"\n",
+        )
+        .unwrap();
+        let (sheet, ranges) = options_sheet(std::slice::from_ref(&spec), &look).unwrap();
+        assert!(sheet.is_some());
+        // Only the list that cannot be written in the cell: its three names in column A.
+        assert_eq!(
+            ranges,
+            [(
+                ("vv".to_string(), "nd".to_string()),
+                "=_phuong_an!$A$1:$A$3".to_string()
+            )]
+            .into()
+        );
+        let (none, _) = options_sheet(&[], &look).unwrap();
+        assert!(none.is_none());
+    }
 }

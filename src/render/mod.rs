@@ -139,10 +139,14 @@ pub fn unit_form(
         dimensions: &config.dimensions,
         units: &config.units,
     };
+    let (options, ranges) = lists::options_sheet(&regime.lists, &look)?;
     for spec in &regime.lists {
         let mut ws = Worksheet::new();
         let rows = fill.lists.get(&spec.code).map_or(&[][..], Vec::as_slice);
-        lists::write_form_sheet(&mut ws, spec, &look, rows, form::FONT)?;
+        lists::write_form_sheet(&mut ws, spec, &look, rows, form::FONT, &ranges)?;
+        wb.push_worksheet(ws);
+    }
+    if let Some(ws) = options {
         wb.push_worksheet(ws);
     }
     form::write_meta(&mut wb, regime, period, unit)?;

@@ -590,6 +590,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             "id": regime.id, "name": regime.name, "form_number": regime.form.number,
             "symbol": regime.report_symbol.clone().unwrap_or_else(|| "BC".into()),
             "legal_basis": regime.legal_basis, "upward": regime.upward.clone().unwrap_or_default(),
+            "signing": { "title": regime.signing.title, "name": regime.signing.name.clone().unwrap_or_default() },
         }),
     );
     ctx.insert(
@@ -775,7 +776,12 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                 "CHỦ TỊCH".to_string(),
             ]
         },
-        signer: regime.signing.name.clone().or(parts.signer),
+        signer: regime
+            .signing
+            .name
+            .clone()
+            .or(parts.signer)
+            .filter(|n| !n.trim().is_empty()),
     };
     let html = to_html(&body, &title, &letterhead, &closing);
     Ok(Narrative {
