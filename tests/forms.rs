@@ -341,3 +341,66 @@ fn a_matrix_sub_row_prints_trong_do_and_a_total_row_is_bold_and_both_read_back()
         assert_eq!(values["CC01"], 250.0, "{relabel}");
     }
 }
+
+/// A matrix form numbered with letters (A, B, then 1) with one column of figures: its own blank
+/// form, filled, is found and read back (the numbering row has a single number beside A, B).
+#[test]
+fn a_one_column_matrix_numbered_with_letters_reads_back() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    std::fs::create_dir_all(root.join("report-templates/mini")).unwrap();
+    std::fs::create_dir_all(root.join("indicators")).unwrap();
+    std::fs::copy(samples().join("units.toml"), root.join("units.toml")).unwrap();
+    std::fs::copy(
+        library().join("indicators/can-bo-cong-chuc.toml"),
+        root.join("indicators/can-bo-cong-chuc.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        library().join("report-templates/cbcc/de-cuong.md.tera"),
+        root.join("report-templates/mini/de-cuong.md.tera"),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/one-column-regime.toml"),
+        root.join("report-templates/mini/regime.toml"),
+    )
+    .unwrap();
+    let config = baocao::catalog::Config::load(&root).unwrap_or_else(|e| panic!("{e}"));
+    let regime = config.regime("mini").unwrap();
+    let unit = config.units.get("99009").unwrap();
+    let mut fill = baocao::render::Fill::default();
+    fill.values.insert(
+        ("CC01".to_string(), baocao::catalog::InputColumn::ThucHien),
+        baocao::render::form::CellValue::Number(12.0),
+    );
+    let period: baocao::period::Period = "2026".parse().unwrap();
+    let file = t.path().join("99009-xa-phuoc-an-2026.xlsx");
+    std::fs::write(
+        &file,
+        baocao::render::unit_form(&config, regime, period, unit, Some(&fill)).unwrap(),
+    )
+    .unwrap();
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&root),
+        "check",
+        "--regime",
+        "mini",
+        "--period",
+        "2026",
+        "--format",
+        "json",
+        s(&file),
+    ]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let codes: Vec<String> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!codes.iter().any(|c| c == "BC0103"), "{out}");
+    assert!(!codes.iter().any(|c| c.starts_with("BC04")), "{out}");
+}

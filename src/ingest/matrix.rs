@@ -59,7 +59,17 @@ pub fn find(grid: &Grid, layout: &MatrixLayout) -> Option<MatrixPlace> {
             .iter()
             .enumerate()
             .all(|(i, (n, _))| *n == i as u32 + 1);
-        if !consecutive || numbers.len() < 3 {
+        // Numbers: STT and the labels are 1 and 2, the table's numbers run on from 3. Letters:
+        // the table's numbers start at 1 (one column of figures is a table), beside A and B.
+        let has = |l: &str| {
+            row.iter()
+                .any(|c| c.text().is_some_and(|t| t.trim().eq_ignore_ascii_case(l)))
+        };
+        let enough = match layout.numbering {
+            Numbering::Numbers => numbers.len() >= 3,
+            Numbering::Letters => numbers.len() >= 3 || (has("A") && has("B")),
+        };
+        if !consecutive || numbers.is_empty() || !enough {
             continue;
         }
         // Numbers: 1 and 2 are STT and the row labels. Letters: A and B stand before 1.

@@ -79,6 +79,15 @@ pub fn wrapped_height(cells: &[(String, f64)]) -> Option<f64> {
     (lines > 1).then_some(15.0 * lines as f64 + 2.0)
 }
 
+/// The names of an option column's options, as printed.
+fn option_names(c: &ListColumn, look: &Lookup<'_>) -> Vec<String> {
+    c.dimension
+        .as_deref()
+        .and_then(|d| look.dimensions.get(d))
+        .map(|d| d.options.iter().map(|o| o.name.clone()).collect())
+        .unwrap_or_default()
+}
+
 /// Whether option names fit an in-cell list of a validation: 255 characters at most, no comma
 /// (its separator).
 fn fits_inline(names: &[String]) -> bool {
@@ -102,12 +111,7 @@ pub fn options_sheet(
     let mut col = 0u16;
     for spec in lists {
         for c in spec.columns.iter().filter(|c| c.kind == ListType::Option) {
-            let names: Vec<String> = c
-                .dimension
-                .as_deref()
-                .and_then(|d| look.dimensions.get(d))
-                .map(|d| d.options.iter().map(|o| o.name.clone()).collect())
-                .unwrap_or_default();
+            let names = option_names(c, look);
             if names.is_empty() || fits_inline(&names) {
                 continue;
             }
@@ -157,12 +161,7 @@ fn validation(
         }
         ListType::YesNo => DataValidation::new().allow_list_strings(&["Có", "Không"])?,
         ListType::Option => {
-            let names: Vec<String> = c
-                .dimension
-                .as_deref()
-                .and_then(|d| look.dimensions.get(d))
-                .map(|d| d.options.iter().map(|o| o.name.clone()).collect())
-                .unwrap_or_default();
+            let names = option_names(c, look);
             match range {
                 Some(r) => DataValidation::new().allow_list_formula(Formula::new(r)),
                 None if names.is_empty() || !fits_inline(&names) => return Ok(None),
