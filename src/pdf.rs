@@ -125,15 +125,6 @@ pub fn form_sheets_only(xlsx: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out.finish().map_err(bad)?.into_inner())
 }
 
-/// A sheet's name as written in XML (`&amp;` and the like undone).
-fn unescape(name: &str) -> String {
-    name.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-}
-
 /// `xl/workbook.xml` with `state="hidden"` on every `<sheet>` not `printed`.
 fn hide_other_sheets(xml: &str) -> String {
     let mut out = String::with_capacity(xml.len() + 64);
@@ -147,7 +138,8 @@ fn hide_other_sheets(xml: &str) -> String {
             .and_then(|(_, r)| r.split_once('"'))
             .map_or("", |(n, _)| n);
         out.push_str(tag);
-        if !printed(&unescape(name)) && !tag.contains("state=") {
+        let name = quick_xml::escape::unescape(name).unwrap_or(name.into());
+        if !printed(&name) && !tag.contains("state=") {
             out.push_str(" state=\"hidden\"");
         }
         rest = &rest[end..];

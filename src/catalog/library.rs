@@ -58,9 +58,7 @@ impl Library {
                 let (dir, rest) = builtin(rel)?;
                 dir.get_file(rest).map(|f| f.contents().to_vec())
             }
-            Library::Folder(p) => std::fs::read(p.join(rel))
-                .ok()
-                .filter(|_| p.join(rel).is_file()),
+            Library::Folder(p) => std::fs::read(p.join(rel)).ok(),
         }
     }
 

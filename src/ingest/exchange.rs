@@ -16,8 +16,7 @@ use crate::period::Period;
 pub const REQUIRED: [&str; 5] = ["regime", "period", "unit_code", "indicator_code", "value"];
 
 pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
-    let text =
-        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).to_string();
+    let text = super::csv_text(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());

@@ -38,21 +38,18 @@ pub fn read(
             .collect();
         // The first that has rows: a unit that typed its list below the table left the list's
         // own sheet empty.
-        let mut read: Vec<(usize, Vec<ListRow>, Vec<Diagnostic>)> = Vec::new();
+        let mut chosen: Option<(usize, Vec<ListRow>, Vec<Diagnostic>)> = None;
         for (i, (g, (row, cols))) in candidates.iter().enumerate() {
             let mut said = Vec::new();
             let rows = read_rows(g, spec, *row, cols, look, window, file, &mut said);
             let found = !rows.is_empty();
-            read.push((i, rows, said));
+            if found || chosen.is_none() {
+                chosen = Some((i, rows, said));
+            }
             if found {
                 break;
             }
         }
-        let chosen = match read.iter().position(|(_, rows, _)| !rows.is_empty()) {
-            Some(p) => Some(read.swap_remove(p)),
-            None if !read.is_empty() => Some(read.swap_remove(0)),
-            None => None,
-        };
         let Some((i, rows, said)) = chosen else {
             diags.push(Diagnostic::new(
                 Code::ListNotFound,
@@ -302,19 +299,15 @@ fn read_cell(
             ));
             Some(crate::text::nfc(typed))
         }
-        Err(Bad::OutOfRange(why)) => {
+        Err(bad) => {
+            let why = match bad {
+                Bad::OutOfRange(why) => why,
+                Bad::Invalid(expected) => format!("không phải {expected}"),
+            };
             diags.push(Diagnostic::new(
                 Code::ListInvalid,
                 loc(),
                 format!("{}: \"{typed}\" {why}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
-            ));
-            None
-        }
-        Err(Bad::Invalid(expected)) => {
-            diags.push(Diagnostic::new(
-                Code::ListInvalid,
-                loc(),
-                format!("{}: \"{typed}\" không phải {expected}; ô để trống trong danh sách tổng hợp.\nSửa lại rồi gửi lại.", what()),
             ));
             None
         }
@@ -511,8 +504,7 @@ pub fn read_csv(
         units: &config.units,
     };
     let window = expect.regime.window(expect.period);
-    let text =
-        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).to_string();
+    let text = super::csv_text(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());

@@ -112,6 +112,11 @@ pub(crate) fn as_replacing(
 }
 
 /// File kinds ingest reads.
+/// A CSV file's text: UTF-8 (a byte that is not, replaced), its byte-order mark dropped.
+pub(crate) fn csv_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).into_owned()
+}
+
 pub fn is_spreadsheet(path: &Path) -> bool {
     matches!(
         extension(path).as_str(),

@@ -419,8 +419,7 @@ fn csv_grid(path: &Path, limits: &crate::model::Limits) -> Result<Grid, String> 
             ))
         }
     };
-    let text =
-        String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).to_string();
+    let text = super::csv_text(&bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

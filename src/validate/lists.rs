@@ -77,8 +77,7 @@ fn about(d: &Diagnostic, spec: &ListSpec, old: Option<&ListTable>) -> bool {
 
 /// The row number of a cell reference (`E12` → 12).
 fn row(cell: &str) -> u64 {
-    let digits: String = cell.chars().filter(char::is_ascii_digit).collect();
-    digits.parse().unwrap_or(0)
+    super::cell_order(cell).0
 }
 
 /// What an accepted report lacks of the regime's lists: a unit that sent only lists (BC0216),
@@ -90,10 +89,7 @@ pub fn check_present(
     accepted: &[Submission],
     diags: &mut Vec<Diagnostic>,
 ) {
-    let unit = |code: &str| match config.units.get(code) {
-        Some(u) => format!("{} ({})", u.name, u.code),
-        None => code.to_string(),
-    };
+    let unit = |code: &str| super::unit_label(config, code);
     for s in accepted {
         if is_alone(s) {
             diags.push(Diagnostic::new(
