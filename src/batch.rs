@@ -341,8 +341,8 @@ pub fn run_due(
     results
 }
 
-/// Appends `lines` to the run log at `path` (created with its folder if need be), each line
-/// whole in one write.
+/// Appends `lines` to the run log at `path` (created with its folder if need be) in one write.
+/// A write that fails (a full disk) is cut back off: the log keeps whole lines only.
 pub fn append_log(path: &Path, lines: &[String]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -355,19 +355,26 @@ pub fn append_log(path: &Path, lines: &[String]) -> std::io::Result<()> {
     // A run killed while writing its line left it without an end: end it, so the next line
     // starts on its own.
     let len = f.metadata()?.len();
+    let mut text = String::new();
     if len > 0 {
         use std::io::{Read, Seek, SeekFrom};
         let mut last = [0u8; 1];
         f.seek(SeekFrom::Start(len - 1))?;
         f.read_exact(&mut last)?;
         if last[0] != b'\n' {
-            f.write_all(b"\n")?;
+            text.push('\n');
         }
     }
     for line in lines {
-        f.write_all(format!("{line}\n").as_bytes())?;
+        text.push_str(line);
+        text.push('\n');
     }
-    f.sync_data()
+    let written = f.write_all(text.as_bytes()).and_then(|()| f.sync_data());
+    if written.is_err() {
+        // Best effort: the error said is the write's.
+        let _ = f.set_len(len).and_then(|()| f.sync_data());
+    }
+    written
 }
 
 /// An exclusive lock on an output root, held until dropped: a second run that wants the
@@ -384,7 +391,10 @@ impl OutLock {
     pub fn acquire(out: &Path, wait: Duration, on_wait: &dyn Fn()) -> Result<OutLock, RunError> {
         let path = out.join(LOCK_FILE);
         let cannot = |e: std::io::Error| {
-            RunError::Internal(format!("không tạo được tệp khóa {}: {e}", path.display()))
+            RunError::Machine(
+                crate::fault::Fault::writing(&e, "không tạo được tệp khóa", &path)
+                    .kept("Lần chạy dừng trước khi đọc hay ghi gì."),
+            )
         };
         std::fs::create_dir_all(out).map_err(cannot)?;
         let file = std::fs::OpenOptions::new()

@@ -136,6 +136,13 @@ codes! {
     ManifestUnreadable = "BC1007", Blocking, "Không đọc được bảng kê manifest.json";
     ChainNotChecked = "BC1008", Warning, "Chưa kiểm chuỗi chứng thư số";
     PdfNotListed = "BC1009", Warning, "Bản PDF không có trong bảng kê";
+    DiskFull = "BC1101", Blocking, "Ổ đĩa đầy";
+    NoPermission = "BC1102", Blocking, "Không có quyền đọc hoặc ghi";
+    ReadOnlyFolder = "BC1103", Blocking, "Thư mục chỉ đọc";
+    Vanished = "BC1104", Blocking, "Thư mục hoặc tệp không còn";
+    FileLocked = "BC1105", Blocking, "Tệp đang bị chương trình khác mở";
+    PathTooLong = "BC1106", Blocking, "Đường dẫn quá dài";
+    DeviceError = "BC1107", Blocking, "Ổ đĩa báo lỗi đọc ghi";
 }
 
 impl fmt::Display for Code {

@@ -59,6 +59,19 @@ pub fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, synced, then renamed.
 /// A crash leaves either the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    stage(path, bytes)?.commit()
+}
+
+/// A file written in full and synced beside the one it replaces, not yet in its place: files
+/// that change together are all staged before any is committed, so a full disk leaves them
+/// all as they were (a rename needs no space). Dropped uncommitted, it is removed.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+/// `bytes` staged to replace `path` (`Staged`).
+pub fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<Staged> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -75,8 +88,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+impl Staged {
+    /// Puts the staged file in its place (one rename).
+    pub fn commit(self) -> std::io::Result<()> {
+        self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 /// The prefixes of the siblings `replace_folder` works with: the new folder while it is

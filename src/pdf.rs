@@ -59,15 +59,19 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
             // the lists): the by-unit, compliance, tasks and diagnostics sheets (working
             // sheets, too wide to print) are left out.
             std::fs::read(&source)
-                .map_err(|e| format!("không đọc được: {e}"))
+                .map_err(|e| format!("không đọc được: {}", crate::fault::reason(&e)))
                 .and_then(|b| form_sheets_only(&b))
                 .and_then(|b| {
                     let copy = tempfile::Builder::new()
                         .prefix(".baocao-pdf-")
                         .tempdir_in(dir)
-                        .map_err(|e| format!("không tạo được thư mục tạm: {e}"))?;
+                        .map_err(|e| {
+                            format!("không tạo được thư mục tạm: {}", crate::fault::reason(&e))
+                        })?;
                     let path = copy.path().join(name);
-                    std::fs::write(&path, b).map_err(|e| format!("không ghi được bản tạm: {e}"))?;
+                    std::fs::write(&path, b).map_err(|e| {
+                        format!("không ghi được bản tạm: {}", crate::fault::reason(&e))
+                    })?;
                     convert_one(soffice, dir, &path, limit)
                 })
         } else {
@@ -76,7 +80,10 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
         match converted {
             Ok(bytes) => match crate::output::write_atomic(&dir.join(&pdf), &bytes) {
                 Ok(()) => written.push(pdf),
-                Err(e) => diags.push(fail(format!("không ghi được: {e}"))),
+                Err(e) => diags.push(fail(format!(
+                    "không ghi được: {}",
+                    crate::fault::reason(&e)
+                ))),
             },
             Err(why) => diags.push(fail(why)),
         }
@@ -157,7 +164,7 @@ fn convert_one(
     let work = tempfile::Builder::new()
         .prefix(".baocao-pdf-")
         .tempdir_in(dir)
-        .map_err(|e| format!("không tạo được thư mục tạm: {e}"))?;
+        .map_err(|e| format!("không tạo được thư mục tạm: {}", crate::fault::reason(&e)))?;
     let profile = work.path().join("profile");
     let out = work.path().join("out");
     let mut child = Command::new(soffice)
@@ -182,7 +189,13 @@ fn convert_one(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("không chạy được {}: {e}", soffice.display()))?;
+        .map_err(|e| {
+            format!(
+                "không chạy được {}: {}",
+                soffice.display(),
+                crate::fault::reason(&e)
+            )
+        })?;
     let start = Instant::now();
     loop {
         match child.try_wait() {
@@ -196,7 +209,12 @@ fn convert_one(
                 ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => {
+                return Err(format!(
+                    "LibreOffice dừng bất thường: {}",
+                    crate::fault::reason(&e)
+                ))
+            }
         }
     }
     let stem = source.file_stem().unwrap_or_default();

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 
 use crate::catalog::{Config, Regime};
 use crate::consolidate::{consolidate, Consolidated};
+use crate::fault::Fault;
 use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
 use crate::model::{InputColumn, ValueStatus};
 use crate::period::Period;
@@ -135,9 +136,12 @@ pub enum RunError {
     /// The job or the config cannot be run as asked (a usage or config problem).
     #[error("{0}")]
     Job(String),
-    /// Something failed that is not the caller's doing (an output could not be written).
+    /// A bug: something failed that neither the caller nor the machine explains.
     #[error("{0}")]
     Internal(String),
+    /// The machine failed the run: a full disk, a read-only or vanished folder (see `fault`).
+    #[error("{0}")]
+    Machine(crate::fault::Fault),
     /// Another run holds the output folder's lock.
     #[error("{0}")]
     Busy(String),
@@ -145,12 +149,13 @@ pub enum RunError {
 
 impl RunError {
     /// The process exit code for this error (see `cli`): 2 usage or config, 3 internal,
-    /// 4 another run holds the output folder.
+    /// 4 another run holds the output folder, 5 a machine fault.
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Job(_) => 2,
             RunError::Internal(_) => 3,
             RunError::Busy(_) => 4,
+            RunError::Machine(_) => crate::fault::EXIT_MACHINE,
         }
     }
 }
@@ -163,10 +168,13 @@ pub fn run_period(
 ) -> Result<Outcome, RunError> {
     let regime = regime_of(config, job)?;
     let inbox = Inbox::of(&job.inbox, regime, job.period)?;
+    let folders = inbox.folders();
+    Inbox::still_readable(&folders)?;
     let reports = {
         let _pause = crate::memory::PurgeAfterPause::start();
         read_inbox(config, regime, job.period, &inbox, progress)
     };
+    Inbox::still_readable(&folders)?;
     let inputs = entries_of(&reports, &inbox, &config.limits);
     // The files' grids, freed by the reading threads (see `memory`).
     crate::memory::release_freed();
@@ -232,28 +240,34 @@ pub fn run_period(
             .as_deref()
             .map(|t| crate::board::task_panel(config, t, job.as_of, 7)),
     };
+    // The store first, the outputs after: a run the store step fails publishes nothing, so the
+    // next run (its inputs unchanged) is not taken as up to date and records the period. A run
+    // whose outputs fail after the store step records the same figures again next time.
+    let revisions = match &store {
+        Some(s) => {
+            let n = record_history(s, regime, job.period, &batch)?;
+            record_lists(s, config, regime, job.period, &batch)?;
+            n
+        }
+        None => 0,
+    };
+    progress.stage("kho lịch sử");
     let target = job.target();
     let (outputs, retiring) = write_outputs(&target, &report, &board, inputs.clone())?;
     progress.stage("tong-hop.xlsx, bao-cao");
     // What only the outputs needed (a nation's consolidated figures, ~0.1 s to free) is freed
-    // on a thread of its own while the store step builds its own rows.
+    // on a thread of its own while the old outputs are removed.
     let outputs_only = (board, consolidated, previous, past.last_year);
-    let revisions = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         scope.spawn(move || drop(outputs_only));
-        match &store {
-            Some(s) => record_history(s, regime, job.period, &batch).and_then(|n| {
-                record_lists(s, config, regime, job.period, &batch)?;
-                Ok(n)
-            }),
-            None => Ok(0),
-        }
-    })?;
-    // The old outputs were removed while the store step ran.
-    retiring.wait().map_err(|e| {
-        RunError::Internal(format!(
-            "không xoá được bản kết quả cũ bên cạnh {}: {e}",
-            target.display()
-        ))
+        retiring.wait()
+    })
+    .map_err(|e| {
+        RunError::Machine(
+            Fault::writing(&e, "không xoá được bản kết quả cũ bên cạnh", &target).kept(
+                "Bộ kết quả mới đã ghi xong; bản cũ còn lại bên cạnh sẽ được xoá ở lần chạy sau.",
+            ),
+        )
     })?;
     progress.stage("ghi kết quả");
     let (pdfs, pdf_diagnostics) = if job.pdf {
@@ -359,12 +373,7 @@ impl Inbox {
     /// `inbox/<period>/` when it exists, or when `inbox` holds other periods' folders (then
     /// `inbox` is a root), else `inbox` itself.
     pub fn locate(inbox: &Path, period: Period) -> Result<Inbox, RunError> {
-        if !inbox.is_dir() {
-            return Err(RunError::Job(format!(
-                "không có thư mục nhận báo cáo {}",
-                inbox.display()
-            )));
-        }
+        inbox_folder(inbox)?;
         let sub = inbox.join(period.code());
         Ok(if sub.is_dir() || !period_folders(inbox).is_empty() {
             Inbox {
@@ -395,6 +404,18 @@ impl Inbox {
         Ok(found)
     }
 
+    /// Each of `folders` can be listed: before the files are read (a folder the run may not
+    /// read would make every unit "missing"), and after (a share cut off while its files were
+    /// read would make them all unreadable): either way nothing is published.
+    fn still_readable(folders: &[PathBuf]) -> Result<(), RunError> {
+        for dir in folders {
+            if let Err(e) = std::fs::read_dir(dir) {
+                return Err(unreadable_inbox(&e, dir));
+            }
+        }
+        Ok(())
+    }
+
     /// The folders read: the period's own (when it exists) and those of the periods taken in.
     pub fn folders(&self) -> Vec<PathBuf> {
         self.dir
@@ -404,6 +425,26 @@ impl Inbox {
             .chain(self.taken_in.iter().map(|(_, d)| d.clone()))
             .collect()
     }
+}
+
+/// `inbox` is a folder. One that is not there is most often mistyped (the caller's); a share cut
+/// off or a folder the run may not read is the machine's.
+pub fn inbox_folder(inbox: &Path) -> Result<(), RunError> {
+    match std::fs::metadata(inbox) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unreadable_inbox(&e, inbox)),
+        _ => Err(RunError::Job(format!(
+            "không có thư mục nhận báo cáo {}",
+            inbox.display()
+        ))),
+    }
+}
+
+fn unreadable_inbox(e: &std::io::Error, dir: &Path) -> RunError {
+    RunError::Machine(
+        Fault::reading(e, "không đọc được thư mục nhận báo cáo", dir)
+            .kept("Chưa ghi gì: bộ kết quả trước (nếu có) và kho lịch sử vẫn như cũ."),
+    )
 }
 
 /// The subfolders of `dir` named as periods (`2026-10`, `2026-Q3`, …), sorted by name.
@@ -684,6 +725,7 @@ fn write_outputs(
     inputs: Vec<FileEntry>,
 ) -> Result<(Vec<FileEntry>, crate::output::Retiring), RunError> {
     let old_manifest = std::fs::read(target.join(MANIFEST)).ok();
+    let existed = target.is_dir();
     let mut written = Vec::new();
     let retiring = crate::output::replace_folder(target, |dir| {
         let entries = render_into(dir, report, board)?;
@@ -694,24 +736,50 @@ fn write_outputs(
             for name in KEPT_IF_UNCHANGED {
                 let old = target.join(name);
                 if old.is_file() {
-                    std::fs::copy(&old, dir.join(name)).map_err(|e| write_error(dir, e))?;
+                    std::fs::copy(&old, dir.join(name)).map_err(|e| write_fault(name, &e))?;
                 }
             }
         }
         written = entries;
         written.push(FileEntry::of(MANIFEST, &manifest));
         Ok::<(), RunError>(())
-    })?;
+    })
+    .map_err(|e| at_output(e, target, existed))?;
     Ok((written, retiring))
 }
 
-fn write_error(dir: &Path, e: std::io::Error) -> RunError {
-    RunError::Internal(format!("không ghi được {}: {e}", dir.display()))
+/// A machine fault while writing the output `name` (or the output folder itself when `name` is
+/// empty). Its path is filled in by `at_output`: the folder being made is hidden, the officer
+/// knows the period's folder.
+fn write_fault(name: &str, e: &std::io::Error) -> RunError {
+    let doing = if name.is_empty() {
+        "không ghi được thư mục kết quả".to_string()
+    } else {
+        format!("không ghi được tệp {name} vào thư mục kết quả")
+    };
+    RunError::Machine(Fault::writing(e, doing, PathBuf::new()))
 }
 
 impl From<std::io::Error> for RunError {
     fn from(e: std::io::Error) -> RunError {
-        RunError::Internal(format!("không ghi được thư mục kết quả: {e}"))
+        write_fault("", &e)
+    }
+}
+
+/// A fault from writing the outputs of `target`, named by it, saying what stayed whole.
+fn at_output(e: RunError, target: &Path, existed: bool) -> RunError {
+    match e {
+        RunError::Machine(mut f) => {
+            if f.path.as_os_str().is_empty() {
+                f.path = target.to_path_buf();
+            }
+            RunError::Machine(f.kept(if existed {
+                "Bộ kết quả trước của kỳ này vẫn nguyên vẹn; không tệp nào bị ghi dở."
+            } else {
+                "Chưa có kết quả nào của kỳ này được ghi; không tệp nào bị ghi dở."
+            }))
+        }
+        other => other,
     }
 }
 
@@ -722,8 +790,8 @@ fn stream(
     name: &str,
     render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(FileEntry, crate::output::Syncing), RunError> {
-    let (sha256, size, syncing) = crate::output::write_streamed(dir, name, render)
-        .map_err(|e| RunError::Internal(format!("không ghi được {name}: {e}")))?;
+    let (sha256, size, syncing) =
+        crate::output::write_streamed(dir, name, render).map_err(|e| write_fault(name, &e))?;
     let entry = FileEntry {
         file: name.to_string(),
         sha256,
@@ -738,16 +806,13 @@ fn synced(
     streamed: Result<(FileEntry, crate::output::Syncing), RunError>,
 ) -> Result<FileEntry, RunError> {
     let (entry, syncing) = streamed?;
-    syncing
-        .wait()
-        .map_err(|e| RunError::Internal(format!("không ghi được {}: {e}", entry.file)))?;
+    syncing.wait().map_err(|e| write_fault(&entry.file, &e))?;
     Ok(entry)
 }
 
 /// Writes one output into the folder being made; its manifest entry.
 fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<FileEntry, RunError> {
-    crate::output::write_synced(dir, name, bytes)
-        .map_err(|e| RunError::Internal(format!("không ghi được {name}: {e}")))?;
+    crate::output::write_synced(dir, name, bytes).map_err(|e| write_fault(name, &e))?;
     Ok(FileEntry::of(name, bytes))
 }
 
@@ -760,8 +825,10 @@ fn render_into(
 ) -> Result<Vec<FileEntry>, RunError> {
     let (xlsx, rest) = rayon::join(
         || -> Result<Vec<FileEntry>, RunError> {
-            let xlsx = workbook::tong_hop(report, dir)
-                .map_err(|e| RunError::Internal(format!("không tạo được tong-hop.xlsx: {e}")))?;
+            let xlsx = workbook::tong_hop(report, dir).map_err(|e| match e {
+                rust_xlsxwriter::XlsxError::IoError(e) => write_fault(OUTPUTS[0], &e),
+                e => RunError::Internal(format!("không tạo được {}: {e}", OUTPUTS[0])),
+            })?;
             let mut entries = vec![put(dir, OUTPUTS[0], &xlsx)?];
             let lists = crate::consolidate::gather_lists(
                 report.config,
@@ -879,9 +946,23 @@ fn record_lists(
         };
         store
             .record_list(&regime.id, period, &spec.code, &table)
-            .map_err(|e| RunError::Internal(e.to_string()))?;
+            .map_err(|e| store_error(store, period, e))?;
     }
     Ok(())
+}
+
+/// A store step that failed: the machine's fault when it was the disk's, else a bug.
+fn store_error(store: &Store, period: Period, e: crate::store::StoreError) -> RunError {
+    let doing = format!("không lưu được kỳ {} vào kho lịch sử", period.code());
+    let said = |io: &std::io::Error| {
+        Fault::writing(io, doing, &store.dir).kept(
+            "Các kỳ đã lưu trong kho vẫn nguyên vẹn. Kỳ này chưa được lưu và chưa ghi kết quả mới: bộ kết quả trước (nếu có) vẫn như cũ.",
+        )
+    };
+    match e.fault(said) {
+        Ok(f) => RunError::Machine(f),
+        Err(e) => RunError::Internal(e.to_string()),
+    }
 }
 
 /// Records the accepted figures in the store; returns the number of revisions audited.
@@ -892,7 +973,7 @@ fn record_history(
     batch: &Batch,
 ) -> Result<usize, RunError> {
     use crate::store::{NewFigure, NewFigures, Sender};
-    let internal = |e: crate::store::StoreError| RunError::Internal(e.to_string());
+    let failed = |e| store_error(store, period, e);
     let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
     // Each submission is a sender: its unit, file and receipt time.
     let receipts: Vec<String> = batch
@@ -956,13 +1037,13 @@ fn record_history(
     };
     let mut revisions = store
         .record_figures(&regime.id, period, period, own)
-        .map_err(internal)?;
+        .map_err(failed)?;
     let previous_stored = store.has_figures(&regime.id, period.previous());
     if !revising.figures.is_empty() || previous_stored {
         revisions.extend(
             store
                 .record_figures(&regime.id, period.previous(), period, revising)
-                .map_err(internal)?,
+                .map_err(failed)?,
         );
     }
     Ok(revisions.len())

@@ -347,6 +347,31 @@ pub enum StoreError {
     Csv(#[from] csv::Error),
 }
 
+impl StoreError {
+    /// The machine's fault `said` of the I/O error when the disk failed, else this error
+    /// (a bug).
+    pub fn fault(
+        self,
+        said: impl FnOnce(&std::io::Error) -> crate::fault::Fault,
+    ) -> Result<crate::fault::Fault, StoreError> {
+        let fault = self.io().map(said);
+        fault.ok_or(self)
+    }
+
+    /// The I/O error under this one, if the disk failed (full, read-only, gone).
+    pub fn io(&self) -> Option<&std::io::Error> {
+        match self {
+            StoreError::Io(e) => Some(e),
+            StoreError::Polars(PolarsError::IO { error, .. }) => Some(error.as_ref()),
+            StoreError::Polars(_) => None,
+            StoreError::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(e) => Some(e),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// The history folder.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -721,12 +746,13 @@ impl Store {
         Ok(f)
     }
 
-    fn write(
+    /// The partition of `rows`, staged to replace the period's (`output::Staged`).
+    fn stage(
         &self,
         regime: &str,
         period: &str,
         mut rows: Vec<StoredValue>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<crate::output::Staged, StoreError> {
         sort(&mut rows);
         // A row group at a time: the frame of a nation's month (a million figures, eight text
         // columns) is never built whole. A partition within one group is written as before.
@@ -744,8 +770,10 @@ impl Store {
             writer.write_batch(&frame(group)?)?;
         }
         writer.finish()?;
-        write_atomic(&self.partition(regime, period), &bytes)?;
-        Ok(())
+        Ok(crate::output::stage(
+            &self.partition(regime, period),
+            &bytes,
+        )?)
     }
 
     /// The digest of its rows a partition carries (`rows_digest`, in its footer's key-value
@@ -1166,14 +1194,24 @@ impl Store {
         };
         let mut all = keep;
         all.extend(new);
-        self.write(regime, &period.code(), all)?;
-        self.append_audit(&revisions)?;
+        // Both files written in full before either replaces its own: a disk that fills up
+        // leaves the partition and the audit as they were, and no revision is lost.
+        let partition = self.stage(regime, &period.code(), all)?;
+        let audit = self.stage_audit(&revisions)?;
+        partition.commit()?;
+        if let Some(audit) = audit {
+            audit.commit()?;
+        }
         Ok(revisions)
     }
 
-    fn append_audit(&self, revisions: &[Revision]) -> Result<(), StoreError> {
+    /// The audit log with `revisions` appended, staged (none when there are none).
+    fn stage_audit(
+        &self,
+        revisions: &[Revision],
+    ) -> Result<Option<crate::output::Staged>, StoreError> {
         if revisions.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let path = self.dir.join(AUDIT);
         let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| AUDIT_HEADER.to_string());
@@ -1199,8 +1237,7 @@ impl Store {
             &w.into_inner()
                 .map_err(|e| std::io::Error::other(e.to_string()))?,
         ));
-        write_atomic(&path, text.as_bytes())?;
-        Ok(())
+        Ok(Some(crate::output::stage(&path, text.as_bytes())?))
     }
 
     /// The audit log, optionally for one unit and indicator.

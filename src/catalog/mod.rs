@@ -182,7 +182,14 @@ impl Loader {
         match std::fs::read_to_string(self.root.join(rel)) {
             Ok(text) => Some(text),
             Err(e) => {
-                self.problem(rel, "", format!("không đọc được tệp: {e}"));
+                self.problem(
+                    rel,
+                    "",
+                    match e.kind() {
+                        std::io::ErrorKind::NotFound => "không có tệp này".to_string(),
+                        _ => format!("không đọc được tệp: {}", crate::fault::reason(&e)),
+                    },
+                );
                 None
             }
         }

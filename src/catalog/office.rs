@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::library::{Library, LIBRARY_FILE};
+use crate::fault::Failed;
 
 /// Where the library's version of each added file is kept in the root.
 pub const PRISTINE: &str = ".thu-vien";
@@ -103,7 +104,7 @@ fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
 /// added (the office did not change it) is brought up to the library's, one the office
 /// changed is kept. The library's version the office's file starts from is kept under
 /// `.thu-vien/`. Returns each file and what happened, or why nothing could be written.
-pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>, String> {
+pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>, Failed> {
     if !lib.has(&format!("report-templates/{id}/regime.toml")) {
         let ids: Vec<String> = lib
             .regimes()
@@ -111,11 +112,11 @@ pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>,
             .filter_map(Result::ok)
             .map(|e| e.id)
             .collect();
-        return Err(format!(
+        return Err(Failed::Said(format!(
             "{} không có chế độ báo cáo \"{id}\"; các chế độ có: {}.",
             lib.describe(),
             ids.join(", ")
-        ));
+        )));
     }
     let mut out = Vec::new();
     for rel in regime_files(lib, id) {
@@ -147,12 +148,14 @@ pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>,
     Ok(out)
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("không tạo được thư mục {}: {e}", dir.display()))?;
-    crate::output::write_atomic(path, bytes)
-        .map_err(|e| format!("không ghi được {}: {e}", path.display()))
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Failed> {
+    crate::output::write_atomic(path, bytes).map_err(|e| {
+        Failed::Machine(
+            crate::fault::Fault::writing(&e, "không ghi được", path).kept(
+                "Các tệp đã chép trước đó vẫn nguyên vẹn, không tệp nào bị ghi dở: chạy lại lệnh để chép nốt.",
+            ),
+        )
+    })
 }
 
 /// One file's differences: what the office changed against the library version it started

@@ -8,9 +8,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use super::{parse_date, today, CliError, CliResult, EXIT_OK};
+use super::{parse_date, today, CliResult, EXIT_OK};
 use crate::catalog::Config;
-use crate::output::write_atomic;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,12 +43,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         None => None,
     };
     if let Some(inbox) = &args.inbox {
-        if !inbox.is_dir() {
-            return Err(CliError::Usage(format!(
-                "không có thư mục nhận báo cáo {}",
-                inbox.display()
-            )));
-        }
+        crate::pipeline::inbox_folder(inbox)?;
     }
     let store = super::history::store_of(config, args.history.as_ref());
     let board = crate::board::gather(
@@ -61,8 +55,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     );
     let html = crate::render::board::html(&board, args.refresh);
     let target = args.out.join("bang-tin.html");
-    write_atomic(&target, html.as_bytes())
-        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", target.display())))?;
+    super::write_file(&target, html.as_bytes())?;
     println!(
         "Đã ghi {} ({} kỳ báo cáo, {} chỉ tiêu{})",
         target.display(),

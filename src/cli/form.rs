@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use super::{parse_period, pick_regime, CliError, CliResult, EXIT_OK};
 use crate::catalog::Config;
-use crate::output::write_atomic;
 use crate::period::Period;
 use crate::render::{form_file_name, unit_form};
 
@@ -66,8 +65,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         let bytes = unit_form(config, regime, args.period, u, None)
             .map_err(|e| CliError::Internal(format!("không tạo được biểu của {}: {e}", u.code)))?;
         let path = args.out.join(form_file_name(u, args.period));
-        write_atomic(&path, &bytes)
-            .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", path.display())))?;
+        super::write_file(&path, &bytes)?;
     }
     println!(
         "Đã tạo {} biểu mẫu {} kỳ {} trong {}",

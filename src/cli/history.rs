@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{pick_regime, CliError, CliResult, Format, EXIT_OK};
 use crate::catalog::{Config, InputColumn};
+use crate::fault::Fault;
 use crate::ingest::collect_files;
 use crate::model::{cell_key, parse_key, Disagg};
 use crate::output::table;
@@ -76,7 +77,12 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             ))
         })?;
     let store = store_of(config, args.history.as_ref());
-    let err = |e: crate::store::StoreError| CliError::Internal(e.to_string());
+    let err = |e: crate::store::StoreError| match e
+        .fault(|io| Fault::reading(io, "không đọc được kho lịch sử", &store.dir))
+    {
+        Ok(f) => CliError::Machine(f),
+        Err(e) => CliError::Internal(e.to_string()),
+    };
     let mut rows = Vec::new();
     for p in store.periods(&regime.id) {
         for v in store.read(&regime.id, p).map_err(err)? {
@@ -165,8 +171,12 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
         if path.extension().is_none_or(|e| e != "csv") {
             continue;
         }
-        let mut rdr = csv::Reader::from_path(&path)
-            .map_err(|e| CliError::Usage(format!("không đọc được {shown}: {e}")))?;
+        let mut rdr = csv::Reader::from_path(&path).map_err(|e| {
+            CliError::Usage(format!(
+                "không đọc được {shown}: {}",
+                crate::fault::csv_reason(&e)
+            ))
+        })?;
         let headers = rdr
             .headers()
             .map_err(|e| CliError::Usage(format!("{shown}: {e}")))?
@@ -231,7 +241,17 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
         n += rows.len();
         store
             .record(&regime, period, period, rows)
-            .map_err(|e| CliError::Internal(e.to_string()))?;
+            .map_err(|e| {
+                let said = |io: &std::io::Error| {
+                    Fault::writing(io, "không nạp được vào kho lịch sử", &store.dir).kept(
+                        "Các kỳ đã lưu trong kho vẫn nguyên vẹn; các kỳ báo \"đã nạp\" bên trên đã vào kho.",
+                    )
+                };
+                match e.fault(said) {
+                    Ok(f) => CliError::Machine(f),
+                    Err(e) => CliError::Internal(e.to_string()),
+                }
+            })?;
         println!("  {regime} {}: đã nạp", period.code());
     }
     println!("Đã nạp {n} số liệu vào {} ({skipped} dòng bỏ qua: đơn vị, chỉ tiêu hoặc chế độ không có trong cấu hình, hoặc chỉ tiêu tính toán).", store.dir.display());

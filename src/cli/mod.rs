@@ -25,6 +25,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::catalog::{Config, Regime};
+use crate::fault::Fault;
+pub use crate::fault::EXIT_MACHINE;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -187,6 +189,10 @@ fn exit_code(result: CliResult) -> i32 {
             eprintln!("Lỗi: {msg}");
             EXIT_BUSY
         }
+        Err(CliError::Machine(fault)) => {
+            eprintln!("Lỗi máy: {fault}");
+            EXIT_MACHINE
+        }
     }
 }
 
@@ -199,6 +205,24 @@ pub enum CliError {
     Internal(String),
     #[error("{0}")]
     Busy(String),
+    /// The machine failed the command (see `fault`).
+    #[error("{0}")]
+    Machine(Fault),
+}
+
+impl From<crate::fault::Failed> for CliError {
+    fn from(e: crate::fault::Failed) -> CliError {
+        match e {
+            crate::fault::Failed::Said(m) => CliError::Usage(m),
+            crate::fault::Failed::Machine(f) => CliError::Machine(f),
+        }
+    }
+}
+
+impl From<Fault> for CliError {
+    fn from(f: Fault) -> CliError {
+        CliError::Machine(f)
+    }
 }
 
 impl From<crate::pipeline::RunError> for CliError {
@@ -208,11 +232,22 @@ impl From<crate::pipeline::RunError> for CliError {
             RunError::Job(m) => CliError::Usage(m),
             RunError::Internal(m) => CliError::Internal(m),
             RunError::Busy(m) => CliError::Busy(m),
+            RunError::Machine(f) => CliError::Machine(f),
         }
     }
 }
 
 pub type CliResult = Result<i32, CliError>;
+
+/// Writes a command's output file whole (`output::write_atomic`); a machine fault said as one.
+pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    crate::output::write_atomic(path, bytes).map_err(|e| {
+        CliError::Machine(
+            Fault::writing(&e, "không ghi được", path)
+                .kept("Tệp cũ cùng tên (nếu có) vẫn nguyên vẹn; không tệp nào bị ghi dở."),
+        )
+    })
+}
 
 /// The regime named by `--regime`, or the only one in the config root.
 pub fn pick_regime<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a Regime, CliError> {

@@ -74,7 +74,7 @@ pub fn run(args: Args, root: &std::path::Path) -> CliResult {
 fn add(a: AddArgs, root: &std::path::Path) -> CliResult {
     use crate::catalog::office::{self, Added};
     let lib = library_of(a.library)?;
-    let done = office::add(&lib, &a.id, root).map_err(CliError::Usage)?;
+    let done = office::add(&lib, &a.id, root)?;
     println!(
         "Chế độ \"{}\" ({}) vào thư mục cấu hình {}:",
         a.id,
@@ -212,7 +212,7 @@ fn draft(a: DraftArgs) -> CliResult {
     let written =
         draft_config(&a.form, &a.id, &a.out, a.sheet.as_deref(), a.force).map_err(|e| match e {
             DraftError::Usage(m) => CliError::Usage(m),
-            DraftError::Io(m) => CliError::Internal(m),
+            DraftError::Io(f) => CliError::Machine(f),
         })?;
     let (d, f) = (&written.draft, &written.form);
     println!(

@@ -151,12 +151,7 @@ fn peak_so_far() -> Option<u64> {
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
-    if !args.inbox.is_dir() {
-        return Err(CliError::Usage(format!(
-            "không có thư mục nhận báo cáo {}",
-            args.inbox.display()
-        )));
-    }
+    crate::pipeline::inbox_folder(&args.inbox)?;
     let signing = &args.signing;
     let key_given =
         signing.key.is_some() || signing.pkcs11_module.is_some() || signing.cert.is_some();
@@ -218,7 +213,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         Ok(o) => PeriodResult::of(&job, o),
         Err(e) => PeriodResult::failed(&job, e),
     };
-    write_log(&log, std::slice::from_ref(&result));
+    let log_failed = write_log(&log, std::slice::from_ref(&result));
     let outcome = outcome?;
     if let Some(signer) = &signer {
         super::sign::sign_and_say(signer, &outcome.target, args.format == Format::Json)?;
@@ -243,7 +238,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     // without a walk over every figure read (a nation's month is a million of them, a tenth
     // of a second to free one by one).
     std::mem::forget(outcome);
-    Ok(result.exit_code)
+    Ok(result.exit_code.max(log_failed.unwrap_or(0)))
 }
 
 fn run_due_periods(
@@ -259,7 +254,7 @@ fn run_due_periods(
             eprintln!("Tổng hợp {} kỳ {}…", due.regime, due.period.code());
         }
     });
-    write_log(log, &results);
+    let log_failed = write_log(log, &results);
     if let Some(signer) = signer {
         // Periods just written, and those left as they were but not yet signed.
         for r in &results {
@@ -270,7 +265,12 @@ fn run_due_periods(
             }
         }
     }
-    let worst = results.iter().map(|r| r.exit_code).max().unwrap_or(EXIT_OK);
+    let worst = results
+        .iter()
+        .map(|r| r.exit_code)
+        .chain(log_failed)
+        .max()
+        .unwrap_or(EXIT_OK);
     match args.format {
         Format::Json => println!(
             "{}",
@@ -286,13 +286,17 @@ fn run_due_periods(
     Ok(worst)
 }
 
-/// Appends the results to the run log; a log that cannot be written is said, not fatal.
-fn write_log(log: &std::path::Path, results: &[PeriodResult]) {
+/// Appends the results to the run log. A log that cannot be written is said and makes the
+/// exit code a machine fault's (5), but undoes nothing: the outputs are as the results say.
+fn write_log(log: &std::path::Path, results: &[PeriodResult]) -> Option<i32> {
     let now = chrono::Local::now().naive_local();
     let lines: Vec<String> = results.iter().map(|r| r.log_line(now)).collect();
-    if let Err(e) = append_log(log, &lines) {
-        eprintln!("Không ghi được nhật ký chạy {}: {e}", log.display());
-    }
+    let e = append_log(log, &lines).err()?;
+    let fault = crate::fault::Fault::writing(&e, "không ghi được nhật ký chạy", log).kept(
+        "Kết quả của lần chạy vẫn như đã báo; nhật ký chỉ thiếu dòng của lần này, các dòng cũ vẫn nguyên.",
+    );
+    eprintln!("Lỗi máy: {fault}");
+    Some(super::EXIT_MACHINE)
 }
 
 fn print_due_summary(batch: &DueBatch, results: &[PeriodResult]) {
@@ -344,7 +348,12 @@ fn print_due_summary(batch: &DueBatch, results: &[PeriodResult]) {
         )
     );
     for r in results.iter().filter(|r| r.status == Status::Failed) {
-        println!("  ✗ {} {}: {}", r.regime, r.period, r.message);
+        println!(
+            "  ✗ {} {}: {}",
+            r.regime,
+            r.period,
+            r.message.replace('\n', "\n    ")
+        );
     }
 }
 

@@ -112,9 +112,7 @@ impl KeyArgs {
 
 /// Signs `dir` and says so (on stderr when stdout carries JSON).
 pub fn sign_and_say(signer: &Signer, dir: &Path, json: bool) -> Result<(), CliError> {
-    let out = signer
-        .sign_dir(dir, chrono::Utc::now())
-        .map_err(CliError::Usage)?;
+    let out = signer.sign_dir(dir, chrono::Utc::now())?;
     let line = format!("Đã ký {} ({}).", out.display(), signer.subject());
     if json {
         eprintln!("{line}");

@@ -57,7 +57,17 @@ pub enum What {
 }
 
 pub fn run(config: &Config, args: Args) -> CliResult {
-    let io = |e: std::io::Error| CliError::Internal(e.to_string());
+    // A machine fault while writing into `dir`.
+    let io = |dir: &std::path::Path| {
+        let dir = dir.to_path_buf();
+        move |e: std::io::Error| {
+            CliError::Machine(crate::fault::Fault::writing(
+                &e,
+                "không ghi được dữ liệu mẫu vào",
+                dir,
+            ))
+        }
+    };
     match args.what {
         What::Samples {
             regime,
@@ -80,7 +90,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 let mut n = 0;
                 for p in periods {
                     n += synth::write_answer_inbox(config, regime, p, &out.join(p.code()))
-                        .map_err(io)?;
+                        .map_err(io(&out))?;
                 }
                 n
             } else if regime.is_matrix() {
@@ -96,7 +106,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 for p in periods {
                     let faults = p.code() == "2026-Q3";
                     n += synth::write_matrix_inbox(config, regime, p, &out.join(p.code()), faults)
-                        .map_err(io)?;
+                        .map_err(io(&out))?;
                 }
                 n
             } else {
@@ -108,7 +118,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 } else {
                     periods
                 };
-                synth::write_sample_inbox(config, regime, &periods, &out).map_err(io)?
+                synth::write_sample_inbox(config, regime, &periods, &out).map_err(io(&out))?
             };
             println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
         }
@@ -127,7 +137,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             );
         }
         What::Tasks { out } => {
-            synth::write_task_samples(config, &out).map_err(io)?;
+            synth::write_task_samples(config, &out).map_err(io(&out))?;
             println!("Đã ghi sổ nhiệm vụ mẫu vào {}", out.display());
         }
         What::Bench {
@@ -138,11 +148,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         } => {
             let regime = pick_regime(config, regime.as_deref())?;
             let root = out.join("root");
-            synth::write_bench_root(config, &regime.id, units, &root).map_err(io)?;
+            synth::write_bench_root(config, &regime.id, units, &root).map_err(io(&root))?;
             let bench = Config::load(&root).map_err(|e| CliError::Internal(e.to_string()))?;
             let regime = bench.regime(&regime.id).expect("copied regime");
             let inbox = out.join("inbox").join(period.code());
-            let n = synth::write_bench_inbox(&bench, regime, period, &inbox).map_err(io)?;
+            let n = synth::write_bench_inbox(&bench, regime, period, &inbox).map_err(io(&inbox))?;
             println!(
                 "Đã ghi tỉnh giả lập {} và {n} báo cáo vào {}",
                 root.display(),

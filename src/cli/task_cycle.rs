@@ -20,7 +20,7 @@ use crate::catalog::Config;
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::ingest::register::{read_register, Register};
 use crate::ingest::ReceiptLog;
-use crate::output::{table, write_atomic};
+use crate::output::table;
 use crate::render::task_cycle;
 use crate::schedule::vn_date;
 use crate::tasks::exchange::{import, Record, HEADER};
@@ -174,10 +174,7 @@ fn load_register(config: &Config, path: &Path) -> Result<Register, CliError> {
     Ok(reg)
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    write_atomic(path, bytes)
-        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", path.display())))
-}
+use super::write_file as write;
 
 /// The new register's path in `out`, refused if it is the register being read.
 fn new_register(out: &Path, old: &Path) -> Result<PathBuf, CliError> {
@@ -213,8 +210,12 @@ fn append_log(out: &Path, entries: &[LogEntry]) -> Result<(), CliError> {
         .lines()
         .map(str::to_string)
         .collect();
-    crate::batch::append_log(&path, &lines)
-        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", path.display())))
+    crate::batch::append_log(&path, &lines).map_err(|e| {
+        CliError::Machine(
+            crate::fault::Fault::writing(&e, "không ghi được nhật ký cập nhật", &path)
+                .kept("Sổ nhiệm vụ mới đã ghi; nhật ký thiếu các dòng của lần này, các dòng cũ vẫn nguyên."),
+        )
+    })
 }
 
 /// Reads the update log beside a register, if there is one.
@@ -495,8 +496,9 @@ fn read_exchange(config: &Config, path: &Path) -> Result<(Vec<Task>, Vec<Diagnos
         }
         Err(e) => {
             return Err(CliError::Usage(format!(
-                "không đọc được {}: {e}",
-                path.display()
+                "không đọc được {}: {}",
+                path.display(),
+                crate::fault::reason(&e)
             )))
         }
     };

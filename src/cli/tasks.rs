@@ -13,7 +13,7 @@ use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::Config;
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::ingest::register::load;
-use crate::output::{table, write_atomic};
+use crate::output::table;
 use crate::render::tasks::{reminders, workbook};
 use crate::schedule::vn_date;
 use crate::tasks::{sentence, tracks_updates, Counts, TaskStatus, UPDATE_CYCLE_DAYS};
@@ -73,8 +73,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     let bytes = workbook(config, &tasks, &summary)
         .map_err(|e| CliError::Internal(format!("không tạo được nhiem-vu.xlsx: {e}")))?;
     let target = out.join("nhiem-vu.xlsx");
-    write_atomic(&target, &bytes)
-        .map_err(|e| CliError::Internal(format!("không ghi được {}: {e}", target.display())))?;
+    super::write_file(&target, &bytes)?;
     let name = |c: &str| config.units.name_of(c);
     match args.format {
         Format::Json => {

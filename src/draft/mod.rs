@@ -150,7 +150,13 @@ pub fn read_form(path: &Path, sheet: Option<&str>) -> Result<FormDraft, String> 
         ..Limits::default()
     };
     let size = std::fs::metadata(path)
-        .map_err(|e| format!("không đọc được tệp biểu mẫu {}: {e}", path.display()))?
+        .map_err(|e| {
+            format!(
+                "không đọc được tệp biểu mẫu {}: {}",
+                path.display(),
+                crate::fault::reason(&e)
+            )
+        })?
         .len();
     if !path.is_file() {
         return Err(format!("{} không phải là tệp", path.display()));
@@ -161,7 +167,8 @@ pub fn read_form(path: &Path, sheet: Option<&str>) -> Result<FormDraft, String> 
             limits.file_bytes
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("không đọc được tệp {shown}: {e}"))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("không đọc được tệp {shown}: {}", crate::fault::reason(&e)))?;
     let loaded = std::panic::catch_unwind(|| load_sheets(&bytes, &limits))
         .map_err(|_| format!("không mở được tệp {shown}: cấu trúc tệp bị hỏng"))?
         .map_err(|e| load_message(&e, &shown))?;
@@ -255,7 +262,7 @@ pub enum DraftError {
     /// Bad input or arguments: a usage error.
     Usage(String),
     /// A file could not be written.
-    Io(String),
+    Io(crate::fault::Fault),
 }
 
 /// What was written.
@@ -293,7 +300,11 @@ pub fn draft_config(
     let units_path = out.join("units.toml");
     let units = if units_path.is_file() {
         let text = std::fs::read_to_string(&units_path).map_err(|e| {
-            DraftError::Usage(format!("không đọc được {}: {e}", units_path.display()))
+            DraftError::Usage(format!(
+                "không đọc được {}: {}",
+                units_path.display(),
+                crate::fault::reason(&e)
+            ))
         })?;
         write::units_of(&text)
             .map_err(|e| DraftError::Usage(format!("{}: {e}", units_path.display())))?
@@ -315,7 +326,11 @@ pub fn draft_config(
     for (rel, text) in &draft.files {
         let path = out.join(rel);
         crate::output::write_atomic(&path, text.as_bytes())
-            .map_err(|e| DraftError::Io(format!("không ghi được {}: {e}", path.display())))?;
+            .map_err(|e| {
+                DraftError::Io(crate::fault::Fault::writing(&e, "không ghi được", &path).kept(
+                    "Các tệp đã ghi trước đó vẫn nguyên vẹn, không tệp nào bị ghi dở: chạy lại lệnh (với --force) để ghi nốt.",
+                ))
+            })?;
     }
     Ok(Written { draft, form })
 }

@@ -340,14 +340,24 @@ fn unknown_entity(window: &[u8]) -> Option<String> {
     None
 }
 
-/// The number after `key` (`uniqueCount="`), if the closing quote is there.
+/// The number after `key` (`uniqueCount="`), if the closing quote is there and what it
+/// closes is a number: a damaged attribute (`"1x"`, `""`) declares nothing, and the reader
+/// judges the part by what it holds.
 fn attribute_number(head: &[u8], key: &[u8]) -> Option<u64> {
     let at = head.windows(key.len()).position(|w| w == key)? + key.len();
     let rest = &head[at..];
     let end = rest.iter().position(|&b| b == b'"')?;
-    let digits = std::str::from_utf8(&rest[..end]).ok()?;
-    // A number too long for u64 is over any limit.
-    Some(digits.trim().parse::<u64>().unwrap_or(u64::MAX))
+    let digits = rest[..end].trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // All digits, but too many for u64: over any limit.
+    Some(
+        std::str::from_utf8(digits)
+            .ok()?
+            .parse::<u64>()
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// The extent of an ods sheet's value cells, counting repeated rows and columns as a reader
@@ -550,6 +560,14 @@ mod tests {
         assert_eq!(attribute_number(head, b"uniqueCount=\""), Some(9));
         let huge = br#"<sst uniqueCount="99999999999999999999999">"#;
         assert_eq!(attribute_number(huge, b"uniqueCount=\""), Some(u64::MAX));
+        // A damaged count declares nothing (it was u64::MAX, refusing the file as too large).
+        for damaged in [
+            &br#"<sst uniqueCount="1x">"#[..],
+            br#"<sst uniqueCount="">"#,
+            br#"<sst uniqueCount="-3">"#,
+        ] {
+            assert_eq!(attribute_number(damaged, b"uniqueCount=\""), None);
+        }
     }
 
     #[test]

@@ -368,7 +368,11 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
             report.diagnostics.push(Diagnostic::new(
                 Code::FileUnreadable,
                 Location::file(shown),
-                format!("Không mở được tệp: {e}.\nKiểm tra quyền đọc tệp rồi chạy lại."),
+                format!(
+                    "Không mở được tệp: {}.\n{}",
+                    crate::fault::reason(&e),
+                    crate::fault::Kind::of(&e).advice(path, crate::fault::Access::Read)
+                ),
             ));
             None
         }

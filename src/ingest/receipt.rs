@@ -75,7 +75,7 @@ impl ReceiptLog {
                 self.problems.push(Diagnostic::new(
                     Code::ReceiptLogRow,
                     Location::file(&shown),
-                    format!("Không đọc được sổ nhận: {e}."),
+                    format!("Không đọc được sổ nhận: {}.", crate::fault::csv_reason(&e)),
                 ));
                 return;
             }

@@ -165,7 +165,7 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
                 reg.diagnostics.push(Diagnostic::new(
                     Code::FileUnreadable,
                     Location::file(shown),
-                    format!("Không mở được sổ nhiệm vụ: {e}."),
+                    format!("Không mở được sổ nhiệm vụ: {}.", crate::fault::reason(&e)),
                 ));
                 return reg;
             }
@@ -409,16 +409,17 @@ pub fn explanation_warnings(
 }
 
 fn csv_grid(path: &Path, limits: &crate::model::Limits) -> Result<Grid, String> {
-    let bytes = match super::read_bounded(path, limits.file_bytes).map_err(|e| e.to_string())? {
-        Ok(b) => b,
-        Err(len) => {
-            return Err(format!(
-                "tệp lớn {} MB, quá giới hạn {} MB (limits.toml)",
-                len >> 20,
-                limits.file_bytes >> 20
-            ))
-        }
-    };
+    let bytes =
+        match super::read_bounded(path, limits.file_bytes).map_err(|e| crate::fault::reason(&e))? {
+            Ok(b) => b,
+            Err(len) => {
+                return Err(format!(
+                    "tệp lớn {} MB, quá giới hạn {} MB (limits.toml)",
+                    len >> 20,
+                    limits.file_bytes >> 20
+                ))
+            }
+        };
     let text = super::csv_text(&bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -132,8 +132,12 @@ pub fn needs_passphrase(path: &Path) -> bool {
 
 fn open_file(path: &Path, passphrase: Option<&str>) -> Result<Box<dyn SigningKey>, String> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("không đọc được tệp khóa {shown}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "không đọc được tệp khóa {shown}: {}",
+            crate::fault::reason(&e)
+        )
+    })?;
     let rsa_key = |k: rsa::PrivateKey| -> Result<Box<dyn SigningKey>, String> {
         let bits = k.n().bit_width() as usize;
         if bits < MIN_RSA_BITS {

@@ -19,6 +19,7 @@ use der::{DecodePem, Encode};
 use x509_cert::Certificate;
 
 use crate::diag::{Code, Diagnostic, Location};
+use crate::fault::{Failed, Fault};
 use crate::output::write_atomic;
 use crate::pipeline::MANIFEST;
 use crate::render::exchange::FileEntry;
@@ -33,8 +34,12 @@ pub const PDF_COPIES: [&str; 2] = ["bao-cao.pdf", "tong-hop.pdf"];
 /// Reads every certificate in a PEM file.
 pub fn read_certificates(path: &Path) -> Result<Vec<Certificate>, String> {
     let shown = path.display();
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("không đọc được chứng thư số {shown}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!(
+            "không đọc được chứng thư số {shown}: {}",
+            crate::fault::reason(&e)
+        )
+    })?;
     let certs = Certificate::load_pem_chain(&bytes)
         .or_else(|_| Certificate::from_pem(&bytes).map(|c| vec![c]))
         .map_err(|e| format!("tệp {shown} không phải chứng thư số PEM đọc được: {e}"))?;
@@ -103,7 +108,7 @@ impl Signer {
     }
 
     /// Signs `dir/manifest.json` into `dir/manifest.json.p7s` (written atomically).
-    pub fn sign_dir(&self, dir: &Path, at: DateTime<Utc>) -> Result<PathBuf, String> {
+    pub fn sign_dir(&self, dir: &Path, at: DateTime<Utc>) -> Result<PathBuf, Failed> {
         let manifest = dir.join(MANIFEST);
         let content = std::fs::read(&manifest).map_err(|e| {
             format!(
@@ -114,7 +119,11 @@ impl Signer {
         let der =
             detached::sign_detached(&content, self.key.as_ref(), &self.cert, &self.chain, at)?;
         let out = dir.join(SIGNATURE);
-        write_atomic(&out, &der).map_err(|e| format!("không ghi được {}: {e}", out.display()))?;
+        write_atomic(&out, &der).map_err(|e| {
+            Fault::writing(&e, "không ghi được chữ ký", &out).kept(
+                "Bộ kết quả vẫn nguyên vẹn, chưa được ký: chạy lại `baocao sign` sau khi sửa.",
+            )
+        })?;
         Ok(out)
     }
 }
@@ -226,9 +235,10 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
                 Code::ManifestUnreadable,
                 MANIFEST,
                 format!(
-                    "Không đọc được {} trong {}: {e}. Thư mục kết quả phải có bảng kê do `baocao run` ghi.",
+                    "Không đọc được {} trong {}: {}. Thư mục kết quả phải có bảng kê do `baocao run` ghi.",
                     MANIFEST,
-                    dir.display()
+                    dir.display(),
+                    crate::fault::reason(&e)
                 ),
             );
             v.diagnostics = diags;
@@ -249,7 +259,7 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
 &mut diags,
             Code::BadSignature,
             SIGNATURE,
-            format!("Không đọc được {SIGNATURE}: {e}."),
+            format!("Không đọc được {SIGNATURE}: {}.", crate::fault::reason(&e)),
         ),
         Ok(der) => match detached::verify_detached(&der, &manifest) {
             Err(e) => push(
@@ -331,7 +341,11 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
                 &mut diags,
                 Code::FileMissing,
                 &entry.file,
-                format!("Không đọc được {}: {e}.", entry.file),
+                format!(
+                    "Không đọc được {}: {}.",
+                    entry.file,
+                    crate::fault::reason(&e)
+                ),
             ),
             Ok(bytes) => {
                 let sha = crate::hash::sha256_hex(&bytes);
