@@ -131,7 +131,7 @@ impl PeriodResult {
             missing: 0,
             rejected: 0,
             outputs: job.target().display().to_string(),
-            exit_code: 0,
+            exit_code: crate::exit::OK,
             message: String::new(),
         }
     }
@@ -144,7 +144,7 @@ impl PeriodResult {
             late: b.count(Timeliness::Late),
             missing: b.count(Timeliness::Missing),
             rejected: b.rejected.len(),
-            exit_code: i32::from(outcome.has_findings()),
+            exit_code: crate::exit::of_findings(outcome.has_findings()),
             message: outcome
                 .pdf_diagnostics
                 .iter()
@@ -323,7 +323,7 @@ pub fn run_due(
                 late: c.late,
                 missing: c.missing,
                 rejected: c.files_rejected,
-                exit_code: i32::from(c.files_rejected > 0 || c.missing > 0),
+                exit_code: crate::exit::of_findings(c.files_rejected > 0 || c.missing > 0),
                 message: format!(
                     "đầu vào và cấu hình không đổi từ lần chạy ngày {}",
                     prev.as_of

@@ -373,9 +373,9 @@ struct Figure<'a> {
     rank: u32,
 }
 
-/// A submission that consolidates: whether it is a leaf (its unit's figures are its own
+/// A submission routed up the tree: whether it is a leaf (its unit's figures are its own
 /// cells), the gathering units its figures go to, and its receipt rank (for `last`).
-struct Plan<'a> {
+struct Routed<'a> {
     sub: &'a Submission,
     leaf: bool,
     chain: Vec<u32>,
@@ -387,7 +387,7 @@ type Resolved = (u32, InputColumn, f64, Option<f64>);
 
 /// Submissions resolved together (`RUN` of them).
 struct ResolvedRun<'a> {
-    plans: &'a [Plan<'a>],
+    routed: &'a [Routed<'a>],
     /// The run's cell keys that consolidate, in order of first use, with their indicators.
     keys: Vec<(&'a str, &'a Indicator)>,
     /// Each submission's figures: (run's key index, column, value, weight).
@@ -481,14 +481,14 @@ const RUN: usize = 256;
 fn resolve_run<'a>(
     config: &'a Config,
     counts: &'a [Counted<'a>],
-    plans: &'a [Plan<'a>],
+    routed: &'a [Routed<'a>],
 ) -> ResolvedRun<'a> {
     let mut index: foldhash::HashMap<&'a str, Option<u32>> = foldhash::HashMap::default();
     let mut keys: Vec<(&'a str, &'a Indicator)> = Vec::new();
-    let figures = plans
+    let figures = routed
         .iter()
-        .map(|plan| {
-            let s = plan.sub;
+        .map(|sent| {
+            let s = sent.sub;
             let mut list = Vec::with_capacity(s.values.len());
             for (count, column, value) in counted_figures(counts, s) {
                 let found = *index.entry(count.code.as_str()).or_insert_with(|| {
@@ -520,7 +520,7 @@ fn resolve_run<'a>(
         })
         .collect();
     ResolvedRun {
-        plans,
+        routed,
         keys,
         figures,
     }
@@ -621,7 +621,7 @@ pub fn consolidate(
         upper_index.insert(a.to_string(), i);
         i
     };
-    let mut plans: Vec<Plan<'_>> = Vec::new();
+    let mut routed: Vec<Routed<'_>> = Vec::new();
     for s in accepted {
         let leaf = !with_reporting_descendant.contains(&s.unit_code);
         if !in_tree.contains(&s.unit_code) || (!regime.include_own_figures && !leaf) {
@@ -647,7 +647,7 @@ pub fn consolidate(
             list
         });
         chain.extend_from_slice(above_parent);
-        plans.push(Plan {
+        routed.push(Routed {
             sub: s,
             leaf,
             chain,
@@ -659,7 +659,7 @@ pub fn consolidate(
     // to ids of its own (in order of first use), which then become the result's ids run
     // after run: the same ids, in the same order, as one pass over the submissions.
     let counts = counted(config, regime);
-    let runs: Vec<ResolvedRun<'_>> = plans
+    let runs: Vec<ResolvedRun<'_>> = routed
         .par_chunks(RUN)
         .map(|run| resolve_run(config, &counts, run))
         .collect();
@@ -693,19 +693,19 @@ pub fn consolidate(
                     let mut above: foldhash::HashMap<(u32, u32, InputColumn), Acc> =
                         foldhash::HashMap::default();
                     for (r, run) in runs.iter().enumerate() {
-                        for (plan, fig) in run.plans.iter().zip(&run.figures) {
+                        for (sent, fig) in run.routed.iter().zip(&run.figures) {
                             for (k, column, value, weight) in figures_of(r, fig) {
                                 if k % parts != part {
                                     continue;
                                 }
                                 let figure = Figure {
-                                    unit: &plan.sub.unit_code,
+                                    unit: &sent.sub.unit_code,
                                     indicator: indicator_of[k as usize],
                                     value,
                                     weight,
-                                    rank: plan.rank,
+                                    rank: sent.rank,
                                 };
-                                for &a in &plan.chain {
+                                for &a in &sent.chain {
                                     above
                                         .entry((a, k, column))
                                         .or_default()
@@ -724,26 +724,26 @@ pub fn consolidate(
                 .flat_map_iter(|(r, run)| {
                     let global = &global;
                     let (indicator_of, ids) = (&indicator_of, &global[r]);
-                    run.plans
+                    run.routed
                         .iter()
                         .zip(&run.figures)
-                        .filter(|(plan, fig)| plan.leaf && !fig.is_empty())
-                        .map(move |(plan, fig)| {
+                        .filter(|(sent, fig)| sent.leaf && !fig.is_empty())
+                        .map(move |(sent, fig)| {
                             let mut cells = UnitCells::default();
                             for (k, column, value, weight) in in_result(ids, fig) {
                                 let i = indicator_of[k as usize];
                                 let mut acc = Acc::default();
                                 let figure = Figure {
-                                    unit: &plan.sub.unit_code,
+                                    unit: &sent.sub.unit_code,
                                     indicator: i,
                                     value,
                                     weight,
-                                    rank: plan.rank,
+                                    rank: sent.rank,
                                 };
-                                acc.add(&figure, &plan.sub.unit_code);
+                                acc.add(&figure, &sent.sub.unit_code);
                                 put_cell(&mut cells, k, column, i.aggregation, &acc);
                             }
-                            (plan.sub.unit_code.as_str(), cells)
+                            (sent.sub.unit_code.as_str(), cells)
                         })
                 })
                 .collect::<Vec<_>>()

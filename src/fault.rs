@@ -4,7 +4,7 @@
 //! Such a fault is nobody's bug and no input's fault: the officer (or the machine's keeper)
 //! fixes it and runs again. `Fault` says it in Vietnamese — which file or folder, what
 //! happened, what to do, what stayed whole — with a stable code (`BC11xx`, in
-//! `docs/diagnostics.md`) and its own exit code, `EXIT_MACHINE` (5); "Lỗi nội bộ" (3) stays for
+//! `docs/diagnostics.md`) and its own exit code, `exit::MACHINE` (5); "Lỗi nội bộ" (3) stays for
 //! bugs. The operating system's own words are English on most machines: only its error number
 //! is kept, for the IT staff.
 
@@ -13,9 +13,6 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::diag::Code;
-
-/// The process exit code of a machine fault.
-pub const EXIT_MACHINE: i32 = 5;
 
 /// What kind of fault the machine had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,7 @@ pub mod consolidate;
 pub mod diag;
 pub mod draft;
 pub mod due;
+pub mod exit;
 pub mod fault;
 pub mod hash;
 pub mod history;

@@ -5,6 +5,39 @@
 use std::io::Write;
 use std::path::Path;
 
+/// The names of the files `run` writes into `OUT/<regime>/<period>/` (a contract: scripts,
+/// `verify` and the receiving office read them by name).
+pub mod names {
+    /// The consolidated form and its working sheets.
+    pub const WORKBOOK: &str = "tong-hop.xlsx";
+    /// The narrative report (outline rendered), as Markdown, HTML and Word.
+    pub const NARRATIVE_MD: &str = "bao-cao.md";
+    pub const NARRATIVE_HTML: &str = "bao-cao.html";
+    pub const NARRATIVE_DOCX: &str = "bao-cao.docx";
+    /// The exchange data: the engine's own CSV, SDMX-CSV, DHIS2 JSON, ADX XML and the
+    /// Frictionless data package describing the CSV.
+    pub const EXCHANGE_CSV: &str = "du-lieu.csv";
+    pub const SDMX_CSV: &str = "du-lieu.sdmx.csv";
+    pub const DHIS2_JSON: &str = "du-lieu.dhis2.json";
+    pub const ADX_XML: &str = "du-lieu.adx.xml";
+    pub const DATA_PACKAGE: &str = "datapackage.json";
+    /// The public display board of this period.
+    pub const BOARD: &str = "bang-tin.html";
+    /// The manifest: every input and output with its SHA-256, written last.
+    pub const MANIFEST: &str = "manifest.json";
+    /// The detached signature over the manifest (`baocao sign`).
+    pub const SIGNATURE: &str = "manifest.json.p7s";
+    /// The PDF copies for signing (`run --pdf`, `baocao pdf`), outside the manifest.
+    pub const NARRATIVE_PDF: &str = "bao-cao.pdf";
+    pub const WORKBOOK_PDF: &str = "tong-hop.pdf";
+}
+
+/// A value as pretty JSON (the `--format json` of every command, the JSON outputs). The values
+/// are plain data with text keys, which always serialize.
+pub fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("plain data serializes")
+}
+
 /// Prints rows as an aligned table with a header line.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

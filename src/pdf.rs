@@ -13,9 +13,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::diag::{Code, Diagnostic, Location};
+use crate::output::names;
 
 /// The files converted, in order.
-pub const SOURCES: [&str; 2] = ["bao-cao.docx", "tong-hop.xlsx"];
+pub const SOURCES: [&str; 2] = [names::NARRATIVE_DOCX, names::WORKBOOK];
 
 /// What to install when LibreOffice is missing.
 pub const INSTALL_HINT: &str =
@@ -54,7 +55,7 @@ pub fn convert(soffice: &Path, dir: &Path, limit: Duration) -> (Vec<String>, Vec
             diags.push(fail("không có tệp".into()));
             continue;
         }
-        let converted = if name == "tong-hop.xlsx" {
+        let converted = if name == names::WORKBOOK {
             // The signed copy is the consolidated form with its annexes (the table of units,
             // the lists): the by-unit, compliance, tasks and diagnostics sheets (working
             // sheets, too wide to print) are left out.

@@ -16,6 +16,7 @@ use crate::consolidate::{consolidate, Consolidated};
 use crate::fault::Fault;
 use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
 use crate::model::{InputColumn, ValueStatus};
+use crate::output::names;
 use crate::period::Period;
 use crate::render::exchange::{manifest, write_du_lieu, FileEntry};
 use crate::render::{narrative, standards, workbook, Report};
@@ -25,23 +26,23 @@ use crate::validate::{validate, Batch, Timeliness};
 
 /// The files `run` writes into `OUT/<regime>/<period>/`, the manifest last.
 pub const OUTPUTS: [&str; 11] = [
-    "tong-hop.xlsx",
-    "bao-cao.md",
-    "bao-cao.html",
-    "bao-cao.docx",
-    "du-lieu.csv",
-    "du-lieu.sdmx.csv",
-    "du-lieu.dhis2.json",
-    "du-lieu.adx.xml",
-    "datapackage.json",
-    "bang-tin.html",
-    "manifest.json",
+    names::WORKBOOK,
+    names::NARRATIVE_MD,
+    names::NARRATIVE_HTML,
+    names::NARRATIVE_DOCX,
+    names::EXCHANGE_CSV,
+    names::SDMX_CSV,
+    names::DHIS2_JSON,
+    names::ADX_XML,
+    names::DATA_PACKAGE,
+    names::BOARD,
+    names::MANIFEST,
 ];
 
 /// The files a run of `regime` writes, in the manifest's order (the manifest itself not
 /// among them): `OUTPUTS`, with `danh-sach-<code>.csv` for each list after `tong-hop.xlsx`.
 pub fn output_names(regime: &Regime) -> Vec<String> {
-    let mut out = vec![OUTPUTS[0].to_string()];
+    let mut out = vec![names::WORKBOOK.to_string()];
     out.extend(regime.lists.iter().map(|l| list_file(&l.code)));
     out.extend(
         OUTPUTS[1..]
@@ -58,11 +59,11 @@ pub fn list_file(code: &str) -> String {
 }
 
 /// The manifest's file name.
-pub const MANIFEST: &str = "manifest.json";
+pub const MANIFEST: &str = names::MANIFEST;
 
 /// The detached signature over the manifest (`baocao sign`). A run that writes a different
 /// manifest removes it: it no longer signs what is in the folder.
-pub const SIGNATURE: &str = "manifest.json.p7s";
+pub const SIGNATURE: &str = names::SIGNATURE;
 
 /// One regime and period to run.
 #[derive(Debug, Clone)]
@@ -152,10 +153,10 @@ impl RunError {
     /// 4 another run holds the output folder, 5 a machine fault.
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunError::Job(_) => 2,
-            RunError::Internal(_) => 3,
-            RunError::Busy(_) => 4,
-            RunError::Machine(_) => crate::fault::EXIT_MACHINE,
+            RunError::Job(_) => crate::exit::USAGE,
+            RunError::Internal(_) => crate::exit::INTERNAL,
+            RunError::Busy(_) => crate::exit::BUSY,
+            RunError::Machine(_) => crate::exit::MACHINE,
         }
     }
 }
@@ -315,7 +316,7 @@ fn overflow_diagnostics(c: &Consolidated) -> Vec<crate::diag::Diagnostic> {
         .map(|(unit, key, column)| {
             Diagnostic::new(
                 Code::Overflow,
-                Location::cell(OUTPUTS[0], "", format!("{unit} · {key} · {}", column.key())),
+                Location::cell(names::WORKBOOK, "", format!("{unit} · {key} · {}", column.key())),
                 format!("Tổng của {key} ({}) ở đơn vị {unit} vượt quá số lớn nhất máy tính biểu diễn được; ô để trống.\nKiểm tra các báo cáo có số quá lớn (gõ thừa chữ số) rồi chạy lại.", column.key()),
             )
         })
@@ -709,7 +710,7 @@ fn file_entry(path: &Path, shown: String, limits: &crate::model::Limits) -> Opti
 
 /// Files a run does not render but keeps when its manifest is the same as before: the
 /// signature over that manifest, and the PDF copies of the same documents.
-const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, "bao-cao.pdf", "tong-hop.pdf"];
+const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, names::NARRATIVE_PDF, names::WORKBOOK_PDF];
 
 /// Renders every output straight into the new period folder, each file written and synced as
 /// soon as it is made (so a large output is never held beside the others), the manifest over
@@ -826,10 +827,10 @@ fn render_into(
     let (xlsx, rest) = rayon::join(
         || -> Result<Vec<FileEntry>, RunError> {
             let xlsx = workbook::tong_hop(report, dir).map_err(|e| match e {
-                rust_xlsxwriter::XlsxError::IoError(e) => write_fault(OUTPUTS[0], &e),
-                e => RunError::Internal(format!("không tạo được {}: {e}", OUTPUTS[0])),
+                rust_xlsxwriter::XlsxError::IoError(e) => write_fault(names::WORKBOOK, &e),
+                e => RunError::Internal(format!("không tạo được {}: {e}", names::WORKBOOK)),
             })?;
-            let mut entries = vec![put(dir, OUTPUTS[0], &xlsx)?];
+            let mut entries = vec![put(dir, names::WORKBOOK, &xlsx)?];
             let lists = crate::consolidate::gather_lists(
                 report.config,
                 report.regime,
@@ -853,9 +854,9 @@ fn render_into(
                 let docx = crate::render::docx::bao_cao(&narrative, report.as_of)
                     .map_err(RunError::Internal)?;
                 Ok(vec![
-                    put(dir, OUTPUTS[1], narrative.md.as_bytes())?,
-                    put(dir, OUTPUTS[2], narrative.html.as_bytes())?,
-                    put(dir, OUTPUTS[3], &docx)?,
+                    put(dir, names::NARRATIVE_MD, narrative.md.as_bytes())?,
+                    put(dir, names::NARRATIVE_HTML, narrative.html.as_bytes())?,
+                    put(dir, names::NARRATIVE_DOCX, &docx)?,
                 ])
             };
             // The exchange files are written as they are rendered (a nation's month is
@@ -867,9 +868,9 @@ fn render_into(
                 let ((csv, sdmx), (dhis2, adx)) = rayon::join(
                     || {
                         rayon::join(
-                            || stream(dir, OUTPUTS[4], |w| write_du_lieu(report, rows, w)),
+                            || stream(dir, names::EXCHANGE_CSV, |w| write_du_lieu(report, rows, w)),
                             || {
-                                stream(dir, OUTPUTS[5], |w| {
+                                stream(dir, names::SDMX_CSV, |w| {
                                     standards::write_sdmx_csv(report, rows, w)
                                 })
                             },
@@ -878,12 +879,12 @@ fn render_into(
                     || {
                         rayon::join(
                             || {
-                                stream(dir, OUTPUTS[6], |w| {
+                                stream(dir, names::DHIS2_JSON, |w| {
                                     standards::write_dhis2_json(report, rows, w)
                                 })
                             },
                             || {
-                                stream(dir, OUTPUTS[7], |w| {
+                                stream(dir, names::ADX_XML, |w| {
                                     standards::write_adx_xml(report, rows, w)
                                 })
                             },
@@ -896,12 +897,12 @@ fn render_into(
                 let csv = csv?;
                 let package = put(
                     dir,
-                    OUTPUTS[8],
+                    names::DATA_PACKAGE,
                     standards::datapackage(report, &csv).as_bytes(),
                 )?;
                 let board = put(
                     dir,
-                    OUTPUTS[9],
+                    names::BOARD,
                     crate::render::board::html(board, None).as_bytes(),
                 )?;
                 Ok(vec![csv, sdmx?, dhis2?, adx?, package, board])
@@ -974,7 +975,7 @@ fn record_history(
 ) -> Result<usize, RunError> {
     use crate::store::{NewFigure, NewFigures, Sender};
     let failed = |e| store_error(store, period, e);
-    let status = ValueStatus::from_key(&regime.value_status).unwrap_or(ValueStatus::ThucHien);
+    let status = regime.value_status.status();
     // Each submission is a sender: its unit, file and receipt time.
     let receipts: Vec<String> = batch
         .accepted

@@ -1362,18 +1362,6 @@ fn check_regime(
             );
         }
     }
-    if crate::model::ValueStatus::from_key(&regime.value_status)
-        .is_none_or(|s| s == crate::model::ValueStatus::KeHoach)
-    {
-        l.problem(
-            rel,
-            "value_status",
-            format!(
-                "\"{}\" không hợp lệ: dùng \"thuc_hien\", \"uoc\" hoặc \"chinh_thuc\"",
-                regime.value_status
-            ),
-        );
-    }
     if regime.frequencies.is_empty() {
         l.problem(rel, "frequencies", "chưa khai báo tần suất báo cáo");
     }

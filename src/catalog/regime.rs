@@ -263,9 +263,10 @@ pub struct Regime {
     /// How comparisons are written: "growth" ("tăng 13,0%") or "index" ("bằng 113,0%").
     #[serde(default)]
     pub comparison: Comparison,
-    /// What the period's own figures are when stored: "thuc_hien" (default) or "uoc".
-    #[serde(default = "thuc_hien")]
-    pub value_status: String,
+    /// What the period's own figures are when stored: "thuc_hien" (default), "uoc" or
+    /// "chinh_thuc".
+    #[serde(default)]
+    pub value_status: OwnStatus,
     /// Threshold of the modified z-score above which a figure is an outlier.
     #[serde(default = "three_and_a_half")]
     pub outlier_threshold: f64,
@@ -395,8 +396,26 @@ pub enum Comparison {
     Index,
 }
 
-fn thuc_hien() -> String {
-    "thuc_hien".to_string()
+/// What a period's own figures are when stored: a plan (`ke_hoach`) never is one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnStatus {
+    #[default]
+    ThucHien,
+    Uoc,
+    ChinhThuc,
+}
+
+impl OwnStatus {
+    /// The stored figure's status.
+    pub fn status(self) -> crate::model::ValueStatus {
+        use crate::model::ValueStatus;
+        match self {
+            OwnStatus::ThucHien => ValueStatus::ThucHien,
+            OwnStatus::Uoc => ValueStatus::Uoc,
+            OwnStatus::ChinhThuc => ValueStatus::ChinhThuc,
+        }
+    }
 }
 
 fn three_and_a_half() -> f64 {

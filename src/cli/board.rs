@@ -54,7 +54,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         tasks.as_deref(),
     );
     let html = crate::render::board::html(&board, args.refresh);
-    let target = args.out.join("bang-tin.html");
+    let target = args.out.join(crate::output::names::BOARD);
     super::write_file(&target, html.as_bytes())?;
     println!(
         "Đã ghi {} ({} kỳ báo cáo, {} chỉ tiêu{})",

@@ -75,10 +75,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         .collect();
     match args.format {
         Format::Json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&rows).expect("serializable")
-            );
+            println!("{}", crate::output::json(&rows));
         }
         Format::Csv => {
             let cells: Vec<Vec<String>> = rows

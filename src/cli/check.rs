@@ -139,10 +139,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             let diags: Vec<DiagnosticJson> =
                 batch.diagnostics.iter().map(DiagnosticJson::from).collect();
             let doc = serde_json::json!({ "submissions": subs, "diagnostics": diags });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serializable")
-            );
+            println!("{}", crate::output::json(&doc));
         }
         Format::Table | Format::Csv => {
             for d in &batch.diagnostics {

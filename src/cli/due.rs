@@ -58,10 +58,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     }
     let rows: Vec<DueRow> = rows.into_iter().map(|(_, r)| r).collect();
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("serializable")
-        ),
+        Format::Json => println!("{}", crate::output::json(&rows)),
         Format::Csv => {
             let cells: Vec<Vec<String>> = rows
                 .iter()

@@ -103,10 +103,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     match args.format {
         Format::Json => {
             let doc = serde_json::json!({ "unit": args.unit, "indicator": args.indicator, "values": rows, "revisions": revisions });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serializable")
-            );
+            println!("{}", crate::output::json(&doc));
         }
         Format::Table | Format::Csv => {
             let ind = config.indicator_of_key(&key).expect("checked");

@@ -25,15 +25,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::catalog::{Config, Regime};
+pub use crate::exit::{
+    BUSY as EXIT_BUSY, CLOSED_PIPE as EXIT_CLOSED_PIPE, FINDINGS as EXIT_FINDINGS,
+    INTERNAL as EXIT_INTERNAL, MACHINE as EXIT_MACHINE, OK as EXIT_OK, USAGE as EXIT_USAGE,
+};
 use crate::fault::Fault;
-pub use crate::fault::EXIT_MACHINE;
-
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_INTERNAL: i32 = 3;
-/// Another run holds the output folder's lock and did not release it in time.
-pub const EXIT_BUSY: i32 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,10 +88,6 @@ pub enum Command {
     #[command(hide = true)]
     Synth(synth::Args),
 }
-
-/// The exit code of a command whose output went to a pipe the reader closed (`| head`): the
-/// status a shell expects of a process ended by SIGPIPE (128 + 13).
-pub const EXIT_CLOSED_PIPE: i32 = 141;
 
 /// A closed pipe on standard output or error ends the command quietly: Rust's printing
 /// panics on it (its runtime ignores SIGPIPE, so that a closed socket is an error, not a

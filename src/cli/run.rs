@@ -228,10 +228,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         }
     }
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&result).expect("serializable")
-        ),
+        Format::Json => println!("{}", crate::output::json(&result)),
         _ => print_summary(config, &outcome),
     }
     // The process ends with this command: the operating system takes its memory back whole,
@@ -274,12 +271,11 @@ fn run_due_periods(
     match args.format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+            crate::output::json(&serde_json::json!({
                 "today": batch.today.to_string(),
                 "periods": results,
                 "exit_code": worst,
             }))
-            .expect("serializable")
         ),
         _ => print_due_summary(batch, &results),
     }

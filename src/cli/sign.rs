@@ -163,7 +163,7 @@ pub fn verify(args: VerifyArgs) -> CliResult {
                 .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
+                crate::output::json(&serde_json::json!({
                     "dir": args.dir.display().to_string(),
                     "signed": v.signer.is_some(),
                     "signer": v.signer,
@@ -173,7 +173,6 @@ pub fn verify(args: VerifyArgs) -> CliResult {
                     "diagnostics": diags,
                     "exit_code": code,
                 }))
-                .expect("serializable")
             );
         }
         _ => {

@@ -347,10 +347,7 @@ fn update(config: &Config, a: UpdateArgs) -> CliResult {
                 "changes": merged.log,
                 "diagnostics": diagnostics.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
             });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serializable")
-            );
+            println!("{}", crate::output::json(&doc));
         }
         _ => {
             println!(
@@ -446,12 +443,11 @@ fn review_cmd(config: &Config, a: ReviewArgs) -> CliResult {
                 .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
+                crate::output::json(&serde_json::json!({
                     "since": a.since.to_string(),
                     "as_of": a.as_of.to_string(),
                     "units": units,
                 }))
-                .expect("serializable")
             );
         }
         _ => print!("{md}"),
@@ -463,9 +459,7 @@ fn export(config: &Config, a: ExportArgs) -> CliResult {
     let reg = load_register(config, &a.register)?;
     let records: Vec<Record> = reg.tasks.iter().map(|t| Record::of(t, a.as_of)).collect();
     let bytes = match a.format {
-        ExportFormat::Json => serde_json::to_string_pretty(&records)
-            .expect("serializable")
-            .into_bytes(),
+        ExportFormat::Json => crate::output::json(&records).into_bytes(),
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(HEADER).expect("write to memory");

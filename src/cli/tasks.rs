@@ -93,10 +93,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 }).collect::<Vec<_>>(),
                 "diagnostics": diags.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
             });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serializable")
-            );
+            println!("{}", crate::output::json(&doc));
         }
         Format::Table | Format::Csv => {
             println!(

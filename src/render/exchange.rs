@@ -367,7 +367,7 @@ pub fn manifest(
         inputs,
         outputs,
     };
-    serde_json::to_string_pretty(&m).expect("serializable") + "\n"
+    crate::output::json(&m) + "\n"
 }
 
 #[cfg(test)]

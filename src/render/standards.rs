@@ -409,7 +409,7 @@ pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> Str
         "created": format!("{}T00:00:00Z", report.as_of),
         "resources": [{
             "name": "du-lieu",
-            "path": "du-lieu.csv",
+            "path": crate::output::names::EXCHANGE_CSV,
             "profile": "tabular-data-resource",
             "format": "csv",
             "mediatype": "text/csv",
@@ -423,7 +423,7 @@ pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> Str
             },
         }],
     });
-    serde_json::to_string_pretty(&package).expect("serializable") + "\n"
+    crate::output::json(&package) + "\n"
 }
 
 #[cfg(test)]

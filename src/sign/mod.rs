@@ -29,7 +29,10 @@ pub use crate::pipeline::SIGNATURE;
 
 /// Printable copies `run --pdf` writes beside the outputs; not in the manifest (LibreOffice
 /// does not make them byte for byte the same twice), signed by the agency on their own.
-pub const PDF_COPIES: [&str; 2] = ["bao-cao.pdf", "tong-hop.pdf"];
+pub const PDF_COPIES: [&str; 2] = [
+    crate::output::names::NARRATIVE_PDF,
+    crate::output::names::WORKBOOK_PDF,
+];
 
 /// Reads every certificate in a PEM file.
 pub fn read_certificates(path: &Path) -> Result<Vec<Certificate>, String> {
