@@ -2,7 +2,7 @@
 
 /// mimalloc, not the system allocator: reading a nation's month makes and frees millions of
 /// small strings on every core, and glibc's arenas cost a tenth of the run's CPU for them
-/// (README, "Hiệu năng").
+/// (docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -3,9 +3,11 @@
 //!
 //! Called by `run`, by `run --due` (see `batch`) and by tests. Knows nothing of the terminal:
 //! progress goes to a `Progress` the caller passes, and the result is an `Outcome` the caller
-//! prints. Every output is rendered in memory first, then the whole period folder is written
-//! beside the old one and swapped in (`output::replace_folder`): a failed or killed run leaves
-//! the previous outputs in place, and a reader never sees a mix of old and new.
+//! prints. The history store is recorded first; then every output is written (the large ones
+//! streamed as they are rendered) into a new period folder beside the old one, which is swapped
+//! in whole (`output::replace_folder`): a failed or killed run leaves the previous outputs in
+//! place, and a reader never sees a mix of old and new. A full disk or a vanished folder is a
+//! machine fault (`fault`), said as one.
 
 use std::path::{Path, PathBuf};
 

@@ -4,8 +4,7 @@
 //!
 //! Owns the files under the history folder and nothing else. Writes are atomic (temp file,
 //! then rename). A rerun of a period replaces the values that period's runs put there; a rerun
-//! on the same inputs leaves every file as it was. Only this module and `consolidate` touch
-//! polars.
+//! on the same inputs leaves every file as it was. Only this module touches polars.
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -283,7 +283,7 @@ pub struct Regime {
     /// A section on assigned tasks (Quyết định 42/2014), filled when `run` gets `--tasks`.
     #[serde(default)]
     pub tasks: Option<TaskSection>,
-    /// Coinciding periods (kỳ trùng): which report replaces which (domain.md §12).
+    /// Coinciding periods (kỳ trùng): which report replaces which (ARCHITECTURE.md, "Coinciding periods").
     #[serde(default)]
     pub replace: Vec<Replacement>,
     /// The signing block of the narrative (thẩm quyền ký).

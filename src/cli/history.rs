@@ -178,38 +178,33 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
             .headers()
             .map_err(|e| CliError::Usage(format!("{shown}: {e}")))?
             .clone();
-        let col = |n: &str| headers.iter().position(|h| h == n);
-        let (Some(ri), Some(pi), Some(ui), Some(ii), Some(vi)) = (
-            col("regime"),
-            col("period"),
-            col("unit_code"),
-            col("indicator_code"),
-            col("value"),
-        ) else {
-            return Err(CliError::Usage(format!(
-                "{shown}: tiêu đề phải có regime,period,unit_code,indicator_code,value"
-            )));
-        };
-        let ci = col("column");
-        let di = col("disagg");
+        let cols = crate::ingest::exchange::Columns::of(&headers).map_err(|missing| {
+            CliError::Usage(format!(
+                "{shown}: tiêu đề phải có regime,period,unit_code,indicator_code,value (thiếu {})",
+                missing.join(", ")
+            ))
+        })?;
         for rec in rdr.records() {
             let rec = rec.map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
-            let get = |i: usize| rec.get(i).unwrap_or("").trim();
-            let (Ok(period), Ok(value)) = (get(pi).parse::<Period>(), get(vi).parse::<f64>())
+            let row = cols.row(&rec);
+            let (Ok(period), Ok(value)) = (row.period.parse::<Period>(), row.value.parse::<f64>())
             else {
                 skipped += 1;
                 continue;
             };
-            let column = ci
-                .and_then(|c| InputColumn::from_key(get(c)))
+            let column = row
+                .column
+                .and_then(InputColumn::from_key)
                 .unwrap_or(InputColumn::ThucHien);
-            let regime = get(ri).to_string();
-            let cell = Disagg::parse(di.map(get).unwrap_or(""))
+            let regime = row.regime.to_string();
+            let cell = Disagg::parse(row.disagg)
                 .ok()
-                .filter(|d| config.check_cell(get(ii), d).is_ok());
+                .filter(|d| config.check_cell(row.indicator, d).is_ok());
             let known = config.regime(&regime).is_some()
-                && (config.units.get(get(ui)).is_some() || config.successor(get(ui)).is_some())
-                && config.indicator(get(ii)).is_some_and(|i| !i.is_derived());
+                && (config.units.get(row.unit).is_some() || config.successor(row.unit).is_some())
+                && config
+                    .indicator(row.indicator)
+                    .is_some_and(|i| !i.is_derived());
             let Some(cell) = cell.filter(|_| known) else {
                 skipped += 1;
                 continue;
@@ -218,8 +213,8 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
                 .entry((regime, period))
                 .or_default()
                 .push(StoredValue {
-                    unit_code: get(ui).into(),
-                    indicator_code: cell_key(get(ii), &cell).into(),
+                    unit_code: row.unit.into(),
+                    indicator_code: cell_key(row.indicator, &cell).into(),
                     column,
                     value,
                     status: if column == InputColumn::KeHoach {

@@ -36,7 +36,7 @@ use crate::fault::Fault;
     name = "baocao",
     version,
     about = "Tổng hợp báo cáo định kỳ theo Nghị định 09/2019/NĐ-CP: lịch báo cáo, biểu mẫu, kiểm tra, tổng hợp.",
-    after_help = "Mã thoát: 0 thành công; 1 có báo cáo bị từ chối hoặc quá hạn chưa gửi; 2 lỗi cú pháp lệnh hoặc cấu hình; 3 lỗi nội bộ; 4 một lần chạy khác đang ghi vào thư mục kết quả."
+    after_help = "Mã thoát: 0 thành công; 1 có báo cáo bị từ chối hoặc quá hạn chưa gửi; 2 lỗi cú pháp lệnh hoặc cấu hình; 3 lỗi nội bộ; 4 một lần chạy khác đang ghi vào thư mục kết quả; 5 lỗi của máy (ổ đĩa đầy, không có quyền, thư mục chỉ đọc hoặc không còn)."
 )]
 pub struct Cli {
     /// Thư mục cấu hình (đơn vị, chỉ tiêu, chế độ báo cáo, lịch).

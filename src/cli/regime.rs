@@ -101,9 +101,7 @@ fn add(a: AddArgs, root: &std::path::Path) -> CliResult {
         println!("Không còn việc cần quyết định (TODO) trong các tệp của chế độ.");
     }
     if no_units {
-        println!(
-            "  tạo units.toml: các cấp và đơn vị của văn phòng (xem README, \"Thư mục cấu hình\")"
-        );
+        println!("  tạo units.toml: các cấp và đơn vị của văn phòng (xem docs/configuration.md)");
     }
     for t in &todos {
         println!("  {} › dòng {}: {}", t.file, t.line, t.text);

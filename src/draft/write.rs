@@ -274,7 +274,7 @@ fn regime_toml(
         "# TODO: hướng dẫn quy trình lập biểu\ninstructions = {}",
         quote("Nhập số liệu vào các ô trắng của biểu, không sửa cấu trúc biểu.")
     );
-    let _ = writeln!(t, "# TODO: tần suất báo cáo (monthly, quarterly, half-yearly, nine-months, yearly); báo cáo năm thay báo cáo kỳ cuối năm thì thêm [[replace]] (xem README)\nfrequencies = [{}]", frequency(form));
+    let _ = writeln!(t, "# TODO: tần suất báo cáo (monthly, quarterly, half-yearly, nine-months, yearly); báo cáo năm thay báo cáo kỳ cuối năm thì thêm [[replace]] (xem docs/configuration.md)\nfrequencies = [{}]", frequency(form));
     t.push_str("# TODO: thời gian chốt số liệu (nd09: từ ngày 15 tháng trước kỳ đến ngày 14 tháng cuối kỳ; calendar: theo tháng dương lịch)\ncutoff = { rule = \"nd09\" }\n");
     let _ = writeln!(
         t,

@@ -5,7 +5,7 @@
 //! `Diagnostic` with file, sheet and cell; a bad file never stops the others. Judging values
 //! against rules is `validate`'s job; ingest only reports what it could not read.
 
-mod exchange;
+pub mod exchange;
 mod grid;
 pub mod limits;
 pub(crate) mod lists;

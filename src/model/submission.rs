@@ -62,7 +62,7 @@ impl InputColumn {
     }
 }
 
-/// What a stored figure is (domain.md §10).
+/// What a stored figure is (ARCHITECTURE.md, "Value status and vintages").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueStatus {

@@ -37,7 +37,7 @@ pub struct Report<'a> {
     pub batch: &'a crate::validate::Batch,
     /// The same period last year, rebuilt from the history store.
     pub last_year: Option<&'a crate::consolidate::Consolidated>,
-    /// Units whose last-year figures are their merged predecessors' (domain.md §5).
+    /// Units whose last-year figures are their merged predecessors' (ARCHITECTURE.md, "Unit successions").
     pub successors: Vec<String>,
     /// The task summary, when the regime has a task section and a register was given.
     pub tasks: Option<&'a crate::tasks::Summary>,

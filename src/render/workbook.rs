@@ -33,7 +33,7 @@ const STREAMED_CELLS: usize = 100_000;
 
 /// The deflate level of a workbook with a streamed sheet (zlib's default is 6): on the 44 MB
 /// of XML of a nation's quarter, 0.35 s instead of 0.88 s for a file 1.3% larger (level 2:
-/// 0.26 s, 7.6% larger; level 1: 0.15 s, 52% larger). README, "Hiệu năng".
+/// 0.26 s, 7.6% larger; level 1: 0.15 s, 52% larger). docs/performance.md.
 const STREAMED_LEVEL: u8 = 3;
 
 /// The columns of the consolidated form: the form's own, the annual plan where the plan file

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// Over which tasks the on-time rate (tỷ lệ hoàn thành đúng hạn) is computed: official reports
-/// use different denominators (domain.md §13). Set in the config root's `tasks.toml`.
+/// use different denominators (ARCHITECTURE.md, "Task tracking"). Set in the config root's `tasks.toml`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnTimeRate {
