@@ -164,6 +164,17 @@ impl PeriodResult {
         }
     }
 
+    /// Whether `run --due --sign` signs this period's outputs: those just written, and those
+    /// left as they were but not yet signed.
+    pub fn wants_signature(&self) -> bool {
+        let unsigned = || {
+            !Path::new(&self.outputs)
+                .join(crate::sign::SIGNATURE)
+                .exists()
+        };
+        self.status == Status::Ran || (self.status == Status::UpToDate && unsigned())
+    }
+
     /// The line this result adds to the run log.
     pub fn log_line(&self, at: chrono::NaiveDateTime) -> String {
         let mut line = format!(

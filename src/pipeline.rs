@@ -17,7 +17,7 @@ use crate::catalog::{Config, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::fault::Fault;
 use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
-use crate::model::{InputColumn, ValueStatus};
+use crate::model::{InputColumn, Submission, ValueStatus};
 use crate::output::names;
 use crate::period::Period;
 use crate::render::exchange::{manifest, write_du_lieu, FileEntry};
@@ -448,6 +448,60 @@ fn unreadable_inbox(e: &std::io::Error, dir: &Path) -> RunError {
         Fault::reading(e, "không đọc được thư mục nhận báo cáo", dir)
             .kept("Chưa ghi gì: bộ kết quả trước (nếu có) và kho lịch sử vẫn như cũ."),
     )
+}
+
+/// Reads and validates `paths` for one regime and period.
+pub fn check_files(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    as_of: NaiveDate,
+    paths: &[PathBuf],
+) -> (Vec<Submission>, Batch) {
+    let expect = Expect {
+        config,
+        regime,
+        period,
+    };
+    let reports = read_all(paths, expect);
+    let all: Vec<Submission> = reports.iter().flat_map(|r| r.submissions.clone()).collect();
+    let batch = validate(config, regime, period, as_of, reports);
+    (all, batch)
+}
+
+/// Units of `level` that have not submitted for `period` in `inbox/<period>/` (or in the
+/// folders of the periods its report takes in), and those whose files were all rejected: the
+/// reminder lists.
+pub fn missing_units(
+    config: &Config,
+    regime: &Regime,
+    period: crate::period::Period,
+    level: &str,
+    inbox: &std::path::Path,
+    as_of: chrono::NaiveDate,
+) -> (Vec<String>, Vec<String>) {
+    // The period's folder and those of the periods its report takes in (December's).
+    let folders: Vec<std::path::PathBuf> = std::iter::once(period)
+        .chain(regime.taken_in(period))
+        .map(|p| inbox.join(p.code()))
+        .filter(|d| d.is_dir())
+        .collect();
+    let batch = if !folders.is_empty() {
+        check_files(config, regime, period, as_of, &folders).1
+    } else {
+        crate::validate::validate(config, regime, period, as_of, Vec::new())
+    };
+    let of = |status: crate::validate::Timeliness| -> Vec<String> {
+        batch
+            .compliance
+            .iter()
+            .filter(|c| c.level == level && c.status == status)
+            .map(|c| c.unit_code.clone())
+            .collect()
+    };
+    let mut missing = of(crate::validate::Timeliness::Missing);
+    missing.extend(of(crate::validate::Timeliness::NotYetDue));
+    (missing, of(crate::validate::Timeliness::Rejected))
 }
 
 /// The subfolders of `dir` named as periods (`2026-10`, `2026-Q3`, …), sorted by name.

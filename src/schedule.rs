@@ -373,6 +373,17 @@ pub fn vn_date(d: NaiveDate) -> String {
     format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
 }
 
+/// A date typed as text: 15/10/2026, 5/1/2026, 15-10-2026, 15.10.2026, 2026-10-15.
+pub fn parse_date_text(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    for f in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return Some(d);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,11 +14,9 @@ use super::{
     parse_date, parse_period, pick_regime, today, CliError, CliResult, Format, EXIT_FINDINGS,
     EXIT_OK,
 };
-use crate::catalog::{Config, InputColumn, Regime};
+use crate::catalog::{Config, InputColumn};
 use crate::diag::DiagnosticJson;
-use crate::ingest::{read_all, Expect, Submission};
 use crate::period::Period;
-use crate::validate::{validate, Batch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,25 +48,6 @@ struct SubmissionJson<'a> {
     luy_ke: BTreeMap<&'a str, f64>,
 }
 
-/// Reads and validates `paths` for one regime and period.
-pub fn check(
-    config: &Config,
-    regime: &Regime,
-    period: Period,
-    as_of: NaiveDate,
-    paths: &[PathBuf],
-) -> (Vec<Submission>, Batch) {
-    let expect = Expect {
-        config,
-        regime,
-        period,
-    };
-    let reports = read_all(paths, expect);
-    let all: Vec<Submission> = reports.iter().flat_map(|r| r.submissions.clone()).collect();
-    let batch = validate(config, regime, period, as_of, reports);
-    (all, batch)
-}
-
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regime = pick_regime(config, args.regime.as_deref())?;
     for p in &args.paths {
@@ -82,7 +61,8 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     super::ensure_frequency(regime, args.period)?;
     super::ensure_not_replaced(regime, args.period)?;
     let as_of = args.as_of.unwrap_or_else(today);
-    let (all, batch) = check(config, regime, args.period, as_of, &args.paths);
+    let (all, batch) =
+        crate::pipeline::check_files(config, regime, args.period, as_of, &args.paths);
     match args.format {
         Format::Json => {
             let subs: Vec<SubmissionJson> = all

@@ -51,7 +51,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             }
             let inbox = crate::due::regime_inbox(inbox, &regime.id);
             let (missing, rejected) =
-                super::missing_units(config, regime, *period, &row.level, &inbox, today);
+                crate::pipeline::missing_units(config, regime, *period, &row.level, &inbox, today);
             row.missing = Some(missing);
             row.rejected = Some(rejected);
         }

@@ -332,38 +332,3 @@ pub fn parse_period(s: &str) -> Result<crate::period::Period, String> {
 pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
-
-/// Units of `level` that have not submitted for `period` in `inbox/<period>/` (or in the
-/// folders of the periods its report takes in), and those whose files were all rejected: the
-/// reminder lists.
-pub fn missing_units(
-    config: &Config,
-    regime: &Regime,
-    period: crate::period::Period,
-    level: &str,
-    inbox: &std::path::Path,
-    as_of: chrono::NaiveDate,
-) -> (Vec<String>, Vec<String>) {
-    // The period's folder and those of the periods its report takes in (December's).
-    let folders: Vec<std::path::PathBuf> = std::iter::once(period)
-        .chain(regime.taken_in(period))
-        .map(|p| inbox.join(p.code()))
-        .filter(|d| d.is_dir())
-        .collect();
-    let batch = if !folders.is_empty() {
-        check::check(config, regime, period, as_of, &folders).1
-    } else {
-        crate::validate::validate(config, regime, period, as_of, Vec::new())
-    };
-    let of = |status: crate::validate::Timeliness| -> Vec<String> {
-        batch
-            .compliance
-            .iter()
-            .filter(|c| c.level == level && c.status == status)
-            .map(|c| c.unit_code.clone())
-            .collect()
-    };
-    let mut missing = of(crate::validate::Timeliness::Missing);
-    missing.extend(of(crate::validate::Timeliness::NotYetDue));
-    (missing, of(crate::validate::Timeliness::Rejected))
-}

@@ -253,13 +253,9 @@ fn run_due_periods(
     });
     let log_failed = write_log(log, &results);
     if let Some(signer) = signer {
-        // Periods just written, and those left as they were but not yet signed.
-        for r in &results {
+        for r in results.iter().filter(|r| r.wants_signature()) {
             let dir = std::path::Path::new(&r.outputs);
-            let unsigned = !dir.join(crate::sign::SIGNATURE).exists();
-            if r.status == Status::Ran || (r.status == Status::UpToDate && unsigned) {
-                super::sign::sign_and_say(signer, dir, args.format == Format::Json)?;
-            }
+            super::sign::sign_and_say(signer, dir, args.format == Format::Json)?;
         }
     }
     let worst = results

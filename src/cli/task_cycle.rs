@@ -19,13 +19,12 @@ use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::Config;
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::ingest::register::{read_register, Register};
-use crate::ingest::ReceiptLog;
 use crate::output::table;
 use crate::render::task_cycle;
 use crate::schedule::vn_date;
 use crate::tasks::exchange::{import, Record, HEADER};
 use crate::tasks::review::review;
-use crate::tasks::update::{merge, LogEntry, Update, LOG_HEADER};
+use crate::tasks::update::{merge, LogEntry};
 use crate::tasks::Task;
 
 /// The new register's and the update log's names in the output folder.
@@ -196,20 +195,7 @@ fn new_register(out: &Path, old: &Path) -> Result<PathBuf, CliError> {
 /// Appends `entries` to the update log in `out` (with its header when new).
 fn append_log(out: &Path, entries: &[LogEntry]) -> Result<(), CliError> {
     let path = out.join(LOG);
-    let new = !path.is_file();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    if new {
-        w.write_record(LOG_HEADER).expect("write to memory");
-    }
-    for e in entries {
-        w.write_record(e.record()).expect("write to memory");
-    }
-    let bytes = w.into_inner().expect("flush to memory");
-    let lines: Vec<String> = String::from_utf8(bytes)
-        .expect("utf-8")
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let lines = LogEntry::lines(entries, !path.is_file());
     crate::batch::append_log(&path, &lines).map_err(|e| {
         CliError::Machine(
             crate::fault::Fault::writing(&e, "không ghi được nhật ký cập nhật", &path)
@@ -218,58 +204,11 @@ fn append_log(out: &Path, entries: &[LogEntry]) -> Result<(), CliError> {
     })
 }
 
-/// Reads the update log beside a register, if there is one.
-fn read_log(register: &Path) -> Vec<LogEntry> {
-    let path = register.with_file_name(LOG);
-    let Ok(mut rdr) = csv::Reader::from_path(&path) else {
-        return Vec::new();
-    };
-    rdr.records()
-        .flatten()
-        .filter(|r| r.len() == LOG_HEADER.len())
-        .map(|r| LogEntry {
-            task: r[0].to_string(),
-            field: r[1].to_string(),
-            old_value: r[2].to_string(),
-            new_value: r[3].to_string(),
-            unit: r[4].to_string(),
-            file: r[5].to_string(),
-            received_at: r[6].to_string(),
-        })
-        .collect()
-}
-
 fn forms(config: &Config, a: FormsArgs) -> CliResult {
     let reg = load_register(config, &a.register)?;
     let since = a.since.unwrap_or(a.as_of - Days::new(14));
-    let mut units: Vec<&str> = Vec::new();
-    for t in &reg.tasks {
-        if !units.contains(&t.lead.as_str()) {
-            units.push(&t.lead);
-        }
-    }
     let mut written = 0;
-    for unit in units {
-        let mine: Vec<&Task> = reg
-            .tasks
-            .iter()
-            .filter(|t| t.lead == unit)
-            .filter(|t| match t.completed_on.filter(|c| *c <= a.as_of) {
-                None => true,
-                Some(c) => c > since,
-            })
-            .collect();
-        if mine.is_empty() {
-            continue;
-        }
-        // A completion after the as-of date is not known on that day: not prefilled.
-        let mine: Vec<Task> = mine
-            .into_iter()
-            .map(|t| Task {
-                completed_on: t.completed_on.filter(|c| *c <= a.as_of),
-                ..t.clone()
-            })
-            .collect();
+    for (unit, mine) in crate::tasks::update_forms(&reg.tasks, a.as_of, since) {
         let mine: Vec<&Task> = mine.iter().collect();
         let bytes = task_cycle::update_form(config, unit, &mine, &shown(&a.register), a.as_of)
             .map_err(|e| CliError::Internal(format!("không tạo được biểu của {unit}: {e}")))?;
@@ -303,31 +242,7 @@ fn update(config: &Config, a: UpdateArgs) -> CliResult {
             a.inbox.display()
         )));
     }
-    let receipts = ReceiptLog::load_for(std::slice::from_ref(&a.inbox));
-    let mut diagnostics = receipts.problems.clone();
-    let mut updates = Vec::new();
-    for (path, name) in crate::ingest::collect_files(std::slice::from_ref(&a.inbox)) {
-        let file = read_register(config, &path, &name);
-        diagnostics.extend(file.diagnostics.iter().cloned());
-        let unit = file.meta.get("unit").cloned().or_else(|| {
-            let stem = path.file_stem()?.to_string_lossy().to_string();
-            crate::ingest::workbook::unit_by_file_name(config, &stem)
-        });
-        let received_at = receipts
-            .lookup(&path)
-            .or_else(|| {
-                let t = std::fs::metadata(&path).ok()?.modified().ok()?;
-                Some(chrono::DateTime::<chrono::Local>::from(t).naive_local())
-            })
-            .unwrap_or_else(|| a.as_of.and_time(chrono::NaiveTime::MIN));
-        updates.push(Update {
-            file: name,
-            sheet: file.sheet.clone(),
-            unit,
-            received_at,
-            rows: file.tasks,
-        });
-    }
+    let (updates, mut diagnostics) = crate::ingest::tasks::read_updates(config, &a.inbox, a.as_of);
     let merged = merge(&reg.tasks, &updates, a.as_of);
     diagnostics.extend(merged.diagnostics.iter().cloned());
     let bytes = task_cycle::register(config, &merged.tasks, Some(&merged), a.as_of)
@@ -356,12 +271,7 @@ fn update(config: &Config, a: UpdateArgs) -> CliResult {
                 updates.len(),
                 merged.log.len()
             );
-            let mut units: Vec<&str> = Vec::new();
-            for t in &merged.tasks {
-                if !units.contains(&t.lead.as_str()) {
-                    units.push(&t.lead);
-                }
-            }
+            let units = crate::tasks::lead_units(&merged.tasks);
             let rows: Vec<Vec<String>> = units
                 .iter()
                 .map(|u| {
@@ -417,7 +327,7 @@ fn review_cmd(config: &Config, a: ReviewArgs) -> CliResult {
         )));
     }
     let reg = load_register(config, &a.register)?;
-    let log = read_log(&a.register);
+    let log = crate::ingest::tasks::read_log(&a.register.with_file_name(LOG));
     let r = review(&reg.tasks, &log, a.since, a.as_of);
     let xlsx = task_cycle::review_workbook(config, &r, &reg.tasks)
         .map_err(|e| CliError::Internal(format!("không tạo được ra-soat.xlsx: {e}")))?;
@@ -474,92 +384,17 @@ fn export(config: &Config, a: ExportArgs) -> CliResult {
     Ok(EXIT_OK)
 }
 
-/// The records of an exchange file (CSV with the documented header, or JSON), as tasks;
-/// unreadable records and unknown lead units are diagnostics.
-fn read_exchange(config: &Config, path: &Path) -> Result<(Vec<Task>, Vec<Diagnostic>), CliError> {
-    use crate::diag::{Code, Location};
-    let name = shown(path);
-    let bytes = match crate::ingest::read_bounded(path, config.limits.file_bytes) {
-        Ok(Ok(b)) => b,
-        Ok(Err(len)) => {
-            return Err(CliError::Usage(format!(
-                "{name} lớn {} MB, quá giới hạn {} MB (limits.toml)",
-                len >> 20,
-                config.limits.file_bytes >> 20
-            )))
-        }
-        Err(e) => {
-            return Err(CliError::Usage(format!(
-                "không đọc được {}: {}",
-                path.display(),
-                crate::fault::reason(&e)
-            )))
-        }
-    };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| CliError::Usage(format!("{name} không phải văn bản UTF-8")))?;
-    let text = text.trim_start_matches('\u{feff}');
-    let records: Vec<(u32, Result<Record, String>)> = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        let v: Vec<Record> = serde_json::from_str(text).map_err(|e| {
-            CliError::Usage(format!("{name} không phải tệp trao đổi JSON hợp lệ: {e}"))
-        })?;
-        v.into_iter().zip(1u32..).map(|(r, i)| (i, Ok(r))).collect()
-    } else {
-        let mut rdr = csv::Reader::from_reader(text.as_bytes());
-        rdr.deserialize::<Record>()
-            .zip(2u32..)
-            .map(|(r, line)| (line, r.map_err(|e| e.to_string())))
-            .collect()
-    };
-    let mut tasks = Vec::new();
-    let mut diags = Vec::new();
-    for (line, rec) in records {
-        let loc = Location::cell(&name, "", format!("dòng {line}"));
-        let task = rec.and_then(|r| r.to_task(line));
-        match task {
-            Err(e) => diags.push(Diagnostic::new(
-                Code::CsvRow,
-                loc,
-                format!("Bản ghi không đọc được: {e}.\nSửa bản ghi theo định dạng trao đổi rồi nhập lại."),
-            )),
-            Ok(t) if config.units.get(&t.lead).is_none() => diags.push(Diagnostic::new(
-                Code::UnknownLeadUnit,
-                loc,
-                format!("Nhiệm vụ {}: đơn vị chủ trì \"{}\" không có trong danh mục đơn vị; không nhập.\nGhi mã đơn vị như trong units.toml.", t.code, t.lead),
-            )),
-            Ok(t) if t.code.is_empty() || t.content.trim().is_empty() => diags.push(Diagnostic::new(
-                Code::TaskIncomplete,
-                loc,
-                "Bản ghi thiếu mã hoặc nội dung nhiệm vụ; không nhập.",
-            )),
-            Ok(t) => tasks.push(t),
-        }
-    }
-    Ok((tasks, diags))
-}
-
 fn import_cmd(config: &Config, a: ImportArgs) -> CliResult {
     let reg = load_register(config, &a.register)?;
     let target = new_register(&a.out, &a.register)?;
-    let (incoming, mut diags) = read_exchange(config, &a.file)?;
+    let (incoming, mut diags) =
+        crate::ingest::tasks::read_exchange(config, &a.file).map_err(CliError::Usage)?;
     let now = chrono::Local::now()
         .naive_local()
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string();
     let out = import(&reg.tasks, &incoming, &shown(&a.file), &now);
-    for c in &out.conflicts {
-        diags.push(Diagnostic::new(
-            crate::diag::Code::ImportConflict,
-            crate::diag::Location::cell(shown(&a.file), "", format!("nhiệm vụ {}", c.task)),
-            format!(
-                "Nhiệm vụ {}, {}: sổ ghi \"{}\", tệp nhập ghi \"{}\"; giữ số liệu của sổ.\nĐối chiếu với hệ thống kia; sửa sổ nếu tệp nhập đúng.",
-                c.task, c.field, c.register, c.incoming
-            ),
-        ));
-    }
+    diags.extend(out.conflicts.iter().map(|c| c.diagnostic(&shown(&a.file))));
     let as_of = a.as_of.unwrap_or_else(super::today);
     let bytes = task_cycle::register(config, &out.tasks, None, as_of)
         .map_err(|e| CliError::Internal(format!("không tạo được {REGISTER}: {e}")))?;

@@ -13,6 +13,7 @@ mod matrix;
 mod number;
 mod receipt;
 pub mod register;
+pub mod tasks;
 pub mod workbook;
 mod xlsx;
 

@@ -116,16 +116,7 @@ pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(Days::new(serial.floor() as u64))
 }
 
-/// A date typed as text: 15/10/2026, 5/1/2026, 15-10-2026, 15.10.2026, 2026-10-15.
-pub fn parse_date_text(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    for f in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
-            return Some(d);
-        }
-    }
-    None
-}
+use crate::schedule::parse_date_text;
 
 /// Reads a register file.
 pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::update::LogEntry;
 use super::Task;
+use crate::diag::{Code, Diagnostic, Location};
 use crate::schedule::vn_date;
 use crate::text::nfc;
 
@@ -94,7 +95,7 @@ impl Record {
             if s.is_empty() {
                 return Ok(None);
             }
-            crate::ingest::register::parse_date_text(s)
+            crate::schedule::parse_date_text(s)
                 .map(Some)
                 .ok_or_else(|| format!("{name} \"{s}\" không phải ngày (viết 2026-10-31)"))
         };
@@ -147,6 +148,20 @@ pub struct Conflict {
     pub field: &'static str,
     pub register: String,
     pub incoming: String,
+}
+
+impl Conflict {
+    /// The warning that says it, on the imported `file`.
+    pub fn diagnostic(&self, file: &str) -> Diagnostic {
+        Diagnostic::new(
+            Code::ImportConflict,
+            Location::cell(file, "", format!("nhiệm vụ {}", self.task)),
+            format!(
+                "Nhiệm vụ {}, {}: sổ ghi \"{}\", tệp nhập ghi \"{}\"; giữ số liệu của sổ.\nĐối chiếu với hệ thống kia; sửa sổ nếu tệp nhập đúng.",
+                self.task, self.field, self.register, self.incoming
+            ),
+        )
+    }
 }
 
 /// What an import did.

@@ -255,6 +255,41 @@ pub fn summarize(tasks: &[Task], as_of: NaiveDate, within: u32, rate: OnTimeRate
 pub const UPDATE_CYCLE_DAYS: u32 = 14;
 
 /// Whether the register keeps update dates (it was written by `tasks update`).
+/// The lead units in the order they first lead a task of `tasks`.
+pub fn lead_units(tasks: &[Task]) -> Vec<&str> {
+    let mut units: Vec<&str> = Vec::new();
+    for t in tasks {
+        if !units.contains(&t.lead.as_str()) {
+            units.push(&t.lead);
+        }
+    }
+    units
+}
+
+/// What each lead unit's update form holds on `as_of`: its tasks still open, and those
+/// completed after `since` (the last review); a completion after `as_of` is not known that day,
+/// so not prefilled. Units with nothing to update are left out.
+pub fn update_forms(tasks: &[Task], as_of: NaiveDate, since: NaiveDate) -> Vec<(&str, Vec<Task>)> {
+    lead_units(tasks)
+        .into_iter()
+        .filter_map(|unit| {
+            let mine: Vec<Task> = tasks
+                .iter()
+                .filter(|t| t.lead == unit)
+                .filter(|t| match t.completed_on.filter(|c| *c <= as_of) {
+                    None => true,
+                    Some(c) => c > since,
+                })
+                .map(|t| Task {
+                    completed_on: t.completed_on.filter(|c| *c <= as_of),
+                    ..t.clone()
+                })
+                .collect();
+            (!mine.is_empty()).then_some((unit, mine))
+        })
+        .collect()
+}
+
 pub fn tracks_updates(tasks: &[Task]) -> bool {
     tasks.iter().any(|t| t.updated_on.is_some())
 }

@@ -52,6 +52,38 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// A record of the update log (`LOG_HEADER`'s fields in order); none for one with another
+    /// number of fields.
+    pub fn from_record(r: &csv::StringRecord) -> Option<LogEntry> {
+        (r.len() == LOG_HEADER.len()).then(|| LogEntry {
+            task: r[0].to_string(),
+            field: r[1].to_string(),
+            old_value: r[2].to_string(),
+            new_value: r[3].to_string(),
+            unit: r[4].to_string(),
+            file: r[5].to_string(),
+            received_at: r[6].to_string(),
+        })
+    }
+
+    /// The lines `entries` add to the update log, after its header for a new log.
+    pub fn lines(entries: &[LogEntry], with_header: bool) -> Vec<String> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        if with_header {
+            w.write_record(LOG_HEADER).expect("write to memory");
+        }
+        for e in entries {
+            w.write_record(e.record()).expect("write to memory");
+        }
+        let bytes = w.into_inner().expect("flush to memory");
+        String::from_utf8(bytes)
+            .expect("utf-8")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// This entry's fields in `LOG_HEADER`'s order.
     pub fn record(&self) -> [&str; 7] {
         [
             &self.task,
