@@ -297,376 +297,50 @@ impl Config {
             );
             return Err(ConfigErrors(l.problems));
         }
-
-        // The library of regimes the root reads, if it reads one.
-        if root.join(library::LIBRARY_FILE).is_file() {
-            if let Some(file) = l.parse::<library::LibraryFile>(library::LIBRARY_FILE) {
-                let lib = library::Library::of_root(root, &file);
-                if let library::Library::Folder(p) = &lib {
-                    if !p.join("report-templates").is_dir() {
-                        l.problem(
-                            library::LIBRARY_FILE,
-                            "path",
-                            format!("{} không có thư mục report-templates", p.display()),
-                        );
-                    }
-                }
-                if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
-                    for e in rd.flatten() {
-                        let id = e.file_name().to_string_lossy().to_string();
-                        l.needed.extend(office::regime_files(&lib, &id));
-                    }
-                }
-                l.library = Some(lib);
-            }
-        }
-
-        // Calendar.
-        let mut calendar = WorkCalendar::builtin();
-        if root.join("calendar.toml").is_file() {
-            if let Some(file) = l.parse::<CalendarFile>("calendar.toml") {
-                for (key, msg) in calendar.extend(&file) {
-                    l.problem("calendar.toml", key, msg);
-                }
-            }
-        }
-
-        // Units.
-        let units_file: units::UnitsFile = if root.join("units.toml").is_file() {
-            l.parse("units.toml").unwrap_or_default()
-        } else {
-            l.problem("units.toml", "", "thiếu tệp danh mục đơn vị units.toml");
-            units::UnitsFile::default()
-        };
-        for (key, msg) in units::check_units(&units_file) {
-            l.problem("units.toml", key, msg);
-        }
-        let level_names: BTreeSet<String> =
-            units_file.level.iter().map(|x| x.name.clone()).collect();
-        // A unit without a kind is of its level's kind.
-        let unit_list: Vec<Unit> = units_file
-            .unit
-            .iter()
-            .cloned()
-            .map(|mut u| {
-                if u.kind.is_empty() {
-                    u.kind = u.level.clone();
-                }
-                u
-            })
-            .collect();
-        let units = UnitTree::new(units_file.level.clone(), unit_list);
-
-        // Indicators.
-        let mut indicators: BTreeMap<String, Indicator> = BTreeMap::new();
-        let mut defined_in: BTreeMap<String, String> = BTreeMap::new();
-        let mut dimensions: BTreeMap<String, Dimension> = BTreeMap::new();
-        let mut dimension_files: BTreeMap<String, String> = BTreeMap::new();
-        let files = l.list("indicators", ".toml");
-        if files.is_empty() {
-            l.problem(
-                "indicators",
-                "",
-                "không có danh mục chỉ tiêu nào (indicators/*.toml)",
-            );
-        }
-        // A catalog file that does not parse: the regimes that use its indicators are not
-        // checked (each reference would be another error, all of them one mistake).
-        let mut broken_catalog = false;
-        for rel in files {
-            let Some(file) = l.parse::<indicators::IndicatorFile>(&rel) else {
-                broken_catalog = true;
-                continue;
-            };
-            for (i, dim) in file.dimension.into_iter().enumerate() {
-                if let Some(first) = dimension_files.get(&dim.code) {
-                    // One code, two dimensions: every cell naming it would be another error.
-                    l.problem(
-                        &rel,
-                        format!("[[dimension]] thứ {} ({}).code", i + 1, dim.code),
-                        format!(
-                            "mã phân tổ \"{}\" trùng, đã khai báo trong {first}: mã phân tổ dùng chung cho mọi chế độ báo cáo của thư mục cấu hình; đặt mã khác (ví dụ thêm tiền tố của chế độ: \"{}_{}\")",
-                            dim.code,
-                            rel.trim_start_matches("indicators/").trim_end_matches(".toml").replace('-', "_"),
-                            dim.code
-                        ),
-                    );
-                    broken_catalog = true;
-                    continue;
-                }
-                dimension_files.insert(dim.code.clone(), rel.clone());
-                load_dimension(&mut l, &rel, i, dim, &mut dimensions);
-            }
-            for (i, ind) in file.indicator.into_iter().enumerate() {
-                let key = format!("[[indicator]] thứ {} ({})", i + 1, ind.code);
-                if let Some(first) = defined_in.get(&ind.code) {
-                    let first = first.clone();
-                    l.problem(
-                        &rel,
-                        format!("{key}.code"),
-                        format!(
-                            "mã chỉ tiêu \"{}\" trùng, đã khai báo trong {first}",
-                            ind.code
-                        ),
-                    );
-                    continue;
-                }
-                defined_in.insert(ind.code.clone(), format!("{rel} › {key}"));
-                indicators.insert(ind.code.clone(), ind.with_normalized_names());
-            }
-        }
-        if let Some(place) = defined_in.get(REPORTING_UNITS) {
-            let (file, key) = place.split_once(" › ").unwrap_or((place, ""));
-            l.problem(
-                file,
-                format!("{key}.code"),
-                format!("mã \"{REPORTING_UNITS}\" dành cho số đơn vị báo cáo (chỉ tiêu có sẵn): đặt mã khác"),
-            );
-        }
-        indicators.insert(REPORTING_UNITS.to_string(), Indicator::reporting_units());
-        defined_in.insert(
-            REPORTING_UNITS.to_string(),
-            "(chỉ tiêu có sẵn) › DON_VI_BAO_CAO".to_string(),
-        );
-        check_indicators(&mut l, &indicators, &defined_in, &units, &level_names);
-        check_disaggregations(&mut l, &mut indicators, &defined_in, &dimensions);
-        answers::check(&mut l, &mut indicators, &defined_in, &dimensions);
-
-        // Regimes.
-        let mut regimes = BTreeMap::new();
-        let mut outlines = BTreeMap::new();
-        let mut plans = BTreeMap::new();
-        let mut baselines = BTreeMap::new();
-        let mut layouts = BTreeMap::new();
-        let mut dirs: Vec<String> = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
-            for e in rd.flatten() {
-                if e.path().join("regime.toml").is_file() {
-                    dirs.push(e.file_name().to_string_lossy().to_string());
-                }
-            }
-        }
-        dirs.sort();
-        // A regime.toml that does not parse is its own error, not "no regime at all".
-        let mut regimes_found = false;
-        if broken_catalog && !dirs.is_empty() {
-            l.problem(
-                "report-templates",
-                "",
-                "chưa kiểm tra các chế độ báo cáo vì danh mục chỉ tiêu có lỗi ở trên: sửa lỗi đó rồi chạy lại check-config",
-            );
-            dirs.clear();
-            regimes_found = true;
-        }
-        for dir in dirs {
-            regimes_found = true;
-            let rel = format!("report-templates/{dir}/regime.toml");
-            let Some(mut regime) = l.parse_regime(&rel) else {
-                continue;
-            };
-            parse_conditions(&mut l, &rel, &mut regime, &indicators);
-            if regime.id != dir {
-                l.problem(
-                    &rel,
-                    "id",
-                    format!(
-                        "mã chế độ \"{}\" phải trùng tên thư mục \"{dir}\"",
-                        regime.id
-                    ),
-                );
-            }
-            check_regime(
-                &mut l,
-                &rel,
-                &regime,
-                &indicators,
-                &units,
-                &level_names,
-                &calendar,
-            );
-            check_rule_cells(&mut l, &rel, &regime, &indicators, &dimensions);
-            for (key, message) in lists::problems(&regime.lists, &dimensions, &indicators) {
-                l.problem(&rel, key, message);
-            }
-            if let Some(t) = &regime.unit_table {
-                for (i, c) in t.columns.iter().enumerate() {
-                    let checked = crate::model::parse_key(&c.cell)
-                        .and_then(|(code, d)| check_cell_in(&indicators, &dimensions, &code, &d));
-                    if let Err(e) = checked {
-                        l.problem(&rel, format!("unit_table.columns[{i}] ({})", c.cell), e);
-                    }
-                }
-            }
-            if let Some(m) = &regime.form.matrix {
-                let cells = |c: &str, d: &Disagg| check_cell_in(&indicators, &dimensions, c, d);
-                match layout::resolve(m, &indicators, &dimensions, &cells) {
-                    Ok(lay) => {
-                        layouts.insert(regime.id.clone(), lay);
-                    }
-                    Err(problems) => {
-                        for (key, msg) in problems {
-                            l.problem(&rel, key, msg);
-                        }
-                    }
-                }
-            }
-            let outline_rel = format!("report-templates/{dir}/{}", regime.outline);
-            if let Some(text) = l.read(&outline_rel) {
-                let mut tera = tera::Tera::default();
-                if let Err(e) = tera.add_raw_template("outline", &text) {
-                    l.problem(
-                        &outline_rel,
-                        "",
-                        format!("mẫu đề cương không hợp lệ: {}", error_chain(&e)),
-                    );
-                }
-                outlines.insert(regime.id.clone(), text);
-            }
-            for plan_rel in l.list(&format!("report-templates/{dir}"), ".csv") {
-                let fname = plan_rel.rsplit('/').next().unwrap_or_default();
-                let Some(stem) = fname
-                    .strip_prefix("ke-hoach-")
-                    .and_then(|s| s.strip_suffix(".csv"))
-                else {
-                    continue;
-                };
-                let (key, year) = match stem.rsplit_once('-') {
-                    Some((k, y)) => (Some(k), y),
-                    None => (None, stem),
-                };
-                let Ok(year) = year.parse::<i32>() else {
-                    continue;
-                };
-                match key {
-                    None => {
-                        let plan = load_plan(&mut l, &plan_rel, &indicators, &units);
-                        plans.insert((regime.id.clone(), year), plan);
-                    }
-                    Some(k) if regime.plan.iter().any(|b| b.key == k) => {
-                        let plan = load_plan(&mut l, &plan_rel, &indicators, &units);
-                        baselines.insert((regime.id.clone(), k.to_string(), year), plan);
-                    }
-                    Some(k) => l.problem(
-                        &plan_rel,
-                        "",
-                        format!(
-                            "kế hoạch \"{k}\" không được khai báo trong [[plan]] của regime.toml"
-                        ),
-                    ),
-                }
-            }
-            regimes.insert(regime.id.clone(), regime);
-        }
-        // Traps of a config that loads, once everything it names is known.
+        l.read_library();
+        let calendar = l.calendar();
+        let (units, level_names) = l.units();
+        let cat = l.catalogs(&units, &level_names);
+        let regs = l.regimes(&cat, &units, &level_names, &calendar);
         if l.problems.is_empty() {
-            let cat = lint::Catalog {
-                indicators: &indicators,
-                dimensions: &dimensions,
-                defined_in: &defined_in,
-            };
-            for r in regimes.values() {
-                let rel = format!("report-templates/{}/regime.toml", r.id);
-                for f in lint::regime(r, layouts.get(&r.id), &cat, &units, &calendar) {
-                    l.finding(&rel, f);
-                }
-            }
-            let with_layouts: Vec<(&Regime, Option<&MatrixLayout>)> =
-                regimes.values().map(|r| (r, layouts.get(&r.id))).collect();
-            for (dim, f) in lint::unused_dimensions(&cat, &with_layouts) {
-                let rel = dimension_files.get(&dim).cloned().unwrap_or_default();
-                l.finding(&rel, f);
-            }
+            l.lint(&cat, &regs, &units, &calendar);
         }
-        if !regimes_found {
+        if !regs.found {
             l.problem(
                 "report-templates",
                 "",
                 "không có chế độ báo cáo nào (report-templates/<mã>/regime.toml)",
             );
         }
-
-        // Successions.
-        let mut successions = Vec::new();
-        if root.join("succession.toml").is_file() {
-            if let Some(file) = l.parse::<SuccessionFile>("succession.toml") {
-                let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-                for (i, s) in file.succession.iter().enumerate() {
-                    if units.get(&s.new).is_none() {
-                        l.problem(
-                            "succession.toml",
-                            format!("[[succession]] thứ {}, new", i + 1),
-                            format!("đơn vị \"{}\" không có trong units.toml", s.new),
-                        );
-                    }
-                    if s.old.is_empty() {
-                        l.problem(
-                            "succession.toml",
-                            format!("[[succession]] thứ {}, old", i + 1),
-                            "cần ít nhất một đơn vị cũ",
-                        );
-                    }
-                    for o in &s.old {
-                        if let Some(first) = seen.insert(o.clone(), i) {
-                            l.problem(
-                                "succession.toml",
-                                format!("[[succession]] thứ {}, old", i + 1),
-                                format!(
-                                    "đơn vị cũ \"{o}\" đã có ở [[succession]] thứ {}",
-                                    first + 1
-                                ),
-                            );
-                        }
-                    }
-                }
-                successions = file.succession;
-            }
+        let successions = l.successions(&units);
+        let task_rate = l
+            .optional::<TaskSettingsFile>("tasks.toml")
+            .map(|f| f.on_time_rate)
+            .unwrap_or_default();
+        let limits = l
+            .optional::<crate::model::Limits>("limits.toml")
+            .unwrap_or_default();
+        l.mark_library_files();
+        if !l.problems.is_empty() {
+            return Err(ConfigErrors(l.problems));
         }
-
-        // Task tracking settings.
-        let mut task_rate = crate::tasks::OnTimeRate::default();
-        if root.join("tasks.toml").is_file() {
-            if let Some(file) = l.parse::<TaskSettingsFile>("tasks.toml") {
-                task_rate = file.on_time_rate;
-            }
-        }
-
-        // Reading limits.
-        let mut limits = crate::model::Limits::default();
-        if root.join("limits.toml").is_file() {
-            if let Some(file) = l.parse::<crate::model::Limits>("limits.toml") {
-                limits = file;
-            }
-        }
-
-        // A file the root has not is the library's: said so.
-        if let Some(lib) = &l.library {
-            for p in l.problems.iter_mut().chain(l.warnings.iter_mut()) {
-                if !root.join(&p.file).exists() && lib.has(&p.file) {
-                    p.file = format!("{} (thư viện)", p.file);
-                }
-            }
-        }
-        if l.problems.is_empty() {
-            Ok(Config {
-                library: l.library,
-                warnings: l.warnings,
-                task_rate,
-                limits,
-                root: root.to_path_buf(),
-                units,
-                indicators,
-                dimensions,
-                layouts,
-                regimes,
-                outlines,
-                plans,
-                baselines,
-                calendar,
-                successions,
-            })
-        } else {
-            Err(ConfigErrors(l.problems))
-        }
+        Ok(Config {
+            library: l.library,
+            warnings: l.warnings,
+            task_rate,
+            limits,
+            root: root.to_path_buf(),
+            units,
+            indicators: cat.indicators,
+            dimensions: cat.dimensions,
+            layouts: regs.layouts,
+            regimes: regs.regimes,
+            outlines: regs.outlines,
+            plans: regs.plans,
+            baselines: regs.baselines,
+            calendar,
+            successions,
+        })
     }
 
     /// SHA-256 over every config file a run of `regime` reads: `units.toml`, `calendar.toml`,
@@ -1013,6 +687,437 @@ fn check_cell_in(
             "chỉ tiêu {code} không được phân tổ theo {}",
             dims.into_iter().collect::<Vec<_>>().join(" × ")
         ))
+    }
+}
+
+/// The indicator catalogs, read and checked (`Loader::catalogs`).
+struct Catalogs {
+    indicators: BTreeMap<String, Indicator>,
+    /// Where each indicator is declared ("file › key"), for messages.
+    defined_in: BTreeMap<String, String>,
+    dimensions: BTreeMap<String, Dimension>,
+    /// The file each dimension is declared in.
+    dimension_files: BTreeMap<String, String>,
+    /// A catalog did not parse, or declared a dimension twice: the regimes are not checked
+    /// (each reference would be another error, all of them one mistake).
+    broken: bool,
+}
+
+/// The regimes, read and checked, with what each brings (`Loader::regimes`).
+#[derive(Default)]
+struct Regimes {
+    regimes: BTreeMap<String, Regime>,
+    outlines: BTreeMap<String, String>,
+    plans: BTreeMap<(String, i32), Plan>,
+    baselines: BTreeMap<(String, String, i32), Plan>,
+    layouts: BTreeMap<String, MatrixLayout>,
+    /// Whether the root has any regime folder (a regime.toml that does not parse is its own
+    /// error, not "no regime at all").
+    found: bool,
+}
+
+/// The steps of `Config::load`, in order.
+impl Loader {
+    /// The library of regimes the root reads, if it reads one, and the library files its
+    /// regimes need.
+    fn read_library(&mut self) {
+        let root = self.root.clone();
+        if !root.join(library::LIBRARY_FILE).is_file() {
+            return;
+        }
+        let Some(file) = self.parse::<library::LibraryFile>(library::LIBRARY_FILE) else {
+            return;
+        };
+        let lib = library::Library::of_root(&root, &file);
+        if let library::Library::Folder(p) = &lib {
+            if !p.join("report-templates").is_dir() {
+                self.problem(
+                    library::LIBRARY_FILE,
+                    "path",
+                    format!("{} không có thư mục report-templates", p.display()),
+                );
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(root.join("report-templates")) {
+            for e in rd.flatten() {
+                let id = e.file_name().to_string_lossy().to_string();
+                self.needed.extend(office::regime_files(&lib, &id));
+            }
+        }
+        self.library = Some(lib);
+    }
+
+    /// The working calendar: the built-in holidays and `calendar.toml`'s.
+    fn calendar(&mut self) -> WorkCalendar {
+        let mut calendar = WorkCalendar::builtin();
+        if let Some(file) = self.optional::<CalendarFile>("calendar.toml") {
+            for (key, msg) in calendar.extend(&file) {
+                self.problem("calendar.toml", key, msg);
+            }
+        }
+        calendar
+    }
+
+    /// The unit tree of `units.toml` and its level names; a unit without a kind is of its
+    /// level's kind.
+    fn units(&mut self) -> (UnitTree, BTreeSet<String>) {
+        let units_file: units::UnitsFile = if self.root.join("units.toml").is_file() {
+            self.parse("units.toml").unwrap_or_default()
+        } else {
+            self.problem("units.toml", "", "thiếu tệp danh mục đơn vị units.toml");
+            units::UnitsFile::default()
+        };
+        for (key, msg) in units::check_units(&units_file) {
+            self.problem("units.toml", key, msg);
+        }
+        let level_names: BTreeSet<String> =
+            units_file.level.iter().map(|x| x.name.clone()).collect();
+        let unit_list: Vec<Unit> = units_file
+            .unit
+            .iter()
+            .cloned()
+            .map(|mut u| {
+                if u.kind.is_empty() {
+                    u.kind = u.level.clone();
+                }
+                u
+            })
+            .collect();
+        (
+            UnitTree::new(units_file.level.clone(), unit_list),
+            level_names,
+        )
+    }
+
+    /// The indicator catalogs (`indicators/*.toml`), with the built-in count of reporting
+    /// units, checked against the units.
+    fn catalogs(&mut self, units: &UnitTree, level_names: &BTreeSet<String>) -> Catalogs {
+        let mut cat = Catalogs {
+            indicators: BTreeMap::new(),
+            defined_in: BTreeMap::new(),
+            dimensions: BTreeMap::new(),
+            dimension_files: BTreeMap::new(),
+            broken: false,
+        };
+        let files = self.list("indicators", ".toml");
+        if files.is_empty() {
+            self.problem(
+                "indicators",
+                "",
+                "không có danh mục chỉ tiêu nào (indicators/*.toml)",
+            );
+        }
+        for rel in files {
+            let Some(file) = self.parse::<indicators::IndicatorFile>(&rel) else {
+                cat.broken = true;
+                continue;
+            };
+            self.catalog_dimensions(&rel, file.dimension, &mut cat);
+            self.catalog_indicators(&rel, file.indicator, &mut cat);
+        }
+        if let Some(place) = cat.defined_in.get(REPORTING_UNITS) {
+            let (file, key) = place.split_once(" › ").unwrap_or((place, ""));
+            let (file, key) = (file.to_string(), key.to_string());
+            self.problem(
+                &file,
+                format!("{key}.code"),
+                format!("mã \"{REPORTING_UNITS}\" dành cho số đơn vị báo cáo (chỉ tiêu có sẵn): đặt mã khác"),
+            );
+        }
+        cat.indicators
+            .insert(REPORTING_UNITS.to_string(), Indicator::reporting_units());
+        cat.defined_in.insert(
+            REPORTING_UNITS.to_string(),
+            "(chỉ tiêu có sẵn) › DON_VI_BAO_CAO".to_string(),
+        );
+        check_indicators(self, &cat.indicators, &cat.defined_in, units, level_names);
+        check_disaggregations(self, &mut cat.indicators, &cat.defined_in, &cat.dimensions);
+        answers::check(self, &mut cat.indicators, &cat.defined_in, &cat.dimensions);
+        cat
+    }
+
+    /// One catalog file's dimensions; a code declared twice breaks the catalogs.
+    fn catalog_dimensions(&mut self, rel: &str, dims: Vec<Dimension>, cat: &mut Catalogs) {
+        for (i, dim) in dims.into_iter().enumerate() {
+            if let Some(first) = cat.dimension_files.get(&dim.code) {
+                // One code, two dimensions: every cell naming it would be another error.
+                let first = first.clone();
+                self.problem(
+                    rel,
+                    format!("[[dimension]] thứ {} ({}).code", i + 1, dim.code),
+                    format!(
+                        "mã phân tổ \"{}\" trùng, đã khai báo trong {first}: mã phân tổ dùng chung cho mọi chế độ báo cáo của thư mục cấu hình; đặt mã khác (ví dụ thêm tiền tố của chế độ: \"{}_{}\")",
+                        dim.code,
+                        rel.trim_start_matches("indicators/").trim_end_matches(".toml").replace('-', "_"),
+                        dim.code
+                    ),
+                );
+                cat.broken = true;
+                continue;
+            }
+            cat.dimension_files
+                .insert(dim.code.clone(), rel.to_string());
+            load_dimension(self, rel, i, dim, &mut cat.dimensions);
+        }
+    }
+
+    /// One catalog file's indicators; a code declared before is an error.
+    fn catalog_indicators(&mut self, rel: &str, inds: Vec<Indicator>, cat: &mut Catalogs) {
+        for (i, ind) in inds.into_iter().enumerate() {
+            let key = format!("[[indicator]] thứ {} ({})", i + 1, ind.code);
+            if let Some(first) = cat.defined_in.get(&ind.code) {
+                let first = first.clone();
+                self.problem(
+                    rel,
+                    format!("{key}.code"),
+                    format!(
+                        "mã chỉ tiêu \"{}\" trùng, đã khai báo trong {first}",
+                        ind.code
+                    ),
+                );
+                continue;
+            }
+            cat.defined_in
+                .insert(ind.code.clone(), format!("{rel} › {key}"));
+            cat.indicators
+                .insert(ind.code.clone(), ind.with_normalized_names());
+        }
+    }
+
+    /// Every regime of `report-templates/`, checked against the catalogs, with its outline,
+    /// layout and plans. None is checked when the catalogs are broken.
+    fn regimes(
+        &mut self,
+        cat: &Catalogs,
+        units: &UnitTree,
+        level_names: &BTreeSet<String>,
+        calendar: &WorkCalendar,
+    ) -> Regimes {
+        let mut out = Regimes::default();
+        let mut dirs: Vec<String> = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(self.root.join("report-templates")) {
+            for e in rd.flatten() {
+                if e.path().join("regime.toml").is_file() {
+                    dirs.push(e.file_name().to_string_lossy().to_string());
+                }
+            }
+        }
+        dirs.sort();
+        out.found = !dirs.is_empty();
+        if cat.broken && !dirs.is_empty() {
+            self.problem(
+                "report-templates",
+                "",
+                "chưa kiểm tra các chế độ báo cáo vì danh mục chỉ tiêu có lỗi ở trên: sửa lỗi đó rồi chạy lại check-config",
+            );
+            return out;
+        }
+        for dir in dirs {
+            let rel = format!("report-templates/{dir}/regime.toml");
+            let Some(mut regime) = self.parse_regime(&rel) else {
+                continue;
+            };
+            parse_conditions(self, &rel, &mut regime, &cat.indicators);
+            if regime.id != dir {
+                self.problem(
+                    &rel,
+                    "id",
+                    format!(
+                        "mã chế độ \"{}\" phải trùng tên thư mục \"{dir}\"",
+                        regime.id
+                    ),
+                );
+            }
+            check_regime(
+                self,
+                &rel,
+                &regime,
+                &cat.indicators,
+                units,
+                level_names,
+                calendar,
+            );
+            self.regime_cells(&rel, &regime, cat, &mut out.layouts);
+            self.outline(&dir, &regime, &mut out.outlines);
+            self.plans(&dir, &regime, &cat.indicators, units, &mut out);
+            out.regimes.insert(regime.id.clone(), regime);
+        }
+        out
+    }
+
+    /// The cells a regime names beyond its form (rules, lists, the table of units) and its
+    /// matrix layout, checked against the catalogs.
+    fn regime_cells(
+        &mut self,
+        rel: &str,
+        regime: &Regime,
+        cat: &Catalogs,
+        layouts: &mut BTreeMap<String, MatrixLayout>,
+    ) {
+        let (indicators, dimensions) = (&cat.indicators, &cat.dimensions);
+        check_rule_cells(self, rel, regime, indicators, dimensions);
+        for (key, message) in lists::problems(&regime.lists, dimensions, indicators) {
+            self.problem(rel, key, message);
+        }
+        if let Some(t) = &regime.unit_table {
+            for (i, c) in t.columns.iter().enumerate() {
+                let checked = crate::model::parse_key(&c.cell)
+                    .and_then(|(code, d)| check_cell_in(indicators, dimensions, &code, &d));
+                if let Err(e) = checked {
+                    self.problem(rel, format!("unit_table.columns[{i}] ({})", c.cell), e);
+                }
+            }
+        }
+        if let Some(m) = &regime.form.matrix {
+            let cells = |c: &str, d: &Disagg| check_cell_in(indicators, dimensions, c, d);
+            match layout::resolve(m, indicators, dimensions, &cells) {
+                Ok(lay) => {
+                    layouts.insert(regime.id.clone(), lay);
+                }
+                Err(problems) => {
+                    for (key, msg) in problems {
+                        self.problem(rel, key, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The regime's outline, checked as a template.
+    fn outline(&mut self, dir: &str, regime: &Regime, outlines: &mut BTreeMap<String, String>) {
+        let outline_rel = format!("report-templates/{dir}/{}", regime.outline);
+        if let Some(text) = self.read(&outline_rel) {
+            let mut tera = tera::Tera::default();
+            if let Err(e) = tera.add_raw_template("outline", &text) {
+                self.problem(
+                    &outline_rel,
+                    "",
+                    format!("mẫu đề cương không hợp lệ: {}", error_chain(&e)),
+                );
+            }
+            outlines.insert(regime.id.clone(), text);
+        }
+    }
+
+    /// The regime's plan files: `ke-hoach-<year>.csv` (the annual plan) and
+    /// `ke-hoach-<key>-<year>.csv` (a `[[plan]]` baseline).
+    fn plans(
+        &mut self,
+        dir: &str,
+        regime: &Regime,
+        indicators: &BTreeMap<String, Indicator>,
+        units: &UnitTree,
+        out: &mut Regimes,
+    ) {
+        for plan_rel in self.list(&format!("report-templates/{dir}"), ".csv") {
+            let fname = plan_rel.rsplit('/').next().unwrap_or_default();
+            let Some(stem) = fname
+                .strip_prefix("ke-hoach-")
+                .and_then(|s| s.strip_suffix(".csv"))
+            else {
+                continue;
+            };
+            let (key, year) = match stem.rsplit_once('-') {
+                Some((k, y)) => (Some(k), y),
+                None => (None, stem),
+            };
+            let Ok(year) = year.parse::<i32>() else {
+                continue;
+            };
+            match key {
+                None => {
+                    let plan = load_plan(self, &plan_rel, indicators, units);
+                    out.plans.insert((regime.id.clone(), year), plan);
+                }
+                Some(k) if regime.plan.iter().any(|b| b.key == k) => {
+                    let plan = load_plan(self, &plan_rel, indicators, units);
+                    out.baselines
+                        .insert((regime.id.clone(), k.to_string(), year), plan);
+                }
+                Some(k) => self.problem(
+                    &plan_rel,
+                    "",
+                    format!("kế hoạch \"{k}\" không được khai báo trong [[plan]] của regime.toml"),
+                ),
+            }
+        }
+    }
+
+    /// Traps of a config that loads, once everything it names is known.
+    fn lint(&mut self, cat: &Catalogs, regs: &Regimes, units: &UnitTree, calendar: &WorkCalendar) {
+        let lint_cat = lint::Catalog {
+            indicators: &cat.indicators,
+            dimensions: &cat.dimensions,
+            defined_in: &cat.defined_in,
+        };
+        for r in regs.regimes.values() {
+            let rel = format!("report-templates/{}/regime.toml", r.id);
+            for f in lint::regime(r, regs.layouts.get(&r.id), &lint_cat, units, calendar) {
+                self.finding(&rel, f);
+            }
+        }
+        let with_layouts: Vec<(&Regime, Option<&MatrixLayout>)> = regs
+            .regimes
+            .values()
+            .map(|r| (r, regs.layouts.get(&r.id)))
+            .collect();
+        for (dim, f) in lint::unused_dimensions(&lint_cat, &with_layouts) {
+            let rel = cat.dimension_files.get(&dim).cloned().unwrap_or_default();
+            self.finding(&rel, f);
+        }
+    }
+
+    /// `succession.toml`'s unit successions, checked against the units.
+    fn successions(&mut self, units: &UnitTree) -> Vec<Succession> {
+        let Some(file) = self.optional::<SuccessionFile>("succession.toml") else {
+            return Vec::new();
+        };
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, s) in file.succession.iter().enumerate() {
+            let key = |what: &str| format!("[[succession]] thứ {}, {what}", i + 1);
+            if units.get(&s.new).is_none() {
+                self.problem(
+                    "succession.toml",
+                    key("new"),
+                    format!("đơn vị \"{}\" không có trong units.toml", s.new),
+                );
+            }
+            if s.old.is_empty() {
+                self.problem("succession.toml", key("old"), "cần ít nhất một đơn vị cũ");
+            }
+            for o in &s.old {
+                if let Some(first) = seen.insert(o.clone(), i) {
+                    self.problem(
+                        "succession.toml",
+                        key("old"),
+                        format!("đơn vị cũ \"{o}\" đã có ở [[succession]] thứ {}", first + 1),
+                    );
+                }
+            }
+        }
+        file.succession
+    }
+
+    /// An optional file of the root, parsed; none when the root has not it (or it does not
+    /// parse: a problem).
+    fn optional<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
+        if self.root.join(rel).is_file() {
+            self.parse::<T>(rel)
+        } else {
+            None
+        }
+    }
+
+    /// A file the root has not is the library's: said so in its problems and warnings.
+    fn mark_library_files(&mut self) {
+        let Some(lib) = &self.library else {
+            return;
+        };
+        for p in self.problems.iter_mut().chain(self.warnings.iter_mut()) {
+            if !self.root.join(&p.file).exists() && lib.has(&p.file) {
+                p.file = format!("{} (thư viện)", p.file);
+            }
+        }
     }
 }
 

@@ -423,167 +423,259 @@ fn section_contexts(
 pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     let config = report.config;
     let regime = report.regime;
-    let c = report.consolidated;
     let root = config
         .units
         .get(&regime.receiver)
         .expect("receiver checked at load");
-    let against = report.period.previous_name();
-    let mut indicators = BTreeMap::new();
-    let mut movers: Vec<(f64, String)> = Vec::new();
-    // Every cell by indicator and disaggregation (`cells.TT02["tien_do=dung_han"]`, the total
-    // under `""`); totals also as `indicators.TT02`.
-    let mut cells: BTreeMap<String, BTreeMap<String, IndicatorCtx>> = BTreeMap::new();
     let on_form: Vec<_> = regime
         .form_codes()
         .filter_map(|code| config.indicator(code))
         .collect();
     let sections = section_contexts(regime, &on_form);
-    let label_of = |ind: &crate::catalog::Indicator, d: &crate::model::Disagg| {
-        sections
+    let figures = Figures::of(report, &root.code, &on_form, &sections);
+    let (rises, falls) = figures.movers();
+    let mut ctx = tera::Context::new();
+    insert_header(&mut ctx, report, root);
+    ctx.insert("indicators", &figures.indicators);
+    ctx.insert("cells", &figures.cells);
+    let form_table = FormTable::of(report);
+    ctx.insert(
+        "bieu_tong_hop",
+        &form_table
+            .as_ref()
+            .map(FormTable::markdown)
+            .unwrap_or_default(),
+    );
+    insert_tables(&mut ctx, report);
+    ctx.insert("sections", &sections);
+    ctx.insert("rises", &rises);
+    ctx.insert("falls", &falls);
+    ctx.insert("has_previous", &report.previous.is_some());
+    ctx.insert("has_last_year", &report.last_year.is_some());
+    ctx.insert("successions", &succession_sentences(report));
+    let b = report.batch;
+    ctx.insert("compliance", &ComplianceCtx::of(b));
+    ctx.insert(
+        "diagnostics",
+        &serde_json::json!({
+            "blocking": b.blocking_count(), "warning": b.diagnostics.len() - b.blocking_count(),
+        }),
+    );
+    ctx.insert("tasks", &tasks_value(report));
+    let md = render_outline(report, &ctx)?;
+    let title = format!(
+        "{} {}",
+        regime.name,
+        crate::text::lower_first(&report.period.label())
+    );
+    let letterhead = Letterhead::of(report, root);
+    let parts = split_outline(&md);
+    let body = parts.body.clone();
+    let closing = Closing::of(regime, root, parts);
+    let html = to_html(&body, &title, &letterhead, &closing);
+    Ok(Narrative {
+        md,
+        html,
+        letterhead,
+        body,
+        closing,
+        title,
+        form_table,
+    })
+}
+
+/// The outline's context of the form's figures: every cell by indicator and disaggregation
+/// (`cells.TT02["tien_do=dung_han"]`, the total under `""`), the totals also as
+/// `indicators.TT02`, and the totals' changes against the previous period (the movers).
+struct Figures {
+    indicators: BTreeMap<String, IndicatorCtx>,
+    cells: BTreeMap<String, BTreeMap<String, IndicatorCtx>>,
+    /// (change in %, indicator) of the totals that are not computed.
+    movers: Vec<(f64, String)>,
+}
+
+impl Figures {
+    fn of(
+        report: &Report<'_>,
+        root: &str,
+        on_form: &[&crate::catalog::Indicator],
+        sections: &[SectionCtx],
+    ) -> Figures {
+        let config = report.config;
+        let label_of = |ind: &crate::catalog::Indicator, d: &crate::model::Disagg| {
+            sections
+                .iter()
+                .flat_map(|s| &s.items)
+                .find(|it| it.code == ind.code && d.is_total())
+                .map_or_else(|| config.cell_name(ind, d), |it| it.label.clone())
+        };
+        let mut figures = Figures {
+            indicators: BTreeMap::new(),
+            cells: BTreeMap::new(),
+            movers: Vec::new(),
+        };
+        for ind in on_form.iter().copied() {
+            for d in config.cells_of(ind) {
+                let (cell, change_pct) = cell_ctx(report, root, ind, &d, label_of(ind, &d));
+                if let (Some(pct), false, true) = (change_pct, ind.is_derived(), d.is_total()) {
+                    figures.movers.push((pct, ind.code.clone()));
+                }
+                if d.is_total() {
+                    figures.indicators.insert(ind.code.clone(), cell.clone());
+                }
+                figures
+                    .cells
+                    .entry(ind.code.clone())
+                    .or_default()
+                    .insert(d.to_string(), cell);
+            }
+        }
+        figures
+    }
+
+    /// The three totals that rose most and the three that fell most (by more than 0.05%).
+    fn movers(&self) -> (Vec<String>, Vec<String>) {
+        let mut movers = self.movers.clone();
+        movers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let rises: Vec<String> = movers
             .iter()
-            .flat_map(|s| &s.items)
-            .find(|it| it.code == ind.code && d.is_total())
-            .map_or_else(|| config.cell_name(ind, d), |it| it.label.clone())
+            .filter(|m| m.0 > 0.05)
+            .take(3)
+            .map(|m| m.1.clone())
+            .collect();
+        let falls: Vec<String> = movers
+            .iter()
+            .rev()
+            .filter(|m| m.0 < -0.05)
+            .take(3)
+            .map(|m| m.1.clone())
+            .collect();
+        (rises, falls)
+    }
+}
+
+/// One cell of the receiver's consolidated form in the outline's words, and its change in %
+/// against the previous period (none for a percentage, or without a previous figure).
+fn cell_ctx(
+    report: &Report<'_>,
+    root: &str,
+    ind: &crate::catalog::Indicator,
+    d: &crate::model::Disagg,
+    label: String,
+) -> (IndicatorCtx, Option<f64>) {
+    let (config, regime, c) = (report.config, report.regime, report.consolidated);
+    let against = report.period.previous_name();
+    let key = cell_key(&ind.code, d);
+    let get = |col| c.get(root, &key, col);
+    let value = get(InputColumn::ThucHien);
+    let prev = report
+        .previous
+        .and_then(|p| p.get(root, &key, InputColumn::ThucHien));
+    let change_pct = match (value, prev) {
+        (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
+            Some((v / p - 1.0) * 100.0)
+        }
+        _ => None,
     };
-    for ind in on_form.iter().copied() {
-        for d in config.cells_of(ind) {
-            let key = cell_key(&ind.code, &d);
-            let get = |col| c.get(&root.code, &key, col);
-            let value = get(InputColumn::ThucHien);
-            let prev = report
-                .previous
-                .and_then(|p| p.get(&root.code, &key, InputColumn::ThucHien));
-            let change_pct = match (value, prev) {
-                (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
-                    Some((v / p - 1.0) * 100.0)
-                }
-                _ => None,
-            };
-            let change = match (value, prev, change_pct) {
-                (_, _, Some(pct)) => change_words(pct, against),
-                (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
-                    points_words(v - p, against, ind.decimals())
-                }
-                _ => String::new(),
-            };
-            let last_year = report
-                .last_year
-                .and_then(|l| l.get(&root.code, &key, InputColumn::ThucHien));
-            let ytd = get(InputColumn::LuyKe);
-            let ytd_last_year = report
-                .last_year
-                .and_then(|l| l.get(&root.code, &key, InputColumn::LuyKe));
-            let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind)).unwrap_or_default();
-            if let (Some(pct), false, true) = (change_pct, ind.is_derived(), d.is_total()) {
-                movers.push((pct, ind.code.clone()));
-            }
-            let cell = IndicatorCtx {
-                code: key.clone(),
-                name: config.cell_name(ind, &d),
-                label: label_of(ind, &d),
-                unit: ind.unit.clone(),
-                has_value: value.is_some(),
-                value: fmt(value),
-                ytd: fmt(ytd),
-                ytd_last_year: fmt(ytd_last_year),
-                ytd_yoy: match (ytd, ytd_last_year) {
-                    (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
-                        yoy_words((v / l - 1.0) * 100.0, regime.comparison)
-                    }
-                    (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
-                        points_words(v - l, "cùng kỳ năm trước", ind.decimals())
-                    }
-                    _ => String::new(),
-                },
-                lower_is_better: !ind.higher_is_better,
-                yoy_verdict: match (value, last_year) {
-                    (Some(v), Some(l)) => verdict(v - l, ind.higher_is_better).to_string(),
-                    _ => String::new(),
-                },
-                plan_words: plan_words(
-                    ytd.or(value),
-                    get(InputColumn::KeHoach),
-                    c.percent_of_plan(&root.code, &key),
-                    ind.higher_is_better,
-                    ind.decimals(),
-                ),
-                plan: fmt(get(InputColumn::KeHoach)),
-                pct_plan: c
-                    .percent_of_plan(&root.code, &key)
-                    .map(|v| fmt_vn_fixed(v, 1))
-                    .unwrap_or_default(),
-                prev: fmt(prev),
-                change,
-                change_pct,
-                last_year: fmt(last_year),
-                baselines: regime
-                    .plan
-                    .iter()
-                    .filter_map(|b| {
-                        report
-                            .percent_of_baseline(&root.code, &key, &b.key)
-                            .map(|p| format!("bằng {}% {}", fmt_vn_fixed(p, 1), b.label))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                yoy: match (value, last_year) {
-                    (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
-                        yoy_words((v / l - 1.0) * 100.0, regime.comparison)
-                    }
-                    (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
-                        points_words(v - l, "cùng kỳ năm trước", ind.decimals())
-                    }
-                    _ => String::new(),
-                },
-                contributors: c.contributors(&root.code, &key).unwrap_or(0),
-            };
-            if d.is_total() {
-                indicators.insert(ind.code.clone(), cell.clone());
-            }
-            cells
-                .entry(ind.code.clone())
-                .or_default()
-                .insert(d.to_string(), cell);
+    let change = match (value, prev, change_pct) {
+        (_, _, Some(pct)) => change_words(pct, against),
+        (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
+            points_words(v - p, against, ind.decimals())
+        }
+        _ => String::new(),
+    };
+    let last_year = report
+        .last_year
+        .and_then(|l| l.get(root, &key, InputColumn::ThucHien));
+    let ytd = get(InputColumn::LuyKe);
+    let ytd_last_year = report
+        .last_year
+        .and_then(|l| l.get(root, &key, InputColumn::LuyKe));
+    let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind)).unwrap_or_default();
+    let year_on_year = |v: Option<f64>, l: Option<f64>| match (v, l) {
+        (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
+            yoy_words((v / l - 1.0) * 100.0, regime.comparison)
+        }
+        (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
+            points_words(v - l, "cùng kỳ năm trước", ind.decimals())
+        }
+        _ => String::new(),
+    };
+    let cell = IndicatorCtx {
+        code: key.clone(),
+        name: config.cell_name(ind, d),
+        label,
+        unit: ind.unit.clone(),
+        has_value: value.is_some(),
+        value: fmt(value),
+        ytd: fmt(ytd),
+        ytd_last_year: fmt(ytd_last_year),
+        ytd_yoy: year_on_year(ytd, ytd_last_year),
+        lower_is_better: !ind.higher_is_better,
+        yoy_verdict: match (value, last_year) {
+            (Some(v), Some(l)) => verdict(v - l, ind.higher_is_better).to_string(),
+            _ => String::new(),
+        },
+        plan_words: plan_words(
+            ytd.or(value),
+            get(InputColumn::KeHoach),
+            c.percent_of_plan(root, &key),
+            ind.higher_is_better,
+            ind.decimals(),
+        ),
+        plan: fmt(get(InputColumn::KeHoach)),
+        pct_plan: c
+            .percent_of_plan(root, &key)
+            .map(|v| fmt_vn_fixed(v, 1))
+            .unwrap_or_default(),
+        prev: fmt(prev),
+        change,
+        change_pct,
+        last_year: fmt(last_year),
+        baselines: regime
+            .plan
+            .iter()
+            .filter_map(|b| {
+                report
+                    .percent_of_baseline(root, &key, &b.key)
+                    .map(|p| format!("bằng {}% {}", fmt_vn_fixed(p, 1), b.label))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        yoy: year_on_year(value, last_year),
+        contributors: c.contributors(root, &key).unwrap_or(0),
+    };
+    (cell, change_pct)
+}
+
+impl ComplianceCtx {
+    /// Who reported on time, late, not at all, or was rejected.
+    fn of(b: &crate::validate::Batch) -> ComplianceCtx {
+        let names = |t: Timeliness| -> Vec<String> {
+            b.compliance
+                .iter()
+                .filter(|r| r.status == t)
+                .map(|r| r.unit_name.clone())
+                .collect()
+        };
+        ComplianceCtx {
+            total: b.compliance.len(),
+            on_time: b.count(Timeliness::OnTime),
+            late: b.count(Timeliness::Late),
+            missing: b.count(Timeliness::Missing),
+            rejected: b.count(Timeliness::Rejected),
+            not_yet_due: b.count(Timeliness::NotYetDue),
+            late_units: names(Timeliness::Late),
+            missing_units: names(Timeliness::Missing),
+            rejected_units: names(Timeliness::Rejected),
         }
     }
-    movers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let rises: Vec<String> = movers
-        .iter()
-        .filter(|m| m.0 > 0.05)
-        .take(3)
-        .map(|m| m.1.clone())
-        .collect();
-    let falls: Vec<String> = movers
-        .iter()
-        .rev()
-        .filter(|m| m.0 < -0.05)
-        .take(3)
-        .map(|m| m.1.clone())
-        .collect();
-    let names = |t: Timeliness| -> Vec<String> {
-        report
-            .batch
-            .compliance
-            .iter()
-            .filter(|r| r.status == t)
-            .map(|r| r.unit_name.clone())
-            .collect()
-    };
-    let b = report.batch;
-    let compliance = ComplianceCtx {
-        total: b.compliance.len(),
-        on_time: b.count(Timeliness::OnTime),
-        late: b.count(Timeliness::Late),
-        missing: b.count(Timeliness::Missing),
-        rejected: b.count(Timeliness::Rejected),
-        not_yet_due: b.count(Timeliness::NotYetDue),
-        late_units: names(Timeliness::Late),
-        missing_units: names(Timeliness::Missing),
-        rejected_units: names(Timeliness::Rejected),
-    };
+}
+
+/// The outline's `regime`, `period`, `unit` and `date`.
+fn insert_header(ctx: &mut tera::Context, report: &Report<'_>, root: &crate::catalog::Unit) {
+    let regime = report.regime;
     let d = report.as_of;
-    let mut ctx = tera::Context::new();
     ctx.insert(
         "regime",
         &serde_json::json!({
@@ -598,7 +690,8 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         &serde_json::json!({
             "code": report.period.code(), "label": report.period.label(),
             "in_sentence": crate::text::lower_first(&report.period.label()),
-            "short": report.period.short_label(), "previous": against, "year": report.period.year(),
+            "short": report.period.short_label(), "previous": report.period.previous_name(),
+            "year": report.period.year(),
         }),
     );
     ctx.insert(
@@ -616,16 +709,13 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             "text": format!("ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
         }),
     );
-    ctx.insert("indicators", &indicators);
-    ctx.insert("cells", &cells);
-    let form_table = FormTable::of(report);
-    ctx.insert(
-        "bieu_tong_hop",
-        &form_table
-            .as_ref()
-            .map(FormTable::markdown)
-            .unwrap_or_default(),
-    );
+}
+
+/// The outline's `dimensions`, the `lists` gathered up the tree (`lists.<code>.rows`,
+/// `.count`, `.markdown`), and the table of units where the regime declares one (`units`, each
+/// unit's row, and `bang_don_vi`, the table in Markdown).
+fn insert_tables(ctx: &mut tera::Context, report: &Report<'_>) {
+    let (config, regime) = (report.config, report.regime);
     let dimensions: BTreeMap<&str, serde_json::Value> = config
         .dimensions
         .values()
@@ -642,7 +732,6 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         })
         .collect();
     ctx.insert("dimensions", &dimensions);
-    // The lists, gathered up the tree: `lists.<code>.rows`, `.count`, `.markdown`.
     let look = crate::catalog::lists::Lookup {
         dimensions: &config.dimensions,
         units: &config.units,
@@ -660,8 +749,6 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         })
         .collect();
     ctx.insert("lists", &lists);
-    // The table of units, where the regime declares one: each unit's row, and the table in
-    // Markdown.
     let unit_table = super::unit_table::of(report);
     ctx.insert(
         "units",
@@ -677,12 +764,12 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
             .map(super::unit_table::Table::markdown)
             .unwrap_or_default(),
     );
-    ctx.insert("sections", &sections);
-    ctx.insert("rises", &rises);
-    ctx.insert("falls", &falls);
-    ctx.insert("has_previous", &report.previous.is_some());
-    ctx.insert("has_last_year", &report.last_year.is_some());
-    let successions: Vec<String> = report
+}
+
+/// A sentence for each unit whose last-year figures are its merged predecessors'.
+fn succession_sentences(report: &Report<'_>) -> Vec<String> {
+    let config = report.config;
+    report
         .successors
         .iter()
         .filter_map(|code| config.successions.iter().find(|s| s.new == *code))
@@ -696,103 +783,109 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
                 s.note.as_deref().map(|n| format!("; {n}")).unwrap_or_default()
             )
         })
+        .collect()
+}
+
+/// The outline's `tasks`: the summary of the task register where the run has one and the
+/// regime a task section, else `false`.
+fn tasks_value(report: &Report<'_>) -> serde_json::Value {
+    let (Some(summary), Some(section)) = (report.tasks, &report.regime.tasks) else {
+        return serde_json::Value::Bool(false);
+    };
+    let config = report.config;
+    let o = &summary.overall;
+    let overdue_units: Vec<String> = summary
+        .by_unit
+        .iter()
+        .filter(|(_, c)| c.get(crate::tasks::TaskStatus::Overdue) > 0)
+        .map(|(u, c)| {
+            let name = config
+                .units
+                .get(u)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| u.clone());
+            format!("{name} ({})", c.get(crate::tasks::TaskStatus::Overdue))
+        })
         .collect();
-    ctx.insert("successions", &successions);
-    ctx.insert("compliance", &compliance);
-    ctx.insert(
-        "diagnostics",
-        &serde_json::json!({
-            "blocking": b.blocking_count(), "warning": b.diagnostics.len() - b.blocking_count(),
-        }),
-    );
-    if let (Some(summary), Some(section)) = (report.tasks, &regime.tasks) {
-        let o = &summary.overall;
-        let overdue_units: Vec<String> = summary
-            .by_unit
-            .iter()
-            .filter(|(_, c)| c.get(crate::tasks::TaskStatus::Overdue) > 0)
-            .map(|(u, c)| {
-                let name = config
-                    .units
-                    .get(u)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_else(|| u.clone());
-                format!("{name} ({})", c.get(crate::tasks::TaskStatus::Overdue))
-            })
-            .collect();
-        ctx.insert("tasks", &serde_json::json!({
-            "title": section.title,
-            "sentence": crate::tasks::sentence(o),
-            "total": o.total,
-            "by_status": o.by_status,
-            "nearly_due": o.nearly_due,
-            "late_without_explanation": o.late_without_explanation,
-            "percent_on_time": o.percent_on_time.map(|p| fmt_vn_fixed(p, 1)).unwrap_or_default(),
-            "overdue_units": overdue_units,
-        }));
-    } else {
-        ctx.insert("tasks", &false);
-    }
-    let template = config
+    serde_json::json!({
+        "title": section.title,
+        "sentence": crate::tasks::sentence(o),
+        "total": o.total,
+        "by_status": o.by_status,
+        "nearly_due": o.nearly_due,
+        "late_without_explanation": o.late_without_explanation,
+        "percent_on_time": o.percent_on_time.map(|p| fmt_vn_fixed(p, 1)).unwrap_or_default(),
+        "overdue_units": overdue_units,
+    })
+}
+
+/// The regime's outline rendered with `ctx` (Markdown).
+fn render_outline(report: &Report<'_>, ctx: &tera::Context) -> Result<String, String> {
+    let template = report
+        .config
         .outlines
-        .get(&regime.id)
+        .get(&report.regime.id)
         .ok_or("thiếu mẫu đề cương")?;
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
     tera.add_raw_template("outline", template)
         .map_err(|e| error_chain(&e))?;
-    let md = tera.render("outline", &ctx).map_err(|e| error_chain(&e))?;
-    let title = format!(
-        "{} {}",
-        regime.name,
-        crate::text::lower_first(&report.period.label())
-    );
-    let letterhead = Letterhead {
-        agency: root.agency_name().to_uppercase(),
-        number: format!(
-            "Số:       /{}",
-            regime.report_symbol.clone().unwrap_or_else(|| "BC".into())
-        ),
-        place_date: format!(
-            "{}, ngày {} tháng {} năm {}",
-            root.place.clone().unwrap_or_else(|| root.name.clone()),
-            d.day(),
-            d.month(),
-            d.year()
-        ),
-    };
-    let parts = split_outline(&md);
-    let body = parts.body;
-    // The signing block: the regime's, else the outline's, else the head of the agency.
-    let closing = Closing {
-        recipients: parts.recipients,
-        signing: if !regime.signing.title.is_empty() {
-            regime.signing.title.clone()
-        } else if !parts.signing.is_empty() {
-            parts.signing
-        } else {
-            vec![
-                format!("TM. {}", root.agency_name().to_uppercase()),
-                "CHỦ TỊCH".to_string(),
-            ]
-        },
-        signer: regime
-            .signing
-            .name
-            .clone()
-            .or(parts.signer)
-            .filter(|n| !n.trim().is_empty()),
-    };
-    let html = to_html(&body, &title, &letterhead, &closing);
-    Ok(Narrative {
-        md,
-        html,
-        letterhead,
-        body,
-        closing,
-        title,
-        form_table,
-    })
+    tera.render("outline", ctx).map_err(|e| error_chain(&e))
+}
+
+impl Letterhead {
+    /// The receiver's agency, the report's number and the place and date line.
+    fn of(report: &Report<'_>, root: &crate::catalog::Unit) -> Letterhead {
+        let d = report.as_of;
+        Letterhead {
+            agency: root.agency_name().to_uppercase(),
+            number: format!(
+                "Số:       /{}",
+                report
+                    .regime
+                    .report_symbol
+                    .clone()
+                    .unwrap_or_else(|| "BC".into())
+            ),
+            place_date: format!(
+                "{}, ngày {} tháng {} năm {}",
+                root.place.clone().unwrap_or_else(|| root.name.clone()),
+                d.day(),
+                d.month(),
+                d.year()
+            ),
+        }
+    }
+}
+
+impl Closing {
+    /// The closing: the outline's recipients; the signing block the regime's, else the
+    /// outline's, else the head of the agency; the signer the regime's, else the outline's.
+    fn of(
+        regime: &crate::catalog::Regime,
+        root: &crate::catalog::Unit,
+        parts: OutlineParts,
+    ) -> Closing {
+        Closing {
+            recipients: parts.recipients,
+            signing: if !regime.signing.title.is_empty() {
+                regime.signing.title.clone()
+            } else if !parts.signing.is_empty() {
+                parts.signing
+            } else {
+                vec![
+                    format!("TM. {}", root.agency_name().to_uppercase()),
+                    "CHỦ TỊCH".to_string(),
+                ]
+            },
+            signer: regime
+                .signing
+                .name
+                .clone()
+                .or(parts.signer)
+                .filter(|n| !n.trim().is_empty()),
+        }
+    }
 }
 
 /// The body (Markdown) → a standalone HTML page with the letterhead and the closing, printed
