@@ -204,10 +204,59 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         &format!("{} — {}", regime.form.title, report.period.label()),
         report.period,
     )?;
-    let styles = Styles::new();
-    let c = report.consolidated;
-
     // 1. The consolidated form.
+    wb.push_worksheet(consolidated_form(report, root)?);
+    // 2. Every unit side by side.
+    ByUnit::of(report).write(&mut wb, scratch)?;
+    // The table of units, where the regime declares one: after the by-unit figures, before
+    // compliance.
+    if let Some(table) = super::unit_table::of(report) {
+        let mut ws = Worksheet::new();
+        table.write(&mut ws, SHEET_UNIT_TABLE, FONT)?;
+        wb.push_worksheet(ws);
+    }
+    // The lists, a sheet each, gathered up the tree.
+    let look = crate::catalog::lists::Lookup {
+        dimensions: &config.dimensions,
+        units: &config.units,
+    };
+    let gathered = crate::consolidate::gather_lists(config, regime, &report.batch.accepted);
+    for spec in &regime.lists {
+        let mut ws = Worksheet::new();
+        let lines = gathered.get(&spec.code).map_or(&[][..], Vec::as_slice);
+        super::lists::write_consolidated_sheet(&mut ws, spec, &look, lines, FONT)?;
+        wb.push_worksheet(ws);
+    }
+    // 3. Compliance.
+    wb.push_worksheet(compliance_sheet(report)?);
+    // 4. Diagnostics.
+    wb.push_worksheet(diagnostics_sheet(report)?);
+    // 5. Tasks (Quyết định 42/2014), when given.
+    if let Some(summary) = report.tasks {
+        let mut ws = Worksheet::new();
+        ws.set_name(SHEET_TASKS)?;
+        super::tasks::summary_sheet(&mut ws, config, summary)?;
+        wb.push_worksheet(ws);
+    }
+    form::write_meta(&mut wb, regime, report.period, root)?;
+    wb.save_to_buffer()
+}
+
+/// The sheets' title format.
+fn title_format() -> Format {
+    Format::new()
+        .set_font_name(FONT)
+        .set_font_size(13)
+        .set_bold()
+}
+
+/// The receiver's consolidated form (a list form, or a matrix).
+fn consolidated_form(
+    report: &Report<'_>,
+    root: &crate::catalog::Unit,
+) -> Result<Worksheet, XlsxError> {
+    let (config, regime, c) = (report.config, report.regime, report.consolidated);
+    let styles = Styles::new();
     let rows: Vec<_> = regime
         .form_codes()
         .filter_map(|code| config.indicator(code))
@@ -233,71 +282,125 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
     } else {
         list_form(report, &mut ws, &spec, &styles)?;
     }
-    wb.push_worksheet(ws);
+    Ok(ws)
+}
 
-    // 2. Every unit side by side (the period's figures); a sheet holds at most
-    // UNITS_PER_SHEET units, within Excel's 16,384 columns.
-    let head = header_format();
-    let text = cell_format();
-    // A figure's format by its indicator's decimal places.
-    let numbers: Vec<Format> = (0..=crate::catalog::MAX_DECIMALS as usize)
-        .map(|d| cell_format().set_num_format(form::number_format(d)))
-        .collect();
-    let year = cell_format().set_num_format("0");
-    let title = Format::new()
-        .set_font_name(FONT)
-        .set_font_size(13)
-        .set_bold();
-    let all_units: Vec<&str> = c.units.iter().map(String::as_str).collect();
-    let chunks: Vec<&[&str]> = if all_units.is_empty() {
-        vec![&[]]
-    } else {
-        all_units.chunks(UNITS_PER_SHEET).collect()
-    };
-    // The form's cells, one row each: (indicator, disaggregation, key id, key, format).
-    let rows: Vec<_> = regime
-        .form_codes()
-        .filter_map(|code| config.indicator(code))
-        .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)))
-        .map(|(ind, d)| {
-            let key = cell_key(&ind.code, &d);
-            let fmt = if ind.value_type == ValueType::Year {
-                &year
-            } else {
-                &numbers[ind.decimals().min(numbers.len() - 1)]
-            };
-            (ind, d, c.key(&key), key, fmt)
-        })
-        .collect();
-    let rows_of = crate::consolidate::KeyId::positions(rows.iter().map(|(.., id, _, _)| *id));
-    // The figures of a block of units by row: each unit's figures are walked once, in order,
-    // into a table of rows × units (`None` where a unit has none).
-    let table_of = |block: &[&str]| {
-        let mut table = vec![None; rows.len() * block.len()];
-        for (j, u) in block.iter().enumerate() {
-            let Some(f) = c.unit(u) else { continue };
-            for (id, column, v) in f.iter() {
-                if column != InputColumn::ThucHien {
-                    continue;
-                }
-                for r in rows_of.get(id.index()).into_iter().flatten() {
-                    table[r * block.len() + j] = Some(v);
+/// One row of the by-unit sheets: a cell of the form (indicator, disaggregation, key id, key)
+/// and the format of its figures.
+type UnitRow<'a> = (
+    &'a crate::catalog::Indicator,
+    crate::model::Disagg,
+    Option<crate::consolidate::KeyId>,
+    String,
+    &'a Format,
+);
+
+/// The by-unit sheets: every unit side by side (the period's figures); a sheet holds at most
+/// UNITS_PER_SHEET units, within Excel's 16,384 columns.
+struct ByUnit<'a> {
+    report: &'a Report<'a>,
+    /// A figure's format by its indicator's decimal places, and a year's.
+    numbers: Vec<Format>,
+    year: Format,
+}
+
+impl<'a> ByUnit<'a> {
+    fn of(report: &'a Report<'a>) -> ByUnit<'a> {
+        ByUnit {
+            report,
+            numbers: (0..=crate::catalog::MAX_DECIMALS as usize)
+                .map(|d| cell_format().set_num_format(form::number_format(d)))
+                .collect(),
+            year: cell_format().set_num_format("0"),
+        }
+    }
+
+    /// The form's cells, one row each.
+    fn rows(&self) -> Vec<UnitRow<'_>> {
+        let (config, c) = (self.report.config, self.report.consolidated);
+        self.report
+            .regime
+            .form_codes()
+            .filter_map(|code| config.indicator(code))
+            .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)))
+            .map(|(ind, d)| {
+                let key = cell_key(&ind.code, &d);
+                let fmt = if ind.value_type == ValueType::Year {
+                    &self.year
+                } else {
+                    &self.numbers[ind.decimals().min(self.numbers.len() - 1)]
+                };
+                (ind, d, c.key(&key), key, fmt)
+            })
+            .collect()
+    }
+
+    fn write(&self, wb: &mut Workbook, scratch: &std::path::Path) -> Result<(), XlsxError> {
+        let c = self.report.consolidated;
+        let all_units: Vec<&str> = c.units.iter().map(String::as_str).collect();
+        let chunks: Vec<&[&str]> = if all_units.is_empty() {
+            vec![&[]]
+        } else {
+            all_units.chunks(UNITS_PER_SHEET).collect()
+        };
+        let rows = self.rows();
+        let rows_of = crate::consolidate::KeyId::positions(rows.iter().map(|(.., id, _, _)| *id));
+        // The figures of a block of units by row: each unit's figures are walked once, in
+        // order, into a table of rows × units (`None` where a unit has none).
+        let table_of = |block: &[&str]| {
+            let mut table = vec![None; rows.len() * block.len()];
+            for (j, u) in block.iter().enumerate() {
+                let Some(f) = c.unit(u) else { continue };
+                for (id, column, v) in f.iter() {
+                    if column != InputColumn::ThucHien {
+                        continue;
+                    }
+                    for r in rows_of.get(id.index()).into_iter().flatten() {
+                        table[r * block.len() + j] = Some(v);
+                    }
                 }
             }
-        }
-        table
-    };
-    for (k, units) in chunks.iter().enumerate() {
-        // A large sheet is written row by row to a temporary file beside the outputs
-        // (`STREAMED_CELLS`).
-        let streamed = rows.len() * units.len() >= STREAMED_CELLS;
-        let mut ws = if streamed {
-            wb.set_tempdir(scratch)?;
-            wb.set_zip_compression_level(STREAMED_LEVEL);
-            wb.new_worksheet_with_low_memory()?
-        } else {
-            Worksheet::new()
+            table
         };
+        for (k, units) in chunks.iter().enumerate() {
+            // A large sheet is written row by row to a temporary file beside the outputs
+            // (`STREAMED_CELLS`).
+            let streamed = rows.len() * units.len() >= STREAMED_CELLS;
+            let mut ws = if streamed {
+                wb.set_tempdir(scratch)?;
+                wb.set_zip_compression_level(STREAMED_LEVEL);
+                wb.new_worksheet_with_low_memory()?
+            } else {
+                Worksheet::new()
+            };
+            self.head(&mut ws, k, units, streamed)?;
+            if streamed {
+                Self::streamed_rows(&mut ws, &rows, units, &table_of(units), self.report)?;
+                // After the figures: a cell written without a format looks its column's
+                // format up among the columns given a width, a cache miss each across a row of
+                // 16,000.
+                ws.set_column_range_width(3, 2 + units.len() as u16, 14)?;
+                set_widths(&mut ws)?;
+            } else {
+                Self::blocks(&mut ws, &rows, units, &table_of, self.report)?;
+            }
+            ws.set_freeze_panes(3, 3)?;
+            print_setup(&mut ws, 2)?;
+            wb.push_worksheet(ws);
+        }
+        Ok(())
+    }
+
+    /// A by-unit sheet's name, title and header row.
+    fn head(
+        &self,
+        ws: &mut Worksheet,
+        k: usize,
+        units: &[&str],
+        streamed: bool,
+    ) -> Result<(), XlsxError> {
+        let config = self.report.config;
+        let head = header_format();
         if k == 0 {
             ws.set_name(SHEET_UNITS)?;
         } else {
@@ -308,9 +411,9 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
             0,
             format!(
                 "Số liệu thực hiện {} theo đơn vị",
-                report.period.short_label()
+                self.report.period.short_label()
             ),
-            &title,
+            &title_format(),
         )?;
         for (i, h) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
             ws.write_string_with_format(2, i as u16, *h, &head)?;
@@ -327,101 +430,108 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
             }
         }
         if !streamed {
-            set_widths(&mut ws)?;
+            set_widths(ws)?;
         }
         ws.set_row_height(2, 48)?;
-        let labels = |ws: &mut Worksheet, i: usize| -> Result<(), XlsxError> {
-            let (ind, d, _, key, _) = &rows[i];
-            let r = 3 + i as u32;
-            ws.write_string_with_format(r, 0, key, &text)?;
-            ws.write_string_with_format(r, 1, config.cell_name(ind, d), &text)?;
-            ws.write_string_with_format(r, 2, &ind.unit, &text)?;
-            Ok(())
+        Ok(())
+    }
+
+    /// A row's labels: its key, its name and its unit of measure.
+    fn labels(
+        ws: &mut Worksheet,
+        rows: &[UnitRow<'_>],
+        i: usize,
+        report: &Report<'_>,
+    ) -> Result<(), XlsxError> {
+        let text = cell_format();
+        let (ind, d, _, key, _) = &rows[i];
+        let r = 3 + i as u32;
+        ws.write_string_with_format(r, 0, key, &text)?;
+        ws.write_string_with_format(r, 1, report.config.cell_name(ind, d), &text)?;
+        ws.write_string_with_format(r, 2, &ind.unit, &text)?;
+        Ok(())
+    }
+
+    /// One figure (an answer by its label).
+    fn figure(
+        ws: &mut Worksheet,
+        ind: &crate::catalog::Indicator,
+        r: u32,
+        col: u16,
+        v: f64,
+    ) -> Result<(), XlsxError> {
+        match ind.answer_label(v) {
+            Some(label) => ws.write_string(r, col, label)?,
+            None => ws.write_number(r, col, v)?,
         };
-        if streamed {
-            // Row by row, as the temporary file takes them: a row's labels, its figures, then
-            // its format over all its figures' cells at once.
-            let table = table_of(units);
+        Ok(())
+    }
+
+    /// Row by row, as the temporary file takes them: a row's labels, its figures, then its
+    /// format over all its figures' cells at once.
+    fn streamed_rows(
+        ws: &mut Worksheet,
+        rows: &[UnitRow<'_>],
+        units: &[&str],
+        table: &[Option<f64>],
+        report: &Report<'_>,
+    ) -> Result<(), XlsxError> {
+        for (i, (.., fmt)) in rows.iter().enumerate() {
+            Self::labels(ws, rows, i, report)?;
+            let r = 3 + i as u32;
+            for (j, v) in table[i * units.len()..(i + 1) * units.len()]
+                .iter()
+                .enumerate()
+            {
+                if let Some(v) = v {
+                    Self::figure(ws, rows[i].0, r, 3 + j as u16, *v)?;
+                }
+            }
+            ws.set_range_format(r, 3, r, 2 + units.len() as u16, fmt)?;
+        }
+        Ok(())
+    }
+
+    /// The labels first (rust_xlsxwriter numbers strings and formats in the order of first
+    /// use, and the figures' cells use neither strings nor the labels' format), then a block
+    /// of units at a time, row by row: a row's figures, then its format over the row's cells
+    /// of the block at once (an empty cell gets it as a blank cell) — the same cells as
+    /// writing each with its format, without finding the format in rust_xlsxwriter's table (a
+    /// hash of the whole format) for each of a nation's million cells.
+    fn blocks(
+        ws: &mut Worksheet,
+        rows: &[UnitRow<'_>],
+        units: &[&str],
+        table_of: &dyn Fn(&[&str]) -> Vec<Option<f64>>,
+        report: &Report<'_>,
+    ) -> Result<(), XlsxError> {
+        for i in 0..rows.len() {
+            Self::labels(ws, rows, i, report)?;
+        }
+        for (b, block) in units.chunks(UNIT_BLOCK).enumerate() {
+            let table = table_of(block);
             for (i, (.., fmt)) in rows.iter().enumerate() {
-                labels(&mut ws, i)?;
                 let r = 3 + i as u32;
-                for (j, v) in table[i * units.len()..(i + 1) * units.len()]
+                let first = 3 + (b * UNIT_BLOCK) as u16;
+                for (j, v) in table[i * block.len()..(i + 1) * block.len()]
                     .iter()
                     .enumerate()
                 {
                     if let Some(v) = v {
-                        match rows[i].0.answer_label(*v) {
-                            Some(label) => ws.write_string(r, 3 + j as u16, label)?,
-                            None => ws.write_number(r, 3 + j as u16, *v)?,
-                        };
+                        Self::figure(ws, rows[i].0, r, first + j as u16, *v)?;
                     }
                 }
-                ws.set_range_format(r, 3, r, 2 + units.len() as u16, fmt)?;
-            }
-        } else {
-            // The labels first: rust_xlsxwriter numbers strings and formats in the order of
-            // first use, and the figures' cells use neither strings nor the labels' format.
-            for i in 0..rows.len() {
-                labels(&mut ws, i)?;
-            }
-            // A block of units at a time, written row by row.
-            for (b, block) in units.chunks(UNIT_BLOCK).enumerate() {
-                let table = table_of(block);
-                // A row's figures, then its format over the row's cells of the block at once
-                // (an empty cell gets it as a blank cell): the same cells as writing each
-                // with its format, without finding the format in rust_xlsxwriter's table (a
-                // hash of the whole format) for each of a nation's million cells.
-                for (i, (.., fmt)) in rows.iter().enumerate() {
-                    let r = 3 + i as u32;
-                    let first = 3 + (b * UNIT_BLOCK) as u16;
-                    for (j, v) in table[i * block.len()..(i + 1) * block.len()]
-                        .iter()
-                        .enumerate()
-                    {
-                        if let Some(v) = v {
-                            match rows[i].0.answer_label(*v) {
-                                Some(label) => ws.write_string(r, first + j as u16, label)?,
-                                None => ws.write_number(r, first + j as u16, *v)?,
-                            };
-                        }
-                    }
-                    ws.set_range_format(r, first, r, first + block.len() as u16 - 1, fmt)?;
-                }
+                ws.set_range_format(r, first, r, first + block.len() as u16 - 1, fmt)?;
             }
         }
-        if streamed {
-            // After the figures: a cell written without a format looks its column's format up
-            // among the columns given a width, a cache miss each across a row of 16,000.
-            ws.set_column_range_width(3, 2 + units.len() as u16, 14)?;
-            set_widths(&mut ws)?;
-        }
-        ws.set_freeze_panes(3, 3)?;
-        print_setup(&mut ws, 2)?;
-        wb.push_worksheet(ws);
+        Ok(())
     }
+}
 
-    // The table of units, where the regime declares one: after the by-unit figures, before
-    // compliance.
-    if let Some(table) = super::unit_table::of(report) {
-        let mut ws = Worksheet::new();
-        table.write(&mut ws, SHEET_UNIT_TABLE, FONT)?;
-        wb.push_worksheet(ws);
-    }
-
-    // The lists, a sheet each, gathered up the tree.
-    let look = crate::catalog::lists::Lookup {
-        dimensions: &config.dimensions,
-        units: &config.units,
-    };
-    let gathered = crate::consolidate::gather_lists(config, regime, &report.batch.accepted);
-    for spec in &regime.lists {
-        let mut ws = Worksheet::new();
-        let lines = gathered.get(&spec.code).map_or(&[][..], Vec::as_slice);
-        super::lists::write_consolidated_sheet(&mut ws, spec, &look, lines, FONT)?;
-        wb.push_worksheet(ws);
-    }
-
-    // 3. Compliance.
+/// The "Tình hình gửi báo cáo" sheet: each unit's file, receipt, deadline and status.
+fn compliance_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
+    let (config, regime) = (report.config, report.regime);
+    let (head, text) = (header_format(), cell_format());
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_COMPLIANCE)?;
     ws.write_string_with_format(
@@ -432,7 +542,7 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
             report.period.label(),
             regime.name
         ),
-        &title,
+        &title_format(),
     )?;
     let headers = [
         "STT",
@@ -495,9 +605,13 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
     ws.set_freeze_panes(3, 0)?;
     ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
     print_setup(&mut ws, 2)?;
-    wb.push_worksheet(ws);
+    Ok(ws)
+}
 
-    // 4. Diagnostics.
+/// The "Chẩn đoán" sheet: the summary by code, then every diagnostic.
+fn diagnostics_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
+    let config = report.config;
+    let (head, text) = (header_format(), cell_format());
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_DIAGNOSTICS)?;
     ws.write_string_with_format(
@@ -507,7 +621,7 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
             "Chẩn đoán số liệu {} (xem docs/diagnostics.md)",
             report.period.label()
         ),
-        &title,
+        &title_format(),
     )?;
     // The summary by code first: a thousand warnings of one kind are one line here.
     let summary = [
@@ -564,18 +678,7 @@ pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8
         (headers.len() - 1) as u16,
     )?;
     print_setup(&mut ws, header_row)?;
-    wb.push_worksheet(ws);
-
-    // 5. Tasks (Quyết định 42/2014), when given.
-    if let Some(summary) = report.tasks {
-        let mut ws = Worksheet::new();
-        ws.set_name(SHEET_TASKS)?;
-        super::tasks::summary_sheet(&mut ws, config, summary)?;
-        wb.push_worksheet(ws);
-    }
-
-    form::write_meta(&mut wb, regime, report.period, root)?;
-    wb.save_to_buffer()
+    Ok(ws)
 }
 
 /// The sources a summary line of the "Chẩn đoán" sheet names.
