@@ -1402,6 +1402,23 @@ fn check_regime(
     levels: &BTreeSet<String>,
     cal: &WorkCalendar,
 ) {
+    check_reporters(l, rel, regime, units, levels);
+    check_frequencies(l, rel, regime);
+    check_board(l, rel, regime, indicators);
+    check_replace(l, rel, regime, levels);
+    check_deadlines(l, rel, regime, levels, cal);
+    let on_form = check_form(l, rel, regime, indicators);
+    check_rules(l, rel, regime, indicators, &on_form);
+}
+
+/// The receiver and who reports: levels, kinds and units that exist.
+fn check_reporters(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    units: &UnitTree,
+    levels: &BTreeSet<String>,
+) {
     if units.get(&regime.receiver).is_none() {
         l.problem(
             rel,
@@ -1467,12 +1484,25 @@ fn check_regime(
             );
         }
     }
+}
+
+/// The frequencies and the data cutoff window.
+fn check_frequencies(l: &mut Loader, rel: &str, regime: &Regime) {
     if regime.frequencies.is_empty() {
         l.problem(rel, "frequencies", "chưa khai báo tần suất báo cáo");
     }
     if let Err(msg) = regime.cutoff.check() {
         l.problem(rel, "cutoff", msg);
     }
+}
+
+/// The board's key indicators exist.
+fn check_board(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+) {
     for (i, key) in regime.board.indicators.iter().enumerate() {
         if !indicators.contains_key(crate::model::indicator_of(key)) {
             l.problem(
@@ -1482,6 +1512,11 @@ fn check_regime(
             );
         }
     }
+}
+
+/// Coinciding periods (`[[replace]]`): frequencies the regime has, a longer report replacing a
+/// shorter one, levels that exist.
+fn check_replace(l: &mut Loader, rel: &str, regime: &Regime, levels: &BTreeSet<String>) {
     for (i, r) in regime.replace.iter().enumerate() {
         let key = format!("[[replace]] thứ {}", i + 1);
         for f in [r.by, r.replaces] {
@@ -1514,6 +1549,17 @@ fn check_regime(
             }
         }
     }
+}
+
+/// The deadlines: levels that exist, rules that give a date after the cutoff window, and a
+/// deadline for every reporting level and frequency.
+fn check_deadlines(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    levels: &BTreeSet<String>,
+    cal: &WorkCalendar,
+) {
     for (i, d) in regime.deadline.iter().enumerate() {
         for lv in &d.levels {
             if !levels.contains(lv) {
@@ -1586,6 +1632,16 @@ fn check_regime(
             }
         }
     }
+}
+
+/// The form's rows (each indicator once, every operand of a computed one on the form) and
+/// columns; returns the indicators on the form.
+fn check_form(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     for (si, s) in regime.form.sections.iter().enumerate() {
         for (ri, code) in s.rows.iter().enumerate() {
@@ -1648,6 +1704,18 @@ fn check_regime(
             "biểu phải có cột thuc_hien (Thực hiện kỳ báo cáo)",
         );
     }
+    seen
+}
+
+/// The cross rules: every indicator they name is on the form (`seen`), a breakdown's
+/// dimension is one its indicator has, a carry-over's cells exist.
+fn check_rules(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+    seen: &BTreeSet<String>,
+) {
     for (i, r) in regime.rule.iter().enumerate() {
         let codes: Vec<&String> = match r {
             CrossRule::PartLeTotal { part, total } => vec![part, total],
