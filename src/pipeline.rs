@@ -223,35 +223,12 @@ pub fn run_period(
         successors: past.successors,
         ytd_note,
     };
-    let board = crate::board::Board {
-        office: config.units.name_of(&regime.receiver),
-        today: job.as_of,
-        periods: vec![crate::board::period_panel(
-            regime,
-            job.period,
-            crate::due::units_deadline(config, regime, job.period),
-            &batch,
-        )],
-        indicators: crate::board::indicator_panels(
-            config,
-            regime,
-            store.as_ref(),
-            job.period,
-            Some(&consolidated),
-        ),
-        tasks: task_list
-            .as_deref()
-            .map(|t| crate::board::task_panel(config, t, job.as_of, 7)),
-    };
+    let board = board_of(&report, store.as_ref(), task_list.as_deref());
     // The store first, the outputs after: a run the store step fails publishes nothing, so the
     // next run (its inputs unchanged) is not taken as up to date and records the period. A run
     // whose outputs fail after the store step records the same figures again next time.
     let revisions = match &store {
-        Some(s) => {
-            let n = record_history(s, regime, job.period, &batch)?;
-            record_lists(s, config, regime, job.period, &batch)?;
-            n
-        }
+        Some(s) => record(s, config, regime, job.period, &batch)?,
         None => 0,
     };
     progress.stage("kho lịch sử");
@@ -502,6 +479,38 @@ pub fn missing_units(
     let mut missing = of(crate::validate::Timeliness::Missing);
     missing.extend(of(crate::validate::Timeliness::NotYetDue));
     (missing, of(crate::validate::Timeliness::Rejected))
+}
+
+/// The periods due, nearly due or just overdue on `today` (`due::due_rows`), by deadline; with
+/// an inbox root, each reporting level's units that have not sent or were rejected.
+pub fn due_with_units(
+    config: &Config,
+    regimes: &[&Regime],
+    today: NaiveDate,
+    within: u32,
+    lookback: u32,
+    inbox: Option<&Path>,
+) -> Vec<crate::due::DueRow> {
+    let mut rows: Vec<(Period, crate::due::DueRow)> = regimes
+        .iter()
+        .flat_map(|r| crate::due::due_rows(config, r, today, within, lookback))
+        .collect();
+    rows.sort_by(|a, b| a.1.deadline.cmp(&b.1.deadline).then(a.0.cmp(&b.0)));
+    if let Some(inbox) = inbox {
+        for (period, row) in rows.iter_mut() {
+            let regime = config.regime(&row.regime).expect("a regime of the config");
+            // The receiver's own deadline (sending upward): no units of its level report to it.
+            if !regime.reporters.levels.contains(&row.level) {
+                continue;
+            }
+            let inbox = crate::due::regime_inbox(inbox, &regime.id);
+            let (missing, rejected) =
+                missing_units(config, regime, *period, &row.level, &inbox, today);
+            row.missing = Some(missing);
+            row.rejected = Some(rejected);
+        }
+    }
+    rows.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The subfolders of `dir` named as periods (`2026-10`, `2026-Q3`, …), sorted by name.
@@ -1006,6 +1015,47 @@ fn record_lists(
             .map_err(|e| store_error(store, period, e))?;
     }
     Ok(())
+}
+
+/// The period's display board: its compliance, its key indicators with their trend, and the
+/// tasks by lead unit.
+fn board_of(
+    report: &Report<'_>,
+    store: Option<&Store>,
+    tasks: Option<&[crate::tasks::Task]>,
+) -> crate::board::Board {
+    let (config, regime, period) = (report.config, report.regime, report.period);
+    crate::board::Board {
+        office: config.units.name_of(&regime.receiver),
+        today: report.as_of,
+        periods: vec![crate::board::period_panel(
+            regime,
+            period,
+            crate::due::units_deadline(config, regime, period),
+            report.batch,
+        )],
+        indicators: crate::board::indicator_panels(
+            config,
+            regime,
+            store,
+            period,
+            Some(report.consolidated),
+        ),
+        tasks: tasks.map(|t| crate::board::task_panel(config, t, report.as_of, 7)),
+    }
+}
+
+/// The store step: the accepted figures, then the lists; the number of revisions audited.
+fn record(
+    store: &Store,
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    batch: &Batch,
+) -> Result<usize, RunError> {
+    let n = record_history(store, regime, period, batch)?;
+    record_lists(store, config, regime, period, batch)?;
+    Ok(n)
 }
 
 /// A store step that failed: the machine's fault when it was the disk's, else a bug.

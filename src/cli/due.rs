@@ -7,9 +7,8 @@
 use chrono::NaiveDate;
 
 use super::{parse_date, pick_regimes, today, CliResult, Format, EXIT_OK};
-use crate::catalog::Config;
+use crate::catalog::{Config, Regime};
 use crate::output;
-use crate::period::Period;
 use crate::schedule::vn_date;
 
 #[derive(Debug, clap::Args)]
@@ -32,143 +31,134 @@ pub struct Args {
     pub format: Format,
 }
 
-pub use crate::due::{due_rows, DueRow};
+pub use crate::due::DueRow;
 
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regimes = pick_regimes(config, args.regime.as_deref())?;
     let today = args.today.unwrap_or_else(today);
-    let mut rows: Vec<(Period, DueRow)> = regimes
-        .iter()
-        .flat_map(|r| due_rows(config, r, today, args.within, args.lookback))
-        .collect();
-    rows.sort_by(|a, b| a.1.deadline.cmp(&b.1.deadline).then(a.0.cmp(&b.0)));
-    if let Some(inbox) = &args.inbox {
-        for (period, row) in rows.iter_mut() {
-            let regime = config.regime(&row.regime).expect("a regime of the config");
-            // The receiver's own deadline (sending upward): no units of its level report to it.
-            if !regime.reporters.levels.contains(&row.level) {
-                continue;
-            }
-            let inbox = crate::due::regime_inbox(inbox, &regime.id);
-            let (missing, rejected) =
-                crate::pipeline::missing_units(config, regime, *period, &row.level, &inbox, today);
-            row.missing = Some(missing);
-            row.rejected = Some(rejected);
-        }
-    }
-    let rows: Vec<DueRow> = rows.into_iter().map(|(_, r)| r).collect();
+    let rows = crate::pipeline::due_with_units(
+        config,
+        &regimes,
+        today,
+        args.within,
+        args.lookback,
+        args.inbox.as_deref(),
+    );
     match args.format {
         Format::Json => println!("{}", crate::output::json(&rows)),
-        Format::Csv => {
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.regime.clone(),
-                        r.period.clone(),
-                        r.level.clone(),
-                        r.cutoff_to.to_string(),
-                        r.deadline.to_string(),
-                        serde_json::to_value(r.status)
-                            .expect("enum")
-                            .as_str()
-                            .unwrap_or("")
-                            .to_string(),
-                        r.missing.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
-                        r.rejected.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            print!(
-                "{}",
-                output::csv_text(
-                    &[
-                        "regime",
-                        "period",
-                        "level",
-                        "cutoff_to",
-                        "deadline",
-                        "status",
-                        "missing",
-                        "rejected"
-                    ],
-                    &cells
-                )
-            );
-        }
-        Format::Table => {
-            let names: Vec<&str> = regimes.iter().map(|r| r.name.as_str()).collect();
-            println!(
-                "Tình hình đến hạn ngày {} — {}",
-                vn_date(today),
-                names.join("; ")
-            );
-            if rows.is_empty() {
-                println!("Không có kỳ nào đến hạn, sắp đến hạn hoặc mới quá hạn.");
-                return Ok(EXIT_OK);
-            }
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.regime.clone(),
-                        r.period.clone(),
-                        config.units.level_label(&r.level).to_string(),
-                        vn_date(r.deadline),
-                        status_words(r),
-                        match (&r.missing, &r.rejected) {
-                            (None, _) => String::new(),
-                            (Some(m), r) => {
-                                let rejected = r.as_ref().map_or(0, Vec::len);
-                                match (m.len(), rejected) {
-                                    (0, 0) => "đã đủ".to_string(),
-                                    (n, 0) => format!("{n} đơn vị chưa gửi"),
-                                    (0, k) => format!("{k} đơn vị bị từ chối"),
-                                    (n, k) => format!("{n} chưa gửi, {k} bị từ chối"),
-                                }
-                            }
-                        },
-                    ]
-                })
-                .collect();
-            print!(
-                "{}",
-                output::table(
-                    &[
-                        "Chế độ",
-                        "Kỳ",
-                        "Cấp báo cáo",
-                        "Hạn gửi",
-                        "Tình trạng",
-                        "Đơn vị chưa gửi"
-                    ],
-                    &cells
-                )
-            );
-            for r in &rows {
-                for (list, what) in [(&r.missing, "chưa gửi"), (&r.rejected, "bị từ chối")]
-                {
-                    if let Some(m) = list.as_ref().filter(|m| !m.is_empty()) {
-                        println!(
-                            "\n{} kỳ {} — {} {what}:",
-                            r.regime,
-                            r.period,
-                            config.units.level_label(&r.level)
-                        );
-                        for code in m {
-                            let name = config
-                                .units
-                                .get(code)
-                                .map(|u| u.name.as_str())
-                                .unwrap_or("");
-                            println!("  {code}  {name}");
+        Format::Csv => print_csv(&rows),
+        Format::Table => print_table(config, &regimes, today, &rows),
+    }
+    Ok(EXIT_OK)
+}
+
+fn print_csv(rows: &[DueRow]) {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.regime.clone(),
+                r.period.clone(),
+                r.level.clone(),
+                r.cutoff_to.to_string(),
+                r.deadline.to_string(),
+                serde_json::to_value(r.status)
+                    .expect("enum")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                r.missing.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
+                r.rejected.as_ref().map(|m| m.join(" ")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        output::csv_text(
+            &[
+                "regime",
+                "period",
+                "level",
+                "cutoff_to",
+                "deadline",
+                "status",
+                "missing",
+                "rejected"
+            ],
+            &cells
+        )
+    );
+}
+
+fn print_table(config: &Config, regimes: &[&Regime], today: NaiveDate, rows: &[DueRow]) {
+    let names: Vec<&str> = regimes.iter().map(|r| r.name.as_str()).collect();
+    println!(
+        "Tình hình đến hạn ngày {} — {}",
+        vn_date(today),
+        names.join("; ")
+    );
+    if rows.is_empty() {
+        println!("Không có kỳ nào đến hạn, sắp đến hạn hoặc mới quá hạn.");
+        return;
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.regime.clone(),
+                r.period.clone(),
+                config.units.level_label(&r.level).to_string(),
+                vn_date(r.deadline),
+                status_words(r),
+                match (&r.missing, &r.rejected) {
+                    (None, _) => String::new(),
+                    (Some(m), r) => {
+                        let rejected = r.as_ref().map_or(0, Vec::len);
+                        match (m.len(), rejected) {
+                            (0, 0) => "đã đủ".to_string(),
+                            (n, 0) => format!("{n} đơn vị chưa gửi"),
+                            (0, k) => format!("{k} đơn vị bị từ chối"),
+                            (n, k) => format!("{n} chưa gửi, {k} bị từ chối"),
                         }
                     }
+                },
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        output::table(
+            &[
+                "Chế độ",
+                "Kỳ",
+                "Cấp báo cáo",
+                "Hạn gửi",
+                "Tình trạng",
+                "Đơn vị chưa gửi"
+            ],
+            &cells
+        )
+    );
+    for r in rows {
+        for (list, what) in [(&r.missing, "chưa gửi"), (&r.rejected, "bị từ chối")] {
+            if let Some(m) = list.as_ref().filter(|m| !m.is_empty()) {
+                println!(
+                    "\n{} kỳ {} — {} {what}:",
+                    r.regime,
+                    r.period,
+                    config.units.level_label(&r.level)
+                );
+                for code in m {
+                    let name = config
+                        .units
+                        .get(code)
+                        .map(|u| u.name.as_str())
+                        .unwrap_or("");
+                    println!("  {code}  {name}");
                 }
             }
         }
     }
-    Ok(EXIT_OK)
 }
 
 /// The row's status in words: a period past its deadline whose reports are all in is "đã hết

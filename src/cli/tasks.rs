@@ -74,98 +74,18 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         .map_err(|e| CliError::Internal(format!("không tạo được nhiem-vu.xlsx: {e}")))?;
     let target = out.join("nhiem-vu.xlsx");
     super::write_file(&target, &bytes)?;
-    let name = |c: &str| config.units.name_of(c);
+    let shown = Shown {
+        config,
+        tasks: &tasks,
+        summary: &summary,
+        diags: &diags,
+        as_of,
+        tracked,
+    };
     match args.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "as_of": as_of.to_string(),
-                "total": summary.overall.total,
-                "by_status": summary.overall.by_status,
-                "nearly_due": summary.overall.nearly_due,
-                "late_without_explanation": summary.overall.late_without_explanation,
-                "percent_on_time": summary.overall.percent_on_time,
-                "on_time_rate": summary.rate,
-                "on_time_rate_definition": summary.rate.describe(),
-                "by_unit": summary.by_unit.iter().map(|(u, c)| UnitJson { unit_code: u, unit_name: name(u), counts: c }).collect::<Vec<_>>(),
-                "reminders": reminders(&tasks, &summary).iter().map(|(u, t)| ReminderJson {
-                    unit_code: u, code: &t.code, content: &t.content, due: t.due(), status: t.status(as_of).name(),
-                    not_updated: t.not_updated(as_of, UPDATE_CYCLE_DAYS, tracked),
-                }).collect::<Vec<_>>(),
-                "diagnostics": diags.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
-            });
-            println!("{}", crate::output::json(&doc));
-        }
+        Format::Json => shown.json(),
         Format::Table | Format::Csv => {
-            println!(
-                "Tình hình thực hiện nhiệm vụ đến ngày {}: {}.",
-                vn_date(as_of),
-                sentence(&summary.overall)
-            );
-            let row = |label: String, c: &Counts| {
-                let mut r = vec![label, c.total.to_string()];
-                r.extend(TaskStatus::ALL.iter().map(|s| c.get(*s).to_string()));
-                r.push(c.nearly_due.to_string());
-                r.push(
-                    c.percent_on_time
-                        .map(|p| crate::text::fmt_vn_fixed(p, 1))
-                        .unwrap_or_default(),
-                );
-                r
-            };
-            let mut rows: Vec<Vec<String>> = summary
-                .by_unit
-                .iter()
-                .map(|(u, c)| row(name(u), c))
-                .collect();
-            rows.push(row("Tổng cộng".to_string(), &summary.overall));
-            print!(
-                "{}",
-                table(
-                    &[
-                        "Đơn vị chủ trì",
-                        "Tổng",
-                        "HT đúng hạn",
-                        "HT quá hạn",
-                        "Đang TH trong hạn",
-                        "Đang TH quá hạn",
-                        "Không thời hạn",
-                        "Sắp đến hạn",
-                        "% đúng hạn"
-                    ],
-                    &rows
-                )
-            );
-            println!("% đúng hạn = {}.", summary.rate.describe());
-            let list = reminders(&tasks, &summary);
-            if !list.is_empty() {
-                println!("\nCần đôn đốc:");
-                let mut last = "";
-                for (u, t) in list {
-                    if u != last {
-                        println!("  {}", name(u));
-                        last = u;
-                    }
-                    let due = t.due().map(vn_date).unwrap_or_default();
-                    println!(
-                        "    {} (hạn {due}, {}{}): {}",
-                        t.code,
-                        if t.status(as_of) == TaskStatus::Overdue {
-                            "quá hạn"
-                        } else {
-                            "sắp đến hạn"
-                        },
-                        if t.not_updated(as_of, UPDATE_CYCLE_DAYS, tracked) {
-                            ", chưa cập nhật"
-                        } else {
-                            ""
-                        },
-                        t.content
-                    );
-                }
-            }
-            for d in &diags {
-                println!("{}", d.line());
-            }
+            shown.table();
             println!("Đã ghi {}", target.display());
         }
     }
@@ -174,4 +94,130 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     } else {
         EXIT_OK
     })
+}
+
+/// What `tasks` prints: the register's summary on a date, its reminders and diagnostics.
+struct Shown<'a> {
+    config: &'a Config,
+    tasks: &'a [crate::tasks::Task],
+    summary: &'a crate::tasks::Summary,
+    diags: &'a [Diagnostic],
+    as_of: NaiveDate,
+    /// Whether the register tracks updates (a task not updated within the cycle is said).
+    tracked: bool,
+}
+
+impl Shown<'_> {
+    fn json(&self) {
+        let (config, tasks, summary, diags, as_of, tracked) = (
+            self.config,
+            self.tasks,
+            self.summary,
+            self.diags,
+            self.as_of,
+            self.tracked,
+        );
+        let name = |c: &str| config.units.name_of(c);
+
+        let doc = serde_json::json!({
+            "as_of": as_of.to_string(),
+            "total": summary.overall.total,
+            "by_status": summary.overall.by_status,
+            "nearly_due": summary.overall.nearly_due,
+            "late_without_explanation": summary.overall.late_without_explanation,
+            "percent_on_time": summary.overall.percent_on_time,
+            "on_time_rate": summary.rate,
+            "on_time_rate_definition": summary.rate.describe(),
+            "by_unit": summary.by_unit.iter().map(|(u, c)| UnitJson { unit_code: u, unit_name: name(u), counts: c }).collect::<Vec<_>>(),
+            "reminders": reminders(tasks, summary).iter().map(|(u, t)| ReminderJson {
+                unit_code: u, code: &t.code, content: &t.content, due: t.due(), status: t.status(as_of).name(),
+                not_updated: t.not_updated(as_of, UPDATE_CYCLE_DAYS, tracked),
+            }).collect::<Vec<_>>(),
+            "diagnostics": diags.iter().map(DiagnosticJson::from).collect::<Vec<_>>(),
+        });
+        println!("{}", crate::output::json(&doc));
+    }
+
+    fn table(&self) {
+        let (config, tasks, summary, diags, as_of, tracked) = (
+            self.config,
+            self.tasks,
+            self.summary,
+            self.diags,
+            self.as_of,
+            self.tracked,
+        );
+        let name = |c: &str| config.units.name_of(c);
+
+        println!(
+            "Tình hình thực hiện nhiệm vụ đến ngày {}: {}.",
+            vn_date(as_of),
+            sentence(&summary.overall)
+        );
+        let row = |label: String, c: &Counts| {
+            let mut r = vec![label, c.total.to_string()];
+            r.extend(TaskStatus::ALL.iter().map(|s| c.get(*s).to_string()));
+            r.push(c.nearly_due.to_string());
+            r.push(
+                c.percent_on_time
+                    .map(|p| crate::text::fmt_vn_fixed(p, 1))
+                    .unwrap_or_default(),
+            );
+            r
+        };
+        let mut rows: Vec<Vec<String>> = summary
+            .by_unit
+            .iter()
+            .map(|(u, c)| row(name(u), c))
+            .collect();
+        rows.push(row("Tổng cộng".to_string(), &summary.overall));
+        print!(
+            "{}",
+            table(
+                &[
+                    "Đơn vị chủ trì",
+                    "Tổng",
+                    "HT đúng hạn",
+                    "HT quá hạn",
+                    "Đang TH trong hạn",
+                    "Đang TH quá hạn",
+                    "Không thời hạn",
+                    "Sắp đến hạn",
+                    "% đúng hạn"
+                ],
+                &rows
+            )
+        );
+        println!("% đúng hạn = {}.", summary.rate.describe());
+        let list = reminders(tasks, summary);
+        if !list.is_empty() {
+            println!("\nCần đôn đốc:");
+            let mut last = "";
+            for (u, t) in list {
+                if u != last {
+                    println!("  {}", name(u));
+                    last = u;
+                }
+                let due = t.due().map(vn_date).unwrap_or_default();
+                println!(
+                    "    {} (hạn {due}, {}{}): {}",
+                    t.code,
+                    if t.status(as_of) == TaskStatus::Overdue {
+                        "quá hạn"
+                    } else {
+                        "sắp đến hạn"
+                    },
+                    if t.not_updated(as_of, UPDATE_CYCLE_DAYS, tracked) {
+                        ", chưa cập nhật"
+                    } else {
+                        ""
+                    },
+                    t.content
+                );
+            }
+        }
+        for d in diags {
+            println!("{}", d.line());
+        }
+    }
 }
