@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -253,43 +253,32 @@ cp "$M/out/ktxh/2026-10/manifest.json" "$T/manifest-after"
 
 #[test]
 fn a_vanished_inbox_is_the_machine_s_and_a_mistyped_one_the_officer_s() {
-    // A folder that is not there: most often a typo (exit 2, as before).
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("khong-co");
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&samples()),
-        "run",
-        "--regime",
-        "ktxh",
-        "--period",
-        "2026-10",
-        "--inbox",
-        s(&missing),
-        "--out",
-        s(&dir.path().join("out")),
-        "--no-history",
-    ]);
+    let out = dir.path().join("out");
+    let run = |inbox: &Path| {
+        baocao(&[
+            "--root",
+            s(&samples()),
+            "run",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--inbox",
+            s(inbox),
+            "--out",
+            s(&out),
+            "--no-history",
+        ])
+    };
+    // A folder that is not there: most often a typo (exit 2, as before).
+    let (code, _, err) = run(&dir.path().join("khong-co"));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("không có thư mục nhận báo cáo"), "{err}");
     // A path through a file (ENOTDIR, as a share cut off under its mount point): the machine.
     let file = dir.path().join("tep");
     std::fs::write(&file, "x").unwrap();
-    let through: PathBuf = file.join("nhan");
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&samples()),
-        "run",
-        "--regime",
-        "ktxh",
-        "--period",
-        "2026-10",
-        "--inbox",
-        s(&through),
-        "--out",
-        s(&dir.path().join("out")),
-        "--no-history",
-    ]);
+    let (code, _, err) = run(&file.join("nhan"));
     assert_eq!(code, 5, "{err}");
     said_as_a_fault(&err, "BC1104", "thư mục hoặc tệp không còn");
     assert!(err.contains("không đọc được thư mục nhận báo cáo"), "{err}");

@@ -97,6 +97,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
 }
 
 /// What `tasks` prints: the register's summary on a date, its reminders and diagnostics.
+#[derive(Clone, Copy)]
 struct Shown<'a> {
     config: &'a Config,
     tasks: &'a [crate::tasks::Task],
@@ -109,14 +110,14 @@ struct Shown<'a> {
 
 impl Shown<'_> {
     fn json(&self) {
-        let (config, tasks, summary, diags, as_of, tracked) = (
-            self.config,
-            self.tasks,
-            self.summary,
-            self.diags,
-            self.as_of,
-            self.tracked,
-        );
+        let Shown {
+            config,
+            tasks,
+            summary,
+            diags,
+            as_of,
+            tracked,
+        } = *self;
         let name = |c: &str| config.units.name_of(c);
 
         let doc = serde_json::json!({
@@ -139,14 +140,14 @@ impl Shown<'_> {
     }
 
     fn table(&self) {
-        let (config, tasks, summary, diags, as_of, tracked) = (
-            self.config,
-            self.tasks,
-            self.summary,
-            self.diags,
-            self.as_of,
-            self.tracked,
-        );
+        let Shown {
+            config,
+            tasks,
+            summary,
+            diags,
+            as_of,
+            tracked,
+        } = *self;
         let name = |c: &str| config.units.name_of(c);
 
         println!(
