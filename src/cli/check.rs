@@ -67,54 +67,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         Format::Json => {
             let subs: Vec<SubmissionJson> = all
                 .iter()
-                .map(|s| {
-                    let deadline = config
-                        .units
-                        .get(&s.unit_code)
-                        .and_then(|u| regime.deadline(args.period, &u.level, &config.calendar));
-                    let late =
-                        matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
-                    let accepted = batch
-                        .accepted
-                        .iter()
-                        .any(|a| a.file == s.file && a.unit_code == s.unit_code);
-                    let rejected = batch.rejected.iter().any(|r| r.file == s.file);
-                    // An accepted submission shows its values after validation (totals
-                    // computed from complete breakdowns included).
-                    let validated = batch
-                        .accepted
-                        .iter()
-                        .find(|a| a.file == s.file && a.unit_code == s.unit_code)
-                        .unwrap_or(s);
-                    let pick = |col: InputColumn| -> BTreeMap<&str, f64> {
-                        validated
-                            .values
-                            .iter()
-                            .filter(|((_, c), _)| *c == col)
-                            .map(|((code, _), v)| (code.as_str(), v.value))
-                            .collect()
-                    };
-                    SubmissionJson {
-                        file: &s.file,
-                        unit_code: &s.unit_code,
-                        period: s.period.code(),
-                        received_at: s
-                            .received_at
-                            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
-                        received_from: s.received_source,
-                        timeliness: if late { "late" } else { "on_time" },
-                        status: if accepted {
-                            "accepted"
-                        } else if rejected {
-                            "rejected"
-                        } else {
-                            "superseded"
-                        },
-                        values: pick(InputColumn::ThucHien),
-                        ke_hoach: pick(InputColumn::KeHoach),
-                        luy_ke: pick(InputColumn::LuyKe),
-                    }
-                })
+                .map(|s| SubmissionJson::of(config, regime, args.period, &batch, s))
                 .collect();
             let diags: Vec<DiagnosticJson> =
                 batch.diagnostics.iter().map(DiagnosticJson::from).collect();
@@ -148,4 +101,63 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     } else {
         EXIT_OK
     })
+}
+
+impl<'a> SubmissionJson<'a> {
+    /// A submission as `check --format json` shows it: its receipt, whether it is late, its
+    /// status, and its figures by column (an accepted one's after validation: totals computed
+    /// from complete breakdowns included).
+    fn of(
+        config: &Config,
+        regime: &crate::catalog::Regime,
+        period: Period,
+        batch: &'a crate::validate::Batch,
+        s: &'a crate::model::Submission,
+    ) -> SubmissionJson<'a> {
+        let deadline = config
+            .units
+            .get(&s.unit_code)
+            .and_then(|u| regime.deadline(period, &u.level, &config.calendar));
+        let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
+        let accepted = batch
+            .accepted
+            .iter()
+            .any(|a| a.file == s.file && a.unit_code == s.unit_code);
+        let rejected = batch.rejected.iter().any(|r| r.file == s.file);
+        // An accepted submission shows its values after validation (totals
+        // computed from complete breakdowns included).
+        let validated = batch
+            .accepted
+            .iter()
+            .find(|a| a.file == s.file && a.unit_code == s.unit_code)
+            .unwrap_or(s);
+        let pick = |col: InputColumn| -> BTreeMap<&str, f64> {
+            validated
+                .values
+                .iter()
+                .filter(|((_, c), _)| *c == col)
+                .map(|((code, _), v)| (code.as_str(), v.value))
+                .collect()
+        };
+        SubmissionJson {
+            file: &s.file,
+            unit_code: &s.unit_code,
+            period: s.period.code(),
+            received_at: s
+                .received_at
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            received_from: s.received_source,
+            timeliness: if late { "late" } else { "on_time" },
+            status: if accepted {
+                "accepted"
+            } else if rejected {
+                "rejected"
+            } else {
+                "superseded"
+            },
+            values: pick(InputColumn::ThucHien),
+            ke_hoach: pick(InputColumn::KeHoach),
+            luy_ke: pick(InputColumn::LuyKe),
+        }
+    }
 }

@@ -75,51 +75,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             periods,
         } => {
             let regime = pick_regime(config, regime.as_deref())?;
-            let asks_answers = regime
-                .form_codes()
-                .any(|c| config.indicator(c).is_some_and(|i| i.is_answer()));
-            let n = if asks_answers {
-                let periods = if periods.is_empty() {
-                    vec![Period::Half {
-                        year: 2026,
-                        half: 1,
-                    }]
-                } else {
-                    periods
-                };
-                let mut n = 0;
-                for p in periods {
-                    n += synth::write_answer_inbox(config, regime, p, &out.join(p.code()))
-                        .map_err(io(&out))?;
-                }
-                n
-            } else if regime.is_matrix() {
-                let periods = if periods.is_empty() {
-                    vec![Period::Quarter {
-                        year: 2026,
-                        quarter: 3,
-                    }]
-                } else {
-                    periods
-                };
-                let mut n = 0;
-                for p in periods {
-                    let faults = p.code() == "2026-Q3";
-                    n += synth::write_matrix_inbox(config, regime, p, &out.join(p.code()), faults)
-                        .map_err(io(&out))?;
-                }
-                n
-            } else {
-                let periods = if periods.is_empty() {
-                    ["2026-08", "2026-09", "2026-10", "2026-Q3"]
-                        .iter()
-                        .map(|p| p.parse().expect("valid period"))
-                        .collect()
-                } else {
-                    periods
-                };
-                synth::write_sample_inbox(config, regime, &periods, &out).map_err(io(&out))?
-            };
+            let n = sample_inbox(config, regime, periods, &out).map_err(io(&out))?;
             println!("Đã ghi {n} báo cáo mẫu vào {}", out.display());
         }
         What::History {
@@ -161,4 +117,58 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The sample inbox of `regime` for `periods` (by default the samples' own: 2026-H1 for a
+/// regime of answers, 2026-Q3 for a matrix form, else 2026-08 to 2026-10 and 2026-Q3), with its
+/// planted faults; the number of reports written.
+fn sample_inbox(
+    config: &Config,
+    regime: &crate::catalog::Regime,
+    periods: Vec<Period>,
+    out: &std::path::Path,
+) -> std::io::Result<usize> {
+    let asks_answers = regime
+        .form_codes()
+        .any(|c| config.indicator(c).is_some_and(|i| i.is_answer()));
+    Ok(if asks_answers {
+        let periods = if periods.is_empty() {
+            vec![Period::Half {
+                year: 2026,
+                half: 1,
+            }]
+        } else {
+            periods
+        };
+        let mut n = 0;
+        for p in periods {
+            n += synth::write_answer_inbox(config, regime, p, &out.join(p.code()))?;
+        }
+        n
+    } else if regime.is_matrix() {
+        let periods = if periods.is_empty() {
+            vec![Period::Quarter {
+                year: 2026,
+                quarter: 3,
+            }]
+        } else {
+            periods
+        };
+        let mut n = 0;
+        for p in periods {
+            let faults = p.code() == "2026-Q3";
+            n += synth::write_matrix_inbox(config, regime, p, &out.join(p.code()), faults)?;
+        }
+        n
+    } else {
+        let periods = if periods.is_empty() {
+            ["2026-08", "2026-09", "2026-10", "2026-Q3"]
+                .iter()
+                .map(|p| p.parse().expect("valid period"))
+                .collect()
+        } else {
+            periods
+        };
+        synth::write_sample_inbox(config, regime, &periods, out)?
+    })
 }
