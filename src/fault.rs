@@ -37,8 +37,10 @@ impl Kind {
             ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Kind::DiskFull,
             ErrorKind::ReadOnlyFilesystem => Kind::ReadOnly,
             ErrorKind::PermissionDenied => Kind::NoPermission,
+            // A folder on the path is a file (ENOTDIR, or EEXIST when the folder is made).
             ErrorKind::NotFound
             | ErrorKind::NotADirectory
+            | ErrorKind::AlreadyExists
             | ErrorKind::StaleNetworkFileHandle
             | ErrorKind::NotConnected
             | ErrorKind::HostUnreachable
@@ -99,7 +101,7 @@ impl Kind {
                 folder.display()
             ),
             Kind::Vanished => format!(
-                "Kiểm tra {shown} còn mở được không (thư mục bị xoá, đổi tên, hay ổ mạng bị ngắt): kết nối lại ổ mạng hoặc tạo lại thư mục, rồi chạy lại."
+                "Kiểm tra {shown} còn mở được không (thư mục bị xoá, đổi tên, ổ mạng bị ngắt, hay một phần của đường dẫn là tệp chứ không phải thư mục): kết nối lại ổ mạng, tạo lại thư mục hoặc sửa đường dẫn, rồi chạy lại."
             ),
             Kind::Locked => format!(
                 "Đóng {shown} trong chương trình đang mở nó (thường là Excel hoặc Word, có khi là phần mềm diệt virus hay đồng bộ đang quét), rồi chạy lại."
@@ -235,6 +237,13 @@ impl From<Fault> for Failed {
     }
 }
 
+/// Writes `bytes` to `path` whole (`output::write_atomic`); a failure as the machine's fault,
+/// saying what stayed whole (`kept`).
+pub fn write_file(path: &Path, bytes: &[u8], kept: &str) -> Result<(), Fault> {
+    crate::output::write_atomic(path, bytes)
+        .map_err(|e| Fault::writing(&e, "không ghi được", path).kept(kept))
+}
+
 /// A short Vietnamese reason for an I/O error, for a message that goes on (a diagnostic, a
 /// config problem): "ổ đĩa đầy (mã lỗi 28)".
 pub fn reason(e: &std::io::Error) -> String {
@@ -321,6 +330,7 @@ mod tests {
             (1, Kind::NoPermission),  // EPERM
             (2, Kind::Vanished),      // ENOENT
             (20, Kind::Vanished),     // ENOTDIR
+            (17, Kind::Vanished),     // EEXIST: a folder on the path is a file
             (116, Kind::Vanished),    // ESTALE (an NFS share gone)
             (107, Kind::Vanished),    // ENOTCONN (a FUSE/SMB mount gone)
             (16, Kind::Locked),       // EBUSY

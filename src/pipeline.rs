@@ -414,7 +414,7 @@ pub fn inbox_folder(inbox: &Path) -> Result<(), RunError> {
         Ok(m) if m.is_dir() => Ok(()),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unreadable_inbox(&e, inbox)),
         _ => Err(RunError::Job(format!(
-            "không có thư mục nhận báo cáo {}",
+            "không có thư mục nhận báo cáo {}: kiểm tra đường dẫn --inbox (ổ mạng chưa gắn thì gắn lại), rồi chạy lại",
             inbox.display()
         ))),
     }

@@ -149,13 +149,8 @@ pub fn add(lib: &Library, id: &str, root: &Path) -> Result<Vec<(String, Added)>,
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failed> {
-    crate::output::write_atomic(path, bytes).map_err(|e| {
-        Failed::Machine(
-            crate::fault::Fault::writing(&e, "không ghi được", path).kept(
-                "Các tệp đã chép trước đó vẫn nguyên vẹn, không tệp nào bị ghi dở: chạy lại lệnh để chép nốt.",
-            ),
-        )
-    })
+    let kept = "Các tệp đã chép trước đó vẫn nguyên vẹn, không tệp nào bị ghi dở: chạy lại lệnh để chép nốt.";
+    crate::fault::write_file(path, bytes, kept).map_err(Failed::Machine)
 }
 
 /// One file's differences: what the office changed against the library version it started

@@ -10,10 +10,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{
-    parse_date, parse_period, pick_regime, today, CliError, CliResult, Format, EXIT_FINDINGS,
-    EXIT_OK,
-};
+use super::{parse_date, parse_period, pick_regime, today, CliError, CliResult, Format};
 use crate::catalog::{Config, InputColumn};
 use crate::diag::DiagnosticJson;
 use crate::period::Period;
@@ -96,11 +93,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             );
         }
     }
-    Ok(if batch.blocking_count() > 0 {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    Ok(crate::exit::of_findings(batch.blocking_count() > 0))
 }
 
 impl<'a> SubmissionJson<'a> {

@@ -233,12 +233,8 @@ pub type CliResult = Result<i32, CliError>;
 
 /// Writes a command's output file whole (`output::write_atomic`); a machine fault said as one.
 pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
-    crate::output::write_atomic(path, bytes).map_err(|e| {
-        CliError::Machine(
-            Fault::writing(&e, "không ghi được", path)
-                .kept("Tệp cũ cùng tên (nếu có) vẫn nguyên vẹn; không tệp nào bị ghi dở."),
-        )
-    })
+    let kept = "Tệp cũ cùng tên (nếu có) vẫn nguyên vẹn; không tệp nào bị ghi dở.";
+    crate::fault::write_file(path, bytes, kept).map_err(CliError::Machine)
 }
 
 /// The regime named by `--regime`, or the only one in the config root.

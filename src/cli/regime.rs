@@ -199,11 +199,7 @@ fn list(a: ListArgs) -> CliResult {
         }
     }
     println!("Thêm một chế độ vào thư mục cấu hình của văn phòng: baocao regime add <mã> --root <thư mục>.");
-    Ok(if broken {
-        super::EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    Ok(crate::exit::of_findings(broken))
 }
 
 fn draft(a: DraftArgs) -> CliResult {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 
-use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use super::{parse_date, CliError, CliResult, Format, EXIT_OK};
 use crate::catalog::Config;
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::ingest::register::{read_register, Register};
@@ -143,11 +143,7 @@ pub fn ensure_file(path: &Path) -> Result<(), CliError> {
     }
 }
 
-fn shown(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| path.display().to_string())
-}
+use crate::ingest::tasks::shown;
 
 /// Reads the register; blocking problems in it stop the command (the office fixes its own
 /// register first), warnings are printed.
@@ -312,11 +308,9 @@ fn update(config: &Config, a: UpdateArgs) -> CliResult {
             );
         }
     }
-    Ok(if diagnostics.iter().any(Diagnostic::is_blocking) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    Ok(crate::exit::of_findings(
+        diagnostics.iter().any(Diagnostic::is_blocking),
+    ))
 }
 
 fn review_cmd(config: &Config, a: ReviewArgs) -> CliResult {
@@ -411,9 +405,7 @@ fn import_cmd(config: &Config, a: ImportArgs) -> CliResult {
         println!("{}", d.line());
     }
     println!("Đã ghi {}", target.display());
-    Ok(if diags.iter().any(Diagnostic::is_blocking) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    Ok(crate::exit::of_findings(
+        diags.iter().any(Diagnostic::is_blocking),
+    ))
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{parse_date, CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use super::{parse_date, CliError, CliResult, Format};
 use crate::catalog::Config;
 use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::ingest::register::load;
@@ -89,11 +89,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             println!("Đã ghi {}", target.display());
         }
     }
-    Ok(if diags.iter().any(Diagnostic::is_blocking) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    Ok(crate::exit::of_findings(
+        diags.iter().any(Diagnostic::is_blocking),
+    ))
 }
 
 /// What `tasks` prints: the register's summary on a date, its reminders and diagnostics.

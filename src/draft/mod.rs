@@ -325,12 +325,8 @@ pub fn draft_config(
     }
     for (rel, text) in &draft.files {
         let path = out.join(rel);
-        crate::output::write_atomic(&path, text.as_bytes())
-            .map_err(|e| {
-                DraftError::Io(crate::fault::Fault::writing(&e, "không ghi được", &path).kept(
-                    "Các tệp đã ghi trước đó vẫn nguyên vẹn, không tệp nào bị ghi dở: chạy lại lệnh (với --force) để ghi nốt.",
-                ))
-            })?;
+        let kept = "Các tệp đã ghi trước đó vẫn nguyên vẹn, không tệp nào bị ghi dở: chạy lại lệnh (với --force) để ghi nốt.";
+        crate::fault::write_file(&path, text.as_bytes(), kept).map_err(DraftError::Io)?;
     }
     Ok(Written { draft, form })
 }

@@ -16,7 +16,7 @@ use crate::tasks::update::{LogEntry, Update};
 use crate::tasks::Task;
 
 /// A file's name as shown in messages.
-fn shown(path: &Path) -> String {
+pub fn shown(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| path.display().to_string())
@@ -30,10 +30,11 @@ pub fn read_updates(
     inbox: &Path,
     as_of: NaiveDate,
 ) -> (Vec<Update>, Vec<Diagnostic>) {
-    let receipts = ReceiptLog::load_for(std::slice::from_ref(&inbox.to_path_buf()));
+    let folders = [inbox.to_path_buf()];
+    let receipts = ReceiptLog::load_for(&folders);
     let mut diagnostics = receipts.problems.clone();
     let mut updates = Vec::new();
-    for (path, name) in super::collect_files(std::slice::from_ref(&inbox.to_path_buf())) {
+    for (path, name) in super::collect_files(&folders) {
         let file = read_register(config, &path, &name);
         diagnostics.extend(file.diagnostics.iter().cloned());
         let unit = file.meta.get("unit").cloned().or_else(|| {
