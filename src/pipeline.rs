@@ -513,6 +513,42 @@ pub fn due_with_units(
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The folder given to `due --inbox`: an inbox root (`<regime>/<period>/` or `<period>/`
+/// folders), not one period's folder, whose files `due` would never find.
+pub fn due_inbox(inbox: &Path, regimes: &[&Regime]) -> Result<(), RunError> {
+    inbox_folder(inbox)?;
+    let own_period = inbox
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse::<Period>().ok());
+    let holds_files = || {
+        std::fs::read_dir(inbox)
+            .map(|d| {
+                d.flatten().any(|e| {
+                    let p = e.path();
+                    p.is_file()
+                        && (crate::ingest::is_spreadsheet(&p)
+                            || p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                })
+            })
+            .unwrap_or(false)
+    };
+    let has_periods = || {
+        regimes
+            .iter()
+            .any(|r| !period_folders(&crate::due::regime_inbox(inbox, &r.id)).is_empty())
+    };
+    if own_period.is_none() && !(holds_files() && !has_periods()) {
+        return Ok(());
+    }
+    let root = inbox.parent().filter(|p| !p.as_os_str().is_empty());
+    Err(RunError::Job(format!(
+        "{} là thư mục chứa tệp của một kỳ, không phải thư mục gốc nhận báo cáo: --inbox cần thư mục có các thư mục <chế độ>/<kỳ>/ (ví dụ nhan/ktxh/2026-10/) hoặc <kỳ>/; chạy lại với --inbox {}",
+        inbox.display(),
+        root.map_or_else(|| "<thư mục gốc>".to_string(), |p| p.display().to_string())
+    )))
+}
+
 /// The subfolders of `dir` named as periods (`2026-10`, `2026-Q3`, …), sorted by name.
 pub fn period_folders(dir: &Path) -> Vec<(Period, PathBuf)> {
     let Ok(rd) = std::fs::read_dir(dir) else {

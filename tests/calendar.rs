@@ -122,6 +122,49 @@ fn bad_arguments_exit_with_two_and_say_why() {
 }
 
 #[test]
+fn due_given_one_period_folder_as_its_inbox_says_to_give_the_root() {
+    // A period's folder holds the forms themselves: due would find no period folder in it
+    // and call every unit missing. It says which folder to give instead (exit 2).
+    let october = samples().join("inbox/ktxh/2026-10");
+    let due = |inbox: &std::path::Path| {
+        baocao(&[
+            "--root",
+            s(&samples()),
+            "due",
+            "--regime",
+            "ktxh",
+            "--today",
+            "2026-10-19",
+            "--inbox",
+            s(inbox),
+        ])
+    };
+    let (code, out, err) = due(&october);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("không phải thư mục gốc nhận báo cáo"), "{err}");
+    assert!(
+        err.contains(&format!("--inbox {}", samples().join("inbox/ktxh").display())),
+        "{err}"
+    );
+    // A folder of loose forms, not named as a period, is the same mistake.
+    let dir = tempfile::tempdir().unwrap();
+    let loose = dir.path().join("thang-10");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::copy(
+        october.join("99004-phuong-hoa-binh-2026-10.xlsx"),
+        loose.join("99004-phuong-hoa-binh-2026-10.xlsx"),
+    )
+    .unwrap();
+    let (code, _, err) = due(&loose);
+    assert_eq!(code, 2, "{err}");
+    // A new, empty inbox root is not: nobody has sent yet.
+    let empty = dir.path().join("nhan");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _, err) = due(&empty);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
 fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
     let inbox = samples().join("inbox/ktxh");
     let (code, out, err) = baocao(&[

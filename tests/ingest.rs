@@ -10,9 +10,13 @@ use baocao::render::{form_file_name, unit_form, Fill};
 use common::*;
 
 fn check_json(dir: &Path, period: &str, as_of: &str) -> (i32, serde_json::Value) {
+    check_json_at(&samples(), dir, period, as_of)
+}
+
+fn check_json_at(root: &Path, dir: &Path, period: &str, as_of: &str) -> (i32, serde_json::Value) {
     let (code, out, err) = baocao(&[
         "--root",
-        s(&samples()),
+        s(root),
         "check",
         "--regime",
         "ktxh",
@@ -222,6 +226,43 @@ fn bad_files_get_coded_diagnostics_and_never_stop_the_others() {
     assert_eq!(subs[0]["unit_code"], "99009");
     assert_eq!(subs[0]["status"], "accepted");
     assert_eq!(subs[0]["values"]["NN01"], 2.0);
+}
+
+/// BC0405 of the samples' October inbox, as (file, cell, message).
+fn parts_over_totals(v: &serde_json::Value) -> Vec<(String, String, String)> {
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "BC0405")
+        .map(|d| {
+            let field = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (field("file"), field("cell"), field("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_trong_do_part_over_its_summed_total_is_refused_without_a_written_rule() {
+    // 99004's October form: DL02 "Khách du lịch quốc tế" 5.000 > DL01 3.200. The regime
+    // writes the rule; without it, DL02's `part_of = "DL01"` (both summed) says the same.
+    let october = samples().join("inbox/ktxh/2026-10");
+    let (_, with_rule) = check_json(&october, "2026-10", "2026-11-22");
+    let want = parts_over_totals(&with_rule);
+    assert_eq!(want.len(), 1, "{want:?}");
+    assert_eq!(want[0].0, "99004-phuong-hoa-binh-2026-10.xlsx");
+    assert!(want[0].2.starts_with("DL02 \"Khách du lịch quốc tế\" = 5.000 lớn hơn tổng DL01"), "{want:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = sample_root(dir.path());
+    let regime = root.join("report-templates/ktxh/regime.toml");
+    let text = std::fs::read_to_string(&regime).unwrap();
+    let rule = "[[rule]]\nkind = \"part-le-total\"\npart = \"DL02\"\ntotal = \"DL01\"\n";
+    assert!(text.contains(rule));
+    std::fs::write(&regime, text.replacen(rule, "", 1)).unwrap();
+    let (code, without_rule) = check_json_at(&root, &october, "2026-10", "2026-11-22");
+    assert_eq!(code, 1);
+    assert_eq!(parts_over_totals(&without_rule), want);
 }
 
 #[test]

@@ -36,6 +36,9 @@ pub use crate::due::DueRow;
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regimes = pick_regimes(config, args.regime.as_deref())?;
     let today = args.today.unwrap_or_else(today);
+    if let Some(inbox) = &args.inbox {
+        crate::pipeline::due_inbox(inbox, &regimes)?;
+    }
     let rows = crate::pipeline::due_with_units(
         config,
         &regimes,

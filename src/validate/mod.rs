@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::catalog::{Config, CrossRule, InputColumn, Regime, ValueType};
+use crate::catalog::{Aggregation, Config, CrossRule, Indicator, InputColumn, Regime, ValueType};
 use crate::diag::{Code, Diagnostic, Location};
 use crate::model::{split_key, Disagg};
-use crate::model::{FileReport, Submission};
+use crate::model::{FileReport, Submission, Value};
 use crate::period::Period;
 use crate::schedule::vn_date;
 use crate::text::fmt_vn;
@@ -151,7 +151,9 @@ pub fn validate(
         },
     );
     let mut candidates: Vec<Submission> = Vec::new();
-    let mut rejected_units: BTreeMap<String, String> = BTreeMap::new();
+    // A rejected unit's file and, when it could be read, when it came in.
+    let mut rejected_units: BTreeMap<String, (String, Option<chrono::NaiveDateTime>)> =
+        BTreeMap::new();
     for report in reports {
         if report.has_blocking() {
             let codes: Vec<String> = {
@@ -166,7 +168,7 @@ pub fn validate(
             };
             if report.submissions.is_empty() {
                 if let Some(u) = &report.unit_hint {
-                    rejected_units.insert(u.clone(), report.file.clone());
+                    rejected_units.insert(u.clone(), (report.file.clone(), None));
                 }
                 batch.rejected.push(Rejected {
                     file: report.file.clone(),
@@ -175,7 +177,7 @@ pub fn validate(
                 });
             }
             for s in &report.submissions {
-                rejected_units.insert(s.unit_code.clone(), s.file.clone());
+                rejected_units.insert(s.unit_code.clone(), (s.file.clone(), s.received_at));
                 batch.rejected.push(Rejected {
                     file: s.file.clone(),
                     unit_code: Some(s.unit_code.clone()),
@@ -272,8 +274,8 @@ pub fn validate(
             }
             None => {
                 let passed = deadline.is_some_and(|d| d < as_of);
-                if let Some(f) = rejected_units.get(&u.code) {
-                    (Timeliness::Rejected, Some(f.clone()), None)
+                if let Some((f, received)) = rejected_units.get(&u.code) {
+                    (Timeliness::Rejected, Some(f.clone()), *received)
                 } else if passed {
                     batch.diagnostics.push(Diagnostic::new(
                         Code::Missing,
@@ -358,153 +360,137 @@ pub fn check_submission(
     diags: &mut Vec<Diagnostic>,
 ) {
     for ((code, _column), v) in &s.values {
-        let Some(ind) = config.indicator_of_key(code) else {
-            continue;
-        };
-        // The cell's description is made only for a diagnostic.
-        let unit = if ind.unit.trim().is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", ind.unit)
-        };
-        let what = || match Disagg::parse(split_key(code).1) {
-            Ok(d) if !d.is_total() => {
-                format!("Chỉ tiêu {}{unit}", config.describe_cell(&ind.code, &d))
-            }
-            _ => format!("Chỉ tiêu {} \"{}\"{unit}", ind.code, ind.name),
-        };
-        // A year without a thousands separator.
-        let fmt_vn = |v: f64, d: usize| {
-            if ind.value_type == ValueType::Year {
-                ind.display(v)
-            } else {
-                fmt_vn(v, d)
-            }
-        };
-        if matches!(ind.value_type, ValueType::Integer | ValueType::Year) && v.value.fract() != 0.0
-        {
-            diags.push(Diagnostic::new(
-                Code::NotInteger,
-                v.location.clone(),
-                format!(
-                    "{} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.",
-                    what(),
-                    fmt_vn(v.value, 4)
-                ),
-            ));
-        }
-        if v.value < ind.lower_bound() {
-            let msg = if ind.lower_bound() == 0.0 {
-                format!(
-                    "{} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
-                    what(),
-                    fmt_vn(v.value, 4)
-                )
-            } else {
-                format!(
-                    "{} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
-                    what(),
-                    fmt_vn(ind.lower_bound(), 4),
-                    fmt_vn(v.value, 4)
-                )
-            };
-            diags.push(Diagnostic::new(Code::BelowMinimum, v.location.clone(), msg));
-        }
-        if let Some(hi) = ind.upper_bound() {
-            if v.value > hi {
-                diags.push(Diagnostic::new(
-                    Code::AboveMaximum,
-                    v.location.clone(),
-                    format!(
-                        "{} phải từ {} đến {}: biểu ghi {}.\nKiểm tra lại số liệu (tỷ lệ phần trăm ghi 12,5 chứ không ghi 0,125 hay 1250) rồi gửi lại.",
-                        what(), fmt_vn(ind.lower_bound(), 4), fmt_vn(hi, 4), fmt_vn(v.value, 4)
-                    ),
-                ));
-            }
+        if let Some(ind) = config.indicator_of_key(code) {
+            check_value(config, ind, code, v, diags);
         }
     }
     // A cell typed but not readable (not a number, not one of the answers) has its own
     // blocking diagnostic at its cell: it is not also called empty, and no rule reading it is
     // judged.
-    let unreadable = |code: &str| s.unread.contains(code);
     if s.origin == crate::model::Origin::Form {
-        if let Some(unit) = config.units.get(&s.unit_code) {
-            for ind in config.rows_for_unit(regime, unit) {
-                if ind.required
-                    && s.value(&ind.code, InputColumn::ThucHien).is_none()
-                    && s.text(&ind.code, InputColumn::ThucHien).is_none()
-                    && !unreadable(&ind.code)
-                {
-                    // At the empty cell, where the form has one.
-                    let at = s
-                        .empty
-                        .get(&(ind.code.clone(), InputColumn::ThucHien))
-                        .cloned()
-                        .unwrap_or_else(|| Location::file(&s.file));
-                    diags.push(Diagnostic::new(
-                        Code::RequiredMissing,
-                        at,
-                        format!(
-                            "Chỉ tiêu {} \"{}\" bắt buộc nhưng để trống ở cột Thực hiện kỳ báo cáo.\nNhập số liệu; nếu số liệu bằng 0 thì ghi 0 (để trống là chưa báo cáo).",
-                            ind.code, ind.name
-                        ),
-                    ));
-                }
+        required_missing(config, regime, s, diags);
+    }
+    check_rules(config, regime, s, diags);
+}
+
+/// The type and the bounds of one figure (BC0301 not an integer, below the minimum, above the
+/// maximum).
+fn check_value(
+    config: &Config,
+    ind: &Indicator,
+    code: &str,
+    v: &Value,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // The cell's description is made only for a diagnostic.
+    let unit = if ind.unit.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", ind.unit)
+    };
+    let what = || match Disagg::parse(split_key(code).1) {
+        Ok(d) if !d.is_total() => {
+            format!("Chỉ tiêu {}{unit}", config.describe_cell(&ind.code, &d))
+        }
+        _ => format!("Chỉ tiêu {} \"{}\"{unit}", ind.code, ind.name),
+    };
+    // A year without a thousands separator.
+    let fmt_vn = |v: f64, d: usize| {
+        if ind.value_type == ValueType::Year {
+            ind.display(v)
+        } else {
+            fmt_vn(v, d)
+        }
+    };
+    if matches!(ind.value_type, ValueType::Integer | ValueType::Year) && v.value.fract() != 0.0
+    {
+        diags.push(Diagnostic::new(
+            Code::NotInteger,
+            v.location.clone(),
+            format!(
+                "{} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.",
+                what(),
+                fmt_vn(v.value, 4)
+            ),
+        ));
+    }
+    if v.value < ind.lower_bound() {
+        let msg = if ind.lower_bound() == 0.0 {
+            format!(
+                "{} không được âm: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                what(),
+                fmt_vn(v.value, 4)
+            )
+        } else {
+            format!(
+                "{} không được nhỏ hơn {}: biểu ghi {}.\nKiểm tra lại số liệu rồi gửi lại.",
+                what(),
+                fmt_vn(ind.lower_bound(), 4),
+                fmt_vn(v.value, 4)
+            )
+        };
+        diags.push(Diagnostic::new(Code::BelowMinimum, v.location.clone(), msg));
+    }
+    if let Some(hi) = ind.upper_bound() {
+        if v.value > hi {
+            diags.push(Diagnostic::new(
+                Code::AboveMaximum,
+                v.location.clone(),
+                format!(
+                    "{} phải từ {} đến {}: biểu ghi {}.\nKiểm tra lại số liệu (tỷ lệ phần trăm ghi 12,5 chứ không ghi 0,125 hay 1250) rồi gửi lại.",
+                    what(), fmt_vn(ind.lower_bound(), 4), fmt_vn(hi, 4), fmt_vn(v.value, 4)
+                ),
+            ));
+        }
+    }
+}
+
+/// A required indicator left empty on a form (not one the unit typed but could not be read).
+fn required_missing(config: &Config, regime: &Regime, s: &Submission, diags: &mut Vec<Diagnostic>) {
+    let unreadable = |code: &str| s.unread.contains(code);
+    if let Some(unit) = config.units.get(&s.unit_code) {
+        for ind in config.rows_for_unit(regime, unit) {
+            if ind.required
+                && s.value(&ind.code, InputColumn::ThucHien).is_none()
+                && s.text(&ind.code, InputColumn::ThucHien).is_none()
+                && !unreadable(&ind.code)
+            {
+                // At the empty cell, where the form has one.
+                let at = s
+                    .empty
+                    .get(&(ind.code.clone(), InputColumn::ThucHien))
+                    .cloned()
+                    .unwrap_or_else(|| Location::file(&s.file));
+                diags.push(Diagnostic::new(
+                    Code::RequiredMissing,
+                    at,
+                    format!(
+                        "Chỉ tiêu {} \"{}\" bắt buộc nhưng để trống ở cột Thực hiện kỳ báo cáo.\nNhập số liệu; nếu số liệu bằng 0 thì ghi 0 (để trống là chưa báo cáo).",
+                        ind.code, ind.name
+                    ),
+                ));
             }
         }
     }
-    // A rule names an indicator's total or one of its cells.
-    let name = |c: &str| match crate::model::parse_key(c) {
-        Ok((code, d)) if !d.is_total() => config
-            .describe_cell(&code, &d)
-            .split_once(' ')
-            .map(|(_, rest)| rest.trim_matches('"').to_string())
-            .unwrap_or_default(),
-        _ => config
-            .indicator(c)
-            .map(|i| i.name.clone())
-            .unwrap_or_default(),
-    };
+}
+
+/// The regime's cross-indicator rules, on the figures of the period and of the year to date.
+/// A "trong đó" indicator (`part_of`) of a summed total is checked as a part-le-total rule
+/// even when the regime does not write one.
+fn check_rules(config: &Config, regime: &Regime, s: &Submission, diags: &mut Vec<Diagnostic>) {
+    let unreadable = |code: &str| s.unread.contains(code);
+    let implied = implied_parts(config, regime);
     for col in [InputColumn::ThucHien, InputColumn::LuyKe] {
         for rule in &regime.rule {
             match rule {
                 CrossRule::PartLeTotal { part, total } => {
-                    let (Some(p), Some(t)) = (s.figure(part, col), s.figure(total, col)) else {
-                        continue;
-                    };
-                    if p.value > t.value {
-                        diags.push(Diagnostic::new(
-                            Code::PartExceedsTotal,
-                            p.location.clone(),
-                            format!(
-                                "{part} \"{}\" = {} lớn hơn tổng {total} \"{}\" = {} ({}, {}).\nKiểm tra lại hai số rồi gửi lại.",
-                                name(part), fmt_vn(p.value, 2), name(total), fmt_vn(t.value, 2), col_label(col), t.location.cited()
-                            ),
-                        ));
-                    }
+                    part_le_total(config, s, col, (part, total), diags)
                 }
                 CrossRule::SumEqTotal {
                     parts,
                     total,
                     tolerance,
-                } => {
-                    let Some(t) = s.figure(total, col) else {
-                        continue;
-                    };
-                    let vals: Option<Vec<f64>> = parts.iter().map(|p| s.value(p, col)).collect();
-                    let Some(vals) = vals else { continue };
-                    let sum: f64 = vals.iter().sum();
-                    if (sum - t.value).abs() > *tolerance {
-                        diags.push(Diagnostic::new(
-                            Code::PartsDoNotAddUp,
-                            t.location.clone(),
-                            format!(
-                                "{} = {} nhưng {total} \"{}\" = {} (lệch {}; cho phép {}) ({}).\nKiểm tra lại các số rồi gửi lại.",
-                                parts.join(" + "), fmt_vn(sum, 2), name(total), fmt_vn(t.value, 2), fmt_vn((sum - t.value).abs(), 2), fmt_vn(*tolerance, 2), col_label(col)
-                            ),
-                        ));
-                    }
-                }
+                } => sum_eq_total(config, s, col, (parts, total, *tolerance), diags),
                 CrossRule::If {
                     parsed: Some(p),
                     blocking,
@@ -532,6 +518,99 @@ pub fn check_submission(
                 CrossRule::CarryOver { .. } => {} // history::carry_over_warnings
             }
         }
+        for &(part, total) in &implied {
+            part_le_total(config, s, col, (part, total), diags);
+        }
+    }
+}
+
+/// The "trong đó" pairs of the regime's form that no part-le-total or sum-eq-total rule
+/// already names: a part and its total, both summed (a rate's "trong đó" may well exceed the
+/// whole).
+fn implied_parts<'a>(config: &'a Config, regime: &'a Regime) -> Vec<(&'a str, &'a str)> {
+    let summed = |i: &Indicator| i.aggregation == Aggregation::Sum;
+    regime
+        .form_codes()
+        .filter_map(|c| config.indicators.get(c))
+        .filter(|i| summed(i))
+        .filter_map(|i| {
+            let total = i.part_of.as_deref()?;
+            let written = regime.rule.iter().any(|r| match r {
+                CrossRule::PartLeTotal { part, total: t } => *part == i.code && t == total,
+                CrossRule::SumEqTotal { parts, total: t, .. } => {
+                    t == total && parts.contains(&i.code)
+                }
+                _ => false,
+            });
+            let t = config.indicators.get(total)?;
+            (summed(t) && !written).then_some((i.code.as_str(), total))
+        })
+        .collect()
+}
+
+/// The name a rule's message gives a cell key: the indicator's, or the cell's description.
+fn cell_name(config: &Config, c: &str) -> String {
+    match crate::model::parse_key(c) {
+        Ok((code, d)) if !d.is_total() => config
+            .describe_cell(&code, &d)
+            .split_once(' ')
+            .map(|(_, rest)| rest.trim_matches('"').to_string())
+            .unwrap_or_default(),
+        _ => config
+            .indicator(c)
+            .map(|i| i.name.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// A part larger than its total (BC0405), at the part's cell.
+fn part_le_total(
+    config: &Config,
+    s: &Submission,
+    col: InputColumn,
+    (part, total): (&str, &str),
+    diags: &mut Vec<Diagnostic>,
+) {
+    let name = |c: &str| cell_name(config, c);
+    let (Some(p), Some(t)) = (s.figure(part, col), s.figure(total, col)) else {
+        return;
+    };
+    if p.value > t.value {
+        diags.push(Diagnostic::new(
+            Code::PartExceedsTotal,
+            p.location.clone(),
+            format!(
+                "{part} \"{}\" = {} lớn hơn tổng {total} \"{}\" = {} ({}, {}).\nKiểm tra lại hai số rồi gửi lại.",
+                name(part), fmt_vn(p.value, 2), name(total), fmt_vn(t.value, 2), col_label(col), t.location.cited()
+            ),
+        ));
+    }
+}
+
+/// Parts that do not add up to their total within the tolerance, at the total's cell.
+fn sum_eq_total(
+    config: &Config,
+    s: &Submission,
+    col: InputColumn,
+    (parts, total, tolerance): (&[String], &str, f64),
+    diags: &mut Vec<Diagnostic>,
+) {
+    let name = |c: &str| cell_name(config, c);
+    let Some(t) = s.figure(total, col) else {
+        return;
+    };
+    let vals: Option<Vec<f64>> = parts.iter().map(|p| s.value(p, col)).collect();
+    let Some(vals) = vals else { return };
+    let sum: f64 = vals.iter().sum();
+    if (sum - t.value).abs() > tolerance {
+        diags.push(Diagnostic::new(
+            Code::PartsDoNotAddUp,
+            t.location.clone(),
+            format!(
+                "{} = {} nhưng {total} \"{}\" = {} (lệch {}; cho phép {}) ({}).\nKiểm tra lại các số rồi gửi lại.",
+                parts.join(" + "), fmt_vn(sum, 2), name(total), fmt_vn(t.value, 2), fmt_vn((sum - t.value).abs(), 2), fmt_vn(tolerance, 2), col_label(col)
+            ),
+        ));
     }
 }
 
@@ -541,5 +620,46 @@ fn col_label(c: InputColumn) -> &'static str {
         InputColumn::ThucHien => "cột thực hiện kỳ báo cáo",
         InputColumn::LuyKe => "cột lũy kế",
         InputColumn::KyTruoc => "cột thực hiện kỳ trước",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")).unwrap()
+    }
+
+    #[test]
+    fn a_summed_trong_do_part_is_checked_unless_a_rule_already_names_it() {
+        let mut config = config();
+        let mut regime = config.regime("ktxh").unwrap().clone();
+        // The samples' ktxh names NN02 and NN03 in NN02 + NN03 = NN01, DL02, NS02 and LD02 in
+        // part-le-total rules; HC02 and HC04, "trong đó" of HC01, in none.
+        assert_eq!(
+            implied_parts(&config, &regime),
+            [("HC02", "HC01"), ("HC04", "HC01")]
+        );
+        regime.rule.retain(|r| {
+            !matches!(r, CrossRule::PartLeTotal { part, .. } if part == "DL02")
+                && !matches!(r, CrossRule::SumEqTotal { total, .. } if total == "NN01")
+        });
+        assert_eq!(
+            implied_parts(&config, &regime),
+            [
+                ("NN02", "NN01"),
+                ("NN03", "NN01"),
+                ("DL02", "DL01"),
+                ("HC02", "HC01"),
+                ("HC04", "HC01")
+            ]
+        );
+        // An averaged total (a rate) has no part that must stay below it.
+        config.indicators.get_mut("NN01").unwrap().aggregation = Aggregation::Average;
+        assert_eq!(
+            implied_parts(&config, &regime),
+            [("DL02", "DL01"), ("HC02", "HC01"), ("HC04", "HC01")]
+        );
     }
 }
