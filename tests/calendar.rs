@@ -143,7 +143,10 @@ fn due_given_one_period_folder_as_its_inbox_says_to_give_the_root() {
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("không phải thư mục gốc nhận báo cáo"), "{err}");
     assert!(
-        err.contains(&format!("--inbox {}", samples().join("inbox/ktxh").display())),
+        err.contains(&format!(
+            "--inbox {}",
+            samples().join("inbox/ktxh").display()
+        )),
         "{err}"
     );
     // A folder of loose forms, not named as a period, is the same mistake.

@@ -244,14 +244,20 @@ fn parts_over_totals(v: &serde_json::Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn a_trong_do_part_over_its_summed_total_is_refused_without_a_written_rule() {
-    // 99004's October form: DL02 "Khách du lịch quốc tế" 5.000 > DL01 3.200. The regime
+    // 99004's October form: DL02 "Khách du lịch quốc tế" 15.770 > DL01 11.264. The regime
     // writes the rule; without it, DL02's `part_of = "DL01"` (both summed) says the same.
     let october = samples().join("inbox/ktxh/2026-10");
     let (_, with_rule) = check_json(&october, "2026-10", "2026-11-22");
     let want = parts_over_totals(&with_rule);
     assert_eq!(want.len(), 1, "{want:?}");
     assert_eq!(want[0].0, "99004-phuong-hoa-binh-2026-10.xlsx");
-    assert!(want[0].2.starts_with("DL02 \"Khách du lịch quốc tế\" = 5.000 lớn hơn tổng DL01"), "{want:?}");
+    assert_eq!(want[0].1, "F21");
+    assert!(
+        want[0]
+            .2
+            .starts_with("DL02 \"Khách du lịch quốc tế\" = 15.770 lớn hơn tổng DL01"),
+        "{want:?}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let root = sample_root(dir.path());
