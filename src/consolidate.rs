@@ -584,6 +584,52 @@ pub fn consolidate(
 ) -> Consolidated {
     let root = regime.receiver.clone();
     let in_tree: foldhash::HashSet<String> = config.units.subtree(&root).into_iter().collect();
+    let mut out = Consolidated {
+        regime: regime.id.clone(),
+        period: Some(period),
+        root: root.clone(),
+        ..Consolidated::default()
+    };
+    let routes = route(config, regime, &in_tree, accepted);
+    gather(config, regime, &routes, &mut out);
+    apply_plan(config, regime, period, &in_tree, &mut out);
+    drop_overflowed(&mut out);
+    let units_with_values: BTreeSet<String> = out
+        .cells
+        .iter()
+        .filter(|(_, c)| !c.values.is_empty())
+        .map(|(u, _)| u.clone())
+        .collect();
+    for i in config.indicators.values().filter(|i| i.is_derived()) {
+        derive_indicator(config, i, &units_with_values, &mut out);
+    }
+    out.units = config
+        .units
+        .subtree(&root)
+        .into_iter()
+        .filter(|u| units_with_values.contains(u))
+        .collect();
+    out
+}
+
+/// Where each accepted submission's figures go: the units that gather, by index (the key of
+/// a gathering cell is (unit index, key, column)), and each submission's chain of them.
+struct Routes<'a> {
+    uppers: Vec<String>,
+    routed: Vec<Routed<'a>>,
+}
+
+/// Routes the submissions of the receiver's tree. Cells of units above a reporting unit
+/// gather figures; a unit nothing reports below takes its own figures as they are. Each
+/// parent's chain of gathering units up to the root is found once rather than once per
+/// submission.
+fn route<'a>(
+    config: &Config,
+    regime: &Regime,
+    in_tree: &foldhash::HashSet<String>,
+    accepted: &'a [Submission],
+) -> Routes<'a> {
+    let root = regime.receiver.as_str();
     let with_reporting_descendant: foldhash::HashSet<String> = accepted
         .iter()
         .flat_map(|s| config.units.ancestors(&s.unit_code))
@@ -598,17 +644,6 @@ pub fn consolidate(
         .map(|(i, s)| (s.unit_code.as_str(), i as u32))
         .collect();
 
-    let mut out = Consolidated {
-        regime: regime.id.clone(),
-        period: Some(period),
-        root: root.clone(),
-        ..Consolidated::default()
-    };
-    // Cells of units above a reporting unit gather figures; a unit nothing reports below
-    // takes its own figures as they are.
-    // Units that gather, by index (the key of a gathering cell is (unit index, key, column)),
-    // and each parent's chain of gathering units up to the root, found once rather than once
-    // per submission.
     let mut uppers: Vec<String> = Vec::new();
     let mut upper_index: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
     let mut chains: foldhash::HashMap<Option<&str>, Vec<u32>> = foldhash::HashMap::default();
@@ -654,100 +689,32 @@ pub fn consolidate(
             rank: rank[s.unit_code.as_str()],
         });
     }
-    // A nation's month is a million figures from ten thousand communes: they are resolved,
-    // and gathered, on every core. Each run of submissions resolves its figures' cell keys
-    // to ids of its own (in order of first use), which then become the result's ids run
-    // after run: the same ids, in the same order, as one pass over the submissions.
+    Routes { uppers, routed }
+}
+
+/// A gathering unit's cells, by (unit index, key id, column).
+type Above = foldhash::HashMap<(u32, u32, InputColumn), Acc>;
+
+/// Adds every routed figure to its unit's own cells and to the cells of the units above it.
+///
+/// A nation's month is a million figures from ten thousand communes: they are resolved, and
+/// gathered, on every core. Each run of submissions resolves its figures' cell keys to ids of
+/// its own (in order of first use), which then become the result's ids run after run: the
+/// same ids, in the same order, as one pass over the submissions.
+fn gather(config: &Config, regime: &Regime, routes: &Routes<'_>, out: &mut Consolidated) {
     let counts = counted(config, regime);
-    let runs: Vec<ResolvedRun<'_>> = routed
+    let runs: Vec<ResolvedRun<'_>> = routes
+        .routed
         .par_chunks(RUN)
         .map(|run| resolve_run(config, &counts, run))
         .collect();
-    let mut indicator_of: Vec<&Indicator> = Vec::new();
-    let mut global: Vec<Vec<u32>> = Vec::with_capacity(runs.len());
-    for run in &runs {
-        global.push(
-            run.keys
-                .iter()
-                .map(|&(code, i)| {
-                    let k = out.intern(code);
-                    // A key new to the result takes the next id.
-                    if k as usize == indicator_of.len() {
-                        indicator_of.push(i);
-                    }
-                    k
-                })
-                .collect(),
-        );
-    }
-    let figures_of = |r: usize, fig| in_result(&global[r], fig);
+    let (global, indicator_of) = result_ids(out, &runs);
     // Each gathering cell is only ever added to by one core, in the submissions' order (its
     // compensated sums are the same to the last bit as in one pass): the cells are split by
     // key id. Meanwhile the communes' own cells are made on the other cores.
-    let parts = rayon::current_num_threads().max(1) as u32;
     let (gathered, leaves) = rayon::join(
-        || {
-            (0..parts)
-                .into_par_iter()
-                .map(|part| {
-                    let mut above: foldhash::HashMap<(u32, u32, InputColumn), Acc> =
-                        foldhash::HashMap::default();
-                    for (r, run) in runs.iter().enumerate() {
-                        for (sent, fig) in run.routed.iter().zip(&run.figures) {
-                            for (k, column, value, weight) in figures_of(r, fig) {
-                                if k % parts != part {
-                                    continue;
-                                }
-                                let figure = Figure {
-                                    unit: &sent.sub.unit_code,
-                                    indicator: indicator_of[k as usize],
-                                    value,
-                                    weight,
-                                    rank: sent.rank,
-                                };
-                                for &a in &sent.chain {
-                                    above
-                                        .entry((a, k, column))
-                                        .or_default()
-                                        .add(&figure, &uppers[a as usize]);
-                                }
-                            }
-                        }
-                    }
-                    above
-                })
-                .collect::<Vec<_>>()
-        },
-        || {
-            runs.par_iter()
-                .enumerate()
-                .flat_map_iter(|(r, run)| {
-                    let global = &global;
-                    let (indicator_of, ids) = (&indicator_of, &global[r]);
-                    run.routed
-                        .iter()
-                        .zip(&run.figures)
-                        .filter(|(sent, fig)| sent.leaf && !fig.is_empty())
-                        .map(move |(sent, fig)| {
-                            let mut cells = UnitCells::default();
-                            for (k, column, value, weight) in in_result(ids, fig) {
-                                let i = indicator_of[k as usize];
-                                let mut acc = Acc::default();
-                                let figure = Figure {
-                                    unit: &sent.sub.unit_code,
-                                    indicator: i,
-                                    value,
-                                    weight,
-                                    rank: sent.rank,
-                                };
-                                acc.add(&figure, &sent.sub.unit_code);
-                                put_cell(&mut cells, k, column, i.aggregation, &acc);
-                            }
-                            (sent.sub.unit_code.as_str(), cells)
-                        })
-                })
-                .collect::<Vec<_>>()
-        },
+        || gather_above(&runs, &global, &indicator_of, &routes.uppers),
+        || own_cells(&runs, &global, &indicator_of),
     );
     // A unit's own cells in the submissions' order (a unit sent twice: the later figure).
     for (unit, cells) in leaves {
@@ -766,8 +733,8 @@ pub fn consolidate(
         for (&(unit, k, column), acc) in above {
             let aggregation = indicator_of[k as usize].aggregation;
             put(
-                &mut out,
-                &uppers[unit as usize],
+                out,
+                &routes.uppers[unit as usize],
                 k,
                 column,
                 aggregation,
@@ -775,9 +742,116 @@ pub fn consolidate(
             );
         }
     }
-    drop(runs);
+}
 
-    // The plan file, where the config root has one, overrides the form's plan column.
+/// Each run's key ids in the result (run's key index → id), and the indicator of each id.
+fn result_ids<'a>(
+    out: &mut Consolidated,
+    runs: &[ResolvedRun<'a>],
+) -> (Vec<Vec<u32>>, Vec<&'a Indicator>) {
+    let mut indicator_of: Vec<&Indicator> = Vec::new();
+    let mut global: Vec<Vec<u32>> = Vec::with_capacity(runs.len());
+    for run in runs {
+        global.push(
+            run.keys
+                .iter()
+                .map(|&(code, i)| {
+                    let k = out.intern(code);
+                    // A key new to the result takes the next id.
+                    if k as usize == indicator_of.len() {
+                        indicator_of.push(i);
+                    }
+                    k
+                })
+                .collect(),
+        );
+    }
+    (global, indicator_of)
+}
+
+/// The gathering units' cells, one map per core: core `part` adds the figures of the key ids
+/// it owns (`id % parts`), in the submissions' order.
+fn gather_above(
+    runs: &[ResolvedRun<'_>],
+    global: &[Vec<u32>],
+    indicator_of: &[&Indicator],
+    uppers: &[String],
+) -> Vec<Above> {
+    let parts = rayon::current_num_threads().max(1) as u32;
+    (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let mut above = Above::default();
+            for (r, run) in runs.iter().enumerate() {
+                for (sent, fig) in run.routed.iter().zip(&run.figures) {
+                    for (k, column, value, weight) in in_result(&global[r], fig) {
+                        if k % parts != part {
+                            continue;
+                        }
+                        let figure = Figure {
+                            unit: &sent.sub.unit_code,
+                            indicator: indicator_of[k as usize],
+                            value,
+                            weight,
+                            rank: sent.rank,
+                        };
+                        for &a in &sent.chain {
+                            above
+                                .entry((a, k, column))
+                                .or_default()
+                                .add(&figure, &uppers[a as usize]);
+                        }
+                    }
+                }
+            }
+            above
+        })
+        .collect()
+}
+
+/// The own cells of each unit nothing reports below, in the submissions' order.
+fn own_cells<'a>(
+    runs: &'a [ResolvedRun<'a>],
+    global: &[Vec<u32>],
+    indicator_of: &[&Indicator],
+) -> Vec<(&'a str, UnitCells)> {
+    runs.par_iter()
+        .enumerate()
+        .flat_map_iter(|(r, run)| {
+            let ids = &global[r];
+            run.routed
+                .iter()
+                .zip(&run.figures)
+                .filter(|(sent, fig)| sent.leaf && !fig.is_empty())
+                .map(move |(sent, fig)| {
+                    let mut cells = UnitCells::default();
+                    for (k, column, value, weight) in in_result(ids, fig) {
+                        let i = indicator_of[k as usize];
+                        let mut acc = Acc::default();
+                        let figure = Figure {
+                            unit: &sent.sub.unit_code,
+                            indicator: i,
+                            value,
+                            weight,
+                            rank: sent.rank,
+                        };
+                        acc.add(&figure, &sent.sub.unit_code);
+                        put_cell(&mut cells, k, column, i.aggregation, &acc);
+                    }
+                    (sent.sub.unit_code.as_str(), cells)
+                })
+        })
+        .collect()
+}
+
+/// The plan file, where the config root has one, overrides the form's plan column.
+fn apply_plan(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    in_tree: &foldhash::HashSet<String>,
+    out: &mut Consolidated,
+) {
     if let Some(plan) = config.plan(&regime.id, period) {
         for ((unit, code), v) in plan {
             if in_tree.contains(unit) {
@@ -785,9 +859,11 @@ pub fn consolidate(
             }
         }
     }
+}
 
-    // A sum past the largest number (two figures near 1.7e308) is no figure: an empty cell
-    // with a note, never infinity in an output.
+/// A sum past the largest number (two figures near 1.7e308) is no figure: an empty cell with
+/// a note, never infinity in an output.
+fn drop_overflowed(out: &mut Consolidated) {
     let mut overflowed: Vec<(String, String, InputColumn)> = out
         .values()
         .filter(|(.., v)| !v.is_finite())
@@ -800,14 +876,15 @@ pub fn consolidate(
             .insert((u.clone(), k.clone(), *c), NoValue::NotFinite.note());
     }
     out.overflowed = overflowed;
+}
 
-    // Derived indicators, from consolidated components, at every unit and in every cell.
-    let units_with_values: BTreeSet<String> = out
-        .cells
-        .iter()
-        .filter(|(_, c)| !c.values.is_empty())
-        .map(|(u, _)| u.clone())
-        .collect();
+/// A derived indicator, from consolidated components, at every unit and in every cell.
+fn derive_indicator(
+    config: &Config,
+    i: &Indicator,
+    units_with_values: &BTreeSet<String>,
+    out: &mut Consolidated,
+) {
     // An indicator none of whose operands has a figure here (another regime's) has no cell to
     // compute: it is skipped, not tried at every unit and cell.
     let has_figures_of = |out: &Consolidated, code: &str| {
@@ -815,107 +892,111 @@ pub fn consolidate(
             .iter()
             .any(|k| crate::model::indicator_of(k) == code)
     };
-    for i in config.indicators.values().filter(|i| i.is_derived()) {
-        let operands = i.operands();
-        if !operands.is_empty() && !operands.iter().any(|c| has_figures_of(&out, c)) {
-            continue;
-        }
-        if i.parsed_formula.is_none() && i.derived.is_none() {
-            continue;
-        }
-        // Each cell with the figures it is computed from (the formula's references, or the
-        // ratio's numerator and denominator) and their keys, found once for all units.
-        let cells: Vec<DerivedCell> = config
-            .cells_of(i)
-            .into_iter()
-            .map(|d| {
-                let refs = match (&i.parsed_formula, &i.derived) {
-                    (Some(f), _) => f.refs_at(&d),
-                    (None, Some(r)) => vec![
-                        (r.numerator.clone(), d.clone()),
-                        (r.denominator.clone(), d.clone()),
-                    ],
-                    (None, None) => Vec::new(),
-                };
-                let keys: Vec<String> = refs.iter().map(|(code, rd)| cell_key(code, rd)).collect();
-                let ids = keys.iter().map(|k| out.key_id(k)).collect();
-                DerivedCell {
-                    key: cell_key(&i.code, &d),
-                    disagg: d,
-                    refs,
-                    keys,
-                    ids,
-                }
-            })
-            .collect();
-        // Which figures of each cell are cells of this same indicator (a formula may read
-        // another of its own cells), by their index in `cells`.
-        let own: Vec<Vec<Option<usize>>> = cells
-            .iter()
-            .map(|cell| {
-                let at = |k: &String| cells.iter().position(|c| c.key == *k);
-                cell.keys.iter().map(at).collect()
-            })
-            .collect();
-        // Each unit's cells are computed on every core (a cell reads its own unit's figures
-        // only, and the cells of its indicator computed before it there), then stored unit by
-        // unit in the same order as one pass (a nation's quarter on a matrix form is ten
-        // thousand units × eleven cells of a rate × four columns).
-        let computed: Vec<Vec<Computed>> = units_with_values
-            .par_iter()
-            .map(|unit| {
-                let unit_cells = out.cells.get(unit);
-                let mut done: Vec<Option<f64>> = vec![None; cells.len() * InputColumn::ALL.len()];
-                let mut results = Vec::new();
-                let mut figures = Vec::new();
-                for (c, cell) in cells.iter().enumerate() {
-                    for column in InputColumn::ALL {
-                        figures.clear();
-                        for ((id, key), own) in cell.ids.iter().zip(&cell.keys).zip(&own[c]) {
-                            let here = own
-                                .and_then(|d| done[d * InputColumn::ALL.len() + column as usize]);
-                            // A key no unit had when the cell was prepared may have one now.
-                            let id = id.or_else(|| out.key_id(key));
-                            figures.push(here.or_else(|| {
-                                id.zip(unit_cells)
-                                    .and_then(|(id, c)| c.values.get(&(id, column)).copied())
-                            }));
-                        }
-                        match derive(i, cell, &figures) {
-                            Err(NoValue::Missing(..)) => {}
-                            result => {
-                                if let Ok(v) = result {
-                                    done[c * InputColumn::ALL.len() + column as usize] =
-                                        Some(round(v));
-                                }
-                                results.push((c, column, result));
-                            }
-                        }
-                    }
-                }
-                results
-            })
-            .collect();
-        for (unit, results) in units_with_values.iter().zip(computed) {
-            for (c, column, result) in results {
-                let cell = &cells[c];
-                match result {
-                    Ok(v) => out.set(unit, &cell.key, column, round(v)),
-                    Err(why) => {
-                        out.notes
-                            .insert((unit.clone(), cell.key.clone(), column), why.note());
-                    }
+    let operands = i.operands();
+    if !operands.is_empty() && !operands.iter().any(|c| has_figures_of(out, c)) {
+        return;
+    }
+    if i.parsed_formula.is_none() && i.derived.is_none() {
+        return;
+    }
+    let cells = derived_cells(config, i, out);
+    // Which figures of each cell are cells of this same indicator (a formula may read
+    // another of its own cells), by their index in `cells`.
+    let own: Vec<Vec<Option<usize>>> = cells
+        .iter()
+        .map(|cell| {
+            let at = |k: &String| cells.iter().position(|c| c.key == *k);
+            cell.keys.iter().map(at).collect()
+        })
+        .collect();
+    // Each unit's cells are computed on every core (a cell reads its own unit's figures
+    // only, and the cells of its indicator computed before it there), then stored unit by
+    // unit in the same order as one pass (a nation's quarter on a matrix form is ten
+    // thousand units × eleven cells of a rate × four columns).
+    let computed: Vec<Vec<Computed>> = units_with_values
+        .par_iter()
+        .map(|unit| derive_at(i, &cells, &own, out, unit))
+        .collect();
+    for (unit, results) in units_with_values.iter().zip(computed) {
+        for (c, column, result) in results {
+            let cell = &cells[c];
+            match result {
+                Ok(v) => out.set(unit, &cell.key, column, round(v)),
+                Err(why) => {
+                    out.notes
+                        .insert((unit.clone(), cell.key.clone(), column), why.note());
                 }
             }
         }
     }
-    out.units = config
-        .units
-        .subtree(&root)
+}
+
+/// Each cell of a derived indicator with the figures it is computed from (the formula's
+/// references, or the ratio's numerator and denominator) and their keys, found once for all
+/// units.
+fn derived_cells(config: &Config, i: &Indicator, out: &Consolidated) -> Vec<DerivedCell> {
+    config
+        .cells_of(i)
         .into_iter()
-        .filter(|u| units_with_values.contains(u))
-        .collect();
-    out
+        .map(|d| {
+            let refs = match (&i.parsed_formula, &i.derived) {
+                (Some(f), _) => f.refs_at(&d),
+                (None, Some(r)) => vec![
+                    (r.numerator.clone(), d.clone()),
+                    (r.denominator.clone(), d.clone()),
+                ],
+                (None, None) => Vec::new(),
+            };
+            let keys: Vec<String> = refs.iter().map(|(code, rd)| cell_key(code, rd)).collect();
+            let ids = keys.iter().map(|k| out.key_id(k)).collect();
+            DerivedCell {
+                key: cell_key(&i.code, &d),
+                disagg: d,
+                refs,
+                keys,
+                ids,
+            }
+        })
+        .collect()
+}
+
+/// A derived indicator's cells at one unit, in every column: each value or why it has none
+/// (a cell missing a figure is left out).
+fn derive_at(
+    i: &Indicator,
+    cells: &[DerivedCell],
+    own: &[Vec<Option<usize>>],
+    out: &Consolidated,
+    unit: &str,
+) -> Vec<Computed> {
+    let unit_cells = out.cells.get(unit);
+    let mut done: Vec<Option<f64>> = vec![None; cells.len() * InputColumn::ALL.len()];
+    let mut results = Vec::new();
+    let mut figures = Vec::new();
+    for (c, cell) in cells.iter().enumerate() {
+        for column in InputColumn::ALL {
+            figures.clear();
+            for ((id, key), own) in cell.ids.iter().zip(&cell.keys).zip(&own[c]) {
+                let here = own.and_then(|d| done[d * InputColumn::ALL.len() + column as usize]);
+                // A key no unit had when the cell was prepared may have one now.
+                let id = id.or_else(|| out.key_id(key));
+                figures.push(here.or_else(|| {
+                    id.zip(unit_cells)
+                        .and_then(|(id, c)| c.values.get(&(id, column)).copied())
+                }));
+            }
+            match derive(i, cell, &figures) {
+                Err(NoValue::Missing(..)) => {}
+                result => {
+                    if let Ok(v) = result {
+                        done[c * InputColumn::ALL.len() + column as usize] = Some(round(v));
+                    }
+                    results.push((c, column, result));
+                }
+            }
+        }
+    }
+    results
 }
 
 /// The weight of a weighted-average figure: the same unit's figure of the weight indicator's

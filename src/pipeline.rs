@@ -171,17 +171,7 @@ pub fn run_period(
 ) -> Result<Outcome, RunError> {
     let regime = regime_of(config, job)?;
     let inbox = Inbox::of(&job.inbox, regime, job.period)?;
-    let folders = inbox.folders();
-    Inbox::still_readable(&folders)?;
-    let reports = {
-        let _pause = crate::memory::PurgeAfterPause::start();
-        read_inbox(config, regime, job.period, &inbox, progress)
-    };
-    Inbox::still_readable(&folders)?;
-    let inputs = entries_of(&reports, &inbox, &config.limits);
-    // The files' grids, freed by the reading threads (see `memory`).
-    crate::memory::release_freed();
-    progress.stage("đọc tệp");
+    let (reports, inputs) = read_files(config, regime, job.period, &inbox, progress)?;
     let mut batch = validate(config, regime, job.period, job.as_of, reports);
     batch.diagnostics.extend(unread_folders(regime, &inbox));
     progress.stage("kiểm tra");
@@ -235,20 +225,11 @@ pub fn run_period(
     let target = job.target();
     let (outputs, retiring) = write_outputs(&target, &report, &board, inputs.clone())?;
     progress.stage("tong-hop.xlsx, bao-cao");
-    // What only the outputs needed (a nation's consolidated figures, ~0.1 s to free) is freed
-    // on a thread of its own while the old outputs are removed.
-    let outputs_only = (board, consolidated, previous, past.last_year);
-    std::thread::scope(|scope| {
-        scope.spawn(move || drop(outputs_only));
-        retiring.wait()
-    })
-    .map_err(|e| {
-        RunError::Machine(
-            Fault::writing(&e, "không xoá được bản kết quả cũ bên cạnh", &target).kept(
-                "Bộ kết quả mới đã ghi xong; bản cũ còn lại bên cạnh sẽ được xoá ở lần chạy sau.",
-            ),
-        )
-    })?;
+    retire(
+        &target,
+        retiring,
+        (board, consolidated, previous, past.last_year),
+    )?;
     progress.stage("ghi kết quả");
     let (pdfs, pdf_diagnostics) = if job.pdf {
         pdf_copies(&target)
@@ -265,6 +246,49 @@ pub fn run_period(
         revisions,
         pdfs,
         pdf_diagnostics,
+    })
+}
+
+/// Reads the inbox's files of the period (the folders checked readable before and after) and
+/// lists them as the run's inputs.
+fn read_files(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    inbox: &Inbox,
+    progress: &dyn Progress,
+) -> Result<(Vec<FileReport>, Vec<FileEntry>), RunError> {
+    let folders = inbox.folders();
+    Inbox::still_readable(&folders)?;
+    let reports = {
+        let _pause = crate::memory::PurgeAfterPause::start();
+        read_inbox(config, regime, period, inbox, progress)
+    };
+    Inbox::still_readable(&folders)?;
+    let inputs = entries_of(&reports, inbox, &config.limits);
+    // The files' grids, freed by the reading threads (see `memory`).
+    crate::memory::release_freed();
+    progress.stage("đọc tệp");
+    Ok((reports, inputs))
+}
+
+/// Removes the outputs the new ones replaced. What only the outputs needed (a nation's
+/// consolidated figures, ~0.1 s to free) is freed on a thread of its own meanwhile.
+fn retire<T: Send>(
+    target: &Path,
+    retiring: crate::output::Retiring,
+    outputs_only: T,
+) -> Result<(), RunError> {
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(outputs_only));
+        retiring.wait()
+    })
+    .map_err(|e| {
+        RunError::Machine(
+            Fault::writing(&e, "không xoá được bản kết quả cũ bên cạnh", target).kept(
+                "Bộ kết quả mới đã ghi xong; bản cũ còn lại bên cạnh sẽ được xoá ở lần chạy sau.",
+            ),
+        )
     })
 }
 

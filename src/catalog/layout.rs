@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::regime::{InputColumn, Matrix, Numbering};
+use super::regime::{InputColumn, Matrix, MatrixRow, Numbering};
 use super::{Config, Dimension, Indicator};
 use crate::model::{cell_key, split_key, Disagg};
 
@@ -125,167 +125,18 @@ pub fn resolve(
     config_cells: &dyn Fn(&str, &Disagg) -> Result<(), String>,
 ) -> Result<MatrixLayout, Vec<(String, String)>> {
     let mut problems = Vec::new();
-    // Columns.
-    let mut cols: Vec<(LayoutColumn, Option<String>, Disagg, InputColumn)> = Vec::new();
-    for (i, c) in m.columns.iter().enumerate() {
-        let key = format!(
-            "[[form.matrix.column]] thứ {} (cột {})",
-            i + 1,
-            printed_number(m, i)
-        );
-        match selector(c.cell.as_deref().unwrap_or("")) {
-            Err(e) => problems.push((format!("{key}.cell"), e)),
-            Ok((ind, d)) => {
-                let derived = ind
-                    .as_ref()
-                    .and_then(|x| indicators.get(x))
-                    .is_some_and(|x| x.is_computed());
-                cols.push((
-                    LayoutColumn {
-                        group: c.group.clone(),
-                        label: c.label.clone(),
-                        width: c.width.unwrap_or(12.0),
-                        consolidated_only: derived,
-                    },
-                    ind,
-                    d,
-                    c.value.unwrap_or(InputColumn::ThucHien),
-                ))
-            }
-        }
-    }
-    // Rows, with generated blocks expanded.
-    let mut rows: Vec<(LayoutRow, Option<String>, Disagg, usize)> = Vec::new();
-    for (i, r) in m.rows.iter().enumerate() {
-        let key = format!("[[form.matrix.row]] thứ {}", i + 1);
-        let (ind, d) = match selector(r.cell.as_deref().unwrap_or("")) {
-            Ok(x) => x,
-            Err(e) => {
-                problems.push((format!("{key}.cell"), e));
-                continue;
-            }
-        };
-        let plain = |label: String, stt: String, heading: bool| LayoutRow {
-            stt,
-            total: !heading && is_total_label(&label),
-            printed: label.clone(),
-            label,
-            heading,
-            sub: r.sub,
-            option: None,
-            cells: Vec::new(),
-        };
-        match &r.dimension {
-            None => {
-                let Some(label) = r.label.clone() else {
-                    problems.push((format!("{key}.label"), "dòng cần label".to_string()));
-                    continue;
-                };
-                let mut row = plain(label, r.stt.clone().unwrap_or_default(), r.heading);
-                // An empty selector selects each column's total.
-                row.total |= !r.heading && ind.is_none() && d.is_total();
-                rows.push((row, ind, d, i));
-            }
-            Some(dim_code) => {
-                let Some(dim) = dimensions.get(dim_code) else {
-                    problems.push((
-                        format!("{key}.dimension"),
-                        format!("phân tổ \"{dim_code}\" không có trong danh mục"),
-                    ));
-                    continue;
-                };
-                if let Some(label) = &r.label {
-                    rows.push((
-                        plain(label.clone(), r.stt.clone().unwrap_or_default(), true),
-                        None,
-                        Disagg::default(),
-                        i,
-                    ));
-                }
-                for (n, o) in dim.options.iter().enumerate() {
-                    let mut row = plain(o.name.clone(), (n + 1).to_string(), false);
-                    row.option = Some(o.code.clone());
-                    rows.push((row, ind.clone(), d.with(&dim.code, &o.code), i));
-                }
-            }
-        }
-    }
-    // Body cells.
-    let mut seen: BTreeMap<(String, InputColumn), String> = BTreeMap::new();
-    let mut out_rows = Vec::new();
-    for (mut row, rind, rd, ri) in rows {
-        for (ci, (_, cind, cd, value)) in cols.iter().enumerate() {
-            if row.heading {
-                row.cells.push(None);
-                continue;
-            }
-            let place = format!(
-                "[[form.matrix.row]] thứ {} (dòng \"{}\") × cột {} ([[form.matrix.column]] thứ {})",
-                ri + 1,
-                row.label,
-                printed_number(m, ci),
-                ci + 1
-            );
-            let ind = match (&rind, cind) {
-                (Some(a), Some(b)) if a != b => {
-                    problems.push((
-                        place,
-                        format!("ô chọn hai chỉ tiêu ({a} theo dòng, {b} theo cột)"),
-                    ));
-                    row.cells.push(None);
-                    continue;
-                }
-                (Some(a), _) | (None, Some(a)) => a.clone(),
-                (None, None) => {
-                    problems.push((
-                        place,
-                        "ô không ứng với chỉ tiêu nào (dòng và cột đều không ghi mã chỉ tiêu)"
-                            .to_string(),
-                    ));
-                    row.cells.push(None);
-                    continue;
-                }
-            };
-            let clash: Vec<&String> =
-                rd.0.iter()
-                    .filter(|(k, v)| cd.get(k).is_some_and(|o| o != v.as_str()))
-                    .map(|(k, _)| k)
-                    .collect();
-            if !clash.is_empty() {
-                problems.push((
-                    place,
-                    format!(
-                        "dòng và cột chọn hai phương án khác nhau của phân tổ {}",
-                        clash[0]
-                    ),
-                ));
-                row.cells.push(None);
-                continue;
-            }
-            let d = rd.merged(cd);
-            if !indicators.contains_key(&ind) {
-                problems.push((place, format!("chỉ tiêu \"{ind}\" không có trong danh mục")));
-                row.cells.push(None);
-                continue;
-            }
-            if let Err(e) = config_cells(&ind, &d) {
-                problems.push((place, e));
-                row.cells.push(None);
-                continue;
-            }
-            let key = cell_key(&ind, &d);
-            if let Some(first) = seen.insert((key.clone(), *value), place.clone()) {
-                problems.push((place, format!("ô {key} ({}) đã có ở {first}", value.key())));
-            }
-            row.cells.push(Some(BodyCell {
-                indicator: ind,
-                disagg: d,
-                column: *value,
-                key,
-            }));
-        }
-        out_rows.push(row);
-    }
+    let cols = select_columns(m, indicators, &mut problems);
+    let rows = select_rows(m, dimensions, &mut problems);
+    let mut body = Body {
+        m,
+        indicators,
+        config_cells,
+        cols: &cols,
+        seen: BTreeMap::new(),
+        problems,
+    };
+    let mut out_rows: Vec<LayoutRow> = rows.into_iter().map(|r| body.row(r)).collect();
+    let mut problems = body.problems;
     if cols.is_empty() {
         problems.push((
             "form.matrix.column".to_string(),
@@ -301,9 +152,272 @@ pub fn resolve(
         stt: m.stt.clone(),
         stub: m.stub.clone(),
         stub_width: m.stub_width.unwrap_or(30.0),
-        columns: cols.into_iter().map(|c| c.0).collect(),
+        columns: cols.into_iter().map(|c| c.column).collect(),
         rows: out_rows,
     })
+}
+
+/// A value column before its cells are resolved: the column as printed, and the indicator,
+/// the disaggregation and the value column it selects.
+struct SelectedColumn {
+    column: LayoutColumn,
+    indicator: Option<String>,
+    disagg: Disagg,
+    value: InputColumn,
+}
+
+/// A row before its cells are resolved: the row as printed, what it selects, and the index of
+/// the `[[form.matrix.row]]` it comes from.
+struct SelectedRow {
+    row: LayoutRow,
+    indicator: Option<String>,
+    disagg: Disagg,
+    source: usize,
+}
+
+/// The value columns of `[form.matrix]` with what each selects; a column whose selector does
+/// not read is a problem and left out.
+fn select_columns(
+    m: &Matrix,
+    indicators: &BTreeMap<String, Indicator>,
+    problems: &mut Vec<(String, String)>,
+) -> Vec<SelectedColumn> {
+    let mut cols = Vec::new();
+    for (i, c) in m.columns.iter().enumerate() {
+        let key = format!(
+            "[[form.matrix.column]] thứ {} (cột {})",
+            i + 1,
+            printed_number(m, i)
+        );
+        match selector(c.cell.as_deref().unwrap_or("")) {
+            Err(e) => problems.push((format!("{key}.cell"), e)),
+            Ok((ind, d)) => {
+                let derived = ind
+                    .as_ref()
+                    .and_then(|x| indicators.get(x))
+                    .is_some_and(|x| x.is_computed());
+                cols.push(SelectedColumn {
+                    column: LayoutColumn {
+                        group: c.group.clone(),
+                        label: c.label.clone(),
+                        width: c.width.unwrap_or(12.0),
+                        consolidated_only: derived,
+                    },
+                    indicator: ind,
+                    disagg: d,
+                    value: c.value.unwrap_or(InputColumn::ThucHien),
+                })
+            }
+        }
+    }
+    cols
+}
+
+/// The rows of `[form.matrix]`, with generated blocks expanded (`select_row`).
+fn select_rows(
+    m: &Matrix,
+    dimensions: &BTreeMap<String, Dimension>,
+    problems: &mut Vec<(String, String)>,
+) -> Vec<SelectedRow> {
+    let mut rows = Vec::new();
+    for (i, r) in m.rows.iter().enumerate() {
+        select_row(r, i, dimensions, problems, &mut rows);
+    }
+    rows
+}
+
+/// The `i`-th `[[form.matrix.row]]` as rows: a written row, or a generated block (its
+/// heading when labelled, then one row per option of its dimension). A row that does not
+/// read is a problem and left out.
+fn select_row(
+    r: &MatrixRow,
+    i: usize,
+    dimensions: &BTreeMap<String, Dimension>,
+    problems: &mut Vec<(String, String)>,
+    rows: &mut Vec<SelectedRow>,
+) {
+    let key = format!("[[form.matrix.row]] thứ {}", i + 1);
+    let (ind, d) = match selector(r.cell.as_deref().unwrap_or("")) {
+        Ok(x) => x,
+        Err(e) => {
+            problems.push((format!("{key}.cell"), e));
+            return;
+        }
+    };
+    match &r.dimension {
+        None => {
+            let Some(label) = r.label.clone() else {
+                problems.push((format!("{key}.label"), "dòng cần label".to_string()));
+                return;
+            };
+            let mut row = plain_row(label, r.stt.clone().unwrap_or_default(), r.heading, r.sub);
+            // An empty selector selects each column's total.
+            row.total |= !r.heading && ind.is_none() && d.is_total();
+            rows.push(SelectedRow {
+                row,
+                indicator: ind,
+                disagg: d,
+                source: i,
+            });
+        }
+        Some(dim_code) => {
+            let Some(dim) = dimensions.get(dim_code) else {
+                problems.push((
+                    format!("{key}.dimension"),
+                    format!("phân tổ \"{dim_code}\" không có trong danh mục"),
+                ));
+                return;
+            };
+            generated_rows(r, i, dim, &ind, &d, rows);
+        }
+    }
+}
+
+/// A generated block of the `i`-th row: its heading when labelled, then one row per option
+/// of `dim`, each selecting the row's indicator (`ind`) and disaggregation (`d`) with that
+/// option.
+fn generated_rows(
+    r: &MatrixRow,
+    i: usize,
+    dim: &Dimension,
+    ind: &Option<String>,
+    d: &Disagg,
+    rows: &mut Vec<SelectedRow>,
+) {
+    if let Some(label) = &r.label {
+        rows.push(SelectedRow {
+            row: plain_row(
+                label.clone(),
+                r.stt.clone().unwrap_or_default(),
+                true,
+                r.sub,
+            ),
+            indicator: None,
+            disagg: Disagg::default(),
+            source: i,
+        });
+    }
+    for (n, o) in dim.options.iter().enumerate() {
+        let mut row = plain_row(o.name.clone(), (n + 1).to_string(), false, r.sub);
+        row.option = Some(o.code.clone());
+        rows.push(SelectedRow {
+            row,
+            indicator: ind.clone(),
+            disagg: d.with(&dim.code, &o.code),
+            source: i,
+        });
+    }
+}
+
+/// A row without cells yet: a total when it is not a heading and its label names a total.
+fn plain_row(label: String, stt: String, heading: bool, sub: bool) -> LayoutRow {
+    LayoutRow {
+        stt,
+        total: !heading && is_total_label(&label),
+        printed: label.clone(),
+        label,
+        heading,
+        sub,
+        option: None,
+        cells: Vec::new(),
+    }
+}
+
+/// The body cells of the rows: each row crossed with each column, every key printed so far
+/// remembered (a key printed twice is a problem).
+struct Body<'a> {
+    m: &'a Matrix,
+    indicators: &'a BTreeMap<String, Indicator>,
+    config_cells: &'a dyn Fn(&str, &Disagg) -> Result<(), String>,
+    cols: &'a [SelectedColumn],
+    /// Where each (cell key, value column) is first printed.
+    seen: BTreeMap<(String, InputColumn), String>,
+    problems: Vec<(String, String)>,
+}
+
+impl Body<'_> {
+    /// The row with one cell per column: none on a heading or where the cell is a problem.
+    fn row(&mut self, r: SelectedRow) -> LayoutRow {
+        let cols = self.cols;
+        let mut cells = Vec::new();
+        for (ci, col) in cols.iter().enumerate() {
+            if r.row.heading {
+                cells.push(None);
+                continue;
+            }
+            cells.push(self.cell(&r, ci, col));
+        }
+        let mut row = r.row;
+        row.cells = cells;
+        row
+    }
+
+    /// The cell row `r` and column `ci` select together; none when they select no indicator,
+    /// two indicators, two options of one dimension, or a cell the catalog has not.
+    fn cell(&mut self, r: &SelectedRow, ci: usize, col: &SelectedColumn) -> Option<BodyCell> {
+        let place = format!(
+            "[[form.matrix.row]] thứ {} (dòng \"{}\") × cột {} ([[form.matrix.column]] thứ {})",
+            r.source + 1,
+            r.row.label,
+            printed_number(self.m, ci),
+            ci + 1
+        );
+        let (ind, d) = match self.selected(r, col) {
+            Ok(x) => x,
+            Err(e) => {
+                self.problems.push((place, e));
+                return None;
+            }
+        };
+        let key = cell_key(&ind, &d);
+        let value = col.value;
+        if let Some(first) = self.seen.insert((key.clone(), value), place.clone()) {
+            self.problems
+                .push((place, format!("ô {key} ({}) đã có ở {first}", value.key())));
+        }
+        Some(BodyCell {
+            indicator: ind,
+            disagg: d,
+            column: value,
+            key,
+        })
+    }
+
+    /// The indicator and the disaggregation row `r` and column `col` select together, checked
+    /// against the catalog; the error says what is wrong with the cell.
+    fn selected(&self, r: &SelectedRow, col: &SelectedColumn) -> Result<(String, Disagg), String> {
+        let ind = match (&r.indicator, &col.indicator) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(format!("ô chọn hai chỉ tiêu ({a} theo dòng, {b} theo cột)"));
+            }
+            (Some(a), _) | (None, Some(a)) => a.clone(),
+            (None, None) => {
+                return Err(
+                    "ô không ứng với chỉ tiêu nào (dòng và cột đều không ghi mã chỉ tiêu)"
+                        .to_string(),
+                );
+            }
+        };
+        let clash: Vec<&String> = r
+            .disagg
+            .0
+            .iter()
+            .filter(|(k, v)| col.disagg.get(k).is_some_and(|o| o != v.as_str()))
+            .map(|(k, _)| k)
+            .collect();
+        if !clash.is_empty() {
+            return Err(format!(
+                "dòng và cột chọn hai phương án khác nhau của phân tổ {}",
+                clash[0]
+            ));
+        }
+        let d = r.disagg.merged(&col.disagg);
+        if !self.indicators.contains_key(&ind) {
+            return Err(format!("chỉ tiêu \"{ind}\" không có trong danh mục"));
+        }
+        (self.config_cells)(&ind, &d)?;
+        Ok((ind, d))
+    }
 }
 
 /// Whether a row label names a total: "Tổng số", "Tổng số (1+2)", "Tổng cộng", "Cộng:" (any

@@ -430,8 +430,39 @@ pub fn unused_dimensions(
     regimes: &[(&Regime, Option<&MatrixLayout>)],
 ) -> Vec<(String, Finding)> {
     let mut out = Vec::new();
-    let used: BTreeSet<&str> = cat
-        .indicators
+    let used = used_dimensions(cat, regimes);
+    let (printed, unprinted_ok) = printed_options(cat, regimes);
+    for dim in cat.dimensions.values() {
+        if !used.contains(dim.code.as_str()) {
+            out.push((
+                dim.code.clone(),
+                warning(
+                    format!("[[dimension]] {}", dim.code),
+                    format!(
+                        "phân tổ \"{}\" ({}) không được chỉ tiêu nào dùng (disaggregations): khai báo thừa, hoặc thiếu trong disaggregations của chỉ tiêu cần nó.",
+                        dim.code, dim.name
+                    ),
+                ),
+            ));
+            continue;
+        }
+        if unprinted_ok.contains(&dim.code) || regimes.iter().all(|(_, l)| l.is_none()) {
+            continue;
+        }
+        if let Some(f) = unprinted_options(dim, &printed) {
+            out.push((dim.code.clone(), f));
+        }
+    }
+    out
+}
+
+/// The dimensions something uses: an indicator's breakdowns, a category's answers, a list's
+/// option column.
+fn used_dimensions<'a>(
+    cat: &Catalog<'a>,
+    regimes: &[(&'a Regime, Option<&MatrixLayout>)],
+) -> BTreeSet<&'a str> {
+    cat.indicators
         .values()
         .flat_map(|i| {
             // A category's answers are a dimension's options: that dimension is used.
@@ -449,9 +480,16 @@ pub fn unused_dimensions(
                 .filter_map(|c| c.dimension.as_ref()),
         )
         .map(String::as_str)
-        .collect();
-    // Options a matrix form prints, and dimensions some indicator of a form of rows uses
-    // (their options come from exchange files, not from the form).
+        .collect()
+}
+
+/// Options a matrix form prints (dimension, option), and dimensions whose options need no
+/// printed cell: a list's, and those some indicator of a form of rows uses (their options
+/// come from exchange files, not from the form).
+fn printed_options(
+    cat: &Catalog<'_>,
+    regimes: &[(&Regime, Option<&MatrixLayout>)],
+) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
     let mut printed: BTreeSet<(String, String)> = BTreeSet::new();
     let mut unprinted_ok: BTreeSet<String> = BTreeSet::new();
     for (r, layout) in regimes {
@@ -481,48 +519,32 @@ pub fn unused_dimensions(
             }
         }
     }
-    for dim in cat.dimensions.values() {
-        if !used.contains(dim.code.as_str()) {
-            out.push((
-                dim.code.clone(),
-                warning(
-                    format!("[[dimension]] {}", dim.code),
-                    format!(
-                        "phân tổ \"{}\" ({}) không được chỉ tiêu nào dùng (disaggregations): khai báo thừa, hoặc thiếu trong disaggregations của chỉ tiêu cần nó.",
-                        dim.code, dim.name
-                    ),
-                ),
-            ));
-            continue;
-        }
-        if unprinted_ok.contains(&dim.code) || regimes.iter().all(|(_, l)| l.is_none()) {
-            continue;
-        }
-        let missing: Vec<&str> = dim
-            .options
-            .iter()
-            .filter(|o| !printed.contains(&(dim.code.clone(), o.code.clone())))
-            .map(|o| o.name.as_str())
-            .collect();
-        if !missing.is_empty() {
-            out.push((
-                dim.code.clone(),
-                warning(
-                    format!("[[dimension]] {}", dim.code),
-                    format!(
-                        "{} phương án của phân tổ \"{}\" không có ô nào trên biểu: {}. Đơn vị không có chỗ ghi số này{}; bỏ phương án thừa hoặc thêm dòng/cột cho nó.",
-                        missing.len(),
-                        dim.code,
-                        missing.join(", "),
-                        if dim.exhaustive {
-                            ", và tổng số không cộng được từ các phương án"
-                        } else {
-                            ""
-                        }
-                    ),
-                ),
-            ));
-        }
+    (printed, unprinted_ok)
+}
+
+/// The warning for the options of `dim` no form prints a cell for, if any.
+fn unprinted_options(dim: &Dimension, printed: &BTreeSet<(String, String)>) -> Option<Finding> {
+    let missing: Vec<&str> = dim
+        .options
+        .iter()
+        .filter(|o| !printed.contains(&(dim.code.clone(), o.code.clone())))
+        .map(|o| o.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return None;
     }
-    out
+    Some(warning(
+        format!("[[dimension]] {}", dim.code),
+        format!(
+            "{} phương án của phân tổ \"{}\" không có ô nào trên biểu: {}. Đơn vị không có chỗ ghi số này{}; bỏ phương án thừa hoặc thêm dòng/cột cho nó.",
+            missing.len(),
+            dim.code,
+            missing.join(", "),
+            if dim.exhaustive {
+                ", và tổng số không cộng được từ các phương án"
+            } else {
+                ""
+            }
+        ),
+    ))
 }

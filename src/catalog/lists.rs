@@ -152,68 +152,64 @@ impl ListColumn {
             ListType::Date => parse_date(&t)
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .ok_or_else(|| Bad::Invalid("ngày dạng dd/mm/yyyy".into())),
-            ListType::Integer | ListType::Decimal => {
-                let Some(v) = number else {
-                    return Err(Bad::Invalid("một số".into()));
-                };
-                if self.kind == ListType::Integer && v.fract() != 0.0 {
-                    return Err(Bad::Invalid("một số nguyên".into()));
-                }
-                let lo = self.min.unwrap_or(0.0);
-                if v < lo || self.max.is_some_and(|hi| v > hi) {
-                    return Err(Bad::OutOfRange(match self.max {
-                        Some(hi) => format!(
-                            "phải từ {} đến {}",
-                            crate::text::fmt_vn(lo, 4),
-                            crate::text::fmt_vn(hi, 4)
-                        ),
-                        None => format!("không được nhỏ hơn {}", crate::text::fmt_vn(lo, 4)),
-                    }));
-                }
-                Ok(format!("{v}"))
-            }
-            ListType::Option => {
-                let dim = self
-                    .dimension
-                    .as_deref()
-                    .and_then(|d| look.dimensions.get(d));
-                let f = crate::text::fold(&t);
-                dim.and_then(|d| {
-                    d.options
-                        .iter()
-                        .find(|o| o.code == t || crate::text::fold(&o.name) == f)
-                })
-                .map(|o| o.code.clone())
-                .ok_or_else(|| {
-                    Bad::Invalid(format!(
-                        "một trong: {}",
-                        dim.map(|d| d
-                            .options
-                            .iter()
-                            .map(|o| format!("\"{}\"", o.name))
-                            .collect::<Vec<_>>()
-                            .join(", "))
-                            .unwrap_or_default()
-                    ))
-                })
-            }
-            ListType::Unit => {
-                if look.units.get(&t).is_some() {
-                    return Ok(t);
-                }
-                let f = crate::text::fold(&t);
-                look.units
-                    .iter()
-                    .find(|u| crate::text::fold(&u.name) == f)
-                    .map(|u| u.code.clone())
-                    .ok_or_else(|| Bad::Invalid("mã hoặc tên một đơn vị trong danh mục".into()))
-            }
+            ListType::Integer | ListType::Decimal => self.read_number(number),
+            ListType::Option => self.read_option(&t, look),
+            ListType::Unit => read_unit(t, look),
             ListType::YesNo => match crate::text::fold(&t).as_str() {
                 "co" | "x" | "1" | "yes" | "true" | "dat" => Ok("co".into()),
                 "khong" | "0" | "no" | "false" | "chua dat" | "k" => Ok("khong".into()),
                 _ => Err(Bad::Invalid("\"Có\" hoặc \"Không\"".into())),
             },
         }
+    }
+
+    /// A number cell: a number (whole for an integer column) within the column's bounds.
+    fn read_number(&self, number: Option<f64>) -> Result<String, Bad> {
+        let Some(v) = number else {
+            return Err(Bad::Invalid("một số".into()));
+        };
+        if self.kind == ListType::Integer && v.fract() != 0.0 {
+            return Err(Bad::Invalid("một số nguyên".into()));
+        }
+        let lo = self.min.unwrap_or(0.0);
+        if v < lo || self.max.is_some_and(|hi| v > hi) {
+            return Err(Bad::OutOfRange(match self.max {
+                Some(hi) => format!(
+                    "phải từ {} đến {}",
+                    crate::text::fmt_vn(lo, 4),
+                    crate::text::fmt_vn(hi, 4)
+                ),
+                None => format!("không được nhỏ hơn {}", crate::text::fmt_vn(lo, 4)),
+            }));
+        }
+        Ok(format!("{v}"))
+    }
+
+    /// An option cell: an option of the column's dimension, by code or by name.
+    fn read_option(&self, t: &str, look: &Lookup<'_>) -> Result<String, Bad> {
+        let dim = self
+            .dimension
+            .as_deref()
+            .and_then(|d| look.dimensions.get(d));
+        let f = crate::text::fold(t);
+        dim.and_then(|d| {
+            d.options
+                .iter()
+                .find(|o| o.code == t || crate::text::fold(&o.name) == f)
+        })
+        .map(|o| o.code.clone())
+        .ok_or_else(|| {
+            Bad::Invalid(format!(
+                "một trong: {}",
+                dim.map(|d| d
+                    .options
+                    .iter()
+                    .map(|o| format!("\"{}\"", o.name))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                    .unwrap_or_default()
+            ))
+        })
     }
 
     /// A canonical value as printed: a date as dd/mm/yyyy, a number the vi-VN way, an option's
@@ -245,6 +241,19 @@ impl ListColumn {
     }
 }
 
+/// A unit cell: a unit of the list, by code or by name.
+fn read_unit(t: String, look: &Lookup<'_>) -> Result<String, Bad> {
+    if look.units.get(&t).is_some() {
+        return Ok(t);
+    }
+    let f = crate::text::fold(&t);
+    look.units
+        .iter()
+        .find(|u| crate::text::fold(&u.name) == f)
+        .map(|u| u.code.clone())
+        .ok_or_else(|| Bad::Invalid("mã hoặc tên một đơn vị trong danh mục".into()))
+}
+
 /// A date typed as dd/mm/yyyy (or d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy) or yyyy-mm-dd.
 pub fn parse_date(t: &str) -> Option<NaiveDate> {
     let t = t.trim();
@@ -265,11 +274,49 @@ pub fn problems(
     dimensions: &BTreeMap<String, Dimension>,
     indicators: &BTreeMap<String, super::Indicator>,
 ) -> Vec<(String, String)> {
-    let mut out = feed_problems(lists, indicators);
-    let mut codes = std::collections::BTreeSet::new();
-    let mut sheets = std::collections::BTreeSet::new();
+    let mut check = ListCheck {
+        dimensions,
+        codes: std::collections::BTreeSet::new(),
+        sheets: std::collections::BTreeSet::new(),
+        out: feed_problems(lists, indicators),
+    };
     for (i, l) in lists.iter().enumerate() {
+        check.list(i, l);
+    }
+    check.out
+}
+
+/// The checks of a regime's lists (`problems`): the list codes and sheet names seen so far,
+/// and the problems found.
+struct ListCheck<'a> {
+    dimensions: &'a BTreeMap<String, Dimension>,
+    codes: std::collections::BTreeSet<String>,
+    /// Sheet names, folded.
+    sheets: std::collections::BTreeSet<String>,
+    out: Vec<(String, String)>,
+}
+
+impl ListCheck<'_> {
+    /// The `i`-th list: its code and sheet name, then its columns.
+    fn list(&mut self, i: usize, l: &ListSpec) {
         let key = format!("[[list]] thứ {} ({})", i + 1, l.code);
+        self.names(&key, l);
+        if l.columns.is_empty() {
+            self.out.push((
+                key.clone(),
+                "danh sách chưa có cột nào ([[list.column]])".into(),
+            ));
+        }
+        let mut cols = std::collections::BTreeSet::new();
+        for (j, c) in l.columns.iter().enumerate() {
+            self.column(&key, j, c, &mut cols);
+        }
+    }
+
+    /// The list's code (a file name, not used twice) and sheet name (no sheet of the form or
+    /// of the workbook, not used twice).
+    fn names(&mut self, key: &str, l: &ListSpec) {
+        let out = &mut self.out;
         if l.code.is_empty()
             || !l
                 .code
@@ -278,7 +325,7 @@ pub fn problems(
         {
             out.push((format!("{key}.code"), "mã danh sách chỉ gồm chữ không dấu, số và dấu _ (dùng trong tên tệp danh-sach-<mã>.csv)".into()));
         }
-        if !codes.insert(l.code.clone()) {
+        if !self.codes.insert(l.code.clone()) {
             out.push((
                 format!("{key}.code"),
                 format!("mã danh sách \"{}\" trùng", l.code),
@@ -299,7 +346,7 @@ pub fn problems(
         {
             out.push((format!("{key}.sheet"), format!("tên trang \"{}\" trùng tên một trang của biểu hoặc của tong-hop.xlsx: đặt sheet = \"…\" khác", l.sheet_name())));
         }
-        if !sheets.insert(crate::text::fold(&l.sheet_name())) {
+        if !self.sheets.insert(crate::text::fold(&l.sheet_name())) {
             out.push((
                 format!("{key}.sheet"),
                 format!(
@@ -308,58 +355,60 @@ pub fn problems(
                 ),
             ));
         }
-        if l.columns.is_empty() {
+    }
+
+    /// The `j`-th column of list `key`: a code not used twice nor reserved, and fields that
+    /// go with its type (`cols`: the codes of the list's columns so far).
+    fn column(
+        &mut self,
+        key: &str,
+        j: usize,
+        c: &ListColumn,
+        cols: &mut std::collections::BTreeSet<String>,
+    ) {
+        let out = &mut self.out;
+        let ck = format!("{key}, cột thứ {} ({})", j + 1, c.code);
+        if !cols.insert(c.code.clone())
+            || matches!(c.code.as_str(), "unit_code" | "unit_name" | "stt")
+        {
             out.push((
-                key.clone(),
-                "danh sách chưa có cột nào ([[list.column]])".into(),
+                ck.clone(),
+                format!(
+                    "mã cột \"{}\" trùng hoặc là tên dành riêng (unit_code, unit_name, stt)",
+                    c.code
+                ),
             ));
         }
-        let mut cols = std::collections::BTreeSet::new();
-        for (j, c) in l.columns.iter().enumerate() {
-            let ck = format!("{key}, cột thứ {} ({})", j + 1, c.code);
-            if !cols.insert(c.code.clone())
-                || matches!(c.code.as_str(), "unit_code" | "unit_name" | "stt")
-            {
-                out.push((
-                    ck.clone(),
-                    format!(
-                        "mã cột \"{}\" trùng hoặc là tên dành riêng (unit_code, unit_name, stt)",
-                        c.code
-                    ),
-                ));
-            }
-            match (c.kind, &c.dimension) {
-                (ListType::Option, None) => out.push((
-                    ck.clone(),
-                    "cột type = \"option\" cần dimension = \"mã phân tổ\"".into(),
-                )),
-                (ListType::Option, Some(d)) if !dimensions.contains_key(d) => out.push((
-                    ck.clone(),
-                    format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"),
-                )),
-                (k, Some(_)) if k != ListType::Option => out.push((
-                    ck.clone(),
-                    "dimension chỉ dùng với type = \"option\"".into(),
-                )),
-                _ => {}
-            }
-            if c.in_period && c.kind != ListType::Date {
-                out.push((ck.clone(), "in_period chỉ dùng với type = \"date\"".into()));
-            }
-            if (c.min.is_some() || c.max.is_some())
-                && !matches!(c.kind, ListType::Integer | ListType::Decimal)
-            {
-                out.push((
-                    ck.clone(),
-                    "min/max chỉ dùng với cột số (integer, decimal)".into(),
-                ));
-            }
-            if c.max_length.is_some() && c.kind != ListType::Text {
-                out.push((ck.clone(), "max_length chỉ dùng với type = \"text\"".into()));
-            }
+        match (c.kind, &c.dimension) {
+            (ListType::Option, None) => out.push((
+                ck.clone(),
+                "cột type = \"option\" cần dimension = \"mã phân tổ\"".into(),
+            )),
+            (ListType::Option, Some(d)) if !self.dimensions.contains_key(d) => out.push((
+                ck.clone(),
+                format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"),
+            )),
+            (k, Some(_)) if k != ListType::Option => out.push((
+                ck.clone(),
+                "dimension chỉ dùng với type = \"option\"".into(),
+            )),
+            _ => {}
+        }
+        if c.in_period && c.kind != ListType::Date {
+            out.push((ck.clone(), "in_period chỉ dùng với type = \"date\"".into()));
+        }
+        if (c.min.is_some() || c.max.is_some())
+            && !matches!(c.kind, ListType::Integer | ListType::Decimal)
+        {
+            out.push((
+                ck.clone(),
+                "min/max chỉ dùng với cột số (integer, decimal)".into(),
+            ));
+        }
+        if c.max_length.is_some() && c.kind != ListType::Text {
+            out.push((ck.clone(), "max_length chỉ dùng với type = \"text\"".into()));
         }
     }
-    out
 }
 
 /// What is wrong with the figures the lists feed.

@@ -150,6 +150,17 @@ struct Loader {
 }
 
 impl Loader {
+    /// A loader of the config root `root`, nothing read yet.
+    fn new(root: &Path) -> Loader {
+        Loader {
+            root: root.to_path_buf(),
+            library: None,
+            needed: BTreeSet::new(),
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     fn warn(&mut self, file: &str, key: impl Into<String>, message: impl Into<String>) {
         self.warnings.push(ConfigProblem {
             file: file.to_string(),
@@ -282,13 +293,7 @@ impl Loader {
 impl Config {
     /// Loads and checks the config root; on failure returns every problem found.
     pub fn load(root: &Path) -> Result<Config, ConfigErrors> {
-        let mut l = Loader {
-            root: root.to_path_buf(),
-            library: None,
-            needed: BTreeSet::new(),
-            problems: Vec::new(),
-            warnings: Vec::new(),
-        };
+        let mut l = Loader::new(root);
         if !root.is_dir() {
             l.problem(
                 &root.display().to_string(),
@@ -566,44 +571,12 @@ impl Config {
 /// officer can act on, the rest with the original text after a Vietnamese lead.
 pub fn vietnamese_toml_error(msg: &str) -> String {
     let msg = msg.trim();
-    let kind = |t: &str| -> String {
-        let t = t.trim();
-        let named = [
-            ("a boolean", "true hoặc false (không có dấu ngoặc kép)"),
-            ("bool", "true hoặc false (không có dấu ngoặc kép)"),
-            ("an integer", "một số nguyên"),
-            ("integer", "một số nguyên"),
-            ("a string", "một chuỗi trong dấu ngoặc kép"),
-            ("string", "một chuỗi"),
-            ("a sequence", "một danh sách [ … ]"),
-            ("sequence", "một danh sách [ … ]"),
-            ("a float", "một số"),
-            ("f64", "một số"),
-            ("floating point", "một số thực"),
-            ("a map", "một bảng { … }"),
-            ("map", "một bảng { … }"),
-        ];
-        if let Some((_, vi)) = named.iter().find(|(en, _)| t == *en) {
-            return vi.to_string();
-        }
-        // A kind with the value written: `string "true"`, `integer 5`.
-        let valued = [
-            ("string ", "chuỗi"),
-            ("integer ", "số nguyên"),
-            ("floating point ", "số"),
-            ("boolean ", "giá trị"),
-        ];
-        valued
-            .iter()
-            .find_map(|(en, vi)| t.strip_prefix(en).map(|rest| format!("{vi} {rest}")))
-            .unwrap_or_else(|| t.to_string())
-    };
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, want)) = rest.split_once(", expected ") {
             return format!(
                 "sai kiểu giá trị: ghi {} nhưng cần {}",
-                kind(got),
-                kind(want)
+                toml_kind(got),
+                toml_kind(want)
             );
         }
     }
@@ -631,12 +604,47 @@ pub fn vietnamese_toml_error(msg: &str) -> String {
         if let Some((got, want)) = rest.split_once(", expected ") {
             return format!(
                 "giá trị không hợp lệ: ghi {} nhưng cần {}",
-                kind(got),
-                kind(want)
+                toml_kind(got),
+                toml_kind(want)
             );
         }
     }
     format!("TOML không hợp lệ (sai cú pháp; thông báo gốc: {msg})")
+}
+
+/// A serde type name in Vietnamese (`a boolean`, `string "true"`, …); an unknown one as
+/// written.
+fn toml_kind(t: &str) -> String {
+    let t = t.trim();
+    let named = [
+        ("a boolean", "true hoặc false (không có dấu ngoặc kép)"),
+        ("bool", "true hoặc false (không có dấu ngoặc kép)"),
+        ("an integer", "một số nguyên"),
+        ("integer", "một số nguyên"),
+        ("a string", "một chuỗi trong dấu ngoặc kép"),
+        ("string", "một chuỗi"),
+        ("a sequence", "một danh sách [ … ]"),
+        ("sequence", "một danh sách [ … ]"),
+        ("a float", "một số"),
+        ("f64", "một số"),
+        ("floating point", "một số thực"),
+        ("a map", "một bảng { … }"),
+        ("map", "một bảng { … }"),
+    ];
+    if let Some((_, vi)) = named.iter().find(|(en, _)| t == *en) {
+        return vi.to_string();
+    }
+    // A kind with the value written: `string "true"`, `integer 5`.
+    let valued = [
+        ("string ", "chuỗi"),
+        ("integer ", "số nguyên"),
+        ("floating point ", "số"),
+        ("boolean ", "giá trị"),
+    ];
+    valued
+        .iter()
+        .find_map(|(en, vi)| t.strip_prefix(en).map(|rest| format!("{vi} {rest}")))
+        .unwrap_or_else(|| t.to_string())
 }
 
 /// A tera error with its causes, which carry the useful part.
@@ -1135,22 +1143,42 @@ fn load_dimension(
         return;
     }
     if let Some(file) = dim.options_file.clone() {
-        if !dim.options.is_empty() {
-            l.problem(
-                rel,
-                format!("{key}.options_file"),
-                "khai báo options hoặc options_file, không cả hai",
-            );
-        }
-        let opt_rel = format!("indicators/{file}");
-        if let Some(text) = l.read(&opt_rel) {
-            let (opts, problems) = dimensions::read_options(&text);
-            for (line, msg) in problems {
-                l.problem(&opt_rel, line, msg);
-            }
-            dim.options = opts;
-        }
+        read_options_file(l, rel, &key, &file, &mut dim);
     }
+    check_options(l, rel, &key, &dim);
+    if dimensions.contains_key(&dim.code) {
+        l.problem(
+            rel,
+            format!("{key}.code"),
+            format!("mã phân tổ \"{}\" trùng", dim.code),
+        );
+        return;
+    }
+    dimensions.insert(dim.code.clone(), dim);
+}
+
+/// The dimension's options from its `options_file` (`indicators/<file>`), which excludes
+/// `options`.
+fn read_options_file(l: &mut Loader, rel: &str, key: &str, file: &str, dim: &mut Dimension) {
+    if !dim.options.is_empty() {
+        l.problem(
+            rel,
+            format!("{key}.options_file"),
+            "khai báo options hoặc options_file, không cả hai",
+        );
+    }
+    let opt_rel = format!("indicators/{file}");
+    if let Some(text) = l.read(&opt_rel) {
+        let (opts, problems) = dimensions::read_options(&text);
+        for (line, msg) in problems {
+            l.problem(&opt_rel, line, msg);
+        }
+        dim.options = opts;
+    }
+}
+
+/// The dimension has options, each code usable in a cell key and not used twice.
+fn check_options(l: &mut Loader, rel: &str, key: &str, dim: &Dimension) {
     if dim.options.is_empty() {
         l.problem(
             rel,
@@ -1178,15 +1206,6 @@ fn load_dimension(
             );
         }
     }
-    if dimensions.contains_key(&dim.code) {
-        l.problem(
-            rel,
-            format!("{key}.code"),
-            format!("mã phân tổ \"{}\" trùng", dim.code),
-        );
-        return;
-    }
-    dimensions.insert(dim.code.clone(), dim);
 }
 
 /// Checks every indicator's breakdowns and parses its formula.
@@ -1203,84 +1222,140 @@ fn check_disaggregations(
     for (code, ind) in indicators.iter_mut() {
         let place = defined_in[code].clone();
         let (file, key) = place.split_once(" › ").unwrap_or((&place, ""));
-        let (file, key) = (file.to_string(), key.to_string());
-        for (si, set) in ind.disaggregations.iter().enumerate() {
-            let mut seen = BTreeSet::new();
-            if set.is_empty() {
-                l.problem(
-                    &file,
-                    format!("{key}.disaggregations[{si}]"),
-                    "bộ phân tổ rỗng",
-                );
-            }
-            for d in set {
-                if !dimensions.contains_key(d) {
-                    l.problem(
-                        &file,
-                        format!("{key}.disaggregations[{si}]"),
-                        format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"),
-                    );
-                }
-                if !seen.insert(d) {
-                    l.problem(
-                        &file,
-                        format!("{key}.disaggregations[{si}]"),
-                        format!("phân tổ \"{d}\" ghi hai lần trong một bộ"),
-                    );
-                }
-            }
-        }
+        check_breakdown_sets(l, file, key, ind, dimensions);
         let Some(text) = ind.formula.clone() else {
             continue;
         };
         if ind.aggregation != Aggregation::Derived || ind.derived.is_some() {
             l.problem(
-                &file,
+                file,
                 format!("{key}.formula"),
                 "formula chỉ dùng với aggregation = \"derived\" và không kèm derived",
             );
         }
-        match Formula::parse(&text) {
-            Err(msg) => l.problem(
-                &file,
-                format!("{key}.formula"),
-                format!("công thức không hợp lệ: {msg}"),
-            ),
-            Ok(f) => {
-                for (c, d) in f.refs() {
-                    let Some(sets) = known.get(c) else {
-                        l.problem(
-                            &file,
-                            format!("{key}.formula"),
-                            format!("chỉ tiêu \"{c}\" không có trong danh mục"),
-                        );
-                        continue;
-                    };
-                    if c == code {
-                        l.problem(
-                            &file,
-                            format!("{key}.formula"),
-                            "công thức tham chiếu chính chỉ tiêu này",
-                        );
-                    }
-                    for (dim, opt) in &d.0 {
-                        let ok_dim = sets.iter().any(|s| s.contains(dim));
-                        let ok_opt = dimensions.get(dim).is_some_and(|x| x.option(opt).is_some());
-                        if !ok_dim || !ok_opt {
-                            l.problem(
-                                &file,
-                                format!("{key}.formula"),
-                                format!("ô {} không có: chỉ tiêu {c} không được phân tổ theo {dim}={opt}", crate::model::cell_key(c, d)),
-                            );
-                        }
-                    }
-                }
-                ind.parsed_formula = Some(f);
+        let check = FormulaCheck {
+            file,
+            key,
+            code,
+            known: &known,
+            dimensions,
+        };
+        if let Some(f) = check.parse(l, &text) {
+            ind.parsed_formula = Some(f);
+        }
+    }
+}
+
+/// An indicator's breakdowns (declared at `file`, `key`): no set empty, each dimension
+/// declared and once in its set.
+fn check_breakdown_sets(
+    l: &mut Loader,
+    file: &str,
+    key: &str,
+    ind: &Indicator,
+    dimensions: &BTreeMap<String, Dimension>,
+) {
+    for (si, set) in ind.disaggregations.iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        if set.is_empty() {
+            l.problem(
+                file,
+                format!("{key}.disaggregations[{si}]"),
+                "bộ phân tổ rỗng",
+            );
+        }
+        for d in set {
+            if !dimensions.contains_key(d) {
+                l.problem(
+                    file,
+                    format!("{key}.disaggregations[{si}]"),
+                    format!("phân tổ \"{d}\" không có trong danh mục ([[dimension]])"),
+                );
+            }
+            if !seen.insert(d) {
+                l.problem(
+                    file,
+                    format!("{key}.disaggregations[{si}]"),
+                    format!("phân tổ \"{d}\" ghi hai lần trong một bộ"),
+                );
             }
         }
     }
 }
 
+/// The formula of indicator `code` (declared at `file`, `key`), checked against the
+/// catalog's indicators (`known`: their breakdowns) and dimensions.
+struct FormulaCheck<'a> {
+    file: &'a str,
+    key: &'a str,
+    code: &'a str,
+    known: &'a BTreeMap<String, Vec<Vec<String>>>,
+    dimensions: &'a BTreeMap<String, Dimension>,
+}
+
+impl FormulaCheck<'_> {
+    /// The formula parsed, its references checked (`refs`); none when it does not parse.
+    fn parse(&self, l: &mut Loader, text: &str) -> Option<Formula> {
+        let (file, key) = (self.file, self.key);
+        match Formula::parse(text) {
+            Err(msg) => {
+                l.problem(
+                    file,
+                    format!("{key}.formula"),
+                    format!("công thức không hợp lệ: {msg}"),
+                );
+                None
+            }
+            Ok(f) => {
+                self.refs(l, &f);
+                Some(f)
+            }
+        }
+    }
+
+    /// Every cell the formula names: an indicator of the catalog, not the indicator itself,
+    /// and a breakdown and option it has.
+    fn refs(&self, l: &mut Loader, f: &Formula) {
+        let (file, key, code) = (self.file, self.key, self.code);
+        for (c, d) in f.refs() {
+            let Some(sets) = self.known.get(c) else {
+                l.problem(
+                    file,
+                    format!("{key}.formula"),
+                    format!("chỉ tiêu \"{c}\" không có trong danh mục"),
+                );
+                continue;
+            };
+            if c == code {
+                l.problem(
+                    file,
+                    format!("{key}.formula"),
+                    "công thức tham chiếu chính chỉ tiêu này",
+                );
+            }
+            for (dim, opt) in &d.0 {
+                let ok_dim = sets.iter().any(|s| s.contains(dim));
+                let ok_opt = self
+                    .dimensions
+                    .get(dim)
+                    .is_some_and(|x| x.option(opt).is_some());
+                if !ok_dim || !ok_opt {
+                    l.problem(
+                        file,
+                        format!("{key}.formula"),
+                        format!(
+                            "ô {} không có: chỉ tiêu {c} không được phân tổ theo {dim}={opt}",
+                            crate::model::cell_key(c, d)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Checks every indicator's own fields: its aggregation's companions, `part_of`, owner,
+/// levels, bounds, name and decimals.
 fn check_indicators(
     l: &mut Loader,
     indicators: &BTreeMap<String, Indicator>,
@@ -1291,23 +1366,54 @@ fn check_indicators(
     for (code, ind) in indicators {
         let place = defined_in[code].clone();
         let (file, key) = place.split_once(" › ").unwrap_or((&place, ""));
-        let (file, key) = (file.to_string(), key.to_string());
-        let known = |c: &str| indicators.contains_key(c);
+        let c = IndicatorCheck {
+            file,
+            key,
+            ind,
+            indicators,
+        };
+        c.aggregation(l);
+        c.part_of(l);
+        c.owner(l, units);
+        c.reported_by(l, levels);
+        c.figures(l);
+    }
+}
+
+/// One indicator being checked (`check_indicators`): where it is declared, and the catalog.
+struct IndicatorCheck<'a> {
+    file: &'a str,
+    key: &'a str,
+    ind: &'a Indicator,
+    indicators: &'a BTreeMap<String, Indicator>,
+}
+
+impl IndicatorCheck<'_> {
+    /// Whether the catalog has indicator `c`.
+    fn known(&self, c: &str) -> bool {
+        self.indicators.contains_key(c)
+    }
+
+    /// A weighted average's weight, a derived indicator's operands, and `derived` only with
+    /// `aggregation = "derived"`.
+    fn aggregation(&self, l: &mut Loader) {
+        let (file, key, ind) = (self.file, self.key, self.ind);
+        let indicators = self.indicators;
         match ind.aggregation {
             Aggregation::WeightedAverage => match &ind.weight {
-                None => l.problem(&file, format!("{key}.weight"), "aggregation = \"weighted-average\" cần khai báo weight (chỉ tiêu trọng số)"),
-                Some(w) if !known(w) => l.problem(&file, format!("{key}.weight"), format!("chỉ tiêu trọng số \"{w}\" không có trong danh mục")),
+                None => l.problem(file, format!("{key}.weight"), "aggregation = \"weighted-average\" cần khai báo weight (chỉ tiêu trọng số)"),
+                Some(w) if !self.known(w) => l.problem(file, format!("{key}.weight"), format!("chỉ tiêu trọng số \"{w}\" không có trong danh mục")),
                 _ => {}
             },
             Aggregation::Derived => match &ind.derived {
                 None if ind.formula.is_some() => {}
-                None => l.problem(&file, format!("{key}.derived"), "aggregation = \"derived\" cần khai báo derived = { op, numerator, denominator } hoặc formula"),
+                None => l.problem(file, format!("{key}.derived"), "aggregation = \"derived\" cần khai báo derived = { op, numerator, denominator } hoặc formula"),
                 Some(d) => {
                     for c in [&d.numerator, &d.denominator] {
-                        if !known(c) {
-                            l.problem(&file, format!("{key}.derived"), format!("chỉ tiêu thành phần \"{c}\" không có trong danh mục"));
+                        if !self.known(c) {
+                            l.problem(file, format!("{key}.derived"), format!("chỉ tiêu thành phần \"{c}\" không có trong danh mục"));
                         } else if indicators[c].is_derived() {
-                            l.problem(&file, format!("{key}.derived"), format!("chỉ tiêu thành phần \"{c}\" cũng là chỉ tiêu tính toán; hãy dùng chỉ tiêu gốc"));
+                            l.problem(file, format!("{key}.derived"), format!("chỉ tiêu thành phần \"{c}\" cũng là chỉ tiêu tính toán; hãy dùng chỉ tiêu gốc"));
                         }
                     }
                 }
@@ -1316,22 +1422,27 @@ fn check_indicators(
         }
         if ind.derived.is_some() && !ind.is_derived() {
             l.problem(
-                &file,
+                file,
                 format!("{key}.aggregation"),
                 "có derived nhưng aggregation không phải \"derived\"",
             );
         }
+    }
+
+    /// A "trong đó" indicator's total exists and is measured in the same unit.
+    fn part_of(&self, l: &mut Loader) {
+        let (file, key, ind) = (self.file, self.key, self.ind);
         if let Some(p) = &ind.part_of {
-            if !known(p) {
+            if !self.known(p) {
                 l.problem(
-                    &file,
+                    file,
                     format!("{key}.part_of"),
                     format!("chỉ tiêu tổng \"{p}\" không có trong danh mục"),
                 );
-            } else if let Some(total) = indicators.get(p).filter(|t| t.unit != ind.unit) {
+            } else if let Some(total) = self.indicators.get(p).filter(|t| t.unit != ind.unit) {
                 // "Trong đó" compares a part with its total: both in one unit of measure.
                 l.problem(
-                    &file,
+                    file,
                     format!("{key}.part_of"),
                     format!(
                         "chỉ tiêu \"trong đó\" đo bằng {} nhưng chỉ tiêu tổng \"{p}\" đo bằng {}: phần và tổng phải cùng đơn vị tính (sửa unit, hoặc bỏ part_of nếu đây không phải \"trong đó\")",
@@ -1340,48 +1451,63 @@ fn check_indicators(
                 );
             }
         }
+    }
+
+    /// The owner is a unit; `owner_only` needs an owner.
+    fn owner(&self, l: &mut Loader, units: &UnitTree) {
+        let (file, key, ind) = (self.file, self.key, self.ind);
         if let Some(o) = &ind.owner {
             if units.get(o).is_none() {
                 l.problem(
-                    &file,
+                    file,
                     format!("{key}.owner"),
                     format!("cơ quan chủ trì \"{o}\" không có trong units.toml"),
                 );
             }
         } else if ind.owner_only {
             l.problem(
-                &file,
+                file,
                 format!("{key}.owner_only"),
                 "owner_only = true cần khai báo owner",
             );
         }
-        for lv in &ind.reported_by {
+    }
+
+    /// The levels in `reported_by` exist.
+    fn reported_by(&self, l: &mut Loader, levels: &BTreeSet<String>) {
+        let (file, key) = (self.file, self.key);
+        for lv in &self.ind.reported_by {
             if !levels.contains(lv) {
                 l.problem(
-                    &file,
+                    file,
                     format!("{key}.reported_by"),
                     format!("cấp \"{lv}\" không có trong units.toml"),
                 );
             }
         }
+    }
+
+    /// Bounds in order, a name, and a number of decimals in range.
+    fn figures(&self, l: &mut Loader) {
+        let (file, key, ind) = (self.file, self.key, self.ind);
         if let (Some(lo), Some(hi)) = (ind.min, ind.upper_bound()) {
             if lo > hi {
                 l.problem(
-                    &file,
+                    file,
                     format!("{key}.min"),
                     format!("min = {lo} lớn hơn max = {hi}"),
                 );
             }
         }
         if ind.name.trim().is_empty() {
-            l.problem(&file, format!("{key}.name"), "tên chỉ tiêu để trống");
+            l.problem(file, format!("{key}.name"), "tên chỉ tiêu để trống");
         }
         if let Some(d) = ind
             .decimal_places
             .filter(|d| !(0..=indicators::MAX_DECIMALS).contains(d))
         {
             l.problem(
-                &file,
+                file,
                 format!("{key}.decimals"),
                 format!(
                     "decimals = {d} không hợp lệ: số chữ số thập phân khi in là số nguyên từ 0 đến {}",
@@ -1436,6 +1562,23 @@ fn check_reporters(
             "chưa có đơn vị nào phải báo cáo: ghi các cấp trong units.toml, ví dụ reporters = { levels = [\"xa\", \"so\"] }",
         );
     }
+    reporter_levels(l, rel, regime, levels);
+    if regime
+        .upward
+        .as_deref()
+        .is_some_and(|u| u.trim().is_empty())
+    {
+        l.warn(
+            rel,
+            "upward",
+            "chưa ghi cơ quan cấp trên nhận báo cáo tổng hợp: báo cáo in \"Nơi nhận\" trống",
+        );
+    }
+    reporter_kinds_and_units(l, rel, regime, units);
+}
+
+/// The reporting levels exist, each with a deadline.
+fn reporter_levels(l: &mut Loader, rel: &str, regime: &Regime, levels: &BTreeSet<String>) {
     for lv in &regime.reporters.levels {
         if !levels.contains(lv) {
             l.problem(
@@ -1451,17 +1594,10 @@ fn check_reporters(
             );
         }
     }
-    if regime
-        .upward
-        .as_deref()
-        .is_some_and(|u| u.trim().is_empty())
-    {
-        l.warn(
-            rel,
-            "upward",
-            "chưa ghi cơ quan cấp trên nhận báo cáo tổng hợp: báo cáo in \"Nơi nhận\" trống",
-        );
-    }
+}
+
+/// The kinds of reporting units have units, and the units named exist.
+fn reporter_kinds_and_units(l: &mut Loader, rel: &str, regime: &Regime, units: &UnitTree) {
     for kind in &regime.reporters.kinds {
         if !units.iter().any(|u| u.kind == *kind) {
             let known: BTreeSet<&str> = units.iter().map(|u| u.kind.as_str()).collect();
@@ -1561,63 +1697,98 @@ fn check_deadlines(
     cal: &WorkCalendar,
 ) {
     for (i, d) in regime.deadline.iter().enumerate() {
-        for lv in &d.levels {
-            if !levels.contains(lv) {
-                l.problem(
-                    rel,
-                    format!("[[deadline]] thứ {}, levels", i + 1),
-                    format!("cấp \"{lv}\" không có trong units.toml"),
-                );
-            }
-        }
+        deadline_levels(l, rel, i, d, levels);
         if let Err(msg) = d.rule.check() {
             l.problem(rel, format!("[[deadline]] thứ {}", i + 1), msg);
             continue;
         }
-        // Decree 09 Art. 8 cl. 5: at least one working day between cutoff end and deadline.
-        let years: Vec<i32> = cal.covered_years().collect();
-        let freqs: Vec<_> = if d.frequencies.is_empty() {
-            regime.frequencies.clone()
-        } else {
-            d.frequencies.clone()
-        };
-        for p in &d.periods {
-            if !regime.frequencies.contains(&p.frequency()) {
-                l.problem(
-                    rel,
-                    format!("[[deadline]] thứ {}, periods", i + 1),
-                    format!(
-                        "kỳ {} ({}) không phải kỳ của chế độ này (tần suất {})",
-                        p.code(),
-                        p.label(),
-                        p.frequency().label()
-                    ),
-                );
-            }
-        }
-        let periods: Vec<Period> = match d.periods.is_empty() {
-            true => years
-                .iter()
-                .flat_map(|y| periods_of_year(*y, &freqs))
-                .collect(),
-            false => d.periods.clone(),
-        };
-        let too_soon = periods.into_iter().find(|p| {
-            let w = regime.cutoff.window(*p);
-            cal.working_days_between(w.to, d.rule.deadline(*p, w, cal)) < 1
-        });
-        if let Some(p) = too_soon {
-            let w = regime.cutoff.window(p);
+        deadline_periods(l, rel, regime, i, d);
+        deadline_after_cutoff(l, rel, regime, i, d, cal);
+    }
+    every_level_has_deadline(l, rel, regime);
+}
+
+/// The levels of the `i`-th `[[deadline]]` exist.
+fn deadline_levels(
+    l: &mut Loader,
+    rel: &str,
+    i: usize,
+    d: &LevelDeadline,
+    levels: &BTreeSet<String>,
+) {
+    for lv in &d.levels {
+        if !levels.contains(lv) {
             l.problem(
                 rel,
-                format!("[[deadline]] thứ {}", i + 1),
+                format!("[[deadline]] thứ {}, levels", i + 1),
+                format!("cấp \"{lv}\" không có trong units.toml"),
+            );
+        }
+    }
+}
+
+/// The periods the `i`-th `[[deadline]]` names are of the regime's frequencies.
+fn deadline_periods(l: &mut Loader, rel: &str, regime: &Regime, i: usize, d: &LevelDeadline) {
+    for p in &d.periods {
+        if !regime.frequencies.contains(&p.frequency()) {
+            l.problem(
+                rel,
+                format!("[[deadline]] thứ {}, periods", i + 1),
                 format!(
-                    "thời hạn gửi {} của kỳ {} không cách ngày chốt số liệu {} ít nhất 1 ngày làm việc (Nghị định 09/2019/NĐ-CP, Điều 8 khoản 5)",
-                    d.rule.deadline(p, w, cal), p.code(), w.to
+                    "kỳ {} ({}) không phải kỳ của chế độ này (tần suất {})",
+                    p.code(),
+                    p.label(),
+                    p.frequency().label()
                 ),
             );
         }
     }
+}
+
+/// The `i`-th `[[deadline]]` gives, in every period it applies to (of the calendar's years),
+/// a date at least one working day after the cutoff window; the first period it does not is
+/// a problem.
+fn deadline_after_cutoff(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    i: usize,
+    d: &LevelDeadline,
+    cal: &WorkCalendar,
+) {
+    // Decree 09 Art. 8 cl. 5: at least one working day between cutoff end and deadline.
+    let years: Vec<i32> = cal.covered_years().collect();
+    let freqs: Vec<_> = if d.frequencies.is_empty() {
+        regime.frequencies.clone()
+    } else {
+        d.frequencies.clone()
+    };
+    let periods: Vec<Period> = match d.periods.is_empty() {
+        true => years
+            .iter()
+            .flat_map(|y| periods_of_year(*y, &freqs))
+            .collect(),
+        false => d.periods.clone(),
+    };
+    let too_soon = periods.into_iter().find(|p| {
+        let w = regime.cutoff.window(*p);
+        cal.working_days_between(w.to, d.rule.deadline(*p, w, cal)) < 1
+    });
+    if let Some(p) = too_soon {
+        let w = regime.cutoff.window(p);
+        l.problem(
+            rel,
+            format!("[[deadline]] thứ {}", i + 1),
+            format!(
+                "thời hạn gửi {} của kỳ {} không cách ngày chốt số liệu {} ít nhất 1 ngày làm việc (Nghị định 09/2019/NĐ-CP, Điều 8 khoản 5)",
+                d.rule.deadline(p, w, cal), p.code(), w.to
+            ),
+        );
+    }
+}
+
+/// Every reporting level has a deadline for every frequency of the regime.
+fn every_level_has_deadline(l: &mut Loader, rel: &str, regime: &Regime) {
     for lv in &regime.reporters.levels {
         for f in &regime.frequencies {
             if regime.deadline_rule(lv, *f).is_none() {
@@ -1642,6 +1813,22 @@ fn check_form(
     regime: &Regime,
     indicators: &BTreeMap<String, Indicator>,
 ) -> BTreeSet<String> {
+    let mut seen = section_rows(l, rel, regime, indicators);
+    if regime.is_matrix() {
+        seen.extend(regime.form_codes().map(str::to_string));
+    }
+    operands_on_form(l, rel, indicators, &seen);
+    form_shape(l, rel, regime, indicators);
+    seen
+}
+
+/// The rows of `form.sections`: indicators of the catalog, each once; returns them.
+fn section_rows(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     for (si, s) in regime.form.sections.iter().enumerate() {
         for (ri, code) in s.rows.iter().enumerate() {
@@ -1661,9 +1848,16 @@ fn check_form(
             }
         }
     }
-    if regime.is_matrix() {
-        seen.extend(regime.form_codes().map(str::to_string));
-    }
+    seen
+}
+
+/// Every operand of a computed indicator on the form (`seen`) is on the form too.
+fn operands_on_form(
+    l: &mut Loader,
+    rel: &str,
+    indicators: &BTreeMap<String, Indicator>,
+    seen: &BTreeSet<String>,
+) {
     for (code, ind) in indicators {
         if !seen.contains(code) {
             continue;
@@ -1678,6 +1872,16 @@ fn check_form(
             }
         }
     }
+}
+
+/// A matrix form has no sections and names indicators of the catalog; a form of rows has a
+/// column `thuc_hien`.
+fn form_shape(
+    l: &mut Loader,
+    rel: &str,
+    regime: &Regime,
+    indicators: &BTreeMap<String, Indicator>,
+) {
     if regime.is_matrix() {
         if !regime.form.sections.is_empty() {
             l.problem(
@@ -1704,7 +1908,6 @@ fn check_form(
             "biểu phải có cột thuc_hien (Thực hiện kỳ báo cáo)",
         );
     }
-    seen
 }
 
 /// The cross rules: every indicator they name is on the form (`seen`), a breakdown's

@@ -152,6 +152,14 @@ impl UnitTree {
 /// cycles. Keys name the entry as `unit[i]`.
 pub(crate) fn check_units(file: &UnitsFile) -> Vec<(String, String)> {
     let mut problems = Vec::new();
+    check_entries(file, &mut problems);
+    check_parents(file, &mut problems);
+    problems
+}
+
+/// Each unit's own fields: a code, not used twice, a level of the list, validity dates in
+/// order.
+fn check_entries(file: &UnitsFile, problems: &mut Vec<(String, String)>) {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let levels: Vec<&str> = file.level.iter().map(|l| l.name.as_str()).collect();
     for (i, u) in file.unit.iter().enumerate() {
@@ -188,6 +196,10 @@ pub(crate) fn check_units(file: &UnitsFile) -> Vec<(String, String)> {
             }
         }
     }
+}
+
+/// Each unit's parent: a unit of the list, and no cycle going up.
+fn check_parents(file: &UnitsFile, problems: &mut Vec<(String, String)>) {
     let parent_of: BTreeMap<&str, Option<&str>> = file
         .unit
         .iter()
@@ -222,5 +234,4 @@ pub(crate) fn check_units(file: &UnitsFile) -> Vec<(String, String)> {
             steps += 1;
         }
     }
-    problems
 }

@@ -216,6 +216,7 @@ fn levels(units: &Units) -> String {
     format!("[{}]", q.join(", "))
 }
 
+/// `report-templates/<id>/regime.toml`: the regime's settings, then its form.
 fn regime_toml(
     form: &FormDraft,
     id: &str,
@@ -224,6 +225,17 @@ fn regime_toml(
     dims: &[Dim],
     codes: &[String],
 ) -> String {
+    let mut t = String::new();
+    regime_identity(&mut t, form, id);
+    regime_schedule(&mut t, form, units);
+    form_header(&mut t, form, id);
+    t.push_str(&matrix_toml(form, rows, dims, codes));
+    t
+}
+
+/// The header comments and what the regime is: id, name, legal basis, content, method,
+/// instructions.
+fn regime_identity(t: &mut String, form: &FormDraft, id: &str) {
     let title = form.title.clone().unwrap_or_default();
     let sentence = match title.to_lowercase() {
         t if t.is_empty() => "Báo cáo".to_string(),
@@ -238,13 +250,6 @@ fn regime_toml(
         })
         .map(|h| format!("; biểu gốc ghi: {}", comment_text(h)))
         .unwrap_or_default();
-    let receiver_hint = form
-        .hints
-        .iter()
-        .find(|h| fold(h).starts_with("don vi nhan bao cao"))
-        .map(|h| format!("; biểu gốc ghi: {}", comment_text(h)))
-        .unwrap_or_default();
-    let mut t = String::new();
     let _ = writeln!(
         t,
         "# Chế độ báo cáo do baocao regime draft soạn từ biểu mẫu {}, trang {}.",
@@ -274,6 +279,17 @@ fn regime_toml(
         "# TODO: hướng dẫn quy trình lập biểu\ninstructions = {}",
         quote("Nhập số liệu vào các ô trắng của biểu, không sửa cấu trúc biểu.")
     );
+}
+
+/// When and between whom: frequencies, cutoff, receiver, upward, reporters, outline and the
+/// deadline.
+fn regime_schedule(t: &mut String, form: &FormDraft, units: &Units) {
+    let receiver_hint = form
+        .hints
+        .iter()
+        .find(|h| fold(h).starts_with("don vi nhan bao cao"))
+        .map(|h| format!("; biểu gốc ghi: {}", comment_text(h)))
+        .unwrap_or_default();
     let _ = writeln!(t, "# TODO: tần suất báo cáo (monthly, quarterly, half-yearly, nine-months, yearly); báo cáo năm thay báo cáo kỳ cuối năm thì thêm [[replace]] (xem docs/configuration.md)\nfrequencies = [{}]", frequency(form));
     t.push_str("# TODO: thời gian chốt số liệu (nd09: từ ngày 15 tháng trước kỳ đến ngày 14 tháng cuối kỳ; calendar: theo tháng dương lịch)\ncutoff = { rule = \"nd09\" }\n");
     let _ = writeln!(
@@ -289,6 +305,11 @@ fn regime_toml(
     let _ = writeln!(t, "# TODO: đối tượng thực hiện báo cáo, các cấp trong units.toml\nreporters = {{ levels = {} }}", levels(units));
     t.push_str("outline = \"de-cuong.md.tera\"\n\n");
     let _ = writeln!(t, "# TODO: thời hạn gửi báo cáo của từng cấp\n[[deadline]]\nlevels = {}\nrule = \"working-days\"\ndays = 2\n", levels(units));
+}
+
+/// `[form]` before the matrix: number, title, and the source's lines above the table as
+/// comments.
+fn form_header(t: &mut String, form: &FormDraft, id: &str) {
     t.push_str("[form]\n");
     match &form.number {
         Some(n) => {
@@ -314,8 +335,6 @@ fn regime_toml(
         let _ = writeln!(t, "# Dòng trên bảng của biểu gốc: {}", comment_text(h));
     }
     t.push('\n');
-    t.push_str(&matrix_toml(form, rows, dims, codes));
-    t
 }
 
 fn matrix_toml(form: &FormDraft, rows: &[PlannedRow], dims: &[Dim], codes: &[String]) -> String {

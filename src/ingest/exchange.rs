@@ -191,19 +191,7 @@ fn group(
                 continue;
             }
         };
-        let too_many = i as u64 >= limits.csv_rows;
-        let long = rec
-            .iter()
-            .position(|f| f.len() as u64 > limits.csv_field_bytes);
-        if too_many || long.is_some() {
-            let what = match long {
-                Some(c) if !too_many => format!(
-                    "ô thứ {} của dòng {line} dài hơn {} KB",
-                    c + 1,
-                    limits.csv_field_bytes >> 10
-                ),
-                _ => format!("tệp có hơn {} dòng số liệu", limits.csv_rows),
-            };
+        if let Some(what) = over_limit(i, &rec, line, limits) {
             report.diagnostics.push(Diagnostic::new(
                 Code::OverLimit,
                 at(),
@@ -230,6 +218,31 @@ fn group(
         grouped.units.entry(unit).or_default().push((line, rec));
     }
     Some(grouped)
+}
+
+/// What of record `i` (on `line`) is over the limits: one record too many, or a field too
+/// long.
+fn over_limit(
+    i: usize,
+    rec: &csv::StringRecord,
+    line: usize,
+    limits: &crate::model::Limits,
+) -> Option<String> {
+    let too_many = i as u64 >= limits.csv_rows;
+    let long = rec
+        .iter()
+        .position(|f| f.len() as u64 > limits.csv_field_bytes);
+    if !(too_many || long.is_some()) {
+        return None;
+    }
+    Some(match long {
+        Some(c) if !too_many => format!(
+            "ô thứ {} của dòng {line} dài hơn {} KB",
+            c + 1,
+            limits.csv_field_bytes >> 10
+        ),
+        _ => format!("tệp có hơn {} dòng số liệu", limits.csv_rows),
+    })
 }
 
 /// A diagnostic for the first record of each other regime and each other period.
@@ -280,6 +293,41 @@ fn submission(
     expect: Expect<'_>,
     report: &mut FileReport,
 ) -> Submission {
+    let (values, submitted) = unit_figures(unit, rows, cols, shown, expect, report);
+    Submission {
+        file: shown.to_string(),
+        path: path.to_path_buf(),
+        regime: expect.regime.id.clone(),
+        period: expect.period,
+        unit_code: unit.to_string(),
+        received_at: submitted,
+        received_source: if submitted.is_some() {
+            ReceiptSource::Footer
+        } else {
+            ReceiptSource::Unknown
+        },
+        origin: Origin::Exchange,
+        values: crate::model::packed(values),
+        texts: Default::default(),
+        lists: Default::default(),
+        empty: Default::default(),
+        unread: Default::default(),
+    }
+}
+
+/// One unit's figures from its records (the same cell twice with different figures: said,
+/// the first kept), and the first receipt time a record gives.
+fn unit_figures(
+    unit: &str,
+    rows: &[(usize, csv::StringRecord)],
+    cols: Columns,
+    shown: &str,
+    expect: Expect<'_>,
+    report: &mut FileReport,
+) -> (
+    BTreeMap<(CellKey, InputColumn), Value>,
+    Option<chrono::NaiveDateTime>,
+) {
     let known: BTreeMap<&str, ()> = expect.regime.form_codes().map(|c| (c, ())).collect();
     let file_name = crate::diag::Shared::from(shown);
     let no_sheet = crate::diag::Shared::default();
@@ -317,25 +365,7 @@ fn submission(
                 .and_then(super::receipt::parse_receipt_time);
         }
     }
-    Submission {
-        file: shown.to_string(),
-        path: path.to_path_buf(),
-        regime: expect.regime.id.clone(),
-        period: expect.period,
-        unit_code: unit.to_string(),
-        received_at: submitted,
-        received_source: if submitted.is_some() {
-            ReceiptSource::Footer
-        } else {
-            ReceiptSource::Unknown
-        },
-        origin: Origin::Exchange,
-        values: crate::model::packed(values),
-        texts: Default::default(),
-        lists: Default::default(),
-        empty: Default::default(),
-        unread: Default::default(),
-    }
+    (values, submitted)
 }
 
 /// A record's cell, column and figure; none for a record that gives no figure (an empty
@@ -367,33 +397,18 @@ fn figure(
     if config.indicator(ind).is_some_and(|i| i.is_derived()) {
         return None; // computed again after consolidation
     }
-    let disagg_text = row.disagg;
-    let checked = Disagg::parse(disagg_text).and_then(|d| config.check_cell(ind, &d).map(|()| d));
-    let key = match checked {
-        Ok(d) => cell_key(ind, &d),
-        Err(why) => {
-            say(
-                Code::UnknownRow,
-                format!(
-                    "Phân tổ \"{disagg_text}\" của chỉ tiêu {ind} không hợp lệ: {why}; dòng bị bỏ qua.\nGhi cột disagg dạng phân_tổ=phương_án;… theo danh mục phân tổ."
-                ),
-            );
+    let key = match record_key(ind, row.disagg, config) {
+        Ok(key) => key,
+        Err(message) => {
+            say(Code::UnknownRow, message);
             return None;
         }
     };
-    let column = match row.column {
-        None => InputColumn::ThucHien,
-        Some(k) => {
-            match InputColumn::from_key(k) {
-                Some(c) => c,
-                None => {
-                    say(
-                    Code::CsvRow,
-                    format!("Cột column = \"{k}\" không hợp lệ: dùng ke_hoach, thuc_hien hoặc luy_ke."),
-                );
-                    return None;
-                }
-            }
+    let column = match record_column(row.column) {
+        Ok(column) => column,
+        Err(message) => {
+            say(Code::CsvRow, message);
+            return None;
         }
     };
     let raw = row.value;
@@ -409,5 +424,35 @@ fn figure(
             );
             None
         }
+    }
+}
+
+/// A record's cell key, its disaggregation (`disagg_text`) checked against the catalog; else
+/// the message why the record is left out.
+fn record_key(
+    ind: &str,
+    disagg_text: &str,
+    config: &crate::catalog::Config,
+) -> Result<String, String> {
+    let checked = Disagg::parse(disagg_text).and_then(|d| config.check_cell(ind, &d).map(|()| d));
+    match checked {
+        Ok(d) => Ok(cell_key(ind, &d)),
+        Err(why) => Err(format!(
+            "Phân tổ \"{disagg_text}\" của chỉ tiêu {ind} không hợp lệ: {why}; dòng bị bỏ qua.\nGhi cột disagg dạng phân_tổ=phương_án;… theo danh mục phân tổ."
+        )),
+    }
+}
+
+/// A record's input column (`thuc_hien` where it names none); else the message why the
+/// record is left out.
+fn record_column(column: Option<&str>) -> Result<InputColumn, String> {
+    match column {
+        None => Ok(InputColumn::ThucHien),
+        Some(k) => match InputColumn::from_key(k) {
+            Some(c) => Ok(c),
+            None => Err(format!(
+                "Cột column = \"{k}\" không hợp lệ: dùng ke_hoach, thuc_hien hoặc luy_ke."
+            )),
+        },
     }
 }

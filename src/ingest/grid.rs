@@ -113,24 +113,7 @@ pub fn find_table(grid: &Grid) -> Option<Layout> {
             && (0..width).any(|c| grid.get(r + 1, c).text().is_some())
             && !(0..width).any(|c| matches!(grid.get(r + 1, c), Cell::Number(_)));
         let labels: Vec<String> = if next_is_header {
-            let mut carried = String::new();
-            (0..width)
-                .map(|c| {
-                    let t = &top[c as usize];
-                    let below = fold(&grid.get(r + 1, c).as_label());
-                    if !t.is_empty() {
-                        carried = t.clone();
-                    } else if below.is_empty() {
-                        carried.clear();
-                    }
-                    let head = if t.is_empty() && !below.is_empty() {
-                        carried.clone()
-                    } else {
-                        t.clone()
-                    };
-                    format!("{head} {below}").trim().to_string()
-                })
-                .collect()
+            two_row_labels(grid, r, &top, width)
         } else {
             top.clone()
         };
@@ -141,18 +124,57 @@ pub fn find_table(grid: &Grid) -> Option<Layout> {
             name_col: name_col as u32,
             value_cols: Vec::new(),
         };
+        layout.place_columns(&labels);
+        if layout
+            .value_cols
+            .iter()
+            .any(|(k, _)| *k == InputColumn::ThucHien)
+        {
+            return Some(layout);
+        }
+    }
+    None
+}
+
+/// The labels of a merged two-row header (row `r`, folded as `top`, and the row below): each
+/// column's label below after the label above it, carried right across a merged cell.
+fn two_row_labels(grid: &Grid, r: u32, top: &[String], width: u32) -> Vec<String> {
+    let mut carried = String::new();
+    (0..width)
+        .map(|c| {
+            let t = &top[c as usize];
+            let below = fold(&grid.get(r + 1, c).as_label());
+            if !t.is_empty() {
+                carried = t.clone();
+            } else if below.is_empty() {
+                carried.clear();
+            }
+            let head = if t.is_empty() && !below.is_empty() {
+                carried.clone()
+            } else {
+                t.clone()
+            };
+            format!("{head} {below}").trim().to_string()
+        })
+        .collect()
+}
+
+impl Layout {
+    /// The code column and the value columns, by the header's (folded) labels: the first of
+    /// each kind; an estimate beside an actual makes the estimate this period's figure.
+    fn place_columns(&mut self, labels: &[String]) {
         for (c, l) in labels.iter().enumerate() {
             let c = c as u32;
-            if c == layout.name_col || l.is_empty() {
+            if c == self.name_col || l.is_empty() {
                 continue;
             }
-            if layout.code_col.is_none() && is_code_label(l) {
-                layout.code_col = Some(c);
+            if self.code_col.is_none() && is_code_label(l) {
+                self.code_col = Some(c);
                 continue;
             }
             if let Some(col) = value_column(l) {
-                if !layout.value_cols.iter().any(|(k, _)| *k == col) {
-                    layout.value_cols.push((col, c));
+                if !self.value_cols.iter().any(|(k, _)| *k == col) {
+                    self.value_cols.push((col, c));
                 }
             }
         }
@@ -165,22 +187,13 @@ pub fn find_table(grid: &Grid) -> Option<Layout> {
                     && value_column(l) == Some(InputColumn::ThucHien)
             });
             if let Some(a) = actual {
-                layout
-                    .value_cols
+                self.value_cols
                     .retain(|(k, _)| *k != InputColumn::ThucHien && *k != InputColumn::KyTruoc);
-                layout.value_cols.push((InputColumn::ThucHien, e as u32));
-                layout.value_cols.push((InputColumn::KyTruoc, a as u32));
+                self.value_cols.push((InputColumn::ThucHien, e as u32));
+                self.value_cols.push((InputColumn::KyTruoc, a as u32));
             }
         }
-        if layout
-            .value_cols
-            .iter()
-            .any(|(k, _)| *k == InputColumn::ThucHien)
-        {
-            return Some(layout);
-        }
     }
-    None
 }
 
 fn is_name_label(l: &str) -> bool {
@@ -240,52 +253,115 @@ pub fn read_rows(
         end_row: grid.height(),
         ..TableValues::default()
     };
-    // Codes are upper case in the catalogs: copied only where one is not.
-    let by_code: BTreeMap<std::borrow::Cow<'_, str>, &Indicator> = indicators
-        .iter()
-        .map(|i| {
-            let code = if i.code.is_ascii() && !i.code.bytes().any(|b| b.is_ascii_lowercase()) {
-                std::borrow::Cow::Borrowed(i.code.as_str())
-            } else {
-                std::borrow::Cow::Owned(i.code.to_uppercase())
-            };
-            (code, *i)
-        })
-        .collect();
-    // Rows are matched by name only where the code does not match (section rows, forms
-    // without a code column), against the names normalized when the catalog was loaded.
-    let by_name = |name: &str| {
-        indicators
-            .iter()
-            .rev()
-            .find(|i| i.name_nfc == name)
-            .copied()
-    };
-    let by_fold = |folded: &str| {
-        indicators
-            .iter()
-            .rev()
-            .find(|i| i.name_fold == folded)
-            .copied()
-    };
+    let rows = TableRows::new(grid, layout, indicators, file);
     let mut seen_rows: BTreeMap<&str, u32> = BTreeMap::new();
-    // One allocation of the file's and the sheet's names for all the figures read.
-    let (file_name, sheet_name) = (
-        crate::diag::Shared::from(file),
-        crate::diag::Shared::from(&grid.sheet),
-    );
-    let loc = |r: u32, c: u32| Location::cell(&file_name, &sheet_name, cell_ref(r, c));
-
     for r in layout.header_row + 1..grid.height() {
         if grid.rows[r as usize].iter().any(is_signature_label) {
             out.end_row = r;
             break;
         }
+        let Some(ind) = rows.indicator_of(r, &mut out.diagnostics) else {
+            continue;
+        };
+        if ind.is_derived() {
+            continue;
+        }
+        if let Some(first) = seen_rows.get(ind.code.as_str()) {
+            out.diagnostics.push(Diagnostic::new(
+                Code::DuplicateRow,
+                rows.loc(r, layout.name_col),
+                format!(
+                    "Chỉ tiêu {} \"{}\" xuất hiện hai lần (dòng {} và dòng {}).\nXóa dòng thừa rồi gửi lại.",
+                    ind.code, ind.name, first + 1, r + 1
+                ),
+            ));
+            continue;
+        }
+        seen_rows.insert(&ind.code, r);
+        rows.read_cells(r, ind, &mut out);
+    }
+    out
+}
+
+/// A list form's table being read: its sheet and layout, the indicators its rows may be.
+struct TableRows<'a> {
+    grid: &'a Grid,
+    layout: &'a Layout,
+    indicators: &'a [&'a Indicator],
+    /// The indicators by code, upper case.
+    by_code: BTreeMap<std::borrow::Cow<'a, str>, &'a Indicator>,
+    file: &'a str,
+    // One allocation of the file's and the sheet's names for all the figures read.
+    file_name: crate::diag::Shared,
+    sheet_name: crate::diag::Shared,
+}
+
+impl<'a> TableRows<'a> {
+    fn new(
+        grid: &'a Grid,
+        layout: &'a Layout,
+        indicators: &'a [&'a Indicator],
+        file: &'a str,
+    ) -> TableRows<'a> {
+        // Codes are upper case in the catalogs: copied only where one is not.
+        let by_code = indicators
+            .iter()
+            .map(|i| {
+                let code = if i.code.is_ascii() && !i.code.bytes().any(|b| b.is_ascii_lowercase()) {
+                    std::borrow::Cow::Borrowed(i.code.as_str())
+                } else {
+                    std::borrow::Cow::Owned(i.code.to_uppercase())
+                };
+                (code, *i)
+            })
+            .collect();
+        TableRows {
+            grid,
+            layout,
+            indicators,
+            by_code,
+            file,
+            file_name: crate::diag::Shared::from(file),
+            sheet_name: crate::diag::Shared::from(&grid.sheet),
+        }
+    }
+
+    /// A cell of the sheet, its file and sheet names shared.
+    fn loc(&self, r: u32, c: u32) -> Location {
+        Location::cell(&self.file_name, &self.sheet_name, cell_ref(r, c))
+    }
+
+    // Rows are matched by name only where the code does not match (section rows, forms
+    // without a code column), against the names normalized when the catalog was loaded.
+
+    /// The last indicator of that name (NFC).
+    fn by_name(&self, name: &str) -> Option<&'a Indicator> {
+        self.indicators
+            .iter()
+            .rev()
+            .find(|i| i.name_nfc == name)
+            .copied()
+    }
+
+    /// The last indicator of that name without accents and case.
+    fn by_fold(&self, folded: &str) -> Option<&'a Indicator> {
+        self.indicators
+            .iter()
+            .rev()
+            .find(|i| i.name_fold == folded)
+            .copied()
+    }
+
+    /// The indicator of row `r`: by its code, else by its name (without accents and case: a
+    /// warning). `None` for a row that is no indicator's: blank, a heading that reads like
+    /// one, or a row with figures that matches none (said, unless a total row).
+    fn indicator_of(&self, r: u32, diags: &mut Vec<Diagnostic>) -> Option<&'a Indicator> {
+        let (grid, layout) = (self.grid, self.layout);
         let code = layout
             .code_col
             .and_then(|c| grid.get(r, c).text().map(|t| t.trim().to_uppercase()))
             .unwrap_or_default();
-        let mut matched = by_code.get(code.as_str()).copied();
+        let mut matched = self.by_code.get(code.as_str()).copied();
         // The name is read only where the code does not say which row this is.
         let name = if matched.is_some() {
             String::new()
@@ -297,110 +373,111 @@ pub fn read_rows(
             .iter()
             .any(|(_, c)| !grid.get(r, *c).is_empty());
         if matched.is_none() && code.is_empty() && name.is_empty() {
-            continue;
+            return None;
         }
         // The name without accents and case, folded once.
         let mut folded = None;
         if matched.is_none() && !name.is_empty() {
-            matched = by_name(&name);
-            if matched.is_none() {
-                if let Some(ind) = by_fold(folded.insert(fold(&name))).filter(|_| has_values) {
-                    out.diagnostics.push(Diagnostic::new(
-                        Code::FuzzyNameMatch,
-                        loc(r, layout.name_col),
-                        format!(
-                            "Dòng \"{name}\" được hiểu là chỉ tiêu {} \"{}\" (khớp khi bỏ dấu và chữ hoa/thường).\nGiữ nguyên tên và mã chỉ tiêu của biểu mẫu.",
-                            ind.code, ind.name
-                        ),
-                    ));
-                    matched = Some(ind);
-                }
-            }
+            matched = self.by_name_or_fold(r, &name, has_values, &mut folded, diags);
         }
         // A row matched by its name alone, with nothing typed in it, is a heading that reads
         // like an indicator (a section "KHÓ KHĂN, KIẾN NGHỊ" above the row "Khó khăn, kiến
         // nghị"): not the indicator's row.
         if !has_values && !name.is_empty() && matched.is_some_and(|i| i.code.to_uppercase() != code)
         {
-            continue;
+            return None;
         }
         if !has_values
             && matched.is_none()
-            && by_fold(folded.get_or_insert_with(|| fold(&name))).is_some()
+            && self
+                .by_fold(folded.get_or_insert_with(|| fold(&name)))
+                .is_some()
         {
-            continue;
+            return None;
         }
-        let Some(ind) = matched else {
-            let folded = folded.unwrap_or_else(|| fold(&name));
-            let is_total = folded.starts_with("tong cong")
-                || folded == "cong"
-                || folded.starts_with("tong so");
-            if has_values && !is_total && folded.chars().count() > 3 {
-                out.diagnostics.push(Diagnostic::new(
-                    Code::UnknownRow,
-                    loc(r, layout.name_col),
-                    format!(
-                        "Dòng \"{}\" không khớp chỉ tiêu nào của biểu; số liệu dòng này không được tổng hợp.\nGiữ nguyên mã và tên chỉ tiêu như biểu mẫu; nếu là chỉ tiêu mới, đề nghị bổ sung vào danh mục.",
-                        if name.is_empty() { code.clone() } else { name.clone() }
-                    ),
-                ));
-            }
-            continue;
-        };
-        if ind.is_derived() {
-            continue;
+        if matched.is_none() {
+            self.say_unknown(r, &code, &name, folded, has_values, diags);
         }
-        if let Some(first) = seen_rows.get(ind.code.as_str()) {
-            out.diagnostics.push(Diagnostic::new(
-                Code::DuplicateRow,
-                loc(r, layout.name_col),
+        matched
+    }
+
+    /// The indicator of a row's `name` (NFC), else of its folded name (`folded`, kept) where
+    /// the row has figures: a warning that it matched without accents and case.
+    fn by_name_or_fold(
+        &self,
+        r: u32,
+        name: &str,
+        has_values: bool,
+        folded: &mut Option<String>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<&'a Indicator> {
+        let matched = self.by_name(name);
+        if matched.is_some() {
+            return matched;
+        }
+        let ind = self
+            .by_fold(folded.insert(fold(name)))
+            .filter(|_| has_values)?;
+        diags.push(Diagnostic::new(
+            Code::FuzzyNameMatch,
+            self.loc(r, self.layout.name_col),
+            format!(
+                "Dòng \"{name}\" được hiểu là chỉ tiêu {} \"{}\" (khớp khi bỏ dấu và chữ hoa/thường).\nGiữ nguyên tên và mã chỉ tiêu của biểu mẫu.",
+                ind.code, ind.name
+            ),
+        ));
+        Some(ind)
+    }
+
+    /// Says a row with figures that matches no indicator (a total row, or a name of three
+    /// letters or fewer, aside).
+    fn say_unknown(
+        &self,
+        r: u32,
+        code: &str,
+        name: &str,
+        folded: Option<String>,
+        has_values: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let folded = folded.unwrap_or_else(|| fold(name));
+        let is_total =
+            folded.starts_with("tong cong") || folded == "cong" || folded.starts_with("tong so");
+        if has_values && !is_total && folded.chars().count() > 3 {
+            diags.push(Diagnostic::new(
+                Code::UnknownRow,
+                self.loc(r, self.layout.name_col),
                 format!(
-                    "Chỉ tiêu {} \"{}\" xuất hiện hai lần (dòng {} và dòng {}).\nXóa dòng thừa rồi gửi lại.",
-                    ind.code, ind.name, first + 1, r + 1
+                    "Dòng \"{}\" không khớp chỉ tiêu nào của biểu; số liệu dòng này không được tổng hợp.\nGiữ nguyên mã và tên chỉ tiêu như biểu mẫu; nếu là chỉ tiêu mới, đề nghị bổ sung vào danh mục.",
+                    if name.is_empty() { code.to_string() } else { name.to_string() }
                 ),
             ));
-            continue;
         }
-        seen_rows.insert(&ind.code, r);
+    }
+
+    /// The value cells of row `r`, the indicator `ind`'s: figures, texts, and where each empty
+    /// one is.
+    fn read_cells(&self, r: u32, ind: &Indicator, out: &mut TableValues) {
+        let grid = self.grid;
         let what = || format!("Chỉ tiêu {} \"{}\"", ind.code, ind.name);
-        for (col, c) in &layout.value_cols {
+        for (col, c) in &self.layout.value_cols {
             if grid.get(r, *c).is_empty() {
                 out.empty_cells.push((r, *c, what()));
-                out.empty.insert((ind.code.clone(), *col), loc(r, *c));
+                out.empty.insert((ind.code.clone(), *col), self.loc(r, *c));
                 continue;
             }
             if ind.is_text() {
-                let said = out.diagnostics.len();
-                if let Some(text) = read_text(
-                    grid.get(r, *c),
-                    ind,
-                    &what,
-                    &|| loc(r, *c),
-                    &mut out.diagnostics,
-                ) {
-                    out.texts.insert(
-                        (ind.code.clone(), *col),
-                        crate::model::Text {
-                            text,
-                            location: loc(r, *c),
-                        },
-                    );
-                }
-                if out.diagnostics.len() > said
-                    && !out.texts.contains_key(&(ind.code.clone(), *col))
-                {
-                    out.unread.insert(ind.code.clone());
-                }
+                self.read_text_cell(r, *c, *col, ind, &what, out);
                 continue;
             }
             let said = out.diagnostics.len();
-            match read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
+            match read_value(grid, r, *c, ind, &what, self.file, &mut out.diagnostics) {
                 Some(v) => {
                     out.values.insert(
                         (CellKey::from(ind.code.as_str()), *col),
                         Value {
                             value: v,
-                            location: loc(r, *c),
+                            location: self.loc(r, *c),
                         },
                     );
                 }
@@ -412,7 +489,38 @@ pub fn read_rows(
             }
         }
     }
-    out
+
+    /// A text answer's cell; the indicator is unread where the cell said a problem and gave
+    /// no text.
+    fn read_text_cell(
+        &self,
+        r: u32,
+        c: u32,
+        col: InputColumn,
+        ind: &Indicator,
+        what: &dyn Fn() -> String,
+        out: &mut TableValues,
+    ) {
+        let said = out.diagnostics.len();
+        if let Some(text) = read_text(
+            self.grid.get(r, c),
+            ind,
+            what,
+            &|| self.loc(r, c),
+            &mut out.diagnostics,
+        ) {
+            out.texts.insert(
+                (ind.code.clone(), col),
+                crate::model::Text {
+                    text,
+                    location: self.loc(r, c),
+                },
+            );
+        }
+        if out.diagnostics.len() > said && !out.texts.contains_key(&(ind.code.clone(), col)) {
+            out.unread.insert(ind.code.clone());
+        }
+    }
 }
 
 /// A cell of the signature block under the table ("Người lập biểu", "Thủ trưởng đơn vị"): the
@@ -491,34 +599,7 @@ pub(super) fn read_value(
             None
         }
         Cell::Empty => None,
-        Cell::Text(t) => {
-            let t = t.trim();
-            if t.is_empty() || t == "-" || t == "–" {
-                return None;
-            }
-            match read_number(t) {
-                Reading::Value(v) => Some(v),
-                Reading::Ambiguous { value, other } => {
-                    diags.push(Diagnostic::new(
-                        Code::AmbiguousNumber,
-                        loc(),
-                        format!(
-                            "{}: \"{t}\" được đọc là {} theo cách viết Việt Nam (cách viết tiếng Anh sẽ là {}).\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ.", what(),
-                            crate::text::fmt_vn(value, 3).replace('.', ""), crate::text::fmt_vn(other, 3).replace('.', "")
-                        ),
-                    ));
-                    Some(value)
-                }
-                Reading::Invalid => {
-                    diags.push(Diagnostic::new(
-                        Code::InvalidNumber,
-                        loc(),
-                        format!("{}: \"{t}\" không phải là số hợp lệ.\nGõ số theo dạng 1.234,5 (dấu chấm ngăn nghìn, dấu phẩy thập phân) rồi gửi lại.", what()),
-                    ));
-                    None
-                }
-            }
-        }
+        Cell::Text(t) => text_number(t, what, &loc, diags),
         Cell::Error(e) => {
             diags.push(Diagnostic::new(
                 Code::ErrorCell,
@@ -543,6 +624,42 @@ pub(super) fn read_value(
         }
         Cell::Date(_) => {
             diags.push(Diagnostic::new(Code::InvalidNumber, loc(), format!("{}: ô được định dạng ngày tháng, không phải số.\nĐổi định dạng ô sang Số và nhập lại.", what())));
+            None
+        }
+    }
+}
+
+/// A number typed as text, read the vi-VN way (one that reads two ways: with a warning);
+/// `None` for "-" (no figure) or blank, or text that is no number (said).
+fn text_number(
+    t: &str,
+    what: &dyn Fn() -> String,
+    loc: &dyn Fn() -> Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let t = t.trim();
+    if t.is_empty() || t == "-" || t == "–" {
+        return None;
+    }
+    match read_number(t) {
+        Reading::Value(v) => Some(v),
+        Reading::Ambiguous { value, other } => {
+            diags.push(Diagnostic::new(
+                Code::AmbiguousNumber,
+                loc(),
+                format!(
+                    "{}: \"{t}\" được đọc là {} theo cách viết Việt Nam (cách viết tiếng Anh sẽ là {}).\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ.", what(),
+                    crate::text::fmt_vn(value, 3).replace('.', ""), crate::text::fmt_vn(other, 3).replace('.', "")
+                ),
+            ));
+            Some(value)
+        }
+        Reading::Invalid => {
+            diags.push(Diagnostic::new(
+                Code::InvalidNumber,
+                loc(),
+                format!("{}: \"{t}\" không phải là số hợp lệ.\nGõ số theo dạng 1.234,5 (dấu chấm ngăn nghìn, dấu phẩy thập phân) rồi gửi lại.", what()),
+            ));
             None
         }
     }

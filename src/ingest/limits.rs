@@ -58,14 +58,7 @@ pub fn inflate_checked(
             continue;
         };
         let name = part.name().map(|n| n.to_string()).unwrap_or_default();
-        // The parts a reader opens: the workbook, its relations, styles, shared strings and
-        // sheets (xlsx), the content (ods). Themes and document properties are never read.
-        let read = name.ends_with(".rels")
-            || name == "content.xml"
-            || (name.starts_with("xl/")
-                && name.ends_with(".xml")
-                && !name.starts_with("xl/theme/"));
-        if !read {
+        if !is_read_part(&name) {
             continue;
         }
         if part.size() > limits.part_bytes {
@@ -89,38 +82,75 @@ pub fn inflate_checked(
             continue;
         }
         if keep(&name) {
-            // A kept part is read whole into its own buffer (its declared size reserved, within
-            // the limit), at most one byte past what the limits allow, then scanned.
-            let room = limits
-                .part_bytes
-                .min(limits.workbook_bytes.saturating_sub(total));
-            let mut data = Vec::with_capacity(part.size().min(room) as usize);
-            // A broken stream: the reader reports the file as damaged.
-            let read = (&mut part).take(room + 1).read_to_end(&mut data).is_ok();
+            let size = part.size();
+            let (data, read) = read_kept(&mut part, size, &name, &mut scan, &mut total, limits)?;
             whole &= read;
-            total += data.len() as u64;
-            over_limits(&name, data.len() as u64, total, limits)?;
-            scan.feed(&data, limits)?;
             if let Some(t) = template.filter(|_| read) {
                 t.remember(limits, &data);
             }
             parts.insert(name, data);
             continue;
         }
-        let mut read: u64 = 0;
-        buf.resize(64 << 10, 0);
-        loop {
-            let n = match part.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            read += n as u64;
-            total += n as u64;
-            over_limits(&name, read, total, limits)?;
-            scan.feed(&buf[..n], limits)?;
-        }
+        scan_streamed(&mut part, &name, &mut scan, &mut buf, &mut total, limits)?;
     }
     Ok(whole.then_some(parts))
+}
+
+/// The parts a reader opens: the workbook, its relations, styles, shared strings and sheets
+/// (xlsx), the content (ods). Themes and document properties are never read.
+fn is_read_part(name: &str) -> bool {
+    name.ends_with(".rels")
+        || name == "content.xml"
+        || (name.starts_with("xl/") && name.ends_with(".xml") && !name.starts_with("xl/theme/"))
+}
+
+/// A kept part read whole into its own buffer (its declared `size` reserved, within the
+/// limit), at most one byte past what the limits allow, then scanned; and whether it was read
+/// whole (a broken stream: the reader reports the file as damaged). `total` counts the bytes
+/// inflated.
+fn read_kept(
+    part: &mut impl Read,
+    size: u64,
+    name: &str,
+    scan: &mut Scan,
+    total: &mut u64,
+    limits: &Limits,
+) -> Result<(Vec<u8>, bool), Refusal> {
+    let room = limits
+        .part_bytes
+        .min(limits.workbook_bytes.saturating_sub(*total));
+    let mut data = Vec::with_capacity(size.min(room) as usize);
+    // A broken stream: the reader reports the file as damaged.
+    let read = part.take(room + 1).read_to_end(&mut data).is_ok();
+    *total += data.len() as u64;
+    over_limits(name, data.len() as u64, *total, limits)?;
+    scan.feed(&data, limits)?;
+    Ok((data, read))
+}
+
+/// A part scanned but not kept, inflated through `buf` (made on the first); `total` counts
+/// the bytes inflated.
+fn scan_streamed(
+    part: &mut impl Read,
+    name: &str,
+    scan: &mut Scan,
+    buf: &mut Vec<u8>,
+    total: &mut u64,
+    limits: &Limits,
+) -> Result<(), Refusal> {
+    let mut read: u64 = 0;
+    buf.resize(64 << 10, 0);
+    loop {
+        let n = match part.read(buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        read += n as u64;
+        *total += n as u64;
+        over_limits(name, read, *total, limits)?;
+        scan.feed(&buf[..n], limits)?;
+    }
+    Ok(())
 }
 
 /// A part every form made from one template carries alike (the package's and the workbook's

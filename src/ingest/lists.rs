@@ -28,6 +28,33 @@ pub fn read(
 ) -> BTreeMap<String, ListTable> {
     let mut out = BTreeMap::new();
     for spec in lists {
+        let list = SheetList {
+            spec,
+            look,
+            window,
+            file,
+        };
+        if let Some(table) = list.find(sheets, diags) {
+            out.insert(spec.code.clone(), table);
+        }
+    }
+    out
+}
+
+/// A list to read from a workbook's sheets: its spec, and what its cells are read against.
+struct SheetList<'a> {
+    spec: &'a ListSpec,
+    look: &'a Lookup<'a>,
+    window: Window,
+    file: &'a str,
+}
+
+impl SheetList<'_> {
+    /// The list's table: from the first sheet with its header that has rows (its own sheet
+    /// first), else the first with its header; `None` (said) where no sheet has its header.
+    /// Missing required columns are said, then what reading its rows said.
+    fn find(&self, sheets: &[Grid], diags: &mut Vec<Diagnostic>) -> Option<ListTable> {
+        let (spec, file) = (self.spec, self.file);
         // The list's own sheet first, then any sheet with its header (a block below the table).
         let named = fold(&spec.sheet_name());
         let candidates: Vec<(&Grid, Header)> = sheets
@@ -36,21 +63,7 @@ pub fn read(
             .chain(sheets.iter().filter(|g| fold(&g.sheet) != named))
             .filter_map(|g| header(g, spec).map(|h| (g, h)))
             .collect();
-        // The first that has rows: a unit that typed its list below the table left the list's
-        // own sheet empty.
-        let mut chosen: Option<(usize, Vec<ListRow>, Vec<Diagnostic>)> = None;
-        for (i, (g, (row, cols))) in candidates.iter().enumerate() {
-            let mut said = Vec::new();
-            let rows = read_rows(g, spec, *row, cols, look, window, file, &mut said);
-            let found = !rows.is_empty();
-            if found || chosen.is_none() {
-                chosen = Some((i, rows, said));
-            }
-            if found {
-                break;
-            }
-        }
-        let Some((i, rows, said)) = chosen else {
+        let Some((i, rows, said)) = self.first_with_rows(&candidates) else {
             diags.push(Diagnostic::new(
                 Code::ListNotFound,
                 Location::cell(file, spec.sheet_name(), ""),
@@ -61,7 +74,7 @@ pub fn read(
                     spec.sheet_name()
                 ),
             ));
-            continue;
+            return None;
         };
         let (grid, (row, cols)) = (candidates[i].0, (candidates[i].1 .0, &candidates[i].1 .1));
         for (i, c) in spec.columns.iter().enumerate() {
@@ -78,9 +91,112 @@ pub fn read(
         }
         diags.extend(said);
         let at = Location::cell(file, &grid.sheet, cell_ref(row, 0));
-        out.insert(spec.code.clone(), ListTable { at, rows });
+        Some(ListTable { at, rows })
     }
-    out
+
+    /// Of the sheets with the list's header, the first that has rows (else the first): its
+    /// index, its rows and what reading them said.
+    fn first_with_rows(
+        &self,
+        candidates: &[(&Grid, Header)],
+    ) -> Option<(usize, Vec<ListRow>, Vec<Diagnostic>)> {
+        // The first that has rows: a unit that typed its list below the table left the list's
+        // own sheet empty.
+        let mut chosen: Option<(usize, Vec<ListRow>, Vec<Diagnostic>)> = None;
+        for (i, (g, (row, cols))) in candidates.iter().enumerate() {
+            let mut said = Vec::new();
+            let rows = self.read_rows(g, *row, cols, &mut said);
+            let found = !rows.is_empty();
+            if found || chosen.is_none() {
+                chosen = Some((i, rows, said));
+            }
+            if found {
+                break;
+            }
+        }
+        chosen
+    }
+
+    /// The rows below the list's `header` on `grid` (`cols`: each column's place), blank rows
+    /// skipped, up to a total row or the signature block.
+    fn read_rows(
+        &self,
+        grid: &Grid,
+        header: u32,
+        cols: &[Option<u32>],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<ListRow> {
+        let mut out = Vec::new();
+        let first = cols.iter().flatten().copied().min().unwrap_or(0);
+        let listing = listing_columns(grid, self.spec, header);
+        for r in header + 1..grid.height() {
+            let cells: Vec<&Cell> = cols
+                .iter()
+                .map(|c| c.map_or(&Cell::Empty, |c| grid.get(r, c)))
+                .collect();
+            if cells.iter().all(|c| c.is_empty()) {
+                continue; // a blank row: skipped, the list may go on below it
+            }
+            if ends_list(grid, r) {
+                break;
+            }
+            let listed_by = listed_by(grid, r, listing);
+            // A row of a lower level's consolidated list was checked there, where its unit was
+            // told.
+            let mut checked_below = Vec::new();
+            let said = if listed_by.is_some() {
+                &mut checked_below
+            } else {
+                &mut *diags
+            };
+            let values = self.row_values(grid, r, &cells, cols, first, said);
+            out.push(ListRow {
+                cells: values,
+                location: Location::cell(self.file, &grid.sheet, cell_ref(r, first)),
+                listed_by,
+            });
+        }
+        out
+    }
+
+    /// The cells of row `r`, each read by its column's type (`read_cell`), said at its place
+    /// (`first`, the first column's, where the column is missing).
+    fn row_values(
+        &self,
+        grid: &Grid,
+        r: u32,
+        cells: &[&Cell],
+        cols: &[Option<u32>],
+        first: u32,
+        said: &mut Vec<Diagnostic>,
+    ) -> Vec<Option<String>> {
+        let spec = self.spec;
+        let at = |c: u32| Location::cell(self.file, &grid.sheet, cell_ref(r, c));
+        let mut values = Vec::with_capacity(cells.len());
+        for (i, (column, cell)) in spec.columns.iter().zip(cells).enumerate() {
+            let place = cols[i].unwrap_or(first);
+            let what = || {
+                format!(
+                    "Danh sách \"{}\", dòng {}, cột \"{}\"",
+                    spec.title,
+                    r + 1,
+                    column.name
+                )
+            };
+            let (typed, number) = typed_cell(cell, column);
+            values.push(read_cell(
+                column,
+                &typed,
+                number,
+                self.look,
+                self.window,
+                &what,
+                &|| at(place),
+                said,
+            ));
+        }
+        values
+    }
 }
 
 /// The columns of a lower level's consolidated list (`tong-hop.xlsx`) that name the unit that
@@ -133,93 +249,42 @@ fn header_from(grid: &Grid, spec: &ListSpec, from: u32) -> Option<Header> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_rows(
-    grid: &Grid,
-    spec: &ListSpec,
-    header: u32,
-    cols: &[Option<u32>],
-    look: &Lookup<'_>,
-    window: Window,
-    file: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<ListRow> {
-    let mut out = Vec::new();
-    let first = cols.iter().flatten().copied().min().unwrap_or(0);
-    let listing = listing_columns(grid, spec, header);
-    for r in header + 1..grid.height() {
-        let cells: Vec<&Cell> = cols
-            .iter()
-            .map(|c| c.map_or(&Cell::Empty, |c| grid.get(r, c)))
-            .collect();
-        if cells.iter().all(|c| c.is_empty()) {
-            continue; // a blank row: skipped, the list may go on below it
+/// Row `r` ends a list: a cell of the signature block, a total row, or the place-and-date
+/// line above the signatures.
+fn ends_list(grid: &Grid, r: u32) -> bool {
+    grid.rows[r as usize].iter().any(is_signature_label)
+        || is_total_row(grid, r)
+        || is_place_and_date(grid, r)
+}
+
+/// The unit that listed row `r` of a lower level's consolidated list (`listing`: its code and
+/// name columns): its code and name, where the row names a code.
+fn listed_by(grid: &Grid, r: u32, listing: Option<(u32, Option<u32>)>) -> Option<(String, String)> {
+    listing.and_then(|(code, name)| {
+        let code = grid.get(r, code).as_label();
+        let name = name.map(|n| grid.get(r, n).as_label()).unwrap_or_default();
+        (!code.trim().is_empty()).then(|| (code.trim().to_string(), name.trim().to_string()))
+    })
+}
+
+/// A list's cell as typed (a number as written, a date as 2026-09-30) and how it reads as a
+/// number, for its column.
+fn typed_cell(cell: &Cell, column: &crate::catalog::lists::ListColumn) -> (String, Reading) {
+    match cell {
+        Cell::Text(t) => (t.trim().to_string(), read_number(t)),
+        Cell::Empty => (String::new(), Reading::Invalid),
+        Cell::Number(v) if column.kind == ListType::Date => (iso_date(*v), Reading::Value(*v)),
+        Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
+            (format!("{}", *v as i64), Reading::Value(*v))
         }
-        if grid.rows[r as usize].iter().any(is_signature_label)
-            || is_total_row(grid, r)
-            || is_place_and_date(grid, r)
-        {
-            break;
+        Cell::Number(v) => (crate::text::fmt_vn(*v, 6), Reading::Value(*v)),
+        Cell::Date(d) => (iso_date(*d), Reading::Invalid),
+        Cell::Bool(b) => {
+            let b = if *b { "true" } else { "false" };
+            (b.to_string(), Reading::Invalid)
         }
-        let at = |c: u32| Location::cell(file, &grid.sheet, cell_ref(r, c));
-        let listed_by = listing.and_then(|(code, name)| {
-            let code = grid.get(r, code).as_label();
-            let name = name.map(|n| grid.get(r, n).as_label()).unwrap_or_default();
-            (!code.trim().is_empty()).then(|| (code.trim().to_string(), name.trim().to_string()))
-        });
-        // A row of a lower level's consolidated list was checked there, where its unit was told.
-        let mut checked_below = Vec::new();
-        let said = if listed_by.is_some() {
-            &mut checked_below
-        } else {
-            &mut *diags
-        };
-        let mut values = Vec::with_capacity(cells.len());
-        for (i, (column, cell)) in spec.columns.iter().zip(&cells).enumerate() {
-            let place = cols[i].unwrap_or(first);
-            let what = || {
-                format!(
-                    "Danh sách \"{}\", dòng {}, cột \"{}\"",
-                    spec.title,
-                    r + 1,
-                    column.name
-                )
-            };
-            let (typed, number) = match cell {
-                Cell::Text(t) => (t.trim().to_string(), read_number(t)),
-                Cell::Empty => (String::new(), Reading::Invalid),
-                Cell::Number(v) if column.kind == ListType::Date => {
-                    (iso_date(*v), Reading::Value(*v))
-                }
-                Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
-                    (format!("{}", *v as i64), Reading::Value(*v))
-                }
-                Cell::Number(v) => (crate::text::fmt_vn(*v, 6), Reading::Value(*v)),
-                Cell::Date(d) => (iso_date(*d), Reading::Invalid),
-                Cell::Bool(b) => {
-                    let b = if *b { "true" } else { "false" };
-                    (b.to_string(), Reading::Invalid)
-                }
-                Cell::Error(e) => (e.clone(), Reading::Invalid),
-            };
-            values.push(read_cell(
-                column,
-                &typed,
-                number,
-                look,
-                window,
-                &what,
-                &|| at(place),
-                said,
-            ));
-        }
-        out.push(ListRow {
-            cells: values,
-            location: at(first),
-            listed_by,
-        });
+        Cell::Error(e) => (e.clone(), Reading::Invalid),
     }
-    out
 }
 
 /// One cell of a list, typed (`typed`, and how it reads as a number): its canonical text, or
@@ -250,42 +315,10 @@ fn read_cell(
         }
         return None;
     }
-    let number = match number {
-        Reading::Value(v) => Some(v),
-        Reading::Ambiguous { value, other } => {
-            if matches!(column.kind, ListType::Integer | ListType::Decimal) {
-                diags.push(Diagnostic::new(
-                    Code::AmbiguousNumber,
-                    loc(),
-                    format!(
-                        "{}: \"{typed}\" được đọc là {}, nhưng cũng có thể hiểu là {}.\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ (trong CSV: dấu chấm thập phân, không ngăn nghìn).",
-                        what(),
-                        plain(value),
-                        plain(other)
-                    ),
-                ));
-            }
-            Some(value)
-        }
-        Reading::Invalid => None,
-    };
+    let number = cell_number(column, typed, number, what, loc, diags);
     match column.read(typed, number, look) {
         Ok(v) => {
-            if let Some(d) = crate::catalog::lists::parse_date(&v)
-                .filter(|d| column.in_period && (*d < window.from || *d > window.to))
-            {
-                diags.push(Diagnostic::new(
-                    Code::ListDateOutsidePeriod,
-                    loc(),
-                    format!(
-                        "{}: ngày {} ngoài kỳ báo cáo ({} – {}); dòng vẫn được tổng hợp.\nKiểm tra lại ngày; nếu việc thuộc kỳ khác thì kê ở báo cáo kỳ đó.",
-                        what(),
-                        d.format("%d/%m/%Y"),
-                        window.from.format("%d/%m/%Y"),
-                        window.to.format("%d/%m/%Y")
-                    ),
-                ));
-            }
+            say_date_outside(column, &v, window, what, loc, diags);
             Some(v)
         }
         Err(Bad::OutOfRange(why)) if column.kind == ListType::Text => {
@@ -314,6 +347,63 @@ fn read_cell(
     }
 }
 
+/// The number a list's cell reads as; one that reads two ways is read the vi-VN way, with a
+/// warning in a number column.
+fn cell_number(
+    column: &crate::catalog::lists::ListColumn,
+    typed: &str,
+    number: Reading,
+    what: &dyn Fn() -> String,
+    loc: &dyn Fn() -> Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    match number {
+        Reading::Value(v) => Some(v),
+        Reading::Ambiguous { value, other } => {
+            if matches!(column.kind, ListType::Integer | ListType::Decimal) {
+                diags.push(Diagnostic::new(
+                    Code::AmbiguousNumber,
+                    loc(),
+                    format!(
+                        "{}: \"{typed}\" được đọc là {}, nhưng cũng có thể hiểu là {}.\nNếu ý khác, sửa lại; tốt nhất nhập ô dạng số thay vì dạng chữ (trong CSV: dấu chấm thập phân, không ngăn nghìn).",
+                        what(),
+                        plain(value),
+                        plain(other)
+                    ),
+                ));
+            }
+            Some(value)
+        }
+        Reading::Invalid => None,
+    }
+}
+
+/// Says a date of a column of the period's (`in_period`) outside the period's `window`.
+fn say_date_outside(
+    column: &crate::catalog::lists::ListColumn,
+    v: &str,
+    window: Window,
+    what: &dyn Fn() -> String,
+    loc: &dyn Fn() -> Location,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(d) = crate::catalog::lists::parse_date(v)
+        .filter(|d| column.in_period && (*d < window.from || *d > window.to))
+    {
+        diags.push(Diagnostic::new(
+            Code::ListDateOutsidePeriod,
+            loc(),
+            format!(
+                "{}: ngày {} ngoài kỳ báo cáo ({} – {}); dòng vẫn được tổng hợp.\nKiểm tra lại ngày; nếu việc thuộc kỳ khác thì kê ở báo cáo kỳ đó.",
+                what(),
+                d.format("%d/%m/%Y"),
+                window.from.format("%d/%m/%Y"),
+                window.to.format("%d/%m/%Y")
+            ),
+        ));
+    }
+}
+
 /// The figures a list feeds (`[[list.feed]]`): each computed from the rows (the number of
 /// rows, or the sum of a column; by an option column, every option's, none listed being 0).
 /// A figure the table has is compared (BC0412 where they differ: the list's is used, so that
@@ -333,31 +423,7 @@ pub fn feed(
         let dim = by_col
             .and_then(|i| spec.columns[i].dimension.as_deref())
             .and_then(|d| look.dimensions.get(d));
-        let mut cells: BTreeMap<String, f64> = BTreeMap::new();
-        cells.insert(f.indicator.clone(), 0.0);
-        if let Some(d) = dim {
-            for o in &d.options {
-                cells.insert(format!("{}[{}={}]", f.indicator, d.code, o.code), 0.0);
-            }
-        }
-        for row in rows {
-            let v = match sum_col {
-                Some(i) => row.cells[i]
-                    .as_deref()
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .unwrap_or(0.0),
-                None => 1.0,
-            };
-            *cells.get_mut(&f.indicator).expect("the total") += v;
-            if let (Some(d), Some(i)) = (dim, by_col) {
-                if let Some(opt) = row.cells[i].as_deref() {
-                    if let Some(c) = cells.get_mut(&format!("{}[{}={}]", f.indicator, d.code, opt))
-                    {
-                        *c += v;
-                    }
-                }
-            }
-        }
+        let cells = feed_sums(&f.indicator, rows, sum_col, by_col.zip(dim));
         let what = match &f.sum {
             Some(c) => format!(
                 "tổng cột \"{}\" của danh sách \"{}\"",
@@ -401,6 +467,42 @@ pub fn feed(
             }
         }
     }
+}
+
+/// The figures a feed computes from a list's rows, by cell key: the total of `indicator`
+/// (the number of rows, or the sum of column `sum_col`), and by `by`'s option column and
+/// dimension, every option's (none listed being 0).
+fn feed_sums(
+    indicator: &str,
+    rows: &[ListRow],
+    sum_col: Option<usize>,
+    by: Option<(usize, &crate::catalog::Dimension)>,
+) -> BTreeMap<String, f64> {
+    let mut cells: BTreeMap<String, f64> = BTreeMap::new();
+    cells.insert(indicator.to_string(), 0.0);
+    if let Some((_, d)) = by {
+        for o in &d.options {
+            cells.insert(format!("{}[{}={}]", indicator, d.code, o.code), 0.0);
+        }
+    }
+    for row in rows {
+        let v = match sum_col {
+            Some(i) => row.cells[i]
+                .as_deref()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0),
+            None => 1.0,
+        };
+        *cells.get_mut(indicator).expect("the total") += v;
+        if let Some((i, d)) = by {
+            if let Some(opt) = row.cells[i].as_deref() {
+                if let Some(c) = cells.get_mut(&format!("{}[{}={}]", indicator, d.code, opt)) {
+                    *c += v;
+                }
+            }
+        }
+    }
+    cells
 }
 
 /// A row whose first text is "Tổng", "Tổng cộng" or "Cộng": the list ended above it.
@@ -508,10 +610,56 @@ pub fn read_csv(
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+    let Some(header) = csv_header(&mut rdr, shown, spec, &mut report.diagnostics) else {
+        return;
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let file_unit = super::workbook::unit_by_file_name(config, &stem);
+    let reporters: std::collections::BTreeSet<String> = config
+        .reporting_units(expect.regime, window.to)
+        .iter()
+        .map(|u| u.code.clone())
+        .collect();
+    let cols: Vec<Option<usize>> = spec
+        .columns
+        .iter()
+        .map(|c| csv_column(&header, &c.code, &[&c.name]))
+        .collect();
+    let csv = CsvList {
+        spec,
+        shown,
+        look: &look,
+        window,
+        cols: &cols,
+        unit_col: csv_column(&header, "unit_code", &["Mã đơn vị"]),
+        name_col: csv_column(&header, "unit_name", &["Đơn vị", "Tên đơn vị"]),
+        file_unit: file_unit.as_deref(),
+        reporters: &reporters,
+        config,
+    };
+    if !csv.has_unit(&mut report.diagnostics) {
+        return;
+    }
+    csv.say_missing_columns(&mut report.diagnostics);
+    let (by_unit, left_out) = csv.read_rows(&mut rdr, &mut report.diagnostics);
+    csv.say_left_out(&left_out, &mut report.diagnostics);
+    csv.submit(by_unit, path, expect, report);
+}
+
+/// The header of a list's CSV file, its names trimmed; `None` where it cannot be read (said).
+fn csv_header(
+    rdr: &mut csv::Reader<&[u8]>,
+    shown: &str,
+    spec: &ListSpec,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<String>> {
+    match rdr.headers() {
+        Ok(h) => Some(h.iter().map(|s| s.trim().to_string()).collect()),
         Err(e) => {
-            report.diagnostics.push(Diagnostic::new(
+            diags.push(Diagnostic::new(
                 Code::CsvHeader,
                 Location::cell(shown, "", "A1"),
                 format!(
@@ -519,101 +667,148 @@ pub fn read_csv(
                     spec.title
                 ),
             ));
-            return;
+            None
         }
-    };
-    // A column by its code, or by its name as printed on the form ("Ngày", "Mã đơn vị").
-    let at = |c: &str| header.iter().position(|h| h == c);
-    let named = |names: &[&str]| {
+    }
+}
+
+/// A column of a CSV header by its code, or by its name as printed on the form ("Ngày", "Mã
+/// đơn vị").
+fn csv_column(header: &[String], code: &str, names: &[&str]) -> Option<usize> {
+    header.iter().position(|h| h == code).or_else(|| {
         header
             .iter()
             .position(|h| names.iter().any(|n| fold(h) == fold(n)))
-    };
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let file_unit = super::workbook::unit_by_file_name(config, &stem);
-    let unit_col = at("unit_code").or_else(|| named(&["Mã đơn vị"]));
-    let name_col = at("unit_name").or_else(|| named(&["Đơn vị", "Tên đơn vị"]));
-    let reporters: std::collections::BTreeSet<String> = config
-        .reporting_units(expect.regime, window.to)
-        .iter()
-        .map(|u| u.code.clone())
-        .collect();
-    if unit_col.is_none() && file_unit.is_none() {
-        report.diagnostics.push(Diagnostic::new(
-            Code::UnitNotIdentified,
-            Location::cell(shown, "", "A1"),
-            format!("Danh sách \"{}\" gửi riêng không có cột unit_code và tên tệp không cho biết đơn vị.\nThêm cột unit_code, hoặc đặt tên tệp bắt đầu bằng mã đơn vị (99009-danh-sach-{}.csv).", spec.title, spec.code),
-        ));
-        return;
-    }
-    let cols: Vec<Option<usize>> = spec
-        .columns
-        .iter()
-        .map(|c| at(&c.code).or_else(|| named(&[&c.name])))
-        .collect();
-    for (c, place) in spec.columns.iter().zip(&cols) {
-        if place.is_none() && c.required {
-            report.diagnostics.push(Diagnostic::new(
-                Code::ListColumnMissing,
-                Location::cell(shown, "", "A1"),
-                format!("Danh sách \"{}\" thiếu cột bắt buộc \"{}\" (mã {}) ở dòng tiêu đề.\nDòng tiêu đề ghi mã các cột: {}.", spec.title, c.name, c.code, spec.columns.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(",")),
+    })
+}
+
+/// A list's rows by the unit whose report they belong to.
+type ByUnit = BTreeMap<String, Vec<ListRow>>;
+
+/// A list sent alone as CSV, being read: where its columns are, and the units its rows may
+/// belong to.
+struct CsvList<'a> {
+    spec: &'a ListSpec,
+    shown: &'a str,
+    look: &'a Lookup<'a>,
+    window: Window,
+    /// Each of the list's columns' place in the header.
+    cols: &'a [Option<usize>],
+    unit_col: Option<usize>,
+    name_col: Option<usize>,
+    /// The unit the file's name gives.
+    file_unit: Option<&'a str>,
+    /// The units that report in this regime.
+    reporters: &'a std::collections::BTreeSet<String>,
+    config: &'a crate::catalog::Config,
+}
+
+impl CsvList<'_> {
+    /// Whether the rows' unit can be known: a unit column, or the file's name; said where not.
+    fn has_unit(&self, diags: &mut Vec<Diagnostic>) -> bool {
+        if self.unit_col.is_none() && self.file_unit.is_none() {
+            let spec = self.spec;
+            diags.push(Diagnostic::new(
+                Code::UnitNotIdentified,
+                Location::cell(self.shown, "", "A1"),
+                format!("Danh sách \"{}\" gửi riêng không có cột unit_code và tên tệp không cho biết đơn vị.\nThêm cột unit_code, hoặc đặt tên tệp bắt đầu bằng mã đơn vị (99009-danh-sach-{}.csv).", spec.title, spec.code),
             ));
+            return false;
+        }
+        true
+    }
+
+    /// Says each required column the header lacks.
+    fn say_missing_columns(&self, diags: &mut Vec<Diagnostic>) {
+        let spec = self.spec;
+        for (c, place) in spec.columns.iter().zip(self.cols) {
+            if place.is_none() && c.required {
+                diags.push(Diagnostic::new(
+                    Code::ListColumnMissing,
+                    Location::cell(self.shown, "", "A1"),
+                    format!("Danh sách \"{}\" thiếu cột bắt buộc \"{}\" (mã {}) ở dòng tiêu đề.\nDòng tiêu đề ghi mã các cột: {}.", spec.title, c.name, c.code, spec.columns.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(",")),
+                ));
+            }
         }
     }
-    let mut by_unit: BTreeMap<String, Vec<ListRow>> = BTreeMap::new();
-    // Rows whose unit is not one that reports here: said once for the file.
-    let mut left_out: Vec<(u32, String)> = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let r = i as u32 + 1; // zero-based row of the sheet the CSV opens as
-        let Ok(rec) = rec else {
-            report.diagnostics.push(Diagnostic::new(
-                Code::CsvRow,
-                Location::cell(shown, "", cell_ref(r, 0)),
-                format!(
-                    "Dòng {} của danh sách \"{}\" không đọc được.",
-                    r + 1,
-                    spec.title
-                ),
-            ));
-            continue;
-        };
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let field = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").trim().to_string();
-        let listed = field(unit_col);
-        let (unit, listed_by) = match reporter_of(
-            &listed,
-            &field(name_col),
-            file_unit.as_deref(),
-            &reporters,
-            config,
-        ) {
-            Ok(found) => found,
-            Err(message) => {
-                left_out.push((r, message));
+
+    /// The rows by the unit whose report they belong to (blank lines skipped, an unreadable
+    /// line said), and the rows of no unit that reports here, with why.
+    fn read_rows(
+        &self,
+        rdr: &mut csv::Reader<&[u8]>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (ByUnit, Vec<(u32, String)>) {
+        let mut by_unit: BTreeMap<String, Vec<ListRow>> = BTreeMap::new();
+        // Rows whose unit is not one that reports here: said once for the file.
+        let mut left_out: Vec<(u32, String)> = Vec::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let r = i as u32 + 1; // zero-based row of the sheet the CSV opens as
+            let Ok(rec) = rec else {
+                diags.push(Diagnostic::new(
+                    Code::CsvRow,
+                    Location::cell(self.shown, "", cell_ref(r, 0)),
+                    format!(
+                        "Dòng {} của danh sách \"{}\" không đọc được.",
+                        r + 1,
+                        self.spec.title
+                    ),
+                ));
+                continue;
+            };
+            if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-        };
-        // A row of a lower level's consolidated list was checked there, where its unit was
-        // told.
-        let mut checked_below = Vec::new();
-        let said = if listed_by.is_some() {
-            &mut checked_below
-        } else {
-            &mut report.diagnostics
-        };
+            let field =
+                |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").trim().to_string();
+            let listed = field(self.unit_col);
+            let (unit, listed_by) = match reporter_of(
+                &listed,
+                &field(self.name_col),
+                self.file_unit,
+                self.reporters,
+                self.config,
+            ) {
+                Ok(found) => found,
+                Err(message) => {
+                    left_out.push((r, message));
+                    continue;
+                }
+            };
+            // A row of a lower level's consolidated list was checked there, where its unit was
+            // told.
+            let mut checked_below = Vec::new();
+            let said = if listed_by.is_some() {
+                &mut checked_below
+            } else {
+                &mut *diags
+            };
+            let values = self.row_cells(&rec, r, said);
+            by_unit.entry(unit).or_default().push(ListRow {
+                cells: values,
+                location: Location::cell(self.shown, "", cell_ref(r, 0)),
+                listed_by,
+            });
+        }
+        (by_unit, left_out)
+    }
+
+    /// The cells of line `r`, each read by its column's type (`read_cell`).
+    fn row_cells(
+        &self,
+        rec: &csv::StringRecord,
+        r: u32,
+        said: &mut Vec<Diagnostic>,
+    ) -> Vec<Option<String>> {
+        let spec = self.spec;
         let mut values = Vec::with_capacity(spec.columns.len());
-        for (column, place) in spec.columns.iter().zip(&cols) {
+        for (column, place) in spec.columns.iter().zip(self.cols) {
             let typed = place
                 .and_then(|c| rec.get(c))
                 .unwrap_or("")
                 .trim()
                 .to_string();
-            let loc = || Location::cell(shown, "", cell_ref(r, place.unwrap_or(0) as u32));
+            let loc = || Location::cell(self.shown, "", cell_ref(r, place.unwrap_or(0) as u32));
             let what = || {
                 format!(
                     "Danh sách \"{}\", dòng {}, cột \"{}\"",
@@ -638,16 +833,25 @@ pub fn read_csv(
                 reading => reading,
             };
             values.push(read_cell(
-                column, &typed, number, &look, window, &what, &loc, said,
+                column,
+                &typed,
+                number,
+                self.look,
+                self.window,
+                &what,
+                &loc,
+                said,
             ));
         }
-        by_unit.entry(unit).or_default().push(ListRow {
-            cells: values,
-            location: Location::cell(shown, "", cell_ref(r, 0)),
-            listed_by,
-        });
+        values
     }
-    if let Some((r, message)) = left_out.first() {
+
+    /// Says the rows left out for their unit, once for the file: the first row's place and
+    /// why, and the next ten rows' numbers.
+    fn say_left_out(&self, left_out: &[(u32, String)], diags: &mut Vec<Diagnostic>) {
+        let Some((r, message)) = left_out.first() else {
+            return;
+        };
         let others = match left_out.len() {
             1 => String::new(),
             n => format!(
@@ -662,24 +866,54 @@ pub fn read_csv(
                 if n > 11 { ", …" } else { "" }
             ),
         };
-        report.diagnostics.push(Diagnostic::new(
+        diags.push(Diagnostic::new(
             Code::UnknownUnit,
-            Location::cell(shown, "", cell_ref(*r, unit_col.unwrap_or(0) as u32)),
+            Location::cell(
+                self.shown,
+                "",
+                cell_ref(*r, self.unit_col.unwrap_or(0) as u32),
+            ),
             format!(
                 "Danh sách \"{}\", dòng {}{others} không được tổng hợp: {message}",
-                spec.title,
+                self.spec.title,
                 r + 1
             ),
         ));
     }
-    // A unit with nothing to list sends the header alone: its list is empty.
-    if let Some(unit) = file_unit.filter(|u| by_unit.is_empty() && reporters.contains(u)) {
-        by_unit.insert(unit, Vec::new());
+
+    /// Each unit's submission of its rows, the first unit noted as the file's. A unit with
+    /// nothing to list sends the header alone: its list is empty.
+    fn submit(
+        &self,
+        mut by_unit: ByUnit,
+        path: &std::path::Path,
+        expect: super::Expect<'_>,
+        report: &mut crate::model::FileReport,
+    ) {
+        if let Some(unit) = self
+            .file_unit
+            .filter(|u| by_unit.is_empty() && self.reporters.contains(*u))
+        {
+            by_unit.insert(unit.to_string(), Vec::new());
+        }
+        for (unit, rows) in by_unit {
+            report.unit_hint.get_or_insert_with(|| unit.clone());
+            report
+                .submissions
+                .push(self.submission(path, expect, unit, rows));
+        }
     }
-    for (unit, rows) in by_unit {
-        report.unit_hint.get_or_insert_with(|| unit.clone());
-        report.submissions.push(crate::model::Submission {
-            file: shown.to_string(),
+
+    /// A unit's submission of the list alone.
+    fn submission(
+        &self,
+        path: &std::path::Path,
+        expect: super::Expect<'_>,
+        unit: String,
+        rows: Vec<ListRow>,
+    ) -> crate::model::Submission {
+        crate::model::Submission {
+            file: self.shown.to_string(),
             path: path.to_path_buf(),
             regime: expect.regime.id.clone(),
             period: expect.period,
@@ -690,15 +924,15 @@ pub fn read_csv(
             values: BTreeMap::new(),
             texts: BTreeMap::new(),
             lists: [(
-                spec.code.clone(),
+                self.spec.code.clone(),
                 ListTable {
-                    at: Location::cell(shown, "", "A1"),
+                    at: Location::cell(self.shown, "", "A1"),
                     rows,
                 },
             )]
             .into(),
             empty: BTreeMap::new(),
             unread: Default::default(),
-        });
+        }
     }
 }

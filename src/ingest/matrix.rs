@@ -84,20 +84,7 @@ pub fn find(grid: &Grid, layout: &MatrixLayout) -> Option<MatrixPlace> {
         } else {
             continue;
         };
-        let (stt_col, stub_col) = if skip == 2 {
-            (numbers[0].1, numbers[1].1)
-        } else {
-            let letter = |l: &str| {
-                row.iter()
-                    .position(|c| c.text().is_some_and(|t| t.trim().eq_ignore_ascii_case(l)))
-                    .map(|c| c as u32)
-            };
-            let first = numbers[0].1;
-            (
-                letter("A").unwrap_or(first.saturating_sub(2)),
-                letter("B").unwrap_or(first.saturating_sub(1)),
-            )
-        };
+        let (stt_col, stub_col) = stt_and_stub(row, &numbers, skip);
         let depth = layout.header_depth() as u32;
         return Some(MatrixPlace {
             first_header_row: r.saturating_sub(depth),
@@ -114,6 +101,25 @@ pub fn find(grid: &Grid, layout: &MatrixLayout) -> Option<MatrixPlace> {
     None
 }
 
+/// The STT and the row labels' columns of a numbering row: numbered 1 and 2 (`skip` 2), else
+/// lettered A and B (or the two columns before the first number).
+fn stt_and_stub(row: &[Cell], numbers: &[(u32, u32)], skip: usize) -> (u32, u32) {
+    if skip == 2 {
+        (numbers[0].1, numbers[1].1)
+    } else {
+        let letter = |l: &str| {
+            row.iter()
+                .position(|c| c.text().is_some_and(|t| t.trim().eq_ignore_ascii_case(l)))
+                .map(|c| c as u32)
+        };
+        let first = numbers[0].1;
+        (
+            letter("A").unwrap_or(first.saturating_sub(2)),
+            letter("B").unwrap_or(first.saturating_sub(1)),
+        )
+    }
+}
+
 /// Reads the body rows of a matrix table.
 pub fn read(
     grid: &Grid,
@@ -126,32 +132,89 @@ pub fn read(
         end_row: grid.height(),
         ..TableValues::default()
     };
-    // One allocation of the file's and the sheet's names for all the figures read.
-    let (file_name, sheet_name) = (
-        crate::diag::Shared::from(file),
-        crate::diag::Shared::from(&grid.sheet),
-    );
-    let loc = |r: u32, c: u32| Location::cell(&file_name, &sheet_name, cell_ref(r, c));
-    // Candidate layout rows by label, NFC and folded, and by option code.
-    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut by_fold: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, row) in layout.rows.iter().enumerate().filter(|(_, r)| !r.heading) {
-        by_name.entry(nfc(&row.label)).or_default().push(i);
-        by_fold.entry(fold(&row.label)).or_default().push(i);
-        // A "trong đó" row's bare name too ("Đảng viên" for "Trong đó: Đảng viên").
-        let bare = strip_item_prefix(&nfc(&row.label));
-        if bare != nfc(&row.label) && !bare.is_empty() {
-            by_fold.entry(fold(&bare)).or_default().push(i);
-            by_name.entry(bare).or_default().push(i);
-        }
-        if let Some(o) = &row.option {
-            by_name.entry(o.clone()).or_default().push(i);
-        }
-    }
+    let rows = MatrixRows::new(grid, place, layout, config, file);
     let mut used: BTreeMap<usize, u32> = BTreeMap::new();
     for r in place.numbering_row + 1..grid.height() {
+        if rows.is_footer(r) {
+            out.end_row = r;
+            break;
+        }
+        let Some(i) = rows.row_of(r, &used, &mut out.diagnostics) else {
+            continue;
+        };
+        used.insert(i, r);
+        rows.read_cells(r, i, &mut out);
+    }
+    out
+}
+
+/// A matrix table being read: its sheet, place and layout, and the layout's rows by label.
+struct MatrixRows<'a> {
+    grid: &'a Grid,
+    place: &'a MatrixPlace,
+    layout: &'a MatrixLayout,
+    config: &'a Config,
+    file: &'a str,
+    // One allocation of the file's and the sheet's names for all the figures read.
+    file_name: crate::diag::Shared,
+    sheet_name: crate::diag::Shared,
+    /// Candidate layout rows by label (NFC) and by option code.
+    by_name: BTreeMap<String, Vec<usize>>,
+    /// Candidate layout rows by label without accents and case.
+    by_fold: BTreeMap<String, Vec<usize>>,
+}
+
+/// The first of `cands` not yet used by a row of the sheet.
+fn free(cands: Option<&Vec<usize>>, used: &BTreeMap<usize, u32>) -> Option<usize> {
+    cands.and_then(|c| c.iter().copied().find(|i| !used.contains_key(i)))
+}
+
+impl<'a> MatrixRows<'a> {
+    fn new(
+        grid: &'a Grid,
+        place: &'a MatrixPlace,
+        layout: &'a MatrixLayout,
+        config: &'a Config,
+        file: &'a str,
+    ) -> MatrixRows<'a> {
+        // Candidate layout rows by label, NFC and folded, and by option code.
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_fold: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, row) in layout.rows.iter().enumerate().filter(|(_, r)| !r.heading) {
+            by_name.entry(nfc(&row.label)).or_default().push(i);
+            by_fold.entry(fold(&row.label)).or_default().push(i);
+            // A "trong đó" row's bare name too ("Đảng viên" for "Trong đó: Đảng viên").
+            let bare = strip_item_prefix(&nfc(&row.label));
+            if bare != nfc(&row.label) && !bare.is_empty() {
+                by_fold.entry(fold(&bare)).or_default().push(i);
+                by_name.entry(bare).or_default().push(i);
+            }
+            if let Some(o) = &row.option {
+                by_name.entry(o.clone()).or_default().push(i);
+            }
+        }
+        MatrixRows {
+            grid,
+            place,
+            layout,
+            config,
+            file,
+            file_name: crate::diag::Shared::from(file),
+            sheet_name: crate::diag::Shared::from(&grid.sheet),
+            by_name,
+            by_fold,
+        }
+    }
+
+    /// A cell of the sheet, its file and sheet names shared.
+    fn loc(&self, r: u32, c: u32) -> Location {
+        Location::cell(&self.file_name, &self.sheet_name, cell_ref(r, c))
+    }
+
+    /// Row `r` starts the footer: the place-and-date line or the signatures.
+    fn is_footer(&self, r: u32) -> bool {
         // Only text cells can hold the footer's words: numbers are not folded.
-        let row_text: Vec<String> = grid.rows[r as usize]
+        let row_text: Vec<String> = self.grid.rows[r as usize]
             .iter()
             .filter_map(|c| c.text().map(fold))
             .collect();
@@ -161,10 +224,19 @@ pub fn read(
                 || t.contains("thu truong don vi")
                 || (t.contains("ngay") && t.contains("thang") && t.contains("nam"))
         };
-        if row_text.iter().any(footer) {
-            out.end_row = r;
-            break;
-        }
+        row_text.iter().any(footer)
+    }
+
+    /// The layout row that row `r` is, among those not yet `used`: by its label, else by its
+    /// label without accents and case (a warning). `None` for a row without a label, a second
+    /// row of a used label, or an unknown one (said where it matters).
+    fn row_of(
+        &self,
+        r: u32,
+        used: &BTreeMap<usize, u32>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<usize> {
+        let (grid, place, layout) = (self.grid, self.place, self.layout);
         let raw = grid.get(r, place.stub_col).as_label();
         let label = strip_item_prefix(&nfc(&raw));
         let has_values = place
@@ -173,26 +245,24 @@ pub fn read(
             .any(|(_, c)| !grid.get(r, *c).is_empty());
         if label.is_empty() {
             if has_values {
-                out.diagnostics.push(Diagnostic::new(
+                diags.push(Diagnostic::new(
                     Code::UnknownRow,
-                    loc(r, place.stub_col),
+                    self.loc(r, place.stub_col),
                     "Dòng có số liệu nhưng không ghi tên ở cột tên dòng; số liệu dòng này không được tổng hợp.\nGhi lại tên dòng như biểu mẫu rồi gửi lại.",
                 ));
             }
-            continue;
+            return None;
         }
-        let free = |cands: Option<&Vec<usize>>| {
-            cands.and_then(|c| c.iter().copied().find(|i| !used.contains_key(i)))
-        };
-        let exact = by_name
+        let exact = self
+            .by_name
             .get(&nfc(raw.trim()))
-            .or_else(|| by_name.get(&label));
-        let mut matched = free(exact);
+            .or_else(|| self.by_name.get(&label));
+        let mut matched = free(exact, used);
         if matched.is_none() {
-            if let Some(i) = free(by_fold.get(&fold(&label))) {
-                out.diagnostics.push(Diagnostic::new(
+            if let Some(i) = free(self.by_fold.get(&fold(&label)), used) {
+                diags.push(Diagnostic::new(
                     Code::FuzzyNameMatch,
-                    loc(r, place.stub_col),
+                    self.loc(r, place.stub_col),
                     format!(
                         "Dòng \"{label}\" được hiểu là dòng \"{}\" của biểu (khớp khi bỏ dấu và chữ hoa/thường).\nGiữ nguyên tên dòng như biểu mẫu.",
                         layout.rows[i].label
@@ -201,44 +271,64 @@ pub fn read(
                 matched = Some(i);
             }
         }
-        let Some(i) = matched else {
-            let is_label_of_used = exact.is_some() || by_fold.contains_key(&fold(&label));
-            if is_label_of_used {
-                let first = exact
-                    .or_else(|| by_fold.get(&fold(&label)))
-                    .and_then(|c| c.first())
-                    .and_then(|i| used.get(i))
-                    .copied()
-                    .unwrap_or(r);
-                out.diagnostics.push(Diagnostic::new(
-                    Code::DuplicateRow,
-                    loc(r, place.stub_col),
-                    format!(
-                        "Dòng \"{label}\" xuất hiện hai lần (dòng {} và dòng {}).\nXóa dòng thừa rồi gửi lại.",
-                        first + 1,
-                        r + 1
-                    ),
-                ));
-            } else if has_values
-                && !layout
-                    .rows
-                    .iter()
-                    .any(|x| x.heading && fold(&x.label) == fold(&label))
-            {
-                out.diagnostics.push(Diagnostic::new(
-                    Code::UnknownRow,
-                    loc(r, place.stub_col),
-                    format!(
-                        "Dòng \"{label}\" không khớp dòng nào của biểu ({}); số liệu dòng này không được tổng hợp.\nDùng đúng tên dòng như biểu mẫu; nếu là {} mới, đề nghị bổ sung vào danh mục.",
-                        layout.stub, crate::text::lower_first(&layout.stub)
-                    ),
-                ));
-            }
-            continue;
-        };
-        used.insert(i, r);
+        if matched.is_none() {
+            self.say_unmatched(r, &label, exact, used, has_values, diags);
+        }
+        matched
+    }
+
+    /// Says a row whose label matched no free layout row: a second row of a label already
+    /// read, or, with figures, a label the layout has not (its headings aside).
+    fn say_unmatched(
+        &self,
+        r: u32,
+        label: &str,
+        exact: Option<&Vec<usize>>,
+        used: &BTreeMap<usize, u32>,
+        has_values: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let layout = self.layout;
+        let is_label_of_used = exact.is_some() || self.by_fold.contains_key(&fold(label));
+        if is_label_of_used {
+            let first = exact
+                .or_else(|| self.by_fold.get(&fold(label)))
+                .and_then(|c| c.first())
+                .and_then(|i| used.get(i))
+                .copied()
+                .unwrap_or(r);
+            diags.push(Diagnostic::new(
+                Code::DuplicateRow,
+                self.loc(r, self.place.stub_col),
+                format!(
+                    "Dòng \"{label}\" xuất hiện hai lần (dòng {} và dòng {}).\nXóa dòng thừa rồi gửi lại.",
+                    first + 1,
+                    r + 1
+                ),
+            ));
+        } else if has_values
+            && !layout
+                .rows
+                .iter()
+                .any(|x| x.heading && fold(&x.label) == fold(label))
+        {
+            diags.push(Diagnostic::new(
+                Code::UnknownRow,
+                self.loc(r, self.place.stub_col),
+                format!(
+                    "Dòng \"{label}\" không khớp dòng nào của biểu ({}); số liệu dòng này không được tổng hợp.\nDùng đúng tên dòng như biểu mẫu; nếu là {} mới, đề nghị bổ sung vào danh mục.",
+                    layout.stub, crate::text::lower_first(&layout.stub)
+                ),
+            ));
+        }
+    }
+
+    /// The figures of row `r`, the layout's row `i` (computed cells aside), and where each
+    /// empty one is.
+    fn read_cells(&self, r: u32, i: usize, out: &mut TableValues) {
+        let (grid, config, layout) = (self.grid, self.config, self.layout);
         let row = &layout.rows[i];
-        for (ci, c) in &place.columns {
+        for (ci, c) in &self.place.columns {
             let Some(cell) = &row.cells[*ci] else {
                 continue;
             };
@@ -259,16 +349,15 @@ pub fn read(
                 out.empty_cells.push((r, *c, what()));
                 continue;
             }
-            if let Some(v) = read_value(grid, r, *c, ind, &what, file, &mut out.diagnostics) {
+            if let Some(v) = read_value(grid, r, *c, ind, &what, self.file, &mut out.diagnostics) {
                 out.values.insert(
                     (crate::model::CellKey::from(cell.key.as_str()), cell.column),
                     Value {
                         value: v,
-                        location: loc(r, *c),
+                        location: self.loc(r, *c),
                     },
                 );
             }
         }
     }
-    out
 }

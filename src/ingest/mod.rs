@@ -151,48 +151,7 @@ pub fn walk(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Skipped>) {
     let mut seen: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     for p in paths {
         if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(dir) = stack.pop() {
-                let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-                if !seen.insert(real) {
-                    continue;
-                }
-                let Ok(rd) = std::fs::read_dir(&dir) else {
-                    continue;
-                };
-                for e in rd.flatten() {
-                    let path = e.path();
-                    let name = e.file_name().to_string_lossy().to_string();
-                    if name.starts_with('.') || name.starts_with("~$") {
-                        continue;
-                    }
-                    let shown = path
-                        .strip_prefix(p)
-                        .map(|r| r.to_string_lossy().to_string())
-                        .unwrap_or_else(|_| name.clone());
-                    // What the entry really is: the folder listing says so without a `stat`
-                    // of its own, except for a link, which `metadata` follows.
-                    let kind = match e.file_type() {
-                        Ok(t) if !t.is_symlink() => Ok(t),
-                        _ => std::fs::metadata(&path).map(|m| m.file_type()),
-                    };
-                    match kind {
-                        Ok(m) if m.is_dir() => stack.push(path),
-                        Ok(m) if m.is_file() => {
-                            if name != receipt::RECEIPT_LOG {
-                                out.push((path, shown));
-                            }
-                        }
-                        Ok(_) => odd.push((
-                            shown,
-                            "không phải tệp thông thường (ống dẫn, thiết bị hoặc socket)",
-                        )),
-                        Err(_) => {
-                            odd.push((shown, "liên kết tới tệp không tồn tại hoặc không đọc được"))
-                        }
-                    }
-                }
-            }
+            walk_folder(p, &mut seen, &mut out, &mut odd);
         } else {
             let shown = p
                 .file_name()
@@ -210,6 +169,56 @@ pub fn walk(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Skipped>) {
     out.sort_by(|a, b| a.1.cmp(&b.1));
     odd.sort();
     (out, odd)
+}
+
+/// Walks the folder `p` (each real folder once, by `seen`): its regular files into `out`, the
+/// entries that are not into `odd`.
+fn walk_folder(
+    p: &PathBuf,
+    seen: &mut std::collections::BTreeSet<PathBuf>,
+    out: &mut Vec<(PathBuf, String)>,
+    odd: &mut Vec<Skipped>,
+) {
+    let mut stack = vec![p.clone()];
+    while let Some(dir) = stack.pop() {
+        let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if !seen.insert(real) {
+            continue;
+        }
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || name.starts_with("~$") {
+                continue;
+            }
+            let shown = path
+                .strip_prefix(p)
+                .map(|r| r.to_string_lossy().to_string())
+                .unwrap_or_else(|_| name.clone());
+            // What the entry really is: the folder listing says so without a `stat` of its
+            // own, except for a link, which `metadata` follows.
+            let kind = match e.file_type() {
+                Ok(t) if !t.is_symlink() => Ok(t),
+                _ => std::fs::metadata(&path).map(|m| m.file_type()),
+            };
+            match kind {
+                Ok(m) if m.is_dir() => stack.push(path),
+                Ok(m) if m.is_file() => {
+                    if name != receipt::RECEIPT_LOG {
+                        out.push((path, shown));
+                    }
+                }
+                Ok(_) => odd.push((
+                    shown,
+                    "không phải tệp thông thường (ống dẫn, thiết bị hoặc socket)",
+                )),
+                Err(_) => odd.push((shown, "liên kết tới tệp không tồn tại hoặc không đọc được")),
+            }
+        }
+    }
 }
 
 /// Reads every file under `paths` in parallel; the reports come back in file order.
@@ -355,16 +364,10 @@ pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, 
     Ok(Ok(bytes))
 }
 
-/// Reads one file: its bytes once (parsed and hashed from the same read). Never panics on its
-/// content.
-pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
-    let mut report = FileReport {
-        file: shown.to_string(),
-        ..FileReport::default()
-    };
-    let limit = expect.config.limits.file_bytes;
-    let meta = std::fs::metadata(path);
-    let bytes = match read_bounded(path, limit) {
+/// The bytes of a file to read, within `limit`; `None` where it cannot be opened or is too
+/// large (said). An empty file's (none) are said too.
+fn load_bytes(path: &Path, shown: &str, limit: u64, report: &mut FileReport) -> Option<Vec<u8>> {
+    match read_bounded(path, limit) {
         Err(e) => {
             report.diagnostics.push(Diagnostic::new(
                 Code::FileUnreadable,
@@ -398,7 +401,19 @@ pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
             Some(b)
         }
         Ok(Ok(b)) => Some(b),
+    }
+}
+
+/// Reads one file: its bytes once (parsed and hashed from the same read). Never panics on its
+/// content.
+pub fn read_file(path: &Path, shown: &str, expect: Expect<'_>) -> FileReport {
+    let mut report = FileReport {
+        file: shown.to_string(),
+        ..FileReport::default()
     };
+    let limit = expect.config.limits.file_bytes;
+    let meta = std::fs::metadata(path);
+    let bytes = load_bytes(path, shown, limit, &mut report);
     if let Some(b) = &bytes {
         report.sha256 = crate::hash::sha256_hex(b);
         report.size = b.len() as u64;

@@ -16,6 +16,24 @@ pub enum Reading {
 /// Reads a number typed as text. Empty text is not a number: callers treat empty cells as
 /// "not reported" before calling this.
 pub fn read_number(text: &str) -> Reading {
+    let Some((s, negative)) = digits_and_sign(text) else {
+        return Reading::Invalid;
+    };
+    let sign = if negative { -1.0 } else { 1.0 };
+    let dots = s.matches('.').count();
+    let commas = s.matches(',').count();
+    let result = match (dots, commas) {
+        (0, 0) => value(&s, None, None, sign).map(Reading::Value),
+        (_, 0) | (0, _) => one_separator(&s, dots, commas, sign),
+        _ => both_separators(&s, sign),
+    };
+    result.unwrap_or(Reading::Invalid)
+}
+
+/// A text number's digits and separators (spaces, apostrophes, a "%" sign and the sign
+/// dropped), and whether it is negative ("-", "−" or parentheses); `None` where anything
+/// else is left.
+fn digits_and_sign(text: &str) -> Option<(String, bool)> {
     let mut s: String = text
         .trim()
         .chars()
@@ -39,78 +57,80 @@ pub fn read_number(text: &str) -> Reading {
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
     {
-        return Reading::Invalid;
+        return None;
     }
-    let sign = if negative { -1.0 } else { 1.0 };
-    let dots = s.matches('.').count();
-    let commas = s.matches(',').count();
-    let value = |int_part: &str, group_sep: Option<char>, frac: Option<&str>| -> Option<f64> {
-        let digits = match group_sep {
-            Some(sep) => grouped(int_part, sep)?,
-            None => {
-                if int_part.is_empty() {
-                    return None;
-                }
-                int_part.to_string()
+    Some((s, negative))
+}
+
+/// The number of an integer part (its thousands grouped by `group_sep`, if any) and a
+/// decimal part, times `sign`.
+fn value(int_part: &str, group_sep: Option<char>, frac: Option<&str>, sign: f64) -> Option<f64> {
+    let digits = match group_sep {
+        Some(sep) => grouped(int_part, sep)?,
+        None => {
+            if int_part.is_empty() {
+                return None;
             }
-        };
-        let text = match frac {
-            Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
-                format!("{digits}.{f}")
-            }
-            Some(_) => return None,
-            None => digits,
-        };
-        // A digit string too long for a number is not one (it would read as infinity).
-        text.parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .map(|v| v * sign)
-    };
-    let result = match (dots, commas) {
-        (0, 0) => value(&s, None, None).map(Reading::Value),
-        (_, 0) | (0, _) => {
-            let sep = if dots > 0 { '.' } else { ',' };
-            let count = dots.max(commas);
-            let (head, tail) = s.rsplit_once(sep).expect("separator present");
-            if count > 1 {
-                // Several of the same separator: thousands grouping only.
-                value(&s, Some(sep), None).map(Reading::Value)
-            } else if tail.len() == 3 && !head.is_empty() && head.len() <= 3 && head != "0" {
-                // "1.234" or "1,234": thousands in one convention, decimals in the other.
-                let grouped_value = value(&s, Some(sep), None);
-                let decimal_value = value(head, None, Some(tail));
-                match (grouped_value, decimal_value) {
-                    (Some(g), Some(d)) => Some(if sep == '.' {
-                        Reading::Ambiguous { value: g, other: d }
-                    } else {
-                        Reading::Ambiguous { value: d, other: g }
-                    }),
-                    _ => None,
-                }
-            } else {
-                // One separator not followed by exactly three digits: a decimal point.
-                value(head, None, Some(tail)).map(Reading::Value)
-            }
-        }
-        _ => {
-            // Both: the last one is the decimal separator, the other groups thousands.
-            let last_dot = s.rfind('.').expect("dot");
-            let last_comma = s.rfind(',').expect("comma");
-            let (dec, group) = if last_comma > last_dot {
-                (',', '.')
-            } else {
-                ('.', ',')
-            };
-            if s.matches(dec).count() != 1 {
-                None
-            } else {
-                let (head, tail) = s.split_once(dec).expect("decimal separator");
-                value(head, Some(group), Some(tail)).map(Reading::Value)
-            }
+            int_part.to_string()
         }
     };
-    result.unwrap_or(Reading::Invalid)
+    let text = match frac {
+        Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{digits}.{f}")
+        }
+        Some(_) => return None,
+        None => digits,
+    };
+    // A digit string too long for a number is not one (it would read as infinity).
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| v * sign)
+}
+
+/// A number with one kind of separator (`dots` dots or `commas` commas, one of them 0):
+/// several group thousands; one followed by three digits reads both ways; else a decimal.
+fn one_separator(s: &str, dots: usize, commas: usize, sign: f64) -> Option<Reading> {
+    let sep = if dots > 0 { '.' } else { ',' };
+    let count = dots.max(commas);
+    let (head, tail) = s.rsplit_once(sep).expect("separator present");
+    if count > 1 {
+        // Several of the same separator: thousands grouping only.
+        value(s, Some(sep), None, sign).map(Reading::Value)
+    } else if tail.len() == 3 && !head.is_empty() && head.len() <= 3 && head != "0" {
+        // "1.234" or "1,234": thousands in one convention, decimals in the other.
+        let grouped_value = value(s, Some(sep), None, sign);
+        let decimal_value = value(head, None, Some(tail), sign);
+        match (grouped_value, decimal_value) {
+            (Some(g), Some(d)) => Some(if sep == '.' {
+                Reading::Ambiguous { value: g, other: d }
+            } else {
+                Reading::Ambiguous { value: d, other: g }
+            }),
+            _ => None,
+        }
+    } else {
+        // One separator not followed by exactly three digits: a decimal point.
+        value(head, None, Some(tail), sign).map(Reading::Value)
+    }
+}
+
+/// A number with both separators: the last one is the decimal separator, the other groups
+/// thousands.
+fn both_separators(s: &str, sign: f64) -> Option<Reading> {
+    let last_dot = s.rfind('.').expect("dot");
+    let last_comma = s.rfind(',').expect("comma");
+    let (dec, group) = if last_comma > last_dot {
+        (',', '.')
+    } else {
+        ('.', ',')
+    };
+    if s.matches(dec).count() != 1 {
+        None
+    } else {
+        let (head, tail) = s.split_once(dec).expect("decimal separator");
+        value(head, Some(group), Some(tail), sign).map(Reading::Value)
+    }
 }
 
 /// "1.234.567" with `sep` '.' → "1234567", if every group after the first has 3 digits.

@@ -92,6 +92,12 @@ impl ReceiptLog {
             ));
             return;
         }
+        self.read_entries(dir, &mut rdr, &shown);
+    }
+
+    /// The log's records: each file's receipt time, by its path under `dir`; a record that
+    /// cannot be read, or whose time is not one, is a problem.
+    fn read_entries(&mut self, dir: &Path, rdr: &mut csv::Reader<std::fs::File>, shown: &str) {
         for (i, rec) in rdr.records().enumerate() {
             let line = format!("dòng {}", i + 2);
             let parsed = rec.ok().and_then(|r| {
@@ -100,22 +106,22 @@ impl ReceiptLog {
                 Some((name, when))
             });
             match parsed {
-                Some((name, when)) => match parse_receipt_time(&when) {
-                    Some(t) => {
-                        self.entries.insert(dir.join(&name), t);
-                    }
-                    None => self.problems.push(Diagnostic::new(
-                        Code::ReceiptLogRow,
-                        Location::cell(&shown, "", &line),
-                        format!("Thời điểm \"{when}\" của tệp \"{name}\" không hợp lệ: ghi dạng 2026-10-15 hoặc 2026-10-15T09:30."),
-                    )),
-                },
+            Some((name, when)) => match parse_receipt_time(&when) {
+                Some(t) => {
+                    self.entries.insert(dir.join(&name), t);
+                }
                 None => self.problems.push(Diagnostic::new(
                     Code::ReceiptLogRow,
-                    Location::cell(&shown, "", &line),
-                    "Dòng không đọc được: cần hai cột file,received_at.",
+                    Location::cell(shown, "", &line),
+                    format!("Thời điểm \"{when}\" của tệp \"{name}\" không hợp lệ: ghi dạng 2026-10-15 hoặc 2026-10-15T09:30."),
                 )),
-            }
+            },
+            None => self.problems.push(Diagnostic::new(
+                Code::ReceiptLogRow,
+                Location::cell(shown, "", &line),
+                "Dòng không đọc được: cần hai cột file,received_at.",
+            )),
+        }
         }
     }
 

@@ -121,61 +121,8 @@ use crate::schedule::parse_date_text;
 /// Reads a register file.
 pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
     let mut reg = Register::default();
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let grids = if ext == "csv" {
-        match csv_grid(path, &config.limits) {
-            Ok(g) => vec![g],
-            Err(e) => {
-                reg.diagnostics.push(Diagnostic::new(
-                    Code::FileUnreadable,
-                    Location::file(shown),
-                    format!("Không đọc được sổ nhiệm vụ: {e}."),
-                ));
-                return reg;
-            }
-        }
-    } else {
-        let bytes = match super::read_bounded(path, config.limits.file_bytes) {
-            Ok(Ok(b)) => b,
-            Ok(Err(len)) => {
-                reg.diagnostics.push(Diagnostic::new(
-                    Code::OverLimit,
-                    Location::file(shown),
-                    format!(
-                        "Sổ nhiệm vụ không được đọc: tệp lớn {} MB, quá giới hạn {} MB (limits.toml).",
-                        len >> 20,
-                        config.limits.file_bytes >> 20
-                    ),
-                ));
-                return reg;
-            }
-            Err(e) => {
-                reg.diagnostics.push(Diagnostic::new(
-                    Code::FileUnreadable,
-                    Location::file(shown),
-                    format!("Không mở được sổ nhiệm vụ: {}.", crate::fault::reason(&e)),
-                ));
-                return reg;
-            }
-        };
-        match std::panic::catch_unwind(|| load_sheets(&bytes, &config.limits)) {
-            Ok(Ok(loaded)) => loaded.sheets,
-            Ok(Err(e)) => {
-                reg.diagnostics.push(load_error(&e, shown));
-                return reg;
-            }
-            Err(_) => {
-                reg.diagnostics.push(Diagnostic::new(
-                    Code::FileUnreadable,
-                    Location::file(shown),
-                    "Không mở được sổ nhiệm vụ: cấu trúc tệp bị hỏng.",
-                ));
-                return reg;
-            }
-        }
+    let Some(grids) = load_grids(config, path, shown, &mut reg.diagnostics) else {
+        return reg;
     };
     if let Some(g) = grids.iter().find(|g| g.sheet == crate::model::META_SHEET) {
         for r in 0..g.height().min(50) {
@@ -184,25 +131,7 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
             }
         }
     }
-    // The header row: the first row (of any sheet) naming a task's content and its lead unit.
-    let mut found = None;
-    'search: for g in &grids {
-        for r in 0..g.height().min(40) {
-            let fields: BTreeMap<Field, u32> = g.rows[r as usize]
-                .iter()
-                .enumerate()
-                .filter_map(|(c, cell)| {
-                    Field::of(&fold(cell.text().unwrap_or(""))).map(|f| (f, c as u32))
-                })
-                .rev()
-                .collect();
-            if fields.contains_key(&Field::Content) && fields.contains_key(&Field::Lead) {
-                found = Some((g, r, fields));
-                break 'search;
-            }
-        }
-    }
-    let Some((grid, header, cols)) = found else {
+    let Some((grid, header, cols)) = find_header(&grids) else {
         reg.diagnostics.push(Diagnostic::new(
             Code::RegisterColumns,
             Location::file(shown),
@@ -229,94 +158,288 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
     }
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     for r in header + 1..grid.height() {
-        let loc = |f: Field| {
-            Location::cell(
-                shown,
-                &grid.sheet,
-                cell_ref(r, cols.get(&f).copied().unwrap_or(0)),
-            )
+        let row = TaskRow {
+            config,
+            grid,
+            cols: &cols,
+            shown,
+            r,
         };
-        let text = |f: Field| -> String {
-            cols.get(&f)
-                .map(|c| match grid.get(r, *c) {
-                    Cell::Text(t) => nfc(t),
-                    Cell::Number(n) => n.to_string(),
-                    _ => String::new(),
+        if row.is_blank() {
+            continue;
+        }
+        if let Some(task) = row.read(&mut seen, &mut reg.diagnostics) {
+            reg.tasks.push(task);
+        }
+    }
+    reg
+}
+
+/// The sheets of a register (a CSV file as one sheet); `None` with the diagnostic of why it
+/// could not be read.
+fn load_grids(
+    config: &Config,
+    path: &Path,
+    shown: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Grid>> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext != "csv" {
+        return load_workbook(config, path, shown, diags);
+    }
+    match csv_grid(path, &config.limits) {
+        Ok(g) => Some(vec![g]),
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                format!("Không đọc được sổ nhiệm vụ: {e}."),
+            ));
+            None
+        }
+    }
+}
+
+/// The sheets of a register workbook, within the limits; `None` with the diagnostic of why
+/// it could not be read.
+fn load_workbook(
+    config: &Config,
+    path: &Path,
+    shown: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Grid>> {
+    let bytes = match super::read_bounded(path, config.limits.file_bytes) {
+        Ok(Ok(b)) => b,
+        Ok(Err(len)) => {
+            diags.push(Diagnostic::new(
+                Code::OverLimit,
+                Location::file(shown),
+                format!(
+                    "Sổ nhiệm vụ không được đọc: tệp lớn {} MB, quá giới hạn {} MB (limits.toml).",
+                    len >> 20,
+                    config.limits.file_bytes >> 20
+                ),
+            ));
+            return None;
+        }
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                format!("Không mở được sổ nhiệm vụ: {}.", crate::fault::reason(&e)),
+            ));
+            return None;
+        }
+    };
+    match std::panic::catch_unwind(|| load_sheets(&bytes, &config.limits)) {
+        Ok(Ok(loaded)) => Some(loaded.sheets),
+        Ok(Err(e)) => {
+            diags.push(load_error(&e, shown));
+            None
+        }
+        Err(_) => {
+            diags.push(Diagnostic::new(
+                Code::FileUnreadable,
+                Location::file(shown),
+                "Không mở được sổ nhiệm vụ: cấu trúc tệp bị hỏng.",
+            ));
+            None
+        }
+    }
+}
+
+/// The header row: the first row (of any sheet, among its first 40) naming a task's content
+/// and its lead unit, with the sheet and each field's column.
+fn find_header(grids: &[Grid]) -> Option<(&Grid, u32, BTreeMap<Field, u32>)> {
+    for g in grids {
+        for r in 0..g.height().min(40) {
+            let fields: BTreeMap<Field, u32> = g.rows[r as usize]
+                .iter()
+                .enumerate()
+                .filter_map(|(c, cell)| {
+                    Field::of(&fold(cell.text().unwrap_or(""))).map(|f| (f, c as u32))
                 })
-                .unwrap_or_default()
-        };
-        let blank = |c: &u32| match grid.get(r, *c) {
+                .rev()
+                .collect();
+            if fields.contains_key(&Field::Content) && fields.contains_key(&Field::Lead) {
+                return Some((g, r, fields));
+            }
+        }
+    }
+    None
+}
+
+/// One row of the register below its header.
+struct TaskRow<'a> {
+    config: &'a Config,
+    grid: &'a Grid,
+    cols: &'a BTreeMap<Field, u32>,
+    shown: &'a str,
+    r: u32,
+}
+
+/// The diagnostics of a row, and whether one of them leaves the row out.
+struct Said<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+    blocked: bool,
+}
+
+impl Said<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.blocked |= d.is_blocking();
+        self.diags.push(d);
+    }
+}
+
+impl TaskRow<'_> {
+    /// The cell of a field on this row (column A where the field has no column).
+    fn loc(&self, f: Field) -> Location {
+        Location::cell(
+            self.shown,
+            &self.grid.sheet,
+            cell_ref(self.r, self.cols.get(&f).copied().unwrap_or(0)),
+        )
+    }
+
+    /// A field's text (NFC), a number as it reads; empty where the field has no column.
+    fn text(&self, f: Field) -> String {
+        self.cols
+            .get(&f)
+            .map(|c| match self.grid.get(self.r, *c) {
+                Cell::Text(t) => nfc(t),
+                Cell::Number(n) => n.to_string(),
+                _ => String::new(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every column of the header is empty (or blank text) on this row.
+    fn is_blank(&self) -> bool {
+        self.cols.values().all(|c| match self.grid.get(self.r, *c) {
             Cell::Empty => true,
             Cell::Text(t) => t.trim().is_empty(),
             _ => false,
-        };
-        if cols.values().all(blank) {
-            continue;
-        }
-        let code = text(Field::Code);
-        let content = text(Field::Content);
+        })
+    }
+
+    /// The row's task; `None` where a problem said blocks it. `seen` holds the row of each
+    /// task code read so far.
+    fn read(&self, seen: &mut BTreeMap<String, u32>, diags: &mut Vec<Diagnostic>) -> Option<Task> {
+        let r = self.r;
+        let code = self.text(Field::Code);
+        let content = self.text(Field::Content);
         let who = if code.is_empty() {
             format!("Dòng {}", r + 1)
         } else {
             format!("Nhiệm vụ {code}")
         };
-        let mut blocked = false;
-        let mut diag = |d: Diagnostic, blocked: &mut bool| {
-            *blocked |= d.is_blocking();
-            reg.diagnostics.push(d);
+        let mut said = Said {
+            diags,
+            blocked: false,
         };
-        if content.is_empty() || (cols.contains_key(&Field::Code) && code.is_empty()) {
+        self.check_code_and_content(&code, &content, seen, &mut said);
+        let assigned_on = self.date(Field::Assigned, &who, &mut said);
+        let deadline = self.date(Field::Deadline, &who, &mut said);
+        let extended = self.date(Field::Extended, &who, &mut said);
+        let completed_on = self.date(Field::Completed, &who, &mut said);
+        let extension_request = self.date(Field::ExtensionRequest, &who, &mut said);
+        let updated_on = self.date(Field::Updated, &who, &mut said);
+        if let (Some(a), Some(c)) = (assigned_on, completed_on) {
+            if c < a {
+                said.push(Diagnostic::new(Code::CompletedBeforeAssigned, self.loc(Field::Completed), format!("{who}: ngày hoàn thành {} trước ngày giao {}.\nKiểm tra lại hai ngày; nhiệm vụ này chưa được tính.", vn_date(c), vn_date(a))));
+            }
+        }
+        let lead = self.lead(&who, &mut said);
+        if said.blocked {
+            return None;
+        }
+        Some(Task {
+            code: if code.is_empty() {
+                format!("D{}", r + 1)
+            } else {
+                code
+            },
+            content,
+            document: self.text(Field::Document),
+            assigned_on,
+            assigner: self.text(Field::Assigner),
+            lead: lead.expect("not blocked"),
+            coordinating: self.text(Field::Coordinating),
+            deadline,
+            extended,
+            completed_on,
+            progress: self.text(Field::Progress),
+            explanation: self.text(Field::Explanation),
+            extension_request,
+            attachments: self.text(Field::Attachments),
+            updated_on,
+            row: r + 1,
+        })
+    }
+
+    /// Says a row with figures but no content (or no code, where the register has codes), and
+    /// a code already seen on an earlier row (else notes this row as the code's).
+    fn check_code_and_content(
+        &self,
+        code: &str,
+        content: &str,
+        seen: &mut BTreeMap<String, u32>,
+        said: &mut Said<'_>,
+    ) {
+        let r = self.r;
+        if content.is_empty() || (self.cols.contains_key(&Field::Code) && code.is_empty()) {
             let f = if content.is_empty() {
                 Field::Content
             } else {
                 Field::Code
             };
-            diag(Diagnostic::new(Code::TaskIncomplete, loc(f), format!("Dòng {} có số liệu nhưng thiếu {}.\nBổ sung rồi chạy lại; dòng này chưa được tính.", r + 1, f.label().to_lowercase())), &mut blocked);
+            said.push(Diagnostic::new(Code::TaskIncomplete, self.loc(f), format!("Dòng {} có số liệu nhưng thiếu {}.\nBổ sung rồi chạy lại; dòng này chưa được tính.", r + 1, f.label().to_lowercase())));
         }
         if !code.is_empty() {
-            if let Some(first) = seen.get(&code) {
-                diag(Diagnostic::new(Code::DuplicateTask, loc(Field::Code), format!("Mã nhiệm vụ {code} đã có ở dòng {first}; dòng {} không được tính.\nĐặt mã riêng cho mỗi nhiệm vụ.", r + 1)), &mut blocked);
+            if let Some(first) = seen.get(code) {
+                said.push(Diagnostic::new(Code::DuplicateTask, self.loc(Field::Code), format!("Mã nhiệm vụ {code} đã có ở dòng {first}; dòng {} không được tính.\nĐặt mã riêng cho mỗi nhiệm vụ.", r + 1)));
             } else {
-                seen.insert(code.clone(), r + 1);
+                seen.insert(code.to_string(), r + 1);
             }
         }
-        let mut date = |f: Field, blocked: &mut bool| -> Option<NaiveDate> {
-            let c = *cols.get(&f)?;
-            let cell = grid.get(r, c);
-            let parsed = match cell {
-                Cell::Empty => return None,
-                Cell::Date(s) | Cell::Number(s) => from_excel_serial(*s),
-                Cell::Text(t) if t.trim().is_empty() => return None,
-                Cell::Text(t) if f == Field::Deadline && fold(t).contains("thuong xuyen") => {
-                    return None
-                }
-                Cell::Text(t) => parse_date_text(t),
-                _ => None,
-            };
-            if parsed.is_none() {
-                let shown_value = match cell {
-                    Cell::Text(t) => t.clone(),
-                    Cell::Number(n) | Cell::Date(n) => n.to_string(),
-                    Cell::Error(e) => e.clone(),
-                    _ => String::new(),
-                };
-                diag(Diagnostic::new(Code::InvalidDate, loc(f), format!("{who}: \"{shown_value}\" ở cột {} không phải ngày hợp lệ.\nGhi ngày dạng 15/10/2026 hoặc nhập ô dạng ngày.", f.label())), blocked);
+    }
+
+    /// A date field: an Excel date or serial, or dd/mm/yyyy text; `None` where empty (or a
+    /// deadline "thường xuyên"), or not a date (said).
+    fn date(&self, f: Field, who: &str, said: &mut Said<'_>) -> Option<NaiveDate> {
+        let c = *self.cols.get(&f)?;
+        let cell = self.grid.get(self.r, c);
+        let parsed = match cell {
+            Cell::Empty => return None,
+            Cell::Date(s) | Cell::Number(s) => from_excel_serial(*s),
+            Cell::Text(t) if t.trim().is_empty() => return None,
+            Cell::Text(t) if f == Field::Deadline && fold(t).contains("thuong xuyen") => {
+                return None
             }
-            parsed
+            Cell::Text(t) => parse_date_text(t),
+            _ => None,
         };
-        let assigned_on = date(Field::Assigned, &mut blocked);
-        let deadline = date(Field::Deadline, &mut blocked);
-        let extended = date(Field::Extended, &mut blocked);
-        let completed_on = date(Field::Completed, &mut blocked);
-        let extension_request = date(Field::ExtensionRequest, &mut blocked);
-        let updated_on = date(Field::Updated, &mut blocked);
-        if let (Some(a), Some(c)) = (assigned_on, completed_on) {
-            if c < a {
-                diag(Diagnostic::new(Code::CompletedBeforeAssigned, loc(Field::Completed), format!("{who}: ngày hoàn thành {} trước ngày giao {}.\nKiểm tra lại hai ngày; nhiệm vụ này chưa được tính.", vn_date(c), vn_date(a))), &mut blocked);
-            }
+        if parsed.is_none() {
+            let shown_value = match cell {
+                Cell::Text(t) => t.clone(),
+                Cell::Number(n) | Cell::Date(n) => n.to_string(),
+                Cell::Error(e) => e.clone(),
+                _ => String::new(),
+            };
+            said.push(Diagnostic::new(Code::InvalidDate, self.loc(f), format!("{who}: \"{shown_value}\" ở cột {} không phải ngày hợp lệ.\nGhi ngày dạng 15/10/2026 hoặc nhập ô dạng ngày.", f.label())));
         }
-        let lead_text = text(Field::Lead);
-        let lead = match config.units.get(lead_text.trim()) {
+        parsed
+    }
+
+    /// The lead unit's code: by code, by name (NFC), else by name without accents and case
+    /// (said); `None` where no unit matches (said).
+    fn lead(&self, who: &str, said: &mut Said<'_>) -> Option<String> {
+        let config = self.config;
+        let lead_text = self.text(Field::Lead);
+        match config.units.get(lead_text.trim()) {
             Some(u) => Some(u.code.clone()),
             None => {
                 let exact = config
@@ -333,44 +456,18 @@ pub fn read_register(config: &Config, path: &Path, shown: &str) -> Register {
                                 .get(&c)
                                 .map(|u| u.name.clone())
                                 .unwrap_or_default();
-                            diag(Diagnostic::new(Code::FuzzyUnitMatch, loc(Field::Lead), format!("\"{lead_text}\" được hiểu là {name} ({c}) (khớp khi bỏ dấu và chữ hoa/thường).\nGhi đúng tên hoặc mã đơn vị.")), &mut blocked);
+                            said.push(Diagnostic::new(Code::FuzzyUnitMatch, self.loc(Field::Lead), format!("\"{lead_text}\" được hiểu là {name} ({c}) (khớp khi bỏ dấu và chữ hoa/thường).\nGhi đúng tên hoặc mã đơn vị.")));
                             Some(c)
                         }
                         None => {
-                            diag(Diagnostic::new(Code::UnknownLeadUnit, loc(Field::Lead), format!("{who}: đơn vị chủ trì \"{lead_text}\" không có trong danh mục đơn vị.\nGhi mã hoặc tên đơn vị như trong units.toml.")), &mut blocked);
+                            said.push(Diagnostic::new(Code::UnknownLeadUnit, self.loc(Field::Lead), format!("{who}: đơn vị chủ trì \"{lead_text}\" không có trong danh mục đơn vị.\nGhi mã hoặc tên đơn vị như trong units.toml.")));
                             None
                         }
                     },
                 }
             }
-        };
-        if blocked {
-            continue;
         }
-        reg.tasks.push(Task {
-            code: if code.is_empty() {
-                format!("D{}", r + 1)
-            } else {
-                code
-            },
-            content,
-            document: text(Field::Document),
-            assigned_on,
-            assigner: text(Field::Assigner),
-            lead: lead.expect("not blocked"),
-            coordinating: text(Field::Coordinating),
-            deadline,
-            extended,
-            completed_on,
-            progress: text(Field::Progress),
-            explanation: text(Field::Explanation),
-            extension_request,
-            attachments: text(Field::Attachments),
-            updated_on,
-            row: r + 1,
-        });
     }
-    reg
 }
 
 /// Flags tasks completed late without an explanation, as of `as_of`.

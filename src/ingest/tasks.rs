@@ -70,6 +70,30 @@ pub fn read_log(path: &Path) -> Vec<LogEntry> {
         .collect()
 }
 
+/// An exchange file's records by their number or line: each read, or why not.
+type Records = Vec<(u32, Result<Record, String>)>;
+
+/// The records of an exchange file's `text` (JSON by its extension, else CSV), each by its
+/// record number (JSON) or line (CSV); `Err` where a JSON file is not one.
+fn records_of(path: &Path, name: &str, text: &str) -> Result<Records, String> {
+    Ok(
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            let v: Vec<Record> = serde_json::from_str(text)
+                .map_err(|e| format!("{name} không phải tệp trao đổi JSON hợp lệ: {e}"))?;
+            v.into_iter().zip(1u32..).map(|(r, i)| (i, Ok(r))).collect()
+        } else {
+            let mut rdr = csv::Reader::from_reader(text.as_bytes());
+            rdr.deserialize::<Record>()
+                .zip(2u32..)
+                .map(|(r, line)| (line, r.map_err(|e| e.to_string())))
+                .collect()
+        },
+    )
+}
+
 /// The records of an exchange file (CSV with the documented header, or JSON), as tasks;
 /// unreadable records and unknown lead units are diagnostics.
 pub fn read_exchange(config: &Config, path: &Path) -> Result<(Vec<Task>, Vec<Diagnostic>), String> {
@@ -93,20 +117,7 @@ pub fn read_exchange(config: &Config, path: &Path) -> Result<(Vec<Task>, Vec<Dia
     };
     let text = String::from_utf8(bytes).map_err(|_| format!("{name} không phải văn bản UTF-8"))?;
     let text = text.trim_start_matches('\u{feff}');
-    let records: Vec<(u32, Result<Record, String>)> = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        let v: Vec<Record> = serde_json::from_str(text)
-            .map_err(|e| format!("{name} không phải tệp trao đổi JSON hợp lệ: {e}"))?;
-        v.into_iter().zip(1u32..).map(|(r, i)| (i, Ok(r))).collect()
-    } else {
-        let mut rdr = csv::Reader::from_reader(text.as_bytes());
-        rdr.deserialize::<Record>()
-            .zip(2u32..)
-            .map(|(r, line)| (line, r.map_err(|e| e.to_string())))
-            .collect()
-    };
+    let records = records_of(path, &name, text)?;
     let mut tasks = Vec::new();
     let mut diags = Vec::new();
     for (line, rec) in records {

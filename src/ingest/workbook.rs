@@ -31,15 +31,127 @@ struct Identity {
     unit: Option<(String, &'static str, Location)>,
 }
 
+/// Who a file is taken to report as, once its identity is judged against the batch.
+struct Reporter<'c> {
+    regime: String,
+    period: Period,
+    unit: &'c crate::catalog::Unit,
+    /// A replaced period the file claims, taken as the batch's (where `period` is the batch's).
+    replaced: Option<(Period, Location, &'static str)>,
+}
+
+impl Table<'_> {
+    /// The first row of the table's header: the header block ends above it.
+    fn first_header_row(&self) -> u32 {
+        match self {
+            Table::List(l) => l.first_header_row,
+            Table::Matrix(p, _) => p.first_header_row,
+        }
+    }
+}
+
 pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: &mut FileReport) {
     let limits = &expect.config.limits;
+    let Some(sheets) = load_or_say(bytes, shown, limits, report) else {
+        return;
+    };
+    let meta: BTreeMap<String, (String, Location)> = sheets
+        .iter()
+        .find(|g| g.sheet == META_SHEET)
+        .map(|g| read_meta(g, shown))
+        .unwrap_or_default();
+    let Some((grid, table)) = find_form_table(&sheets, &meta, expect, shown, report) else {
+        return;
+    };
+    let first_header_row = table.first_header_row();
+    let id = Identity::claimed(&meta, grid, first_header_row, path, shown, expect.config);
+    let Some(reporter) = id.judge(expect, meta.is_empty(), shown, report) else {
+        return;
+    };
+    let mut table = read_table(grid, &table, expect, shown);
+    report.diagnostics.append(&mut table.diagnostics);
+    if !table.empty_cells.is_empty() {
+        say_formulas_without_value(bytes, grid, &table.empty_cells, shown, limits, report);
+    }
+    let cutoff = expect.regime.window(reporter.period).to;
+    let signed = signed_on(grid, table.end_row, cutoff, shown, report);
+    let look = crate::catalog::lists::Lookup {
+        dimensions: &expect.config.dimensions,
+        units: &expect.config.units,
+    };
+    let lists = super::lists::read(
+        &sheets,
+        &expect.regime.lists,
+        &look,
+        expect.regime.window(reporter.period),
+        shown,
+        &mut report.diagnostics,
+    );
+    report
+        .submissions
+        .push(reporter.submission(table, signed, lists, path, shown, expect));
+}
+
+impl Reporter<'_> {
+    /// The file's submission: the table's figures (a replaced period's taken as the batch's
+    /// period's), its texts and lists, the date signed as its receipt.
+    fn submission(
+        self,
+        table: super::grid::TableValues,
+        signed: Option<chrono::NaiveDate>,
+        lists: BTreeMap<String, crate::model::ListTable>,
+        path: &Path,
+        shown: &str,
+        expect: Expect<'_>,
+    ) -> Submission {
+        let Reporter {
+            regime,
+            period,
+            unit,
+            replaced,
+        } = self;
+        Submission {
+            file: shown.to_string(),
+            path: path.to_path_buf(),
+            regime,
+            period,
+            unit_code: unit.code.clone(),
+            received_at: signed.map(|d| d.and_time(chrono::NaiveTime::MIN)),
+            received_source: if signed.is_some() {
+                ReceiptSource::Footer
+            } else {
+                ReceiptSource::Unknown
+            },
+            origin: Origin::Form,
+            values: crate::model::packed(match replaced {
+                Some((p, ..)) if period == expect.period => {
+                    super::as_replacing(expect.config, table.values, p, expect.period)
+                }
+                _ => table.values,
+            }),
+            texts: table.texts,
+            lists,
+            empty: table.empty,
+            unread: table.unread,
+        }
+    }
+}
+
+/// The sheets of a workbook, or `None` with the diagnostic of why there is nothing to read
+/// (unreadable, damaged, or no sheet with data); cells beyond the read area are said too.
+fn load_or_say(
+    bytes: &[u8],
+    shown: &str,
+    limits: &Limits,
+    report: &mut FileReport,
+) -> Option<Vec<Grid>> {
     // calamine is defensive, but a panic on a malformed file must never stop the batch.
     let loaded = std::panic::catch_unwind(|| load_sheets(bytes, limits));
     let loaded = match loaded {
         Ok(Ok(l)) => l,
         Ok(Err(e)) => {
             report.diagnostics.push(load_error(&e, shown));
-            return;
+            return None;
         }
         Err(_) => {
             report.diagnostics.push(Diagnostic::new(
@@ -47,7 +159,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
                 Location::file(shown),
                 "Không mở được tệp: cấu trúc tệp bị hỏng.\nMở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại.",
             ));
-            return;
+            return None;
         }
     };
     for (sheet, r, c) in &loaded.outside {
@@ -72,15 +184,21 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             Location::file(shown),
             "Tệp không có trang tính nào có dữ liệu.\nGửi lại tệp báo cáo đã nhập số liệu.",
         ));
-        return;
+        return None;
     }
-    let meta: BTreeMap<String, (String, Location)> = sheets
-        .iter()
-        .find(|g| g.sheet == META_SHEET)
-        .map(|g| read_meta(g, shown))
-        .unwrap_or_default();
-    let config = expect.config;
-    let matrix = config.layout(&expect.regime.id);
+    Some(sheets)
+}
+
+/// The first sheet (the metadata sheet aside) with the regime's table, and that table; or
+/// `None` with the diagnostic: another regime's form (by its metadata), or no table found.
+fn find_form_table<'g, 'c>(
+    sheets: &'g [Grid],
+    meta: &BTreeMap<String, (String, Location)>,
+    expect: Expect<'c>,
+    shown: &str,
+    report: &mut FileReport,
+) -> Option<(&'g Grid, Table<'c>)> {
+    let matrix = expect.config.layout(&expect.regime.id);
     let found = sheets
         .iter()
         .filter(|g| g.sheet != META_SHEET)
@@ -88,216 +206,283 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             Some(m) => super::matrix::find(g, m).map(|p| (g, Table::Matrix(p, m))),
             None => find_table(g).map(|l| (g, Table::List(l))),
         });
-    let Some((grid, table)) = found else {
-        // Another regime's form has another table: say that, not that there is no table.
-        if let Some((r, loc)) = meta.get("regime").filter(|(r, _)| *r != expect.regime.id) {
-            report.diagnostics.push(Diagnostic::new(
-                Code::RegimeMismatch,
-                loc.clone(),
-                format!(
-                    "Biểu thuộc chế độ báo cáo \"{r}\" nhưng đợt này tổng hợp chế độ \"{}\" ({}).\nGửi đúng biểu mẫu của chế độ báo cáo.",
-                    expect.regime.id, expect.regime.name
-                ),
-            ));
-            return;
-        }
-        let msg = if matrix.is_some() {
-            "Không tìm thấy bảng số liệu: không trang nào có dòng đánh số cột 1, 2, 3, … dưới dòng tiêu đề như biểu mẫu.\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên các dòng tiêu đề và dòng đánh số cột."
-        } else {
-            "Không tìm thấy bảng số liệu: không trang nào có dòng tiêu đề gồm \"Chỉ tiêu\" và \"Thực hiện\".\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên dòng tiêu đề bảng."
-        };
-        report
-            .diagnostics
-            .push(Diagnostic::new(Code::NoTable, Location::file(shown), msg));
-        return;
+    if found.is_some() {
+        return found;
+    }
+    // Another regime's form has another table: say that, not that there is no table.
+    if let Some((r, loc)) = meta.get("regime").filter(|(r, _)| *r != expect.regime.id) {
+        report.diagnostics.push(Diagnostic::new(
+            Code::RegimeMismatch,
+            loc.clone(),
+            format!(
+                "Biểu thuộc chế độ báo cáo \"{r}\" nhưng đợt này tổng hợp chế độ \"{}\" ({}).\nGửi đúng biểu mẫu của chế độ báo cáo.",
+                expect.regime.id, expect.regime.name
+            ),
+        ));
+        return None;
+    }
+    let msg = if matrix.is_some() {
+        "Không tìm thấy bảng số liệu: không trang nào có dòng đánh số cột 1, 2, 3, … dưới dòng tiêu đề như biểu mẫu.\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên các dòng tiêu đề và dòng đánh số cột."
+    } else {
+        "Không tìm thấy bảng số liệu: không trang nào có dòng tiêu đề gồm \"Chỉ tiêu\" và \"Thực hiện\".\nDùng biểu mẫu do baocao tạo (lệnh baocao form) và giữ nguyên dòng tiêu đề bảng."
     };
-    let first_header_row = match &table {
-        Table::List(l) => l.first_header_row,
-        Table::Matrix(p, _) => p.first_header_row,
-    };
+    report
+        .diagnostics
+        .push(Diagnostic::new(Code::NoTable, Location::file(shown), msg));
+    None
+}
 
-    let mut id = Identity::default();
-    if let Some((v, loc)) = meta.get("regime") {
-        id.regime = Some((v.clone(), loc.clone()));
-    }
-    if let Some((v, loc)) = meta.get("period") {
-        if let Ok(p) = v.parse::<Period>() {
-            id.periods.push((p, loc.clone(), "siêu dữ liệu của biểu"));
+impl Identity {
+    /// The identity a file claims: its metadata first, then the header block above the table
+    /// (the unit's line, the period's line), then its file name.
+    fn claimed(
+        meta: &BTreeMap<String, (String, Location)>,
+        grid: &Grid,
+        first_header_row: u32,
+        path: &Path,
+        shown: &str,
+        config: &Config,
+    ) -> Identity {
+        let mut id = Identity::default();
+        if let Some((v, loc)) = meta.get("regime") {
+            id.regime = Some((v.clone(), loc.clone()));
         }
-    }
-    if let Some((v, loc)) = meta.get("unit") {
-        id.unit = Some((v.clone(), "siêu dữ liệu của biểu", loc.clone()));
-    }
-    // Header block, above the table.
-    for (r, c, text) in grid.texts(0, first_header_row) {
-        let loc = Location::cell(shown, &grid.sheet, cell_ref(r, c));
-        let f = fold(text);
-        if let Some(rest) = f.strip_prefix("don vi bao cao") {
-            if id.unit.is_none() {
-                let name = text.split_once(':').map(|x| x.1).unwrap_or(rest);
-                if let Some(u) = unit_by_name(config, name) {
-                    id.unit = Some((u, "dòng \"Đơn vị báo cáo\"", loc.clone()));
-                }
+        if let Some((v, loc)) = meta.get("period") {
+            if let Ok(p) = v.parse::<Period>() {
+                id.periods.push((p, loc.clone(), "siêu dữ liệu của biểu"));
             }
-            continue;
         }
-        if f.starts_with("don vi nhan") {
-            continue;
+        if let Some((v, loc)) = meta.get("unit") {
+            id.unit = Some((v.clone(), "siêu dữ liệu của biểu", loc.clone()));
         }
-        if let Some(p) = Period::from_label(text) {
-            id.periods.push((p, loc, "dòng kỳ báo cáo"));
-        }
+        id.read_header_block(grid, first_header_row, shown, config);
+        id.read_file_name(path, shown, config);
+        id
     }
-    // File name.
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    if id.unit.is_none() {
-        if let Some(u) = unit_by_file_name(config, &stem) {
-            id.unit = Some((u, "tên tệp", Location::file(shown)));
-        }
-    }
-    if id.periods.is_empty() {
-        if let Some(p) = period_in_file_name(&stem) {
-            id.periods.push((p, Location::file(shown), "tên tệp"));
+
+    /// The unit's line ("Đơn vị báo cáo: …") and the period's line of the header block, above
+    /// the table.
+    fn read_header_block(
+        &mut self,
+        grid: &Grid,
+        first_header_row: u32,
+        shown: &str,
+        config: &Config,
+    ) {
+        for (r, c, text) in grid.texts(0, first_header_row) {
+            let loc = Location::cell(shown, &grid.sheet, cell_ref(r, c));
+            let f = fold(text);
+            if let Some(rest) = f.strip_prefix("don vi bao cao") {
+                if self.unit.is_none() {
+                    let name = text.split_once(':').map(|x| x.1).unwrap_or(rest);
+                    if let Some(u) = unit_by_name(config, name) {
+                        self.unit = Some((u, "dòng \"Đơn vị báo cáo\"", loc.clone()));
+                    }
+                }
+                continue;
+            }
+            if f.starts_with("don vi nhan") {
+                continue;
+            }
+            if let Some(p) = Period::from_label(text) {
+                self.periods.push((p, loc, "dòng kỳ báo cáo"));
+            }
         }
     }
 
-    let push = |d: Diagnostic, report: &mut FileReport| report.diagnostics.push(d);
-    let regime_id = match &id.regime {
-        Some((r, loc)) if *r != expect.regime.id => {
-            push(
-                Diagnostic::new(
+    /// The unit and the period the file's name gives, where nothing else did.
+    fn read_file_name(&mut self, path: &Path, shown: &str, config: &Config) {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if self.unit.is_none() {
+            if let Some(u) = unit_by_file_name(config, &stem) {
+                self.unit = Some((u, "tên tệp", Location::file(shown)));
+            }
+        }
+        if self.periods.is_empty() {
+            if let Some(p) = period_in_file_name(&stem) {
+                self.periods.push((p, Location::file(shown), "tên tệp"));
+            }
+        }
+    }
+
+    /// The identity judged against the batch: the regime, the inferred parts, the period and
+    /// the unit said where they do not fit; `None` where the unit is unknown or not a
+    /// reporter (the file is not read further).
+    fn judge<'c>(
+        &self,
+        expect: Expect<'c>,
+        no_meta: bool,
+        shown: &str,
+        report: &mut FileReport,
+    ) -> Option<Reporter<'c>> {
+        let regime = self.regime_of(expect, report);
+        if no_meta {
+            self.say_inferred(shown, report);
+        }
+        let (period, replaced) = self.period_of(expect, shown, report);
+        let unit = self.unit_of(expect, shown, report)?;
+        let mut period = period;
+        if let Some((p, loc, source)) = replaced.clone() {
+            let d = super::replacing_diagnostic(expect, p, &unit.level, loc, source);
+            let accepted = d.code == Code::ReplacedPeriod;
+            report.diagnostics.push(d);
+            if accepted {
+                period = expect.period;
+            }
+        }
+        Some(Reporter {
+            regime,
+            period,
+            unit,
+            replaced,
+        })
+    }
+
+    /// The regime the file claims (said where it is not the batch's), else the batch's.
+    fn regime_of(&self, expect: Expect<'_>, report: &mut FileReport) -> String {
+        match &self.regime {
+            Some((r, loc)) if *r != expect.regime.id => {
+                report.diagnostics.push(Diagnostic::new(
                     Code::RegimeMismatch,
                     loc.clone(),
                     format!(
                         "Biểu thuộc chế độ báo cáo \"{r}\" nhưng đợt này tổng hợp chế độ \"{}\" ({}).\nGửi đúng biểu mẫu của chế độ báo cáo.",
                         expect.regime.id, expect.regime.name
                     ),
-                ),
-                report,
-            );
-            r.clone()
+                ));
+                r.clone()
+            }
+            _ => expect.regime.id.clone(),
         }
-        _ => expect.regime.id.clone(),
-    };
-    let inferred: Vec<String> = [
-        id.unit
-            .as_ref()
-            .filter(|u| u.1 != "siêu dữ liệu của biểu")
-            .map(|u| format!("đơn vị {} từ {}", u.0, u.1)),
-        id.periods
-            .first()
-            .filter(|p| p.2 != "siêu dữ liệu của biểu")
-            .map(|p| format!("kỳ {} từ {}", p.0.code(), p.2)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if meta.is_empty() && !inferred.is_empty() {
-        push(
-            Diagnostic::new(
+    }
+
+    /// Says the unit and the period taken from elsewhere than metadata, for a file without
+    /// baocao's metadata.
+    fn say_inferred(&self, shown: &str, report: &mut FileReport) {
+        let inferred: Vec<String> = [
+            self.unit
+                .as_ref()
+                .filter(|u| u.1 != "siêu dữ liệu của biểu")
+                .map(|u| format!("đơn vị {} từ {}", u.0, u.1)),
+            self.periods
+                .first()
+                .filter(|p| p.2 != "siêu dữ liệu của biểu")
+                .map(|p| format!("kỳ {} từ {}", p.0.code(), p.2)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !inferred.is_empty() {
+            report.diagnostics.push(Diagnostic::new(
                 Code::InferredIdentity,
                 Location::file(shown),
                 format!(
                     "Biểu không có siêu dữ liệu do baocao ghi (trang ẩn {META_SHEET}); đã xác định {}.\nNên dùng biểu mẫu do baocao tạo để việc nhận diện chắc chắn.",
                     inferred.join("; ")
                 ),
-            ),
-            report,
-        );
+            ));
+        }
     }
-    let period = match id.periods.first() {
-        None => {
-            push(
-                Diagnostic::new(
+
+    /// The period the file claims first (the batch's where none, said), and the first claimed
+    /// period the batch's replaces; the first claimed period that neither is nor is replaced
+    /// by the batch's is said.
+    fn period_of(
+        &self,
+        expect: Expect<'_>,
+        shown: &str,
+        report: &mut FileReport,
+    ) -> (Period, Option<(Period, Location, &'static str)>) {
+        let period = match self.periods.first() {
+            None => {
+                report.diagnostics.push(Diagnostic::new(
                     Code::PeriodNotIdentified,
                     Location::file(shown),
                     "Không xác định được kỳ báo cáo: biểu không ghi kỳ (ví dụ \"Tháng 10 năm 2026\") và tên tệp không có kỳ.\nDùng biểu mẫu của kỳ báo cáo do baocao tạo.",
-                ),
-                report,
-            );
-            expect.period
-        }
-        Some((p, _, _)) => *p,
-    };
-    // A report of a replaced period (December, when the yearly report replaces it) may be
-    // taken as the replacing report; which one depends on the unit's level, known below.
-    let mut replaced: Option<(Period, Location, &str)> = None;
-    for (p, loc, source) in &id.periods {
-        let acceptable = expect
-            .regime
-            .deadline_levels()
-            .iter()
-            .any(|l| expect.regime.accepts_as(*p, expect.period, l));
-        if *p != expect.period && acceptable {
-            if replaced.is_none() {
-                replaced = Some((*p, loc.clone(), source));
+                ));
+                expect.period
             }
-            continue;
-        }
-        if *p != expect.period {
-            push(
-                Diagnostic::new(
+            Some((p, _, _)) => *p,
+        };
+        // A report of a replaced period (December, when the yearly report replaces it) may be
+        // taken as the replacing report; which one depends on the unit's level, known below.
+        let mut replaced: Option<(Period, Location, &'static str)> = None;
+        for (p, loc, source) in &self.periods {
+            let acceptable = expect
+                .regime
+                .deadline_levels()
+                .iter()
+                .any(|l| expect.regime.accepts_as(*p, expect.period, l));
+            if *p != expect.period && acceptable {
+                if replaced.is_none() {
+                    replaced = Some((*p, loc.clone(), source));
+                }
+                continue;
+            }
+            if *p != expect.period {
+                report.diagnostics.push(Diagnostic::new(
                     Code::PeriodMismatch,
                     loc.clone(),
                     format!(
                         "Biểu ghi kỳ {} ({}, theo {source}) nhưng đợt tổng hợp này là {} ({}).\nSửa kỳ báo cáo trên biểu (dùng biểu mẫu của {}) rồi gửi lại.",
                         p.code(), p.label(), expect.period.code(), expect.period.label(), expect.period.short_label()
                     ),
-                ),
-                report,
-            );
-            break;
+                ));
+                break;
+            }
         }
+        (period, replaced)
     }
-    let Some((unit_code, _, unit_loc)) = id.unit.clone() else {
-        push(
-            Diagnostic::new(
+
+    /// The unit the file claims, from the catalog; `None` (said) where none is claimed, the
+    /// code is unknown, or it is the regime's receiver.
+    fn unit_of<'c>(
+        &self,
+        expect: Expect<'c>,
+        shown: &str,
+        report: &mut FileReport,
+    ) -> Option<&'c crate::catalog::Unit> {
+        let Some((unit_code, _, unit_loc)) = self.unit.clone() else {
+            report.diagnostics.push(Diagnostic::new(
                 Code::UnitNotIdentified,
                 Location::file(shown),
                 "Không xác định được đơn vị báo cáo: biểu không có mã đơn vị, dòng \"Đơn vị báo cáo:\" và tên tệp không khớp đơn vị nào.\nDùng biểu mẫu do baocao tạo cho đơn vị hoặc ghi đúng tên đơn vị ở dòng \"Đơn vị báo cáo:\".",
-            ),
-            report,
-        );
-        return;
-    };
-    let Some(unit) = config.units.get(&unit_code) else {
-        push(
-            Diagnostic::new(
+            ));
+            return None;
+        };
+        let Some(unit) = expect.config.units.get(&unit_code) else {
+            report.diagnostics.push(Diagnostic::new(
                 Code::UnknownUnit,
                 unit_loc,
                 format!("Mã đơn vị \"{unit_code}\" không có trong danh mục đơn vị (units.toml).\nKiểm tra mã đơn vị trên biểu hoặc bổ sung đơn vị vào danh mục."),
-            ),
-            report,
-        );
-        return;
-    };
-
-    // The receiving unit does not report to itself (a form naming the province).
-    if unit.code == expect.regime.receiver {
-        push(
-            Diagnostic::new(
+            ));
+            return None;
+        };
+        // The receiving unit does not report to itself (a form naming the province).
+        if unit.code == expect.regime.receiver {
+            report.diagnostics.push(Diagnostic::new(
                 Code::NotAReporter,
                 unit_loc,
                 format!("Biểu ghi đơn vị báo cáo là {} ({}), cơ quan nhận báo cáo của chế độ \"{}\", không phải đơn vị báo cáo.\nKiểm tra mã đơn vị trên biểu (dùng biểu mẫu do baocao tạo cho đơn vị).", unit.name, unit.code, expect.regime.id),
-            ),
-            report,
-        );
-        return;
-    }
-
-    let mut period = period;
-    if let Some((p, loc, source)) = replaced.clone() {
-        let d = super::replacing_diagnostic(expect, p, &unit.level, loc, source);
-        let accepted = d.code == Code::ReplacedPeriod;
-        push(d, report);
-        if accepted {
-            period = expect.period;
+            ));
+            return None;
         }
+        Some(unit)
     }
+}
 
+/// Reads the table's rows (of a list form, against the regime's form rows; of a matrix form,
+/// against its layout), above a list block that may sit below it on the same sheet.
+fn read_table(
+    grid: &Grid,
+    table: &Table<'_>,
+    expect: Expect<'_>,
+    shown: &str,
+) -> super::grid::TableValues {
+    let config = expect.config;
     // The rows a unit may report; a consolidated form of a lower level carries every row, its
     // derived ones too (recomputed here, not read).
     let rows: Vec<&crate::catalog::Indicator> = expect
@@ -308,7 +493,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
     // A list may sit below the table on the same sheet: the table ends above its header.
     let above_list;
     let table_grid =
-        match super::lists::block_below(grid, &expect.regime.lists, first_header_row + 1) {
+        match super::lists::block_below(grid, &expect.regime.lists, table.first_header_row() + 1) {
             Some(end) => {
                 above_list = Grid {
                     sheet: grid.sheet.clone(),
@@ -318,30 +503,48 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             }
             None => grid,
         };
-    let table = match &table {
+    match table {
         Table::Matrix(p, m) => super::matrix::read(table_grid, p, m, config, shown),
         Table::List(l) => read_rows(table_grid, l, &rows, shown),
-    };
-    report.diagnostics.extend(table.diagnostics);
-    if !table.empty_cells.is_empty() {
-        let formulas = load_formulas(bytes, &grid.sheet, limits);
-        for (r, c, what) in &table.empty_cells {
-            if let Some(f) = formulas.get(&(*r, *c)) {
-                report.diagnostics.push(Diagnostic::new(
-                    Code::FormulaNoValue,
-                    Location::cell(shown, &grid.sheet, cell_ref(*r, *c)),
-                    format!("{what}: ô có công thức ={f} nhưng chưa có giá trị tính sẵn.\nMở tệp bằng Excel, để Excel tính lại (F9), lưu rồi gửi lại."),
-                ));
-            }
+    }
+}
+
+/// Says the empty value cells of the table that hold a formula without a cached value.
+fn say_formulas_without_value(
+    bytes: &[u8],
+    grid: &Grid,
+    empty_cells: &[(u32, u32, String)],
+    shown: &str,
+    limits: &Limits,
+    report: &mut FileReport,
+) {
+    let formulas = load_formulas(bytes, &grid.sheet, limits);
+    for (r, c, what) in empty_cells {
+        if let Some(f) = formulas.get(&(*r, *c)) {
+            report.diagnostics.push(Diagnostic::new(
+                Code::FormulaNoValue,
+                Location::cell(shown, &grid.sheet, cell_ref(*r, *c)),
+                format!("{what}: ô có công thức ={f} nhưng chưa có giá trị tính sẵn.\nMở tệp bằng Excel, để Excel tính lại (F9), lưu rồi gửi lại."),
+            ));
         }
     }
+}
+
+/// The date signed in the footer (from three rows above the table's end), where it is not
+/// before the period's `cutoff` (said).
+fn signed_on(
+    grid: &Grid,
+    end_row: u32,
+    cutoff: chrono::NaiveDate,
+    shown: &str,
+    report: &mut FileReport,
+) -> Option<chrono::NaiveDate> {
     let signed = grid
-        .texts(table.end_row.saturating_sub(3), grid.height())
+        .texts(end_row.saturating_sub(3), grid.height())
         .find_map(|(r, c, t)| footer_date(t).map(|d| (d, r, c)));
     // A date signed before the period's data were even closed is not when the report was
     // sent (a year left as printed on the blank form): not taken as the receipt.
-    let cutoff = expect.regime.window(period).to;
-    let signed = match signed {
+    match signed {
         Some((d, r, c)) if d < cutoff => {
             report.diagnostics.push(Diagnostic::new(
                 Code::SignedBeforeCutoff,
@@ -355,43 +558,7 @@ pub fn read(bytes: &[u8], path: &Path, shown: &str, expect: Expect<'_>, report: 
             None
         }
         other => other.map(|(d, ..)| d),
-    };
-    let look = crate::catalog::lists::Lookup {
-        dimensions: &config.dimensions,
-        units: &config.units,
-    };
-    let lists = super::lists::read(
-        &sheets,
-        &expect.regime.lists,
-        &look,
-        expect.regime.window(period),
-        shown,
-        &mut report.diagnostics,
-    );
-    report.submissions.push(Submission {
-        file: shown.to_string(),
-        path: path.to_path_buf(),
-        regime: regime_id,
-        period,
-        unit_code: unit.code.clone(),
-        received_at: signed.map(|d| d.and_time(chrono::NaiveTime::MIN)),
-        received_source: if signed.is_some() {
-            ReceiptSource::Footer
-        } else {
-            ReceiptSource::Unknown
-        },
-        origin: Origin::Form,
-        values: crate::model::packed(match replaced {
-            Some((p, ..)) if period == expect.period => {
-                super::as_replacing(config, table.values, p, expect.period)
-            }
-            _ => table.values,
-        }),
-        texts: table.texts,
-        lists,
-        empty: table.empty,
-        unread: table.unread,
-    });
+    }
 }
 
 /// Why a workbook's sheets could not be loaded.

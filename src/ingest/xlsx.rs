@@ -420,6 +420,30 @@ fn row_number(digits: &[u8]) -> Step<u32> {
     n.checked_sub(1).ok_or(StepAside)
 }
 
+/// A cell's place: by its reference (`r`), which sets the column counted on, else the next
+/// column of the row.
+fn cell_position(reference: Option<&str>, row: u32, col: &mut u32) -> Step<(u32, u32)> {
+    Ok(match reference {
+        Some(reference) => {
+            let p = position(reference)?;
+            *col = p.1;
+            p
+        }
+        None => (row, *col),
+    })
+}
+
+/// Whether a cell's style (`s`, an index into `dates`) formats it as a date.
+fn is_date(style: Option<&str>, dates: &[bool]) -> Step<bool> {
+    Ok(match style {
+        Some(s) => {
+            let id: usize = s.parse().map_err(|_| StepAside)?;
+            dates.get(id).copied().unwrap_or(false)
+        }
+        None => false,
+    })
+}
+
 /// Places every cell of a sheet's `sheetData`.
 fn sheet_cells(
     xml: &[u8],
@@ -464,21 +488,8 @@ fn sheet_cells(
                     }
                     *slot = Some(a.value);
                 }
-                let pos = match r_attr.as_deref() {
-                    Some(reference) => {
-                        let p = position(reference)?;
-                        col = p.1;
-                        p
-                    }
-                    None => (row, col),
-                };
-                let date = match s_attr.as_deref() {
-                    Some(s) => {
-                        let id: usize = s.parse().map_err(|_| StepAside)?;
-                        dates.get(id).copied().unwrap_or(false)
-                    }
-                    None => false,
-                };
+                let pos = cell_position(r_attr.as_deref(), row, &mut col)?;
+                let date = is_date(s_attr.as_deref(), dates)?;
                 let cell = cell_value(&mut r, t_attr.as_deref(), strings, date)?;
                 col += 1;
                 if let Err(refused) = placer.place(pos.0, pos.1, cell) {

@@ -229,12 +229,25 @@ struct Listed {
 /// the folder the manifest does not list.
 pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
     let mut v = Verification::default();
-    let mut diags = Vec::new();
-    let manifest = match std::fs::read(dir.join(MANIFEST)) {
-        Ok(m) => m,
+    let Some(manifest) = read_manifest(dir, &mut v.diagnostics) else {
+        return v;
+    };
+    check_signature(dir, &manifest, ca, &mut v);
+    let Some(listed) = parse_listed(&manifest, &mut v.diagnostics) else {
+        return v;
+    };
+    let known = check_listed(dir, &listed, &mut v);
+    check_unlisted(dir, &known, &mut v.diagnostics);
+    v
+}
+
+/// The bytes of `dir/manifest.json`; none when it cannot be read (said in `diags`).
+fn read_manifest(dir: &Path, diags: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
+    match std::fs::read(dir.join(MANIFEST)) {
+        Ok(m) => Some(m),
         Err(e) => {
             push(
-&mut diags,
+                diags,
                 Code::ManifestUnreadable,
                 MANIFEST,
                 format!(
@@ -244,14 +257,18 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
                     crate::fault::reason(&e)
                 ),
             );
-            v.diagnostics = diags;
-            return v;
+            None
         }
-    };
+    }
+}
+
+/// The signature over `manifest` (`dir/manifest.json.p7s`), when there is one: valid, and its
+/// signer trusted when `ca` is given; the signer and signing time go into `v`.
+fn check_signature(dir: &Path, manifest: &[u8], ca: Option<&[Certificate]>, v: &mut Verification) {
     let p7s = dir.join(SIGNATURE);
     match std::fs::read(&p7s) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => push(
-&mut diags,
+            &mut v.diagnostics,
             Code::Unsigned,
             MANIFEST,
             format!(
@@ -259,68 +276,81 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
             ),
         ),
         Err(e) => push(
-&mut diags,
+            &mut v.diagnostics,
             Code::BadSignature,
             SIGNATURE,
             format!("Không đọc được {SIGNATURE}: {}.", crate::fault::reason(&e)),
         ),
-        Ok(der) => match detached::verify_detached(&der, &manifest) {
+        Ok(der) => match detached::verify_detached(&der, manifest) {
             Err(e) => push(
-&mut diags,
+                &mut v.diagnostics,
                 Code::BadSignature,
                 SIGNATURE,
                 format!("Chữ ký không hợp lệ: {e}. Bộ kết quả không được tin: xin cấp dưới gửi lại."),
             ),
-            Ok(signed) => {
-                let at = signed
-                    .signing_time
-                    .map(SystemTime::from)
-                    .unwrap_or_else(SystemTime::now);
-                match ca {
-                    Some(anchors) => match chain_to(&signed.signer, &signed.others, anchors, at) {
-                        Ok(()) => v.trusted = true,
-                        Err(e) => push(
-&mut diags,
-                            Code::UntrustedSigner,
-                            SIGNATURE,
-                            format!("Chữ ký đúng nhưng người ký không được tin: {e}."),
-                        ),
-                    },
-                    None => push(
-&mut diags,
-                        Code::ChainNotChecked,
-                        SIGNATURE,
-                        format!(
-                            "Chữ ký đúng, người ký \"{}\"; chưa kiểm chuỗi chứng thư vì không có --ca CA.pem.",
-                            subject(&signed.signer)
-                        ),
-                    ),
-                }
-                v.signer = Some(subject(&signed.signer));
-                v.signing_time = signed.signing_time;
-            }
+            Ok(signed) => check_signer(&signed, ca, v),
         },
     }
-    let listed: Listed = match serde_json::from_slice(&manifest) {
-        Ok(l) => l,
+}
+
+/// A valid signature's signer: its chain up to `ca` (when given), else said unchecked; the
+/// signer and signing time go into `v`.
+fn check_signer(signed: &detached::Signed, ca: Option<&[Certificate]>, v: &mut Verification) {
+    let at = signed
+        .signing_time
+        .map(SystemTime::from)
+        .unwrap_or_else(SystemTime::now);
+    match ca {
+        Some(anchors) => match chain_to(&signed.signer, &signed.others, anchors, at) {
+            Ok(()) => v.trusted = true,
+            Err(e) => push(
+                &mut v.diagnostics,
+                Code::UntrustedSigner,
+                SIGNATURE,
+                format!("Chữ ký đúng nhưng người ký không được tin: {e}."),
+            ),
+        },
+        None => push(
+            &mut v.diagnostics,
+            Code::ChainNotChecked,
+            SIGNATURE,
+            format!(
+                "Chữ ký đúng, người ký \"{}\"; chưa kiểm chuỗi chứng thư vì không có --ca CA.pem.",
+                subject(&signed.signer)
+            ),
+        ),
+    }
+    v.signer = Some(subject(&signed.signer));
+    v.signing_time = signed.signing_time;
+}
+
+/// The files `manifest` lists; none when it does not parse (said in `diags`).
+fn parse_listed(manifest: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Listed> {
+    match serde_json::from_slice(manifest) {
+        Ok(l) => Some(l),
         Err(e) => {
             push(
-                &mut diags,
+                diags,
                 Code::ManifestUnreadable,
                 MANIFEST,
                 format!("{MANIFEST} không đọc được ({e}): không kiểm được các tệp."),
             );
-            v.diagnostics = diags;
-            return v;
+            None
         }
-    };
+    }
+}
+
+/// Every file the manifest lists, checked in `dir` (size and SHA-256); intact ones go into
+/// `v.intact`. Returns the names the folder may hold: the manifest, its signature and the
+/// listed files.
+fn check_listed(dir: &Path, listed: &Listed, v: &mut Verification) -> BTreeSet<String> {
     let mut known: BTreeSet<String> = [MANIFEST, SIGNATURE].map(String::from).into();
     for entry in &listed.outputs {
         known.insert(entry.file.clone());
         let path = dir.join(&entry.file);
         if entry.file.contains(['/', '\\']) || entry.file.starts_with('.') {
             push(
-                &mut diags,
+                &mut v.diagnostics,
                 Code::FileTampered,
                 MANIFEST,
                 format!(
@@ -330,48 +360,58 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
             );
             continue;
         }
-        match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => push(
-                &mut diags,
-                Code::FileMissing,
-                &entry.file,
-                format!(
-                    "Thiếu {}: bảng kê có tệp này nhưng thư mục không có.",
-                    entry.file
-                ),
+        check_entry(&path, entry, v);
+    }
+    known
+}
+
+/// One listed file, read from `path`: missing, unreadable, changed, or intact.
+fn check_entry(path: &Path, entry: &FileEntry, v: &mut Verification) {
+    match std::fs::read(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => push(
+            &mut v.diagnostics,
+            Code::FileMissing,
+            &entry.file,
+            format!(
+                "Thiếu {}: bảng kê có tệp này nhưng thư mục không có.",
+                entry.file
             ),
-            Err(e) => push(
-                &mut diags,
-                Code::FileMissing,
-                &entry.file,
-                format!(
-                    "Không đọc được {}: {}.",
-                    entry.file,
-                    crate::fault::reason(&e)
-                ),
+        ),
+        Err(e) => push(
+            &mut v.diagnostics,
+            Code::FileMissing,
+            &entry.file,
+            format!(
+                "Không đọc được {}: {}.",
+                entry.file,
+                crate::fault::reason(&e)
             ),
-            Ok(bytes) => {
-                let sha = crate::hash::sha256_hex(&bytes);
-                if bytes.len() as u64 != entry.size || sha != entry.sha256 {
-                    push(
-&mut diags,
-                        Code::FileTampered,
-                        &entry.file,
-                        format!(
-                            "{} đã bị thay đổi: {} byte, SHA-256 {}, nhưng bảng kê ghi {} byte, SHA-256 {}.",
-                            entry.file,
-                            bytes.len(),
-                            sha,
-                            entry.size,
-                            entry.sha256
-                        ),
-                    );
-                } else {
-                    v.intact.push(entry.file.clone());
-                }
+        ),
+        Ok(bytes) => {
+            let sha = crate::hash::sha256_hex(&bytes);
+            if bytes.len() as u64 != entry.size || sha != entry.sha256 {
+                push(
+                    &mut v.diagnostics,
+                    Code::FileTampered,
+                    &entry.file,
+                    format!(
+                        "{} đã bị thay đổi: {} byte, SHA-256 {}, nhưng bảng kê ghi {} byte, SHA-256 {}.",
+                        entry.file,
+                        bytes.len(),
+                        sha,
+                        entry.size,
+                        entry.sha256
+                    ),
+                );
+            } else {
+                v.intact.push(entry.file.clone());
             }
         }
     }
+}
+
+/// The files in `dir` that are not `known`, in name order: a PDF copy, or a file added.
+fn check_unlisted(dir: &Path, known: &BTreeSet<String>, diags: &mut Vec<Diagnostic>) {
     let mut present: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -383,7 +423,7 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
     for name in present.iter().filter(|n| !known.contains(*n)) {
         if PDF_COPIES.contains(&name.as_str()) {
             push(
-&mut diags,
+                diags,
                 Code::PdfNotListed,
                 name,
                 format!(
@@ -392,15 +432,13 @@ pub fn verify_dir(dir: &Path, ca: Option<&[Certificate]>) -> Verification {
             );
         } else {
             push(
-                &mut diags,
+                diags,
                 Code::UnexpectedFile,
                 name,
                 format!("{name} không có trong bảng kê: tệp lạ được thêm vào sau khi chạy."),
             );
         }
     }
-    v.diagnostics = diags;
-    v
 }
 
 fn push(diags: &mut Vec<Diagnostic>, code: Code, file: &str, message: String) {

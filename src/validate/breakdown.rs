@@ -219,28 +219,18 @@ impl Figures<'_> {
     }
 }
 
-fn check_one(
-    config: &Config,
-    regime: &Regime,
-    s: &mut Submission,
-    sheet: &mut Figures<'_>,
-    (id, printed): (&Identity<'_>, &Printed),
-    column: InputColumn,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let present: Vec<(&str, u32, f64)> = id
-        .parts
-        .iter()
-        .filter_map(|&(name, cell)| sheet.get(cell, column).map(|v| (name, cell, v)))
-        .collect();
-    if present.is_empty() {
-        return;
-    }
-    let sum: f64 = present.iter().map(|(.., v)| v).sum();
-    let complete = present.len() == id.parts.len();
-    // The texts of a diagnostic are made only when there is one.
-    let listed = |s: &Submission| {
-        present
+/// A breakdown's parts present on a submission, as (option name, cell, figure).
+struct Present<'a> {
+    parts: Vec<(&'a str, u32, f64)>,
+    sum: f64,
+    /// Every option has a figure.
+    complete: bool,
+}
+
+impl Present<'_> {
+    /// "Nam F10 = 12, Nữ F11 = 8": each part with where it was read (for a diagnostic).
+    fn listed(&self, s: &Submission, sheet: &Figures<'_>, column: InputColumn) -> String {
+        self.parts
             .iter()
             .map(|&(n, cell, v)| {
                 let at = sheet.location(s, cell, column);
@@ -252,42 +242,104 @@ fn check_one(
             })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// One identity of one column: a total left empty is computed from a complete exhaustive
+/// breakdown; a total typed is checked against its parts.
+fn check_one(
+    config: &Config,
+    regime: &Regime,
+    s: &mut Submission,
+    sheet: &mut Figures<'_>,
+    (id, printed): (&Identity<'_>, &Printed),
+    column: InputColumn,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let parts: Vec<(&str, u32, f64)> = id
+        .parts
+        .iter()
+        .filter_map(|&(name, cell)| sheet.get(cell, column).map(|v| (name, cell, v)))
+        .collect();
+    if parts.is_empty() {
+        return;
+    }
+    let present = Present {
+        sum: parts.iter().map(|(.., v)| v).sum(),
+        complete: parts.len() == id.parts.len(),
+        parts,
     };
-    let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
-    let what = || config.describe_cell(id.code, &id.rest);
-    let Some(total) = sheet.get(id.total, column) else {
-        if id.dim.exhaustive && complete {
-            // A total the form asks for and the unit left empty is said; one the form has
-            // no cell for is simply computed.
-            if printed.asks(&sheet.keys[id.total as usize], column) {
-                let first = sheet.location(s, present[0].1, column);
-                let mut d = Diagnostic::new(
-                    Code::TotalComputed,
-                    first,
-                    format!(
-                        "Tổng số {} ({}) để trống; đã lấy tổng theo {} ({}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
-                        what(), col_name(column), id.dim.name, listed(s), fmt_vn(sum, 2)
-                    ),
-                );
-                d.severity = Severity::Warning;
+    match sheet.get(id.total, column) {
+        None if id.dim.exhaustive && present.complete => {
+            let at = (id, printed);
+            computed_total(config, s, sheet, at, column, &present, diags)
+        }
+        None => {}
+        Some(total) => {
+            let at = (id, printed);
+            let check = (column, total);
+            if let Some(d) = total_against_parts(config, regime, s, sheet, at, check, &present) {
                 diags.push(d);
             }
-            let value = round(sum);
-            let parts: Vec<Location> = present
-                .iter()
-                .map(|&(_, cell, _)| sheet.location(s, cell, column))
-                .collect();
-            s.values.insert(
-                (sheet.keys[id.total as usize].clone(), column),
-                Value {
-                    value,
-                    location: Location::computed(&parts),
-                },
-            );
-            sheet.figures[id.total as usize * COLUMNS + column as usize] = Some(value);
         }
-        return;
-    };
+    }
+}
+
+/// The total of a complete exhaustive breakdown the unit left empty: the sum of its parts,
+/// put in the submission. A total the form asks for is said (BC0409 warning); one the form
+/// has no cell for is simply computed.
+fn computed_total(
+    config: &Config,
+    s: &mut Submission,
+    sheet: &mut Figures<'_>,
+    (id, printed): (&Identity<'_>, &Printed),
+    column: InputColumn,
+    present: &Present<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let sum = present.sum;
+    if printed.asks(&sheet.keys[id.total as usize], column) {
+        let first = sheet.location(s, present.parts[0].1, column);
+        let mut d = Diagnostic::new(
+            Code::TotalComputed,
+            first,
+            format!(
+                "Tổng số {} ({}) để trống; đã lấy tổng theo {} ({}) = {}.\nNếu tổng số khác, nhập tổng số vào biểu rồi gửi lại.",
+                config.describe_cell(id.code, &id.rest), col_name(column), id.dim.name, present.listed(s, sheet, column), fmt_vn(sum, 2)
+            ),
+        );
+        d.severity = Severity::Warning;
+        diags.push(d);
+    }
+    let value = round(sum);
+    let parts: Vec<Location> = present
+        .parts
+        .iter()
+        .map(|&(_, cell, _)| sheet.location(s, cell, column))
+        .collect();
+    s.values.insert(
+        (sheet.keys[id.total as usize].clone(), column),
+        Value {
+            value,
+            location: Location::computed(&parts),
+        },
+    );
+    sheet.figures[id.total as usize * COLUMNS + column as usize] = Some(value);
+}
+
+/// A typed total against its parts: an exhaustive breakdown that does not add up to it
+/// (BC0407), or parts larger than it (BC0408), by the regime's breakdown rule.
+fn total_against_parts(
+    config: &Config,
+    regime: &Regime,
+    s: &Submission,
+    sheet: &Figures<'_>,
+    (id, printed): (&Identity<'_>, &Printed),
+    (column, total): (InputColumn, f64),
+    present: &Present<'_>,
+) -> Option<Diagnostic> {
+    let (severity, tolerance) = rule_for(regime, id.code, &id.dim.code);
+    let (sum, complete) = (present.sum, present.complete);
     let gap = sum - total;
     // Parts the form asks for and the unit left empty: with the total typed, an exhaustive
     // breakdown is checked as if they were 0 (the province's table would not add up).
@@ -302,40 +354,42 @@ fn check_one(
             .collect(),
         false => Vec::new(),
     };
-    let complete = complete || present.len() + blank.len() == id.parts.len();
+    let complete = complete || present.parts.len() + blank.len() == id.parts.len();
     let code = if id.dim.exhaustive && complete && gap.abs() > tolerance {
         Code::BreakdownMismatch
     } else if gap > tolerance {
         Code::BreakdownExceedsTotal
     } else {
-        return;
+        return None;
     };
     let at = sheet.location(s, id.total, column);
     // The diagnostic points at the total the unit typed, or, when baocao computed it, at the
     // first of the parts the message lists (the figures the unit typed).
     let point = match at.is_computed() {
-        true => sheet.location(s, present[0].1, column),
+        true => sheet.location(s, present.parts[0].1, column),
         false => at.clone(),
     };
     let blanks = match blank.as_slice() {
         [] => String::new(),
         names => format!("; để trống: {}", names.join(", ")),
     };
+    let what = config.describe_cell(id.code, &id.rest);
+    let listed = present.listed(s, sheet, column);
     let message = if code == Code::BreakdownMismatch {
         format!(
             "Tổng số {} ({}, {}) = {} nhưng cộng theo {} ({}{blanks}) = {} (lệch {}).\nSửa tổng số hoặc các số phân tổ cho khớp rồi gửi lại{}.",
-            what(), col_name(column), at.cited(), fmt_vn(total, 2), id.dim.name, listed(s), fmt_vn(sum, 2), fmt_vn(gap.abs(), 2),
+            what, col_name(column), at.cited(), fmt_vn(total, 2), id.dim.name, listed, fmt_vn(sum, 2), fmt_vn(gap.abs(), 2),
             if blank.is_empty() { "" } else { " (ô bằng 0 thì ghi 0, không để trống)" }
         )
     } else {
         format!(
             "Các số theo {} của {} ({}: {}) cộng lại = {}, lớn hơn tổng số {} ({}).\nSố \"trong đó\" không được lớn hơn tổng số; kiểm tra lại rồi gửi lại.",
-            id.dim.name, what(), col_name(column), listed(s), fmt_vn(sum, 2), fmt_vn(total, 2), at.cited()
+            id.dim.name, what, col_name(column), listed, fmt_vn(sum, 2), fmt_vn(total, 2), at.cited()
         )
     };
     let mut d = Diagnostic::new(code, point, message);
     d.severity = severity;
-    diags.push(d);
+    Some(d)
 }
 
 fn col_name(c: InputColumn) -> &'static str {

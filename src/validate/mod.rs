@@ -132,12 +132,27 @@ pub fn validate(
     as_of: NaiveDate,
     mut reports: Vec<FileReport>,
 ) -> Batch {
-    use rayon::prelude::*;
     let mut batch = Batch {
         files_read: reports.len(),
         ..Batch::default()
     };
     lists::join_sent_alone(regime, &mut reports);
+    check_each(config, regime, &mut reports);
+    let (candidates, rejected_units) = sort_out(reports, &mut batch);
+    keep_latest(config, candidates, &mut batch);
+    lists::check_present(config, regime, &batch.accepted, &mut batch.diagnostics);
+    compliance(config, regime, (period, as_of), &rejected_units, &mut batch);
+    count_per_file(&mut batch);
+    sort_diagnostics(&mut batch.diagnostics);
+    batch
+}
+
+/// A rejected unit's file and, when it could be read, when it came in.
+type RejectedUnits = BTreeMap<String, (String, Option<chrono::NaiveDateTime>)>;
+
+/// Each submission's own checks: its lists, its breakdowns, its figures and rules.
+fn check_each(config: &Config, regime: &Regime, reports: &mut [FileReport]) {
+    use rayon::prelude::*;
     // Each submission's own checks, on every core (each file's diagnostics stay its own, in
     // the same order), a few dozen files per task so that no core is left idle at the end.
     reports.par_iter_mut().with_max_len(32).for_each_init(
@@ -150,10 +165,13 @@ pub fn validate(
             }
         },
     );
+}
+
+/// Files with a blocking diagnostic rejected whole (listed, their units remembered), the
+/// others' submissions the candidates; every file's diagnostics kept.
+fn sort_out(reports: Vec<FileReport>, batch: &mut Batch) -> (Vec<Submission>, RejectedUnits) {
     let mut candidates: Vec<Submission> = Vec::new();
-    // A rejected unit's file and, when it could be read, when it came in.
-    let mut rejected_units: BTreeMap<String, (String, Option<chrono::NaiveDateTime>)> =
-        BTreeMap::new();
+    let mut rejected_units = RejectedUnits::new();
     for report in reports {
         if report.has_blocking() {
             let codes: Vec<String> = {
@@ -189,8 +207,12 @@ pub fn validate(
         }
         batch.diagnostics.extend(report.diagnostics);
     }
+    (candidates, rejected_units)
+}
 
-    // Duplicates: the latest receipt wins (then the later file name).
+/// Duplicates: the latest receipt of each unit is accepted (then the later file name), the
+/// older ones noted.
+fn keep_latest(config: &Config, mut candidates: Vec<Submission>, batch: &mut Batch) {
     candidates.sort_by(|a, b| {
         a.unit_code
             .cmp(&b.unit_code)
@@ -229,9 +251,16 @@ pub fn validate(
         }
         batch.accepted.push(winner);
     }
-    lists::check_present(config, regime, &batch.accepted, &mut batch.diagnostics);
+}
 
-    // Timeliness and compliance, per reporting unit.
+/// Timeliness and compliance, per reporting unit.
+fn compliance(
+    config: &Config,
+    regime: &Regime,
+    (period, as_of): (Period, NaiveDate),
+    rejected_units: &RejectedUnits,
+    batch: &mut Batch,
+) {
     let reporters = config.reporting_units(regime, regime.window(period).to);
     let accepted_index: BTreeMap<&str, usize> = batch
         .accepted
@@ -249,20 +278,7 @@ pub fn validate(
                 let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
                 if late {
                     let d = deadline.expect("late implies a deadline");
-                    let days = config
-                        .calendar
-                        .working_days_between(d, s.received_at.expect("late").date());
-                    batch.diagnostics.push(Diagnostic::new(
-                        Code::Late,
-                        Location::file(&s.file),
-                        format!(
-                            "{}: nhận ngày {} ({}), sau thời hạn {} (muộn {days} ngày làm việc).\nSố liệu vẫn được tổng hợp; đơn vị được ghi là gửi muộn.",
-                            unit_label(config, &u.code),
-                            s.received_at.map(|t| vn_date(t.date())).unwrap_or_default(),
-                            s.received_source.label(),
-                            vn_date(d)
-                        ),
-                    ));
+                    batch.diagnostics.push(late_diagnostic(config, &u.code, s, d));
                 }
                 let t = if late {
                     Timeliness::Late
@@ -277,17 +293,8 @@ pub fn validate(
                 if let Some((f, received)) = rejected_units.get(&u.code) {
                     (Timeliness::Rejected, Some(f.clone()), *received)
                 } else if passed {
-                    batch.diagnostics.push(Diagnostic::new(
-                        Code::Missing,
-                        Location::default(),
-                        format!(
-                            "{} chưa gửi báo cáo kỳ {} ({}), thời hạn {} đã qua.\nĐôn đốc đơn vị gửi báo cáo.",
-                            unit_label(config, &u.code),
-                            period.code(),
-                            period.label(),
-                            deadline.map(vn_date).unwrap_or_default()
-                        ),
-                    ));
+                    let missing = missing_diagnostic(config, &u.code, period, deadline);
+                    batch.diagnostics.push(missing);
                     (Timeliness::Missing, None, None)
                 } else {
                     (Timeliness::NotYetDue, None, None)
@@ -305,6 +312,48 @@ pub fn validate(
             diagnostics: usize::from(status == Timeliness::Missing),
         });
     }
+}
+
+/// A report received after its deadline `d` (BC0501): still consolidated, noted late.
+fn late_diagnostic(config: &Config, unit: &str, s: &Submission, d: NaiveDate) -> Diagnostic {
+    let days = config
+        .calendar
+        .working_days_between(d, s.received_at.expect("late").date());
+    Diagnostic::new(
+        Code::Late,
+        Location::file(&s.file),
+        format!(
+            "{}: nhận ngày {} ({}), sau thời hạn {} (muộn {days} ngày làm việc).\nSố liệu vẫn được tổng hợp; đơn vị được ghi là gửi muộn.",
+            unit_label(config, unit),
+            s.received_at.map(|t| vn_date(t.date())).unwrap_or_default(),
+            s.received_source.label(),
+            vn_date(d)
+        ),
+    )
+}
+
+/// A unit that has not sent when its deadline has passed.
+fn missing_diagnostic(
+    config: &Config,
+    unit: &str,
+    period: Period,
+    deadline: Option<NaiveDate>,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::Missing,
+        Location::default(),
+        format!(
+            "{} chưa gửi báo cáo kỳ {} ({}), thời hạn {} đã qua.\nĐôn đốc đơn vị gửi báo cáo.",
+            unit_label(config, unit),
+            period.code(),
+            period.label(),
+            deadline.map(vn_date).unwrap_or_default()
+        ),
+    )
+}
+
+/// Each compliance row's count of diagnostics: its file's, besides its own "missing".
+fn count_per_file(batch: &mut Batch) {
     let mut per_file: BTreeMap<&str, usize> = BTreeMap::new();
     for d in &batch.diagnostics {
         *per_file.entry(d.location.file.as_str()).or_default() += 1;
@@ -314,7 +363,11 @@ pub fn validate(
             row.diagnostics += per_file.get(f.as_str()).copied().unwrap_or(0);
         }
     }
-    batch.diagnostics.sort_by(|a, b| {
+}
+
+/// Diagnostics in file, sheet, cell and code order; those of no file last.
+fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
         (
             a.location.file.is_empty(),
             &a.location.file,
@@ -330,7 +383,6 @@ pub fn validate(
                 b.code,
             ))
     });
-    batch
 }
 
 /// Sorts "F14" after "F9" and "dòng 10" after "dòng 9".

@@ -13,7 +13,9 @@
 use memchr::memmem;
 use quick_xml::events::Event;
 
-use super::{position, reader, row_number, typed, Cell, LoadError, Placer, Step, StepAside};
+use super::{
+    cell_position, is_date, reader, row_number, typed, Cell, LoadError, Placer, Step, StepAside,
+};
 
 /// A position in the markup being scanned (`s` ends with the closing tag looked for). Text is
 /// cut from `s` next to ASCII bytes only, so it needs no check again.
@@ -176,23 +178,7 @@ pub(super) fn sheet_cells(
             row += 1;
             col = 0;
         } else if !in_row && c.open(b"row") {
-            // quick-xml refuses a tag with the same attribute twice.
-            let mut keys: [&[u8]; 16] = [b""; 16];
-            let (mut n, mut number) = (0, None);
-            let closed = c.attributes(|key, value| {
-                if n == keys.len() || keys[..n].contains(&key) {
-                    return Err(StepAside);
-                }
-                keys[n] = key;
-                n += 1;
-                match key {
-                    b"r" => number = Some(value),
-                    // The slow path reads `r` by its local name.
-                    _ if key.ends_with(b":r") => return Err(StepAside),
-                    _ => {}
-                }
-                Ok(())
-            })?;
+            let (number, closed) = row_tag(&mut c)?;
             if let Some(digits) = number {
                 row = row_number(digits.as_bytes())?;
             }
@@ -203,32 +189,14 @@ pub(super) fn sheet_cells(
                 in_row = true;
             }
         } else if c.open(b"c") {
-            let (mut r_attr, mut s_attr, mut t_attr) = (None, None, None);
-            let closed = c.attributes(|key, value| {
-                match key {
-                    b"r" => r_attr = Some(value),
-                    b"s" => s_attr = Some(value),
-                    b"t" => t_attr = Some(value),
-                    _ => {}
-                }
-                Ok(())
-            })?;
-            let pos = match r_attr {
-                Some(reference) => {
-                    let p = position(reference)?;
-                    col = p.1;
-                    p
-                }
-                None => (row, col),
-            };
-            let date = match s_attr {
-                Some(s) => {
-                    let id: usize = s.parse().map_err(|_| StepAside)?;
-                    dates.get(id).copied().unwrap_or(false)
-                }
-                None => false,
-            };
-            let kind = t_attr;
+            let CellTag {
+                r: r_attr,
+                s: s_attr,
+                t: kind,
+                closed,
+            } = cell_tag(&mut c)?;
+            let pos = cell_position(r_attr, row, &mut col)?;
+            let date = is_date(s_attr, dates)?;
             let cell = if closed {
                 Cell::Empty
             } else {
@@ -242,6 +210,57 @@ pub(super) fn sheet_cells(
             return Err(StepAside);
         }
     }
+}
+
+/// A `<row>` tag's attributes, up to its end: its number (`r`), if given, and whether it
+/// closes itself.
+fn row_tag<'a>(c: &mut Cursor<'a>) -> Step<(Option<&'a str>, bool)> {
+    // quick-xml refuses a tag with the same attribute twice.
+    let mut keys: [&[u8]; 16] = [b""; 16];
+    let (mut n, mut number) = (0, None);
+    let closed = c.attributes(|key, value| {
+        if n == keys.len() || keys[..n].contains(&key) {
+            return Err(StepAside);
+        }
+        keys[n] = key;
+        n += 1;
+        match key {
+            b"r" => number = Some(value),
+            // The slow path reads `r` by its local name.
+            _ if key.ends_with(b":r") => return Err(StepAside),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok((number, closed))
+}
+
+/// A `<c>` tag's attributes: its reference, style and type, and whether it closes itself.
+struct CellTag<'a> {
+    r: Option<&'a str>,
+    s: Option<&'a str>,
+    t: Option<&'a str>,
+    closed: bool,
+}
+
+/// A `<c>` tag's attributes, up to its end.
+fn cell_tag<'a>(c: &mut Cursor<'a>) -> Step<CellTag<'a>> {
+    let (mut r_attr, mut s_attr, mut t_attr) = (None, None, None);
+    let closed = c.attributes(|key, value| {
+        match key {
+            b"r" => r_attr = Some(value),
+            b"s" => s_attr = Some(value),
+            b"t" => t_attr = Some(value),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(CellTag {
+        r: r_attr,
+        s: s_attr,
+        t: t_attr,
+        closed,
+    })
 }
 
 /// A cell's children up to `</c>`: the last `<v>` or `<f>` wins, as in `super::cell_value`.
