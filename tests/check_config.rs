@@ -482,3 +482,22 @@ fn a_form_run_that_makes_no_form_says_why_and_fails() {
         "{err}"
     );
 }
+
+#[test]
+fn a_receiver_with_no_reporter_below_it_is_an_error_naming_the_top() {
+    // The xã X1 as the receiver of xã reports: nobody reports to it, and `due` would call
+    // every period sent. check-config says so and names the unit above the xã.
+    let t = tempfile::tempdir().unwrap();
+    let (code, all) = check(t.path(), &|_, _, r| {
+        replace(r, "receiver = \"T\"", "receiver = \"X1\"")
+    });
+    assert_eq!(code, 2, "{all}");
+    assert!(
+        all.contains("cơ quan nhận \"X1\" (Xã Một) không có đơn vị báo cáo nào ở dưới nó trong units.toml"),
+        "{all}"
+    );
+    assert!(
+        all.contains("(ví dụ receiver = \"T\", mã của UBND tỉnh)"),
+        "{all}"
+    );
+}

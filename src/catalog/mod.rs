@@ -1575,6 +1575,49 @@ fn check_reporters(
         );
     }
     reporter_kinds_and_units(l, rel, regime, units);
+    reporters_below_receiver(l, rel, regime, units);
+}
+
+/// Some unit the regime names as a reporter lies below the receiver: a receiver at the
+/// reporters' own level (a xã receiving from xã) would have nobody report to it, and `due`
+/// would call every period sent.
+fn reporters_below_receiver(l: &mut Loader, rel: &str, regime: &Regime, units: &UnitTree) {
+    let Some(receiver) = units.get(&regime.receiver) else {
+        return;
+    };
+    let r = &regime.reporters;
+    let reports = |u: &Unit| {
+        r.units.contains(&u.code)
+            || (r.levels.contains(&u.level) && (r.kinds.is_empty() || r.kinds.contains(&u.kind)))
+    };
+    let below = units.subtree(&receiver.code);
+    if below
+        .iter()
+        .filter(|c| **c != receiver.code)
+        .filter_map(|c| units.get(c))
+        .any(reports)
+    {
+        return;
+    }
+    // Where the reporters are: the top of the first one's branch.
+    let Some(first) = units.iter().find(|u| reports(u) && u.code != receiver.code) else {
+        return; // no unit of those levels at all: said above
+    };
+    let top = units
+        .ancestors(&first.code)
+        .pop()
+        .unwrap_or_else(|| first.code.clone());
+    let top_name = units.get(&top).map(|u| format!(", mã của {}", u.name));
+    l.problem(
+        rel,
+        "receiver",
+        format!(
+            "cơ quan nhận \"{}\" ({}) không có đơn vị báo cáo nào ở dưới nó trong units.toml, nên không ai gửi báo cáo cho nó: cơ quan nhận là đơn vị tổng hợp, ở trên các đơn vị báo cáo (ví dụ receiver = \"{top}\"{})",
+            receiver.code,
+            receiver.name,
+            top_name.unwrap_or_default()
+        ),
+    );
 }
 
 /// The reporting levels exist, each with a deadline.
