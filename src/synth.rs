@@ -142,19 +142,10 @@ fn consistent(map: &mut BTreeMap<String, f64>) {
     share("NS02", "NS01", 0.84, false);
 }
 
-/// Filled values of one unit for one period, consistent across indicators.
-pub fn unit_values(
-    config: &Config,
-    regime: &Regime,
-    unit: &Unit,
-    period: Period,
-) -> BTreeMap<(String, InputColumn), f64> {
-    let (first, last) = period.month_span();
-    let year = period.year();
-    let rows = config.rows_for_unit(regime, unit);
-    // Each month as the unit would report it (rounded, parts consistent with totals); a
-    // period's flows and the year-to-date then add up exactly from the monthly reports.
-    let months: Vec<BTreeMap<String, f64>> = (1..=12)
+/// The unit's twelve monthly reports of `year` on `rows`: rounded, parts consistent with
+/// totals.
+fn monthly_reports(rows: &[&Indicator], unit: &Unit, year: i32) -> Vec<BTreeMap<String, f64>> {
+    (1..=12)
         .map(|m| {
             let mut map: BTreeMap<String, f64> = rows
                 .iter()
@@ -168,7 +159,22 @@ pub fn unit_values(
             consistent(&mut map);
             map
         })
-        .collect();
+        .collect()
+}
+
+/// Filled values of one unit for one period, consistent across indicators.
+pub fn unit_values(
+    config: &Config,
+    regime: &Regime,
+    unit: &Unit,
+    period: Period,
+) -> BTreeMap<(String, InputColumn), f64> {
+    let (first, last) = period.month_span();
+    let year = period.year();
+    let rows = config.rows_for_unit(regime, unit);
+    // Each month as the unit would report it (rounded, parts consistent with totals); a
+    // period's flows and the year-to-date then add up exactly from the monthly reports.
+    let months = monthly_reports(&rows, unit, year);
     let mut thuc: BTreeMap<String, f64> = BTreeMap::new();
     let mut luy: BTreeMap<String, f64> = BTreeMap::new();
     let mut plan: BTreeMap<String, f64> = BTreeMap::new();
@@ -256,105 +262,143 @@ pub fn write_sample_inbox(
     let mut written = 0;
     for &period in periods {
         let dir = inbox.join(period.code());
-        let deadline_of = |u: &Unit| {
-            regime
-                .deadline(period, &u.level, &config.calendar)
-                .expect("deadline")
-        };
         let mut log = String::from("file,received_at\n");
         for unit in config.reporting_units(regime, regime.window(period).to) {
             let fault = fault_for(period, &unit.code);
             if fault == Fault::Missing {
                 continue;
             }
-            let form_period = if fault == Fault::WrongPeriod {
-                period.previous()
-            } else {
-                period
+            let form = SampleForm {
+                config,
+                regime,
+                period,
+                unit,
+                fault,
             };
-            let values = unit_values(config, regime, unit, form_period);
-            let mut fill = Fill::default();
-            for ((code, col), v) in &values {
-                fill.values
-                    .insert((code.clone(), *col), CellValue::Number(*v));
-            }
-            match fault {
-                Fault::TextNumbers => {
-                    // "1.912,35": the vi-VN form, read without a warning.
-                    if let Some(CellValue::Number(v)) = fill
-                        .values
-                        .get(&("NN05".to_string(), InputColumn::ThucHien))
-                        .cloned()
-                    {
-                        let text = crate::text::fmt_vn_fixed(v, 2);
-                        fill.values.insert(
-                            ("NN05".into(), InputColumn::ThucHien),
-                            CellValue::Text(text),
-                        );
-                    }
-                    // An ambiguous one: "2.345" read as 2345 visitors, with a warning.
-                    fill.values.insert(
-                        ("DL01".into(), InputColumn::ThucHien),
-                        CellValue::Text("2.345".into()),
-                    );
-                    fill.values.insert(
-                        ("DL02".into(), InputColumn::ThucHien),
-                        CellValue::Text("281".into()),
-                    );
-                }
-                Fault::InsertedRows => fill.extra_top_rows = 2,
-                Fault::PartOverTotal => {
-                    if let Some(CellValue::Number(total)) = fill
-                        .values
-                        .get(&("DL01".to_string(), InputColumn::ThucHien))
-                        .cloned()
-                    {
-                        fill.values.insert(
-                            ("DL02".into(), InputColumn::ThucHien),
-                            CellValue::Number((total * 1.4).round()),
-                        );
-                    }
-                }
-                _ => {}
-            }
-            let deadline = deadline_of(unit);
-            let received = match fault {
-                Fault::Late => config
-                    .calendar
-                    .add_working_days(deadline, 2)
-                    .and_time(hm(9, 30)),
-                _ => {
-                    let mut rng = fastrand::Rng::with_seed(seed_of(&[
-                        &unit.code,
-                        &period.code(),
-                        "received",
-                    ]));
-                    let day = if rng.bool() {
-                        deadline
-                    } else {
-                        config
-                            .calendar
-                            .add_working_days(regime.window(period).to, 1)
-                    };
-                    day.and_time(hm(7 + rng.u32(0..9), rng.u32(0..60)))
-                }
-            };
-            // Departments sign the footer; communes are logged in nhan.csv.
-            let name = form_file_name(unit, period);
-            if unit.level == "so" && fault == Fault::None {
-                fill.signed_on = Some(received.date());
-            } else {
-                writeln!(log, "{name},{}", received.format("%Y-%m-%dT%H:%M"))
-                    .expect("write to string");
-            }
-            let bytes = unit_form(config, regime, form_period, unit, Some(&fill))
-                .map_err(std::io::Error::other)?;
-            write_atomic(&dir.join(&name), &bytes)?;
+            form.write(&dir, &mut log)?;
             written += 1;
         }
         write_atomic(&dir.join("nhan.csv"), log.as_bytes())?;
     }
     Ok(written)
+}
+
+/// One unit's filled form of a sample inbox for one period, with its fault.
+struct SampleForm<'a> {
+    config: &'a Config,
+    regime: &'a Regime,
+    period: Period,
+    unit: &'a Unit,
+    fault: Fault,
+}
+
+impl SampleForm<'_> {
+    /// Writes the form into `dir`, its receipt in `log` (communes) or its footer
+    /// (departments).
+    fn write(&self, dir: &Path, log: &mut String) -> std::io::Result<()> {
+        let (config, regime, period, unit, fault) =
+            (self.config, self.regime, self.period, self.unit, self.fault);
+        let form_period = if fault == Fault::WrongPeriod {
+            period.previous()
+        } else {
+            period
+        };
+        let mut fill = self.fill(form_period);
+        let received = self.received();
+        // Departments sign the footer; communes are logged in nhan.csv.
+        let name = form_file_name(unit, period);
+        if unit.level == "so" && fault == Fault::None {
+            fill.signed_on = Some(received.date());
+        } else {
+            writeln!(log, "{name},{}", received.format("%Y-%m-%dT%H:%M")).expect("write to string");
+        }
+        let bytes = unit_form(config, regime, form_period, unit, Some(&fill))
+            .map_err(std::io::Error::other)?;
+        write_atomic(&dir.join(&name), &bytes)
+    }
+
+    /// The unit's figures for `form_period`, with the fault planted in them.
+    fn fill(&self, form_period: Period) -> Fill {
+        let values = unit_values(self.config, self.regime, self.unit, form_period);
+        let mut fill = Fill::default();
+        for ((code, col), v) in &values {
+            fill.values
+                .insert((code.clone(), *col), CellValue::Number(*v));
+        }
+        plant_fault(&mut fill, self.fault);
+        fill
+    }
+
+    /// When the form was received: two working days after the deadline when late, else on
+    /// the deadline or the first working day after the period, at a seeded time.
+    fn received(&self) -> NaiveDateTime {
+        let (config, regime, period, unit) = (self.config, self.regime, self.period, self.unit);
+        let deadline = regime
+            .deadline(period, &unit.level, &config.calendar)
+            .expect("deadline");
+        match self.fault {
+            Fault::Late => config
+                .calendar
+                .add_working_days(deadline, 2)
+                .and_time(hm(9, 30)),
+            _ => {
+                let mut rng =
+                    fastrand::Rng::with_seed(seed_of(&[&unit.code, &period.code(), "received"]));
+                let day = if rng.bool() {
+                    deadline
+                } else {
+                    config
+                        .calendar
+                        .add_working_days(regime.window(period).to, 1)
+                };
+                day.and_time(hm(7 + rng.u32(0..9), rng.u32(0..60)))
+            }
+        }
+    }
+}
+
+/// Plants a fault that shows in the figures: numbers typed as text, inserted rows, a part
+/// over its total.
+fn plant_fault(fill: &mut Fill, fault: Fault) {
+    match fault {
+        Fault::TextNumbers => {
+            // "1.912,35": the vi-VN form, read without a warning.
+            if let Some(CellValue::Number(v)) = fill
+                .values
+                .get(&("NN05".to_string(), InputColumn::ThucHien))
+                .cloned()
+            {
+                let text = crate::text::fmt_vn_fixed(v, 2);
+                fill.values.insert(
+                    ("NN05".into(), InputColumn::ThucHien),
+                    CellValue::Text(text),
+                );
+            }
+            // An ambiguous one: "2.345" read as 2345 visitors, with a warning.
+            fill.values.insert(
+                ("DL01".into(), InputColumn::ThucHien),
+                CellValue::Text("2.345".into()),
+            );
+            fill.values.insert(
+                ("DL02".into(), InputColumn::ThucHien),
+                CellValue::Text("281".into()),
+            );
+        }
+        Fault::InsertedRows => fill.extra_top_rows = 2,
+        Fault::PartOverTotal => {
+            if let Some(CellValue::Number(total)) = fill
+                .values
+                .get(&("DL01".to_string(), InputColumn::ThucHien))
+                .cloned()
+            {
+                fill.values.insert(
+                    ("DL02".into(), InputColumn::ThucHien),
+                    CellValue::Number((total * 1.4).round()),
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 fn hm(h: u32, m: u32) -> NaiveTime {
@@ -508,58 +552,211 @@ pub fn write_history(
 /// and `so-theo-doi-2026.xlsx`, a register with tasks in every status as of 20/11/2026, its
 /// dates written as Excel dates, serial numbers and dd/mm/yyyy text.
 pub fn write_task_samples(config: &Config, dir: &Path) -> std::io::Result<()> {
+    let csv = lam_dong_2020_csv(config);
+    write_atomic(&dir.join("lam-dong-2020.csv"), csv.as_bytes())?;
+    let bytes = an_lac_2026_xlsx(config)?;
+    write_atomic(&dir.join("so-theo-doi-2026.xlsx"), &bytes)
+}
+
+/// The subjects of the sample tasks, taken in turn.
+const TASK_TOPICS: [&str; 6] = [
+    "Hoàn thiện hồ sơ trình phê duyệt",
+    "Tham mưu kế hoạch triển khai",
+    "Rà soát, báo cáo kết quả thực hiện",
+    "Xây dựng đề án",
+    "Kiểm tra, xử lý kiến nghị của cử tri",
+    "Tổng kết, đánh giá và đề xuất giải pháp",
+];
+
+/// A date of the sample registers (always valid).
+const fn ymd(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+}
+
+/// A date as officers type it: dd/mm/yyyy.
+fn vn_date(x: NaiveDate) -> String {
+    x.format("%d/%m/%Y").to_string()
+}
+
+/// `lam-dong-2020.csv`: Lâm Đồng's 77 tasks of 2020, the sample province's departments as
+/// lead units in turn.
+fn lam_dong_2020_csv(config: &Config) -> String {
     let leads: Vec<&Unit> = config.units.iter().filter(|u| u.level == "so").collect();
-    let d = |y: i32, m: u32, day: u32| NaiveDate::from_ymd_opt(y, m, day).expect("valid date");
-    let vn = |x: NaiveDate| x.format("%d/%m/%Y").to_string();
-    let topics = [
-        "Hoàn thiện hồ sơ trình phê duyệt",
-        "Tham mưu kế hoạch triển khai",
-        "Rà soát, báo cáo kết quả thực hiện",
-        "Xây dựng đề án",
-        "Kiểm tra, xử lý kiến nghị của cử tri",
-        "Tổng kết, đánh giá và đề xuất giải pháp",
-    ];
-    // Lâm Đồng 2020.
     let mut csv = String::from("Mã nhiệm vụ,Nội dung nhiệm vụ,Văn bản giao (số/ký hiệu),Ngày giao,Cơ quan giao,Đơn vị chủ trì,Đơn vị phối hợp,Thời hạn,Thời hạn điều chỉnh (gia hạn),Ngày hoàn thành,Tiến độ / kết quả,Giải trình\n");
     for i in 0..77u32 {
         let lead = leads[i as usize % leads.len()];
-        let assigned = d(2020, 1 + i % 9, 1 + i % 27);
-        let (deadline, done, result, why) = if i < 30 {
-            let dl = d(2020, 10 + i % 3, 15);
-            (
-                dl,
-                Some(dl - Days::new(u64::from(i % 20))),
-                "Đã hoàn thành",
-                "",
-            )
-        } else if i < 33 {
-            let dl = d(2020, 9, 30);
-            (
-                dl,
-                Some(d(2020, 10, 10 + i - 30)),
-                "Đã hoàn thành",
-                "Chờ ý kiến thống nhất của các bộ, ngành",
-            )
-        } else {
-            (d(2021, 1 + i % 6, 28), None, "Đang triển khai", "")
-        };
+        let assigned = ymd(2020, 1 + i % 9, 1 + i % 27);
+        let (deadline, done, result, why) = lam_dong_outcome(i);
         writeln!(
             csv,
             "NV-2020-{:03},\"{} ({})\",{}/TB-UBND,{},UBND tỉnh,{},,{},,{},{result},{why}",
             i + 1,
-            topics[i as usize % topics.len()],
+            TASK_TOPICS[i as usize % TASK_TOPICS.len()],
             lead.name,
             100 + i,
-            vn(assigned),
+            vn_date(assigned),
             lead.code,
-            vn(deadline),
-            done.map(vn).unwrap_or_default()
+            vn_date(deadline),
+            done.map(vn_date).unwrap_or_default()
         )
         .expect("write to string");
     }
-    write_atomic(&dir.join("lam-dong-2020.csv"), csv.as_bytes())?;
+    csv
+}
 
-    // An Lạc 2026, every status as of 20/11/2026.
+/// Task `i` of Lâm Đồng 2020 as of 31/12/2020: its deadline, completion date, result and
+/// explanation (the first 30 completed on time, the next 3 late, the rest in progress).
+fn lam_dong_outcome(i: u32) -> (NaiveDate, Option<NaiveDate>, &'static str, &'static str) {
+    if i < 30 {
+        let dl = ymd(2020, 10 + i % 3, 15);
+        (
+            dl,
+            Some(dl - Days::new(u64::from(i % 20))),
+            "Đã hoàn thành",
+            "",
+        )
+    } else if i < 33 {
+        let dl = ymd(2020, 9, 30);
+        (
+            dl,
+            Some(ymd(2020, 10, 10 + i - 30)),
+            "Đã hoàn thành",
+            "Chờ ý kiến thống nhất của các bộ, ngành",
+        )
+    } else {
+        (ymd(2021, 1 + i % 6, 28), None, "Đang triển khai", "")
+    }
+}
+
+// (lead, deadline, extended, completed, result, explanation, how dates are written)
+type TaskRow<'a> = (
+    &'a str,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    &'a str,
+    &'a str,
+);
+
+/// The tasks of An Lạc 2026, in every status as of 20/11/2026.
+const AN_LAC_TASKS: [TaskRow<'static>; 14] = [
+    (
+        "STC",
+        Some(ymd(2026, 6, 30)),
+        None,
+        Some(ymd(2026, 6, 30)),
+        "Đã trình UBND tỉnh",
+        "",
+    ),
+    (
+        "SCT",
+        Some(ymd(2026, 9, 15)),
+        None,
+        Some(ymd(2026, 9, 2)),
+        "Đã ban hành kế hoạch",
+        "",
+    ),
+    (
+        "SXD",
+        Some(ymd(2026, 7, 31)),
+        None,
+        Some(ymd(2026, 8, 12)),
+        "Đã hoàn thành",
+        "Chờ thẩm định của Bộ Xây dựng",
+    ),
+    (
+        "SNNMT",
+        Some(ymd(2026, 8, 31)),
+        None,
+        Some(ymd(2026, 9, 10)),
+        "Đã hoàn thành",
+        "",
+    ),
+    (
+        "SYT",
+        Some(ymd(2026, 6, 30)),
+        Some(ymd(2026, 10, 31)),
+        Some(ymd(2026, 10, 20)),
+        "Đã hoàn thành",
+        "Được gia hạn theo Văn bản 512/UBND-TH",
+    ),
+    (
+        "SGDDT",
+        Some(ymd(2026, 11, 25)),
+        None,
+        None,
+        "Đang lấy ý kiến các sở",
+        "",
+    ),
+    (
+        "SNV",
+        Some(ymd(2026, 11, 27)),
+        None,
+        None,
+        "Đang hoàn thiện dự thảo",
+        "",
+    ),
+    (
+        "STC",
+        Some(ymd(2026, 12, 31)),
+        None,
+        None,
+        "Đang triển khai",
+        "",
+    ),
+    (
+        "SKHCN",
+        Some(ymd(2026, 10, 15)),
+        None,
+        None,
+        "Chưa hoàn thành",
+        "",
+    ),
+    (
+        "SVHTTDL",
+        Some(ymd(2026, 9, 30)),
+        Some(ymd(2026, 11, 15)),
+        None,
+        "Chưa hoàn thành",
+        "",
+    ),
+    ("CAT", None, None, None, "Thực hiện thường xuyên", ""),
+    (
+        "SCT",
+        Some(ymd(2026, 12, 15)),
+        None,
+        Some(ymd(2026, 12, 1)),
+        "Dự kiến hoàn thành đầu tháng 12",
+        "",
+    ),
+    (
+        "SXD",
+        Some(ymd(2026, 3, 31)),
+        None,
+        Some(ymd(2026, 3, 20)),
+        "Đã hoàn thành",
+        "",
+    ),
+    (
+        "SYT",
+        Some(ymd(2026, 11, 20)),
+        None,
+        None,
+        "Đang triển khai",
+        "",
+    ),
+];
+
+/// A worksheet write's result as an I/O one.
+fn xl(
+    r: Result<&mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError>,
+) -> std::io::Result<()> {
+    r.map(|_| ()).map_err(std::io::Error::other)
+}
+
+/// `so-theo-doi-2026.xlsx`: An Lạc's 2026 register, a title, the header row and one row per
+/// task of `AN_LAC_TASKS`.
+fn an_lac_2026_xlsx(config: &Config) -> std::io::Result<Vec<u8>> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(2026, 11, 20).map_err(std::io::Error::other)?;
@@ -574,14 +771,23 @@ pub fn write_task_samples(config: &Config, dir: &Path) -> std::io::Result<()> {
     let date_fmt = Format::new()
         .set_num_format("dd/mm/yyyy")
         .set_font_name("Times New Roman");
-    let e = |r: Result<&mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError>| {
-        r.map(|_| ()).map_err(std::io::Error::other)
-    };
-    e(ws.write_string_with_format(
+    write_register_heading(ws, &bold)?;
+    for (i, task) in AN_LAC_TASKS.iter().enumerate() {
+        write_register_task(ws, config, i, task, &date_fmt)?;
+    }
+    wb.save_to_buffer().map_err(std::io::Error::other)
+}
+
+/// The register's title (row 1) and header row (row 3), in bold.
+fn write_register_heading(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    bold: &rust_xlsxwriter::Format,
+) -> std::io::Result<()> {
+    xl(ws.write_string_with_format(
         0,
         0,
         "SỔ THEO DÕI NHIỆM VỤ UBND TỈNH AN LẠC GIAO NĂM 2026",
-        &bold,
+        bold,
     ))?;
     let header = [
         "STT",
@@ -599,186 +805,100 @@ pub fn write_task_samples(config: &Config, dir: &Path) -> std::io::Result<()> {
         "Giải trình",
     ];
     for (c, h) in header.iter().enumerate() {
-        e(ws.write_string_with_format(2, c as u16, *h, &bold))?;
+        xl(ws.write_string_with_format(2, c as u16, *h, bold))?;
     }
-    // (lead, deadline, extended, completed, result, explanation, how dates are written)
-    type Row<'a> = (
-        &'a str,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        &'a str,
-        &'a str,
-    );
-    let rows: Vec<Row> = vec![
-        (
-            "STC",
-            Some(d(2026, 6, 30)),
-            None,
-            Some(d(2026, 6, 30)),
-            "Đã trình UBND tỉnh",
-            "",
+    Ok(())
+}
+
+/// Task `i` of the register on its row: number, code, subject, assigning document, dates
+/// (written the `i % 3`-th way), lead unit (by name, the first by code), result, explanation.
+fn write_register_task(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    config: &Config,
+    i: usize,
+    (lead, deadline, extended, done, result, why): &TaskRow,
+    date_fmt: &rust_xlsxwriter::Format,
+) -> std::io::Result<()> {
+    let r = 3 + i as u32;
+    let assigned = ymd(2026, 1 + (i as u32 % 5), 5 + i as u32);
+    xl(ws.write_number(r, 0, (i + 1) as f64))?;
+    xl(ws.write_string(r, 1, format!("NV-2026-{:03}", i + 1)))?;
+    let unit = config
+        .units
+        .get(lead)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    xl(ws.write_string(
+        r,
+        2,
+        format!(
+            "{} về lĩnh vực của {}",
+            TASK_TOPICS[i % TASK_TOPICS.len()],
+            unit
         ),
-        (
-            "SCT",
-            Some(d(2026, 9, 15)),
-            None,
-            Some(d(2026, 9, 2)),
-            "Đã ban hành kế hoạch",
-            "",
-        ),
-        (
-            "SXD",
-            Some(d(2026, 7, 31)),
-            None,
-            Some(d(2026, 8, 12)),
-            "Đã hoàn thành",
-            "Chờ thẩm định của Bộ Xây dựng",
-        ),
-        (
-            "SNNMT",
-            Some(d(2026, 8, 31)),
-            None,
-            Some(d(2026, 9, 10)),
-            "Đã hoàn thành",
-            "",
-        ),
-        (
-            "SYT",
-            Some(d(2026, 6, 30)),
-            Some(d(2026, 10, 31)),
-            Some(d(2026, 10, 20)),
-            "Đã hoàn thành",
-            "Được gia hạn theo Văn bản 512/UBND-TH",
-        ),
-        (
-            "SGDDT",
-            Some(d(2026, 11, 25)),
-            None,
-            None,
-            "Đang lấy ý kiến các sở",
-            "",
-        ),
-        (
-            "SNV",
-            Some(d(2026, 11, 27)),
-            None,
-            None,
-            "Đang hoàn thiện dự thảo",
-            "",
-        ),
-        (
-            "STC",
-            Some(d(2026, 12, 31)),
-            None,
-            None,
-            "Đang triển khai",
-            "",
-        ),
-        (
-            "SKHCN",
-            Some(d(2026, 10, 15)),
-            None,
-            None,
-            "Chưa hoàn thành",
-            "",
-        ),
-        (
-            "SVHTTDL",
-            Some(d(2026, 9, 30)),
-            Some(d(2026, 11, 15)),
-            None,
-            "Chưa hoàn thành",
-            "",
-        ),
-        ("CAT", None, None, None, "Thực hiện thường xuyên", ""),
-        (
-            "SCT",
-            Some(d(2026, 12, 15)),
-            None,
-            Some(d(2026, 12, 1)),
-            "Dự kiến hoàn thành đầu tháng 12",
-            "",
-        ),
-        (
-            "SXD",
-            Some(d(2026, 3, 31)),
-            None,
-            Some(d(2026, 3, 20)),
-            "Đã hoàn thành",
-            "",
-        ),
-        (
-            "SYT",
-            Some(d(2026, 11, 20)),
-            None,
-            None,
-            "Đang triển khai",
-            "",
-        ),
-    ];
-    for (i, (lead, deadline, extended, done, result, why)) in rows.iter().enumerate() {
-        let r = 3 + i as u32;
-        let assigned = d(2026, 1 + (i as u32 % 5), 5 + i as u32);
-        e(ws.write_number(r, 0, (i + 1) as f64))?;
-        e(ws.write_string(r, 1, format!("NV-2026-{:03}", i + 1)))?;
-        let unit = config
-            .units
-            .get(lead)
-            .map(|u| u.name.clone())
-            .unwrap_or_default();
-        e(ws.write_string(
-            r,
-            2,
-            format!("{} về lĩnh vực của {}", topics[i % topics.len()], unit),
-        ))?;
-        e(ws.write_string(r, 3, format!("{}/TB-UBND", 20 + i)))?;
-        // Dates three ways: Excel dates, serial numbers and dd/mm/yyyy text.
-        let put = |ws: &mut rust_xlsxwriter::Worksheet,
-                   c: u16,
-                   x: Option<NaiveDate>|
-         -> std::io::Result<()> {
-            let Some(x) = x else { return Ok(()) };
-            match i % 3 {
-                0 => {
-                    use chrono::Datelike;
-                    let x =
-                        ExcelDateTime::from_ymd(x.year() as u16, x.month() as u8, x.day() as u8)
-                            .map_err(std::io::Error::other)?;
-                    e(ws.write_datetime_with_format(r, c, &x, &date_fmt))
-                }
-                1 => e(ws.write_number(
-                    r,
-                    c,
-                    (x - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch")).num_days() as f64,
-                )),
-                _ => e(ws.write_string(r, c, vn(x))),
+    ))?;
+    xl(ws.write_string(r, 3, format!("{}/TB-UBND", 20 + i)))?;
+    let put = RegisterDate {
+        r,
+        how: i % 3,
+        date_fmt,
+    };
+    put.write(ws, 4, Some(assigned))?;
+    xl(ws.write_string(r, 5, "UBND tỉnh"))?;
+    // Lead units by name (as officers write them), one by code.
+    xl(ws.write_string(r, 6, if i == 0 { lead.to_string() } else { unit }))?;
+    xl(ws.write_string(
+        r,
+        7,
+        if i.is_multiple_of(4) {
+            "Sở Tài chính; Sở Nội vụ"
+        } else {
+            ""
+        },
+    ))?;
+    if deadline.is_none() {
+        xl(ws.write_string(r, 8, "Thường xuyên"))?;
+    }
+    put.write(ws, 8, *deadline)?;
+    put.write(ws, 9, *extended)?;
+    put.write(ws, 10, *done)?;
+    xl(ws.write_string(r, 11, *result))?;
+    xl(ws.write_string(r, 12, *why))
+}
+
+/// How the dates of one register row are written: on row `r`, the `how`-th way.
+struct RegisterDate<'a> {
+    r: u32,
+    how: usize,
+    date_fmt: &'a rust_xlsxwriter::Format,
+}
+
+impl RegisterDate<'_> {
+    /// Dates three ways: Excel dates, serial numbers and dd/mm/yyyy text; nothing for none.
+    fn write(
+        &self,
+        ws: &mut rust_xlsxwriter::Worksheet,
+        c: u16,
+        x: Option<NaiveDate>,
+    ) -> std::io::Result<()> {
+        use rust_xlsxwriter::ExcelDateTime;
+        let Some(x) = x else { return Ok(()) };
+        let r = self.r;
+        match self.how {
+            0 => {
+                use chrono::Datelike;
+                let x = ExcelDateTime::from_ymd(x.year() as u16, x.month() as u8, x.day() as u8)
+                    .map_err(std::io::Error::other)?;
+                xl(ws.write_datetime_with_format(r, c, &x, self.date_fmt))
             }
-        };
-        put(ws, 4, Some(assigned))?;
-        e(ws.write_string(r, 5, "UBND tỉnh"))?;
-        // Lead units by name (as officers write them), one by code.
-        e(ws.write_string(r, 6, if i == 0 { lead.to_string() } else { unit }))?;
-        e(ws.write_string(
-            r,
-            7,
-            if i % 4 == 0 {
-                "Sở Tài chính; Sở Nội vụ"
-            } else {
-                ""
-            },
-        ))?;
-        if deadline.is_none() {
-            e(ws.write_string(r, 8, "Thường xuyên"))?;
+            1 => xl(ws.write_number(
+                r,
+                c,
+                (x - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch")).num_days() as f64,
+            )),
+            _ => xl(ws.write_string(r, c, vn_date(x))),
         }
-        put(ws, 8, *deadline)?;
-        put(ws, 9, *extended)?;
-        put(ws, 10, *done)?;
-        e(ws.write_string(r, 11, *result))?;
-        e(ws.write_string(r, 12, *why))?;
     }
-    let bytes = wb.save_to_buffer().map_err(std::io::Error::other)?;
-    write_atomic(&dir.join("so-theo-doi-2026.xlsx"), &bytes)
 }
 
 /// The rows a unit lists on each of the regime's lists (varying in number, without planted
@@ -820,53 +940,7 @@ pub fn matrix_values(
         let mut rng =
             fastrand::Rng::with_seed(seed_of(&[&unit.code, &o.code, &period.code(), "tthc"]));
         let l = none.with("linh_vuc", &o.code);
-        // Not every unit handles every field; those it does not are typed as 0.
-        let scale = if rng.u32(0..10) < 7 {
-            rng.u32(5..120) as f64
-        } else {
-            0.0
-        };
-        let online = (scale * (0.3 + rng.f64() * 0.5)).round();
-        let direct = (scale * (0.2 + rng.f64() * 0.4)).round();
-        let carried = (scale * rng.f64() * 0.2).round();
-        let received = online + direct + carried;
-        let settled = (received * (0.75 + rng.f64() * 0.2)).round();
-        let late = (settled * rng.f64() * 0.04).round();
-        let early = (settled * (0.3 + rng.f64() * 0.3)).round();
-        let on_time = settled - early - late;
-        let pending = received - settled;
-        let pending_late = (pending * rng.f64() * 0.1).round();
-        for (code, dim, parts) in [
-            (
-                "TT01",
-                "nguon",
-                [
-                    ("truc_tuyen", online),
-                    ("truc_tiep", direct),
-                    ("ky_truoc", carried),
-                ]
-                .to_vec(),
-            ),
-            (
-                "TT02",
-                "tien_do",
-                [
-                    ("truoc_han", early),
-                    ("dung_han", on_time),
-                    ("qua_han", late),
-                ]
-                .to_vec(),
-            ),
-            (
-                "TT03",
-                "han",
-                [
-                    ("trong_han", pending - pending_late),
-                    ("qua_han", pending_late),
-                ]
-                .to_vec(),
-            ),
-        ] {
+        for (code, dim, parts) in tthc_parts(&mut rng) {
             let total: f64 = parts.iter().map(|p| p.1).sum();
             add(code, &l, total);
             add(code, &none, total);
@@ -877,6 +951,61 @@ pub fn matrix_values(
         }
     }
     out
+}
+
+/// One indicator of the 06a kind with its breakdown and the breakdown's parts.
+type TthcPart = (&'static str, &'static str, Vec<(&'static str, f64)>);
+
+/// The 06a figures of one lĩnh vực, drawn from `rng`: (indicator, breakdown, its parts) for
+/// TT01 received by source, TT02 settled by timeliness, TT03 pending by deadline.
+fn tthc_parts(rng: &mut fastrand::Rng) -> [TthcPart; 3] {
+    // Not every unit handles every field; those it does not are typed as 0.
+    let scale = if rng.u32(0..10) < 7 {
+        rng.u32(5..120) as f64
+    } else {
+        0.0
+    };
+    let online = (scale * (0.3 + rng.f64() * 0.5)).round();
+    let direct = (scale * (0.2 + rng.f64() * 0.4)).round();
+    let carried = (scale * rng.f64() * 0.2).round();
+    let received = online + direct + carried;
+    let settled = (received * (0.75 + rng.f64() * 0.2)).round();
+    let late = (settled * rng.f64() * 0.04).round();
+    let early = (settled * (0.3 + rng.f64() * 0.3)).round();
+    let on_time = settled - early - late;
+    let pending = received - settled;
+    let pending_late = (pending * rng.f64() * 0.1).round();
+    [
+        (
+            "TT01",
+            "nguon",
+            [
+                ("truc_tuyen", online),
+                ("truc_tiep", direct),
+                ("ky_truoc", carried),
+            ]
+            .to_vec(),
+        ),
+        (
+            "TT02",
+            "tien_do",
+            [
+                ("truoc_han", early),
+                ("dung_han", on_time),
+                ("qua_han", late),
+            ]
+            .to_vec(),
+        ),
+        (
+            "TT03",
+            "han",
+            [
+                ("trong_han", pending - pending_late),
+                ("qua_han", pending_late),
+            ]
+            .to_vec(),
+        ),
+    ]
 }
 
 /// One unit's figures for a matrix form of counts other than the 06a kind (cán bộ by cấp,
@@ -972,84 +1101,92 @@ pub fn reception_values(
     let rows: Vec<(&str, Reception)> = places
         .options
         .iter()
-        .map(|o| {
-            let mut rng =
-                fastrand::Rng::with_seed(seed_of(&[&unit.code, &o.code, &period.code(), "tcd"]));
-            let mut r = Reception::default();
-            let open = !(unit.level == "so" && o.code == "ban_tiep_cong_dan");
-            if !open {
-                return (o.code.as_str(), r);
-            }
-            let scale = if o.code == "lanh_dao" { 4 } else { 12 };
-            for f in r.by_form.iter_mut() {
-                let turns = f64::from(rng.u32(0..scale));
-                let people = turns + (turns * rng.f64() * 0.6).round();
-                let new = (turns * (0.4 + rng.f64() * 0.4)).round();
-                let old = (turns * rng.f64() * 0.3).round();
-                *f = (turns, people, [old, new]);
-            }
-            let people: f64 = r.by_form.iter().map(|f| f.1).sum();
-            if people >= 10.0 && rng.u32(0..10) < 3 {
-                r.groups = 1.0;
-                r.group_people = (people * 0.5).round().max(5.0).min(people);
-                let cases = r.cases();
-                r.group_cases = if cases > 0.0 && rng.bool() {
-                    [0.0, 1.0]
-                } else if cases > 0.0 {
-                    [1.0, 0.0]
-                } else {
-                    [0.0, 0.0]
-                };
-                // Within the unit's old and new cases.
-                for (l, c) in r.group_cases.iter_mut().enumerate() {
-                    let of: f64 = r.by_form.iter().map(|f| f.2[l]).sum();
-                    *c = c.min(of);
-                }
-            }
-            let cases = r.cases();
-            r.complaints = (cases * (0.2 + rng.f64() * 0.3)).round();
-            r.denunciations = ((cases - r.complaints) * rng.f64() * 0.2).round();
-            (o.code.as_str(), r)
-        })
+        .map(|o| (o.code.as_str(), reception_at(unit, o, period)))
         .collect();
-    let form_ix = |h: &str| usize::from(h == "dinh_ky_dot_xuat");
-    let case_ix = |l: &str| usize::from(l == "moi_phat_sinh");
     for (_, _, cell) in layout.cells() {
         if cell.column != InputColumn::ThucHien {
             continue;
         }
-        let d = &cell.disagg;
-        let v: f64 = rows
-            .iter()
-            .filter(|(place, _)| d.get("co_quan").is_none_or(|p| p == *place))
-            .map(|(_, r)| {
-                let forms = r
-                    .by_form
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| d.get("hinh_thuc").is_none_or(|h| form_ix(h) == *i));
-                let old_new = |c: &[f64; 2]| -> f64 {
-                    match d.get("loai_vu") {
-                        Some(l) => c[case_ix(l)],
-                        None => c[0] + c[1],
-                    }
-                };
-                match (cell.indicator.as_str(), d.get("doan"), d.get("noi_dung")) {
-                    ("TCD01", ..) => forms.map(|(_, f)| f.0).sum(),
-                    ("TCD02", Some(_), _) => r.group_people,
-                    ("TCD02", None, _) => forms.map(|(_, f)| f.1).sum(),
-                    ("TCD03", _, Some("khieu_nai")) => r.complaints,
-                    ("TCD03", _, Some(_)) => r.denunciations,
-                    ("TCD03", Some(_), None) => old_new(&r.group_cases),
-                    ("TCD03", None, None) => forms.map(|(_, f)| old_new(&f.2)).sum(),
-                    ("TCD04", ..) => r.groups,
-                    _ => 0.0,
-                }
-            })
-            .sum();
+        let v = reception_cell(&rows, cell);
         out.insert((cell.key.clone(), cell.column), v);
     }
     out
+}
+
+/// One place of reception's quarter for `unit`, drawn from its own seed; nothing at a
+/// department's Ban Tiếp công dân.
+fn reception_at(unit: &Unit, o: &crate::catalog::DimOption, period: Period) -> Reception {
+    let mut rng = fastrand::Rng::with_seed(seed_of(&[&unit.code, &o.code, &period.code(), "tcd"]));
+    let mut r = Reception::default();
+    let open = !(unit.level == "so" && o.code == "ban_tiep_cong_dan");
+    if !open {
+        return r;
+    }
+    let scale = if o.code == "lanh_dao" { 4 } else { 12 };
+    for f in r.by_form.iter_mut() {
+        let turns = f64::from(rng.u32(0..scale));
+        let people = turns + (turns * rng.f64() * 0.6).round();
+        let new = (turns * (0.4 + rng.f64() * 0.4)).round();
+        let old = (turns * rng.f64() * 0.3).round();
+        *f = (turns, people, [old, new]);
+    }
+    let people: f64 = r.by_form.iter().map(|f| f.1).sum();
+    if people >= 10.0 && rng.u32(0..10) < 3 {
+        r.groups = 1.0;
+        r.group_people = (people * 0.5).round().max(5.0).min(people);
+        let cases = r.cases();
+        r.group_cases = if cases > 0.0 && rng.bool() {
+            [0.0, 1.0]
+        } else if cases > 0.0 {
+            [1.0, 0.0]
+        } else {
+            [0.0, 0.0]
+        };
+        // Within the unit's old and new cases.
+        for (l, c) in r.group_cases.iter_mut().enumerate() {
+            let of: f64 = r.by_form.iter().map(|f| f.2[l]).sum();
+            *c = c.min(of);
+        }
+    }
+    let cases = r.cases();
+    r.complaints = (cases * (0.2 + rng.f64() * 0.3)).round();
+    r.denunciations = ((cases - r.complaints) * rng.f64() * 0.2).round();
+    r
+}
+
+/// A "thực hiện" cell of the Biểu 01/TCD kind: the sum over the receptions it selects (by
+/// place, hình thức, loại vụ việc, đoàn and nội dung).
+fn reception_cell(rows: &[(&str, Reception)], cell: &crate::catalog::BodyCell) -> f64 {
+    let form_ix = |h: &str| usize::from(h == "dinh_ky_dot_xuat");
+    let case_ix = |l: &str| usize::from(l == "moi_phat_sinh");
+    let d = &cell.disagg;
+    rows.iter()
+        .filter(|(place, _)| d.get("co_quan").is_none_or(|p| p == *place))
+        .map(|(_, r)| {
+            let forms = r
+                .by_form
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| d.get("hinh_thuc").is_none_or(|h| form_ix(h) == *i));
+            let old_new = |c: &[f64; 2]| -> f64 {
+                match d.get("loai_vu") {
+                    Some(l) => c[case_ix(l)],
+                    None => c[0] + c[1],
+                }
+            };
+            match (cell.indicator.as_str(), d.get("doan"), d.get("noi_dung")) {
+                ("TCD01", ..) => forms.map(|(_, f)| f.0).sum(),
+                ("TCD02", Some(_), _) => r.group_people,
+                ("TCD02", None, _) => forms.map(|(_, f)| f.1).sum(),
+                ("TCD03", _, Some("khieu_nai")) => r.complaints,
+                ("TCD03", _, Some(_)) => r.denunciations,
+                ("TCD03", Some(_), None) => old_new(&r.group_cases),
+                ("TCD03", None, None) => forms.map(|(_, f)| old_new(&f.2)).sum(),
+                ("TCD04", ..) => r.groups,
+                _ => 0.0,
+            }
+        })
+        .sum()
 }
 
 /// The deliberate faults of the sample matrix inboxes (2026-Q3: tthc, tcd), listed in
@@ -1083,109 +1220,9 @@ pub fn write_matrix_inbox(
         .map(|l| l.cells().map(|(_, _, c)| c.key.clone()).collect())
         .unwrap_or_default();
     for unit in config.reporting_units(regime, regime.window(period).to) {
-        let mut fill = Fill::default();
-        let mut values = matrix_values(config, unit, period);
-        if keys.iter().any(|k| k.starts_with("TCD01")) {
-            values = reception_values(config, regime, unit, period);
-        } else if !values.keys().any(|(k, _)| keys.contains(k)) {
-            values = population_values(config, regime, unit, period);
-        }
-        for (k, v) in values {
-            fill.values.insert(k, CellValue::Number(v));
-        }
-        let th = |k: &str| (k.to_string(), InputColumn::ThucHien);
-        match matrix_fault(&regime.id, &unit.code).filter(|_| faults) {
-            Some("content-over-cases") => {
-                // Row 2 (Lãnh đạo): complaints typed as the row's cases, 7 more (the officer
-                // counted the petitions in): khiếu nại + tố cáo exceed the cases.
-                let num = |k: &str| match fill.values.get(&th(k)) {
-                    Some(CellValue::Number(v)) => *v,
-                    _ => 0.0,
-                };
-                let row = "co_quan=lanh_dao";
-                let cases: f64 = ["dinh_ky_dot_xuat", "thuong_xuyen"]
-                    .iter()
-                    .flat_map(|h| {
-                        ["cu", "moi_phat_sinh"]
-                            .map(|l| format!("TCD03[{row};hinh_thuc={h};loai_vu={l}]"))
-                    })
-                    .map(|k| num(&k))
-                    .sum();
-                let key = format!("TCD03[{row};noi_dung=khieu_nai]");
-                let total = "TCD03[noi_dung=khieu_nai]";
-                let (old, t) = (num(&key), num(total));
-                let new = cases + 7.0;
-                fill.values.insert(th(&key), CellValue::Number(new));
-                fill.values
-                    .insert(th(total), CellValue::Number(t + new - old));
-            }
-            Some("total-row") => {
-                // "Tổng cộng", column 2 (người tiếp thường xuyên) typed 10 more than rows 1-3.
-                let key = "TCD02[hinh_thuc=thuong_xuyen]";
-                if let Some(CellValue::Number(v)) = fill.values.get(&th(key)).cloned() {
-                    fill.values.insert(th(key), CellValue::Number(v + 10.0));
-                }
-            }
-            Some("total") => {
-                // Column 3 of the total row typed 10 more than 4 + 5 + 6.
-                if let Some(CellValue::Number(v)) = fill.values.get(&th("TT01")).cloned() {
-                    fill.values.insert(th("TT01"), CellValue::Number(v + 10.0));
-                }
-            }
-            Some("unknown-row") => {
-                // A lĩnh vực the regime does not list, added by the unit.
-                let cells = config
-                    .layout(&regime.id)
-                    .and_then(|l| l.rows.first())
-                    .map(|r| r.cells.clone())
-                    .unwrap_or_default();
-                let cells: Vec<Option<crate::catalog::BodyCell>> = cells
-                    .into_iter()
-                    .map(|c| {
-                        c.map(|mut b| {
-                            b.key = b.key.replace("ho_tich", "lam_nghiep");
-                            fill.values
-                                .insert((b.key.clone(), b.column), CellValue::Number(4.0));
-                            b
-                        })
-                    })
-                    .collect();
-                fill.extra_rows.push(crate::catalog::LayoutRow {
-                    stt: String::new(),
-                    label: "Lâm nghiệp".to_string(),
-                    printed: "Lâm nghiệp".to_string(),
-                    heading: false,
-                    sub: false,
-                    total: false,
-                    option: None,
-                    cells,
-                });
-            }
-            Some(_) => {
-                // Online applications for hộ tịch typed as text, "1.234": read as 1234 with a
-                // warning; the totals include it.
-                let key = "TT01[linh_vuc=ho_tich;nguon=truc_tuyen]";
-                let old = match fill.values.get(&th(key)) {
-                    Some(CellValue::Number(v)) => *v,
-                    _ => 0.0,
-                };
-                for k in [
-                    "TT01",
-                    "TT01[linh_vuc=ho_tich]",
-                    "TT01[nguon=truc_tuyen]",
-                    "TT03",
-                    "TT03[linh_vuc=ho_tich]",
-                    "TT03[han=trong_han]",
-                    "TT03[han=trong_han;linh_vuc=ho_tich]",
-                ] {
-                    if let Some(CellValue::Number(v)) = fill.values.get(&th(k)).cloned() {
-                        fill.values
-                            .insert(th(k), CellValue::Number(v + 1234.0 - old));
-                    }
-                }
-                fill.values.insert(th(key), CellValue::Text("1.234".into()));
-            }
-            None => {}
+        let mut fill = matrix_fill(config, regime, unit, period, &keys);
+        if let Some(fault) = matrix_fault(&regime.id, &unit.code).filter(|_| faults) {
+            plant_matrix_fault(config, regime, &mut fill, fault);
         }
         for spec in &regime.lists {
             let rows = lists::rows(config, spec, unit, period, regime.window(period), faults);
@@ -1205,4 +1242,132 @@ pub fn write_matrix_inbox(
     }
     write_atomic(&dir.join("nhan.csv"), log.as_bytes())?;
     Ok(written)
+}
+
+/// A unit's figures for a matrix form whose cell keys are `keys`: from the 06a kind's
+/// generator, the Biểu 01/TCD kind's, or a counted population.
+fn matrix_fill(
+    config: &Config,
+    regime: &Regime,
+    unit: &Unit,
+    period: Period,
+    keys: &BTreeSet<String>,
+) -> Fill {
+    let mut fill = Fill::default();
+    let mut values = matrix_values(config, unit, period);
+    if keys.iter().any(|k| k.starts_with("TCD01")) {
+        values = reception_values(config, regime, unit, period);
+    } else if !values.keys().any(|(k, _)| keys.contains(k)) {
+        values = population_values(config, regime, unit, period);
+    }
+    for (k, v) in values {
+        fill.values.insert(k, CellValue::Number(v));
+    }
+    fill
+}
+
+/// The key of a cell's "thực hiện" value.
+fn th(k: &str) -> (String, InputColumn) {
+    (k.to_string(), InputColumn::ThucHien)
+}
+
+/// Plants one of `matrix_fault`'s faults in a unit's filled matrix form.
+fn plant_matrix_fault(config: &Config, regime: &Regime, fill: &mut Fill, fault: &str) {
+    match fault {
+        "content-over-cases" => content_over_cases(fill),
+        "total-row" => {
+            // "Tổng cộng", column 2 (người tiếp thường xuyên) typed 10 more than rows 1-3.
+            let key = "TCD02[hinh_thuc=thuong_xuyen]";
+            if let Some(CellValue::Number(v)) = fill.values.get(&th(key)).cloned() {
+                fill.values.insert(th(key), CellValue::Number(v + 10.0));
+            }
+        }
+        "total" => {
+            // Column 3 of the total row typed 10 more than 4 + 5 + 6.
+            if let Some(CellValue::Number(v)) = fill.values.get(&th("TT01")).cloned() {
+                fill.values.insert(th("TT01"), CellValue::Number(v + 10.0));
+            }
+        }
+        "unknown-row" => unknown_row(config, regime, fill),
+        _ => text_number(fill),
+    }
+}
+
+/// Row 2 (Lãnh đạo): complaints typed as the row's cases, 7 more (the officer counted the
+/// petitions in): khiếu nại + tố cáo exceed the cases.
+fn content_over_cases(fill: &mut Fill) {
+    let num = |k: &str| match fill.values.get(&th(k)) {
+        Some(CellValue::Number(v)) => *v,
+        _ => 0.0,
+    };
+    let row = "co_quan=lanh_dao";
+    let cases: f64 = ["dinh_ky_dot_xuat", "thuong_xuyen"]
+        .iter()
+        .flat_map(|h| {
+            ["cu", "moi_phat_sinh"].map(|l| format!("TCD03[{row};hinh_thuc={h};loai_vu={l}]"))
+        })
+        .map(|k| num(&k))
+        .sum();
+    let key = format!("TCD03[{row};noi_dung=khieu_nai]");
+    let total = "TCD03[noi_dung=khieu_nai]";
+    let (old, t) = (num(&key), num(total));
+    let new = cases + 7.0;
+    fill.values.insert(th(&key), CellValue::Number(new));
+    fill.values
+        .insert(th(total), CellValue::Number(t + new - old));
+}
+
+/// A lĩnh vực the regime does not list, added by the unit.
+fn unknown_row(config: &Config, regime: &Regime, fill: &mut Fill) {
+    let cells = config
+        .layout(&regime.id)
+        .and_then(|l| l.rows.first())
+        .map(|r| r.cells.clone())
+        .unwrap_or_default();
+    let cells: Vec<Option<crate::catalog::BodyCell>> = cells
+        .into_iter()
+        .map(|c| {
+            c.map(|mut b| {
+                b.key = b.key.replace("ho_tich", "lam_nghiep");
+                fill.values
+                    .insert((b.key.clone(), b.column), CellValue::Number(4.0));
+                b
+            })
+        })
+        .collect();
+    fill.extra_rows.push(crate::catalog::LayoutRow {
+        stt: String::new(),
+        label: "Lâm nghiệp".to_string(),
+        printed: "Lâm nghiệp".to_string(),
+        heading: false,
+        sub: false,
+        total: false,
+        option: None,
+        cells,
+    });
+}
+
+/// Online applications for hộ tịch typed as text, "1.234": read as 1234 with a warning; the
+/// totals include it.
+fn text_number(fill: &mut Fill) {
+    let key = "TT01[linh_vuc=ho_tich;nguon=truc_tuyen]";
+    let old = match fill.values.get(&th(key)) {
+        Some(CellValue::Number(v)) => *v,
+        _ => 0.0,
+    };
+    for k in [
+        "TT01",
+        "TT01[linh_vuc=ho_tich]",
+        "TT01[nguon=truc_tuyen]",
+        "TT03",
+        "TT03[linh_vuc=ho_tich]",
+        "TT03[han=trong_han]",
+        "TT03[han=trong_han;linh_vuc=ho_tich]",
+    ] {
+        if let Some(CellValue::Number(v)) = fill.values.get(&th(k)).cloned() {
+            fill.values
+                .insert(th(k), CellValue::Number(v + 1234.0 - old));
+        }
+    }
+    fill.values.insert(th(key), CellValue::Text("1.234".into()));
 }

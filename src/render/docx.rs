@@ -314,75 +314,15 @@ impl TableText {
         if min.iter().sum::<usize>() > page {
             return None;
         }
-        let n = want.len();
         let mut widths = want;
         let total: usize = widths.iter().sum();
-        // Labels take what is left; a column of short codes (STT, I, II) does not.
-        let short = |c: usize| {
-            self.column(c)
-                .filter(|(h, _)| !h)
-                .all(|(_, x)| x.text.trim().chars().count() <= 4)
-        };
-        let labels: Vec<usize> = (0..n).filter(|c| !figures[*c] && !short(*c)).collect();
-        let grow: Vec<usize> = if labels.is_empty() {
-            (0..n).collect()
-        } else {
-            labels
-        };
+        let grow = self.growing(&figures);
         if total > page {
             // Headers wrap first (down to their longest word), then the labels give way
             // together, each in proportion to what it can give.
-            let mut over = total - page;
-            for c in (0..n).filter(|c| !grow.contains(c)) {
-                let give = (widths[c] - min[c]).min(over);
-                widths[c] -= give;
-                over -= give;
-            }
-            let slack: usize = grow.iter().map(|&c| widths[c] - min[c]).sum();
-            if over > 0 && slack > 0 {
-                let share = (over as f64 / slack as f64).min(1.0);
-                for &c in &grow {
-                    let give = ((widths[c] - min[c]) as f64 * share).ceil() as usize;
-                    widths[c] -= give.min(widths[c] - min[c]);
-                }
-            }
-        } else if let Some(first) = grow.first() {
-            // Towards every cell on one line (headers first, as far as the page allows), then
-            // the rest to the labels.
-            let short: usize = (0..n).map(|c| ideal[c] - widths[c]).sum();
-            let spare = page - total;
-            if short > 0 {
-                let share = (spare as f64 / short as f64).min(1.0);
-                for c in 0..n {
-                    widths[c] += ((ideal[c] - widths[c]) as f64 * share) as usize;
-                }
-            }
-            // Then towards headers on one line, as far as the page allows.
-            let head_ideal: Vec<usize> = (0..n)
-                .map(|c| {
-                    self.column(c)
-                        .filter(|(h, _)| *h)
-                        .map(|(_, x)| text_width(x.text.trim(), size, true) + CELL_PADDING)
-                        .max()
-                        .unwrap_or(0)
-                        .max(widths[c])
-                })
-                .collect();
-            let spare = page - widths.iter().sum::<usize>();
-            let short: usize = (0..n).map(|c| head_ideal[c] - widths[c]).sum();
-            if short > 0 {
-                let share = (spare as f64 / short as f64).min(1.0);
-                for c in 0..n {
-                    widths[c] += ((head_ideal[c] - widths[c]) as f64 * share) as usize;
-                }
-            }
-            let total: usize = widths.iter().sum();
-            let spare = page - total;
-            let each = spare / grow.len();
-            for c in &grow {
-                widths[*c] += each;
-            }
-            widths[*first] += spare - each * grow.len();
+            shrink(&mut widths, &min, &grow, total - page);
+        } else if let Some(&first) = grow.first() {
+            self.spread(&mut widths, &ideal, &grow, first, size, page);
         }
         Some(Layout {
             widths,
@@ -390,6 +330,75 @@ impl TableText {
             size,
             landscape,
         })
+    }
+
+    /// The columns that take what is left over: the labels (a column of short codes, STT, I,
+    /// II, is not one), or every column where there is none.
+    fn growing(&self, figures: &[bool]) -> Vec<usize> {
+        let n = figures.len();
+        // Labels take what is left; a column of short codes (STT, I, II) does not.
+        let short = |c: usize| {
+            self.column(c)
+                .filter(|(h, _)| !h)
+                .all(|(_, x)| x.text.trim().chars().count() <= 4)
+        };
+        let labels: Vec<usize> = (0..n).filter(|c| !figures[*c] && !short(*c)).collect();
+        if labels.is_empty() {
+            (0..n).collect()
+        } else {
+            labels
+        }
+    }
+
+    /// Widens `widths` (which fit on the `page`) towards every cell on one line, then towards
+    /// headers on one line; the rest goes to the `grow` columns, the remainder to `first`.
+    fn spread(
+        &self,
+        widths: &mut [usize],
+        ideal: &[usize],
+        grow: &[usize],
+        first: usize,
+        size: usize,
+        page: usize,
+    ) {
+        let n = widths.len();
+        let total: usize = widths.iter().sum();
+        // Towards every cell on one line (headers first, as far as the page allows), then
+        // the rest to the labels.
+        let short: usize = (0..n).map(|c| ideal[c] - widths[c]).sum();
+        let spare = page - total;
+        if short > 0 {
+            let share = (spare as f64 / short as f64).min(1.0);
+            for c in 0..n {
+                widths[c] += ((ideal[c] - widths[c]) as f64 * share) as usize;
+            }
+        }
+        // Then towards headers on one line, as far as the page allows.
+        let head_ideal: Vec<usize> = (0..n)
+            .map(|c| {
+                self.column(c)
+                    .filter(|(h, _)| *h)
+                    .map(|(_, x)| text_width(x.text.trim(), size, true) + CELL_PADDING)
+                    .max()
+                    .unwrap_or(0)
+                    .max(widths[c])
+            })
+            .collect();
+        let spare = page - widths.iter().sum::<usize>();
+        let short: usize = (0..n).map(|c| head_ideal[c] - widths[c]).sum();
+        if short > 0 {
+            let share = (spare as f64 / short as f64).min(1.0);
+            for c in 0..n {
+                widths[c] += ((head_ideal[c] - widths[c]) as f64 * share) as usize;
+            }
+        }
+        let total: usize = widths.iter().sum();
+        let spare = page - total;
+        let each = spare / grow.len();
+        for c in grow {
+            widths[*c] += each;
+        }
+        widths[first] += spare - each * grow.len();
     }
 
     /// Column widths from the content (`fit`): A4 portrait if the narrowest layout fits, else
@@ -482,6 +491,25 @@ impl TableText {
                 .width(width, WidthType::Dxa),
             layout.landscape,
         )
+    }
+}
+
+/// Narrows `widths` by `over`: the columns that do not grow give way first (down to their
+/// `min`), then the `grow` columns together, each in proportion to what it can give.
+fn shrink(widths: &mut [usize], min: &[usize], grow: &[usize], mut over: usize) {
+    let n = widths.len();
+    for c in (0..n).filter(|c| !grow.contains(c)) {
+        let give = (widths[c] - min[c]).min(over);
+        widths[c] -= give;
+        over -= give;
+    }
+    let slack: usize = grow.iter().map(|&c| widths[c] - min[c]).sum();
+    if over > 0 && slack > 0 {
+        let share = (over as f64 / slack as f64).min(1.0);
+        for &c in grow {
+            let give = ((widths[c] - min[c]) as f64 * share).ceil() as usize;
+            widths[c] -= give.min(widths[c] - min[c]);
+        }
     }
 }
 
@@ -730,6 +758,71 @@ impl Body {
         self.blocks.push(Block::Heading(Box::new(p)));
     }
 
+    /// One Markdown event of the outline (outside a table drawn from the form).
+    fn event(&mut self, e: Event<'_>, form: Option<&FormTable>) {
+        match e {
+            Event::Html(t) if t.trim() == FORM_TABLE_MARK => self.form_next = form.is_some(),
+            Event::Start(Tag::Table(_)) if self.form_next => {
+                self.form_next = false;
+                self.skipping = true;
+                let (table, landscape) = form_table(form.expect("checked"));
+                self.blocks.push(Block::Table(Box::new(table), landscape));
+            }
+            Event::Start(Tag::Heading { level, .. }) => self.heading = Some(level),
+            Event::End(TagEnd::Heading(level)) => self.end_heading(level),
+            Event::Start(Tag::Paragraph) => {}
+            Event::End(TagEnd::Paragraph) => self.end_paragraph(),
+            Event::Start(Tag::Strong) => self.bold = true,
+            Event::End(TagEnd::Strong) => self.bold = false,
+            Event::Start(Tag::Emphasis) => self.italic = true,
+            Event::End(TagEnd::Emphasis) => self.italic = false,
+            Event::Start(Tag::List(first)) => self.lists.push(first),
+            Event::End(TagEnd::List(_)) => {
+                self.lists.pop();
+            }
+            Event::Start(Tag::Item) => self.start_item(),
+            Event::End(TagEnd::Item) if !self.runs.is_empty() || self.item_prefix.is_some() => {
+                self.end_paragraph()
+            }
+            Event::Start(Tag::Table(aligns)) => {
+                self.table = Some(TableText {
+                    aligns,
+                    ..TableText::default()
+                });
+            }
+            Event::Start(Tag::TableHead) => {
+                if let Some(t) = &mut self.table {
+                    t.head = true;
+                }
+            }
+            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => self.end_row(),
+            Event::End(TagEnd::TableCell) => self.end_cell(),
+            Event::End(TagEnd::Table) => self.end_table(),
+            // An outline's comment giving the next table's column widths.
+            Event::Html(t) if given_widths(&t).is_some() => self.widths = given_widths(&t),
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                self.text(&t)
+            }
+            Event::SoftBreak => self.text(" "),
+            Event::HardBreak => self
+                .runs
+                .push(Run::new().add_break(BreakType::TextWrapping)),
+            _ => {}
+        }
+    }
+
+    /// A list item begins: its prefix, the next number of an ordered list or a dash.
+    fn start_item(&mut self) {
+        let prefix = match self.lists.last_mut() {
+            Some(Some(n)) => {
+                *n += 1;
+                format!("{}. ", *n - 1)
+            }
+            _ => "– ".to_string(),
+        };
+        self.item_prefix = Some(prefix);
+    }
+
     /// A table cell read: its runs and text, laid out when the table ends.
     fn end_cell(&mut self) {
         let runs = std::mem::take(&mut self.runs);
@@ -765,60 +858,7 @@ fn body(md: &str, form: Option<&FormTable>) -> Vec<Block> {
             }
             continue;
         }
-        match e {
-            Event::Html(t) if t.trim() == FORM_TABLE_MARK => b.form_next = form.is_some(),
-            Event::Start(Tag::Table(_)) if b.form_next => {
-                b.form_next = false;
-                b.skipping = true;
-                let (table, landscape) = form_table(form.expect("checked"));
-                b.blocks.push(Block::Table(Box::new(table), landscape));
-            }
-            Event::Start(Tag::Heading { level, .. }) => b.heading = Some(level),
-            Event::End(TagEnd::Heading(level)) => b.end_heading(level),
-            Event::Start(Tag::Paragraph) => {}
-            Event::End(TagEnd::Paragraph) => b.end_paragraph(),
-            Event::Start(Tag::Strong) => b.bold = true,
-            Event::End(TagEnd::Strong) => b.bold = false,
-            Event::Start(Tag::Emphasis) => b.italic = true,
-            Event::End(TagEnd::Emphasis) => b.italic = false,
-            Event::Start(Tag::List(first)) => b.lists.push(first),
-            Event::End(TagEnd::List(_)) => {
-                b.lists.pop();
-            }
-            Event::Start(Tag::Item) => {
-                let prefix = match b.lists.last_mut() {
-                    Some(Some(n)) => {
-                        *n += 1;
-                        format!("{}. ", *n - 1)
-                    }
-                    _ => "– ".to_string(),
-                };
-                b.item_prefix = Some(prefix);
-            }
-            Event::End(TagEnd::Item) if !b.runs.is_empty() || b.item_prefix.is_some() => {
-                b.end_paragraph()
-            }
-            Event::Start(Tag::Table(aligns)) => {
-                b.table = Some(TableText {
-                    aligns,
-                    ..TableText::default()
-                });
-            }
-            Event::Start(Tag::TableHead) => {
-                if let Some(t) = &mut b.table {
-                    t.head = true;
-                }
-            }
-            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => b.end_row(),
-            Event::End(TagEnd::TableCell) => b.end_cell(),
-            Event::End(TagEnd::Table) => b.end_table(),
-            // An outline's comment giving the next table's column widths.
-            Event::Html(t) if given_widths(&t).is_some() => b.widths = given_widths(&t),
-            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => b.text(&t),
-            Event::SoftBreak => b.text(" "),
-            Event::HardBreak => b.runs.push(Run::new().add_break(BreakType::TextWrapping)),
-            _ => {}
-        }
+        b.event(e, form);
     }
     if !b.runs.is_empty() {
         b.end_paragraph();
@@ -828,13 +868,30 @@ fn body(md: &str, form: Option<&FormTable>) -> Vec<Block> {
 
 /// `bao-cao.docx` of a narrative, dated `as_of`.
 pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
+    let mut sections = Sections::new(new_document(n, as_of));
+    for block in body(&n.body, n.form_table.as_ref()) {
+        sections = sections.add(block);
+    }
+    let mut doc = sections.finish();
+    doc = doc.add_table(closing(n));
+    let mut xml = doc.build();
+    xml.document = repeat_header_rows(std::mem::take(&mut xml.document));
+    let mut out = std::io::Cursor::new(Vec::new());
+    xml.pack(&mut out)
+        .map_err(|e| format!("không tạo được bao-cao.docx: {e}"))?;
+    Ok(out.into_inner())
+}
+
+/// The document before its body: A4, the fonts, the dates, page numbers from page 2, the
+/// letterhead.
+fn new_document(n: &Narrative, as_of: NaiveDate) -> Docx {
     let fonts = RunFonts::new()
         .ascii(FONT)
         .hi_ansi(FONT)
         .east_asia(FONT)
         .cs(FONT);
     let date = format!("{as_of}T00:00:00Z");
-    let mut doc = Docx::new()
+    Docx::new()
         .page_size(A4.0, A4.1)
         .page_margin(margins())
         .default_fonts(fonts)
@@ -850,68 +907,91 @@ pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
         )
         .first_header(Header::new())
         .title_pg()
-        .add_table(letterhead(n));
-    // A table too wide for A4 portrait gets a landscape section of its own: the sections
-    // before and after it stay portrait, page numbers run on.
-    let mut first_section = true;
-    let mut landscape = false;
-    // In a landscape section: tables that follow each other share it (no empty page).
-    let mut in_landscape = false;
-    // A heading waits for what follows it: a landscape table takes it along.
-    let mut heading: Option<Paragraph> = None;
-    for block in body(&n.body, n.form_table.as_ref()) {
+        .add_table(letterhead(n))
+}
+
+/// The body's blocks added to the document in sections: a table too wide for A4 portrait gets
+/// a landscape section of its own; the sections before and after it stay portrait, page
+/// numbers run on.
+struct Sections {
+    doc: Docx,
+    first_section: bool,
+    landscape: bool,
+    /// In a landscape section: tables that follow each other share it (no empty page).
+    in_landscape: bool,
+    /// A heading waits for what follows it: a landscape table takes it along.
+    heading: Option<Paragraph>,
+}
+
+impl Sections {
+    fn new(doc: Docx) -> Sections {
+        Sections {
+            doc,
+            first_section: true,
+            landscape: false,
+            in_landscape: false,
+            heading: None,
+        }
+    }
+
+    /// Adds one block of the body, ending or beginning a landscape section where it must.
+    fn add(mut self, block: Block) -> Sections {
+        let mut doc = self.doc;
         let wide = matches!(block, Block::Table(_, true));
-        if in_landscape && !wide && !matches!(block, Block::Heading(_)) {
+        if self.in_landscape && !wide && !matches!(block, Block::Heading(_)) {
             // Back to portrait: the landscape section ends before this block, and a
             // section begins with a paragraph (LibreOffice does not start a page style on a
             // table).
             doc = doc
                 .add_paragraph(section_end(true, false))
-                .add_paragraph(heading.take().unwrap_or_else(empty_line));
-            in_landscape = false;
+                .add_paragraph(self.heading.take().unwrap_or_else(empty_line));
+            self.in_landscape = false;
         }
-        doc = match block {
+        self.doc = match block {
             Block::Heading(p) => {
-                let doc = add_after(doc, heading.take());
-                heading = Some(*p);
+                let doc = add_after(doc, self.heading.take());
+                self.heading = Some(*p);
                 doc
             }
-            Block::Paragraph(p) => add_after(doc, heading.take()).add_paragraph(*p),
-            Block::Table(t, false) => add_after(doc, heading.take()).add_table(*t),
-            Block::Table(t, true) if in_landscape => add_after(doc, heading.take()).add_table(*t),
+            Block::Paragraph(p) => add_after(doc, self.heading.take()).add_paragraph(*p),
+            Block::Table(t, false) => add_after(doc, self.heading.take()).add_table(*t),
+            Block::Table(t, true) if self.in_landscape => {
+                add_after(doc, self.heading.take()).add_table(*t)
+            }
             Block::Table(t, true) => {
-                let before = section_end(false, first_section);
-                first_section = false;
-                landscape = true;
-                in_landscape = true;
-                let start = heading.take().unwrap_or_else(empty_line);
+                let before = section_end(false, self.first_section);
+                self.first_section = false;
+                self.landscape = true;
+                self.in_landscape = true;
+                let start = self.heading.take().unwrap_or_else(empty_line);
                 doc.add_paragraph(before).add_paragraph(start).add_table(*t)
             }
         };
+        self
     }
-    if in_landscape {
-        doc = doc
-            .add_paragraph(section_end(true, false))
-            .add_paragraph(empty_line());
+
+    /// The document after the body: the last landscape section ended, a waiting heading
+    /// added, the last section portrait.
+    fn finish(mut self) -> Docx {
+        let mut doc = self.doc;
+        if self.in_landscape {
+            doc = doc
+                .add_paragraph(section_end(true, false))
+                .add_paragraph(empty_line());
+        }
+        doc = add_after(doc, self.heading.take());
+        if self.landscape {
+            // The last section is not the first page's: numbered from its first page; portrait
+            // said in so many words (LibreOffice keeps the landscape of the section before).
+            let last = &mut doc.document.section_property;
+            last.title_pg = false;
+            last.first_header_reference = None;
+            last.page_size = PageSize::new()
+                .size(A4.0, A4.1)
+                .orient(PageOrientationType::Portrait);
+        }
+        doc
     }
-    doc = add_after(doc, heading.take());
-    if landscape {
-        // The last section is not the first page's: numbered from its first page; portrait
-        // said in so many words (LibreOffice keeps the landscape of the section before).
-        let last = &mut doc.document.section_property;
-        last.title_pg = false;
-        last.first_header_reference = None;
-        last.page_size = PageSize::new()
-            .size(A4.0, A4.1)
-            .orient(PageOrientationType::Portrait);
-    }
-    doc = doc.add_table(closing(n));
-    let mut xml = doc.build();
-    xml.document = repeat_header_rows(std::mem::take(&mut xml.document));
-    let mut out = std::io::Cursor::new(Vec::new());
-    xml.pack(&mut out)
-        .map_err(|e| format!("không tạo được bao-cao.docx: {e}"))?;
-    Ok(out.into_inner())
 }
 
 /// `doc` with a waiting heading added, if there is one.

@@ -121,7 +121,6 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
     let cells_of = crate::consolidate::KeyId::positions(ids.iter().copied());
     // A unit's figures by (form cell, column), filled by one walk of its figures in key order
     // (a lookup for each cell and column would search its tree four times per cell).
-    const COLUMNS: usize = InputColumn::ALL.len();
     let mut table: Vec<Option<f64>> = vec![None; form.len() * COLUMNS];
     let mut units = Vec::new();
     for unit in &c.units {
@@ -141,23 +140,31 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
                 table[cell * COLUMNS + column as usize] = Some(value);
             }
         }
-        for (cell, row) in table.chunks(COLUMNS).enumerate() {
-            for column in InputColumn::ALL {
-                if let Some(value) = row[column as usize] {
-                    figures.push(Figure {
-                        unit: u,
-                        cell: cell as u32,
-                        column,
-                        value,
-                    });
-                }
-            }
-        }
+        push_figures(&mut figures, u, &table);
     }
     ExchangeRows {
         units,
         cells: form,
         figures,
+    }
+}
+
+/// The columns of a unit's table of figures (`exchange_rows`): one per input column.
+const COLUMNS: usize = InputColumn::ALL.len();
+
+/// Unit `u`'s figures from its `table` (by form cell, then column), in that order.
+fn push_figures(figures: &mut Vec<Figure>, u: u32, table: &[Option<f64>]) {
+    for (cell, row) in table.chunks(COLUMNS).enumerate() {
+        for column in InputColumn::ALL {
+            if let Some(value) = row[column as usize] {
+                figures.push(Figure {
+                    unit: u,
+                    cell: cell as u32,
+                    column,
+                    value,
+                });
+            }
+        }
     }
 }
 

@@ -375,6 +375,42 @@ pub fn write_form(
     let last = ncols - 1;
     let split = (ncols / 2).max(3) - 1; // the left block spans columns 0..=split
     ws.set_name(FORM_SHEET)?;
+    set_form_widths(ws, spec, &labels)?;
+    let mut r = header_block(ws, spec, styles, split, last)?;
+
+    // Table header.
+    let header_row = r;
+    write_table_header(ws, spec, styles, &labels, r)?;
+    r += 1;
+    let first_row = r;
+
+    // Rows, grouped by section.
+    let sections = FormSections {
+        spec,
+        styles,
+        name_col,
+        last,
+        value,
+    };
+    let r = sections.write(ws, r)?;
+    let last_row = r.saturating_sub(1);
+
+    footer(ws, spec, styles, r + 1, split, last)?;
+    print_setup(ws, spec, header_row, header_row, name_col + 1)?;
+    Ok(TablePlace {
+        header_row,
+        first_row,
+        last_row,
+    })
+}
+
+/// The widths of the label columns, then of the value columns.
+fn set_form_widths(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    labels: &[&str],
+) -> Result<(), XlsxError> {
+    let first_value = labels.len() as u16;
     for (c, h) in labels.iter().enumerate() {
         let width = match *h {
             "STT" => 6,
@@ -387,10 +423,18 @@ pub fn write_form(
     for (i, c) in spec.columns.iter().enumerate() {
         ws.set_column_width(first_value + i as u16, c.width())?;
     }
-    let mut r = header_block(ws, spec, styles, split, last)?;
+    Ok(())
+}
 
-    // Table header.
-    let header_row = r;
+/// The table's header row `r`: the label columns, then each value column's header.
+fn write_table_header(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+    labels: &[&str],
+    r: u32,
+) -> Result<(), XlsxError> {
+    let first_value = labels.len() as u16;
     for (c, h) in labels.iter().enumerate() {
         ws.write_string_with_format(r, c as u16, *h, &styles.header)?;
     }
@@ -403,40 +447,47 @@ pub fn write_form(
         )?;
     }
     ws.set_row_height(r, 48)?;
-    r += 1;
-    let first_row = r;
+    Ok(())
+}
 
-    // Rows, grouped by section.
-    let mut section_no = 0;
-    for section in &spec.regime.form.sections {
-        let items = section_items(section, &spec.rows);
-        if items.is_empty() {
-            continue;
-        }
-        section_no += 1;
-        ws.write_string_with_format(r, 0, roman(section_no), &styles.section_center)?;
-        for c in 1..=last {
-            if c == name_col {
-                ws.write_string_with_format(r, c, &section.title, &styles.section)?;
-            } else {
-                ws.write_blank(r, c, &styles.section)?;
+/// What the rows of a list form are written with, section by section.
+struct FormSections<'a> {
+    spec: &'a FormSpec<'a>,
+    styles: &'a Styles,
+    /// The column of the indicators' names (a section's title goes there).
+    name_col: u16,
+    last: u16,
+    value: &'a dyn Fn(&Indicator, Column) -> Option<CellValue>,
+}
+
+impl FormSections<'_> {
+    /// The sections from row `r` on, each a title row (roman number) then its items (empty
+    /// sections left out); returns the first row after them.
+    fn write(&self, ws: &mut Worksheet, mut r: u32) -> Result<u32, XlsxError> {
+        let (spec, styles) = (self.spec, self.styles);
+        let mut section_no = 0;
+        for section in &spec.regime.form.sections {
+            let items = section_items(section, &spec.rows);
+            if items.is_empty() {
+                continue;
+            }
+            section_no += 1;
+            ws.write_string_with_format(r, 0, roman(section_no), &styles.section_center)?;
+            for c in 1..=self.last {
+                if c == self.name_col {
+                    ws.write_string_with_format(r, c, &section.title, &styles.section)?;
+                } else {
+                    ws.write_blank(r, c, &styles.section)?;
+                }
+            }
+            r += 1;
+            for item in &items {
+                write_item(ws, spec, styles, r, item, self.value)?;
+                r += 1;
             }
         }
-        r += 1;
-        for item in &items {
-            write_item(ws, spec, styles, r, item, value)?;
-            r += 1;
-        }
+        Ok(r)
     }
-    let last_row = r.saturating_sub(1);
-
-    footer(ws, spec, styles, r + 1, split, last)?;
-    print_setup(ws, spec, header_row, header_row, name_col + 1)?;
-    Ok(TablePlace {
-        header_row,
-        first_row,
-        last_row,
-    })
 }
 
 /// One indicator's row of a list form at row `r`.
@@ -471,46 +522,72 @@ fn write_item(
     for col in &spec.columns {
         let c = next();
         let is_input = spec.fillable && matches!(col, Column::Input(_) | Column::Note);
-        let fmt = match (col, is_input) {
-            (Column::Note, true) => &styles.input_text,
-            (Column::Note, false) => &styles.cell_text,
-            (_, true) => styles.input(ind),
-            (_, false) if col.is_comparison() => &styles.percent,
-            (_, false) if ind.is_answer() => &styles.cell_center,
-            (_, false) => styles.figure(ind),
-        };
+        let fmt = value_format(styles, ind, col, is_input);
         // An answer or a year is not compared with last year's or a plan.
         let compared =
             col.is_comparison() && (ind.is_answer() || ind.value_type == ValueType::Year);
-        match value(ind, *col).filter(|_| !compared) {
-            Some(CellValue::Number(v)) if ind.is_answer() => match ind.answer_label(v) {
-                Some(label) => {
-                    ws.write_string_with_format(r, c, label, fmt)?;
-                }
-                None => {
-                    ws.write_number_with_format(r, c, v, fmt)?;
-                }
-            },
-            Some(CellValue::Number(v)) => {
-                ws.write_number_with_format(r, c, v, fmt)?;
-            }
-            Some(CellValue::Judged(v, good)) => {
-                let fmt = if good {
-                    &styles.percent_good
-                } else {
-                    &styles.percent_bad
-                };
-                ws.write_number_with_format(r, c, v, fmt)?;
-            }
-            Some(CellValue::Text(t)) => {
-                ws.write_string_with_format(r, c, &t, fmt)?;
-            }
-            None => {
-                ws.write_blank(r, c, fmt)?;
-            }
-        }
+        let v = value(ind, *col).filter(|_| !compared);
+        write_value(ws, styles, (r, c), ind, v, fmt)?;
         if is_input && !matches!(col, Column::Note) {
             ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The format of an indicator's cell in column `col`: an input's on a fillable form, else
+/// text for a note, a percentage for a comparison, centred for an answer, else its figure's.
+fn value_format<'s>(
+    styles: &'s Styles,
+    ind: &Indicator,
+    col: &Column,
+    is_input: bool,
+) -> &'s Format {
+    match (col, is_input) {
+        (Column::Note, true) => &styles.input_text,
+        (Column::Note, false) => &styles.cell_text,
+        (_, true) => styles.input(ind),
+        (_, false) if col.is_comparison() => &styles.percent,
+        (_, false) if ind.is_answer() => &styles.cell_center,
+        (_, false) => styles.figure(ind),
+    }
+}
+
+/// A value at (`r`, `c`) in `fmt`: an answer as its label, a judged comparison green or red,
+/// none as a blank cell.
+fn write_value(
+    ws: &mut Worksheet,
+    styles: &Styles,
+    (r, c): (u32, u16),
+    ind: &Indicator,
+    value: Option<CellValue>,
+    fmt: &Format,
+) -> Result<(), XlsxError> {
+    match value {
+        Some(CellValue::Number(v)) if ind.is_answer() => match ind.answer_label(v) {
+            Some(label) => {
+                ws.write_string_with_format(r, c, label, fmt)?;
+            }
+            None => {
+                ws.write_number_with_format(r, c, v, fmt)?;
+            }
+        },
+        Some(CellValue::Number(v)) => {
+            ws.write_number_with_format(r, c, v, fmt)?;
+        }
+        Some(CellValue::Judged(v, good)) => {
+            let fmt = if good {
+                &styles.percent_good
+            } else {
+                &styles.percent_bad
+            };
+            ws.write_number_with_format(r, c, v, fmt)?;
+        }
+        Some(CellValue::Text(t)) => {
+            ws.write_string_with_format(r, c, &t, fmt)?;
+        }
+        None => {
+            ws.write_blank(r, c, fmt)?;
         }
     }
     Ok(())
@@ -527,6 +604,47 @@ pub fn header_block(
     last: u16,
 ) -> Result<u32, XlsxError> {
     let mut r = spec.extra_top_rows;
+    national_heading(ws, spec, styles, r, (split, last))?;
+    // Its two rows, then a blank one.
+    r += 3;
+    ws.write_string_with_format(r, 0, &spec.regime.form.number, &styles.left)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &spec.regime.form.title, &styles.title)?;
+    ws.set_row_height(r, 36)?;
+    r += 1;
+    ws.merge_range(r, 0, r, last, &spec.period.label(), &styles.italic_center)?;
+    r += 1;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        last,
+        &format!("Đơn vị báo cáo: {}", spec.unit.name),
+        &styles.left,
+    )?;
+    r += 1;
+    ws.merge_range(
+        r,
+        0,
+        r,
+        last,
+        &format!("Đơn vị nhận báo cáo: {}", spec.receiver),
+        &styles.left,
+    )?;
+    r += 2;
+    Ok(r)
+}
+
+/// The first two rows of the header block from row `r`: the parent agency and the agency
+/// (underlined) on columns `0..=split`, Quốc hiệu and Tiêu ngữ (underlined) on the rest up to
+/// `last`.
+fn national_heading(
+    ws: &mut Worksheet,
+    spec: &FormSpec<'_>,
+    styles: &Styles,
+    mut r: u32,
+    (split, last): (u16, u16),
+) -> Result<(), XlsxError> {
     // Header block (Nghị định 30/2020): agency top-left, Quốc hiệu and Tiêu ngữ top-right.
     let parent = spec
         .unit
@@ -561,33 +679,7 @@ pub fn header_block(
         "Độc lập - Tự do - Hạnh phúc",
         &styles.bold_underline_center,
     )?;
-    r += 2;
-    ws.write_string_with_format(r, 0, &spec.regime.form.number, &styles.left)?;
-    r += 1;
-    ws.merge_range(r, 0, r, last, &spec.regime.form.title, &styles.title)?;
-    ws.set_row_height(r, 36)?;
-    r += 1;
-    ws.merge_range(r, 0, r, last, &spec.period.label(), &styles.italic_center)?;
-    r += 1;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        last,
-        &format!("Đơn vị báo cáo: {}", spec.unit.name),
-        &styles.left,
-    )?;
-    r += 1;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        last,
-        &format!("Đơn vị nhận báo cáo: {}", spec.receiver),
-        &styles.left,
-    )?;
-    r += 2;
-    Ok(r)
+    Ok(())
 }
 
 /// The footer below the table at row `r`: place and date, signatures.

@@ -200,25 +200,7 @@ pub fn write_form_sheet(
     let n = rows.len() + BLANK_ROWS;
     let last_row = header + n as u32;
     let last_col = spec.columns.len() as u16;
-    let head = base
-        .clone()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let mut columns = vec![TableColumn::new()
-        .set_header("STT")
-        .set_header_format(&head)];
-    columns.extend(spec.columns.iter().map(|c| {
-        TableColumn::new()
-            .set_header(c.name.clone())
-            .set_header_format(&head)
-    }));
-    let table = Table::new()
-        .set_columns(&columns)
-        .set_name(format!("DS_{}", spec.code))
-        .set_autofilter(false);
-    ws.add_table(header, 0, last_row, last_col, &table)?;
+    ws.add_table(header, 0, last_row, last_col, &list_table(spec, base))?;
     ws.set_column_width(0, 6)?;
     for (j, c) in spec.columns.iter().enumerate() {
         let col = 1 + j as u16;
@@ -235,6 +217,40 @@ pub fn write_form_sheet(
         }
     }
     ws.set_row_height(header, 32)?;
+    write_typed_rows(ws, header, rows)?;
+    ws.set_freeze_panes(header + 1, 0)?;
+    print_one_page_wide(ws, header)
+}
+
+/// The Excel table of a unit's list sheet: STT and the list's columns, headers bold and
+/// centred, no filter.
+fn list_table(spec: &ListSpec, base: &Format) -> Table {
+    let head = base
+        .clone()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let mut columns = vec![TableColumn::new()
+        .set_header("STT")
+        .set_header_format(&head)];
+    columns.extend(spec.columns.iter().map(|c| {
+        TableColumn::new()
+            .set_header(c.name.clone())
+            .set_header_format(&head)
+    }));
+    Table::new()
+        .set_columns(&columns)
+        .set_name(format!("DS_{}", spec.code))
+        .set_autofilter(false)
+}
+
+/// The rows given (as typed) below the header row, numbered; empty values left blank.
+fn write_typed_rows(
+    ws: &mut Worksheet,
+    header: u32,
+    rows: &[Vec<String>],
+) -> Result<(), XlsxError> {
     for (i, row) in rows.iter().enumerate() {
         let r = header + 1 + i as u32;
         ws.write_number(r, 0, (i + 1) as f64)?;
@@ -244,8 +260,7 @@ pub fn write_form_sheet(
             }
         }
     }
-    ws.set_freeze_panes(header + 1, 0)?;
-    print_one_page_wide(ws, header)
+    Ok(())
 }
 
 /// The consolidated list's sheet in `tong-hop.xlsx`: Mã đơn vị, Đơn vị, STT, then the
@@ -282,38 +297,57 @@ pub fn write_consolidated_sheet(
         ws.write_string_with_format(r, 0, line.unit_code, &cell)?;
         ws.write_string_with_format(r, 1, line.unit_name, &cell)?;
         ws.write_number_with_format(r, 2, line.stt as f64, &center)?;
-        let shown: Vec<(String, f64)> = spec
-            .columns
-            .iter()
-            .zip(&line.row.cells)
-            .map(|(c, v)| {
-                let t = v.as_deref().map(|v| c.display(v, look)).unwrap_or_default();
-                (t, width(c))
-            })
-            .chain([(line.unit_name.to_string(), 24.0)])
-            .collect();
-        if let Some(h) = wrapped_height(&shown) {
+        if let Some(h) = line_height(spec, look, line) {
             ws.set_row_height(r, h)?;
         }
-        for (j, (c, v)) in spec.columns.iter().zip(&line.row.cells).enumerate() {
-            let col = 3 + j as u16;
-            match (c.kind, v) {
-                (ListType::Integer | ListType::Decimal, Some(v)) => match v.parse::<f64>() {
-                    Ok(n) if c.kind == ListType::Integer => {
-                        ws.write_number_with_format(r, col, n, &integer)?
-                    }
-                    Ok(n) => ws.write_number_with_format(r, col, n, &decimal)?,
-                    Err(_) => ws.write_string_with_format(r, col, v, &cell)?,
-                },
-                (_, Some(v)) => ws.write_string_with_format(r, col, c.display(v, look), &cell)?,
-                (_, None) => ws.write_blank(r, col, &cell)?,
-            };
-        }
+        write_line_values(ws, r, spec, look, line, [&cell, &integer, &decimal])?;
     }
     let last = 2 + lines.len() as u32;
     ws.set_freeze_panes(3, 3)?;
     ws.autofilter(2, 0, last, (heads.len() - 1) as u16)?;
     print_one_page_wide(ws, 2)
+}
+
+/// The height of a consolidated line whose values (or unit name) wrap, if one does.
+fn line_height(spec: &ListSpec, look: &Lookup<'_>, line: &ListLine<'_>) -> Option<f64> {
+    let shown: Vec<(String, f64)> = spec
+        .columns
+        .iter()
+        .zip(&line.row.cells)
+        .map(|(c, v)| {
+            let t = v.as_deref().map(|v| c.display(v, look)).unwrap_or_default();
+            (t, width(c))
+        })
+        .chain([(line.unit_name.to_string(), 24.0)])
+        .collect();
+    wrapped_height(&shown)
+}
+
+/// A consolidated line's values on row `r` from column 3, in the `[text, integer, decimal]`
+/// formats: numbers as numbers (as typed where they do not parse), the rest as printed.
+fn write_line_values(
+    ws: &mut Worksheet,
+    r: u32,
+    spec: &ListSpec,
+    look: &Lookup<'_>,
+    line: &ListLine<'_>,
+    [cell, integer, decimal]: [&Format; 3],
+) -> Result<(), XlsxError> {
+    for (j, (c, v)) in spec.columns.iter().zip(&line.row.cells).enumerate() {
+        let col = 3 + j as u16;
+        match (c.kind, v) {
+            (ListType::Integer | ListType::Decimal, Some(v)) => match v.parse::<f64>() {
+                Ok(n) if c.kind == ListType::Integer => {
+                    ws.write_number_with_format(r, col, n, integer)?
+                }
+                Ok(n) => ws.write_number_with_format(r, col, n, decimal)?,
+                Err(_) => ws.write_string_with_format(r, col, v, cell)?,
+            },
+            (_, Some(v)) => ws.write_string_with_format(r, col, c.display(v, look), cell)?,
+            (_, None) => ws.write_blank(r, col, cell)?,
+        };
+    }
+    Ok(())
 }
 
 /// The consolidated list for the outline (`lists.<code>`): its title, its number of rows, each

@@ -10,7 +10,7 @@ use super::form::{
     footer, header_block, print_setup, validation, CellValue, FormSpec, Styles, TablePlace,
     FORM_SHEET,
 };
-use crate::catalog::{BodyCell, MatrixLayout, Numbering, ValueType};
+use crate::catalog::{BodyCell, LayoutRow, MatrixLayout, Numbering, ValueType};
 
 /// Writes the matrix form on `ws`, calling `value` for each body cell. `consolidated` prints
 /// the columns of derived indicators too.
@@ -27,16 +27,64 @@ pub fn write_matrix(
     let last = ncols.max(4) - 1;
     let split = (ncols / 3).max(1);
     ws.set_name(FORM_SHEET)?;
+    set_column_widths(ws, layout, &printed)?;
+    let first_header = header_block(ws, spec, styles, split, last)?;
+    let label_row = write_header(ws, layout, &printed, styles, first_header)?;
+    // The numbering row: 1 for STT, 2 for the stub, then the value columns; or A, B, 1, 2, ….
+    let numbering = label_row + 1;
+    write_numbering(ws, layout, styles, numbering, ncols)?;
+
+    // Body.
+    let body = MatrixBody {
+        spec,
+        layout,
+        printed: &printed,
+        styles,
+        value,
+    };
+    let mut r = numbering + 1;
+    let first_row = r;
+    for row in &layout.rows {
+        body.write_row(ws, r, row)?;
+        r += 1;
+    }
+    let last_row = r.saturating_sub(1);
+    footer(ws, spec, styles, r + 1, split, last)?;
+    print_setup(ws, spec, first_header, numbering, 2)?;
+    Ok(TablePlace {
+        header_row: numbering,
+        first_row,
+        last_row,
+    })
+}
+
+/// The widths of STT, the stub and the printed columns.
+fn set_column_widths(
+    ws: &mut Worksheet,
+    layout: &MatrixLayout,
+    printed: &[usize],
+) -> Result<(), XlsxError> {
     ws.set_column_width(0, 6)?;
     ws.set_column_width(1, layout.stub_width)?;
     for (i, ci) in printed.iter().enumerate() {
         ws.set_column_width(2 + i as u16, layout.columns[*ci].width)?;
     }
-    let first_header = header_block(ws, spec, styles, split, last)?;
+    Ok(())
+}
+
+/// The table's header rows from `first_header` on (merged cells of `header_cells`, their row
+/// heights); returns the row of the column labels, the last of them.
+fn write_header(
+    ws: &mut Worksheet,
+    layout: &MatrixLayout,
+    printed: &[usize],
+    styles: &Styles,
+    first_header: u32,
+) -> Result<u32, XlsxError> {
     let depth = layout.header_depth() as u32;
     let label_row = first_header + depth - 1;
 
-    for h in header_cells(layout, &printed) {
+    for h in header_cells(layout, printed) {
         merge_or_write(
             ws,
             first_header + h.row,
@@ -50,8 +98,17 @@ pub fn write_matrix(
     for r in first_header..=label_row {
         ws.set_row_height(r, if r == label_row { 48.0 } else { 31.5 })?;
     }
-    // The numbering row: 1 for STT, 2 for the stub, then the value columns; or A, B, 1, 2, ….
-    let numbering = label_row + 1;
+    Ok(label_row)
+}
+
+/// The numbering row on row `numbering`, over `ncols` columns.
+fn write_numbering(
+    ws: &mut Worksheet,
+    layout: &MatrixLayout,
+    styles: &Styles,
+    numbering: u32,
+    ncols: u16,
+) -> Result<(), XlsxError> {
     for c in 0..ncols {
         match layout.numbering {
             Numbering::Numbers => ws.write_number_with_format(
@@ -74,11 +131,23 @@ pub fn write_matrix(
             )?,
         };
     }
+    Ok(())
+}
 
-    // Body.
-    let mut r = numbering + 1;
-    let first_row = r;
-    for row in &layout.rows {
+/// What the body of a matrix form is written with.
+struct MatrixBody<'a> {
+    spec: &'a FormSpec<'a>,
+    layout: &'a MatrixLayout,
+    printed: &'a [usize],
+    styles: &'a Styles,
+    value: &'a dyn Fn(&BodyCell) -> Option<CellValue>,
+}
+
+impl MatrixBody<'_> {
+    /// One layout row on sheet row `r`: STT, label, a cell per printed column (blank where
+    /// the row has none), a taller row for a long label.
+    fn write_row(&self, ws: &mut Worksheet, r: u32, row: &LayoutRow) -> Result<(), XlsxError> {
+        let styles = self.styles;
         let (label_fmt, stt_fmt) = if row.heading || row.total {
             (&styles.section, &styles.section_center)
         } else if row.sub {
@@ -88,55 +157,62 @@ pub fn write_matrix(
         };
         ws.write_string_with_format(r, 0, &row.stt, stt_fmt)?;
         ws.write_string_with_format(r, 1, &row.printed, label_fmt)?;
-        for (i, ci) in printed.iter().enumerate() {
+        for (i, ci) in self.printed.iter().enumerate() {
             let c = 2 + i as u16;
             let Some(cell) = &row.cells[*ci] else {
                 ws.write_blank(r, c, label_fmt)?;
                 continue;
             };
-            let ind = spec.config.indicator(&cell.indicator);
-            let derived = ind.is_none_or(|i| i.is_computed());
-            let integer = ind.is_some_and(|i| i.value_type == ValueType::Integer);
-            let is_input = spec.fillable && !derived;
-            let fmt = match (is_input, integer) {
-                (true, true) => &styles.input_integer,
-                (true, false) => &styles.input_decimal,
-                (false, _) => styles.number(ind.map_or(2, |i| i.decimals())),
-            };
-            // A total row is bold across, its figures too.
-            let bold;
-            let fmt = if row.total {
-                bold = fmt.clone().set_bold();
-                &bold
-            } else {
-                fmt
-            };
-            match value(cell) {
-                Some(CellValue::Number(v) | CellValue::Judged(v, _)) => {
-                    ws.write_number_with_format(r, c, v, fmt)?
-                }
-                Some(CellValue::Text(t)) => ws.write_string_with_format(r, c, &t, fmt)?,
-                None => ws.write_blank(r, c, fmt)?,
-            };
-            if is_input {
-                if let Some(ind) = ind {
-                    ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
-                }
-            }
+            self.write_cell(ws, r, c, row.total, cell)?;
         }
-        if row.printed.chars().count() as f64 > layout.stub_width * 1.05 {
+        if row.printed.chars().count() as f64 > self.layout.stub_width * 1.05 {
             ws.set_row_height(r, 31.5)?;
         }
-        r += 1;
+        Ok(())
     }
-    let last_row = r.saturating_sub(1);
-    footer(ws, spec, styles, r + 1, split, last)?;
-    print_setup(ws, spec, first_header, numbering, 2)?;
-    Ok(TablePlace {
-        header_row: numbering,
-        first_row,
-        last_row,
-    })
+
+    /// One body cell at (`r`, `c`): its value in the indicator's format (an input one, with
+    /// its data validation, on a fillable form; bold on a total row), or blank.
+    fn write_cell(
+        &self,
+        ws: &mut Worksheet,
+        r: u32,
+        c: u16,
+        total: bool,
+        cell: &BodyCell,
+    ) -> Result<(), XlsxError> {
+        let styles = self.styles;
+        let ind = self.spec.config.indicator(&cell.indicator);
+        let derived = ind.is_none_or(|i| i.is_computed());
+        let integer = ind.is_some_and(|i| i.value_type == ValueType::Integer);
+        let is_input = self.spec.fillable && !derived;
+        let fmt = match (is_input, integer) {
+            (true, true) => &styles.input_integer,
+            (true, false) => &styles.input_decimal,
+            (false, _) => styles.number(ind.map_or(2, |i| i.decimals())),
+        };
+        // A total row is bold across, its figures too.
+        let bold;
+        let fmt = if total {
+            bold = fmt.clone().set_bold();
+            &bold
+        } else {
+            fmt
+        };
+        match (self.value)(cell) {
+            Some(CellValue::Number(v) | CellValue::Judged(v, _)) => {
+                ws.write_number_with_format(r, c, v, fmt)?
+            }
+            Some(CellValue::Text(t)) => ws.write_string_with_format(r, c, &t, fmt)?,
+            None => ws.write_blank(r, c, fmt)?,
+        };
+        if is_input {
+            if let Some(ind) = ind {
+                ws.add_data_validation(r, c, r, c, &validation(ind)?)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A cell of a matrix form's header block: its text over rows `row..=last_row` and columns

@@ -116,6 +116,16 @@ pub fn unit_form(
         extra_top_rows: fill.extra_top_rows,
         signed_on: fill.signed_on,
     };
+    wb.push_worksheet(unit_form_sheet(&spec, fill)?);
+    push_list_sheets(&mut wb, config, regime, fill)?;
+    form::write_meta(&mut wb, regime, period, unit)?;
+    wb.save_to_buffer()
+}
+
+/// The form's sheet: the matrix form where the regime has a layout (the fill's extra rows
+/// before its last row), else the list form; the fill's input values in it.
+fn unit_form_sheet(spec: &FormSpec<'_>, fill: &Fill) -> Result<Worksheet, XlsxError> {
+    let (config, regime) = (spec.config, spec.regime);
     let mut ws = Worksheet::new();
     let styles = Styles::new();
     match config.layout(&regime.id) {
@@ -123,18 +133,28 @@ pub fn unit_form(
             let mut layout = layout.clone();
             let at = layout.rows.len().saturating_sub(1);
             layout.rows.splice(at..at, fill.extra_rows.iter().cloned());
-            matrix::write_matrix(&mut ws, &spec, &layout, false, &styles, &|cell| {
+            matrix::write_matrix(&mut ws, spec, &layout, false, &styles, &|cell| {
                 fill.values.get(&(cell.key.clone(), cell.column)).cloned()
             })?;
         }
         None => {
-            form::write_form(&mut ws, &spec, &styles, &|ind, col| match col {
+            form::write_form(&mut ws, spec, &styles, &|ind, col| match col {
                 Column::Input(c) => fill.values.get(&(ind.code.clone(), c)).cloned(),
                 _ => None,
             })?;
         }
     }
-    wb.push_worksheet(ws);
+    Ok(ws)
+}
+
+/// A sheet per list of the regime (the fill's rows in it), then the sheet of the lists'
+/// options, if any.
+fn push_list_sheets(
+    wb: &mut Workbook,
+    config: &Config,
+    regime: &Regime,
+    fill: &Fill,
+) -> Result<(), XlsxError> {
     let look = crate::catalog::lists::Lookup {
         dimensions: &config.dimensions,
         units: &config.units,
@@ -149,6 +169,5 @@ pub fn unit_form(
     if let Some(ws) = options {
         wb.push_worksheet(ws);
     }
-    form::write_meta(&mut wb, regime, period, unit)?;
-    wb.save_to_buffer()
+    Ok(())
 }

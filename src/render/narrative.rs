@@ -463,6 +463,18 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     );
     ctx.insert("tasks", &tasks_value(report));
     let md = render_outline(report, &ctx)?;
+    Ok(assemble(report, root, md, form_table))
+}
+
+/// The narrative from its rendered outline `md`: its title, letterhead, body and closing, and
+/// the HTML page of them.
+fn assemble(
+    report: &Report<'_>,
+    root: &crate::catalog::Unit,
+    md: String,
+    form_table: Option<FormTable>,
+) -> Narrative {
+    let regime = report.regime;
     let title = format!(
         "{} {}",
         regime.name,
@@ -473,7 +485,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
     let body = parts.body.clone();
     let closing = Closing::of(regime, root, parts);
     let html = to_html(&body, &title, &letterhead, &closing);
-    Ok(Narrative {
+    Narrative {
         md,
         html,
         letterhead,
@@ -481,7 +493,7 @@ pub fn render(report: &Report<'_>) -> Result<Narrative, String> {
         closing,
         title,
         form_table,
-    })
+    }
 }
 
 /// The outline's context of the form's figures: every cell by indicator and disaggregation
@@ -571,36 +583,14 @@ fn cell_ctx(
     let prev = report
         .previous
         .and_then(|p| p.get(root, &key, InputColumn::ThucHien));
-    let change_pct = match (value, prev) {
-        (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
-            Some((v / p - 1.0) * 100.0)
-        }
-        _ => None,
-    };
-    let change = match (value, prev, change_pct) {
-        (_, _, Some(pct)) => change_words(pct, against),
-        (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
-            points_words(v - p, against, ind.decimals())
-        }
-        _ => String::new(),
-    };
-    let last_year = report
-        .last_year
-        .and_then(|l| l.get(root, &key, InputColumn::ThucHien));
+    let (change, change_pct) = change_against(ind, value, prev, against);
+    let last_year_of = |col| report.last_year.and_then(|l| l.get(root, &key, col));
+    let last_year = last_year_of(InputColumn::ThucHien);
     let ytd = get(InputColumn::LuyKe);
-    let ytd_last_year = report
-        .last_year
-        .and_then(|l| l.get(root, &key, InputColumn::LuyKe));
+    let ytd_last_year = last_year_of(InputColumn::LuyKe);
     let fmt = |v: Option<f64>| v.map(|v| fmt_value(v, ind)).unwrap_or_default();
-    let year_on_year = |v: Option<f64>, l: Option<f64>| match (v, l) {
-        (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
-            yoy_words((v / l - 1.0) * 100.0, regime.comparison)
-        }
-        (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
-            points_words(v - l, "cùng kỳ năm trước", ind.decimals())
-        }
-        _ => String::new(),
-    };
+    let year_on_year =
+        |v: Option<f64>, l: Option<f64>| against_last_year(ind, regime.comparison, v, l);
     let cell = IndicatorCtx {
         code: key.clone(),
         name: config.cell_name(ind, d),
@@ -632,20 +622,69 @@ fn cell_ctx(
         change,
         change_pct,
         last_year: fmt(last_year),
-        baselines: regime
-            .plan
-            .iter()
-            .filter_map(|b| {
-                report
-                    .percent_of_baseline(root, &key, &b.key)
-                    .map(|p| format!("bằng {}% {}", fmt_vn_fixed(p, 1), b.label))
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        baselines: baselines(report, root, &key),
         yoy: year_on_year(value, last_year),
         contributors: c.contributors(root, &key).unwrap_or(0),
     };
     (cell, change_pct)
+}
+
+/// A cell's change against the previous period in words, and in % (none for a percentage,
+/// whose change is in points, or without a previous figure).
+fn change_against(
+    ind: &crate::catalog::Indicator,
+    value: Option<f64>,
+    prev: Option<f64>,
+    against: &str,
+) -> (String, Option<f64>) {
+    let change_pct = match (value, prev) {
+        (Some(v), Some(p)) if p != 0.0 && ind.value_type != ValueType::Percent => {
+            Some((v / p - 1.0) * 100.0)
+        }
+        _ => None,
+    };
+    let change = match (value, prev, change_pct) {
+        (_, _, Some(pct)) => change_words(pct, against),
+        (Some(v), Some(p), None) if ind.value_type == ValueType::Percent => {
+            points_words(v - p, against, ind.decimals())
+        }
+        _ => String::new(),
+    };
+    (change, change_pct)
+}
+
+/// A figure `v` against last year's `l` in words, in the regime's `comparison` style (in
+/// points for a percentage); "" without both.
+fn against_last_year(
+    ind: &crate::catalog::Indicator,
+    comparison: crate::catalog::Comparison,
+    v: Option<f64>,
+    l: Option<f64>,
+) -> String {
+    match (v, l) {
+        (Some(v), Some(l)) if l != 0.0 && ind.value_type != ValueType::Percent => {
+            yoy_words((v / l - 1.0) * 100.0, comparison)
+        }
+        (Some(v), Some(l)) if ind.value_type == ValueType::Percent => {
+            points_words(v - l, "cùng kỳ năm trước", ind.decimals())
+        }
+        _ => String::new(),
+    }
+}
+
+/// A cell's figure as a percentage of each of the regime's baselines, in words.
+fn baselines(report: &Report<'_>, root: &str, key: &str) -> String {
+    report
+        .regime
+        .plan
+        .iter()
+        .filter_map(|b| {
+            report
+                .percent_of_baseline(root, key, &b.key)
+                .map(|p| format!("bằng {}% {}", fmt_vn_fixed(p, 1), b.label))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl ComplianceCtx {

@@ -59,23 +59,7 @@ pub fn write_sdmx_csv(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let dims = regime_dimensions(report);
-    let mut header: Vec<String> = ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
-        .iter()
-        .chain(&["REPORTING_UNIT", "INDICATOR"])
-        .map(|s| s.to_string())
-        .collect();
-    header.extend(dims.iter().map(|d| d.to_ascii_uppercase()));
-    header.extend(
-        [
-            "VALUE_KIND",
-            "TIME_PERIOD",
-            "OBS_VALUE",
-            "UNIT_MEASURE",
-            "OBS_STATUS",
-            "DERIVED",
-        ]
-        .map(String::from),
-    );
+    let header = sdmx_header(&dims);
     // Each row put together from pieces escaped once (`exchange::csv_fields`), as in
     // `du-lieu.csv`.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
@@ -87,21 +71,7 @@ pub fn write_sdmx_csv(
         .iter()
         .map(|(unit, _)| piece("", &[unit], ","))
         .collect();
-    // The indicator and its dimensions' options (`_T` for the total) with the comma after
-    // them; the unit of measure, status and derived flag after the figure, with the line end.
-    let cells: Vec<(Vec<u8>, Vec<u8>)> = rows
-        .cells()
-        .iter()
-        .map(|(indicator, disagg)| {
-            let mut fields = vec![indicator.code.as_str()];
-            fields.extend(dims.iter().map(|d| disagg.get(d).unwrap_or(SDMX_TOTAL)));
-            let derived = if indicator.is_derived() { "1" } else { "0" };
-            (
-                piece("", &fields, ","),
-                piece(",", &[&indicator.unit, "A", derived], "\n"),
-            )
-        })
-        .collect();
+    let cells = sdmx_cells(rows, &dims);
     // The value kind and the period, with the comma after them, by the column's own number.
     let period = report.period.sdmx();
     let mut columns: [Vec<u8>; 4] = Default::default();
@@ -122,6 +92,47 @@ pub fn write_sdmx_csv(
         }
     }
     out.flush()
+}
+
+/// The SDMX-CSV header: the structure's fields, the dimensions (`dims` in upper case), the
+/// figure and its attributes.
+fn sdmx_header(dims: &[String]) -> Vec<String> {
+    let mut header: Vec<String> = ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
+        .iter()
+        .chain(&["REPORTING_UNIT", "INDICATOR"])
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(dims.iter().map(|d| d.to_ascii_uppercase()));
+    header.extend(
+        [
+            "VALUE_KIND",
+            "TIME_PERIOD",
+            "OBS_VALUE",
+            "UNIT_MEASURE",
+            "OBS_STATUS",
+            "DERIVED",
+        ]
+        .map(String::from),
+    );
+    header
+}
+
+/// Each cell's pieces of an SDMX-CSV row: the indicator and its dimensions' options (`_T` for
+/// the total) with the comma after them; the unit of measure, status and derived flag after
+/// the figure, with the line end.
+fn sdmx_cells(rows: &ExchangeRows<'_>, dims: &[String]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    rows.cells()
+        .iter()
+        .map(|(indicator, disagg)| {
+            let mut fields = vec![indicator.code.as_str()];
+            fields.extend(dims.iter().map(|d| disagg.get(d).unwrap_or(SDMX_TOTAL)));
+            let derived = if indicator.is_derived() { "1" } else { "0" };
+            (
+                piece("", &fields, ","),
+                piece(",", &[&indicator.unit, "A", derived], "\n"),
+            )
+        })
+        .collect()
 }
 
 /// A text as JSON writes it: quoted, and escaped as serde_json escapes it.
@@ -228,47 +239,58 @@ pub fn write_dhis2_json(
         &report.regime.id,
     ))?;
     if let Some(p) = period.as_deref() {
-        let mut columns: [Vec<u8>; 4] = Default::default();
-        for c in InputColumn::ALL {
-            columns[c as usize] = dhis2::column(kind(c));
-        }
-        // A derived cell has no piece: it is not sent.
-        let cells: Vec<Option<Vec<u8>>> = rows
-            .cells()
-            .iter()
-            .map(|(indicator, disagg)| {
-                let combo = (!disagg.is_total()).then(|| disagg.to_string());
-                (!indicator.is_derived()).then(|| dhis2::cell(&indicator.code, combo.as_deref()))
-            })
-            .collect();
-        let units: Vec<Vec<u8>> = rows
-            .units()
-            .iter()
-            .map(|(unit, _)| dhis2::unit(unit, p))
-            .collect();
-        let mut first = true;
-        for (unit, cell, column, value) in rows.figures() {
-            let Some(cell) = &cells[cell] else { continue };
-            if !first {
-                w.write_all(b",")?;
-            }
-            first = false;
-            let text = super::exchange::figure_text(value);
-            debug_assert!(!text.contains(['"', '\\']));
-            for part in [
-                columns[column as usize].as_slice(),
-                cell,
-                &units[unit],
-                text.as_bytes(),
-                dhis2::END,
-            ] {
-                w.write_all(part)?;
-            }
-        }
+        write_dhis2_values(&mut w, rows, p)?;
     }
     w.write_all(&dhis2::tail(&report.consolidated.root, period.as_deref()))?;
     w.write_all(b"\n")?;
     w.flush()
+}
+
+/// The data values of a DHIS2 dataValueSet for period `p`, comma-separated (derived cells
+/// left out).
+fn write_dhis2_values(
+    w: &mut impl std::io::Write,
+    rows: &ExchangeRows<'_>,
+    p: &str,
+) -> std::io::Result<()> {
+    let mut columns: [Vec<u8>; 4] = Default::default();
+    for c in InputColumn::ALL {
+        columns[c as usize] = dhis2::column(kind(c));
+    }
+    // A derived cell has no piece: it is not sent.
+    let cells: Vec<Option<Vec<u8>>> = rows
+        .cells()
+        .iter()
+        .map(|(indicator, disagg)| {
+            let combo = (!disagg.is_total()).then(|| disagg.to_string());
+            (!indicator.is_derived()).then(|| dhis2::cell(&indicator.code, combo.as_deref()))
+        })
+        .collect();
+    let units: Vec<Vec<u8>> = rows
+        .units()
+        .iter()
+        .map(|(unit, _)| dhis2::unit(unit, p))
+        .collect();
+    let mut first = true;
+    for (unit, cell, column, value) in rows.figures() {
+        let Some(cell) = &cells[cell] else { continue };
+        if !first {
+            w.write_all(b",")?;
+        }
+        first = false;
+        let text = super::exchange::figure_text(value);
+        debug_assert!(!text.contains(['"', '\\']));
+        for part in [
+            columns[column as usize].as_slice(),
+            cell,
+            &units[unit],
+            text.as_bytes(),
+            dhis2::END,
+        ] {
+            w.write_all(part)?;
+        }
+    }
+    Ok(())
 }
 
 /// `du-lieu.adx.xml`: one `group` per unit (`orgUnit`, `period` as a time range, `dataSet`),
@@ -353,6 +375,38 @@ fn adx_cell(code: &str, disagg: &crate::model::Disagg) -> (Vec<u8>, Vec<u8>) {
 /// (`csv` is its manifest entry, for the hash and size), its fields, constraints and primary
 /// key.
 pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> String {
+    let fields = schema_fields(report);
+    let name = format!(
+        "baocao-{}-{}",
+        report.regime.id.to_ascii_lowercase(),
+        report.period.code().to_ascii_lowercase()
+    );
+    let package = json!({
+        "profile": "tabular-data-package",
+        "name": name,
+        "title": format!("{} — {}", report.regime.name, report.period.label()),
+        "created": format!("{}T00:00:00Z", report.as_of),
+        "resources": [{
+            "name": "du-lieu",
+            "path": crate::output::names::EXCHANGE_CSV,
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "bytes": csv.size,
+            "hash": format!("sha256:{}", csv.sha256),
+            "schema": {
+                "fields": fields,
+                "missingValues": [],
+                "primaryKey": ["unit_code", "indicator_code", "disagg", "column"],
+            },
+        }],
+    });
+    crate::output::json(&package) + "\n"
+}
+
+/// The fields of `du-lieu.csv`'s table schema: name, type, title and constraints.
+fn schema_fields(report: &Report<'_>) -> Vec<serde_json::Value> {
     let columns: Vec<&str> = InputColumn::ALL.iter().map(|c| c.key()).collect();
     let field = |name: &str, ty: &str, title: &str, constraints: serde_json::Value| {
         let mut f = json!({"name": name, "type": ty, "title": title});
@@ -361,7 +415,7 @@ pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> Str
         }
         f
     };
-    let fields = vec![
+    vec![
         field(
             HEADER[0],
             "string",
@@ -396,34 +450,7 @@ pub fn datapackage(report: &Report<'_>, csv: &super::exchange::FileEntry) -> Str
             "Phân tổ (phân_tổ=phương_án nối bằng ;, trống với số tổng)",
             json!({"pattern": "([a-z][a-z0-9_]*=[^;=]+(;[a-z][a-z0-9_]*=[^;=]+)*)?"}),
         ),
-    ];
-    let name = format!(
-        "baocao-{}-{}",
-        report.regime.id.to_ascii_lowercase(),
-        report.period.code().to_ascii_lowercase()
-    );
-    let package = json!({
-        "profile": "tabular-data-package",
-        "name": name,
-        "title": format!("{} — {}", report.regime.name, report.period.label()),
-        "created": format!("{}T00:00:00Z", report.as_of),
-        "resources": [{
-            "name": "du-lieu",
-            "path": crate::output::names::EXCHANGE_CSV,
-            "profile": "tabular-data-resource",
-            "format": "csv",
-            "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "bytes": csv.size,
-            "hash": format!("sha256:{}", csv.sha256),
-            "schema": {
-                "fields": fields,
-                "missingValues": [],
-                "primaryKey": ["unit_code", "indicator_code", "disagg", "column"],
-            },
-        }],
-    });
-    crate::output::json(&package) + "\n"
+    ]
 }
 
 #[cfg(test)]

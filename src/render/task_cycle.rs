@@ -253,9 +253,21 @@ pub fn register(
     let Some(m) = merged else {
         return wb.save_to_buffer();
     };
+    not_updated_sheet(wb.add_worksheet(), config, tasks, m, as_of)?;
+    extensions_sheet(wb.add_worksheet(), config, tasks, m)?;
+    wb.save_to_buffer()
+}
+
+/// The sheet of open tasks whose lead unit sent no update (chưa cập nhật), in red.
+fn not_updated_sheet(
+    ws: &mut Worksheet,
+    config: &Config,
+    tasks: &[Task],
+    m: &Merged,
+    as_of: NaiveDate,
+) -> Result<(), XlsxError> {
     let head = table_header();
     let name = |c: &str| config.units.name_of(c);
-    let ws = wb.add_worksheet();
     ws.set_name(SHEET_NOT_UPDATED)?;
     title(
         ws,
@@ -288,7 +300,18 @@ pub fn register(
         ws.set_column_width(i as u16, *w)?;
     }
     print_setup(ws, 2)?;
-    let ws = wb.add_worksheet();
+    Ok(())
+}
+
+/// The sheet of the extensions asked for, in yellow, for the office to decide.
+fn extensions_sheet(
+    ws: &mut Worksheet,
+    config: &Config,
+    tasks: &[Task],
+    m: &Merged,
+) -> Result<(), XlsxError> {
+    let head = table_header();
+    let name = |c: &str| config.units.name_of(c);
     ws.set_name(SHEET_EXTENSIONS)?;
     title(
         ws,
@@ -322,26 +345,13 @@ pub fn register(
         ws.set_column_width(i as u16, *w)?;
     }
     print_setup(ws, 2)?;
-    wb.save_to_buffer()
+    Ok(())
 }
 
 /// The review's rows: (unit, what, task, content, detail), grouped by lead unit.
 pub fn review_rows(config: &Config, review: &Review, tasks: &[Task]) -> Vec<[String; 5]> {
-    let content = |code: &str| {
-        tasks
-            .iter()
-            .find(|t| t.code == code)
-            .map(|t| t.content.clone())
-            .unwrap_or_default()
-    };
-    let due = |code: &str| {
-        tasks
-            .iter()
-            .find(|t| t.code == code)
-            .and_then(Task::due)
-            .map(vn_date)
-            .unwrap_or_default()
-    };
+    let content = |code: &str| task_content(tasks, code);
+    let due = |code: &str| task_due(tasks, code);
     let mut out = Vec::new();
     for (unit, r) in &review.units {
         let name = config.units.name_of(unit);
@@ -387,6 +397,25 @@ pub fn review_rows(config: &Config, review: &Review, tasks: &[Task]) -> Vec<[Str
         }
     }
     out
+}
+
+/// The content of task `code`, "" if unknown.
+fn task_content(tasks: &[Task], code: &str) -> String {
+    tasks
+        .iter()
+        .find(|t| t.code == code)
+        .map(|t| t.content.clone())
+        .unwrap_or_default()
+}
+
+/// The deadline (as extended) of task `code` as dd/mm/yyyy, "" if none or unknown.
+fn task_due(tasks: &[Task], code: &str) -> String {
+    tasks
+        .iter()
+        .find(|t| t.code == code)
+        .and_then(Task::due)
+        .map(vn_date)
+        .unwrap_or_default()
 }
 
 /// `ra-soat.xlsx`: the review table, grouped by lead unit.

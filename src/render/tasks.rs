@@ -62,7 +62,6 @@ fn setup(ws: &mut Worksheet, widths: &[f64]) -> Result<(), XlsxError> {
 
 pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Vec<u8>, XlsxError> {
     let as_of = summary.as_of;
-    let within = summary.within;
     let mut wb = Workbook::new();
     let created = rust_xlsxwriter::ExcelDateTime::from_ymd(
         as_of.year() as u16,
@@ -75,11 +74,50 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
             .set_author("baocao")
             .set_creation_datetime(&created),
     );
+
+    // 1. The register with statuses.
+    wb.push_worksheet(register_sheet(config, tasks, summary)?);
+
+    // 2. Summary per lead unit and overall.
+    let mut ws = Worksheet::new();
+    ws.set_name(SHEET_SUMMARY)?;
+    summary_sheet(&mut ws, config, summary)?;
+    wb.push_worksheet(ws);
+
+    // 3. Reminders: overdue and nearly-due tasks, grouped by lead unit.
+    wb.push_worksheet(reminders_sheet(config, tasks, summary)?);
+    wb.save_to_buffer()
+}
+
+/// The register sheet's column headers.
+const REGISTER_HEADERS: [&str; 14] = [
+    "Mã nhiệm vụ",
+    "Nội dung nhiệm vụ",
+    "Văn bản giao",
+    "Ngày giao",
+    "Cơ quan giao",
+    "Đơn vị chủ trì",
+    "Đơn vị phối hợp",
+    "Thời hạn",
+    "Thời hạn điều chỉnh",
+    "Ngày hoàn thành",
+    "Tiến độ / kết quả",
+    "Giải trình",
+    "Tình trạng",
+    "Sắp đến hạn",
+];
+
+/// The register sheet: every task on its row, filled by its status.
+fn register_sheet(
+    config: &Config,
+    tasks: &[Task],
+    summary: &Summary,
+) -> Result<Worksheet, XlsxError> {
+    let as_of = summary.as_of;
+    let within = summary.within;
     let head = header();
     let text = cell();
     let center = cell().set_align(FormatAlign::Center);
-
-    // 1. The register with statuses.
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_REGISTER)?;
     title(
@@ -89,22 +127,7 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
             vn_date(as_of)
         ),
     )?;
-    let cols = [
-        "Mã nhiệm vụ",
-        "Nội dung nhiệm vụ",
-        "Văn bản giao",
-        "Ngày giao",
-        "Cơ quan giao",
-        "Đơn vị chủ trì",
-        "Đơn vị phối hợp",
-        "Thời hạn",
-        "Thời hạn điều chỉnh",
-        "Ngày hoàn thành",
-        "Tiến độ / kết quả",
-        "Giải trình",
-        "Tình trạng",
-        "Sắp đến hạn",
-    ];
+    let cols = REGISTER_HEADERS;
     for (i, h) in cols.iter().enumerate() {
         ws.write_string_with_format(2, i as u16, *h, &head)?;
     }
@@ -117,28 +140,7 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
             ),
             None => (text.clone(), center.clone()),
         };
-        let d = |x: Option<NaiveDate>| x.map(vn_date).unwrap_or_default();
-        let values = [
-            t.code.clone(),
-            t.content.clone(),
-            t.document.clone(),
-            d(t.assigned_on),
-            t.assigner.clone(),
-            unit_name(config, &t.lead),
-            t.coordinating.clone(),
-            d(t.deadline),
-            d(t.extended),
-            d(t.completed_on),
-            t.progress.clone(),
-            t.explanation.clone(),
-            t.status(as_of).name().to_string(),
-            if t.nearly_due(as_of, within) {
-                "sắp đến hạn".to_string()
-            } else {
-                String::new()
-            },
-        ];
-        for (j, v) in values.iter().enumerate() {
+        for (j, v) in register_values(config, t, as_of, within).iter().enumerate() {
             let fmt = if matches!(j, 3 | 7 | 8 | 9) { &c } else { &f };
             ws.write_string_with_format(r, j as u16, v, fmt)?;
         }
@@ -150,15 +152,45 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
         ],
     )?;
     ws.autofilter(2, 0, (2 + tasks.len()) as u32, (cols.len() - 1) as u16)?;
-    wb.push_worksheet(ws);
+    Ok(ws)
+}
 
-    // 2. Summary per lead unit and overall.
-    let mut ws = Worksheet::new();
-    ws.set_name(SHEET_SUMMARY)?;
-    summary_sheet(&mut ws, config, summary)?;
-    wb.push_worksheet(ws);
+/// A task's row of the register: its fields, dates as dd/mm/yyyy, its lead unit by name,
+/// its status and whether it is nearly due.
+fn register_values(config: &Config, t: &Task, as_of: NaiveDate, within: u32) -> [String; 14] {
+    let d = |x: Option<NaiveDate>| x.map(vn_date).unwrap_or_default();
+    [
+        t.code.clone(),
+        t.content.clone(),
+        t.document.clone(),
+        d(t.assigned_on),
+        t.assigner.clone(),
+        unit_name(config, &t.lead),
+        t.coordinating.clone(),
+        d(t.deadline),
+        d(t.extended),
+        d(t.completed_on),
+        t.progress.clone(),
+        t.explanation.clone(),
+        t.status(as_of).name().to_string(),
+        if t.nearly_due(as_of, within) {
+            "sắp đến hạn".to_string()
+        } else {
+            String::new()
+        },
+    ]
+}
 
-    // 3. Reminders: overdue and nearly-due tasks, grouped by lead unit.
+/// The reminder sheet (đôn đốc): overdue and nearly-due tasks, grouped by lead unit.
+fn reminders_sheet(
+    config: &Config,
+    tasks: &[Task],
+    summary: &Summary,
+) -> Result<Worksheet, XlsxError> {
+    let as_of = summary.as_of;
+    let within = summary.within;
+    let head = header();
+    let text = cell();
     let mut ws = Worksheet::new();
     ws.set_name(SHEET_REMINDERS)?;
     title(
@@ -181,42 +213,56 @@ pub fn workbook(config: &Config, tasks: &[Task], summary: &Summary) -> Result<Ve
     for (r, (unit, t)) in (3u32..).zip(reminders(tasks, summary)) {
         let color = fill_of(t, as_of, within).unwrap_or(YELLOW);
         let f = text.clone().set_background_color(color);
-        let due = t.due().expect("reminders have a deadline");
-        let days = (due - as_of).num_days();
-        ws.write_string_with_format(r, 0, unit_name(config, unit), &f)?;
-        ws.write_string_with_format(r, 1, &t.code, &f)?;
-        ws.write_string_with_format(r, 2, &t.content, &f)?;
-        ws.write_string_with_format(r, 3, vn_date(due), &f)?;
-        ws.write_string_with_format(
-            r,
-            4,
-            if days < 0 {
-                "quá hạn"
-            } else {
-                "sắp đến hạn"
-            },
-            &f,
-        )?;
-        ws.write_string_with_format(
-            r,
-            5,
-            &if days < 0 {
-                format!("quá {} ngày", -days)
-            } else {
-                format!("còn {days} ngày")
-            },
-            &f,
-        )?;
-        let updated = if t.not_updated(as_of, crate::tasks::UPDATE_CYCLE_DAYS, tracked) {
-            "chưa cập nhật"
-        } else {
-            ""
-        };
-        ws.write_string_with_format(r, 6, updated, &f)?;
+        write_reminder(&mut ws, config, r, (unit, t), as_of, tracked, &f)?;
     }
     setup(&mut ws, &[26.0, 13.0, 50.0, 11.0, 14.0, 18.0, 16.0])?;
-    wb.push_worksheet(ws);
-    wb.save_to_buffer()
+    Ok(ws)
+}
+
+/// One reminder on row `r`: lead unit, task, deadline, overdue or nearly due and by how many
+/// days, whether it was not updated.
+fn write_reminder(
+    ws: &mut Worksheet,
+    config: &Config,
+    r: u32,
+    (unit, t): (&str, &Task),
+    as_of: NaiveDate,
+    tracked: bool,
+    f: &Format,
+) -> Result<(), XlsxError> {
+    let due = t.due().expect("reminders have a deadline");
+    let days = (due - as_of).num_days();
+    ws.write_string_with_format(r, 0, unit_name(config, unit), f)?;
+    ws.write_string_with_format(r, 1, &t.code, f)?;
+    ws.write_string_with_format(r, 2, &t.content, f)?;
+    ws.write_string_with_format(r, 3, vn_date(due), f)?;
+    ws.write_string_with_format(
+        r,
+        4,
+        if days < 0 {
+            "quá hạn"
+        } else {
+            "sắp đến hạn"
+        },
+        f,
+    )?;
+    ws.write_string_with_format(
+        r,
+        5,
+        &if days < 0 {
+            format!("quá {} ngày", -days)
+        } else {
+            format!("còn {days} ngày")
+        },
+        f,
+    )?;
+    let updated = if t.not_updated(as_of, crate::tasks::UPDATE_CYCLE_DAYS, tracked) {
+        "chưa cập nhật"
+    } else {
+        ""
+    };
+    ws.write_string_with_format(r, 6, updated, f)?;
+    Ok(())
 }
 
 /// The summary per lead unit and overall, on `ws` (also the "Nhiệm vụ" sheet of `tong-hop.xlsx`).
@@ -248,35 +294,13 @@ pub fn summary_sheet(
     let bold_num = num.clone().set_bold();
     let bold_text = text.clone().set_bold();
     let bold_pct = pct.clone().set_bold();
-    let rows: Vec<(String, String, &crate::tasks::Counts, bool)> = summary
-        .by_unit
-        .iter()
-        .enumerate()
-        .map(|(i, (u, c))| ((i + 1).to_string(), unit_name(config, u), c, false))
-        .chain(std::iter::once((
-            String::new(),
-            "Tổng cộng".to_string(),
-            &summary.overall,
-            true,
-        )))
-        .collect();
-    for (r, (stt, name, c, total)) in (3u32..).zip(rows) {
-        let (t, n, p) = if total {
-            (&bold_text, &bold_num, &bold_pct)
+    for (r, (stt, name, c, total)) in (3u32..).zip(summary_rows(config, summary)) {
+        let formats = if total {
+            [&bold_text, &bold_num, &bold_pct]
         } else {
-            (&text, &num, &pct)
+            [&text, &num, &pct]
         };
-        ws.write_string_with_format(r, 0, &stt, n)?;
-        ws.write_string_with_format(r, 1, &name, t)?;
-        ws.write_number_with_format(r, 2, c.total as f64, n)?;
-        for (j, s) in TaskStatus::ALL.iter().enumerate() {
-            ws.write_number_with_format(r, 3 + j as u16, c.get(*s) as f64, n)?;
-        }
-        ws.write_number_with_format(r, 8, c.nearly_due as f64, n)?;
-        match c.percent_on_time {
-            Some(v) => ws.write_number_with_format(r, 9, v, p)?,
-            None => ws.write_blank(r, 9, p)?,
-        };
+        write_counts(ws, r, (&stt, &name), c, formats)?;
     }
     let note = Format::new().set_font_name(FONT).set_italic();
     ws.write_string_with_format(
@@ -289,6 +313,48 @@ pub fn summary_sheet(
         ws,
         &[6.0, 32.0, 9.0, 14.0, 14.0, 14.0, 14.0, 14.0, 11.0, 14.0],
     )?;
+    Ok(())
+}
+
+/// The summary's rows: (STT, lead unit, counts, total row?), each lead unit's then the total.
+fn summary_rows<'s>(
+    config: &Config,
+    summary: &'s Summary,
+) -> Vec<(String, String, &'s crate::tasks::Counts, bool)> {
+    summary
+        .by_unit
+        .iter()
+        .enumerate()
+        .map(|(i, (u, c))| ((i + 1).to_string(), unit_name(config, u), c, false))
+        .chain(std::iter::once((
+            String::new(),
+            "Tổng cộng".to_string(),
+            &summary.overall,
+            true,
+        )))
+        .collect()
+}
+
+/// One row of the summary on row `r`: STT and name, the counts by status, the nearly due and
+/// the rate on time, in the `[text, number, percent]` formats.
+fn write_counts(
+    ws: &mut Worksheet,
+    r: u32,
+    (stt, name): (&str, &str),
+    c: &crate::tasks::Counts,
+    [t, n, p]: [&Format; 3],
+) -> Result<(), XlsxError> {
+    ws.write_string_with_format(r, 0, stt, n)?;
+    ws.write_string_with_format(r, 1, name, t)?;
+    ws.write_number_with_format(r, 2, c.total as f64, n)?;
+    for (j, s) in TaskStatus::ALL.iter().enumerate() {
+        ws.write_number_with_format(r, 3 + j as u16, c.get(*s) as f64, n)?;
+    }
+    ws.write_number_with_format(r, 8, c.nearly_due as f64, n)?;
+    match c.percent_on_time {
+        Some(v) => ws.write_number_with_format(r, 9, v, p)?,
+        None => ws.write_blank(r, 9, p)?,
+    };
     Ok(())
 }
 

@@ -120,9 +120,23 @@ fn list_form(
     spec: &FormSpec<'_>,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
-    let c = report.consolidated;
     let root = spec.unit;
-    form::write_form(ws, spec, styles, &|ind, col| match col {
+    form::write_form(ws, spec, styles, &|ind, col| {
+        list_cell(report, root, ind, col)
+    })?;
+    Ok(())
+}
+
+/// A cell of the consolidated list form for the receiver `root`: its figure, or a
+/// comparison, or the note.
+fn list_cell(
+    report: &Report<'_>,
+    root: &crate::catalog::Unit,
+    ind: &crate::catalog::Indicator,
+    col: Column,
+) -> Option<CellValue> {
+    let c = report.consolidated;
+    match col {
         Column::Input(k) => c.get(&root.code, &ind.code, k).map(CellValue::Number),
         // A plan is reached over the year: only reaching it (or, where lower is better,
         // staying under it) is coloured, a year-to-date short of it is not bad news.
@@ -133,34 +147,7 @@ fn list_form(
                 judged(p, ind)
             }
         }),
-        Column::Note => {
-            let note = if ind.is_derived() {
-                Some("Tính từ số tổng hợp".to_string())
-            } else {
-                // Out of the units the form asks it of: a comparison with fewer of them than
-                // usual is read as such.
-                let expected = expected_reporters(report, ind);
-                c.contributors(&root.code, &ind.code).map(|n| {
-                    if expected > n {
-                        format!("{n}/{expected} đơn vị báo cáo")
-                    } else {
-                        format!("{n} đơn vị báo cáo")
-                    }
-                })
-            };
-            let short = report.ytd_note.as_ref().filter(|_| {
-                matches!(
-                    crate::history::ytd::OverTime::of(ind),
-                    crate::history::ytd::OverTime::Sum | crate::history::ytd::OverTime::Mean
-                )
-            });
-            match (note, short) {
-                (Some(n), Some(_)) => Some(format!("{n}; lũy kế chưa đủ (BC0804)")),
-                (None, Some(_)) => Some("Lũy kế chưa đủ (BC0804)".to_string()),
-                (n, None) => n,
-            }
-            .map(CellValue::Text)
-        }
+        Column::Note => list_note(report, root, ind),
         Column::VsBaseline(i) => report
             .regime
             .plan
@@ -185,8 +172,43 @@ fn list_form(
             .last_year
             .and_then(|l| l.get(&root.code, &ind.code, InputColumn::LuyKe))
             .map(CellValue::Number),
-    })?;
-    Ok(())
+    }
+}
+
+/// The note of an indicator on the consolidated list form: derived, or how many units
+/// reported it; a year-to-date not complete yet (BC0804).
+fn list_note(
+    report: &Report<'_>,
+    root: &crate::catalog::Unit,
+    ind: &crate::catalog::Indicator,
+) -> Option<CellValue> {
+    let c = report.consolidated;
+    let note = if ind.is_derived() {
+        Some("Tính từ số tổng hợp".to_string())
+    } else {
+        // Out of the units the form asks it of: a comparison with fewer of them than
+        // usual is read as such.
+        let expected = expected_reporters(report, ind);
+        c.contributors(&root.code, &ind.code).map(|n| {
+            if expected > n {
+                format!("{n}/{expected} đơn vị báo cáo")
+            } else {
+                format!("{n} đơn vị báo cáo")
+            }
+        })
+    };
+    let short = report.ytd_note.as_ref().filter(|_| {
+        matches!(
+            crate::history::ytd::OverTime::of(ind),
+            crate::history::ytd::OverTime::Sum | crate::history::ytd::OverTime::Mean
+        )
+    });
+    match (note, short) {
+        (Some(n), Some(_)) => Some(format!("{n}; lũy kế chưa đủ (BC0804)")),
+        (None, Some(_)) => Some("Lũy kế chưa đủ (BC0804)".to_string()),
+        (n, None) => n,
+    }
+    .map(CellValue::Text)
 }
 
 /// The workbook's bytes; a large by-unit sheet is staged in an unnamed temporary file in
@@ -563,19 +585,7 @@ fn compliance_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
     let center = cell_format().set_align(FormatAlign::Center);
     let mut r = 3;
     for (i, row) in report.batch.compliance.iter().enumerate() {
-        ws.write_number(r, 0, (i + 1) as f64)?;
-        ws.write_string(r, 1, &row.unit_code)?;
-        ws.write_string(r, 2, &row.unit_name)?;
-        ws.write_string(r, 3, config.units.level_label(&row.level))?;
-        ws.write_string(r, 4, row.file.as_deref().unwrap_or(""))?;
-        let received = row
-            .received_at
-            .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
-            .unwrap_or_default();
-        ws.write_string(r, 5, &received)?;
-        ws.write_string(r, 6, row.deadline.map(vn_date).unwrap_or_default())?;
-        ws.write_string(r, 7, row.status.label())?;
-        ws.write_number(r, 8, row.diagnostics as f64)?;
+        write_compliance_row(&mut ws, config, r, i, row)?;
         r += 1;
     }
     // The formats over the columns' ranges, in the order of their first use row by row (centre,
@@ -583,29 +593,61 @@ fn compliance_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
     // each with its format, without finding the format in rust_xlsxwriter's table (a hash of
     // the whole format) for each of a nation's 90,000 cells.
     if r > 3 {
-        for (first, last, fmt) in [
-            (0, 0, &center),
-            (1, 4, &text),
-            (5, 6, &center),
-            (8, 8, &center),
-        ] {
-            ws.set_range_format(3, first, r - 1, last, fmt)?;
-        }
-        let mut from = 3;
-        for run in report
-            .batch
-            .compliance
-            .chunk_by(|a, b| a.status == b.status)
-        {
-            let to = from + run.len() as u32 - 1;
-            ws.set_range_format(from, 7, to, 7, &status_format(run[0].status))?;
-            from = to + 1;
-        }
+        format_compliance_rows(&mut ws, report, r, &center, &text)?;
     }
     ws.set_freeze_panes(3, 0)?;
     ws.autofilter(2, 0, r.saturating_sub(1).max(2), (headers.len() - 1) as u16)?;
     print_setup(&mut ws, 2)?;
     Ok(ws)
+}
+
+/// The `i`-th unit's line of the "Tình hình gửi báo cáo" sheet, on row `r`, without formats.
+fn write_compliance_row(
+    ws: &mut Worksheet,
+    config: &crate::catalog::Config,
+    r: u32,
+    i: usize,
+    row: &crate::validate::ComplianceRow,
+) -> Result<(), XlsxError> {
+    ws.write_number(r, 0, (i + 1) as f64)?;
+    ws.write_string(r, 1, &row.unit_code)?;
+    ws.write_string(r, 2, &row.unit_name)?;
+    ws.write_string(r, 3, config.units.level_label(&row.level))?;
+    ws.write_string(r, 4, row.file.as_deref().unwrap_or(""))?;
+    let received = row
+        .received_at
+        .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_default();
+    ws.write_string(r, 5, &received)?;
+    ws.write_string(r, 6, row.deadline.map(vn_date).unwrap_or_default())?;
+    ws.write_string(r, 7, row.status.label())?;
+    ws.write_number(r, 8, row.diagnostics as f64)?;
+    Ok(())
+}
+
+/// The formats of the "Tình hình gửi báo cáo" sheet's rows 3 to `end` (excluded), over the
+/// columns' ranges: centre, text, then the status colours run by run.
+fn format_compliance_rows(
+    ws: &mut Worksheet,
+    report: &Report<'_>,
+    end: u32,
+    center: &Format,
+    text: &Format,
+) -> Result<(), XlsxError> {
+    for (first, last, fmt) in [(0, 0, center), (1, 4, text), (5, 6, center), (8, 8, center)] {
+        ws.set_range_format(3, first, end - 1, last, fmt)?;
+    }
+    let mut from = 3;
+    for run in report
+        .batch
+        .compliance
+        .chunk_by(|a, b| a.status == b.status)
+    {
+        let to = from + run.len() as u32 - 1;
+        ws.set_range_format(from, 7, to, 7, &status_format(run[0].status))?;
+        from = to + 1;
+    }
+    Ok(())
 }
 
 /// The "Chẩn đoán" sheet: the summary by code, then every diagnostic.
@@ -635,20 +677,7 @@ fn diagnostics_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
     for (i, h) in summary.iter().enumerate() {
         ws.write_string_with_format(2, i as u16, *h, &head)?;
     }
-    let mut r = 3;
-    for g in report.batch.diagnostic_groups(config) {
-        ws.write_string_with_format(r, 0, g.code.as_str(), &text)?;
-        ws.write_string_with_format(r, 1, g.severity.label(), &text)?;
-        ws.write_string_with_format(r, 2, g.code.title(), &text)?;
-        ws.write_number_with_format(r, 3, g.count as f64, &text)?;
-        ws.write_number_with_format(r, 4, g.sources.len() as f64, &text)?;
-        ws.write_string_with_format(r, 5, g.sources_text(SOURCES_LISTED), &text)?;
-        r += 1;
-    }
-    if r == 3 {
-        ws.write_string_with_format(r, 0, "Không có chẩn đoán nào.", &text)?;
-        r += 1;
-    }
+    let r = write_diagnostic_groups(&mut ws, report, config, &text)?;
     // Then every diagnostic.
     let header_row = r + 1;
     let headers = ["Mã", "Mức độ", "Tệp", "Trang", "Ô", "Nội dung"];
@@ -658,16 +687,7 @@ fn diagnostics_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
         ws.set_column_width(i as u16, widths[i])?;
     }
     let first = header_row + 1;
-    let mut r = first;
-    for d in &report.batch.diagnostics {
-        ws.write_string(r, 0, d.code.as_str())?;
-        ws.write_string(r, 1, d.severity.label())?;
-        ws.write_string(r, 2, d.location.file.as_str())?;
-        ws.write_string(r, 3, d.location.sheet.as_str())?;
-        ws.write_string(r, 4, d.location.cell.as_str())?;
-        ws.write_string(r, 5, &d.message)?;
-        r += 1;
-    }
+    let r = write_diagnostics(&mut ws, report, first)?;
     if r > first {
         ws.set_range_format(first, 0, r - 1, 5, &text)?;
     }
@@ -679,6 +699,50 @@ fn diagnostics_sheet(report: &Report<'_>) -> Result<Worksheet, XlsxError> {
     )?;
     print_setup(&mut ws, header_row)?;
     Ok(ws)
+}
+
+/// The summary by code of the "Chẩn đoán" sheet from row 3 (a line saying there is none
+/// where there is none); returns the row after it.
+fn write_diagnostic_groups(
+    ws: &mut Worksheet,
+    report: &Report<'_>,
+    config: &crate::catalog::Config,
+    text: &Format,
+) -> Result<u32, XlsxError> {
+    let mut r = 3;
+    for g in report.batch.diagnostic_groups(config) {
+        ws.write_string_with_format(r, 0, g.code.as_str(), text)?;
+        ws.write_string_with_format(r, 1, g.severity.label(), text)?;
+        ws.write_string_with_format(r, 2, g.code.title(), text)?;
+        ws.write_number_with_format(r, 3, g.count as f64, text)?;
+        ws.write_number_with_format(r, 4, g.sources.len() as f64, text)?;
+        ws.write_string_with_format(r, 5, g.sources_text(SOURCES_LISTED), text)?;
+        r += 1;
+    }
+    if r == 3 {
+        ws.write_string_with_format(r, 0, "Không có chẩn đoán nào.", text)?;
+        r += 1;
+    }
+    Ok(r)
+}
+
+/// Every diagnostic from row `first`, without formats; returns the row after the last.
+fn write_diagnostics(
+    ws: &mut Worksheet,
+    report: &Report<'_>,
+    first: u32,
+) -> Result<u32, XlsxError> {
+    let mut r = first;
+    for d in &report.batch.diagnostics {
+        ws.write_string(r, 0, d.code.as_str())?;
+        ws.write_string(r, 1, d.severity.label())?;
+        ws.write_string(r, 2, d.location.file.as_str())?;
+        ws.write_string(r, 3, d.location.sheet.as_str())?;
+        ws.write_string(r, 4, d.location.cell.as_str())?;
+        ws.write_string(r, 5, &d.message)?;
+        r += 1;
+    }
+    Ok(r)
 }
 
 /// The sources a summary line of the "Chẩn đoán" sheet names.

@@ -139,116 +139,162 @@ pub fn merge(register: &[Task], updates: &[Update], as_of: NaiveDate) -> Merged 
         .collect();
     for u in updates {
         for row in &u.rows {
-            let loc = Location::cell(&u.file, &u.sheet, format!("dòng {}", row.row));
-            let Some(&i) = index.get(&row.code) else {
-                m.diagnostics.push(Diagnostic::new(
-                    Code::UnknownTask,
-                    loc,
-                    format!("Nhiệm vụ {} không có trong sổ theo dõi; dòng này không được cập nhật.\nKiểm tra mã nhiệm vụ (dùng biểu cập nhật do văn phòng gửi).", row.code),
-                ));
-                continue;
-            };
-            let lead = m.tasks[i].lead.clone();
-            let sender = u.unit.clone().unwrap_or_else(|| row.lead.clone());
-            if sender != lead {
-                m.diagnostics.push(Diagnostic::new(
-                    Code::NotOwnTask,
-                    loc,
-                    format!("Đơn vị {sender} cập nhật nhiệm vụ {} nhưng đơn vị chủ trì là {lead}; dòng này không được cập nhật.\nChỉ đơn vị chủ trì cập nhật tiến độ nhiệm vụ của mình.", row.code),
-                ));
-                continue;
+            m.apply(&index, u, row, as_of);
+        }
+    }
+    m.list_pending(as_of);
+    m
+}
+
+impl Merged {
+    /// Applies one row of an update to its task: the unit's fields it fills, the update date,
+    /// each change in the log; a diagnostic instead when the row may not update the task, and
+    /// one when the task is now late without an explanation.
+    fn apply(&mut self, index: &BTreeMap<String, usize>, u: &Update, row: &Task, as_of: NaiveDate) {
+        let (i, lead, sender) = match check_row(&self.tasks, index, u, row, as_of) {
+            Ok(target) => target,
+            Err(d) => {
+                self.diagnostics.push(d);
+                return;
             }
-            if let Some(c) = row.completed_on.filter(|c| *c > as_of) {
-                m.diagnostics.push(Diagnostic::new(
-                    Code::CompletedInFuture,
-                    loc,
-                    format!("Nhiệm vụ {}: ngày hoàn thành {} sau ngày xét {}; dòng này không được cập nhật.\nGhi ngày đã hoàn thành thực tế.", row.code, vn_date(c), vn_date(as_of)),
-                ));
-                continue;
-            }
-            if let (Some(c), Some(a)) = (row.completed_on, m.tasks[i].assigned_on) {
-                if c < a {
-                    m.diagnostics.push(Diagnostic::new(
-                        Code::CompletedBeforeAssigned,
-                        loc,
-                        format!("Nhiệm vụ {}: ngày hoàn thành {} trước ngày giao {}; dòng này không được cập nhật.\nKiểm tra lại ngày hoàn thành.", row.code, vn_date(c), vn_date(a)),
-                    ));
-                    continue;
+        };
+        let received = u.received_at.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let before = unit_fields(&self.tasks[i]);
+        let t = &mut self.tasks[i];
+        take_unit_fields(t, row);
+        let old_updated = t.updated_on;
+        // Known by the as-of date: a file received later (a replay) counts as of then.
+        t.updated_on = Some(u.received_at.date().min(as_of));
+        for (field, old, new) in changes(before, t, old_updated) {
+            self.log.push(LogEntry {
+                task: t.code.clone(),
+                field: field.to_string(),
+                old_value: old,
+                new_value: new,
+                unit: sender.clone(),
+                file: u.file.clone(),
+                received_at: received.clone(),
+            });
+        }
+        if t.late_without_explanation(as_of) {
+            self.diagnostics.push(Diagnostic::new(
+                Code::LateWithoutExplanation,
+                Location::cell(&u.file, &u.sheet, format!("dòng {}", row.row)),
+                format!(
+                    "Nhiệm vụ {} hoàn thành {}, quá hạn {}, nhưng chưa có giải trình.\nĐề nghị đơn vị ghi giải trình ở cột \"Giải trình\" rồi gửi lại.",
+                    t.code,
+                    date_text(t.completed_on),
+                    date_text(t.due())
+                ),
+            ));
+        }
+        self.updated_units.insert(lead);
+    }
+
+    /// The extensions asked for and not yet granted, and the open tasks whose lead unit sent
+    /// no update.
+    fn list_pending(&mut self, as_of: NaiveDate) {
+        for t in &self.tasks {
+            if let Some(d) = t.extension_request {
+                if t.due() != Some(d) && !t.status(as_of).is_done() {
+                    self.extension_requests.push((t.code.clone(), d));
                 }
             }
-            let received = u.received_at.format("%Y-%m-%dT%H:%M:%S").to_string();
-            let before = unit_fields(&m.tasks[i]);
-            let t = &mut m.tasks[i];
-            // An empty cell keeps what the register has: nothing is erased by an update.
-            if !row.progress.trim().is_empty() {
-                t.progress = row.progress.clone();
+            if !t.status(as_of).is_done() && !self.updated_units.contains(&t.lead) {
+                self.not_updated.push(t.code.clone());
             }
-            if row.completed_on.is_some() {
-                t.completed_on = row.completed_on;
-            }
-            if !row.explanation.trim().is_empty() {
-                t.explanation = row.explanation.clone();
-            }
-            if row.extension_request.is_some() {
-                t.extension_request = row.extension_request;
-            }
-            if !row.attachments.trim().is_empty() {
-                t.attachments = row.attachments.clone();
-            }
-            let old_updated = t.updated_on;
-            // Known by the as-of date: a file received later (a replay) counts as of then.
-            t.updated_on = Some(u.received_at.date().min(as_of));
-            let after = unit_fields(t);
-            let mut changes: Vec<(&str, String, String)> = before
-                .into_iter()
-                .zip(after)
-                .filter(|(b, a)| b.1 != a.1)
-                .map(|(b, a)| (b.0, b.1, a.1))
-                .collect();
-            if old_updated != t.updated_on {
-                changes.push((
-                    "Ngày cập nhật",
-                    date_text(old_updated),
-                    date_text(t.updated_on),
-                ));
-            }
-            for (field, old, new) in changes {
-                m.log.push(LogEntry {
-                    task: t.code.clone(),
-                    field: field.to_string(),
-                    old_value: old,
-                    new_value: new,
-                    unit: sender.clone(),
-                    file: u.file.clone(),
-                    received_at: received.clone(),
-                });
-            }
-            if t.late_without_explanation(as_of) {
-                m.diagnostics.push(Diagnostic::new(
-                    Code::LateWithoutExplanation,
-                    Location::cell(&u.file, &u.sheet, format!("dòng {}", row.row)),
-                    format!(
-                        "Nhiệm vụ {} hoàn thành {}, quá hạn {}, nhưng chưa có giải trình.\nĐề nghị đơn vị ghi giải trình ở cột \"Giải trình\" rồi gửi lại.",
-                        t.code,
-                        date_text(t.completed_on),
-                        date_text(t.due())
-                    ),
-                ));
-            }
-            m.updated_units.insert(lead);
         }
     }
-    for t in &m.tasks {
-        if let Some(d) = t.extension_request {
-            if t.due() != Some(d) && !t.status(as_of).is_done() {
-                m.extension_requests.push((t.code.clone(), d));
-            }
-        }
-        if !t.status(as_of).is_done() && !m.updated_units.contains(&t.lead) {
-            m.not_updated.push(t.code.clone());
+}
+
+/// The task an update's row may update: its index in the register, its lead unit and the
+/// sender; else the diagnostic saying why the row is not applied (unknown task, another
+/// unit's task, completed after `as_of` or before it was assigned).
+fn check_row(
+    tasks: &[Task],
+    index: &BTreeMap<String, usize>,
+    u: &Update,
+    row: &Task,
+    as_of: NaiveDate,
+) -> Result<(usize, String, String), Diagnostic> {
+    let loc = Location::cell(&u.file, &u.sheet, format!("dòng {}", row.row));
+    let Some(&i) = index.get(&row.code) else {
+        return Err(Diagnostic::new(
+            Code::UnknownTask,
+            loc,
+            format!("Nhiệm vụ {} không có trong sổ theo dõi; dòng này không được cập nhật.\nKiểm tra mã nhiệm vụ (dùng biểu cập nhật do văn phòng gửi).", row.code),
+        ));
+    };
+    let lead = tasks[i].lead.clone();
+    let sender = u.unit.clone().unwrap_or_else(|| row.lead.clone());
+    if sender != lead {
+        return Err(Diagnostic::new(
+            Code::NotOwnTask,
+            loc,
+            format!("Đơn vị {sender} cập nhật nhiệm vụ {} nhưng đơn vị chủ trì là {lead}; dòng này không được cập nhật.\nChỉ đơn vị chủ trì cập nhật tiến độ nhiệm vụ của mình.", row.code),
+        ));
+    }
+    if let Some(c) = row.completed_on.filter(|c| *c > as_of) {
+        return Err(Diagnostic::new(
+            Code::CompletedInFuture,
+            loc,
+            format!("Nhiệm vụ {}: ngày hoàn thành {} sau ngày xét {}; dòng này không được cập nhật.\nGhi ngày đã hoàn thành thực tế.", row.code, vn_date(c), vn_date(as_of)),
+        ));
+    }
+    if let (Some(c), Some(a)) = (row.completed_on, tasks[i].assigned_on) {
+        if c < a {
+            return Err(Diagnostic::new(
+                Code::CompletedBeforeAssigned,
+                loc,
+                format!("Nhiệm vụ {}: ngày hoàn thành {} trước ngày giao {}; dòng này không được cập nhật.\nKiểm tra lại ngày hoàn thành.", row.code, vn_date(c), vn_date(a)),
+            ));
         }
     }
-    m
+    Ok((i, lead, sender))
+}
+
+/// Takes the unit's fields that `row` fills into `t`.
+fn take_unit_fields(t: &mut Task, row: &Task) {
+    // An empty cell keeps what the register has: nothing is erased by an update.
+    if !row.progress.trim().is_empty() {
+        t.progress = row.progress.clone();
+    }
+    if row.completed_on.is_some() {
+        t.completed_on = row.completed_on;
+    }
+    if !row.explanation.trim().is_empty() {
+        t.explanation = row.explanation.clone();
+    }
+    if row.extension_request.is_some() {
+        t.extension_request = row.extension_request;
+    }
+    if !row.attachments.trim().is_empty() {
+        t.attachments = row.attachments.clone();
+    }
+}
+
+/// The changes from the unit's fields `before` to task `t`'s, then the update date's from
+/// `old_updated`: (field, old value, new value).
+fn changes(
+    before: [(&'static str, String); 5],
+    t: &Task,
+    old_updated: Option<NaiveDate>,
+) -> Vec<(&'static str, String, String)> {
+    let after = unit_fields(t);
+    let mut changes: Vec<(&str, String, String)> = before
+        .into_iter()
+        .zip(after)
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(b, a)| (b.0, b.1, a.1))
+        .collect();
+    if old_updated != t.updated_on {
+        changes.push((
+            "Ngày cập nhật",
+            date_text(old_updated),
+            date_text(t.updated_on),
+        ));
+    }
+    changes
 }
 
 #[cfg(test)]
