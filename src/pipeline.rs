@@ -562,7 +562,8 @@ pub fn due_inbox(inbox: &Path, regimes: &[&Regime]) -> Result<(), RunError> {
             .iter()
             .any(|r| !period_folders(&crate::due::regime_inbox(inbox, &r.id)).is_empty())
     };
-    if own_period.is_none() && !(holds_files() && !has_periods()) {
+    let loose_forms = holds_files() && !has_periods();
+    if own_period.is_none() && !loose_forms {
         return Ok(());
     }
     let root = inbox.parent().filter(|p| !p.as_os_str().is_empty());

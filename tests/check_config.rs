@@ -493,7 +493,9 @@ fn a_receiver_with_no_reporter_below_it_is_an_error_naming_the_top() {
     });
     assert_eq!(code, 2, "{all}");
     assert!(
-        all.contains("cơ quan nhận \"X1\" (Xã Một) không có đơn vị báo cáo nào ở dưới nó trong units.toml"),
+        all.contains(
+            "cơ quan nhận \"X1\" (Xã Một) không có đơn vị báo cáo nào ở dưới nó trong units.toml"
+        ),
         "{all}"
     );
     assert!(

@@ -278,7 +278,9 @@ fn compliance(
                 let late = matches!((s.received_at, deadline), (Some(t), Some(d)) if t.date() > d);
                 if late {
                     let d = deadline.expect("late implies a deadline");
-                    batch.diagnostics.push(late_diagnostic(config, &u.code, s, d));
+                    batch
+                        .diagnostics
+                        .push(late_diagnostic(config, &u.code, s, d));
                 }
                 let t = if late {
                     Timeliness::Late
