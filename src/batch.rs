@@ -169,7 +169,7 @@ impl PeriodResult {
     pub fn wants_signature(&self) -> bool {
         let unsigned = || {
             !Path::new(&self.outputs)
-                .join(crate::sign::SIGNATURE)
+                .join(crate::output::names::SIGNATURE)
                 .exists()
         };
         self.status == Status::Ran || (self.status == Status::UpToDate && unsigned())
@@ -228,7 +228,7 @@ fn up_to_date(
     units_deadline: NaiveDate,
 ) -> Option<PreviousRun> {
     let target = job.target();
-    let text = std::fs::read_to_string(target.join(crate::pipeline::MANIFEST)).ok()?;
+    let text = std::fs::read_to_string(target.join(crate::output::names::MANIFEST)).ok()?;
     let prev: PreviousRun = serde_json::from_str(&text).ok()?;
     let as_of = NaiveDate::parse_from_str(&prev.as_of, "%Y-%m-%d").ok()?;
     let same = prev.engine_version == env!("CARGO_PKG_VERSION")

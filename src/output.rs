@@ -25,7 +25,8 @@ pub mod names {
     pub const BOARD: &str = "bang-tin.html";
     /// The manifest: every input and output with its SHA-256, written last.
     pub const MANIFEST: &str = "manifest.json";
-    /// The detached signature over the manifest (`baocao sign`).
+    /// The detached signature over the manifest (`baocao sign`). A run that writes a different
+    /// manifest removes it: it no longer signs what is in the folder.
     pub const SIGNATURE: &str = "manifest.json.p7s";
     /// The PDF copies for signing (`run --pdf`, `baocao pdf`), outside the manifest.
     pub const NARRATIVE_PDF: &str = "bao-cao.pdf";

@@ -20,7 +20,7 @@ use crate::ingest::{collect_files, read_all, read_all_with, Expect, FileReport};
 use crate::model::{InputColumn, Submission, ValueStatus};
 use crate::output::names;
 use crate::period::Period;
-use crate::render::exchange::{manifest, write_du_lieu, FileEntry};
+use crate::render::exchange::{manifest, write_exchange_csv, FileEntry};
 use crate::render::{narrative, standards, workbook, Report};
 use crate::store::Store;
 use crate::tasks::Summary;
@@ -49,7 +49,7 @@ pub fn output_names(regime: &Regime) -> Vec<String> {
     out.extend(
         OUTPUTS[1..]
             .iter()
-            .filter(|n| **n != MANIFEST)
+            .filter(|n| **n != names::MANIFEST)
             .map(|n| n.to_string()),
     );
     out
@@ -59,13 +59,6 @@ pub fn output_names(regime: &Regime) -> Vec<String> {
 pub fn list_file(code: &str) -> String {
     crate::catalog::lists::file_name(code)
 }
-
-/// The manifest's file name.
-pub const MANIFEST: &str = names::MANIFEST;
-
-/// The detached signature over the manifest (`baocao sign`). A run that writes a different
-/// manifest removes it: it no longer signs what is in the folder.
-pub const SIGNATURE: &str = names::SIGNATURE;
 
 /// One regime and period to run.
 #[derive(Debug, Clone)]
@@ -836,7 +829,7 @@ fn file_entry(path: &Path, shown: String, limits: &crate::model::Limits) -> Opti
 
 /// Files a run does not render but keeps when its manifest is the same as before: the
 /// signature over that manifest, and the PDF copies of the same documents.
-const KEPT_IF_UNCHANGED: [&str; 3] = [SIGNATURE, names::NARRATIVE_PDF, names::WORKBOOK_PDF];
+const KEPT_IF_UNCHANGED: [&str; 3] = [names::SIGNATURE, names::NARRATIVE_PDF, names::WORKBOOK_PDF];
 
 /// Renders every output straight into the new period folder, each file written and synced as
 /// soon as it is made (so a large output is never held beside the others), the manifest over
@@ -851,14 +844,14 @@ fn write_outputs(
     board: &crate::board::Board,
     inputs: Vec<FileEntry>,
 ) -> Result<(Vec<FileEntry>, crate::output::Retiring), RunError> {
-    let old_manifest = std::fs::read(target.join(MANIFEST)).ok();
+    let old_manifest = std::fs::read(target.join(names::MANIFEST)).ok();
     let existed = target.is_dir();
     let mut written = Vec::new();
     let retiring = crate::output::replace_folder(target, |dir| {
         let entries = render_into(dir, report, board)?;
         let config_sha256 = report.config.fingerprint(&report.regime.id);
         let manifest = manifest(report, &config_sha256, inputs, entries.clone()).into_bytes();
-        put(dir, MANIFEST, &manifest)?;
+        put(dir, names::MANIFEST, &manifest)?;
         if old_manifest.as_deref() == Some(manifest.as_slice()) {
             for name in KEPT_IF_UNCHANGED {
                 let old = target.join(name);
@@ -868,7 +861,7 @@ fn write_outputs(
             }
         }
         written = entries;
-        written.push(FileEntry::of(MANIFEST, &manifest));
+        written.push(FileEntry::of(names::MANIFEST, &manifest));
         Ok::<(), RunError>(())
     })
     .map_err(|e| at_output(e, target, existed))?;
@@ -952,7 +945,7 @@ fn render_into(
 ) -> Result<Vec<FileEntry>, RunError> {
     let (xlsx, rest) = rayon::join(
         || -> Result<Vec<FileEntry>, RunError> {
-            let xlsx = workbook::tong_hop(report, dir).map_err(|e| match e {
+            let xlsx = workbook::consolidated_workbook(report, dir).map_err(|e| match e {
                 rust_xlsxwriter::XlsxError::IoError(e) => write_fault(names::WORKBOOK, &e),
                 e => RunError::Internal(format!("không tạo được {}: {e}", names::WORKBOOK)),
             })?;
@@ -977,7 +970,7 @@ fn render_into(
                         report.regime.id
                     ))
                 })?;
-                let docx = crate::render::docx::bao_cao(&narrative, report.as_of)
+                let docx = crate::render::docx::narrative_docx(&narrative, report.as_of)
                     .map_err(RunError::Internal)?;
                 Ok(vec![
                     put(dir, names::NARRATIVE_MD, narrative.md.as_bytes())?,
@@ -994,7 +987,11 @@ fn render_into(
                 let ((csv, sdmx), (dhis2, adx)) = rayon::join(
                     || {
                         rayon::join(
-                            || stream(dir, names::EXCHANGE_CSV, |w| write_du_lieu(report, rows, w)),
+                            || {
+                                stream(dir, names::EXCHANGE_CSV, |w| {
+                                    write_exchange_csv(report, rows, w)
+                                })
+                            },
                             || {
                                 stream(dir, names::SDMX_CSV, |w| {
                                     standards::write_sdmx_csv(report, rows, w)

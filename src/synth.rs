@@ -486,7 +486,7 @@ pub fn write_bench_inbox(
         .par_iter()
         .try_for_each(|unit| -> std::io::Result<()> {
             let mut fill = Fill::default();
-            // A matrix form's cells are keyed by lĩnh vực (and the other breakdowns).
+            // A matrix form's cells are keyed by lĩnh vực (and the other disaggregations).
             let values = if config.layout(&regime.id).is_some() {
                 matrix_values(config, unit, period)
             } else {

@@ -144,7 +144,7 @@ fn fields_of_other_types(ind: &Indicator, out: &mut Vec<(&'static str, String)>)
     }
 }
 
-/// A text cell is not consolidated and has no bounds or breakdowns.
+/// A text cell is not consolidated and has no bounds or disaggregations.
 fn text_problems(ind: &Indicator, out: &mut Vec<(&'static str, String)>) {
     if ind.is_text() {
         if ind.aggregation != Aggregation::None {
@@ -160,7 +160,7 @@ fn text_problems(ind: &Indicator, out: &mut Vec<(&'static str, String)>) {
     }
 }
 
-/// An answer is not summed and has no bounds or breakdowns.
+/// An answer is not summed and has no bounds or disaggregations.
 fn answer_problems(ind: &Indicator, out: &mut Vec<(&'static str, String)>) {
     if ind.is_answer() {
         if !matches!(ind.aggregation, Aggregation::None | Aggregation::Last) {

@@ -169,7 +169,7 @@ impl Condition {
     }
 }
 
-/// The first comparison operator outside `[…]` (a cell's breakdown has `=` in it):
+/// The first comparison operator outside `[…]` (a cell's options have `=` in it):
 /// (byte position, as written, operator).
 fn find_operator(t: &str) -> Option<(usize, &'static str, Cmp)> {
     let mut depth = 0i32;

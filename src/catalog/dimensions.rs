@@ -1,9 +1,9 @@
-//! Dimensions (phân tổ): the breakdowns an indicator is collected by, from `[[dimension]]`
-//! entries of `indicators/*.toml`, with long option lists in a CSV beside them.
+//! Dimensions (phân tổ), from `[[dimension]]` entries of `indicators/*.toml` (long option lists
+//! in a CSV beside them), and the disaggregations an indicator is collected by.
 //!
 //! Owns what a dimension is (code, Vietnamese name, ordered options, exhaustive or partial)
 //! and which cells an indicator has: its total plus every option combination of each of its
-//! declared breakdowns. Knows nothing about forms or files other than its option CSV.
+//! declared disaggregations. Knows nothing about forms or files other than its option CSV.
 
 use serde::Deserialize;
 
@@ -50,8 +50,8 @@ impl Dimension {
     }
 }
 
-/// Every disaggregation of one breakdown (a set of dimensions), in the options' order, the
-/// first dimension varying slowest.
+/// Every cell's options (`Disagg`) of one declared disaggregation (a set of dimensions), in the
+/// options' order, the first dimension varying slowest.
 pub fn combinations(dims: &[&Dimension]) -> Vec<Disagg> {
     let mut out = vec![Disagg::default()];
     for d in dims {
@@ -63,11 +63,11 @@ pub fn combinations(dims: &[&Dimension]) -> Vec<Disagg> {
     out
 }
 
-/// The breakdown identities of an indicator whose breakdowns are `sets`: for each breakdown and
-/// each dimension `x` in it whose other dimensions form a declared breakdown too (or none), one
+/// The breakdown identities of an indicator whose disaggregations are `sets`: for each breakdown and
+/// each dimension `x` in it whose other dimensions form a declared disaggregation too (or none), one
 /// identity per option combination `rest` of those others: the cell `rest` is the total of the
 /// cells `rest` × each option of `x` (all of them when `x` is exhaustive, at least when not).
-/// In the order of the breakdowns, without repeats.
+/// In the order of the disaggregations, without repeats.
 pub fn identities<'a>(
     sets: &[Vec<String>],
     dimension: &dyn Fn(&str) -> Option<&'a Dimension>,

@@ -135,7 +135,7 @@ pub struct Indicator {
     /// a figure whose swings say nothing (one-off investments, disasters).
     #[serde(default = "yes")]
     pub outliers: bool,
-    /// The breakdowns it is collected by, each a set of dimension codes: `[["nguon"],
+    /// The disaggregations it is collected by, each a set of dimension codes: `[["nguon"],
     /// ["linh_vuc", "nguon"]]` (one-way by source, and lĩnh vực × source). Its total is
     /// always collected too.
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! Traps in a config that loads: figures a form can never give, rules that can never fire,
-//! rows a reader cannot tell apart, deadlines out of order between levels, breakdowns declared
+//! rows a reader cannot tell apart, deadlines out of order between levels, disaggregations declared
 //! and never used.
 //!
 //! Owns what `check-config` finds beyond syntax and references. Each finding names the file,
@@ -47,7 +47,7 @@ impl Catalog<'_> {
 }
 
 /// What a regime's form can give, column by column: the cells it prints, and the totals
-/// computable from them through complete breakdowns (the figures the engine computes).
+/// computable from them through complete disaggregations (the figures the engine computes).
 pub struct Reach {
     /// Per value column, the cell keys given.
     given: HashMap<InputColumn, HashSet<String>>,
@@ -96,7 +96,7 @@ impl Reach {
     }
 }
 
-/// Adds to `keys` every total a complete exhaustive breakdown of given cells computes, until
+/// Adds to `keys` every total a complete exhaustive dimension of given cells computes, until
 /// nothing more can be added.
 fn complete(keys: &mut HashSet<String>, cat: &Catalog<'_>) {
     let codes: BTreeSet<String> = keys.iter().map(|k| split_key(k).0.to_string()).collect();
@@ -182,7 +182,7 @@ fn required_unreachable(layout: &MatrixLayout, reach: &Reach, cat: &Catalog<'_>)
 }
 
 /// What to declare so that a total can be computed from the cells a form prints: the smaller
-/// breakdowns of the largest one printed, or `required = false`.
+/// disaggregations of the largest one printed, or `required = false`.
 fn marginal_advice(ind: &Indicator, layout: &MatrixLayout) -> String {
     let printed: BTreeSet<BTreeSet<String>> = layout
         .cells()
@@ -456,7 +456,7 @@ pub fn unused_dimensions(
     out
 }
 
-/// The dimensions something uses: an indicator's breakdowns, a category's answers, a list's
+/// The dimensions something uses: an indicator's disaggregations, a category's answers, a list's
 /// option column.
 fn used_dimensions<'a>(
     cat: &Catalog<'a>,

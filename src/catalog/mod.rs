@@ -426,7 +426,7 @@ impl Config {
     }
 
     /// The cells of an indicator: its total, then every option combination of each declared
-    /// breakdown, in the order declared (no cell twice).
+    /// disaggregation, in the order declared (no cell twice).
     pub fn cells_of(&self, ind: &Indicator) -> Vec<Disagg> {
         let mut out = vec![Disagg::default()];
         for set in &ind.disaggregations {
@@ -481,7 +481,7 @@ impl Config {
     }
 
     /// Whether `disagg` is a cell of indicator `code`: its dimensions are exactly one of the
-    /// indicator's breakdowns and every option exists. The error is a Vietnamese sentence.
+    /// indicator's disaggregations and every option exists. The error is a Vietnamese sentence.
     pub fn check_cell(&self, code: &str, disagg: &Disagg) -> Result<(), String> {
         check_cell_in(&self.indicators, &self.dimensions, code, disagg)
     }
@@ -1208,7 +1208,7 @@ fn check_options(l: &mut Loader, rel: &str, key: &str, dim: &Dimension) {
     }
 }
 
-/// Checks every indicator's breakdowns and parses its formula.
+/// Checks every indicator's disaggregations and parses its formula.
 fn check_disaggregations(
     l: &mut Loader,
     indicators: &mut BTreeMap<String, Indicator>,
@@ -1222,7 +1222,7 @@ fn check_disaggregations(
     for (code, ind) in indicators.iter_mut() {
         let place = defined_in[code].clone();
         let (file, key) = place.split_once(" › ").unwrap_or((&place, ""));
-        check_breakdown_sets(l, file, key, ind, dimensions);
+        check_disaggregation_sets(l, file, key, ind, dimensions);
         let Some(text) = ind.formula.clone() else {
             continue;
         };
@@ -1246,9 +1246,9 @@ fn check_disaggregations(
     }
 }
 
-/// An indicator's breakdowns (declared at `file`, `key`): no set empty, each dimension
+/// An indicator's disaggregations (declared at `file`, `key`): no set empty, each dimension
 /// declared and once in its set.
-fn check_breakdown_sets(
+fn check_disaggregation_sets(
     l: &mut Loader,
     file: &str,
     key: &str,
@@ -1284,7 +1284,7 @@ fn check_breakdown_sets(
 }
 
 /// The formula of indicator `code` (declared at `file`, `key`), checked against the
-/// catalog's indicators (`known`: their breakdowns) and dimensions.
+/// catalog's indicators (`known`: their disaggregations) and dimensions.
 struct FormulaCheck<'a> {
     file: &'a str,
     key: &'a str,
@@ -1314,7 +1314,7 @@ impl FormulaCheck<'_> {
     }
 
     /// Every cell the formula names: an indicator of the catalog, not the indicator itself,
-    /// and a breakdown and option it has.
+    /// and a disaggregation and option it has.
     fn refs(&self, l: &mut Loader, f: &Formula) {
         let (file, key, code) = (self.file, self.key, self.code);
         for (c, d) in f.refs() {
@@ -2077,7 +2077,7 @@ fn parse_conditions(
 }
 
 /// The cells a part-le-total or sum-eq-total rule names exist: an indicator's total, or one
-/// of its cells (`TCD03[noi_dung=khieu_nai]`) by a breakdown it declares.
+/// of its cells (`TCD03[noi_dung=khieu_nai]`) by a disaggregation it declares.
 fn check_rule_cells(
     l: &mut Loader,
     rel: &str,

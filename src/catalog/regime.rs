@@ -65,7 +65,7 @@ pub struct Form {
 #[serde(deny_unknown_fields)]
 pub struct Matrix {
     /// Header of the row-label column ("Lĩnh vực", "Chỉ tiêu").
-    #[serde(default = "chi_tieu")]
+    #[serde(default = "indicator_heading")]
     pub stub: String,
     /// Header of the numbering column.
     #[serde(default = "stt")]
@@ -135,7 +135,7 @@ pub enum Numbering {
     Letters,
 }
 
-fn chi_tieu() -> String {
+fn indicator_heading() -> String {
     "Chỉ tiêu".to_string()
 }
 
@@ -187,7 +187,7 @@ pub enum CrossRule {
         #[serde(skip)]
         parsed: Option<Box<(super::Condition, super::Condition)>>,
     },
-    /// How the identities of an indicator's breakdowns are checked (total = sum of an
+    /// How the identities of an indicator's disaggregations are checked (total = sum of an
     /// exhaustive breakdown's options; a partial list ≤ its total). Every breakdown is checked
     /// as a warning without a rule; a rule names the indicator (and optionally one dimension)
     /// and makes it blocking, or changes the tolerance.

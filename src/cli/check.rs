@@ -99,7 +99,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
 impl<'a> SubmissionJson<'a> {
     /// A submission as `check --format json` shows it: its receipt, whether it is late, its
     /// status, and its figures by column (an accepted one's after validation: totals computed
-    /// from complete breakdowns included).
+    /// from complete disaggregations included).
     fn of(
         config: &Config,
         regime: &crate::catalog::Regime,
@@ -118,7 +118,7 @@ impl<'a> SubmissionJson<'a> {
             .any(|a| a.file == s.file && a.unit_code == s.unit_code);
         let rejected = batch.rejected.iter().any(|r| r.file == s.file);
         // An accepted submission shows its values after validation (totals
-        // computed from complete breakdowns included).
+        // computed from complete disaggregations included).
         let validated = batch
             .accepted
             .iter()

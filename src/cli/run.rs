@@ -438,7 +438,7 @@ fn print_summary(config: &Config, outcome: &Outcome) {
     for o in names
         .iter()
         .map(String::as_str)
-        .chain([crate::pipeline::MANIFEST])
+        .chain([crate::output::names::MANIFEST])
         .chain(outcome.pdfs.iter().map(String::as_str))
     {
         println!("    {o}");

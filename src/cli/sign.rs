@@ -10,8 +10,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{CliError, CliResult, Format, EXIT_FINDINGS, EXIT_OK};
+use crate::output::names::SIGNATURE;
 use crate::sign::keys::{needs_passphrase, KeySource};
-use crate::sign::{read_certificates, verify_dir, Signer, SIGNATURE};
+use crate::sign::{read_certificates, verify_dir, Signer};
 
 /// The environment variable holding the key file's passphrase.
 pub const PASSPHRASE_VAR: &str = "BAOCAO_KEY_PASSPHRASE";

@@ -11,7 +11,7 @@ const MAX_BODY_ROWS: usize = 1000;
 /// What a row of the draft selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
-    /// The total row: every column's indicator without breakdown.
+    /// The total row: every column's indicator without disaggregation.
     Total,
     /// A heading without cells.
     Heading,

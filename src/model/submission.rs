@@ -189,7 +189,7 @@ pub struct Submission {
     pub received_source: ReceiptSource,
     pub origin: Origin,
     /// Figures by (cell key, column): `TT01` for a total, `TT01[nguon=truc_tuyen]` for a cell
-    /// of a breakdown (`crate::model`).
+    /// of a disaggregation (`crate::model`).
     pub values: BTreeMap<(CellKey, InputColumn), Value>,
     /// Short text answers (`type = "text"`) by (indicator code, column): shown in the table of
     /// units, never consolidated.

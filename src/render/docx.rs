@@ -867,7 +867,7 @@ fn body(md: &str, form: Option<&FormTable>) -> Vec<Block> {
 }
 
 /// `bao-cao.docx` of a narrative, dated `as_of`.
-pub fn bao_cao(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
+pub fn narrative_docx(n: &Narrative, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     let mut sections = Sections::new(new_document(n, as_of));
     for block in body(&n.body, n.form_table.as_ref()) {
         sections = sections.add(block);
@@ -1090,14 +1090,15 @@ mod tests {
 
     #[test]
     fn the_same_narrative_gives_the_same_bytes() {
-        let a = bao_cao(&narrative(), "2026-11-22".parse().unwrap()).unwrap();
-        let b = bao_cao(&narrative(), "2026-11-22".parse().unwrap()).unwrap();
+        let a = narrative_docx(&narrative(), "2026-11-22".parse().unwrap()).unwrap();
+        let b = narrative_docx(&narrative(), "2026-11-22".parse().unwrap()).unwrap();
         assert_eq!(a, b);
     }
 
     #[test]
     fn letterhead_body_and_signing_block_are_in_the_document() {
-        let xml = document_xml(&bao_cao(&narrative(), "2026-11-22".parse().unwrap()).unwrap());
+        let xml =
+            document_xml(&narrative_docx(&narrative(), "2026-11-22".parse().unwrap()).unwrap());
         for text in [
             "ỦY BAN NHÂN DÂN",
             "TỈNH AN LẠC",

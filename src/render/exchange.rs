@@ -241,7 +241,7 @@ pub fn piece(lead: &str, fields: &[&str], trail: &str) -> Vec<u8> {
 /// them back as the unit's figures). Each row is put together from pieces escaped once per
 /// unit, cell and column (`csv_fields`) and the figure's text: a nation's month is a million
 /// rows of nine fields.
-pub fn write_du_lieu(
+pub fn write_exchange_csv(
     report: &Report<'_>,
     rows: &ExchangeRows<'_>,
     out: &mut dyn std::io::Write,

@@ -213,7 +213,10 @@ fn list_note(
 
 /// The workbook's bytes; a large by-unit sheet is staged in an unnamed temporary file in
 /// `scratch` (`STREAMED_CELLS`).
-pub fn tong_hop(report: &Report<'_>, scratch: &std::path::Path) -> Result<Vec<u8>, XlsxError> {
+pub fn consolidated_workbook(
+    report: &Report<'_>,
+    scratch: &std::path::Path,
+) -> Result<Vec<u8>, XlsxError> {
     let config = report.config;
     let regime = report.regime;
     let root = config

@@ -20,12 +20,10 @@ use x509_cert::Certificate;
 
 use crate::diag::{Code, Diagnostic, Location};
 use crate::fault::{Failed, Fault};
+use crate::output::names::{MANIFEST, SIGNATURE};
 use crate::output::write_atomic;
-use crate::pipeline::MANIFEST;
 use crate::render::exchange::FileEntry;
 use keys::{KeySource, PublicKey, SigningKey};
-
-pub use crate::pipeline::SIGNATURE;
 
 /// Printable copies `run --pdf` writes beside the outputs; not in the manifest (LibreOffice
 /// does not make them byte for byte the same twice), signed by the agency on their own.

@@ -150,7 +150,7 @@ pub fn validate(
 /// A rejected unit's file and, when it could be read, when it came in.
 type RejectedUnits = BTreeMap<String, (String, Option<chrono::NaiveDateTime>)>;
 
-/// Each submission's own checks: its lists, its breakdowns, its figures and rules.
+/// Each submission's own checks: its lists, its disaggregations, its figures and rules.
 fn check_each(config: &Config, regime: &Regime, reports: &mut [FileReport]) {
     use rayon::prelude::*;
     // Each submission's own checks, on every core (each file's diagnostics stay its own, in
