@@ -265,6 +265,8 @@ pub struct DueBatch {
     pub lookback: u32,
     /// Make PDF copies of the periods run.
     pub pdf: bool,
+    /// Write the units' result sheets of the periods run.
+    pub feedback: bool,
 }
 
 /// Runs every due period (see `due_periods`) whose inbox folder holds files and whose outputs
@@ -286,6 +288,7 @@ pub fn run_due(
             tasks: None,
             history: batch.history.clone(),
             pdf: batch.pdf,
+            feedback: batch.feedback,
         };
         let dir = job.inbox.join(due.period.code());
         let Some(regime) = config.regime(&due.regime) else {

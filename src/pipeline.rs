@@ -77,6 +77,8 @@ pub struct Job {
     pub history: Option<PathBuf>,
     /// Also make PDF copies for signing (LibreOffice), after the outputs are written.
     pub pdf: bool,
+    /// Also write each sending unit's result sheet into `out/phieu-ket-qua/`.
+    pub feedback: bool,
 }
 
 impl Job {
@@ -117,6 +119,9 @@ pub struct Outcome {
     /// PDF copies written (`Job::pdf`), and why some could not be.
     pub pdfs: Vec<String>,
     pub pdf_diagnostics: Vec<crate::diag::Diagnostic>,
+    /// The folder of the units' result sheets, and how many units have one there (none
+    /// without `Job::feedback`).
+    pub feedback: (PathBuf, usize),
 }
 
 impl Outcome {
@@ -179,6 +184,16 @@ pub fn run_period(
         &mut batch,
         &mut consolidated,
     );
+    let plan = crate::history::plan::year_plan(
+        config,
+        regime,
+        job.period,
+        store.as_ref(),
+        &batch.accepted,
+    );
+    if let Some(plan) = plan {
+        consolidated.replace_column(config, InputColumn::KeHoach, &plan);
+    }
     batch
         .diagnostics
         .extend(overflow_diagnostics(&consolidated));
@@ -224,6 +239,12 @@ pub fn run_period(
         (board, consolidated, previous, past.last_year),
     )?;
     progress.stage("ghi kết quả");
+    let folder = job.out.join(crate::render::feedback::FOLDER);
+    let sheets = match job.feedback {
+        true => write_feedback(config, regime, (job.period, job.as_of), &batch, &folder)?,
+        false => 0,
+    };
+    progress.stage("phiếu kết quả");
     let (pdfs, pdf_diagnostics) = if job.pdf {
         pdf_copies(&target)
     } else {
@@ -239,7 +260,38 @@ pub fn run_period(
         revisions,
         pdfs,
         pdf_diagnostics,
+        feedback: (folder, sheets),
     })
+}
+
+/// The result sheet of each unit that sent a report (`render::feedback`), `.xlsx` and `.docx`,
+/// each written whole into `folder`; how many units have one.
+pub fn write_feedback(
+    config: &Config,
+    regime: &Regime,
+    (period, as_of): (Period, NaiveDate),
+    batch: &Batch,
+    folder: &Path,
+) -> Result<usize, RunError> {
+    use crate::render::feedback;
+    use rayon::prelude::*;
+    let sheets = feedback::sheets(config, regime, period, batch);
+    let kept = "Các tệp kết quả khác đã ghi xong; phiếu này được ghi lại ở lần chạy sau.";
+    sheets.par_iter().try_for_each(|s| {
+        let xlsx = feedback::xlsx(s).map_err(|e| match e {
+            rust_xlsxwriter::XlsxError::IoError(e) => {
+                RunError::Machine(Fault::writing(&e, "không ghi được phiếu kết quả", folder))
+            }
+            e => RunError::Internal(format!("không tạo được phiếu kết quả {}: {e}", s.stem())),
+        })?;
+        let docx = feedback::docx(s, as_of).map_err(RunError::Internal)?;
+        for (ext, bytes) in [("xlsx", &xlsx), ("docx", &docx)] {
+            let path = folder.join(format!("{}.{ext}", s.stem()));
+            crate::fault::write_file(&path, bytes, kept).map_err(RunError::Machine)?;
+        }
+        Ok::<(), RunError>(())
+    })?;
+    Ok(sheets.len())
 }
 
 /// Reads the inbox's files of the period (the folders checked readable before and after) and
@@ -944,101 +996,111 @@ fn render_into(
     board: &crate::board::Board,
 ) -> Result<Vec<FileEntry>, RunError> {
     let (xlsx, rest) = rayon::join(
-        || -> Result<Vec<FileEntry>, RunError> {
-            let xlsx = workbook::consolidated_workbook(report, dir).map_err(|e| match e {
-                rust_xlsxwriter::XlsxError::IoError(e) => write_fault(names::WORKBOOK, &e),
-                e => RunError::Internal(format!("không tạo được {}: {e}", names::WORKBOOK)),
-            })?;
-            let mut entries = vec![put(dir, names::WORKBOOK, &xlsx)?];
-            let lists = crate::consolidate::gather_lists(
-                report.config,
-                report.regime,
-                &report.batch.accepted,
+        || write_workbook(dir, report),
+        || {
+            let (documents, exchange) = rayon::join(
+                || write_documents(dir, report),
+                || write_exchange(dir, report, board),
             );
-            for spec in &report.regime.lists {
-                let lines = lists.get(&spec.code).map_or(&[][..], Vec::as_slice);
-                let bytes = crate::render::lists::csv(spec, lines);
-                entries.push(put(dir, &list_file(&spec.code), &bytes)?);
-            }
-            Ok(entries)
-        },
-        || -> Result<Vec<FileEntry>, RunError> {
-            let documents = || -> Result<Vec<FileEntry>, RunError> {
-                let narrative = narrative::render(report).map_err(|e| {
-                    RunError::Job(format!(
-                        "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
-                        report.regime.id
-                    ))
-                })?;
-                let docx = crate::render::docx::narrative_docx(&narrative, report.as_of)
-                    .map_err(RunError::Internal)?;
-                Ok(vec![
-                    put(dir, names::NARRATIVE_MD, narrative.md.as_bytes())?,
-                    put(dir, names::NARRATIVE_HTML, narrative.html.as_bytes())?,
-                    put(dir, names::NARRATIVE_DOCX, &docx)?,
-                ])
-            };
-            // The exchange files are written as they are rendered (a nation's month is
-            // hundreds of megabytes), two at a time.
-            let exchange = || -> Result<Vec<FileEntry>, RunError> {
-                let cells = crate::render::exchange::FormCells::of(report);
-                let rows = crate::render::exchange::exchange_rows(report, &cells);
-                let rows = &rows;
-                let ((csv, sdmx), (dhis2, adx)) = rayon::join(
-                    || {
-                        rayon::join(
-                            || {
-                                stream(dir, names::EXCHANGE_CSV, |w| {
-                                    write_exchange_csv(report, rows, w)
-                                })
-                            },
-                            || {
-                                stream(dir, names::SDMX_CSV, |w| {
-                                    standards::write_sdmx_csv(report, rows, w)
-                                })
-                            },
-                        )
-                    },
-                    || {
-                        rayon::join(
-                            || {
-                                stream(dir, names::DHIS2_JSON, |w| {
-                                    standards::write_dhis2_json(report, rows, w)
-                                })
-                            },
-                            || {
-                                stream(dir, names::ADX_XML, |w| {
-                                    standards::write_adx_xml(report, rows, w)
-                                })
-                            },
-                        )
-                    },
-                );
-                // Each file was synced on a thread of its own while the next was rendered;
-                // every sync is waited for, whichever failed.
-                let [csv, sdmx, dhis2, adx] = [csv, sdmx, dhis2, adx].map(synced);
-                let csv = csv?;
-                let package = put(
-                    dir,
-                    names::DATA_PACKAGE,
-                    standards::datapackage(report, &csv).as_bytes(),
-                )?;
-                let board = put(
-                    dir,
-                    names::BOARD,
-                    crate::render::board::html(board, None).as_bytes(),
-                )?;
-                Ok(vec![csv, sdmx?, dhis2?, adx?, package, board])
-            };
-            let (documents, exchange) = rayon::join(documents, exchange);
             let mut all = documents?;
             all.extend(exchange?);
-            Ok(all)
+            Ok::<_, RunError>(all)
         },
     );
     let mut entries = xlsx?;
     entries.extend(rest?);
     Ok(entries)
+}
+
+/// `tong-hop.xlsx` and the consolidated lists' CSV files.
+fn write_workbook(dir: &Path, report: &Report<'_>) -> Result<Vec<FileEntry>, RunError> {
+    let xlsx = workbook::consolidated_workbook(report, dir).map_err(|e| match e {
+        rust_xlsxwriter::XlsxError::IoError(e) => write_fault(names::WORKBOOK, &e),
+        e => RunError::Internal(format!("không tạo được {}: {e}", names::WORKBOOK)),
+    })?;
+    let mut entries = vec![put(dir, names::WORKBOOK, &xlsx)?];
+    let lists =
+        crate::consolidate::gather_lists(report.config, report.regime, &report.batch.accepted);
+    for spec in &report.regime.lists {
+        let lines = lists.get(&spec.code).map_or(&[][..], Vec::as_slice);
+        let bytes = crate::render::lists::csv(spec, lines);
+        entries.push(put(dir, &list_file(&spec.code), &bytes)?);
+    }
+    Ok(entries)
+}
+
+/// The narrative: `bao-cao.md`, `.html` and `.docx`.
+fn write_documents(dir: &Path, report: &Report<'_>) -> Result<Vec<FileEntry>, RunError> {
+    let narrative = narrative::render(report).map_err(|e| {
+        RunError::Job(format!(
+            "mẫu đề cương của chế độ \"{}\" lỗi: {e}",
+            report.regime.id
+        ))
+    })?;
+    let docx = crate::render::docx::narrative_docx(&narrative, report.as_of)
+        .map_err(RunError::Internal)?;
+    Ok(vec![
+        put(dir, names::NARRATIVE_MD, narrative.md.as_bytes())?,
+        put(dir, names::NARRATIVE_HTML, narrative.html.as_bytes())?,
+        put(dir, names::NARRATIVE_DOCX, &docx)?,
+    ])
+}
+
+/// The exchange files, written as they are rendered (a nation's month is hundreds of
+/// megabytes), two at a time; then the data package and the board.
+fn write_exchange(
+    dir: &Path,
+    report: &Report<'_>,
+    board: &crate::board::Board,
+) -> Result<Vec<FileEntry>, RunError> {
+    let cells = crate::render::exchange::FormCells::of(report);
+    let rows = crate::render::exchange::exchange_rows(report, &cells);
+    let rows = &rows;
+    let ((csv, sdmx), (dhis2, adx)) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    stream(dir, names::EXCHANGE_CSV, |w| {
+                        write_exchange_csv(report, rows, w)
+                    })
+                },
+                || {
+                    stream(dir, names::SDMX_CSV, |w| {
+                        standards::write_sdmx_csv(report, rows, w)
+                    })
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    stream(dir, names::DHIS2_JSON, |w| {
+                        standards::write_dhis2_json(report, rows, w)
+                    })
+                },
+                || {
+                    stream(dir, names::ADX_XML, |w| {
+                        standards::write_adx_xml(report, rows, w)
+                    })
+                },
+            )
+        },
+    );
+    // Each file was synced on a thread of its own while the next was rendered; every sync is
+    // waited for, whichever failed.
+    let [csv, sdmx, dhis2, adx] = [csv, sdmx, dhis2, adx].map(synced);
+    let csv = csv?;
+    let package = put(
+        dir,
+        names::DATA_PACKAGE,
+        standards::datapackage(report, &csv).as_bytes(),
+    )?;
+    let board = put(
+        dir,
+        names::BOARD,
+        crate::render::board::html(board, None).as_bytes(),
+    )?;
+    Ok(vec![csv, sdmx?, dhis2?, adx?, package, board])
 }
 
 /// Records the period's consolidated lists in the store, one Parquet file each.

@@ -31,6 +31,7 @@ fn the_pipeline_runs_a_period_without_the_command_line() {
         tasks: None,
         history: None,
         pdf: false,
+        feedback: false,
     };
     let outcome = run_period(&config, &job, &Quiet).unwrap();
     // The sample month: 37 accepted of 40; Hòa Bình and Phước Sơn rejected, Vĩnh Hưng missing.

@@ -394,3 +394,59 @@ fn a_department_the_form_asks_nothing_of_is_not_a_reporter() {
     assert!(names.iter().any(|n| n.starts_with("STC-")), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with("SXD-")), "{names:?}");
 }
+
+/// Adds each commune's plan of the year for SL01 to its file of month `m`, as forms with a
+/// plan column carry it every month: 1.200, 1.300 and 60 tấn.
+fn add_plans(inbox: &Path, m: u32) {
+    let period = format!("2026-{m:02}");
+    for (unit, plan) in [("99001", 1200.0), ("99002", 1300.0), ("99003", 60.0)] {
+        let f = inbox.join(&period).join(format!("{unit}-{period}.csv"));
+        let mut csv = std::fs::read_to_string(&f).unwrap();
+        csv.push_str(&format!("thu,{period},{unit},SL01,{plan},ke_hoach\n"));
+        std::fs::write(&f, csv).unwrap();
+    }
+}
+
+#[test]
+fn the_provinces_plan_keeps_the_plan_of_a_unit_rejected_this_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    root_of(&root, r#"["ke_hoach", "thuc_hien", "luy_ke"]"#);
+    for m in 1..=10 {
+        inbox(&dir.path().join("inbox"), m, false);
+        add_plans(&dir.path().join("inbox"), m);
+        let period = format!("2026-{m:02}");
+        let (code, err) = run_period(&root, dir.path(), &period, true);
+        assert!(code == 0 || code == 1, "{period}: {err}");
+    }
+    let out = dir.path().join("out/thu/2026-10");
+    // September: every commune sent, 1.200 + 1.300 + 60.
+    assert_eq!(
+        province(&dir.path().join("out/thu/2026-09"), "SL01", "ke_hoach"),
+        2560.0
+    );
+    // October: Xã Cát is rejected, but its plan of the year (September's, from the store)
+    // still counts: the plan does not shrink to 2.500 with the units missing this month.
+    assert_eq!(province(&out, "SL01", "ke_hoach"), 2560.0);
+    assert_october(&out);
+    // "% kế hoạch" of the year-to-date: 1.650 / 2.560 = 64,45…% → 64,5.
+    let rows = sheet(&out.join("tong-hop.xlsx"), "Biểu số liệu");
+    let header = rows
+        .iter()
+        .find(|r| {
+            r.iter()
+                .any(|c| text(c).contains("kế hoạch") && text(c).contains('%'))
+        })
+        .expect("a % of plan column");
+    let col = header
+        .iter()
+        .position(|c| text(c).contains("kế hoạch") && text(c).contains('%'))
+        .unwrap();
+    let sl01 = rows
+        .iter()
+        .find(|r| r.iter().any(|c| text(c) == "SL01"))
+        .expect("the SL01 row");
+    let pct =
+        num(&sl01[col]).unwrap_or_else(|| text(&sl01[col]).replace(',', ".").parse().unwrap());
+    assert!((pct - 64.5).abs() < 0.051, "{pct}");
+}

@@ -1,6 +1,7 @@
 //! `baocao check --regime ID --period P [--as-of D] [--format table|json] PATH...`
 //!
-//! Reads and validates submissions (files or folders); writes nothing. Exit 0 when nothing is
+//! Reads and validates submissions (files or folders); writes nothing but, with `--feedback DIR`,
+//! each sending unit's result sheet (`DIR/<unit>-<regime>-<period>.xlsx`, `.docx`). Exit 0 when nothing is
 //! blocking, 1 otherwise. JSON: `{"submissions":[{"file","unit_code","period","received_at",
 //! "timeliness","values":{...}}],"diagnostics":[{"code","severity","file","sheet","cell","message"}]}`.
 
@@ -26,6 +27,10 @@ pub struct Args {
     pub as_of: Option<NaiveDate>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Ghi phiếu kết quả tiếp nhận của từng đơn vị đã gửi vào thư mục này
+    /// (<mã đơn vị>-<chế độ>-<kỳ>.xlsx và .docx).
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
     /// Tệp hoặc thư mục báo cáo.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -60,6 +65,12 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     let as_of = args.as_of.unwrap_or_else(today);
     let (all, batch) =
         crate::pipeline::check_files(config, regime, args.period, as_of, &args.paths);
+    let sheets = match &args.feedback {
+        Some(dir) => {
+            crate::pipeline::write_feedback(config, regime, (args.period, as_of), &batch, dir)?
+        }
+        None => 0,
+    };
     match args.format {
         Format::Json => {
             let subs: Vec<SubmissionJson> = all
@@ -91,6 +102,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 batch.blocking_count(),
                 batch.diagnostics.len() - batch.blocking_count()
             );
+            if let Some(dir) = &args.feedback {
+                println!("Phiếu kết quả gửi lại {sheets} đơn vị: {}", dir.display());
+            }
         }
     }
     Ok(crate::exit::of_findings(batch.blocking_count() > 0))

@@ -64,6 +64,9 @@ pub struct Args {
     /// Tạo thêm bao-cao.pdf và tong-hop.pdf để ký số (cần LibreOffice).
     #[arg(long)]
     pub pdf: bool,
+    /// Ghi phiếu kết quả tiếp nhận cho từng đơn vị đã gửi vào OUT/phieu-ket-qua/.
+    #[arg(long)]
+    pub feedback: bool,
     /// Ký bộ kết quả của mỗi kỳ sau khi ghi xong (manifest.json.p7s), bằng --key và --cert
     /// hoặc bằng token (--pkcs11-module, --token, --key-label).
     #[arg(long)]
@@ -189,6 +192,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             history,
             lookback: args.lookback,
             pdf: args.pdf,
+            feedback: args.feedback,
         };
         let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
         return run_due_periods(config, &batch, &args, &log, signer.as_ref());
@@ -206,6 +210,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         tasks: args.tasks.clone(),
         history,
         pdf: args.pdf,
+        feedback: args.feedback,
     };
     let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
     let outcome = run_period(config, &job, &Bar::new(args.quiet));
@@ -445,5 +450,12 @@ fn print_summary(config: &Config, outcome: &Outcome) {
     }
     for d in &outcome.pdf_diagnostics {
         println!("  {}", d.line());
+    }
+    let (folder, sheets) = &outcome.feedback;
+    if *sheets > 0 {
+        println!(
+            "  Phiếu kết quả gửi lại {sheets} đơn vị: {}",
+            folder.display()
+        );
     }
 }

@@ -14,6 +14,7 @@ use crate::period::{Frequency, Period};
 use crate::store::Store;
 use crate::text::fmt_vn;
 
+pub mod plan;
 pub mod ytd;
 
 /// Submissions rebuilt from the latest stored figures of `period` (one per unit that has a

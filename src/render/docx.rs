@@ -118,8 +118,11 @@ fn closing(n: &Narrative) -> Table {
             .clone()
             .line_spacing(LineSpacing::new().before(240).after(0));
     }
-    for _ in 0..4 {
-        right.push(centred(vec![run("", BODY)]));
+    // Room for the signature, where someone signs.
+    if !c.signing.is_empty() {
+        for _ in 0..4 {
+            right.push(centred(vec![run("", BODY)]));
+        }
     }
     if let Some(name) = &c.signer {
         right.push(centred(vec![run(name, BODY).bold()]));

@@ -6,6 +6,7 @@
 pub mod board;
 pub mod docx;
 pub mod exchange;
+pub mod feedback;
 pub mod form;
 pub mod lists;
 pub mod matrix;

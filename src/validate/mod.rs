@@ -85,6 +85,8 @@ pub struct Batch {
     /// Accepted submissions' timeliness, by unit code.
     pub timeliness: BTreeMap<String, Timeliness>,
     pub rejected: Vec<Rejected>,
+    /// The submissions of the rejected files, as read (for the units' result sheets).
+    pub returned: Vec<Submission>,
     pub compliance: Vec<ComplianceRow>,
     pub diagnostics: Vec<Diagnostic>,
     pub files_read: usize,
@@ -202,6 +204,7 @@ fn sort_out(reports: Vec<FileReport>, batch: &mut Batch) -> (Vec<Submission>, Re
                     codes: codes.clone(),
                 });
             }
+            batch.returned.extend(report.submissions);
         } else {
             candidates.extend(report.submissions);
         }
