@@ -184,14 +184,10 @@ pub fn run_period(
         &mut batch,
         &mut consolidated,
     );
-    let plan = crate::history::plan::year_plan(
-        config,
-        regime,
-        job.period,
-        store.as_ref(),
-        &batch.accepted,
-    );
-    if let Some(plan) = plan {
+    let accepted = &batch.accepted;
+    if let Some(plan) =
+        crate::history::plan::year_plan(config, regime, job.period, store.as_ref(), accepted)
+    {
         consolidated.replace_column(config, InputColumn::KeHoach, &plan);
     }
     batch

@@ -99,6 +99,24 @@ impl ResultSheet {
         }
     }
 
+    /// The sheet's facts, as (label, text): who sent what, when, and what came of it.
+    pub fn facts(&self) -> [(&'static str, String); 6] {
+        [
+            (
+                "Đơn vị gửi",
+                format!("{} ({})", self.unit_name, self.unit_code),
+            ),
+            ("Tệp nhận được", self.files.join("; ")),
+            ("Thời điểm nhận", self.received_text()),
+            (
+                "Thời hạn gửi",
+                self.deadline.map(vn_date).unwrap_or_default(),
+            ),
+            ("Thời gian gửi", self.timeliness_text()),
+            ("Kết quả", self.outcome_text()),
+        ]
+    }
+
     /// Accepted or returned, and what follows for the unit.
     pub fn outcome_text(&self) -> String {
         let warnings = self.count(Severity::Warning);
@@ -254,13 +272,6 @@ pub fn xlsx(sheet: &ResultSheet) -> Result<Vec<u8>, XlsxError> {
         .set_align(FormatAlign::Center);
     let centred = base.clone().set_align(FormatAlign::Center).set_italic();
     let wrap = base.clone().set_text_wrap().set_align(FormatAlign::Top);
-    let head = bold
-        .clone()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_border(FormatBorder::Thin);
-    let cell = wrap.clone().set_border(FormatBorder::Thin);
     let mut wb = Workbook::new();
     // A sheet is small and there are as many as units: the fastest deflate level.
     wb.set_zip_compression_level(1);
@@ -275,23 +286,9 @@ pub fn xlsx(sheet: &ResultSheet) -> Result<Vec<u8>, XlsxError> {
     ws.merge_range(1, 0, 1, last, "PHIẾU KẾT QUẢ TIẾP NHẬN BÁO CÁO", &title)?;
     let subtitle = format!("{} — {}", sheet.regime_name, sheet.period.label());
     ws.merge_range(2, 0, 2, last, &subtitle, &centred)?;
-    let facts = [
-        (
-            "Đơn vị gửi",
-            format!("{} ({})", sheet.unit_name, sheet.unit_code),
-        ),
-        ("Tệp nhận được", sheet.files.join("; ")),
-        ("Thời điểm nhận", sheet.received_text()),
-        (
-            "Thời hạn gửi",
-            sheet.deadline.map(vn_date).unwrap_or_default(),
-        ),
-        ("Thời gian gửi", sheet.timeliness_text()),
-        ("Kết quả", sheet.outcome_text()),
-    ];
     let mut r = 4;
     let merged: f64 = widths[3..].iter().sum();
-    for (label, value) in &facts {
+    for (label, value) in &sheet.facts() {
         ws.merge_range(r, 0, r, 2, label, &bold)?;
         ws.merge_range(r, 3, r, last, value, &wrap)?;
         ws.set_row_height(r, row_height(&[(value, merged)]))?;
@@ -301,47 +298,66 @@ pub fn xlsx(sheet: &ResultSheet) -> Result<Vec<u8>, XlsxError> {
     if sheet.findings.is_empty() {
         ws.merge_range(r, 0, r, last, "Không có lỗi hay cảnh báo nào.", &base)?;
     } else {
-        let headers = [
-            "STT",
-            "Mã",
-            "Mức độ",
-            "Trang tính",
-            "Ô",
-            "Số liệu trên biểu",
-            "Nội dung",
-            "Cách xử lý",
-        ];
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, *h, &head)?;
-        }
-        ws.set_repeat_rows(r, r)?;
-        for (i, f) in sheet.findings.iter().enumerate() {
-            r += 1;
-            ws.write_number_with_format(r, 0, (i + 1) as f64, &cell)?;
-            let texts = [
-                f.code,
-                f.severity.label(),
-                &f.sheet,
-                &f.cell,
-                &f.figure,
-                &f.what,
-                &f.todo,
-            ];
-            for (c, t) in texts.iter().enumerate() {
-                ws.write_string_with_format(r, (c + 1) as u16, *t, &cell)?;
-            }
-            let sized: Vec<(&str, f64)> = texts
-                .iter()
-                .zip(&widths[1..])
-                .map(|(t, w)| (*t, *w))
-                .collect();
-            ws.set_row_height(r, row_height(&sized))?;
-        }
+        let cell = wrap.clone().set_border(FormatBorder::Thin);
+        write_findings(ws, sheet, r, &widths, &cell)?;
     }
     ws.set_paper_size(9);
     ws.set_landscape();
     ws.set_print_fit_to_pages(1, 0);
     wb.save_to_buffer()
+}
+
+/// The findings' table from row `r`: its header (repeated on every printed page), then one
+/// row per finding.
+fn write_findings(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    sheet: &ResultSheet,
+    mut r: u32,
+    widths: &[f64],
+    cell: &Format,
+) -> Result<(), XlsxError> {
+    let head = cell
+        .clone()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let headers = [
+        "STT",
+        "Mã",
+        "Mức độ",
+        "Trang tính",
+        "Ô",
+        "Số liệu trên biểu",
+        "Nội dung",
+        "Cách xử lý",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(r, c as u16, *h, &head)?;
+    }
+    ws.set_repeat_rows(r, r)?;
+    for (i, f) in sheet.findings.iter().enumerate() {
+        r += 1;
+        ws.write_number_with_format(r, 0, (i + 1) as f64, cell)?;
+        let texts = [
+            f.code,
+            f.severity.label(),
+            &f.sheet,
+            &f.cell,
+            &f.figure,
+            &f.what,
+            &f.todo,
+        ];
+        for (c, t) in texts.iter().enumerate() {
+            ws.write_string_with_format(r, (c + 1) as u16, *t, cell)?;
+        }
+        let sized: Vec<(&str, f64)> = texts
+            .iter()
+            .zip(&widths[1..])
+            .map(|(t, w)| (*t, *w))
+            .collect();
+        ws.set_row_height(r, row_height(&sized))?;
+    }
+    Ok(())
 }
 
 /// The height of a row whose wrapped texts sit in columns of the given widths: spreadsheet
@@ -372,20 +388,7 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
         md(&sheet.regime_name),
         md(&sheet.period.label())
     ));
-    for (label, value) in [
-        (
-            "Đơn vị gửi",
-            format!("{} ({})", sheet.unit_name, sheet.unit_code),
-        ),
-        ("Tệp nhận được", sheet.files.join("; ")),
-        ("Thời điểm nhận", sheet.received_text()),
-        (
-            "Thời hạn gửi",
-            sheet.deadline.map(vn_date).unwrap_or_default(),
-        ),
-        ("Thời gian gửi", sheet.timeliness_text()),
-        ("Kết quả", sheet.outcome_text()),
-    ] {
+    for (label, value) in sheet.facts() {
         body.push_str(&format!("- {label}: {}\n", md(&value)));
     }
     body.push('\n');
