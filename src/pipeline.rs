@@ -578,6 +578,24 @@ pub fn due_with_units(
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The reminder and urging letters of the due rows (`render::letters`), each written whole
+/// into `dir`.
+pub fn write_letters(
+    config: &Config,
+    rows: &[crate::due::DueRow],
+    today: NaiveDate,
+    dir: &Path,
+) -> Result<Vec<crate::render::letters::Letter>, RunError> {
+    let letters = crate::render::letters::letters(config, rows, today);
+    for l in &letters {
+        let bytes = l.docx().map_err(RunError::Internal)?;
+        let kept = "Các công văn đã ghi trước đó vẫn nguyên vẹn; chạy lại để ghi nốt.";
+        crate::fault::write_file(&dir.join(l.file_name()), &bytes, kept)
+            .map_err(RunError::Machine)?;
+    }
+    Ok(letters)
+}
+
 /// The folder given to `due --inbox`: an inbox root (`<regime>/<period>/` or `<period>/`
 /// folders), not one period's folder, whose files `due` would never find.
 pub fn due_inbox(inbox: &Path, regimes: &[&Regime]) -> Result<(), RunError> {

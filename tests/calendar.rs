@@ -168,6 +168,80 @@ fn due_given_one_period_folder_as_its_inbox_says_to_give_the_root() {
 }
 
 #[test]
+fn due_writes_a_reminder_before_the_deadline_and_an_urging_letter_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let letters = |today: &str, into: &std::path::Path| {
+        baocao(&[
+            "--root",
+            s(&samples()),
+            "due",
+            "--regime",
+            "ktxh",
+            "--today",
+            today,
+            "--inbox",
+            s(&samples().join("inbox/ktxh")),
+            "--letters",
+            s(into),
+        ])
+    };
+    // 19/10: the communes' October deadline (16/10) has passed; Vĩnh Hưng never sent, Hòa
+    // Bình's and Phước Sơn's reports were returned. One urging letter, to those three.
+    let after = dir.path().join("after");
+    let (code, out, err) = letters("2026-10-19", &after);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "ktxh-2026-10-xa-don-doc.docx (đôn đốc): Xã Vĩnh Hưng, Phường Hòa Bình, Xã Phước Sơn"
+        ),
+        "{out}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&after)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["ktxh-2026-10-xa-don-doc.docx"]);
+    let text = docx_text(&after.join("ktxh-2026-10-xa-don-doc.docx"));
+    for words in [
+        "V/v đôn đốc gửi Báo cáo tình hình kinh tế - xã hội tháng 10 năm 2026",
+        "Kính gửi:",
+        "chậm nhất ngày 16/10/2026",
+        "Đến ngày 19/10/2026, 3 đơn vị sau chưa gửi báo cáo:",
+        "Xã Vĩnh Hưng (99024)",
+        "Phường Hòa Bình (99004): đã gửi nhưng báo cáo bị trả lại",
+        "Thời hạn gửi đã qua.",
+        "Nơi nhận:",
+        "Nguyễn Minh Khoa",
+    ] {
+        assert!(text.contains(words), "{words} not in the letter: {text}");
+    }
+    // A commune that sent is not named.
+    assert!(!text.contains("Phường An Lạc"), "{text}");
+    // 15/10: the deadline is tomorrow, within the default 3 days: a reminder to the same three.
+    let before = dir.path().join("before");
+    let (code, out, err) = letters("2026-10-15", &before);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "ktxh-2026-10-xa-nhac.docx (nhắc): Xã Vĩnh Hưng, Phường Hòa Bình, Xã Phước Sơn"
+        ),
+        "{out}"
+    );
+    let text = docx_text(&before.join("ktxh-2026-10-xa-nhac.docx"));
+    assert!(text.contains("V/v nhắc gửi Báo cáo"), "{text}");
+    assert!(text.contains("đúng thời hạn"), "{text}");
+    // Without an inbox nobody is known to be missing: a usage error.
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "due",
+        "--letters",
+        s(&dir.path().join("x")),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
 fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
     let inbox = samples().join("inbox/ktxh");
     let (code, out, err) = baocao(&[

@@ -157,23 +157,3 @@ fn each_unit_that_sent_gets_its_result_sheet_with_its_findings() {
     assert_eq!(findings[0][1], "BC0405");
     assert_eq!(std::fs::read_dir(&fb).unwrap().count(), 78);
 }
-
-/// The text of a docx's document.xml, tags removed.
-fn docx_text(path: &Path) -> String {
-    let file = std::fs::File::open(path).unwrap();
-    let mut zip = zip::ZipArchive::new(file).unwrap();
-    let mut xml = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
-        .unwrap();
-    let mut out = String::new();
-    let mut inside = false;
-    for ch in xml.chars() {
-        match ch {
-            '<' => inside = true,
-            '>' => inside = false,
-            c if !inside => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}

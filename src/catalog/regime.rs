@@ -260,6 +260,13 @@ pub struct Regime {
     /// Report number written on the narrative ("Số: …/BC-UBND").
     #[serde(default)]
     pub report_symbol: Option<String>,
+    /// The symbol of the reminder letters' number ("Số: …/UBND-VP"; default "VP").
+    #[serde(default)]
+    pub letter_symbol: Option<String>,
+    /// Days before the units' deadline from which `due --letters` writes a reminder ("nhắc")
+    /// to the units that have not sent (default 3); after it, an urging letter ("đôn đốc").
+    #[serde(default = "three_days")]
+    pub remind_days: u32,
     /// How comparisons are written: "growth" ("tăng 13,0%") or "index" ("bằng 113,0%").
     #[serde(default)]
     pub comparison: Comparison,
@@ -416,6 +423,10 @@ impl OwnStatus {
             OwnStatus::ChinhThuc => ValueStatus::ChinhThuc,
         }
     }
+}
+
+fn three_days() -> u32 {
+    3
 }
 
 fn three_and_a_half() -> f64 {

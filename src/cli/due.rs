@@ -29,6 +29,10 @@ pub struct Args {
     pub within: u32,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Viết công văn nhắc (trước hạn `remind_days` ngày) và đôn đốc (sau hạn) gửi các đơn vị
+    /// chưa gửi báo cáo vào thư mục này (cần --inbox).
+    #[arg(long, value_name = "DIR", requires = "inbox")]
+    pub letters: Option<std::path::PathBuf>,
 }
 
 pub use crate::due::DueRow;
@@ -47,12 +51,45 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         args.lookback,
         args.inbox.as_deref(),
     );
+    let letters = match &args.letters {
+        Some(dir) => crate::pipeline::write_letters(config, &rows, today, dir)?,
+        None => Vec::new(),
+    };
     match args.format {
         Format::Json => println!("{}", crate::output::json(&rows)),
         Format::Csv => print_csv(&rows),
         Format::Table => print_table(config, &regimes, today, &rows),
     }
+    if let Some(dir) = &args.letters {
+        // Beside a table on standard output; on standard error beside JSON or CSV.
+        let lines = letter_lines(dir, &letters);
+        match args.format {
+            Format::Table => println!("{lines}"),
+            _ => eprintln!("{lines}"),
+        }
+    }
     Ok(EXIT_OK)
+}
+
+/// What `--letters` wrote: each letter and the units it goes to.
+fn letter_lines(dir: &std::path::Path, letters: &[crate::render::letters::Letter]) -> String {
+    if letters.is_empty() {
+        return format!(
+            "Không có công văn nhắc hay đôn đốc nào phải viết (thư mục {}).",
+            dir.display()
+        );
+    }
+    let mut s = format!("Đã viết {} công văn vào {}:", letters.len(), dir.display());
+    for l in letters {
+        let units: Vec<&str> = l.units.iter().map(|u| u.name.as_str()).collect();
+        s.push_str(&format!(
+            "\n  {} ({}): {}",
+            l.file_name(),
+            l.kind.word(),
+            units.join(", ")
+        ));
+    }
+    s
 }
 
 fn print_csv(rows: &[DueRow]) {

@@ -82,6 +82,12 @@ fn letterhead(n: &Narrative) -> Table {
         .map(|line| centred(vec![run(&line, SMALL).bold()]))
         .collect::<Vec<_>>();
     let number = centred(vec![run(&h.number, SMALL)]);
+    // A letter's summary (trích yếu) under its number, upright.
+    let subject = h
+        .subject
+        .iter()
+        .map(|s| centred(vec![run(s, SMALL)]))
+        .collect::<Vec<_>>();
     let nation = centred(vec![run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", TABLE).bold()]);
     let motto = centred(vec![run("Độc lập - Tự do - Hạnh phúc", BODY)
         .bold()
@@ -90,7 +96,10 @@ fn letterhead(n: &Narrative) -> Table {
         .line_spacing(LineSpacing::new().before(120).after(0));
     layout_table(
         vec![
-            layout_cell(left, agency.into_iter().chain([number]).collect()),
+            layout_cell(
+                left,
+                agency.into_iter().chain([number]).chain(subject).collect(),
+            ),
             layout_cell(right, vec![nation, motto, place]),
         ],
         vec![left, right],
@@ -1062,6 +1071,7 @@ mod tests {
                 agency: "ỦY BAN NHÂN DÂN TỈNH AN LẠC".into(),
                 number: "Số:       /BC-UBND".into(),
                 place_date: "An Lạc, ngày 22 tháng 11 năm 2026".into(),
+                subject: None,
             },
             body: "# BÁO CÁO\n\n## Tình hình tháng 10\n\nĐoạn **đậm** và *nghiêng*.\n\n| STT | Chỉ tiêu | Số |\n|---|---|---|\n| 1 | Thu ngân sách | 1.234,5 |\n".into(),
             closing: Closing {

@@ -385,11 +385,11 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     let mut body = String::from("# PHIẾU KẾT QUẢ TIẾP NHẬN BÁO CÁO\n\n");
     body.push_str(&format!(
         "**{}** — {}\n\n",
-        md(&sheet.regime_name),
-        md(&sheet.period.label())
+        super::md_text(&sheet.regime_name),
+        super::md_text(&sheet.period.label())
     ));
     for (label, value) in sheet.facts() {
-        body.push_str(&format!("- {label}: {}\n", md(&value)));
+        body.push_str(&format!("- {label}: {}\n", super::md_text(&value)));
     }
     body.push('\n');
     if sheet.findings.is_empty() {
@@ -428,6 +428,7 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
                 as_of.month(),
                 as_of.year()
             ),
+            subject: None,
         },
         body,
         closing: Closing {
@@ -442,22 +443,7 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     super::docx::narrative_docx(&narrative, as_of)
 }
 
-/// Text for a Markdown paragraph: the characters Markdown would read as markup escaped.
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(
-            ch,
-            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|'
-        ) {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// Text for a Markdown table cell: on one line, its pipes escaped.
 fn cell_md(s: &str) -> String {
-    md(&s.replace(['\n', '\r'], " "))
+    super::md_text(&s.replace(['\n', '\r'], " "))
 }

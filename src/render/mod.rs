@@ -8,6 +8,7 @@ pub mod docx;
 pub mod exchange;
 pub mod feedback;
 pub mod form;
+pub mod letters;
 pub mod lists;
 pub mod matrix;
 pub mod narrative;
@@ -171,4 +172,20 @@ fn push_list_sheets(
         wb.push_worksheet(ws);
     }
     Ok(())
+}
+
+/// Text for a Markdown paragraph or table cell: the characters Markdown would read as markup
+/// escaped.
+pub fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(
+            ch,
+            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
 }

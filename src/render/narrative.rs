@@ -171,6 +171,8 @@ pub struct Letterhead {
     pub number: String,
     /// "An Lạc, ngày 22 tháng 11 năm 2026".
     pub place_date: String,
+    /// A letter's summary under its number ("V/v đôn đốc gửi báo cáo …"); none on a report.
+    pub subject: Option<String>,
 }
 
 /// The closing: recipients (nơi nhận) and the signing block.
@@ -893,6 +895,7 @@ impl Letterhead {
                 d.month(),
                 d.year()
             ),
+            subject: None,
         }
     }
 }
@@ -905,17 +908,13 @@ impl Closing {
         root: &crate::catalog::Unit,
         parts: OutlineParts,
     ) -> Closing {
+        let agency = Closing::of_agency(regime, root, parts.recipients);
         Closing {
-            recipients: parts.recipients,
-            signing: if !regime.signing.title.is_empty() {
-                regime.signing.title.clone()
-            } else if !parts.signing.is_empty() {
+            recipients: agency.recipients,
+            signing: if regime.signing.title.is_empty() && !parts.signing.is_empty() {
                 parts.signing
             } else {
-                vec![
-                    format!("TM. {}", root.agency_name().to_uppercase()),
-                    "CHỦ TỊCH".to_string(),
-                ]
+                agency.signing
             },
             signer: regime
                 .signing
@@ -923,6 +922,27 @@ impl Closing {
                 .clone()
                 .or(parts.signer)
                 .filter(|n| !n.trim().is_empty()),
+        }
+    }
+
+    /// A closing signed as the regime says, else by the head of the agency (a letter of the
+    /// receiver: a reminder, a result sheet).
+    pub fn of_agency(
+        regime: &crate::catalog::Regime,
+        root: &crate::catalog::Unit,
+        recipients: Vec<String>,
+    ) -> Closing {
+        Closing {
+            recipients,
+            signing: if !regime.signing.title.is_empty() {
+                regime.signing.title.clone()
+            } else {
+                vec![
+                    format!("TM. {}", root.agency_name().to_uppercase()),
+                    "CHỦ TỊCH".to_string(),
+                ]
+            },
+            signer: regime.signing.name.clone().filter(|n| !n.trim().is_empty()),
         }
     }
 }
@@ -978,6 +998,7 @@ mod tests {
             agency: "ỦY BAN NHÂN DÂN TỈNH <AN LẠC>".into(),
             number: "Số:       /BC-UBND".into(),
             place_date: "An Lạc, ngày 22 tháng 11 năm 2026".into(),
+            subject: None,
         };
         let closing = Closing {
             recipients: vec!["Văn phòng Chính phủ".into()],

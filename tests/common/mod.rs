@@ -611,3 +611,24 @@ pub fn diagnostics_with_cells(xlsx: &Path) -> Vec<[String; 6]> {
         .map(|r| std::array::from_fn(|i| r.get(i).map(text).unwrap_or_default()))
         .collect()
 }
+
+/// The text of a docx's document.xml, tags removed.
+#[allow(dead_code)]
+pub fn docx_text(path: &Path) -> String {
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    let mut out = String::new();
+    let mut inside = false;
+    for ch in xml.chars() {
+        match ch {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,254 @@
+//! Reminder letters (công văn nhắc, đôn đốc gửi báo cáo), in the administrative layout of
+//! Nghị định 30/2020: from the receiver to the units of one level that have not sent a
+//! period's report — "nhắc" from `remind_days` before their deadline, "đôn đốc" after it. Each
+//! names the units, the report and its form, the period and the deadline. Written by
+//! `due --letters DIR` as `<regime>-<period>-<level>-<nhac|don-doc>.docx`.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::catalog::Config;
+use crate::due::DueRow;
+use crate::period::Period;
+use crate::schedule::vn_date;
+
+/// Before the deadline, or after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Nhắc: the deadline is near.
+    Remind,
+    /// Đôn đốc: the deadline has passed.
+    Urge,
+}
+
+impl Kind {
+    /// The word of the letter's summary: "nhắc", "đôn đốc".
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Remind => "nhắc",
+            Kind::Urge => "đôn đốc",
+        }
+    }
+
+    /// The file name's part: "nhac", "don-doc".
+    pub fn slug(self) -> &'static str {
+        match self {
+            Kind::Remind => "nhac",
+            Kind::Urge => "don-doc",
+        }
+    }
+}
+
+/// A unit the letter goes to: code, name, and whether its report was returned (sent, but
+/// refused, and not sent again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressee {
+    pub code: String,
+    pub name: String,
+    pub returned: bool,
+}
+
+/// One letter: to the units of one level that have not sent one period's report.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    pub kind: Kind,
+    pub regime: String,
+    pub period: Period,
+    pub level: String,
+    pub deadline: NaiveDate,
+    pub today: NaiveDate,
+    pub units: Vec<Addressee>,
+    /// The whole text, ready for the document.
+    narrative: super::narrative::Narrative,
+}
+
+impl Letter {
+    /// `<regime>-<period>-<level>-<nhac|don-doc>.docx`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}-{}-{}-{}.docx",
+            self.regime,
+            self.period.code(),
+            self.level,
+            self.kind.slug()
+        )
+    }
+
+    /// The letter as a docx, dated the day it is written.
+    pub fn docx(&self) -> Result<Vec<u8>, String> {
+        super::docx::narrative_docx(&self.narrative, self.today)
+    }
+
+    /// The letter's body (Markdown), for a message that carries it.
+    pub fn body(&self) -> &str {
+        &self.narrative.body
+    }
+}
+
+/// The letters of the due rows that list units not sent (`due --inbox`): a reminder where
+/// the deadline is `remind_days` away or less, an urging letter where it has passed.
+pub fn letters(config: &Config, rows: &[DueRow], today: NaiveDate) -> Vec<Letter> {
+    rows.iter()
+        .filter_map(|row| letter(config, row, today))
+        .collect()
+}
+
+fn letter(config: &Config, row: &DueRow, today: NaiveDate) -> Option<Letter> {
+    let regime = config.regime(&row.regime)?;
+    let kind = if row.deadline < today {
+        Kind::Urge
+    } else if (row.deadline - today).num_days() <= i64::from(regime.remind_days) {
+        Kind::Remind
+    } else {
+        return None;
+    };
+    let period: Period = row.period.parse().ok()?;
+    let name = |code: &String| {
+        config
+            .units
+            .get(code)
+            .map_or_else(|| code.clone(), |u| u.name.clone())
+    };
+    let mut units: Vec<Addressee> = Vec::new();
+    for (codes, returned) in [(&row.missing, false), (&row.rejected, true)] {
+        for code in codes.iter().flatten() {
+            units.push(Addressee {
+                code: code.clone(),
+                name: name(code),
+                returned,
+            });
+        }
+    }
+    if units.is_empty() {
+        return None;
+    }
+    let receiver = config.units.get(&regime.receiver)?;
+    let agency = receiver.agency_name().to_string();
+    let place = receiver
+        .place
+        .clone()
+        .unwrap_or_else(|| receiver.name.clone());
+    // "Báo cáo tình hình kinh tế - xã hội tháng 10 năm 2026": the regime's name says
+    // "báo cáo" already, or is given it.
+    let name = regime.name.trim();
+    let report = match name.to_lowercase().starts_with("báo cáo") {
+        true => format!("{name} {}", lower_first(&period.label())),
+        false => format!("báo cáo {name} {}", lower_first(&period.label())),
+    };
+    let letterhead = super::narrative::Letterhead {
+        agency: agency.to_uppercase(),
+        number: format!(
+            "Số:       /{}",
+            regime.letter_symbol.as_deref().unwrap_or("VP")
+        ),
+        place_date: format!(
+            "{place}, ngày {} tháng {} năm {}",
+            today.day(),
+            today.month(),
+            today.year()
+        ),
+        subject: Some(format!("V/v {} gửi {report}", kind.word())),
+    };
+    let body = body(kind, (row, today), &units, (&agency, &report), regime);
+    let closing =
+        super::narrative::Closing::of_agency(regime, receiver, vec!["Như trên".to_string()]);
+    let narrative = super::narrative::Narrative {
+        md: body.clone(),
+        html: String::new(),
+        letterhead,
+        body,
+        closing,
+        title: format!("Công văn {} gửi {report}", kind.word()),
+        form_table: None,
+    };
+    Some(Letter {
+        kind,
+        regime: regime.id.clone(),
+        period,
+        level: row.level.clone(),
+        deadline: row.deadline,
+        today,
+        units,
+        narrative,
+    })
+}
+
+/// The letter's text: to whom, what was asked by when, who has not sent, what to do.
+fn body(
+    kind: Kind,
+    (row, today): (&DueRow, NaiveDate),
+    units: &[Addressee],
+    (agency, report): (&str, &str),
+    regime: &crate::catalog::Regime,
+) -> String {
+    let mut md = String::from("Kính gửi:\n\n");
+    for u in units {
+        md.push_str(&format!("- {};\n", super::md_text(&u.name)));
+    }
+    md.push('\n');
+    let form = match regime.form.number.trim() {
+        "" => String::new(),
+        n if n.to_lowercase().starts_with("biểu") => format!(" ({})", super::md_text(n)),
+        n => format!(" (biểu số liệu {})", super::md_text(n)),
+    };
+    md.push_str(&format!(
+        "Thực hiện {}, các đơn vị gửi {}{form} về {} chậm nhất ngày {}.\n\n",
+        super::md_text(regime.legal_basis.trim_end_matches('.')),
+        super::md_text(report),
+        super::md_text(agency),
+        vn_date(row.deadline)
+    ));
+    md.push_str(&format!(
+        "Đến ngày {}, {} đơn vị sau chưa gửi báo cáo:\n\n",
+        vn_date(today),
+        units.len()
+    ));
+    for (i, u) in units.iter().enumerate() {
+        let returned = match u.returned {
+            true => ": đã gửi nhưng báo cáo bị trả lại, chưa gửi lại bản đã sửa",
+            false => "",
+        };
+        md.push_str(&format!(
+            "{}. {} ({}){returned};\n",
+            i + 1,
+            super::md_text(&u.name),
+            u.code
+        ));
+    }
+    md.push('\n');
+    let method = regime.method.trim().trim_end_matches('.');
+    let how = match method {
+        "" => String::new(),
+        m => format!(" ({})", super::md_text(&lower_first(m))),
+    };
+    md.push_str(&match kind {
+        Kind::Remind => format!(
+            "{} đề nghị các đơn vị hoàn thành và gửi báo cáo đúng thời hạn{how}.\n",
+            super::md_text(agency)
+        ),
+        Kind::Urge => format!(
+            "Thời hạn gửi đã qua. {} đề nghị các đơn vị khẩn trương hoàn thành và gửi báo cáo{how}; báo cáo gửi sau thời hạn được ghi nhận là gửi muộn.\n",
+            super::md_text(agency)
+        ),
+    });
+    md
+}
+
+/// The first letter lowered ("Tháng 10 năm 2026" → "tháng 10 năm 2026").
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowering_keeps_the_rest() {
+        assert_eq!(lower_first("Tháng 10 năm 2026"), "tháng 10 năm 2026");
+        assert_eq!(lower_first("Quý III năm 2026"), "quý III năm 2026");
+    }
+}
