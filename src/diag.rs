@@ -143,6 +143,14 @@ codes! {
     FileLocked = "BC1105", Blocking, "Tệp đang bị chương trình khác mở";
     PathTooLong = "BC1106", Blocking, "Đường dẫn quá dài";
     DeviceError = "BC1107", Blocking, "Ổ đĩa báo lỗi đọc ghi";
+    MailUnreadable = "BC1201", Warning, "Thư không đọc được";
+    MailUnknownSender = "BC1202", Warning, "Người gửi không phải địa chỉ thư của đơn vị nào";
+    MailNotAReport = "BC1203", Warning, "Tệp đính kèm không phải biểu báo cáo";
+    MailTooLarge = "BC1204", Warning, "Thư hoặc tệp đính kèm quá lớn";
+    MailBadName = "BC1205", Warning, "Tên tệp đính kèm không hợp lệ";
+    MailUnrouted = "BC1206", Warning, "Không xác định được chế độ, kỳ của tệp đính kèm";
+    MailTooManyParts = "BC1207", Warning, "Thư có quá nhiều tệp đính kèm";
+    MailDuplicate = "BC1208", Warning, "Tệp đính kèm trùng tệp đã nhận";
 }
 
 impl fmt::Display for Code {

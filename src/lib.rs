@@ -16,6 +16,7 @@ pub mod fault;
 pub mod hash;
 pub mod history;
 pub mod ingest;
+pub mod mail;
 pub mod memory;
 pub mod model;
 pub mod output;

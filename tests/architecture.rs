@@ -12,6 +12,7 @@ const FLOW: &[&str] = &[
     "catalog",
     "due",
     "ingest",
+    "mail",
     "validate",
     "consolidate",
     "store",

@@ -36,6 +36,9 @@ pub struct Unit {
     /// Place name used in the footer's "…, ngày … tháng … năm …".
     #[serde(default)]
     pub place: Option<String>,
+    /// The unit's mail addresses: `nhan` takes a report from these senders only.
+    #[serde(default)]
+    pub email: Vec<String>,
     #[serde(default, deserialize_with = "crate::schedule::toml_date::optional")]
     pub valid_from: Option<NaiveDate>,
     #[serde(default, deserialize_with = "crate::schedule::toml_date::optional")]
@@ -45,6 +48,13 @@ pub struct Unit {
 impl Unit {
     pub fn agency_name(&self) -> &str {
         self.agency.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Whether `address` is one of the unit's mail addresses (letter case aside).
+    pub fn sends_from(&self, address: &str) -> bool {
+        self.email
+            .iter()
+            .any(|e| e.trim().eq_ignore_ascii_case(address.trim()))
     }
 
     pub fn is_valid_on(&self, date: NaiveDate) -> bool {

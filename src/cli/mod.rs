@@ -12,6 +12,7 @@ mod check_config;
 mod due;
 mod form;
 mod history;
+mod nhan;
 mod pdf;
 mod regime;
 mod run;
@@ -74,6 +75,8 @@ pub enum Command {
     ImportHistory(history::ImportArgs),
     /// Bảng thông tin công khai bang-tin.html: tình hình gửi báo cáo, chỉ tiêu, nhiệm vụ.
     Board(board::Args),
+    /// Nhận báo cáo qua hộp thư IMAP: tệp đính kèm vào nhan/<chế độ>/<kỳ>/ với thời điểm máy chủ nhận.
+    Nhan(nhan::Args),
     /// Tạo bản PDF để ký (bao-cao.pdf, tong-hop.pdf) cho thư mục kết quả của một kỳ.
     Pdf(pdf::Args),
     /// Ký bộ kết quả của một kỳ: chữ ký CMS manifest.json.p7s trên bảng kê manifest.json.
@@ -156,6 +159,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::History(args) => history::run(&config, args),
         Command::ImportHistory(args) => history::import(&config, args),
         Command::Board(args) => board::run(&config, args),
+        Command::Nhan(args) => nhan::run(&config, args),
         Command::CheckConfig => check_config::run(&config),
         Command::Synth(args) => synth::run(&config, args),
         Command::Sign(_) | Command::Verify(_) | Command::Pdf(_) | Command::Regime(_) => {

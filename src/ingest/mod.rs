@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 pub use grid::{Cell, Grid};
 pub use number::{read_number, Reading};
-pub use receipt::{ReceiptLog, ReceiptSource};
+pub use receipt::{ReceiptLog, ReceiptSource, RECEIPT_LOG};
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::diag::{Code, Diagnostic, Location};

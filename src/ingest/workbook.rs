@@ -889,6 +889,43 @@ fn period_in_file_name(stem: &str) -> Option<Period> {
     None
 }
 
+/// What a report file says it is, before any batch judges it (`nhan` routes mail attachments
+/// by it): the regime, period and unit its metadata sheet records, else the unit and period
+/// its file name gives. Nothing where the file cannot be read.
+pub fn claimed(
+    bytes: &[u8],
+    name: &str,
+    config: &Config,
+) -> (Option<String>, Option<Period>, Option<String>) {
+    let mut scratch = FileReport {
+        file: name.to_string(),
+        unit_hint: None,
+        submissions: Vec::new(),
+        diagnostics: Vec::new(),
+        sha256: String::new(),
+        size: 0,
+        modified: None,
+    };
+    let meta = load_or_say(bytes, name, &config.limits, &mut scratch)
+        .and_then(|sheets| sheets.into_iter().find(|g| g.sheet == META_SHEET))
+        .map(|g| read_meta(&g, name))
+        .unwrap_or_default();
+    let stem = Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let regime = meta.get("regime").map(|(v, _)| v.clone());
+    let period = meta
+        .get("period")
+        .and_then(|(v, _)| v.parse().ok())
+        .or_else(|| period_in_file_name(&stem));
+    let unit = meta
+        .get("unit")
+        .map(|(v, _)| v.clone())
+        .or_else(|| unit_by_file_name(config, &stem));
+    (regime, period, unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

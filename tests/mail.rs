@@ -1,0 +1,424 @@
+//! End-to-end: reports taken from a real IMAP server. Dovecot is started here on 127.0.0.1
+//! with a throwaway configuration and maildir; messages are put in with IMAP APPEND (Python's
+//! imaplib), their INTERNALDATEs before and after the deadline. The samples' 39 October forms
+//! are sent by their units, with hostile mail around them; `nhan` routes them, `check` reads
+//! the receipt times it logged. Expectations worked out by hand from the samples.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+/// A Dovecot serving one user, `vanthu@tinh.gov.vn` / `matkhau`, on a free loopback port.
+struct Dovecot {
+    _dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts Dovecot, or `None` where it is not installed (a failure under CI, which installs it).
+fn dovecot() -> Option<Dovecot> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v dovecot || ls /usr/sbin/dovecot"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "dovecot is not installed (.ci/run installs dovecot-imapd)"
+        );
+        eprintln!("dovecot not installed: skipped");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::create_dir_all(d.join("home")).unwrap();
+    // Mail processes may not run as root: as root, the maildir belongs to nobody.
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let (user, group) = if root {
+        let _ = Command::new("chown")
+            .args(["nobody:nogroup", &d.join("home").display().to_string()])
+            .status();
+        ("nobody".to_string(), "nogroup".to_string())
+    } else {
+        let id = |flag: &str| {
+            String::from_utf8(Command::new("id").arg(flag).output().unwrap().stdout)
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        (id("-un"), id("-gn"))
+    };
+    let d = d.display();
+    let conf = format!(
+        "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
+log_path = {d}/log\ninfo_log_path = {d}/log\nssl = no\ndisable_plaintext_auth = no\n\
+auth_mechanisms = plain login\nfirst_valid_uid = 1\nmail_location = maildir:{d}/home/%u/Maildir\n\
+passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
+userdb {{\n  driver = static\n  args = uid={user} gid={group} home={d}/home/%u\n}}\n\
+service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
+  inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\nservice anvil {{\n  chroot =\n}}\n"
+    );
+    std::fs::write(dir.path().join("dovecot.conf"), conf).unwrap();
+    std::fs::write(
+        dir.path().join("passwd"),
+        "vanthu@tinh.gov.vn:{PLAIN}matkhau\n",
+    )
+    .unwrap();
+    let mut child = Command::new("dovecot")
+        .args(["-F", "-c"])
+        .arg(dir.path().join("dovecot.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dovecot starts");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(Dovecot {
+                _dir: dir,
+                port,
+                child,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("dovecot did not listen on {port}");
+}
+
+/// Builds and appends messages. Each line of the spec is JSON: from (or null), subject,
+/// date (INTERNALDATE), message_id, attachments [[name, path]], or raw (the message's bytes as
+/// they are, hex).
+const APPEND: &str = r#"
+import imaplib, json, sys, email.message
+port = int(sys.argv[1])
+m = imaplib.IMAP4('127.0.0.1', port)
+m.login('vanthu@tinh.gov.vn', 'matkhau')
+for line in sys.stdin:
+    spec = json.loads(line)
+    if spec.get('raw') is not None:
+        data = bytes.fromhex(spec['raw'])
+    else:
+        msg = email.message.EmailMessage()
+        if spec['from']:
+            msg['From'] = spec['from']
+        msg['To'] = 'vanthu@tinh.gov.vn'
+        msg['Subject'] = spec['subject']
+        msg['Message-ID'] = spec['message_id']
+        msg.set_content('Kính gửi Văn phòng UBND tỉnh.')
+        for name, path in spec['attachments']:
+            msg.add_attachment(open(path, 'rb').read(), maintype='application',
+                               subtype='octet-stream', filename=name)
+        data = msg.as_bytes()
+    typ, _ = m.append('INBOX', None, '"%s"' % spec['date'], data)
+    assert typ == 'OK', typ
+m.logout()
+"#;
+
+fn append(port: u16, specs: &[serde_json::Value]) {
+    let mut child = Command::new("python3")
+        .args(["-c", APPEND, &port.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for s in specs {
+        writeln!(stdin, "{s}").unwrap();
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "append failed");
+}
+
+fn message(from: Option<&str>, date: &str, files: &[(String, PathBuf)]) -> serde_json::Value {
+    serde_json::json!({
+        "from": from,
+        "subject": "Báo cáo tình hình kinh tế - xã hội tháng 10",
+        "date": date,
+        "message_id": format!("<{}@don-vi>", fastrand_id(date, files)),
+        "attachments": files.iter().map(|(n, p)| [n.clone(), p.display().to_string()]).collect::<Vec<_>>(),
+    })
+}
+
+/// A Message-ID's own part, from what the message carries.
+fn fastrand_id(date: &str, files: &[(String, PathBuf)]) -> String {
+    let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    format!("{}-{}", names.join("+"), date.len())
+        .replace(['/', '.', ' '], "_")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '+')
+        .collect()
+}
+
+/// The samples' root with an address for every unit: `<code in lower case>@don-vi.gov.vn`.
+fn root_with_addresses(dir: &Path) -> PathBuf {
+    let root = sample_root(dir);
+    let units = root.join("units.toml");
+    let text = std::fs::read_to_string(&units).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(code) = line
+            .strip_prefix("code = \"")
+            .and_then(|r| r.strip_suffix('"'))
+        {
+            out.push_str(&format!(
+                "email = [\"{}@don-vi.gov.vn\"]\n",
+                code.to_lowercase()
+            ));
+        }
+    }
+    std::fs::write(&units, out).unwrap();
+    root
+}
+
+fn nhan(root: &Path, inbox: &Path, port: u16) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--root", s(root), "nhan", "--imap"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args([
+            "--user",
+            "vanthu@tinh.gov.vn",
+            "--insecure",
+            "--inbox",
+            s(inbox),
+        ])
+        .env("BAOCAO_IMAP_PASSWORD", "matkhau")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file under `dir` with its bytes, by path.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((name, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() {
+    let Some(server) = dovecot() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_with_addresses(dir.path());
+    let october = samples().join("inbox/ktxh/2026-10");
+    let mut forms: Vec<(String, PathBuf)> = std::fs::read_dir(&october)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xlsx"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    forms.sort();
+    assert_eq!(forms.len(), 39);
+    let code = |name: &str| name.split('-').next().unwrap().to_lowercase();
+    let mut specs = Vec::new();
+    // Each unit sends its form on 15/10 at 09:00 (Vietnam's time), Xã Nam Phong on Tuesday
+    // 20/10 at 09:30, after the deadline of Friday 16/10.
+    for (name, path) in &forms {
+        let date = if name.starts_with("99021-") {
+            "20-Oct-2026 09:30:00 +0700"
+        } else {
+            "15-Oct-2026 09:00:00 +0700"
+        };
+        let from = format!("{}@don-vi.gov.vn", code(name));
+        specs.push(message(Some(&from), date, &[(name.clone(), path.clone())]));
+    }
+    let file = |prefix: &str| forms.iter().find(|f| f.0.starts_with(prefix)).unwrap();
+    let tmp = dir.path();
+    std::fs::write(tmp.join("bang.zip"), b"PK\x03\x04 not really").unwrap();
+    std::fs::write(tmp.join("chay.exe"), b"MZ\x90\x00").unwrap();
+    // A stranger sends Phường Thống Nhất's form (held: not one of its addresses).
+    let thong_nhat = file("99005-");
+    specs.push(message(
+        Some("la@mail.com"),
+        "15-Oct-2026 10:00:00 +0700",
+        std::slice::from_ref(thong_nhat),
+    ));
+    // A message without a sender, with Phường Nam Thành's form (held).
+    specs.push(message(
+        None,
+        "15-Oct-2026 10:05:00 +0700",
+        std::slice::from_ref(file("99008-")),
+    ));
+    // Phường Quang Trung names its file "../../…": saved under its last part, inside the root.
+    let quang_trung = file("99006-");
+    specs.push(message(
+        Some("99006@don-vi.gov.vn"),
+        "15-Oct-2026 10:10:00 +0700",
+        &[(format!("../../{}", quang_trung.0), quang_trung.1.clone())],
+    ));
+    // Phường Lê Lợi attaches its form twice, a zip and a program: one form, two refusals.
+    let le_loi = file("99007-");
+    specs.push(message(
+        Some("99007@don-vi.gov.vn"),
+        "15-Oct-2026 10:15:00 +0700",
+        &[
+            le_loi.clone(),
+            le_loi.clone(),
+            ("bang.zip".into(), tmp.join("bang.zip")),
+            ("chay.exe".into(), tmp.join("chay.exe")),
+        ],
+    ));
+    // Xã Tân Lập sends the same form again the next day: nothing new.
+    specs.push(message(
+        Some("99012@don-vi.gov.vn"),
+        "16-Oct-2026 08:00:00 +0700",
+        std::slice::from_ref(file("99012-")),
+    ));
+    // Not mail at all.
+    specs.push(
+        serde_json::json!({"raw": hex(b"day khong phai thu\r\n\r\n\xff\xfe\x80"),
+        "date": "15-Oct-2026 11:00:00 +0700"}),
+    );
+    // 150 attachments.
+    let many: Vec<(String, PathBuf)> = (0..150)
+        .map(|i| (format!("phu-luc-{i}.csv"), tmp.join("bang.zip")))
+        .collect();
+    specs.push(message(
+        Some("99009@don-vi.gov.vn"),
+        "15-Oct-2026 11:30:00 +0700",
+        &many,
+    ));
+    append(server.port, &specs);
+
+    let inbox = dir.path().join("nhan");
+    let (status, out, err) = nhan(&root, &inbox, server.port);
+    assert_eq!(status, 1, "{out}\n{err}");
+    // 39 forms + 7 other messages; the copies of forms already taken are not written again.
+    assert!(
+        out.contains("Đã xét 46 thư mới: 39 tệp vào thư mục nhận, 2 tệp để ở chua-xu-ly/."),
+        "{out}"
+    );
+    let folder = inbox.join("ktxh/2026-10");
+    let saved: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    // 38 forms and the receipt log: Xã Phước Sơn's form says it is September's (the samples'
+    // BC0303), so it went to September's folder, by what it is. Nothing outside the root.
+    assert_eq!(saved.len(), 39, "{saved:?}");
+    assert!(inbox
+        .join("ktxh/2026-09/99010-xa-phuoc-son-2026-10.xlsx")
+        .is_file());
+    assert!(saved.contains(&quang_trung.0), "{saved:?}");
+    assert!(!dir.path().join("x.xlsx").exists());
+    let held: Vec<String> = std::fs::read_dir(inbox.join("chua-xu-ly"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(held.len(), 2, "{held:?}");
+    for (code, words) in [
+        (
+            "BC1202",
+            "Người gửi la@mail.com không phải địa chỉ thư của Phường Thống Nhất (99005)",
+        ),
+        ("BC1202", "Thư không có địa chỉ người gửi"),
+        ("BC1205", "../../99006-phuong-quang-trung-2026-10.xlsx"),
+        ("BC1208", "Thư đính kèm cùng một tệp hai lần"),
+        ("BC1203", "Tệp \"bang.zip\" không phải biểu báo cáo"),
+        ("BC1203", "Tệp \"chay.exe\" không phải biểu báo cáo"),
+        ("BC1208", "đã nhận trước đây, giống hệt từng byte"),
+        ("BC1207", "Thư có 150 tệp đính kèm"),
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(code)) && out.contains(words),
+            "{code} {words} not said:\n{out}"
+        );
+    }
+    // The not-mail message is said, and gave nothing.
+    assert!(
+        out.contains("BC1201") || out.contains("Thư không có tệp đính kèm nào"),
+        "{out}"
+    );
+
+    // The receipt log has the server's times, in Vietnam's time, the sender and the hash.
+    let log = std::fs::read_to_string(folder.join("nhan.csv")).unwrap();
+    assert!(
+        log.starts_with("file,received_at,source,sender,message_id,sha256\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "99021-xa-nam-phong-2026-10.xlsx,2026-10-20T09:30:00,imap,99021@don-vi.gov.vn,"
+        ),
+        "{log}"
+    );
+
+    // A second fetch finds nothing new and rewrites nothing.
+    let before = tree(&inbox);
+    let (status, out, err) = nhan(&root, &inbox, server.port);
+    assert_eq!(status, 0, "{out}\n{err}");
+    assert!(out.contains("Đã xét 0 thư mới"), "{out}");
+    assert_eq!(tree(&inbox), before);
+
+    // check reads the receipt times nhan logged: Nam Phong late by the server's clock, the
+    // others on time; Thống Nhất's form from a stranger is not there.
+    let (_, json, err) = baocao(&[
+        "--root",
+        s(&root),
+        "check",
+        "--regime",
+        "ktxh",
+        "--period",
+        "2026-10",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+        s(&folder),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let subs = v["submissions"].as_array().unwrap();
+    let of = |unit: &str| subs.iter().find(|s| s["unit_code"] == unit).unwrap();
+    assert_eq!(of("99021")["timeliness"], "late");
+    assert_eq!(of("99001")["timeliness"], "on_time");
+    assert!(
+        of("99001")["received_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-10-15T09:00"),
+        "{}",
+        of("99001")
+    );
+    assert_eq!(
+        subs.len(),
+        38,
+        "October's 38 forms, Thống Nhất's among them from its own address"
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
