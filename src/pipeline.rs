@@ -578,6 +578,81 @@ pub fn due_with_units(
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Each unit's result sheet (written by `write_feedback` into `folder`) as a mail to its
+/// addresses, a reply to the message its file came in (the receipt logs of `inbox_dirs`).
+pub fn feedback_mails(
+    config: &Config,
+    regime: &Regime,
+    period: Period,
+    batch: &Batch,
+    folder: &Path,
+    inbox_dirs: &[PathBuf],
+) -> Result<Vec<crate::mail::send::Outgoing>, RunError> {
+    let replies: std::collections::HashMap<String, String> = inbox_dirs
+        .iter()
+        .flat_map(|d| crate::mail::send::reply_ids(d))
+        .collect();
+    let mut out = Vec::new();
+    for s in crate::render::feedback::sheets(config, regime, period, batch) {
+        let mut attachments = Vec::new();
+        for ext in ["xlsx", "docx"] {
+            let name = format!("{}.{ext}", s.stem());
+            let bytes = std::fs::read(folder.join(&name)).map_err(|e| {
+                RunError::Machine(Fault::reading(&e, "không đọc được phiếu kết quả", folder))
+            })?;
+            attachments.push((name, bytes));
+        }
+        let unit = config.units.get(&s.unit_code);
+        out.push(crate::mail::send::Outgoing {
+            unit: format!("{} ({})", s.unit_name, s.unit_code),
+            to: unit.map(|u| u.email.clone()).unwrap_or_default(),
+            subject: format!(
+                "Phiếu kết quả tiếp nhận báo cáo: {} — {} — {}",
+                regime.name,
+                period.label(),
+                s.unit_name
+            ),
+            body: format!(
+                "Kính gửi {}.\n\n{} gửi phiếu kết quả tiếp nhận {} {} của đơn vị (tệp đính kèm).\n\n{}\n",
+                s.unit_name,
+                crate::text::upper_first(&s.agency.to_lowercase()),
+                regime.name,
+                period.label().to_lowercase(),
+                s.outcome_text()
+            ),
+            in_reply_to: s.files.iter().find_map(|f| replies.get(f).cloned()),
+            attachments,
+        });
+    }
+    Ok(out)
+}
+
+/// Each letter (`write_letters`) as a mail to each unit it names.
+pub fn letter_mails(
+    config: &Config,
+    letters: &[crate::render::letters::Letter],
+) -> Result<Vec<crate::mail::send::Outgoing>, RunError> {
+    let mut out = Vec::new();
+    for l in letters {
+        let bytes = l.docx().map_err(RunError::Internal)?;
+        for u in &l.units {
+            out.push(crate::mail::send::Outgoing {
+                unit: format!("{} ({})", u.name, u.code),
+                to: config
+                    .units
+                    .get(&u.code)
+                    .map(|x| x.email.clone())
+                    .unwrap_or_default(),
+                subject: l.subject().to_string(),
+                body: l.body().replace('\\', ""),
+                in_reply_to: None,
+                attachments: vec![(l.file_name(), bytes.clone())],
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The reminder and urging letters of the due rows (`render::letters`), each written whole
 /// into `dir`.
 pub fn write_letters(

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use common::*;
+use mail_parser::MimeHeaders;
 
 /// A Dovecot serving one user, `vanthu@tinh.gov.vn` / `matkhau`, on a free loopback port.
 struct Dovecot {
@@ -417,6 +418,180 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
         38,
         "October's 38 forms, Thống Nhất's among them from its own address"
     );
+
+    // Each unit gets its result sheet back, as a reply to its message; then the letters go to
+    // exactly the units not sent.
+    let Some(smtp) = smtp_server() else { return };
+    let sheets = dir.path().join("phieu");
+    let relay = format!("127.0.0.1:{}", smtp.port);
+    let (status, out, err) = baocao(&[
+        "--root",
+        s(&root),
+        "check",
+        "--regime",
+        "ktxh",
+        "--period",
+        "2026-10",
+        "--as-of",
+        "2026-11-22",
+        "--feedback",
+        s(&sheets),
+        "--send",
+        "--smtp",
+        &relay,
+        "--smtp-insecure",
+        "--from",
+        "vanthu@tinh.gov.vn",
+        s(&folder),
+    ]);
+    assert_eq!(status, 1, "{out}\n{err}");
+    assert!(out.contains("Đã gửi 38 thư:"), "{out}");
+    let mails = smtp.received(38);
+    let to = |m: &mail_parser::Message<'_>| {
+        m.to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let hoa_binh = mails
+        .iter()
+        .map(|b| mail_parser::MessageParser::default().parse(&b[..]).unwrap())
+        .find(|m| to(m) == "99004@don-vi.gov.vn")
+        .expect("Hòa Bình's sheet");
+    let names: Vec<String> = hoa_binh
+        .attachments()
+        .map(|a| a.attachment_name().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["99004-ktxh-2026-10.xlsx", "99004-ktxh-2026-10.docx"]
+    );
+    // A reply to the message its form came in (its Message-ID from nhan.csv).
+    let id = log
+        .lines()
+        .find(|l| l.starts_with("99004-"))
+        .and_then(|l| l.split(',').nth(4))
+        .unwrap()
+        .to_string();
+    assert_eq!(hoa_binh.in_reply_to().as_text(), Some(id.as_str()));
+    // Its sheet says it was returned for BC0405.
+    let xlsx = hoa_binh.attachments().next().unwrap().contents().to_vec();
+    let sheet_file = dir.path().join("hb.xlsx");
+    std::fs::write(&sheet_file, xlsx).unwrap();
+    let rows = sheet(&sheet_file, "Phiếu kết quả");
+    assert!(rows.iter().flatten().any(|c| text(c) == "BC0405"));
+
+    // 19/10: Phước Sơn's form went to September's folder, Vĩnh Hưng sent nothing, Hòa Bình's
+    // was returned: the urging letter goes to those three, and to nobody else.
+    let (status, out, err) = baocao(&[
+        "--root",
+        s(&root),
+        "due",
+        "--regime",
+        "ktxh",
+        "--today",
+        "2026-10-19",
+        "--inbox",
+        s(&inbox),
+        "--letters",
+        s(&dir.path().join("cong-van")),
+        "--send",
+        "--smtp",
+        &relay,
+        "--smtp-insecure",
+        "--from",
+        "vanthu@tinh.gov.vn",
+    ]);
+    assert_eq!(status, 0, "{out}\n{err}");
+    let all = smtp.received(41);
+    let mut letter_to: Vec<String> = all[38..]
+        .iter()
+        .map(|b| to(&mail_parser::MessageParser::default().parse(&b[..]).unwrap()))
+        .collect();
+    letter_to.sort();
+    assert_eq!(
+        letter_to,
+        [
+            "99004@don-vi.gov.vn",
+            "99010@don-vi.gov.vn",
+            "99024@don-vi.gov.vn"
+        ]
+    );
+}
+
+/// An SMTP server (Python's aiosmtpd) that keeps every message it receives in a maildir.
+struct SmtpServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpServer {
+    /// The messages received, in arrival order, once there are `n` of them.
+    fn received(&self, n: usize) -> Vec<Vec<u8>> {
+        for _ in 0..100 {
+            let mut files: Vec<(std::time::SystemTime, PathBuf)> = ["new", "cur"]
+                .iter()
+                .filter_map(|d| std::fs::read_dir(self.dir.path().join("maildir").join(d)).ok())
+                .flatten()
+                .map(|e| e.unwrap().path())
+                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
+                .collect();
+            if files.len() >= n {
+                files.sort();
+                return files.iter().map(|f| std::fs::read(&f.1).unwrap()).collect();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("fewer than {n} messages arrived");
+    }
+}
+
+/// Starts aiosmtpd, or `None` where it is not installed (a failure under CI).
+fn smtp_server() -> Option<SmtpServer> {
+    let found = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "aiosmtpd is not installed (.ci/run installs it from PyPI)"
+        );
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(dir.path().join("maildir"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(SmtpServer { dir, port, child });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("aiosmtpd did not listen on {port}");
 }
 
 fn hex(bytes: &[u8]) -> String {

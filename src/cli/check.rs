@@ -31,6 +31,8 @@ pub struct Args {
     /// (<mã đơn vị>-<chế độ>-<kỳ>.xlsx và .docx).
     #[arg(long, value_name = "DIR")]
     pub feedback: Option<PathBuf>,
+    #[command(flatten)]
+    pub mail: super::SendArgs,
     /// Tệp hoặc thư mục báo cáo.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -106,6 +108,17 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 println!("Phiếu kết quả gửi lại {sheets} đơn vị: {}", dir.display());
             }
         }
+    }
+    if args.mail.send {
+        let Some(dir) = &args.feedback else {
+            return Err(CliError::Usage(
+                "--send gửi phiếu kết quả: cần --feedback DIR".to_string(),
+            ));
+        };
+        let folders: Vec<PathBuf> = args.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+        let mails =
+            crate::pipeline::feedback_mails(config, regime, args.period, &batch, dir, &folders)?;
+        args.mail.deliver(&mails)?;
     }
     Ok(crate::exit::of_findings(batch.blocking_count() > 0))
 }

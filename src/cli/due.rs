@@ -33,6 +33,8 @@ pub struct Args {
     /// chưa gửi báo cáo vào thư mục này (cần --inbox).
     #[arg(long, value_name = "DIR", requires = "inbox")]
     pub letters: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub mail: super::SendArgs,
 }
 
 pub use crate::due::DueRow;
@@ -67,6 +69,15 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             Format::Table => println!("{lines}"),
             _ => eprintln!("{lines}"),
         }
+    }
+    if args.mail.send {
+        if args.letters.is_none() {
+            return Err(super::CliError::Usage(
+                "--send gửi công văn: cần --letters DIR".to_string(),
+            ));
+        }
+        args.mail
+            .deliver(&crate::pipeline::letter_mails(config, &letters)?)?;
     }
     Ok(EXIT_OK)
 }

@@ -66,7 +66,7 @@ pub enum Command {
     /// Đọc và kiểm tra các báo cáo nhận được (không ghi gì).
     Check(check::Args),
     /// Chạy đợt tổng hợp: đọc, kiểm tra, tổng hợp, xuất biểu tổng hợp và báo cáo.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Theo dõi nhiệm vụ được giao (Quyết định 42/2014): tình trạng, tổng hợp, đôn đốc.
     Tasks(tasks::Args),
     /// Lịch sử một số liệu trong kho và các lần điều chỉnh.
@@ -154,7 +154,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Due(args) => due::run(&config, args),
         Command::Form(args) => form::run(&config, args),
         Command::Check(args) => check::run(&config, args),
-        Command::Run(args) => run::run(&config, args),
+        Command::Run(args) => run::run(&config, *args),
         Command::Tasks(args) => tasks::run(&config, args),
         Command::History(args) => history::run(&config, args),
         Command::ImportHistory(args) => history::import(&config, args),
@@ -331,4 +331,77 @@ pub fn parse_period(s: &str) -> Result<crate::period::Period, String> {
 /// Today's date, local time.
 pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
+}
+
+/// `--send` and its relay: mail the result sheets or the letters to the units.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SendArgs {
+    /// Gửi thư cho từng đơn vị (địa chỉ email trong units.toml); không có --smtp thì chỉ liệt
+    /// kê các thư sẽ gửi, không gửi gì.
+    #[arg(long)]
+    pub send: bool,
+    /// Máy chủ gửi thư SMTP, dạng máy[:cổng] (mặc định 587 STARTTLS; 465 TLS; mật khẩu trong
+    /// BAOCAO_SMTP_PASSWORD).
+    #[arg(long, value_name = "HOST[:PORT]", requires = "send")]
+    pub smtp: Option<String>,
+    /// Tên đăng nhập máy chủ gửi thư.
+    #[arg(long, requires = "smtp")]
+    pub smtp_user: Option<String>,
+    /// Địa chỉ gửi (hộp thư của cơ quan).
+    #[arg(long, value_name = "ADDR", requires = "smtp")]
+    pub from: Option<String>,
+    /// Không mã hoá: chỉ với máy chủ trên chính máy này.
+    #[arg(long, requires = "smtp")]
+    pub smtp_insecure: bool,
+}
+
+impl SendArgs {
+    /// The relay, or `None` for a dry run.
+    pub fn relay(&self) -> Result<Option<crate::mail::send::Relay>, CliError> {
+        let Some(smtp) = &self.smtp else {
+            return Ok(None);
+        };
+        let from = self.from.clone().ok_or_else(|| {
+            CliError::Usage("--smtp cần --from: địa chỉ thư của cơ quan gửi".to_string())
+        })?;
+        let default = if self.smtp_insecure { 25 } else { 587 };
+        let (host, port) = match smtp.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse().map_err(|_| {
+                    CliError::Usage(format!("cổng \"{p}\" của --smtp không hợp lệ"))
+                })?,
+            ),
+            None => (smtp.clone(), default),
+        };
+        Ok(Some(crate::mail::send::Relay {
+            host,
+            port,
+            user: self.smtp_user.clone(),
+            password: std::env::var("BAOCAO_SMTP_PASSWORD").ok(),
+            insecure: self.smtp_insecure,
+            from,
+        }))
+    }
+
+    /// Sends (or lists) the mails and prints what became of each.
+    pub fn deliver(&self, mails: &[crate::mail::send::Outgoing]) -> Result<(), CliError> {
+        use crate::mail::send::Fate;
+        let relay = self.relay()?;
+        let results = crate::mail::send::send_all(relay.as_ref(), mails)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let sent = results.iter().filter(|r| r.1 == Fate::Sent).count();
+        if relay.is_none() {
+            println!("Thư sẽ gửi (chưa gửi: thêm --smtp để gửi):");
+        } else {
+            println!("Đã gửi {sent} thư:");
+        }
+        for (what, fate) in &results {
+            match fate {
+                Fate::NoAddress => println!("  ✗ {what}: đơn vị chưa có email trong units.toml"),
+                _ => println!("  → {what}"),
+            }
+        }
+        Ok(())
+    }
 }

@@ -67,6 +67,8 @@ pub struct Args {
     /// Ghi phiếu kết quả tiếp nhận cho từng đơn vị đã gửi vào OUT/phieu-ket-qua/.
     #[arg(long)]
     pub feedback: bool,
+    #[command(flatten)]
+    pub mail: super::SendArgs,
     /// Ký bộ kết quả của mỗi kỳ sau khi ghi xong (manifest.json.p7s), bằng --key và --cert
     /// hoặc bằng token (--pkcs11-module, --token, --key-label).
     #[arg(long)]
@@ -184,6 +186,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             wait.as_secs()
         )
     };
+    if args.due && args.mail.send {
+        return Err(CliError::Usage(
+            "--send chưa dùng được với --due: gửi phiếu kết quả của một kỳ bằng run --regime … --period … --feedback --send, hoặc check --feedback DIR --send".to_string(),
+        ));
+    }
     if args.due {
         let batch = DueBatch {
             today: args.today.unwrap_or_else(today),
@@ -212,6 +219,11 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         pdf: args.pdf,
         feedback: args.feedback,
     };
+    if args.mail.send && !args.feedback {
+        return Err(CliError::Usage(
+            "--send gửi phiếu kết quả: cần --feedback".to_string(),
+        ));
+    }
     let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
     let outcome = run_period(config, &job, &Bar::new(args.quiet));
     let result = match &outcome {
@@ -235,6 +247,18 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     match args.format {
         Format::Json => println!("{}", crate::output::json(&result)),
         _ => print_summary(config, &outcome),
+    }
+    if args.mail.send {
+        let dirs = [args.inbox.join(period.code()), args.inbox.clone()];
+        let mails = crate::pipeline::feedback_mails(
+            config,
+            regime,
+            period,
+            &outcome.batch,
+            &outcome.feedback.0,
+            &dirs,
+        )?;
+        args.mail.deliver(&mails)?;
     }
     // The process ends with this command: the operating system takes its memory back whole,
     // without a walk over every figure read (a nation's month is a million of them, a tenth

@@ -9,10 +9,12 @@
 //! of the unit's addresses, or a file whose regime or period cannot be told, goes to
 //! `ROOT/chua-xu-ly/` with a diagnostic and is never consolidated. Hostile mail is normal mail:
 //! every oddity is a coded diagnostic, nothing is written outside the root, and the other
-//! messages are processed.
+//! messages are processed. `send` mails the result sheets and the reminder letters back to the
+//! units over SMTP (`--send`).
 
 pub mod fetch;
 pub mod route;
+pub mod send;
 
 pub use fetch::{fetch_new, Account, MailError};
 pub use route::{route, Message, Routed};

@@ -82,6 +82,11 @@ impl Letter {
     pub fn body(&self) -> &str {
         &self.narrative.body
     }
+
+    /// "V/v đôn đốc gửi …", the letter's summary.
+    pub fn subject(&self) -> &str {
+        self.narrative.letterhead.subject.as_deref().unwrap_or("")
+    }
 }
 
 /// The letters of the due rows that list units not sent (`due --inbox`): a reminder where
