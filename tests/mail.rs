@@ -404,6 +404,7 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
     let subs = v["submissions"].as_array().unwrap();
     let of = |unit: &str| subs.iter().find(|s| s["unit_code"] == unit).unwrap();
     assert_eq!(of("99021")["timeliness"], "late");
+    assert_eq!(of("99021")["received_from"], "mail");
     assert_eq!(of("99001")["timeliness"], "on_time");
     assert!(
         of("99001")["received_at"]
@@ -481,6 +482,13 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
     std::fs::write(&sheet_file, xlsx).unwrap();
     let rows = sheet(&sheet_file, "Phiếu kết quả");
     assert!(rows.iter().flatten().any(|c| text(c) == "BC0405"));
+    // Received when the mail server says: 15/10 09:00, Vietnam's time.
+    assert!(
+        rows.iter()
+            .flatten()
+            .any(|c| text(c) == "15/10/2026 09:00 (máy chủ thư)"),
+        "{rows:?}"
+    );
 
     // 19/10: Phước Sơn's form went to September's folder, Vĩnh Hưng sent nothing, Hòa Bình's
     // was returned: the urging letter goes to those three, and to nobody else.

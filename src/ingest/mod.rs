@@ -243,7 +243,7 @@ pub fn read_all_with(
         .with_max_len(4)
         .map(|(path, shown)| {
             let mut report = read_file(path, shown, expect);
-            let logged = logs.lookup(path);
+            let logged = logs.lookup_with_source(path);
             for s in &mut report.submissions {
                 receipt::settle(s, logged.as_ref(), &mut report.diagnostics);
             }

@@ -19,7 +19,7 @@ pub use crate::model::ReceiptSource;
 pub struct ReceiptLog {
     /// Looked up only, never listed (so hashed: 10,000 paths compared component by component
     /// in a B-tree took ~50 ms).
-    entries: HashMap<PathBuf, NaiveDateTime>,
+    entries: HashMap<PathBuf, (NaiveDateTime, ReceiptSource)>,
     pub problems: Vec<Diagnostic>,
 }
 
@@ -103,12 +103,17 @@ impl ReceiptLog {
             let parsed = rec.ok().and_then(|r| {
                 let name = r.get(0)?.trim().to_string();
                 let when = r.get(1)?.trim().to_string();
-                Some((name, when))
+                // A row `baocao nhan` wrote: the mail server's time.
+                let source = match r.get(2).map(str::trim) {
+                    Some("imap") => ReceiptSource::Mail,
+                    _ => ReceiptSource::Log,
+                };
+                Some((name, when, source))
             });
             match parsed {
-            Some((name, when)) => match parse_receipt_time(&when) {
+            Some((name, when, source)) => match parse_receipt_time(&when) {
                 Some(t) => {
-                    self.entries.insert(dir.join(&name), t);
+                    self.entries.insert(dir.join(&name), (t, source));
                 }
                 None => self.problems.push(Diagnostic::new(
                     Code::ReceiptLogRow,
@@ -126,6 +131,11 @@ impl ReceiptLog {
     }
 
     pub fn lookup(&self, path: &Path) -> Option<NaiveDateTime> {
+        self.entries.get(path).map(|e| e.0)
+    }
+
+    /// The logged time of a file and where it came from (the log, or the mail server).
+    pub fn lookup_with_source(&self, path: &Path) -> Option<(NaiveDateTime, ReceiptSource)> {
         self.entries.get(path).copied()
     }
 }
@@ -153,10 +163,14 @@ pub fn parse_receipt_time(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// Applies the receipt log to a submission and warns when the time came from the file system.
-pub fn settle(s: &mut Submission, logged: Option<&NaiveDateTime>, diags: &mut Vec<Diagnostic>) {
-    if let Some(t) = logged {
+pub fn settle(
+    s: &mut Submission,
+    logged: Option<&(NaiveDateTime, ReceiptSource)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some((t, source)) = logged {
         s.received_at = Some(*t);
-        s.received_source = ReceiptSource::Log;
+        s.received_source = *source;
         return;
     }
     if s.received_source == ReceiptSource::FileModified {

@@ -104,6 +104,8 @@ impl ValueStatus {
 pub enum ReceiptSource {
     /// The inbox's receipt log.
     Log,
+    /// The mail server's receipt time, logged by `baocao nhan` (source `imap` in the log).
+    Mail,
     /// The date written in the form's footer ("…, ngày 15 tháng 10 năm 2026").
     Footer,
     /// The file's modification time.
@@ -116,6 +118,7 @@ impl ReceiptSource {
     pub fn label(self) -> &'static str {
         match self {
             ReceiptSource::Log => "sổ nhận",
+            ReceiptSource::Mail => "máy chủ thư",
             ReceiptSource::Footer => "ngày ký trên biểu",
             ReceiptSource::FileModified => "ngày sửa tệp",
             ReceiptSource::Unknown => "không rõ",
