@@ -592,6 +592,10 @@ pub fn feedback_mails(
         .iter()
         .flat_map(|d| crate::mail::send::reply_ids(d))
         .collect();
+    let agency = config
+        .units
+        .get(&regime.receiver)
+        .map_or(regime.receiver.as_str(), |u| u.agency_name());
     let mut out = Vec::new();
     for s in crate::render::feedback::sheets(config, regime, period, batch) {
         let mut attachments = Vec::new();
@@ -615,9 +619,9 @@ pub fn feedback_mails(
             body: format!(
                 "Kính gửi {}.\n\n{} gửi phiếu kết quả tiếp nhận {} {} của đơn vị (tệp đính kèm).\n\n{}\n",
                 s.unit_name,
-                crate::text::upper_first(&s.agency.to_lowercase()),
+                agency,
                 regime.name,
-                period.label().to_lowercase(),
+                crate::text::lower_first(&period.label()),
                 s.outcome_text()
             ),
             in_reply_to: s.files.iter().find_map(|f| replies.get(f).cloned()),

@@ -136,8 +136,11 @@ fn letter(config: &Config, row: &DueRow, today: NaiveDate) -> Option<Letter> {
     // "báo cáo" already, or is given it.
     let name = regime.name.trim();
     let report = match name.to_lowercase().starts_with("báo cáo") {
-        true => format!("{name} {}", lower_first(&period.label())),
-        false => format!("báo cáo {name} {}", lower_first(&period.label())),
+        true => format!("{name} {}", crate::text::lower_first(&period.label())),
+        false => format!(
+            "báo cáo {name} {}",
+            crate::text::lower_first(&period.label())
+        ),
     };
     let letterhead = super::narrative::Letterhead {
         agency: agency.to_uppercase(),
@@ -223,7 +226,7 @@ fn body(
     let method = regime.method.trim().trim_end_matches('.');
     let how = match method {
         "" => String::new(),
-        m => format!(" ({})", super::md_text(&lower_first(m))),
+        m => format!(" ({})", super::md_text(&crate::text::lower_first(m))),
     };
     md.push_str(&match kind {
         Kind::Remind => format!(
@@ -236,24 +239,4 @@ fn body(
         ),
     });
     md
-}
-
-/// The first letter lowered ("Tháng 10 năm 2026" → "tháng 10 năm 2026").
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lowering_keeps_the_rest() {
-        assert_eq!(lower_first("Tháng 10 năm 2026"), "tháng 10 năm 2026");
-        assert_eq!(lower_first("Quý III năm 2026"), "quý III năm 2026");
-    }
 }
