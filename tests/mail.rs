@@ -29,6 +29,11 @@ impl Drop for Dovecot {
 
 /// Starts Dovecot, or `None` where it is not installed (a failure under CI, which installs it).
 fn dovecot() -> Option<Dovecot> {
+    dovecot_with(None)
+}
+
+/// Dovecot speaking plain text, or only TLS with the given certificate and key (PEM files).
+fn dovecot_with(tls: Option<(&Path, &Path)>) -> Option<Dovecot> {
     let found = Command::new("sh")
         .args(["-c", "command -v dovecot || ls /usr/sbin/dovecot"])
         .output()
@@ -66,14 +71,27 @@ fn dovecot() -> Option<Dovecot> {
         (id("-un"), id("-gn"))
     };
     let d = d.display();
+    let (ssl, plain, secure) = match tls {
+        Some((cert, key)) => (
+            format!(
+                "ssl = required\nssl_cert = <{}\nssl_key = <{}",
+                cert.display(),
+                key.display()
+            ),
+            0,
+            port,
+        ),
+        None => ("ssl = no".to_string(), port, 0),
+    };
     let conf = format!(
         "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
-log_path = {d}/log\ninfo_log_path = {d}/log\nssl = no\ndisable_plaintext_auth = no\n\
+log_path = {d}/log\ninfo_log_path = {d}/log\n{ssl}\ndisable_plaintext_auth = no\n\
 auth_mechanisms = plain login\nfirst_valid_uid = 1\nmail_location = maildir:{d}/home/%u/Maildir\n\
 passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
 userdb {{\n  driver = static\n  args = uid={user} gid={group} home={d}/home/%u\n}}\n\
-service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-  inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\nservice anvil {{\n  chroot =\n}}\n"
+service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {plain}\n  }}\n\
+  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {secure}\n    ssl = yes\n  }}\n  chroot =\n}}\n\
+service anvil {{\n  chroot =\n}}\n"
     );
     std::fs::write(dir.path().join("dovecot.conf"), conf).unwrap();
     std::fs::write(
@@ -109,7 +127,11 @@ service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    por
 const APPEND: &str = r#"
 import imaplib, json, sys, email.message
 port = int(sys.argv[1])
-m = imaplib.IMAP4('127.0.0.1', port)
+if len(sys.argv) > 2:
+    import ssl
+    m = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ssl._create_unverified_context())
+else:
+    m = imaplib.IMAP4('127.0.0.1', port)
 m.login('vanthu@tinh.gov.vn', 'matkhau')
 for line in sys.stdin:
     spec = json.loads(line)
@@ -133,8 +155,13 @@ m.logout()
 "#;
 
 fn append(port: u16, specs: &[serde_json::Value]) {
+    append_over(port, specs, false)
+}
+
+fn append_over(port: u16, specs: &[serde_json::Value], tls: bool) {
     let mut child = Command::new("python3")
         .args(["-c", APPEND, &port.to_string()])
+        .args(tls.then_some("tls"))
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
@@ -604,4 +631,110 @@ fn smtp_server() -> Option<SmtpServer> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_mailbox_is_read_over_tls_trusting_the_offices_certificate_authority() {
+    // The office's CA, and the server's certificate for 127.0.0.1 it signed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::fs::write(d.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let made = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "365",
+        "-subj",
+        "/CN=CA van phong",
+    ]) && openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "365",
+        "-extfile",
+        "san.ext",
+    ]);
+    if !made {
+        assert!(std::env::var_os("CI").is_none(), "openssl is needed");
+        return;
+    }
+    let Some(server) = dovecot_with(Some((&d.join("server.pem"), &d.join("server.key")))) else {
+        return;
+    };
+    let root = root_with_addresses(d);
+    let (name, path) = (
+        "99001-phuong-an-lac-2026-10.xlsx".to_string(),
+        samples().join("inbox/ktxh/2026-10/99001-phuong-an-lac-2026-10.xlsx"),
+    );
+    let m = message(
+        Some("99001@don-vi.gov.vn"),
+        "15-Oct-2026 09:00:00 +0700",
+        &[(name, path)],
+    );
+    append_over(server.port, &[m], true);
+    let fetch = |inbox: &Path, ca: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_baocao"));
+        cmd.args(["--root", s(&root), "nhan", "--imap"])
+            .arg(format!("127.0.0.1:{}", server.port))
+            .args(["--user", "vanthu@tinh.gov.vn", "--inbox", s(inbox)])
+            .env("BAOCAO_IMAP_PASSWORD", "matkhau");
+        if let Some(ca) = ca {
+            cmd.arg("--ca").arg(ca);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    // Without the office's CA the server is not trusted: nothing is read, exit 2.
+    let untrusted = d.join("nhan-1");
+    let (code, said) = fetch(&untrusted, None);
+    assert_eq!(code, 2, "{said}");
+    assert!(said.contains("--ca"), "{said}");
+    assert!(!untrusted.join("ktxh").exists());
+    // With it, over TLS: the form is taken.
+    let trusted = d.join("nhan-2");
+    let (code, said) = fetch(&trusted, Some(&d.join("ca.pem")));
+    assert_eq!(code, 0, "{said}");
+    assert!(trusted
+        .join("ktxh/2026-10/99001-phuong-an-lac-2026-10.xlsx")
+        .is_file());
 }

@@ -166,8 +166,15 @@ fn read_with<S: Read + Write>(
     out: &mut Routed,
 ) -> Result<(), MailError> {
     let server = |e: imap::Error| {
+        let text = e.to_string();
+        if text.contains("certificate") || text.contains("Certificate") {
+            return MailError::Said(format!(
+                "chứng thư của máy chủ thư {} không được tin cậy ({text}): nếu cơ quan dùng chứng thư riêng, chỉ tệp CA của cơ quan bằng --ca",
+                account.host
+            ));
+        }
         MailError::Server(format!(
-            "máy chủ thư {} báo lỗi: {e}; chạy lại sau (thư chưa lấy sẽ được lấy lần sau)",
+            "máy chủ thư {} báo lỗi: {text}; chạy lại sau (thư chưa lấy sẽ được lấy lần sau)",
             account.host
         ))
     };
