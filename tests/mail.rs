@@ -106,19 +106,12 @@ service anvil {{\n  chroot =\n}}\n"
         .stderr(Stdio::null())
         .spawn()
         .expect("dovecot starts");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Dovecot {
-                _dir: dir,
-                port,
-                child,
-            });
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("dovecot did not listen on {port}");
+    listening(&mut child, port, "dovecot");
+    Some(Dovecot {
+        _dir: dir,
+        port,
+        child,
+    })
 }
 
 /// Builds and appends messages. Each line of the spec is JSON: from (or null), subject,
@@ -413,21 +406,7 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
 
     // check reads the receipt times nhan logged: Nam Phong late by the server's clock, the
     // others on time; Thống Nhất's form from a stranger is not there.
-    let (_, json, err) = baocao(&[
-        "--root",
-        s(&root),
-        "check",
-        "--regime",
-        "ktxh",
-        "--period",
-        "2026-10",
-        "--as-of",
-        "2026-11-22",
-        "--format",
-        "json",
-        s(&folder),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let v = check_october(&root, &folder);
     let subs = v["submissions"].as_array().unwrap();
     let of = |unit: &str| subs.iter().find(|s| s["unit_code"] == unit).unwrap();
     assert_eq!(of("99021")["timeliness"], "late");
@@ -618,15 +597,22 @@ fn smtp_server() -> Option<SmtpServer> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    listening(&mut child, port, "aiosmtpd");
+    Some(SmtpServer { dir, port, child })
+}
+
+/// Waits until the server `child` accepts connections on `port` (10 s at most; else it is
+/// stopped and the test fails).
+fn listening(child: &mut Child, port: u16, what: &str) {
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(SmtpServer { dir, port, child });
+            return;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("aiosmtpd did not listen on {port}");
+    panic!("{what} did not listen on {port}");
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -365,15 +365,8 @@ impl SendArgs {
             CliError::Usage("--smtp cần --from: địa chỉ thư của cơ quan gửi".to_string())
         })?;
         let default = if self.smtp_insecure { 25 } else { 587 };
-        let (host, port) = match smtp.rsplit_once(':') {
-            Some((h, p)) => (
-                h.to_string(),
-                p.parse().map_err(|_| {
-                    CliError::Usage(format!("cổng \"{p}\" của --smtp không hợp lệ"))
-                })?,
-            ),
-            None => (smtp.clone(), default),
-        };
+        let (host, port) =
+            crate::mail::host_port(smtp, default, "--smtp").map_err(CliError::Usage)?;
         Ok(Some(crate::mail::send::Relay {
             host,
             port,

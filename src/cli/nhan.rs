@@ -40,7 +40,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 .to_string(),
         )
     })?;
-    let (host, port) = host_port(&args.imap, if args.insecure { 143 } else { 993 })?;
+    let default = if args.insecure { 143 } else { 993 };
+    let (host, port) =
+        crate::mail::host_port(&args.imap, default, "--imap").map_err(CliError::Usage)?;
     let account = crate::mail::Account {
         host,
         port,
@@ -79,15 +81,4 @@ pub fn run(config: &Config, args: Args) -> CliResult {
     Ok(crate::exit::of_findings(
         !routed.held.is_empty() || !routed.diagnostics.is_empty(),
     ))
-}
-
-/// `host` or `host:port`.
-fn host_port(text: &str, default: u16) -> Result<(String, u16), CliError> {
-    match text.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => p
-            .parse()
-            .map(|p| (h.to_string(), p))
-            .map_err(|_| CliError::Usage(format!("cổng \"{p}\" của --imap không hợp lệ"))),
-        _ => Ok((text.to_string(), default)),
-    }
 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::Location;
-use crate::model::{CellKey, Origin, ReceiptSource, Submission, Value};
+use crate::model::{CellKey, Submission, Value};
 use crate::period::Period;
 use crate::store::Store;
 
@@ -51,12 +51,12 @@ pub fn year_plan(
     let mut subs: Vec<Submission> = accepted
         .iter()
         .filter(|s| with_plan.contains(s.unit_code.as_str()))
-        .map(|s| plan_only(s.unit_code.clone(), regime, period, plans_of(s)))
+        .map(|s| Submission::of_figures(&regime.id, period, s.unit_code.clone(), plans_of(s)))
         .collect();
     subs.extend(
         carried
             .into_iter()
-            .map(|(unit, values)| plan_only(unit, regime, period, values)),
+            .map(|(unit, values)| Submission::of_figures(&regime.id, period, unit, values)),
     );
     Some(consolidate(config, regime, period, &subs))
 }
@@ -105,28 +105,4 @@ fn stored_plans(
         }
     }
     found
-}
-
-/// A submission of plan figures only.
-fn plan_only(
-    unit: String,
-    regime: &Regime,
-    period: Period,
-    values: BTreeMap<(CellKey, InputColumn), Value>,
-) -> Submission {
-    Submission {
-        file: String::new(),
-        path: Default::default(),
-        regime: regime.id.clone(),
-        period,
-        unit_code: unit,
-        received_at: None,
-        received_source: ReceiptSource::Unknown,
-        origin: Origin::Exchange,
-        values,
-        texts: Default::default(),
-        lists: Default::default(),
-        empty: Default::default(),
-        unread: Default::default(),
-    }
 }

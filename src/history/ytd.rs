@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, Regime, ValueType};
 use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::{Code, Diagnostic, Location};
-use crate::model::{CellKey, Origin, ReceiptSource, Submission, Value};
+use crate::model::{CellKey, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
 use crate::store::Store;
 use crate::text::fmt_vn;
@@ -544,17 +544,9 @@ fn unit_submission(
     Submission {
         file: sub.map(|s| s.file.clone()).unwrap_or_default(),
         path: sub.map(|s| s.path.clone()).unwrap_or_default(),
-        regime: regime.id.clone(),
-        period,
-        unit_code: code.clone(),
         received_at: sub.and_then(|s| s.received_at),
         received_source: sub.map_or(ReceiptSource::Unknown, |s| s.received_source),
-        origin: Origin::Exchange,
-        values,
-        texts: Default::default(),
-        lists: Default::default(),
-        empty: Default::default(),
-        unread: Default::default(),
+        ..Submission::of_figures(&regime.id, period, code.clone(), values)
     }
 }
 

@@ -59,7 +59,7 @@ struct Seen {
 
 /// Reads the account's new messages and routes them under `root`.
 pub fn fetch_new(config: &Config, account: &Account, root: &Path) -> Result<Routed, MailError> {
-    if account.insecure && !is_loopback(&account.host) {
+    if account.insecure && !super::is_loopback(&account.host) {
         return Err(MailError::Said(format!(
             "--insecure chỉ dùng được với máy chủ trên chính máy này (127.0.0.1, localhost), không với {}: bỏ --insecure để dùng TLS",
             account.host
@@ -103,13 +103,6 @@ pub fn fetch_new(config: &Config, account: &Account, root: &Path) -> Result<Rout
     }
     write_state(&state_file, &state)?;
     Ok(out)
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A TLS stream to the server, its certificate checked against the system's CAs and `--ca`.

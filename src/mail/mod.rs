@@ -24,3 +24,23 @@ pub const HELD: &str = "chua-xu-ly";
 
 /// The state file under the inbox root: per account and mailbox, UIDVALIDITY and last UID.
 pub const STATE: &str = ".nhan-imap.json";
+
+/// Whether `host` is this machine (the only place plain text is allowed).
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `host` or `host:port`, the port `default` where none is given; `flag` names the option in
+/// the error.
+pub fn host_port(text: &str, default: u16, flag: &str) -> Result<(String, u16), String> {
+    match text.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => p
+            .parse()
+            .map(|p| (h.to_string(), p))
+            .map_err(|_| format!("cổng \"{p}\" của {flag} không hợp lệ")),
+        _ => Ok((text.to_string(), default)),
+    }
+}

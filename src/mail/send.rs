@@ -94,11 +94,7 @@ fn describe(m: &Outgoing) -> String {
 fn transport(r: &Relay) -> Result<SmtpTransport, MailError> {
     let said = |e: String| MailError::Said(e);
     let mut builder = if r.insecure {
-        let loopback = r.host == "localhost"
-            || r.host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        if !loopback {
+        if !super::is_loopback(&r.host) {
             return Err(said(format!(
                 "--smtp-insecure chỉ dùng được với máy chủ trên chính máy này, không với {}",
                 r.host

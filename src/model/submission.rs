@@ -209,6 +209,31 @@ pub struct Submission {
 }
 
 impl Submission {
+    /// Figures of `unit` that come from no file (the store, a computation): no receipt, no
+    /// texts or lists.
+    pub fn of_figures(
+        regime: &str,
+        period: crate::period::Period,
+        unit: String,
+        values: BTreeMap<(CellKey, InputColumn), Value>,
+    ) -> Submission {
+        Submission {
+            file: String::new(),
+            path: PathBuf::new(),
+            regime: regime.to_string(),
+            period,
+            unit_code: unit,
+            received_at: None,
+            received_source: ReceiptSource::Unknown,
+            origin: Origin::Exchange,
+            values,
+            texts: Default::default(),
+            lists: Default::default(),
+            empty: Default::default(),
+            unread: Default::default(),
+        }
+    }
+
     /// The figure of a cell key (`TT01`, `TT01[nguon=truc_tuyen]`) in a column, with where it
     /// was read.
     pub fn figure(&self, key: &str, column: InputColumn) -> Option<&Value> {
