@@ -267,15 +267,56 @@ pub struct DueBatch {
     pub pdf: bool,
     /// Write the units' result sheets of the periods run.
     pub feedback: bool,
+    /// The result sheets are mailed (`--send` with a server): a period whose sheets are not
+    /// all in the sent log runs again, for them.
+    pub mailing: bool,
+}
+
+/// With result sheets asked, whether a period otherwise up to date runs again for them: none
+/// was written (the last run was without `--feedback`) though units sent reports, or, when
+/// they are mailed, one was never sent (the mail server failed that morning).
+fn feedback_pending(batch: &DueBatch, job: &Job, prev: &PreviousRun) -> bool {
+    use crate::render::feedback::{ResultSheet, FOLDER};
+    if !batch.feedback {
+        return false;
+    }
+    let folder = job.out.join(FOLDER);
+    let suffix = format!("-{}-{}.xlsx", job.regime, job.period.code());
+    let stems: Vec<String> = std::fs::read_dir(&folder)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|n| {
+                    n.strip_suffix(".xlsx")
+                        .filter(|_| n.ends_with(&suffix))
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if stems.is_empty() {
+        return prev.counts.submissions_accepted + prev.counts.files_rejected > 0;
+    }
+    if !batch.mailing {
+        return false;
+    }
+    let Ok(log) = crate::mail::send::SentLog::open(&folder) else {
+        return true;
+    };
+    stems
+        .iter()
+        .any(|s| !log.any_sent(&ResultSheet::key_prefix(s)))
 }
 
 /// Runs every due period (see `due_periods`) whose inbox folder holds files and whose outputs
-/// do not already match its inputs. `on_period` is called before each run.
+/// do not already match its inputs. `on_period` is called before each run, `on_outcome` after
+/// each run that succeeded.
 pub fn run_due(
     config: &Config,
     batch: &DueBatch,
     progress: &dyn Progress,
     on_period: &dyn Fn(&DuePeriod),
+    on_outcome: &mut dyn FnMut(&Job, &Outcome),
 ) -> Vec<PeriodResult> {
     let mut results = Vec::new();
     for due in due_periods(config, batch.today, batch.lookback) {
@@ -330,7 +371,9 @@ pub fn run_due(
                 continue;
             }
         };
-        if let Some(prev) = up_to_date(config, &job, &inputs, due.units_deadline) {
+        let prev = up_to_date(config, &job, &inputs, due.units_deadline)
+            .filter(|prev| !feedback_pending(batch, &job, prev));
+        if let Some(prev) = prev {
             let c = &prev.counts;
             results.push(PeriodResult {
                 accepted: c.submissions_accepted,
@@ -348,7 +391,10 @@ pub fn run_due(
         }
         on_period(&due);
         results.push(match run_period(config, &job, progress) {
-            Ok(outcome) => PeriodResult::of(&job, &outcome),
+            Ok(outcome) => {
+                on_outcome(&job, &outcome);
+                PeriodResult::of(&job, &outcome)
+            }
             Err(e) => PeriodResult::failed(&job, &e),
         });
     }

@@ -14,6 +14,9 @@ pub const INTERNAL: i32 = 3;
 pub const BUSY: i32 = 4;
 /// The machine failed the command: a full disk, a read-only or vanished folder (`fault`).
 pub const MACHINE: i32 = 5;
+/// The mail server (`nhan`'s IMAP, `--send`'s SMTP) could not be reached or failed mid-way:
+/// nothing is lost, what was done is kept, and the next run takes up the rest.
+pub const NETWORK: i32 = 6;
 /// The output went to a pipe the reader closed (`| head`): the status a shell expects of a
 /// process ended by SIGPIPE (128 + 13).
 pub const CLOSED_PIPE: i32 = 141;

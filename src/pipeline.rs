@@ -626,6 +626,7 @@ pub fn feedback_mails(
             ),
             in_reply_to: s.files.iter().find_map(|f| replies.get(f).cloned()),
             attachments,
+            key: s.verdict_key(),
         });
     }
     Ok(out)
@@ -651,6 +652,7 @@ pub fn letter_mails(
                 body: l.body().replace('\\', ""),
                 in_reply_to: None,
                 attachments: vec![(l.file_name(), bytes.clone())],
+                key: l.key(&u.code),
             });
         }
     }

@@ -454,6 +454,36 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
     assert_eq!(status, 1, "{out}\n{err}");
     assert!(out.contains("Đã gửi 38 thư:"), "{out}");
     let mails = smtp.received(38);
+    // The same check again: every sheet is in the sent log, none goes twice.
+    let again = [
+        "--root",
+        s(&root),
+        "check",
+        "--regime",
+        "ktxh",
+        "--period",
+        "2026-10",
+        "--as-of",
+        "2026-11-22",
+        "--feedback",
+        s(&sheets),
+        "--send",
+        "--smtp",
+        &relay,
+        "--smtp-insecure",
+        "--from",
+        "vanthu@tinh.gov.vn",
+        s(&folder),
+    ];
+    let (status, out, err) = baocao(&again);
+    assert_eq!(status, 1, "{out}\n{err}");
+    assert!(out.contains("Đã gửi 0 thư:"), "{out}");
+    assert_eq!(out.matches("không gửi lại").count(), 38, "{out}");
+    let log = csv_rows(&sheets.join("da-gui.csv"));
+    assert_eq!(log.len(), 38);
+    assert!(log
+        .iter()
+        .any(|r| r["unit"] == "Phường Hòa Bình (99004)" && r["to"] == "99004@don-vi.gov.vn"));
     let to = |m: &mail_parser::Message<'_>| {
         m.to()
             .and_then(|a| a.first())
@@ -475,7 +505,8 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
         ["99004-ktxh-2026-10.xlsx", "99004-ktxh-2026-10.docx"]
     );
     // A reply to the message its form came in (its Message-ID from nhan.csv).
-    let id = log
+    let receipts = std::fs::read_to_string(folder.join("nhan.csv")).unwrap();
+    let id = receipts
         .lines()
         .find(|l| l.starts_with("99004-"))
         .and_then(|l| l.split(',').nth(4))
@@ -498,7 +529,8 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
 
     // 19/10: Phước Sơn's form went to September's folder, Vĩnh Hưng sent nothing, Hòa Bình's
     // was returned: the urging letter goes to those three, and to nobody else.
-    let (status, out, err) = baocao(&[
+    let letters_dir = dir.path().join("cong-van");
+    let due = [
         "--root",
         s(&root),
         "due",
@@ -509,16 +541,28 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
         "--inbox",
         s(&inbox),
         "--letters",
-        s(&dir.path().join("cong-van")),
+        s(&letters_dir),
         "--send",
         "--smtp",
         &relay,
         "--smtp-insecure",
         "--from",
         "vanthu@tinh.gov.vn",
-    ]);
+    ];
+    let (status, out, err) = baocao(&due);
     assert_eq!(status, 0, "{out}\n{err}");
+    // The next morning's cron writes the letter again but mails nobody twice.
+    let next_day: Vec<&str> = due
+        .iter()
+        .map(|a| if *a == "2026-10-19" { "2026-10-20" } else { a })
+        .collect();
+    let (status, out, err) = baocao(&next_day);
+    assert_eq!(status, 0, "{out}\n{err}");
+    assert!(out.contains("Đã gửi 0 thư:"), "{out}");
+    assert_eq!(out.matches("không gửi lại").count(), 3, "{out}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let all = smtp.received(41);
+    assert_eq!(all.len(), 41, "nothing sent twice");
     let mut letter_to: Vec<String> = all[38..]
         .iter()
         .map(|b| to(&mail_parser::MessageParser::default().parse(&b[..]).unwrap()))
@@ -723,4 +767,184 @@ fn the_mailbox_is_read_over_tls_trusting_the_offices_certificate_authority() {
     assert!(trusted
         .join("ktxh/2026-10/99001-phuong-an-lac-2026-10.xlsx")
         .is_file());
+}
+
+#[test]
+fn a_200_mb_message_is_said_and_left_and_a_form_sent_again_is_a_resubmission() {
+    let Some(server) = dovecot() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_with_addresses(dir.path());
+    let october = samples().join("inbox/ktxh/2026-10");
+    let name = "99001-phuong-an-lac-2026-10.xlsx";
+    let first = october.join(name);
+    assert!(first.is_file());
+    // Phường An Lạc sends its form again the next morning: the same form, other bytes.
+    let again = dir.path().join("lai.xlsx");
+    std::fs::write(
+        &again,
+        rezip(&std::fs::read(&first).unwrap(), &|_, part| part),
+    )
+    .unwrap();
+    assert_ne!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&first).unwrap()
+    );
+    // Phường Bình Minh attaches 200 MB (a sparse file: nothing to write).
+    let big = dir.path().join("to.xlsx");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(200 << 20)
+        .unwrap();
+    let specs = [
+        message(
+            Some("99001@don-vi.gov.vn"),
+            "15-Oct-2026 09:00:00 +0700",
+            &[(name.to_string(), first.clone())],
+        ),
+        message(
+            Some("99002@don-vi.gov.vn"),
+            "15-Oct-2026 09:10:00 +0700",
+            &[(
+                "99002-phuong-binh-minh-2026-10.xlsx".to_string(),
+                big.clone(),
+            )],
+        ),
+        message(
+            Some("99001@don-vi.gov.vn"),
+            "16-Oct-2026 08:00:00 +0700",
+            &[(name.to_string(), again.clone())],
+        ),
+    ];
+    append(server.port, &specs);
+    let inbox = dir.path().join("nhan");
+    let (status, out, err) = nhan(&root, &inbox, server.port);
+    assert_eq!(status, 1, "{out}\n{err}");
+    // 200 MB in base64 is 270 MB of mail, over the 64 MB a message may have: not fetched.
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("BC1204") && l.contains("thư số 2")),
+        "{out}"
+    );
+    assert!(out.contains("quá giới hạn 64 MB: không tải về"), "{out}");
+    assert!(
+        out.contains("Đã xét 3 thư mới: 2 tệp vào thư mục nhận, 0 tệp để ở chua-xu-ly/."),
+        "{out}"
+    );
+    let folder = inbox.join("ktxh/2026-10");
+    let resent = "99001-phuong-an-lac-2026-10-thu-3.xlsx";
+    assert_eq!(
+        std::fs::read(folder.join(name)).unwrap(),
+        std::fs::read(&first).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(folder.join(resent)).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    let receipts = csv_rows(&folder.join("nhan.csv"));
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[1]["file"], resent);
+    assert_eq!(receipts[1]["received_at"], "2026-10-16T08:00:00");
+    // The later one wins; the first is superseded.
+    let v = check_october(&root, &folder);
+    let subs = v["submissions"].as_array().unwrap();
+    let of = |file: &str| subs.iter().find(|s| s["file"] == file).unwrap();
+    assert_eq!(of(resent)["status"], "accepted");
+    assert_eq!(of(resent)["received_at"], "2026-10-16T08:00:00");
+    assert_eq!(of(name)["status"], "superseded");
+}
+
+/// `run --due` with each argument of the morning's cron, the relay at `port`.
+fn due_send(root: &Path, inbox: &Path, out: &Path, port: u16) -> (i32, String, String) {
+    let relay = format!("127.0.0.1:{port}");
+    baocao(&[
+        "--root",
+        s(root),
+        "run",
+        "--due",
+        "--today",
+        "2026-10-19",
+        "--inbox",
+        s(inbox),
+        "--out",
+        s(out),
+        "--no-history",
+        "--feedback",
+        "--send",
+        "--smtp",
+        &relay,
+        "--smtp-insecure",
+        "--from",
+        "vanthu@tinh.gov.vn",
+        "-q",
+    ])
+}
+
+#[test]
+fn the_mornings_run_mails_each_result_sheet_once_and_finishes_what_a_failed_server_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = root_with_addresses(dir.path());
+    let inbox = dir.path().join("nhan");
+    copy_dir(&samples().join("inbox"), &inbox);
+    let out = dir.path().join("ketqua");
+    let sheets = out.join("phieu-ket-qua");
+    // No server on this port: the periods are run and their sheets written, nothing is sent,
+    // and the run ends with the network's exit code.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (status, said, err) = due_send(&root, &inbox, &out, closed);
+    assert_eq!(status, 6, "{said}\n{err}");
+    assert!(err.starts_with("Lỗi mạng: máy chủ thư 127.0.0.1"), "{err}");
+    assert!(err.contains("chạy lại sau sẽ gửi nốt"), "{err}");
+    let written: Vec<String> = std::fs::read_dir(&sheets)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xlsx"))
+        .collect();
+    assert!(written.len() > 38, "{written:?}");
+    assert!(!sheets.join("da-gui.csv").exists());
+
+    // The next run, the server up: the periods are as they were, but their sheets were never
+    // sent, so they run again and every sheet goes, once.
+    let Some(smtp) = smtp_server() else { return };
+    let (status, said, err) = due_send(&root, &inbox, &out, smtp.port);
+    assert_eq!(status, 1, "{said}\n{err}");
+    let n = written.len();
+    assert!(said.contains(&format!("Đã gửi {n} thư:")), "{said}");
+    assert_eq!(smtp.received(n).len(), n);
+    assert_eq!(csv_rows(&sheets.join("da-gui.csv")).len(), n);
+
+    // Again: every period up to date, every sheet sent; nothing runs, nothing goes.
+    let (status, said, err) = due_send(&root, &inbox, &out, smtp.port);
+    assert_eq!(status, 1, "{said}\n{err}");
+    assert!(said.contains("Đã gửi 0 thư:"), "{said}");
+    assert!(!said.contains("Đã chạy"), "{said}");
+
+    // Phường An Lạc sends October's form again at 10:30 on 16/10, as `nhan` puts a resent
+    // form: October runs again, and only An Lạc's verdict changed, so only it is mailed.
+    let folder = inbox.join("ktxh/2026-10");
+    let form = folder.join("99001-phuong-an-lac-2026-10.xlsx");
+    let resent = "99001-phuong-an-lac-2026-10-thu-7.xlsx";
+    std::fs::write(
+        folder.join(resent),
+        rezip(&std::fs::read(&form).unwrap(), &|_, part| part),
+    )
+    .unwrap();
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(folder.join("nhan.csv"))
+        .unwrap();
+    writeln!(log, "{resent},2026-10-16T10:30").unwrap();
+    let (status, said, err) = due_send(&root, &inbox, &out, smtp.port);
+    assert_eq!(status, 1, "{said}\n{err}");
+    assert!(said.contains("Đã gửi 1 thư:"), "{said}");
+    assert!(
+        said.contains("→ Phường An Lạc (99001) <99001@don-vi.gov.vn>"),
+        "{said}"
+    );
+    let all = smtp.received(n + 1);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(smtp.received(n + 1).len(), n + 1, "{}", all.len());
 }

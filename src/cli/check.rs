@@ -118,7 +118,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         let folders: Vec<PathBuf> = args.paths.iter().filter(|p| p.is_dir()).cloned().collect();
         let mails =
             crate::pipeline::feedback_mails(config, regime, args.period, &batch, dir, &folders)?;
-        args.mail.deliver(&mails)?;
+        args.mail.deliver(&mails, dir, args.format)?;
     }
     Ok(crate::exit::of_findings(batch.blocking_count() > 0))
 }

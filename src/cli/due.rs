@@ -76,8 +76,12 @@ pub fn run(config: &Config, args: Args) -> CliResult {
                 "--send gửi công văn: cần --letters DIR".to_string(),
             ));
         }
-        args.mail
-            .deliver(&crate::pipeline::letter_mails(config, &letters)?)?;
+        let dir = args.letters.as_deref().expect("checked above");
+        args.mail.deliver(
+            &crate::pipeline::letter_mails(config, &letters)?,
+            dir,
+            args.format,
+        )?;
     }
     Ok(EXIT_OK)
 }

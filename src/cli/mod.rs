@@ -28,7 +28,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::catalog::{Config, Regime};
 pub use crate::exit::{
     BUSY as EXIT_BUSY, CLOSED_PIPE as EXIT_CLOSED_PIPE, FINDINGS as EXIT_FINDINGS,
-    INTERNAL as EXIT_INTERNAL, MACHINE as EXIT_MACHINE, OK as EXIT_OK, USAGE as EXIT_USAGE,
+    INTERNAL as EXIT_INTERNAL, MACHINE as EXIT_MACHINE, NETWORK as EXIT_NETWORK, OK as EXIT_OK,
+    USAGE as EXIT_USAGE,
 };
 use crate::fault::Fault;
 
@@ -37,7 +38,7 @@ use crate::fault::Fault;
     name = "baocao",
     version,
     about = "Tổng hợp báo cáo định kỳ theo Nghị định 09/2019/NĐ-CP: lịch báo cáo, biểu mẫu, kiểm tra, tổng hợp.",
-    after_help = "Mã thoát: 0 thành công; 1 có báo cáo bị từ chối hoặc quá hạn chưa gửi; 2 lỗi cú pháp lệnh hoặc cấu hình; 3 lỗi nội bộ; 4 một lần chạy khác đang ghi vào thư mục kết quả; 5 lỗi của máy (ổ đĩa đầy, không có quyền, thư mục chỉ đọc hoặc không còn)."
+    after_help = "Mã thoát: 0 thành công; 1 có báo cáo bị từ chối hoặc quá hạn chưa gửi; 2 lỗi cú pháp lệnh hoặc cấu hình; 3 lỗi nội bộ; 4 một lần chạy khác đang ghi vào thư mục kết quả; 5 lỗi của máy (ổ đĩa đầy, không có quyền, thư mục chỉ đọc hoặc không còn); 6 không kết nối được hoặc bị máy chủ thư ngắt (nhan, --send): việc đã làm được giữ, chạy lại sau."
 )]
 pub struct Cli {
     /// Thư mục cấu hình (đơn vị, chỉ tiêu, chế độ báo cáo, lịch).
@@ -189,6 +190,10 @@ fn exit_code(result: CliResult) -> i32 {
             eprintln!("Lỗi máy: {fault}");
             EXIT_MACHINE
         }
+        Err(CliError::Network(msg)) => {
+            eprintln!("Lỗi mạng: {msg}");
+            EXIT_NETWORK
+        }
     }
 }
 
@@ -204,6 +209,20 @@ pub enum CliError {
     /// The machine failed the command (see `fault`).
     #[error("{0}")]
     Machine(Fault),
+    /// The mail server could not be reached or failed mid-way.
+    #[error("{0}")]
+    Network(String),
+}
+
+impl From<crate::mail::MailError> for CliError {
+    fn from(e: crate::mail::MailError) -> CliError {
+        use crate::mail::MailError;
+        match e {
+            MailError::Said(m) => CliError::Usage(m),
+            MailError::Server(m) => CliError::Network(m),
+            MailError::Machine(f) => CliError::Machine(f),
+        }
+    }
 }
 
 impl From<crate::fault::Failed> for CliError {
@@ -353,6 +372,9 @@ pub struct SendArgs {
     /// Không mã hoá: chỉ với máy chủ trên chính máy này.
     #[arg(long, requires = "smtp")]
     pub smtp_insecure: bool,
+    /// Gửi lại cả những thư đã có trong sổ thư đã gửi (da-gui.csv).
+    #[arg(long, requires = "send")]
+    pub resend: bool,
 }
 
 impl SendArgs {
@@ -377,24 +399,46 @@ impl SendArgs {
         }))
     }
 
-    /// Sends (or lists) the mails and prints what became of each.
-    pub fn deliver(&self, mails: &[crate::mail::send::Outgoing]) -> Result<(), CliError> {
-        use crate::mail::send::Fate;
-        let relay = self.relay()?;
-        let results = crate::mail::send::send_all(relay.as_ref(), mails)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-        let sent = results.iter().filter(|r| r.1 == Fate::Sent).count();
-        if relay.is_none() {
-            println!("Thư sẽ gửi (chưa gửi: thêm --smtp để gửi):");
-        } else {
-            println!("Đã gửi {sent} thư:");
+    /// Sends (or lists) the mails not in the sent log of `dir` (`mail::send::SentLog`) and
+    /// prints what became of each (on standard error when standard output carries JSON or
+    /// CSV); a server that stops the sending is said after what was sent.
+    pub fn deliver(
+        &self,
+        mails: &[crate::mail::send::Outgoing],
+        dir: &std::path::Path,
+        format: Format,
+    ) -> Result<(), CliError> {
+        use crate::mail::send::{send_all, Fate, SentLog};
+        macro_rules! say {
+            ($($t:tt)*) => {
+                match format {
+                    Format::Table => println!($($t)*),
+                    _ => eprintln!($($t)*),
+                }
+            };
         }
-        for (what, fate) in &results {
+        let relay = self.relay()?;
+        let mut log = SentLog::open(dir)?;
+        let done = send_all(relay.as_ref(), mails, &mut log, self.resend);
+        let sent = done.fates.iter().filter(|r| r.1 == Fate::Sent).count();
+        if relay.is_none() {
+            say!("Thư sẽ gửi (chưa gửi: thêm --smtp để gửi):");
+        } else {
+            say!("Đã gửi {sent} thư:");
+        }
+        for (what, fate) in &done.fates {
             match fate {
-                Fate::NoAddress => println!("  ✗ {what}: đơn vị chưa có email trong units.toml"),
-                _ => println!("  → {what}"),
+                Fate::NoAddress => say!("  ✗ {what}: đơn vị chưa có email trong units.toml"),
+                Fate::AlreadySent(at) => say!(
+                    "  = {what}: đã gửi lúc {at} (sổ {}), không gửi lại",
+                    crate::mail::send::SENT_LOG
+                ),
+                Fate::Sent | Fate::DryRun => say!("  → {what}"),
             }
         }
-        Ok(())
+        match done.stopped {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 }

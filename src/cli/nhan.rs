@@ -52,10 +52,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         insecure: args.insecure,
         ca: args.ca,
     };
-    let routed = crate::mail::fetch_new(config, &account, &args.inbox).map_err(|e| match e {
-        crate::mail::MailError::Machine(f) => CliError::Machine(f),
-        other => CliError::Usage(other.to_string()),
-    })?;
+    let routed = crate::mail::fetch_new(config, &account, &args.inbox)?;
     for d in &routed.diagnostics {
         println!("{}", d.line());
     }

@@ -186,9 +186,9 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             wait.as_secs()
         )
     };
-    if args.due && args.mail.send {
+    if args.mail.send && !args.feedback {
         return Err(CliError::Usage(
-            "--send chưa dùng được với --due: gửi phiếu kết quả của một kỳ bằng run --regime … --period … --feedback --send, hoặc check --feedback DIR --send".to_string(),
+            "--send gửi phiếu kết quả: cần --feedback".to_string(),
         ));
     }
     if args.due {
@@ -200,6 +200,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             lookback: args.lookback,
             pdf: args.pdf,
             feedback: args.feedback,
+            mailing: args.mail.send && args.mail.smtp.is_some(),
         };
         let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
         return run_due_periods(config, &batch, &args, &log, signer.as_ref());
@@ -219,11 +220,6 @@ pub fn run(config: &Config, args: Args) -> CliResult {
         pdf: args.pdf,
         feedback: args.feedback,
     };
-    if args.mail.send && !args.feedback {
-        return Err(CliError::Usage(
-            "--send gửi phiếu kết quả: cần --feedback".to_string(),
-        ));
-    }
     let _lock = OutLock::acquire(&args.out, wait, &on_wait)?;
     let outcome = run_period(config, &job, &Bar::new(args.quiet));
     let result = match &outcome {
@@ -258,7 +254,8 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             &outcome.feedback.0,
             &dirs,
         )?;
-        args.mail.deliver(&mails)?;
+        args.mail
+            .deliver(&mails, &outcome.feedback.0, args.format)?;
     }
     // The process ends with this command: the operating system takes its memory back whole,
     // without a walk over every figure read (a nation's month is a million of them, a tenth
@@ -275,11 +272,40 @@ fn run_due_periods(
     signer: Option<&crate::sign::Signer>,
 ) -> CliResult {
     let bar = Bar::new(args.quiet);
-    let results = run_due(config, batch, &bar, &|due| {
-        if !args.quiet && args.format != Format::Json {
-            eprintln!("Tổng hợp {} kỳ {}…", due.regime, due.period.code());
+    // With --send, each period run gives its units' result sheets as mails, sent after all.
+    let mut mails = Vec::new();
+    let mut mail_error = None;
+    let mut collect = |job: &Job, outcome: &Outcome| {
+        if !args.mail.send || mail_error.is_some() {
+            return;
         }
-    });
+        let Some(regime) = config.regime(&job.regime) else {
+            return;
+        };
+        let inbox = [job.inbox.join(job.period.code())];
+        match crate::pipeline::feedback_mails(
+            config,
+            regime,
+            job.period,
+            &outcome.batch,
+            &outcome.feedback.0,
+            &inbox,
+        ) {
+            Ok(m) => mails.extend(m),
+            Err(e) => mail_error = Some(e),
+        }
+    };
+    let results = run_due(
+        config,
+        batch,
+        &bar,
+        &|due| {
+            if !args.quiet && args.format != Format::Json {
+                eprintln!("Tổng hợp {} kỳ {}…", due.regime, due.period.code());
+            }
+        },
+        &mut collect,
+    );
     let log_failed = write_log(log, &results);
     if let Some(signer) = signer {
         for r in results.iter().filter(|r| r.wants_signature()) {
@@ -303,6 +329,13 @@ fn run_due_periods(
             }))
         ),
         _ => print_due_summary(batch, &results),
+    }
+    if let Some(e) = mail_error {
+        return Err(e.into());
+    }
+    if args.mail.send {
+        let folder = batch.out.join(crate::render::feedback::FOLDER);
+        args.mail.deliver(&mails, &folder, args.format)?;
     }
     Ok(worst)
 }

@@ -1,9 +1,14 @@
 //! Mail to the units (`--send`): each unit's result sheet, as a reply to the message its
 //! report came in (In-Reply-To, from the receipt log), and the reminder letters to the units
 //! they name. Without `--smtp` nothing is sent: what would be sent is listed (a dry run).
+//!
+//! Each mail sent is written to the sent log (`da-gui.csv`) of the folder its documents are in,
+//! under a key naming what it tells (`Outgoing::key`): a daily cron sends each unit a result
+//! sheet once per verdict and each letter once, and a run cut off by the server sends, when run
+//! again, only what it had not sent.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -24,6 +29,96 @@ pub struct Outgoing {
     pub in_reply_to: Option<String>,
     /// (file name, bytes).
     pub attachments: Vec<(String, Vec<u8>)>,
+    /// What the mail tells, for the sent log: the same key is not sent twice.
+    pub key: String,
+}
+
+/// The sent log's file name, in the folder of the documents sent.
+pub const SENT_LOG: &str = "da-gui.csv";
+
+/// The sent log's columns.
+const SENT_HEADER: [&str; 6] = ["sent_at", "key", "unit", "to", "subject", "attachments"];
+
+/// The mails already sent from a folder (`SENT_LOG`), by key, with when.
+#[derive(Debug)]
+pub struct SentLog {
+    path: PathBuf,
+    sent: HashMap<String, String>,
+}
+
+impl SentLog {
+    /// The log of `dir` (empty when there is none yet).
+    pub fn open(dir: &Path) -> Result<SentLog, MailError> {
+        let path = dir.join(SENT_LOG);
+        let mut sent = HashMap::new();
+        match csv::ReaderBuilder::new().flexible(true).from_path(&path) {
+            Ok(mut rdr) => {
+                for r in rdr.records().flatten() {
+                    if let (Some(at), Some(key)) = (r.get(0), r.get(1)) {
+                        sent.insert(key.to_string(), at.to_string());
+                    }
+                }
+            }
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {}
+                csv::ErrorKind::Io(io) => {
+                    return Err(MailError::Machine(crate::fault::Fault::reading(
+                        io,
+                        "không đọc được sổ thư đã gửi",
+                        &path,
+                    )))
+                }
+                _ => {}
+            },
+        }
+        Ok(SentLog { path, sent })
+    }
+
+    /// When the mail of `key` was sent, if it was.
+    pub fn sent_at(&self, key: &str) -> Option<&str> {
+        self.sent.get(key).map(String::as_str)
+    }
+
+    /// Whether a key starting with `prefix` was ever sent.
+    pub fn any_sent(&self, prefix: &str) -> bool {
+        self.sent.keys().any(|k| k.starts_with(prefix))
+    }
+
+    /// Writes that `m` was sent at `at` (a whole line, flushed to disk).
+    fn record(&mut self, m: &Outgoing, at: &str) -> Result<(), MailError> {
+        let names: Vec<&str> = m.attachments.iter().map(|a| a.0.as_str()).collect();
+        let row = [
+            at.to_string(),
+            m.key.clone(),
+            m.unit.clone(),
+            m.to.join(" "),
+            m.subject.clone(),
+            names.join(" "),
+        ];
+        let text = match self.path.exists() {
+            true => crate::output::csv_text(&row.each_ref().map(String::as_str), &[]),
+            false => crate::output::csv_text(&SENT_HEADER, &[row.to_vec()]),
+        };
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        crate::batch::append_log(&self.path, &lines).map_err(|e| {
+            MailError::Machine(
+                crate::fault::Fault::writing(&e, "không ghi được sổ thư đã gửi", &self.path).kept(
+                    "Thư này đã gửi nhưng chưa vào sổ: lần chạy sau có thể gửi lại nó một lần nữa.",
+                ),
+            )
+        })?;
+        self.sent.insert(m.key.clone(), at.to_string());
+        Ok(())
+    }
+}
+
+/// Now in Vietnam's time (UTC+7), as the sent log writes it.
+fn now_vn() -> String {
+    let vn = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
+    chrono::Utc::now()
+        .with_timezone(&vn)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 /// The office's SMTP relay.
@@ -45,33 +140,70 @@ pub enum Fate {
     Sent,
     DryRun,
     NoAddress,
+    /// Sent before, at this time (the sent log): not sent again.
+    AlreadySent(String),
 }
 
-/// Sends each mail through `relay`, or with none lists them (a dry run).
+/// What `send_all` did: each mail's fate, in order, up to the error that stopped it if any.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    pub fates: Vec<(String, Fate)>,
+    pub stopped: Option<MailError>,
+}
+
+/// Sends each mail through `relay` that `log` does not list as sent (all with `resend`),
+/// writing each to `log` once the server took it; with no relay lists them (a dry run).
 pub fn send_all(
     relay: Option<&Relay>,
     mails: &[Outgoing],
-) -> Result<Vec<(String, Fate)>, MailError> {
-    let transport = relay.map(transport).transpose()?;
-    let mut out = Vec::new();
+    log: &mut SentLog,
+    resend: bool,
+) -> Delivery {
+    let mut out = Delivery::default();
+    let transport = match relay.map(transport).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            out.stopped = Some(e);
+            return out;
+        }
+    };
     for m in mails {
         let fate = match (&transport, relay) {
             _ if m.to.is_empty() => Fate::NoAddress,
-            (Some(t), Some(r)) => {
-                let message = build(r, m)?;
-                t.send(&message).map_err(|e| {
-                    MailError::Server(format!(
-                        "máy chủ thư {} không nhận thư gửi {} ({e}); các thư trước đã gửi, chạy lại sẽ gửi lại từ đầu",
-                        r.host, m.unit
-                    ))
-                })?;
-                Fate::Sent
+            _ if !resend && log.sent_at(&m.key).is_some() => {
+                Fate::AlreadySent(log.sent_at(&m.key).unwrap_or_default().to_string())
             }
+            (Some(t), Some(r)) => match send_one(t, r, m, log) {
+                Ok(()) => Fate::Sent,
+                Err(e) => {
+                    out.stopped = Some(e);
+                    return out;
+                }
+            },
             _ => Fate::DryRun,
         };
-        out.push((describe(m), fate));
+        out.fates.push((describe(m), fate));
     }
-    Ok(out)
+    out
+}
+
+fn send_one(
+    t: &SmtpTransport,
+    r: &Relay,
+    m: &Outgoing,
+    log: &mut SentLog,
+) -> Result<(), MailError> {
+    let message = build(r, m)?;
+    t.send(&message).map_err(|e| {
+        MailError::Server(format!(
+            "máy chủ thư {}:{} không nhận thư gửi {} ({e}); các thư trước đã gửi và đã ghi vào {}, chạy lại sau sẽ gửi nốt",
+            r.host,
+            r.port,
+            m.unit,
+            log.path.display()
+        ))
+    })?;
+    log.record(m, &now_vn())
 }
 
 /// "Xã An (99001) <a@x.gov.vn>: Phiếu kết quả … (2 tệp, trả lời thư <id>)".
@@ -173,4 +305,75 @@ pub fn reply_ids(folder: &Path) -> HashMap<String, String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(key: &str) -> Outgoing {
+        Outgoing {
+            unit: "Xã An, Bình (99001)".to_string(),
+            to: vec!["a@x.gov.vn".to_string(), "b@x.gov.vn".to_string()],
+            subject: "Phiếu kết quả: \"tháng 10\", lần 2".to_string(),
+            body: String::new(),
+            in_reply_to: None,
+            attachments: vec![
+                ("a.xlsx".to_string(), vec![1]),
+                ("a.docx".to_string(), vec![2]),
+            ],
+            key: key.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_sent_log_keeps_each_key_with_its_time_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SentLog::open(dir.path()).unwrap();
+        assert_eq!(log.sent_at("phieu|99001-ktxh-2026-10|ab"), None);
+        log.record(&mail("phieu|99001-ktxh-2026-10|ab"), "2026-10-19 06:30:00")
+            .unwrap();
+        log.record(
+            &mail("cong-van|ktxh|2026-10|xa|don-doc|99001"),
+            "2026-10-19 06:40:00",
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SENT_LOG)).unwrap();
+        assert_eq!(
+            text,
+            "sent_at,key,unit,to,subject,attachments\n\
+             2026-10-19 06:30:00,phieu|99001-ktxh-2026-10|ab,\"Xã An, Bình (99001)\",a@x.gov.vn b@x.gov.vn,\"Phiếu kết quả: \"\"tháng 10\"\", lần 2\",a.xlsx a.docx\n\
+             2026-10-19 06:40:00,cong-van|ktxh|2026-10|xa|don-doc|99001,\"Xã An, Bình (99001)\",a@x.gov.vn b@x.gov.vn,\"Phiếu kết quả: \"\"tháng 10\"\", lần 2\",a.xlsx a.docx\n"
+        );
+        let again = SentLog::open(dir.path()).unwrap();
+        assert_eq!(
+            again.sent_at("phieu|99001-ktxh-2026-10|ab"),
+            Some("2026-10-19 06:30:00")
+        );
+        assert!(again.any_sent("phieu|99001-ktxh-2026-10|"));
+        assert!(!again.any_sent("phieu|99002-ktxh-2026-10|"));
+    }
+
+    #[test]
+    fn a_dry_run_lists_what_is_not_yet_sent_and_records_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SentLog::open(dir.path()).unwrap();
+        log.record(&mail("k1"), "2026-10-19 06:30:00").unwrap();
+        let mut none = mail("k3");
+        none.to.clear();
+        let done = send_all(None, &[mail("k1"), mail("k2"), none], &mut log, false);
+        let fates: Vec<Fate> = done.fates.into_iter().map(|f| f.1).collect();
+        assert_eq!(
+            fates,
+            [
+                Fate::AlreadySent("2026-10-19 06:30:00".to_string()),
+                Fate::DryRun,
+                Fate::NoAddress
+            ]
+        );
+        assert!(done.stopped.is_none());
+        assert_eq!(log.sent_at("k2"), None);
+        let resend = send_all(None, &[mail("k1")], &mut log, true);
+        assert_eq!(resend.fates[0].1, Fate::DryRun);
+    }
 }

@@ -68,6 +68,33 @@ impl ResultSheet {
         format!("{}-{}-{}", self.unit_code, self.regime, self.period.code())
     }
 
+    /// What the sheet tells, as a key for the sent log (`mail::send::SentLog`):
+    /// `phieu|<stem>|<SHA-256 of the facts and findings>`. A sheet written again with the same
+    /// verdict (the period run again for another unit's file) has the same key and is not mailed
+    /// twice; a resubmission or a changed verdict has another.
+    pub fn verdict_key(&self) -> String {
+        let mut text = String::new();
+        for (label, value) in self.facts() {
+            text.push_str(&format!("{label}\t{value}\n"));
+        }
+        for f in &self.findings {
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\n",
+                f.code, f.file, f.sheet, f.cell, f.figure, f.what
+            ));
+        }
+        format!(
+            "{}{}",
+            Self::key_prefix(&self.stem()),
+            crate::hash::sha256_hex(text.as_bytes())
+        )
+    }
+
+    /// The start of the sent-log keys of the sheets named `stem`.
+    pub fn key_prefix(stem: &str) -> String {
+        format!("phieu|{stem}|")
+    }
+
     pub fn accepted(&self) -> bool {
         matches!(self.status, Timeliness::OnTime | Timeliness::Late)
     }

@@ -79,6 +79,18 @@ impl Letter {
     }
 
     /// The letter's body (Markdown), for a message that carries it.
+    /// The sent-log key of this letter to `unit` (`mail::send::SentLog`): each unit gets one
+    /// reminder and one urging letter per period, however many mornings the cron writes them.
+    pub fn key(&self, unit: &str) -> String {
+        format!(
+            "cong-van|{}|{}|{}|{}|{unit}",
+            self.regime,
+            self.period.code(),
+            self.level,
+            self.kind.slug()
+        )
+    }
+
     pub fn body(&self) -> &str {
         &self.narrative.body
     }
