@@ -143,7 +143,7 @@ impl PeriodResult {
             accepted: b.accepted.len(),
             late: b.count(Timeliness::Late),
             missing: b.count(Timeliness::Missing),
-            rejected: b.rejected.len(),
+            rejected: b.rejections_standing(),
             exit_code: crate::exit::of_findings(outcome.has_findings()),
             message: outcome
                 .pdf_diagnostics
@@ -213,6 +213,8 @@ struct PreviousRun {
 struct PreviousCounts {
     submissions_accepted: usize,
     files_rejected: usize,
+    /// Absent from the manifests of versions before it: then the files rejected.
+    rejections_standing: Option<usize>,
     late: usize,
     missing: usize,
 }
@@ -379,8 +381,10 @@ pub fn run_due(
                 accepted: c.submissions_accepted,
                 late: c.late,
                 missing: c.missing,
-                rejected: c.files_rejected,
-                exit_code: crate::exit::of_findings(c.files_rejected > 0 || c.missing > 0),
+                rejected: c.rejections_standing.unwrap_or(c.files_rejected),
+                exit_code: crate::exit::of_findings(
+                    c.rejections_standing.unwrap_or(c.files_rejected) > 0 || c.missing > 0,
+                ),
                 message: format!(
                     "đầu vào và cấu hình không đổi từ lần chạy ngày {}",
                     prev.as_of

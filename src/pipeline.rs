@@ -127,7 +127,7 @@ pub struct Outcome {
 impl Outcome {
     /// Submissions were rejected, or units are missing past their deadline.
     pub fn has_findings(&self) -> bool {
-        !self.batch.rejected.is_empty() || self.batch.count(Timeliness::Missing) > 0
+        self.batch.rejections_standing() > 0 || self.batch.count(Timeliness::Missing) > 0
     }
 }
 
@@ -611,19 +611,17 @@ pub fn feedback_mails(
             unit: format!("{} ({})", s.unit_name, s.unit_code),
             to: unit.map(|u| u.email.clone()).unwrap_or_default(),
             subject: format!(
-                "Phiếu kết quả tiếp nhận báo cáo: {} — {} — {}",
+                "Phiếu kết quả tiếp nhận báo cáo: {} — {} — {}: {}",
                 regime.name,
                 period.label(),
-                s.unit_name
-            ),
-            body: format!(
-                "Kính gửi {}.\n\n{} gửi phiếu kết quả tiếp nhận {} {} của đơn vị (tệp đính kèm).\n\n{}\n",
                 s.unit_name,
-                agency,
-                regime.name,
-                crate::text::lower_first(&period.label()),
-                s.outcome_text()
+                if s.accepted() {
+                    "được chấp nhận"
+                } else {
+                    "bị trả lại"
+                }
             ),
+            body: feedback_body(&s, regime, period, agency),
             in_reply_to: s.files.iter().find_map(|f| replies.get(f).cloned()),
             attachments,
             key: s.verdict_key(),
@@ -631,6 +629,34 @@ pub fn feedback_mails(
     }
     Ok(out)
 }
+
+/// The text of a result sheet's mail: the verdict and, where there are any, the findings.
+fn feedback_body(
+    s: &crate::render::feedback::ResultSheet,
+    regime: &Regime,
+    period: Period,
+    agency: &str,
+) -> String {
+    let mut body = format!(
+        "Kính gửi {}.\n\n{agency} gửi phiếu kết quả tiếp nhận {} {} của đơn vị (tệp đính kèm: phiếu dạng Excel và Word).\n\nTệp nhận được: {}\nThời điểm nhận: {}\nThời gian gửi: {}\n\n{}\n",
+        s.unit_name,
+        regime.name,
+        crate::text::lower_first(&period.label()),
+        s.files.join("; "),
+        s.received_text(),
+        s.timeliness_text(),
+        s.outcome_text().replace("dưới đây", "sau (chi tiết trong phiếu đính kèm)")
+    );
+    if !s.findings.is_empty() {
+        body.push('\n');
+        body.push_str(&s.finding_lines(MAIL_FINDINGS));
+        body.push('\n');
+    }
+    body
+}
+
+/// The findings a result sheet's mail lists (all are in the attached sheet).
+const MAIL_FINDINGS: usize = 30;
 
 /// Each letter (`write_letters`) as a mail to each unit it names.
 pub fn letter_mails(

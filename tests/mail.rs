@@ -817,6 +817,19 @@ fn a_200_mb_message_is_said_and_left_and_a_form_sent_again_is_a_resubmission() {
     ];
     append(server.port, &specs);
     let inbox = dir.path().join("nhan");
+    // TLS asked of a server that speaks plain text on that port: a setting to fix (exit 2),
+    // not a network to wait for; nothing taken.
+    let tls = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(["--root", s(&root), "nhan", "--imap"])
+        .arg(format!("127.0.0.1:{}", server.port))
+        .args(["--user", "vanthu@tinh.gov.vn", "--inbox", s(&inbox)])
+        .env("BAOCAO_IMAP_PASSWORD", "matkhau")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&tls.stderr);
+    assert_eq!(tls.status.code(), Some(2), "{err}");
+    assert!(err.contains("không nói TLS ở cổng này"), "{err}");
+    assert!(err.contains("--insecure"), "{err}");
     let (status, out, err) = nhan(&root, &inbox, server.port);
     assert_eq!(status, 1, "{out}\n{err}");
     // 200 MB in base64 is 270 MB of mail, over the 64 MB a message may have: not fetched.
@@ -897,7 +910,10 @@ fn the_mornings_run_mails_each_result_sheet_once_and_finishes_what_a_failed_serv
     let (status, said, err) = due_send(&root, &inbox, &out, closed);
     assert_eq!(status, 6, "{said}\n{err}");
     assert!(err.starts_with("Lỗi mạng: máy chủ thư 127.0.0.1"), "{err}");
-    assert!(err.contains("chạy lại sau sẽ gửi nốt"), "{err}");
+    assert!(
+        err.contains("chưa thư nào được gửi, chạy lại sau sẽ gửi nốt"),
+        "{err}"
+    );
     let written: Vec<String> = std::fs::read_dir(&sheets)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -919,7 +935,7 @@ fn the_mornings_run_mails_each_result_sheet_once_and_finishes_what_a_failed_serv
     // Again: every period up to date, every sheet sent; nothing runs, nothing goes.
     let (status, said, err) = due_send(&root, &inbox, &out, smtp.port);
     assert_eq!(status, 1, "{said}\n{err}");
-    assert!(said.contains("Đã gửi 0 thư:"), "{said}");
+    assert!(said.contains("Không có thư nào phải gửi."), "{said}");
     assert!(!said.contains("Đã chạy"), "{said}");
 
     // Phường An Lạc sends October's form again at 10:30 on 16/10, as `nhan` puts a resent
@@ -947,4 +963,63 @@ fn the_mornings_run_mails_each_result_sheet_once_and_finishes_what_a_failed_serv
     let all = smtp.received(n + 1);
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(smtp.received(n + 1).len(), n + 1, "{}", all.len());
+    // The mail carries the office's Message-ID, the verdict in its subject and the findings.
+    let last = all
+        .iter()
+        .map(|b| mail_parser::MessageParser::default().parse(&b[..]).unwrap())
+        .find(|m| {
+            m.subject()
+                .is_some_and(|s| s.contains("Tháng 10") && s.contains("Phường Hòa Bình"))
+        })
+        .expect("Hòa Bình's sheet");
+    assert!(last
+        .message_id()
+        .is_some_and(|id| id.ends_with("@tinh.gov.vn")));
+    assert!(last
+        .subject()
+        .unwrap()
+        .ends_with("Phường Hòa Bình: bị trả lại"));
+    let body = last.body_text(0).unwrap();
+    assert!(
+        body.contains("- BC0405 chặn Biểu số liệu › F21 (đơn vị ghi: 15.770): DL02"),
+        "{body}"
+    );
+    // What was mailed is kept as it was sent.
+    let copies = sheets.join("da-gui");
+    assert_eq!(std::fs::read_dir(&copies).unwrap().count(), 1);
+
+    // A login the relay does not offer is a setting to fix (exit 2), not a network fault.
+    let login = Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args([
+            "--root",
+            s(&root),
+            "check",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--feedback",
+            s(&dir.path().join("phieu")),
+            "--send",
+            "--smtp",
+            &format!("127.0.0.1:{}", smtp.port),
+            "--smtp-insecure",
+            "--smtp-user",
+            "vanthu@tinh.gov.vn",
+            "--from",
+            "vanthu@tinh.gov.vn",
+            s(&inbox.join("ktxh/2026-10")),
+        ])
+        .env("BAOCAO_SMTP_PASSWORD", "matkhau")
+        .output()
+        .unwrap();
+    let (status, said, err) = (
+        login.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&login.stdout),
+        String::from_utf8_lossy(&login.stderr),
+    );
+    assert_eq!(status, 2, "{said}\n{err}");
+    assert!(err.contains("không nhận đăng nhập"), "{err}");
+    assert!(err.contains("bỏ --smtp-user"), "{err}");
+    assert!(err.contains("chưa thư nào được gửi"), "{err}");
 }

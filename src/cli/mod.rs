@@ -389,11 +389,17 @@ impl SendArgs {
         let default = if self.smtp_insecure { 25 } else { 587 };
         let (host, port) =
             crate::mail::host_port(smtp, default, "--smtp").map_err(CliError::Usage)?;
+        let password = std::env::var("BAOCAO_SMTP_PASSWORD").ok();
+        if self.smtp_user.is_some() && password.is_none() {
+            return Err(CliError::Usage(
+                "--smtp-user cần mật khẩu trong biến môi trường BAOCAO_SMTP_PASSWORD (không ghi mật khẩu trên dòng lệnh); máy chủ không đòi đăng nhập thì bỏ --smtp-user".to_string(),
+            ));
+        }
         Ok(Some(crate::mail::send::Relay {
             host,
             port,
             user: self.smtp_user.clone(),
-            password: std::env::var("BAOCAO_SMTP_PASSWORD").ok(),
+            password,
             insecure: self.smtp_insecure,
             from,
         }))
@@ -421,7 +427,9 @@ impl SendArgs {
         let mut log = SentLog::open(dir)?;
         let done = send_all(relay.as_ref(), mails, &mut log, self.resend);
         let sent = done.fates.iter().filter(|r| r.1 == Fate::Sent).count();
-        if relay.is_none() {
+        if done.fates.is_empty() && done.stopped.is_none() {
+            say!("Không có thư nào phải gửi.");
+        } else if relay.is_none() {
             say!("Thư sẽ gửi (chưa gửi: thêm --smtp để gửi):");
         } else {
             say!("Đã gửi {sent} thư:");

@@ -160,6 +160,14 @@ fn read_with<S: Read + Write>(
 ) -> Result<(), MailError> {
     let server = |e: imap::Error| {
         let text = e.to_string();
+        if !account.insecure
+            && (text.contains("corrupt message") || text.contains("InvalidContentType"))
+        {
+            return MailError::Said(format!(
+                "máy chủ thư {}:{} không nói TLS ở cổng này ({text}): IMAP có TLS dùng cổng 993 (--imap {}:993); cổng 143 không mã hoá chỉ dùng được với máy chủ trên chính máy này, kèm --insecure",
+                account.host, account.port, account.host
+            ));
+        }
         if text.contains("certificate") || text.contains("Certificate") {
             return MailError::Said(format!(
                 "chứng thư của máy chủ thư {} không được tin cậy ({text}): nếu cơ quan dùng chứng thư riêng, chỉ tệp CA của cơ quan bằng --ca",

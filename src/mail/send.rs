@@ -36,6 +36,10 @@ pub struct Outgoing {
 /// The sent log's file name, in the folder of the documents sent.
 pub const SENT_LOG: &str = "da-gui.csv";
 
+/// The folder, beside the sent log, of the copies of what was mailed, by day
+/// (`da-gui/<YYYY-MM-DD>/<file>`): the documents themselves are written again each morning.
+pub const SENT_COPIES: &str = "da-gui";
+
 /// The sent log's columns.
 const SENT_HEADER: [&str; 6] = ["sent_at", "key", "unit", "to", "subject", "attachments"];
 
@@ -84,9 +88,34 @@ impl SentLog {
         self.sent.keys().any(|k| k.starts_with(prefix))
     }
 
-    /// Writes that `m` was sent at `at` (a whole line, flushed to disk).
+    /// Keeps a copy of each attachment of `m` sent at `at` under `SENT_COPIES`, and writes
+    /// that it was sent (a whole line of the log, flushed to disk).
     fn record(&mut self, m: &Outgoing, at: &str) -> Result<(), MailError> {
-        let names: Vec<&str> = m.attachments.iter().map(|a| a.0.as_str()).collect();
+        let day = at.get(..10).unwrap_or(at);
+        let dir = self.path.with_file_name(SENT_COPIES).join(day);
+        let mut names = Vec::new();
+        for (name, bytes) in &m.attachments {
+            // Another document of the same name sent the same day (a resubmission's sheet)
+            // is kept beside, under the time it was sent.
+            let name = match std::fs::read(dir.join(name)) {
+                Ok(old) if old != *bytes => {
+                    format!("{}-{name}", at.get(11..).unwrap_or("").replace(':', ""))
+                }
+                _ => name.clone(),
+            };
+            let copy = dir.join(&name);
+            if std::fs::read(&copy).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::create_dir_all(&dir)
+                    .and_then(|()| crate::output::write_atomic(&copy, bytes))
+                    .map_err(|e| {
+                        MailError::Machine(
+                            crate::fault::Fault::writing(&e, "không lưu được bản sao thư đã gửi", &copy)
+                                .kept("Thư đã gửi nhưng chưa có bản sao và chưa vào sổ: lần chạy sau có thể gửi lại nó một lần nữa."),
+                        )
+                    })?;
+            }
+            names.push(format!("{SENT_COPIES}/{day}/{name}"));
+        }
         let row = [
             at.to_string(),
             m.key.clone(),
@@ -112,13 +141,14 @@ impl SentLog {
     }
 }
 
-/// Now in Vietnam's time (UTC+7), as the sent log writes it.
-fn now_vn() -> String {
-    let vn = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
-    chrono::Utc::now()
-        .with_timezone(&vn)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+/// Now, on the machine's clock (as the run log writes it).
+fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The mails sent so far.
+fn sent(d: &Delivery) -> usize {
+    d.fates.iter().filter(|f| f.1 == Fate::Sent).count()
 }
 
 /// The office's SMTP relay.
@@ -173,7 +203,7 @@ pub fn send_all(
             _ if !resend && log.sent_at(&m.key).is_some() => {
                 Fate::AlreadySent(log.sent_at(&m.key).unwrap_or_default().to_string())
             }
-            (Some(t), Some(r)) => match send_one(t, r, m, log) {
+            (Some(t), Some(r)) => match send_one(t, r, m, log, sent(&out)) {
                 Ok(()) => Fate::Sent,
                 Err(e) => {
                     out.stopped = Some(e);
@@ -192,18 +222,44 @@ fn send_one(
     r: &Relay,
     m: &Outgoing,
     log: &mut SentLog,
+    sent_before: usize,
 ) -> Result<(), MailError> {
     let message = build(r, m)?;
-    t.send(&message).map_err(|e| {
-        MailError::Server(format!(
-            "máy chủ thư {}:{} không nhận thư gửi {} ({e}); các thư trước đã gửi và đã ghi vào {}, chạy lại sau sẽ gửi nốt",
-            r.host,
-            r.port,
-            m.unit,
-            log.path.display()
-        ))
-    })?;
-    log.record(m, &now_vn())
+    t.send(&message)
+        .map_err(|e| refused(r, m, &e, sent_before, &log.path))?;
+    log.record(m, &now())
+}
+
+/// Why the relay did not take a mail, said for the officer: a login the server does not take
+/// or offer is the configuration's (exit 2); anything else the network's or the server's
+/// (exit 6), and the next run sends what is left.
+fn refused(
+    r: &Relay,
+    m: &Outgoing,
+    e: &lettre::transport::smtp::Error,
+    sent_before: usize,
+    log: &Path,
+) -> MailError {
+    let text = e.to_string();
+    let before = match sent_before {
+        0 => "chưa thư nào được gửi".to_string(),
+        n => format!("{n} thư trước đã gửi và đã ghi vào {}", log.display()),
+    };
+    let login_refused = e.status().is_some_and(|c| c.to_string().starts_with("53"));
+    if text.contains("authentication") || login_refused {
+        let login = match r.user {
+            Some(_) => "kiểm tra --smtp-user và biến BAOCAO_SMTP_PASSWORD; máy chủ không đòi đăng nhập thì bỏ --smtp-user",
+            None => "máy chủ đòi đăng nhập: thêm --smtp-user và đặt mật khẩu trong biến BAOCAO_SMTP_PASSWORD",
+        };
+        return MailError::Said(format!(
+            "máy chủ thư {}:{} không nhận đăng nhập khi gửi thư cho {} ({text}): {login}; {before}",
+            r.host, r.port, m.unit
+        ));
+    }
+    MailError::Server(format!(
+        "máy chủ thư {}:{} không nhận thư gửi {} ({text}); {before}, chạy lại sau sẽ gửi nốt",
+        r.host, r.port, m.unit
+    ))
 }
 
 /// "Xã An (99001) <a@x.gov.vn>: Phiếu kết quả … (2 tệp, trả lời thư <id>)".
@@ -247,6 +303,20 @@ fn transport(r: &Relay) -> Result<SmtpTransport, MailError> {
     Ok(builder.build())
 }
 
+/// A Message-ID of the office's domain, unique to this mail and this sending, so that the
+/// unit's reply threads under it.
+fn message_id(r: &Relay, m: &Outgoing) -> String {
+    let domain = r
+        .from
+        .rsplit_once('@')
+        .map_or("baocao.invalid", |d| d.1.trim_end_matches('>'));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tag = crate::hash::sha256_hex(format!("{}\n{now}", m.key).as_bytes());
+    format!("<baocao.{}@{domain}>", &tag[..24])
+}
+
 fn build(r: &Relay, m: &Outgoing) -> Result<Message, MailError> {
     let address = |a: &str| {
         a.parse::<Mailbox>()
@@ -254,6 +324,7 @@ fn build(r: &Relay, m: &Outgoing) -> Result<Message, MailError> {
     };
     let mut b = Message::builder()
         .from(address(&r.from)?)
+        .message_id(Some(message_id(r, m)))
         .subject(m.subject.clone());
     for to in &m.to {
         b = b.to(address(to)?);
@@ -342,8 +413,13 @@ mod tests {
         assert_eq!(
             text,
             "sent_at,key,unit,to,subject,attachments\n\
-             2026-10-19 06:30:00,phieu|99001-ktxh-2026-10|ab,\"Xã An, Bình (99001)\",a@x.gov.vn b@x.gov.vn,\"Phiếu kết quả: \"\"tháng 10\"\", lần 2\",a.xlsx a.docx\n\
-             2026-10-19 06:40:00,cong-van|ktxh|2026-10|xa|don-doc|99001,\"Xã An, Bình (99001)\",a@x.gov.vn b@x.gov.vn,\"Phiếu kết quả: \"\"tháng 10\"\", lần 2\",a.xlsx a.docx\n"
+             2026-10-19 06:30:00,phieu|99001-ktxh-2026-10|ab,\"Xã An, Bình (99001)\",a@x.gov.vn b@x.gov.vn,\"Phiếu kết quả: \"\"tháng 10\"\", lần 2\",da-gui/2026-10-19/a.xlsx da-gui/2026-10-19/a.docx\n\
+             2026-10-19 06:40:00,cong-van|ktxh|2026-10|xa|don-doc|99001,\"Xã An, Bình (99001)\",a@x.gov.vn b@x.gov.vn,\"Phiếu kết quả: \"\"tháng 10\"\", lần 2\",da-gui/2026-10-19/a.xlsx da-gui/2026-10-19/a.docx\n"
+        );
+        // What was mailed is kept as it was sent.
+        assert_eq!(
+            std::fs::read(dir.path().join("da-gui/2026-10-19/a.docx")).unwrap(),
+            [2]
         );
         let again = SentLog::open(dir.path()).unwrap();
         assert_eq!(

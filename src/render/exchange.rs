@@ -321,6 +321,9 @@ pub struct Counts {
     pub files_read: usize,
     pub submissions_accepted: usize,
     pub files_rejected: usize,
+    /// Rejected files not replaced by an accepted report of their unit
+    /// (`Batch::rejections_standing`).
+    pub rejections_standing: usize,
     pub on_time: usize,
     pub late: usize,
     pub missing: usize,
@@ -364,6 +367,7 @@ pub fn manifest(
             files_read: b.files_read,
             submissions_accepted: b.accepted.len(),
             files_rejected: b.rejected.len(),
+            rejections_standing: b.rejections_standing(),
             on_time: b.count(OnTime),
             late: b.count(Late),
             missing: b.count(Missing),

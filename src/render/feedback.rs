@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use crate::catalog::{Config, Regime};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::model::Submission;
 use crate::period::Period;
 use crate::schedule::vn_date;
@@ -66,6 +66,45 @@ impl ResultSheet {
     /// `<unit>-<regime>-<period>`, the name of the sheet's files without the extension.
     pub fn stem(&self) -> String {
         format!("{}-{}-{}", self.unit_code, self.regime, self.period.code())
+    }
+
+    /// The findings as lines of a mail's text ("- BC0405 Biểu số liệu › F14 (số 120): …"), the
+    /// blocking first, at most `max` of them and a line saying how many more.
+    pub fn finding_lines(&self, max: usize) -> String {
+        let mut order: Vec<&Finding> = self.findings.iter().collect();
+        order.sort_by_key(|f| f.severity != Severity::Blocking);
+        let mut lines: Vec<String> = order
+            .iter()
+            .take(max)
+            .map(|f| {
+                let place = [f.sheet.as_str(), f.cell.as_str()]
+                    .iter()
+                    .filter(|p| !p.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" › ");
+                let figure = match f.figure.as_str() {
+                    "" => String::new(),
+                    v => format!(" (đơn vị ghi: {v})"),
+                };
+                let what = f.what.lines().next().unwrap_or("");
+                match place.as_str() {
+                    "" => format!("- {} {}: {what}", f.code, f.severity.label()),
+                    _ => format!(
+                        "- {} {} {place}{figure}: {what}",
+                        f.code,
+                        f.severity.label()
+                    ),
+                }
+            })
+            .collect();
+        if order.len() > max {
+            lines.push(format!(
+                "- … và {} mục khác trong phiếu đính kèm",
+                order.len() - max
+            ));
+        }
+        lines.join("\n")
     }
 
     /// What the sheet tells, as a key for the sent log (`mail::send::SentLog`):
@@ -121,7 +160,7 @@ impl ResultSheet {
                 format!("Muộn {n} ngày làm việc so với thời hạn {}", vn_date(d))
             }
             (Timeliness::Late, ..) => "Muộn".to_string(),
-            (Timeliness::Rejected, ..) => "Chưa tính: báo cáo bị trả lại".to_string(),
+            (Timeliness::Rejected, ..) => "Chưa tính (báo cáo bị trả lại)".to_string(),
             _ => "Đúng hạn".to_string(),
         }
     }
@@ -146,7 +185,12 @@ impl ResultSheet {
 
     /// Accepted or returned, and what follows for the unit.
     pub fn outcome_text(&self) -> String {
-        let warnings = self.count(Severity::Warning);
+        // A late report's lateness is in the facts: the advice is about the figures.
+        let warnings = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning && f.code != Code::Late.as_str())
+            .count();
         if self.accepted() {
             let mut s = "Được chấp nhận: số liệu đã được đưa vào tổng hợp.".to_string();
             if warnings > 0 {

@@ -193,6 +193,9 @@ fn letter(config: &Config, row: &DueRow, today: NaiveDate) -> Option<Letter> {
 }
 
 /// The letter's text: to whom, what was asked by when, who has not sent, what to do.
+/// The most units a letter names after "Kính gửi:" one by one.
+const ADDRESSED_BY_NAME: usize = 3;
+
 fn body(
     kind: Kind,
     (row, today): (&DueRow, NaiveDate),
@@ -200,11 +203,19 @@ fn body(
     (agency, report): (&str, &str),
     regime: &crate::catalog::Regime,
 ) -> String {
-    let mut md = String::from("Kính gửi:\n\n");
-    for u in units {
-        md.push_str(&format!("- {};\n", super::md_text(&u.name)));
+    // Past a few units, the letter is addressed to those it lists (Nghị định 30's "có tên
+    // tại danh sách"), so that it keeps to one page.
+    let mut md = String::from("Kính gửi:");
+    if units.len() > ADDRESSED_BY_NAME {
+        md.push_str(" Các đơn vị có tên tại danh sách dưới đây.\n\n");
+    } else {
+        md.push_str("\n\n");
+        for (i, u) in units.iter().enumerate() {
+            let end = if i + 1 == units.len() { '.' } else { ';' };
+            md.push_str(&format!("- {}{end}\n", super::md_text(&u.name)));
+        }
+        md.push('\n');
     }
-    md.push('\n');
     let form = match regime.form.number.trim() {
         "" => String::new(),
         n if n.to_lowercase().starts_with("biểu") => format!(" ({})", super::md_text(n)),
@@ -217,8 +228,12 @@ fn body(
         super::md_text(agency),
         vn_date(row.deadline)
     ));
+    let what = match units.iter().any(|u| u.returned) {
+        true => "chưa gửi báo cáo hoặc chưa gửi lại báo cáo đã sửa",
+        false => "chưa gửi báo cáo",
+    };
     md.push_str(&format!(
-        "Đến ngày {}, {} đơn vị sau chưa gửi báo cáo:\n\n",
+        "Đến ngày {}, {} đơn vị sau {what}:\n\n",
         vn_date(today),
         units.len()
     ));
@@ -227,8 +242,9 @@ fn body(
             true => ": đã gửi nhưng báo cáo bị trả lại, chưa gửi lại bản đã sửa",
             false => "",
         };
+        let end = if i + 1 == units.len() { '.' } else { ';' };
         md.push_str(&format!(
-            "{}. {} ({}){returned};\n",
+            "{}. {} ({}){returned}{end}\n",
             i + 1,
             super::md_text(&u.name),
             u.code

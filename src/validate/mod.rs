@@ -124,6 +124,20 @@ impl Batch {
     pub fn count(&self, t: Timeliness) -> usize {
         self.compliance.iter().filter(|c| c.status == t).count()
     }
+
+    /// The rejected files still standing: those of no known unit, and those of a unit with no
+    /// accepted report (a file a unit replaced by a good one sent again is no longer a
+    /// finding: the unit is counted among the accepted).
+    pub fn rejections_standing(&self) -> usize {
+        self.rejected
+            .iter()
+            .filter(|r| {
+                r.unit_code
+                    .as_deref()
+                    .is_none_or(|u| !self.timeliness.contains_key(u))
+            })
+            .count()
+    }
 }
 
 /// Validates the reports of one batch.
@@ -682,6 +696,28 @@ fn col_label(c: InputColumn) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rejected_file_a_unit_replaced_by_a_good_one_no_longer_stands() {
+        let rejected = |file: &str, unit: Option<&str>| Rejected {
+            file: file.to_string(),
+            unit_code: unit.map(str::to_string),
+            codes: vec!["BC0405".to_string()],
+        };
+        let batch = Batch {
+            // 99003 sent a wrong file, then a good one (accepted); 99004's only file was
+            // rejected; x.xlsx is nobody's.
+            timeliness: [("99003".to_string(), Timeliness::Late)].into(),
+            rejected: vec![
+                rejected("99003-a.xlsx", Some("99003")),
+                rejected("99004-a.xlsx", Some("99004")),
+                rejected("x.xlsx", None),
+            ],
+            ..Batch::default()
+        };
+        assert_eq!(batch.rejected.len(), 3);
+        assert_eq!(batch.rejections_standing(), 2);
+    }
 
     fn config() -> Config {
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")).unwrap()
