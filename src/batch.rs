@@ -6,7 +6,6 @@
 //! appends to. The stages themselves are the pipeline's.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -405,41 +404,7 @@ pub fn run_due(
     results
 }
 
-/// Appends `lines` to the run log at `path` (created with its folder if need be) in one write.
-/// A write that fails (a full disk) is cut back off: the log keeps whole lines only.
-pub fn append_log(path: &Path, lines: &[String]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(path)?;
-    // A run killed while writing its line left it without an end: end it, so the next line
-    // starts on its own.
-    let len = f.metadata()?.len();
-    let mut text = String::new();
-    if len > 0 {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut last = [0u8; 1];
-        f.seek(SeekFrom::Start(len - 1))?;
-        f.read_exact(&mut last)?;
-        if last[0] != b'\n' {
-            text.push('\n');
-        }
-    }
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    let written = f.write_all(text.as_bytes()).and_then(|()| f.sync_data());
-    if written.is_err() {
-        // Best effort: the error said is the write's.
-        let _ = f.set_len(len).and_then(|()| f.sync_data());
-    }
-    written
-}
+pub use crate::output::append_log;
 
 /// An exclusive lock on an output root, held until dropped: a second run that wants the
 /// same root waits for it. The lock is the operating system's (released when the process
@@ -506,14 +471,5 @@ mod tests {
         assert!(waited.get());
         drop(first);
         assert!(OutLock::acquire(dir.path(), Duration::ZERO, &|| {}).is_ok());
-    }
-
-    #[test]
-    fn log_lines_are_appended_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("a/nhat-ky-chay.log");
-        append_log(&log, &["một".to_string()]).unwrap();
-        append_log(&log, &["hai".to_string(), "ba".to_string()]).unwrap();
-        assert_eq!(std::fs::read_to_string(&log).unwrap(), "một\nhai\nba\n");
     }
 }

@@ -90,6 +90,43 @@ pub fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8")
 }
 
+/// Appends `lines` to the run log at `path` (created with its folder if need be) in one write.
+/// A write that fails (a full disk) is cut back off: the log keeps whole lines only.
+pub fn append_log(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)?;
+    // A run killed while writing its line left it without an end: end it, so the next line
+    // starts on its own.
+    let len = f.metadata()?.len();
+    let mut text = String::new();
+    if len > 0 {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1))?;
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            text.push('\n');
+        }
+    }
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let written = f.write_all(text.as_bytes()).and_then(|()| f.sync_data());
+    if written.is_err() {
+        // Best effort: the error said is the write's.
+        let _ = f.set_len(len).and_then(|()| f.sync_data());
+    }
+    written
+}
+
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, synced, then renamed.
 /// A crash leaves either the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -295,6 +332,15 @@ impl Syncing {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_lines_are_appended_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("a/nhat-ky-chay.log");
+        append_log(&log, &["một".to_string()]).unwrap();
+        append_log(&log, &["hai".to_string(), "ba".to_string()]).unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "một\nhai\nba\n");
+    }
+
     use super::*;
 
     #[test]

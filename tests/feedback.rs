@@ -127,6 +127,8 @@ fn each_unit_that_sent_gets_its_result_sheet_with_its_findings() {
         "BC0405",
         "15.770",
         "Nơi nhận:",
+        "TM. ỦY BAN NHÂN DÂN",
+        "Nguyễn Minh Khoa",
         "Phường Hòa Bình",
     ] {
         assert!(xml.contains(words), "{words} not in the docx");

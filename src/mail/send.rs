@@ -129,7 +129,7 @@ impl SentLog {
             false => crate::output::csv_text(&SENT_HEADER, &[row.to_vec()]),
         };
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
-        crate::batch::append_log(&self.path, &lines).map_err(|e| {
+        crate::output::append_log(&self.path, &lines).map_err(|e| {
             MailError::Machine(
                 crate::fault::Fault::writing(&e, "không ghi được sổ thư đã gửi", &self.path).kept(
                     "Thư này đã gửi nhưng chưa vào sổ: lần chạy sau có thể gửi lại nó một lần nữa.",

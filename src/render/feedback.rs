@@ -44,6 +44,9 @@ pub struct ResultSheet {
     /// Working days after the deadline, when late.
     pub late_days: Option<u32>,
     pub findings: Vec<Finding>,
+    /// Who signs the sheet (the regime's `signing`, else the receiver's head), and their name.
+    pub signing: Vec<String>,
+    pub signer: Option<String>,
 }
 
 /// One diagnostic of the unit's report, as the unit reads it.
@@ -221,6 +224,7 @@ pub fn sheets(config: &Config, regime: &Regime, period: Period, batch: &Batch) -
     let place = receiver
         .map(|u| u.place.clone().unwrap_or_else(|| u.name.clone()))
         .unwrap_or_default();
+    let closing = receiver.map(|u| super::narrative::Closing::of_agency(regime, u, Vec::new()));
     let mut by_file: BTreeMap<&str, Vec<&Diagnostic>> = BTreeMap::new();
     for d in &batch.diagnostics {
         by_file.entry(&d.location.file).or_default().push(d);
@@ -278,6 +282,11 @@ pub fn sheets(config: &Config, regime: &Regime, period: Period, batch: &Batch) -
             status: row.status,
             late_days,
             findings,
+            signing: closing
+                .as_ref()
+                .map(|c| c.signing.clone())
+                .unwrap_or_default(),
+            signer: closing.as_ref().and_then(|c| c.signer.clone()),
         });
     }
     out
@@ -348,7 +357,8 @@ pub fn xlsx(sheet: &ResultSheet) -> Result<Vec<u8>, XlsxError> {
     wb.set_zip_compression_level(1);
     let ws = wb.add_worksheet();
     ws.set_name("Phiếu kết quả")?;
-    let widths = [6.0, 9.0, 10.0, 18.0, 8.0, 16.0, 60.0, 45.0];
+    // About the width of an A4 landscape page at full size (27 cm of 12-point text).
+    let widths = [5.0, 8.0, 9.0, 16.0, 7.0, 13.0, 45.0, 35.0];
     for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
@@ -466,6 +476,8 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
     if sheet.findings.is_empty() {
         body.push_str("Không có lỗi hay cảnh báo nào.\n");
     } else {
+        // Widths that keep codes and levels on one line and the two texts wide.
+        body.push_str("<!-- cột: 8, 12, 10, 14, 11, 25, 20 -->\n\n");
         body.push_str("| STT | Mã | Mức độ | Ô | Số liệu trên biểu | Nội dung | Cách xử lý |\n");
         body.push_str("|---|---|---|---|---|---|---|\n");
         for (i, f) in sheet.findings.iter().enumerate() {
@@ -505,8 +517,8 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
         closing: Closing {
             // "Lưu: VT." is added by the closing itself.
             recipients: vec![sheet.unit_name.clone()],
-            signing: Vec::new(),
-            signer: None,
+            signing: sheet.signing.clone(),
+            signer: sheet.signer.clone(),
         },
         title: format!("Phiếu kết quả tiếp nhận báo cáo — {}", sheet.unit_name),
         form_table: None,
