@@ -62,9 +62,9 @@ pub fn due_rows(
     for year in [today.year_ce().1 as i32 - 1, today.year_ce().1 as i32] {
         for p in periods_of_year(year, &regime.frequencies) {
             let w = regime.window(p);
-            if w.to >= today {
-                continue;
-            }
+            // A period still collecting its data is listed only when a deadline comes within
+            // the horizon (a quarter's cutoff can end two days before the units' deadline).
+            let open = w.to >= today;
             for level in regime.deadline_levels() {
                 if regime.replaced_by(p, level).is_some() {
                     continue;
@@ -76,6 +76,8 @@ pub fn due_rows(
                     DueStatus::DueToday
                 } else if deadline > today && deadline <= horizon {
                     DueStatus::Upcoming
+                } else if open {
+                    continue;
                 } else if deadline < today && deadline >= earliest {
                     DueStatus::Overdue
                 } else {

@@ -380,3 +380,44 @@ fn a_part_in_another_unit_of_measure_than_its_total_is_a_config_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_deadline_two_days_after_the_cutoff_is_upcoming_before_the_cutoff_ends() {
+    // tthc 2026-Q3: data to 14/09, communes and departments by 16/09, the province by 21/09
+    // (the calendar above). On 12/09 the quarter is still collecting, and the 16/09 deadlines
+    // come within the default 7 days; the province's (21/09) does not. On 08/09, 16/09 is
+    // 8 days away: nothing.
+    let rows = |today: &str| -> Vec<(String, String, String, String)> {
+        let (code, out, err) = baocao(&[
+            "--root",
+            s(&samples()),
+            "due",
+            "--regime",
+            "tthc",
+            "--today",
+            today,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let f = |k: &str| r[k].as_str().unwrap().to_string();
+                (f("period"), f("level"), f("deadline"), f("status"))
+            })
+            .collect()
+    };
+    let row = |level: &str| {
+        (
+            "2026-Q3".to_string(),
+            level.to_string(),
+            "2026-09-16".to_string(),
+            "upcoming".to_string(),
+        )
+    };
+    assert_eq!(rows("2026-09-12"), [row("xa"), row("so")]);
+    assert_eq!(rows("2026-09-08"), []);
+}

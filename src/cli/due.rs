@@ -1,7 +1,8 @@
 //! `baocao due [--today D] [--regime ID] [--inbox DIR] [--format table|csv|json]`
 //!
-//! Periods whose cutoff has ended and whose deadline is today, comes within 7 days, or has
-//! passed (within the look-back window). With `--inbox`, each row also lists the units of its
+//! Periods whose deadline is today or comes within 7 days (even while the period is still
+//! collecting its data), or whose cutoff has ended and deadline passed (within the look-back
+//! window). With `--inbox`, each row also lists the units of its
 //! level that have not submitted (the reminder list for đôn đốc).
 
 use chrono::NaiveDate;
