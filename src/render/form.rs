@@ -102,7 +102,7 @@ impl Column {
 
     fn width(self) -> f64 {
         match self {
-            Column::Note => 18.0,
+            Column::Note => NOTE_WIDTH,
             Column::VsSamePeriod | Column::YtdVsSamePeriod | Column::VsPlan => 13.0,
             _ => 15.0,
         }
@@ -116,6 +116,10 @@ fn capitalize(s: &str) -> String {
         None => String::new(),
     }
 }
+
+/// The width of the note column, and the 12-point characters a line of it holds.
+const NOTE_WIDTH: f64 = 18.0;
+const NOTE_CHARS_PER_LINE: usize = 20;
 
 /// A value to write in a cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -509,8 +513,24 @@ fn write_item(
     if spec.regime.form.show_codes {
         ws.write_string_with_format(r, next(), &ind.code, &styles.cell_center)?;
     }
-    if item.label.chars().count() > 46 {
-        ws.set_row_height(r, 31.5)?; // two lines in the 44-wide name column
+    // As many lines as the longest wrapped text needs: the name in its 44-wide column, a note
+    // in its own (a consolidated form's "5/12 đơn vị báo cáo; lũy kế chưa đủ (BC0804)").
+    let note = match spec.columns.contains(&Column::Note) {
+        true => match value(ind, Column::Note) {
+            Some(CellValue::Text(t)) => t.chars().count(),
+            _ => 0,
+        },
+        false => 0,
+    };
+    let lines = item
+        .label
+        .chars()
+        .count()
+        .div_ceil(46)
+        .max(note.div_ceil(NOTE_CHARS_PER_LINE))
+        .max(1);
+    if lines > 1 {
+        ws.set_row_height(r, 15.75 * lines as f64)?;
     }
     let name_fmt = if item.sub {
         &styles.sub_item

@@ -743,10 +743,23 @@ fn write_diagnostics(
         ws.write_string(r, 3, d.location.sheet.as_str())?;
         ws.write_string(r, 4, d.location.cell.as_str())?;
         ws.write_string(r, 5, &d.message)?;
+        // A message of several lines (what is wrong, then what to do) gets the height it
+        // needs: printed, a row of the default height would draw its lines over the next.
+        let lines: usize = d
+            .message
+            .split('\n')
+            .map(|l| l.chars().count().div_ceil(MESSAGE_CHARS_PER_LINE).max(1))
+            .sum();
+        if lines > 1 {
+            ws.set_row_height(r, 15.75 * lines as f64)?;
+        }
         r += 1;
     }
     Ok(r)
 }
+
+/// The 12-point characters a line of the 90-wide message column holds.
+const MESSAGE_CHARS_PER_LINE: usize = 100;
 
 /// The sources a summary line of the "Chẩn đoán" sheet names.
 const SOURCES_LISTED: usize = 10;
