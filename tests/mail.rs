@@ -404,6 +404,19 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
     assert!(out.contains("Đã xét 0 thư mới"), "{out}");
     assert_eq!(tree(&inbox), before);
 
+    // The fetched inbox consolidates as it is: 37 reports used, Nam Phong's late by the
+    // server's clock, Hòa Bình's returned (BC0405), Phước Sơn's in September's folder and
+    // Vĩnh Hưng's never sent, so both missing.
+    let period = run_october(&root, &inbox.join("ktxh"), &dir.path().join("ketqua"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(period.join("manifest.json")).unwrap())
+            .unwrap();
+    let counts = &manifest["counts"];
+    assert_eq!(counts["submissions_accepted"], 37, "{counts}");
+    assert_eq!(counts["late"], 1, "{counts}");
+    assert_eq!(counts["files_rejected"], 1, "{counts}");
+    assert_eq!(counts["missing"], 2, "{counts}");
+
     // check reads the receipt times nhan logged: Nam Phong late by the server's clock, the
     // others on time; Thống Nhất's form from a stranger is not there.
     let v = check_october(&root, &folder);
