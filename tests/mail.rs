@@ -444,31 +444,7 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
     let Some(smtp) = smtp_server() else { return };
     let sheets = dir.path().join("phieu");
     let relay = format!("127.0.0.1:{}", smtp.port);
-    let (status, out, err) = baocao(&[
-        "--root",
-        s(&root),
-        "check",
-        "--regime",
-        "ktxh",
-        "--period",
-        "2026-10",
-        "--as-of",
-        "2026-11-22",
-        "--feedback",
-        s(&sheets),
-        "--send",
-        "--smtp",
-        &relay,
-        "--smtp-insecure",
-        "--from",
-        "vanthu@tinh.gov.vn",
-        s(&folder),
-    ]);
-    assert_eq!(status, 1, "{out}\n{err}");
-    assert!(out.contains("Đã gửi 38 thư:"), "{out}");
-    let mails = smtp.received(38);
-    // The same check again: every sheet is in the sent log, none goes twice.
-    let again = [
+    let send_sheets = [
         "--root",
         s(&root),
         "check",
@@ -488,7 +464,12 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
         "vanthu@tinh.gov.vn",
         s(&folder),
     ];
-    let (status, out, err) = baocao(&again);
+    let (status, out, err) = baocao(&send_sheets);
+    assert_eq!(status, 1, "{out}\n{err}");
+    assert!(out.contains("Đã gửi 38 thư:"), "{out}");
+    let mails = smtp.received(38);
+    // The same check again: every sheet is in the sent log, none goes twice.
+    let (status, out, err) = baocao(&send_sheets);
     assert_eq!(status, 1, "{out}\n{err}");
     assert!(out.contains("Đã gửi 0 thư:"), "{out}");
     assert_eq!(out.matches("không gửi lại").count(), 38, "{out}");

@@ -97,14 +97,16 @@ impl SentLog {
         for (name, bytes) in &m.attachments {
             // Another document of the same name sent the same day (a resubmission's sheet)
             // is kept beside, under the time it was sent.
-            let name = match std::fs::read(dir.join(name)) {
-                Ok(old) if old != *bytes => {
-                    format!("{}-{name}", at.get(11..).unwrap_or("").replace(':', ""))
-                }
-                _ => name.clone(),
+            let (name, kept) = match std::fs::read(dir.join(name)) {
+                Ok(old) if old == *bytes => (name.clone(), true),
+                Ok(_) => (
+                    format!("{}-{name}", at.get(11..).unwrap_or("").replace(':', "")),
+                    false,
+                ),
+                Err(_) => (name.clone(), false),
             };
             let copy = dir.join(&name);
-            if std::fs::read(&copy).ok().as_deref() != Some(&bytes[..]) {
+            if !kept {
                 std::fs::create_dir_all(&dir)
                     .and_then(|()| crate::output::write_atomic(&copy, bytes))
                     .map_err(|e| {
@@ -124,11 +126,10 @@ impl SentLog {
             m.subject.clone(),
             names.join(" "),
         ];
-        let text = match self.path.exists() {
-            true => crate::output::csv_text(&row.each_ref().map(String::as_str), &[]),
-            false => crate::output::csv_text(&SENT_HEADER, &[row.to_vec()]),
-        };
-        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // The header only in a new log.
+        let text = crate::output::csv_text(&SENT_HEADER, &[row.to_vec()]);
+        let skip = usize::from(self.path.exists());
+        let lines: Vec<String> = text.lines().skip(skip).map(str::to_string).collect();
         crate::output::append_log(&self.path, &lines).map_err(|e| {
             MailError::Machine(
                 crate::fault::Fault::writing(&e, "không ghi được sổ thư đã gửi", &self.path).kept(

@@ -65,6 +65,17 @@ pub struct Finding {
     pub todo: String,
 }
 
+impl Finding {
+    /// "Biểu số liệu › F21": the sheet and the cell, those there are.
+    pub fn place(&self) -> String {
+        [self.sheet.as_str(), self.cell.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
+}
+
 impl ResultSheet {
     /// `<unit>-<regime>-<period>`, the name of the sheet's files without the extension.
     pub fn stem(&self) -> String {
@@ -80,12 +91,7 @@ impl ResultSheet {
             .iter()
             .take(max)
             .map(|f| {
-                let place = [f.sheet.as_str(), f.cell.as_str()]
-                    .iter()
-                    .filter(|p| !p.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" › ");
+                let place = f.place();
                 let figure = match f.figure.as_str() {
                     "" => String::new(),
                     v => format!(" (đơn vị ghi: {v})"),
@@ -481,11 +487,7 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
         body.push_str("| STT | Mã | Mức độ | Ô | Số liệu trên biểu | Nội dung | Cách xử lý |\n");
         body.push_str("|---|---|---|---|---|---|---|\n");
         for (i, f) in sheet.findings.iter().enumerate() {
-            let at = [f.sheet.as_str(), f.cell.as_str()]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" › ");
+            let at = f.place();
             body.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
                 i + 1,

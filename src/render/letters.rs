@@ -193,6 +193,15 @@ fn letter(config: &Config, row: &DueRow, today: NaiveDate) -> Option<Letter> {
 }
 
 /// The letter's text: to whom, what was asked by when, who has not sent, what to do.
+/// How the `i`th of `n` listed items ends: a semicolon, the last a full stop.
+fn list_end(i: usize, n: usize) -> char {
+    if i + 1 == n {
+        '.'
+    } else {
+        ';'
+    }
+}
+
 /// The most units a letter names after "Kính gửi:" one by one.
 const ADDRESSED_BY_NAME: usize = 3;
 
@@ -211,7 +220,7 @@ fn body(
     } else {
         md.push_str("\n\n");
         for (i, u) in units.iter().enumerate() {
-            let end = if i + 1 == units.len() { '.' } else { ';' };
+            let end = list_end(i, units.len());
             md.push_str(&format!("- {}{end}\n", super::md_text(&u.name)));
         }
         md.push('\n');
@@ -242,7 +251,7 @@ fn body(
             true => ": đã gửi nhưng báo cáo bị trả lại, chưa gửi lại bản đã sửa",
             false => "",
         };
-        let end = if i + 1 == units.len() { '.' } else { ';' };
+        let end = list_end(i, units.len());
         md.push_str(&format!(
             "{}. {} ({}){returned}{end}\n",
             i + 1,
