@@ -183,17 +183,6 @@ impl Numbering {
         self.ids.insert(text.into(), i);
         i
     }
-
-    /// `id`, with the field's last text kept aside: a unit's code, file and receipt time
-    /// repeat row after row in the store's order, found without hashing.
-    fn id_after(&mut self, last: &mut Option<u32>, text: &str) -> u32 {
-        if let Some(l) = last.filter(|l| self.texts[*l as usize].as_str() == text) {
-            return l;
-        }
-        let i = self.id(text);
-        *last = Some(i);
-        i
-    }
 }
 
 /// Who sent figures to record (`NewFigures`): the unit, its file and the receipt time (ISO,
@@ -410,7 +399,7 @@ impl Store {
 
     /// Every stored vintage of one period.
     pub fn read(&self, regime: &str, period: Period) -> Result<Vec<StoredValue>, StoreError> {
-        self.read_where(regime, period, &|_, _, _| true)
+        self.read_where(regime, period, Keep::ALL)
     }
 
     /// Whether a period has any stored figure (from the Parquet metadata alone).
@@ -422,42 +411,36 @@ impl Store {
             .is_some_and(|n| n > 0)
     }
 
-    /// The stored vintages of one period that `keep` accepts, by (unit, cell key, column):
-    /// nothing is allocated for a figure left out, so a check that needs a few cells of a
-    /// large period costs little memory.
+    /// The stored vintages of one period that `keep` accepts: nothing is allocated for a
+    /// figure left out, so a check that needs a few cells of a large period costs little
+    /// memory.
     pub fn read_where(
         &self,
         regime: &str,
         period: Period,
-        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+        keep: Keep<'_>,
     ) -> Result<Vec<StoredValue>, StoreError> {
         let mut out = Vec::new();
         // One allocation per distinct text (unit, file, receipt time, key), not per figure.
-        let (mut units, mut keys, mut sources, mut files, mut times) = (
-            SharedPool::default(),
-            SharedPool::default(),
-            SharedPool::default(),
-            SharedPool::default(),
-            SharedPool::default(),
-        );
-        let mut key = String::new();
-        self.scan(regime, period, &COLUMNS, &mut |row| {
+        let mut numbering = Numbering::default();
+        let mut memo = KeepMemo::new(keep);
+        self.scan(regime, period, &COLUMNS, &mut numbering, &mut |n, row| {
             let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
                 return;
             };
-            row.key(&mut key);
-            if !keep(row.unit, &key, c) {
+            if !memo.keeps(n, row.unit, row.key, c) {
                 return;
             }
+            let text = |id: u32| n.texts[id as usize].clone();
             out.push(StoredValue {
-                unit_code: units.share(row.unit),
-                indicator_code: keys.share(&key),
+                unit_code: text(row.unit),
+                indicator_code: text(row.key),
                 column: c,
                 value: v,
                 status: st,
-                source_period: sources.share(row.source_period),
-                file: files.share(row.file),
-                received_at: times.share(row.received_at),
+                source_period: text(row.source_period),
+                file: text(row.file),
+                received_at: text(row.received_at),
             });
         })?;
         out.shrink_to_fit();
@@ -473,7 +456,7 @@ impl Store {
         regime: &str,
         period: Period,
         status: Option<ValueStatus>,
-        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+        keep: Keep<'_>,
     ) -> Result<LatestRows, StoreError> {
         self.latest_rows_of(regime, period, status, keep, &COLUMNS)
     }
@@ -484,7 +467,7 @@ impl Store {
         &self,
         regime: &str,
         period: Period,
-        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+        keep: Keep<'_>,
     ) -> Result<LatestRows, StoreError> {
         const FIGURES: [&str; 7] = [
             "unit_code",
@@ -503,31 +486,26 @@ impl Store {
         regime: &str,
         period: Period,
         status: Option<ValueStatus>,
-        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+        keep: Keep<'_>,
         columns: &[&str],
     ) -> Result<LatestRows, StoreError> {
         let mut numbering = Numbering::default();
+        let mut memo = KeepMemo::new(keep);
         let mut rows: Vec<Compact> = Vec::new();
-        let (mut key, mut last) = (String::new(), [None; 4]);
-        self.scan(regime, period, columns, &mut |row| {
+        self.scan(regime, period, columns, &mut numbering, &mut |n, row| {
             let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
                 return;
             };
-            if status.is_some_and(|s| s != st) {
+            if status.is_some_and(|s| s != st) || !memo.keeps(n, row.unit, row.key, c) {
                 return;
             }
-            row.key(&mut key);
-            if !keep(row.unit, &key, c) {
-                return;
-            }
-            let [unit, source, file, received] = &mut last;
             rows.push(Compact {
                 value: v,
-                unit: numbering.id_after(unit, row.unit),
-                key: numbering.id(&key),
-                source_period: numbering.id_after(source, row.source_period),
-                file: numbering.id_after(file, row.file),
-                received_at: numbering.id_after(received, row.received_at),
+                unit: row.unit,
+                key: row.key,
+                source_period: row.source_period,
+                file: row.file,
+                received_at: row.received_at,
                 column: c,
                 status: st,
             });
@@ -580,14 +558,14 @@ impl Store {
     /// later status) of `column` in each of `cells` (unit, cell key; sorted, unique), as
     /// (the cell's position in `cells`, value) in that order. The history checks' read of a
     /// past period: only the columns it needs are decoded, nothing is kept per stored row,
-    /// and the cells are matched to the store's sorted rows in one merge pass (a partition
-    /// found out of order is matched by lookup from there on).
+    /// and a row finds its cell by numbers (its unit's cells, then its key among them), in
+    /// whatever order the partition holds the rows.
     pub fn latest_values(
         &self,
         regime: &str,
         period: Period,
         column: InputColumn,
-        cells: &[(&str, &str)],
+        cells: &Cells<'_>,
     ) -> Result<Vec<(usize, f64)>, StoreError> {
         const NEEDED: [&str; 7] = [
             "unit_code",
@@ -598,90 +576,70 @@ impl Store {
             "status",
             "received_at",
         ];
-        debug_assert!(cells.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
-        // (position, its latest vintage so far: receipt, status, value), in position order
-        // while the rows are in order.
-        let mut best: Vec<(usize, compact_str::CompactString, ValueStatus, f64)> = Vec::new();
-        // Out of order: cells found by lookup, and their slots in `best` too.
-        type Lookup<'c> = (
-            foldhash::HashMap<(&'c str, &'c str), usize>,
-            foldhash::HashMap<usize, usize>,
-        );
-        let mut lookup: Option<Lookup<'_>> = None;
-        let (mut key, mut prev_unit, mut prev_key) = (String::new(), String::new(), String::new());
-        let mut next = 0;
-        self.scan(regime, period, &NEEDED, &mut |row| {
+        // The scan's ids of the cells' keys and units, numbered first.
+        let mut numbering = Numbering::default();
+        let mut key_rank: Vec<u32> = Vec::new();
+        for (r, k) in cells.keys.iter().enumerate() {
+            let id = numbering.id(k) as usize;
+            key_rank.resize(key_rank.len().max(id + 1), u32::MAX);
+            key_rank[id] = r as u32;
+        }
+        let mut unit_cells: Vec<(u32, u32)> = Vec::new();
+        for (unit, range) in &cells.units {
+            let id = numbering.id(unit) as usize;
+            unit_cells.resize(unit_cells.len().max(id + 1), (0, 0));
+            unit_cells[id] = *range;
+        }
+        let cell_of = |row: &IdRow| -> Option<usize> {
+            let &(from, to) = unit_cells.get(row.unit as usize)?;
+            let rank = *key_rank.get(row.key as usize)?;
+            let own = &cells.key_ranks[from as usize..to as usize];
+            own.binary_search(&rank).ok().map(|i| from as usize + i)
+        };
+        // Each cell's latest vintage so far: receipt (id), status, value.
+        let mut best: Vec<Option<(u32, ValueStatus, f64)>> = vec![None; cells.key_ranks.len()];
+        self.scan(regime, period, &NEEDED, &mut numbering, &mut |n, row| {
             let (Some(c), Some(st), Some(v)) = (row.column, row.status, row.value) else {
                 return;
             };
             if c != column {
                 return;
             }
-            row.key(&mut key);
-            let here = (row.unit, key.as_str());
-            if lookup.is_none() && here < (prev_unit.as_str(), prev_key.as_str()) {
-                lookup = Some((
-                    cells.iter().enumerate().map(|(i, c)| (*c, i)).collect(),
-                    best.iter()
-                        .enumerate()
-                        .map(|(slot, b)| (b.0, slot))
-                        .collect(),
-                ));
-            }
-            prev_unit.clear();
-            prev_unit.push_str(row.unit);
-            prev_key.clone_from(&key);
-            // The cell's position, and its slot in `best` if it has one.
-            let (i, slot) = match &lookup {
-                Some((positions, slots)) => {
-                    let Some(&i) = positions.get(&(row.unit, key.as_str())) else {
-                        return;
-                    };
-                    (i, slots.get(&i).copied())
-                }
-                None => {
-                    while next < cells.len() && cells[next] < (row.unit, key.as_str()) {
-                        next += 1;
-                    }
-                    if next == cells.len() || cells[next] != (row.unit, key.as_str()) {
-                        return;
-                    }
-                    // In order, a cell's rows are adjacent: its slot is the last one.
-                    (
-                        next,
-                        best.last().filter(|b| b.0 == next).map(|_| best.len() - 1),
-                    )
+            let Some(i) = cell_of(row) else {
+                return;
+            };
+            let later = match best[i] {
+                None => true,
+                Some((received, status, _)) => {
+                    let (this, that) = (
+                        &n.texts[row.received_at as usize],
+                        &n.texts[received as usize],
+                    );
+                    (this, st) >= (that, status)
                 }
             };
-            match slot {
-                Some(slot) => {
-                    let b = &mut best[slot];
-                    if (row.received_at, st) >= (b.1.as_str(), b.2) {
-                        *b = (i, row.received_at.into(), st, v);
-                    }
-                }
-                None => {
-                    if let Some((_, slots)) = &mut lookup {
-                        slots.insert(i, best.len());
-                    }
-                    best.push((i, row.received_at.into(), st, v));
-                }
+            if later {
+                best[i] = Some((row.received_at, st, v));
             }
         })?;
-        best.sort_by_key(|b| b.0);
-        Ok(best.into_iter().map(|(i, _, _, v)| (i, v)).collect())
+        Ok(best
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.map(|(_, _, v)| (i, v)))
+            .collect())
     }
 
-    /// Calls `f` with every row of a period's partition (none where it has no partition),
-    /// `SCAN_ROWS` rows at a time: a nation's month (a million figures) is never decoded whole.
-    /// Only `columns` are decoded; another column, or one an older partition lacks (`disagg`),
-    /// reads as empty.
+    /// Calls `f` with every row of a period's partition (none where it has no partition), its
+    /// texts numbered in `numbering`, `SCAN_ROWS` rows at a time: a nation's month (a million
+    /// figures) is never decoded whole. Only `columns` are decoded; another column, or one an
+    /// older partition lacks (`disagg`), reads as empty.
     fn scan(
         &self,
         regime: &str,
         period: Period,
         columns: &[&str],
-        f: &mut dyn FnMut(&Row<'_>),
+        numbering: &mut Numbering,
+        f: &mut dyn FnMut(&Numbering, &IdRow),
     ) -> Result<(), StoreError> {
         let path = self.partition(regime, &period.code());
         if !path.is_file() {
@@ -726,7 +684,10 @@ impl Store {
                 }
             });
             for part in received {
-                part?.walk(f);
+                let ids = part?.ids(numbering);
+                for i in 0..ids.unit.len() {
+                    f(numbering, &ids.row(i));
+                }
             }
             Ok(())
         })
@@ -854,62 +815,266 @@ impl Part {
         })
     }
 
-    /// Calls `f` with each of its rows, in order.
-    fn walk(&self, f: &mut dyn FnMut(&Row<'_>)) {
-        let [unit, ind, disagg, col, status, src, file, recv] = self.texts.each_ref().map(arr);
-        let value = self.value.as_ref().map(|v| v.downcast_as_array());
-        for i in 0..self.height {
-            let t = |a| text_at(a, i);
-            f(&Row {
-                unit: t(unit),
-                indicator: t(ind),
-                disagg: t(disagg),
-                column: col.and_then(|a| a.get(i)).and_then(InputColumn::from_key),
-                value: value.and_then(|a| a.get(i)),
-                status: status
-                    .and_then(|a| a.get(i))
-                    .and_then(ValueStatus::from_key),
-                source_period: t(src),
-                file: t(file),
-                received_at: t(recv),
-            });
+    /// Its rows as numbers (`IdRow`): each text as its id in `n`, found once per distinct
+    /// Arrow view of the part rather than once per row (the store's columns repeat a few
+    /// texts each, and Parquet's dictionary decoding gives equal texts equal views); the
+    /// column and status parsed once per view too.
+    fn ids(&self, n: &mut Numbering) -> IdPart {
+        let [unit, ind, disagg, col, status, src, file, recv] = self
+            .texts
+            .each_ref()
+            .map(|c| text_ids(c.as_ref(), self.height, n));
+        // A cell key is its indicator's code, with its options in brackets if it has any.
+        let empty = n.id("");
+        let mut keys: foldhash::HashMap<(u32, u32), u32> = Default::default();
+        let key = ind
+            .iter()
+            .zip(&disagg)
+            .map(|(&i, &d)| {
+                if d == empty {
+                    return i;
+                }
+                *keys.entry((i, d)).or_insert_with(|| {
+                    let text = format!("{}[{}]", n.texts[i as usize], n.texts[d as usize]);
+                    n.id(&text)
+                })
+            })
+            .collect();
+        // Parsed once per text: 0 not yet, 1 not a known key, 2 + the variant.
+        let parsed = |ids: &[u32], parse: &dyn Fn(&str) -> Option<u8>| -> Vec<Option<u8>> {
+            let mut memo = vec![0u8; n.texts.len()];
+            ids.iter()
+                .map(|&id| {
+                    let m = &mut memo[id as usize];
+                    if *m == 0 {
+                        *m = parse(&n.texts[id as usize]).map_or(1, |v| v + 2);
+                    }
+                    m.checked_sub(2)
+                })
+                .collect()
+        };
+        let column = parsed(&col, &|t| InputColumn::from_key(t).map(|c| c as u8))
+            .into_iter()
+            .map(|c| c.map(|c| InputColumn::ALL[c as usize]))
+            .collect();
+        let status = parsed(&status, &|t| ValueStatus::from_key(t).map(|s| s as u8))
+            .into_iter()
+            .map(|s| s.map(|s| ValueStatus::ALL[s as usize]))
+            .collect();
+        let value = match &self.value {
+            Some(v) => match v.cont_slice() {
+                Ok(all) => all.iter().map(|x| Some(*x)).collect(),
+                Err(_) => {
+                    let a = v.downcast_as_array();
+                    (0..self.height).map(|i| a.get(i)).collect()
+                }
+            },
+            None => vec![None; self.height],
+        };
+        IdPart {
+            unit,
+            key,
+            column,
+            status,
+            value,
+            source_period: src,
+            file,
+            received_at: recv,
         }
     }
 }
 
-/// The text column's array of a decoded row group (one chunk after `rechunk`).
-fn arr(c: &Option<StringChunked>) -> Option<&<StringType as PolarsDataType>::Array> {
-    c.as_ref().map(|c| c.downcast_as_array())
+/// The ids in `n` of a text column's rows (`""`'s where the column is missing or a row is
+/// empty). A row whose view is the one before it (a unit's code, its file, its receipt time,
+/// row after row) costs a comparison of 16 bytes; another view, a lookup of its 16 bytes; only
+/// a view not seen in the part before is looked up by its text.
+fn text_ids(c: Option<&StringChunked>, height: usize, n: &mut Numbering) -> Vec<u32> {
+    let empty = n.id("");
+    let Some(c) = c else {
+        return vec![empty; height];
+    };
+    let a = c.downcast_as_array();
+    if c.null_count() > 0 {
+        return (0..height)
+            .map(|i| a.get(i).map_or(empty, |t| n.id(t)))
+            .collect();
+    }
+    // The views met, in a table of `SLOTS` by a hash of the view (a column's few distinct
+    // views each keep their slot); a view whose slot another holds is looked up by its text.
+    const SLOTS: usize = 256;
+    let mut slots = [(u128::MAX, 0u32); SLOTS];
+    let slot = |v: u128| {
+        let h =
+            ((v as u64) ^ ((v >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 56) as usize
+    };
+    a.views()
+        .iter()
+        .take(height)
+        .enumerate()
+        .map(|(i, view)| {
+            let v = view.as_u128();
+            let s = &mut slots[slot(v)];
+            if s.0 == v {
+                return s.1;
+            }
+            let id = n.id(a.value(i));
+            *s = (v, id);
+            id
+        })
+        .collect()
 }
 
-/// A text of a stored row, empty where missing.
-fn text_at(a: Option<&<StringType as PolarsDataType>::Array>, i: usize) -> &str {
-    a.and_then(|a| a.get(i)).unwrap_or("")
+/// Cells (unit, cell key) looked up in past periods (`Store::latest_values`), indexed once
+/// for every period read: each unit's cells a range, each cell's key a rank among the keys.
+pub struct Cells<'a> {
+    /// The distinct keys, in text order.
+    keys: Vec<&'a str>,
+    /// Each unit and the range of its cells.
+    units: Vec<(&'a str, (u32, u32))>,
+    /// Each cell's key, as its rank in `keys` (rising within a unit's range).
+    key_ranks: Vec<u32>,
 }
 
-/// One stored row as decoded, borrowed from its row group.
-struct Row<'a> {
-    unit: &'a str,
-    indicator: &'a str,
-    disagg: &'a str,
-    column: Option<InputColumn>,
-    value: Option<f64>,
-    status: Option<ValueStatus>,
-    source_period: &'a str,
-    file: &'a str,
-    received_at: &'a str,
-}
-
-impl Row<'_> {
-    /// The row's cell key (`TT01`, `TT01[nguon=truc_tuyen]`), into `key`.
-    fn key(&self, key: &mut String) {
-        key.clear();
-        key.push_str(self.indicator);
-        if !self.disagg.is_empty() {
-            key.push('[');
-            key.push_str(self.disagg);
-            key.push(']');
+impl<'a> Cells<'a> {
+    /// The index of `cells` (sorted, unique).
+    pub fn new(cells: &[(&'a str, &'a str)]) -> Cells<'a> {
+        debug_assert!(cells.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+        let keys: Vec<&str> = cells
+            .iter()
+            .map(|c| c.1)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let rank: foldhash::HashMap<&str, u32> = keys
+            .iter()
+            .enumerate()
+            .map(|(r, k)| (*k, r as u32))
+            .collect();
+        let mut units = Vec::new();
+        let mut at = 0u32;
+        for run in cells.chunk_by(|a, b| a.0 == b.0) {
+            let end = at + run.len() as u32;
+            units.push((run[0].0, (at, end)));
+            at = end;
         }
+        Cells {
+            keys,
+            units,
+            key_ranks: cells.iter().map(|c| rank[c.1]).collect(),
+        }
+    }
+}
+
+/// A decoded part's rows as numbers (`Part::ids`), a vector per column.
+struct IdPart {
+    unit: Vec<u32>,
+    key: Vec<u32>,
+    column: Vec<Option<InputColumn>>,
+    status: Vec<Option<ValueStatus>>,
+    value: Vec<Option<f64>>,
+    source_period: Vec<u32>,
+    file: Vec<u32>,
+    received_at: Vec<u32>,
+}
+
+impl IdPart {
+    fn row(&self, i: usize) -> IdRow {
+        IdRow {
+            unit: self.unit[i],
+            key: self.key[i],
+            column: self.column[i],
+            status: self.status[i],
+            value: self.value[i],
+            source_period: self.source_period[i],
+            file: self.file[i],
+            received_at: self.received_at[i],
+        }
+    }
+}
+
+/// One stored row as decoded: its texts (the unit, the cell key `TT01` or
+/// `TT01[nguon=truc_tuyen]`, …) as ids of the scan's `Numbering`, `""`'s where missing.
+#[derive(Debug, Clone, Copy)]
+struct IdRow {
+    unit: u32,
+    key: u32,
+    column: Option<InputColumn>,
+    status: Option<ValueStatus>,
+    value: Option<f64>,
+    source_period: u32,
+    file: u32,
+    received_at: u32,
+}
+
+/// Which stored figures a read keeps: by unit, and by cell key and column. Each is asked once
+/// per distinct unit or (cell key, column) of the period read, not once per figure.
+#[derive(Clone, Copy)]
+pub struct Keep<'a> {
+    pub unit: &'a dyn Fn(&str) -> bool,
+    pub cell: &'a dyn Fn(&str, InputColumn) -> bool,
+}
+
+fn any_unit(_: &str) -> bool {
+    true
+}
+
+fn any_cell(_: &str, _: InputColumn) -> bool {
+    true
+}
+
+impl<'a> Keep<'a> {
+    /// Every figure.
+    pub const ALL: Keep<'static> = Keep {
+        unit: &any_unit,
+        cell: &any_cell,
+    };
+
+    /// The figures of the cells `cell` accepts, of every unit.
+    pub fn cells(cell: &'a dyn Fn(&str, InputColumn) -> bool) -> Keep<'a> {
+        Keep {
+            unit: &any_unit,
+            cell,
+        }
+    }
+}
+
+/// `Keep`'s answers by id of a scan's `Numbering`: 0 not asked yet, 1 no, 2 yes.
+struct KeepMemo<'a> {
+    keep: Keep<'a>,
+    units: Vec<u8>,
+    cells: Vec<[u8; 4]>,
+}
+
+impl<'a> KeepMemo<'a> {
+    fn new(keep: Keep<'a>) -> KeepMemo<'a> {
+        KeepMemo {
+            keep,
+            units: Vec::new(),
+            cells: Vec::new(),
+        }
+    }
+
+    fn keeps(&mut self, n: &Numbering, unit: u32, key: u32, column: InputColumn) -> bool {
+        let (u, k) = (unit as usize, key as usize);
+        if self.cells.len() <= k {
+            self.cells.resize(n.texts.len().max(k + 1), [0; 4]);
+        }
+        let cell = &mut self.cells[k][column as usize];
+        if *cell == 0 {
+            *cell = 1 + u8::from((self.keep.cell)(&n.texts[k], column));
+        }
+        if *cell == 1 {
+            return false;
+        }
+        if self.units.len() <= u {
+            self.units.resize(n.texts.len().max(u + 1), 0);
+        }
+        let known = &mut self.units[u];
+        if *known == 0 {
+            *known = 1 + u8::from((self.keep.unit)(&n.texts[u]));
+        }
+        *known == 2
     }
 }
 
@@ -1284,7 +1449,7 @@ impl Store {
         period: Period,
         status: Option<ValueStatus>,
     ) -> Result<BTreeMap<(Shared, Shared, InputColumn), StoredValue>, StoreError> {
-        self.latest_where(regime, period, status, &|_, _, _| true)
+        self.latest_where(regime, period, status, Keep::ALL)
     }
 
     /// `latest` over the figures `keep` accepts (see `read_where`).
@@ -1293,7 +1458,7 @@ impl Store {
         regime: &str,
         period: Period,
         status: Option<ValueStatus>,
-        keep: &dyn Fn(&str, &str, InputColumn) -> bool,
+        keep: Keep<'_>,
     ) -> Result<BTreeMap<(Shared, Shared, InputColumn), StoredValue>, StoreError> {
         // Built from rows in key order: full nodes, texts shared with the rows.
         Ok(self
@@ -1721,8 +1886,12 @@ mod tests {
         // 65,536 rows each), the last row of the first part and the first of the second; the
         // last row of the first group, the first and last rows of the second.
         let kept = ["0065535", "0065536", "0262143", "0262144", "0262153"];
-        let keep = |u: &str, _: &str, _: InputColumn| kept.contains(&u);
-        let some = store.read_where("ktxh", p, &keep).unwrap();
+        let unit = |u: &str| kept.contains(&u);
+        let keep = Keep {
+            unit: &unit,
+            cell: &any_cell,
+        };
+        let some = store.read_where("ktxh", p, keep).unwrap();
         let values: Vec<f64> = some.iter().map(|r| r.value).collect();
         assert_eq!(
             values,
@@ -1737,10 +1906,10 @@ mod tests {
             *b = !*b;
         }
         std::fs::write(&path, bytes).unwrap();
-        assert!(store.read_where("ktxh", p, &keep).is_err());
+        assert!(store.read_where("ktxh", p, keep).is_err());
         let cells = [("0000001", "NN05")];
         assert!(store
-            .latest_values("ktxh", p, InputColumn::ThucHien, &cells)
+            .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
             .is_err());
     }
 
@@ -1770,7 +1939,7 @@ mod tests {
             with("B", 5.0, "2026-10-15T08:00", ValueStatus::Uoc),
             plan,
         ];
-        let figures = |store: &Store, status, keep: &dyn Fn(&str, &str, InputColumn) -> bool| {
+        let figures = |store: &Store, status, keep: Keep<'_>| {
             let latest = store.latest_rows("ktxh", p, status, keep).unwrap();
             latest
                 .by_unit()
@@ -1780,7 +1949,7 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         };
-        let all = |_: &str, _: &str, _: InputColumn| true;
+        let all = Keep::ALL;
         let (th, kh) = (InputColumn::ThucHien, InputColumn::KeHoach);
         let a = ("A".to_string(), th, 12.0);
         let b = [("B".to_string(), th, 6.0), ("B".to_string(), kh, 99.0)];
@@ -1790,7 +1959,7 @@ mod tests {
         store.record("ktxh", p, p, rows.clone()).unwrap();
         let c = |value| vec![("C".to_string(), th, value)];
         assert_eq!(
-            figures(&store, None, &all),
+            figures(&store, None, all),
             vec![vec![a.clone()], b_in_key_order.clone(), c(2.0)]
         );
         // Written unsorted by another tool, C's 2.0 before its 1.0: the row written later wins.
@@ -1802,16 +1971,31 @@ mod tests {
             .unwrap();
         std::fs::write(store.partition("ktxh", "2026-10"), bytes).unwrap();
         assert_eq!(
-            figures(&store, None, &all),
+            figures(&store, None, all),
             vec![vec![a.clone()], b_in_key_order, c(1.0)]
         );
         // One kind of figure, and only the figures `keep` accepts.
         assert_eq!(
-            figures(&store, Some(ValueStatus::Uoc), &all),
+            figures(&store, Some(ValueStatus::Uoc), all),
             vec![vec![("B".to_string(), th, 5.0)]]
         );
-        let not_c = |u: &str, _: &str, _: InputColumn| u != "C";
-        assert_eq!(figures(&store, None, &not_c).len(), 2);
+        let not_c = |u: &str| u != "C";
+        let keep = Keep {
+            unit: &not_c,
+            cell: &any_cell,
+        };
+        assert_eq!(figures(&store, None, keep).len(), 2);
+        // By unit and by cell at once: B's plan alone.
+        let b = |u: &str| u == "B";
+        let plans = |_: &str, c: InputColumn| c == InputColumn::KeHoach;
+        let keep = Keep {
+            unit: &b,
+            cell: &plans,
+        };
+        assert_eq!(
+            figures(&store, None, keep),
+            vec![vec![("B".to_string(), kh, 99.0)]]
+        );
         // `latest` is the same rows.
         let latest: Vec<f64> = store
             .latest("ktxh", p, None)
@@ -1820,12 +2004,98 @@ mod tests {
             .map(|r| r.value)
             .collect();
         let rows: Vec<f64> = store
-            .latest_rows("ktxh", p, None, &all)
+            .latest_rows("ktxh", p, None, all)
             .unwrap()
             .iter()
             .map(|r| r.value)
             .collect();
         assert_eq!(latest, rows);
+    }
+
+    #[test]
+    fn a_partition_with_empty_texts_and_unknown_keys_reads_as_the_rows_it_holds() {
+        // Written by another tool: nulls among the texts (no options, no file), a column and
+        // a status this version does not know (skipped), a null value (skipped).
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        let text = |name: &str, v: [Option<&str>; 4]| Column::new(name.into(), v.to_vec());
+        let mut df = DataFrame::new_infer_height(vec![
+            text("unit_code", [Some("A"), Some("A"), Some("B"), Some("B")]),
+            text(
+                "indicator_code",
+                [Some("NN05"), Some("NN05"), Some("NN05"), Some("NN06")],
+            ),
+            text("disagg", [None, Some("gioi_tinh=nu"), None, None]),
+            text(
+                "column",
+                [
+                    Some("thuc_hien"),
+                    Some("thuc_hien"),
+                    Some("dong_moi"),
+                    Some("thuc_hien"),
+                ],
+            ),
+            Column::new("value".into(), vec![Some(1.0), Some(2.0), Some(3.0), None]),
+            text(
+                "status",
+                [
+                    Some("thuc_hien"),
+                    Some("uoc"),
+                    Some("thuc_hien"),
+                    Some("thuc_hien"),
+                ],
+            ),
+            text("source_period", [Some("2026-10"); 4]),
+            text(
+                "file",
+                [Some("a.xlsx"), None, Some("b.xlsx"), Some("b.xlsx")],
+            ),
+            text("received_at", [Some("2026-10-15T08:00:00"); 4]),
+        ])
+        .unwrap();
+        std::fs::create_dir_all(store.partition("ktxh", "2026-10").parent().unwrap()).unwrap();
+        ParquetWriter::new(File::create(store.partition("ktxh", "2026-10")).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let rows = store.read("ktxh", p).unwrap();
+        let got: Vec<(String, String, f64, ValueStatus, String)> = rows
+            .iter()
+            .map(|r| {
+                let (u, k, f) = (&r.unit_code, &r.indicator_code, &r.file);
+                (
+                    u.to_string(),
+                    k.to_string(),
+                    r.value,
+                    r.status,
+                    f.to_string(),
+                )
+            })
+            .collect();
+        let row =
+            |k: &str, v: f64, s, f: &str| ("A".to_string(), k.to_string(), v, s, f.to_string());
+        assert_eq!(
+            got,
+            vec![
+                row("NN05", 1.0, ValueStatus::ThucHien, "a.xlsx"),
+                row("NN05[gioi_tinh=nu]", 2.0, ValueStatus::Uoc, ""),
+            ]
+        );
+        let cells = [("A", "NN05[gioi_tinh=nu]"), ("B", "NN05")];
+        let values = store
+            .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
+            .unwrap();
+        assert_eq!(values, vec![(0, 2.0)]);
+    }
+
+    #[test]
+    fn every_status_and_column_sits_at_its_own_index() {
+        for (i, s) in ValueStatus::ALL.into_iter().enumerate() {
+            assert_eq!(s as usize, i);
+        }
+        for (i, c) in InputColumn::ALL.into_iter().enumerate() {
+            assert_eq!(c as usize, i);
+        }
     }
 
     #[test]
@@ -1849,7 +2119,7 @@ mod tests {
         let expected = vec![(0, 12.0), (1, 7.0)];
         store.record("ktxh", p, p, rows.clone()).unwrap();
         let got = store
-            .latest_values("ktxh", p, InputColumn::ThucHien, &cells)
+            .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
             .unwrap();
         assert_eq!(got, expected);
         // A partition another tool wrote out of order: the same answer.
@@ -1860,7 +2130,7 @@ mod tests {
             .unwrap();
         std::fs::write(store.partition("ktxh", "2026-10"), bytes).unwrap();
         let got = store
-            .latest_values("ktxh", p, InputColumn::ThucHien, &cells)
+            .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
             .unwrap();
         assert_eq!(got, expected);
         // The same as `latest` picks.
@@ -1875,7 +2145,7 @@ mod tests {
                 "ktxh",
                 "2026-09".parse().unwrap(),
                 InputColumn::ThucHien,
-                &cells,
+                &Cells::new(&cells),
             )
             .unwrap();
         assert!(none.is_empty());

@@ -11,7 +11,7 @@ use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::{Code, Diagnostic, Location};
 use crate::model::{Origin, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
-use crate::store::Store;
+use crate::store::{Keep, Store};
 use crate::text::fmt_vn;
 
 pub mod plan;
@@ -27,8 +27,8 @@ fn stored_actuals(
     period: Period,
     keep: &dyn Fn(&str) -> bool,
 ) -> Vec<Submission> {
-    let keep = |_: &str, key: &str, _: InputColumn| keep(crate::model::indicator_of(key));
-    let Ok(latest) = store.latest_rows(&regime.id, period, None, &keep) else {
+    let cell = |key: &str, _: InputColumn| keep(crate::model::indicator_of(key));
+    let Ok(latest) = store.latest_rows(&regime.id, period, None, Keep::cells(&cell)) else {
         return Vec::new();
     };
     latest
@@ -180,9 +180,10 @@ pub fn past_warnings(
     } else {
         outliers.periods.clone()
     };
+    let index = crate::store::Cells::new(&cells);
     for p in periods {
         let stored = store
-            .latest_values(&regime.id, p, InputColumn::ThucHien, &cells)
+            .latest_values(&regime.id, p, InputColumn::ThucHien, &index)
             .ok();
         outliers.add(p, stored.as_deref().unwrap_or_default(), &outlier_of);
     }

@@ -16,7 +16,7 @@ use crate::consolidate::{consolidate, Consolidated};
 use crate::diag::Location;
 use crate::model::{CellKey, Submission, Value};
 use crate::period::Period;
-use crate::store::Store;
+use crate::store::{Keep, Store};
 
 /// The plan column consolidated from this period's plans and, for the reporting units that
 /// have none this period, their latest stored plan of the year; `None` where nothing is
@@ -82,10 +82,11 @@ fn stored_plans(
     let mut p = period;
     while !wanted.is_empty() && p.previous().year() == period.year() {
         p = p.previous();
-        let keep = |unit: &str, _: &str, column: InputColumn| {
-            column == InputColumn::KeHoach && wanted.contains(unit)
+        let keep = Keep {
+            unit: &|unit| wanted.contains(unit),
+            cell: &|_, column| column == InputColumn::KeHoach,
         };
-        let Ok(rows) = store.latest_figures(&regime.id, p, &keep) else {
+        let Ok(rows) = store.latest_figures(&regime.id, p, keep) else {
             continue;
         };
         let mut units: BTreeMap<String, BTreeMap<(CellKey, InputColumn), Value>> = BTreeMap::new();

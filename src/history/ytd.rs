@@ -558,22 +558,15 @@ fn past_figures(
     store: &Store,
     period: Period,
 ) -> Option<crate::store::LatestRows> {
-    // Whether a cell key's indicator reads the past, found once per key.
-    let known: std::cell::RefCell<foldhash::HashMap<String, bool>> = Default::default();
-    let reads = |key: &str| {
-        if let Some(&r) = known.borrow().get(key) {
-            return r;
-        }
-        let r = config
-            .indicator_of_key(key)
-            .is_some_and(|i| OverTime::of(i).reads_past());
-        known.borrow_mut().insert(key.to_string(), r);
-        r
+    // Asked once per cell key of the period (`Keep`).
+    let reads = |key: &str, column: InputColumn| {
+        column == InputColumn::ThucHien
+            && config
+                .indicator_of_key(key)
+                .is_some_and(|i| OverTime::of(i).reads_past())
     };
     let rows = store
-        .latest_figures(&regime.id, period, &|_, key, column| {
-            column == InputColumn::ThucHien && reads(key)
-        })
+        .latest_figures(&regime.id, period, crate::store::Keep::cells(&reads))
         .ok()?;
     let any = rows.ranked().next().is_some();
     any.then_some(rows)

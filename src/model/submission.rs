@@ -86,15 +86,16 @@ impl ValueStatus {
         }
     }
 
+    /// Every status, in declaration order (`ALL[s as usize] == s`).
+    pub const ALL: [ValueStatus; 4] = [
+        ValueStatus::KeHoach,
+        ValueStatus::Uoc,
+        ValueStatus::ThucHien,
+        ValueStatus::ChinhThuc,
+    ];
+
     pub fn from_key(k: &str) -> Option<ValueStatus> {
-        [
-            ValueStatus::KeHoach,
-            ValueStatus::Uoc,
-            ValueStatus::ThucHien,
-            ValueStatus::ChinhThuc,
-        ]
-        .into_iter()
-        .find(|s| s.key() == k)
+        ValueStatus::ALL.into_iter().find(|s| s.key() == k)
     }
 }
 
