@@ -179,8 +179,15 @@ pub fn indicator_panels(
             .collect()
     };
     let periods = last_periods(period, 12);
-    let trend: Vec<Vec<Option<f64>>> = periods.iter().map(|p| figures(*p)).collect();
-    let last_year = figures(period.same_period_last_year());
+    // One period per core (each is read and consolidated on its own), in order.
+    let mut all: Vec<Vec<Option<f64>>> = {
+        use rayon::prelude::*;
+        let mut wanted = periods.clone();
+        wanted.push(period.same_period_last_year());
+        wanted.par_iter().map(|p| figures(*p)).collect()
+    };
+    let last_year = all.pop().unwrap_or_default();
+    let trend = all;
     keys.iter()
         .enumerate()
         .filter_map(|(k, key)| {

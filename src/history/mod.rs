@@ -181,11 +181,17 @@ pub fn past_warnings(
         outliers.periods.clone()
     };
     let index = crate::store::Cells::new(&cells);
-    for p in periods {
-        let stored = store
+    let read = |p: Period| {
+        store
             .latest_values(&regime.id, p, InputColumn::ThucHien, &index)
-            .ok();
-        outliers.add(p, stored.as_deref().unwrap_or_default(), &outlier_of);
+            .ok()
+    };
+    // Two periods at a time, one per core.
+    for pair in periods.chunks(2) {
+        let (a, b) = rayon::join(|| read(pair[0]), || pair.get(1).and_then(|p| read(*p)));
+        for (p, stored) in pair.iter().zip([a, b]) {
+            outliers.add(*p, stored.as_deref().unwrap_or_default(), &outlier_of);
+        }
     }
     // A check's cell of a (unit, cell key), found among all cells read (no map of a nation's
     // ~500,000 cells).
