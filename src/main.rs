@@ -35,12 +35,12 @@ mod tests {
         let set = |v| unsafe { libmimalloc_sys::mi_option_set(super::MI_OPTION_PURGE_DELAY, v) };
         set(0);
         {
-            let _pause = baocao::memory::PurgeAfterPause::start();
+            let _pause = baocao::memory::PurgeAfterPause::start(10);
             assert_eq!(get(), 10);
         }
         assert_eq!(get(), 0);
         set(3);
-        drop(baocao::memory::PurgeAfterPause::start());
+        drop(baocao::memory::PurgeAfterPause::start(1));
         assert_eq!(get(), 3);
         set(10);
     }

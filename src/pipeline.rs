@@ -176,6 +176,14 @@ pub fn run_period(
     let mut consolidated = consolidate(config, regime, job.period, &batch.accepted);
     progress.stage("tổng hợp");
     let store = job.history.clone().map(Store::new);
+    // The store's periods are decoded a part at a time, each part's buffers freed before the
+    // next is decoded: handed back to the system at once, each would be faulted in and zeroed
+    // again (see `memory::PurgeAfterPause`).
+    let has_past = store
+        .as_ref()
+        .is_some_and(|s| s.periods(&regime.id).first() < Some(&job.period));
+    let pause = has_past
+        .then(|| crate::memory::PurgeAfterPause::start(crate::memory::PurgeAfterPause::DECODING));
     let ytd_note = year_to_date(
         config,
         regime,
@@ -218,6 +226,10 @@ pub fn run_period(
         ytd_note,
     };
     let board = board_of(&report, store.as_ref(), task_list.as_deref());
+    if pause.is_some() {
+        drop(pause);
+        crate::memory::release_freed();
+    }
     // The store first, the outputs after: a run the store step fails publishes nothing, so the
     // next run (its inputs unchanged) is not taken as up to date and records the period. A run
     // whose outputs fail after the store step records the same figures again next time.
@@ -302,7 +314,7 @@ fn read_files(
     let folders = inbox.folders();
     Inbox::still_readable(&folders)?;
     let reports = {
-        let _pause = crate::memory::PurgeAfterPause::start();
+        let _pause = crate::memory::PurgeAfterPause::start(crate::memory::PurgeAfterPause::READING);
         read_inbox(config, regime, period, inbox, progress)
     };
     Inbox::still_readable(&folders)?;

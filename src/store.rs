@@ -683,8 +683,9 @@ impl Store {
                     offset += height;
                 }
             });
+            let mut ids = IdPart::default();
             for part in received {
-                let ids = part?.ids(numbering);
+                part?.ids(numbering, &mut ids);
                 for i in 0..ids.unit.len() {
                     f(numbering, &ids.row(i));
                 }
@@ -819,85 +820,86 @@ impl Part {
     /// Arrow view of the part rather than once per row (the store's columns repeat a few
     /// texts each, and Parquet's dictionary decoding gives equal texts equal views); the
     /// column and status parsed once per view too.
-    fn ids(&self, n: &mut Numbering) -> IdPart {
-        let [unit, ind, disagg, col, status, src, file, recv] = self
-            .texts
-            .each_ref()
-            .map(|c| text_ids(c.as_ref(), self.height, n));
+    /// The buffers of `out` are those of the part before, refilled: a period's parts take
+    /// no fresh memory for their numbers.
+    fn ids(&self, n: &mut Numbering, out: &mut IdPart) {
+        let h = self.height;
+        let [unit, ind, disagg, col, status, src, file, recv] = self.texts.each_ref();
+        text_ids(unit, h, n, &mut out.unit);
+        text_ids(src, h, n, &mut out.source_period);
+        text_ids(file, h, n, &mut out.file);
+        text_ids(recv, h, n, &mut out.received_at);
         // A cell key is its indicator's code, with its options in brackets if it has any.
+        text_ids(ind, h, n, &mut out.key);
+        text_ids(disagg, h, n, &mut out.scratch);
         let empty = n.id("");
         let mut keys: foldhash::HashMap<(u32, u32), u32> = Default::default();
-        let key = ind
-            .iter()
-            .zip(&disagg)
-            .map(|(&i, &d)| {
-                if d == empty {
-                    return i;
-                }
-                *keys.entry((i, d)).or_insert_with(|| {
+        for (k, &d) in out.key.iter_mut().zip(&out.scratch) {
+            if d != empty {
+                let i = *k;
+                *k = *keys.entry((i, d)).or_insert_with(|| {
                     let text = format!("{}[{}]", n.texts[i as usize], n.texts[d as usize]);
                     n.id(&text)
-                })
-            })
-            .collect();
-        // Parsed once per text: 0 not yet, 1 not a known key, 2 + the variant.
-        let parsed = |ids: &[u32], parse: &dyn Fn(&str) -> Option<u8>| -> Vec<Option<u8>> {
-            let mut memo = vec![0u8; n.texts.len()];
-            ids.iter()
-                .map(|&id| {
-                    let m = &mut memo[id as usize];
-                    if *m == 0 {
-                        *m = parse(&n.texts[id as usize]).map_or(1, |v| v + 2);
-                    }
-                    m.checked_sub(2)
-                })
-                .collect()
-        };
-        let column = parsed(&col, &|t| InputColumn::from_key(t).map(|c| c as u8))
-            .into_iter()
-            .map(|c| c.map(|c| InputColumn::ALL[c as usize]))
-            .collect();
-        let status = parsed(&status, &|t| ValueStatus::from_key(t).map(|s| s as u8))
-            .into_iter()
-            .map(|s| s.map(|s| ValueStatus::ALL[s as usize]))
-            .collect();
-        let value = match &self.value {
+                });
+            }
+        }
+        text_ids(col, h, n, &mut out.scratch);
+        parse_ids(
+            &out.scratch,
+            &n.texts,
+            InputColumn::from_key,
+            &mut out.column,
+        );
+        text_ids(status, h, n, &mut out.scratch);
+        parse_ids(
+            &out.scratch,
+            &n.texts,
+            ValueStatus::from_key,
+            &mut out.status,
+        );
+        out.value.clear();
+        match &self.value {
             Some(v) => match v.cont_slice() {
-                Ok(all) => all.iter().map(|x| Some(*x)).collect(),
+                Ok(all) => out.value.extend(all.iter().map(|x| Some(*x))),
                 Err(_) => {
                     let a = v.downcast_as_array();
-                    (0..self.height).map(|i| a.get(i)).collect()
+                    out.value.extend((0..h).map(|i| a.get(i)));
                 }
             },
-            None => vec![None; self.height],
-        };
-        IdPart {
-            unit,
-            key,
-            column,
-            status,
-            value,
-            source_period: src,
-            file,
-            received_at: recv,
+            None => out.value.resize(h, None),
         }
     }
 }
 
-/// The ids in `n` of a text column's rows (`""`'s where the column is missing or a row is
-/// empty). A row whose view is the one before it (a unit's code, its file, its receipt time,
-/// row after row) costs a comparison of 16 bytes; another view, a lookup of its 16 bytes; only
-/// a view not seen in the part before is looked up by its text.
-fn text_ids(c: Option<&StringChunked>, height: usize, n: &mut Numbering) -> Vec<u32> {
+/// The texts of `ids` parsed, into `out`: each distinct text once.
+fn parse_ids<T: Copy>(
+    ids: &[u32],
+    texts: &[Shared],
+    parse: fn(&str) -> Option<T>,
+    out: &mut Vec<Option<T>>,
+) {
+    let mut memo: Vec<Option<Option<T>>> = vec![None; texts.len()];
+    out.clear();
+    out.extend(
+        ids.iter()
+            .map(|&id| *memo[id as usize].get_or_insert_with(|| parse(&texts[id as usize]))),
+    );
+}
+
+/// The ids in `n` of a text column's rows, into `out` (`""`'s where the column is missing or
+/// a row is empty). A row whose view is one met before in the part costs a comparison of 16
+/// bytes in a small table; only a view not in the table is looked up by its text.
+fn text_ids(c: &Option<StringChunked>, height: usize, n: &mut Numbering, out: &mut Vec<u32>) {
     let empty = n.id("");
+    out.clear();
     let Some(c) = c else {
-        return vec![empty; height];
+        out.resize(height, empty);
+        return;
     };
     let a = c.downcast_as_array();
     if c.null_count() > 0 {
-        return (0..height)
-            .map(|i| a.get(i).map_or(empty, |t| n.id(t)))
-            .collect();
+        out.extend((0..height).map(|i| a.get(i).map_or(empty, |t| n.id(t))));
+        return;
     }
     // The views met, in a table of `SLOTS` by a hash of the view (a column's few distinct
     // views each keep their slot); a view whose slot another holds is looked up by its text.
@@ -908,21 +910,16 @@ fn text_ids(c: Option<&StringChunked>, height: usize, n: &mut Numbering) -> Vec<
             ((v as u64) ^ ((v >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (h >> 56) as usize
     };
-    a.views()
-        .iter()
-        .take(height)
-        .enumerate()
-        .map(|(i, view)| {
-            let v = view.as_u128();
-            let s = &mut slots[slot(v)];
-            if s.0 == v {
-                return s.1;
-            }
-            let id = n.id(a.value(i));
-            *s = (v, id);
-            id
-        })
-        .collect()
+    out.extend(a.views().iter().take(height).enumerate().map(|(i, view)| {
+        let v = view.as_u128();
+        let s = &mut slots[slot(v)];
+        if s.0 == v {
+            return s.1;
+        }
+        let id = n.id(a.value(i));
+        *s = (v, id);
+        id
+    }));
 }
 
 /// Cells (unit, cell key) looked up in past periods (`Store::latest_values`), indexed once
@@ -967,6 +964,7 @@ impl<'a> Cells<'a> {
 }
 
 /// A decoded part's rows as numbers (`Part::ids`), a vector per column.
+#[derive(Default)]
 struct IdPart {
     unit: Vec<u32>,
     key: Vec<u32>,
@@ -976,6 +974,8 @@ struct IdPart {
     source_period: Vec<u32>,
     file: Vec<u32>,
     received_at: Vec<u32>,
+    /// Another text column's ids on their way (options, column, status).
+    scratch: Vec<u32>,
 }
 
 impl IdPart {
