@@ -257,28 +257,46 @@ pub fn modified_z(
     min_len: usize,
     min_mad: f64,
 ) -> Option<(f64, f64, f64)> {
-    if history.len() < min_len {
+    if history.len() < min_len || history.is_empty() {
         return None;
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
+    // A copy to reorder, on the stack for a window's history (a nation's month judges
+    // ~400,000 figures).
+    let mut stack = [0.0f64; OUTLIER_HISTORY];
+    let mut heap = Vec::new();
+    let v: &mut [f64] = match stack.get_mut(..history.len()) {
+        Some(s) => s,
+        None => {
+            heap.resize(history.len(), 0.0);
+            &mut heap
         }
     };
-    let med = median(&mut history.to_vec());
-    let mad = median(&mut history.iter().map(|h| (h - med).abs()).collect())
-        .max(0.05 * med.abs())
-        .max(min_mad);
+    v.copy_from_slice(history);
+    let med = median(v);
+    // The deviations, of the same figures in another order: the same median.
+    for d in v.iter_mut() {
+        *d = (*d - med).abs();
+    }
+    let mad = median(v).max(0.05 * med.abs()).max(min_mad);
     if mad == 0.0 {
         return None;
     }
     let z = 0.6745 * (x - med) / mad;
     let half = threshold * mad / 0.6745;
     Some((z, med - half, med + half))
+}
+
+/// The median of `v` (not empty), reordering it: the middle figure, or the mean of the two
+/// middle ones, in `f64::total_cmp` order (as sorting would find them).
+fn median(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    let (below, mid, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let mid = *mid;
+    if n % 2 == 1 {
+        return mid;
+    }
+    let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(mid);
+    (lower + mid) / 2.0
 }
 
 /// How many earlier periods of the same kind an outlier is judged against (the latest ones):
@@ -360,13 +378,15 @@ fn seasonal_z(
     if now_factor <= 1e-9 {
         return None;
     }
-    let adjusted: Vec<f64> = history
-        .iter()
-        .zip(factors)
-        .filter(|(v, f)| v.is_finite() && f.is_finite() && **f > 1e-9)
-        .map(|(v, f)| v / f)
-        .collect();
-    let (z, lo, hi) = modified_z(x / now_factor, &adjusted, threshold, 6, min_mad)?;
+    let mut adjusted = [0.0f64; OUTLIER_HISTORY];
+    let mut n = 0;
+    for (v, f) in history.iter().zip(factors) {
+        if v.is_finite() && f.is_finite() && *f > 1e-9 && n < OUTLIER_HISTORY {
+            adjusted[n] = v / f;
+            n += 1;
+        }
+    }
+    let (z, lo, hi) = modified_z(x / now_factor, &adjusted[..n], threshold, 6, min_mad)?;
     Some((z, lo * now_factor, hi * now_factor))
 }
 
@@ -755,5 +775,19 @@ mod tests {
         // Counts of 2 a month: one of them is not an outlier.
         let (z, _, _) = modified_z(1.0, &[2.0; 8], 3.5, 6, 1.0).unwrap();
         assert!(z.abs() < 3.5);
+        // Unsorted, and longer than a window (30 figures, copied to the heap): 1..=30 shuffled,
+        // median 15.5, deviations 0.5..14.5 twice, MAD 7.5.
+        let long: Vec<f64> = (0..30).map(|i| f64::from((i * 7) % 30 + 1)).collect();
+        let (z, lo, _) = modified_z(40.0, &long, 3.5, 6, 0.0).unwrap();
+        assert!((z - 0.6745 * 24.5 / 7.5).abs() < 1e-12);
+        assert!((lo - (15.5 - 3.5 * 7.5 / 0.6745)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_median_is_the_middle_figure_or_the_mean_of_the_two_in_any_order() {
+        assert_eq!(median(&mut [3.0, -1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, -1.0, 2.0, 10.0]), 3.0);
+        assert_eq!(median(&mut [7.5]), 7.5);
+        assert_eq!(median(&mut [-2.0, -2.0, 5.0, -2.0]), -2.0);
     }
 }
