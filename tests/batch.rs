@@ -245,29 +245,14 @@ fn a_december_form_is_taken_as_the_yearly_report_with_its_year_to_date() {
 }
 
 /// `run --due` on 19/10/2026 without history, JSON summary, quiet.
-fn due_args(root: &Path, inbox: &Path, out: &Path) -> Vec<String> {
-    [
-        "--root",
-        s(root),
-        "run",
-        "--due",
-        "--today",
-        "2026-10-19",
-        "--inbox",
-        s(inbox),
-        "--out",
-        s(out),
-        "--no-history",
-        "--format",
-        "json",
-        "-q",
-    ]
-    .map(String::from)
-    .to_vec()
+fn due_json(root: &Path, inbox: &Path, out: &Path, today: &str) -> Vec<String> {
+    let mut args = due_args(root, inbox, out, today);
+    args.extend(["--format", "json", "-q"].map(String::from));
+    args
 }
 
 fn run_due(root: &Path, inbox: &Path, out: &Path) -> (i32, serde_json::Value, String) {
-    let args = due_args(root, inbox, out);
+    let args = due_json(root, inbox, out, "2026-10-19");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, stdout, err) = baocao(&args);
     let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{err}"));
@@ -434,7 +419,7 @@ fn two_concurrent_due_runs_never_mix_their_outputs() {
     let out = dir.path().join("out");
     let args = |_: ()| {
         std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
-            .args(due_args(&root, &inbox, &out))
+            .args(due_json(&root, &inbox, &out, "2026-10-19"))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -499,22 +484,8 @@ fn a_december_form_in_the_december_folder_is_read_by_the_yearly_run_and_counted_
     .unwrap();
     let inbox = dir.path().join("inbox");
     let out = dir.path().join("out");
-    let (code, stdout, err) = baocao(&[
-        "--root",
-        s(&samples()),
-        "run",
-        "--due",
-        "--today",
-        "2027-01-05",
-        "--inbox",
-        s(&inbox),
-        "--out",
-        s(&out),
-        "--no-history",
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let args = due_json(&samples(), &inbox, &out, "2027-01-05");
+    let (code, stdout, err) = baocao(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(code == 0 || code == 1, "{stdout}{err}");
     let v: serde_json::Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));

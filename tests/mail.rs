@@ -863,27 +863,21 @@ fn a_200_mb_message_is_said_and_left_and_a_form_sent_again_is_a_resubmission() {
 /// `run --due` with each argument of the morning's cron, the relay at `port`.
 fn due_send(root: &Path, inbox: &Path, out: &Path, port: u16) -> (i32, String, String) {
     let relay = format!("127.0.0.1:{port}");
-    baocao(&[
-        "--root",
-        s(root),
-        "run",
-        "--due",
-        "--today",
-        "2026-10-19",
-        "--inbox",
-        s(inbox),
-        "--out",
-        s(out),
-        "--no-history",
-        "--feedback",
-        "--send",
-        "--smtp",
-        &relay,
-        "--smtp-insecure",
-        "--from",
-        "vanthu@tinh.gov.vn",
-        "-q",
-    ])
+    let mut args = due_args(root, inbox, out, "2026-10-19");
+    args.extend(
+        [
+            "--feedback",
+            "--send",
+            "--smtp",
+            &relay,
+            "--smtp-insecure",
+            "--from",
+            "vanthu@tinh.gov.vn",
+            "-q",
+        ]
+        .map(String::from),
+    );
+    baocao(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[test]

@@ -186,13 +186,11 @@ pub fn past_warnings(
             .latest_values(&regime.id, p, InputColumn::ThucHien, &index)
             .ok()
     };
-    // Two periods at a time, one per core.
-    for pair in periods.chunks(2) {
-        let (a, b) = rayon::join(|| read(pair[0]), || pair.get(1).and_then(|p| read(*p)));
-        for (p, stored) in pair.iter().zip([a, b]) {
-            outliers.add(*p, stored.as_deref().unwrap_or_default(), &outlier_of);
-        }
-    }
+    two_at_a_time(
+        &periods,
+        |p| read(*p),
+        |_, p, stored| outliers.add(*p, stored.as_deref().unwrap_or_default(), &outlier_of),
+    );
     // A check's cell of a (unit, cell key), found among all cells read (no map of a nation's
     // ~500,000 cells).
     let find = |of: &[u32], unit: &str, key: &str| {
@@ -206,6 +204,22 @@ pub fn past_warnings(
         regime.outlier_threshold,
         &|u, k| find(&outlier_of, u, k),
     )
+}
+
+/// `read` of each of `items` (past periods to decode), two at a time, one per core, each result
+/// handed to `take` in order with its item's index: at most two results are held at once.
+fn two_at_a_time<T: Sync, R: Send>(
+    items: &[T],
+    read: impl Fn(&T) -> R + Sync,
+    mut take: impl FnMut(usize, &T, R),
+) {
+    for (pair, two) in items.chunks(2).enumerate() {
+        let (a, b) = rayon::join(|| read(&two[0]), || two.get(1).map(&read));
+        take(pair * 2, &two[0], a);
+        if let (Some(item), Some(b)) = (two.get(1), b) {
+            take(pair * 2 + 1, item, b);
+        }
+    }
 }
 
 /// A check's own figures among a period's stored ones (by position among all cells read), as
@@ -781,6 +795,14 @@ mod tests {
         let (z, lo, _) = modified_z(40.0, &long, 3.5, 6, 0.0).unwrap();
         assert!((z - 0.6745 * 24.5 / 7.5).abs() < 1e-12);
         assert!((lo - (15.5 - 3.5 * 7.5 / 0.6745)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn periods_read_two_at_a_time_are_taken_in_order_with_their_index() {
+        let mut taken = Vec::new();
+        two_at_a_time(&[3, 5, 7], |x| x * 10, |i, x, r| taken.push((i, *x, r)));
+        assert_eq!(taken, vec![(0, 3, 30), (1, 5, 50), (2, 7, 70)]);
+        two_at_a_time(&[] as &[i32], |x| *x, |_, _, _| panic!("nothing to take"));
     }
 
     #[test]

@@ -475,22 +475,19 @@ fn gather_year(
         };
         store.and_then(|s| past_figures(tree.config, tree.regime, s, p))
     };
-    for (pair, steps_of) in steps.chunks(2).enumerate() {
-        let (a, b) = rayon::join(|| read(&steps_of[0]), || steps_of.get(1).and_then(&read));
-        for (j, (step, rows)) in steps_of.iter().zip([a, b]).enumerate() {
-            let restart = match *step {
-                Step::Restart { by, .. } => Some(periods_in(by, period.frequency())),
-                _ => None,
-            };
-            match rows {
-                Some(rows) => {
-                    let revised = *step == Step::Add(period.previous());
-                    year.gather(tree, &rows, pair * 2 + j, restart, revised);
-                }
-                None => missing.push(step.period()),
+    super::two_at_a_time(steps, read, |i, step, rows| {
+        let restart = match *step {
+            Step::Restart { by, .. } => Some(periods_in(by, period.frequency())),
+            _ => None,
+        };
+        match rows {
+            Some(rows) => {
+                let revised = *step == Step::Add(period.previous());
+                year.gather(tree, &rows, i, restart, revised);
             }
+            None => missing.push(step.period()),
         }
-    }
+    });
     year.gather_current(tree, current, steps.len());
     (year, missing)
 }

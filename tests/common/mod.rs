@@ -632,3 +632,23 @@ pub fn docx_text(path: &Path) -> String {
     }
     out
 }
+
+/// `run --due` on `today` without history, the samples' inbox layout under `inbox`: the
+/// arguments every `run --due` test starts with.
+pub fn due_args(root: &Path, inbox: &Path, out: &Path, today: &str) -> Vec<String> {
+    [
+        "--root",
+        s(root),
+        "run",
+        "--due",
+        "--today",
+        today,
+        "--inbox",
+        s(inbox),
+        "--out",
+        s(out),
+        "--no-history",
+    ]
+    .map(String::from)
+    .to_vec()
+}
