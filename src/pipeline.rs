@@ -173,8 +173,6 @@ pub fn run_period(
     let mut batch = validate(config, regime, job.period, job.as_of, reports);
     batch.diagnostics.extend(unread_folders(regime, &inbox));
     progress.stage("kiểm tra");
-    let mut consolidated = consolidate(config, regime, job.period, &batch.accepted);
-    progress.stage("tổng hợp");
     let store = job.history.clone().map(Store::new);
     // The store's periods are decoded a part at a time, each part's buffers freed before the
     // next is decoded: handed back to the system at once, each would be faulted in and zeroed
@@ -184,18 +182,28 @@ pub fn run_period(
         .is_some_and(|s| s.periods(&regime.id).first() < Some(&job.period));
     let pause = has_past
         .then(|| crate::memory::PurgeAfterPause::start(crate::memory::PurgeAfterPause::DECODING));
-    let ytd_note = year_to_date(
-        config,
-        regime,
-        job.period,
-        store.as_ref(),
-        &mut batch,
-        &mut consolidated,
-    );
-    let accepted = &batch.accepted;
-    if let Some(plan) =
-        crate::history::plan::year_plan(config, regime, job.period, store.as_ref(), accepted)
-    {
+    // The period's figures consolidated while the year-to-date and the year's plan are rebuilt
+    // (from the store where it has earlier periods): none of the three needs another.
+    let (mut consolidated, (ytd, plan)) = {
+        let (period, accepted, store) = (job.period, &batch.accepted, store.as_ref());
+        rayon::join(
+            || consolidate(config, regime, period, accepted),
+            || {
+                rayon::join(
+                    || year_to_date(config, regime, period, store, accepted),
+                    || crate::history::plan::year_plan(config, regime, period, store, accepted),
+                )
+            },
+        )
+    };
+    progress.stage("tổng hợp");
+    let ytd_note = ytd.and_then(|y| {
+        consolidated.replace_column(config, InputColumn::LuyKe, &y.consolidated);
+        let note = crate::history::ytd::note(&y);
+        batch.diagnostics.extend(y.diagnostics);
+        note
+    });
+    if let Some(plan) = plan {
         consolidated.replace_column(config, InputColumn::KeHoach, &plan);
     }
     batch
@@ -387,18 +395,11 @@ fn year_to_date(
     regime: &Regime,
     period: Period,
     store: Option<&Store>,
-    batch: &mut Batch,
-    consolidated: &mut Consolidated,
-) -> Option<String> {
+    accepted: &[Submission],
+) -> Option<crate::history::ytd::YearToDate> {
     use crate::history::ytd;
-    if !ytd::applies(config, regime) {
-        return None;
-    }
-    let y = ytd::year_to_date(config, regime, period, store, &batch.accepted, true);
-    consolidated.replace_column(config, InputColumn::LuyKe, &y.consolidated);
-    let note = ytd::note(&y);
-    batch.diagnostics.extend(y.diagnostics);
-    note
+    ytd::applies(config, regime)
+        .then(|| ytd::year_to_date(config, regime, period, store, accepted, true))
 }
 
 fn regime_of<'a>(config: &'a Config, job: &Job) -> Result<&'a Regime, RunError> {
