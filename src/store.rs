@@ -11,6 +11,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_arrow::array::{Array as _, DictionaryArray, PrimitiveArray, Utf8ViewArray};
 use serde::Serialize;
 
 use crate::diag::{Shared, SharedPool};
@@ -630,7 +631,7 @@ impl Store {
     }
 
     /// Calls `f` with every row of a period's partition (none where it has no partition), its
-    /// texts numbered in `numbering`, `SCAN_ROWS` rows at a time: a nation's month (a million
+    /// texts numbered in `numbering`, a row group at a time: a nation's month (a million
     /// figures) is never decoded whole. Only `columns` are decoded; another column, or one an
     /// older partition lacks (`disagg`), reads as empty.
     fn scan(
@@ -645,7 +646,8 @@ impl Store {
         if !path.is_file() {
             return Ok(());
         }
-        let mut reader = ParquetReader::new(File::open(&path)?);
+        let bytes = polars_buffer::Buffer::from(std::fs::read(&path)?);
+        let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
         let schema = reader.schema()?;
         let metadata = reader.get_metadata()?.clone();
         let present: Vec<String> = columns
@@ -653,34 +655,62 @@ impl Store {
             .filter(|c| schema.contains(c))
             .map(|c| c.to_string())
             .collect();
-        // One part is decoded (by polars, on a thread of its own) while `f` walks the one
-        // before: the two alternated on one core before (a 22-month store's past periods are
-        // read in ~5 s). At most two parts are held at once.
-        let decode = |offset: usize| -> Result<Part, StoreError> {
-            let mut reader = ParquetReader::new(File::open(&path)?);
-            reader.set_metadata(metadata.clone());
-            let df = reader
-                .with_columns(Some(present.clone()))
-                .with_slice(Some((offset, SCAN_ROWS)))
-                .finish()?;
-            Part::of(&df)
+        // A row group's text columns as Parquet's dictionaries and indexes (`Part::group`); a
+        // group whose pages are not all dictionary-encoded (a file another tool wrote) through
+        // polars' reader, `SCAN_ROWS` rows at a time.
+        let decode = |group: usize, offset: usize| -> Result<Vec<Part>, StoreError> {
+            let rg = &metadata.row_groups[group];
+            if let Some(part) = Part::group(&bytes, rg, &present) {
+                return Ok(vec![part]);
+            }
+            let mut parts = Vec::new();
+            let mut at = offset;
+            while at < offset + rg.num_rows() {
+                let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
+                reader.set_metadata(metadata.clone());
+                let rows = SCAN_ROWS.min(offset + rg.num_rows() - at);
+                let df = reader
+                    .with_columns(Some(present.clone()))
+                    .with_slice(Some((at, rows)))
+                    .finish()?;
+                parts.push(Part::of(&df)?);
+                at += rows;
+            }
+            Ok(parts)
         };
+        // One group is decoded (on a thread of its own) while `f` walks the one before: the
+        // two alternated on one core before (a 22-month store's past periods are read in ~5 s).
+        // At most two groups are held at once.
         std::thread::scope(|scope| -> Result<(), StoreError> {
             let (parts, received) = std::sync::mpsc::sync_channel::<Result<Part, StoreError>>(0);
-            let rows = metadata.num_rows;
             let decode = &decode;
+            let groups = metadata.row_groups.len();
+            let starts: Vec<usize> = metadata
+                .row_groups
+                .iter()
+                .scan(0, |at, rg| {
+                    let start = *at;
+                    *at += rg.num_rows();
+                    Some(start)
+                })
+                .collect();
             scope.spawn(move || {
-                let mut offset = 0;
-                while offset < rows {
-                    let part = decode(offset);
-                    let height = part.as_ref().map_or(0, |p| p.height);
-                    // A failed part is the last one sent; so is an empty one. The walk ending
-                    // early (an error of its own) ends the sending too.
-                    let last = height == 0;
-                    if parts.send(part).is_err() || last {
-                        break;
+                for (group, offset) in (0..groups).zip(starts) {
+                    match decode(group, offset) {
+                        Ok(decoded) => {
+                            for part in decoded {
+                                // The walk ending early (an error of its own) ends the sending.
+                                if parts.send(Ok(part)).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        // A failed group is the last one sent.
+                        Err(e) => {
+                            let _ = parts.send(Err(e));
+                            return;
+                        }
                     }
-                    offset += height;
                 }
             });
             let mut ids = IdPart::default();
@@ -777,8 +807,20 @@ impl Store {
 /// the partition lacks the column or it was not asked for.
 struct Part {
     height: usize,
-    texts: [Option<StringChunked>; 8],
-    value: Option<Float64Chunked>,
+    texts: [Text; 8],
+    value: Option<PrimitiveArray<f64>>,
+}
+
+/// A text column of a decoded part.
+#[derive(Default)]
+enum Text {
+    /// Not read, or not in the partition: every row's text is empty.
+    #[default]
+    Missing,
+    /// Decoded by polars' reader.
+    Strings(StringChunked),
+    /// As Parquet stores it: the row group's distinct texts and each row's index among them.
+    Dict(DictionaryArray<u32>),
 }
 
 impl Part {
@@ -795,22 +837,110 @@ impl Part {
     ];
 
     fn of(df: &DataFrame) -> Result<Part, StoreError> {
-        let text = |name: &str| -> Result<Option<StringChunked>, StoreError> {
+        let text = |name: &str| -> Result<Text, StoreError> {
             match df.column(name) {
-                Ok(c) => Ok(Some(c.str()?.rechunk().into_owned())),
-                Err(_) => Ok(None),
+                Ok(c) => Ok(Text::Strings(c.str()?.rechunk().into_owned())),
+                Err(_) => Ok(Text::Missing),
             }
         };
-        let mut texts: [Option<StringChunked>; 8] = Default::default();
+        let mut texts: [Text; 8] = Default::default();
         for (slot, name) in texts.iter_mut().zip(Self::TEXTS) {
             *slot = text(name)?;
         }
         let value = match df.column("value") {
-            Ok(c) => Some(c.f64()?.rechunk().into_owned()),
+            Ok(c) => Some(c.f64()?.rechunk().downcast_as_array().clone()),
             Err(_) => None,
         };
         Ok(Part {
             height: df.height(),
+            texts,
+            value,
+        })
+    }
+
+    /// A whole row group of the partition in `bytes`, its `present` columns decoded, each text
+    /// column as its dictionary and indexes (a nation's month is ~800,000 rows of a few
+    /// thousand distinct texts: each text is numbered once, not once per row); `None` where a
+    /// column is not stored as this version writes it (text pages not all dictionary-encoded,
+    /// another type), to be read by polars' reader.
+    fn group(
+        bytes: &polars_buffer::Buffer<u8>,
+        rg: &polars_parquet::read::RowGroupMetadata,
+        present: &[String],
+    ) -> Option<Part> {
+        use polars_arrow::datatypes::{ArrowDataType, Field, IntegerType};
+        use polars_parquet::read::PhysicalType;
+        let chunks = |name: &str| -> Option<Vec<_>> {
+            let chunks: Vec<_> = rg
+                .columns_under_root_iter(name)?
+                .map(|meta| {
+                    let range = meta.byte_range();
+                    let chunk = bytes
+                        .clone()
+                        .sliced(range.start as usize..range.end as usize);
+                    (meta, chunk)
+                })
+                .collect();
+            // A column of one leaf (no nesting), as the store writes them.
+            (chunks.len() == 1).then_some(chunks)
+        };
+        let physical = |name: &str, t: PhysicalType| {
+            rg.columns_under_root_iter(name)
+                .is_some_and(|mut c| c.all(|m| m.physical_type() == t))
+        };
+        let decode = |name: &str, dtype: ArrowDataType, metadata| {
+            let mut field = Field::new(name.into(), dtype, true);
+            field.metadata = metadata;
+            let (arrays, _) =
+                polars_io::parquet::read::_internal::to_deserializer(chunks(name)?, field, None)
+                    .ok()?;
+            let [array]: [Box<dyn polars_arrow::array::Array>; 1] = arrays.try_into().ok()?;
+            (array.len() == rg.num_rows()).then_some(array)
+        };
+        // polars decodes a dictionary as such for its own categorical columns only: the mark
+        // asks for it (it reads the indexes and the dictionary page, nothing else).
+        let categorical = Some(std::sync::Arc::new(
+            [(
+                polars_arrow::datatypes::DTYPE_CATEGORICAL_NEW.into(),
+                PlSmallStr::EMPTY,
+            )]
+            .into_iter()
+            .collect(),
+        ));
+        let mut texts: [Text; 8] = Default::default();
+        for (slot, name) in texts.iter_mut().zip(Self::TEXTS) {
+            if !present.iter().any(|p| p == name) {
+                continue;
+            }
+            if !physical(name, PhysicalType::ByteArray) {
+                return None;
+            }
+            let dtype = ArrowDataType::Dictionary(
+                IntegerType::UInt32,
+                Box::new(ArrowDataType::Utf8View),
+                false,
+            );
+            let array = decode(name, dtype, categorical.clone())?;
+            let dict = array.as_any().downcast_ref::<DictionaryArray<u32>>()?;
+            dict.values().as_any().downcast_ref::<Utf8ViewArray>()?;
+            *slot = Text::Dict(dict.clone());
+        }
+        let value = if present.iter().any(|p| p == "value") {
+            if !physical("value", PhysicalType::Double) {
+                return None;
+            }
+            let array = decode("value", ArrowDataType::Float64, None)?;
+            Some(
+                array
+                    .as_any()
+                    .downcast_ref::<PrimitiveArray<f64>>()?
+                    .clone(),
+            )
+        } else {
+            None
+        };
+        Some(Part {
+            height: rg.num_rows(),
             texts,
             value,
         })
@@ -859,15 +989,13 @@ impl Part {
         );
         out.value.clear();
         match &self.value {
-            Some(v) => match v.cont_slice() {
-                Ok(all) => out.value.extend(all.iter().map(|x| Some(*x))),
-                Err(_) => {
-                    let a = v.downcast_as_array();
-                    out.value.extend((0..h).map(|i| a.get(i)));
-                }
-            },
-            None => out.value.resize(h, None),
+            Some(a) if a.null_count() == 0 => out
+                .value
+                .extend(a.values().iter().take(h).map(|x| Some(*x))),
+            Some(a) => out.value.extend(a.iter().take(h).map(|x| x.copied())),
+            None => {}
         }
+        out.value.resize(h, None);
     }
 }
 
@@ -889,12 +1017,19 @@ fn parse_ids<T: Copy>(
 /// The ids in `n` of a text column's rows, into `out` (`""`'s where the column is missing or
 /// a row is empty). A row whose view is one met before in the part costs a comparison of 16
 /// bytes in a small table; only a view not in the table is looked up by its text.
-fn text_ids(c: &Option<StringChunked>, height: usize, n: &mut Numbering, out: &mut Vec<u32>) {
+fn text_ids(c: &Text, height: usize, n: &mut Numbering, out: &mut Vec<u32>) {
     let empty = n.id("");
     out.clear();
-    let Some(c) = c else {
-        out.resize(height, empty);
-        return;
+    let c = match c {
+        Text::Missing => {
+            out.resize(height, empty);
+            return;
+        }
+        Text::Dict(d) => {
+            dict_ids(d, height, n, out);
+            return;
+        }
+        Text::Strings(c) => c,
     };
     let a = c.downcast_as_array();
     if c.null_count() > 0 {
@@ -920,6 +1055,28 @@ fn text_ids(c: &Option<StringChunked>, height: usize, n: &mut Numbering, out: &m
         *s = (v, id);
         id
     }));
+}
+
+/// The ids in `n` of a dictionary-encoded text column's rows, into `out`: each distinct text
+/// numbered once (`""`'s where a row is null or its index is out of the dictionary).
+fn dict_ids(d: &DictionaryArray<u32>, height: usize, n: &mut Numbering, out: &mut Vec<u32>) {
+    let empty = n.id("");
+    let ids: Vec<u32> = match d.values().as_any().downcast_ref::<Utf8ViewArray>() {
+        Some(texts) => texts.iter().map(|t| t.map_or(empty, |t| n.id(t))).collect(),
+        None => Vec::new(),
+    };
+    let id = |k: u32| ids.get(k as usize).copied().unwrap_or(empty);
+    let keys = d.keys();
+    if keys.null_count() == 0 {
+        out.extend(keys.values().iter().take(height).map(|k| id(*k)));
+    } else {
+        out.extend(
+            keys.iter()
+                .take(height)
+                .map(|k| k.map_or(empty, |k| id(*k))),
+        );
+    }
+    out.resize(height, empty);
 }
 
 /// Cells (unit, cell key) looked up in past periods (`Store::latest_values`), indexed once
@@ -1137,8 +1294,8 @@ fn sort(rows: &mut [StoredValue]) {
 /// decompressed again the pages it shared with the one before (a 22-month store's run: ~0,4 s).
 const ROW_GROUP: usize = 256 * 256;
 
-/// Rows decoded at once when a partition is read: polars holds ~380 bytes a row while it
-/// decodes (a nation's month is ~800,000 rows; a part of 65,536, ~25 MiB).
+/// Rows decoded at once by polars' reader, for a row group not stored as dictionaries
+/// (`Part::group`): it holds ~380 bytes a row while it decodes (a part of 65,536, ~25 MiB).
 const SCAN_ROWS: usize = ROW_GROUP;
 
 /// The partition's columns, in order.
@@ -1939,6 +2096,69 @@ mod tests {
         assert!(store
             .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
             .is_err());
+    }
+
+    /// For each row group of a partition: whether it is read as dictionaries and indexes
+    /// (`Part::group`) rather than by polars' reader.
+    fn read_as_dictionaries(path: &Path, columns: &[&str]) -> Vec<bool> {
+        let bytes = polars_buffer::Buffer::from(std::fs::read(path).unwrap());
+        let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
+        let metadata = reader.get_metadata().unwrap().clone();
+        let present: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        metadata
+            .row_groups
+            .iter()
+            .map(|rg| Part::group(&bytes, rg, &present).is_some())
+            .collect()
+    }
+
+    #[test]
+    fn a_partition_is_read_as_its_dictionaries_or_else_by_polars_reader_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let p: Period = "2026-10".parse().unwrap();
+        // 300 units of 3 cells, as the store writes them: every text column of the group
+        // dictionary-encoded, read as such.
+        let rows: Vec<StoredValue> = (0..900)
+            .map(|i| {
+                let mut r = v(&format!("U{:03}", i / 3), i as f64, "2026-10-15T08:00");
+                r.indicator_code = ["NN05", "NN06", "NN07[nguon=ngan_sach]"][i % 3].into();
+                r.source_period = "2026-10".into();
+                r
+            })
+            .collect();
+        store.record("ktxh", p, p, rows.clone()).unwrap();
+        let path = store.partition("ktxh", "2026-10");
+        assert_eq!(read_as_dictionaries(&path, &COLUMNS), vec![true]);
+        let mut expected = rows.clone();
+        sort(&mut expected);
+        assert_eq!(store.read("ktxh", p).unwrap(), expected);
+        // The cell keys come out with their options; a figure found by its cell.
+        let cells = [("U001", "NN07[nguon=ngan_sach]")];
+        assert_eq!(
+            store
+                .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
+                .unwrap(),
+            vec![(0, 5.0)]
+        );
+        // Another tool's partition: a text column in plain pages (the same rows with every
+        // file name its own, too many for a dictionary): read by polars' reader, the same
+        // rows; a read without that column, as dictionaries.
+        let mut plain = expected.clone();
+        for (i, r) in plain.iter_mut().enumerate() {
+            r.file = format!("{i:05}-{}", "x".repeat(200)).into();
+        }
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .finish(&mut frame(&plain).unwrap())
+            .unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(read_as_dictionaries(&path, &COLUMNS), vec![false]);
+        assert_eq!(
+            read_as_dictionaries(&path, &["unit_code", "indicator_code", "value"]),
+            vec![true]
+        );
+        assert_eq!(store.read("ktxh", p).unwrap(), plain);
     }
 
     #[test]
