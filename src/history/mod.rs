@@ -169,18 +169,13 @@ pub fn past_warnings(
     accepted: &[Submission],
 ) -> Vec<Diagnostic> {
     let mut outliers = Outliers::new(config, regime, store, period, accepted);
-    let mut cells: Vec<(&str, &str)> = outliers.cells.clone();
-    cells.sort_unstable();
-    cells.dedup();
-    cells.shrink_to_fit();
-    let outlier_of = positions(&cells, outliers.cells.iter().copied());
     // No cell to look up: no past period is read.
-    let periods = if cells.is_empty() {
+    let periods = if outliers.cells.is_empty() {
         Vec::new()
     } else {
         outliers.periods.clone()
     };
-    let index = crate::store::Cells::new(&cells);
+    let index = crate::store::Cells::new(&outliers.cells);
     let read = |p: Period| {
         store
             .latest_values(&regime.id, p, InputColumn::ThucHien, &index)
@@ -189,21 +184,10 @@ pub fn past_warnings(
     two_at_a_time(
         &periods,
         |p| read(*p),
-        |_, p, stored| outliers.add(*p, stored.as_deref().unwrap_or_default(), &outlier_of),
+        |_, p, stored| outliers.add(*p, stored.as_deref().unwrap_or_default()),
     );
-    // A check's cell of a (unit, cell key), found among all cells read (no map of a nation's
-    // ~500,000 cells).
-    let find = |of: &[u32], unit: &str, key: &str| {
-        let at = cells.binary_search(&(unit, key)).ok()?;
-        of.get(at).filter(|i| **i != u32::MAX).map(|i| *i as usize)
-    };
-    outliers.finish(
-        config,
-        period,
-        accepted,
-        regime.outlier_threshold,
-        &|u, k| find(&outlier_of, u, k),
-    )
+    drop(index);
+    outliers.finish(config, period, accepted, regime.outlier_threshold)
 }
 
 /// `read` of each of `items` (past periods to decode), two at a time, one per core, each result
@@ -220,28 +204,6 @@ fn two_at_a_time<T: Sync, R: Send>(
             take(pair * 2 + 1, item, b);
         }
     }
-}
-
-/// A check's own figures among a period's stored ones (by position among all cells read), as
-/// (the check's cell index, value); `of` as `positions` made it.
-fn own<'s>(stored: &'s [(usize, f64)], of: &'s [u32]) -> impl Iterator<Item = (usize, f64)> + 's {
-    stored.iter().filter_map(|&(at, value)| {
-        of.get(at)
-            .filter(|i| **i != u32::MAX)
-            .map(|&i| (i as usize, value))
-    })
-}
-
-/// For each of `all`'s cells (sorted), its index among `mine` (the last, where `mine` has it
-/// twice), `u32::MAX` where it is not one.
-fn positions<'a>(all: &[(&str, &str)], mine: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<u32> {
-    let mut of = vec![u32::MAX; all.len()];
-    for (i, cell) in mine.enumerate() {
-        if let Ok(p) = all.binary_search(&cell) {
-            of[p] = i as u32;
-        }
-    }
-    of
 }
 
 /// "Xã Tân Phú (99011), chỉ tiêu NS04 \"Thu ngân sách cấp xã\"", for messages.
@@ -449,15 +411,16 @@ impl<'a> Outliers<'a> {
         }
     }
 
-    /// One past period's stored figures, as (position among all cells read, value); `of` maps
-    /// those positions to this check's cells.
-    fn add(&mut self, p: Period, stored: &[(usize, f64)], of: &[u32]) {
+    /// One past period's stored figures, as (the cell's index in `cells`, value).
+    fn add(&mut self, p: Period, stored: &[(usize, f64)]) {
         let Some(at) = self.periods.iter().position(|x| *x == p) else {
             return;
         };
         let stride = self.periods.len();
-        for (i, value) in own(stored, of) {
-            self.history[i * stride + at] = value;
+        for &(i, value) in stored {
+            if let Some(slot) = self.history.get_mut(i * stride + at) {
+                *slot = value;
+            }
         }
     }
 
@@ -502,7 +465,6 @@ impl<'a> Outliers<'a> {
         now: Period,
         accepted: &[Submission],
         threshold: f64,
-        cell: &dyn Fn(&str, &str) -> Option<usize>,
     ) -> Vec<Diagnostic> {
         if self.periods.is_empty() {
             return Vec::new();
@@ -522,13 +484,23 @@ impl<'a> Outliers<'a> {
         let mut found: Vec<(f64, Diagnostic)> = Vec::new();
         let mut unjudged: BTreeSet<&str> = BTreeSet::new();
         for s in accepted {
+            // The unit's cells (sorted by key, as its figures are): each figure's cell found by
+            // walking them along (a nation's month judges ~400,000 figures).
+            let unit = s.unit_code.as_str();
+            let from = self.cells.partition_point(|c| c.0 < unit);
+            let to = from + self.cells[from..].partition_point(|c| c.0 == unit);
+            let mut next = from;
             for ((code, col), v) in &s.values {
                 if *col != InputColumn::ThucHien {
                     continue;
                 }
-                let Some(i) = cell(&s.unit_code, code) else {
+                while next < to && self.cells[next].1 < code.as_str() {
+                    next += 1;
+                }
+                if next == to || self.cells[next].1 != code.as_str() {
                     continue;
-                };
+                }
+                let i = next;
                 let Some((f, now_factor)) = factors.get(code.as_str()) else {
                     continue;
                 };
