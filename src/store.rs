@@ -782,6 +782,22 @@ impl Store {
             .clone()
     }
 
+    /// Whether a period's partition has a row recorded by the run of `source` (its
+    /// `source_period` column alone read).
+    fn has_source(&self, regime: &str, period: Period, source: &str) -> Result<bool, StoreError> {
+        let mut numbering = Numbering::default();
+        let wanted = numbering.id(source);
+        let mut found = false;
+        self.scan(
+            regime,
+            period,
+            &["source_period"],
+            &mut numbering,
+            &mut |_, row| found |= row.source_period == wanted,
+        )?;
+        Ok(found)
+    }
+
     /// Whether a period's partition holds exactly `rows` (sorted) and nothing else: a rerun
     /// on the same inputs, told by comparing one column at a time (Parquet reads a column
     /// alone), without a value per stored figure.
@@ -1501,6 +1517,12 @@ impl Store {
         if stored.is_none() && self.holds_exactly(regime, period, &new) {
             return Ok(Vec::new());
         }
+        // Nothing to record where nothing was recorded before: the usual case of the previous
+        // period, which a run revises only where its forms carry that period's actuals (a
+        // nation's month would otherwise be read whole, ~0,2 s, to find none of this source).
+        if new.is_empty() && !self.has_source(regime, period, &src)? {
+            return Ok(Vec::new());
+        }
         let existing = self.read(regime, period)?;
         let (mut old, keep): (Vec<StoredValue>, Vec<StoredValue>) =
             existing.into_iter().partition(|r| r.source_period == src);
@@ -2096,6 +2118,47 @@ mod tests {
         assert!(store
             .latest_values("ktxh", p, InputColumn::ThucHien, &Cells::new(&cells))
             .is_err());
+    }
+
+    #[test]
+    fn a_later_periods_revision_is_withdrawn_by_its_rerun_and_nothing_is_written_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let (sep, oct): (Period, Period) = ("2026-09".parse().unwrap(), "2026-10".parse().unwrap());
+        store
+            .record("ktxh", sep, sep, vec![v("A", 1.0, "2026-09-15T08:00")])
+            .unwrap();
+        let path = store.partition("ktxh", "2026-09");
+        let written = || std::fs::read(&path).unwrap();
+        let before = written();
+        // October's run with no September actuals: September's partition is not touched.
+        assert!(store
+            .record("ktxh", sep, oct, Vec::new())
+            .unwrap()
+            .is_empty());
+        assert_eq!(written(), before);
+        assert!(!store.has_source("ktxh", sep, "2026-10").unwrap());
+        assert!(store.has_source("ktxh", sep, "2026-09").unwrap());
+        // October's forms carry September's actual: a vintage of source 2026-10 beside it.
+        let revised = store
+            .record("ktxh", sep, oct, vec![v("A", 2.0, "2026-10-15T08:00")])
+            .unwrap();
+        assert_eq!(
+            revised.len(),
+            0,
+            "a first recording of this source revises nothing"
+        );
+        assert_eq!(store.read("ktxh", sep).unwrap().len(), 2);
+        assert!(store.has_source("ktxh", sep, "2026-10").unwrap());
+        // October rerun without it: the vintage is withdrawn, September's own figure stays.
+        store.record("ktxh", sep, oct, Vec::new()).unwrap();
+        let left = store.read("ktxh", sep).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            (left[0].value, left[0].source_period.as_str()),
+            (1.0, "2026-09")
+        );
+        assert!(!store.has_source("ktxh", sep, "2026-10").unwrap());
     }
 
     /// For each row group of a partition: whether it is read as dictionaries and indexes
