@@ -9,13 +9,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use baocao::memory::MI_OPTION_PURGE_DELAY;
 
 fn main() {
-    // Pages a thread frees go back to the system at once, not after a delay that only that
-    // thread's next allocation would end: the reading threads free a nation's grids and then
-    // sit idle while the later stages allocate (without this the peak grows by ~60 MiB; with
-    // a store of two years' periods, ~100 MiB). Reading itself frees after a pause
+    // Pages a thread frees go back to the system after 1 ms, not mimalloc's 10 ms that only
+    // that thread's next allocation would end: the reading threads free a nation's grids and
+    // then sit idle while the later stages allocate (at 10 ms the peak grows by ~30 MiB; with
+    // a store of two years' periods, more). Reading itself frees after a longer pause
     // (`memory::PurgeAfterPause`).
     // SAFETY: sets an integer option before any other thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, baocao::memory::PurgeAfterPause::RUN)
+    };
     std::process::exit(baocao::cli::main());
 }
 

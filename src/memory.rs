@@ -36,15 +36,12 @@ pub fn release_freed() {
 /// `mi_option_purge_delay` in mimalloc 2's `mi_option_t` (mimalloc.h).
 pub const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// While it lives, the pages a thread frees go back to the system only after a pause rather
-/// than at once: a page handed back at once is faulted in and zeroed again by the next
-/// allocation.
+/// While it lives, the pages a thread frees go back to the system only after a pause longer
+/// than the run's (`RUN`): a page handed back at once is faulted in and zeroed again by the
+/// next allocation.
 /// - Reading (`READING`, mimalloc's own default, 10 ms) makes and drops a grid per file on
 ///   every core: a nation's month took 66,000 page faults instead of 43,000, ~0.15 s more
 ///   system time.
-/// - The history store's periods (`DECODING`, 1 ms) are decoded a part at a time, each part's
-///   buffers freed before the next: with a 22-month store 1.3 million faults (3.5 s of system
-///   time) became 370,000; 10 ms saved 0.4 s more but held ~45 MiB more at the peak.
 ///
 /// When it ends, the delay before it is back and the caller calls `release_freed`, which hands
 /// back what waits.
@@ -58,8 +55,14 @@ pub struct PurgeAfterPause {
 impl PurgeAfterPause {
     /// The pause while files are read (ms).
     pub const READING: std::ffi::c_long = 10;
-    /// The pause while the store's past periods are decoded (ms).
-    pub const DECODING: std::ffi::c_long = 1;
+    /// The pause for the rest of the run (ms), set by the binary at its start. At 0 (a page
+    /// handed back as soon as it is free) a nation's month took 62,000 page faults and 0,3 s
+    /// more CPU (a matrix form's quarter, 0,6 s): every stage frees and allocates as it goes
+    /// (the store's decoded parts, the consolidations, the year-to-date), and each page came
+    /// back zeroed. At 1 ms, 23,000 faults, the same peak (a matrix form's, 16 MiB higher); at
+    /// 2 ms and more the peak grows (mimalloc's own 10 ms: ~30 MiB) for no time gained. The
+    /// pages of idle threads are handed back between stages (`release_freed`).
+    pub const RUN: std::ffi::c_long = 1;
 
     pub fn start(pause: std::ffi::c_long) -> PurgeAfterPause {
         // SAFETY: reads and sets an integer option; no pointer.

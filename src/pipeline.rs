@@ -174,14 +174,6 @@ pub fn run_period(
     batch.diagnostics.extend(unread_folders(regime, &inbox));
     progress.stage("kiểm tra");
     let store = job.history.clone().map(Store::new);
-    // The store's periods are decoded a part at a time, each part's buffers freed before the
-    // next is decoded: handed back to the system at once, each would be faulted in and zeroed
-    // again (see `memory::PurgeAfterPause`).
-    let has_past = store
-        .as_ref()
-        .is_some_and(|s| s.periods(&regime.id).first() < Some(&job.period));
-    let pause = has_past
-        .then(|| crate::memory::PurgeAfterPause::start(crate::memory::PurgeAfterPause::DECODING));
     // The period's figures consolidated while the year-to-date and the year's plan are rebuilt
     // (from the store where it has earlier periods): none of the three needs another.
     let (mut consolidated, (ytd, plan)) = {
@@ -234,10 +226,8 @@ pub fn run_period(
         ytd_note,
     };
     let board = board_of(&report, store.as_ref(), task_list.as_deref());
-    if pause.is_some() {
-        drop(pause);
-        crate::memory::release_freed();
-    }
+    // The board's past periods, decoded and consolidated.
+    crate::memory::release_freed();
     // The store first, the outputs after: a run the store step fails publishes nothing, so the
     // next run (its inputs unchanged) is not taken as up to date and records the period. A run
     // whose outputs fail after the store step records the same figures again next time.
