@@ -316,6 +316,10 @@ struct Outliers<'a> {
     history: Vec<f64>,
 }
 
+/// One unit's figures judged: the outliers found with their score, and the indicators that
+/// could not be judged (no season known yet).
+type Judged<'s> = (Vec<(f64, Diagnostic)>, Vec<&'s str>);
+
 /// The units a cell key's seasonal profile is drawn from, at least.
 const MIN_UNITS_FOR_SEASON: usize = 3;
 
@@ -471,11 +475,11 @@ impl<'a> Outliers<'a> {
 
     /// The warnings, strongest first, with `cell` finding a (unit, cell key)'s index among
     /// `cells`; and a note where the season left some figures unjudged.
-    fn finish(
+    fn finish<'s>(
         self,
         config: &Config,
         now: Period,
-        accepted: &[Submission],
+        accepted: &'s [Submission],
         threshold: f64,
     ) -> Vec<Diagnostic> {
         if self.periods.is_empty() {
@@ -493,9 +497,10 @@ impl<'a> Outliers<'a> {
                 (k, seasonal_factors(&m, &self.periods, now, by_season))
             })
             .collect();
-        let mut found: Vec<(f64, Diagnostic)> = Vec::new();
-        let mut unjudged: BTreeSet<&str> = BTreeSet::new();
-        for s in accepted {
+        // Each unit judged on its own, on every core; the findings kept in the units' order.
+        let judged = |s: &'s Submission| -> Judged<'s> {
+            let mut found: Vec<(f64, Diagnostic)> = Vec::new();
+            let mut unjudged: Vec<&str> = Vec::new();
             // The unit's cells (sorted by key, as its figures are): each figure's cell found by
             // walking them along (a nation's month judges ~400,000 figures).
             let unit = s.unit_code.as_str();
@@ -517,7 +522,7 @@ impl<'a> Outliers<'a> {
                     continue;
                 };
                 let Some(now_factor) = now_factor else {
-                    unjudged.insert(crate::model::indicator_of(code));
+                    unjudged.push(crate::model::indicator_of(code));
                     continue;
                 };
                 let h = &self.history[i * stride..(i + 1) * stride];
@@ -544,6 +549,17 @@ impl<'a> Outliers<'a> {
                     )));
                 }
             }
+            (found, unjudged)
+        };
+        let per_unit: Vec<Judged<'s>> = {
+            use rayon::prelude::*;
+            accepted.par_iter().with_min_len(64).map(judged).collect()
+        };
+        let mut found: Vec<(f64, Diagnostic)> = Vec::new();
+        let mut unjudged: BTreeSet<&str> = BTreeSet::new();
+        for (f, u) in per_unit {
+            found.extend(f);
+            unjudged.extend(u);
         }
         // Strongest first; equal scores in the order found.
         found.sort_by(|a, b| b.0.total_cmp(&a.0));

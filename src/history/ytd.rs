@@ -406,30 +406,36 @@ pub fn year_to_date(
         current.iter().map(|s| (s.unit_code.as_str(), s)).collect();
     let mut diagnostics = Vec::new();
     let mut gaps = Vec::new();
-    // Units in code order: the same submissions, so the same result, run after run.
+    // Units in code order: the same submissions, so the same result, run after run. Each
+    // unit's on its own, on every core, then taken in that order.
     let mut order: Vec<u32> = (0..year.units.len() as u32).collect();
     order.sort_by(|a, b| year.units[*a as usize].cmp(&year.units[*b as usize]));
-    let mut subs = Vec::with_capacity(order.len());
-    for unit in order {
-        let code = &year.units[unit as usize];
-        let own_gaps = unit_gaps(config, code, &steps, found, year.seen[unit as usize]);
-        let short = !own_gaps.is_empty() || !missing_periods.is_empty();
+    let per_unit: Vec<(Submission, Vec<Diagnostic>, Vec<Period>)> = {
+        use rayon::prelude::*;
+        order
+            .par_iter()
+            .with_min_len(64)
+            .map(|&unit| {
+                let code = &year.units[unit as usize];
+                let own_gaps = unit_gaps(config, code, &steps, found, year.seen[unit as usize]);
+                let typed = TypedCheck {
+                    sub: by_unit.get(code.as_str()).copied(),
+                    short: !own_gaps.is_empty() || !missing_periods.is_empty(),
+                    check: check_typed,
+                };
+                let mut found = Vec::new();
+                let sub = unit_submission(&tree, &year, unit, period, typed, &mut found);
+                (sub, found, own_gaps)
+            })
+            .collect()
+    };
+    let mut subs = Vec::with_capacity(per_unit.len());
+    for (sub, found, own_gaps) in per_unit {
         if !own_gaps.is_empty() {
-            gaps.push((code.clone(), own_gaps));
+            gaps.push((sub.unit_code.clone(), own_gaps));
         }
-        let typed = TypedCheck {
-            sub: by_unit.get(code.as_str()).copied(),
-            short,
-            check: check_typed,
-        };
-        subs.push(unit_submission(
-            &tree,
-            &year,
-            unit,
-            period,
-            typed,
-            &mut diagnostics,
-        ));
+        diagnostics.extend(found);
+        subs.push(sub);
     }
     drop(year);
     diagnostics.extend(gap_diagnostics(
