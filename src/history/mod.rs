@@ -132,12 +132,16 @@ pub fn consolidated_from_store_with_ytd(
     if subs.is_empty() {
         return None;
     }
-    let mut c = consolidate(config, regime, period, &subs);
-    if ytd::applies(config, regime) {
-        let y = ytd::year_to_date(config, regime, period, Some(store), &subs, false);
-        if y.missing_periods.is_empty() {
-            c.replace_column(config, InputColumn::LuyKe, &y.consolidated);
-        }
+    // The period consolidated while its year-to-date is rebuilt (as a run does).
+    let (mut c, y) = rayon::join(
+        || consolidate(config, regime, period, &subs),
+        || {
+            ytd::applies(config, regime)
+                .then(|| ytd::year_to_date(config, regime, period, Some(store), &subs, false))
+        },
+    );
+    if let Some(y) = y.filter(|y| y.missing_periods.is_empty()) {
+        c.replace_column(config, InputColumn::LuyKe, &y.consolidated);
     }
     Some((c, successors))
 }
