@@ -3,7 +3,7 @@
 //! folder written beside the old one, then swapped in).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The names of the files `run` writes into `OUT/<regime>/<period>/` (a contract: scripts,
 /// `verify` and the receiving office read them by name).
@@ -213,6 +213,15 @@ pub fn replace_folder<E: From<std::io::Error>>(
     target: &Path,
     write: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<Retiring, E> {
+    Ok(stage_folder(target, write)?.swap()?)
+}
+
+/// The first half of `replace_folder`: the new folder written beside `target` and synced, not
+/// yet swapped in. Dropped without `swap`, it is removed and `target` stays as it was.
+pub fn stage_folder<E: From<std::io::Error>>(
+    target: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<StagedFolder, E> {
     let (parent, prefix) = sibling(target, STAGING)
         .ok_or_else(|| std::io::Error::other("thư mục kết quả không có thư mục cha"))?;
     std::fs::create_dir_all(&parent)?;
@@ -227,7 +236,37 @@ pub fn replace_folder<E: From<std::io::Error>>(
         std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))?;
     }
     std::fs::File::open(staging.path())?.sync_all()?;
-    let staged = staging.keep();
+    Ok(StagedFolder {
+        target: target.to_path_buf(),
+        parent,
+        staging,
+    })
+}
+
+/// A new folder written whole beside the one it replaces (`stage_folder`).
+#[must_use = "the folder is removed unless it is swapped in"]
+pub struct StagedFolder {
+    target: PathBuf,
+    parent: PathBuf,
+    staging: tempfile::TempDir,
+}
+
+impl StagedFolder {
+    /// Swaps the folder in (the second half of `replace_folder`).
+    pub fn swap(self) -> std::io::Result<Retiring> {
+        let StagedFolder {
+            target,
+            parent,
+            staging,
+        } = self;
+        let target = target.as_path();
+        let staged = staging.keep();
+        swap_in(target, &parent, staged)
+    }
+}
+
+/// Puts `staged` in the place of `target` (the old folder, if any, returned to be removed).
+fn swap_in(target: &Path, parent: &Path, staged: PathBuf) -> std::io::Result<Retiring> {
     let old = if !target.exists() {
         std::fs::rename(&staged, target)?;
         None
@@ -241,7 +280,7 @@ pub fn replace_folder<E: From<std::io::Error>>(
         std::fs::rename(&staged, target)?;
         Some(retired)
     };
-    std::fs::File::open(&parent)?.sync_all()?;
+    std::fs::File::open(parent)?.sync_all()?;
     Ok(Retiring(old.map(|old| {
         std::thread::spawn(move || std::fs::remove_dir_all(old))
     })))
@@ -374,6 +413,29 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["2026-10"]);
+        // Staged whole and then not swapped in (the store step failed meanwhile): removed, the
+        // old folder as it was.
+        let staged = stage_folder(&target, |d| write_synced(d, "a.txt", b"unpublished")).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("ktxh")).unwrap().count(),
+            2
+        );
+        drop(staged);
+        assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"new");
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("ktxh"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["2026-10"]);
+        // Swapped in: the new files, the old folder removed.
+        stage_folder(&target, |d| write_synced(d, "a.txt", b"newest"))
+            .unwrap()
+            .swap()
+            .unwrap()
+            .wait()
+            .unwrap();
+        assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"newest");
+        assert!(!target.join("b.txt").exists());
     }
 
     #[test]

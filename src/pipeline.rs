@@ -228,17 +228,24 @@ pub fn run_period(
     let board = board_of(&report, store.as_ref(), task_list.as_deref());
     // The board's past periods, decoded and consolidated.
     crate::memory::release_freed();
-    // The store first, the outputs after: a run the store step fails publishes nothing, so the
-    // next run (its inputs unchanged) is not taken as up to date and records the period. A run
-    // whose outputs fail after the store step records the same figures again next time.
-    let revisions = match &store {
-        Some(s) => record(s, config, regime, job.period, &batch)?,
-        None => 0,
-    };
-    progress.stage("kho lịch sử");
+    // The store step while the outputs are written beside the period's folder, then the
+    // outputs swapped in once the store has the period: a run the store step fails publishes
+    // nothing, so the next run (its inputs unchanged) is not taken as up to date and records
+    // the period. A run whose outputs fail after the store step records the same figures again
+    // next time. (The board has read the store before: what this run records does not change
+    // it.)
     let target = job.target();
-    let (outputs, retiring) = write_outputs(&target, &report, &board, inputs.clone())?;
-    progress.stage("tong-hop.xlsx, bao-cao");
+    let (staged, recorded) = rayon::join(
+        || write_outputs(&target, &report, &board, inputs.clone()),
+        || match &store {
+            Some(s) => record(s, config, regime, job.period, &batch),
+            None => Ok(0),
+        },
+    );
+    let revisions = recorded?;
+    let (outputs, staged) = staged?;
+    let retiring = publish(&target, staged)?;
+    progress.stage("kho lịch sử, tong-hop.xlsx, bao-cao");
     retire(
         &target,
         retiring,
@@ -1019,11 +1026,11 @@ fn write_outputs(
     report: &Report<'_>,
     board: &crate::board::Board,
     inputs: Vec<FileEntry>,
-) -> Result<(Vec<FileEntry>, crate::output::Retiring), RunError> {
+) -> Result<(Vec<FileEntry>, crate::output::StagedFolder), RunError> {
     let old_manifest = std::fs::read(target.join(names::MANIFEST)).ok();
     let existed = target.is_dir();
     let mut written = Vec::new();
-    let retiring = crate::output::replace_folder(target, |dir| {
+    let staged = crate::output::stage_folder(target, |dir| {
         let entries = render_into(dir, report, board)?;
         let config_sha256 = report.config.fingerprint(&report.regime.id);
         let manifest = manifest(report, &config_sha256, inputs, entries.clone()).into_bytes();
@@ -1041,7 +1048,18 @@ fn write_outputs(
         Ok::<(), RunError>(())
     })
     .map_err(|e| at_output(e, target, existed))?;
-    Ok((written, retiring))
+    Ok((written, staged))
+}
+
+/// The outputs `write_outputs` staged, swapped in for the period's folder.
+fn publish(
+    target: &Path,
+    staged: crate::output::StagedFolder,
+) -> Result<crate::output::Retiring, RunError> {
+    let existed = target.is_dir();
+    staged
+        .swap()
+        .map_err(|e| at_output(write_fault("", &e), target, existed))
 }
 
 /// A machine fault while writing the output `name` (or the output folder itself when `name` is
