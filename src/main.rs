@@ -14,6 +14,15 @@ fn main() {
     // then sit idle while the later stages allocate (at 10 ms the peak grows by ~30 MiB; with
     // a store of two years' periods, more). Reading itself frees after a longer pause
     // (`memory::PurgeAfterPause`).
+    // No transparent huge pages: mimalloc asks the kernel for them on its whole arena, so each
+    // first touch of a 2 MiB stretch faulted in and zeroed 2 MiB, however little of it the run
+    // used, and pages handed back and touched again were zeroed 2 MiB at a time. Without them a
+    // nation's month peaks ~10 MiB lower (a matrix form's quarter, ~7) and a matrix quarter
+    // takes ~0,5 s less CPU (docs/performance.md). Inherited by the programs the run starts
+    // (LibreOffice for the PDF copies), which do not need them either. A kernel without the
+    // setting runs as before.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     // SAFETY: sets an integer option before any other thread exists.
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, baocao::memory::PurgeAfterPause::RUN)
