@@ -386,6 +386,13 @@ mod tests {
     fn a_folder_is_replaced_whole_and_a_failed_write_leaves_the_old_one() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("ktxh").join("2026-10");
+        // What the regime's folder holds.
+        let names = || -> Vec<String> {
+            std::fs::read_dir(dir.path().join("ktxh"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
         replace_folder(&target, |d| write_synced(d, "a.txt", b"old"))
             .unwrap()
             .wait()
@@ -408,25 +415,14 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"new");
-        let names: Vec<String> = std::fs::read_dir(dir.path().join("ktxh"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["2026-10"]);
+        assert_eq!(names(), ["2026-10"]);
         // Staged whole and then not swapped in (the store step failed meanwhile): removed, the
         // old folder as it was.
         let staged = stage_folder(&target, |d| write_synced(d, "a.txt", b"unpublished")).unwrap();
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("ktxh")).unwrap().count(),
-            2
-        );
+        assert_eq!(names().len(), 2);
         drop(staged);
         assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"new");
-        let names: Vec<String> = std::fs::read_dir(dir.path().join("ktxh"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["2026-10"]);
+        assert_eq!(names(), ["2026-10"]);
         // Swapped in: the new files, the old folder removed.
         stage_folder(&target, |d| write_synced(d, "a.txt", b"newest"))
             .unwrap()

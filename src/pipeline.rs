@@ -3,10 +3,11 @@
 //!
 //! Called by `run`, by `run --due` (see `batch`) and by tests. Knows nothing of the terminal:
 //! progress goes to a `Progress` the caller passes, and the result is an `Outcome` the caller
-//! prints. The history store is recorded first; then every output is written (the large ones
+//! prints. The history store is recorded while every output is written (the large ones
 //! streamed as they are rendered) into a new period folder beside the old one, which is swapped
-//! in whole (`output::replace_folder`): a failed or killed run leaves the previous outputs in
-//! place, and a reader never sees a mix of old and new. A full disk or a vanished folder is a
+//! in whole once the store has the period (`output::stage_folder`, `StagedFolder::swap`): a
+//! failed or killed run leaves the previous outputs in place, and a reader never sees a mix of
+//! old and new. A full disk or a vanished folder is a
 //! machine fault (`fault`), said as one.
 
 use std::path::{Path, PathBuf};
@@ -1016,11 +1017,10 @@ const KEPT_IF_UNCHANGED: [&str; 3] = [names::SIGNATURE, names::NARRATIVE_PDF, na
 
 /// Renders every output straight into the new period folder, each file written and synced as
 /// soon as it is made (so a large output is never held beside the others), the manifest over
-/// them last; the folder is then swapped in whole (`output::replace_folder`), so a reader sees
-/// the complete old set or the complete new one, and a failed render leaves the old one. When
-/// the manifest is unchanged, the signature and PDF copies beside it are carried over.
-/// Returns the outputs in `OUTPUTS` order, the manifest last, and the old folder's removal,
-/// under way.
+/// them last; the folder is left staged for `publish` to swap in whole, so a reader sees the
+/// complete old set or the complete new one, and a failed render leaves the old one. When the
+/// manifest is unchanged, the signature and PDF copies beside it are carried over. Returns the
+/// outputs in `OUTPUTS` order, the manifest last, and the staged folder.
 fn write_outputs(
     target: &Path,
     report: &Report<'_>,
