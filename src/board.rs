@@ -4,7 +4,8 @@
 //!
 //! Gathers plain data (`Board`) from the stages before it: the inboxes checked by `validate`,
 //! the store read by `history`, the register's statuses from `tasks`. `render::board` lays it
-//! out; this module writes nothing.
+//! out; this module writes nothing but the past periods' figures it rebuilt, kept beside the
+//! store (`history::cache`).
 
 use std::path::Path;
 
@@ -13,6 +14,7 @@ use chrono::NaiveDate;
 use crate::catalog::{Config, Regime};
 use crate::consolidate::Consolidated;
 use crate::due::{due_rows, regime_inbox};
+use crate::history::cache::{bits, from_bits};
 use crate::ingest::{read_all, Expect};
 use crate::model::InputColumn;
 use crate::period::Period;
@@ -157,26 +159,42 @@ pub fn indicator_panels(
     // or consolidated from the store with only the indicators those cells need (one period at a
     // time, so neither time nor memory grows with the size of each period).
     let needed = board_indicators(config, keys);
-    let figures = |p: Period| -> Vec<Option<f64>> {
-        let from_store;
-        let c = match current.filter(|_| p == period) {
-            Some(c) => Some(c),
-            None => {
-                from_store = store.and_then(|s| {
-                    crate::history::consolidated_from_store_where(config, regime, s, p, &|code| {
-                        needed.contains(code)
-                    })
-                    .map(|(c, _)| c)
-                });
-                from_store.as_ref()
-            }
-        };
+    let of = |c: Option<&Consolidated>| -> Vec<Option<f64>> {
         keys.iter()
             .map(|key| {
                 c.and_then(|c| c.get(root, key, InputColumn::ThucHien))
                     .filter(|v| v.is_finite())
             })
             .collect()
+    };
+    let from_store = |s: &Store, p: Period| {
+        let c = crate::history::consolidated_from_store_where(config, regime, s, p, &|code| {
+            needed.contains(code)
+        });
+        of(c.as_ref().map(|(c, _)| c))
+    };
+    // A past period's figures from `history::cache` when an earlier run (or board) rebuilt
+    // them from the same partition, for the same cells.
+    let cache = store.and_then(|s| crate::history::cache::PastCache::open(s, config, regime));
+    const KIND: &str = "bang-tin";
+    let cells = keys.join("\n");
+    let figures = |p: Period| -> Vec<Option<f64>> {
+        match (current.filter(|_| p == period), store, &cache) {
+            (Some(c), ..) => of(Some(c)),
+            (None, Some(s), Some(cache)) => {
+                let key = cache.key(KIND, &cells, &[p]);
+                let kept: Vec<Option<u64>> = cache.get_or(KIND, p, key.as_deref(), || {
+                    from_store(s, p).into_iter().map(bits).collect()
+                });
+                match kept.len() == keys.len() {
+                    true => kept.into_iter().map(from_bits).collect(),
+                    // An entry edited by hand.
+                    false => from_store(s, p),
+                }
+            }
+            (None, Some(s), None) => from_store(s, p),
+            (None, None, _) => of(None),
+        }
     };
     let periods = last_periods(period, 12);
     // One period per core (each is read and consolidated on its own), in order.

@@ -117,6 +117,29 @@ impl Consolidated {
         self.overflowed.retain(|(u, _, _)| *u == root);
     }
 
+    /// A result holding `root`'s `figures` alone, as `keep_root_only` leaves one: a past
+    /// period's figures kept by `history::cache`, rebuilt.
+    pub fn of_root(
+        regime: String,
+        period: Option<Period>,
+        root: String,
+        units: Vec<String>,
+        figures: impl IntoIterator<Item = (String, InputColumn, f64)>,
+    ) -> Consolidated {
+        let mut c = Consolidated {
+            regime,
+            period,
+            root,
+            units,
+            ..Consolidated::default()
+        };
+        let root = c.root.clone();
+        for (key, column, value) in figures {
+            c.set(&root, &key, column, value);
+        }
+        c
+    }
+
     fn key_id(&self, key: &str) -> Option<u32> {
         self.key_index.get(key).copied()
     }

@@ -911,17 +911,10 @@ fn compare(
             successors: Vec::new(),
         };
     };
-    let (last_year, successors) = crate::history::consolidated_from_store_with_ytd(
-        config,
-        regime,
-        s,
-        period.same_period_last_year(),
-    )
-    .map_or((None, Vec::new()), |(mut c, succ)| {
-        // Shown for the receiver alone (the list form's and the report's column).
-        c.keep_root_only();
-        (Some(c), succ)
-    });
+    // Shown for the receiver alone (the list form's and the report's column).
+    let (last_year, successors) =
+        crate::history::same_period_last_year(config, regime, s, period.same_period_last_year())
+            .map_or((None, Vec::new()), |(c, succ)| (Some(c), succ));
     // The rest of last year's figures, and the store rows they were consolidated from.
     crate::memory::release_freed();
     let accepted = &batch.accepted;

@@ -381,6 +381,14 @@ impl Store {
             .join("data.parquet")
     }
 
+    /// The BLAKE3 of a period's partition file as it is on disk, or `None` when there is none
+    /// (or it cannot be read): what a result rebuilt from the period is told apart by
+    /// (`history::cache`).
+    pub fn partition_digest(&self, regime: &str, period: Period) -> Option<[u8; 32]> {
+        let bytes = std::fs::read(self.partition(regime, &period.code())).ok()?;
+        Some(*blake3::hash(&bytes).as_bytes())
+    }
+
     /// Periods stored for `regime`, sorted.
     pub fn periods(&self, regime: &str) -> Vec<Period> {
         let mut out: Vec<Period> = std::fs::read_dir(self.dir.join(format!("regime={regime}")))

@@ -533,3 +533,96 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
         "{err}"
     );
 }
+
+#[test]
+fn last_year_kept_beside_the_store_is_used_on_a_rerun_and_rebuilt_when_the_store_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let history = tmp.path().join("history");
+    let import = |name: &str, rows: &str| {
+        let csv = tmp.path().join(name);
+        std::fs::write(
+            &csv,
+            format!("regime,period,unit_code,indicator_code,value,unit_of_measure,column\n{rows}"),
+        )
+        .unwrap();
+        let (code, _, err) = baocao(&[
+            "--root",
+            s(&samples()),
+            "import-history",
+            "--history",
+            s(&history),
+            s(&csv),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    };
+    let run = |out: &str| {
+        let out = tmp.path().join(out);
+        let (code, _, err) = baocao(&[
+            "--root",
+            s(&samples()),
+            "run",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--inbox",
+            s(&samples().join("inbox/ktxh")),
+            "--out",
+            s(&out),
+            "--history",
+            s(&history),
+            "--as-of",
+            "2026-11-22",
+            "-q",
+        ]);
+        assert!(code <= 1, "{err}");
+        out.join("ktxh/2026-10")
+    };
+    // NN05 "Sản lượng lương thực" of the province in October last year, from the workbook.
+    let last_year = |dir: &Path| {
+        let rows = sheet(&dir.join("tong-hop.xlsx"), "Biểu số liệu");
+        let header = rows
+            .iter()
+            .position(|r| r.iter().any(|c| text(c) == "Mã số"))
+            .unwrap();
+        let col = rows[header]
+            .iter()
+            .position(|c| text(c).starts_with("Cùng kỳ năm trước"))
+            .expect("column");
+        rows[header + 1..]
+            .iter()
+            .find(|r| text(&r[1]) == "NN05")
+            .and_then(|r| r.get(col).and_then(num))
+    };
+    import(
+        "a.csv",
+        "ktxh,2025-10,99001,NN05,100,tấn,thuc_hien\nktxh,2025-10,99002,NN05,50.5,tấn,thuc_hien\n",
+    );
+    let first = run("o1");
+    assert_eq!(last_year(&first), Some(150.5), "100 + 50,5");
+    let kept = history.join(".bo-nho-dem/ktxh/cung-ky-nam-truoc-2025-10.json");
+    assert!(kept.is_file());
+    // A rerun takes it: the same workbook, to the byte.
+    let again = run("o2");
+    assert!(
+        std::fs::read(first.join("tong-hop.xlsx")).unwrap()
+            == std::fs::read(again.join("tong-hop.xlsx")).unwrap()
+    );
+    // A kept figure the store no longer gives is never shown: October last year is imported
+    // again (an import replaces the period's figures), with another unit's alone, and the
+    // rerun rebuilds it.
+    import("b.csv", "ktxh,2025-10,99003,NN05,9.5,tấn,thuc_hien\n");
+    let changed = run("o3");
+    assert_eq!(last_year(&changed), Some(9.5));
+    // The same outputs as a run with nothing kept.
+    std::fs::remove_dir_all(history.join(".bo-nho-dem")).unwrap();
+    let fresh = run("o4");
+    for name in ["tong-hop.xlsx", "bao-cao.md", "bang-tin.html"] {
+        assert!(
+            std::fs::read(changed.join(name)).unwrap() == std::fs::read(fresh.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Parquet readers see the store's partitions only.
+    assert!(kept.is_file());
+}

@@ -2,7 +2,8 @@
 //! store (same period last year, year-to-date), the year-to-date cross-check of the forms'
 //! cumulative column, and outliers against a unit's own history.
 //!
-//! Reads the store, calls `consolidate` for the rebuilt periods; writes nothing.
+//! Reads the store, calls `consolidate` for the rebuilt periods; writes nothing but what it
+//! rebuilt, kept beside the store for the next run (`cache`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +15,7 @@ use crate::period::{Frequency, Period};
 use crate::store::{Keep, Store};
 use crate::text::fmt_vn;
 
+pub mod cache;
 pub mod plan;
 pub mod ytd;
 
@@ -144,6 +146,81 @@ pub fn consolidated_from_store_with_ytd(
         c.replace_column(config, InputColumn::LuyKe, &y.consolidated);
     }
     Some((c, successors))
+}
+
+/// The receiver's figures of `period` (the same period last year) rebuilt from the store with
+/// their year-to-date (`consolidated_from_store_with_ytd`), the other units' let go, and the
+/// successors that received merged units' figures: from `cache` when an earlier run rebuilt
+/// them from the same partitions (the period's and its year's other periods', which its
+/// year-to-date reads), else rebuilt and kept there.
+pub fn same_period_last_year(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    period: Period,
+) -> Option<(Consolidated, Vec<String>)> {
+    let compute = || {
+        consolidated_from_store_with_ytd(config, regime, store, period).map(|(mut c, succ)| {
+            c.keep_root_only();
+            (c, succ)
+        })
+    };
+    let Some(cache) = cache::PastCache::open(store, config, regime) else {
+        return compute();
+    };
+    let mut periods: Vec<Period> = store
+        .periods(&regime.id)
+        .into_iter()
+        .filter(|p| p.year() == period.year())
+        .collect();
+    if !periods.contains(&period) {
+        periods.push(period);
+    }
+    const KIND: &str = "cung-ky-nam-truoc";
+    let key = cache.key(KIND, "", &periods);
+    let kept: Option<RootFigures> = cache.get_or(KIND, period, key.as_deref(), || {
+        compute().map(|(c, successors)| RootFigures::of(&c, successors))
+    });
+    kept.map(RootFigures::rebuilt)
+}
+
+/// A result reduced to its receiver's figures (`Consolidated::keep_root_only`), as
+/// `history::cache` keeps it: every figure by its bits.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RootFigures {
+    regime: String,
+    period: Option<String>,
+    root: String,
+    units: Vec<String>,
+    figures: Vec<(String, InputColumn, u64)>,
+    successors: Vec<String>,
+}
+
+impl RootFigures {
+    fn of(c: &Consolidated, successors: Vec<String>) -> RootFigures {
+        RootFigures {
+            regime: c.regime.clone(),
+            period: c.period.map(|p| p.code()),
+            root: c.root.clone(),
+            units: c.units.clone(),
+            figures: c
+                .values()
+                .filter(|(unit, ..)| *unit == c.root)
+                .map(|(_, key, column, v)| (key.to_string(), column, v.to_bits()))
+                .collect(),
+            successors,
+        }
+    }
+
+    fn rebuilt(self) -> (Consolidated, Vec<String>) {
+        let figures = self
+            .figures
+            .into_iter()
+            .map(|(key, column, bits)| (key, column, f64::from_bits(bits)));
+        let period = self.period.and_then(|p| p.parse().ok());
+        let c = Consolidated::of_root(self.regime, period, self.root, self.units, figures);
+        (c, self.successors)
+    }
 }
 
 /// `period`'s actual figures consolidated from the store, with only the indicators `keep`

@@ -14,7 +14,7 @@ use crate::model::CellKey;
 use crate::period::Period;
 
 /// The columns a reporting unit may fill on a form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputColumn {
     /// Kế hoạch năm
