@@ -527,21 +527,20 @@ impl Config {
         if i.is_computed() {
             return false;
         }
-        let below = || self.units.subtree(&unit.code);
         let restricts = i
             .reported_by
             .iter()
             .any(|l| regime.reporters.levels.contains(l));
         let level_ok = !restricts
             || i.reported_by.contains(&unit.level)
-            || below().iter().any(|c| {
-                self.units
-                    .get(c)
-                    .is_some_and(|u| i.reported_by.contains(&u.level))
-            });
+            || self
+                .units
+                .any_in_subtree(&unit.code, |u| i.reported_by.contains(&u.level));
         let owner_ok = !i.owner_only
             || i.owner.as_deref() == Some(unit.code.as_str())
-            || i.owner.as_ref().is_some_and(|o| below().contains(o));
+            || i.owner
+                .as_ref()
+                .is_some_and(|o| self.units.is_within(o, &unit.code));
         level_ok && owner_ok
     }
 

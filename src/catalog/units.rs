@@ -135,6 +135,39 @@ impl UnitTree {
         out
     }
 
+    /// Whether `code` or a unit below it satisfies `pred`: `subtree(code).iter().any(..)`
+    /// without making the list (asked for every unit and indicator of a nation's form). A
+    /// cycle (which the loader reports) stops the walk after as many units as the tree has.
+    pub fn any_in_subtree(&self, code: &str, pred: impl Fn(&Unit) -> bool) -> bool {
+        let mut stack: Vec<&str> = vec![code];
+        let mut visited = 0;
+        while let Some(c) = stack.pop() {
+            visited += 1;
+            if visited > self.units.len() + 1 {
+                break;
+            }
+            if self.get(c).is_some_and(&pred) {
+                return true;
+            }
+            stack.extend(self.children(c).iter().map(String::as_str));
+        }
+        false
+    }
+
+    /// Whether `code` is `top` or a unit below it: `subtree(top).contains(code)` by walking up
+    /// from `code`.
+    pub fn is_within(&self, code: &str, top: &str) -> bool {
+        let mut cur = Some(code);
+        for _ in 0..=self.units.len() {
+            match cur {
+                Some(c) if c == top => return true,
+                Some(c) => cur = self.get(c).and_then(|u| u.parent.as_deref()),
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Ancestors of `code`, nearest first (without `code` itself).
     pub fn ancestors(&self, code: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -243,5 +276,43 @@ fn check_parents(file: &UnitsFile, problems: &mut Vec<(String, String)>) {
             cur = parent_of.get(c).copied().flatten();
             steps += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Config;
+
+    #[test]
+    fn walks_without_a_list_agree_with_the_subtree() {
+        let config =
+            Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"))
+                .unwrap();
+        let tree = &config.units;
+        let levels: Vec<String> = tree.levels.iter().map(|l| l.name.clone()).collect();
+        let mut some = 0;
+        for u in tree.iter() {
+            let below = tree.subtree(&u.code);
+            for level in &levels {
+                let listed = below
+                    .iter()
+                    .any(|c| tree.get(c).is_some_and(|x| &x.level == level));
+                assert_eq!(
+                    tree.any_in_subtree(&u.code, |x| &x.level == level),
+                    listed,
+                    "{} {level}",
+                    u.code
+                );
+            }
+            for other in tree.iter() {
+                let within = below.contains(&other.code);
+                some += usize::from(within && other.code != u.code);
+                assert_eq!(tree.is_within(&other.code, &u.code), within);
+            }
+            assert!(!tree.is_within("không có", &u.code));
+            assert!(!tree.any_in_subtree("không có", |_| true));
+        }
+        // The samples' province has units below units.
+        assert!(some > 30, "{some}");
     }
 }
