@@ -57,13 +57,14 @@ impl SheetList<'_> {
         let (spec, file) = (self.spec, self.file);
         // The list's own sheet first, then any sheet with its header (a block below the table).
         let named = fold(&spec.sheet_name());
-        let candidates: Vec<(&Grid, Header)> = sheets
+        // Looked for sheet by sheet, up to the first with rows (the other sheets are not
+        // searched for a header, a fold of every text of a nation's forms).
+        let candidates = sheets
             .iter()
             .filter(|g| fold(&g.sheet) == named)
             .chain(sheets.iter().filter(|g| fold(&g.sheet) != named))
-            .filter_map(|g| header(g, spec).map(|h| (g, h)))
-            .collect();
-        let Some((i, rows, said)) = self.first_with_rows(&candidates) else {
+            .filter_map(|g| header(g, spec).map(|h| (g, h)));
+        let Some(((grid, (row, cols)), rows, said)) = self.first_with_rows(candidates) else {
             diags.push(Diagnostic::new(
                 Code::ListNotFound,
                 Location::cell(file, spec.sheet_name(), ""),
@@ -76,7 +77,6 @@ impl SheetList<'_> {
             ));
             return None;
         };
-        let (grid, (row, cols)) = (candidates[i].0, (candidates[i].1 .0, &candidates[i].1 .1));
         for (i, c) in spec.columns.iter().enumerate() {
             if cols[i].is_none() && c.required {
                 diags.push(Diagnostic::new(
@@ -94,21 +94,22 @@ impl SheetList<'_> {
         Some(ListTable { at, rows })
     }
 
-    /// Of the sheets with the list's header, the first that has rows (else the first): its
-    /// index, its rows and what reading them said.
-    fn first_with_rows(
+    /// Of the sheets with the list's header, the first that has rows (else the first): the
+    /// sheet and its header, its rows and what reading them said.
+    fn first_with_rows<'g>(
         &self,
-        candidates: &[(&Grid, Header)],
-    ) -> Option<(usize, Vec<ListRow>, Vec<Diagnostic>)> {
+        candidates: impl Iterator<Item = (&'g Grid, Header)>,
+    ) -> Option<((&'g Grid, Header), Vec<ListRow>, Vec<Diagnostic>)> {
         // The first that has rows: a unit that typed its list below the table left the list's
         // own sheet empty.
-        let mut chosen: Option<(usize, Vec<ListRow>, Vec<Diagnostic>)> = None;
-        for (i, (g, (row, cols))) in candidates.iter().enumerate() {
+        type Chosen<'g> = ((&'g Grid, Header), Vec<ListRow>, Vec<Diagnostic>);
+        let mut chosen: Option<Chosen<'g>> = None;
+        for (g, (row, cols)) in candidates {
             let mut said = Vec::new();
-            let rows = self.read_rows(g, *row, cols, &mut said);
+            let rows = self.read_rows(g, row, &cols, &mut said);
             let found = !rows.is_empty();
             if found || chosen.is_none() {
-                chosen = Some((i, rows, said));
+                chosen = Some(((g, (row, cols)), rows, said));
             }
             if found {
                 break;
