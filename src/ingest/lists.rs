@@ -99,10 +99,9 @@ impl SheetList<'_> {
     fn first_with_rows<'g>(
         &self,
         candidates: impl Iterator<Item = (&'g Grid, Header)>,
-    ) -> Option<((&'g Grid, Header), Vec<ListRow>, Vec<Diagnostic>)> {
+    ) -> Option<Chosen<'g>> {
         // The first that has rows: a unit that typed its list below the table left the list's
         // own sheet empty.
-        type Chosen<'g> = ((&'g Grid, Header), Vec<ListRow>, Vec<Diagnostic>);
         let mut chosen: Option<Chosen<'g>> = None;
         for (g, (row, cols)) in candidates {
             let mut said = Vec::new();
@@ -218,6 +217,9 @@ fn listing_columns(grid: &Grid, spec: &ListSpec, header: u32) -> Option<(u32, Op
 
 /// A list's header row on a sheet, and each of its columns' place there.
 type Header = (u32, Vec<Option<u32>>);
+
+/// The sheet a list is read from with its header, its rows and what reading them said.
+type Chosen<'g> = ((&'g Grid, Header), Vec<ListRow>, Vec<Diagnostic>);
 
 /// The header row of a list on a sheet and each column's place there: the first row naming at
 /// least half of the list's columns, from the top (its own sheet) or anywhere (a block below
