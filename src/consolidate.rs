@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use litemap::LiteMap;
 use rayon::prelude::*;
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, NoValue, Regime};
@@ -97,12 +98,13 @@ impl<'a> UnitFigures<'a> {
     }
 }
 
-/// One unit's consolidated cells, by (cell key index, column).
+/// One unit's consolidated cells, by (cell key index, column). Sorted vectors (`LiteMap`): 16
+/// bytes a figure where a B-tree took about twice that, a nation's 1.3 million figures.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct UnitCells {
-    values: BTreeMap<(u32, InputColumn), f64>,
+    values: LiteMap<(u32, InputColumn), f64>,
     /// Cell key index → number of reporting units whose figures went into it.
-    contributors: BTreeMap<u32, usize>,
+    contributors: LiteMap<u32, u32>,
 }
 
 impl Consolidated {
@@ -234,7 +236,8 @@ impl Consolidated {
     /// The number of reporting units whose figures went into a unit's cell.
     pub fn contributors(&self, unit: &str, key: &str) -> Option<usize> {
         let k = self.key_id(key)?;
-        self.cells.get(unit)?.contributors.get(&k).copied()
+        let n = self.cells.get(unit)?.contributors.get(&k).copied()?;
+        Some(n as usize)
     }
 
     /// Whether a unit has any figure.
@@ -847,7 +850,10 @@ fn own_cells<'a>(
                 .zip(&run.figures)
                 .filter(|(sent, fig)| sent.leaf && !fig.is_empty())
                 .map(move |(sent, fig)| {
-                    let mut cells = UnitCells::default();
+                    let mut cells = UnitCells {
+                        values: LiteMap::with_capacity(fig.len()),
+                        contributors: LiteMap::new(),
+                    };
                     for (k, column, value, weight) in in_result(ids, fig) {
                         let i = indicator_of[k as usize];
                         let mut acc = Acc::default();
@@ -1073,7 +1079,8 @@ fn put_cell(
         cells.values.insert((k, column), round(v));
     }
     if column == InputColumn::ThucHien {
-        cells.contributors.insert(k, acc.n);
+        // A count of units: far below 2^32.
+        cells.contributors.insert(k, acc.n as u32);
     }
 }
 
