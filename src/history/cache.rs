@@ -126,8 +126,7 @@ impl<'s> PastCache<'s> {
             // Not kept when it cannot be written (see the module's note), and the folders made
             // for it are not left empty.
             let made = !self.dir.is_dir();
-            let written = std::fs::create_dir_all(&self.dir)
-                .and_then(|()| crate::output::write_atomic(&path, &bytes));
+            let written = std::fs::create_dir_all(&self.dir).and_then(|()| replace(&path, &bytes));
             if written.is_err() && made {
                 let _ = std::fs::remove_dir(&self.dir);
                 let _ = self.dir.parent().map(std::fs::remove_dir);
@@ -139,6 +138,17 @@ impl<'s> PastCache<'s> {
     fn path(&self, kind: &str, period: Period) -> PathBuf {
         self.dir.join(format!("{kind}-{}.json", period.code()))
     }
+}
+
+/// `path` replaced by `bytes` at once (a temporary file beside it, renamed), not synced: an
+/// entry a power cut leaves empty or torn does not parse, and is rebuilt.
+fn replace(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".baocao-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// A text into a key: its length, then its bytes.
