@@ -145,7 +145,9 @@ impl<'s> PastCache<'s> {
 fn replace(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".baocao-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".baocao-")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
