@@ -110,8 +110,7 @@ impl<'s> PastCache<'s> {
             return compute();
         };
         let path = self.path(kind, period);
-        let kept = std::fs::read(&path)
-            .ok()
+        let kept = read_bounded(&path)
             .and_then(|bytes| serde_json::from_slice::<Entry<T>>(&bytes).ok())
             .filter(|e| e.key == key);
         if let Some(e) = kept {
@@ -138,6 +137,19 @@ impl<'s> PastCache<'s> {
     fn path(&self, kind: &str, period: Period) -> PathBuf {
         self.dir.join(format!("{kind}-{}.json", period.code()))
     }
+}
+
+/// The largest entry read: a receiver's figures are kilobytes (a matrix form's thousands of
+/// cells, ~100 KB); a larger file there is not one this engine wrote, and is not read whole.
+const MAX_ENTRY: u64 = 16 << 20;
+
+/// An entry's bytes, when it is a file of at most `MAX_ENTRY` bytes.
+fn read_bounded(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
 }
 
 /// `path` replaced by `bytes` at once (a temporary file beside it, renamed), not synced: an
@@ -257,6 +269,13 @@ mod tests {
         std::fs::write(&file, b"{\"key\":").unwrap();
         assert_eq!(cache.get_or("thu", sep, key.as_deref(), || 8u32), 8);
         assert_eq!(cache.get_or("thu", sep, key.as_deref(), || 9u32), 8);
+        // Too large to be an entry: not read whole, computed again.
+        let mut big = format!("{{\"key\":\"{}\",\"value\":8", key.as_deref().unwrap());
+        big.push_str(&" ".repeat(MAX_ENTRY as usize));
+        big.push('}');
+        std::fs::write(&file, big).unwrap();
+        assert_eq!(cache.get_or("thu", sep, key.as_deref(), || 13u32), 13);
+        assert!(std::fs::metadata(&file).unwrap().len() < 100);
         // A value of another shape under the right key: computed, not a panic.
         let other = format!(
             "{{\"key\":\"{}\",\"value\":\"tám\"}}",
