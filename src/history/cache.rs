@@ -161,6 +161,14 @@ fn replace(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".baocao-")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    // Readable by whoever reads the store (a cron job and the officer may be two users), as
+    // the store's own files are.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -232,6 +240,14 @@ mod tests {
         // Computed once, then read back: the second compute would have given 3.
         assert_eq!(get(2.5), vec![bits(Some(2.5)), None]);
         assert_eq!(get(3.0), vec![bits(Some(2.5)), None]);
+        // Readable by the store's other users, as its partitions are.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let entry = store.dir.join(FOLDER).join("ktxh/thu-2026-09.json");
+            let mode = std::fs::metadata(entry).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
         assert_eq!(computed.get(), 2);
         // A partition appears or changes: computed again, and that entry kept.
         partition(&store, "2026-08", b"b");
