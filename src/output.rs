@@ -143,6 +143,24 @@ pub struct Staged {
 
 /// `bytes` staged to replace `path` (`Staged`).
 pub fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<Staged> {
+    let tmp = beside(path, bytes)?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+/// `path` replaced by `bytes` at once (a temporary file beside it, renamed), not synced: for
+/// a file that is only a cache, which a power cut may leave torn.
+pub fn replace_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    beside(path, bytes)?.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// `bytes` in a temporary file (`.baocao-…`) in `path`'s folder, made if missing, readable by
+/// whoever reads that folder (a cron job and the officer may be two users).
+fn beside(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -158,11 +176,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<Staged> {
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    tmp.as_file().sync_all()?;
-    Ok(Staged {
-        tmp,
-        path: path.to_path_buf(),
-    })
+    Ok(tmp)
 }
 
 impl Staged {

@@ -441,6 +441,62 @@ fn an_estimate_revised_by_next_months_actual_keeps_both_vintages_and_ytd_uses_th
     );
 }
 
+/// `import-history` of a `du-lieu.csv` into `history`, with the config `root`.
+fn import_history(root: &Path, history: &Path, csv: &Path) {
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(root),
+        "import-history",
+        "--history",
+        s(history),
+        s(csv),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// ktxh October 2026 run on the samples' inbox with the config `root` and the store
+/// `history`, into `out`; the period's output folder.
+fn run_october(root: &Path, history: &Path, out: &Path) -> PathBuf {
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(root),
+        "run",
+        "--regime",
+        "ktxh",
+        "--period",
+        "2026-10",
+        "--inbox",
+        s(&samples().join("inbox/ktxh")),
+        "--out",
+        s(out),
+        "--history",
+        s(history),
+        "--as-of",
+        "2026-11-22",
+        "-q",
+    ]);
+    assert!(code <= 1, "{err}");
+    out.join("ktxh/2026-10")
+}
+
+/// The province's "Cùng kỳ năm trước" figure of `code` on the list form of the output folder
+/// `dir`'s workbook.
+fn last_year_in_workbook(dir: &Path, code: &str) -> Option<f64> {
+    let rows = sheet(&dir.join("tong-hop.xlsx"), "Biểu số liệu");
+    let header = rows
+        .iter()
+        .position(|r| r.iter().any(|c| text(c) == "Mã số"))
+        .unwrap();
+    let col = rows[header]
+        .iter()
+        .position(|c| text(c).starts_with("Cùng kỳ năm trước"))
+        .expect("column");
+    rows[header + 1..]
+        .iter()
+        .find(|r| text(&r[1]) == code)
+        .and_then(|r| r.get(col).and_then(num))
+}
+
 #[test]
 fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     let tmp = tempfile::tempdir().unwrap();
@@ -461,50 +517,9 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     )
     .unwrap();
     let history = tmp.path().join("history");
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&root),
-        "import-history",
-        "--history",
-        s(&history),
-        s(&old),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let out = tmp.path().join("out");
-    let (code, _, err) = baocao(&[
-        "--root",
-        s(&root),
-        "run",
-        "--regime",
-        "ktxh",
-        "--period",
-        "2026-10",
-        "--inbox",
-        s(&samples().join("inbox/ktxh")),
-        "--out",
-        s(&out),
-        "--history",
-        s(&history),
-        "--as-of",
-        "2026-11-22",
-        "-q",
-    ]);
-    assert!(code <= 1, "{err}");
-    let rows = sheet(&out.join("ktxh/2026-10/tong-hop.xlsx"), "Biểu số liệu");
-    let header = rows
-        .iter()
-        .position(|r| r.iter().any(|c| text(c) == "Mã số"))
-        .unwrap();
-    let col = rows[header]
-        .iter()
-        .position(|c| text(c).starts_with("Cùng kỳ năm trước"))
-        .expect("column");
-    let value = |code: &str| {
-        rows[header + 1..]
-            .iter()
-            .find(|r| text(&r[1]) == code)
-            .and_then(|r| r.get(col).and_then(num))
-    };
+    import_history(&root, &history, &old);
+    let dir = run_october(&root, &history, &tmp.path().join("out"));
+    let value = |code: &str| last_year_in_workbook(&dir, code);
     assert_eq!(
         value("NN05"),
         Some(150.5),
@@ -515,7 +530,7 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
         None,
         "an average cannot be carried over by adding"
     );
-    let md = std::fs::read_to_string(out.join("ktxh/2026-10/bao-cao.md")).unwrap();
+    let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap();
     assert!(
         md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) là tổng số liệu của các đơn vị trước sắp xếp: 98001, 98002 (hợp nhất từ 01/07/2025"),
         "{md}"
@@ -545,55 +560,11 @@ fn last_year_kept_beside_the_store_is_used_on_a_rerun_and_rebuilt_when_the_store
             format!("regime,period,unit_code,indicator_code,value,unit_of_measure,column\n{rows}"),
         )
         .unwrap();
-        let (code, _, err) = baocao(&[
-            "--root",
-            s(&samples()),
-            "import-history",
-            "--history",
-            s(&history),
-            s(&csv),
-        ]);
-        assert_eq!(code, 0, "{err}");
+        import_history(&samples(), &history, &csv);
     };
-    let run = |out: &str| {
-        let out = tmp.path().join(out);
-        let (code, _, err) = baocao(&[
-            "--root",
-            s(&samples()),
-            "run",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--inbox",
-            s(&samples().join("inbox/ktxh")),
-            "--out",
-            s(&out),
-            "--history",
-            s(&history),
-            "--as-of",
-            "2026-11-22",
-            "-q",
-        ]);
-        assert!(code <= 1, "{err}");
-        out.join("ktxh/2026-10")
-    };
+    let run = |out: &str| run_october(&samples(), &history, &tmp.path().join(out));
     // NN05 "Sản lượng lương thực" of the province in October last year, from the workbook.
-    let last_year = |dir: &Path| {
-        let rows = sheet(&dir.join("tong-hop.xlsx"), "Biểu số liệu");
-        let header = rows
-            .iter()
-            .position(|r| r.iter().any(|c| text(c) == "Mã số"))
-            .unwrap();
-        let col = rows[header]
-            .iter()
-            .position(|c| text(c).starts_with("Cùng kỳ năm trước"))
-            .expect("column");
-        rows[header + 1..]
-            .iter()
-            .find(|r| text(&r[1]) == "NN05")
-            .and_then(|r| r.get(col).and_then(num))
-    };
+    let last_year = |dir: &Path| last_year_in_workbook(dir, "NN05");
     import(
         "a.csv",
         "ktxh,2025-10,99001,NN05,100,tấn,thuc_hien\nktxh,2025-10,99002,NN05,50.5,tấn,thuc_hien\n",

@@ -125,7 +125,8 @@ impl<'s> PastCache<'s> {
             // Not kept when it cannot be written (see the module's note), and the folders made
             // for it are not left empty.
             let made = !self.dir.is_dir();
-            let written = std::fs::create_dir_all(&self.dir).and_then(|()| replace(&path, &bytes));
+            let written = std::fs::create_dir_all(&self.dir)
+                .and_then(|()| crate::output::replace_unsynced(&path, &bytes));
             if written.is_err() && made {
                 let _ = std::fs::remove_dir(&self.dir);
                 let _ = self.dir.parent().map(std::fs::remove_dir);
@@ -150,27 +151,6 @@ fn read_bounded(path: &std::path::Path) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
     (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
-}
-
-/// `path` replaced by `bytes` at once (a temporary file beside it, renamed), not synced: an
-/// entry a power cut leaves empty or torn does not parse, and is rebuilt.
-fn replace(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".baocao-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    // Readable by whoever reads the store (a cron job and the officer may be two users), as
-    // the store's own files are.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// A text into a key: its length, then its bytes.
