@@ -550,6 +550,45 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
 }
 
 #[test]
+fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
+    // Last October the province had 98001 and 99002 reporting the SIPAS index (an average):
+    // 90 and 70, so the province's figure was (90 + 70) / 2 = 80. 98001 has since merged into
+    // 99001; the province's last-year figure is still 80, not 70 (98001 left out), and its
+    // rice output (a sum) is 100 + 50,5 + 20 = 170,5.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    copy_samples_root(&root);
+    let mut units = std::fs::read_to_string(root.join("units.toml")).unwrap();
+    for code in ["98001", "98002"] {
+        units.push_str(&format!(
+            "\n[[unit]]\ncode = \"{code}\"\nname = \"Xã cũ {code}\"\nlevel = \"xa\"\nparent = \"99\"\nvalid_to = 2025-12-31\n"
+        ));
+    }
+    std::fs::write(root.join("units.toml"), units).unwrap();
+    std::fs::write(
+        root.join("succession.toml"),
+        "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"98002\"]\ndate = 2026-01-01\n",
+    )
+    .unwrap();
+    let old = tmp.path().join("du-lieu-2025-10.csv");
+    std::fs::write(
+        &old,
+        "regime,period,unit_code,indicator_code,value,unit_of_measure,column\n\
+         ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
+         ktxh,2025-10,98002,NN05,50.5,tấn,thuc_hien\n\
+         ktxh,2025-10,99002,NN05,20,tấn,thuc_hien\n\
+         ktxh,2025-10,98001,HC05,90,%,thuc_hien\n\
+         ktxh,2025-10,99002,HC05,70,%,thuc_hien\n",
+    )
+    .unwrap();
+    let history = tmp.path().join("history");
+    import_history(&root, &history, &old);
+    let dir = run_october(&root, &history, &tmp.path().join("out"));
+    assert_eq!(last_year_in_workbook(&dir, "NN05"), Some(170.5));
+    assert_eq!(last_year_in_workbook(&dir, "HC05"), Some(80.0));
+}
+
+#[test]
 fn last_year_kept_beside_the_store_is_used_on_a_rerun_and_rebuilt_when_the_store_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let history = tmp.path().join("history");

@@ -75,8 +75,10 @@ fn stored_actuals(
 }
 
 /// Figures of units that were merged are carried over to their successor: summed
-/// indicators add up, the others cannot be combined and are left out. Returns the
-/// successors that received figures.
+/// indicators add up. The others cannot be combined: they stay the old unit's own, so that
+/// the units above it (where it is still in `units.toml`) are consolidated from them as they
+/// were in their period (a province's average over its communes of last year), and the
+/// successor has none. Returns the successors that received figures.
 pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submission>, Vec<String>) {
     let mut merged: BTreeMap<String, Submission> = BTreeMap::new();
     let mut out = Vec::new();
@@ -96,6 +98,7 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
                 values: BTreeMap::new(),
                 ..s.clone()
             });
+        let mut own = BTreeMap::new();
         for ((code, col), v) in s.values {
             if config
                 .indicator_of_key(&code)
@@ -106,7 +109,12 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
                     .entry((code, col))
                     .and_modify(|x| x.value += v.value)
                     .or_insert(v);
+            } else {
+                own.insert((code, col), v);
             }
+        }
+        if !own.is_empty() {
+            out.push(Submission { values: own, ..s });
         }
     }
     // A successor that reported itself keeps its own figures.
