@@ -185,6 +185,62 @@ fn identification_problems_of_hand_typed_forms() {
 }
 
 #[test]
+fn a_unit_not_in_being_in_the_period_is_refused_with_its_dates_and_successor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = sample_root(tmp.path());
+    let mut units = std::fs::read_to_string(root.join("units.toml")).unwrap();
+    units.push_str("\n[[unit]]\ncode = \"98001\"\nname = \"Xã Cũ\"\nlevel = \"xa\"\nparent = \"99\"\nvalid_to = 2025-12-31\n");
+    units.push_str("\n[[unit]]\ncode = \"98003\"\nname = \"Xã Mới\"\nlevel = \"xa\"\nparent = \"99\"\nvalid_from = 2027-01-01\n");
+    std::fs::write(root.join("units.toml"), units).unwrap();
+    std::fs::write(
+        root.join("succession.toml"),
+        "[[succession]]\nnew = \"99001\"\nold = [\"98001\"]\ndate = 2026-01-01\n",
+    )
+    .unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    plain_form(
+        &inbox.join("xa-cu.xlsx"),
+        &["Tháng 10 năm 2026"],
+        &[("NN05", "Sản lượng lương thực có hạt", Some(10.0))],
+        None,
+        Some(("ktxh", "2026-10", "98001")),
+    );
+    std::fs::write(
+        inbox.join("xa-moi.csv"),
+        "regime,period,unit_code,indicator_code,value,unit_of_measure\nktxh,2026-10,98003,NN05,10,tấn\n",
+    )
+    .unwrap();
+    let v = check_october(&root, &inbox);
+    let message = |file: &str| {
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["file"] == file && d["code"] == "BC0306")
+            .and_then(|d| d["message"].as_str())
+            .unwrap_or_else(|| panic!("no BC0306 on {file}: {v}"))
+            .to_string()
+    };
+    let old = message("xa-cu.xlsx");
+    assert!(
+        old.contains("Xã Cũ (98001) chỉ hoạt động đến hết ngày 31/12/2025")
+            && old.contains("đã sáp nhập vào Phường An Lạc (99001) từ ngày 01/01/2026")
+            && old.contains("số liệu đến ngày 14/10/2026"),
+        "{old}"
+    );
+    let new = message("xa-moi.csv");
+    assert!(
+        new.contains("Xã Mới (98003) hoạt động từ ngày 01/01/2027"),
+        "{new}"
+    );
+    assert!(
+        v["submissions"].as_array().unwrap().is_empty(),
+        "neither file counts: {v}"
+    );
+}
+
+#[test]
 fn exchange_csv_problems() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -504,6 +504,47 @@ impl Config {
             .collect()
     }
 
+    /// Why `unit` cannot report `regime`'s `period`: it is not in being on the period's last
+    /// day of data (`valid_from`, `valid_to` in units.toml, as for `reporting_units`), said
+    /// with its successor where it was merged. `None` when it is.
+    pub fn out_of_being(&self, regime: &Regime, period: Period, unit: &Unit) -> Option<String> {
+        let day = regime.window(period).to;
+        if unit.is_valid_on(day) {
+            return None;
+        }
+        let name = |code: &str| {
+            self.units
+                .get(code)
+                .map(|u| format!("{} ({code})", u.name))
+                .unwrap_or_else(|| code.to_string())
+        };
+        let this = format!("{} ({})", unit.name, unit.code);
+        Some(match (unit.valid_from, unit.valid_to) {
+            (Some(from), _) if day < from => format!(
+                "Đơn vị {this} hoạt động từ ngày {} (valid_from trong units.toml), sau kỳ {} ({}, số liệu đến ngày {}): tệp không được tính.\nGửi báo cáo của kỳ này bằng mã của đơn vị đang hoạt động trong kỳ; nếu ngày bắt đầu sai thì sửa valid_from trong units.toml.",
+                crate::schedule::vn_date(from),
+                period.code(),
+                period.label(),
+                crate::schedule::vn_date(day),
+            ),
+            // Not in being on `day` and not yet started: it ended before.
+            (_, to) => {
+                let to = to.unwrap_or(day);
+                let merged = self
+                    .successor(&unit.code)
+                    .map(|s| format!(", đã sáp nhập vào {} từ ngày {}", name(&s.new), crate::schedule::vn_date(s.date)))
+                    .unwrap_or_default();
+                format!(
+                    "Đơn vị {this} chỉ hoạt động đến hết ngày {} (valid_to trong units.toml){merged}; kỳ {} ({}, số liệu đến ngày {}) không còn đơn vị này: tệp không được tính.\nĐơn vị đang hoạt động báo cáo thay; nếu đơn vị vẫn hoạt động thì sửa valid_to trong units.toml.",
+                    crate::schedule::vn_date(to),
+                    period.code(),
+                    period.label(),
+                    crate::schedule::vn_date(day),
+                )
+            }
+        })
+    }
+
     /// Whether the regime's form has at least one input cell for `unit`: an indicator it
     /// reports (its level in `reported_by`, or `reported_by` empty) that is not derived and not
     /// another unit's alone (`owner_only`). A unit the form asks nothing of is not a reporter.

@@ -271,7 +271,10 @@ fn nobody_reporting(grouped: &Grouped, shown: &str, expect: Expect<'_>, report: 
         let loc = Location::cell(shown, "", format!("dòng {}", rows[0].0));
         let d = match config.units.get(unit) {
             None => Diagnostic::new(Code::UnknownUnit, loc, format!("Mã đơn vị \"{unit}\" không có trong danh mục đơn vị (units.toml).\nKiểm tra cột unit_code.")),
-            Some(u) => Diagnostic::new(Code::NotAReporter, loc, format!("Đơn vị {} ({}) không thuộc đối tượng thực hiện chế độ báo cáo \"{}\".\nKiểm tra cột unit_code.", u.code, u.name, expect.regime.id)),
+            Some(u) => match config.out_of_being(expect.regime, expect.period, u) {
+                Some(why) => Diagnostic::new(Code::NotAReporter, loc, why),
+                None => Diagnostic::new(Code::NotAReporter, loc, format!("Đơn vị {} ({}) không thuộc đối tượng thực hiện chế độ báo cáo \"{}\".\nKiểm tra cột unit_code.", u.code, u.name, expect.regime.id)),
+            },
         };
         report.diagnostics.push(d);
     } else if grouped.other_periods.is_empty() && grouped.other_regimes.is_empty() {

@@ -470,6 +470,15 @@ impl Identity {
             ));
             return None;
         }
+        if let Some(why) = expect
+            .config
+            .out_of_being(expect.regime, expect.period, unit)
+        {
+            report
+                .diagnostics
+                .push(Diagnostic::new(Code::NotAReporter, unit_loc, why));
+            return None;
+        }
         Some(unit)
     }
 }
