@@ -535,6 +535,14 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
         md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) là tổng số liệu của các đơn vị trước sắp xếp: 98001, 98002 (hợp nhất từ 01/07/2025"),
         "{md}"
     );
+    // Old units not in units.toml: check-config says what is lost.
+    let (code, out, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("succession.toml › [[succession]] thứ 1, old: đơn vị cũ \"98002\" không có trong units.toml")
+            && out.contains("Giữ đơn vị cũ trong units.toml với valid_to = 2025-06-30"),
+        "{out}"
+    );
     // A succession naming a unit that does not exist is a config error.
     std::fs::write(
         root.join("succession.toml"),
@@ -586,6 +594,26 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
     let dir = run_october(&root, &history, &tmp.path().join("out"));
     assert_eq!(last_year_in_workbook(&dir, "NN05"), Some(170.5));
     assert_eq!(last_year_in_workbook(&dir, "HC05"), Some(80.0));
+    // check-config is quiet about this succession, and speaks when an old unit outlives it.
+    let (code, out, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("succession") && !out.contains("98001"),
+        "{out}"
+    );
+    let units = std::fs::read_to_string(root.join("units.toml")).unwrap();
+    std::fs::write(
+        root.join("units.toml"),
+        units.replacen("valid_to = 2025-12-31", "valid_to = 2026-03-31", 1),
+    )
+    .unwrap();
+    let (code, out, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("units.toml › [[unit]] 98001, valid_to: đơn vị Xã cũ 98001 (98001) sáp nhập vào Phường An Lạc (99001) từ ngày 01/01/2026 (succession.toml) nhưng vẫn hoạt động sau ngày ấy (valid_to = 2026-03-31)")
+            && out.contains("Đặt valid_to = 2025-12-31 cho đơn vị 98001"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1141,6 +1141,36 @@ impl Loader {
                         format!("đơn vị cũ \"{o}\" đã có ở [[succession]] thứ {}", first + 1),
                     );
                 }
+                let last_day = s.date.pred_opt().unwrap_or(s.date);
+                let new = units
+                    .get(&s.new)
+                    .map(|u| format!("{} ({})", u.name, u.code))
+                    .unwrap_or_else(|| s.new.clone());
+                let date = crate::schedule::vn_date(s.date);
+                match units.get(o) {
+                    None => self.warn(
+                        "succession.toml",
+                        key("old"),
+                        format!(
+                            "đơn vị cũ \"{o}\" không có trong units.toml: số cộng dồn của nó vẫn chuyển sang {new}, nhưng số không cộng được (bình quân, tỷ lệ…) của các kỳ trước ngày {date} không còn chỗ trong cây đơn vị, nên cùng kỳ năm trước của cấp trên tính không có nó. Giữ đơn vị cũ trong units.toml với valid_to = {}",
+                            last_day.format("%Y-%m-%d")
+                        ),
+                    ),
+                    Some(u) if u.valid_to.is_none_or(|t| t >= s.date) => self.warn(
+                        "units.toml",
+                        format!("[[unit]] {o}, valid_to"),
+                        format!(
+                            "đơn vị {} ({o}) sáp nhập vào {new} từ ngày {date} (succession.toml) nhưng vẫn hoạt động sau ngày ấy ({}): nó vẫn bị coi là phải báo cáo và tệp của nó được tính cùng đơn vị mới. Đặt valid_to = {} cho đơn vị {o}",
+                            u.name,
+                            match u.valid_to {
+                                Some(t) => format!("valid_to = {}", t.format("%Y-%m-%d")),
+                                None => "chưa có valid_to".to_string(),
+                            },
+                            last_day.format("%Y-%m-%d")
+                        ),
+                    ),
+                    Some(_) => {}
+                }
             }
         }
         file.succession
