@@ -175,17 +175,21 @@ impl PeriodResult {
     }
 
     /// The line this result adds to the run log.
+    /// A run that stopped counted nothing it could stand by: its counts say so rather than 0.
     pub fn log_line(&self, at: chrono::NaiveDateTime) -> String {
+        let counts = match self.status {
+            Status::Failed => "chưa tính (lần chạy dừng)".to_string(),
+            _ => format!(
+                "chấp nhận {}, muộn {}, chưa gửi {}, từ chối {}",
+                self.accepted, self.late, self.missing, self.rejected
+            ),
+        };
         let mut line = format!(
-            "{}\t{}\t{}\t{}\tchấp nhận {}, muộn {}, chưa gửi {}, từ chối {}\tmã thoát {}",
+            "{}\t{}\t{}\t{}\t{counts}\tmã thoát {}",
             at.format("%Y-%m-%d %H:%M:%S"),
             self.regime,
             self.period,
             self.status.label(),
-            self.accepted,
-            self.late,
-            self.missing,
-            self.rejected,
             self.exit_code
         );
         if !self.message.is_empty() {

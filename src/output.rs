@@ -218,6 +218,53 @@ pub fn remove_stale(target: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Folders made by `made_dirs`, removed again (those left empty, deepest first) when the
+/// guard is dropped unless `keep` was called: a write that fails leaves no empty folder of
+/// its own making behind (an empty `OUT/<regime>/` after a failed run reads as a run that
+/// wrote nothing).
+#[derive(Debug, Default)]
+pub struct MadeDirs {
+    /// The folder asked for, and the highest folder above it that did not exist.
+    made: Option<(PathBuf, PathBuf)>,
+}
+
+impl MadeDirs {
+    /// The folders are kept.
+    pub fn keep(mut self) {
+        self.made = None;
+    }
+}
+
+impl Drop for MadeDirs {
+    fn drop(&mut self) {
+        let Some((dir, top)) = self.made.take() else {
+            return;
+        };
+        let mut at = Some(dir.as_path());
+        while let Some(d) = at {
+            if std::fs::remove_dir(d).is_err() || d == top {
+                break;
+            }
+            at = d.parent();
+        }
+    }
+}
+
+/// `dir` made with its missing parents (`create_dir_all`), and the guard that removes the
+/// ones this call made if the caller does not keep them.
+pub fn made_dirs(dir: &Path) -> std::io::Result<MadeDirs> {
+    let mut top = None;
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        top = Some(d.to_path_buf());
+        at = d.parent();
+    }
+    std::fs::create_dir_all(dir)?;
+    Ok(MadeDirs {
+        made: top.map(|top| (dir.to_path_buf(), top)),
+    })
+}
+
 /// Replaces the folder `target` with the files `write` puts into a new folder: the new folder
 /// is written beside it (each file synced), then swapped in with one rename (on Linux an
 /// atomic exchange), and the old folder removed. A reader sees the whole old set or the whole
@@ -238,7 +285,7 @@ pub fn stage_folder<E: From<std::io::Error>>(
 ) -> Result<StagedFolder, E> {
     let (parent, prefix) = sibling(target, STAGING)
         .ok_or_else(|| std::io::Error::other("thư mục kết quả không có thư mục cha"))?;
-    std::fs::create_dir_all(&parent)?;
+    let made = made_dirs(&parent)?;
     remove_stale(target)?;
     let staging = tempfile::Builder::new()
         .prefix(&prefix)
@@ -254,6 +301,7 @@ pub fn stage_folder<E: From<std::io::Error>>(
         target: target.to_path_buf(),
         parent,
         staging,
+        made,
     })
 }
 
@@ -262,7 +310,9 @@ pub fn stage_folder<E: From<std::io::Error>>(
 pub struct StagedFolder {
     target: PathBuf,
     parent: PathBuf,
+    /// Dropped before `made`, which then finds the folders it made empty.
     staging: tempfile::TempDir,
+    made: MadeDirs,
 }
 
 impl StagedFolder {
@@ -272,7 +322,9 @@ impl StagedFolder {
             target,
             parent,
             staging,
+            made,
         } = self;
+        made.keep();
         let target = target.as_path();
         let staged = staging.keep();
         swap_in(target, &parent, staged)
@@ -395,6 +447,30 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn folders_made_for_a_write_that_failed_are_removed_when_left_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        drop(made_dirs(&deep).unwrap());
+        assert!(
+            !dir.path().join("a").exists(),
+            "all three made, all three removed"
+        );
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        let guard = made_dirs(&deep).unwrap();
+        std::fs::write(dir.path().join("a/b/kept.txt"), "x").unwrap();
+        drop(guard);
+        assert!(!deep.exists(), "c was empty");
+        assert!(
+            dir.path().join("a/b/kept.txt").exists(),
+            "b holds a file: kept"
+        );
+        made_dirs(&deep).unwrap().keep();
+        assert!(deep.is_dir());
+        drop(made_dirs(&deep).unwrap());
+        assert!(deep.is_dir(), "nothing made, nothing removed");
+    }
 
     #[test]
     fn a_folder_is_replaced_whole_and_a_failed_write_leaves_the_old_one() {

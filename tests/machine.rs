@@ -252,6 +252,31 @@ cp "$M/out/ktxh/2026-10/manifest.json" "$T/manifest-after"
 }
 
 #[test]
+fn a_read_only_store_leaves_no_empty_output_folder_and_a_log_line_that_counts_nothing() {
+    let Some(t) = in_namespace(&format!(
+        r#"{RUN}
+mount -t tmpfs -o size=16m tmpfs "$M"
+cp -r "$S/history" "$M/history"
+rm -rf "$M/history/.bo-nho-dem"
+mount -o remount,ro "$M"
+run --period 2026-10 --out "$T/out" --history "$M/history" --log "$T/log" --as-of 2026-11-22 >/dev/null 2>"$T/err"; echo $? >"$T/rc"
+(cd "$T/out" && find . | sort) >"$T/listing"
+"#
+    )) else {
+        return;
+    };
+    assert_eq!(t.code("rc"), 5, "{}", t.read("err"));
+    said_as_a_fault(&t.read("err"), "BC1103", "thư mục chỉ đọc");
+    // The output set was staged, then dropped with the folder made for it: only the lock.
+    assert_eq!(t.read("listing"), ".\n./.baocao.lock\n");
+    let log = t.read("log");
+    assert!(
+        log.contains("\tktxh\t2026-10\tlỗi\tchưa tính (lần chạy dừng)\tmã thoát 5\tBC1103"),
+        "{log}"
+    );
+}
+
+#[test]
 fn a_vanished_inbox_is_the_machine_s_and_a_mistyped_one_the_officer_s() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -124,12 +124,10 @@ impl<'s> PastCache<'s> {
         if let Ok(bytes) = serde_json::to_vec(&entry) {
             // Not kept when it cannot be written (see the module's note), and the folders made
             // for it are not left empty.
-            let made = !self.dir.is_dir();
-            let written = std::fs::create_dir_all(&self.dir)
-                .and_then(|()| crate::output::replace_unsynced(&path, &bytes));
-            if written.is_err() && made {
-                let _ = std::fs::remove_dir(&self.dir);
-                let _ = self.dir.parent().map(std::fs::remove_dir);
+            if let Ok(made) = crate::output::made_dirs(&self.dir) {
+                if crate::output::replace_unsynced(&path, &bytes).is_ok() {
+                    made.keep();
+                }
             }
         }
         entry.value
