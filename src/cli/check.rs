@@ -18,8 +18,10 @@ use crate::period::Period;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Mã chế độ báo cáo (mặc định: chế độ duy nhất trong cấu hình).
     #[arg(long)]
     pub regime: Option<String>,
+    /// Kỳ báo cáo: 2026-10, 2026-Q3, 2026-H1, 2026-9M, 2026.
     #[arg(long, value_parser = parse_period)]
     pub period: Period,
     /// Ngày xét hạn (mặc định: hôm nay): đơn vị chưa gửi sau hạn là thiếu.

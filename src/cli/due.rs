@@ -17,6 +17,7 @@ pub struct Args {
     /// Ngày xét (mặc định: hôm nay), dạng 2026-10-16.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+    /// Chỉ xét một chế độ báo cáo (mã, như ktxh); mặc định mọi chế độ.
     #[arg(long)]
     pub regime: Option<String>,
     /// Thư mục nhận báo cáo (inbox/<kỳ>/...): liệt kê đơn vị chưa gửi.

@@ -12,6 +12,7 @@ use crate::render::{form_file_name, unit_form};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Mã chế độ báo cáo (mặc định: chế độ duy nhất trong cấu hình).
     #[arg(long)]
     pub regime: Option<String>,
     /// Kỳ báo cáo: 2026-10, 2026-Q3, 2026-H1, 2026-9M, 2026.

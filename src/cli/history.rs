@@ -22,10 +22,13 @@ use crate::store::{default_dir, Store, StoredValue, ValueStatus};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Mã đơn vị (như 99011, hay 99 cho số tổng hợp của tỉnh).
     #[arg(long)]
     pub unit: String,
+    /// Mã chỉ tiêu, hay ô của nó: NN05, TT01[nguon=truc_tuyen].
     #[arg(long)]
     pub indicator: String,
+    /// Mã chế độ báo cáo (mặc định: chế độ duy nhất trong cấu hình).
     #[arg(long)]
     pub regime: Option<String>,
     /// Thư mục kho lịch sử (mặc định: <root>/history).
@@ -37,6 +40,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
+    /// Thư mục kho lịch sử (mặc định: <root>/history).
     #[arg(long)]
     pub history: Option<PathBuf>,
     /// Tệp du-lieu.csv hoặc thư mục chứa chúng.

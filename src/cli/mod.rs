@@ -20,6 +20,7 @@ pub(crate) mod sign;
 mod synth;
 mod task_cycle;
 pub(crate) mod tasks;
+mod usage;
 
 use std::path::PathBuf;
 
@@ -115,15 +116,25 @@ fn quiet_on_closed_pipe() {
 /// Parses the process arguments and runs the command; returns the exit code.
 pub fn main() -> i32 {
     quiet_on_closed_pipe();
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
+    use clap::{CommandFactory, FromArgMatches};
+    let args = usage::help_as_flag(std::env::args_os().collect());
+    let command = usage::command_named(&Cli::command(), &args);
+    let parsed = usage::vietnamese(Cli::command())
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match parsed {
+        Ok(cli) => run(cli),
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
-            let _ = e.print();
-            return code;
+            let (text, to_stderr) = usage::said(&e, &command);
+            if to_stderr {
+                eprint!("{text}");
+                EXIT_USAGE
+            } else {
+                print!("{text}");
+                EXIT_OK
+            }
         }
-    };
-    run(cli)
+    }
 }
 
 pub fn run(cli: Cli) -> i32 {

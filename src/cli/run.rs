@@ -28,6 +28,7 @@ use crate::validate::Timeliness;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Mã chế độ báo cáo (mặc định: chế độ duy nhất trong cấu hình).
     #[arg(long, conflicts_with = "due")]
     pub regime: Option<String>,
     /// Kỳ báo cáo: 2026-10, 2026-Q3, 2026-H1, 2026-9M, 2026.
