@@ -532,7 +532,7 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     );
     let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap();
     assert!(
-        md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) là tổng số liệu của các đơn vị trước sắp xếp: 98001, 98002 (hợp nhất từ 01/07/2025"),
+        md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) gồm cả số liệu của các đơn vị đã sắp xếp vào đơn vị này từ ngày 01/07/2025: 98001, 98002 (các chỉ tiêu cộng được). Căn cứ: Nghị quyết sắp xếp đơn vị hành chính cấp xã."),
         "{md}"
     );
     // Old units not in units.toml: check-config says what is lost.
@@ -542,6 +542,20 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
         out.contains("succession.toml › [[succession]] thứ 1, old: đơn vị cũ \"98002\" không có trong units.toml")
             && out.contains("Giữ đơn vị cũ trong units.toml với valid_to = 2025-06-30"),
         "{out}"
+    );
+    // A unit merged into itself is a config error.
+    std::fs::write(
+        root.join("succession.toml"),
+        "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"99001\"]\ndate = 2025-07-01\n",
+    )
+    .unwrap();
+    let (code, _, err) = baocao(&["--root", s(&root), "check-config"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "succession.toml › [[succession]] thứ 1, old: đơn vị mới \"99001\" cũng có trong old"
+        ),
+        "{err}"
     );
     // A succession naming a unit that does not exist is a config error.
     std::fs::write(
@@ -562,7 +576,8 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
     // Last October the province had 98001 and 99002 reporting the SIPAS index (an average):
     // 90 and 70, so the province's figure was (90 + 70) / 2 = 80. 98001 has since merged into
     // 99001; the province's last-year figure is still 80, not 70 (98001 left out), and its
-    // rice output (a sum) is 100 + 50,5 + 20 = 170,5.
+    // rice output (a sum) is 100 + 50,5 + 20 + 1.000 = 1.170,5: 99001 reported itself last
+    // year, and the old communes' figures add to its own (they were once dropped).
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     copy_samples_root(&root);
@@ -585,6 +600,7 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
          ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
          ktxh,2025-10,98002,NN05,50.5,tấn,thuc_hien\n\
          ktxh,2025-10,99002,NN05,20,tấn,thuc_hien\n\
+         ktxh,2025-10,99001,NN05,1000,tấn,thuc_hien\n\
          ktxh,2025-10,98001,HC05,90,%,thuc_hien\n\
          ktxh,2025-10,99002,HC05,70,%,thuc_hien\n",
     )
@@ -592,7 +608,7 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
     let history = tmp.path().join("history");
     import_history(&root, &history, &old);
     let dir = run_october(&root, &history, &tmp.path().join("out"));
-    assert_eq!(last_year_in_workbook(&dir, "NN05"), Some(170.5));
+    assert_eq!(last_year_in_workbook(&dir, "NN05"), Some(1170.5));
     assert_eq!(last_year_in_workbook(&dir, "HC05"), Some(80.0));
     // check-config is quiet about this succession, and speaks when an old unit outlives it.
     let (code, out, err) = baocao(&["--root", s(&root), "check-config"]);
@@ -610,7 +626,7 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
     let (code, out, err) = baocao(&["--root", s(&root), "check-config"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("units.toml › [[unit]] 98001, valid_to: đơn vị Xã cũ 98001 (98001) sáp nhập vào Phường An Lạc (99001) từ ngày 01/01/2026 (succession.toml) nhưng vẫn hoạt động sau ngày ấy (valid_to = 2026-03-31)")
+        out.contains("units.toml › [[unit]] 98001, valid_to: đơn vị Xã cũ 98001 (98001) sáp nhập vào Phường An Lạc (99001) từ ngày 01/01/2026 (succession.toml) nhưng vẫn hoạt động từ ngày ấy trở đi (valid_to = 2026-03-31)")
             && out.contains("Đặt valid_to = 2025-12-31 cho đơn vị 98001"),
         "{out}"
     );

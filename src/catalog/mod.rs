@@ -1133,6 +1133,17 @@ impl Loader {
             if s.old.is_empty() {
                 self.problem("succession.toml", key("old"), "cần ít nhất một đơn vị cũ");
             }
+            if s.old.contains(&s.new) {
+                self.problem(
+                    "succession.toml",
+                    key("old"),
+                    format!(
+                        "đơn vị mới \"{}\" cũng có trong old: old chỉ ghi các đơn vị đã sắp xếp vào nó (đơn vị có sẵn nhận thêm đơn vị khác thì chỉ ghi ở new)",
+                        s.new
+                    ),
+                );
+                continue;
+            }
             for o in &s.old {
                 if let Some(first) = seen.insert(o.clone(), i) {
                     self.problem(
@@ -1160,7 +1171,7 @@ impl Loader {
                         "units.toml",
                         format!("[[unit]] {o}, valid_to"),
                         format!(
-                            "đơn vị {} ({o}) sáp nhập vào {new} từ ngày {date} (succession.toml) nhưng vẫn hoạt động sau ngày ấy ({}): nó vẫn bị coi là phải báo cáo và tệp của nó được tính cùng đơn vị mới. Đặt valid_to = {} cho đơn vị {o}",
+                            "đơn vị {} ({o}) sáp nhập vào {new} từ ngày {date} (succession.toml) nhưng vẫn hoạt động từ ngày ấy trở đi ({}): nó vẫn bị coi là phải báo cáo và tệp của nó được tính cùng đơn vị mới. Đặt valid_to = {} cho đơn vị {o}",
                             u.name,
                             match u.valid_to {
                                 Some(t) => format!("valid_to = {}", t.format("%Y-%m-%d")),

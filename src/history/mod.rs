@@ -78,7 +78,9 @@ fn stored_actuals(
 /// indicators add up. The others cannot be combined: they stay the old unit's own, so that
 /// the units above it (where it is still in `units.toml`) are consolidated from them as they
 /// were in their period (a province's average over its communes of last year), and the
-/// successor has none. Returns the successors that received figures.
+/// successor has none. A successor that reported itself in the period (a unit that existed
+/// before others were merged into it) has their sums added to its own: its territory now is
+/// theirs and its own. Returns the successors that received figures.
 pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submission>, Vec<String>) {
     let mut merged: BTreeMap<String, Submission> = BTreeMap::new();
     let mut out = Vec::new();
@@ -117,10 +119,17 @@ pub fn apply_successions(config: &Config, subs: Vec<Submission>) -> (Vec<Submiss
             out.push(Submission { values: own, ..s });
         }
     }
-    // A successor that reported itself keeps its own figures.
     for (code, m) in merged {
-        if !out.iter().any(|s| s.unit_code == code) {
-            out.push(m);
+        match out.iter_mut().find(|s| s.unit_code == code) {
+            Some(own) => {
+                for (key, v) in m.values {
+                    own.values
+                        .entry(key)
+                        .and_modify(|x| x.value += v.value)
+                        .or_insert(v);
+                }
+            }
+            None => out.push(m),
         }
     }
     (out, successors)

@@ -807,7 +807,7 @@ fn insert_tables(ctx: &mut tera::Context, report: &Report<'_>) {
     );
 }
 
-/// A sentence for each unit whose last-year figures are its merged predecessors'.
+/// A sentence for each unit whose last-year figures include its merged predecessors'.
 fn succession_sentences(report: &Report<'_>) -> Vec<String> {
     let config = report.config;
     report
@@ -817,11 +817,16 @@ fn succession_sentences(report: &Report<'_>) -> Vec<String> {
         .map(|s| {
             let name = |c: &str| config.units.get(c).map(|u| format!("{} ({c})", u.name)).unwrap_or_else(|| c.to_string());
             format!(
-                "Số liệu cùng kỳ năm trước của {} là tổng số liệu của các đơn vị trước sắp xếp: {} (hợp nhất từ {}{}).",
+                "Số liệu cùng kỳ năm trước của {} gồm cả số liệu của các đơn vị đã sắp xếp vào đơn vị này từ ngày {}: {} (các chỉ tiêu cộng được).{}",
                 name(&s.new),
-                s.old.iter().map(|o| name(o)).collect::<Vec<_>>().join(", "),
                 crate::schedule::vn_date(s.date),
-                s.note.as_deref().map(|n| format!("; {n}")).unwrap_or_default()
+                s.old.iter().map(|o| name(o)).collect::<Vec<_>>().join(", "),
+                s.note
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| format!(" Căn cứ: {}.", n.trim_end_matches('.')))
+                    .unwrap_or_default()
             )
         })
         .collect()
