@@ -503,3 +503,20 @@ fn a_receiver_with_no_reporter_below_it_is_an_error_naming_the_top() {
         "{all}"
     );
 }
+
+#[test]
+fn a_units_file_that_does_not_read_is_the_one_error_said() {
+    // A date typed the Vietnamese way in units.toml: once every level, kind and unit the
+    // other files name was then called unknown, 93 lines under the one that mattered.
+    let t = tempfile::tempdir().unwrap();
+    let (code, all) = check(t.path(), &|u, _, _| {
+        u.push_str("\n[[unit]]\ncode = \"X9\"\nname = \"Xã Cũ\"\nlevel = \"xa\"\nparent = \"T\"\nvalid_to = 31/12/2025\n");
+    });
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("Cấu hình có 2 lỗi:"), "{all}");
+    assert!(all.contains("units.toml › dòng"), "{all}");
+    assert!(
+        all.contains("các tệp cấu hình khác (chỉ tiêu, chế độ báo cáo) chưa được kiểm tra vì chúng dùng danh mục đơn vị: sửa units.toml rồi chạy lại check-config"),
+        "{all}"
+    );
+}

@@ -241,6 +241,50 @@ fn a_unit_not_in_being_in_the_period_is_refused_with_its_dates_and_successor() {
 }
 
 #[test]
+fn check_prints_each_finding_whole_as_a_table_and_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("khong-ro.csv"),
+        "regime,period,unit_code,indicator_code,value,unit_of_measure\nktxh,2026-10,99077,NN05,10,tấn\n",
+    )
+    .unwrap();
+    let check = |format: &str| {
+        baocao(&[
+            "--root",
+            s(&samples()),
+            "check",
+            "--regime",
+            "ktxh",
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-10-15",
+            "--format",
+            format,
+            s(dir.path()),
+        ])
+    };
+    let (code, out, err) = check("table");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("BC0301 chặn  khong-ro.csv › dòng 2\n  Mã đơn vị \"99077\" không có trong danh mục đơn vị (units.toml).\n  Kiểm tra cột unit_code.\n"),
+        "the line of what to do is printed too: {out}"
+    );
+    let (code, out, err) = check("csv");
+    assert_eq!(code, 1, "{err}");
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(
+        rows.headers().unwrap(),
+        vec!["code", "severity", "file", "sheet", "cell", "message"]
+    );
+    let row = rows.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "BC0301");
+    assert_eq!(&row[2], "khong-ro.csv");
+    assert_eq!(&row[4], "dòng 2");
+    assert!(row[5].ends_with("\nKiểm tra cột unit_code."), "{out}");
+}
+
+#[test]
 fn exchange_csv_problems() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -86,9 +86,35 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             let doc = serde_json::json!({ "submissions": subs, "diagnostics": diags });
             println!("{}", crate::output::json(&doc));
         }
-        Format::Table | Format::Csv => {
+        Format::Csv => {
+            // One row per diagnostic, the whole message (what is wrong and what to do): to open
+            // in a spreadsheet and share out among colleagues.
+            let rows: Vec<Vec<String>> = batch
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.code.to_string(),
+                        d.severity.label().to_string(),
+                        d.location.file.to_string(),
+                        d.location.sheet.to_string(),
+                        d.location.cell.to_string(),
+                        d.message.clone(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                crate::output::csv_text(
+                    &["code", "severity", "file", "sheet", "cell", "message"],
+                    &rows
+                )
+            );
+        }
+        Format::Table => {
+            // Each finding whole: where, what is wrong and, on its next line, what to do.
             for d in &batch.diagnostics {
-                println!("{}", d.line());
+                println!("{d}");
             }
             if !batch.diagnostics.is_empty() {
                 println!();

@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long)]
     pub history: Option<PathBuf>,
     /// Không đọc, không ghi kho lịch sử.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "history")]
     pub no_history: bool,
     /// Tạo thêm bao-cao.pdf và tong-hop.pdf để ký số (cần LibreOffice).
     #[arg(long)]

@@ -253,6 +253,23 @@ mod tests {
 
     #[test]
     fn a_mistyped_command_a_missing_value_and_a_wrong_one_are_said() {
+        let text = error(&[
+            "baocao",
+            "run",
+            "--inbox",
+            "x",
+            "--out",
+            "y",
+            "--period",
+            "2026-10",
+            "--history",
+            "h",
+            "--no-history",
+        ]);
+        assert!(
+            text.starts_with("Lỗi cú pháp lệnh: --history <HISTORY> không dùng cùng --no-history"),
+            "{text}"
+        );
         let text = error(&["baocao", "chek"]);
         assert!(
             text.starts_with(
