@@ -86,8 +86,11 @@ fn localize_arg(arg: Arg) -> Arg {
     if extra.is_empty() {
         return arg;
     }
-    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
-    arg.help(format!("{help}{extra}").trim_start().to_string())
+    let mut help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+    if help.is_empty() && arg.get_id() == "format" {
+        help = "Dạng in kết quả".to_string();
+    }
+    arg.help(format!("{help}{extra}"))
 }
 
 /// `baocao help run` as `baocao run --help` (the help subcommand is clap's, in English).
