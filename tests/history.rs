@@ -680,3 +680,23 @@ fn last_year_kept_beside_the_store_is_used_on_a_rerun_and_rebuilt_when_the_store
     // Parquet readers see the store's partitions only.
     assert!(kept.is_file());
 }
+
+#[test]
+fn a_mistyped_file_to_import_is_the_officers_to_fix_not_the_machines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("du-lieu-2025-10.csv");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "import-history",
+        "--history",
+        s(&tmp.path().join("history")),
+        s(&missing),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("không có tệp hoặc thư mục {}", missing.display())),
+        "{err}"
+    );
+    assert!(!tmp.path().join("history").exists(), "nothing made");
+}

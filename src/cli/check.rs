@@ -56,14 +56,7 @@ struct SubmissionJson<'a> {
 
 pub fn run(config: &Config, args: Args) -> CliResult {
     let regime = pick_regime(config, args.regime.as_deref())?;
-    for p in &args.paths {
-        if !p.exists() {
-            return Err(CliError::Usage(format!(
-                "không có tệp hoặc thư mục {}",
-                p.display()
-            )));
-        }
-    }
+    super::paths_exist(&args.paths)?;
     super::ensure_frequency(regime, args.period)?;
     super::ensure_not_replaced(regime, args.period)?;
     let as_of = args.as_of.unwrap_or_else(today);

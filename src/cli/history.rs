@@ -165,6 +165,7 @@ pub fn run(config: &Config, args: Args) -> CliResult {
 }
 
 pub fn import(config: &Config, args: ImportArgs) -> CliResult {
+    super::paths_exist(&args.paths)?;
     let store = store_of(config, args.history.as_ref());
     let mut groups: BTreeMap<(String, Period), Vec<StoredValue>> = BTreeMap::new();
     let mut skipped = 0usize;

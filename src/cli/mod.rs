@@ -137,6 +137,18 @@ pub fn main() -> i32 {
     }
 }
 
+/// Each path given on the command line is there: a mistyped one is the officer's to fix
+/// (exit 2), said before anything is read.
+fn paths_exist(paths: &[PathBuf]) -> Result<(), CliError> {
+    match paths.iter().find(|p| !p.exists()) {
+        Some(p) => Err(CliError::Usage(format!(
+            "không có tệp hoặc thư mục {}: kiểm tra đường dẫn (ổ mạng chưa gắn thì gắn lại)",
+            p.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn run(cli: Cli) -> i32 {
     // Signing, checking and printing an output folder need no config: the receiver may have
     // none, and the folder holds all they read. Drafting a regime writes a config.
