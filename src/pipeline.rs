@@ -919,6 +919,14 @@ fn compare(
     crate::memory::release_freed();
     let accepted = &batch.accepted;
     let mut found = crate::history::past_warnings(config, regime, s, period, accepted);
+    if last_year.is_some() {
+        found.extend(crate::history::ytd::last_year_gaps(
+            config,
+            regime,
+            s,
+            period.same_period_last_year(),
+        ));
+    }
     found.extend(crate::history::carry_over_warnings(
         config, regime, s, period, accepted,
     ));

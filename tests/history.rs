@@ -610,6 +610,20 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
     let dir = run_october(&root, &history, &tmp.path().join("out"));
     assert_eq!(last_year_in_workbook(&dir, "NN05"), Some(1170.5));
     assert_eq!(last_year_in_workbook(&dir, "HC05"), Some(80.0));
+    // Only October was loaded of last year: its year-to-date is left out, and the run says
+    // which periods to load.
+    let said: Vec<String> = diagnostics(&dir.join("tong-hop.xlsx"))
+        .into_iter()
+        .filter(|(code, ..)| code == "BC0804")
+        .map(|(.., message)| message)
+        .collect();
+    assert!(
+        said.iter().any(|m| m.starts_with(
+            "Kho lịch sử có số liệu của tháng 10/2025 nhưng chưa có của tháng 1/2025, "
+        ) && m
+            .contains("tháng 9/2025 (chế độ ktxh): cột \"Lũy kế cùng kỳ năm trước\" để trống")),
+        "{said:?}"
+    );
     // check-config is quiet about this succession, and speaks when an old unit outlives it.
     let (code, out, err) = baocao(&["--root", s(&root), "check-config"]);
     assert_eq!(code, 0, "{err}");

@@ -693,6 +693,42 @@ fn period_list(periods: &[Period]) -> String {
         .join(", ")
 }
 
+/// BC0804 for the same period last year (`last_year`), whose year-to-date is left out where
+/// the store lacks an earlier period of its year (a partial one would compare wrongly): the
+/// periods to load, where the store has `last_year` itself and the regime has a year-to-date.
+pub fn last_year_gaps(
+    config: &Config,
+    regime: &Regime,
+    store: &Store,
+    last_year: Period,
+) -> Option<Diagnostic> {
+    if !applies(config, regime) || !store.has_figures(&regime.id, last_year) {
+        return None;
+    }
+    let missing: Vec<Period> = earlier_steps(regime, last_year)
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Add(p) => Some((p, p)),
+            Step::Restart { replaced, by } => Some((replaced, by)),
+            Step::Unknown { .. } => None,
+        })
+        .filter(|(_, stored)| !store.has_figures(&regime.id, *stored))
+        .map(|(shown, _)| shown)
+        .collect();
+    (!missing.is_empty()).then(|| {
+        Diagnostic::new(
+            Code::YtdIncomplete,
+            Location::file(""),
+            format!(
+                "Kho lịch sử có số liệu của {} nhưng chưa có của {} (chế độ {}): cột \"Lũy kế cùng kỳ năm trước\" để trống (lũy kế thiếu kỳ thì so sánh sai).\nNạp số các kỳ đó (baocao import-history <du-lieu.csv của các kỳ>) rồi chạy lại kỳ này.",
+                last_year.short_label(),
+                period_list(&missing),
+                regime.id,
+            ),
+        )
+    })
+}
+
 /// BC0804: one for the periods nobody has in the store, one per unit for its own gaps.
 fn gap_diagnostics(
     config: &Config,
