@@ -89,6 +89,7 @@ codes! {
     PeriodNotIdentified = "BC0307", Blocking, "Không xác định được kỳ báo cáo";
     ReplacedPeriod = "BC0308", Warning, "Báo cáo của kỳ đã được thay, nhận là báo cáo thay";
     FolderNotRead = "BC0309", Warning, "Thư mục nhận có tệp nhưng không lần chạy nào đọc";
+    UnitNotInBeing = "BC0310", Blocking, "Đơn vị không hoạt động trong kỳ báo cáo";
     NotInteger = "BC0401", Blocking, "Chỉ tiêu phải là số nguyên";
     BelowMinimum = "BC0402", Blocking, "Giá trị nhỏ hơn mức cho phép";
     AboveMaximum = "BC0403", Blocking, "Giá trị lớn hơn mức cho phép";

@@ -217,9 +217,9 @@ fn a_unit_not_in_being_in_the_period_is_refused_with_its_dates_and_successor() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|d| d["file"] == file && d["code"] == "BC0306")
+            .find(|d| d["file"] == file && d["code"] == "BC0310")
             .and_then(|d| d["message"].as_str())
-            .unwrap_or_else(|| panic!("no BC0306 on {file}: {v}"))
+            .unwrap_or_else(|| panic!("no BC0310 on {file}: {v}"))
             .to_string()
     };
     let old = message("xa-cu.xlsx");

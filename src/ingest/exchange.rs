@@ -272,7 +272,7 @@ fn nobody_reporting(grouped: &Grouped, shown: &str, expect: Expect<'_>, report: 
         let d = match config.units.get(unit) {
             None => Diagnostic::new(Code::UnknownUnit, loc, format!("Mã đơn vị \"{unit}\" không có trong danh mục đơn vị (units.toml).\nKiểm tra cột unit_code.")),
             Some(u) => match config.out_of_being(expect.regime, expect.period, u) {
-                Some(why) => Diagnostic::new(Code::NotAReporter, loc, why),
+                Some(why) => Diagnostic::new(Code::UnitNotInBeing, loc, why),
                 None => Diagnostic::new(Code::NotAReporter, loc, format!("Đơn vị {} ({}) không thuộc đối tượng thực hiện chế độ báo cáo \"{}\".\nKiểm tra cột unit_code.", u.code, u.name, expect.regime.id)),
             },
         };

@@ -476,7 +476,7 @@ impl Identity {
         {
             report
                 .diagnostics
-                .push(Diagnostic::new(Code::NotAReporter, unit_loc, why));
+                .push(Diagnostic::new(Code::UnitNotInBeing, unit_loc, why));
             return None;
         }
         Some(unit)
