@@ -85,7 +85,18 @@ pub fn run(config: &Config, args: Args) -> CliResult {
             args.format,
         )?;
     }
-    Ok(EXIT_OK)
+    // As every command: 1 when a report is overdue and not in (known with --inbox only), so
+    // that a cron job can tell.
+    let overdue_missing = rows.iter().any(|r| {
+        r.status == crate::due::DueStatus::Overdue
+            && (r.missing.as_ref().is_some_and(|m| !m.is_empty())
+                || r.rejected.as_ref().is_some_and(|m| !m.is_empty()))
+    });
+    Ok(if overdue_missing {
+        super::EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 /// What `--letters` wrote: each letter and the units it goes to.
