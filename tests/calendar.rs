@@ -160,11 +160,11 @@ fn due_given_one_period_folder_as_its_inbox_says_to_give_the_root() {
     .unwrap();
     let (code, _, err) = due(&loose);
     assert_eq!(code, 2, "{err}");
-    // A new, empty inbox root is not: nobody has sent yet.
+    // A new, empty inbox root is not: nobody has sent yet, and October is overdue (exit 1).
     let empty = dir.path().join("nhan");
     std::fs::create_dir(&empty).unwrap();
     let (code, _, err) = due(&empty);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "{err}");
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn due_writes_a_reminder_before_the_deadline_and_an_urging_letter_after_it() {
     // Bình's and Phước Sơn's reports were returned. One urging letter, to those three.
     let after = dir.path().join("after");
     let (code, out, err) = letters("2026-10-19", &after);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "overdue reports not in: {err}");
     assert!(
         out.contains(
             "ktxh-2026-10-xa-don-doc.docx (đôn đốc): Xã Vĩnh Hưng, Phường Hòa Bình, Xã Phước Sơn"
@@ -221,7 +221,8 @@ fn due_writes_a_reminder_before_the_deadline_and_an_urging_letter_after_it() {
     // 15/10: the deadline is tomorrow, within the default 3 days: a reminder to the same three.
     let before = dir.path().join("before");
     let (code, out, err) = letters("2026-10-15", &before);
-    assert_eq!(code, 0, "{err}");
+    // The nine months' reports (due 16/9) are overdue and none is in the samples' inbox.
+    assert_eq!(code, 1, "{err}");
     assert!(
         out.contains(
             "ktxh-2026-10-xa-nhac.docx (nhắc): Xã Vĩnh Hưng, Phường Hòa Bình, Xã Phước Sơn"
@@ -258,7 +259,7 @@ fn due_lists_overdue_periods_and_the_units_that_have_not_sent() {
         "--format",
         "json",
     ]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "overdue reports not in: {err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rows = v.as_array().unwrap();
     let oct_xa = rows

@@ -538,14 +538,14 @@ fn the_units_reports_are_taken_from_the_mailbox_with_the_servers_receipt_time() 
     .chain(send_args(&relay))
     .collect::<Vec<_>>();
     let (status, out, err) = baocao(&due);
-    assert_eq!(status, 0, "{out}\n{err}");
+    assert_eq!(status, 1, "overdue reports not in: {out}\n{err}");
     // The next morning's cron writes the letter again but mails nobody twice.
     let next_day: Vec<&str> = due
         .iter()
         .map(|a| if *a == "2026-10-19" { "2026-10-20" } else { a })
         .collect();
     let (status, out, err) = baocao(&next_day);
-    assert_eq!(status, 0, "{out}\n{err}");
+    assert_eq!(status, 1, "{out}\n{err}");
     assert!(out.contains("Đã gửi 0 thư:"), "{out}");
     assert_eq!(out.matches("không gửi lại").count(), 3, "{out}");
     std::thread::sleep(std::time::Duration::from_millis(500));
