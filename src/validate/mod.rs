@@ -591,6 +591,9 @@ fn check_rules(config: &Config, regime: &Regime, s: &Submission, diags: &mut Vec
         for &(part, total) in &implied {
             part_le_total(config, s, col, (part, total), diags);
         }
+        for (part, total) in indicator_pairs(regime, &implied) {
+            part_le_total_by_cell(config, regime, s, col, (part, total), diags);
+        }
     }
 }
 
@@ -621,15 +624,60 @@ fn implied_parts<'a>(config: &'a Config, regime: &'a Regime) -> Vec<(&'a str, &'
 /// The name a rule's message gives a cell key: the indicator's, or the cell's description.
 fn cell_name(config: &Config, c: &str) -> String {
     match crate::model::parse_key(c) {
+        // `X01 "Tên" (Phân tổ: Nhóm)` as `Tên (Phân tổ: Nhóm)`: the messages quote it.
         Ok((code, d)) if !d.is_total() => config
             .describe_cell(&code, &d)
             .split_once(' ')
-            .map(|(_, rest)| rest.trim_matches('"').to_string())
+            .map(|(_, rest)| rest.replacen('"', "", 2))
             .unwrap_or_default(),
         _ => config
             .indicator(c)
             .map(|i| i.name.clone())
             .unwrap_or_default(),
+    }
+}
+
+/// The part-and-total pairs of whole indicators: the regime's part-le-total rules between two
+/// indicators, and the implied "trong đó" pairs.
+fn indicator_pairs<'a>(
+    regime: &'a Regime,
+    implied: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let written = regime.rule.iter().filter_map(|r| match r {
+        CrossRule::PartLeTotal { part, total } if !part.contains('[') && !total.contains('[') => {
+            Some((part.as_str(), total.as_str()))
+        }
+        _ => None,
+    });
+    written.chain(implied.iter().copied()).collect()
+}
+
+/// A part larger than its total in a cell the two share (BC0405): "trong đó" holds in every
+/// disaggregation, the deaths of each disease at most its cases, not only in the totals (a
+/// matrix form may have no total cell at all). A pair of cells a rule names is left to it.
+fn part_le_total_by_cell(
+    config: &Config,
+    regime: &Regime,
+    s: &Submission,
+    col: InputColumn,
+    (part, total): (&str, &str),
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (key, _) in s
+        .values
+        .keys()
+        .filter(|(k, c)| *c == col && k.starts_with(part))
+    {
+        let Some(disagg) = key.strip_prefix(part).filter(|d| d.starts_with('[')) else {
+            continue;
+        };
+        let whole = format!("{total}{disagg}");
+        let named = regime.rule.iter().any(|r| {
+            matches!(r, CrossRule::PartLeTotal { part: p, total: t } if p == key.as_str() && *t == whole)
+        });
+        if !named {
+            part_le_total(config, s, col, (key, &whole), diags);
+        }
     }
 }
 
@@ -741,5 +789,50 @@ mod tests {
         // An averaged total (a rate) has no part that must stay below it.
         config.indicators.get_mut("NN01").unwrap().aggregation = Aggregation::Average;
         assert_eq!(implied_parts(&config, &regime), [("DL02", "DL01")]);
+    }
+
+    #[test]
+    fn a_part_above_its_total_in_one_disaggregation_is_told_there_once() {
+        // DL02 (international visitors) is "trong đó" DL01 (all visitors); the samples' rule
+        // names the totals. By nationality group: a 12 of 10 is wrong, b 4 of 5 is right.
+        let config = config();
+        let mut regime = config.regime("ktxh").unwrap().clone();
+        let figure = |v: f64| Value {
+            value: v,
+            location: Location::default(),
+        };
+        let values = [
+            ("DL01[nhom=a]", 10.0),
+            ("DL02[nhom=a]", 12.0),
+            ("DL01[nhom=b]", 5.0),
+            ("DL02[nhom=b]", 4.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                (crate::model::CellKey::from(k), InputColumn::ThucHien),
+                figure(v),
+            )
+        })
+        .collect();
+        let s = Submission::of_figures("ktxh", "2026-10".parse().unwrap(), "99001".into(), values);
+        let told = |regime: &Regime| {
+            let mut diags = Vec::new();
+            check_rules(&config, regime, &s, &mut diags);
+            diags
+                .into_iter()
+                .map(|d| d.message.lines().next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            told(&regime),
+            ["DL02[nhom=a] \"Khách du lịch quốc tế (nhom: a)\" = 12 lớn hơn tổng DL01[nhom=a] \"Tổng lượt khách du lịch (nhom: a)\" = 10 (cột thực hiện kỳ báo cáo, ô không rõ)."]
+        );
+        // A rule naming the pair of cells: said once, by it.
+        regime.rule.push(CrossRule::PartLeTotal {
+            part: "DL02[nhom=a]".into(),
+            total: "DL01[nhom=a]".into(),
+        });
+        assert_eq!(told(&regime).len(), 1);
     }
 }
