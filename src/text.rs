@@ -75,6 +75,43 @@ impl Collapsed {
 
 /// A file-name slug: folded, with every run of other characters turned into one '-'.
 /// "Xã Phước An" → "xa-phuoc-an".
+/// Whether folded text (`fold`) holds a date line, "…, ngày 20 tháng 10 năm 2026" or
+/// "ngày … tháng … năm …": "ngay", "thang" and "nam" in that order with only a number, dots or
+/// blanks between them and after — not a label that happens to hold the three words ("số ngày
+/// công trong tháng của lao động nam", "ngày tháng năm sinh").
+pub fn has_date_line(folded: &str) -> bool {
+    let filler = |s: &str| {
+        s.chars().all(|c| {
+            c.is_ascii_digit() || c.is_whitespace() || matches!(c, '.' | '…' | '_' | '/' | '-')
+        })
+    };
+    let words = |s: &str, w: &str| {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let i = s[at..].find(w)? + at;
+            at = i + w.len();
+            Some(i)
+        })
+        .filter(|&i| {
+            let before = s[..i].chars().next_back();
+            let after = s[i + w.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphabetic)
+        })
+        .collect::<Vec<usize>>()
+    };
+    words(folded, "ngay").into_iter().any(|d| {
+        let rest = &folded[d + 4..];
+        words(rest, "thang").into_iter().any(|m| {
+            filler(&rest[..m]) && {
+                let tail = &rest[m + 5..];
+                words(tail, "nam").first().is_some_and(|&y| {
+                    filler(&tail[..y]) && tail[y + 3..].chars().all(|c| !c.is_alphabetic())
+                })
+            }
+        })
+    })
+}
+
 pub fn slug(s: &str) -> String {
     let f = fold(s);
     let mut out = String::new();
@@ -142,6 +179,27 @@ pub fn lower_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_line_is_told_from_a_label_with_the_same_words() {
+        for line in [
+            "An Lạc, ngày 20 tháng 10 năm 2026",
+            "..., ngày ... tháng ... năm ...",
+            "Ngày    tháng    năm 2026",
+            "Hà Nội, ngày 05/ tháng 01 / năm 2027",
+        ] {
+            assert!(has_date_line(&fold(line)), "{line}");
+        }
+        for label in [
+            "Số ngày công trong tháng của lao động nam",
+            "Số ngày nghỉ bình quân một tháng, nam giới",
+            "Tổng số ngày điều trị trong tháng (năm nay)",
+            "Ngày tháng năm sinh",
+            "Số tháng, năm",
+        ] {
+            assert!(!has_date_line(&fold(label)), "{label}");
+        }
+    }
 
     /// `fold` as it was before it collapsed whitespace on the way: letters, then collapsed.
     fn fold_in_two_passes(s: &str) -> String {

@@ -222,7 +222,7 @@ impl<'a> MatrixRows<'a> {
         let footer = |t: &String| {
             t.contains("nguoi lap bieu")
                 || t.contains("thu truong don vi")
-                || (t.contains("ngay") && t.contains("thang") && t.contains("nam"))
+                || crate::text::has_date_line(t)
         };
         row_text.iter().any(footer)
     }
