@@ -218,6 +218,11 @@ fn a_required_total_no_cell_and_no_breakdown_can_give_is_an_error_with_the_fix()
         "{all}"
     );
     assert!(all.contains("mọi đơn vị sẽ bị từ chối (BC0404)"), "{all}");
+    // A partial list's cells are said not to add up, by name.
+    assert!(
+        all.contains("(phân tổ \"noi_dung\" không đầy đủ, exhaustive = false: các ô của nó không cộng thành tổng số)"),
+        "{all}"
+    );
     // The advice names the smaller breakdowns of the largest one on the form.
     assert!(
         all.contains("([\"co_quan\"], [\"hinh_thuc\"], [\"co_quan\", \"hinh_thuc\"], [\"loai_vu\"], [\"co_quan\", \"loai_vu\"])"),

@@ -168,10 +168,25 @@ fn required_unreachable(layout: &MatrixLayout, reach: &Reach, cat: &Catalog<'_>)
             continue;
         }
         let declared = cat.defined_in.get(code).cloned().unwrap_or_default();
+        // A partial list's cells ("trong đó", exhaustive = false) never add up to the total.
+        let partial: BTreeSet<String> = layout
+            .cells()
+            .filter(|(_, _, c)| c.indicator == code)
+            .flat_map(|(_, _, c)| c.disagg.0.keys())
+            .filter(|d| cat.dimension(d).is_some_and(|dim| !dim.exhaustive))
+            .map(|d| format!("\"{d}\""))
+            .collect();
+        let why = match partial.len() {
+            0 => String::new(),
+            _ => format!(
+                " (phân tổ {} không đầy đủ, exhaustive = false: các ô của nó không cộng thành tổng số)",
+                partial.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        };
         out.push(Finding {
             key: "[form.matrix]".to_string(),
             message: format!(
-                "chỉ tiêu {code} \"{}\" bắt buộc (required = true, mặc định khi không ghi; khai báo ở {declared}) nhưng biểu không có ô cho tổng số của nó và các ô phân tổ trên biểu không cộng ra được tổng số: mọi đơn vị sẽ bị từ chối (BC0404). {}",
+                "chỉ tiêu {code} \"{}\" bắt buộc (required = true, mặc định khi không ghi; khai báo ở {declared}) nhưng biểu không có ô cho tổng số của nó và các ô phân tổ trên biểu không cộng ra được tổng số{why}: mọi đơn vị sẽ bị từ chối (BC0404). {}",
                 ind.name,
                 marginal_advice(ind, layout)
             ),
