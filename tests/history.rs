@@ -532,7 +532,7 @@ fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     );
     let md = std::fs::read_to_string(dir.join("bao-cao.md")).unwrap();
     assert!(
-        md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) gồm cả số liệu của các đơn vị đã sắp xếp vào đơn vị này từ ngày 01/07/2025: 98001, 98002 (các chỉ tiêu cộng được). Căn cứ: Nghị quyết sắp xếp đơn vị hành chính cấp xã."),
+        md.contains("Số liệu cùng kỳ năm trước của Phường An Lạc (99001) gồm cả số liệu của các đơn vị đã sắp xếp vào đơn vị này từ ngày 01/07/2025: 98001, 98002 (các chỉ tiêu cộng được). Ghi chú: Nghị quyết sắp xếp đơn vị hành chính cấp xã."),
         "{md}"
     );
     // Old units not in units.toml: check-config says what is lost.

@@ -825,7 +825,7 @@ fn succession_sentences(report: &Report<'_>) -> Vec<String> {
                     .as_deref()
                     .map(str::trim)
                     .filter(|n| !n.is_empty())
-                    .map(|n| format!(" Căn cứ: {}.", n.trim_end_matches('.')))
+                    .map(|n| format!(" Ghi chú: {}.", n.trim_end_matches('.')))
                     .unwrap_or_default()
             )
         })
