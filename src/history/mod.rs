@@ -760,6 +760,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn merged_units_sums_add_to_their_successors_own_and_the_rest_stay_theirs() {
+        // 98001 and 98002 merged into 99001, which reported itself too: its rice output is
+        // 1.000 + 100 + 50 = 1.150; the SIPAS index (an average) cannot be added: 99001 keeps
+        // its 80 and 98001 its 90, for the units above them. 99002 is left as it is.
+        let mut config =
+            Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"))
+                .unwrap();
+        config.successions.push(crate::catalog::Succession {
+            new: "99001".into(),
+            old: vec!["98001".into(), "98002".into()],
+            date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            note: None,
+        });
+        let sub = |unit: &str, figures: &[(&str, f64)]| {
+            let values = figures
+                .iter()
+                .map(|(k, v)| {
+                    let value = crate::model::Value {
+                        value: *v,
+                        location: crate::diag::Location::default(),
+                    };
+                    (
+                        (crate::model::CellKey::from(*k), InputColumn::ThucHien),
+                        value,
+                    )
+                })
+                .collect();
+            Submission::of_figures("ktxh", "2025-10".parse().unwrap(), unit.into(), values)
+        };
+        let (out, successors) = apply_successions(
+            &config,
+            vec![
+                sub("98001", &[("NN05", 100.0), ("HC05", 90.0)]),
+                sub("98002", &[("NN05", 50.0)]),
+                sub("99001", &[("NN05", 1000.0), ("HC05", 80.0)]),
+                sub("99002", &[("NN05", 20.0)]),
+            ],
+        );
+        assert_eq!(successors, ["99001"]);
+        let figures = |unit: &str| -> Vec<(String, f64)> {
+            out.iter()
+                .filter(|s| s.unit_code == unit)
+                .flat_map(|s| s.values.iter().map(|((k, _), v)| (k.to_string(), v.value)))
+                .collect()
+        };
+        assert_eq!(
+            figures("99001"),
+            [("HC05".into(), 80.0), ("NN05".into(), 1150.0)]
+        );
+        assert_eq!(figures("98001"), [("HC05".into(), 90.0)]);
+        assert_eq!(figures("98002"), []);
+        assert_eq!(figures("99002"), [("NN05".into(), 20.0)]);
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
     fn outliers_are_judged_against_the_latest_24_periods() {
         // 30 months stored, 1/2024 – 6/2026: the latest 24 are 7/2024 – 6/2026.
         let months: Vec<Period> = (0..30)
