@@ -663,14 +663,15 @@ fn part_le_total_by_cell(
     (part, total): (&str, &str),
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (key, _) in s
+    // The part's cells are together in the sorted map, from "PART[" on (no key is "PART[").
+    let from = crate::model::CellKey::from(format!("{part}["));
+    let cells = s
         .values
-        .keys()
-        .filter(|(k, c)| *c == col && k.starts_with(part))
-    {
-        let Some(disagg) = key.strip_prefix(part).filter(|d| d.starts_with('[')) else {
-            continue;
-        };
+        .range((from, col)..)
+        .map(|((k, c), _)| (k, *c))
+        .take_while(|(k, _)| k.starts_with(part) && k[part.len()..].starts_with('['));
+    for (key, _) in cells.filter(|(_, c)| *c == col) {
+        let disagg = &key[part.len()..];
         let whole = format!("{total}{disagg}");
         let named = regime.rule.iter().any(|r| {
             matches!(r, CrossRule::PartLeTotal { part: p, total: t } if p == key.as_str() && *t == whole)
