@@ -728,3 +728,171 @@ fn column_name(mut c: usize) -> String {
     name.reverse();
     String::from_utf8(name).unwrap()
 }
+
+/// A monthly communicable-disease form (cases and deaths of each disease, a partial list: no
+/// total cell, no total computed), as an officer configures it: no rule written.
+const DISEASES: &str = r#"
+[[dimension]]
+code = "benh"
+name = "Bệnh truyền nhiễm"
+exhaustive = false
+options = [
+  { code = "soi", name = "Sởi" },
+  { code = "dai", name = "Dại" },
+  { code = "cum", name = "Cúm" },
+]
+
+[[indicator]]
+code = "BTN01"
+name = "Số ca mắc"
+unit = "ca"
+type = "integer"
+aggregation = "sum"
+required = false
+disaggregations = [["benh"]]
+
+[[indicator]]
+code = "BTN02"
+name = "Số ca tử vong"
+unit = "ca"
+type = "integer"
+aggregation = "sum"
+required = false
+part_of = "BTN01"
+disaggregations = [["benh"]]
+"#;
+
+const DISEASE_REGIME: &str = r#"
+id = "btn"
+name = "Báo cáo tình hình bệnh truyền nhiễm"
+legal_basis = "Thông tư số 54/2015/TT-BYT"
+content = "Số ca mắc, tử vong do bệnh truyền nhiễm"
+method = "Tệp Excel qua thư điện tử"
+instructions = "Số chết không lớn hơn số mắc."
+upward = "Bộ Y tế"
+frequencies = ["monthly"]
+cutoff = { rule = "calendar" }
+receiver = "99"
+reporters = { levels = ["xa"], kinds = ["xa"] }
+outline = "de-cuong.md.tera"
+
+[[deadline]]
+levels = ["xa"]
+rule = "working-days"
+days = 3
+
+[form]
+number = "Biểu số 01/BTN"
+title = "TÌNH HÌNH BỆNH TRUYỀN NHIỄM"
+
+[form.matrix]
+stub = "Tên bệnh"
+
+[[form.matrix.row]]
+dimension = "benh"
+
+[[form.matrix.column]]
+label = "Mắc"
+cell = "BTN01"
+
+[[form.matrix.column]]
+label = "Chết"
+cell = "BTN02"
+"#;
+
+#[test]
+fn deaths_above_cases_of_one_disease_are_refused_and_no_empty_total_row_is_printed() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    copy_samples_root(&root);
+    std::fs::write(root.join("indicators/benh-truyen-nhiem.toml"), DISEASES).unwrap();
+    let dir = root.join("report-templates/btn");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("regime.toml"), DISEASE_REGIME).unwrap();
+    std::fs::write(
+        dir.join("de-cuong.md.tera"),
+        "# Báo cáo tình hình bệnh truyền nhiễm\n",
+    )
+    .unwrap();
+    let config = Config::load(&root).unwrap_or_else(|e| panic!("{e}"));
+    let regime = config.regime("btn").unwrap();
+    let period = "2026-10".parse().unwrap();
+    let inbox = t.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    // Phước An: 4 cases of measles, 1 death; Phước Sơn: 1 case of rabies and 2 deaths.
+    let mut log = String::from("file,received_at\n");
+    for (unit, figures) in [
+        (
+            "99009",
+            [("BTN01[benh=soi]", 4.0), ("BTN02[benh=soi]", 1.0)],
+        ),
+        (
+            "99010",
+            [("BTN01[benh=dai]", 1.0), ("BTN02[benh=dai]", 2.0)],
+        ),
+    ] {
+        let u = config.units.get(unit).unwrap();
+        let mut fill = Fill::default();
+        for (k, v) in figures {
+            fill.values
+                .insert((k.to_string(), InputColumn::ThucHien), CellValue::Number(v));
+        }
+        let name = form_file_name(u, period);
+        std::fs::write(
+            inbox.join(&name),
+            unit_form(&config, regime, period, u, Some(&fill)).unwrap(),
+        )
+        .unwrap();
+        log.push_str(&format!("{name},2026-10-01T08:00\n"));
+    }
+    std::fs::write(inbox.join("nhan.csv"), log).unwrap();
+    let out = t.path().join("out");
+    let (code, _, err) = baocao(&[
+        "--root",
+        s(&root),
+        "run",
+        "--regime",
+        "btn",
+        "--period",
+        "2026-10",
+        "--inbox",
+        s(&inbox),
+        "--out",
+        s(&out),
+        "--as-of",
+        "2026-10-02",
+        "--no-history",
+        "-q",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let book = out.join("btn/2026-10/tong-hop.xlsx");
+    let refused: Vec<(String, String, String)> = diagnostics(&book)
+        .into_iter()
+        .filter(|(code, ..)| code == "BC0405")
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].1.starts_with("99010-"), "{refused:?}");
+    assert!(
+        refused[0].2.starts_with("BTN02[benh=dai] \"Số ca tử vong (Bệnh truyền nhiễm: Dại)\" = 2 lớn hơn tổng BTN01[benh=dai] \"Số ca mắc (Bệnh truyền nhiễm: Dại)\" = 1"),
+        "{refused:?}"
+    );
+    // By unit: the diseases' rows, not the two totals nobody has.
+    let rows = sheet(&book, "Theo đơn vị");
+    let codes: Vec<String> = rows.iter().skip(3).map(|r| text(&r[0])).collect();
+    assert_eq!(
+        codes,
+        [
+            "BTN01[benh=soi]",
+            "BTN01[benh=dai]",
+            "BTN01[benh=cum]",
+            "BTN02[benh=soi]",
+            "BTN02[benh=dai]",
+            "BTN02[benh=cum]"
+        ]
+    );
+    assert_eq!(
+        num(&rows[3][3]),
+        Some(4.0),
+        "the province's measles: Phước An's 4"
+    );
+}

@@ -340,14 +340,27 @@ impl<'a> ByUnit<'a> {
         }
     }
 
-    /// The form's cells, one row each.
+    /// The form's cells, one row each. On a matrix form, a total that has no cell of its own
+    /// and that no unit has (its breakdown is a partial list, so it is not computed) is no
+    /// row: it would stay empty across every unit.
     fn rows(&self) -> Vec<UnitRow<'_>> {
         let (config, c) = (self.report.config, self.report.consolidated);
+        let layout = config.layout(&self.report.regime.id);
+        let never_filled = |ind: &crate::catalog::Indicator, d: &crate::model::Disagg| {
+            layout.is_some_and(|l| {
+                d.is_total()
+                    && c.key(&ind.code).is_none()
+                    && !l
+                        .cells()
+                        .any(|(_, _, cell)| cell.indicator == ind.code && cell.disagg.is_total())
+            })
+        };
         self.report
             .regime
             .form_codes()
             .filter_map(|code| config.indicator(code))
             .flat_map(|ind| config.cells_of(ind).into_iter().map(move |d| (ind, d)))
+            .filter(|(ind, d)| !never_filled(ind, d))
             .map(|(ind, d)| {
                 let key = cell_key(&ind.code, &d);
                 let fmt = if ind.value_type == ValueType::Year {
