@@ -714,3 +714,32 @@ fn a_mistyped_file_to_import_is_the_officers_to_fix_not_the_machines() {
     );
     assert!(!tmp.path().join("history").exists(), "nothing made");
 }
+
+#[test]
+fn figures_of_a_unit_not_yet_in_being_are_loaded_and_said() {
+    // The samples' communes came into being on 1/7/2025 (the reorganisation): March 2025's
+    // figures for Phường Bình Minh are loaded as sent, with a warning naming unit and period.
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("du-lieu.csv");
+    std::fs::write(
+        &csv,
+        "regime,period,unit_code,indicator_code,value,unit_of_measure,column\n\
+         ktxh,2025-03,99002,NN05,20,tấn,thuc_hien\n\
+         ktxh,2025-10,99002,NN05,25,tấn,thuc_hien\n",
+    )
+    .unwrap();
+    let (code, out, err) = baocao(&[
+        "--root",
+        s(&samples()),
+        "import-history",
+        "--history",
+        s(&tmp.path().join("history")),
+        s(&csv),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Đã nạp 2 số liệu"), "{out}");
+    assert!(
+        err.contains("đơn vị không hoạt động trong kỳ của số liệu (theo valid_from, valid_to trong units.toml) — Phường Bình Minh (99002): 2025-03."),
+        "{err}"
+    );
+}

@@ -169,6 +169,7 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
     let store = store_of(config, args.history.as_ref());
     let mut groups: BTreeMap<(String, Period), Vec<StoredValue>> = BTreeMap::new();
     let mut skipped = 0usize;
+    let mut outside: BTreeMap<String, std::collections::BTreeSet<Period>> = BTreeMap::new();
     for (path, shown) in collect_files(&args.paths) {
         if path.extension().is_none_or(|e| e != "csv") {
             continue;
@@ -214,6 +215,19 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
                 skipped += 1;
                 continue;
             };
+            // Loaded all the same (the past is as it was sent), but said: a code typed wrong
+            // or a date in units.toml that is.
+            let last_day = crate::schedule::last_day_of_month(period.year(), period.month_span().1);
+            if let Some(u) = config
+                .units
+                .get(row.unit)
+                .filter(|u| !u.is_valid_on(last_day))
+            {
+                outside
+                    .entry(format!("{} ({})", u.name, u.code))
+                    .or_default()
+                    .insert(period);
+            }
             groups
                 .entry((regime, period))
                 .or_default()
@@ -252,5 +266,18 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
         println!("  {regime} {}: đã nạp", period.code());
     }
     println!("Đã nạp {n} số liệu vào {} ({skipped} dòng bỏ qua: đơn vị, chỉ tiêu hoặc chế độ không có trong cấu hình, hoặc chỉ tiêu tính toán).", store.dir.display());
+    if !outside.is_empty() {
+        let units: Vec<String> = outside
+            .iter()
+            .map(|(unit, periods)| {
+                let periods: Vec<String> = periods.iter().map(|p| p.code()).collect();
+                format!("{unit}: {}", periods.join(", "))
+            })
+            .collect();
+        eprintln!(
+            "Cảnh báo: đã nạp số liệu của đơn vị không hoạt động trong kỳ của số liệu (theo valid_from, valid_to trong units.toml) — {}.\nKiểm tra mã đơn vị trong tệp, hoặc ngày hiệu lực của đơn vị trong units.toml.",
+            units.join("; ")
+        );
+    }
     Ok(EXIT_OK)
 }
