@@ -410,6 +410,9 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// What is wrong, then what to do, in Vietnamese.
     pub message: String,
+    /// The unit a finding is about when no file is (a report not sent, a period missing from
+    /// the store): the summaries name it instead of "no file".
+    pub unit: Option<String>,
 }
 
 /// The diagnostics of one code, counted by where they come from (a unit's report, or a file):
@@ -507,7 +510,14 @@ impl Diagnostic {
             severity: code.severity(),
             location,
             message: clip(&message.into(), MAX_TEXT),
+            unit: None,
         }
+    }
+
+    /// The finding as about `unit` (`unit`).
+    pub fn of_unit(mut self, unit: &str) -> Diagnostic {
+        self.unit = Some(unit.to_string());
+        self
     }
 
     pub fn is_blocking(&self) -> bool {

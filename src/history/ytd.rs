@@ -770,7 +770,8 @@ fn gap_diagnostics(
                 config.units.name_of(unit),
                 period_list(periods),
             ),
-        ));
+        )
+        .of_unit(unit));
     }
     out
 }

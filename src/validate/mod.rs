@@ -114,7 +114,10 @@ impl Batch {
             let file = d.location.file.as_str();
             match unit_of.get(file) {
                 Some(code) => unit_label(config, code),
-                None if file.is_empty() => "không gắn với tệp nào".to_string(),
+                None if file.is_empty() => match &d.unit {
+                    Some(code) => unit_label(config, code),
+                    None => "không gắn với tệp nào".to_string(),
+                },
                 None => file.to_string(),
             }
         };
@@ -369,6 +372,7 @@ fn missing_diagnostic(
             deadline.map(vn_date).unwrap_or_default()
         ),
     )
+    .of_unit(unit)
 }
 
 /// Each compliance row's count of diagnostics: its file's, besides its own "missing".
