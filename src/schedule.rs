@@ -352,6 +352,11 @@ pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid calendar date")
 }
 
+/// The last day of the last month `p` spans: the day a unit must be in being to have it.
+pub fn last_day_of(p: Period) -> NaiveDate {
+    last_day_of_month(p.year(), p.month_span().1)
+}
+
 pub fn last_day_of_month(y: i32, m: u32) -> NaiveDate {
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     ymd(ny, nm, 1).pred_opt().expect("date in range")

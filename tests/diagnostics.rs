@@ -90,9 +90,10 @@ fn drop_cached_values(xlsx: &[u8]) -> Vec<u8> {
     out.finish().unwrap().into_inner()
 }
 
-/// Codes reported for each file of `dir` (period 2026-10, as of 2026-10-15).
-fn check(dir: &Path) -> (Vec<(String, String)>, serde_json::Value) {
-    let (_, out, err) = baocao(&[
+/// `check` of the files of `dir` (period 2026-10, as of 2026-10-15) printed as `format`:
+/// (exit code, stdout, stderr).
+fn check_as(dir: &Path, format: &str) -> (i32, String, String) {
+    baocao(&[
         "--root",
         s(&samples()),
         "check",
@@ -103,9 +104,14 @@ fn check(dir: &Path) -> (Vec<(String, String)>, serde_json::Value) {
         "--as-of",
         "2026-10-15",
         "--format",
-        "json",
+        format,
         s(dir),
-    ]);
+    ])
+}
+
+/// Codes reported for each file of `dir` (period 2026-10, as of 2026-10-15).
+fn check(dir: &Path) -> (Vec<(String, String)>, serde_json::Value) {
+    let (_, out, err) = check_as(dir, "json");
     let v: serde_json::Value =
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
     (file_codes(&v), v)
@@ -248,22 +254,7 @@ fn check_prints_each_finding_whole_as_a_table_and_as_csv() {
         "regime,period,unit_code,indicator_code,value,unit_of_measure\nktxh,2026-10,99077,NN05,10,tấn\n",
     )
     .unwrap();
-    let check = |format: &str| {
-        baocao(&[
-            "--root",
-            s(&samples()),
-            "check",
-            "--regime",
-            "ktxh",
-            "--period",
-            "2026-10",
-            "--as-of",
-            "2026-10-15",
-            "--format",
-            format,
-            s(dir.path()),
-        ])
-    };
+    let check = |format: &str| check_as(dir.path(), format);
     let (code, out, err) = check("table");
     assert_eq!(code, 1, "{err}");
     assert!(

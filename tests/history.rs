@@ -497,27 +497,33 @@ fn last_year_in_workbook(dir: &Path, code: &str) -> Option<f64> {
         .and_then(|r| r.get(col).and_then(num))
 }
 
+/// The samples' config root in `tmp` with `succession` as its succession.toml, and a store
+/// holding last October's `rows` (of an exchange CSV, without its header): (root, store).
+fn merger(tmp: &Path, succession: &str, rows: &str) -> (PathBuf, PathBuf) {
+    let root = tmp.join("root");
+    copy_samples_root(&root);
+    std::fs::write(root.join("succession.toml"), succession).unwrap();
+    let old = tmp.join("du-lieu-2025-10.csv");
+    std::fs::write(
+        &old,
+        format!("regime,period,unit_code,indicator_code,value,unit_of_measure,column\n{rows}"),
+    )
+    .unwrap();
+    let history = tmp.join("history");
+    import_history(&root, &history, &old);
+    (root, history)
+}
+
 #[test]
 fn a_merged_units_same_period_last_year_is_the_sum_of_its_predecessors() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("root");
-    copy_samples_root(&root);
-    std::fs::write(
-        root.join("succession.toml"),
+    let (root, history) = merger(
+        tmp.path(),
         "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"98002\"]\ndate = 2025-07-01\nnote = \"Nghị quyết sắp xếp đơn vị hành chính cấp xã\"\n",
-    )
-    .unwrap();
-    let old = tmp.path().join("du-lieu-2025-10.csv");
-    std::fs::write(
-        &old,
-        "regime,period,unit_code,indicator_code,value,unit_of_measure,column\n\
-         ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
+        "ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
          ktxh,2025-10,98002,NN05,50.5,tấn,thuc_hien\n\
          ktxh,2025-10,98001,HC05,90,%,thuc_hien\n",
-    )
-    .unwrap();
-    let history = tmp.path().join("history");
-    import_history(&root, &history, &old);
+    );
     let dir = run_october(&root, &history, &tmp.path().join("out"));
     let value = |code: &str| last_year_in_workbook(&dir, code);
     assert_eq!(
@@ -579,8 +585,16 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
     // rice output (a sum) is 100 + 50,5 + 20 + 1.000 = 1.170,5: 99001 reported itself last
     // year, and the old communes' figures add to its own (they were once dropped).
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("root");
-    copy_samples_root(&root);
+    let (root, history) = merger(
+        tmp.path(),
+        "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"98002\"]\ndate = 2026-01-01\n",
+        "ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
+         ktxh,2025-10,98002,NN05,50.5,tấn,thuc_hien\n\
+         ktxh,2025-10,99002,NN05,20,tấn,thuc_hien\n\
+         ktxh,2025-10,99001,NN05,1000,tấn,thuc_hien\n\
+         ktxh,2025-10,98001,HC05,90,%,thuc_hien\n\
+         ktxh,2025-10,99002,HC05,70,%,thuc_hien\n",
+    );
     let mut units = std::fs::read_to_string(root.join("units.toml")).unwrap();
     for code in ["98001", "98002"] {
         units.push_str(&format!(
@@ -588,25 +602,6 @@ fn a_merged_units_average_still_counts_for_the_province_of_its_year() {
         ));
     }
     std::fs::write(root.join("units.toml"), units).unwrap();
-    std::fs::write(
-        root.join("succession.toml"),
-        "[[succession]]\nnew = \"99001\"\nold = [\"98001\", \"98002\"]\ndate = 2026-01-01\n",
-    )
-    .unwrap();
-    let old = tmp.path().join("du-lieu-2025-10.csv");
-    std::fs::write(
-        &old,
-        "regime,period,unit_code,indicator_code,value,unit_of_measure,column\n\
-         ktxh,2025-10,98001,NN05,100,tấn,thuc_hien\n\
-         ktxh,2025-10,98002,NN05,50.5,tấn,thuc_hien\n\
-         ktxh,2025-10,99002,NN05,20,tấn,thuc_hien\n\
-         ktxh,2025-10,99001,NN05,1000,tấn,thuc_hien\n\
-         ktxh,2025-10,98001,HC05,90,%,thuc_hien\n\
-         ktxh,2025-10,99002,HC05,70,%,thuc_hien\n",
-    )
-    .unwrap();
-    let history = tmp.path().join("history");
-    import_history(&root, &history, &old);
     let dir = run_october(&root, &history, &tmp.path().join("out"));
     assert_eq!(last_year_in_workbook(&dir, "NN05"), Some(1170.5));
     assert_eq!(last_year_in_workbook(&dir, "HC05"), Some(80.0));

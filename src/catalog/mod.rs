@@ -526,13 +526,7 @@ impl Config {
         if unit.is_valid_on(day) {
             return None;
         }
-        let name = |code: &str| {
-            self.units
-                .get(code)
-                .map(|u| format!("{} ({code})", u.name))
-                .unwrap_or_else(|| code.to_string())
-        };
-        let this = format!("{} ({})", unit.name, unit.code);
+        let this = self.units.label_of(&unit.code);
         Some(match (unit.valid_from, unit.valid_to) {
             (Some(from), _) if day < from => format!(
                 "Đơn vị {this} hoạt động từ ngày {} (valid_from trong units.toml), sau kỳ {} ({}, số liệu đến ngày {}): tệp không được tính.\nGửi báo cáo của kỳ này bằng mã của đơn vị đang hoạt động trong kỳ; nếu ngày bắt đầu sai thì sửa valid_from trong units.toml.",
@@ -546,7 +540,7 @@ impl Config {
                 let to = to.unwrap_or(day);
                 let merged = self
                     .successor(&unit.code)
-                    .map(|s| format!(", đã sáp nhập vào {} từ ngày {}", name(&s.new), crate::schedule::vn_date(s.date)))
+                    .map(|s| format!(", đã sáp nhập vào {} từ ngày {}", self.units.label_of(&s.new), crate::schedule::vn_date(s.date)))
                     .unwrap_or_default();
                 format!(
                     "Đơn vị {this} chỉ hoạt động đến hết ngày {} (valid_to trong units.toml){merged}; kỳ {} ({}, số liệu đến ngày {}) không còn đơn vị này: tệp không được tính.\nĐơn vị đang hoạt động báo cáo thay; nếu đơn vị vẫn hoạt động thì sửa valid_to trong units.toml.",
@@ -1163,6 +1157,10 @@ impl Loader {
                 );
                 continue;
             }
+            // The old units' last day, for the advice on valid_to.
+            let last_day = s.date.pred_opt().unwrap_or(s.date);
+            let new = units.label_of(&s.new);
+            let date = crate::schedule::vn_date(s.date);
             for o in &s.old {
                 if let Some(first) = seen.insert(o.clone(), i) {
                     self.problem(
@@ -1171,12 +1169,6 @@ impl Loader {
                         format!("đơn vị cũ \"{o}\" đã có ở [[succession]] thứ {}", first + 1),
                     );
                 }
-                let last_day = s.date.pred_opt().unwrap_or(s.date);
-                let new = units
-                    .get(&s.new)
-                    .map(|u| format!("{} ({})", u.name, u.code))
-                    .unwrap_or_else(|| s.new.clone());
-                let date = crate::schedule::vn_date(s.date);
                 match units.get(o) {
                     None => self.warn(
                         "succession.toml",

@@ -110,6 +110,13 @@ impl UnitTree {
             .unwrap_or_else(|| code.to_string())
     }
 
+    /// "Name (code)" for messages, or the code itself for a code the tree does not know.
+    pub fn label_of(&self, code: &str) -> String {
+        self.get(code)
+            .map(|u| format!("{} ({})", u.name, u.code))
+            .unwrap_or_else(|| code.to_string())
+    }
+
     /// Units in the order the config lists them.
     pub fn iter(&self) -> impl Iterator<Item = &Unit> {
         self.units.iter()

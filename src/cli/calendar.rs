@@ -20,6 +20,7 @@ pub struct Args {
     /// Mã chế độ báo cáo (mặc định: chế độ duy nhất trong cấu hình).
     #[arg(long)]
     pub regime: Option<String>,
+    /// Dạng in kết quả.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -27,6 +27,7 @@ pub struct Args {
     /// Ngày xét hạn (mặc định: hôm nay): đơn vị chưa gửi sau hạn là thiếu.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// Dạng in kết quả.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Ghi phiếu kết quả tiếp nhận của từng đơn vị đã gửi vào thư mục này

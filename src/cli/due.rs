@@ -29,6 +29,7 @@ pub struct Args {
     /// Số ngày tới được coi là sắp đến hạn.
     #[arg(long, default_value_t = 7)]
     pub within: u32,
+    /// Dạng in kết quả.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Viết công văn nhắc (trước hạn `remind_days` ngày) và đôn đốc (sau hạn) gửi các đơn vị

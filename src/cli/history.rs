@@ -34,6 +34,7 @@ pub struct Args {
     /// Thư mục kho lịch sử (mặc định: <root>/history).
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// Dạng in kết quả.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -217,14 +218,14 @@ pub fn import(config: &Config, args: ImportArgs) -> CliResult {
             };
             // Loaded all the same (the past is as it was sent), but said: a code typed wrong
             // or a date in units.toml that is.
-            let last_day = crate::schedule::last_day_of_month(period.year(), period.month_span().1);
+            let last_day = crate::schedule::last_day_of(period);
             if let Some(u) = config
                 .units
                 .get(row.unit)
                 .filter(|u| !u.is_valid_on(last_day))
             {
                 outside
-                    .entry(format!("{} ({})", u.name, u.code))
+                    .entry(config.units.label_of(&u.code))
                     .or_default()
                     .insert(period);
             }

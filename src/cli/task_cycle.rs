@@ -47,43 +47,55 @@ pub enum Cycle {
 
 #[derive(Debug, clap::Args)]
 pub struct FormsArgs {
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
     #[arg(long)]
     pub register: PathBuf,
+    /// Ngày xét, dạng 2026-10-31.
     #[arg(long, value_parser = parse_date)]
     pub as_of: NaiveDate,
     /// Từ ngày (lần rà soát trước): nhiệm vụ hoàn thành sau ngày này cũng có trên biểu
     /// (mặc định: 14 ngày trước ngày xét).
     #[arg(long, value_parser = parse_date)]
     pub since: Option<NaiveDate>,
+    /// Thư mục ghi các biểu cập nhật.
     #[arg(long)]
     pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
     #[arg(long)]
     pub register: PathBuf,
     /// Thư mục các biểu cập nhật (và sổ nhận nhan.csv) đơn vị gửi về.
     #[arg(long)]
     pub inbox: PathBuf,
+    /// Ngày xét, dạng 2026-10-31.
     #[arg(long, value_parser = parse_date)]
     pub as_of: NaiveDate,
+    /// Thư mục ghi kết quả.
     #[arg(long)]
     pub out: PathBuf,
+    /// Dạng in kết quả.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReviewArgs {
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
     #[arg(long)]
     pub register: PathBuf,
+    /// Ngày rà soát lần trước, dạng 2026-10-17.
     #[arg(long, value_parser = parse_date)]
     pub since: NaiveDate,
+    /// Ngày xét, dạng 2026-10-31.
     #[arg(long, value_parser = parse_date)]
     pub as_of: NaiveDate,
+    /// Thư mục ghi kết quả.
     #[arg(long)]
     pub out: PathBuf,
+    /// Dạng in kết quả.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -96,10 +108,13 @@ pub enum ExportFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
     #[arg(long)]
     pub register: PathBuf,
+    /// Ngày xét, dạng 2026-10-31.
     #[arg(long, value_parser = parse_date)]
     pub as_of: NaiveDate,
+    /// Định dạng trao đổi của tệp xuất.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
     /// Tệp ghi ra.
@@ -109,6 +124,7 @@ pub struct ExportArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
+    /// Sổ theo dõi nhiệm vụ (.xlsx hoặc .csv).
     #[arg(long)]
     pub register: PathBuf,
     /// Thư mục ghi sổ mới so-theo-doi.xlsx và nhật ký nhat-ky.csv.

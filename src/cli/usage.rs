@@ -86,10 +86,7 @@ fn localize_arg(arg: Arg) -> Arg {
     if extra.is_empty() {
         return arg;
     }
-    let mut help = arg.get_help().map(ToString::to_string).unwrap_or_default();
-    if help.is_empty() && arg.get_id() == "format" {
-        help = "Dạng in kết quả".to_string();
-    }
+    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
     arg.help(format!("{help}{extra}"))
 }
 

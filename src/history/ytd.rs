@@ -579,7 +579,7 @@ fn past_figures(
 /// the steps the store has; `seen`: the unit's), where the unit existed then.
 fn unit_gaps(config: &Config, unit: &str, steps: &[Step], found: u64, seen: u64) -> Vec<Period> {
     let existed = |p: Period| {
-        let end = crate::schedule::last_day_of_month(p.year(), p.month_span().1);
+        let end = crate::schedule::last_day_of(p);
         config.units.get(unit).is_none_or(|u| u.is_valid_on(end))
     };
     steps

@@ -815,7 +815,7 @@ fn succession_sentences(report: &Report<'_>) -> Vec<String> {
         .iter()
         .filter_map(|code| config.successions.iter().find(|s| s.new == *code))
         .map(|s| {
-            let name = |c: &str| config.units.get(c).map(|u| format!("{} ({c})", u.name)).unwrap_or_else(|| c.to_string());
+            let name = |c: &str| config.units.label_of(c);
             format!(
                 "Số liệu cùng kỳ năm trước của {} gồm cả số liệu của các đơn vị đã sắp xếp vào đơn vị này từ ngày {}: {} (các chỉ tiêu cộng được).{}",
                 name(&s.new),

@@ -416,10 +416,7 @@ fn cell_order(cell: &str) -> (u64, String) {
 }
 
 fn unit_label(config: &Config, code: &str) -> String {
-    match config.units.get(code) {
-        Some(u) => format!("{} ({})", u.name, u.code),
-        None => code.to_string(),
-    }
+    config.units.label_of(code)
 }
 
 fn fmt_time(t: Option<chrono::NaiveDateTime>) -> String {
