@@ -382,6 +382,10 @@ impl<'a> ByUnit<'a> {
             all_units.chunks(UNITS_PER_SHEET).collect()
         };
         let rows = self.rows();
+        // A matrix form's keys (TT01[linh_vuc=dat_dai]) are long: the code column fits them,
+        // within reason; an indicator code keeps the usual 8.
+        let longest = rows.iter().map(|(.., key, _)| key.chars().count()).max();
+        let key_width = longest.map_or(8.0, |n| (n as f64 + 1.0).clamp(8.0, 40.0));
         let rows_of = crate::consolidate::KeyId::positions(rows.iter().map(|(.., id, _, _)| *id));
         // The figures of a block of units by row: each unit's figures are walked once, in
         // order, into a table of rows × units (`None` where a unit has none).
@@ -411,14 +415,14 @@ impl<'a> ByUnit<'a> {
             } else {
                 Worksheet::new()
             };
-            self.head(&mut ws, k, units, streamed)?;
+            self.head(&mut ws, k, units, streamed, key_width)?;
             if streamed {
                 Self::streamed_rows(&mut ws, &rows, units, &table_of(units), self.report)?;
                 // After the figures: a cell written without a format looks its column's
                 // format up among the columns given a width, a cache miss each across a row of
                 // 16,000.
                 ws.set_column_range_width(3, 2 + units.len() as u16, 14)?;
-                set_widths(&mut ws)?;
+                set_widths(&mut ws, key_width)?;
             } else {
                 Self::blocks(&mut ws, &rows, units, &table_of, self.report)?;
             }
@@ -436,6 +440,7 @@ impl<'a> ByUnit<'a> {
         k: usize,
         units: &[&str],
         streamed: bool,
+        key_width: f64,
     ) -> Result<(), XlsxError> {
         let config = self.report.config;
         let head = header_format();
@@ -468,7 +473,7 @@ impl<'a> ByUnit<'a> {
             }
         }
         if !streamed {
-            set_widths(ws)?;
+            set_widths(ws, key_width)?;
         }
         ws.set_row_height(2, 48)?;
         Ok(())
@@ -778,8 +783,9 @@ const MESSAGE_CHARS_PER_LINE: usize = 100;
 const SOURCES_LISTED: usize = 10;
 
 /// The widths of a by-unit sheet's three label columns.
-fn set_widths(ws: &mut Worksheet) -> Result<(), XlsxError> {
-    ws.set_column_width(0, 8)?;
+/// The widths of the by-unit sheet's label columns: the code column `key_width` wide.
+fn set_widths(ws: &mut Worksheet, key_width: f64) -> Result<(), XlsxError> {
+    ws.set_column_width(0, key_width)?;
     ws.set_column_width(1, 44)?;
     ws.set_column_width(2, 11)?;
     Ok(())
