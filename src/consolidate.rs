@@ -107,6 +107,27 @@ struct UnitCells {
     contributors: LiteMap<u32, u32>,
 }
 
+impl UnitCells {
+    /// Room for exactly `additional` more figures (a list that doubles as it grows leaves up
+    /// to half of it spare).
+    fn reserve_exact(&mut self, additional: usize) {
+        let mut pairs = std::mem::take(&mut self.values).into_tuple_vec();
+        pairs.reserve_exact(additional);
+        self.values = LiteMap::from_sorted_store_unchecked(pairs);
+    }
+
+    /// No spare room kept in either list.
+    fn shrink(&mut self) {
+        fn shrunk<K: Ord, V>(map: &mut LiteMap<K, V>) {
+            let mut pairs = std::mem::take(map).into_tuple_vec();
+            pairs.shrink_to_fit();
+            *map = LiteMap::from_sorted_store_unchecked(pairs);
+        }
+        shrunk(&mut self.values);
+        shrunk(&mut self.contributors);
+    }
+}
+
 impl Consolidated {
     /// Only the receiving unit's figures kept (a comparison period shown for the receiver
     /// alone: the other units' figures, most of the memory, are let go).
@@ -635,6 +656,12 @@ pub fn consolidate(
         .into_iter()
         .filter(|u| units_with_values.contains(u))
         .collect();
+    // The derived cells were added one indicator at a time, each unit's list doubling as it
+    // grew: up to half of it spare, kept as long as the result is (a nation's quarter on a
+    // matrix form: ~20 MB at the run's peak).
+    for cells in out.cells.values_mut() {
+        cells.shrink();
+    }
     out
 }
 
@@ -947,6 +974,8 @@ fn derive_indicator(
         .map(|unit| derive_at(i, &cells, &own, out, unit))
         .collect();
     for (unit, results) in units_with_values.iter().zip(computed) {
+        let figures = results.iter().filter(|(.., r)| r.is_ok()).count();
+        out.unit_mut(unit).reserve_exact(figures);
         for (c, column, result) in results {
             let cell = &cells[c];
             match result {

@@ -1054,7 +1054,7 @@ pub fn population_values(
                     .all(|d| p.get(d).copied() == cell.disagg.get(d))
             })
             .count();
-        out.insert((cell.key.clone(), cell.column), n as f64);
+        out.insert((cell.key.to_string(), cell.column), n as f64);
     }
     out
 }
@@ -1108,7 +1108,7 @@ pub fn reception_values(
             continue;
         }
         let v = reception_cell(&rows, cell);
-        out.insert((cell.key.clone(), cell.column), v);
+        out.insert((cell.key.to_string(), cell.column), v);
     }
     out
 }
@@ -1217,7 +1217,7 @@ pub fn write_matrix_inbox(
     // counted population.
     let keys: BTreeSet<String> = config
         .layout(&regime.id)
-        .map(|l| l.cells().map(|(_, _, c)| c.key.clone()).collect())
+        .map(|l| l.cells().map(|(_, _, c)| c.key.to_string()).collect())
         .unwrap_or_default();
     for unit in config.reporting_units(regime, regime.window(period).to) {
         let mut fill = matrix_fill(config, regime, unit, period, &keys);
@@ -1328,9 +1328,9 @@ fn unknown_row(config: &Config, regime: &Regime, fill: &mut Fill) {
         .into_iter()
         .map(|c| {
             c.map(|mut b| {
-                b.key = b.key.replace("ho_tich", "lam_nghiep");
+                b.key = b.key.replace("ho_tich", "lam_nghiep").into();
                 fill.values
-                    .insert((b.key.clone(), b.column), CellValue::Number(4.0));
+                    .insert((b.key.to_string(), b.column), CellValue::Number(4.0));
                 b
             })
         })

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::regime::{InputColumn, Matrix, MatrixRow, Numbering};
 use super::{Config, Dimension, Indicator};
-use crate::model::{cell_key, split_key, Disagg};
+use crate::model::{cell_key, interned, split_key, CellKey, Disagg};
 
 /// One body cell: which figure it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +19,9 @@ pub struct BodyCell {
     pub indicator: String,
     pub disagg: Disagg,
     pub column: InputColumn,
-    /// The cell key (`TT01[linh_vuc=ho_tich;nguon=truc_tuyen]`).
-    pub key: String,
+    /// The cell key (`TT01[linh_vuc=ho_tich;nguon=truc_tuyen]`), `interned`: each figure read
+    /// from the cell holds a copy.
+    pub key: CellKey,
 }
 
 /// A value column of the layout.
@@ -379,7 +380,7 @@ impl Body<'_> {
             indicator: ind,
             disagg: d,
             column: value,
-            key,
+            key: interned(&key),
         })
     }
 

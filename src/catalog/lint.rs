@@ -74,7 +74,7 @@ impl Reach {
             given
                 .entry(cell.column)
                 .or_default()
-                .insert(cell.key.clone());
+                .insert(cell.key.to_string());
         }
         for keys in given.values_mut() {
             complete(keys, cat);

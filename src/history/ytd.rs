@@ -169,13 +169,17 @@ impl Year {
             return id;
         }
         let id = self.keys.len() as u32;
-        self.keys.push(CellKey::from(key));
-        self.key_ids.insert(CellKey::from(key), id);
-        self.kinds.push(
-            config
-                .indicator_of_key(key)
-                .map_or(OverTime::AsTyped, OverTime::of),
-        );
+        let indicator = config.indicator_of_key(key);
+        // A key of the catalog's is kept once for the run: each unit's year-to-date holds a
+        // copy of it.
+        let key = match indicator {
+            Some(_) => crate::model::interned(key),
+            None => CellKey::from(key),
+        };
+        self.keys.push(key.clone());
+        self.key_ids.insert(key, id);
+        self.kinds
+            .push(indicator.map_or(OverTime::AsTyped, OverTime::of));
         id
     }
 

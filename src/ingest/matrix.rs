@@ -351,7 +351,7 @@ impl<'a> MatrixRows<'a> {
             }
             if let Some(v) = read_value(grid, r, *c, ind, &what, self.file, &mut out.diagnostics) {
                 out.values.insert(
-                    (crate::model::CellKey::from(cell.key.as_str()), cell.column),
+                    (cell.key.clone(), cell.column),
                     Value {
                         value: v,
                         location: self.loc(r, *c),

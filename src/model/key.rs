@@ -83,8 +83,41 @@ impl fmt::Display for Disagg {
 }
 
 /// A cell key as a submission holds it: inline up to 24 bytes (`TT01`, `TT01[nguon=buu_chinh]`),
-/// since a batch holds one per figure read.
+/// since a batch holds one per figure read. A longer key of a form's layout is `interned`.
 pub type CellKey = compact_str::CompactString;
+
+/// The most texts `interned` keeps: far more than every cell key of a real catalog (a matrix
+/// form has hundreds), so that a bug cannot grow it without bound.
+const INTERNED_MAX: usize = 1 << 20;
+
+/// `key` as a `CellKey` whose text is kept once for the whole run: a key longer than 24 bytes
+/// (`TT01[linh_vuc=ho_tich;nguon=truc_tuyen]`, three in four of a matrix form's) points at that
+/// one text rather than owning a copy, so that the figures of a nation's quarter read from a
+/// matrix form (1,2 million, ~35 bytes of key each) hold no key of their own, and a copy of
+/// one costs nothing. Only for the keys a config defines (a layout's cells), a bounded set:
+/// texts are never freed. A shorter key is inline as ever.
+pub fn interned(key: &str) -> CellKey {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static TEXTS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    if key.len() <= std::mem::size_of::<CellKey>() {
+        return CellKey::from(key);
+    }
+    let mut texts = TEXTS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let text = match texts.get(key) {
+        Some(t) => *t,
+        None if texts.len() >= INTERNED_MAX => return CellKey::from(key),
+        None => {
+            let t: &'static str = Box::leak(key.into());
+            texts.insert(t);
+            t
+        }
+    };
+    CellKey::const_new(text)
+}
 
 /// The cell key of an indicator and a disaggregation: `CODE` or `CODE[dim=opt;...]`.
 pub fn cell_key(indicator: &str, disagg: &Disagg) -> String {
@@ -131,6 +164,23 @@ pub fn canonical_key(key: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_interned_key_is_one_text_for_the_run_and_a_short_one_is_inline() {
+        let long = "TT01[linh_vuc=ho_tich;nguon=truc_tuyen]";
+        let owned = String::from(long);
+        let (a, b) = (interned(long), interned(&owned));
+        assert_eq!(a, long);
+        assert!(!a.is_heap_allocated() && !b.is_heap_allocated());
+        // Both point at the same text, and so does a copy: nothing allocated per figure.
+        assert_eq!(a.as_static_str().unwrap().as_ptr(), b.as_ptr());
+        assert_eq!(a.clone().as_ptr(), a.as_ptr());
+        // Ordered and compared by text, as any key.
+        assert!(interned("TT01[linh_vuc=ho_tich;nguon=buu_chinh]") < a);
+        let short = interned("TT01[nguon=buu_chinh]");
+        assert_eq!(short, "TT01[nguon=buu_chinh]");
+        assert!(short.as_static_str().is_none() && !short.is_heap_allocated());
+    }
 
     #[test]
     fn a_total_is_its_indicator_code_alone() {

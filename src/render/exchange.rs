@@ -56,25 +56,20 @@ impl<'a> FormCells<'a> {
 /// then the units below it; within a unit the form's order, the total before its
 /// disaggregations, then the columns in order.
 ///
-/// Held compactly (a unit, a cell of the form, a column and the value: 24 bytes a figure, a
-/// nation's month is a million of them); each writer puts its rows together from pieces it
-/// prepares once per unit, cell and column (`figures`).
+/// Not a list of the figures (a nation's quarter on a matrix form is 1,3 million of them, 31
+/// MB at the run's peak) but the walk that gives them, taken by each writer on its own
+/// (`figures`); each writer puts its rows together from pieces it prepares once per unit,
+/// cell and column.
 pub struct ExchangeRows<'a> {
     /// (unit, level) by index; the level (`tinh`, `xa`, …) is empty for a unit not in
     /// `units.toml`.
     units: Vec<(&'a str, &'a str)>,
+    /// Each unit's figures, by the same index.
+    figures: Vec<crate::consolidate::UnitFigures<'a>>,
     /// The form's cells by index.
     cells: Vec<(&'a crate::catalog::Indicator, &'a crate::model::Disagg)>,
-    figures: Vec<Figure>,
-}
-
-/// One figure of `ExchangeRows`.
-#[derive(Debug, Clone, Copy)]
-struct Figure {
-    unit: u32,
-    cell: u32,
-    column: InputColumn,
-    value: f64,
+    /// By a key id's index, the form cells that key is.
+    cells_of: Vec<Vec<usize>>,
 }
 
 impl<'a> ExchangeRows<'a> {
@@ -89,11 +84,32 @@ impl<'a> ExchangeRows<'a> {
     }
 
     /// The rows in order as (unit index, cell index, column, value): for writers that prepare
-    /// what a unit's or a cell's rows share once.
+    /// what a unit's or a cell's rows share once. Each unit's figures are walked once, in key
+    /// order, into a table by (form cell, column) that is then read in order (a lookup for
+    /// each cell and column would search its list four times per cell).
     pub fn figures(&self) -> impl Iterator<Item = (usize, usize, InputColumn, f64)> + '_ {
-        self.figures
-            .iter()
-            .map(|f| (f.unit as usize, f.cell as usize, f.column, f.value))
+        let mut table: Vec<Option<f64>> = vec![None; self.cells.len() * COLUMNS];
+        // The next unit to put in the table, and where the walk of the table stands.
+        let (mut next, mut at) = (0, table.len());
+        std::iter::from_fn(move || loop {
+            while at < table.len() {
+                let i = at;
+                at += 1;
+                if let Some(value) = table[i] {
+                    let column = InputColumn::ALL[i % COLUMNS];
+                    return Some((next - 1, i / COLUMNS, column, value));
+                }
+            }
+            let figures = self.figures.get(next)?;
+            table.fill(None);
+            for (id, column, value) in figures.iter() {
+                for &cell in self.cells_of.get(id.index()).into_iter().flatten() {
+                    table[cell * COLUMNS + column as usize] = Some(value);
+                }
+            }
+            next += 1;
+            at = 0;
+        })
     }
 }
 
@@ -101,14 +117,6 @@ impl<'a> ExchangeRows<'a> {
 pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> ExchangeRows<'a> {
     let c: &'a crate::consolidate::Consolidated = report.consolidated;
     let config = report.config;
-    // As many rows as figures: a growing vector would hold up to twice that.
-    let mut figures = Vec::with_capacity(
-        c.units
-            .iter()
-            .filter_map(|u| c.unit(u))
-            .map(|f| f.len())
-            .sum(),
-    );
     // The form's cells in order, each with its key's id (once, not once per unit).
     let mut form = Vec::new();
     let mut ids = Vec::new();
@@ -119,10 +127,7 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
         }
     }
     let cells_of = crate::consolidate::KeyId::positions(ids.iter().copied());
-    // A unit's figures by (form cell, column), filled by one walk of its figures in key order
-    // (a lookup for each cell and column would search its tree four times per cell).
-    let mut table: Vec<Option<f64>> = vec![None; form.len() * COLUMNS];
-    let mut units = Vec::new();
+    let (mut units, mut figures) = (Vec::new(), Vec::new());
     for unit in &c.units {
         let Some(unit_figures) = c.unit(unit).filter(|f| !f.is_empty()) else {
             continue;
@@ -132,41 +137,19 @@ pub fn exchange_rows<'a>(report: &Report<'a>, cells: &'a FormCells<'a>) -> Excha
             .get(unit)
             .map(|u| u.level.as_str())
             .unwrap_or("");
-        let u = units.len() as u32;
         units.push((unit.as_str(), level));
-        table.fill(None);
-        for (id, column, value) in unit_figures.iter() {
-            for &cell in cells_of.get(id.index()).into_iter().flatten() {
-                table[cell * COLUMNS + column as usize] = Some(value);
-            }
-        }
-        push_figures(&mut figures, u, &table);
+        figures.push(unit_figures);
     }
     ExchangeRows {
         units,
-        cells: form,
         figures,
+        cells: form,
+        cells_of,
     }
 }
 
 /// The columns of a unit's table of figures (`exchange_rows`): one per input column.
 const COLUMNS: usize = InputColumn::ALL.len();
-
-/// Unit `u`'s figures from its `table` (by form cell, then column), in that order.
-fn push_figures(figures: &mut Vec<Figure>, u: u32, table: &[Option<f64>]) {
-    for (cell, row) in table.chunks(COLUMNS).enumerate() {
-        for column in InputColumn::ALL {
-            if let Some(value) = row[column as usize] {
-                figures.push(Figure {
-                    unit: u,
-                    cell: cell as u32,
-                    column,
-                    value,
-                });
-            }
-        }
-    }
-}
 
 /// A figure as the exchange files write it: Rust's shortest round-trip decimal (`{}`, never
 /// an exponent). Faster paths give the same text: a whole number (most figures) by itoa; a

@@ -136,7 +136,9 @@ fn unit_form_sheet(spec: &FormSpec<'_>, fill: &Fill) -> Result<Worksheet, XlsxEr
             let at = layout.rows.len().saturating_sub(1);
             layout.rows.splice(at..at, fill.extra_rows.iter().cloned());
             matrix::write_matrix(&mut ws, spec, &layout, false, &styles, &|cell| {
-                fill.values.get(&(cell.key.clone(), cell.column)).cloned()
+                fill.values
+                    .get(&(cell.key.to_string(), cell.column))
+                    .cloned()
             })?;
         }
         None => {

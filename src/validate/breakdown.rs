@@ -125,7 +125,7 @@ impl Printed {
             Some(layout) => {
                 let mut cells: [std::collections::HashSet<CellKey>; COLUMNS] = Default::default();
                 for (_, _, b) in layout.cells() {
-                    cells[b.column as usize].insert(CellKey::from(b.key.as_str()));
+                    cells[b.column as usize].insert(b.key.clone());
                 }
                 Printed::Cells(cells)
             }
