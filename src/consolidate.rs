@@ -1190,7 +1190,6 @@ pub fn gather_lists<'a>(
 mod tests {
     use super::*;
     use crate::catalog::Config;
-    use crate::diag::Location;
     use crate::model::{Origin, ReceiptSource, Value};
     use std::path::Path;
 
@@ -1399,7 +1398,7 @@ rows = ["S", "AV", "AREA", "YIELD", "MN", "MX", "L", "N", "OWN", "POOR", "HH", "
                         ((*c).into(), InputColumn::ThucHien),
                         Value {
                             value: *v,
-                            location: Location::default(),
+                            location: Default::default(),
                         },
                     )
                 })

@@ -486,7 +486,12 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 impl Diagnostic {
-    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Diagnostic {
+    pub fn new(
+        code: Code,
+        location: impl Into<Location>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let location: Location = location.into();
         let shared = |t: Shared| {
             if t.chars().nth(MAX_TEXT).is_some() {
                 Shared::from(clip(&t, MAX_TEXT))
@@ -578,6 +583,152 @@ impl<'a> From<&'a Diagnostic> for DiagnosticJson<'a> {
     }
 }
 
+/// Where a figure was read (`model::Value`), in 16 bytes where a `Location` takes 40: the
+/// figures of one sheet share its file and sheet (`place`, a location without a cell) and
+/// each keeps its row and column; any other location (a line of a CSV file, a computed
+/// figure, none) is its own `place`. A batch holds one per figure read, a million in a
+/// nation's month.
+#[derive(Debug, Clone)]
+pub struct At {
+    place: std::sync::Arc<Location>,
+    /// One-based row and zero-based column of the cell in `place`'s sheet; row 0: `place` is
+    /// the whole location.
+    row: u32,
+    col: u32,
+}
+
+impl At {
+    /// The sheet's figures' shared place: the sheet's location without a cell.
+    pub fn sheet(file: impl Into<Shared>, sheet: impl Into<Shared>) -> std::sync::Arc<Location> {
+        std::sync::Arc::new(Location::cell(file, sheet, ""))
+    }
+
+    /// The cell at zero-based `row` and `col` of `place`'s sheet (`At::sheet`).
+    pub fn cell(place: &std::sync::Arc<Location>, row: u32, col: u32) -> At {
+        At {
+            place: place.clone(),
+            row: row.saturating_add(1),
+            col,
+        }
+    }
+
+    /// Line `line` of `place`'s file (a CSV file's record): "dòng 12".
+    pub fn line(place: &std::sync::Arc<Location>, line: u32) -> At {
+        At {
+            place: place.clone(),
+            row: line.saturating_add(1),
+            col: At::LINE,
+        }
+    }
+
+    /// The column of a line (`At::line`), not of a cell.
+    const LINE: u32 = u32::MAX;
+
+    pub fn location(&self) -> Location {
+        let cell = match (self.row, self.col) {
+            (0, _) => return (*self.place).clone(),
+            (row, At::LINE) => CellText::from(format!("dòng {}", row - 1)),
+            (row, col) => cell_ref(row - 1, col),
+        };
+        Location {
+            file: self.place.file.clone(),
+            sheet: self.place.sheet.clone(),
+            cell,
+        }
+    }
+
+    pub fn file(&self) -> &Shared {
+        &self.place.file
+    }
+
+    /// As `Location::cited`.
+    pub fn cited(&self) -> String {
+        self.location().cited()
+    }
+
+    /// The same place in a file renamed `file`; `renamed` keeps the places already renamed,
+    /// so that the figures of one sheet keep sharing theirs.
+    pub fn rename(
+        &mut self,
+        from: &str,
+        file: &Shared,
+        renamed: &mut Vec<(std::sync::Arc<Location>, std::sync::Arc<Location>)>,
+    ) {
+        if self.place.file.as_str() != from {
+            return;
+        }
+        let new = match renamed
+            .iter()
+            .find(|(old, _)| std::sync::Arc::ptr_eq(old, &self.place))
+        {
+            Some((_, new)) => new.clone(),
+            None => {
+                let mut place = (*self.place).clone();
+                place.file = file.clone();
+                let new = std::sync::Arc::new(place);
+                renamed.push((self.place.clone(), new.clone()));
+                new
+            }
+        };
+        self.place = new;
+    }
+}
+
+impl From<Location> for At {
+    fn from(location: Location) -> At {
+        At {
+            place: std::sync::Arc::new(location),
+            row: 0,
+            col: 0,
+        }
+    }
+}
+
+impl At {
+    /// A figure read from no cell (the store's, a computed one): one place for all of them.
+    pub fn nowhere() -> At {
+        static NOWHERE: std::sync::OnceLock<std::sync::Arc<Location>> = std::sync::OnceLock::new();
+        At {
+            place: NOWHERE.get_or_init(Default::default).clone(),
+            row: 0,
+            col: 0,
+        }
+    }
+}
+
+impl From<At> for Location {
+    fn from(at: At) -> Location {
+        at.location()
+    }
+}
+
+impl From<&At> for Location {
+    fn from(at: &At) -> Location {
+        at.location()
+    }
+}
+
+impl Default for At {
+    fn default() -> At {
+        At::nowhere()
+    }
+}
+
+/// Two `At`s are equal where their locations are, however each is kept.
+impl PartialEq for At {
+    fn eq(&self, other: &At) -> bool {
+        match (self.row, other.row) {
+            (0, 0) => self.place == other.place,
+            (a, b) if a != 0 && b != 0 => {
+                (a, self.col) == (b, other.col)
+                    && self.place.file == other.place.file
+                    && self.place.sheet == other.place.sheet
+            }
+            _ => self.location() == other.location(),
+        }
+    }
+}
+
 /// Excel-style cell reference from zero-based row and column: (13, 5) → "F14".
 pub fn cell_ref(row: u32, col: u32) -> CellText {
     // Letters backwards from the last, then the row number: at most 7 + 10 bytes, inline.
@@ -600,6 +751,46 @@ pub fn cell_ref(row: u32, col: u32) -> CellText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figures_place_gives_back_the_location_it_was_read_at() {
+        let sheet = At::sheet("xa-01.xlsx", "Biểu 01");
+        // Zero-based (13, 5) is F14, as `cell_ref` writes it.
+        let f14 = At::cell(&sheet, 13, 5);
+        assert_eq!(
+            f14.location(),
+            Location::cell("xa-01.xlsx", "Biểu 01", "F14")
+        );
+        assert_eq!(f14.cited(), "ô F14");
+        assert_eq!(f14.file().as_str(), "xa-01.xlsx");
+        // A CSV record's line.
+        let csv = At::sheet("du-lieu.csv", "");
+        assert_eq!(At::line(&csv, 12).location().cell, "dòng 12");
+        // Equal where the locations are, however each is kept.
+        assert_eq!(
+            f14,
+            At::from(Location::cell("xa-01.xlsx", "Biểu 01", "F14"))
+        );
+        assert_ne!(f14, At::cell(&sheet, 13, 6));
+        assert_ne!(f14, At::cell(&At::sheet("xa-02.xlsx", "Biểu 01"), 13, 5));
+        assert_eq!(At::nowhere().location(), Location::default());
+        // A rename keeps one place for the figures of a sheet.
+        let (mut a, mut b) = (f14.clone(), At::cell(&sheet, 2, 2));
+        let (new, mut renamed) = (Shared::from("hop-thu/xa-01.xlsx"), Vec::new());
+        a.rename("xa-01.xlsx", &new, &mut renamed);
+        b.rename("xa-01.xlsx", &new, &mut renamed);
+        assert_eq!(
+            a.location(),
+            Location::cell("hop-thu/xa-01.xlsx", "Biểu 01", "F14")
+        );
+        assert_eq!(b.location().cell, "C3");
+        assert!(std::sync::Arc::ptr_eq(&a.place, &b.place));
+        assert_eq!(renamed.len(), 1);
+        // Another file's figure is left as it was.
+        let mut other = At::cell(&At::sheet("xa-02.xlsx", "Biểu 01"), 0, 0);
+        other.rename("xa-01.xlsx", &new, &mut renamed);
+        assert_eq!(other.file().as_str(), "xa-02.xlsx");
+    }
 
     #[test]
     fn diagnostics_are_grouped_by_code_blocking_first_then_by_source() {

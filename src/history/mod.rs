@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
-use crate::diag::{Code, Diagnostic, Location};
+use crate::diag::{At, Code, Diagnostic, Location};
 use crate::model::{Origin, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
 use crate::store::{Keep, Store};
@@ -52,17 +52,21 @@ fn stored_actuals(
                 .ok(),
                 received_source: ReceiptSource::Log,
                 origin: Origin::Exchange,
-                // Collected in key order: the map is built with full nodes.
+                // Collected in key order: the map is built with full nodes. The figures of one
+                // file share its place.
                 values: rows
                     .filter(|v| v.column == InputColumn::ThucHien)
-                    .map(|v| {
-                        (
-                            (v.indicator_code.as_str().into(), v.column),
-                            Value {
-                                value: v.value,
-                                location: Location::file(v.file),
-                            },
-                        )
+                    .scan(None::<At>, |file, v| {
+                        let at = match file.take() {
+                            Some(at) if at.file() == v.file => at,
+                            _ => At::from(Location::file(v.file)),
+                        };
+                        *file = Some(at.clone());
+                        let value = Value {
+                            value: v.value,
+                            location: at,
+                        };
+                        Some(((v.indicator_code.as_str().into(), v.column), value))
                     })
                     .collect(),
                 texts: Default::default(),
@@ -779,7 +783,7 @@ mod tests {
                 .map(|(k, v)| {
                     let value = crate::model::Value {
                         value: *v,
-                        location: crate::diag::Location::default(),
+                        location: Default::default(),
                     };
                     (
                         (crate::model::CellKey::from(*k), InputColumn::ThucHien),

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Config, InputColumn, Regime};
 use crate::consolidate::{consolidate, Consolidated};
-use crate::diag::Location;
+use crate::diag::At;
 use crate::model::{CellKey, Submission, Value};
 use crate::period::Period;
 use crate::store::{Keep, Store};
@@ -93,7 +93,7 @@ fn stored_plans(
         for r in rows.iter() {
             let value = Value {
                 value: r.value,
-                location: Location::default(),
+                location: At::nowhere(),
             };
             units
                 .entry(r.unit_code.to_string())

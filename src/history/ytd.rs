@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Aggregation, Config, Indicator, InputColumn, Regime, ValueType};
 use crate::consolidate::{consolidate, Consolidated};
-use crate::diag::{Code, Diagnostic, Location};
+use crate::diag::{At, Code, Diagnostic, Location};
 use crate::model::{CellKey, ReceiptSource, Submission, Value};
 use crate::period::{Frequency, Period};
 use crate::store::Store;
@@ -524,7 +524,7 @@ fn unit_submission(
     let (config, regime) = (tree.config, tree.regime);
     let code = &year.units[unit as usize];
     let sub = typed.sub;
-    let nowhere = Location::default();
+    let nowhere = At::nowhere();
     let mut values = Vec::new();
     for (key, value) in year.figures(unit) {
         let value = match sub.and_then(|s| s.figure(key, InputColumn::LuyKe)) {
@@ -599,7 +599,7 @@ fn unit_gaps(config: &Config, unit: &str, steps: &[Step], found: u64, seen: u64)
 fn stored(value: f64) -> Value {
     Value {
         value,
-        location: Location::default(),
+        location: At::nowhere(),
     }
 }
 

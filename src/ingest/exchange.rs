@@ -332,12 +332,12 @@ fn unit_figures(
     Option<chrono::NaiveDateTime>,
 ) {
     let known: BTreeMap<&str, ()> = expect.regime.form_codes().map(|c| (c, ())).collect();
-    let file_name = crate::diag::Shared::from(shown);
-    let no_sheet = crate::diag::Shared::default();
+    let place = crate::diag::At::sheet(shown, "");
     let mut values: BTreeMap<(CellKey, InputColumn), Value> = BTreeMap::new();
     let mut submitted = None;
     for (line, rec) in rows {
-        let loc = Location::cell(&file_name, &no_sheet, format!("dòng {line}"));
+        let at = crate::diag::At::line(&place, u32::try_from(*line).unwrap_or(u32::MAX - 1));
+        let loc = at.location();
         let row = cols.row(rec);
         let Some((key, column, v)) = figure(row, &known, &loc, expect, report) else {
             continue;
@@ -348,7 +348,7 @@ fn unit_figures(
                 report.diagnostics.push(Diagnostic::new(
                     Code::DuplicateRow,
                     loc,
-                    format!("Ô {key} ({}) của đơn vị {unit} có hai số khác nhau: {} ({}) và {v}.\nGiữ một dòng cho mỗi ô rồi gửi lại.", column.key(), first.value, first.location.cell),
+                    format!("Ô {key} ({}) của đơn vị {unit} có hai số khác nhau: {} ({}) và {v}.\nGiữ một dòng cho mỗi ô rồi gửi lại.", column.key(), first.value, first.location.location().cell),
                 ));
             }
             Some(_) => {}
@@ -357,7 +357,7 @@ fn unit_figures(
                     (key, column),
                     Value {
                         value: v,
-                        location: loc,
+                        location: at,
                     },
                 );
             }

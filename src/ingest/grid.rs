@@ -292,8 +292,7 @@ struct TableRows<'a> {
     by_code: BTreeMap<std::borrow::Cow<'a, str>, &'a Indicator>,
     file: &'a str,
     // One allocation of the file's and the sheet's names for all the figures read.
-    file_name: crate::diag::Shared,
-    sheet_name: crate::diag::Shared,
+    sheet: std::sync::Arc<Location>,
 }
 
 impl<'a> TableRows<'a> {
@@ -321,14 +320,18 @@ impl<'a> TableRows<'a> {
             indicators,
             by_code,
             file,
-            file_name: crate::diag::Shared::from(file),
-            sheet_name: crate::diag::Shared::from(&grid.sheet),
+            sheet: crate::diag::At::sheet(file, &grid.sheet),
         }
     }
 
     /// A cell of the sheet, its file and sheet names shared.
     fn loc(&self, r: u32, c: u32) -> Location {
-        Location::cell(&self.file_name, &self.sheet_name, cell_ref(r, c))
+        Location::cell(&self.sheet.file, &self.sheet.sheet, cell_ref(r, c))
+    }
+
+    /// A figure's cell of the sheet.
+    fn at(&self, r: u32, c: u32) -> crate::diag::At {
+        crate::diag::At::cell(&self.sheet, r, c)
     }
 
     // Rows are matched by name only where the code does not match (section rows, forms
@@ -477,7 +480,7 @@ impl<'a> TableRows<'a> {
                         (CellKey::from(ind.code.as_str()), *col),
                         Value {
                             value: v,
-                            location: self.loc(r, *c),
+                            location: self.at(r, *c),
                         },
                     );
                 }

@@ -463,7 +463,7 @@ pub fn feed(
                         k,
                         Value {
                             value: v,
-                            location: at.clone(),
+                            location: at.clone().into(),
                         },
                     );
                 }

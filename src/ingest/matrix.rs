@@ -156,8 +156,7 @@ struct MatrixRows<'a> {
     config: &'a Config,
     file: &'a str,
     // One allocation of the file's and the sheet's names for all the figures read.
-    file_name: crate::diag::Shared,
-    sheet_name: crate::diag::Shared,
+    sheet: std::sync::Arc<Location>,
     /// Candidate layout rows by label (NFC) and by option code.
     by_name: BTreeMap<String, Vec<usize>>,
     /// Candidate layout rows by label without accents and case.
@@ -199,8 +198,7 @@ impl<'a> MatrixRows<'a> {
             layout,
             config,
             file,
-            file_name: crate::diag::Shared::from(file),
-            sheet_name: crate::diag::Shared::from(&grid.sheet),
+            sheet: crate::diag::At::sheet(file, &grid.sheet),
             by_name,
             by_fold,
         }
@@ -208,7 +206,12 @@ impl<'a> MatrixRows<'a> {
 
     /// A cell of the sheet, its file and sheet names shared.
     fn loc(&self, r: u32, c: u32) -> Location {
-        Location::cell(&self.file_name, &self.sheet_name, cell_ref(r, c))
+        Location::cell(&self.sheet.file, &self.sheet.sheet, cell_ref(r, c))
+    }
+
+    /// A figure's cell of the sheet.
+    fn at(&self, r: u32, c: u32) -> crate::diag::At {
+        crate::diag::At::cell(&self.sheet, r, c)
     }
 
     /// Row `r` starts the footer: the place-and-date line or the signatures.
@@ -354,7 +357,7 @@ impl<'a> MatrixRows<'a> {
                     (cell.key.clone(), cell.column),
                     Value {
                         value: v,
-                        location: self.loc(r, *c),
+                        location: self.at(r, *c),
                     },
                 );
             }

@@ -294,10 +294,11 @@ pub fn shown_under(report: &mut FileReport, folder: &str) {
     for d in &mut report.diagnostics {
         rename(&mut d.location);
     }
+    let mut renamed = Vec::new();
     for s in &mut report.submissions {
         s.file = new.clone();
         for v in s.values.values_mut() {
-            rename(&mut v.location);
+            v.location.rename(&old, &shared, &mut renamed);
         }
     }
     report.file = new;

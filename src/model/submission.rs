@@ -134,7 +134,7 @@ pub const META_SHEET: &str = "_baocao";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value {
     pub value: f64,
-    pub location: Location,
+    pub location: crate::diag::At,
 }
 
 /// A short text answer read from a file (a note, a reason), with where it came from.

@@ -333,7 +333,7 @@ fn finding(config: &Config, d: &Diagnostic, s: Option<&&Submission>) -> Finding 
 /// The figure or answer read at `sheet`, `cell` of a submission, as the form prints it.
 fn typed_at(config: &Config, s: &Submission, sheet: &str, cell: &str) -> String {
     let at = |l: &crate::diag::Location| &*l.sheet == sheet && &*l.cell == cell;
-    if let Some(((key, _), v)) = s.values.iter().find(|(_, v)| at(&v.location)) {
+    if let Some(((key, _), v)) = s.values.iter().find(|(_, v)| at(&v.location.location())) {
         return match config.indicator_of_key(key) {
             Some(i) => super::workbook::fmt_value(v.value, i),
             None => crate::text::fmt_vn(v.value, 4),

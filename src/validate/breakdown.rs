@@ -214,7 +214,7 @@ impl Figures<'_> {
     fn location(&self, s: &Submission, cell: u32, column: InputColumn) -> Location {
         s.values
             .get(&(self.keys[cell as usize].clone(), column))
-            .map(|v| v.location.clone())
+            .map(|v| v.location.location())
             .unwrap_or_default()
     }
 }
@@ -321,7 +321,7 @@ fn computed_total(
         (sheet.keys[id.total as usize].clone(), column),
         Value {
             value,
-            location: Location::computed(&parts),
+            location: Location::computed(&parts).into(),
         },
     );
     sheet.figures[id.total as usize * COLUMNS + column as usize] = Some(value);
@@ -443,7 +443,7 @@ mod tests {
                 .map(|(i, (key, v))| {
                     let value = Value {
                         value: *v,
-                        location: Location::cell("f.xlsx", "Biểu", format!("C{}", i + 1)),
+                        location: Location::cell("f.xlsx", "Biểu", format!("C{}", i + 1)).into(),
                     };
                     ((CellKey::from(key.as_str()), InputColumn::ThucHien), value)
                 })

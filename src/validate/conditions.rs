@@ -71,7 +71,10 @@ pub fn check(
     let then_refs = rule.then.1.refs();
     let place = then_refs
         .iter()
-        .find_map(|(c, d)| s.figure(&cell_key(c, d), col).map(|v| v.location.clone()))
+        .find_map(|(c, d)| {
+            s.figure(&cell_key(c, d), col)
+                .map(|v| v.location.location())
+        })
         .or_else(|| {
             then_refs
                 .iter()
@@ -83,7 +86,7 @@ pub fn check(
                 .refs()
                 .into_iter()
                 .find_map(|(c, d)| s.figure(&cell_key(c, d), col))
-                .map(|v| v.location.clone())
+                .map(|v| v.location.location())
         })
         .unwrap_or_else(|| Location::file(&s.file));
     let said = rule.message.map(|m| format!("{m} ")).unwrap_or_default();

@@ -801,7 +801,7 @@ mod tests {
         let mut regime = config.regime("ktxh").unwrap().clone();
         let figure = |v: f64| Value {
             value: v,
-            location: Location::default(),
+            location: Default::default(),
         };
         let values = [
             ("DL01[nhom=a]", 10.0),
