@@ -877,9 +877,13 @@ fn own_cells<'a>(
                 .zip(&run.figures)
                 .filter(|(sent, fig)| sent.leaf && !fig.is_empty())
                 .map(move |(sent, fig)| {
+                    // Both lists of their final size: grown as they fill, they would hold up
+                    // to twice that until consolidation ends (a nation's quarter on a matrix
+                    // form: a million figures, ~10 MB).
+                    let counted = fig.iter().filter(|f| f.1 == InputColumn::ThucHien).count();
                     let mut cells = UnitCells {
                         values: LiteMap::with_capacity(fig.len()),
-                        contributors: LiteMap::new(),
+                        contributors: LiteMap::with_capacity(counted),
                     };
                     for (k, column, value, weight) in in_result(ids, fig) {
                         let i = indicator_of[k as usize];

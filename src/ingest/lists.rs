@@ -928,10 +928,10 @@ impl CsvList<'_> {
             texts: BTreeMap::new(),
             lists: [(
                 self.spec.code.clone(),
-                ListTable {
+                Box::new(ListTable {
                     at: Location::cell(self.shown, "", "A1"),
                     rows,
-                },
+                }),
             )]
             .into(),
             empty: BTreeMap::new(),

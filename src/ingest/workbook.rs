@@ -130,7 +130,7 @@ impl Reporter<'_> {
                 _ => table.values,
             }),
             texts: table.texts,
-            lists,
+            lists: lists.into_iter().map(|(k, t)| (k, Box::new(t))).collect(),
             empty: table.empty,
             unread: table.unread,
         }

@@ -36,7 +36,7 @@ pub fn join_sent_alone(regime: &Regime, reports: &mut [FileReport]) {
     }
     for a in alone {
         for r in reports.iter_mut() {
-            let mut replaced: Vec<(&ListSpec, Option<ListTable>)> = Vec::new();
+            let mut replaced: Vec<(&ListSpec, Option<Box<ListTable>>)> = Vec::new();
             for s in r
                 .submissions
                 .iter_mut()
@@ -52,7 +52,7 @@ pub fn join_sent_alone(regime: &Regime, reports: &mut [FileReport]) {
             r.diagnostics.retain(|d| {
                 !replaced
                     .iter()
-                    .any(|(spec, old)| about(d, spec, old.as_ref()))
+                    .any(|(spec, old)| about(d, spec, old.as_deref()))
             });
         }
     }
