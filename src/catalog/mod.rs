@@ -580,16 +580,20 @@ impl Config {
             .reported_by
             .iter()
             .any(|l| regime.reporters.levels.contains(l));
+        // A unit with none below it (most units: the communes) is its own subtree.
+        let above_others = || !self.units.children(&unit.code).is_empty();
         let level_ok = !restricts
             || i.reported_by.contains(&unit.level)
-            || self
-                .units
-                .any_in_subtree(&unit.code, |u| i.reported_by.contains(&u.level));
+            || above_others()
+                && self
+                    .units
+                    .any_in_subtree(&unit.code, |u| i.reported_by.contains(&u.level));
         let owner_ok = !i.owner_only
             || i.owner.as_deref() == Some(unit.code.as_str())
-            || i.owner
-                .as_ref()
-                .is_some_and(|o| self.units.is_within(o, &unit.code));
+            || above_others()
+                && i.owner
+                    .as_ref()
+                    .is_some_and(|o| self.units.is_within(o, &unit.code));
         level_ok && owner_ok
     }
 

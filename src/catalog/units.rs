@@ -76,15 +76,16 @@ pub(crate) struct UnitsFile {
 pub struct UnitTree {
     pub levels: Vec<Level>,
     units: Vec<Unit>,
-    index: BTreeMap<String, usize>,
-    children: BTreeMap<String, Vec<String>>,
+    // (Looked up millions of times a run, never walked in order: hash maps.)
+    index: foldhash::HashMap<String, usize>,
+    children: foldhash::HashMap<String, Vec<String>>,
 }
 
 impl UnitTree {
     /// Builds the tree from units already checked for duplicates, unknown parents and cycles.
     pub(crate) fn new(levels: Vec<Level>, units: Vec<Unit>) -> UnitTree {
-        let mut index = BTreeMap::new();
-        let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut index = foldhash::HashMap::default();
+        let mut children: foldhash::HashMap<String, Vec<String>> = Default::default();
         for (i, u) in units.iter().enumerate() {
             index.insert(u.code.clone(), i);
             if let Some(p) = &u.parent {
