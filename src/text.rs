@@ -76,6 +76,20 @@ impl Collapsed {
 /// A file-name slug: folded, with every run of other characters turned into one '-'.
 /// "Xã Phước An" → "xa-phuoc-an".
 /// Whether folded text (`fold`) holds a date line, "…, ngày 20 tháng 10 năm 2026" or
+/// "ngày 05 tháng 01 năm 2027": the date of a document as Nghị định 30/2020/NĐ-CP (Phụ lục I)
+/// writes it, a day below 10 and the months 1 and 2 with a leading zero ("ngày 20 tháng 3 năm
+/// 2027" otherwise).
+pub fn date_words(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let (day, month) = (d.day(), d.month());
+    let month = if month <= 2 {
+        format!("{month:02}")
+    } else {
+        month.to_string()
+    };
+    format!("ngày {day:02} tháng {month} năm {}", d.year())
+}
+
 /// "ngày … tháng … năm …": "ngay", "thang" and "nam" in that order with only a number, dots or
 /// blanks between them and after — not a label that happens to hold the three words ("số ngày
 /// công trong tháng của lao động nam", "ngày tháng năm sinh").
@@ -179,6 +193,17 @@ pub fn lower_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_documents_date_has_a_leading_zero_below_day_10_and_in_january_and_february() {
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(date_words(d(2027, 1, 20)), "ngày 20 tháng 01 năm 2027");
+        assert_eq!(date_words(d(2027, 2, 5)), "ngày 05 tháng 02 năm 2027");
+        assert_eq!(date_words(d(2026, 3, 9)), "ngày 09 tháng 3 năm 2026");
+        assert_eq!(date_words(d(2026, 12, 31)), "ngày 31 tháng 12 năm 2026");
+        // Read back as the footer of a filled form is.
+        assert!(has_date_line(&fold(&date_words(d(2027, 1, 5)))));
+    }
 
     #[test]
     fn a_date_line_is_told_from_a_label_with_the_same_words() {

@@ -632,9 +632,22 @@ pub fn vietnamese_toml_error(msg: &str) -> String {
             );
         }
     }
+    // serde names the allowed ones as "one of `a`, `b`, `c`", "`a` or `b`" or "`a`".
+    let split_known = |rest: &str| -> (String, String) {
+        match rest.split_once(", expected ") {
+            Some((name, known)) => {
+                let known = known.strip_prefix("one of ").unwrap_or(known);
+                (name.to_string(), known.replace("` or `", "`, `"))
+            }
+            None => (rest.to_string(), String::new()),
+        }
+    };
     if let Some(rest) = msg.strip_prefix("unknown field ") {
-        let (field, known) = rest.split_once(", expected one of ").unwrap_or((rest, ""));
-        let field = field.split(", there are no fields").next().unwrap_or(field);
+        let (field, known) = split_known(rest);
+        let field = field
+            .split(", there are no fields")
+            .next()
+            .unwrap_or(&field);
         return if known.is_empty() {
             format!("khóa {field} không có ở đây; xóa hoặc sửa tên khóa")
         } else {
@@ -642,8 +655,7 @@ pub fn vietnamese_toml_error(msg: &str) -> String {
         };
     }
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
-        let (value, known) = rest.split_once(", expected one of ").unwrap_or((rest, ""));
-        let known = known.strip_prefix("expected ").unwrap_or(known);
+        let (value, known) = split_known(rest);
         return format!("giá trị {value} không hợp lệ; dùng một trong: {known}");
     }
     if let Some(field) = msg.strip_prefix("missing field ") {
@@ -2287,6 +2299,23 @@ mod tests {
         );
         assert_eq!(
             vietnamese_toml_error("unknown variant `tong`, expected one of `sum`, `average`"),
+            "giá trị `tong` không hợp lệ; dùng một trong: `sum`, `average`"
+        );
+        // serde's other two ways of naming what is allowed: no English left in the message.
+        assert_eq!(
+            vietnamese_toml_error("unknown field `reported_by`, expected `code` or `name`"),
+            "khóa `reported_by` không có ở đây; các khóa dùng được: `code`, `name`"
+        );
+        assert_eq!(
+            vietnamese_toml_error("unknown field `x`, expected `code`"),
+            "khóa `x` không có ở đây; các khóa dùng được: `code`"
+        );
+        assert_eq!(
+            vietnamese_toml_error("unknown field `x`, there are no fields"),
+            "khóa `x` không có ở đây; xóa hoặc sửa tên khóa"
+        );
+        assert_eq!(
+            vietnamese_toml_error("unknown variant `tong`, expected `sum` or `average`"),
             "giá trị `tong` không hợp lệ; dùng một trong: `sum`, `average`"
         );
         assert_eq!(

@@ -341,12 +341,16 @@ impl<'a> MatrixRows<'a> {
             else {
                 continue; // computed again after consolidation
             };
+            // The column's header where the cell's own description does not already say it
+            // ("… (Dân tộc: Dân tộc thiểu số)", not again "(Dân tộc thiểu số)").
             let what = || {
-                format!(
-                    "Ô {} ({})",
-                    config.describe_cell(&cell.indicator, &cell.disagg),
-                    layout.columns[*ci].label
-                )
+                let cell_name = config.describe_cell(&cell.indicator, &cell.disagg);
+                let header = layout.columns[*ci].label.trim();
+                if header.is_empty() || cell_name.contains(header) {
+                    format!("Ô {cell_name}")
+                } else {
+                    format!("Ô {cell_name} ({header})")
+                }
             };
             if grid.get(r, *c).is_empty() {
                 out.empty_cells.push((r, *c, what()));

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use crate::catalog::{Config, Regime};
@@ -506,13 +506,7 @@ pub fn docx(sheet: &ResultSheet, as_of: NaiveDate) -> Result<Vec<u8>, String> {
         letterhead: Letterhead {
             agency: sheet.agency.clone(),
             number: String::new(),
-            place_date: format!(
-                "{}, ngày {} tháng {} năm {}",
-                sheet.place,
-                as_of.day(),
-                as_of.month(),
-                as_of.year()
-            ),
+            place_date: format!("{}, {}", sheet.place, crate::text::date_words(as_of)),
             subject: None,
         },
         body,

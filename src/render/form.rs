@@ -3,7 +3,7 @@
 //! columns, Ghi chú) and the footer. Used blank (fillable: unlocked inputs with data
 //! validation, the rest locked) by `baocao form`, and filled by `run` for `tong-hop.xlsx`.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rust_xlsxwriter::{
     DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign,
     FormatBorder, FormatUnderline, Workbook, Worksheet, XlsxError,
@@ -717,12 +717,7 @@ pub fn footer(
         .clone()
         .unwrap_or_else(|| spec.unit.name.clone());
     let date_line = match spec.signed_on {
-        Some(d) => format!(
-            "{place}, ngày {} tháng {} năm {}",
-            d.day(),
-            d.month(),
-            d.year()
-        ),
+        Some(d) => format!("{place}, {}", crate::text::date_words(d)),
         None => format!("{place}, ngày      tháng      năm {}", spec.period.year()),
     };
     let date_fmt = if spec.fillable {

@@ -4,7 +4,7 @@
 //! names the units, the report and its form, the period and the deadline. Written by
 //! `due --letters DIR` as `<regime>-<period>-<level>-<nhac|don-doc>.docx`.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::catalog::Config;
 use crate::due::DueRow;
@@ -160,12 +160,7 @@ fn letter(config: &Config, row: &DueRow, today: NaiveDate) -> Option<Letter> {
             "Số:       /{}",
             regime.letter_symbol.as_deref().unwrap_or("VP")
         ),
-        place_date: format!(
-            "{place}, ngày {} tháng {} năm {}",
-            today.day(),
-            today.month(),
-            today.year()
-        ),
+        place_date: format!("{place}, {}", crate::text::date_words(today)),
         subject: Some(format!("V/v {} gửi {report}", kind.word())),
     };
     let body = body(kind, (row, today), &units, (&agency, &report), regime);

@@ -747,7 +747,7 @@ fn insert_header(ctx: &mut tera::Context, report: &Report<'_>, root: &crate::cat
         "date",
         &serde_json::json!({
             "day": d.day(), "month": d.month(), "year": d.year(),
-            "text": format!("ngày {} tháng {} năm {}", d.day(), d.month(), d.year()),
+            "text": crate::text::date_words(d),
         }),
     );
 }
@@ -894,11 +894,9 @@ impl Letterhead {
                     .unwrap_or_else(|| "BC".into())
             ),
             place_date: format!(
-                "{}, ngày {} tháng {} năm {}",
+                "{}, {}",
                 root.place.clone().unwrap_or_else(|| root.name.clone()),
-                d.day(),
-                d.month(),
-                d.year()
+                crate::text::date_words(d)
             ),
             subject: None,
         }

@@ -89,7 +89,7 @@ pub fn check(
                 .map(|v| v.location.location())
         })
         .unwrap_or_else(|| Location::file(&s.file));
-    let said = rule.message.map(|m| format!("{m} ")).unwrap_or_default();
+    let said = rule.message.map(as_sentence).unwrap_or_default();
     let message = if rule.when.0.trim().is_empty() {
         format!(
             "{said}Phải có {}: {}.\nKiểm tra lại các ô này rồi gửi lại.",
@@ -110,4 +110,33 @@ pub fn check(
         d.severity = Severity::Warning;
     }
     Some(d)
+}
+
+/// The officer's own words (a rule's `message`), as a sentence of their own before what the
+/// engine says: "Xã không ghi dòng này. Nếu …", not "Xã không ghi dòng này Nếu …".
+fn as_sentence(message: &str) -> String {
+    match message.trim() {
+        "" => String::new(),
+        m if m.ends_with(['.', '!', '?', ':', ';', '…']) => format!("{m} "),
+        m => format!("{m}. "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_sentence;
+
+    #[test]
+    fn a_rules_own_message_ends_as_a_sentence_before_the_engines() {
+        assert_eq!(
+            as_sentence("Xã không ghi dòng này"),
+            "Xã không ghi dòng này. "
+        );
+        assert_eq!(
+            as_sentence(" Xã chưa đạt chuẩn cần nêu khó khăn. "),
+            "Xã chưa đạt chuẩn cần nêu khó khăn. "
+        );
+        assert_eq!(as_sentence("Lưu ý:"), "Lưu ý: ");
+        assert_eq!(as_sentence("  "), "");
+    }
 }
