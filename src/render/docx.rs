@@ -413,8 +413,10 @@ impl TableText {
         widths[first] += spare - each * grow.len();
     }
 
-    /// Column widths from the content (`fit`): A4 portrait if the narrowest layout fits, else
-    /// a landscape page, in a smaller font if it must. `given` widths (percent of the page's
+    /// Column widths from the content (`fit`): A4 portrait if the narrowest layout fits, at
+    /// 12 pt or else 11 pt, else a landscape page, in a smaller font if it must. (A table of
+    /// ten columns of figures fits a portrait page at 11 pt: on a landscape page of its own it
+    /// left the text before it on a page mostly empty and the signature alone on the next.) `given` widths (percent of the page's
     /// text width; over 100 in all: a landscape page) are used as they are.
     fn lay_out(&self, given: Option<&[f64]>) -> Layout {
         if let Some(pct) = given.filter(|g| g.len() == self.aligns.len()) {
@@ -437,6 +439,7 @@ impl TableText {
             };
         }
         self.fit(TABLE, TEXT_WIDTH, false)
+            .or_else(|| self.fit(NOTE, TEXT_WIDTH, false))
             .or_else(|| self.fit(TABLE, LANDSCAPE_WIDTH, true))
             .or_else(|| self.fit(NOTE, LANDSCAPE_WIDTH, true))
             .or_else(|| self.fit(SMALLEST, LANDSCAPE_WIDTH, true))
@@ -1061,6 +1064,42 @@ fn section_end(landscape: bool, first: bool) -> Paragraph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table of `n` columns of figures after a label column, `rows` rows.
+    fn figures_table(n: usize, figure: &str) -> TableText {
+        let cell = |t: &str| CellText {
+            runs: Vec::new(),
+            text: t.to_string(),
+        };
+        let mut head = vec![cell("Cấp học")];
+        head.extend((1..=n).map(|c| cell(&format!("Cột {c}"))));
+        let mut table = TableText {
+            aligns: vec![Alignment::None; n + 1],
+            rows: vec![(true, head)],
+            ..TableText::default()
+        };
+        for _ in 0..5 {
+            let mut row = vec![cell("Trung học phổ thông")];
+            row.extend((0..n).map(|_| cell(figure)));
+            table.rows.push((false, row));
+        }
+        table
+    }
+
+    #[test]
+    fn a_table_that_fits_a_portrait_page_at_11_pt_stays_on_it() {
+        // Eight columns of "28.548" and a label fit the portrait page at 12 pt.
+        let l = figures_table(8, "28.548").lay_out(None);
+        assert_eq!((l.landscape, l.size), (false, TABLE));
+        // Of "1.285,4" they need 11 pt there: not a landscape page of their own (it left the
+        // text before it alone on a page and the signature alone on the next).
+        let l = figures_table(8, "1.285,4").lay_out(None);
+        assert_eq!((l.landscape, l.size), (false, NOTE));
+        assert!(l.widths.iter().sum::<usize>() <= TEXT_WIDTH);
+        // Ten do not fit a portrait page at all: landscape, at 12 pt.
+        let l = figures_table(10, "28.548").lay_out(None);
+        assert_eq!((l.landscape, l.size), (true, TABLE));
+    }
     use crate::render::narrative::{Closing, Letterhead};
 
     fn narrative() -> Narrative {
