@@ -480,24 +480,15 @@ fn consolidating_through_two_intermediate_units_gives_the_same_top_totals() {
 #[test]
 fn a_finding_about_a_unit_and_no_file_is_summed_up_under_the_units_name() {
     let t = tempfile::tempdir().unwrap();
-    let (code, out, err) = baocao(&[
-        "--root",
-        s(&samples()),
-        "run",
-        "--regime",
-        "ktxh",
-        "--period",
+    let inbox = samples().join("inbox/ktxh");
+    let (code, out) = run(
+        &samples(),
+        &inbox,
+        &t.path().join("out"),
         "2026-10",
-        "--inbox",
-        s(&samples().join("inbox/ktxh")),
-        "--out",
-        s(&t.path().join("out")),
-        "--no-history",
-        "--as-of",
         "2026-11-22",
-        "-q",
-    ]);
-    assert_eq!(code, 1, "{err}");
+    );
+    assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(
             "BC0504 chặn     Đơn vị chưa gửi báo cáo đã quá hạn: 1 lần (Xã Vĩnh Hưng (99024))"

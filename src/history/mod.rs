@@ -646,7 +646,7 @@ impl<'a> Outliers<'a> {
                     let lo = ind.map_or(lo, |i| lo.max(i.lower_bound()));
                     found.push((z.abs(), Diagnostic::new(
                         Code::Outlier,
-                        v.location.clone(),
+                        &v.location,
                         format!(
                             "{} = {} khác thường so với {n} kỳ trước của đơn vị, đã tính đến mùa vụ (khoảng thường gặp {} – {}).\nKiểm tra lại số liệu; nếu đúng, ghi chú nguyên nhân trong báo cáo.",
                             subject(config, &s.unit_code, code), fmt_vn(v.value, 2), fmt_vn(lo, d), fmt_vn(hi, d)
@@ -748,7 +748,7 @@ pub fn carry_over_warnings(
                 if (stock.value - v.value).abs() > *tolerance {
                     out.push(Diagnostic::new(
                         Code::CarryOverMismatch,
-                        v.location.clone(),
+                        &v.location,
                         format!(
                             "{} = {} nhưng kỳ trước ({}) đơn vị báo {} = {}.\nSố chuyển từ kỳ trước phải bằng số còn tồn cuối kỳ trước; kiểm tra lại (baocao history --unit {} --indicator \"{stock_key}\").",
                             subject(config, &s.unit_code, key), fmt_vn(v.value, 2), period.previous().label(),

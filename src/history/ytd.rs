@@ -627,7 +627,7 @@ fn take_this_period(
                     if differs(v.value, this, regime.ytd_tolerance) {
                         diagnostics.push(Diagnostic::new(
                             Code::StockYtdMismatch,
-                            v.location.clone(),
+                            &v.location,
                             format!(
                                 "{}: là chỉ tiêu thời điểm (số hiện có), lũy kế của nó là số cuối kỳ {} chứ không cộng dồn; biểu ghi lũy kế {}.\nSửa cột lũy kế bằng số thực hiện kỳ này (hoặc để trống) rồi gửi lại. Số được dùng là {}.",
                                 super::subject(config, &s.unit_code, key),
@@ -677,7 +677,7 @@ fn typed_differs(
     }
     Some(Diagnostic::new(
         Code::YtdMismatch,
-        typed.location.clone(),
+        &typed.location,
         format!(
             "{}: lũy kế trên biểu {} khác lũy kế tính từ kho lịch sử {} (các kỳ trước trong năm cộng kỳ này). Số được tổng hợp là {}.\nKiểm tra lại cột lũy kế hoặc số liệu các kỳ trước (baocao history --unit {unit} --indicator {key}).",
             super::subject(config, unit, key),

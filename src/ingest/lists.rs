@@ -441,7 +441,7 @@ pub fn feed(
                 Some(typed) if (typed.value - v).abs() > 1e-9 => {
                     diags.push(Diagnostic::new(
                         Code::ListFigureMismatch,
-                        typed.location.clone(),
+                        &typed.location,
                         format!(
                             "{key} = {} trên biểu nhưng {what} là {}{}; số từ danh sách được dùng.\nĐối chiếu biểu với danh sách rồi sửa cho khớp.",
                             crate::text::fmt_vn(typed.value, 6),

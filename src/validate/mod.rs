@@ -477,7 +477,7 @@ fn check_value(
     if matches!(ind.value_type, ValueType::Integer | ValueType::Year) && v.value.fract() != 0.0 {
         diags.push(Diagnostic::new(
             Code::NotInteger,
-            v.location.clone(),
+            &v.location,
             format!(
                 "{} phải là số nguyên, biểu ghi {}.\nSửa lại số rồi gửi lại.",
                 what(),
@@ -500,13 +500,13 @@ fn check_value(
                 fmt_vn(v.value, 4)
             )
         };
-        diags.push(Diagnostic::new(Code::BelowMinimum, v.location.clone(), msg));
+        diags.push(Diagnostic::new(Code::BelowMinimum, &v.location, msg));
     }
     if let Some(hi) = ind.upper_bound() {
         if v.value > hi {
             diags.push(Diagnostic::new(
                 Code::AboveMaximum,
-                v.location.clone(),
+                &v.location,
                 format!(
                     "{} phải từ {} đến {}: biểu ghi {}.\nKiểm tra lại số liệu (tỷ lệ phần trăm ghi 12,5 chứ không ghi 0,125 hay 1250) rồi gửi lại.",
                     what(), fmt_vn(ind.lower_bound(), 4), fmt_vn(hi, 4), fmt_vn(v.value, 4)
@@ -698,7 +698,7 @@ fn part_le_total(
     if p.value > t.value {
         diags.push(Diagnostic::new(
             Code::PartExceedsTotal,
-            p.location.clone(),
+            &p.location,
             format!(
                 "{part} \"{}\" = {} lớn hơn tổng {total} \"{}\" = {} ({}, {}).\nKiểm tra lại hai số rồi gửi lại.",
                 name(part), fmt_vn(p.value, 2), name(total), fmt_vn(t.value, 2), col_label(col), t.location.cited()
@@ -725,7 +725,7 @@ fn sum_eq_total(
     if (sum - t.value).abs() > tolerance {
         diags.push(Diagnostic::new(
             Code::PartsDoNotAddUp,
-            t.location.clone(),
+            &t.location,
             format!(
                 "{} = {} nhưng {total} \"{}\" = {} (lệch {}; cho phép {}) ({}).\nKiểm tra lại các số rồi gửi lại.",
                 parts.join(" + "), fmt_vn(sum, 2), name(total), fmt_vn(t.value, 2), fmt_vn((sum - t.value).abs(), 2), fmt_vn(tolerance, 2), col_label(col)
